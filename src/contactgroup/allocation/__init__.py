@@ -1,0 +1,27 @@
+"""Allocation optimiser: which offer fills which requirement, exactly by priority, then lateness; and why not."""
+
+from contactgroup.allocation.codec import plan_to_dict, problem_from_dict, problem_to_dict
+from contactgroup.allocation.greedy import greedy
+from contactgroup.allocation.plan import Allocation, Coverage, LevelCoverage, Plan, Reason
+from contactgroup.allocation.problem import Offer, Pin, Problem, Requirement
+from contactgroup.allocation.solver import SolverFailed, solve
+from contactgroup.allocation.validation import validate
+
+__all__ = [
+    "Allocation",
+    "Coverage",
+    "LevelCoverage",
+    "Offer",
+    "Pin",
+    "Plan",
+    "Problem",
+    "Reason",
+    "Requirement",
+    "SolverFailed",
+    "greedy",
+    "plan_to_dict",
+    "problem_from_dict",
+    "problem_to_dict",
+    "solve",
+    "validate",
+]

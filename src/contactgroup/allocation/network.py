@@ -1,0 +1,142 @@
+"""The allocation problem as arrays: requirements, offers and every compatible pair, with lateness and pins."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from contactgroup.allocation.problem import Offer, Problem, Requirement
+
+Ints = npt.NDArray[np.int64]
+Flags = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """Indexed form of a validated problem.
+
+    Requirements are ordered by (priority, id) and offers by id, so that every later step, and therefore
+    the plan, depends only on the problem's content and not on the order of its lists. Pairs are the
+    compatible (offer, requirement) combinations ordered by (requirement, offer).
+    """
+
+    requirements: tuple[Requirement, ...]
+    offers: tuple[Offer, ...]
+    levels: tuple[int, ...]
+    req_level: Ints
+    req_need: Ints
+    offer_left: Ints
+    offer_free: Ints
+    offer_blocked: Flags
+    pair_req: Ints
+    pair_offer: Ints
+    pair_arrives: Ints
+    pair_late: Ints
+    pair_pinned: Ints
+
+    @property
+    def usable(self) -> Flags:
+        """Pairs along which the optimiser may still move units."""
+        return (self.offer_free[self.pair_offer] > 0) & (self.req_need[self.pair_req] > 0)
+
+
+def build(problem: Problem) -> Network:
+    """Index a problem that `validation.check` accepted."""
+    reqs = tuple(sorted(problem.requirements, key=lambda r: (r.priority, r.id)))
+    offers = tuple(sorted(problem.offers, key=lambda o: o.id))
+    req_index = {r.id: i for i, r in enumerate(reqs)}
+    offer_index = {o.id: i for i, o in enumerate(offers)}
+    levels = tuple(sorted({r.priority for r in reqs}))
+    level_of = {p: k for k, p in enumerate(levels)}
+    req_level = np.fromiter((level_of[r.priority] for r in reqs), np.int64, len(reqs))
+    req_quantity = np.fromiter((r.quantity for r in reqs), np.int64, len(reqs))
+    offer_quantity = np.fromiter((o.quantity for o in offers), np.int64, len(offers))
+    offer_blocked = np.fromiter((problem.blocked(o) for o in offers), np.bool_, len(offers))
+
+    pair_req, pair_offer = _pairs(problem, reqs, offers)
+    late, arrives = _lateness(problem, reqs, offers, pair_req, pair_offer)
+
+    pair_pinned = np.zeros(len(pair_req), np.int64)
+    offer_left = offer_quantity.copy()
+    req_need = req_quantity.copy()
+    if problem.pinned:
+        n_offers = max(len(offers), 1)
+        keys = pair_req * n_offers + pair_offer
+        for pin in problem.pinned:
+            r, o = req_index[pin.requirement], offer_index[pin.offer]
+            at = int(np.searchsorted(keys, r * n_offers + o))
+            pair_pinned[at] += pin.quantity
+            offer_left[o] -= pin.quantity
+            req_need[r] -= pin.quantity
+    offer_free = np.where(offer_blocked, 0, offer_left)
+    return Network(
+        requirements=reqs,
+        offers=offers,
+        levels=levels,
+        req_level=req_level,
+        req_need=req_need,
+        offer_left=offer_left,
+        offer_free=offer_free,
+        offer_blocked=offer_blocked,
+        pair_req=pair_req,
+        pair_offer=pair_offer,
+        pair_arrives=arrives,
+        pair_late=late,
+        pair_pinned=pair_pinned,
+    )
+
+
+def _pairs(
+    problem: Problem, reqs: tuple[Requirement, ...], offers: tuple[Offer, ...]
+) -> tuple[Ints, Ints]:
+    """All compatible pairs, built class by class with array operations (this is the bulk of the work)."""
+    by_item: defaultdict[str, list[int]] = defaultdict(list)
+    for i, o in enumerate(offers):
+        by_item[o.item].append(i)
+    by_class: defaultdict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(reqs):
+        by_class[r.item_class].append(i)
+    req_parts: list[Ints] = []
+    offer_parts: list[Ints] = []
+    for cls in sorted(by_class):
+        members: list[int] = []
+        for item in problem.item_classes.get(cls, ()):
+            members.extend(by_item.get(item, ()))
+        if not members:
+            continue
+        class_offers = np.array(sorted(members), np.int64)
+        class_reqs = np.array(by_class[cls], np.int64)
+        req_parts.append(np.repeat(class_reqs, len(class_offers)))
+        offer_parts.append(np.tile(class_offers, len(class_reqs)))
+    if not req_parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    pair_req = np.concatenate(req_parts)
+    pair_offer = np.concatenate(offer_parts)
+    order = np.lexsort((pair_offer, pair_req))
+    return pair_req[order], pair_offer[order]
+
+
+def _lateness(
+    problem: Problem,
+    reqs: tuple[Requirement, ...],
+    offers: tuple[Offer, ...],
+    pair_req: Ints,
+    pair_offer: Ints,
+) -> tuple[Ints, Ints]:
+    """Days late and arrival day (proleptic ordinal) of each pair."""
+    countries = sorted({o.origin for o in offers} | {r.destination for r in reqs})
+    code = {c: i for i, c in enumerate(countries)}
+    transit = np.zeros((max(len(countries), 1), max(len(countries), 1)), np.int64)
+    for (source, target), days in problem.transit_days.items():
+        if source in code and target in code:
+            transit[code[source], code[target]] = days
+    origin = np.fromiter((code[o.origin] for o in offers), np.int64, len(offers))
+    ready = np.fromiter((o.available_from.toordinal() for o in offers), np.int64, len(offers))
+    destination = np.fromiter((code[r.destination] for r in reqs), np.int64, len(reqs))
+    due = np.fromiter((r.needed_by.toordinal() for r in reqs), np.int64, len(reqs))
+    arrives = ready[pair_offer] + transit[origin[pair_offer], destination[pair_req]]
+    late = np.maximum(arrives - due[pair_req], 0)
+    return late, arrives

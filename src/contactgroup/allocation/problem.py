@@ -1,0 +1,71 @@
+"""The allocation problem as plain values: requirements, offers, compatibility, transit, pins, consents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """What the recipient asks for: `quantity` of any item of `item_class` at `destination` by `needed_by`.
+
+    `priority` 1 is the most important; several requirements may share a priority (a level).
+    """
+
+    id: str
+    item_class: str
+    quantity: int
+    priority: int
+    needed_by: date
+    destination: str
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What a member offers: `quantity` of `item`, ready at `origin` from `available_from`.
+
+    `consent_from` names the member whose re-export consent is needed, or None when none is.
+    """
+
+    id: str
+    member: str
+    item: str
+    quantity: int
+    available_from: date
+    origin: str
+    consent_from: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """An allocation already confirmed: it is kept as is and consumes both sides' quantity."""
+
+    offer: str
+    requirement: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Everything the optimiser needs, built from plain values (a JSON file or the database state).
+
+    `item_classes` maps a class to the items that satisfy it; `transit_days` maps (origin, destination) to
+    days, 0 where absent; `consents_granted` holds the ids of offers whose needed consent was given.
+    The mappings are treated as read-only.
+    """
+
+    requirements: tuple[Requirement, ...]
+    offers: tuple[Offer, ...]
+    item_classes: Mapping[str, frozenset[str]]
+    transit_days: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    pinned: tuple[Pin, ...] = ()
+    consents_granted: frozenset[str] = frozenset()
+
+    def transit(self, origin: str, destination: str) -> int:
+        return self.transit_days.get((origin, destination), 0)
+
+    def blocked(self, offer: Offer) -> bool:
+        """Whether the offer waits for a consent, so only its pins may use it."""
+        return offer.consent_from is not None and offer.id not in self.consents_granted

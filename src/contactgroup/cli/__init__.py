@@ -1,0 +1,1 @@
+"""Command line adapter: thin Typer commands over services and reports."""

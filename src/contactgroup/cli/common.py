@@ -1,0 +1,124 @@
+"""What every command shares: the --db and --as options, error rendering, and table/CSV/JSON output."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import functools
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from contactgroup.domain.errors import ContactGroupError, ValidationFailed
+from contactgroup.ledger.canonical import plain
+from contactgroup.services.clock import SystemClock
+from contactgroup.services.coordination import Caller
+from contactgroup.storage.database import Database
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", envvar="CONTACTGROUP_DB", show_envvar=True,
+                 help="Database: a file path (SQLite) or a URL like postgresql+psycopg://host/db. "
+                      "Default ./contactgroup.db."),
+]
+AsOption = Annotated[
+    str | None,
+    typer.Option("--as", envvar="CONTACTGROUP_USER", show_envvar=True,
+                 help="The registered user you act as (see `contactgroup user list`)."),
+]
+
+
+class Format(enum.StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output: a table, CSV or JSON.")]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Render platform errors as one clear message and a non-zero exit, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except ValidationFailed as exc:
+            lines = [str(p) for p in exc.problems]
+            raise fail(lines[0] if len(lines) == 1 else f"{len(lines)} problems:\n  " + "\n  ".join(lines),
+                       exc.exit_code) from None
+        except ContactGroupError as exc:
+            raise fail(str(exc), exc.exit_code) from None
+
+    return wrapper
+
+
+def database(db: str | None) -> Database:
+    return Database(db)
+
+
+def caller(as_: str | None) -> Caller:
+    if not as_:
+        raise fail("say who you are: pass --as NAME or set CONTACTGROUP_USER (see `contactgroup user list`)", 2)
+    return Caller(as_, SystemClock())
+
+
+@contextmanager
+def writer(db: str | None) -> Iterator[Any]:
+    """A unit of work on the chosen database; all or nothing."""
+    with database(db).transaction() as uow:
+        yield uow
+
+
+def emit(rows: Sequence[Mapping[str, Any]], fmt: Format, *, title: str = "", columns: Sequence[str] = (),
+         caption: str = "") -> None:
+    """Print rows as a Rich table, CSV or JSON (JSON keeps numbers exact: decimals are strings)."""
+    cols = list(columns) or (list(rows[0].keys()) if rows else [])
+    if fmt is Format.JSON:
+        sys.stdout.write(json.dumps([plain(dict(r)) for r in rows], indent=2, ensure_ascii=False) + "\n")
+        return
+    if fmt is Format.CSV:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: _cell(r.get(k)) for k in cols})
+        sys.stdout.write(buf.getvalue())
+        return
+    table = Table(title=title or None, caption=caption or None, show_lines=False)
+    for c in cols:
+        sample = next((r.get(c) for r in rows if r.get(c) is not None), None)
+        numeric = isinstance(sample, int | float) or type(sample).__name__ == "Decimal"
+        table.add_column(c, justify="right" if numeric else "left", overflow="fold")
+    for r in rows:
+        table.add_row(*(_cell(r.get(c)) for c in cols))
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, tuple | list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

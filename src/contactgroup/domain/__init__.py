@@ -1,0 +1,1 @@
+"""The pure core: entities, workflows, commands, events, money. Standard library only."""

@@ -1,0 +1,373 @@
+"""Commands: each `decide` function checks a request against the state and returns the events it produces.
+
+They never change the state themselves; a typed error means nothing happens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from contactgroup.domain import model as m
+from contactgroup.domain.errors import Conflict, NotFound, Problem, ValidationFailed
+from contactgroup.domain.event import MOVES, TABLE_WORKFLOW, Context, Event
+from contactgroup.domain.state import State, as_data
+from contactgroup.domain.workflow import check
+
+ISO3 = re.compile(r"^[A-Z]{3}$")
+ORG_CODE = re.compile(r"^[A-Z][A-Z0-9-]{1,15}$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+NSN = re.compile(r"^\d{4}-\d{2}-\d{3}-\d{4}$")
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _fail(where: str, message: str) -> ValidationFailed:
+    return ValidationFailed([Problem(where, message)])
+
+
+def _get(table: dict[str, Any], kind: str, ident: str) -> Any:
+    try:
+        return table[ident]
+    except KeyError:
+        raise NotFound(f"no {kind} {ident!r}") from None
+
+
+def _next_id(state: State, table: str, prefix: str) -> str:
+    return f"{prefix}-{len(state.tables[table]) + 1:05d}"
+
+
+def _positive(where: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _fail(where, f"must be a positive whole number, got {value!r}")
+
+
+def _party_exists(state: State, code: str, where: str) -> None:
+    if code not in state.members and code not in state.funds:
+        raise NotFound(f"{where}: no member or fund {code!r}")
+
+
+# --- the coordination itself -------------------------------------------------------------------------------------
+
+
+def found(state: State, ctx: Context, *, recipient: str, authority: str, origin: str) -> list[Event]:
+    if state.recipient:
+        raise Conflict(f"this coordination is already founded (recipient {state.recipient})")
+    if not ISO3.match(recipient):
+        raise _fail("recipient", f"must be an ISO 3166 alpha-3 code, got {recipient!r}")
+    if not authority.strip() or not origin.strip():
+        raise _fail("authority", "the authority and the log origin must not be empty")
+    return [ctx.event("CoordinationFounded", {"recipient": recipient, "authority": authority,
+                                              "origin": origin, "at": as_data_at(ctx)})]
+
+
+def as_data_at(ctx: Context) -> str:
+    return ctx.at.isoformat()
+
+
+def admit_member(state: State, ctx: Context, member: m.Member) -> list[Event]:
+    problems = []
+    pattern = ISO3 if member.kind is m.MemberKind.NATION else ORG_CODE
+    if not pattern.match(member.code):
+        problems.append(Problem("code", f"{member.code!r} is not a valid {member.kind.value} code"))
+    if not member.name.strip():
+        problems.append(Problem("name", "must not be empty"))
+    if not CURRENCY.match(member.currency):
+        problems.append(Problem("currency", f"{member.currency!r} is not an ISO 4217 code"))
+    if problems:
+        raise ValidationFailed(problems)
+    if member.code in state.members:
+        raise Conflict(f"member {member.code} already exists")
+    return [ctx.event("MemberAdmitted", as_data(member))]
+
+
+def record_gdp(state: State, ctx: Context, gdp: m.Gdp) -> list[Event]:
+    _get(state.members, "member", gdp.member)
+    if gdp.amount <= 0:
+        raise _fail("amount", f"GDP must be positive, got {gdp.amount}")
+    if not 1950 <= gdp.year <= 2100:
+        raise _fail("year", f"{gdp.year} is not a plausible year")
+    return [ctx.event("GdpRecorded", as_data(gdp))]
+
+
+def register_user(state: State, ctx: Context, user: m.User) -> list[Event]:
+    if not CODE.match(user.name):
+        raise _fail("name", f"{user.name!r}: use letters, digits, '.', '_' or '-'")
+    if user.name in state.users:
+        raise Conflict(f"user {user.name} already exists")
+    authority = state.authority
+    is_authority = authority is not None and user.party == authority.name
+    if not is_authority and user.party not in state.members and user.party != state.recipient:
+        raise NotFound(f"party: {user.party!r} is neither a member, the recipient, nor the coordinating authority")
+    if user.role is m.Role.COORDINATOR and not is_authority:
+        raise _fail("role", f"only the coordinating authority's users can be coordinators, not {user.party}'s")
+    if user.role is m.Role.RECIPIENT_LIAISON and user.party != state.recipient:
+        raise _fail("role", f"recipient liaisons act for the recipient {state.recipient}, not {user.party}")
+    return [ctx.event("UserRegistered", as_data(user))]
+
+
+def form_coalition(state: State, ctx: Context, coalition: m.Coalition) -> list[Event]:
+    if not CODE.match(coalition.area):
+        raise _fail("area", f"{coalition.area!r} is not a valid code")
+    if coalition.area in state.coalitions:
+        raise Conflict(f"capability coalition {coalition.area} already exists")
+    for lead in coalition.leads:
+        _get(state.members, "member", lead)
+    if not coalition.leads:
+        raise _fail("leads", "a capability coalition needs at least one lead member")
+    return [ctx.event("CoalitionFormed", as_data(coalition))]
+
+
+def catalogue_item(state: State, ctx: Context, item: m.Item) -> list[Event]:
+    problems = []
+    if not CODE.match(item.code):
+        problems.append(Problem("code", f"{item.code!r} is not a valid code"))
+    if item.nsn is not None and not NSN.match(item.nsn):
+        problems.append(Problem("nsn", f"{item.nsn!r} is not a NATO Stock Number (NNNN-NN-NNN-NNNN)"))
+    if item.unit_value_eur is not None and item.unit_value_eur < 0:
+        problems.append(Problem("unit_value_eur", f"must not be negative, got {item.unit_value_eur}"))
+    if problems:
+        raise ValidationFailed(problems)
+    if item.code in state.items:
+        raise Conflict(f"item {item.code} already exists")
+    return [ctx.event("ItemCatalogued", as_data(item))]
+
+
+def define_item_class(state: State, ctx: Context, item_class: m.ItemClass) -> list[Event]:
+    if not CODE.match(item_class.code):
+        raise _fail("code", f"{item_class.code!r} is not a valid code")
+    if item_class.code in state.item_classes:
+        raise Conflict(f"item class {item_class.code} already exists")
+    for item in item_class.items:
+        _get(state.items, "item", item)
+    if not item_class.items:
+        raise _fail("items", "an item class must list at least one item")
+    return [ctx.event("ItemClassDefined", as_data(item_class))]
+
+
+# --- requirements ------------------------------------------------------------------------------------------------
+
+
+def draft_requirement(
+    state: State,
+    ctx: Context,
+    *,
+    item_class: str,
+    quantity: int,
+    priority: int,
+    needed_by: date,
+    destination: str,
+    area: str | None = None,
+    note: str = "",
+) -> list[Event]:
+    cls = _get(state.item_classes, "item class", item_class)
+    _positive("quantity", quantity)
+    _positive("priority", priority)
+    area = area or cls.area
+    if area not in state.coalitions:
+        raise NotFound(f"area: no capability area {area!r}")
+    req = m.Requirement(
+        id=_next_id(state, "requirements", "R"),
+        item_class=item_class,
+        quantity=quantity,
+        priority=priority,
+        needed_by=needed_by,
+        destination=destination,
+        area=area,
+        status=m.RequirementStatus.DRAFT,
+        note=note,
+    )
+    return [ctx.event("RequirementDrafted", as_data(req))]
+
+
+def reprioritise(state: State, ctx: Context, req_id: str, priority: int) -> list[Event]:
+    req = _get(state.requirements, "requirement", req_id)
+    _positive("priority", priority)
+    if req.status in (m.RequirementStatus.CLOSED, m.RequirementStatus.CANCELLED):
+        raise Conflict(f"requirement {req_id} is {req.status.value}; its priority can no longer change")
+    return [ctx.event("RequirementReprioritised", {"id": req_id, "priority": priority})]
+
+
+# --- offers ------------------------------------------------------------------------------------------------------
+
+
+def draft_offer(state: State, ctx: Context, offer: m.Offer) -> list[Event]:
+    """`offer.id` is ignored: the next free id is assigned."""
+    _party_exists(state, offer.member, "member")
+    _get(state.items, "item", offer.item)
+    _positive("quantity", offer.quantity)
+    problems = []
+    if offer.value is not None:
+        if offer.value < 0:
+            problems.append(Problem("value", f"must not be negative, got {offer.value}"))
+        if offer.currency is None or not CURRENCY.match(offer.currency):
+            problems.append(Problem("currency", f"a declared value needs an ISO 4217 currency, got {offer.currency!r}"))
+        if offer.basis is None:
+            problems.append(Problem("basis", "a declared value needs its valuation basis (market, replacement, book)"))
+    if offer.consent_from is not None and offer.consent_from not in state.members:
+        problems.append(Problem("consent_from", f"no member {offer.consent_from!r}"))
+    if problems:
+        raise ValidationFailed(problems)
+    new = m.Offer(**{**{f: getattr(offer, f) for f in m.Offer.__slots__}, "id": _next_id(state, "offers", "O"),
+                     "status": m.OfferStatus.DRAFT, "committed_on": None})
+    return [ctx.event("OfferDrafted", as_data(new))]
+
+
+def move(state: State, ctx: Context, event_type: str, ident: str, **changes: Any) -> list[Event]:
+    """A plain lifecycle move (submit, validate, commit, grant, ...): checked against its workflow table."""
+    table, to = MOVES[event_type]
+    kind, rules = TABLE_WORKFLOW[table]
+    current = _get(state.tables[table], kind, ident)
+    check(rules, kind, ident, current.status, to)
+    return [ctx.event(event_type, {"id": ident, **changes})]
+
+
+def withdraw_offer(state: State, ctx: Context, offer_id: str, reason: str = "") -> list[Event]:
+    offer = _get(state.offers, "offer", offer_id)
+    check(TABLE_WORKFLOW["offers"][1], "offer", offer_id, offer.status, m.OfferStatus.WITHDRAWN)
+    confirmed = [a.id for a in state.allocations.values()
+                 if a.offer == offer_id and a.status is m.AllocationStatus.CONFIRMED]
+    if confirmed:
+        raise Conflict(f"offer {offer_id} has confirmed allocations ({', '.join(confirmed)}); they are pinned")
+    pending = sorted(a.id for a in state.allocations.values()
+                     if a.offer == offer_id and a.status not in (m.AllocationStatus.DECLINED,))
+    events = [ctx.event("AllocationDeclined", {"id": a, "reason": f"offer {offer_id} withdrawn"}) for a in pending]
+    return [*events, ctx.event("OfferWithdrawn", {"id": offer_id, "reason": reason})]
+
+
+# --- funds -------------------------------------------------------------------------------------------------------
+
+
+def create_fund(state: State, ctx: Context, fund: m.Fund) -> list[Event]:
+    if not ORG_CODE.match(fund.code):
+        raise _fail("code", f"{fund.code!r} is not a valid fund code (capitals, digits, '-')")
+    if fund.code in state.funds or fund.code in state.members:
+        raise Conflict(f"{fund.code} is already a fund or a member")
+    _get(state.members, "member", fund.manager)
+    if fund.area not in state.coalitions:
+        raise NotFound(f"area: no capability area {fund.area!r}")
+    return [ctx.event("FundCreated", as_data(fund))]
+
+
+def pledge_contribution(
+    state: State, ctx: Context, *, fund: str, member: str, amount: Decimal, currency: str, pledged_on: date
+) -> list[Event]:
+    _get(state.funds, "fund", fund)
+    _get(state.members, "member", member)
+    if amount <= 0:
+        raise _fail("amount", f"must be positive, got {amount}")
+    if not CURRENCY.match(currency):
+        raise _fail("currency", f"{currency!r} is not an ISO 4217 code")
+    c = m.Contribution(_next_id(state, "contributions", "C"), fund, member, amount, currency, pledged_on)
+    return [ctx.event("ContributionPledged", as_data(c))]
+
+
+# --- allocations and consents ------------------------------------------------------------------------------------
+
+ALLOCATABLE_OFFER = (m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED, m.OfferStatus.ALLOCATED,
+                     m.OfferStatus.IN_DELIVERY)
+OPEN_REQUIREMENT = (m.RequirementStatus.OPEN, m.RequirementStatus.PARTIALLY_MET)
+
+
+def propose_allocation(state: State, ctx: Context, *, offer: str, requirement: str, quantity: int) -> list[Event]:
+    o = _get(state.offers, "offer", offer)
+    r = _get(state.requirements, "requirement", requirement)
+    _positive("quantity", quantity)
+    if o.status not in ALLOCATABLE_OFFER:
+        raise Conflict(f"offer {offer} is {o.status.value}; only offered or committed offers can be allocated")
+    if r.status not in OPEN_REQUIREMENT:
+        raise Conflict(f"requirement {requirement} is {r.status.value}; only open requirements take allocations")
+    if o.item not in state.item_classes[r.item_class].items:
+        raise Conflict(f"offer {offer} ({o.item}) does not satisfy requirement {requirement} ({r.item_class})")
+    free = o.quantity - state.allocated_of_offer(offer)
+    if quantity > free:
+        raise Conflict(f"offer {offer} has {free} units left to allocate, not {quantity}")
+    missing = r.quantity - state.confirmed_of_requirement(requirement) - state.pending_of_requirement(requirement)
+    if quantity > missing:
+        raise Conflict(f"requirement {requirement} still needs {missing} units, not {quantity}")
+    a = m.Allocation(_next_id(state, "allocations", "A"), offer, requirement, quantity,
+                     m.AllocationStatus.PROPOSED, ctx.today)
+    return [ctx.event("AllocationProposed", as_data(a))]
+
+
+def consent_pending(state: State, offer: m.Offer) -> bool:
+    """True if the offer needs a re-export consent that has not been granted."""
+    if offer.consent_from is None:
+        return False
+    return not any(c.offer == offer.id and c.status is m.ConsentStatus.GRANTED for c in state.consents.values())
+
+
+def confirm_allocation(state: State, ctx: Context, alloc_id: str) -> list[Event]:
+    a = _get(state.allocations, "allocation", alloc_id)
+    offer = state.offers[a.offer]
+    if consent_pending(state, offer):
+        raise Conflict(
+            f"allocation {alloc_id} cannot be confirmed: offer {offer.id} needs re-export consent "
+            f"from {offer.consent_from}, not granted yet"
+        )
+    return move(state, ctx, "AllocationConfirmed", alloc_id)
+
+
+def request_consent(state: State, ctx: Context, offer_id: str) -> list[Event]:
+    offer = _get(state.offers, "offer", offer_id)
+    if offer.consent_from is None:
+        raise Conflict(f"offer {offer_id} needs no re-export consent")
+    open_ = [c.id for c in state.consents.values()
+             if c.offer == offer_id and c.status is not m.ConsentStatus.REFUSED]
+    if open_:
+        raise Conflict(f"offer {offer_id} already has consent {open_[0]}")
+    c = m.Consent(_next_id(state, "consents", "K"), offer_id, offer.consent_from, m.ConsentStatus.REQUESTED,
+                  ctx.today)
+    return [ctx.event("ConsentRequested", as_data(c))]
+
+
+# --- deliveries --------------------------------------------------------------------------------------------------
+
+
+def dispatch(state: State, ctx: Context, *, allocation: str, quantity: int, dispatched_on: date) -> list[Event]:
+    a = _get(state.allocations, "allocation", allocation)
+    _positive("quantity", quantity)
+    if a.status is not m.AllocationStatus.CONFIRMED:
+        raise Conflict(f"allocation {allocation} is {a.status.value}; only confirmed allocations ship")
+    shipped = sum(d.quantity for d in state.deliveries.values() if d.allocation == allocation)
+    if quantity > a.quantity - shipped:
+        raise Conflict(f"allocation {allocation} has {a.quantity - shipped} units left to ship, not {quantity}")
+    d = m.Delivery(_next_id(state, "deliveries", "D"), allocation, quantity, m.DeliveryStatus.DISPATCHED,
+                   dispatched_on)
+    return [ctx.event("ShipmentDispatched", as_data(d))]
+
+
+def receive(
+    state: State, ctx: Context, delivery: str, *, received_on: date, short: int = 0, damaged: int = 0,
+    wrong_item: int = 0,
+) -> list[Event]:
+    d = _get(state.deliveries, "delivery", delivery)
+    for name, value in (("short", short), ("damaged", damaged), ("wrong_item", wrong_item)):
+        if value < 0:
+            raise _fail(name, f"must not be negative, got {value}")
+    received = d.quantity - short - damaged - wrong_item
+    if received < 0:
+        raise _fail("short", f"discrepancies ({short + damaged + wrong_item}) exceed the {d.quantity} shipped")
+    if received_on < d.dispatched_on:
+        raise _fail("received_on", f"{received_on} is before the dispatch date {d.dispatched_on}")
+    return move(state, ctx, "ShipmentReceived", delivery, received_on=received_on.isoformat(), received=received,
+                short=short, damaged=damaged, wrong_item=wrong_item)
+
+
+# --- reference data ----------------------------------------------------------------------------------------------
+
+
+def track_aid(state: State, ctx: Context, aid: Sequence[m.TrackedAid]) -> list[Event]:
+    for a in aid:
+        _get(state.members, "member", a.member)
+    return [ctx.event("AidTracked", as_data(a)) for a in aid]
+
+
+def record_rate(state: State, ctx: Context, rate: m.Rate) -> list[Event]:
+    if not CURRENCY.match(rate.currency):
+        raise _fail("currency", f"{rate.currency!r} is not an ISO 4217 code")
+    if rate.per_eur <= 0:
+        raise _fail("per_eur", f"must be positive, got {rate.per_eur}")
+    return [ctx.event("RateRecorded", as_data(rate))]

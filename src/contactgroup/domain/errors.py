@@ -1,0 +1,83 @@
+"""One error tree for the whole platform; each adapter renders it (exit code, problem+json, page message)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class ContactGroupError(Exception):
+    """Base of every error the platform raises on purpose. `status` is the HTTP-like status an adapter uses."""
+
+    status = 400
+    exit_code = 1
+
+
+class NotFound(ContactGroupError):
+    status = 404
+    exit_code = 3
+
+
+class Forbidden(ContactGroupError):
+    status = 403
+    exit_code = 4
+
+
+class Conflict(ContactGroupError):
+    status = 409
+    exit_code = 5
+
+
+class InvalidTransition(Conflict):
+    """An illegal lifecycle move; the message names the object and both states."""
+
+    def __init__(self, kind: str, ident: str, current: str, to: str) -> None:
+        super().__init__(f"{kind} {ident} cannot go from {current!r} to {to!r}")
+        self.kind, self.ident, self.current, self.to = kind, ident, current, to
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding about input: where (file, row, column or field) and what is wrong."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class ValidationFailed(ContactGroupError):
+    """Input that cannot be accepted; carries every problem found, not just the first."""
+
+    status = 422
+    exit_code = 2
+
+    def __init__(self, problems: Sequence[Problem] | str, where: str = "") -> None:
+        if isinstance(problems, str):
+            problems = [Problem(where, problems)]
+        self.problems = list(problems)
+        shown = "\n".join(str(p) for p in self.problems[:20])
+        more = len(self.problems) - 20
+        super().__init__(shown + (f"\n... and {more} more problems" if more > 0 else ""))
+
+
+class MissingRate(ContactGroupError):
+    """No exchange rate is known for a currency on a date; never guessed, never zero."""
+
+    status = 422
+    exit_code = 2
+
+    def __init__(self, currency: str, on: object) -> None:
+        super().__init__(
+            f"no exchange rate for {currency} on {on}: the ECB does not publish it; "
+            f"supply one with `contactgroup import rates FILE`"
+        )
+        self.currency, self.on = currency, on
+
+
+class IntegrityError(ContactGroupError):
+    """The record does not match itself: a changed, missing or reordered event, or a projection that differs."""
+
+    status = 500
+    exit_code = 6

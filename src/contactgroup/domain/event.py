@@ -1,0 +1,246 @@
+"""Events: the only way state changes. `evolve(state, event)` applies one; the catalogue is `docs/events.md`.
+
+An event names what happened (past tense), carries plain JSON data, and says who did it, for whom,
+under which coordinating authority and when.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from contactgroup.domain import model as m
+from contactgroup.domain import workflow
+from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.state import State, as_data, from_data
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: str
+    data: Mapping[str, Any]
+    actor: str
+    party: str  # the member, recipient or authority the actor acted for
+    authority: str  # the coordinating authority in office when it happened
+    at: datetime
+
+    def envelope(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "data": dict(self.data),
+            "actor": self.actor,
+            "party": self.party,
+            "authority": self.authority,
+            "at": self.at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who acts, for whom, under which authority, and when: stamped on every event a command produces."""
+
+    actor: str
+    party: str
+    authority: str
+    at: datetime
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None:
+            raise ValueError("Context.at must be an aware datetime")
+
+    @property
+    def today(self) -> date:
+        return self.at.astimezone(UTC).date()
+
+    def event(self, type_: str, data: Mapping[str, Any]) -> Event:
+        if type_ not in HANDLERS:
+            raise KeyError(f"unknown event type {type_}")
+        return Event(type_, data, self.actor, self.party, self.authority, self.at)
+
+
+# Entity-creating events: their data is the whole entity.
+CREATES: Mapping[str, type[Any]] = {
+    "MemberAdmitted": m.Member,
+    "GdpRecorded": m.Gdp,
+    "UserRegistered": m.User,
+    "CoalitionFormed": m.Coalition,
+    "ItemCatalogued": m.Item,
+    "ItemClassDefined": m.ItemClass,
+    "RequirementDrafted": m.Requirement,
+    "OfferDrafted": m.Offer,
+    "FundCreated": m.Fund,
+    "ContributionPledged": m.Contribution,
+    "AllocationProposed": m.Allocation,
+    "ConsentRequested": m.Consent,
+    "ShipmentDispatched": m.Delivery,
+    "AidTracked": m.TrackedAid,
+    "RateRecorded": m.Rate,
+    "SettingChanged": m.Setting,
+}
+
+# Status events: (table, new status); data is {"id": ..., plus fields that change with the status}.
+MOVES: Mapping[str, tuple[str, Any]] = {
+    "RequirementSubmitted": ("requirements", m.RequirementStatus.SUBMITTED),
+    "RequirementReturned": ("requirements", m.RequirementStatus.DRAFT),
+    "RequirementValidated": ("requirements", m.RequirementStatus.VALIDATED),
+    "RequirementOpened": ("requirements", m.RequirementStatus.OPEN),
+    "RequirementClosed": ("requirements", m.RequirementStatus.CLOSED),
+    "RequirementCancelled": ("requirements", m.RequirementStatus.CANCELLED),
+    "OfferMade": ("offers", m.OfferStatus.OFFERED),
+    "OfferCommitted": ("offers", m.OfferStatus.COMMITTED),
+    "OfferWithdrawn": ("offers", m.OfferStatus.WITHDRAWN),
+    "AllocationAcceptedByDonor": ("allocations", m.AllocationStatus.ACCEPTED_BY_DONOR),
+    "AllocationAcceptedByRecipient": ("allocations", m.AllocationStatus.ACCEPTED_BY_RECIPIENT),
+    "AllocationConfirmed": ("allocations", m.AllocationStatus.CONFIRMED),
+    "AllocationDeclined": ("allocations", m.AllocationStatus.DECLINED),
+    "ConsentGranted": ("consents", m.ConsentStatus.GRANTED),
+    "ConsentRefused": ("consents", m.ConsentStatus.REFUSED),
+    "ShipmentReachedHub": ("deliveries", m.DeliveryStatus.AT_HUB),
+    "ShipmentHandedOver": ("deliveries", m.DeliveryStatus.HANDED_OVER),
+    "ShipmentReceived": ("deliveries", m.DeliveryStatus.RECEIVED),
+}
+TABLE_WORKFLOW: Mapping[str, tuple[str, Mapping[Any, frozenset[Any]]]] = {
+    "requirements": ("requirement", workflow.REQUIREMENT),
+    "offers": ("offer", workflow.OFFER),
+    "allocations": ("allocation", workflow.ALLOCATION),
+    "consents": ("consent", workflow.CONSENT),
+    "deliveries": ("delivery", workflow.DELIVERY),
+}
+
+
+def _create(state: State, event: Event) -> None:
+    state.put(from_data(CREATES[event.type], event.data))
+
+
+def _move(state: State, event: Event) -> None:
+    table, status = MOVES[event.type]
+    ident = event.data["id"]
+    current = state.tables[table][ident]
+    kind, table_rules = TABLE_WORKFLOW[table]
+    workflow.check(table_rules, kind, ident, current.status, status)
+    changes = {k: v for k, v in event.data.items() if k != "id"}
+    merged = {**as_data(current), **changes, "status": status.value}
+    state.put(from_data(type(current), merged))
+    for follow in FOLLOW_UPS.get(event.type, ()):
+        follow(state, event)
+
+
+def _reprioritised(state: State, event: Event) -> None:
+    req = state.requirements[event.data["id"]]
+    state.put(dataclasses.replace(req, priority=int(event.data["priority"])))
+
+
+def _member_left(state: State, event: Event) -> None:
+    state.put(dataclasses.replace(state.members[event.data["code"]], active=False))
+
+
+def _authority_handed_over(state: State, event: Event) -> None:
+    at = datetime.fromisoformat(event.data["at"])
+    current = state.authority
+    if current is not None:
+        state.put(dataclasses.replace(current, until=at))
+    state.put(m.Authority(name=event.data["to"], since=at))
+
+
+def _founded(state: State, event: Event) -> None:
+    state.put(m.Setting("recipient", event.data["recipient"]))
+    state.put(m.Setting("origin", event.data["origin"]))
+    state.put(m.Authority(name=event.data["authority"], since=datetime.fromisoformat(event.data["at"])))
+
+
+# Follow-ups: consequences that a status event has on other entities, derived here so they cannot be forgotten.
+def _settle_requirement(state: State, req_id: str) -> None:
+    req = state.requirements[req_id]
+    if req.status not in (m.RequirementStatus.OPEN, m.RequirementStatus.PARTIALLY_MET, m.RequirementStatus.MET):
+        return
+    confirmed = state.confirmed_of_requirement(req_id)
+    if confirmed >= req.quantity:
+        target = m.RequirementStatus.MET
+    elif confirmed > 0:
+        target = m.RequirementStatus.PARTIALLY_MET
+    else:
+        target = m.RequirementStatus.OPEN
+    if target is not req.status:
+        workflow.check(workflow.REQUIREMENT, "requirement", req_id, req.status, target)
+        state.put(dataclasses.replace(req, status=target))
+
+
+def _after_confirmed(state: State, event: Event) -> None:
+    alloc = state.allocations[event.data["id"]]
+    offer = state.offers[alloc.offer]
+    if offer.status is m.OfferStatus.OFFERED:
+        offer = dataclasses.replace(offer, status=m.OfferStatus.COMMITTED, committed_on=event.at.date())
+    if offer.status is m.OfferStatus.COMMITTED:
+        offer = dataclasses.replace(offer, status=m.OfferStatus.ALLOCATED)
+    state.put(offer)
+    _settle_requirement(state, alloc.requirement)
+
+
+def _after_dispatched(state: State, event: Event) -> None:
+    offer = state.offers[state.allocations[event.data["allocation"]].offer]
+    if offer.status is m.OfferStatus.ALLOCATED:
+        state.put(dataclasses.replace(offer, status=m.OfferStatus.IN_DELIVERY))
+
+
+def _after_received(state: State, event: Event) -> None:
+    offer_id = state.allocations[state.deliveries[event.data["id"]].allocation].offer
+    allocs = {
+        a.id: a.quantity
+        for a in state.allocations.values()
+        if a.offer == offer_id and a.status is m.AllocationStatus.CONFIRMED
+    }
+    received = sum(
+        d.quantity
+        for d in state.deliveries.values()
+        if d.allocation in allocs and d.status is m.DeliveryStatus.RECEIVED
+    )
+    offer = state.offers[offer_id]
+    # Delivered once everything allocated has arrived and nothing of the offer is left to allocate.
+    if (
+        offer.status is m.OfferStatus.IN_DELIVERY
+        and received >= sum(allocs.values())
+        and state.allocated_of_offer(offer_id) >= offer.quantity
+    ):
+        state.put(dataclasses.replace(offer, status=m.OfferStatus.DELIVERED))
+
+
+FOLLOW_UPS: Mapping[str, tuple[Callable[[State, Event], None], ...]] = {
+    "AllocationConfirmed": (_after_confirmed,),
+    "ShipmentReceived": (_after_received,),
+}
+
+HANDLERS: dict[str, Callable[[State, Event], None]] = {
+    **dict.fromkeys(CREATES, _create),
+    **dict.fromkeys(MOVES, _move),
+    "CoordinationFounded": _founded,
+    "RequirementReprioritised": _reprioritised,
+    "MemberLeft": _member_left,
+    "AuthorityHandedOver": _authority_handed_over,
+}
+
+
+def _dispatched(state: State, event: Event) -> None:
+    _create(state, event)
+    _after_dispatched(state, event)
+
+
+HANDLERS["ShipmentDispatched"] = _dispatched
+
+
+def evolve(state: State, event: Event) -> None:
+    """Apply one event to the state. Unknown types are an error: a log we cannot read is not silently skipped."""
+    handler = HANDLERS.get(event.type)
+    if handler is None:
+        raise ValidationFailed(f"unknown event type {event.type!r}", where="event")
+    handler(state, event)
+
+
+def replay(events: Iterable[Event]) -> State:
+    """The state that a sequence of events produces from nothing."""
+    state = State()
+    for event in events:
+        evolve(state, event)
+    return state

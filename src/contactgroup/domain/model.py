@@ -1,0 +1,277 @@
+"""The entities of a coordination: members, catalogue, requirements, offers, funds, allocations, deliveries.
+
+Every entity is an immutable value; the state is changed only by applying events (see `event.py`).
+Money is a Decimal amount beside an ISO 4217 currency; quantities are integers; times are aware UTC.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+
+class MemberKind(enum.StrEnum):
+    NATION = "nation"
+    ORGANISATION = "organisation"
+
+
+class Role(enum.StrEnum):
+    COORDINATOR = "coordinator"
+    DESK_OFFICER = "desk_officer"
+    RECIPIENT_LIAISON = "recipient_liaison"
+    COALITION_LEAD = "coalition_lead"
+    ANALYST = "analyst"
+    AUDITOR = "auditor"
+
+
+class Category(enum.StrEnum):
+    """The assistance categories the Kiel tracker uses."""
+
+    MILITARY = "military"
+    HUMANITARIAN = "humanitarian"
+    FINANCIAL = "financial"
+
+
+class RequirementStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    VALIDATED = "validated"
+    OPEN = "open"
+    PARTIALLY_MET = "partially_met"
+    MET = "met"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class OfferStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OFFERED = "offered"
+    COMMITTED = "committed"
+    ALLOCATED = "allocated"
+    IN_DELIVERY = "in_delivery"
+    DELIVERED = "delivered"
+    WITHDRAWN = "withdrawn"
+
+
+class AllocationStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    ACCEPTED_BY_DONOR = "accepted_by_donor"
+    ACCEPTED_BY_RECIPIENT = "accepted_by_recipient"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+
+
+class ConsentStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    REFUSED = "refused"
+
+
+class DeliveryStatus(enum.StrEnum):
+    DISPATCHED = "dispatched"
+    AT_HUB = "at_hub"
+    HANDED_OVER = "handed_over"
+    RECEIVED = "received"
+
+
+class Visibility(enum.StrEnum):
+    """Who may see an offer besides its member and the coordinating authority."""
+
+    MEMBER = "member"
+    COALITION = "coalition"
+    RECIPIENT = "recipient"
+    PUBLIC = "public"
+
+
+class ValuationBasis(enum.StrEnum):
+    MARKET = "market"
+    REPLACEMENT = "replacement"
+    BOOK = "book"
+
+
+class Source(enum.StrEnum):
+    STOCKS = "stocks"
+    PROCUREMENT = "procurement"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    code: str  # ISO 3166 alpha-3 for a nation, a short code for an organisation (EU, NATO)
+    name: str
+    kind: MemberKind
+    currency: str
+    nato: bool = False
+    eu: bool = False
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Gdp:
+    member: str
+    year: int
+    amount: Decimal
+    currency: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Authority:
+    """A coordinating authority's term: `until` is None for the one that chairs now."""
+
+    name: str
+    since: datetime
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    name: str
+    party: str  # the member, recipient or authority the user acts for
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Coalition:
+    """A capability coalition: an area (air defence, drones, ...) steered by lead members."""
+
+    area: str
+    name: str
+    leads: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    code: str
+    name: str
+    category: Category
+    unit: str
+    nsn: str | None = None  # NATO Stock Number NNNN-NN-NNN-NNNN
+    unit_value_eur: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemClass:
+    """What a requirement asks for; lists the items that satisfy it (interchangeability)."""
+
+    code: str
+    name: str
+    area: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    id: str
+    item_class: str
+    quantity: int
+    priority: int  # 1 = most important; requirements of equal priority form one tier
+    needed_by: date
+    destination: str
+    area: str
+    status: RequirementStatus
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    id: str
+    member: str  # a member code, or a fund code for what a fund bought
+    item: str
+    quantity: int
+    available_from: date
+    depot: str  # country the offer ships from
+    source: Source
+    status: OfferStatus
+    visibility: Visibility
+    value: Decimal | None = None  # declared total value in `currency`; None = catalogue reference value
+    currency: str | None = None
+    basis: ValuationBasis | None = None
+    consent_from: str | None = None  # member whose re-export consent is needed
+    end_use: str = ""
+    committed_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fund:
+    """A pool of money (a PURL package, an ammunition initiative) that buys items and offers them."""
+
+    code: str
+    name: str
+    manager: str
+    area: str
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    id: str
+    fund: str
+    member: str
+    amount: Decimal
+    currency: str
+    pledged_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    id: str
+    offer: str
+    requirement: str
+    quantity: int
+    status: AllocationStatus
+    proposed_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    id: str
+    offer: str
+    origin: str  # the member whose consent is needed
+    status: ConsentStatus
+    requested_on: date
+    decided_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: str
+    allocation: str
+    quantity: int
+    status: DeliveryStatus
+    dispatched_on: date
+    received_on: date | None = None
+    received: int = 0
+    short: int = 0
+    damaged: int = 0
+    wrong_item: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedAid:
+    """Aid recorded from an external tracker (Kiel UST), in EUR, for one donor, month and category."""
+
+    key: str  # source/member/yyyy-mm/category
+    source: str
+    member: str
+    month: str  # YYYY-MM
+    category: str  # military, financial, humanitarian
+    allocated_eur: Decimal
+    committed_eur: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A user-supplied exchange rate: `per_eur` units of `currency` buy one euro on `on`."""
+
+    currency: str
+    on: date
+    per_eur: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """A named fact about the coordination itself (its recipient, its log's origin)."""
+
+    name: str
+    value: str

@@ -1,0 +1,218 @@
+"""The current state of a coordination: every entity by key, rebuilt by folding events (see `event.evolve`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from contactgroup.domain import model as m
+from contactgroup.ledger.canonical import plain
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One kind of entity: its class and the fields that make its key."""
+
+    name: str
+    entity: type[Any]
+    key: tuple[str, ...]
+
+
+TABLES: Mapping[str, Table] = {
+    t.name: t
+    for t in (
+        Table("members", m.Member, ("code",)),
+        Table("gdp", m.Gdp, ("member", "year")),
+        Table("authorities", m.Authority, ("name", "since")),
+        Table("users", m.User, ("name",)),
+        Table("coalitions", m.Coalition, ("area",)),
+        Table("items", m.Item, ("code",)),
+        Table("item_classes", m.ItemClass, ("code",)),
+        Table("requirements", m.Requirement, ("id",)),
+        Table("offers", m.Offer, ("id",)),
+        Table("funds", m.Fund, ("code",)),
+        Table("contributions", m.Contribution, ("id",)),
+        Table("allocations", m.Allocation, ("id",)),
+        Table("consents", m.Consent, ("id",)),
+        Table("deliveries", m.Delivery, ("id",)),
+        Table("tracked_aid", m.TrackedAid, ("key",)),
+        Table("rates", m.Rate, ("currency", "on")),
+        Table("settings", m.Setting, ("name",)),
+    )
+}
+TABLE_OF: Mapping[type[Any], Table] = {t.entity: t for t in TABLES.values()}
+
+
+def key_of(entity: Any) -> Any:
+    """The key of an entity in its table: the field's value, or a tuple for composite keys."""
+    fields = TABLE_OF[type(entity)].key
+    return getattr(entity, fields[0]) if len(fields) == 1 else tuple(getattr(entity, f) for f in fields)
+
+
+_FIELD_TYPES: dict[type[Any], dict[str, Any]] = {}
+
+
+def field_types(cls: type[Any]) -> dict[str, Any]:
+    """The resolved annotations of an entity class, by field name (cached: they never change)."""
+    if cls not in _FIELD_TYPES:
+        _FIELD_TYPES[cls] = typing.get_type_hints(cls)
+    return _FIELD_TYPES[cls]
+
+
+def as_data(entity: Any) -> dict[str, Any]:
+    """An entity as plain JSON values (the form events carry)."""
+    return {f.name: plain(getattr(entity, f.name)) for f in dataclasses.fields(entity)}
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or origin is __import__("types").UnionType:
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _convert(inner[0], value)
+    if origin is tuple:
+        (inner_tp, *_) = typing.get_args(tp)
+        return tuple(_convert(inner_tp, v) for v in value)
+    if tp is Decimal:
+        return Decimal(value)
+    if tp is datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if tp is date:
+        return value if isinstance(value, date) else date.fromisoformat(value)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp(value)
+    return value
+
+
+def from_data(cls: type[Any], data: Mapping[Any, Any]) -> Any:
+    """Rebuild an entity from plain values (an event's data or a database row)."""
+    types = field_types(cls)
+    return cls(**{name: _convert(types[name], data[name]) for name in types if name in data})
+
+
+class State:
+    """Every entity by table and key, plus the set of keys changed since the last flush."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[Any, Any]] = {name: {} for name in TABLES}
+        self.dirty: set[tuple[str, Any]] = set()
+
+    def put(self, entity: Any) -> None:
+        table = TABLE_OF[type(entity)].name
+        key = key_of(entity)
+        self.tables[table][key] = entity
+        self.dirty.add((table, key))
+
+    def changed(self) -> Iterator[tuple[str, Any, Any]]:
+        """(table, key, entity) for everything put since the last `flushed()`."""
+        for table, key in sorted(self.dirty, key=lambda tk: (tk[0], str(tk[1]))):
+            yield table, key, self.tables[table][key]
+
+    def flushed(self) -> None:
+        self.dirty.clear()
+
+    # Typed views of the tables the core reads most.
+    @property
+    def members(self) -> dict[str, m.Member]:
+        return self.tables["members"]
+
+    @property
+    def users(self) -> dict[str, m.User]:
+        return self.tables["users"]
+
+    @property
+    def coalitions(self) -> dict[str, m.Coalition]:
+        return self.tables["coalitions"]
+
+    @property
+    def items(self) -> dict[str, m.Item]:
+        return self.tables["items"]
+
+    @property
+    def item_classes(self) -> dict[str, m.ItemClass]:
+        return self.tables["item_classes"]
+
+    @property
+    def requirements(self) -> dict[str, m.Requirement]:
+        return self.tables["requirements"]
+
+    @property
+    def offers(self) -> dict[str, m.Offer]:
+        return self.tables["offers"]
+
+    @property
+    def funds(self) -> dict[str, m.Fund]:
+        return self.tables["funds"]
+
+    @property
+    def contributions(self) -> dict[str, m.Contribution]:
+        return self.tables["contributions"]
+
+    @property
+    def allocations(self) -> dict[str, m.Allocation]:
+        return self.tables["allocations"]
+
+    @property
+    def consents(self) -> dict[str, m.Consent]:
+        return self.tables["consents"]
+
+    @property
+    def deliveries(self) -> dict[str, m.Delivery]:
+        return self.tables["deliveries"]
+
+    @property
+    def gdp(self) -> dict[tuple[str, int], m.Gdp]:
+        return self.tables["gdp"]
+
+    @property
+    def tracked_aid(self) -> dict[str, m.TrackedAid]:
+        return self.tables["tracked_aid"]
+
+    @property
+    def rates(self) -> dict[tuple[str, date], m.Rate]:
+        return self.tables["rates"]
+
+    def setting(self, name: str, default: str = "") -> str:
+        s = self.tables["settings"].get(name)
+        return s.value if s else default
+
+    @property
+    def recipient(self) -> str:
+        return self.setting("recipient")
+
+    @property
+    def authority(self) -> m.Authority | None:
+        current = [a for a in self.tables["authorities"].values() if a.until is None]
+        return current[0] if current else None
+
+    # Derived quantities, computed from allocations (never stored, so they cannot drift).
+    def allocated_of_offer(self, offer_id: str) -> int:
+        """Units of an offer held by allocations that are not declined."""
+        return sum(
+            a.quantity
+            for a in self.allocations.values()
+            if a.offer == offer_id and a.status is not m.AllocationStatus.DECLINED
+        )
+
+    def confirmed_of_requirement(self, req_id: str) -> int:
+        return sum(
+            a.quantity
+            for a in self.allocations.values()
+            if a.requirement == req_id and a.status is m.AllocationStatus.CONFIRMED
+        )
+
+    def pending_of_requirement(self, req_id: str) -> int:
+        """Units proposed or accepted for a requirement but not yet confirmed."""
+        return sum(
+            a.quantity
+            for a in self.allocations.values()
+            if a.requirement == req_id
+            and a.status not in (m.AllocationStatus.CONFIRMED, m.AllocationStatus.DECLINED)
+        )

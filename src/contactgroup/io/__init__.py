@@ -1,0 +1,1 @@
+"""File formats: reference member list, tracker imports, rate tables, spreadsheets."""

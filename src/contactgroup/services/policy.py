@@ -1,0 +1,107 @@
+"""Who may do what, and who may see what: one table, checked before any command decides anything."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from contactgroup.domain.errors import Forbidden, NotFound
+from contactgroup.domain.model import Offer, Role, User, Visibility
+from contactgroup.domain.state import State
+
+C, D, R, L, A, U = (Role.COORDINATOR, Role.DESK_OFFICER, Role.RECIPIENT_LIAISON, Role.COALITION_LEAD,
+                    Role.ANALYST, Role.AUDITOR)
+
+# action -> the roles that may take it. Scope rules (own member, own area, current authority) follow below.
+POLICY: Mapping[str, frozenset[Role]] = {
+    "coordination:found": frozenset({C}),
+    "member:admit": frozenset({C}),
+    "member:leave": frozenset({C}),
+    "member:gdp": frozenset({C}),
+    "user:register": frozenset({C}),
+    "coalition:form": frozenset({C}),
+    "catalogue:edit": frozenset({C}),
+    "requirement:draft": frozenset({R, C}),
+    "requirement:submit": frozenset({R}),
+    "requirement:reprioritise": frozenset({R}),
+    "requirement:cancel": frozenset({R, C}),
+    "requirement:validate": frozenset({C}),
+    "requirement:return": frozenset({C}),
+    "requirement:open": frozenset({C}),
+    "requirement:close": frozenset({C}),
+    "offer:enter": frozenset({D, C}),
+    "fund:create": frozenset({C}),
+    "fund:contribute": frozenset({D, C}),
+    "allocation:propose": frozenset({C, L}),
+    "allocation:accept-donor": frozenset({D}),
+    "allocation:accept-recipient": frozenset({R}),
+    "allocation:confirm": frozenset({C}),
+    "allocation:decline": frozenset({D, R, C}),
+    "consent:request": frozenset({D, C}),
+    "consent:decide": frozenset({D}),
+    "delivery:ship": frozenset({D, C}),
+    "delivery:receive": frozenset({R}),
+    "import:reference": frozenset({C}),
+    "report:read": frozenset({C, D, R, L, A, U}),
+    "record:verify": frozenset({C, D, R, L, A, U}),
+}
+
+
+def user(state: State, name: str) -> User:
+    try:
+        return state.users[name]
+    except KeyError:
+        raise NotFound(
+            f"no user {name!r}: pass --as NAME or set CONTACTGROUP_USER to a registered user "
+            f"(`contactgroup user list`)"
+        ) from None
+
+
+def owner_party(state: State, owner: str) -> str:
+    """The member that answers for `owner`: itself, or the manager of a fund."""
+    fund = state.funds.get(owner)
+    return fund.manager if fund else owner
+
+
+def authorize(state: State, who: User, action: str, *, owner: str | None = None, area: str | None = None) -> None:
+    """Refuse with `Forbidden` (naming the user, the action and why) unless `who` may take `action`."""
+    roles = POLICY[action]
+    if who.role not in roles:
+        allowed = ", ".join(sorted(r.value for r in roles))
+        raise Forbidden(f"{who.name} ({who.role.value} for {who.party}) may not {action}; this needs: {allowed}")
+    if who.role is Role.COORDINATOR:
+        authority = state.authority
+        if authority is None or who.party != authority.name:
+            current = authority.name if authority else "nobody"
+            raise Forbidden(
+                f"{who.name} acts for {who.party}, which is not the coordinating authority (now {current})"
+            )
+    elif who.role is Role.DESK_OFFICER and owner is not None and owner_party(state, owner) != who.party:
+        raise Forbidden(f"{who.name} is a desk officer for {who.party} and may not {action} for {owner}")
+    elif who.role is Role.COALITION_LEAD:
+        coalition = state.coalitions.get(area or "")
+        if coalition is None or who.party not in coalition.leads:
+            raise Forbidden(f"{who.name} ({who.party}) does not lead the capability coalition for {area}")
+    if who.party in state.members and not state.members[who.party].active:
+        raise Forbidden(f"{who.party} has left the coordination; {who.name} may no longer {action}")
+
+
+_LEVEL = {Visibility.MEMBER: 0, Visibility.COALITION: 1, Visibility.RECIPIENT: 2, Visibility.PUBLIC: 3}
+
+
+def offer_areas(state: State, offer: Offer) -> set[str]:
+    return {c.area for c in state.item_classes.values() if offer.item in c.items}
+
+
+def can_see_offer(state: State, who: User, offer: Offer) -> bool:
+    """Member + authority always; then widening circles: coalition leads, the recipient, the public."""
+    level = _LEVEL[offer.visibility]
+    if who.role is Role.COORDINATOR or owner_party(state, offer.member) == who.party:
+        return True
+    if level >= _LEVEL[Visibility.PUBLIC]:
+        return True
+    if who.role is Role.RECIPIENT_LIAISON:
+        return level >= _LEVEL[Visibility.RECIPIENT]
+    if level >= _LEVEL[Visibility.COALITION]:
+        leads = {lead for area in offer_areas(state, offer) for lead in state.coalitions[area].leads}
+        return who.party in leads
+    return False

@@ -1,0 +1,231 @@
+"""The database: engine set-up for SQLite and PostgreSQL, migrations, and the unit of work that appends events.
+
+One command = one transaction: load the state, decide, append the events, update the projections, commit.
+SQLite writers take `BEGIN IMMEDIATE`; PostgreSQL writers run SERIALIZABLE and are retried on 40001.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from alembic import command as alembic_command
+from alembic.config import Config
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection, Engine
+
+from contactgroup.domain.errors import ContactGroupError, IntegrityError
+from contactgroup.domain.event import Event, evolve
+from contactgroup.domain.state import TABLES, State, from_data
+from contactgroup.ledger.canonical import canonical_bytes
+from contactgroup.storage import schema
+
+T = TypeVar("T")
+DEFAULT_URL = "sqlite:///contactgroup.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+BODY_VERSION = 1
+
+
+def resolve_url(db: str | None) -> str:
+    """`--db` wins, then CONTACTGROUP_DB, then ./contactgroup.db. A plain path means an SQLite file."""
+    url = db or os.environ.get("CONTACTGROUP_DB") or DEFAULT_URL
+    return url if "://" in url else f"sqlite:///{url}"
+
+
+def encode(event: Event, salt: bytes | None = None) -> bytes:
+    """The canonical bytes of an event: the Merkle leaf's data. The salt hides confidential content."""
+    body = event.envelope()
+    body["salt"] = (salt if salt is not None else secrets.token_bytes(16)).hex()
+    body["v"] = BODY_VERSION
+    return canonical_bytes(body)
+
+
+def decode(body: bytes) -> Event:
+    d = json.loads(body)
+    return Event(d["type"], d["data"], d["actor"], d["party"], d["authority"], datetime.fromisoformat(d["at"]))
+
+
+def leaf_hash(body: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + body).digest()
+
+
+class UnitOfWork:
+    """The state as of this transaction, and the events recorded in it (applied at once, written at flush)."""
+
+    def __init__(self, conn: Connection, state: State, next_seq: int, persisted: set[tuple[str, Any]]) -> None:
+        self.conn = conn
+        self.state = state
+        self.next_seq = next_seq
+        self.pending: list[Event] = []
+        self._persisted = persisted
+
+    def record(self, events: Iterable[Event]) -> None:
+        for event in events:
+            evolve(self.state, event)
+            self.pending.append(event)
+
+    def flush(self) -> None:
+        if self.pending:
+            rows = []
+            for event in self.pending:
+                body = encode(event)
+                rows.append({"seq": self.next_seq, "type": event.type, "actor": event.actor, "party": event.party,
+                             "authority": event.authority, "at": event.at, "body": body,
+                             "leaf_hash": leaf_hash(body)})
+                self.next_seq += 1
+            self.conn.execute(schema.events.insert(), rows)
+            self.pending.clear()
+        write_projections(self.conn, self.state, self._persisted)
+
+
+def write_projections(conn: Connection, state: State, persisted: set[tuple[str, Any]]) -> None:
+    inserts: dict[str, list[dict[str, Any]]] = {}
+    for table, key, entity in state.changed():
+        row = schema.to_row(entity)
+        if (table, key) in persisted:
+            t = schema.projections[table]
+            where = sa.and_(*(t.c[k] == row[k] for k in TABLES[table].key))
+            conn.execute(t.update().where(where).values(**row))
+        else:
+            inserts.setdefault(table, []).append(row)
+            persisted.add((table, key))
+    for table, rows in inserts.items():
+        conn.execute(schema.projections[table].insert(), rows)
+    state.flushed()
+
+
+def load_state(conn: Connection) -> tuple[State, set[tuple[str, Any]]]:
+    state = State()
+    persisted: set[tuple[str, Any]] = set()
+    for name, spec in TABLES.items():
+        store = state.tables[name]
+        for row in conn.execute(sa.select(schema.projections[name])).mappings():
+            entity = from_data(spec.entity, row)
+            key = row[spec.key[0]] if len(spec.key) == 1 else tuple(row[k] for k in spec.key)
+            store[key] = entity
+            persisted.add((name, key))
+    return state, persisted
+
+
+class Database:
+    def __init__(self, url: str | None = None) -> None:
+        self.url = resolve_url(url)
+        self.engine = create_engine(self.url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (creates it in an empty database)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            alembic_command.upgrade(config, "head")
+
+    def is_initialised(self) -> bool:
+        return sa.inspect(self.engine).has_table("events")
+
+    def require_initialised(self) -> None:
+        if not self.is_initialised():
+            raise ContactGroupError(
+                f"no contactgroup database at {self.url}: run `contactgroup init` (or `contactgroup demo`) first"
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        """A writer's unit of work: everything recorded in it is committed together, or nothing is."""
+        self.require_initialised()
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(writer=True)
+            if not self.is_sqlite:
+                conn = conn.execution_options(isolation_level="SERIALIZABLE")
+            with conn.begin():
+                state, persisted = load_state(conn)
+                uow = UnitOfWork(conn, state, next_seq(conn), persisted)
+                yield uow
+                uow.flush()
+
+    def run(self, work: Callable[[UnitOfWork], T], attempts: int = 5) -> T:
+        """Run `work` in a transaction, retrying PostgreSQL serialization failures (SQLSTATE 40001)."""
+        for attempt in range(attempts):
+            try:
+                with self.transaction() as uow:
+                    return work(uow)
+            except sa.exc.OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != "40001" or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def reader(self) -> Iterator[Connection]:
+        """A read-only snapshot (a deferred transaction on SQLite, REPEATABLE READ on PostgreSQL)."""
+        self.require_initialised()
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    def state(self) -> State:
+        with self.reader() as conn:
+            return load_state(conn)[0]
+
+
+def next_seq(conn: Connection) -> int:
+    last = conn.execute(sa.select(sa.func.max(schema.events.c.seq))).scalar()
+    return 0 if last is None else int(last) + 1
+
+
+def read_events(conn: Connection, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes, bytes]]:
+    """(seq, body, leaf_hash) in log order."""
+    q = sa.select(schema.events.c.seq, schema.events.c.body, schema.events.c.leaf_hash).where(
+        schema.events.c.seq >= start).order_by(schema.events.c.seq)
+    if end is not None:
+        q = q.where(schema.events.c.seq < end)
+    for seq, body, leaf in conn.execute(q):
+        yield int(seq), bytes(body), bytes(leaf)
+
+
+def replay_log(bodies: Sequence[bytes]) -> State:
+    state = State()
+    for i, body in enumerate(bodies):
+        try:
+            evolve(state, decode(body))
+        except (ContactGroupError, KeyError, ValueError) as exc:
+            raise IntegrityError(f"event {i} cannot be replayed: {exc}") from exc
+    return state
+
+
+def create_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @sa_event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+            cur = dbapi_conn.cursor()
+            if ":memory:" not in url and url != "sqlite://":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @sa_event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)

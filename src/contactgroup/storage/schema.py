@@ -1,0 +1,123 @@
+"""Tables: the append-only event log, the Merkle tree's nodes, and one projection table per kind of entity.
+
+Projection tables are derived from the entity classes, so a field added to an entity is a column here
+(and, for an existing database, an Alembic migration).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import types
+import typing
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from contactgroup.domain.state import TABLES, field_types
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes on both engines (SQLite keeps no zone, so it is put back on read)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: times must be aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("type", sa.String(64), nullable=False, index=True),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("party", sa.String(128), nullable=False),
+    sa.Column("authority", sa.String(128), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
+)
+
+# Complete subtrees of the RFC 9162 tree: node (level, index) covers leaves [index*2^level, (index+1)*2^level).
+tree_nodes = sa.Table(
+    "tree_nodes",
+    metadata,
+    sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+)
+
+checkpoints = sa.Table(
+    "checkpoints",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("signed_at", UTCDateTime, nullable=False),
+)
+
+
+def _column_type(tp: Any) -> tuple[sa.types.TypeEngine[Any], bool]:
+    """The column type for a field's annotation, and whether it is nullable."""
+    nullable = False
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        nullable = True
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    if typing.get_origin(tp) is tuple:
+        return sa.JSON(), nullable
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return sa.String(32), nullable
+    mapping: dict[Any, sa.types.TypeEngine[Any]] = {
+        str: sa.String(256), int: sa.BigInteger(), bool: sa.Boolean(), Decimal: sa.String(64),
+        date: sa.Date(), datetime: UTCDateTime(),
+    }
+    return mapping[tp], nullable
+
+
+def _projection(name: str) -> sa.Table:
+    spec = TABLES[name]
+    columns = []
+    for field, tp in field_types(spec.entity).items():
+        col_type, nullable = _column_type(tp)
+        columns.append(sa.Column(field, col_type, primary_key=field in spec.key, nullable=nullable,
+                                 autoincrement=False))
+    return sa.Table(name, metadata, *columns)
+
+
+projections: dict[str, sa.Table] = {name: _projection(name) for name in TABLES}
+
+
+def to_row(entity: Any) -> dict[str, Any]:
+    """An entity as column values: Decimals as exact strings, enums by value, tuples as JSON lists."""
+    row: dict[str, Any] = {}
+    for field in field_types(type(entity)):
+        value = getattr(entity, field)
+        if isinstance(value, Decimal):
+            value = format(value, "f")
+        elif isinstance(value, enum.Enum):
+            value = value.value
+        elif isinstance(value, tuple):
+            value = list(value)
+        row[field] = value
+    return row
+
+
+def normalised(row: dict[str, Any]) -> str:
+    """A row as text that compares equal across engines (used by `verify`)."""
+    return json.dumps(row, sort_keys=True, default=str)
