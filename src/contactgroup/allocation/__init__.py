@@ -1,7 +1,7 @@
 """Allocation optimiser: which offer fills which requirement, exactly by priority, then lateness; and why not."""
 
 from contactgroup.allocation.codec import plan_to_dict, problem_from_dict, problem_to_dict
-from contactgroup.allocation.greedy import greedy
+from contactgroup.allocation.heuristic import greedy
 from contactgroup.allocation.plan import Allocation, Coverage, LevelCoverage, Plan, Reason
 from contactgroup.allocation.problem import Offer, Pin, Problem, Requirement
 from contactgroup.allocation.solver import SolverFailed, solve

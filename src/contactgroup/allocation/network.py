@@ -20,13 +20,15 @@ class Network:
 
     Requirements are ordered by (priority, id) and offers by id, so that every later step, and therefore
     the plan, depends only on the problem's content and not on the order of its lists. Pairs are the
-    compatible (offer, requirement) combinations ordered by (requirement, offer).
+    compatible (offer, requirement) combinations ordered by (requirement, offer). `req_group` numbers the
+    independent parts of the problem: requirements whose item classes share no item never compete.
     """
 
     requirements: tuple[Requirement, ...]
     offers: tuple[Offer, ...]
     levels: tuple[int, ...]
     req_level: Ints
+    req_group: Ints
     req_need: Ints
     offer_left: Ints
     offer_free: Ints
@@ -77,6 +79,7 @@ def build(problem: Problem) -> Network:
         offers=offers,
         levels=levels,
         req_level=req_level,
+        req_group=_groups(problem, reqs),
         req_need=req_need,
         offer_left=offer_left,
         offer_free=offer_free,
@@ -86,6 +89,28 @@ def build(problem: Problem) -> Network:
         pair_arrives=arrives,
         pair_late=late,
         pair_pinned=pair_pinned,
+    )
+
+
+def _groups(problem: Problem, reqs: tuple[Requirement, ...]) -> Ints:
+    """Connected parts of the class-item graph, numbered by their first requirement."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for cls in {r.item_class for r in reqs}:
+        top = root("class:" + cls)
+        for item in problem.item_classes.get(cls, ()):
+            other = root("item:" + item)
+            if other != top:
+                parent[other] = top
+    number: dict[str, int] = {}
+    return np.fromiter(
+        (number.setdefault(root("class:" + r.item_class), len(number)) for r in reqs), np.int64, len(reqs)
     )
 
 

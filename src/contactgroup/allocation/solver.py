@@ -43,16 +43,37 @@ def solve(problem: Problem) -> Plan:
     return explain(net, optimal_flow(net), method="exact")
 
 
+# Independent parts are solved in batches of about this many pairs: flow algorithms grow faster than
+# linearly, so many small solves beat one big one, while batching keeps the per-call overhead low.
+BATCH_PAIRS = 5000
+
+
 def optimal_flow(net: Network) -> Ints:
     """Units per pair (beyond pins) of a lexicographically optimal, least-late plan."""
-    usable = np.flatnonzero(net.usable)
     flow = np.zeros(len(net.pair_req), np.int64)
-    if len(usable) == 0:
-        return flow
-    reqs, offers = net.pair_req[usable], net.pair_offer[usable]
-    totals = _level_totals(net, reqs, offers)
-    flow[usable] = _least_late(net, reqs, offers, net.pair_late[usable], totals)
+    for batch in _batches(net):
+        reqs, offers = net.pair_req[batch], net.pair_offer[batch]
+        totals = _level_totals(net, reqs, offers)
+        flow[batch] = _least_late(net, reqs, offers, net.pair_late[batch], totals)
     return forest.untangle(net, flow)
+
+
+def _batches(net: Network) -> list[Ints]:
+    """Usable pairs split along independent parts (groups), in order of the groups' numbers."""
+    usable = np.flatnonzero(net.usable)
+    if len(usable) == 0:
+        return []
+    group = net.req_group[net.pair_req[usable]]
+    order = np.argsort(group, kind="stable")
+    usable, group = usable[order], group[order]
+    starts = np.flatnonzero(np.diff(group)) + 1
+    cuts: list[int] = []
+    last = 0
+    for start in starts.tolist():
+        if start - last >= BATCH_PAIRS:
+            cuts.append(start)
+            last = start
+    return np.split(usable, cuts)
 
 
 def _nodes(net: Network, reqs: Ints, offers: Ints) -> tuple[Ints, Ints, Ints, Ints]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from contactgroup.cli import entities, record, setup
+
 app = typer.Typer(
     name="contactgroup",
     help="Coordinate a coalition's assistance to a recipient: requirements, offers, allocations, "
@@ -11,5 +13,19 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+app.command()(setup.init)
+app.command()(setup.demo)
+app.command()(record.verify)
+app.add_typer(entities.member_app, name="member")
+app.add_typer(entities.user_app, name="user")
+app.add_typer(entities.coalition_app, name="coalition")
+app.add_typer(entities.catalogue_app, name="catalogue")
+app.add_typer(entities.requirement_app, name="requirement")
+app.add_typer(entities.offer_app, name="offer")
+app.add_typer(entities.fund_app, name="fund")
+app.add_typer(entities.allocation_app, name="allocation")
+app.add_typer(entities.consent_app, name="consent")
+app.add_typer(entities.delivery_app, name="delivery")
 
 # Sub-apps register themselves here, one line each.

@@ -272,3 +272,8 @@ def receive(
     _record(uow, command.receive(uow.state, ctx, delivery_id, received_on=received_on, short=short,
                                  damaged=damaged, wrong_item=wrong_item))
     return uow.state.deliveries[delivery_id]
+
+
+def record_setting(uow: UnitOfWork, caller: Caller, name: str, value: str) -> None:
+    ctx = authorized(uow, caller, "coordination:found")
+    _record(uow, [ctx.event("SettingChanged", {"name": name, "value": value})])

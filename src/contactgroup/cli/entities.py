@@ -1,0 +1,597 @@
+"""Commands over the coordination's objects: members, users, catalogue, requirements, offers, funds,
+allocations, consents and deliveries. Each is a thin call into `services.coordination`."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+import typer
+
+from contactgroup.cli.common import (
+    AsOption,
+    DbOption,
+    Format,
+    FormatOption,
+    caller,
+    database,
+    emit,
+    fail,
+    handles_errors,
+    out,
+    writer,
+)
+from contactgroup.domain import model as m
+from contactgroup.domain.errors import NotFound
+from contactgroup.domain.state import as_data
+from contactgroup.services import coordination as svc
+from contactgroup.services import policy
+
+
+def _date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)", 2) from None
+
+
+def _decimal(value: str, option: str) -> Decimal:
+    try:
+        d = Decimal(value)
+    except InvalidOperation:
+        raise fail(f"{option}: {value!r} is not a number", 2) from None
+    if not d.is_finite():
+        raise fail(f"{option}: {value!r} is not a finite number", 2)
+    return d
+
+
+def _show(entity: Any, fmt: Format) -> None:
+    data = as_data(entity)
+    if fmt is Format.TABLE:
+        emit([{"field": k, "value": v} for k, v in data.items()], fmt)
+    else:
+        emit([data], fmt)
+
+
+def _done(message: str) -> None:
+    out.print(f"[green]✓[/] {message}", highlight=False)
+
+
+# --- members and users -------------------------------------------------------------------------------------------
+
+member_app = typer.Typer(help="Members of the coordination: nations and organisations.", no_args_is_help=True)
+
+
+@member_app.command("list")
+@handles_errors
+def member_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List members with their currency and NATO/EU flags."""
+    state = database(db).state()
+    emit([as_data(x) for x in sorted(state.members.values(), key=lambda x: x.code)], fmt, title="Members")
+
+
+@member_app.command("add")
+@handles_errors
+def member_add(
+    code: Annotated[str, typer.Argument(help="ISO 3166 alpha-3 code, or a short code for an organisation.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    currency: Annotated[str, typer.Option(help="ISO 4217 currency code.")],
+    organisation: Annotated[bool, typer.Option("--organisation", help="An organisation, not a nation.")] = False,
+    nato: Annotated[bool, typer.Option("--nato")] = False,
+    eu: Annotated[bool, typer.Option("--eu")] = False,
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Admit a member (coordinator only)."""
+    kind = m.MemberKind.ORGANISATION if organisation else m.MemberKind.NATION
+    with writer(db) as uow:
+        svc.admit_member(uow, caller(as_), m.Member(code, name, kind, currency, nato, eu))
+    _done(f"member {code} admitted")
+
+
+@member_app.command("gdp")
+@handles_errors
+def member_gdp(
+    code: str,
+    year: Annotated[int, typer.Option()],
+    amount: Annotated[str, typer.Option(help="GDP in the given currency, full units (not billions).")],
+    currency: Annotated[str, typer.Option()],
+    source: Annotated[str, typer.Option()] = "entered by hand",
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Record a member's GDP for a year."""
+    with writer(db) as uow:
+        svc.record_gdp(uow, caller(as_), m.Gdp(code, year, _decimal(amount, "--amount"), currency, source))
+    _done(f"GDP {year} of {code} recorded")
+
+
+user_app = typer.Typer(help="Users: who acts, for which party, in which role.", no_args_is_help=True)
+
+
+@user_app.command("list")
+@handles_errors
+def user_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List registered users."""
+    state = database(db).state()
+    emit([as_data(u) for u in sorted(state.users.values(), key=lambda u: u.name)], fmt, title="Users")
+
+
+@user_app.command("add")
+@handles_errors
+def user_add(
+    name: str,
+    party: Annotated[str, typer.Option(help="Member code, the recipient, or the coordinating authority.")],
+    role: Annotated[m.Role, typer.Option(help="What the user does.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Register a user (coordinator only)."""
+    with writer(db) as uow:
+        svc.register_user(uow, caller(as_), m.User(name, party, role))
+    _done(f"user {name} registered ({role.value} for {party})")
+
+
+# --- catalogue and coalitions ------------------------------------------------------------------------------------
+
+catalogue_app = typer.Typer(help="The catalogue: items, and the item classes requirements ask for.",
+                            no_args_is_help=True)
+
+
+@catalogue_app.command("items")
+@handles_errors
+def catalogue_items(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List catalogue items."""
+    state = database(db).state()
+    emit([as_data(i) for i in sorted(state.items.values(), key=lambda i: i.code)], fmt, title="Items")
+
+
+@catalogue_app.command("classes")
+@handles_errors
+def catalogue_classes(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List item classes and the items that satisfy each."""
+    state = database(db).state()
+    emit([as_data(c) for c in sorted(state.item_classes.values(), key=lambda c: c.code)], fmt,
+         title="Item classes")
+
+
+@catalogue_app.command("add-item")
+@handles_errors
+def catalogue_add_item(
+    code: str,
+    name: Annotated[str, typer.Option()],
+    category: Annotated[m.Category, typer.Option()],
+    unit: Annotated[str, typer.Option(help="Unit of issue: round, each, kit, ...")],
+    nsn: Annotated[str | None, typer.Option(help="NATO Stock Number NNNN-NN-NNN-NNNN.")] = None,
+    unit_value_eur: Annotated[str | None, typer.Option(help="Reference value of one unit in EUR.")] = None,
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Add an item to the catalogue."""
+    value = _decimal(unit_value_eur, "--unit-value-eur") if unit_value_eur is not None else None
+    with writer(db) as uow:
+        svc.catalogue_item(uow, caller(as_), m.Item(code, name, category, unit, nsn, value))
+    _done(f"item {code} catalogued")
+
+
+@catalogue_app.command("add-class")
+@handles_errors
+def catalogue_add_class(
+    code: str,
+    name: Annotated[str, typer.Option()],
+    area: Annotated[str, typer.Option(help="Capability area (coalition) the class belongs to.")],
+    items: Annotated[list[str], typer.Option("--item", help="An item that satisfies the class (repeat).")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Define an item class and the interchangeable items that satisfy it."""
+    with writer(db) as uow:
+        svc.define_item_class(uow, caller(as_), m.ItemClass(code, name, area, tuple(items)))
+    _done(f"item class {code} defined")
+
+
+coalition_app = typer.Typer(help="Capability coalitions and their lead members.", no_args_is_help=True)
+
+
+@coalition_app.command("list")
+@handles_errors
+def coalition_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List capability coalitions."""
+    state = database(db).state()
+    emit([as_data(c) for c in sorted(state.coalitions.values(), key=lambda c: c.area)], fmt,
+         title="Capability coalitions")
+
+
+@coalition_app.command("add")
+@handles_errors
+def coalition_add(
+    area: str,
+    name: Annotated[str, typer.Option()],
+    leads: Annotated[list[str], typer.Option("--lead", help="A lead member (repeat).")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Form a capability coalition."""
+    with writer(db) as uow:
+        svc.form_coalition(uow, caller(as_), m.Coalition(area, name, tuple(leads)))
+    _done(f"capability coalition {area} formed")
+
+
+# --- requirements ------------------------------------------------------------------------------------------------
+
+requirement_app = typer.Typer(help="The recipient's prioritised requirements.", no_args_is_help=True)
+
+
+@requirement_app.command("add")
+@handles_errors
+def requirement_add(
+    item_class: Annotated[str, typer.Option("--class", help="The item class asked for.")],
+    quantity: Annotated[int, typer.Option()],
+    priority: Annotated[int, typer.Option(help="1 = most important.")],
+    needed_by: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    destination: Annotated[str, typer.Option(help="Delivery point.")],
+    area: Annotated[str | None, typer.Option(help="Capability area; default: the class's.")] = None,
+    note: Annotated[str, typer.Option()] = "",
+    submit: Annotated[bool, typer.Option("--submit", help="Submit at once instead of keeping a draft.")] = False,
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Draft a requirement (recipient liaison)."""
+    when = _date(needed_by, "--needed-by")
+    who = caller(as_)
+    with writer(db) as uow:
+        req = svc.draft_requirement(uow, who, item_class=item_class, quantity=quantity, priority=priority,
+                                    needed_by=when, destination=destination, area=area, note=note)
+        if submit:
+            req = svc.move_requirement(uow, who, req.id, "submit")
+    _done(f"requirement {req.id} {req.status.value}")
+    out.print(req.id)
+
+
+@requirement_app.command("list")
+@handles_errors
+def requirement_list(
+    status: Annotated[m.RequirementStatus | None, typer.Option(help="Only this status.")] = None,
+    area: Annotated[str | None, typer.Option(help="Only this capability area.")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """List requirements by priority."""
+    state = database(db).state()
+    rows = [as_data(r) for r in sorted(state.requirements.values(), key=lambda r: (r.priority, r.id))
+            if (status is None or r.status is status) and (area is None or r.area == area)]
+    emit(rows, fmt, title="Requirements", columns=("id", "priority", "item_class", "quantity", "needed_by",
+                                                   "destination", "area", "status"))
+
+
+@requirement_app.command("show")
+@handles_errors
+def requirement_show(req_id: str, db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """Show one requirement."""
+    state = database(db).state()
+    if req_id not in state.requirements:
+        raise NotFound(f"no requirement {req_id!r}")
+    _show(state.requirements[req_id], fmt)
+
+
+@requirement_app.command("move")
+@handles_errors
+def requirement_move(
+    req_id: str,
+    action: Annotated[str, typer.Argument(help="submit, return, validate, open, close or cancel.")],
+    reason: Annotated[str, typer.Option()] = "",
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Move a requirement along its lifecycle."""
+    if action not in svc.REQUIREMENT_MOVES:
+        raise fail(f"unknown action {action!r}: use one of {', '.join(svc.REQUIREMENT_MOVES)}", 2)
+    with writer(db) as uow:
+        req = svc.move_requirement(uow, caller(as_), req_id, action, reason)
+    _done(f"requirement {req_id} is {req.status.value}")
+
+
+@requirement_app.command("prioritise")
+@handles_errors
+def requirement_prioritise(req_id: str, priority: int, db: DbOption = None, as_: AsOption = None) -> None:
+    """Change a requirement's priority (recipient liaison)."""
+    with writer(db) as uow:
+        svc.reprioritise(uow, caller(as_), req_id, priority)
+    _done(f"requirement {req_id} now has priority {priority}")
+
+
+# --- offers and funds --------------------------------------------------------------------------------------------
+
+offer_app = typer.Typer(help="Members' offers in kind.", no_args_is_help=True)
+
+
+@offer_app.command("add")
+@handles_errors
+def offer_add(
+    member: Annotated[str, typer.Option(help="The offering member (or fund).")],
+    item: Annotated[str, typer.Option()],
+    quantity: Annotated[int, typer.Option()],
+    available_from: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    depot: Annotated[str, typer.Option(help="Country the offer ships from (ISO3).")],
+    source: Annotated[m.Source, typer.Option()] = m.Source.STOCKS,
+    visibility: Annotated[m.Visibility, typer.Option(help="Who besides the member and authority may see it.")]
+    = m.Visibility.MEMBER,
+    value: Annotated[str | None, typer.Option(help="Declared total value (default: catalogue value).")] = None,
+    currency: Annotated[str | None, typer.Option()] = None,
+    basis: Annotated[m.ValuationBasis | None, typer.Option()] = None,
+    consent_from: Annotated[str | None, typer.Option(help="Member whose re-export consent is needed.")] = None,
+    end_use: Annotated[str, typer.Option(help="End-use restrictions.")] = "",
+    status: Annotated[str, typer.Option(help="draft, offered or committed.")] = "offered",
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Enter an offer (desk officer of the member, or coordinator)."""
+    if status not in ("draft", "offered", "committed"):
+        raise fail(f"--status: {status!r} must be draft, offered or committed", 2)
+    offer = m.Offer(
+        id="", member=member, item=item, quantity=quantity, available_from=_date(available_from, "--available-from"),
+        depot=depot, source=source, status=m.OfferStatus.DRAFT, visibility=visibility,
+        value=_decimal(value, "--value") if value is not None else None, currency=currency, basis=basis,
+        consent_from=consent_from, end_use=end_use,
+    )
+    with writer(db) as uow:
+        created = svc.enter_offer(uow, caller(as_), offer, status=status)
+    _done(f"offer {created.id} {created.status.value}")
+    out.print(created.id)
+
+
+@offer_app.command("list")
+@handles_errors
+def offer_list(
+    member: Annotated[str | None, typer.Option(help="Only this member's offers.")] = None,
+    status: Annotated[m.OfferStatus | None, typer.Option()] = None,
+    db: DbOption = None,
+    as_: AsOption = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """List the offers you may see."""
+    state = database(db).state()
+    who = policy.user(state, caller(as_).user)
+    rows = [as_data(o) for o in state.offers.values()
+            if policy.can_see_offer(state, who, o) and (member is None or o.member == member)
+            and (status is None or o.status is status)]
+    emit(rows, fmt, title="Offers", columns=("id", "member", "item", "quantity", "available_from", "depot",
+                                             "status", "visibility", "value", "currency", "consent_from"))
+
+
+@offer_app.command("show")
+@handles_errors
+def offer_show(offer_id: str, db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """Show one offer, if you may see it."""
+    state = database(db).state()
+    who = policy.user(state, caller(as_).user)
+    offer = state.offers.get(offer_id)
+    if offer is None or not policy.can_see_offer(state, who, offer):
+        raise NotFound(f"no offer {offer_id!r} that {who.name} may see")
+    _show(offer, fmt)
+
+
+@offer_app.command("move")
+@handles_errors
+def offer_move(
+    offer_id: str,
+    action: Annotated[str, typer.Argument(help="make, commit or withdraw.")],
+    on: Annotated[str | None, typer.Option(help="Commitment date (YYYY-MM-DD), default today.")] = None,
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Move an offer along its lifecycle."""
+    if action not in ("make", "commit", "withdraw"):
+        raise fail(f"unknown action {action!r}: use make, commit or withdraw", 2)
+    when = _date(on, "--on") if on else None
+    with writer(db) as uow:
+        offer = svc.move_offer(uow, caller(as_), offer_id, action, on=when)
+    _done(f"offer {offer_id} is {offer.status.value}")
+
+
+fund_app = typer.Typer(help="Funds: pooled money that buys items and offers them.", no_args_is_help=True)
+
+
+@fund_app.command("list")
+@handles_errors
+def fund_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List funds and their contributions."""
+    state = database(db).state()
+    rows = []
+    for f in sorted(state.funds.values(), key=lambda f: f.code):
+        contributions = [c for c in state.contributions.values() if c.fund == f.code]
+        rows.append({**as_data(f), "contributors": len({c.member for c in contributions}),
+                     "pledges": len(contributions)})
+    emit(rows, fmt, title="Funds")
+
+
+@fund_app.command("add")
+@handles_errors
+def fund_add(
+    code: str,
+    name: Annotated[str, typer.Option()],
+    manager: Annotated[str, typer.Option(help="The member that manages the fund.")],
+    area: Annotated[str, typer.Option(help="Capability area.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Create a fund (coordinator)."""
+    with writer(db) as uow:
+        svc.create_fund(uow, caller(as_), m.Fund(code, name, manager, area))
+    _done(f"fund {code} created")
+
+
+@fund_app.command("pledge")
+@handles_errors
+def fund_pledge(
+    fund: str,
+    member: Annotated[str, typer.Option()],
+    amount: Annotated[str, typer.Option()],
+    currency: Annotated[str, typer.Option()],
+    on: Annotated[str, typer.Option(help="Pledge date YYYY-MM-DD.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Pledge money to a fund."""
+    with writer(db) as uow:
+        c = svc.contribute(uow, caller(as_), fund=fund, member=member, amount=_decimal(amount, "--amount"),
+                           currency=currency, pledged_on=_date(on, "--on"))
+    _done(f"contribution {c.id}: {member} pledged {amount} {currency} to {fund}")
+
+
+# --- allocations, consents, deliveries ---------------------------------------------------------------------------
+
+allocation_app = typer.Typer(help="Allocations of offers to requirements.", no_args_is_help=True)
+
+
+@allocation_app.command("propose")
+@handles_errors
+def allocation_propose(
+    offer: Annotated[str, typer.Option()],
+    requirement: Annotated[str, typer.Option()],
+    quantity: Annotated[int, typer.Option()],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Propose an allocation by hand (coordinator or coalition lead)."""
+    with writer(db) as uow:
+        a = svc.propose_allocation(uow, caller(as_), offer=offer, requirement=requirement, quantity=quantity)
+    _done(f"allocation {a.id} proposed: {quantity} of {offer} to {requirement}")
+    out.print(a.id)
+
+
+@allocation_app.command("list")
+@handles_errors
+def allocation_list(
+    status: Annotated[m.AllocationStatus | None, typer.Option()] = None,
+    db: DbOption = None,
+    as_: AsOption = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """List allocations of offers you may see."""
+    state = database(db).state()
+    who = policy.user(state, caller(as_).user)
+    rows = [as_data(a) for a in state.allocations.values()
+            if policy.can_see_offer(state, who, state.offers[a.offer]) and (status is None or a.status is status)]
+    emit(rows, fmt, title="Allocations")
+
+
+@allocation_app.command("move")
+@handles_errors
+def allocation_move(
+    alloc_id: str,
+    action: Annotated[str, typer.Argument(help="accept (donor desk, then recipient liaison), confirm, decline.")],
+    reason: Annotated[str, typer.Option()] = "",
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Accept, confirm or decline an allocation."""
+    if action not in ("accept", "confirm", "decline"):
+        raise fail(f"unknown action {action!r}: use accept, confirm or decline", 2)
+    with writer(db) as uow:
+        a = svc.move_allocation(uow, caller(as_), alloc_id, action, reason)
+    _done(f"allocation {alloc_id} is {a.status.value}")
+
+
+consent_app = typer.Typer(help="Re-export consents from an item's country of origin.", no_args_is_help=True)
+
+
+@consent_app.command("request")
+@handles_errors
+def consent_request(offer_id: str, db: DbOption = None, as_: AsOption = None) -> None:
+    """Request the re-export consent an offer needs."""
+    with writer(db) as uow:
+        c = svc.request_consent(uow, caller(as_), offer_id)
+    _done(f"consent {c.id} requested from {c.origin}")
+    out.print(c.id)
+
+
+@consent_app.command("decide")
+@handles_errors
+def consent_decide(
+    consent_id: str,
+    decision: Annotated[str, typer.Argument(help="grant or refuse.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Grant or refuse a consent (desk officer of the origin member)."""
+    if decision not in ("grant", "refuse"):
+        raise fail(f"unknown decision {decision!r}: use grant or refuse", 2)
+    with writer(db) as uow:
+        c = svc.decide_consent(uow, caller(as_), consent_id, decision == "grant")
+    _done(f"consent {consent_id} {c.status.value}")
+
+
+@consent_app.command("list")
+@handles_errors
+def consent_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List consents."""
+    state = database(db).state()
+    emit([as_data(c) for c in state.consents.values()], fmt, title="Consents")
+
+
+delivery_app = typer.Typer(help="Shipments of allocated quantities, to receipt.", no_args_is_help=True)
+
+
+@delivery_app.command("dispatch")
+@handles_errors
+def delivery_dispatch(
+    allocation: Annotated[str, typer.Option()],
+    quantity: Annotated[int, typer.Option()],
+    on: Annotated[str, typer.Option(help="Dispatch date YYYY-MM-DD.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Dispatch a shipment for a confirmed allocation."""
+    with writer(db) as uow:
+        d = svc.dispatch(uow, caller(as_), allocation=allocation, quantity=quantity, dispatched_on=_date(on, "--on"))
+    _done(f"shipment {d.id} dispatched")
+    out.print(d.id)
+
+
+@delivery_app.command("track")
+@handles_errors
+def delivery_track(
+    delivery_id: str,
+    step: Annotated[str, typer.Argument(help="hub or handover.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Record that a shipment reached the hub or was handed over."""
+    if step not in ("hub", "handover"):
+        raise fail(f"unknown step {step!r}: use hub or handover", 2)
+    with writer(db) as uow:
+        d = svc.track_shipment(uow, caller(as_), delivery_id, step)
+    _done(f"shipment {delivery_id} is {d.status.value}")
+
+
+@delivery_app.command("receive")
+@handles_errors
+def delivery_receive(
+    delivery_id: str,
+    on: Annotated[str, typer.Option(help="Receipt date YYYY-MM-DD.")],
+    short: Annotated[int, typer.Option(help="Units missing.")] = 0,
+    damaged: Annotated[int, typer.Option(help="Units damaged.")] = 0,
+    wrong_item: Annotated[int, typer.Option(help="Units of the wrong item.")] = 0,
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Confirm receipt of a shipment, with any discrepancies (recipient liaison)."""
+    with writer(db) as uow:
+        d = svc.receive(uow, caller(as_), delivery_id, received_on=_date(on, "--on"), short=short,
+                        damaged=damaged, wrong_item=wrong_item)
+    _done(f"shipment {delivery_id} received: {d.received} of {d.quantity} in good order")
+
+
+@delivery_app.command("list")
+@handles_errors
+def delivery_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List shipments of offers you may see."""
+    state = database(db).state()
+    who = policy.user(state, caller(as_).user)
+    rows = [as_data(d) for d in state.deliveries.values()
+            if policy.can_see_offer(state, who, state.offers[state.allocations[d.allocation].offer])]
+    emit(rows, fmt, title="Deliveries")
+
+
