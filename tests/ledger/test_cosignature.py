@@ -31,7 +31,9 @@ SPEC_COSIG = (
     "f5nNo0xUe+mbIUBkBIfZ+qnA=="
 )
 # Source: transparency-dev/formats note/note_cosigv1_test.go (TestCoSigV1Timestamp): payload with time 1727964367.
-FORMATS_COSIG_B64 = "ZGhGuQAAAABm/qTPeyKXD+R2rzyQsxPiP8mXum7qq/iF0u4vanlqJyocWODBt97w9uL+8qT7S5gxEHWWOworDcFiEBYJXORmnFBOBA=="
+FORMATS_COSIG_B64 = (
+    "ZGhGuQAAAABm/qTPeyKXD+R2rzyQsxPiP8mXum7qq/iF0u4vanlqJyocWODBt97w9uL+8qT7S5gxEHWWOworDcFiEBYJXORmnFBOBA=="
+)
 # Source: same file (TestCoSigV1NewVerifier): a native 0x04 cosigner vkey that must parse.
 REMORA_VKEY = "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2"
 
@@ -82,7 +84,9 @@ class TestCosign:
         assert raw[:4] == key.key_id
         assert int.from_bytes(raw[4:12], "big") == 1_700_000_000
         # the Ed25519 signature covers exactly the spec's message
-        Ed25519PublicKey.from_public_bytes(key.public_key).verify(raw[12:], cosignature_message(SPEC_BODY, 1_700_000_000))
+        Ed25519PublicKey.from_public_bytes(key.public_key).verify(
+            raw[12:], cosignature_message(SPEC_BODY, 1_700_000_000)
+        )
 
     def test_changed_timestamp_fails(self) -> None:
         cosigner, key = generate_cosigner("w")

@@ -31,9 +31,7 @@ TEXT = "If you think cryptography is the answer to your problem,\nthen you don't
 PETER_SIG = (
     "— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
 )
-ENOCH_SIG = (
-    "— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
-)
+ENOCH_SIG = "— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
 
 PETER = parse_verifier_key(PETER_VKEY)
 ENOCH = parse_verifier_key(ENOCH_VKEY)
@@ -93,7 +91,7 @@ class TestGoVectors:
             TEXT + "\n",
             TEXT + "\n" + PETER_SIG[:-1],
             "\x01" + TEXT + "\n" + PETER_SIG,
-            TEXT + "\n" + "— Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
+            TEXT + "\n" + PETER_SIG.replace("PeterNeumann", "Bad Name")[:-1],
             TEXT + "\n" + PETER_SIG + "Unexpected line.\n",
         ],
     )

@@ -103,9 +103,11 @@ def _reasons(net: Network, units: Ints, quantity: Ints, covered: Ints) -> dict[i
     pair_offer, pair_level = net.pair_offer[at], level[at]
     higher = best_used[pair_offer] < pair_level
     lower_pin = worst_pinned[pair_offer] > pair_level
+    # Sentinel past every key, so that a missed lookup lands on a zero count.
+    used_keys = np.append(used_keys, np.iinfo(np.int64).max)
+    used_counts = np.append(used_counts, 0)
     slot = np.searchsorted(used_keys, key[at])
-    found = (slot < len(used_keys)) & (used_keys[np.minimum(slot, len(used_keys) - 1)] == key[at])
-    same_level = np.where(found, used_counts[np.minimum(slot, len(used_keys) - 1)], 0) - used[at]
+    same_level = np.where(used_keys[slot] == key[at], used_counts[slot], 0) - used[at]
     waiting = net.offer_blocked[pair_offer] & (net.offer_left[pair_offer] > 0)
 
     def any_by_req(flags: Flags) -> Flags:

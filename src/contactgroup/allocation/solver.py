@@ -45,7 +45,7 @@ def solve(problem: Problem) -> Plan:
 
 # Independent parts are solved in batches of about this many pairs: flow algorithms grow faster than
 # linearly, so many small solves beat one big one, while batching keeps the per-call overhead low.
-BATCH_PAIRS = 5000
+BATCH_PAIRS = 4_000
 
 
 def optimal_flow(net: Network) -> Ints:

@@ -93,7 +93,7 @@ def offer_areas(state: State, offer: Offer) -> set[str]:
 
 
 def can_see_offer(state: State, who: User, offer: Offer) -> bool:
-    """Member + authority always; then widening circles: coalition leads, the recipient, the public."""
+    """Member + authority always; then widening circles: the area's coalition leads, the recipient, the public."""
     level = _LEVEL[offer.visibility]
     if who.role is Role.COORDINATOR or owner_party(state, offer.member) == who.party:
         return True
@@ -101,7 +101,7 @@ def can_see_offer(state: State, who: User, offer: Offer) -> bool:
         return True
     if who.role is Role.RECIPIENT_LIAISON:
         return level >= _LEVEL[Visibility.RECIPIENT]
-    if level >= _LEVEL[Visibility.COALITION]:
+    if who.role is Role.COALITION_LEAD and level >= _LEVEL[Visibility.COALITION]:
         leads = {lead for area in offer_areas(state, offer) for lead in state.coalitions[area].leads}
         return who.party in leads
     return False

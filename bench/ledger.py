@@ -1,0 +1,237 @@
+"""Benchmark of the verifiable record's pure layer: hashing, appends, proofs, verification, signatures.
+
+Usage: .venv/bin/python bench/ledger.py [--entries 1000000] [--samples 1000] [--seed 1]
+
+hashlib.sha256 on this machine is the physical reference: nothing in the tree can beat one hash per leaf plus
+about one per append. Each measurement is a function in MEASUREMENTS taking the shared `Context` and returning
+rows; DB-backed measurements (durable append throughput, full verify of a stored log) are meant to be added
+the same way, reusing `Context.leaf_data` so every row describes the same log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from contactgroup.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from contactgroup.ledger.cosignature import generate_cosigner, verify_cosignature
+from contactgroup.ledger.merkle import (
+    MemoryNodeStore,
+    consistency_proof_from_store,
+    inclusion_proof,
+    inclusion_proof_from_store,
+    leaf_hash,
+    root_from_store,
+    verify_consistency,
+    verify_inclusion,
+)
+from contactgroup.ledger.note import generate_key
+from contactgroup.ledger.witness import AddCheckpoint, LogState, WitnessState, add_checkpoint
+
+LEAF_BYTES = 200  # about the size of one canonical event (see docs/formats/events.md)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    what: str
+    value: str
+    detail: str = ""
+
+
+@dataclass
+class Context:
+    entries: int
+    samples: int
+    rng: random.Random
+    leaf_data: list[bytes] = field(default_factory=list)
+    leaf_hashes: list[bytes] = field(default_factory=list)
+    store: MemoryNodeStore = field(default_factory=MemoryNodeStore)
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _micro(seconds: list[float]) -> str:
+    ms = sorted(s * 1e6 for s in seconds)
+    return f"{statistics.mean(ms):.1f} µs (p50 {ms[len(ms) // 2]:.1f}, max {ms[-1]:.1f})"
+
+
+def sha256_reference(ctx: Context) -> list[Row]:
+    """The physical reference: raw hashlib.sha256 over 200-byte leaves and over large buffers."""
+    data = ctx.leaf_data[: min(ctx.entries, 200_000)]
+    sha = hashlib.sha256
+    seconds = _timed(lambda: [sha(d).digest() for d in data])
+    big = bytes(64 * 1024 * 1024)
+    big_seconds = _timed(lambda: sha(big).digest())
+    return [
+        Row(
+            "sha256, 200-byte messages",
+            f"{len(data) / seconds:,.0f} hashes/s",
+            f"{len(data) * LEAF_BYTES / seconds / 1e6:,.0f} MB/s",
+        ),
+        Row("sha256, one 64 MiB buffer", f"{len(big) / big_seconds / 1e6:,.0f} MB/s", "streaming throughput"),
+    ]
+
+
+def append(ctx: Context) -> list[Row]:
+    """Leaf hashing alone, then leaf hashing + incremental append of every entry into a MemoryNodeStore."""
+    seconds_hash = _timed(lambda: [leaf_hash(d) for d in ctx.leaf_data])
+    store = MemoryNodeStore()
+
+    def run() -> None:
+        put = store.append
+        for d in ctx.leaf_data:
+            put(leaf_hash(d))
+
+    seconds = _timed(run)
+    ctx.store = store
+    ctx.leaf_hashes = store.levels[0]
+    nodes = sum(len(row) for row in store.levels)
+    return [
+        Row(f"leaf hash, {ctx.entries:,} entries", f"{ctx.entries / seconds_hash:,.0f} leaves/s", ""),
+        Row(
+            f"leaf hash + append to MemoryNodeStore, {ctx.entries:,} entries",
+            f"{ctx.entries / seconds:,.0f} entries/s",
+            f"{seconds:.1f} s total; {nodes:,} nodes stored; {store.reads / ctx.entries:.2f} reads/append",
+        ),
+    ]
+
+
+def proofs(ctx: Context) -> list[Row]:
+    """Root, inclusion and consistency proofs from the store at full size, then their verification."""
+    n, store = ctx.entries, ctx.store
+    store.reads = 0
+    root_s = _timed(lambda: root_from_store(store, n))
+    root_reads = store.reads
+    root = root_from_store(store, n)
+
+    incl_t, incl_reads, incl = [], [], []
+    for index in (ctx.rng.randrange(n) for _ in range(ctx.samples)):
+        store.reads = 0
+        start = time.perf_counter()
+        proof = inclusion_proof_from_store(store, index, n)
+        incl_t.append(time.perf_counter() - start)
+        incl_reads.append(store.reads)
+        incl.append((index, proof))
+
+    cons_t, cons_reads, cons = [], [], []
+    for old in (ctx.rng.randrange(1, n) for _ in range(ctx.samples)):
+        store.reads = 0
+        start = time.perf_counter()
+        proof = consistency_proof_from_store(store, old, n)
+        cons_t.append(time.perf_counter() - start)
+        cons_reads.append(store.reads)
+        cons.append((old, root_from_store(store, old), proof))
+
+    vi_t = []
+    for index, proof in incl:
+        leaf = ctx.leaf_hashes[index]
+        start = time.perf_counter()
+        ok = verify_inclusion(leaf, index, n, proof, root)
+        vi_t.append(time.perf_counter() - start)
+        assert ok
+    vc_t = []
+    for old, old_root, proof in cons:
+        start = time.perf_counter()
+        ok = verify_consistency(old, n, old_root, root, proof)
+        vc_t.append(time.perf_counter() - start)
+        assert ok
+
+    # One O(n) list-based proof, to show what the store saves.
+    list_s = _timed(lambda: inclusion_proof(ctx.leaf_hashes, n // 3))
+    return [
+        Row(f"root from store at {n:,}", f"{root_s * 1e6:.1f} µs", f"{root_reads} node reads"),
+        Row(
+            f"inclusion proof from store at {n:,}",
+            _micro(incl_t),
+            f"node reads mean {statistics.mean(incl_reads):.1f}, max {max(incl_reads)}; "
+            f"{statistics.mean(len(p) for _, p in incl):.1f} hashes",
+        ),
+        Row(
+            f"consistency proof from store at {n:,}",
+            _micro(cons_t),
+            f"node reads mean {statistics.mean(cons_reads):.1f}, max {max(cons_reads)}; "
+            f"{statistics.mean(len(p) for _, _, p in cons):.1f} hashes",
+        ),
+        Row("verify inclusion proof", _micro(vi_t), f"{ctx.samples} proofs"),
+        Row("verify consistency proof", _micro(vc_t), f"{ctx.samples} proofs"),
+        Row(f"inclusion proof from a plain list at {n:,}", f"{list_s * 1e3:,.0f} ms", "O(n) reference, 1 proof"),
+    ]
+
+
+def signatures(ctx: Context) -> list[Row]:
+    """Signing and opening a checkpoint note, cosigning, and one witness decision."""
+    origin = "bench.example/log"
+    signer, verifier = generate_key(origin)
+    cosigner, witness_key = generate_cosigner("bench.example/witness")
+    cp = Checkpoint(origin, ctx.entries, root_from_store(ctx.store, ctx.entries))
+    k = min(ctx.samples, 500)
+    sign_s = _timed(lambda: [sign_checkpoint(cp, [signer]) for _ in range(k)]) / k
+    note = sign_checkpoint(cp, [signer])
+    open_s = _timed(lambda: [open_checkpoint(note, [verifier]) for _ in range(k)]) / k
+    cos_s = _timed(lambda: [cosigner.cosign(cp, 1_750_000_000) for _ in range(k)]) / k
+    line = cosigner.cosign(cp, 1_750_000_000).line
+    vcos_s = _timed(lambda: [verify_cosignature(cp, line, witness_key) for _ in range(k)]) / k
+
+    old = ctx.entries // 2
+    old_cp = Checkpoint(origin, old, root_from_store(ctx.store, old))
+    state = WitnessState((LogState(origin, (verifier,), sign_checkpoint(old_cp, [signer]), old_cp),))
+    request = AddCheckpoint(old, tuple(consistency_proof_from_store(ctx.store, old, ctx.entries)), note)
+    wit_s = _timed(lambda: [add_checkpoint(state, request, cosigner, 1_750_000_000) for _ in range(k)]) / k
+    return [
+        Row("sign checkpoint note (Ed25519)", f"{sign_s * 1e6:.0f} µs", ""),
+        Row("open + parse signed checkpoint", f"{open_s * 1e6:.0f} µs", "1 signature verified"),
+        Row("cosign checkpoint (tlog-cosignature v1)", f"{cos_s * 1e6:.0f} µs", ""),
+        Row("verify cosignature line", f"{vcos_s * 1e6:.0f} µs", ""),
+        Row("witness add-checkpoint decision", f"{wit_s * 1e6:.0f} µs", "verify note + proof, cosign"),
+    ]
+
+
+# Add DB-backed measurements here (e.g. durable append throughput, full verify of a stored log).
+MEASUREMENTS: list[Callable[[Context], list[Row]]] = [sha256_reference, append, proofs, signatures]
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| measurement | result | detail |", "|---|---|---|"]
+    lines += [f"| {r.what} | {r.value} | {r.detail} |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=1_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    if args.entries < 2:
+        parser.error("--entries must be at least 2")
+    # Like timeit: no cyclic-GC pauses inside timings. The ledger creates no reference cycles, and scans of
+    # the millions of objects held here would otherwise make the outliers measure the collector, not the code.
+    gc.disable()
+    rng = random.Random(args.seed)
+    prefix = rng.randbytes(LEAF_BYTES - 8)
+    # Entries differ in their last 8 bytes: same size as real events, cheap to generate, all distinct.
+    ctx = Context(args.entries, args.samples, rng, [prefix + i.to_bytes(8, "big") for i in range(args.entries)])
+    rows: list[Row] = []
+    for measure in MEASUREMENTS:
+        print(f"running {measure.__name__} ...", file=sys.stderr, flush=True)
+        rows += measure(ctx)
+    print(
+        f"Python {sys.version.split()[0]}, {args.entries:,} entries of {LEAF_BYTES} bytes, "
+        f"{args.samples} samples, cyclic GC off\n"
+    )
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

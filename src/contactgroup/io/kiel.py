@@ -1,0 +1,250 @@
+"""The Kiel Institute's Ukraine Support Tracker release files: read, validate every cell, map to our entities.
+
+`data_explorer.csv` holds one row per donor and month: allocations in € bn by category (`financial`,
+`humanitarian`, `military`, with `total` their sum), `commitments` (€ bn, not split by category) and the
+donor's 2021 GDP (`gdp`, € bn; 0 where Kiel gives none). `release_info.csv` names the release.
+Row numbers count the header as row 1, so they match a spreadsheet's line numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from contactgroup.domain import model as m
+from contactgroup.domain.errors import Problem, ValidationFailed
+
+DATA_FILE = "data_explorer.csv"
+INFO_FILE = "release_info.csv"
+CATEGORIES = ("military", "financial", "humanitarian")
+COMMITMENT_CATEGORY = "unspecified"  # Kiel does not split commitments by category
+MONEY = ("total", *CATEGORIES, "commitments", "gdp")
+REQUIRED = ("country", "iso", "year", "month", *MONEY)
+BILLION = 9  # amounts are in € bn: scaled by 10^9 exactly (Decimal.scaleb)
+TOLERANCE = Decimal("0.000001")  # € bn: `total` must equal the categories' sum to €1,000
+GDP_YEAR = 2021
+ISO3 = re.compile(r"^[A-Z]{3}$")
+# Donors that are not nations: the tracker's code -> our organisation member.
+ORGANISATIONS: Mapping[str, str] = {"EU": "EU (Commission and Council)"}
+# Currencies of tracker donors that are not in the reference member list (ISO 4217). Others get "XXX"
+# (ISO 4217 "no currency") until a coordinator records theirs: the tracker itself is in EUR.
+CURRENCIES: Mapping[str, str] = {
+    "EU": "EUR", "CHE": "CHF", "CHN": "CNY", "CYP": "EUR", "IND": "INR", "MLT": "EUR", "TWN": "TWD",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class KielRow:
+    row: int
+    country: str
+    iso: str
+    year: int
+    month: int
+    total: Decimal  # all amounts in € bn, as in the file
+    financial: Decimal
+    humanitarian: Decimal
+    military: Decimal
+    commitments: Decimal
+    gdp: Decimal
+
+    @property
+    def month_label(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Donor:
+    iso: str
+    name: str
+    kind: m.MemberKind
+    gdp_eur: Decimal | None  # 2021 GDP in EUR; None where the tracker gives 0
+
+
+@dataclass(frozen=True, slots=True)
+class KielRelease:
+    release: str  # "29"
+    label: str  # "Ukraine Support Tracker, Release 29 (04/2026)"
+    rows: tuple[KielRow, ...]
+
+    @property
+    def source(self) -> str:
+        """How our records name this release, e.g. "Kiel UST Release 29"."""
+        return f"Kiel UST Release {self.release}"
+
+    def donors(self) -> list[Donor]:
+        seen: dict[str, Donor] = {}
+        for r in self.rows:
+            if r.iso not in seen:
+                kind = m.MemberKind.NATION if ISO3.match(r.iso) else m.MemberKind.ORGANISATION
+                name = ORGANISATIONS.get(r.iso, r.country)
+                seen[r.iso] = Donor(r.iso, name, kind, eur(r.gdp) if r.gdp > 0 else None)
+        return sorted(seen.values(), key=lambda d: d.iso)
+
+    def tracked_aid(self) -> list[m.TrackedAid]:
+        """Allocations per donor, month and category; commitments per donor and month as `unspecified`.
+
+        Zero amounts are not recorded.
+        """
+        out = []
+        for r in self.rows:
+            for category in CATEGORIES:
+                amount = getattr(r, category)
+                if amount:
+                    out.append(self._aid(r, category, allocated=eur(amount), committed=Decimal(0)))
+            if r.commitments:
+                out.append(self._aid(r, COMMITMENT_CATEGORY, allocated=Decimal(0), committed=eur(r.commitments)))
+        return out
+
+    def _aid(self, r: KielRow, category: str, *, allocated: Decimal, committed: Decimal) -> m.TrackedAid:
+        return m.TrackedAid(key=f"{self.source}/{r.iso}/{r.month_label}/{category}", source=self.source,
+                            member=r.iso, month=r.month_label, category=category, allocated_eur=allocated,
+                            committed_eur=committed)
+
+
+def eur(billions: Decimal) -> Decimal:
+    """€ bn -> EUR, exactly."""
+    return billions.scaleb(BILLION)
+
+
+def _where(file: str, row: int, column: str) -> str:
+    return f"{file}, row {row}, column {column}"
+
+
+def decimal_cell(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def _int(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if re.fullmatch(r"\d{1,4}", text) else None
+
+
+def read_csv(path: Path, problems: list[Problem]) -> tuple[list[str], list[dict[str, str]]] | None:
+    """(header, rows as dicts) of a CSV file, or None (with a problem) if it is missing or has no header."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            header = reader.fieldnames or []
+    except FileNotFoundError:
+        problems.append(Problem(path.name, f"file not found in {path.parent}"))
+        return None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        problems.append(Problem(path.name, f"not a readable UTF-8 CSV file: {exc}"))
+        return None
+    if not header:
+        problems.append(Problem(_where(path.name, 1, "(header)"), "the file is empty"))
+        return None
+    return list(header), rows
+
+
+def missing_columns(file: str, header: Iterable[str], required: Sequence[str]) -> list[Problem]:
+    have = set(header)
+    return [Problem(_where(file, 1, c), "missing column") for c in required if c not in have]
+
+
+def parse_rows(
+    header: Sequence[str], rows: Sequence[Mapping[str, str | None]], file: str = DATA_FILE
+) -> tuple[list[KielRow], list[Problem]]:
+    """Validate every cell of the data rows; return the rows that are valid and every problem found."""
+    problems: list[Problem] = []
+    missing = missing_columns(file, header, REQUIRED)
+    if missing:
+        return [], missing
+    out: list[KielRow] = []
+    seen: dict[tuple[str, int, int], int] = {}
+    gdp_of: dict[str, tuple[Decimal, int]] = {}
+    for n, raw in enumerate(rows, start=2):
+        found: list[Problem] = []
+
+        def cell(column: str, raw: Mapping[str, str | None] = raw) -> str:
+            return (raw.get(column) or "").strip()
+
+        def bad(column: str, message: str, n: int = n, found: list[Problem] = found) -> None:
+            found.append(Problem(_where(file, n, column), message))
+
+        if None in raw:  # DictReader puts extra cells under the key None
+            bad("(row)", "more cells than columns in the header")
+        country, iso = cell("country"), cell("iso")
+        if not country:
+            bad("country", "missing value")
+        if not iso:
+            bad("iso", "missing value")
+        elif not (ISO3.match(iso) or iso in ORGANISATIONS):
+            bad("iso", f"{iso!r} is neither an ISO 3166 alpha-3 code nor a known organisation "
+                       f"({', '.join(ORGANISATIONS)})")
+        year, month = _int(cell("year")), _int(cell("month"))
+        if year is None or not 2000 <= year <= 2100:
+            bad("year", f"{cell('year')!r} is not a year (2000-2100)")
+        if month is None or not 1 <= month <= 12:
+            bad("month", f"{cell('month')!r} is not a month (1-12)")
+        amounts: dict[str, Decimal] = {}
+        for column in MONEY:
+            text = cell(column)
+            value = decimal_cell(text) if text else None
+            if not text:
+                bad(column, "missing value")
+            elif value is None:
+                bad(column, f"{text!r} is not a number")
+            elif value < 0:
+                bad(column, f"{text} is negative")
+            else:
+                amounts[column] = value
+        if all(c in amounts for c in ("total", *CATEGORIES)):
+            parts = sum((amounts[c] for c in CATEGORIES), Decimal(0))
+            if abs(amounts["total"] - parts) > TOLERANCE:
+                bad("total", f"{amounts['total']} is not the sum of military, financial and humanitarian ({parts})")
+        if iso and year is not None and month is not None:
+            first = seen.setdefault((iso, year, month), n)
+            if first != n:
+                bad("iso", f"{iso} {year}-{month:02d} is already given in row {first}")
+        if iso and "gdp" in amounts:
+            gdp, first_row = gdp_of.setdefault(iso, (amounts["gdp"], n))
+            if gdp != amounts["gdp"]:
+                bad("gdp", f"{amounts['gdp']} differs from {iso}'s GDP {gdp} in row {first_row}")
+        if found:
+            problems.extend(found)
+            continue
+        assert year is not None and month is not None
+        out.append(KielRow(row=n, country=country, iso=iso, year=year, month=month, **amounts))
+    return out, problems
+
+
+def read_release(directory: Path) -> KielRelease:
+    """Read and validate a release directory; raises `ValidationFailed` listing every problem found."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        raise ValidationFailed([Problem(str(directory), "not a directory")])
+    release = label = ""
+    read = read_csv(directory / INFO_FILE, problems)
+    if read is not None:
+        header, info = read
+        missing = missing_columns(INFO_FILE, header, ("release", "label"))
+        if missing:
+            problems.extend(missing)
+        elif len(info) != 1:
+            problems.append(Problem(INFO_FILE, f"expected exactly one release row, found {len(info)}"))
+        else:
+            release, label = (info[0]["release"] or "").strip(), (info[0]["label"] or "").strip()
+            if not re.fullmatch(r"\d{1,4}", release):
+                problems.append(Problem(_where(INFO_FILE, 2, "release"), f"{release!r} is not a release number"))
+    read = read_csv(directory / DATA_FILE, problems)
+    rows: list[KielRow] = []
+    if read is not None:
+        header, data = read
+        rows, found = parse_rows(header, data)
+        problems.extend(found)
+        if not data and not found:
+            problems.append(Problem(_where(DATA_FILE, 2, "(row)"), "no data rows"))
+    if problems:
+        raise ValidationFailed(problems)
+    return KielRelease(release=release, label=label or f"Release {release}", rows=tuple(rows))

@@ -1,0 +1,129 @@
+"""Burden sharing: per member, what it committed, allocated and delivered in EUR, its share, and % of its GDP.
+
+- committed: its offers committed or further along (not withdrawn, not drafts) at their full value, the money
+  it pledged to funds, and commitments recorded by an external tracker (the newest release only);
+- allocated: the value share of confirmed allocations of its offers (value × allocated units / offer units),
+  plus tracked allocations;
+- delivered: the value of the units received in received shipments of its offers.
+A fund never appears as a donor: what a fund's offers allocate or deliver is attributed to the fund's
+contributors pro rata to their contributions in EUR (a fund without contributions: to its manager). The fund's
+offers add nothing to anyone's committed money, which its contributions already carry — nothing counts twice.
+`share_of_total` is a fraction (0..1) of the sum of `allocated_eur` over all members.
+GDP in another currency is converted at the annual average of the ECB's daily rates for its year.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from contactgroup.domain import model as m
+from contactgroup.domain.state import State
+from contactgroup.reports.facts import COMMITTED_OFFERS, current_tracked_aid, received_by_allocation
+from contactgroup.reports.valuation import Valuer
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class BurdenRow:
+    member: str
+    name: str
+    kind: str
+    committed_eur: Decimal
+    allocated_eur: Decimal
+    delivered_eur: Decimal
+    share_of_total: Decimal  # fraction of the total allocated_eur, 0..1
+    gdp_year: int | None
+    gdp_eur: Decimal | None
+    allocated_pct_gdp: Decimal | None  # percent: 0.5 means half of one percent of GDP
+    committed_pct_gdp: Decimal | None
+    unvalued_offers: int = 0  # offers with neither a declared value nor a catalogue unit value (counted as 0)
+
+
+def fund_shares(state: State, valuer: Valuer) -> dict[str, list[tuple[str, Decimal]]]:
+    """Per fund: (member, share) pro rata to contributions in EUR at each pledge date; shares sum to 1."""
+    paid: dict[str, dict[str, Decimal]] = {code: defaultdict(Decimal) for code in state.funds}
+    for c in state.contributions.values():
+        paid.setdefault(c.fund, defaultdict(Decimal))[c.member] += valuer.to_eur(c.amount, c.currency, c.pledged_on)
+    shares: dict[str, list[tuple[str, Decimal]]] = {}
+    for code, by_member in paid.items():
+        total = sum(by_member.values(), ZERO)
+        if total > 0:
+            shares[code] = [(member, amount / total) for member, amount in sorted(by_member.items())]
+        else:
+            fund = state.funds.get(code)
+            shares[code] = [(fund.manager, Decimal(1))] if fund else []
+    return shares
+
+
+def _gdp(state: State, member: str, year: int | None) -> m.Gdp | None:
+    if year is not None:
+        return state.gdp.get((member, year))
+    years = [y for (code, y) in state.gdp if code == member]
+    return state.gdp[(member, max(years))] if years else None
+
+
+def burden(state: State, gdp_year: int | None = None, *, valuer: Valuer | None = None) -> list[BurdenRow]:
+    """One row per member, largest allocated value first. `gdp_year` None: each member's latest GDP year."""
+    valuer = valuer or Valuer.of(state)
+    committed: dict[str, Decimal] = defaultdict(Decimal)
+    allocated: dict[str, Decimal] = defaultdict(Decimal)
+    delivered: dict[str, Decimal] = defaultdict(Decimal)
+    unvalued: dict[str, int] = defaultdict(int)
+    shares = fund_shares(state, valuer)
+
+    def payers(owner: str) -> list[tuple[str, Decimal]]:
+        return shares[owner] if owner in state.funds else [(owner, Decimal(1))]
+
+    values: dict[str, Decimal | None] = {}
+    for offer in state.offers.values():
+        if offer.status in (m.OfferStatus.DRAFT, m.OfferStatus.WITHDRAWN):
+            continue
+        value = values[offer.id] = valuer.offer_value_eur(offer, state.items)
+        if value is None:
+            for member, _ in payers(offer.member):
+                unvalued[member] += 1
+        elif offer.status in COMMITTED_OFFERS and offer.member not in state.funds:
+            committed[offer.member] += value
+
+    for c in state.contributions.values():
+        committed[c.member] += valuer.to_eur(c.amount, c.currency, c.pledged_on)
+
+    received = received_by_allocation(state)
+    for a in state.allocations.values():
+        if a.status is not m.AllocationStatus.CONFIRMED:
+            continue
+        offer = state.offers[a.offer]
+        value = values.get(offer.id)
+        if value is None:
+            continue
+        got = received.get(a.id, 0)
+        for member, share in payers(offer.member):
+            allocated[member] += value * a.quantity / offer.quantity * share
+            if got:
+                delivered[member] += value * got / offer.quantity * share
+
+    for aid in current_tracked_aid(state):
+        committed[aid.member] += aid.committed_eur
+        allocated[aid.member] += aid.allocated_eur
+
+    total = sum((allocated[code] for code in state.members), ZERO)
+    rows = []
+    for code, who in state.members.items():
+        gdp = _gdp(state, code, gdp_year)
+        gdp_eur = valuer.gdp_eur(gdp) if gdp is not None else None
+        mine_a, mine_c = allocated[code], committed[code]
+        rows.append(BurdenRow(
+            member=code, name=who.name, kind=who.kind.value,
+            committed_eur=mine_c, allocated_eur=mine_a, delivered_eur=delivered[code],
+            share_of_total=mine_a / total if total else ZERO,
+            gdp_year=gdp.year if gdp else None, gdp_eur=gdp_eur,
+            allocated_pct_gdp=mine_a / gdp_eur * HUNDRED if gdp_eur else None,
+            committed_pct_gdp=mine_c / gdp_eur * HUNDRED if gdp_eur else None,
+            unvalued_offers=unvalued[code],
+        ))
+    rows.sort(key=lambda r: (-r.allocated_eur, -r.committed_eur, r.member))
+    return rows

@@ -1,0 +1,83 @@
+"""The event log and projections on both engines: append-only, all-or-nothing, and checked by `verify`."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from contactgroup.domain.errors import Conflict
+from contactgroup.services import coordination as svc
+from contactgroup.services.verify import verify
+from contactgroup.storage.database import Database
+from tests.factories import World, build_world, confirmed_allocation, enter_offer, open_requirement
+
+
+@pytest.fixture
+def world(founded_db: Database, clock: object) -> World:
+    w = build_world(founded_db, clock)  # type: ignore[arg-type]
+    req = open_requirement(w, quantity=100)
+    confirmed_allocation(w, enter_offer(w, quantity=100), req, 60)
+    return w
+
+
+def _unprotect(conn: sa.Connection) -> None:
+    """Drop the append-only triggers, as an attacker with database access could."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(sa.text("DROP TRIGGER events_no_update"))
+        conn.execute(sa.text("DROP TRIGGER events_no_delete"))
+    else:
+        conn.execute(sa.text("DROP TRIGGER events_append_only ON events"))
+
+
+class TestAppendOnly:
+    @pytest.mark.parametrize("statement", ["UPDATE events SET actor = 'mallory' WHERE seq = 3",
+                                           "DELETE FROM events WHERE seq = 3"])
+    def test_database_refuses_changing_the_log(self, world: World, statement: str) -> None:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), world.db.engine.begin() as conn:
+            conn.execute(sa.text(statement))
+        assert verify(world.db).ok
+
+    def test_failed_command_writes_nothing(self, world: World) -> None:
+        before = world.event_count()
+        with pytest.raises(Conflict), world.db.transaction() as uow:
+            svc.create_fund(uow, world.caller("admin"), svc.m.Fund("F1", "A fund", "DEU", "artillery"))
+            svc.create_fund(uow, world.caller("admin"), svc.m.Fund("F1", "Again", "DEU", "artillery"))
+        assert world.event_count() == before
+        assert "F1" not in world.db.state().funds
+
+
+class TestVerify:
+    def test_passes_on_an_untouched_record(self, world: World) -> None:
+        report = verify(world.db)
+        assert report.ok, report.findings
+        assert report.events == world.event_count()
+
+    def test_names_table_and_key_of_an_edited_projection(self, world: World) -> None:
+        with world.db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE offers SET quantity = 1000 WHERE id = 'O-00001'"))
+        findings = [str(f) for f in verify(world.db).findings]
+        assert len(findings) == 1
+        assert findings[0].startswith("offers[O-00001]: differs from the log")
+
+    def test_names_a_projection_row_no_event_created(self, world: World) -> None:
+        with world.db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO funds (code, name, manager, area) VALUES ('X', 'x', 'DEU', 'it')"))
+        assert [str(f) for f in verify(world.db).findings] == [
+            "funds[X]: row exists in the database but no event created it"]
+
+    def test_finds_an_edited_event_by_index(self, world: World) -> None:
+        with world.db.engine.begin() as conn:
+            _unprotect(conn)
+            body = conn.execute(sa.text("SELECT body FROM events WHERE seq = 5")).scalar_one()
+            forged = bytes(body).replace(b'"actor":"admin"', b'"actor":"nobody"')
+            conn.execute(sa.text("UPDATE events SET body = :b WHERE seq = 5"), {"b": forged})
+        findings = [str(f) for f in verify(world.db).findings]
+        assert "events[5]: stored leaf hash does not match the event's bytes (edited?)" in findings
+
+    def test_finds_a_deleted_event_by_index(self, world: World) -> None:
+        last = world.event_count() - 1
+        with world.db.engine.begin() as conn:
+            _unprotect(conn)
+            conn.execute(sa.text("DELETE FROM events WHERE seq = :s"), {"s": last - 2})
+        findings = [str(f) for f in verify(world.db).findings]
+        assert findings[0] == f"events[{last - 2}]: event missing (deleted?): the next stored seq is {last - 1}"
