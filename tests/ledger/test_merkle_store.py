@@ -74,6 +74,8 @@ class TestAppend:
             store.put(Node(0, 9, leaf_hash(b"x")))
         with pytest.raises(KeyError):
             store.get(3, 0)
+        with pytest.raises(KeyError):
+            store.get(0, -1)
 
     def test_append_refuses_a_bad_leaf_hash(self) -> None:
         with pytest.raises(ValidationFailed):

@@ -29,3 +29,9 @@ app.add_typer(entities.consent_app, name="consent")
 app.add_typer(entities.delivery_app, name="delivery")
 
 # Sub-apps register themselves here, one line each.
+from contactgroup.cli.imports import app as imports_app  # noqa: E402
+from contactgroup.cli.report import app as report_app  # noqa: E402
+
+app.command("allocate")(__import__("contactgroup.cli.allocate", fromlist=["allocate"]).allocate)
+app.add_typer(report_app, name="report")
+app.add_typer(imports_app, name="import")

@@ -9,7 +9,6 @@ identity is the vkey with type 0x04.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from contactgroup.domain.errors import Problem, ValidationFailed
@@ -216,10 +215,3 @@ def verify_cosignature(checkpoint: Checkpoint, cosignature: str | Cosignature, k
         return key.verify(checkpoint.body.encode("utf-8"), cos.payload)
     except Exception:  # yes/no API
         return False
-
-
-def cosignature_lines(lines: str | Sequence[str]) -> list[str]:
-    """Split a witness response body (or pass through a list) into signature lines."""
-    if isinstance(lines, str):
-        return [line for line in lines.split("\n") if line]
-    return list(lines)

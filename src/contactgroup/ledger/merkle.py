@@ -340,10 +340,10 @@ class MemoryNodeStore:
 
     def get(self, level: int, index: int) -> bytes:
         self.reads += 1
-        try:
-            return self.levels[level][index]
-        except IndexError:
-            raise KeyError(f"no complete subtree at level {level}, index {index}") from None
+        # Negative indices would silently wrap around a Python list; they name no subtree.
+        if level < 0 or index < 0 or level >= len(self.levels) or index >= len(self.levels[level]):
+            raise KeyError(f"no complete subtree at level {level}, index {index}")
+        return self.levels[level][index]
 
     def put(self, node: Node) -> None:
         while len(self.levels) <= node.level:

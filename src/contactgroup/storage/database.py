@@ -134,6 +134,9 @@ class Database:
             alembic_command.upgrade(config, "head")
 
     def is_initialised(self) -> bool:
+        path = self.engine.url.database
+        if self.is_sqlite and path and path != ":memory:" and not Path(path).exists():
+            return False  # do not let the check itself create an empty file
         return sa.inspect(self.engine).has_table("events")
 
     def require_initialised(self) -> None:

@@ -1,0 +1,159 @@
+"""`allocate`: propose the optimal allocation of offers to requirements, from a problem file (or, later, the record)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from contactgroup.allocation import Plan, greedy, plan_to_dict, problem_from_dict, solve
+from contactgroup.allocation import Problem as AllocationProblem
+from contactgroup.domain.errors import ContactGroupError, ValidationFailed
+from contactgroup.domain.errors import Problem as Finding
+
+DATABASE_MODE_PENDING = 2
+
+
+def allocate(
+    problem: Path | None = typer.Option(
+        None, "--problem", help="Problem file (JSON, see docs/formats/allocation.md); no database is used."
+    ),
+    plan: Path | None = typer.Option(None, "--plan", help="Where to write the plan (JSON); '-' for stdout."),
+    compare: bool = typer.Option(
+        True, "--compare/--no-compare", help="Also run the greedy top-down fill and show what the optimum gains."
+    ),
+) -> None:
+    """Allocate offers to requirements: most units at the highest priorities, then least lateness.
+
+    Writes the plan (allocations, coverage per requirement, reasons for every shortfall) and prints a
+    summary per priority level. On invalid input it lists every bad field and writes nothing.
+    """
+    if problem is None:
+        _from_database()
+        return
+    if plan is None:
+        _fail([Finding("--plan", "missing: say where to write the plan (a file, or '-' for stdout)")], 2)
+    to_stdout = str(plan) == "-"
+    console = Console(stderr=to_stdout, soft_wrap=True)
+    try:
+        value = problem_from_dict(_read(problem))
+        started = time.perf_counter()
+        exact = solve(value)
+        exact_seconds = time.perf_counter() - started
+        text = json.dumps(plan_to_dict(exact), indent=2, ensure_ascii=False) + "\n"
+        if to_stdout:
+            typer.echo(text, nl=False)
+        else:
+            _write(plan, text)
+        comparison = _compare(value) if compare else None
+    except ValidationFailed as exc:
+        _fail(exc.problems, exc.exit_code)
+    except ContactGroupError as exc:
+        _fail([Finding("", str(exc))], exc.exit_code)
+    _summary(console, exact, exact_seconds, comparison, None if to_stdout else plan)
+
+
+def _from_database() -> None:
+    """Database mode: propose allocations from the record's current state (needs the coordination core)."""
+    Console(stderr=True).print(
+        "[bold red]error:[/] allocating from the database needs the coordination core, which is not wired in "
+        "yet; pass --problem PROBLEM.json --plan PLAN.json to allocate from a file",
+        highlight=False,
+    )
+    raise typer.Exit(DATABASE_MODE_PENDING)
+
+
+def _fail(problems: list[Finding], code: int) -> NoReturn:
+    err = Console(stderr=True, soft_wrap=True)
+    for finding in problems:
+        err.print(f"[bold red]error:[/] {finding}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def _read(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValidationFailed(f"no such file: {path}", where="--problem") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(f"cannot read {path}: {exc}", where="--problem") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed(f"not valid JSON: {exc.msg}", where=f"{path}:{exc.lineno}:{exc.colno}") from None
+
+
+def _write(path: Path, text: str) -> None:
+    """Write the whole plan or nothing: a reader never sees half a file, and a failure leaves none."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as exc:
+        raise ValidationFailed(f"cannot write {path}: {exc.strerror}", where="--plan") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(scratch, path)
+    except BaseException:
+        Path(scratch).unlink(missing_ok=True)
+        raise
+
+
+def _compare(value: AllocationProblem) -> tuple[Plan, float]:
+    started = time.perf_counter()
+    quick = greedy(value)
+    return quick, time.perf_counter() - started
+
+
+def _summary(
+    console: Console, exact: Plan, seconds: float, comparison: tuple[Plan, float] | None, written: Path | None
+) -> None:
+    quick = comparison[0] if comparison else None
+    table = Table(title="Allocation: units covered per priority", title_justify="left")
+    table.add_column("priority", justify="right")
+    table.add_column("needed", justify="right")
+    table.add_column("covered", justify="right")
+    if quick:
+        table.add_column("greedy covered", justify="right")
+        table.add_column("gain", justify="right")
+    table.add_column("short", justify="right")
+    for level in exact.levels:
+        row = [str(level.priority), f"{level.needed:,}", f"{level.covered:,}"]
+        if quick:
+            other = quick.covered(level.priority)
+            row += [f"{other:,}", f"{level.covered - other:+,}"]
+        table.add_row(*row, f"{level.needed - level.covered:,}")
+    needed = sum(level.needed for level in exact.levels)
+    covered = sum(level.covered for level in exact.levels)
+    total = ["all", f"{needed:,}", f"{covered:,}"]
+    if quick:
+        other = sum(level.covered for level in quick.levels)
+        total += [f"{other:,}", f"{covered - other:+,}"]
+    table.add_row(*total, f"{needed - covered:,}", style="bold")
+    console.print(table)
+    lateness = f"lateness: {exact.total_lateness:,} unit-days"
+    pairs = f"offer-requirement pairs: {exact.pairs:,}"
+    if quick:
+        lateness += f" (greedy {quick.total_lateness:,})"
+        pairs += f" (greedy {quick.pairs:,})"
+    console.print(lateness, highlight=False)
+    console.print(pairs, highlight=False)
+    reasons = Counter(str(r) for c in exact.requirements for r in c.reasons)
+    short = sum(1 for c in exact.requirements if c.shortfall)
+    if short:
+        why = ", ".join(f"{name} {n}" for name, n in sorted(reasons.items(), key=lambda x: (-x[1], x[0])))
+        console.print(f"requirements not fully covered: {short} ({why})", highlight=False)
+    timing = f"solve time: {seconds:.3f} s"
+    if comparison:
+        timing += f" (greedy fill {comparison[1]:.3f} s)"
+    console.print(timing, highlight=False)
+    if written is not None:
+        console.print(f"plan written to {written}", highlight=False)

@@ -1,0 +1,59 @@
+"""`contactgroup import ...`: reference data from files — the Kiel tracker and exchange rates. All or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from contactgroup.cli.common import AsOption, DbOption, caller, err, handles_errors, out, writer
+from contactgroup.services.imports import import_kiel, import_rates
+
+app = typer.Typer(help="Import reference data: the Kiel Ukraine Support Tracker, exchange rates.",
+                  no_args_is_help=True)
+
+
+@app.command("kiel")
+@handles_errors
+def kiel_cmd(
+    directory: Annotated[Path, typer.Argument(help="A Kiel UST release directory (data_explorer.csv, "
+                                                   "release_info.csv).")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Import a Kiel Ukraine Support Tracker release: donors, their 2021 GDP, monthly allocations and commitments.
+
+    Needs a coordinator. Every cell is checked first; nothing is recorded unless all rows are valid.
+    A release already imported is refused.
+    """
+    who = caller(as_)
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("recording tracker entries", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        with writer(db) as uow:
+            summary = import_kiel(uow, who, directory, progress)
+    created = f"; new members: {', '.join(summary.members_created)}" if summary.members_created else ""
+    out.print(f"Imported {summary.label} as [bold]{summary.source}[/]: {summary.rows} rows, {summary.donors} donors, "
+              f"{summary.entries} entries, {summary.gdp_recorded} GDP figures (2021, EUR){created}.\n"
+              f"Allocated €{summary.allocated_eur:,.0f}, committed €{summary.committed_eur:,.0f}.", highlight=False)
+
+
+@app.command("rates")
+@handles_errors
+def rates_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV with header currency,date,per_eur (units per 1 EUR).")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Record exchange rates for currencies the ECB does not publish. Needs a coordinator; all rows or none."""
+    who = caller(as_)
+    with writer(db) as uow:
+        summary = import_rates(uow, who, file)
+    out.print(f"Recorded {summary.rates} rates from {summary.file} for {', '.join(summary.currencies)} "
+              f"({summary.first} to {summary.last}).", highlight=False)

@@ -1,0 +1,181 @@
+"""`contactgroup report ...`: coverage, burden sharing, pledge-to-delivery lag and gaps, as a table, CSV or JSON.
+
+Reports are aggregates and visible to every role. Tables round money for reading; CSV and JSON keep it exact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from contactgroup.cli.common import DbOption, Format, FormatOption, database, emit, err, handles_errors, out
+from contactgroup.domain.state import State
+from contactgroup.reports.burden import burden
+from contactgroup.reports.coverage import coverage
+from contactgroup.reports.facts import SYNTHETIC_CAPTION, is_synthetic
+from contactgroup.reports.gaps import DEFAULT_LIMIT, gaps
+from contactgroup.reports.lag import lag
+
+app = typer.Typer(help="Reports: coverage of requirements, burden sharing, delivery lag, gaps.",
+                  no_args_is_help=True)
+
+
+class By(enum.StrEnum):
+    REQUIREMENT = "requirement"
+    TIER = "tier"
+    AREA = "area"
+
+
+Formatter = Callable[[Any], str]
+
+
+def money(value: Any) -> str:
+    """EUR in millions, two decimals: wide enough for a €10k offer and a €100bn tracker total."""
+    return "" if value is None else f"{value / 1_000_000:,.2f}"
+
+
+def percent(value: Any) -> str:
+    return "" if value is None else f"{value * 100:.2f}%"
+
+
+def pct3(value: Any) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def plain_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _show(state: State, records: Sequence[Mapping[str, Any]], fmt: Format, *, title: str, caption: str,
+          columns: Mapping[str, tuple[str, Formatter | None]]) -> None:
+    """Print rows: a Rich table of `columns` (key -> (heading, formatter)), or every field as CSV or JSON.
+
+    On a demo database every form says so: the table's caption, a `synthetic` field, a line on stderr.
+    """
+    synthetic = is_synthetic(state)
+    if fmt is not Format.TABLE:
+        rows = [{**r, "synthetic": True} for r in records] if synthetic else list(records)
+        if synthetic:
+            err.print(f"[bold yellow]{SYNTHETIC_CAPTION}[/]: generated, not real", highlight=False)
+        emit(rows, fmt, columns=list(rows[0].keys()) if rows else [])
+        return
+    if synthetic:
+        title, caption = f"{title} — {SYNTHETIC_CAPTION}", f"{SYNTHETIC_CAPTION}. {caption}"
+    table = Table(title=title, caption=caption or None, caption_justify="left")
+    for key, (heading, _) in columns.items():
+        sample = next((r.get(key) for r in records if r.get(key) is not None), None)
+        numeric = isinstance(sample, int | float | Decimal) and not isinstance(sample, bool)
+        table.add_column(heading, justify="right" if numeric else "left", overflow="fold")
+    for r in records:
+        table.add_row(*((fmt_ or plain_cell)(r.get(key)) for key, (_, fmt_) in columns.items()))
+    out.print(table)
+    if not records:
+        out.print("(nothing to report)")
+
+
+def _records(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(r) for r in rows]
+
+
+@app.command("coverage")
+@handles_errors
+def coverage_cmd(
+    by: Annotated[By, typer.Option("--by", help="One row per requirement, per priority tier, or per area.")] = (
+        By.REQUIREMENT),
+    db: DbOption = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Needed, allocated (not declined), committed (confirmed), delivered (received) and missing units."""
+    state = database(db).state()
+    rows = coverage(state, by.value)
+    columns: dict[str, tuple[str, Formatter | None]] = {"key": ({"requirement": "requirement", "tier": "priority",
+                                                                  "area": "area"}[by.value], None),
+                                                         "name": ("item class" if by is By.REQUIREMENT else "name",
+                                                                  None)}
+    if by is By.REQUIREMENT:
+        columns |= {"priority": ("priority", text), "area": ("area", None), "status": ("status", None)}
+    else:
+        columns |= {"requirements": ("requirements", None)}
+    columns |= {k: (k, None) for k in ("needed", "allocated", "committed", "delivered", "missing")}
+    _show(state, _records(rows), fmt, title=f"Coverage by {by.value}",
+          caption="units; allocated = not declined, committed = confirmed, delivered = received, "
+                  "missing = needed − committed",
+          columns=columns)
+
+
+@app.command("burden")
+@handles_errors
+def burden_cmd(
+    gdp_year: Annotated[int | None, typer.Option("--gdp-year", help="GDP year for the % of GDP columns "
+                                                 "(default: each member's latest).")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Committed, allocated and delivered value in EUR per member, its share, and % of its GDP."""
+    state = database(db).state()
+    rows = burden(state, gdp_year)
+    year = f"GDP {gdp_year}" if gdp_year else "latest GDP year per member"
+    _show(state, _records(rows), fmt, title="Burden sharing (€ million)",
+          caption=f"EUR at the ECB reference rate of the pledge date; funds attributed to contributors pro rata; "
+                  f"share = of all allocated value; % of {year}",
+          columns={
+              "member": ("member", None),
+              "committed_eur": ("committed €m", money), "allocated_eur": ("allocated €m", money),
+              "delivered_eur": ("delivered €m", money), "share_of_total": ("share", percent),
+              "gdp_year": ("GDP year", text), "allocated_pct_gdp": ("allocated % GDP", pct3),
+              "committed_pct_gdp": ("committed % GDP", pct3),
+          })
+
+
+@app.command("lag")
+@handles_errors
+def lag_cmd(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """Days from pledge (commitment) to receipt, per member and item category, one observation per shipment."""
+    state = database(db).state()
+    _show(state, _records(lag(state)), fmt, title="Pledge-to-delivery lag (days)",
+          caption="one observation per received shipment: committed_on → received_on",
+          columns={"member": ("member", None), "category": ("category", None), "shipments": ("shipments", None),
+                   "units": ("units", None), "median_days": ("median", None), "p90_days": ("p90", None),
+                   "min_days": ("min", None), "max_days": ("max", None)})
+
+
+@app.command("gaps")
+@handles_errors
+def gaps_cmd(
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many requirements to show.")] = (
+        DEFAULT_LIMIT),
+    db: DbOption = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """The highest-priority open requirements not yet fully met: what is missing and why."""
+    state = database(db).state()
+    rows = gaps(state, limit)
+    records = [{**dataclasses.asdict(r), "breakdown": dict(r.breakdown), "reasons": r.reasons} for r in rows]
+    if fmt is Format.CSV:
+        for rec in records:
+            rec.pop("breakdown")
+    _show(state, records, fmt, title=f"Gaps: top {limit} unmet requirements",
+          caption="reasons: waiting_for_consent, not_yet_confirmed, no_compatible_offer, not_yet_allocated, "
+                  "taken_by_higher_priority, insufficient_quantity",
+          columns={"rank": ("#", None), "requirement": ("requirement", None), "item_class_name": ("item class", None),
+                   "area": ("area", None), "priority": ("priority", text), "needed_by": ("needed by", None),
+                   "needed": ("needed", None), "committed": ("committed", None), "missing": ("missing", None),
+                   "reason": ("reason", None), "detail": ("why", None)})
