@@ -221,3 +221,33 @@ def medium_problem(seed: int, n_reqs: int = 60, n_offers: int = 150, n_levels: i
                 pins.append(Pin(o.id, r.id, rnd.randint(1, min(o.quantity, r.quantity))))
                 break
     return Problem(reqs, offers, classes, transit, tuple(pins), granted)
+
+
+CLASSES = {"shell": frozenset({"dm121", "m107"}), "shell-er": frozenset({"dm121"}), "kit": frozenset({"mdk"})}
+
+
+def req(
+    id: str, item_class: str = "shell", quantity: int = 10, priority: int = 1, due: int = 10, to: str = "UKR"
+) -> Requirement:
+    """A requirement needed `due` days after DAY0."""
+    return Requirement(id, item_class, quantity, priority, DAY0 + timedelta(days=due), to)
+
+
+def offer(
+    id: str, item: str = "dm121", quantity: int = 10, ready: int = 0, origin: str = "DEU", consent: str | None = None
+) -> Offer:
+    """An offer available `ready` days after DAY0."""
+    return Offer(id, "M-" + origin, item, quantity, DAY0 + timedelta(days=ready), origin, consent)
+
+
+def scenario(
+    requirements: list[Requirement],
+    offers: list[Offer],
+    *,
+    transit: dict[tuple[str, str], int] | None = None,
+    pins: list[Pin] | None = None,
+    granted: set[str] | None = None,
+) -> Problem:
+    return Problem(
+        tuple(requirements), tuple(offers), CLASSES, transit or {}, tuple(pins or ()), frozenset(granted or ())
+    )

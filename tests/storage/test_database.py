@@ -8,16 +8,14 @@ import sqlalchemy as sa
 from contactgroup.domain.errors import Conflict
 from contactgroup.services import coordination as svc
 from contactgroup.services.verify import verify
-from contactgroup.storage.database import Database
-from tests.factories import World, build_world, confirmed_allocation, enter_offer, open_requirement
+from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 
 
 @pytest.fixture
-def world(founded_db: Database, clock: object) -> World:
-    w = build_world(founded_db, clock)  # type: ignore[arg-type]
-    req = open_requirement(w, quantity=100)
-    confirmed_allocation(w, enter_offer(w, quantity=100), req, 60)
-    return w
+def world(world: World) -> World:
+    req = open_requirement(world, quantity=100)
+    confirmed_allocation(world, enter_offer(world, quantity=100), req, 60)
+    return world
 
 
 def _unprotect(conn: sa.Connection) -> None:

@@ -90,14 +90,13 @@ def _shown(value: object) -> str:
 
 def problem_from_dict(d: object) -> Problem:
     """Parse and validate a problem; raises ValidationFailed listing every bad field."""
+    if not isinstance(d, dict):
+        raise ValidationFailed(f"the problem must be a JSON object, got {_shown(d)}")
     found: list[Finding] = []
     read = _Reader(found)
-    top = read.fields(d, "", _REQUIRED_TOP, _TOP[3:])
-    if top is None:
-        # Report the fields we can still read, so one run shows as much as possible.
-        if not isinstance(d, dict):
-            raise ValidationFailed(found)
-        top = {k: v for k, v in d.items() if k in _TOP}
+    # Unknown or missing top-level fields are noted; the rest is still read, so one run shows every problem.
+    read.fields(d, "", _REQUIRED_TOP, _TOP[3:])
+    top: dict[str, Any] = {k: v for k, v in d.items() if k in _TOP}
 
     def requirement(raw: object, where: str) -> Requirement | None:
         fields = read.fields(raw, where, ("id", "item_class", "quantity", "priority", "needed_by", "destination"))

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from contactgroup.allocation import Plan, greedy, plan_to_dict, problem_from_dict, solve
@@ -63,7 +64,7 @@ def allocate(
 
 def _from_database() -> None:
     """Database mode: propose allocations from the record's current state (needs the coordination core)."""
-    Console(stderr=True).print(
+    Console(stderr=True, soft_wrap=True).print(
         "[bold red]error:[/] allocating from the database needs the coordination core, which is not wired in "
         "yet; pass --problem PROBLEM.json --plan PLAN.json to allocate from a file",
         highlight=False,
@@ -74,7 +75,7 @@ def _from_database() -> None:
 def _fail(problems: list[Finding], code: int) -> NoReturn:
     err = Console(stderr=True, soft_wrap=True)
     for finding in problems:
-        err.print(f"[bold red]error:[/] {finding}", highlight=False, markup=True)
+        err.print(f"[bold red]error:[/] {escape(str(finding))}", highlight=False)
     raise typer.Exit(code)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from contactgroup.cli import entities, record, setup
+from contactgroup.cli import entities, offer_import, record, setup
 
 app = typer.Typer(
     name="contactgroup",
@@ -35,3 +35,4 @@ from contactgroup.cli.report import app as report_app  # noqa: E402
 app.command("allocate")(__import__("contactgroup.cli.allocate", fromlist=["allocate"]).allocate)
 app.add_typer(report_app, name="report")
 app.add_typer(imports_app, name="import")
+imports_app.command("offers")(offer_import.offers_cmd)

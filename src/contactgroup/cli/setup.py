@@ -56,8 +56,10 @@ def demo(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing SQLite file.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Build a SYNTHETIC coordination (real members and coalitions, generated requirements, offers, funds,
-    allocations and deliveries over 2022-2026), then print its coverage and burden summaries."""
+    """Build a SYNTHETIC demo coordination and print its coverage and burden summaries.
+
+    Real members and capability coalitions; requirements, offers, funds, allocations and deliveries over
+    2022-2026 generated from the seed through the same services as real use."""
     database = _fresh(db, force)
     started = time.perf_counter()
     with Progress(TextColumn("[bold]synthetic demo[/]"), BarColumn(), MofNCompleteColumn(),

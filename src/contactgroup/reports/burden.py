@@ -43,6 +43,11 @@ class BurdenRow:
     unvalued_offers: int = 0  # offers with neither a declared value nor a catalogue unit value (counted as 0)
 
 
+def _ratio(part: Decimal, whole: Decimal) -> Decimal:
+    """part / whole; a plain 0 (not 0E+1) when either is zero."""
+    return part / whole if part and whole else ZERO
+
+
 def fund_shares(state: State, valuer: Valuer) -> dict[str, list[tuple[str, Decimal]]]:
     """Per fund: (member, share) pro rata to contributions in EUR at each pledge date; shares sum to 1."""
     paid: dict[str, dict[str, Decimal]] = {code: defaultdict(Decimal) for code in state.funds}
@@ -119,10 +124,10 @@ def burden(state: State, gdp_year: int | None = None, *, valuer: Valuer | None =
         rows.append(BurdenRow(
             member=code, name=who.name, kind=who.kind.value,
             committed_eur=mine_c, allocated_eur=mine_a, delivered_eur=delivered[code],
-            share_of_total=mine_a / total if total else ZERO,
+            share_of_total=_ratio(mine_a, total),
             gdp_year=gdp.year if gdp else None, gdp_eur=gdp_eur,
-            allocated_pct_gdp=mine_a / gdp_eur * HUNDRED if gdp_eur else None,
-            committed_pct_gdp=mine_c / gdp_eur * HUNDRED if gdp_eur else None,
+            allocated_pct_gdp=_ratio(mine_a, gdp_eur) * HUNDRED if gdp_eur else None,
+            committed_pct_gdp=_ratio(mine_c, gdp_eur) * HUNDRED if gdp_eur else None,
             unvalued_offers=unvalued[code],
         ))
     rows.sort(key=lambda r: (-r.allocated_eur, -r.committed_eur, r.member))

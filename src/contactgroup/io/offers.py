@@ -1,0 +1,105 @@
+"""The offers spreadsheet a desk officer fills in: one row per offer, checked cell by cell before anything is
+written. Columns: member, item, quantity, available_from, depot, and optionally source, visibility, value,
+currency, basis, consent_from, end_use, status (draft, offered, committed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import TypeVar
+
+from contactgroup.domain import model as m
+from contactgroup.domain.errors import Problem
+
+REQUIRED = ("member", "item", "quantity", "available_from", "depot")
+OPTIONAL = ("source", "visibility", "value", "currency", "basis", "consent_from", "end_use", "status")
+STATUSES = ("draft", "offered", "committed")
+E = TypeVar("E", bound=StrEnum)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRow:
+    line: int  # the spreadsheet's row number (header = 1)
+    offer: m.Offer
+    status: str
+
+
+def parse_offers(rows: list[dict[str, str]], source: str) -> tuple[list[OfferRow], list[Problem]]:
+    """Every row checked; returns the offers and every problem found (file, row, column)."""
+    problems: list[Problem] = []
+    header = set(rows[0]) if rows else set()
+    missing = [c for c in REQUIRED if c not in header]
+    if not rows:
+        return [], [Problem(source, "no rows: the first row must be the header " + ",".join(REQUIRED + OPTIONAL))]
+    if missing:
+        return [], [Problem(f"{source}: header", f"missing column(s) {', '.join(missing)}")]
+    unknown = sorted(header - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        problems.append(Problem(f"{source}: header", f"unknown column(s) {', '.join(unknown)}"))
+    parsed = []
+    for line, row in enumerate(rows, start=2):
+        where = f"{source}: row {line}"
+        found: list[Problem] = []
+
+        def cell(name: str, where: str = where, row: dict[str, str] = row, found: list[Problem] = found) -> str:
+            value = row.get(name, "")
+            if name in REQUIRED and not value:
+                found.append(Problem(f"{where}, column {name}", "is empty"))
+            return value
+
+        def number(name: str, text: str, where: str = where, found: list[Problem] = found) -> int:
+            try:
+                n = int(text)
+            except ValueError:
+                found.append(Problem(f"{where}, column {name}", f"{text!r} is not a whole number"))
+                return 0
+            if n <= 0:
+                found.append(Problem(f"{where}, column {name}", f"must be positive, got {n}"))
+            return n
+
+        def day(name: str, text: str, where: str = where, found: list[Problem] = found) -> date:
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                found.append(Problem(f"{where}, column {name}", f"{text!r} is not a date (YYYY-MM-DD)"))
+                return date.min
+
+        def choice(name: str, enum: type[E], default: E | None, where: str = where,
+                   found: list[Problem] = found, row: dict[str, str] = row) -> E | None:
+            text = row.get(name, "")
+            if not text:
+                return default
+            try:
+                return enum(text)
+            except ValueError:
+                allowed = ", ".join(e.value for e in enum)
+                found.append(Problem(f"{where}, column {name}", f"{text!r} is not one of {allowed}"))
+                return default
+
+        value: Decimal | None = None
+        if row.get("value"):
+            try:
+                value = Decimal(row["value"])
+                if not value.is_finite() or value < 0:
+                    raise InvalidOperation
+            except InvalidOperation:
+                found.append(Problem(f"{where}, column value", f"{row['value']!r} is not a non-negative number"))
+        status = row.get("status") or "offered"
+        if status not in STATUSES:
+            found.append(Problem(f"{where}, column status", f"{status!r} is not one of {', '.join(STATUSES)}"))
+        offer = m.Offer(
+            id="", member=cell("member"), item=cell("item"),
+            quantity=number("quantity", cell("quantity")) if cell("quantity") else 0,
+            available_from=day("available_from", cell("available_from")) if cell("available_from") else date.min,
+            depot=cell("depot"), source=choice("source", m.Source, m.Source.STOCKS) or m.Source.STOCKS,
+            status=m.OfferStatus.DRAFT,
+            visibility=choice("visibility", m.Visibility, m.Visibility.MEMBER) or m.Visibility.MEMBER,
+            value=value, currency=row.get("currency") or None, basis=choice("basis", m.ValuationBasis, None),
+            consent_from=row.get("consent_from") or None, end_use=row.get("end_use", ""),
+        )
+        problems.extend(found)
+        if not found:
+            parsed.append(OfferRow(line, offer, status))
+    return parsed, problems
