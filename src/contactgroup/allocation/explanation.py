@@ -11,7 +11,10 @@ from contactgroup.allocation.plan import Allocation, Coverage, LevelCoverage, Pl
 
 
 def sum_by(index: Ints, values: Ints, size: int) -> Ints:
-    """Integer sums of `values` grouped by `index` (exact, unlike a float bincount)."""
+    """Integer sums of `values` grouped by `index`, exactly."""
+    if len(values) == 0 or int(np.abs(values).sum()) < 2**53:
+        # Every partial sum is an integer below 2^53, so the float sums of bincount are exact (and fast).
+        return np.bincount(index, weights=values, minlength=size).astype(np.int64)
     out = np.zeros(size, np.int64)
     np.add.at(out, index, values)
     return out

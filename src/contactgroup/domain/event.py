@@ -133,18 +133,6 @@ def _reprioritised(state: State, event: Event) -> None:
     state.put(dataclasses.replace(req, priority=int(event.data["priority"])))
 
 
-def _member_left(state: State, event: Event) -> None:
-    state.put(dataclasses.replace(state.members[event.data["code"]], active=False))
-
-
-def _authority_handed_over(state: State, event: Event) -> None:
-    at = datetime.fromisoformat(event.data["at"])
-    current = state.authority
-    if current is not None:
-        state.put(dataclasses.replace(current, until=at))
-    state.put(m.Authority(name=event.data["to"], since=at))
-
-
 def _founded(state: State, event: Event) -> None:
     state.put(m.Setting("recipient", event.data["recipient"]))
     state.put(m.Setting("origin", event.data["origin"]))
@@ -217,8 +205,6 @@ HANDLERS: dict[str, Callable[[State, Event], None]] = {
     **dict.fromkeys(MOVES, _move),
     "CoordinationFounded": _founded,
     "RequirementReprioritised": _reprioritised,
-    "MemberLeft": _member_left,
-    "AuthorityHandedOver": _authority_handed_over,
 }
 
 

@@ -15,7 +15,6 @@ C, D, R, L, A, U = (Role.COORDINATOR, Role.DESK_OFFICER, Role.RECIPIENT_LIAISON,
 POLICY: Mapping[str, frozenset[Role]] = {
     "coordination:found": frozenset({C}),
     "member:admit": frozenset({C}),
-    "member:leave": frozenset({C}),
     "member:gdp": frozenset({C}),
     "user:register": frozenset({C}),
     "coalition:form": frozenset({C}),

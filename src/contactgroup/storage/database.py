@@ -6,7 +6,6 @@ SQLite writers take `BEGIN IMMEDIATE`; PostgreSQL writers run SERIALIZABLE and a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -27,6 +26,7 @@ from contactgroup.domain.errors import ContactGroupError, IntegrityError
 from contactgroup.domain.event import Event, evolve
 from contactgroup.domain.state import TABLES, State, from_data
 from contactgroup.ledger.canonical import canonical_bytes
+from contactgroup.ledger.merkle import append_nodes, leaf_hash
 from contactgroup.storage import schema
 
 T = TypeVar("T")
@@ -54,8 +54,30 @@ def decode(body: bytes) -> Event:
     return Event(d["type"], d["data"], d["actor"], d["party"], d["authority"], datetime.fromisoformat(d["at"]))
 
 
-def leaf_hash(body: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + body).digest()
+class TreeNodes:
+    """A `merkle.NodeStore` over the `tree_nodes` table of one connection.
+
+    Nodes written in this transaction (`put`) and nodes read once are cached, so appending a batch reads
+    each older left sibling at most once (on average less than one read per event).
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.cache: dict[tuple[int, int], bytes] = {}
+
+    def get(self, level: int, index: int) -> bytes:
+        key = (level, index)
+        found = self.cache.get(key)
+        if found is None:
+            t = schema.tree_nodes
+            row = self.conn.execute(sa.select(t.c.hash).where(t.c.level == level, t.c.idx == index)).first()
+            if row is None:
+                raise KeyError(f"no tree node at level {level}, index {index}")
+            found = self.cache[key] = bytes(row[0])
+        return found
+
+    def put(self, level: int, index: int, hash_: bytes) -> None:
+        self.cache[(level, index)] = hash_
 
 
 class UnitOfWork:
@@ -76,13 +98,20 @@ class UnitOfWork:
     def flush(self) -> None:
         if self.pending:
             rows = []
+            nodes: list[dict[str, Any]] = []
+            store = TreeNodes(self.conn)
             for event in self.pending:
                 body = encode(event)
+                leaf = leaf_hash(body)
                 rows.append({"seq": self.next_seq, "type": event.type, "actor": event.actor, "party": event.party,
-                             "authority": event.authority, "at": event.at, "body": body,
-                             "leaf_hash": leaf_hash(body)})
+                             "authority": event.authority, "at": event.at, "body": body, "leaf_hash": leaf})
+                # Event seq n is leaf n: the tree grows in the same transaction as the log.
+                for node in append_nodes(store, self.next_seq, leaf):
+                    store.put(node.level, node.index, node.hash)
+                    nodes.append({"level": node.level, "idx": node.index, "hash": node.hash})
                 self.next_seq += 1
             self.conn.execute(schema.events.insert(), rows)
+            self.conn.execute(schema.tree_nodes.insert(), nodes)
             self.pending.clear()
         write_projections(self.conn, self.state, self._persisted)
 

@@ -72,6 +72,16 @@ checkpoints = sa.Table(
     sa.Column("signed_at", UTCDateTime, nullable=False),
 )
 
+# Witnesses' cosignature lines (C2SP tlog-cosignature) of a stored checkpoint, as received and verified.
+cosignatures = sa.Table(
+    "cosignatures",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("witness", sa.String(256), primary_key=True),
+    sa.Column("line", sa.Text, nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+)
+
 
 def _column_type(tp: Any) -> tuple[sa.types.TypeEngine[Any], bool]:
     """The column type for a field's annotation, and whether it is nullable."""
