@@ -43,7 +43,7 @@ def test_bad_cell_names_file_row_and_column(tmp_path: Path, line: str, column: s
 
 
 def test_missing_column(tmp_path: Path) -> None:
-    with pytest.raises(ValidationFailed, match="rates.csv, row 1, column per_eur: missing column"):
+    with pytest.raises(ValidationFailed, match=r"rates\.csv, row 1, column per_eur: missing column"):
         read_rates(write(tmp_path, "currency,date,rate\nUAH,2024-01-01,41\n"))
 
 

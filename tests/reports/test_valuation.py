@@ -89,21 +89,23 @@ class TestMissingRate:
             Valuer().gdp_eur(m.Gdp("GEO", 2023, Decimal(1), "GEL", "test"))
 
 
+ITEMS = {"155-a": m.Item("155-a", "155 mm", m.Category.MILITARY, "round", None, Decimal("3000")),
+         "x": m.Item("x", "unvalued", m.Category.MILITARY, "each")}
+
+
 class TestOfferValue:
-    ITEMS = {"155-a": m.Item("155-a", "155 mm", m.Category.MILITARY, "round", None, Decimal("3000")),
-             "x": m.Item("x", "unvalued", m.Category.MILITARY, "each")}
 
     def test_declared_value_at_commitment_date(self, valuer: Valuer) -> None:
         o = offer(value=Decimal("1095.6"), currency="USD", basis=m.ValuationBasis.MARKET,
                   committed_on=date(2024, 1, 2))
-        assert valuer.offer_value_eur(o, self.ITEMS) == Decimal(1000)
+        assert valuer.offer_value_eur(o, ITEMS) == Decimal(1000)
 
     def test_declared_value_without_commitment_uses_available_from(self, valuer: Valuer) -> None:
         o = offer(value=Decimal(4400), currency="UAH", basis=m.ValuationBasis.BOOK, available_from=date(2024, 7, 1))
-        assert valuer.offer_value_eur(o, self.ITEMS) == Decimal(100)
+        assert valuer.offer_value_eur(o, ITEMS) == Decimal(100)
 
     def test_without_declared_value_uses_catalogue_unit_value(self, valuer: Valuer) -> None:
-        assert valuer.offer_value_eur(offer(), self.ITEMS) == Decimal(30000)
+        assert valuer.offer_value_eur(offer(), ITEMS) == Decimal(30000)
 
     def test_no_value_at_all_is_none_not_zero(self, valuer: Valuer) -> None:
-        assert valuer.offer_value_eur(offer(item="x"), self.ITEMS) is None
+        assert valuer.offer_value_eur(offer(item="x"), ITEMS) is None
