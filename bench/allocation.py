@@ -41,7 +41,7 @@ DESTINATIONS = ["UKR", "POL", "ROU"]
 
 
 def generate(size: Size, seed: int) -> Problem:
-    """A synthetic instance: ~2.3 items per class, supply ~80% of demand, 10% of offers needing consent."""
+    """A synthetic instance: ~2.3 items per class, ~1.6 offered units per needed unit, 10% needing consent."""
     rng = np.random.default_rng(seed)
     n_items = 2 * size.classes
     item_classes: dict[str, frozenset[str]] = {}
@@ -60,7 +60,7 @@ def generate(size: Size, seed: int) -> Problem:
         Requirement(f"R{i:06d}", f"C{c:05d}", int(q), int(p), base + timedelta(days=int(d)), DESTINATIONS[t])
         for i, (c, q, p, d, t) in enumerate(zip(req_class, req_qty, req_prio, req_due, req_dest, strict=True))
     )
-    # Offers are ~0.5x as many units each on average, 5x as many: supply is ~ demand, spread unevenly.
+    # Five times as many offers, each a third of a requirement's size on average, spread unevenly.
     off_item = rng.integers(n_items, size=size.offers)
     off_qty = np.round(10 ** rng.uniform(0.7, 3.0, size.offers)).astype(int)
     off_ready = rng.integers(-90, 300, size=size.offers)

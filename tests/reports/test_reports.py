@@ -12,7 +12,7 @@ from contactgroup.ledger.canonical import plain
 from contactgroup.reports.burden import burden
 from contactgroup.reports.coverage import coverage
 from contactgroup.reports.gaps import gaps
-from contactgroup.reports.lag import lag, p90
+from contactgroup.reports.lag import lag, median, p90
 from contactgroup.reports.summary import burden_summary, coverage_summary
 from contactgroup.services import coordination as svc
 from tests.reports.scenario import Scenario
@@ -104,9 +104,12 @@ class TestLag:
         rows = {(r.member, r.category): r for r in lag(scenario.world.db.state())}
         deu = rows[("DEU", "military")]  # committed 07-01; received 07-31 (30 d) and 08-20 (50 d)
         assert (deu.shipments, deu.units, deu.median_days, deu.p90_days, deu.min_days, deu.max_days) == (
-            2, 590, 40.0, 50, 30, 50)
+            2, 590, 40, 50, 30, 50)
         fund = rows[("AMMO", "military")]  # the fund's own pace
-        assert (fund.shipments, fund.median_days) == (1, 45.0)
+        assert (fund.shipments, fund.median_days) == (1, 45)
+
+    def test_median_of_an_even_count_is_the_mean_of_the_middle_two(self) -> None:
+        assert median([30, 50, 10, 41]) == Decimal("35.5")
 
     def test_p90_is_nearest_rank(self) -> None:
         assert p90(list(range(1, 11))) == 9

@@ -19,7 +19,7 @@ from contactgroup.allocation.explanation import sum_by
 from contactgroup.allocation.network import Ints, Network
 
 # At most this many node visits per free arc, in total, are spent looking for cycles.
-WORK_PER_ARC = 64
+WORK_PER_ARC = 16
 
 
 def untangle(net: Network, flow: Ints) -> Ints:

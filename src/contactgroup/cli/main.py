@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from contactgroup.cli import entities, offer_import, record, setup
+from contactgroup.cli import entities, governance, offer_import, record, setup
 
 app = typer.Typer(
     name="contactgroup",
@@ -27,6 +27,9 @@ app.add_typer(entities.fund_app, name="fund")
 app.add_typer(entities.allocation_app, name="allocation")
 app.add_typer(entities.consent_app, name="consent")
 app.add_typer(entities.delivery_app, name="delivery")
+app.add_typer(governance.keys_app, name="keys")
+app.add_typer(governance.governance_app, name="governance")
+app.command()(governance.authority)
 
 # Sub-apps register themselves here, one line each.
 from contactgroup.cli.imports import app as imports_app  # noqa: E402
@@ -35,4 +38,10 @@ from contactgroup.cli.report import app as report_app  # noqa: E402
 app.command("allocate")(__import__("contactgroup.cli.allocate", fromlist=["allocate"]).allocate)
 app.add_typer(report_app, name="report")
 app.add_typer(imports_app, name="import")
+from contactgroup.cli import ledger as ledger_cli  # noqa: E402
+from contactgroup.cli import witness as witness_cli  # noqa: E402
+
+app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(witness_cli.app, name="witness")
+app.command("serve")(ledger_cli.serve)
 imports_app.command("offers")(offer_import.offers_cmd)

@@ -6,16 +6,18 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from contactgroup.cli.common import DbOption, err, handles_errors, out
+from contactgroup.ledger.note import b64encode
 from contactgroup.services.verify import verify as verify_record
 from contactgroup.storage.database import Database
 
 
 @handles_errors
 def verify(db: DbOption = None) -> None:
-    """Recompute every leaf hash, replay the log into a scratch database and compare every table.
+    """Recompute every leaf hash and the tree, check the signed checkpoints, replay the log into a scratch
+    database and compare every table.
 
-    Exits 0 only if the record is intact and every projection matches it; otherwise lists each difference
-    by table and key (or event index)."""
+    Exits 0 only if the record is intact, the stored tree and the latest signed checkpoint agree with the events,
+    and every projection matches; otherwise lists each difference by table and key (or event index)."""
     database = Database(db)
     database.require_initialised()
     with Progress(TextColumn("[bold]verify[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
@@ -25,10 +27,18 @@ def verify(db: DbOption = None) -> None:
     if report.ok:
         out.print(f"[green]✓[/] record intact: {report.events:,} events replayed, {report.rows:,} projection rows "
                   f"match ({report.seconds:.2f} s)")
+        out.print(f"  tree: {report.tree_size:,} leaves, root {b64encode(report.root)} recomputed from the events "
+                  "matches the stored tree", highlight=False)
+        if report.checkpoint_size is not None:
+            out.print(f"  latest signed checkpoint: size {report.checkpoint_size:,}, signed by the log key, a prefix "
+                      f"of the current tree ({report.checkpoints} checkpoint(s) checked)", highlight=False)
+        else:
+            out.print("  no signed checkpoint yet (`contactgroup ledger checkpoint`)", highlight=False)
         return
     for finding in report.findings[:50]:
         err.print(f"[red]✗[/] {finding}", highlight=False)
     if len(report.findings) > 50:
         err.print(f"... and {len(report.findings) - 50} more differences")
-    err.print(f"[bold red]error:[/] verification failed: {len(report.findings)} differences in {report.events:,} events")
+    err.print(f"[bold red]error:[/] verification failed: {len(report.findings)} differences in "
+              f"{report.events:,} events")
     raise typer.Exit(6)

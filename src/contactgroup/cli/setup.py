@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from contactgroup.cli.common import DbOption, err, fail, handles_errors, out
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.demo import build_demo
-from contactgroup.services.setup import DEFAULT_ORIGIN, init_coordination
+from contactgroup.services.setup import DEFAULT_ORIGIN, found_coordination
 from contactgroup.storage.database import Database
 
 
@@ -24,14 +24,27 @@ def init(
     origin: Annotated[str, typer.Option(help="The log's origin line in signed checkpoints.")] = DEFAULT_ORIGIN,
     no_members: Annotated[bool, typer.Option("--no-members", help="Do not admit the reference member list.")]
     = False,
+    log_key: Annotated[str | None, typer.Option(
+        "--log-key", envvar="CONTACTGROUP_LOG_KEY", show_envvar=True,
+        help="Private key file of the authority's log signing key (created 0600 if absent). "
+             "Default: <db file>.logkey beside an SQLite database.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Create the database and found a coordination: recipient, first authority, its coordinator, members."""
+    """Create the database and found a coordination: recipient, first authority, its coordinator, members,
+    and the authority's log signing key (its verifier key is recorded in the log)."""
     database = Database(db)
-    admitted = init_coordination(database, SystemClock(), recipient=recipient, authority=authority,
-                                 origin=origin, admin=admin, with_members=not no_members)
+    founded = found_coordination(database, SystemClock(), recipient=recipient, authority=authority,
+                                 origin=origin, admin=admin, with_members=not no_members, log_key=log_key)
     out.print(f"[green]✓[/] coordination for {recipient} founded in {database.url}, chaired by {authority}; "
-              f"{admitted} members admitted; coordinator user: {admin}")
+              f"{founded.members} members admitted; coordinator user: {admin}")
+    if founded.log_key is None:
+        err.print("[yellow]warning:[/] no log signing key: this database is not a file, so there is no default "
+                  "place for one. Create it with `contactgroup ledger init-key --log-key PATH --as "
+                  f"{admin}` (or pass --log-key to init) before signing checkpoints.", highlight=False)
+    else:
+        made = "created" if founded.log_key_created else "reused"
+        out.print(f"log signing key {made} in {founded.log_key} (keep it secret; mode 0600); "
+                  f"verifier key recorded in the log: {founded.verifier_key}", highlight=False)
 
 
 def _fresh(url_or_path: str | None, force: bool) -> Database:

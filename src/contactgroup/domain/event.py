@@ -79,6 +79,9 @@ CREATES: Mapping[str, type[Any]] = {
     "AidTracked": m.TrackedAid,
     "RateRecorded": m.Rate,
     "SettingChanged": m.Setting,
+    "MemberKeyRegistered": m.MemberKey,
+    "ProposalMade": m.Proposal,
+    "ProposalApproved": m.Approval,
 }
 
 # Status events: (table, new status); data is {"id": ..., plus fields that change with the status}.
@@ -101,6 +104,8 @@ MOVES: Mapping[str, tuple[str, Any]] = {
     "ShipmentReachedHub": ("deliveries", m.DeliveryStatus.AT_HUB),
     "ShipmentHandedOver": ("deliveries", m.DeliveryStatus.HANDED_OVER),
     "ShipmentReceived": ("deliveries", m.DeliveryStatus.RECEIVED),
+    "ProposalWithdrawn": ("proposals", m.ProposalStatus.WITHDRAWN),
+    "ProposalEnacted": ("proposals", m.ProposalStatus.EFFECTIVE),
 }
 TABLE_WORKFLOW: Mapping[str, tuple[str, Mapping[Any, frozenset[Any]]]] = {
     "requirements": ("requirement", workflow.REQUIREMENT),
@@ -108,6 +113,7 @@ TABLE_WORKFLOW: Mapping[str, tuple[str, Mapping[Any, frozenset[Any]]]] = {
     "allocations": ("allocation", workflow.ALLOCATION),
     "consents": ("consent", workflow.CONSENT),
     "deliveries": ("delivery", workflow.DELIVERY),
+    "proposals": ("proposal", workflow.PROPOSAL),
 }
 
 
@@ -131,6 +137,26 @@ def _move(state: State, event: Event) -> None:
 def _reprioritised(state: State, event: Event) -> None:
     req = state.requirements[event.data["id"]]
     state.put(dataclasses.replace(req, priority=int(event.data["priority"])))
+
+
+def _key_revoked(state: State, event: Event) -> None:
+    key = state.member_keys[event.data["key"]]
+    state.put(dataclasses.replace(key, status=m.KeyStatus.REVOKED, revoked_at=event.at))
+
+
+def _member_left(state: State, event: Event) -> None:
+    state.put(dataclasses.replace(state.members[event.data["code"]], active=False))
+
+
+def _leads_changed(state: State, event: Event) -> None:
+    state.put(dataclasses.replace(state.coalitions[event.data["area"]], leads=tuple(event.data["leads"])))
+
+
+def _authority_handed_over(state: State, event: Event) -> None:
+    current = state.authority
+    if current is not None:
+        state.put(dataclasses.replace(current, until=event.at))
+    state.put(m.Authority(name=event.data["to"], since=event.at))
 
 
 def _founded(state: State, event: Event) -> None:
@@ -205,6 +231,10 @@ HANDLERS: dict[str, Callable[[State, Event], None]] = {
     **dict.fromkeys(MOVES, _move),
     "CoordinationFounded": _founded,
     "RequirementReprioritised": _reprioritised,
+    "MemberKeyRevoked": _key_revoked,
+    "MemberLeft": _member_left,
+    "CoalitionLeadsChanged": _leads_changed,
+    "AuthorityHandedOver": _authority_handed_over,
 }
 
 

@@ -275,3 +275,58 @@ class Setting:
 
     name: str
     value: str
+
+
+class KeyStatus(enum.StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class MemberKey:
+    """A member's Ed25519 verifier key (`<name>+<hex id>+<base64>`), used to sign governance approvals."""
+
+    key: str
+    member: str
+    status: KeyStatus
+    registered_at: datetime
+    revoked_at: datetime | None = None
+
+
+class ProposalKind(enum.StrEnum):
+    HANDOVER = "handover"
+    ADMIT_MEMBER = "admit_member"
+    REMOVE_MEMBER = "remove_member"
+    CHANGE_LEAD = "change_lead"
+    CHANGE_QUORUM = "change_quorum"
+
+
+class ProposalStatus(enum.StrEnum):
+    OPEN = "open"
+    EFFECTIVE = "effective"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A governance decision awaiting its quorum; `payload` is canonical JSON, `text` is what members sign."""
+
+    id: str
+    kind: ProposalKind
+    payload: str
+    text: str
+    proposer: str
+    made_at: datetime
+    expires_at: datetime
+    status: ProposalStatus
+    rule: str  # the quorum rule in force when proposed, e.g. "2/3" or "leads"
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    key: str  # proposal/member
+    proposal: str
+    member: str
+    signer: str  # the verifier key that signed
+    note: str  # the signed note, kept whole so anyone can check it again
+    approved_at: datetime

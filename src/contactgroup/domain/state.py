@@ -44,6 +44,9 @@ TABLES: Mapping[str, Table] = {
         Table("tracked_aid", m.TrackedAid, ("key",)),
         Table("rates", m.Rate, ("currency", "on")),
         Table("settings", m.Setting, ("name",)),
+        Table("member_keys", m.MemberKey, ("key",)),
+        Table("proposals", m.Proposal, ("id",)),
+        Table("approvals", m.Approval, ("key",)),
     )
 }
 TABLE_OF: Mapping[type[Any], Table] = {t.entity: t for t in TABLES.values()}
@@ -178,6 +181,18 @@ class State:
     @property
     def rates(self) -> dict[tuple[str, date], m.Rate]:
         return self.tables["rates"]
+
+    @property
+    def member_keys(self) -> dict[str, m.MemberKey]:
+        return self.tables["member_keys"]
+
+    @property
+    def proposals(self) -> dict[str, m.Proposal]:
+        return self.tables["proposals"]
+
+    @property
+    def approvals(self) -> dict[str, m.Approval]:
+        return self.tables["approvals"]
 
     def setting(self, name: str, default: str = "") -> str:
         s = self.tables["settings"].get(name)

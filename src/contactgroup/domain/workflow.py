@@ -20,6 +20,9 @@ from contactgroup.domain.model import (
     OfferStatus as O,
 )
 from contactgroup.domain.model import (
+    ProposalStatus as P,
+)
+from contactgroup.domain.model import (
     RequirementStatus as R,
 )
 
@@ -65,6 +68,12 @@ DELIVERY: Mapping[D, frozenset[D]] = {
     D.AT_HUB: frozenset({D.HANDED_OVER, D.RECEIVED}),
     D.HANDED_OVER: frozenset({D.RECEIVED}),
     D.RECEIVED: frozenset(),
+}
+
+PROPOSAL: Mapping[P, frozenset[P]] = {
+    P.OPEN: frozenset({P.EFFECTIVE, P.WITHDRAWN}),
+    P.EFFECTIVE: frozenset(),
+    P.WITHDRAWN: frozenset(),
 }
 
 

@@ -10,9 +10,9 @@ Median: the middle observation (mean of the two middle ones for an even count); 
 from __future__ import annotations
 
 import math
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from contactgroup.domain import model as m
 from contactgroup.domain.state import State
@@ -24,10 +24,18 @@ class LagRow:
     category: str
     shipments: int
     units: int  # units received over those shipments
-    median_days: float
+    median_days: Decimal  # exact: a whole number of days or a half
     p90_days: int
     min_days: int
     max_days: int
+
+
+def median(values: list[int]) -> Decimal:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return Decimal(ordered[mid])
+    return Decimal(ordered[mid - 1] + ordered[mid]) / 2
 
 
 def p90(values: list[int]) -> int:
@@ -50,6 +58,6 @@ def lag(state: State) -> list[LagRow]:
         units[key] += d.received
     return [
         LagRow(member=member, category=category, shipments=len(obs), units=units[(member, category)],
-               median_days=float(statistics.median(obs)), p90_days=p90(obs), min_days=min(obs), max_days=max(obs))
+               median_days=median(obs), p90_days=p90(obs), min_days=min(obs), max_days=max(obs))
         for (member, category), obs in sorted(days.items())
     ]

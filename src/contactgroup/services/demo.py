@@ -256,10 +256,13 @@ class _Demo:
                             short=short, damaged=damaged)
 
 
-def build_demo(db: Database, seed: int = 2024, progress: Callable[[int, int], None] | None = None) -> DemoSummary:
-    """Create a synthetic coordination in an empty database (deterministic for a seed)."""
+def build_demo(db: Database, seed: int = 2024, progress: Callable[[int, int], None] | None = None,
+               log_key: str | None = None) -> DemoSummary:
+    """Create a synthetic coordination in an empty database (deterministic for a seed).
+
+    The log signing key goes to `log_key` (default: CONTACTGROUP_LOG_KEY, or `<db file>.logkey`)."""
     clock = FixedClock(datetime(2022, 4, 26, 9, 0, tzinfo=UTC))  # the contact group first met on 2022-04-26
-    init_coordination(db, clock)
+    init_coordination(db, clock, log_key=log_key)
     months = _months(date(2022, 5, 1), date(2026, 4, 1))
     with db.transaction() as uow:
         demo = _Demo(uow, clock, seed)

@@ -40,6 +40,9 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "delivery:ship": frozenset({D, C}),
     "delivery:receive": frozenset({R}),
     "import:reference": frozenset({C}),
+    "keys:manage": frozenset({D}),
+    "governance:propose": frozenset({C, D}),
+    "governance:approve": frozenset({C, D, R, L, A, U}),
     "report:read": frozenset({C, D, R, L, A, U}),
     "record:verify": frozenset({C, D, R, L, A, U}),
 }

@@ -2,6 +2,9 @@
 
 The log is read in order; every leaf hash is recomputed from the stored bytes; the events are replayed into a
 scratch SQLite database built by the same migrations; every projection table is compared row by row.
+The Merkle tree is rebuilt from the events and compared with the stored tree nodes (a changed, deleted,
+inserted or swapped event is named by index), and every stored signed checkpoint must be signed by the log's
+key and be a prefix of today's tree (the latest one through a consistency proof from the stored nodes).
 """
 
 from __future__ import annotations
@@ -19,8 +22,18 @@ from sqlalchemy.engine import Connection
 from contactgroup.domain.errors import ContactGroupError
 from contactgroup.domain.event import evolve
 from contactgroup.domain.state import TABLES, State, from_data
+from contactgroup.ledger import merkle
+from contactgroup.ledger.checkpoint import open_checkpoint
+from contactgroup.ledger.merkle import leaf_hash
+from contactgroup.ledger.note import b64encode, parse_verifier_key
 from contactgroup.storage import schema
-from contactgroup.storage.database import Database, decode, leaf_hash, read_events, write_projections
+from contactgroup.storage.database import (
+    Database,
+    TreeNodes,
+    decode,
+    read_events,
+    write_projections,
+)
 
 
 @dataclass
@@ -39,6 +52,11 @@ class VerifyReport:
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
     leaf_hashes: list[bytes] = field(default_factory=list)
+    root: bytes = merkle.EMPTY_ROOT  # of the tree recomputed from the events
+    tree_size: int = 0  # leaves in the stored tree
+    checkpoints: int = 0  # signed checkpoints checked
+    checkpoint_size: int | None = None  # the latest one's size
+    log_key: str = ""
 
     @property
     def ok(self) -> bool:
@@ -97,6 +115,8 @@ def verify(db: Database, progress: Callable[[int], None] | None = None) -> Verif
     report = VerifyReport()
     with db.reader() as conn:
         state = _check_log(conn, report, progress)
+        computed = _check_tree(conn, report)
+        _check_checkpoints(conn, state, computed, report)
         live = {table: _rows(conn, table) for table in TABLES}
     with tempfile.TemporaryDirectory(prefix="contactgroup-verify-") as tmp:
         scratch = Database(f"sqlite:///{Path(tmp) / 'rebuilt.db'}")
@@ -123,3 +143,154 @@ def _compare(table: str, live: dict[str, Any], rebuilt: dict[str, Any], report: 
         elif live[key] != rebuilt[key]:
             report.findings.append(Finding(where, f"differs from the log: stored {live[key]} "
                                                   f"but the log gives {rebuilt[key]}"))
+
+
+# --- the tree ---------------------------------------------------------------------------------------------------
+
+_MAX_NODE_FINDINGS = 20
+
+
+def _stored_level(conn: Connection, level: int) -> dict[int, bytes]:
+    t = schema.tree_nodes
+    q = sa.select(t.c.idx, t.c.hash).where(t.c.level == level).order_by(t.c.idx)
+    return {int(i): bytes(h) for i, h in conn.execute(q)}
+
+
+def _check_tree(conn: Connection, report: VerifyReport) -> merkle.MemoryNodeStore:
+    """Rebuild the tree from the events' bytes, compare it with the stored nodes; returns the rebuilt tree."""
+    leaves = report.leaf_hashes
+    computed = merkle.MemoryNodeStore()
+    computed.levels = [list(leaves)] if leaves else []
+    while computed.levels and len(computed.levels[-1]) > 1:
+        lower = computed.levels[-1]
+        computed.levels.append([merkle.node_hash(lower[i], lower[i + 1]) for i in range(0, len(lower) - 1, 2)])
+    report.root = merkle.root_hash(leaves)
+
+    stored0 = _stored_level(conn, 0)
+    report.tree_size = len(stored0)
+    if sorted(stored0) != list(range(len(stored0))):
+        report.findings.append(Finding("tree_nodes", "the stored leaves are not numbered 0..n-1 (rows deleted?)"))
+    _compare_leaves(leaves, [stored0.get(i, b"") for i in range(max(stored0, default=-1) + 1)], report)
+
+    # Interior nodes: each stored node must be the hash of its two stored children (the tree itself unchanged).
+    below, level, bad = stored0, 1, 0
+    while len(below) >= 2:
+        above = _stored_level(conn, level)
+        for idx in range(len(below) // 2):
+            left, right = below.get(2 * idx), below.get(2 * idx + 1)
+            expected = merkle.node_hash(left, right) if left is not None and right is not None else None
+            if above.get(idx) != expected and bad < _MAX_NODE_FINDINGS:
+                bad += 1
+                what = "missing" if above.get(idx) is None else "not the hash of its two children"
+                report.findings.append(Finding(f"tree_nodes[{level}/{idx}]", f"stored node {what}"))
+        below, level = above, level + 1
+
+    stored_root = merkle.root_from_store(TreeNodes(conn), report.tree_size) if report.tree_size and not bad else None
+    if stored_root is not None and report.tree_size == len(leaves) and stored_root != report.root:
+        report.findings.append(Finding("tree", f"stored root {b64encode(stored_root)} differs from the root "
+                                               f"{b64encode(report.root)} recomputed from the events"))
+    return computed
+
+
+def _compare_leaves(leaves: list[bytes], stored: list[bytes], report: VerifyReport) -> None:
+    """Name each event whose bytes do not sit at its place in the tree: edited, deleted, inserted or swapped."""
+    n = max(len(leaves), len(stored))
+    mismatched = [i for i in range(n) if (leaves[i] if i < len(leaves) else None)
+                  != (stored[i] if i < len(stored) else None)]
+    if not mismatched:
+        return
+    where = {h: i for i, h in enumerate(stored) if h}
+    explained: set[int] = set()
+    for i in mismatched:
+        if i in explained:
+            continue
+        if i >= len(leaves):
+            report.findings.append(Finding(f"events[{i}]", "in the tree but missing from the log (deleted?)"))
+            continue
+        j = where.get(leaves[i])
+        if j is not None and j != i and j < len(leaves) and i < len(stored) and leaves[j] == stored[i]:
+            explained.update((i, j))
+            report.findings.append(Finding(f"events[{i}]", f"swapped with events[{j}]: each holds the other's "
+                                                           f"bytes (reordered)"))
+            continue
+        if j is not None and j != i:
+            shift = j - i
+            run = i
+            while run < len(leaves) and where.get(leaves[run]) == run + shift:
+                explained.add(run)
+                run += 1
+            if shift > 0:
+                gone = ", ".join(str(k) for k in range(i, i + shift))
+                report.findings.append(Finding(
+                    f"events[{i}]", f"tree leaf {gone} missing from the log (deleted?): events {i}..{run - 1} "
+                                    f"are the tree's leaves {i + shift}..{run - 1 + shift}"))
+            else:
+                report.findings.append(Finding(
+                    f"events[{i + shift}]", f"{-shift} event(s) at {i + shift}..{i - 1} are not in the tree "
+                                            f"(inserted?): events {i}..{run - 1} are the tree's leaves "
+                                            f"{i + shift}..{run - 1 + shift}"))
+                explained.update(range(i + shift, i))
+                for k in range(i + shift, i):
+                    _drop_finding(report, f"events[{k}]", "bytes differ")
+            continue
+        if i >= len(stored):
+            report.findings.append(Finding(f"events[{i}]", "not in the tree (appended outside the application?)"))
+        else:
+            report.findings.append(Finding(f"events[{i}]", "bytes differ from the tree's leaf at this index "
+                                                           "(edited?)"))
+
+
+def _drop_finding(report: VerifyReport, where: str, containing: str) -> None:
+    report.findings[:] = [f for f in report.findings if not (f.where == where and containing in f.message)]
+
+
+# --- signed checkpoints -----------------------------------------------------------------------------------------
+
+
+def _check_checkpoints(conn: Connection, state: State, computed: merkle.MemoryNodeStore,
+                       report: VerifyReport) -> None:
+    """Every stored checkpoint: signed by the log key the log published, for its origin, and a prefix of the
+    tree the events give now; the latest also through a consistency proof built from the stored nodes."""
+    t = schema.checkpoints
+    rows = [(int(s), str(n)) for s, n in conn.execute(sa.select(t.c.size, t.c.note).order_by(t.c.size))]
+    key_text = state.setting("log_verifier_key")
+    report.log_key = key_text
+    if not rows:
+        return
+    if not key_text:
+        report.findings.append(Finding("checkpoints", "signed checkpoints exist but the log names no verifier key"))
+        return
+    key = parse_verifier_key(key_text)
+    n = len(report.leaf_hashes)
+    for size, note in rows:
+        where = f"checkpoints[{size}]"
+        report.checkpoints += 1
+        try:
+            checkpoint = open_checkpoint(note, [key]).checkpoint
+        except ContactGroupError as exc:
+            report.findings.append(Finding(where, f"not validly signed by the log key {key.text}: {exc}"))
+            continue
+        if checkpoint.origin != state.setting("origin") or checkpoint.size != size:
+            report.findings.append(Finding(where, f"is for {checkpoint.origin} at size {checkpoint.size}"))
+            continue
+        if size > n:
+            report.findings.append(Finding(where, f"signed a tree of {size} events but the log holds only {n} "
+                                                  f"(events deleted?)"))
+            continue
+        if merkle.root_from_store(computed, size) != checkpoint.root:
+            report.findings.append(Finding(where, f"the first {size} events no longer give the signed root: "
+                                                  f"history before {size} was rewritten"))
+        report.checkpoint_size = size
+    if report.checkpoint_size is None:
+        return
+    latest = report.checkpoint_size
+    _, latest_note = rows[[s for s, _ in rows].index(latest)]
+    signed_root = open_checkpoint(latest_note, [key]).checkpoint.root
+    try:
+        proof = merkle.consistency_proof_from_store(TreeNodes(conn), latest, report.tree_size)
+    except (KeyError, ContactGroupError) as exc:
+        report.findings.append(Finding(f"checkpoints[{latest}]", f"no consistency proof from the stored tree: {exc}"))
+        return
+    if report.tree_size != n or not merkle.verify_consistency(latest, n, signed_root, report.root, proof):
+        report.findings.append(Finding(f"checkpoints[{latest}]", f"the signed tree of size {latest} is not a prefix "
+                                                                 f"of the log's tree of size {n}"))

@@ -94,7 +94,7 @@ def _column_type(tp: Any) -> tuple[sa.types.TypeEngine[Any], bool]:
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return sa.String(32), nullable
     mapping: dict[Any, sa.types.TypeEngine[Any]] = {
-        str: sa.String(256), int: sa.BigInteger(), bool: sa.Boolean(), Decimal: sa.String(64),
+        str: sa.Text(), int: sa.BigInteger(), bool: sa.Boolean(), Decimal: sa.String(64),
         date: sa.Date(), datetime: UTCDateTime(),
     }
     return mapping[tp], nullable

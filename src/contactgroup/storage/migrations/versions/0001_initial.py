@@ -15,16 +15,16 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table('allocations',
-    sa.Column('id', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('offer', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('requirement', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('id', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('offer', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('requirement', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('quantity', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('status', sa.String(length=32), autoincrement=False, nullable=False),
     sa.Column('proposed_on', sa.Date(), autoincrement=False, nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('authorities',
-    sa.Column('name', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('name', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('since', contactgroup.storage.schema.UTCDateTime(timezone=True), autoincrement=False, nullable=False),
     sa.Column('until', contactgroup.storage.schema.UTCDateTime(timezone=True), autoincrement=False, nullable=True),
     sa.PrimaryKeyConstraint('name', 'since')
@@ -36,32 +36,32 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('size')
     )
     op.create_table('coalitions',
-    sa.Column('area', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('name', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('area', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('name', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('leads', sa.JSON(), autoincrement=False, nullable=False),
     sa.PrimaryKeyConstraint('area')
     )
     op.create_table('consents',
-    sa.Column('id', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('offer', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('origin', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('id', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('offer', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('origin', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('status', sa.String(length=32), autoincrement=False, nullable=False),
     sa.Column('requested_on', sa.Date(), autoincrement=False, nullable=False),
     sa.Column('decided_on', sa.Date(), autoincrement=False, nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('contributions',
-    sa.Column('id', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('fund', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('member', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('id', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('fund', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('member', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('amount', sa.String(length=64), autoincrement=False, nullable=False),
-    sa.Column('currency', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('currency', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('pledged_on', sa.Date(), autoincrement=False, nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('deliveries',
-    sa.Column('id', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('allocation', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('id', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('allocation', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('quantity', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('status', sa.String(length=32), autoincrement=False, nullable=False),
     sa.Column('dispatched_on', sa.Date(), autoincrement=False, nullable=False),
@@ -87,93 +87,93 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_events_type'), ['type'], unique=False)
 
     op.create_table('funds',
-    sa.Column('code', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('name', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('manager', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('area', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('code', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('name', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('manager', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('area', sa.Text(), autoincrement=False, nullable=False),
     sa.PrimaryKeyConstraint('code')
     )
     op.create_table('gdp',
-    sa.Column('member', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('member', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('year', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('amount', sa.String(length=64), autoincrement=False, nullable=False),
-    sa.Column('currency', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('source', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('currency', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('source', sa.Text(), autoincrement=False, nullable=False),
     sa.PrimaryKeyConstraint('member', 'year')
     )
     op.create_table('item_classes',
-    sa.Column('code', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('name', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('area', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('code', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('name', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('area', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('items', sa.JSON(), autoincrement=False, nullable=False),
     sa.PrimaryKeyConstraint('code')
     )
     op.create_table('items',
-    sa.Column('code', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('name', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('code', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('name', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('category', sa.String(length=32), autoincrement=False, nullable=False),
-    sa.Column('unit', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('nsn', sa.String(length=256), autoincrement=False, nullable=True),
+    sa.Column('unit', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('nsn', sa.Text(), autoincrement=False, nullable=True),
     sa.Column('unit_value_eur', sa.String(length=64), autoincrement=False, nullable=True),
     sa.PrimaryKeyConstraint('code')
     )
     op.create_table('members',
-    sa.Column('code', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('name', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('code', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('name', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('kind', sa.String(length=32), autoincrement=False, nullable=False),
-    sa.Column('currency', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('currency', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('nato', sa.Boolean(), autoincrement=False, nullable=False),
     sa.Column('eu', sa.Boolean(), autoincrement=False, nullable=False),
     sa.Column('active', sa.Boolean(), autoincrement=False, nullable=False),
     sa.PrimaryKeyConstraint('code')
     )
     op.create_table('offers',
-    sa.Column('id', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('member', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('item', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('id', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('member', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('item', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('quantity', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('available_from', sa.Date(), autoincrement=False, nullable=False),
-    sa.Column('depot', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('depot', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('source', sa.String(length=32), autoincrement=False, nullable=False),
     sa.Column('status', sa.String(length=32), autoincrement=False, nullable=False),
     sa.Column('visibility', sa.String(length=32), autoincrement=False, nullable=False),
     sa.Column('value', sa.String(length=64), autoincrement=False, nullable=True),
-    sa.Column('currency', sa.String(length=256), autoincrement=False, nullable=True),
+    sa.Column('currency', sa.Text(), autoincrement=False, nullable=True),
     sa.Column('basis', sa.String(length=32), autoincrement=False, nullable=True),
-    sa.Column('consent_from', sa.String(length=256), autoincrement=False, nullable=True),
-    sa.Column('end_use', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('consent_from', sa.Text(), autoincrement=False, nullable=True),
+    sa.Column('end_use', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('committed_on', sa.Date(), autoincrement=False, nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('rates',
-    sa.Column('currency', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('currency', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('on', sa.Date(), autoincrement=False, nullable=False),
     sa.Column('per_eur', sa.String(length=64), autoincrement=False, nullable=False),
     sa.PrimaryKeyConstraint('currency', 'on')
     )
     op.create_table('requirements',
-    sa.Column('id', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('item_class', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('id', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('item_class', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('quantity', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('priority', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('needed_by', sa.Date(), autoincrement=False, nullable=False),
-    sa.Column('destination', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('area', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('destination', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('area', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('status', sa.String(length=32), autoincrement=False, nullable=False),
-    sa.Column('note', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('note', sa.Text(), autoincrement=False, nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('settings',
-    sa.Column('name', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('value', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('name', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('value', sa.Text(), autoincrement=False, nullable=False),
     sa.PrimaryKeyConstraint('name')
     )
     op.create_table('tracked_aid',
-    sa.Column('key', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('source', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('member', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('month', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('category', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('key', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('source', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('member', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('month', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('category', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('allocated_eur', sa.String(length=64), autoincrement=False, nullable=False),
     sa.Column('committed_eur', sa.String(length=64), autoincrement=False, nullable=False),
     sa.PrimaryKeyConstraint('key')
@@ -185,8 +185,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('level', 'idx')
     )
     op.create_table('users',
-    sa.Column('name', sa.String(length=256), autoincrement=False, nullable=False),
-    sa.Column('party', sa.String(length=256), autoincrement=False, nullable=False),
+    sa.Column('name', sa.Text(), autoincrement=False, nullable=False),
+    sa.Column('party', sa.Text(), autoincrement=False, nullable=False),
     sa.Column('role', sa.String(length=32), autoincrement=False, nullable=False),
     sa.PrimaryKeyConstraint('name')
     )

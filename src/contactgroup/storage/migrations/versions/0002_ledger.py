@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import contactgroup.storage.schema
+from contactgroup.ledger.merkle import MemoryNodeStore, leaf_hash
 
 revision = '0002'
 down_revision = '0001'
@@ -24,6 +25,7 @@ def upgrade() -> None:
     sa.Column('received_at', contactgroup.storage.schema.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('size', 'witness')
     )
+    _backfill_tree()
     if op.get_bind().dialect.name == "sqlite":
         for table in APPEND_ONLY:
             for action in ("UPDATE", "DELETE"):
@@ -45,6 +47,20 @@ def upgrade() -> None:
                 f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
                 "FOR EACH STATEMENT EXECUTE FUNCTION contactgroup_table_append_only()"
             )
+
+
+def _backfill_tree() -> None:
+    """A log written before 0002 has events but no tree nodes: build them from the stored bytes."""
+    conn = op.get_bind()
+    if conn.execute(sa.text("SELECT count(*) FROM tree_nodes")).scalar_one():
+        return
+    store = MemoryNodeStore()
+    for (body,) in conn.execute(sa.text("SELECT body FROM events ORDER BY seq")):
+        store.append(leaf_hash(bytes(body)))
+    rows = [{"level": level, "idx": idx, "hash": h} for level, row in enumerate(store.levels) for idx, h in enumerate(row)]
+    nodes = sa.table("tree_nodes", sa.column("level"), sa.column("idx"), sa.column("hash", sa.LargeBinary))
+    for start in range(0, len(rows), 10_000):
+        conn.execute(nodes.insert(), rows[start:start + 10_000])
 
 
 def downgrade() -> None:

@@ -1,0 +1,1 @@
+"""The HTTP API: thin FastAPI adapters over the services; errors as RFC 9457 problem+json."""

@@ -1,0 +1,287 @@
+"""`keys`, `governance` and `authority`: member keys, quorum decisions signed offline, who chairs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from contactgroup.cli.common import (
+    AsOption,
+    DbOption,
+    Format,
+    FormatOption,
+    caller,
+    database,
+    emit,
+    fail,
+    handles_errors,
+    out,
+    writer,
+)
+from contactgroup.domain import governance as gov
+from contactgroup.domain import model as m
+from contactgroup.domain.errors import NotFound
+from contactgroup.ledger.canonical import plain
+from contactgroup.services import governance as svc
+
+keys_app = typer.Typer(help="Members' Ed25519 keys: generate offline, register, revoke.", no_args_is_help=True)
+
+
+@keys_app.command("generate")
+@handles_errors
+def keys_generate(
+    name: Annotated[str, typer.Argument(help="Key name, e.g. DEU-2026 (no spaces or '+').")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="Private key file; default NAME.key.")] = None,
+) -> None:
+    """Write a new private key file (mode 0600) and print its verifier key to register."""
+    path = out_file or Path(f"{name}.key")
+    verifier = svc.generate_key_file(name, path)
+    sys.stderr.write(f"private key written to {path} (keep it offline; it signs for your member)\n")
+    sys.stdout.write(verifier + "\n")
+
+
+@keys_app.command("register")
+@handles_errors
+def keys_register(
+    key: Annotated[str, typer.Argument(help="Verifier key <name>+<hex id>+<base64>, or @FILE.")],
+    member: Annotated[str, typer.Option(help="The member the key signs for.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Register a verifier key for your member (desk officer of that member)."""
+    text = Path(key[1:]).read_text(encoding="utf-8").strip() if key.startswith("@") else key
+    with writer(db) as uow:
+        k = svc.register_key(uow, caller(as_), member, text)
+    out.print(f"[green]✓[/] key {k.key.rsplit('+', 1)[0]} registered for {member}", highlight=False)
+
+
+@keys_app.command("revoke")
+@handles_errors
+def keys_revoke(
+    key: Annotated[str, typer.Argument(help="The verifier key, or its <name>+<hex id>.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Revoke a key (desk officer of its member): approvals signed with it stop counting."""
+    with writer(db) as uow:
+        k = svc.revoke_key(uow, caller(as_), key)
+    out.print(f"[green]✓[/] key {k.key.rsplit('+', 1)[0]} of {k.member} revoked", highlight=False)
+
+
+@keys_app.command("list")
+@handles_errors
+def keys_list(member: Annotated[str | None, typer.Option()] = None, db: DbOption = None,
+              fmt: FormatOption = Format.TABLE) -> None:
+    """List registered member keys."""
+    state = database(db).state()
+    rows = [{"member": k.member, "key": k.key, "status": k.status.value, "registered_at": k.registered_at,
+             "revoked_at": k.revoked_at}
+            for k in sorted(state.member_keys.values(), key=lambda k: (k.member, k.registered_at))
+            if member is None or k.member == member]
+    emit(rows, fmt, title="Member keys")
+
+
+governance_app = typer.Typer(help="Proposals that take effect when a quorum of members has signed them.",
+                             no_args_is_help=True)
+propose_app = typer.Typer(help="Make a governance proposal.", no_args_is_help=True)
+governance_app.add_typer(propose_app, name="propose")
+
+
+def _propose(db: str | None, as_: str | None, kind: m.ProposalKind, payload: dict[str, Any], days: int) -> None:
+    with writer(db) as uow:
+        p = svc.propose(uow, caller(as_), kind, payload, days)
+        q = gov.quorum(uow.state, p)
+    out.print(f"[green]✓[/] proposal {p.id}: {svc.payload_summary(p)}; takes effect with {q.needed} of "
+              f"{len(q.eligible)} approvals (rule {p.rule}), open until {plain(p.expires_at)}", highlight=False)
+    out.print(f"Members sign it offline: contactgroup governance show {p.id} --text > {p.id}.txt && "
+              f"contactgroup governance sign {p.id}.txt --key MEMBER.key > {p.id}-MEMBER.note", highlight=False)
+    out.print(p.id)
+
+
+Days = Annotated[int, typer.Option("--days", help="How long the proposal stays open.")]
+
+
+@propose_app.command("handover")
+@handles_errors
+def propose_handover(
+    to: Annotated[str, typer.Option(help="The new coordinating authority, e.g. NSATU.")],
+    users: Annotated[list[str], typer.Option("--user", help="A coordinator user of the new authority (repeat).")],
+    log_key: Annotated[str, typer.Option(help="The new authority's log verifier key, or @FILE.")],
+    days: Days = 30,
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Propose handing the coordinating authority over (default quorum: two thirds of members)."""
+    key = Path(log_key[1:]).read_text(encoding="utf-8").strip() if log_key.startswith("@") else log_key
+    _propose(db, as_, m.ProposalKind.HANDOVER, {"to": to, "users": users, "log_key": key}, days)
+
+
+@propose_app.command("admit-member")
+@handles_errors
+def propose_admit(
+    code: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    currency: Annotated[str, typer.Option()],
+    organisation: Annotated[bool, typer.Option("--organisation")] = False,
+    nato: Annotated[bool, typer.Option("--nato")] = False,
+    eu: Annotated[bool, typer.Option("--eu")] = False,
+    days: Days = 30,
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Propose admitting a member."""
+    kind = "organisation" if organisation else "nation"
+    _propose(db, as_, m.ProposalKind.ADMIT_MEMBER, {"code": code, "name": name, "kind": kind,
+                                                      "currency": currency, "nato": nato, "eu": eu}, days)
+
+
+@propose_app.command("remove-member")
+@handles_errors
+def propose_remove(code: Annotated[str, typer.Option()], days: Days = 30, db: DbOption = None,
+                   as_: AsOption = None) -> None:
+    """Propose removing a member (its record stays; it can no longer act)."""
+    _propose(db, as_, m.ProposalKind.REMOVE_MEMBER, {"code": code}, days)
+
+
+@propose_app.command("change-lead")
+@handles_errors
+def propose_change_lead(
+    area: Annotated[str, typer.Option()],
+    leads: Annotated[list[str], typer.Option("--lead", help="A new lead member (repeat).")],
+    days: Days = 30,
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Propose new lead members for a capability coalition (default quorum: all its current leads)."""
+    _propose(db, as_, m.ProposalKind.CHANGE_LEAD, {"area": area, "leads": leads}, days)
+
+
+@propose_app.command("change-quorum")
+@handles_errors
+def propose_change_quorum(
+    kind: Annotated[m.ProposalKind, typer.Option(help="Which kind of proposal the rule governs.")],
+    rule: Annotated[str, typer.Option(help="A fraction of members like 2/3, all, or leads.")],
+    days: Days = 30,
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Propose a new quorum rule for a kind of proposal."""
+    _propose(db, as_, m.ProposalKind.CHANGE_QUORUM, {"kind": kind.value, "rule": rule}, days)
+
+
+def _get(pid: str, db: str | None) -> tuple[Any, m.Proposal]:
+    state = database(db).state()
+    if pid not in state.proposals:
+        raise NotFound(f"no proposal {pid!r}")
+    return state, state.proposals[pid]
+
+
+@governance_app.command("show")
+@handles_errors
+def governance_show(pid: str, text: Annotated[bool, typer.Option("--text", help="Print only the text to sign.")]
+                    = False, db: DbOption = None) -> None:
+    """Show a proposal, or with --text exactly the text members sign."""
+    _, p = _get(pid, db)
+    if text:
+        sys.stdout.write(p.text)
+        return
+    out.print(f"{p.id} ({p.kind.value}, {p.status.value}): {svc.payload_summary(p)}\n"
+              f"proposed by {p.proposer} at {plain(p.made_at)}; open until {plain(p.expires_at)}; "
+              f"rule {p.rule}", highlight=False)
+    out.print(p.text, highlight=False, markup=False)
+
+
+@governance_app.command("sign")
+@handles_errors
+def governance_sign(
+    proposal_file: Annotated[Path, typer.Argument(help="The proposal text (from `governance show ID --text`).")],
+    key: Annotated[Path, typer.Option("--key", help="Your member's private key file.")],
+) -> None:
+    """Offline: sign a proposal's text with your member's key; prints the approval to hand in."""
+    try:
+        text = proposal_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"{proposal_file}: cannot be read: {exc.strerror}", 2) from None
+    sys.stdout.write(svc.sign_proposal(text, key))
+
+
+@governance_app.command("approve")
+@handles_errors
+def governance_approve(
+    pid: str,
+    approval_file: Annotated[Path, typer.Argument(help="A signed approval (from `governance sign`).")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Hand in a signed approval; the proposal takes effect the moment its quorum is met."""
+    try:
+        signed = approval_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"{approval_file}: cannot be read: {exc.strerror}", 2) from None
+    with writer(db) as uow:
+        q = svc.approve(uow, caller(as_), pid, signed)
+        status = uow.state.proposals[pid].status
+    word = "now EFFECTIVE" if status is m.ProposalStatus.EFFECTIVE else "still open"
+    out.print(f"[green]✓[/] approval counted: {len(q.approved)} of {q.needed} needed; {pid} is {word}",
+              highlight=False)
+
+
+@governance_app.command("withdraw")
+@handles_errors
+def governance_withdraw(pid: str, db: DbOption = None, as_: AsOption = None) -> None:
+    """Withdraw a proposal you made; later approvals count for nothing."""
+    with writer(db) as uow:
+        svc.withdraw(uow, caller(as_), pid)
+    out.print(f"[green]✓[/] {pid} withdrawn")
+
+
+@governance_app.command("status")
+@handles_errors
+def governance_status(pid: str, db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """Who approved, whose approvals count for nothing and why, and what is missing."""
+    state, p = _get(pid, db)
+    q = gov.quorum(state, p)
+    when = {a.member: a.approved_at for a in state.approvals.values() if a.proposal == pid}
+    summary = {"proposal": p.id, "kind": p.kind.value, "status": p.status.value, "what": svc.payload_summary(p),
+               "rule": p.rule, "needed": q.needed, "eligible": len(q.eligible), "approved": list(q.approved),
+               "void": [{"member": mem, "why": why} for mem, why in q.void], "missing": list(q.missing),
+               "expires_at": p.expires_at}
+    if fmt is not Format.TABLE:
+        sys.stdout.write(json.dumps(plain(summary), indent=2) + "\n")
+        return
+    state_word = {"open": "open", "effective": "EFFECTIVE", "withdrawn": "withdrawn"}[p.status.value]
+    out.print(f"{p.id} {state_word}: {svc.payload_summary(p)}\nrule {p.rule}: {len(q.approved)} of {q.needed} "
+              f"needed approvals ({len(q.eligible)} members decide); open until {plain(p.expires_at)}",
+              highlight=False)
+    rows = [{"member": mem, "approval": "counts", "at": when.get(mem)} for mem in q.approved]
+    rows += [{"member": mem, "approval": f"void: {why}", "at": when.get(mem)} for mem, why in q.void]
+    emit(rows, Format.TABLE, title="Approvals")
+    if p.status is m.ProposalStatus.OPEN:
+        out.print(f"missing ({len(q.missing)}): {', '.join(q.missing)}", highlight=False)
+
+
+@governance_app.command("list")
+@handles_errors
+def governance_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List proposals."""
+    state = database(db).state()
+    rows = []
+    for p in sorted(state.proposals.values(), key=lambda p: p.id):
+        q = gov.quorum(state, p)
+        rows.append({"id": p.id, "kind": p.kind.value, "status": p.status.value, "what": svc.payload_summary(p),
+                     "approved": len(q.approved), "needed": q.needed, "expires_at": p.expires_at})
+    emit(rows, fmt, title="Proposals")
+
+
+@handles_errors
+def authority(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """Who chairs the coordination now and since when, with every earlier authority."""
+    state = database(db).state()
+    terms = sorted(state.tables["authorities"].values(), key=lambda a: a.since)
+    if fmt is Format.TABLE and state.authority is not None:
+        out.print(f"{state.authority.name} chairs since {plain(state.authority.since)}", highlight=False)
+    emit([{"authority": a.name, "since": a.since, "until": a.until} for a in terms], fmt, title="Authorities")

@@ -1,0 +1,281 @@
+"""`contactgroup ledger ...` and `contactgroup serve`: checkpoints, proofs, notes, receipts, witness policy."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from contactgroup.cli.common import AsOption, DbOption, caller, err, fail, handles_errors, out
+from contactgroup.domain.errors import ValidationFailed
+from contactgroup.ledger.cosignature import CosignerKey, parse_cosigner_key
+from contactgroup.ledger.note import Verifier, VerifierKey, open_note, parse_verifier_key
+from contactgroup.services import ledger as svc
+from contactgroup.services.clock import SystemClock
+from contactgroup.storage.database import Database
+
+app = typer.Typer(help="The verifiable record: signed checkpoints, proofs, receipts, witnesses.",
+                  no_args_is_help=True)
+
+LogKeyOption = Annotated[
+    str | None,
+    typer.Option("--log-key", envvar=svc.LOG_KEY_ENV, show_envvar=True,
+                 help="The log's private signing key file. Default: <db file>.logkey beside an SQLite database."),
+]
+
+
+class ProofFormat(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class LeafFormat(enum.StrEnum):
+    HEX = "hex"
+
+
+def _db(db: str | None) -> Database:
+    database = Database(db)
+    database.require_initialised()
+    return database
+
+
+def _signer_path(database: Database, log_key: str | None) -> Path:
+    path = svc.resolve_log_key_path(database, log_key)
+    if path is None:
+        raise fail("no log key file: pass --log-key PATH or set CONTACTGROUP_LOG_KEY", 2)
+    return path
+
+
+def _note_key(text: str) -> Verifier:
+    """A verifier key text: an Ed25519 note key (0x01) or a witness cosigner key (0x04)."""
+    try:
+        return parse_verifier_key(text)
+    except ValidationFailed:
+        try:
+            return parse_cosigner_key(text)
+        except ValidationFailed:
+            raise ValidationFailed(f"{text!r} is not a verifier key (<name>+<hex id>+<base64 key>)",
+                                   where="key") from None
+
+
+@app.command()
+@handles_errors
+def checkpoint(log_key: LogKeyOption = None, db: DbOption = None) -> None:
+    """Sign the log's current tree as a C2SP checkpoint note with the authority's key, store it, print it."""
+    database = _db(db)
+    signer = svc.read_signer_key(_signer_path(database, log_key))
+    cp, note, fresh = svc.sign_checkpoint(database, signer, SystemClock())
+    sys.stdout.write(note)
+    err.print(f"{'signed' if fresh else 'already signed'}: {cp.origin} at size {cp.size:,}", highlight=False)
+
+
+@app.command("init-key")
+@handles_errors
+def init_key(log_key: LogKeyOption = None, as_: AsOption = None, db: DbOption = None) -> None:
+    """Create the log signing key of a log founded without one (e.g. on PostgreSQL) and publish its verifier."""
+    database = _db(db)
+    path = _signer_path(database, log_key)
+    signer, created = svc.create_log_key(database, caller(as_), path)
+    out.print(f"log signing key {'created' if created else 'reused'} in {path} (mode 0600); verifier key "
+              f"recorded in the log: {signer.verifier.text}", highlight=False)
+
+
+@app.command("public-key")
+@handles_errors
+def public_key(db: DbOption = None) -> None:
+    """Print the log's verifier key, as the log itself records it."""
+    with _db(db).reader() as conn:
+        key = svc.log_info(conn).require_key()
+    sys.stdout.write(key.text + "\n")
+
+
+@app.command("leaves")
+@handles_errors
+def leaves(
+    start: Annotated[int, typer.Option(help="First leaf index.")] = 0,
+    end: Annotated[int | None, typer.Option(help="Stop before this index (default: the whole log).")] = None,
+    fmt: Annotated[LeafFormat, typer.Option("--format", help="Output format.")] = LeafFormat.HEX,
+    db: DbOption = None,
+) -> None:
+    """Print the leaf hashes, one per line in log order (hashes only: they reveal nothing of the events)."""
+    with _db(db).reader() as conn:
+        hashes = svc.leaves(conn, start, end)
+    sys.stdout.write("".join(h.hex() + "\n" for h in hashes))
+
+
+@app.command()
+@handles_errors
+def prove(
+    index: Annotated[int, typer.Option(help="The event's index (its seq).")],
+    size: Annotated[int | None, typer.Option(help="Tree size to prove against (default: the whole log).")] = None,
+    fmt: Annotated[ProofFormat, typer.Option("--format", "-f", help="A readable block or JSON.")] = ProofFormat.TEXT,
+    db: DbOption = None,
+) -> None:
+    """The inclusion proof (RFC 9162 audit path) of one event."""
+    with _db(db).reader() as conn:
+        proof = svc.prove_inclusion(conn, index, size)
+    if fmt is ProofFormat.JSON:
+        sys.stdout.write(json.dumps(proof.as_json(), indent=2) + "\n")
+        return
+    doc = proof.as_json()
+    lines = [f"inclusion proof: event {proof.index} in the tree of size {proof.size}",
+             f"leaf hash   {doc['leaf_hash']}", f"root        {doc['root']}",
+             f"audit path  {len(proof.proof)} hashes, leaf side first:"]
+    lines += [f"  {p}" for p in doc["proof"]]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@app.command()
+@handles_errors
+def consistency(
+    old: Annotated[int, typer.Option(help="The older tree size.")],
+    new: Annotated[int | None, typer.Option(help="The newer tree size (default: the whole log).")] = None,
+    fmt: Annotated[ProofFormat, typer.Option("--format", "-f", help="A readable block or JSON.")] = ProofFormat.TEXT,
+    db: DbOption = None,
+) -> None:
+    """The consistency proof (RFC 9162) that the tree of size OLD is a prefix of the tree of size NEW."""
+    with _db(db).reader() as conn:
+        proof = svc.prove_consistency(conn, old, new)
+    doc = proof.as_json()
+    if fmt is ProofFormat.JSON:
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    lines = [f"consistency proof: size {proof.old} -> {proof.new}", f"old root    {doc['old_root']}",
+             f"new root    {doc['new_root']}", f"proof       {len(proof.proof)} hashes:"]
+    lines += [f"  {p}" for p in doc["proof"]]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@app.command("verify-note")
+@handles_errors
+def verify_note(
+    file: Annotated[str, typer.Argument(help="The signed note file ('-' for standard input).")],
+    key: Annotated[str, typer.Option("--key", help="Verifier key text, or @FILE holding it.")],
+) -> None:
+    """Verify a C2SP signed note (Go's note format): exit 0 only if KEY's signature on it is valid."""
+    verifier = _note_key(svc.parse_key_argument(key))
+    data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    try:
+        opened = open_note(data, [verifier])
+    except Exception as exc:  # any reason to refuse is a refusal, reported as one line
+        raise fail(f"not verified by {verifier.name}+{verifier.key_id.hex()}: {exc}", 6) from None
+    out.print(f"[green]✓[/] signed by {verifier.name}+{verifier.key_id.hex()} "
+              f"({len(opened.unverified)} other signature(s) not checked)", highlight=False)
+    sys.stdout.write(opened.text)
+
+
+@app.command()
+@handles_errors
+def receipt(
+    index: Annotated[int, typer.Option(help="The event's index.")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the receipt here (default: stdout).")] = None,
+    as_: AsOption = None,
+    db: DbOption = None,
+) -> None:
+    """A receipt for one event you may see: its bytes, leaf hash and inclusion proof against the newest
+    witnessed checkpoint (with cosignatures). Check it offline with `ledger check-receipt`."""
+    who = caller(as_)
+    doc = svc.receipt(_db(db), who.user, index)
+    text = json.dumps(doc, indent=2) + "\n"
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"receipt for event {index} (tree size {doc['tree_size']}) written to {out_file}", highlight=False)
+
+
+@app.command("check-receipt")
+@handles_errors
+def check_receipt(
+    file: Annotated[Path, typer.Argument(help="The receipt (JSON).")],
+    key: Annotated[str | None, typer.Option("--key", help="The log's verifier key text or @FILE (default: read "
+                                                          "from --db if one is there).")] = None,
+    witness: Annotated[list[str] | None, typer.Option("--witness", help="A witness key (repeatable).")] = None,
+    quorum: Annotated[int | None, typer.Option(help="Cosignatures needed (default: every --witness).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Check a receipt offline: event bytes -> leaf -> inclusion proof -> checkpoint signed by the log key,
+    cosigned by QUORUM of the witnesses."""
+    if key is None:
+        database = Database(db)
+        if not database.is_initialised():
+            raise fail("pass --key: the log's verifier key (a receipt cannot vouch for its own key)", 2)
+        with database.reader() as conn:
+            log_key: VerifierKey = svc.log_info(conn).require_key()
+        err.print(f"using the log key recorded in {database.url}: {log_key.text}", highlight=False)
+    else:
+        log_key = parse_verifier_key(svc.parse_key_argument(key))
+    witnesses: list[CosignerKey] = [svc.parse_witness_key(svc.parse_key_argument(w)) for w in witness or []]
+    result = svc.check_receipt(file.read_bytes(), log_key, witnesses, quorum)
+    if not result.ok:
+        for problem in result.problems:
+            err.print(f"[red]✗[/] {problem}", highlight=False)
+        raise fail(f"receipt refused: {file}", 6)
+    by = f"; cosigned by {', '.join(result.witnessed_by)}" if result.witnessed_by else ""
+    out.print(f"[green]✓[/] event {result.index} ({result.event_type}) is in the log {log_key.name} at tree size "
+              f"{result.tree_size}, signed by the log key{by}", highlight=False)
+
+
+@app.command("witness-add")
+@handles_errors
+def witness_add(
+    name: Annotated[str, typer.Argument(help="The witness's name (its key's name).")],
+    vkey: Annotated[str, typer.Argument(help="Its verifier key text (cosigner or note form), or @FILE.")],
+    as_: AsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Add a witness to the log's policy (recorded in the log; coordinator only)."""
+    with _db(db).transaction() as uow:
+        key = svc.add_witness(uow, caller(as_), name, svc.parse_key_argument(vkey))
+    out.print(f"[green]✓[/] witness {name} added: {key.text}", highlight=False)
+
+
+@app.command()
+@handles_errors
+def policy(
+    quorum: Annotated[int | None, typer.Option(help="Set k: cosignatures a checkpoint needs (coordinator).")]
+    = None,
+    as_: AsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Show the witness policy (k of n); with --quorum, change k."""
+    database = _db(db)
+    if quorum is not None:
+        with database.transaction() as uow:
+            svc.set_quorum(uow, caller(as_), quorum)
+    with database.reader() as conn:
+        info = svc.log_info(conn)
+    out.print(f"log {info.origin}  key {info.key.text if info.key else '(none)'}", highlight=False)
+    if not info.witnesses:
+        out.print("no witnesses: a checkpoint is only signed by the log (add some with `ledger witness-add`)")
+        return
+    out.print(f"witnessed when {min(info.quorum, len(info.witnesses))} of {len(info.witnesses)} witnesses "
+              "cosign:", highlight=False)
+    for name, key in info.witnesses:
+        out.print(f"  {name}  {key.text}", highlight=False)
+
+
+@handles_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    log_key: LogKeyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Serve the record over HTTP: checkpoints, proofs, leaves, witness cosignatures, policy (OpenAPI at /docs).
+
+    With the log key available, GET /checkpoint signs a fresh checkpoint whenever the log has grown."""
+    import uvicorn
+
+    from contactgroup.api.app import create_app
+
+    database = _db(db)
+    path = svc.resolve_log_key_path(database, log_key)
+    signing = path if path is not None and path.exists() else None
+    if signing is None:
+        err.print("no log key file: serving the stored checkpoints only (pass --log-key to sign new ones)")
+    uvicorn.run(create_app(database.url, log_key=signing), host=host, port=port, log_level="info")

@@ -1,0 +1,160 @@
+"""`contactgroup witness`: a member's witness that follows a log over HTTP, cosigns each checkpoint consistent
+with everything it cosigned before, and refuses loudly — keeping the evidence — when shown a rewritten
+history or a split view. `contactgroup witness keygen` makes its key."""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from contactgroup.cli.common import err, fail, handles_errors, out
+from contactgroup.domain.errors import ValidationFailed
+from contactgroup.ledger.checkpoint import parse_checkpoint
+from contactgroup.ledger.cosignature import Cosigner, parse_cosigner
+from contactgroup.ledger.note import generate_key, parse_note, parse_verifier_key
+from contactgroup.ledger.witness import (
+    Accepted,
+    AddCheckpoint,
+    LogState,
+    Refused,
+    WitnessState,
+    add_checkpoint,
+    load_state,
+    save_state,
+    write_evidence,
+)
+from contactgroup.services import ledger as svc
+
+app = typer.Typer(help="Witness a log: verify, cosign, refuse rewritten history. `witness keygen` makes a key.")
+
+STATE_FILE = "state.json"
+EXIT_REFUSED = 7  # a checkpoint was refused: the log lied, or could not prove it did not
+
+
+def _fetch_checkpoint(client: httpx.Client, log: str) -> str:
+    response = client.get(f"{log}/checkpoint")
+    response.raise_for_status()
+    return response.text
+
+
+def _fetch_proof(client: httpx.Client, log: str, old: int, new: int) -> tuple[bytes, ...]:
+    if old == 0 or old >= new:
+        return ()  # nothing to prove (or a rollback the witness rules will refuse on their own)
+    response = client.get(f"{log}/proof/consistency", params={"old": old, "new": new})
+    response.raise_for_status()
+    return tuple(base64.b64decode(p) for p in response.json()["proof"])
+
+
+def _trusted_log(state: WitnessState, origin: str, log_key: str | None) -> WitnessState:
+    """The state with `origin` followed: from the state file, or — on the first run only — from --log-key."""
+    known = state.log(origin)
+    given = parse_verifier_key(svc.parse_key_argument(log_key)) if log_key else None
+    if known is not None:
+        if given is not None and given not in known.keys:
+            raise fail(f"--log-key {given.text} is not the key this witness trusts for {origin} "
+                       f"({', '.join(k.text for k in known.keys)}); a key change needs an approved rotation", 2)
+        return state
+    if given is None:
+        raise fail(f"this witness does not follow {origin} yet: pass --log-key with the log's verifier key, "
+                   "obtained out of band (from the coordinating authority, not from this server). Trusting the "
+                   "first key a server shows (trust on first use) would let that server choose what you witness.", 2)
+    if given.name != origin:
+        raise fail(f"--log-key is named {given.name!r} but the log's origin is {origin!r}", 2)
+    err.print(f"following {origin} from now on, trusting {given.text} (given with --log-key)", highlight=False)
+    return state.with_log(LogState(origin, (given,)))
+
+
+def witness_once(client: httpx.Client, log: str, cosigner: Cosigner, state_dir: Path, log_key: str | None) -> int:
+    """One round: fetch, decide, persist, post. Returns the exit code (0 cosigned, EXIT_REFUSED refused)."""
+    note = _fetch_checkpoint(client, log)
+    try:
+        checkpoint = parse_checkpoint(parse_note(note).text)
+    except ValidationFailed as exc:
+        err.print(f"[bold red]REFUSED:[/] {log}/checkpoint is not a signed checkpoint: {exc}", highlight=False)
+        return EXIT_REFUSED
+    path = state_dir / STATE_FILE
+    state = _trusted_log(load_state(path), checkpoint.origin, log_key)
+    followed = state.log(checkpoint.origin)
+    assert followed is not None
+    proof = _fetch_proof(client, log, followed.size, checkpoint.size)
+    decision = add_checkpoint(state, AddCheckpoint(followed.size, proof, note), cosigner, int(time.time()))
+    if isinstance(decision, Refused):
+        err.print(f"[bold red]REFUSED[/] checkpoint of {checkpoint.origin} at size {checkpoint.size} from {log}: "
+                  f"{decision.reason.value}: {decision.message}", highlight=False)
+        if decision.evidence is not None:
+            files = write_evidence(state_dir, decision.evidence)
+            err.print("[bold red]the log showed two checkpoints that cannot both be honest[/] (rewritten history "
+                      "or a split view); evidence kept:", highlight=False)
+            for f in files:
+                err.print(f"  {f}", highlight=False)
+        return EXIT_REFUSED
+    assert isinstance(decision, Accepted)
+    save_state(path, decision.state)  # persisted before the cosignature leaves this process (tlog-witness)
+    response = client.post(f"{log}/cosignatures", params={"size": checkpoint.size},
+                           content=decision.cosignature.line.encode("utf-8"),
+                           headers={"Content-Type": "text/plain; charset=utf-8"})
+    if response.status_code >= 400:
+        err.print(f"[yellow]warning:[/] the log refused the cosignature ({response.status_code}): "
+                  f"{response.text.strip()}", highlight=False)
+    out.print(f"[green]✓[/] cosigned {checkpoint.origin} at size {checkpoint.size:,} "
+              f"(consistent with size {followed.size:,})", highlight=False)
+    return 0
+
+
+@app.callback(invoke_without_command=True)
+@handles_errors
+def run(
+    ctx: typer.Context,
+    log: Annotated[str | None, typer.Option("--log", help="The log's base URL, e.g. http://127.0.0.1:8000.")]
+    = None,
+    key: Annotated[Path | None, typer.Option("--key", help="This witness's private key file.")] = None,
+    state: Annotated[Path | None, typer.Option("--state", help="State directory (state file, evidence).")] = None,
+    log_key: Annotated[str | None, typer.Option("--log-key", help="The log's verifier key (or @FILE): required "
+                                                                  "on the first run.")] = None,
+    once: Annotated[bool, typer.Option("--once", help="One round, then exit.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 60.0,
+) -> None:
+    """Follow the log at --log: verify each new checkpoint's signature and its consistency with the last one
+    this witness cosigned, cosign it, store the state atomically, post the cosignature. Exits 7 on refusal,
+    with the two conflicting checkpoints saved in the state directory."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if log is None or key is None or state is None:
+        raise fail("pass --log URL --key KEYFILE --state DIR (see --help)", 2)
+    cosigner = parse_cosigner(svc.read_signer_key(key).text)
+    state.mkdir(parents=True, exist_ok=True)
+    base = log.rstrip("/")
+    with httpx.Client(timeout=30.0) as client:
+        while True:
+            try:
+                code = witness_once(client, base, cosigner, state, log_key)
+            except httpx.HTTPError as exc:
+                if once:
+                    raise fail(f"cannot follow {base}: {exc}", 1) from None
+                err.print(f"[yellow]warning:[/] cannot reach {base}: {exc}; retrying", highlight=False)
+                code = 0
+            if code != 0:
+                raise typer.Exit(code)
+            if once:
+                return
+            time.sleep(interval)
+
+
+@app.command()
+@handles_errors
+def keygen(
+    name: Annotated[str, typer.Argument(help="The witness's name, e.g. witness.example.org/deu.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Private key file to create (mode 0600).")],
+) -> None:
+    """Make a witness key: writes the private key (0600), prints the verifier key to give the coordinator."""
+    signer, _ = generate_key(name)
+    svc.write_private_key(out_file, signer.text)
+    cosigner = Cosigner(signer)
+    err.print(f"private key written to {out_file} (mode 0600). Give the coordinator this verifier key:",
+              highlight=False)
+    out.print(cosigner.verifier.text, highlight=False)

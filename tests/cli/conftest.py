@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from contactgroup.cli.main import app
+from contactgroup.services.clock import FixedClock
+from contactgroup.storage.database import Database
+from tests.factories import World, build_world
+from tests.reports.scenario import Scenario, build_scenario
+
+
+@dataclass
+class Cli:
+    """Runs `contactgroup` against one database, with a wide terminal so tables do not fold."""
+
+    db: Database
+
+    def __call__(self, *args: str, user: str | None = None) -> Result:
+        env = {"CONTACTGROUP_DB": self.db.url, "COLUMNS": "200"}
+        if user:
+            env["CONTACTGROUP_USER"] = user
+        return CliRunner().invoke(app, list(args), env=env)
+
+    def events(self) -> int:
+        with self.db.transaction() as uow:
+            return uow.next_seq
+
+
+@pytest.fixture
+def world(founded_db: Database, clock: FixedClock) -> World:
+    return build_world(founded_db, clock)
+
+
+@pytest.fixture
+def scenario(world: World) -> Scenario:
+    return build_scenario(world)
+
+
+@pytest.fixture
+def cli(founded_db: Database) -> Cli:
+    return Cli(founded_db)
