@@ -17,10 +17,10 @@ from rich.table import Table
 
 from contactgroup.allocation import Plan, greedy, plan_to_dict, problem_from_dict, solve
 from contactgroup.allocation import Problem as AllocationProblem
+from contactgroup.cli.common import AsOption, DbOption, caller, handles_errors, writer
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.domain.errors import Problem as Finding
-
-DATABASE_MODE_PENDING = 2
+from contactgroup.services.allocation import propose_optimal
 
 
 def allocate(
@@ -31,14 +31,19 @@ def allocate(
     compare: bool = typer.Option(
         True, "--compare/--no-compare", help="Also run the greedy top-down fill and show what the optimum gains."
     ),
+    area: str | None = typer.Option(None, "--area", help="Database mode: only this capability area's requirements."),
+    db: DbOption = None,
+    as_: AsOption = None,
 ) -> None:
     """Allocate offers to requirements: most units at the highest priorities, then least lateness.
 
-    Writes the plan (allocations, coverage per requirement, reasons for every shortfall) and prints a
-    summary per priority level. On invalid input it lists every bad field and writes nothing.
+    With --problem, works on a problem file without any database: writes the plan (allocations, coverage per
+    requirement, reasons for every shortfall) and prints a summary per priority level. Without it, allocates
+    the open requirements of the database (confirmed and accepted allocations pinned) and records the plan as
+    proposed allocations. On invalid input it lists every bad field and writes nothing.
     """
     if problem is None:
-        _from_database()
+        _from_database(db, as_, area, plan)
         return
     if plan is None:
         _fail([Finding("--plan", "missing: say where to write the plan (a file, or '-' for stdout)")], 2)
@@ -62,14 +67,29 @@ def allocate(
     _summary(console, exact, exact_seconds, comparison, None if to_stdout else plan)
 
 
-def _from_database() -> None:
-    """Database mode: propose allocations from the record's current state (needs the coordination core)."""
-    Console(stderr=True, soft_wrap=True).print(
-        "[bold red]error:[/] allocating from the database needs the coordination core, which is not wired in "
-        "yet; pass --problem PROBLEM.json --plan PLAN.json to allocate from a file",
-        highlight=False,
-    )
-    raise typer.Exit(DATABASE_MODE_PENDING)
+@handles_errors
+def _from_database(db: str | None, as_: str | None, area: str | None, plan: Path | None) -> None:
+    """Database mode: propose allocations for the open requirements from the record's current state."""
+    who = caller(as_)
+    with writer(db) as uow:
+        run = propose_optimal(uow, who, area)
+        if plan is not None:
+            text = json.dumps(plan_to_dict(run.plan), indent=2, ensure_ascii=False) + "\n"
+            typer.echo(text, nl=False) if str(plan) == "-" else _write(plan, text)
+    table = Table(title="Coverage by priority tier: before this run, after it, and the greedy fill",
+                  title_justify="left")
+    for column in ("priority", "needed", "before", "after", "greedy", "gain over greedy"):
+        table.add_column(column, justify="right")
+    for t in run.tiers:
+        table.add_row(str(t.priority), f"{t.needed:,}", f"{t.before:,}", f"{t.after:,}", f"{t.greedy:,}",
+                      f"{t.after - t.greedy:+,}")
+    sums = [sum(getattr(t, f) for t in run.tiers) for f in ("needed", "before", "after", "greedy")]
+    table.add_row("all", *(f"{v:,}" for v in sums), f"{sums[2] - sums[3]:+,}", style="bold")
+    console = Console(stderr=plan is not None and str(plan) == "-", soft_wrap=True)
+    console.print(table)
+    console.print(f"{len(run.proposed):,} allocations proposed, {run.kept:,} earlier proposals kept, "
+                  f"{run.declined:,} superseded; solve time {run.seconds:.3f} s. Donors and the recipient now "
+                  f"accept them (`contactgroup allocation move ID accept`).", highlight=False)
 
 
 def _fail(problems: list[Finding], code: int) -> NoReturn:

@@ -150,7 +150,7 @@ def propose(state: State, ctx: Context, kind: m.ProposalKind, payload: Mapping[s
 def withdraw(state: State, ctx: Context, pid: str) -> list[Event]:
     proposal = _proposal(state, pid)
     proposer = state.users.get(proposal.proposer)
-    if proposer is None or proposer.party != ctx.party:
+    if ctx.actor != proposal.proposer and (proposer is None or proposer.party != ctx.party):
         raise Forbidden(f"only {proposal.proposer}'s party may withdraw {pid}")
     return [ctx.event("ProposalWithdrawn", {"id": pid})]
 

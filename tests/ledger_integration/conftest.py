@@ -1,0 +1,84 @@
+"""A founded coordination with its log key file, a small world of users and offers, and helpers to run the CLI
+and a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from contactgroup.api.app import create_app
+from contactgroup.cli.main import app
+from contactgroup.services.clock import FixedClock
+from contactgroup.services.setup import init_coordination
+from contactgroup.storage.database import Database
+from tests.factories import World, build_world, confirmed_allocation, enter_offer, open_requirement
+
+runner = CliRunner()
+
+
+@dataclass
+class Log:
+    """A world plus where its private log key is."""
+
+    world: World
+    url: str
+    key: Path
+
+    @property
+    def db(self) -> Database:
+        return self.world.db
+
+    def cli(self, *args: str, user: str | None = None, stdin: str | None = None) -> tuple[int, str]:
+        env = {"CONTACTGROUP_DB": self.url, "CONTACTGROUP_LOG_KEY": str(self.key), "COLUMNS": "200"}
+        if user:
+            env["CONTACTGROUP_USER"] = user
+        result = runner.invoke(app, list(args), env=env, input=stdin)
+        return result.exit_code, result.output
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200", **(env or {})})
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def log(db_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Log]:
+    """UKR coordination with the artillery world: an open requirement, a member-only DEU offer, an allocation."""
+    db = Database(db_url)
+    init_coordination(db, clock, log_key=tmp_path / "log.key", with_members=True)
+    w = build_world(db, clock)
+    req = open_requirement(w, quantity=100)
+    confirmed_allocation(w, enter_offer(w, quantity=100), req, 60)
+    yield Log(w, db_url, tmp_path / "log.key")
+    db.engine.dispose()
+
+
+@contextmanager
+def serving(db_url: str, log_key: Path | None) -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 (an ephemeral port) in a thread; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(db_url, log_key=log_key), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
