@@ -28,7 +28,7 @@ def _pg_available() -> str | None:
             conn.execute(sa.text("select 1"))
         engine.dispose()
         return None
-    except Exception as exc:  # noqa: BLE001 - any failure means: not available
+    except Exception as exc:  # any failure means: not available
         return str(exc).splitlines()[0]
 
 

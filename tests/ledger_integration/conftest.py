@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from click.testing import Result
 from typer.testing import CliRunner
 
 from contactgroup.api.app import create_app
@@ -37,12 +38,22 @@ class Log:
     def db(self) -> Database:
         return self.world.db
 
-    def cli(self, *args: str, user: str | None = None, stdin: str | None = None) -> tuple[int, str]:
+    def invoke(self, *args: str, user: str | None = None) -> Result:
         env = {"CONTACTGROUP_DB": self.url, "CONTACTGROUP_LOG_KEY": str(self.key), "COLUMNS": "200"}
         if user:
             env["CONTACTGROUP_USER"] = user
-        result = runner.invoke(app, list(args), env=env, input=stdin)
+        return runner.invoke(app, list(args), env=env)
+
+    def cli(self, *args: str, user: str | None = None) -> tuple[int, str]:
+        """Exit code and everything printed (stdout and stderr)."""
+        result = self.invoke(*args, user=user)
         return result.exit_code, result.output
+
+    def stdout(self, *args: str, user: str | None = None) -> str:
+        """What a command printed on stdout; it must succeed."""
+        result = self.invoke(*args, user=user)
+        assert result.exit_code == 0, result.output
+        return result.stdout
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:

@@ -8,8 +8,11 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from contactgroup.cli.common import DbOption, err, fail, handles_errors, out
+from contactgroup.reports import burden_summary
+from contactgroup.reports.coverage import coverage
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.demo import build_demo
 from contactgroup.services.setup import DEFAULT_ORIGIN, found_coordination
@@ -91,4 +94,14 @@ def demo(
 
 
 def show_summaries(database: Database) -> None:
-    """Print the coverage and burden summaries (filled in by the reports package)."""
+    """Coverage by priority tier as a compact table, then who carries the burden."""
+    state = database.state()
+    table = Table(title="Coverage by priority tier (units) — SYNTHETIC DEMO DATA", title_justify="left")
+    for column in ("priority", "reqs", "needed", "committed", "delivered", "missing"):
+        table.add_column(column, justify="right")
+    for row in coverage(state, "tier"):
+        share = f" ({row.committed / row.needed:.0%})" if row.needed else ""
+        table.add_row(row.key, str(row.requirements), f"{row.needed:,}", f"{row.committed:,}{share}",
+                      f"{row.delivered:,}", f"{row.missing:,}")
+    out.print(table)
+    out.print(burden_summary(state, top=8), highlight=False)

@@ -6,6 +6,7 @@ deliveries generated month by month over 2022-2026 from a seed, through the same
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,9 +63,12 @@ CLASSES = (
 FUNDS = (
     ("PURL-1", "Prioritised Ukraine Requirements List package (synthetic)", "NLD", "air_missile_defence",
      ("NLD", "DEU", "NOR", "SWE", "DNK", "CAN")),
-    ("AMMO-INIT", "Ammunition initiative (synthetic)", "CZE", "artillery", ("CZE", "DNK", "NLD", "BEL", "PRT", "CAN")),
+    ("AMMO-INIT", "Ammunition initiative (synthetic)", "CZE", "artillery",
+     ("CZE", "DNK", "NLD", "BEL", "PRT", "CAN")),
     ("DRONE-FUND", "Drone coalition fund (synthetic)", "LVA", "drones", ("LVA", "GBR", "NOR", "SWE", "EST")),
 )
+# After this month the cell stops filling by hand: what came since waits for `contactgroup allocate`.
+HAND_ALLOCATION_ENDS = date(2025, 10, 1)
 DESTINATIONS = ("UKR-West", "UKR-North", "UKR-East", "UKR-South")
 ORIGIN_OF_DESIGN = ("USA", "DEU", "FRA", "GBR", "SWE")  # members whose re-export consent is often needed
 
@@ -80,7 +84,8 @@ class DemoSummary:
 
 
 def _nsn(rng: random.Random) -> str:
-    return f"{rng.randrange(1000, 9999)}-{rng.randrange(1, 99):02d}-{rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}"
+    digits = (rng.randrange(1000, 9999), rng.randrange(1, 99), rng.randrange(100, 999), rng.randrange(1000, 9999))
+    return "{}-{:02d}-{}-{}".format(*digits)
 
 
 def _months(start: date, end: date) -> list[date]:
@@ -129,10 +134,16 @@ class _Demo:
                 svc.catalogue_item(uow, admin, m.Item(item, f"{name}, type {chr(ord('A') + i)}",
                                                       m.Category(category), unit, _nsn(rng), value))
                 items.append(item)
-            # Interchangeability: most types satisfy the class; the last is a separate variant.
+            # Interchangeability: most types satisfy the class; the last is a separate variant. Some users
+            # field only type A or the variant: their narrower class competes for the same offers.
             svc.define_item_class(uow, admin, m.ItemClass(code, name, area, tuple(items[:-1] if n > 3 else items)))
             self.class_items[code] = items
             self.class_size[code] = size
+            if n > 3:
+                narrow = f"{code}-a"
+                svc.define_item_class(uow, admin, m.ItemClass(narrow, f"{name}, type A or variant only", area,
+                                                              (items[0], items[-1])))
+                self.class_size[narrow] = size
         for code, name, manager, area, _ in FUNDS:
             svc.create_fund(uow, admin, m.Fund(code, name, manager, area))
 
@@ -141,6 +152,8 @@ class _Demo:
         self.at(day)
         for _ in range(rng.randrange(5, 10)):  # requirements
             cls = rng.choice(CLASSES)[0]
+            if f"{cls}-a" in self.class_size and rng.random() < 0.3:
+                cls = f"{cls}-a"
             size = self.class_size[cls]
             req = svc.draft_requirement(
                 uow, self.ukr, item_class=cls, quantity=max(1, int(size * rng.uniform(0.2, 1.5))),
@@ -164,7 +177,8 @@ class _Demo:
                                amount=Decimal(rng.randrange(20, 400)) * Decimal(1_000_000), currency=currency,
                                pledged_on=day)
                 self.offer(code, day, area=area)
-        self.allocate(day)
+        if day < HAND_ALLOCATION_ENDS:
+            self.allocate(day)
         self.deliver(day)
 
     def offer(self, member: str, day: date, area: str | None = None) -> None:
@@ -200,7 +214,7 @@ class _Demo:
 
     def allocate(self, day: date) -> None:
         """Fill open requirements top-down by hand, as a cell with a spreadsheet would (the optimiser does better)."""
-        uow, state, rng = self.uow, self.uow.state, self.rng
+        uow, state = self.uow, self.uow.state
         free = {o.id: o.quantity - state.allocated_of_offer(o.id) for o in state.offers.values()
                 if o.status in (m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED, m.OfferStatus.ALLOCATED)
                 and o.available_from <= day + timedelta(days=60)}
@@ -233,10 +247,8 @@ class _Demo:
             return  # still waiting for the donor
         svc.move_allocation(uow, self.desk(offer.member), alloc.id, "accept")
         svc.move_allocation(uow, self.ukr, alloc.id, "accept")
-        try:
+        with contextlib.suppress(ContactGroupError):  # waiting for re-export consent: stays accepted, as in life
             svc.move_allocation(uow, self.admin, alloc.id, "confirm")
-        except ContactGroupError:
-            pass  # waiting for re-export consent: stays accepted, as in life
 
     def deliver(self, day: date) -> None:
         uow, state, rng = self.uow, self.uow.state, self.rng
