@@ -220,6 +220,8 @@ def _compare_leaves(leaves: list[bytes], stored: list[bytes], report: VerifyRepo
                 explained.add(run)
                 run += 1
             if shift > 0:
+                if run == len(leaves):  # the tree's last leaves moved down: not separate deletions
+                    explained.update(range(len(leaves), len(leaves) + shift))
                 gone = ", ".join(str(k) for k in range(i, i + shift))
                 report.findings.append(Finding(
                     f"events[{i}]", f"tree leaf {gone} missing from the log (deleted?): events {i}..{run - 1} "
