@@ -6,10 +6,10 @@ import base64
 import json
 from pathlib import Path
 
+from contactgroup.cli.main import app
 from contactgroup.ledger import merkle
 from contactgroup.ledger.checkpoint import open_checkpoint
 from contactgroup.ledger.note import parse_verifier_key
-from contactgroup.cli.main import app
 from tests.ledger_integration.conftest import Log, cli, runner
 
 # Go's golang.org/x/mod/sumdb/note test vector (note_test.go), reproduced in tests/ledger/test_note.py.

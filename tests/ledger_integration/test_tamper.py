@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from contactgroup.ledger import merkle
 from contactgroup.services.verify import verify
-from contactgroup.storage.database import encode, decode
+from contactgroup.storage.database import decode, encode
 from tests.ledger_integration.conftest import Log
 
 
@@ -102,7 +102,8 @@ class TestRewrittenTreeIsCaughtByTheCheckpoint:
             conn.execute(sa.text("UPDATE events SET body = :b, leaf_hash = :h, actor = 'nobody' WHERE seq = 5"),
                          {"b": forged, "h": merkle.leaf_hash(forged)})
             # The attacker rebuilds every tree node so the tree agrees with the forged log.
-            leaves = [merkle.leaf_hash(bytes(b)) for (b,) in conn.execute(sa.text("SELECT body FROM events ORDER BY seq"))]
+            bodies = conn.execute(sa.text("SELECT body FROM events ORDER BY seq"))
+            leaves = [merkle.leaf_hash(bytes(b)) for (b,) in bodies]
             store = merkle.MemoryNodeStore()
             for leaf in leaves:
                 store.append(leaf)
@@ -113,7 +114,8 @@ class TestRewrittenTreeIsCaughtByTheCheckpoint:
         n = len(leaves)
         assert f"checkpoints[{n}]: the first {n} events no longer give the signed root: history before {n} was " \
                "rewritten" in findings
-        assert f"checkpoints[{n}]: the signed tree of size {n} is not a prefix of the log's tree of size {n}" in findings
+        assert (f"checkpoints[{n}]: the signed tree of size {n} is not a prefix of the log's tree of size {n}"
+                in findings)
 
     def test_untouched_record_with_checkpoints_verifies(self, log: Log) -> None:
         assert log.cli("ledger", "checkpoint")[0] == 0

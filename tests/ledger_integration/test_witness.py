@@ -105,7 +105,7 @@ class TestSplitView:
             code, output = _witness("--log", url_b, "--key", str(key_file), "--state", str(state), "--once")
         assert code == 7, output
         reason = "split-view" if b_extra == 0 else "inconsistent"
-        assert f"REFUSED checkpoint of contactgroup.example/udcg" in output and reason in output
+        assert "REFUSED checkpoint of contactgroup.example/udcg" in output and reason in output
         assert "cannot both be honest" in output
         evidence = sorted(p.name for p in state.iterdir() if p.name != "state.json")
         assert len(evidence) == 3 and all(f".{reason}." in name for name in evidence)

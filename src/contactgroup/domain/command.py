@@ -227,12 +227,10 @@ def move(state: State, ctx: Context, event_type: str, ident: str, **changes: Any
 def withdraw_offer(state: State, ctx: Context, offer_id: str, reason: str = "") -> list[Event]:
     offer = _get(state.offers, "offer", offer_id)
     check(TABLE_WORKFLOW["offers"][1], "offer", offer_id, offer.status, m.OfferStatus.WITHDRAWN)
-    confirmed = [a.id for a in state.allocations.values()
-                 if a.offer == offer_id and a.status is m.AllocationStatus.CONFIRMED]
+    confirmed = [a.id for a in state.allocations_of_offer(offer_id) if a.status is m.AllocationStatus.CONFIRMED]
     if confirmed:
         raise Conflict(f"offer {offer_id} has confirmed allocations ({', '.join(confirmed)}); they are pinned")
-    pending = sorted(a.id for a in state.allocations.values()
-                     if a.offer == offer_id and a.status not in (m.AllocationStatus.DECLINED,))
+    pending = [a.id for a in state.allocations_of_offer(offer_id) if a.status is not m.AllocationStatus.DECLINED]
     events = [ctx.event("AllocationDeclined", {"id": a, "reason": f"offer {offer_id} withdrawn"}) for a in pending]
     return [*events, ctx.event("OfferWithdrawn", {"id": offer_id, "reason": reason})]
 
@@ -331,7 +329,7 @@ def dispatch(state: State, ctx: Context, *, allocation: str, quantity: int, disp
     _positive("quantity", quantity)
     if a.status is not m.AllocationStatus.CONFIRMED:
         raise Conflict(f"allocation {allocation} is {a.status.value}; only confirmed allocations ship")
-    shipped = sum(d.quantity for d in state.deliveries.values() if d.allocation == allocation)
+    shipped = sum(d.quantity for d in state.where("deliveries", "allocation", allocation))
     if quantity > a.quantity - shipped:
         raise Conflict(f"allocation {allocation} has {a.quantity - shipped} units left to ship, not {quantity}")
     d = m.Delivery(_next_id(state, "deliveries", "D"), allocation, quantity, m.DeliveryStatus.DISPATCHED,

@@ -201,16 +201,10 @@ def _after_dispatched(state: State, event: Event) -> None:
 
 def _after_received(state: State, event: Event) -> None:
     offer_id = state.allocations[state.deliveries[event.data["id"]].allocation].offer
-    allocs = {
-        a.id: a.quantity
-        for a in state.allocations.values()
-        if a.offer == offer_id and a.status is m.AllocationStatus.CONFIRMED
-    }
-    received = sum(
-        d.quantity
-        for d in state.deliveries.values()
-        if d.allocation in allocs and d.status is m.DeliveryStatus.RECEIVED
-    )
+    allocs = {a.id: a.quantity for a in state.allocations_of_offer(offer_id)
+              if a.status is m.AllocationStatus.CONFIRMED}
+    received = sum(d.quantity for a in allocs for d in state.where("deliveries", "allocation", a)
+                   if d.status is m.DeliveryStatus.RECEIVED)
     offer = state.offers[offer_id]
     # Delivered once everything allocated has arrived and nothing of the offer is left to allocate.
     if (

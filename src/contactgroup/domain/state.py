@@ -106,12 +106,34 @@ class State:
     def __init__(self) -> None:
         self.tables: dict[str, dict[Any, Any]] = {name: {} for name in TABLES}
         self.dirty: set[tuple[str, Any]] = set()
+        # Keys by (table, field) -> field value, built on first use and kept up to date by `put`. The fields
+        # indexed never change after creation (an allocation's offer, a shipment's allocation).
+        self._indexes: dict[tuple[str, str], dict[Any, set[Any]]] = {}
 
     def put(self, entity: Any) -> None:
         table = TABLE_OF[type(entity)].name
         key = key_of(entity)
         self.tables[table][key] = entity
         self.dirty.add((table, key))
+        for (indexed, field), index in self._indexes.items():
+            if indexed == table:
+                index.setdefault(getattr(entity, field), set()).add(key)
+
+    def where(self, table: str, field: str, value: Any) -> list[Any]:
+        """The entities of `table` whose `field` equals `value`, in key order."""
+        index = self._indexes.get((table, field))
+        if index is None:
+            index = {}
+            for key, entity in self.tables[table].items():
+                index.setdefault(getattr(entity, field), set()).add(key)
+            self._indexes[(table, field)] = index
+        return [self.tables[table][k] for k in sorted(index.get(value, ()))]
+
+    def allocations_of_offer(self, offer_id: str) -> list[m.Allocation]:
+        return self.where("allocations", "offer", offer_id)
+
+    def allocations_of_requirement(self, req_id: str) -> list[m.Allocation]:
+        return self.where("allocations", "requirement", req_id)
 
     def changed(self) -> Iterator[tuple[str, Any, Any]]:
         """(table, key, entity) for everything put since the last `flushed()`."""
@@ -210,24 +232,14 @@ class State:
     # Derived quantities, computed from allocations (never stored, so they cannot drift).
     def allocated_of_offer(self, offer_id: str) -> int:
         """Units of an offer held by allocations that are not declined."""
-        return sum(
-            a.quantity
-            for a in self.allocations.values()
-            if a.offer == offer_id and a.status is not m.AllocationStatus.DECLINED
-        )
+        return sum(a.quantity for a in self.allocations_of_offer(offer_id)
+                   if a.status is not m.AllocationStatus.DECLINED)
 
     def confirmed_of_requirement(self, req_id: str) -> int:
-        return sum(
-            a.quantity
-            for a in self.allocations.values()
-            if a.requirement == req_id and a.status is m.AllocationStatus.CONFIRMED
-        )
+        return sum(a.quantity for a in self.allocations_of_requirement(req_id)
+                   if a.status is m.AllocationStatus.CONFIRMED)
 
     def pending_of_requirement(self, req_id: str) -> int:
         """Units proposed or accepted for a requirement but not yet confirmed."""
-        return sum(
-            a.quantity
-            for a in self.allocations.values()
-            if a.requirement == req_id
-            and a.status not in (m.AllocationStatus.CONFIRMED, m.AllocationStatus.DECLINED)
-        )
+        return sum(a.quantity for a in self.allocations_of_requirement(req_id)
+                   if a.status not in (m.AllocationStatus.CONFIRMED, m.AllocationStatus.DECLINED))
