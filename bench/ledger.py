@@ -1,6 +1,7 @@
 """Benchmark of the verifiable record's pure layer: hashing, appends, proofs, verification, signatures.
 
 Usage: .venv/bin/python bench/ledger.py [--entries 1000000] [--samples 1000] [--seed 1]
+                                      [--db-entries 1000000] [--verify-entries 100000,1000000] [--no-db]
 
 hashlib.sha256 on this machine is the physical reference: nothing in the tree can beat one hash per leaf plus
 about one per append. Each measurement is a function in MEASUREMENTS taking the shared `Context` and returning
@@ -16,9 +17,12 @@ import hashlib
 import random
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 from contactgroup.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from contactgroup.ledger.cosignature import generate_cosigner, verify_cosignature
@@ -34,6 +38,12 @@ from contactgroup.ledger.merkle import (
 )
 from contactgroup.ledger.note import generate_key
 from contactgroup.ledger.witness import AddCheckpoint, LogState, WitnessState, add_checkpoint
+from contactgroup.services import coordination as svc
+from contactgroup.services import ledger as ledger_svc
+from contactgroup.services.clock import FixedClock
+from contactgroup.services.setup import init_coordination
+from contactgroup.services.verify import verify
+from contactgroup.storage.database import Database, TreeNodes
 
 LEAF_BYTES = 200  # about the size of one canonical event (see docs/formats/events.md)
 
@@ -53,6 +63,9 @@ class Context:
     leaf_data: list[bytes] = field(default_factory=list)
     leaf_hashes: list[bytes] = field(default_factory=list)
     store: MemoryNodeStore = field(default_factory=MemoryNodeStore)
+    db_entries: int = 0
+    verify_entries: tuple[int, ...] = ()
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="contactgroup-bench-")))
 
 
 def _timed(fn: Callable[[], object]) -> float:
@@ -197,8 +210,119 @@ def signatures(ctx: Context) -> list[Row]:
     ]
 
 
-# Add DB-backed measurements here (e.g. durable append throughput, full verify of a stored log).
+# --- DB-backed: SQLite file, WAL, synchronous=FULL (every commit reaches the disk) ------------------------------
+
+CLOCK = FixedClock(datetime(2024, 7, 1, 9, 0, tzinfo=UTC))
+
+
+def _founded(ctx: Context, name: str) -> Database:
+    path = ctx.workdir / f"{name}.db"
+    db = Database(str(path))
+    if not db.is_initialised():
+        init_coordination(db, CLOCK, log_key=ctx.workdir / f"{name}.logkey", with_members=False)
+    return db
+
+
+def _append(db: Database, events: int, per_transaction: int) -> float:
+    """Append `events` synthetic SettingChanged events (about 200 bytes each), `per_transaction` per commit."""
+    admin = svc.Caller("admin", CLOCK)
+    start = time.perf_counter()
+    done = 0
+    while done < events:
+        with db.transaction() as uow:
+            for _ in range(min(per_transaction, events - done)):
+                svc.record_setting(uow, admin, "bench", f"{done:012d}" + "x" * 40)
+                done += 1
+    return time.perf_counter() - start
+
+
+def _events(db: Database) -> int:
+    with db.reader() as conn:
+        return ledger_svc.tree_size(conn)
+
+
+def db_append(ctx: Context) -> list[Row]:
+    """Durable appends into SQLite (WAL, synchronous=FULL): one event per transaction, then 1000 per transaction."""
+    rows = []
+    for batch, events in ((1, 500), (1000, 50_000)):
+        db = _founded(ctx, f"append-{batch}")
+        seconds = _append(db, events, batch)
+        rows.append(Row(f"durable append, {batch} event(s)/transaction (SQLite WAL, synchronous=FULL)",
+                        f"{events / seconds:,.0f} events/s",
+                        f"{events:,} events in {seconds:.1f} s, incl. tree nodes and projections; "
+                        f"{events / batch / seconds:,.0f} commits/s"))
+        db.engine.dispose()
+    return rows
+
+
+class _CountingNodes(TreeNodes):
+    reads = 0
+
+    def get(self, level: int, index: int) -> bytes:
+        _CountingNodes.reads += 1
+        return super().get(level, index)
+
+
+def _log_of(ctx: Context, size: int) -> tuple[Database, float]:
+    """A founded log grown to `size` events in transactions of 20,000 (reused when it already exists)."""
+    db = _founded(ctx, f"log-{size}")
+    seconds = _append(db, size - _events(db), 20_000)
+    return db, seconds
+
+
+def db_proofs(ctx: Context) -> list[Row]:
+    """Build a log of --db-entries events, then inclusion and consistency proofs read from its tree_nodes."""
+    n = ctx.db_entries
+    db, build = _log_of(ctx, n)
+    size = _events(db)
+    incl_t, incl_reads, cons_t = [], [], []
+    with db.reader() as conn:
+        for index in (ctx.rng.randrange(size) for _ in range(ctx.samples)):
+            store = _CountingNodes(conn)  # a fresh cache per proof: every node is a database read
+            _CountingNodes.reads = 0
+            start = time.perf_counter()
+            proof = merkle_inclusion(store, index, size)
+            incl_t.append(time.perf_counter() - start)
+            incl_reads.append(_CountingNodes.reads)
+            assert len(proof) <= 64
+        for old in (ctx.rng.randrange(1, size) for _ in range(ctx.samples)):
+            store = _CountingNodes(conn)
+            start = time.perf_counter()
+            consistency_proof_from_store(store, old, size)
+            cons_t.append(time.perf_counter() - start)
+    db.engine.dispose()
+    return [
+        Row(f"build a {size:,}-event log (20,000 events/transaction)", f"{size / build:,.0f} events/s",
+            f"{build:.0f} s, {(ctx.workdir / f'log-{n}.db').stat().st_size / 1e6:,.0f} MB file"),
+        Row(f"inclusion proof from the database at {size:,}", _micro(incl_t),
+            f"node reads mean {statistics.mean(incl_reads):.1f}, max {max(incl_reads)}"),
+        Row(f"consistency proof from the database at {size:,}", _micro(cons_t), f"{ctx.samples} proofs"),
+    ]
+
+
+def merkle_inclusion(store: TreeNodes, index: int, size: int) -> list[bytes]:
+    return inclusion_proof_from_store(store, index, size)
+
+
+def db_verify(ctx: Context) -> list[Row]:
+    """Full `verify` (replay, projections, tree rebuilt and compared, checkpoints) of stored logs."""
+    rows = []
+    for n in ctx.verify_entries:
+        db, _ = _log_of(ctx, n)
+        signer = ledger_svc.read_signer_key(ctx.workdir / f"log-{n}.logkey")
+        ledger_svc.sign_checkpoint(db, signer, CLOCK)
+        start = time.perf_counter()
+        report = verify(db)
+        seconds = time.perf_counter() - start
+        assert report.ok, report.findings[:5]
+        rows.append(Row(f"full verify at {report.events:,} events", f"{seconds:,.1f} s",
+                        f"{report.events / seconds:,.0f} events/s; 1 signed checkpoint checked"))
+        db.engine.dispose()
+    return rows
+
+
 MEASUREMENTS: list[Callable[[Context], list[Row]]] = [sha256_reference, append, proofs, signatures]
+DB_MEASUREMENTS: list[Callable[[Context], list[Row]]] = [db_append, db_proofs, db_verify]
 
 
 def table(rows: list[Row]) -> str:
@@ -212,6 +336,9 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db-entries", type=int, default=1_000_000, help="size of the stored log for proofs")
+    parser.add_argument("--verify-entries", default="100000,1000000", help="stored log sizes to verify in full")
+    parser.add_argument("--no-db", action="store_true", help="only the pure, in-memory measurements")
     args = parser.parse_args()
     if args.entries < 2:
         parser.error("--entries must be at least 2")
@@ -222,8 +349,10 @@ def main() -> None:
     prefix = rng.randbytes(LEAF_BYTES - 8)
     # Entries differ in their last 8 bytes: same size as real events, cheap to generate, all distinct.
     ctx = Context(args.entries, args.samples, rng, [prefix + i.to_bytes(8, "big") for i in range(args.entries)])
+    ctx.db_entries = args.db_entries
+    ctx.verify_entries = tuple(int(v) for v in args.verify_entries.split(",") if v)
     rows: list[Row] = []
-    for measure in MEASUREMENTS:
+    for measure in MEASUREMENTS + ([] if args.no_db else DB_MEASUREMENTS):
         print(f"running {measure.__name__} ...", file=sys.stderr, flush=True)
         rows += measure(ctx)
     print(
