@@ -65,6 +65,12 @@ class TestInit:
         assert not (tmp_path / "none.db").exists()
 
 
+    def test_an_unreachable_database_is_one_clear_line(self) -> None:
+        code, output = run("postgresql+psycopg://nobody@127.0.0.1:9/none", "requirement", "list")
+        assert code == 1 and "cannot use the database" in output and "check --db / CONTACTGROUP_DB" in output
+        assert "Traceback" not in output
+
+
 class TestFromRequirementToReceipt:
     def test_whole_chain(self, db: str) -> None:
         code, output = run(db, "requirement", "add", "--class", "155mm", "--quantity", "1000", "--priority", "1",

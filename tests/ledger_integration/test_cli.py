@@ -112,3 +112,22 @@ class TestWitnessPolicy:
         assert code != 0
         code, output = log.cli("ledger", "policy", "--quorum", "3", user="admin")
         assert code == 2 and "between 1 and the 2 witnesses" in output
+
+
+class TestInit:
+    def test_init_makes_the_key_or_says_how_to(self, db_url: str, tmp_path: Path) -> None:
+        env = {"CONTACTGROUP_DB": db_url}
+        code, output = cli("init", "--no-members", env=env)
+        assert code == 0, output
+        if db_url.startswith("sqlite"):
+            assert "log signing key created in" in output and "mode 0600" in output
+            return
+        assert "no log signing key" in output and "ledger init-key" in output
+        code, output = cli("ledger", "public-key", env=env)
+        assert code == 3 and "no verifier key yet" in output
+        key = tmp_path / "pg.logkey"
+        code, output = cli("ledger", "init-key", "--log-key", str(key), "--as", "admin", env=env)
+        assert code == 0, output
+        assert cli("ledger", "init-key", "--log-key", str(key), "--as", "admin", env=env)[0] == 5
+        code, output = cli("ledger", "checkpoint", "--log-key", str(key), env=env)
+        assert code == 0 and "contactgroup.example/udcg" in output

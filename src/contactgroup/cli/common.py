@@ -8,10 +8,12 @@ import functools
 import io
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, ParamSpec, TypeVar
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -60,16 +62,41 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except ValidationFailed as exc:
-            lines = [str(p) for p in exc.problems]
-            raise fail(lines[0] if len(lines) == 1 else f"{len(lines)} problems:\n  " + "\n  ".join(lines),
-                       exc.exit_code) from None
-        except ContactGroupError as exc:
-            raise fail(str(exc), exc.exit_code) from None
+        for attempt in range(RETRIES):
+            try:
+                return fn(*args, **kwargs)
+            except sa.exc.DBAPIError as exc:
+                # A PostgreSQL writer that lost a serialization race wrote nothing: run it again from the start.
+                if getattr(exc.orig, "sqlstate", None) == "40001" and attempt < RETRIES - 1:
+                    time.sleep(0.05 * 2**attempt)
+                    continue
+                raise fail(_database_error(exc), 5 if _is_busy(exc) else 1) from None
+            except ValidationFailed as exc:
+                lines = [str(p) for p in exc.problems]
+                raise fail(lines[0] if len(lines) == 1 else f"{len(lines)} problems:\n  " + "\n  ".join(lines),
+                           exc.exit_code) from None
+            except ContactGroupError as exc:
+                raise fail(str(exc), exc.exit_code) from None
+        raise AssertionError("unreachable")
 
     return wrapper
+
+
+RETRIES = 5
+
+
+def _is_busy(exc: sa.exc.DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "40001" or "database is locked" in str(exc.orig)
+
+
+def _database_error(exc: sa.exc.DBAPIError) -> str:
+    """One line a user can act on, instead of a driver's traceback; nothing was written."""
+    first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+    if _is_busy(exc):
+        return f"the database is busy with another writer ({first}); nothing was written: run the command again"
+    if isinstance(exc, sa.exc.OperationalError):
+        return f"cannot use the database ({first}); nothing was written: check --db / CONTACTGROUP_DB"
+    return f"the database refused the change ({first}); nothing was written"
 
 
 def database(db: str | None) -> Database:
