@@ -1,0 +1,96 @@
+"""Allocating from the record: open requirements, usable offers, agreed allocations pinned, proposals recorded;
+re-running changes nothing; the optimum beats the spreadsheet's top-down fill."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from contactgroup.domain import model as m
+from contactgroup.domain.errors import Forbidden
+from contactgroup.services import coordination as svc
+from contactgroup.services.allocation import AllocationRun, problem_from_state, propose_optimal
+from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
+
+
+def narrow_class(w: World) -> None:
+    with w.db.transaction() as uow:
+        svc.define_item_class(uow, w.caller("admin"), m.ItemClass("155a", "155 mm type A only", "artillery",
+                                                                  ("155-a",)))
+
+
+def run(w: World, user: str = "admin", area: str | None = None) -> AllocationRun:
+    with w.db.transaction() as uow:
+        return propose_optimal(uow, w.caller(user), area)
+
+
+def test_does_not_strand_a_lower_priority_requirement_like_greedy(world: World) -> None:
+    narrow_class(world)
+    broad = open_requirement(world, quantity=100, priority=1)  # takes type A or B
+    narrow = open_requirement(world, quantity=100, priority=2, item_class="155a")  # only type A
+    enter_offer(world, quantity=100, item="155-a")
+    enter_offer(world, quantity=100, item="155-b")
+    result = run(world)
+    state = world.db.state()
+    got = {(a.offer, a.requirement): a.quantity for a in state.allocations.values()}
+    assert got == {("O-00002", broad): 100, ("O-00001", narrow): 100}
+    assert [(t.priority, t.after, t.greedy) for t in result.tiers] == [(1, 100, 100), (2, 100, 0)]
+
+
+def test_pins_agreed_allocations_and_reruns_are_idempotent(world: World) -> None:
+    req = open_requirement(world, quantity=100)
+    first = enter_offer(world, quantity=60)
+    enter_offer(world, quantity=60, item="155-b")
+    confirmed_allocation(world, first, req, 60)
+    result = run(world)
+    assert len(result.proposed) == 1
+    proposal = world.db.state().allocations[result.proposed[0]]
+    assert (proposal.offer, proposal.quantity, proposal.status) == ("O-00002", 40, m.AllocationStatus.PROPOSED)
+    again = run(world)
+    assert (again.proposed, again.kept, again.declined) == ((), 1, 0)
+
+
+def test_offers_waiting_for_consent_are_not_used(world: World) -> None:
+    req = open_requirement(world, quantity=50)
+    enter_offer(world, quantity=50, consent_from="USA")
+    result = run(world)
+    assert result.proposed == ()
+    plan = result.plan
+    assert [str(r) for r in plan.requirements[0].reasons] == ["waiting_for_consent"]
+    assert req == plan.requirements[0].id
+
+
+def test_a_superseded_proposal_is_declined(world: World) -> None:
+    low = open_requirement(world, quantity=10, priority=5)
+    offer = enter_offer(world, quantity=10)
+    with world.db.transaction() as uow:
+        manual = svc.propose_allocation(uow, world.caller("admin"), offer=offer, requirement=low, quantity=10)
+    high = open_requirement(world, quantity=10, priority=1)
+    result = run(world)
+    state = world.db.state()
+    assert state.allocations[manual.id].status is m.AllocationStatus.DECLINED
+    (new,) = result.proposed
+    assert state.allocations[new].requirement == high
+
+
+def test_coalition_lead_allocates_only_its_area(world: World) -> None:
+    open_requirement(world, quantity=10, item_class="fpv")
+    enter_offer(world, quantity=10, item="fpv")
+    with pytest.raises(Forbidden, match="does not lead the capability coalition for drones"):
+        run(world, "fra-lead", area="drones")
+    art = open_requirement(world, quantity=10)
+    enter_offer(world, quantity=10)
+    result = run(world, "fra-lead", area="artillery")
+    assert [world.db.state().allocations[a].requirement for a in result.proposed] == [art]
+
+
+def test_problem_from_state_leaves_out_what_cannot_be_used(world: World) -> None:
+    req = open_requirement(world, quantity=10)
+    enter_offer(world, quantity=10, status="draft")
+    withdrawn = enter_offer(world, quantity=10)
+    world.do(svc.move_offer, "deu", withdrawn, "withdraw")
+    enter_offer(world, quantity=7, available_from=date(2024, 12, 1))
+    problem = problem_from_state(world.db.state())
+    assert [r.id for r in problem.requirements] == [req]
+    assert [(o.id, o.quantity) for o in problem.offers] == [("O-00003", 7)]
