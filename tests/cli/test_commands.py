@@ -98,6 +98,20 @@ class TestFromRequirementToReceipt:
         assert code == 0 and "record intact" in output
 
 
+    def test_allocate_from_the_database(self, db: str) -> None:
+        run(db, "requirement", "add", "--class", "155mm", "--quantity", "100", "--priority", "1", "--needed-by",
+            "2024-09-01", "--destination", "UKR-West", "--submit", user="ukr")
+        run(db, "requirement", "move", "R-00001", "validate", user="admin")
+        run(db, "requirement", "move", "R-00001", "open", user="admin")
+        run(db, "offer", "add", "--member", "DEU", "--item", "155-a", "--quantity", "70", "--available-from",
+            "2024-08-01", "--depot", "DEU", user="deu")
+        code, output = run(db, "allocate", user="admin")
+        assert code == 0, output
+        assert "1 allocations proposed, 0 earlier proposals kept, 0 superseded" in output
+        code, output = run(db, "allocate", user="deu")
+        assert code == 4 and "may not allocation:propose" in output
+
+
 class TestBadInput:
     @pytest.mark.parametrize(
         ("args", "user", "exit_code", "message"),
