@@ -73,6 +73,7 @@ def problem_from_state(state: State, area: str | None = None) -> opt.Problem:
 
 def propose_optimal(uow: UnitOfWork, caller: svc.Caller, area: str | None = None) -> AllocationRun:
     """Solve for the open requirements and record the plan as proposals, in this unit of work."""
+    svc.authorized(uow, caller, "allocation:propose", area=area)  # before solving: a refusal costs nothing
     state = uow.state
     problem = problem_from_state(state, area)
     started = time.perf_counter()

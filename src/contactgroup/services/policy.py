@@ -82,7 +82,8 @@ def authorize(state: State, who: User, action: str, *, owner: str | None = None,
     elif who.role is Role.COALITION_LEAD:
         coalition = state.coalitions.get(area or "")
         if coalition is None or who.party not in coalition.leads:
-            raise Forbidden(f"{who.name} ({who.party}) does not lead the capability coalition for {area}")
+            where = f"the capability coalition for {area}" if area else "every area: pass the area you lead"
+            raise Forbidden(f"{who.name} ({who.party}) does not lead {where}")
     if who.party in state.members and not state.members[who.party].active:
         raise Forbidden(f"{who.party} has left the coordination; {who.name} may no longer {action}")
 
