@@ -118,7 +118,7 @@ class TestBadInput:
 
 
 class TestDatabaseMode:
-    def test_without_a_problem_file_says_the_database_mode_is_not_there_yet(self) -> None:
+    def test_without_a_problem_file_it_needs_to_know_who_acts(self) -> None:
         result = run()
         assert result.exit_code == 2
-        assert "database" in result.stderr and "--problem" in result.stderr
+        assert "pass --as NAME or set CONTACTGROUP_USER" in result.stderr
