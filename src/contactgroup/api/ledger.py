@@ -55,6 +55,14 @@ def get_inclusion(request: Request, index: NonNegative, size: Annotated[int | No
         return svc.prove_inclusion(conn, index, size).as_json()
 
 
+@router.get("/handovers")
+def get_handovers(request: Request, size: Annotated[int | None, Query(ge=0)] = None) -> list[dict[str, Any]]:
+    """Each handover of the coordinating authority in the tree of `size` leaves: the event's canonical bytes
+    (base64, carrying the members' signed approvals of the new log key) and its inclusion proof."""
+    with _db(request).reader() as conn:
+        return svc.handovers(conn, size)
+
+
 @router.get("/proof/consistency")
 def get_consistency(request: Request, old: NonNegative, new: Annotated[int | None, Query(ge=0)] = None
                     ) -> dict[str, Any]:

@@ -85,6 +85,17 @@ def keys_list(member: Annotated[str | None, typer.Option()] = None, db: DbOption
     emit(rows, fmt, title="Member keys")
 
 
+@keys_app.command("export")
+@handles_errors
+def keys_export(db: DbOption = None) -> None:
+    """Print every active member key as `MEMBER KEY` lines: the file a witness needs (`--member-keys`) to
+    follow a handover of the log on the members' signatures alone."""
+    state = database(db).state()
+    for k in sorted(state.member_keys.values(), key=lambda k: (k.member, k.key)):
+        if k.status is m.KeyStatus.ACTIVE and state.members[k.member].active:
+            sys.stdout.write(f"{k.member} {k.key}\n")
+
+
 governance_app = typer.Typer(help="Proposals that take effect when a quorum of members has signed them.",
                              no_args_is_help=True)
 propose_app = typer.Typer(help="Make a governance proposal.", no_args_is_help=True)

@@ -5,6 +5,7 @@ history or a split view. `contactgroup witness keygen` makes its key."""
 from __future__ import annotations
 
 import base64
+import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -13,18 +14,27 @@ import httpx
 import typer
 
 from contactgroup.cli.common import err, fail, handles_errors, out
-from contactgroup.domain.errors import ValidationFailed
-from contactgroup.ledger.checkpoint import parse_checkpoint
+from contactgroup.domain.errors import ContactGroupError, ValidationFailed
+from contactgroup.ledger.checkpoint import Checkpoint, parse_checkpoint
 from contactgroup.ledger.cosignature import Cosigner, parse_cosigner
+from contactgroup.ledger.handover import (
+    HandoverEvidence,
+    MemberKeys,
+    QuorumApproval,
+    handover_problems,
+    parse_member_keys,
+)
 from contactgroup.ledger.note import generate_key, parse_note, parse_verifier_key
 from contactgroup.ledger.witness import (
     Accepted,
     AddCheckpoint,
     LogState,
+    Refusal,
     Refused,
     WitnessState,
     add_checkpoint,
     load_state,
+    rotate_log_keys,
     save_state,
     write_evidence,
 )
@@ -69,7 +79,35 @@ def _trusted_log(state: WitnessState, origin: str, log_key: str | None) -> Witne
     return state.with_log(LogState(origin, (given,)))
 
 
-def witness_once(client: httpx.Client, log: str, cosigner: Cosigner, state_dir: Path, log_key: str | None) -> int:
+def _follow_handover(client: httpx.Client, log: str, state: WitnessState, followed: LogState,
+                     checkpoint: Checkpoint, note: str, members: MemberKeys) -> WitnessState:
+    """A checkpoint signed by a key this witness does not trust: trust it only if the log proves a handover to
+    that key approved by a quorum of the members this witness knows. Consistency is still checked afterwards."""
+    response = client.get(f"{log}/handovers", params={"size": checkpoint.size})
+    response.raise_for_status()
+    evidence = [HandoverEvidence(h["index"], base64.b64decode(h["body"]),
+                                 tuple(base64.b64decode(p) for p in h["proof"])) for h in response.json()]
+    signed_by = {(signature.name, signature.key_id) for signature in parse_note(note).signatures}
+    for e in evidence:
+        try:
+            key = parse_verifier_key(json.loads(e.body)["data"]["log_key"])
+        except (ContactGroupError, ValueError, KeyError, TypeError):
+            continue
+        if (key.name, key.key_id) not in signed_by:
+            continue
+        problems = handover_problems(checkpoint, key, e, members)
+        if problems:
+            err.print(f"[bold red]not following the new key[/] {key.text}: {'; '.join(problems)}", highlight=False)
+            continue
+        rotated = rotate_log_keys(followed, (key,), QuorumApproval(checkpoint, [e], members))
+        err.print(f"the log was handed over (event {e.index}): following {key.text} from now on, approved by "
+                  f"{members.needed} or more of the {len(members.keys)} members this witness knows", highlight=False)
+        return state.with_log(rotated)
+    return state
+
+
+def witness_once(client: httpx.Client, log: str, cosigner: Cosigner, state_dir: Path, log_key: str | None,
+                 members: MemberKeys | None = None) -> int:
     """One round: fetch, decide, persist, post. Returns the exit code (0 cosigned, EXIT_REFUSED refused)."""
     note = _fetch_checkpoint(client, log)
     try:
@@ -83,6 +121,9 @@ def witness_once(client: httpx.Client, log: str, cosigner: Cosigner, state_dir: 
     assert followed is not None
     proof = _fetch_proof(client, log, followed.size, checkpoint.size)
     decision = add_checkpoint(state, AddCheckpoint(followed.size, proof, note), cosigner, int(time.time()))
+    if isinstance(decision, Refused) and decision.reason is Refusal.UNKNOWN_KEY and members is not None:
+        state = _follow_handover(client, log, state, followed, checkpoint, note, members)
+        decision = add_checkpoint(state, AddCheckpoint(followed.size, proof, note), cosigner, int(time.time()))
     if isinstance(decision, Refused):
         err.print(f"[bold red]REFUSED[/] checkpoint of {checkpoint.origin} at size {checkpoint.size} from {log}: "
                   f"{decision.reason.value}: {decision.message}", highlight=False)
@@ -116,6 +157,10 @@ def run(
     state: Annotated[Path | None, typer.Option("--state", help="State directory (state file, evidence).")] = None,
     log_key: Annotated[str | None, typer.Option("--log-key", help="The log's verifier key (or @FILE): required "
                                                                   "on the first run.")] = None,
+    member_keys: Annotated[Path | None, typer.Option(
+        "--member-keys", help="Members' verifier keys (lines `MEMBER KEY`, from `contactgroup keys export`): "
+                              "lets this witness follow a handover to a new log key that a quorum approved.")] = None,
+    quorum: Annotated[str, typer.Option(help="Share of those members a handover needs.")] = "2/3",
     once: Annotated[bool, typer.Option("--once", help="One round, then exit.")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 60.0,
 ) -> None:
@@ -127,12 +172,18 @@ def run(
     if log is None or key is None or state is None:
         raise fail("pass --log URL --key KEYFILE --state DIR (see --help)", 2)
     cosigner = parse_cosigner(svc.read_signer_key(key).text)
+    members = None
+    if member_keys is not None:
+        try:
+            members = parse_member_keys(member_keys.read_text(encoding="utf-8"), quorum)
+        except OSError as exc:
+            raise fail(f"--member-keys {member_keys}: cannot be read: {exc.strerror}", 2) from None
     state.mkdir(parents=True, exist_ok=True)
     base = log.rstrip("/")
     with httpx.Client(timeout=30.0) as client:
         while True:
             try:
-                code = witness_once(client, base, cosigner, state, log_key)
+                code = witness_once(client, base, cosigner, state, log_key, members)
             except httpx.HTTPError as exc:
                 if once:
                     raise fail(f"cannot follow {base}: {exc}", 1) from None

@@ -13,7 +13,7 @@ from typing import Any
 
 from contactgroup.domain import command
 from contactgroup.domain import model as m
-from contactgroup.domain.errors import NotFound
+from contactgroup.domain.errors import Forbidden, NotFound
 from contactgroup.domain.event import Context, Event
 from contactgroup.services import policy
 from contactgroup.services.clock import Clock
@@ -274,6 +274,12 @@ def receive(
     return uow.state.deliveries[delivery_id]
 
 
+# Settings that only governance may change once set: the log key moves only by a quorum-approved handover.
+GOVERNED_SETTINGS = frozenset({"log_verifier_key"})
+
+
 def record_setting(uow: UnitOfWork, caller: Caller, name: str, value: str) -> None:
     ctx = authorized(uow, caller, "coordination:found")
+    if (name in GOVERNED_SETTINGS or name.startswith("quorum:")) and uow.state.setting(name):
+        raise Forbidden(f"{name} is set and changes only by a governance proposal that a quorum approves")
     _record(uow, [ctx.event("SettingChanged", {"name": name, "value": value})])

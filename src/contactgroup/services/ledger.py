@@ -293,6 +293,17 @@ def prove_consistency(conn: Connection, old: int, new: int | None = None) -> Con
                             tuple(proof))
 
 
+def handovers(conn: Connection, size: int | None = None) -> list[dict[str, Any]]:
+    """Every `AuthorityHandedOver` event in the tree of `size` leaves, with its bytes and inclusion proof: what a
+    witness needs to move to a new log key on the members' signatures alone (see ledger/handover.py)."""
+    n = _size_or_current(conn, size)
+    e = schema.events
+    rows = conn.execute(sa.select(e.c.seq, e.c.body).where(e.c.type == "AuthorityHandedOver", e.c.seq < n)
+                        .order_by(e.c.seq))
+    return [{"index": int(seq), "body": _b64(bytes(body)), "tree_size": n,
+             "proof": [_b64(p) for p in prove_inclusion(conn, int(seq), n).proof]} for seq, body in rows]
+
+
 def leaves(conn: Connection, start: int = 0, end: int | None = None, limit: int | None = None) -> list[bytes]:
     """Leaf hashes [start, end) in order, from the tree (what was attested, not recomputed)."""
     n = tree_size(conn)

@@ -57,6 +57,13 @@ class VerifyReport:
     checkpoints: int = 0  # signed checkpoints checked
     checkpoint_size: int | None = None  # the latest one's size
     log_key: str = ""
+    # (index of the event that set it, verifier key): the log key changes only by a handover
+    key_history: list[tuple[int, str]] = field(default_factory=list)
+
+    def key_at(self, size: int) -> str:
+        """The log key in force once the first `size` events were recorded (the one that signs that tree)."""
+        keys = [key for index, key in self.key_history if index < size]
+        return keys[-1] if keys else ""
 
     @property
     def ok(self) -> bool:
@@ -87,7 +94,10 @@ def _check_log(conn: Connection, report: VerifyReport, progress: Callable[[int],
             report.findings.append(Finding(where, "stored leaf hash does not match the event's bytes (edited?)"))
         report.leaf_hashes.append(leaf)
         try:
-            evolve(state, decode(body))
+            event = decode(body)
+            evolve(state, event)
+            if event.type == "SettingChanged" and event.data.get("name") == "log_verifier_key":
+                report.key_history.append((seq, str(event.data["value"])))
         except (ContactGroupError, KeyError, ValueError, TypeError) as exc:
             report.findings.append(Finding(where, f"cannot be replayed: {exc}"))
         expected_seq += 1
@@ -255,18 +265,15 @@ def _check_checkpoints(conn: Connection, state: State, computed: merkle.MemoryNo
     tree the events give now; the latest also through a consistency proof built from the stored nodes."""
     t = schema.checkpoints
     rows = [(int(s), str(n)) for s, n in conn.execute(sa.select(t.c.size, t.c.note).order_by(t.c.size))]
-    key_text = state.setting("log_verifier_key")
-    report.log_key = key_text
-    if not rows:
-        return
-    if not key_text:
-        report.findings.append(Finding("checkpoints", "signed checkpoints exist but the log names no verifier key"))
-        return
-    key = parse_verifier_key(key_text)
+    report.log_key = state.setting("log_verifier_key")
     n = len(report.leaf_hashes)
     for size, note in rows:
         where = f"checkpoints[{size}]"
         report.checkpoints += 1
+        if not report.key_at(size):
+            report.findings.append(Finding(where, "signed, but the log named no verifier key by then"))
+            continue
+        key = parse_verifier_key(report.key_at(size))
         try:
             checkpoint = open_checkpoint(note, [key]).checkpoint
         except ContactGroupError as exc:
@@ -287,7 +294,7 @@ def _check_checkpoints(conn: Connection, state: State, computed: merkle.MemoryNo
         return
     latest = report.checkpoint_size
     _, latest_note = rows[[s for s, _ in rows].index(latest)]
-    signed_root = open_checkpoint(latest_note, [key]).checkpoint.root
+    signed_root = open_checkpoint(latest_note, [parse_verifier_key(report.key_at(latest))]).checkpoint.root
     try:
         proof = merkle.consistency_proof_from_store(TreeNodes(conn), latest, report.tree_size)
     except (KeyError, ContactGroupError) as exc:

@@ -1,0 +1,90 @@
+"""Witnesses follow the coordinating authority's handover to a new log key — on the members' signatures alone —
+and refuse a new key that no quorum approved."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from contactgroup.domain import model as m
+from contactgroup.domain.errors import Forbidden
+from contactgroup.ledger import note
+from contactgroup.services import coordination as svc
+from contactgroup.services import governance as gov
+from contactgroup.services.ledger import write_private_key
+from tests.ledger_integration.conftest import Log, cli, serving
+
+
+def _register_member_keys(log: Log) -> dict[str, note.SignerKey]:
+    world = log.world
+    members = sorted(world.db.state().members)
+    signers = {code: note.generate_key(f"{code}-1")[0] for code in members}
+    with world.db.transaction() as uow:
+        for code in members:
+            user = f"{code.lower()}-keys"
+            svc.register_user(uow, world.caller("admin"), m.User(user, code, m.Role.DESK_OFFICER))
+            gov.register_key(uow, world.caller(user), code, signers[code].verifier.text)
+    return signers
+
+
+def _witness(url: str, tmp_path: Path, state: Path, *extra: str) -> tuple[int, str]:
+    return cli("witness", "--log", url, "--key", str(tmp_path / "w.key"), "--state", str(state), "--once", *extra)
+
+
+def test_witness_follows_a_quorum_approved_handover_and_refuses_an_unapproved_key(log: Log, tmp_path: Path) -> None:
+    assert cli("witness", "keygen", "w.pol", "--out", str(tmp_path / "w.key"))[0] == 0
+    signers = _register_member_keys(log)
+    (tmp_path / "members.keys").write_text(log.stdout("keys", "export"), encoding="utf-8")
+    origin = log.db.state().setting("origin")
+    new_signer, new_key = note.generate_key(origin)
+    write_private_key(tmp_path / "nsatu.logkey", new_signer.text)
+    state = tmp_path / "witness"
+    with serving(log.url, log.key) as url:
+        code, output = _witness(url, tmp_path, state, "--log-key", log.stdout("ledger", "public-key").strip())
+        assert code == 0, output
+    before_handover = tmp_path / "witness-before"
+    shutil.copytree(state, before_handover)
+
+    world = log.world
+    with world.db.transaction() as uow:
+        proposal = gov.propose(uow, world.caller("deu-keys"), m.ProposalKind.HANDOVER,
+                               {"to": "NSATU", "users": ["nsatu-admin"], "log_key": new_key.text})
+    for code in sorted(signers)[:35]:
+        with world.db.transaction() as uow:
+            gov.approve(uow, world.caller("admin"), proposal.id, note.sign_note(proposal.text, [signers[code]]))
+    assert world.db.state().authority.name == "NSATU"  # type: ignore[union-attr]
+    # The outgoing authority's key can no longer sign the log.
+    code, output = log.cli("ledger", "checkpoint")
+    assert code == 4 and "is not the log's verifier key" in output
+
+    with serving(log.url, tmp_path / "nsatu.logkey") as url:
+        code, output = _witness(url, tmp_path, state, "--member-keys", str(tmp_path / "members.keys"))
+        assert code == 0, output
+        assert "the log was handed over" in output and "cosigned" in output
+        # A witness told nothing about the members cannot tell a handover from a hijack: it refuses.
+        code, output = _witness(url, tmp_path, before_handover)
+        assert code == 7 and "unknown-key" in output
+    assert log.cli("verify")[0] == 0
+
+
+def test_a_key_swapped_in_without_a_quorum_is_refused(log: Log, tmp_path: Path) -> None:
+    assert cli("witness", "keygen", "w.pol", "--out", str(tmp_path / "w.key"))[0] == 0
+    _register_member_keys(log)
+    (tmp_path / "members.keys").write_text(log.stdout("keys", "export"), encoding="utf-8")
+    state = tmp_path / "witness"
+    with serving(log.url, log.key) as url:
+        assert _witness(url, tmp_path, state, "--log-key", log.stdout("ledger", "public-key").strip())[0] == 0
+    # The platform refuses to swap the log key outside a handover...
+    rogue_signer, rogue_key = note.generate_key(log.db.state().setting("origin"))
+    write_private_key(tmp_path / "rogue.logkey", rogue_signer.text)
+    with pytest.raises(Forbidden, match="changes only by a governance proposal"), log.db.transaction() as uow:
+        svc.record_setting(uow, log.world.caller("admin"), "log_verifier_key", rogue_key.text)
+    # ... so whoever holds the database writes the event around it, and serves checkpoints with its own key.
+    with log.db.transaction() as uow:
+        ctx = svc.authorized(uow, log.world.caller("admin"), "coordination:found")
+        uow.record([ctx.event("SettingChanged", {"name": "log_verifier_key", "value": rogue_key.text})])
+    with serving(log.url, tmp_path / "rogue.logkey") as url:
+        code, output = _witness(url, tmp_path, state, "--member-keys", str(tmp_path / "members.keys"))
+    assert code == 7 and "unknown-key" in output
