@@ -3,10 +3,12 @@ and refuse a new key that no quorum approved."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Forbidden
@@ -88,3 +90,31 @@ def test_a_key_swapped_in_without_a_quorum_is_refused(log: Log, tmp_path: Path) 
     with serving(log.url, tmp_path / "rogue.logkey") as url:
         code, output = _witness(url, tmp_path, state, "--member-keys", str(tmp_path / "members.keys"))
     assert code == 7 and "unknown-key" in output
+
+
+def test_a_member_that_left_can_still_check_its_receipts(log: Log, tmp_path: Path) -> None:
+    signers = _register_member_keys(log)
+    assert log.cli("ledger", "checkpoint")[0] == 0
+    log_key = log.stdout("ledger", "public-key").strip()
+    receipt = tmp_path / "offer.receipt"
+    assert log.cli("ledger", "receipt", "--index", str(offer_event(log)), "--out", str(receipt), user="deu")[0] == 0
+    world = log.world
+    with world.db.transaction() as uow:
+        proposal = gov.propose(uow, world.caller("admin"), m.ProposalKind.REMOVE_MEMBER, {"code": "DEU"})
+    for code in sorted(signers)[:35]:
+        with world.db.transaction() as uow:
+            gov.approve(uow, world.caller("admin"), proposal.id, note.sign_note(proposal.text, [signers[code]]))
+    assert not world.db.state().members["DEU"].active
+    code, output = log.cli("offer", "add", "--member", "DEU", "--item", "155-a", "--quantity", "1",
+                           "--available-from", "2024-09-01", "--depot", "DEU", user="deu")
+    assert code == 4 and "DEU has left the coordination" in output
+    code, output = cli("ledger", "check-receipt", str(receipt), "--key", log_key)
+    assert code == 0, output
+    assert log.cli("verify")[0] == 0
+
+
+def offer_event(log: Log) -> int:
+    """The index of the event that drafted DEU's offer."""
+    with log.db.reader() as conn:
+        rows = conn.execute(sa.text("SELECT seq, body FROM events WHERE type = 'OfferDrafted' ORDER BY seq"))
+        return next(int(s) for s, b in rows if json.loads(bytes(b))["data"]["member"] == "DEU")
