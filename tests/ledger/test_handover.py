@@ -53,7 +53,7 @@ def test_two_of_three_members_move_the_witness_to_the_new_key() -> None:
     (signed("DEU", "DEU"), "only 1 of the 3"),  # the same member twice counts once
     (signed("DEU") + signed("POL", key="other"), "only 1 of the 3"),  # approval of another key
     (signed("DEU") + signed("POL", origin="another/log"), "only 1 of the 3"),  # approval for another log
-    ([sign_note(text_for(NEW_KEY.text), [generate_key("POL-1")[0]])] + signed("DEU"), "only 1 of the 3"),  # forged
+    ([sign_note(text_for(NEW_KEY.text), [generate_key("POL-1")[0]]), *signed("DEU")], "only 1 of the 3"),  # forged
 ])
 def test_without_a_quorum_the_key_does_not_move(approvals: list[str], why: str) -> None:
     checkpoint, evidence = scenario(approvals)

@@ -16,6 +16,7 @@ app = typer.Typer(
 
 app.command()(setup.init)
 app.command()(setup.demo)
+app.command()(setup.migrate)
 app.command()(record.verify)
 app.add_typer(entities.member_app, name="member")
 app.add_typer(entities.user_app, name="user")

@@ -16,7 +16,7 @@ from contactgroup.reports.coverage import coverage
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.demo import build_demo
 from contactgroup.services.setup import DEFAULT_ORIGIN, found_coordination
-from contactgroup.storage.database import Database
+from contactgroup.storage.database import Database, head_revision
 
 
 @handles_errors
@@ -48,6 +48,16 @@ def init(
         made = "created" if founded.log_key_created else "reused"
         out.print(f"log signing key {made} in {founded.log_key} (keep it secret; mode 0600); "
                   f"verifier key recorded in the log: {founded.verifier_key}", highlight=False)
+
+
+@handles_errors
+def migrate(db: DbOption = None) -> None:
+    """Bring an existing database's schema up to this version of contactgroup (back it up first)."""
+    database = Database(db)
+    if not database.is_initialised():
+        raise fail(f"no contactgroup database at {database.url}: run `contactgroup init` first", 1)
+    database.migrate()
+    out.print(f"[green]✓[/] {database.url} is at schema revision {head_revision()}", highlight=False)
 
 
 def _fresh(url_or_path: str | None, force: bool) -> Database:

@@ -6,6 +6,7 @@ SQLite writers take `BEGIN IMMEDIATE`; PostgreSQL writers run SERIALIZABLE and a
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from alembic import command as alembic_command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
@@ -174,6 +176,13 @@ class Database:
             raise ContactGroupError(
                 f"no contactgroup database at {self.url}: run `contactgroup init` (or `contactgroup demo`) first"
             )
+        with self.engine.connect() as conn:
+            current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        if current != head_revision():
+            raise ContactGroupError(
+                f"the database at {self.url} has schema revision {current}, this version of contactgroup needs "
+                f"{head_revision()}: back it up, then run `contactgroup migrate`"
+            )
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
@@ -214,6 +223,16 @@ class Database:
     def state(self) -> State:
         with self.reader() as conn:
             return load_state(conn)[0]
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest migration this version of the package ships."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
 
 
 def next_seq(conn: Connection) -> int:
