@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from contactgroup.domain.errors import Conflict
 from contactgroup.io.members import reference_members
@@ -64,17 +65,6 @@ def found_coordination(
     return Founded(admitted, key_path, created, verifier)
 
 
-def init_coordination(
-    db: Database,
-    clock: Clock,
-    *,
-    recipient: str = "UKR",
-    authority: str = "IDCC",
-    origin: str = DEFAULT_ORIGIN,
-    admin: str = "admin",
-    with_members: bool = True,
-    log_key: str | os.PathLike[str] | None = None,
-) -> int:
-    """Create the schema and found the coordination; returns how many members were admitted."""
-    return found_coordination(db, clock, recipient=recipient, authority=authority, origin=origin, admin=admin,
-                              with_members=with_members, log_key=log_key).members
+def init_coordination(db: Database, clock: Clock, **options: Any) -> int:
+    """`found_coordination` for callers that only need how many members were admitted."""
+    return found_coordination(db, clock, **options).members
