@@ -10,12 +10,11 @@ import functools
 import json
 import os
 import secrets
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command as alembic_command
@@ -32,7 +31,6 @@ from contactgroup.ledger.merkle import append_nodes
 from contactgroup.ledger.merkle import leaf_hash as leaf_hash  # re-exported: older callers import it here
 from contactgroup.storage import schema
 
-T = TypeVar("T")
 DEFAULT_URL = "sqlite:///contactgroup.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 BODY_VERSION = 1
@@ -197,18 +195,6 @@ class Database:
                 uow = UnitOfWork(conn, state, next_seq(conn), persisted)
                 yield uow
                 uow.flush()
-
-    def run(self, work: Callable[[UnitOfWork], T], attempts: int = 5) -> T:
-        """Run `work` in a transaction, retrying PostgreSQL serialization failures (SQLSTATE 40001)."""
-        for attempt in range(attempts):
-            try:
-                with self.transaction() as uow:
-                    return work(uow)
-            except sa.exc.OperationalError as exc:
-                if getattr(exc.orig, "sqlstate", None) != "40001" or attempt == attempts - 1:
-                    raise
-                time.sleep(0.05 * 2**attempt)
-        raise AssertionError("unreachable")
 
     @contextmanager
     def reader(self) -> Iterator[Connection]:
