@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, ParamSpec, TypeVar
 
-import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -22,7 +21,7 @@ from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.ledger.canonical import plain
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.coordination import Caller
-from contactgroup.storage.database import Database
+from contactgroup.storage.database import Database, DatabaseError, OperationalError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -65,7 +64,7 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
         for attempt in range(RETRIES):
             try:
                 return fn(*args, **kwargs)
-            except sa.exc.DBAPIError as exc:
+            except DatabaseError as exc:
                 # A PostgreSQL writer that lost a serialization race wrote nothing: run it again from the start.
                 if getattr(exc.orig, "sqlstate", None) == "40001" and attempt < RETRIES - 1:
                     time.sleep(0.05 * 2**attempt)
@@ -85,16 +84,16 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
 RETRIES = 5
 
 
-def _is_busy(exc: sa.exc.DBAPIError) -> bool:
+def _is_busy(exc: DatabaseError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == "40001" or "database is locked" in str(exc.orig)
 
 
-def _database_error(exc: sa.exc.DBAPIError) -> str:
+def _database_error(exc: DatabaseError) -> str:
     """One line a user can act on, instead of a driver's traceback; nothing was written."""
     first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
     if _is_busy(exc):
         return f"the database is busy with another writer ({first}); nothing was written: run the command again"
-    if isinstance(exc, sa.exc.OperationalError):
+    if isinstance(exc, OperationalError):
         return f"cannot use the database ({first}); nothing was written: check --db / CONTACTGROUP_DB"
     return f"the database refused the change ({first}); nothing was written"
 

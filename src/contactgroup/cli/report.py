@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -83,7 +84,10 @@ def _show(state: State, records: Sequence[Mapping[str, Any]], fmt: Format, *, ti
     for key, (heading, _) in columns.items():
         sample = next((r.get(key) for r in records if r.get(key) is not None), None)
         numeric = isinstance(sample, int | float | Decimal) and not isinstance(sample, bool)
-        table.add_column(heading, justify="right" if numeric else "left", overflow="fold")
+        # Numbers, dates and codes never wrap; only prose may fold onto several lines.
+        short = numeric or isinstance(sample, date) or key in ("key", "requirement", "member", "item_class", "rank")
+        table.add_column(heading, justify="right" if numeric else "left", no_wrap=short,
+                         overflow="ellipsis" if short else "fold")
     for r in records:
         table.add_row(*((fmt_ or plain_cell)(r.get(key)) for key, (_, fmt_) in columns.items()))
     out.print(table)
@@ -138,10 +142,10 @@ def burden_cmd(
                   f"share = of all allocated value; % of {year}",
           columns={
               "member": ("member", None),
-              "committed_eur": ("committed €m", money), "allocated_eur": ("allocated €m", money),
-              "delivered_eur": ("delivered €m", money), "share_of_total": ("share", percent),
-              "gdp_year": ("GDP year", text), "allocated_pct_gdp": ("allocated % GDP", pct3),
-              "committed_pct_gdp": ("committed % GDP", pct3),
+              "committed_eur": ("committed", money), "allocated_eur": ("allocated", money),
+              "delivered_eur": ("delivered", money), "share_of_total": ("share", percent),
+              "gdp_year": ("GDP yr", text), "allocated_pct_gdp": ("alloc %GDP", pct3),
+              "committed_pct_gdp": ("comm %GDP", pct3),
           })
 
 
@@ -175,7 +179,7 @@ def gaps_cmd(
     _show(state, records, fmt, title=f"Gaps: top {limit} unmet requirements",
           caption="reasons: waiting_for_consent, not_yet_confirmed, no_compatible_offer, not_yet_allocated, "
                   "taken_by_higher_priority, insufficient_quantity",
-          columns={"rank": ("#", None), "requirement": ("requirement", None), "item_class_name": ("item class", None),
-                   "area": ("area", None), "priority": ("priority", text), "needed_by": ("needed by", None),
+          columns={"rank": ("#", None), "requirement": ("requirement", None), "item_class": ("class", None),
+                   "priority": ("prio", text), "needed_by": ("needed by", None),
                    "needed": ("needed", None), "committed": ("committed", None), "missing": ("missing", None),
-                   "reason": ("reason", None), "detail": ("why", None)})
+                   "detail": ("why", None)})

@@ -11,14 +11,10 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from contactgroup.domain.errors import Conflict, ContactGroupError, Forbidden, NotFound, ValidationFailed
 from contactgroup.domain.model import Role
@@ -45,8 +41,16 @@ from contactgroup.ledger.policy import WitnessPolicy
 from contactgroup.services import coordination as svc
 from contactgroup.services import policy as access
 from contactgroup.services.clock import Clock
-from contactgroup.storage import schema
-from contactgroup.storage.database import Database, TreeNodes, UnitOfWork, decode, load_state, read_events
+from contactgroup.storage import record
+from contactgroup.storage.database import (
+    Connection,
+    Database,
+    TreeNodes,
+    UnitOfWork,
+    decode,
+    load_state,
+    read_events,
+)
 
 LOG_KEY_SETTING = "log_verifier_key"
 WITNESS_PREFIX = "witness:"
@@ -184,11 +188,6 @@ def _witness_settings(state: State) -> dict[str, CosignerKey]:
 # --- reading the record ---------------------------------------------------------------------------------------
 
 
-def _settings(conn: Connection) -> dict[str, str]:
-    t = schema.projections["settings"]
-    return {str(n): str(v) for n, v in conn.execute(sa.select(t.c.name, t.c.value))}
-
-
 @dataclass(frozen=True, slots=True)
 class LogInfo:
     """What a verifier needs to know about the log: origin, verifier key and witness policy."""
@@ -224,14 +223,12 @@ def log_info_from_settings(settings: dict[str, str]) -> LogInfo:
 
 
 def log_info(conn: Connection) -> LogInfo:
-    return log_info_from_settings(_settings(conn))
+    return log_info_from_settings(record.settings(conn))
 
 
 def tree_size(conn: Connection) -> int:
     """Leaves in the stored tree (= events appended through the application)."""
-    t = schema.tree_nodes
-    last = conn.execute(sa.select(sa.func.max(t.c.idx)).where(t.c.level == 0)).scalar()
-    return 0 if last is None else int(last) + 1
+    return record.tree_size(conn)
 
 
 def _size_or_current(conn: Connection, size: int | None) -> int:
@@ -297,11 +294,9 @@ def handovers(conn: Connection, size: int | None = None) -> list[dict[str, Any]]
     """Every `AuthorityHandedOver` event in the tree of `size` leaves, with its bytes and inclusion proof: what a
     witness needs to move to a new log key on the members' signatures alone (see ledger/handover.py)."""
     n = _size_or_current(conn, size)
-    e = schema.events
-    rows = conn.execute(sa.select(e.c.seq, e.c.body).where(e.c.type == "AuthorityHandedOver", e.c.seq < n)
-                        .order_by(e.c.seq))
-    return [{"index": int(seq), "body": _b64(bytes(body)), "tree_size": n,
-             "proof": [_b64(p) for p in prove_inclusion(conn, int(seq), n).proof]} for seq, body in rows]
+    return [{"index": seq, "body": _b64(body), "tree_size": n,
+             "proof": [_b64(p) for p in prove_inclusion(conn, seq, n).proof]}
+            for seq, body in record.events_of_type(conn, "AuthorityHandedOver", before=n)]
 
 
 def leaves(conn: Connection, start: int = 0, end: int | None = None, limit: int | None = None) -> list[bytes]:
@@ -312,39 +307,22 @@ def leaves(conn: Connection, start: int = 0, end: int | None = None, limit: int 
         raise ValidationFailed(f"range {start}..{end} is outside the log's 0..{n}", where="leaves")
     if limit is not None and end - start > limit:
         raise ValidationFailed(f"at most {limit} leaves per request; ask for a smaller range", where="leaves")
-    t = schema.tree_nodes
-    q = sa.select(t.c.hash).where(t.c.level == 0, t.c.idx >= start, t.c.idx < end).order_by(t.c.idx)
-    return [bytes(h) for (h,) in conn.execute(q)]
+    return record.leaf_hashes(conn, start, end)
 
 
 # --- checkpoints and cosignatures -------------------------------------------------------------------------------
 
 
-@contextmanager
-def _writer(db: Database) -> Iterator[Connection]:
-    db.require_initialised()
-    with db.engine.connect() as conn:
-        conn = conn.execution_options(writer=True)
-        with conn.begin():
-            yield conn
-
-
 def latest_checkpoint(conn: Connection) -> tuple[int, str] | None:
-    t = schema.checkpoints
-    row = conn.execute(sa.select(t.c.size, t.c.note).order_by(t.c.size.desc()).limit(1)).first()
-    return None if row is None else (int(row[0]), str(row[1]))
+    return record.latest_checkpoint(conn)
 
 
 def checkpoint_at(conn: Connection, size: int) -> str | None:
-    t = schema.checkpoints
-    note = conn.execute(sa.select(t.c.note).where(t.c.size == size)).scalar()
-    return None if note is None else str(note)
+    return record.checkpoint_at(conn, size)
 
 
 def cosignature_lines(conn: Connection, size: int) -> list[str]:
-    t = schema.cosignatures
-    q = sa.select(t.c.line).where(t.c.size == size).order_by(t.c.witness)
-    return [str(line) for (line,) in conn.execute(q)]
+    return record.cosignature_lines(conn, size)
 
 
 def with_cosignatures(note: str, lines: Sequence[str]) -> str:
@@ -357,7 +335,7 @@ def sign_checkpoint(db: Database, signer: SignerKey, clock: Clock) -> tuple[Chec
 
     Returns the checkpoint, its signed note, and whether it was signed now. The key must be the one the log
     published; a checkpoint signed by another key would be worthless to every verifier."""
-    with _writer(db) as conn:
+    with db.writer() as conn:
         info = log_info(conn)
         published = info.require_key()
         if signer.verifier.text != published.text:
@@ -368,7 +346,7 @@ def sign_checkpoint(db: Database, signer: SignerKey, clock: Clock) -> tuple[Chec
             return parse_checkpoint(parse_note(existing).text), existing, False
         checkpoint = Checkpoint(info.origin, size, merkle.root_from_store(TreeNodes(conn), size))
         note = sign_checkpoint_note(checkpoint, [signer])
-        conn.execute(schema.checkpoints.insert().values(size=size, note=note, signed_at=clock.now()))
+        record.insert_checkpoint(conn, size, note, clock.now())
         return checkpoint, note, True
 
 
@@ -397,7 +375,7 @@ def add_cosignature(db: Database, line: str, size: int | None, clock: Clock) -> 
         cos = parse_cosignature(line)
     except ValidationFailed as exc:
         raise ValidationFailed(f"not a cosignature line: {exc}", where="cosignature") from None
-    with _writer(db) as conn:
+    with db.writer() as conn:
         info = log_info(conn)
         known = {(k.name, k.key_id): (name, k) for name, k in info.witnesses}
         if (cos.name, cos.key_id) not in known:
@@ -417,11 +395,9 @@ def add_cosignature(db: Database, line: str, size: int | None, clock: Clock) -> 
         checkpoint = parse_checkpoint(parse_note(note).text)
         if not verify_cosignature(checkpoint, cos, key):
             raise Forbidden(f"the cosignature by {name} does not verify for the checkpoint of size {size}")
-        t = schema.cosignatures
-        stored = conn.execute(sa.select(t.c.line).where(t.c.size == size, t.c.witness == name)).first() is None
+        stored = not record.has_cosignature(conn, size, name)
         if stored:
-            conn.execute(t.insert().values(size=size, witness=name, line=cos.line.rstrip("\n"),
-                                           received_at=clock.now()))
+            record.insert_cosignature(conn, size, name, cos.line.rstrip("\n"), clock.now())
         lines = cosignature_lines(conn, size)
     policy = info.policy
     signed = policy.witnessed_by(checkpoint, lines) if policy else frozenset()
@@ -432,15 +408,13 @@ def add_cosignature(db: Database, line: str, size: int | None, clock: Clock) -> 
 def latest_witnessed(conn: Connection, info: LogInfo, covering: int = 0) -> tuple[int, str] | None:
     """The largest checkpoint with size > `covering` that the policy counts as witnessed, with cosignatures."""
     policy = info.policy
-    t = schema.checkpoints
-    q = sa.select(t.c.size, t.c.note).where(t.c.size > covering).order_by(t.c.size.desc())
-    for size, note in conn.execute(q):
-        full = with_cosignatures(str(note), cosignature_lines(conn, int(size)))
+    for size, note in record.checkpoints_after(conn, covering):
+        full = with_cosignatures(note, cosignature_lines(conn, size))
         if policy is None:
-            return int(size), full  # no witnesses configured: the log's own signature is all there is
-        checkpoint = parse_checkpoint(parse_note(str(note)).text)
+            return size, full  # no witnesses configured: the log's own signature is all there is
+        checkpoint = parse_checkpoint(parse_note(note).text)
         if policy.is_witnessed(checkpoint, full):
-            return int(size), full
+            return size, full
     return None
 
 

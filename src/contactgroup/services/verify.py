@@ -16,18 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from contactgroup.domain.errors import ContactGroupError
 from contactgroup.domain.event import evolve
-from contactgroup.domain.state import TABLES, State, from_data
+from contactgroup.domain.state import TABLES, State
 from contactgroup.ledger import merkle
 from contactgroup.ledger.checkpoint import open_checkpoint
 from contactgroup.ledger.merkle import leaf_hash
 from contactgroup.ledger.note import b64encode, parse_verifier_key
-from contactgroup.storage import schema
+from contactgroup.storage import record
 from contactgroup.storage.database import (
+    Connection,
     Database,
     TreeNodes,
     decode,
@@ -70,16 +68,6 @@ class VerifyReport:
         return not self.findings
 
 
-def _rows(conn: Connection, table: str) -> dict[str, str]:
-    """Rows of a projection table by key, in an engine-independent text form."""
-    spec = TABLES[table]
-    rows = {}
-    for row in conn.execute(sa.select(schema.projections[table])).mappings():
-        key = "/".join(str(row[k]) for k in spec.key)
-        rows[key] = schema.normalised(schema.to_row(from_data(spec.entity, row)))
-    return rows
-
-
 def _check_log(conn: Connection, report: VerifyReport, progress: Callable[[int], None] | None) -> State:
     state = State()
     expected_seq = 0
@@ -110,13 +98,11 @@ def _check_log(conn: Connection, report: VerifyReport, progress: Callable[[int],
 
 def _check_columns(conn: Connection, report: VerifyReport) -> None:
     """The indexed columns of each event row must say what its canonical bytes say."""
-    e = schema.events
-    for seq, type_, actor, party, authority, at, body in conn.execute(
-        sa.select(e.c.seq, e.c.type, e.c.actor, e.c.party, e.c.authority, e.c.at, e.c.body).order_by(e.c.seq)
-    ):
-        ev = decode(bytes(body))
-        if (ev.type, ev.actor, ev.party, ev.authority, ev.at) != (type_, actor, party, authority, at):
-            report.findings.append(Finding(f"events[{seq}]", "row columns differ from the event's canonical bytes"))
+    for row in record.event_rows(conn):
+        ev = decode(row.body)
+        columns = (row.type, row.actor, row.party, row.authority, row.at)
+        if (ev.type, ev.actor, ev.party, ev.authority, ev.at) != columns:
+            report.findings.append(Finding(f"events[{row.seq}]", "row columns differ from the event's canonical bytes"))
 
 
 def verify(db: Database, progress: Callable[[int], None] | None = None) -> VerifyReport:
@@ -127,14 +113,14 @@ def verify(db: Database, progress: Callable[[int], None] | None = None) -> Verif
         state = _check_log(conn, report, progress)
         computed = _check_tree(conn, report)
         _check_checkpoints(conn, state, computed, report)
-        live = {table: _rows(conn, table) for table in TABLES}
+        live = {table: record.projection_rows(conn, table) for table in TABLES}
     with tempfile.TemporaryDirectory(prefix="contactgroup-verify-") as tmp:
         scratch = Database(f"sqlite:///{Path(tmp) / 'rebuilt.db'}")
         scratch.migrate()
         with scratch.engine.begin() as conn:
             state.dirty = {(t, k) for t, entities in state.tables.items() for k in entities}
             write_projections(conn, state, set())
-            rebuilt = {table: _rows(conn, table) for table in TABLES}
+            rebuilt = {table: record.projection_rows(conn, table) for table in TABLES}
         scratch.engine.dispose()
     for table in TABLES:
         _compare(table, live[table], rebuilt[table], report)
@@ -160,12 +146,6 @@ def _compare(table: str, live: dict[str, Any], rebuilt: dict[str, Any], report: 
 _MAX_NODE_FINDINGS = 20
 
 
-def _stored_level(conn: Connection, level: int) -> dict[int, bytes]:
-    t = schema.tree_nodes
-    q = sa.select(t.c.idx, t.c.hash).where(t.c.level == level).order_by(t.c.idx)
-    return {int(i): bytes(h) for i, h in conn.execute(q)}
-
-
 def _check_tree(conn: Connection, report: VerifyReport) -> merkle.MemoryNodeStore:
     """Rebuild the tree from the events' bytes, compare it with the stored nodes; returns the rebuilt tree."""
     leaves = report.leaf_hashes
@@ -176,7 +156,7 @@ def _check_tree(conn: Connection, report: VerifyReport) -> merkle.MemoryNodeStor
         computed.levels.append([merkle.node_hash(lower[i], lower[i + 1]) for i in range(0, len(lower) - 1, 2)])
     report.root = merkle.root_hash(leaves)
 
-    stored0 = _stored_level(conn, 0)
+    stored0 = record.tree_level(conn, 0)
     report.tree_size = len(stored0)
     if sorted(stored0) != list(range(len(stored0))):
         report.findings.append(Finding("tree_nodes", "the stored leaves are not numbered 0..n-1 (rows deleted?)"))
@@ -185,7 +165,7 @@ def _check_tree(conn: Connection, report: VerifyReport) -> merkle.MemoryNodeStor
     # Interior nodes: each stored node must be the hash of its two stored children (the tree itself unchanged).
     below, level, bad = stored0, 1, 0
     while len(below) >= 2:
-        above = _stored_level(conn, level)
+        above = record.tree_level(conn, level)
         for idx in range(len(below) // 2):
             left, right = below.get(2 * idx), below.get(2 * idx + 1)
             expected = merkle.node_hash(left, right) if left is not None and right is not None else None
@@ -263,8 +243,7 @@ def _check_checkpoints(conn: Connection, state: State, computed: merkle.MemoryNo
                        report: VerifyReport) -> None:
     """Every stored checkpoint: signed by the log key the log published, for its origin, and a prefix of the
     tree the events give now; the latest also through a consistency proof built from the stored nodes."""
-    t = schema.checkpoints
-    rows = [(int(s), str(n)) for s, n in conn.execute(sa.select(t.c.size, t.c.note).order_by(t.c.size))]
+    rows = record.checkpoints(conn)
     report.log_key = state.setting("log_verifier_key")
     n = len(report.leaf_hashes)
     for size, note in rows:

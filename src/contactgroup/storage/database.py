@@ -21,7 +21,8 @@ from alembic import command as alembic_command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import event as sa_event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection as Connection  # re-exported: services type their connections with it
+from sqlalchemy.engine import Engine
 
 from contactgroup.domain.errors import ContactGroupError, IntegrityError
 from contactgroup.domain.event import Event, evolve
@@ -34,6 +35,12 @@ from contactgroup.storage import schema
 DEFAULT_URL = "sqlite:///contactgroup.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 BODY_VERSION = 1
+
+# The driver errors adapters render (a lost serialization race, a locked or unreachable database), named here so
+# that no adapter imports SQLAlchemy: `DatabaseError` is any error the database raised, `OperationalError` one
+# about reaching or using it rather than about the data.
+DatabaseError = sa.exc.DBAPIError
+OperationalError = sa.exc.OperationalError
 
 
 def resolve_url(db: str | None) -> str:
@@ -195,6 +202,15 @@ class Database:
                 uow = UnitOfWork(conn, state, next_seq(conn), persisted)
                 yield uow
                 uow.flush()
+
+    @contextmanager
+    def writer(self) -> Iterator[Connection]:
+        """A writer's connection with no unit of work, for the record's own tables (checkpoints, cosignatures)."""
+        self.require_initialised()
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(writer=True)
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def reader(self) -> Iterator[Connection]:
