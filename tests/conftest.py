@@ -10,10 +10,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.setup import init_coordination
 from contactgroup.storage.database import Database
+
+# Shared, busy machines: no per-example time limit (speed is measured in bench/, never asserted in tests).
+settings.register_profile("contactgroup", deadline=None)
+settings.load_profile("contactgroup")
 
 PG_SERVER = os.environ.get("CONTACTGROUP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
