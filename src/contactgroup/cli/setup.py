@@ -18,6 +18,17 @@ from contactgroup.services.demo import build_demo
 from contactgroup.services.setup import DEFAULT_ORIGIN, found_coordination
 from contactgroup.storage.database import Database, head_revision
 
+LogKeyOption = Annotated[str | None, typer.Option(
+    "--log-key", envvar="CONTACTGROUP_LOG_KEY", show_envvar=True,
+    help="Private key file of the authority's log signing key (created 0600 if absent). "
+         "Default: <db file>.logkey beside an SQLite database.")]
+
+
+def _no_key_warning(admin: str) -> None:
+    err.print("[yellow]warning:[/] no log signing key: this database is not a file, so there is no default "
+              f"place for one. Create it with `contactgroup ledger init-key --log-key PATH --as {admin}` "
+              "(or pass --log-key) before signing checkpoints.", highlight=False)
+
 
 @handles_errors
 def init(
@@ -27,10 +38,7 @@ def init(
     origin: Annotated[str, typer.Option(help="The log's origin line in signed checkpoints.")] = DEFAULT_ORIGIN,
     no_members: Annotated[bool, typer.Option("--no-members", help="Do not admit the reference member list.")]
     = False,
-    log_key: Annotated[str | None, typer.Option(
-        "--log-key", envvar="CONTACTGROUP_LOG_KEY", show_envvar=True,
-        help="Private key file of the authority's log signing key (created 0600 if absent). "
-             "Default: <db file>.logkey beside an SQLite database.")] = None,
+    log_key: LogKeyOption = None,
     db: DbOption = None,
 ) -> None:
     """Create the database and found a coordination: recipient, first authority, its coordinator, members,
@@ -41,9 +49,7 @@ def init(
     out.print(f"[green]✓[/] coordination for {recipient} founded in {database.url}, chaired by {authority}; "
               f"{founded.members} members admitted; coordinator user: {admin}")
     if founded.log_key is None:
-        err.print("[yellow]warning:[/] no log signing key: this database is not a file, so there is no default "
-                  "place for one. Create it with `contactgroup ledger init-key --log-key PATH --as "
-                  f"{admin}` (or pass --log-key to init) before signing checkpoints.", highlight=False)
+        _no_key_warning(admin)
     else:
         made = "created" if founded.log_key_created else "reused"
         out.print(f"log signing key {made} in {founded.log_key} (keep it secret; mode 0600); "
@@ -80,6 +86,7 @@ def _fresh(url_or_path: str | None, force: bool) -> Database:
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same coordination.")] = 2024,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing SQLite file.")] = False,
+    log_key: LogKeyOption = None,
     db: DbOption = None,
 ) -> None:
     """Build a SYNTHETIC demo coordination and print its coverage and burden summaries.
@@ -91,7 +98,8 @@ def demo(
     with Progress(TextColumn("[bold]synthetic demo[/]"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("months"), TimeElapsedColumn(), console=err, transient=False) as bar:
         task = bar.add_task("months", total=None)
-        summary = build_demo(database, seed, progress=lambda done, total: bar.update(task, completed=done,
+        summary = build_demo(database, seed, log_key=log_key,
+                             progress=lambda done, total: bar.update(task, completed=done,
                                                                                      total=total))
     elapsed = time.perf_counter() - started
     out.print(
@@ -100,6 +108,8 @@ def demo(
         f"{summary.deliveries:,} shipments, built in {elapsed:.1f} s"
     )
     show_summaries(database)
+    if not database.state().setting("log_verifier_key"):
+        _no_key_warning("admin")
     out.print("Try: contactgroup report gaps | contactgroup verify | contactgroup offer list --as deu-desk")
 
 
