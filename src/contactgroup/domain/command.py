@@ -60,11 +60,7 @@ def found(state: State, ctx: Context, *, recipient: str, authority: str, origin:
     if not authority.strip() or not origin.strip():
         raise _fail("authority", "the authority and the log origin must not be empty")
     return [ctx.event("CoordinationFounded", {"recipient": recipient, "authority": authority,
-                                              "origin": origin, "at": as_data_at(ctx)})]
-
-
-def as_data_at(ctx: Context) -> str:
-    return ctx.at.isoformat()
+                                              "origin": origin, "at": ctx.at.isoformat()})]
 
 
 def admit_member(state: State, ctx: Context, member: m.Member) -> list[Event]:

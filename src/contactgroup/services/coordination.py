@@ -42,7 +42,8 @@ def authorized(
     return _context(uow, who, caller.clock)
 
 
-def _record(uow: UnitOfWork, events: Sequence[Event]) -> Sequence[Event]:
+def record_events(uow: UnitOfWork, events: Sequence[Event]) -> Sequence[Event]:
+    """Apply and queue the events in this unit of work; returned so callers can read the ids they carry."""
     uow.record(events)
     return events
 
@@ -55,53 +56,53 @@ def found(
 ) -> m.User:
     """Start a coordination: its recipient, its first coordinating authority, and that authority's first user."""
     ctx = Context(admin, authority, authority, clock.now())
-    _record(uow, command.found(uow.state, ctx, recipient=recipient, authority=authority, origin=origin))
+    record_events(uow, command.found(uow.state, ctx, recipient=recipient, authority=authority, origin=origin))
     admin_user = m.User(admin, authority, m.Role.COORDINATOR)
-    _record(uow, command.register_user(uow.state, ctx, admin_user))
+    record_events(uow, command.register_user(uow.state, ctx, admin_user))
     return admin_user
 
 
 def admit_member(uow: UnitOfWork, caller: Caller, member: m.Member) -> m.Member:
     ctx = authorized(uow, caller, "member:admit")
-    _record(uow, command.admit_member(uow.state, ctx, member))
+    record_events(uow, command.admit_member(uow.state, ctx, member))
     return member
 
 
 def record_gdp(uow: UnitOfWork, caller: Caller, gdp: m.Gdp) -> None:
     ctx = authorized(uow, caller, "member:gdp")
-    _record(uow, command.record_gdp(uow.state, ctx, gdp))
+    record_events(uow, command.record_gdp(uow.state, ctx, gdp))
 
 
 def register_user(uow: UnitOfWork, caller: Caller, user: m.User) -> m.User:
     ctx = authorized(uow, caller, "user:register")
-    _record(uow, command.register_user(uow.state, ctx, user))
+    record_events(uow, command.register_user(uow.state, ctx, user))
     return user
 
 
 def form_coalition(uow: UnitOfWork, caller: Caller, coalition: m.Coalition) -> None:
     ctx = authorized(uow, caller, "coalition:form")
-    _record(uow, command.form_coalition(uow.state, ctx, coalition))
+    record_events(uow, command.form_coalition(uow.state, ctx, coalition))
 
 
 def catalogue_item(uow: UnitOfWork, caller: Caller, item: m.Item) -> None:
     ctx = authorized(uow, caller, "catalogue:edit")
-    _record(uow, command.catalogue_item(uow.state, ctx, item))
+    record_events(uow, command.catalogue_item(uow.state, ctx, item))
 
 
 def define_item_class(uow: UnitOfWork, caller: Caller, item_class: m.ItemClass) -> None:
     ctx = authorized(uow, caller, "catalogue:edit")
-    _record(uow, command.define_item_class(uow.state, ctx, item_class))
+    record_events(uow, command.define_item_class(uow.state, ctx, item_class))
 
 
 def record_rates(uow: UnitOfWork, caller: Caller, rates: Sequence[m.Rate]) -> None:
     ctx = authorized(uow, caller, "import:reference")
     for rate in rates:
-        _record(uow, command.record_rate(uow.state, ctx, rate))
+        record_events(uow, command.record_rate(uow.state, ctx, rate))
 
 
 def track_aid(uow: UnitOfWork, caller: Caller, aid: Sequence[m.TrackedAid]) -> None:
     ctx = authorized(uow, caller, "import:reference")
-    _record(uow, command.track_aid(uow.state, ctx, aid))
+    record_events(uow, command.track_aid(uow.state, ctx, aid))
 
 
 # --- requirements ------------------------------------------------------------------------------------------------
@@ -118,7 +119,7 @@ REQUIREMENT_MOVES = {
 
 def draft_requirement(uow: UnitOfWork, caller: Caller, **fields: Any) -> m.Requirement:
     ctx = authorized(uow, caller, "requirement:draft")
-    (event,) = _record(uow, command.draft_requirement(uow.state, ctx, **fields))
+    (event,) = record_events(uow, command.draft_requirement(uow.state, ctx, **fields))
     return uow.state.requirements[event.data["id"]]
 
 
@@ -126,13 +127,13 @@ def move_requirement(uow: UnitOfWork, caller: Caller, req_id: str, action: str, 
     event_type, permission = REQUIREMENT_MOVES[action]
     ctx = authorized(uow, caller, permission)
     extra = {"reason": reason} if reason else {}
-    _record(uow, command.move(uow.state, ctx, event_type, req_id, **extra))
+    record_events(uow, command.move(uow.state, ctx, event_type, req_id, **extra))
     return uow.state.requirements[req_id]
 
 
 def reprioritise(uow: UnitOfWork, caller: Caller, req_id: str, priority: int) -> m.Requirement:
     ctx = authorized(uow, caller, "requirement:reprioritise")
-    _record(uow, command.reprioritise(uow.state, ctx, req_id, priority))
+    record_events(uow, command.reprioritise(uow.state, ctx, req_id, priority))
     return uow.state.requirements[req_id]
 
 
@@ -151,7 +152,7 @@ def _offer(uow: UnitOfWork, offer_id: str) -> m.Offer:
 def enter_offer(uow: UnitOfWork, caller: Caller, offer: m.Offer, *, status: str = "offered") -> m.Offer:
     """Enter an offer as a draft, or straight on to `offered` or `committed` (the usual case for a desk)."""
     ctx = authorized(uow, caller, "offer:enter", owner=offer.member)
-    (event,) = _record(uow, command.draft_offer(uow.state, ctx, offer))
+    (event,) = record_events(uow, command.draft_offer(uow.state, ctx, offer))
     offer_id = event.data["id"]
     steps = {"draft": [], "offered": ["make"], "committed": ["make", "commit"]}[status]
     for step in steps:
@@ -163,23 +164,23 @@ def move_offer(uow: UnitOfWork, caller: Caller, offer_id: str, action: str, *, o
     offer = _offer(uow, offer_id)
     ctx = authorized(uow, caller, "offer:enter", owner=offer.member)
     if action == "withdraw":
-        _record(uow, command.withdraw_offer(uow.state, ctx, offer_id))
+        record_events(uow, command.withdraw_offer(uow.state, ctx, offer_id))
     else:
         extra = {"committed_on": (on or ctx.today).isoformat()} if action == "commit" else {}
-        _record(uow, command.move(uow.state, ctx, OFFER_MOVES[action], offer_id, **extra))
+        record_events(uow, command.move(uow.state, ctx, OFFER_MOVES[action], offer_id, **extra))
     return uow.state.offers[offer_id]
 
 
 def create_fund(uow: UnitOfWork, caller: Caller, fund: m.Fund) -> None:
     ctx = authorized(uow, caller, "fund:create")
-    _record(uow, command.create_fund(uow.state, ctx, fund))
+    record_events(uow, command.create_fund(uow.state, ctx, fund))
 
 
 def contribute(
     uow: UnitOfWork, caller: Caller, *, fund: str, member: str, amount: Decimal, currency: str, pledged_on: date
 ) -> m.Contribution:
     ctx = authorized(uow, caller, "fund:contribute", owner=member)
-    (event,) = _record(uow, command.pledge_contribution(
+    (event,) = record_events(uow, command.pledge_contribution(
         uow.state, ctx, fund=fund, member=member, amount=amount, currency=currency, pledged_on=pledged_on))
     return uow.state.contributions[event.data["id"]]
 
@@ -197,7 +198,7 @@ def _allocation(uow: UnitOfWork, alloc_id: str) -> m.Allocation:
 def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requirement: str, quantity: int) -> m.Allocation:
     req = uow.state.requirements.get(requirement)
     ctx = authorized(uow, caller, "allocation:propose", area=req.area if req else None)
-    (event,) = _record(uow, command.propose_allocation(
+    (event,) = record_events(uow, command.propose_allocation(
         uow.state, ctx, offer=offer, requirement=requirement, quantity=quantity))
     return uow.state.allocations[event.data["id"]]
 
@@ -212,19 +213,19 @@ def move_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str, action: str,
         ctx = authorized(uow, caller, "allocation:accept-donor" if by_donor else "allocation:accept-recipient",
                          owner=owner)
         event_type = "AllocationAcceptedByDonor" if by_donor else "AllocationAcceptedByRecipient"
-        _record(uow, command.move(uow.state, ctx, event_type, alloc_id))
+        record_events(uow, command.move(uow.state, ctx, event_type, alloc_id))
     elif action == "confirm":
         ctx = authorized(uow, caller, "allocation:confirm")
-        _record(uow, command.confirm_allocation(uow.state, ctx, alloc_id))
+        record_events(uow, command.confirm_allocation(uow.state, ctx, alloc_id))
     else:
         ctx = authorized(uow, caller, "allocation:decline", owner=owner)
-        _record(uow, command.move(uow.state, ctx, "AllocationDeclined", alloc_id, reason=reason))
+        record_events(uow, command.move(uow.state, ctx, "AllocationDeclined", alloc_id, reason=reason))
     return uow.state.allocations[alloc_id]
 
 
 def request_consent(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Consent:
     ctx = authorized(uow, caller, "consent:request", owner=_offer(uow, offer_id).member)
-    (event,) = _record(uow, command.request_consent(uow.state, ctx, offer_id))
+    (event,) = record_events(uow, command.request_consent(uow.state, ctx, offer_id))
     return uow.state.consents[event.data["id"]]
 
 
@@ -234,14 +235,14 @@ def decide_consent(uow: UnitOfWork, caller: Caller, consent_id: str, grant: bool
         raise NotFound(f"no consent {consent_id!r}")
     ctx = authorized(uow, caller, "consent:decide", owner=consent.origin)
     event_type = "ConsentGranted" if grant else "ConsentRefused"
-    _record(uow, command.move(uow.state, ctx, event_type, consent_id, decided_on=ctx.today.isoformat()))
+    record_events(uow, command.move(uow.state, ctx, event_type, consent_id, decided_on=ctx.today.isoformat()))
     return uow.state.consents[consent_id]
 
 
 def dispatch(uow: UnitOfWork, caller: Caller, *, allocation: str, quantity: int, dispatched_on: date) -> m.Delivery:
     owner = uow.state.offers[_allocation(uow, allocation).offer].member
     ctx = authorized(uow, caller, "delivery:ship", owner=owner)
-    (event,) = _record(uow, command.dispatch(
+    (event,) = record_events(uow, command.dispatch(
         uow.state, ctx, allocation=allocation, quantity=quantity, dispatched_on=dispatched_on))
     return uow.state.deliveries[event.data["id"]]
 
@@ -259,7 +260,7 @@ def track_shipment(uow: UnitOfWork, caller: Caller, delivery_id: str, action: st
     owner = uow.state.offers[uow.state.allocations[d.allocation].offer].member
     ctx = authorized(uow, caller, "delivery:ship", owner=owner)
     event_type = {"hub": "ShipmentReachedHub", "handover": "ShipmentHandedOver"}[action]
-    _record(uow, command.move(uow.state, ctx, event_type, delivery_id))
+    record_events(uow, command.move(uow.state, ctx, event_type, delivery_id))
     return uow.state.deliveries[delivery_id]
 
 
@@ -269,7 +270,7 @@ def receive(
 ) -> m.Delivery:
     _delivery(uow, delivery_id)
     ctx = authorized(uow, caller, "delivery:receive")
-    _record(uow, command.receive(uow.state, ctx, delivery_id, received_on=received_on, short=short,
+    record_events(uow, command.receive(uow.state, ctx, delivery_id, received_on=received_on, short=short,
                                  damaged=damaged, wrong_item=wrong_item))
     return uow.state.deliveries[delivery_id]
 
@@ -282,4 +283,4 @@ def record_setting(uow: UnitOfWork, caller: Caller, name: str, value: str) -> No
     ctx = authorized(uow, caller, "coordination:found")
     if (name in GOVERNED_SETTINGS or name.startswith("quorum:")) and uow.state.setting(name):
         raise Forbidden(f"{name} is set and changes only by a governance proposal that a quorum approves")
-    _record(uow, [ctx.event("SettingChanged", {"name": name, "value": value})])
+    record_events(uow, [ctx.event("SettingChanged", {"name": name, "value": value})])

@@ -16,7 +16,7 @@ from contactgroup.domain import governance as gov
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.ledger import note
-from contactgroup.services.coordination import Caller, _record, authorized
+from contactgroup.services.coordination import Caller, authorized, record_events
 from contactgroup.storage.database import UnitOfWork
 
 
@@ -65,7 +65,7 @@ def sign_proposal(proposal_text: str, key_file: Path) -> str:
 
 def register_key(uow: UnitOfWork, caller: Caller, member: str, key: str) -> m.MemberKey:
     ctx = authorized(uow, caller, "keys:manage", owner=member)
-    _record(uow, gov.register_key(uow.state, ctx, member, key.strip(), key_problems))
+    record_events(uow, gov.register_key(uow.state, ctx, member, key.strip(), key_problems))
     return uow.state.member_keys[key.strip()]
 
 
@@ -73,26 +73,26 @@ def revoke_key(uow: UnitOfWork, caller: Caller, key: str) -> m.MemberKey:
     found = next((k for k in uow.state.member_keys.values() if key.strip() in (k.key, k.key.rsplit("+", 1)[0])),
                  None)
     ctx = authorized(uow, caller, "keys:manage", owner=found.member if found else None)
-    (event,) = _record(uow, gov.revoke_key(uow.state, ctx, key.strip()))
+    (event,) = record_events(uow, gov.revoke_key(uow.state, ctx, key.strip()))
     return uow.state.member_keys[event.data["key"]]
 
 
 def propose(uow: UnitOfWork, caller: Caller, kind: m.ProposalKind, payload: dict[str, Any],
             days: int = gov.DEFAULT_LIFETIME.days) -> m.Proposal:
     ctx = authorized(uow, caller, "governance:propose")
-    (event,) = _record(uow, gov.propose(uow.state, ctx, kind, payload, key_problems, timedelta(days=days)))
+    (event,) = record_events(uow, gov.propose(uow.state, ctx, kind, payload, key_problems, timedelta(days=days)))
     return uow.state.proposals[event.data["id"]]
 
 
 def approve(uow: UnitOfWork, caller: Caller, pid: str, signed: str) -> gov.Quorum:
     ctx = authorized(uow, caller, "governance:approve")
-    _record(uow, gov.approve(uow.state, ctx, pid, signed, verify))
+    record_events(uow, gov.approve(uow.state, ctx, pid, signed, verify))
     return gov.quorum(uow.state, uow.state.proposals[pid])
 
 
 def withdraw(uow: UnitOfWork, caller: Caller, pid: str) -> m.Proposal:
     ctx = authorized(uow, caller, "governance:propose")
-    _record(uow, gov.withdraw(uow.state, ctx, pid))
+    record_events(uow, gov.withdraw(uow.state, ctx, pid))
     return uow.state.proposals[pid]
 
 
