@@ -100,8 +100,8 @@ def test_bad_approvals_say_why_and_change_nothing(db: str, tmp_path: Path) -> No
     code, output = run(db, "governance", "approve", "P-00009", str(tmp_path / "forged.note"), user="admin")
     assert code == 3 and "no proposal 'P-00009'" in output
     code, output = run(db, "governance", "sign", str(tmp_path / "p.txt"), "--key", str(tmp_path / "absent.key"))
-    assert code == 2 and "absent.key: cannot be read" in output
+    assert code == 3 and "no key file at" in output and "absent.key" in output
     code, output = run(db, "keys", "generate", "DEU-1", "--out", str(key))
-    assert code == 2 and "already exists; a key file is never overwritten" in output
+    assert code == 5 and "already exists: a private key is never overwritten" in output
     status = json.loads(stdout(db, "governance", "status", "P-00001", "--format", "json"))
     assert status["approved"] == [] and status["status"] == "open"

@@ -27,6 +27,7 @@ from contactgroup.domain import model as m
 from contactgroup.domain.errors import NotFound
 from contactgroup.ledger.canonical import plain
 from contactgroup.services import governance as svc
+from contactgroup.services.ledger import parse_key_argument
 
 keys_app = typer.Typer(help="Members' Ed25519 keys: generate offline, register, revoke.", no_args_is_help=True)
 
@@ -53,9 +54,8 @@ def keys_register(
     as_: AsOption = None,
 ) -> None:
     """Register a verifier key for your member (desk officer of that member)."""
-    text = Path(key[1:]).read_text(encoding="utf-8").strip() if key.startswith("@") else key
     with writer(db) as uow:
-        k = svc.register_key(uow, caller(as_), member, text)
+        k = svc.register_key(uow, caller(as_), member, parse_key_argument(key))
     out.print(f"[green]✓[/] key {k.key.rsplit('+', 1)[0]} registered for {member}", highlight=False)
 
 
@@ -127,8 +127,8 @@ def propose_handover(
     as_: AsOption = None,
 ) -> None:
     """Propose handing the coordinating authority over (default quorum: two thirds of members)."""
-    key = Path(log_key[1:]).read_text(encoding="utf-8").strip() if log_key.startswith("@") else log_key
-    _propose(db, as_, m.ProposalKind.HANDOVER, {"to": to, "users": users, "log_key": key}, days)
+    _propose(db, as_, m.ProposalKind.HANDOVER, {"to": to, "users": users, "log_key": parse_key_argument(log_key)},
+             days)
 
 
 @propose_app.command("admit-member")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from contactgroup.domain import governance as gov
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.ledger import note
+from contactgroup.services import ledger
 from contactgroup.services.coordination import Caller, authorized, record_events
 from contactgroup.storage.database import UnitOfWork
 
@@ -43,21 +43,13 @@ def verify(key_text: str, signed: str) -> bool:
 def generate_key_file(name: str, path: Path) -> str:
     """Write a new private key to `path` (mode 0600, never overwritten) and return its verifier key text."""
     signer, verifier = note.generate_key(name)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise ValidationFailed([Problem(str(path), "already exists; a key file is never overwritten")]) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(signer.text + "\n")
+    ledger.write_private_key(path, signer.text)
     return verifier.text
 
 
 def sign_proposal(proposal_text: str, key_file: Path) -> str:
     """Offline: sign a proposal's text with a member's private key file; returns the approval (a signed note)."""
-    try:
-        signer = note.parse_signer_key(key_file.read_text(encoding="utf-8").strip())
-    except OSError as exc:
-        raise ValidationFailed([Problem(str(key_file), f"cannot be read: {exc.strerror}")]) from None
+    signer = ledger.read_signer_key(key_file)
     if not proposal_text.startswith(gov.HEADER + "\n"):
         raise ValidationFailed([Problem("proposal", "is not a contactgroup governance proposal text")])
     return note.sign_note(proposal_text, [signer])
