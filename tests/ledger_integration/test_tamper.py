@@ -6,6 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from contactgroup.ledger import merkle
+from contactgroup.ledger.checkpoint import parse_checkpoint
+from contactgroup.ledger.cosignature import Cosigner
+from contactgroup.ledger.note import generate_key, parse_note
 from contactgroup.services.verify import verify
 from contactgroup.storage.database import decode, encode
 from tests.ledger_integration.conftest import Log
@@ -124,3 +127,17 @@ class TestRewrittenTreeIsCaughtByTheCheckpoint:
         code, output = log.cli("verify")
         assert code == 0, output
         assert "latest signed checkpoint: size" in output and "a prefix of the current tree" in output
+
+    def test_a_forged_cosignature_is_named(self, log: Log) -> None:
+        witness = Cosigner(generate_key("w.deu")[0])
+        assert log.cli("ledger", "witness-add", "w.deu", witness.verifier.text, user="admin")[0] == 0
+        note = log.stdout("ledger", "checkpoint")
+        checkpoint = parse_checkpoint(parse_note(note).text)
+        impostor = Cosigner(generate_key("w.deu")[0])  # same name, another key
+        with log.db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO cosignatures (size, witness, line, received_at) "
+                                 "VALUES (:s, 'w.deu', :l, :t)"),
+                         {"s": checkpoint.size, "l": impostor.cosign(checkpoint, 1_700_000_000).line.rstrip("\n"),
+                          "t": "2024-07-01 00:00:00"})
+        assert _findings(log) == [f"cosignatures[{checkpoint.size}/w.deu]: not a valid cosignature by w.deu of "
+                                  f"the checkpoint of size {checkpoint.size}"]

@@ -31,7 +31,8 @@ def verify(db: DbOption = None) -> None:
                   "matches the stored tree", highlight=False)
         if report.checkpoint_size is not None:
             out.print(f"  latest signed checkpoint: size {report.checkpoint_size:,}, signed by the log key, a prefix "
-                      f"of the current tree ({report.checkpoints} checkpoint(s) checked)", highlight=False)
+                      f"of the current tree ({report.checkpoints} checkpoint(s), {report.cosignatures} witness "
+                      f"cosignature(s) checked)", highlight=False)
         else:
             out.print("  no signed checkpoint yet (`contactgroup ledger checkpoint`)", highlight=False)
         return

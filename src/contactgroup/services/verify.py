@@ -20,9 +20,10 @@ from contactgroup.domain.errors import ContactGroupError
 from contactgroup.domain.event import evolve
 from contactgroup.domain.state import TABLES, State
 from contactgroup.ledger import merkle
-from contactgroup.ledger.checkpoint import open_checkpoint
+from contactgroup.ledger.checkpoint import open_checkpoint, parse_checkpoint
+from contactgroup.ledger.cosignature import parse_cosigner_key, verify_cosignature
 from contactgroup.ledger.merkle import leaf_hash
-from contactgroup.ledger.note import b64encode, parse_verifier_key
+from contactgroup.ledger.note import b64encode, parse_note, parse_verifier_key
 from contactgroup.storage import record
 from contactgroup.storage.database import (
     Connection,
@@ -57,6 +58,7 @@ class VerifyReport:
     log_key: str = ""
     # (index of the event that set it, verifier key): the log key changes only by a handover
     key_history: list[tuple[int, str]] = field(default_factory=list)
+    cosignatures: int = 0  # stored witness cosignatures checked
 
     def key_at(self, size: int) -> str:
         """The log key in force once the first `size` events were recorded (the one that signs that tree)."""
@@ -113,6 +115,7 @@ def verify(db: Database, progress: Callable[[int], None] | None = None) -> Verif
         state = _check_log(conn, report, progress)
         computed = _check_tree(conn, report)
         _check_checkpoints(conn, state, computed, report)
+        _check_cosignatures(conn, state, report)
         live = {table: record.projection_rows(conn, table) for table in TABLES}
     with tempfile.TemporaryDirectory(prefix="contactgroup-verify-") as tmp:
         scratch = Database(f"sqlite:///{Path(tmp) / 'rebuilt.db'}")
@@ -237,6 +240,23 @@ def _drop_finding(report: VerifyReport, where: str, containing: str) -> None:
 
 
 # --- signed checkpoints -----------------------------------------------------------------------------------------
+
+
+def _check_cosignatures(conn: Connection, state: State, report: VerifyReport) -> None:
+    """Every stored cosignature: by a witness the log names, valid for the checkpoint it is stored with."""
+    notes = dict(record.checkpoints(conn))
+    for size, witness, line in record.cosignatures(conn):
+        where = f"cosignatures[{size}/{witness}]"
+        report.cosignatures += 1
+        key_text = state.setting(f"witness:{witness}")
+        if not key_text:
+            report.findings.append(Finding(where, f"{witness} is not a witness the log names"))
+            continue
+        note = notes.get(size)
+        checkpoint = parse_checkpoint(parse_note(note).text) if note else None
+        if checkpoint is None or not verify_cosignature(checkpoint, line, parse_cosigner_key(key_text)):
+            report.findings.append(Finding(where, f"not a valid cosignature by {witness} of the checkpoint of "
+                                                  f"size {size}"))
 
 
 def _check_checkpoints(conn: Connection, state: State, computed: merkle.MemoryNodeStore,

@@ -134,6 +134,13 @@ def cosignature_lines(conn: Connection, size: int) -> list[str]:
     return [str(line) for (line,) in conn.execute(q)]
 
 
+def cosignatures(conn: Connection) -> list[tuple[int, str, str]]:
+    """Every stored cosignature as (checkpoint size, witness name, line), in order."""
+    t = schema.cosignatures
+    q = sa.select(t.c.size, t.c.witness, t.c.line).order_by(t.c.size, t.c.witness)
+    return [(int(size), str(witness), str(line)) for size, witness, line in conn.execute(q)]
+
+
 def has_cosignature(conn: Connection, size: int, witness: str) -> bool:
     """Whether a cosignature by `witness` of the checkpoint of `size` is stored."""
     t = schema.cosignatures
