@@ -266,6 +266,20 @@ class _Demo:
                 damaged = alloc.quantity // 50 if rng.random() < 0.05 else 0
                 svc.receive(uow, self.ukr, d.id, received_on=day + timedelta(days=rng.randrange(2, 25)),
                             short=short, damaged=damaged)
+        self.close_delivered()
+
+    def close_delivered(self) -> None:
+        """The cell closes a met requirement once everything allocated to it has arrived."""
+        state = self.uow.state
+        for req in sorted(state.requirements.values(), key=lambda r: r.id):
+            if req.status is not m.RequirementStatus.MET:
+                continue
+            allocs = [a for a in state.allocations_of_requirement(req.id) if a.status is m.AllocationStatus.CONFIRMED]
+            arrived = all(d.status is m.DeliveryStatus.RECEIVED
+                          for a in allocs for d in state.where("deliveries", "allocation", a.id))
+            shipped = sum(d.quantity for a in allocs for d in state.where("deliveries", "allocation", a.id))
+            if arrived and shipped >= req.quantity:
+                svc.move_requirement(self.uow, self.admin, req.id, "close")
 
 
 def build_demo(db: Database, seed: int = 2024, progress: Callable[[int, int], None] | None = None,
