@@ -36,10 +36,10 @@ keys_app = typer.Typer(help="Members' Ed25519 keys: generate offline, register, 
 @handles_errors
 def keys_generate(
     name: Annotated[str, typer.Argument(help="Key name, e.g. DEU-2026 (no spaces or '+').")],
-    out_file: Annotated[Path | None, typer.Option("--out", help="Private key file; default NAME.key.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Private key file; default NAME.key here.")] = None,
 ) -> None:
     """Write a new private key file (mode 0600) and print its verifier key to register."""
-    path = out_file or Path(f"{name}.key")
+    path = out_file or Path(name.replace("/", "_") + ".key")  # a log origin holds slashes
     verifier = svc.generate_key_file(name, path)
     sys.stderr.write(f"private key written to {path} (keep it offline; it signs for your member)\n")
     sys.stdout.write(verifier + "\n")
