@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -184,6 +185,13 @@ def propose_change_quorum(
     _propose(db, as_, m.ProposalKind.CHANGE_QUORUM, {"kind": kind.value, "rule": rule}, days)
 
 
+def _status(p: m.Proposal) -> str:
+    """open, effective, withdrawn — or expired: open but past its date, so it can no longer take effect."""
+    if p.status is m.ProposalStatus.OPEN and datetime.now(UTC) > p.expires_at:
+        return "expired"
+    return p.status.value
+
+
 def _get(pid: str, db: str | None) -> tuple[Any, m.Proposal]:
     state = database(db).state()
     if pid not in state.proposals:
@@ -257,14 +265,14 @@ def governance_status(pid: str, db: DbOption = None, fmt: FormatOption = Format.
     state, p = _get(pid, db)
     q = gov.quorum(state, p)
     when = {a.member: a.approved_at for a in state.approvals.values() if a.proposal == pid}
-    summary = {"proposal": p.id, "kind": p.kind.value, "status": p.status.value, "what": svc.payload_summary(p),
+    summary = {"proposal": p.id, "kind": p.kind.value, "status": _status(p), "what": svc.payload_summary(p),
                "rule": p.rule, "needed": q.needed, "eligible": len(q.eligible), "approved": list(q.approved),
                "void": [{"member": mem, "why": why} for mem, why in q.void], "missing": list(q.missing),
                "expires_at": p.expires_at}
     if fmt is not Format.TABLE:
         sys.stdout.write(json.dumps(plain(summary), indent=2) + "\n")
         return
-    state_word = {"open": "open", "effective": "EFFECTIVE", "withdrawn": "withdrawn"}[p.status.value]
+    state_word = _status(p).replace("effective", "EFFECTIVE")
     out.print(f"{p.id} {state_word}: {svc.payload_summary(p)}\nrule {p.rule}: {len(q.approved)} of {q.needed} "
               f"needed approvals ({len(q.eligible)} members decide); open until {plain(p.expires_at)}",
               highlight=False)
@@ -283,7 +291,7 @@ def governance_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> No
     rows = []
     for p in sorted(state.proposals.values(), key=lambda p: p.id):
         q = gov.quorum(state, p)
-        rows.append({"id": p.id, "kind": p.kind.value, "status": p.status.value, "what": svc.payload_summary(p),
+        rows.append({"id": p.id, "kind": p.kind.value, "status": _status(p), "what": svc.payload_summary(p),
                      "approved": len(q.approved), "needed": q.needed, "expires_at": p.expires_at})
     emit(rows, fmt, title="Proposals")
 
