@@ -79,3 +79,9 @@ class TestVerify:
             conn.execute(sa.text("DELETE FROM events WHERE seq = :s"), {"s": last - 2})
         findings = [str(f) for f in verify(world.db).findings]
         assert findings[0] == f"events[{last - 2}]: event missing (deleted?): the next stored seq is {last - 1}"
+
+
+def test_the_schema_revision_constant_is_the_newest_migration() -> None:
+    from contactgroup.storage.database import SCHEMA_REVISION, head_revision
+
+    assert head_revision() == SCHEMA_REVISION

@@ -8,19 +8,20 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from contactgroup.allocation import Plan, greedy, plan_to_dict, problem_from_dict, solve
-from contactgroup.allocation import Problem as AllocationProblem
 from contactgroup.cli.common import AsOption, DbOption, caller, handles_errors, writer
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.domain.errors import Problem as Finding
-from contactgroup.services.allocation import propose_optimal
+
+if TYPE_CHECKING:  # the solver (numpy, OR-Tools) is imported only when a command allocates
+    from contactgroup.allocation import Plan
+    from contactgroup.allocation import Problem as AllocationProblem
 
 
 def allocate(
@@ -50,6 +51,8 @@ def allocate(
     to_stdout = str(plan) == "-"
     console = Console(stderr=to_stdout, soft_wrap=True)
     try:
+        from contactgroup.allocation import plan_to_dict, problem_from_dict, solve
+
         value = problem_from_dict(_read(problem))
         started = time.perf_counter()
         exact = solve(value)
@@ -70,6 +73,9 @@ def allocate(
 @handles_errors
 def _from_database(db: str | None, as_: str | None, area: str | None, plan: Path | None) -> None:
     """Database mode: propose allocations for the open requirements from the record's current state."""
+    from contactgroup.allocation import plan_to_dict
+    from contactgroup.services.allocation import propose_optimal
+
     who = caller(as_)
     with writer(db) as uow:
         run = propose_optimal(uow, who, area)
@@ -130,6 +136,8 @@ def _write(path: Path, text: str) -> None:
 
 def _compare(value: AllocationProblem) -> tuple[Plan, float]:
     started = time.perf_counter()
+    from contactgroup.allocation import greedy
+
     quick = greedy(value)
     return quick, time.perf_counter() - started
 

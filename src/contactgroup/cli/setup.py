@@ -16,7 +16,7 @@ from contactgroup.reports.coverage import coverage
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.demo import build_demo
 from contactgroup.services.setup import DEFAULT_ORIGIN, found_coordination
-from contactgroup.storage.database import Database, head_revision
+from contactgroup.storage.database import SCHEMA_REVISION, Database
 
 LogKeyOption = Annotated[str | None, typer.Option(
     "--log-key", envvar="CONTACTGROUP_LOG_KEY", show_envvar=True,
@@ -63,7 +63,7 @@ def migrate(db: DbOption = None) -> None:
     if not database.is_initialised():
         raise fail(f"no contactgroup database at {database.url}: run `contactgroup init` first", 1)
     database.migrate()
-    out.print(f"[green]✓[/] {database.url} is at schema revision {head_revision()}", highlight=False)
+    out.print(f"[green]✓[/] {database.url} is at schema revision {SCHEMA_REVISION}", highlight=False)
 
 
 def _fresh(url_or_path: str | None, force: bool) -> Database:
