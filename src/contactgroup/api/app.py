@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import os
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,29 +12,39 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contactgroup.api import ledger
+from contactgroup.api.problem import problem, problem_components
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.services import ledger as ledger_svc
 from contactgroup.services.clock import Clock, SystemClock
 from contactgroup.storage.database import Database
 
-PROBLEM = "application/problem+json"
+_DEFAULT_422 = "#/components/schemas/HTTPValidationError"
 
 
-def problem(status: int, detail: str, *, title: str | None = None, instance: str = "",
-            **extra: Any) -> JSONResponse:
-    """An RFC 9457 problem document."""
-    body: dict[str, Any] = {"type": "about:blank", "title": title or HTTPStatus(status).phrase, "status": status,
-                            "detail": detail}
-    if instance:
-        body["instance"] = instance
-    body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+class ContactGroupAPI(FastAPI):
+    """FastAPI whose OpenAPI schema tells the errors as they are: RFC 9457 problem documents (400 for bad
+    parameters, never FastAPI's default 422 validation body, which this app does not send)."""
+
+    def openapi(self) -> dict[str, Any]:
+        schema = super().openapi()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "Problem" not in components:  # once: FastAPI caches the schema it built
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    responses = operation.get("responses", {})
+                    if _DEFAULT_422 in json.dumps(responses.get("422", {})):  # the one FastAPI adds by itself
+                        del responses["422"]
+            for unused in ("HTTPValidationError", "ValidationError"):
+                components.pop(unused, None)
+            components.update(problem_components())
+        return schema
 
 
-def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None,
+               clock: Clock | None = None) -> ContactGroupAPI:
     """The API over the database at `db_url`; with `log_key` (the private key file) it signs new checkpoints."""
-    app = FastAPI(title="contactgroup", summary="The coordination's verifiable record over HTTP.",
-                  version="0.1.0")
+    app = ContactGroupAPI(title="contactgroup", summary="The coordination's verifiable record over HTTP.",
+                          version="0.1.0")
     app.state.db = Database(db_url)
     app.state.signer = ledger_svc.read_signer_key(log_key) if log_key is not None else None
     app.state.clock = clock or SystemClock()
@@ -58,6 +68,6 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), instance=request.url.path)
+        return problem(exc.status_code, str(exc.detail), instance=request.url.path, headers=exc.headers)
 
     return app

@@ -58,6 +58,7 @@ QUORUM_SETTING = "witness_quorum"
 LOG_KEY_ENV = "CONTACTGROUP_LOG_KEY"
 RECEIPT_FORMAT = "contactgroup-receipt/1"
 MAX_LEAVES = 65_536  # per request: a client pages through a large log
+MAX_SIZE = 2**63 - 1  # tree sizes and indices are stored as 64-bit integers: no larger one names anything
 
 
 # --- key files -----------------------------------------------------------------------------------------------
@@ -388,6 +389,8 @@ def add_cosignature(db: Database, line: str, size: int | None, clock: Clock) -> 
                 raise NotFound("no signed checkpoint yet")
             size, note = latest
         else:
+            if not 0 <= size <= MAX_SIZE:
+                raise ValidationFailed(f"size {size} is outside 0..{MAX_SIZE}", where="size")
             found = checkpoint_at(conn, size)
             if found is None:
                 raise NotFound(f"no signed checkpoint of size {size}")
