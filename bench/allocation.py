@@ -1,6 +1,9 @@
 """Benchmark of the allocation optimiser against the greedy fill and a generic LP solver (HiGHS).
 
-Usage: .venv/bin/python bench/allocation.py [--sizes realistic,large,stress] [--seed N] [--no-lp]
+Usage: .venv/bin/python bench/allocation.py [--sizes realistic,large,stress,large-chained] [--seed N] [--no-lp]
+
+`large-chained` is `large` with every item class also holding the next class's first item, so that the
+whole instance is one connected part (no split into independent parts is possible).
 
 Instances are synthetic, generated deterministically from the seed. Each size runs in a fresh child process
 so that its peak memory is its own.
@@ -27,12 +30,14 @@ class Size:
     offers: int
     classes: int
     lp: str  # "sequential", "weighted" or "none"
+    chained: bool = False  # each class also takes the next class's first item: one connected part
 
 
 SIZES = {
     "realistic": Size(1_000, 5_000, 100, "sequential"),
     "large": Size(10_000, 50_000, 1_000, "weighted"),
     "stress": Size(30_000, 150_000, 3_000, "none"),
+    "large-chained": Size(10_000, 50_000, 1_000, "none", chained=True),
 }
 LEVELS = 10
 ORIGINS = ["DEU", "FRA", "POL", "USA", "GBR", "NLD", "NOR", "SWE", "DNK", "FIN",
@@ -49,6 +54,8 @@ def generate(size: Size, seed: int) -> Problem:
         items = {2 * c, 2 * c + 1}
         if rng.random() < 0.3:
             items.add(int(rng.integers(n_items)))
+        if size.chained:
+            items.add((2 * c + 2) % n_items)  # drawn from no random stream: the other sizes are unchanged
         item_classes[f"C{c:05d}"] = frozenset(f"I{i:05d}" for i in items)
     base = date(2025, 1, 1)
     req_class = rng.integers(size.classes, size=size.requirements)

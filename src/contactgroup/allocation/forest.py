@@ -11,14 +11,12 @@ arc order, and bounded in work so that a pathological instance cannot make it sl
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
 
 from contactgroup.allocation.explanation import sum_by
 from contactgroup.allocation.network import Ints, Network
 
-# At most this many node visits per free arc, in total, are spent looking for cycles.
+# At most this many steps through the forest per free arc, in total, are spent looking for cycles.
 WORK_PER_ARC = 16
 
 
@@ -37,103 +35,92 @@ def untangle(net: Network, flow: Ints) -> Ints:
     first_level = first_source + (int(group.max()) + 1 if n_reqs else 0)
     n_levels = len(net.levels)
 
-    tails: list[int] = []
-    heads: list[int] = []
-    flows: list[int] = []
-    caps: list[int] = []
-    costs: list[int] = []
-    pair_of_arc: list[int] = []
-
-    def arc(tail: int, head: int, units: int, cap: int, cost: int, pair: int) -> None:
-        tails.append(tail)
-        heads.append(head)
-        flows.append(units)
-        caps.append(cap)
-        costs.append(cost)
-        pair_of_arc.append(pair)
-
     # Source and level arcs first, then pairs by decreasing units: the earlier an arc, the likelier it stays.
     offer_group = np.zeros(n_offers, np.int64)
     offer_group[net.pair_offer[carried]] = group[net.pair_req[carried]]
     partly_used = np.flatnonzero((out > 0) & (out < net.offer_free))
-    for o, g, units, cap in zip(
-        partly_used.tolist(),
-        offer_group[partly_used].tolist(),
-        out[partly_used].tolist(),
-        net.offer_free[partly_used].tolist(),
-        strict=True,
-    ):
-        arc(first_source + g, o, units, cap, 0, -1)
     partly_met = np.flatnonzero((got > 0) & (got < net.req_need))
-    for r, g, k, units, cap in zip(
-        partly_met.tolist(),
-        group[partly_met].tolist(),
-        net.req_level[partly_met].tolist(),
-        got[partly_met].tolist(),
-        net.req_need[partly_met].tolist(),
-        strict=True,
-    ):
-        arc(n_offers + r, first_level + g * n_levels + k, units, cap, 0, -1)
     order = carried[np.lexsort((carried, -flow[carried]))]
-    for p, o, r, units, cap, late in zip(
-        order.tolist(),
-        net.pair_offer[order].tolist(),
-        net.pair_req[order].tolist(),
-        flow[order].tolist(),
-        np.minimum(net.offer_free[net.pair_offer[order]], net.req_need[net.pair_req[order]]).tolist(),
-        net.pair_late[order].tolist(),
-        strict=True,
-    ):
-        arc(o, n_offers + r, units, cap, late, p)
+    pair_offer, pair_req = net.pair_offer[order], net.pair_req[order]
+    n_hub = len(partly_used) + len(partly_met)
+    tails = np.concatenate([first_source + offer_group[partly_used], n_offers + partly_met, pair_offer])
+    heads = np.concatenate(
+        [partly_used, first_level + group[partly_met] * n_levels + net.req_level[partly_met], n_offers + pair_req]
+    )
+    flows = np.concatenate([out[partly_used], got[partly_met], flow[order]])
+    caps = np.concatenate(
+        [
+            net.offer_free[partly_used],
+            net.req_need[partly_met],
+            np.minimum(net.offer_free[pair_offer], net.req_need[pair_req]),
+        ]
+    )
+    costs = np.concatenate([np.zeros(n_hub, np.int64), net.pair_late[order]])
+    pair_of_arc = np.concatenate([np.full(n_hub, -1, np.int64), order])
 
-    _cancel_cycles(tails, heads, flows, caps, costs, pair_of_arc)
+    new_flows = flows.tolist()
+    _cancel_cycles(tails.tolist(), heads.tolist(), new_flows, caps.tolist(), costs.tolist(), pair_of_arc.tolist())
     result = flow.copy()
-    for a, p in enumerate(pair_of_arc):
-        if p >= 0:
-            result[p] = flows[a]
+    result[order] = new_flows[n_hub:]
     return result
 
 
 def _cancel_cycles(
     tails: list[int], heads: list[int], flows: list[int], caps: list[int], costs: list[int], pair_of_arc: list[int]
 ) -> None:
-    """Add arcs one by one to a forest; an arc that closes a cycle triggers a push around that cycle."""
-    parent: dict[int, int] = {}
+    """Add arcs one by one to a forest; an arc that closes a cycle triggers a push around that cycle.
 
-    def root(x: int) -> int:
-        # A union-find that never splits: it may call two nodes connected after a forest arc was dropped,
-        # in which case the search below finds no path and the arc simply joins the forest.
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    forest: dict[int, set[int]] = {}
+    The forest is kept as rooted trees (each node's arc towards its root), so that the path between two
+    nodes is found by climbing from both to where they meet, and dropping an arc just cuts the tree there.
+    Paths in a forest are unique, so the result does not depend on how the trees happen to be rooted.
+    """
+    up: dict[int, int] = {}  # node -> the forest arc towards its root; roots are absent
+    par: dict[int, int] = {}  # node -> the node at the other end of that arc
     budget = WORK_PER_ARC * len(tails)
 
-    def link(a: int) -> None:
-        forest.setdefault(tails[a], set()).add(a)
-        forest.setdefault(heads[a], set()).add(a)
+    def climb(node: int) -> list[int]:
+        """The nodes from `node` up to its root, both included."""
+        nodes = [node]
+        while (node := par.get(node, -1)) >= 0:
+            nodes.append(node)
+        return nodes
 
-    def unlink(a: int) -> None:
-        forest[tails[a]].discard(a)
-        forest[heads[a]].discard(a)
+    def hang(a: int, nodes: list[int], above: int) -> None:
+        """Make nodes[0] the root of its tree (turning the arcs on the way up), then hang it from `above`."""
+        for i in range(len(nodes) - 1, 0, -1):
+            up[nodes[i]] = up.pop(nodes[i - 1])
+            par[nodes[i]] = nodes[i - 1]
+        up[nodes[0]] = a
+        par[nodes[0]] = above
+
+    def cut(a: int) -> None:
+        below = tails[a] if up.get(tails[a]) == a else heads[a]
+        del up[below], par[below]
+
+    def join(a: int, from_u: list[int], from_v: list[int]) -> None:
+        """Link arc a between two trees, re-rooting the side with the shorter way up."""
+        if len(from_u) <= len(from_v):
+            hang(a, from_u, from_v[0])
+        else:
+            hang(a, from_v, from_u[0])
 
     for a in range(len(tails)):
         u, v = tails[a], heads[a]
-        ru, rv = root(u), root(v)
-        if ru != rv:
-            parent[ru] = rv
-            link(a)
-            continue
-        path, visited = _path(forest, tails, heads, u, v)
-        budget -= visited
+        from_u, from_v = climb(u), climb(v)
+        budget -= len(from_u) + len(from_v)
         if budget < 0:
             return
-        if path is None:
-            link(a)
+        if from_u[-1] != from_v[-1]:
+            join(a, from_u, from_v)
             continue
-        # The cycle: u → ... → v along the forest, then back from v to u against arc a.
+        # Both in one tree: the forest path u -> meet -> v, as (arc, traversed tail-to-head).
+        on_u = {node: i for i, node in enumerate(from_u)}
+        j = 0
+        while from_v[j] not in on_u:
+            j += 1
+        path = [(up[x], tails[up[x]] == x) for x in from_u[: on_u[from_v[j]]]]
+        path += [(up[x], tails[up[x]] != x) for x in reversed(from_v[:j])]
+        # The cycle: u -> ... -> v along the forest, then back from v to u against arc a.
         cycle = [*path, (a, False)]
         if sum(costs[b] if forward else -costs[b] for b, forward in cycle) != 0:
             continue  # cannot happen at an optimum; never trade lateness for fewer pairs
@@ -142,34 +129,11 @@ def _cancel_cycles(
             flows[b] += push if forward == (sign > 0) else -push
         for b, _ in path:
             if flows[b] in (0, caps[b]):
-                unlink(b)
+                cut(b)
         if 0 < flows[a] < caps[a]:
-            link(a)
-
-
-def _path(
-    forest: dict[int, set[int]], tails: list[int], heads: list[int], start: int, goal: int
-) -> tuple[list[tuple[int, bool]] | None, int]:
-    """Forest arcs from `start` to `goal` as (arc, traversed tail-to-head), and the number of nodes seen."""
-    came: dict[int, tuple[int, int, bool]] = {start: (-1, -1, True)}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        if node == goal:
-            path: list[tuple[int, bool]] = []
-            while node != start:
-                previous, a, forward = came[node]
-                path.append((a, forward))
-                node = previous
-            path.reverse()
-            return path, len(came)
-        for a in sorted(forest.get(node, ())):
-            forward = tails[a] == node
-            nxt = heads[a] if forward else tails[a]
-            if nxt not in came:
-                came[nxt] = (node, a, forward)
-                queue.append(nxt)
-    return None, len(came)
+            from_u, from_v = climb(u), climb(v)
+            budget -= len(from_u) + len(from_v)
+            join(a, from_u, from_v)
 
 
 def _best_push(

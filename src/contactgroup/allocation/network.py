@@ -22,6 +22,8 @@ class Network:
     the plan, depends only on the problem's content and not on the order of its lists. Pairs are the
     compatible (offer, requirement) combinations ordered by (requirement, offer). `req_group` numbers the
     independent parts of the problem: requirements whose item classes share no item never compete.
+    `offer_item`, `req_class` and `req_destination` number items, classes and countries (in sorted order);
+    `req_due` is the needed-by day as a proleptic ordinal, like `pair_arrives`.
     """
 
     requirements: tuple[Requirement, ...]
@@ -30,6 +32,10 @@ class Network:
     req_level: Ints
     req_group: Ints
     req_need: Ints
+    req_class: Ints
+    req_destination: Ints
+    req_due: Ints
+    offer_item: Ints
     offer_left: Ints
     offer_free: Ints
     offer_blocked: Flags
@@ -59,7 +65,9 @@ def build(problem: Problem) -> Network:
     offer_blocked = np.fromiter((problem.blocked(o) for o in offers), np.bool_, len(offers))
 
     pair_req, pair_offer = _pairs(problem, reqs, offers)
-    late, arrives = _lateness(problem, reqs, offers, pair_req, pair_offer)
+    late, arrives, destination, due = _lateness(problem, reqs, offers, pair_req, pair_offer)
+    item_code = {item: i for i, item in enumerate(sorted({o.item for o in offers}))}
+    class_code = {c: i for i, c in enumerate(sorted({r.item_class for r in reqs}))}
 
     pair_pinned = np.zeros(len(pair_req), np.int64)
     offer_left = offer_quantity.copy()
@@ -81,6 +89,10 @@ def build(problem: Problem) -> Network:
         req_level=req_level,
         req_group=_groups(problem, reqs),
         req_need=req_need,
+        req_class=np.fromiter((class_code[r.item_class] for r in reqs), np.int64, len(reqs)),
+        req_destination=destination,
+        req_due=due,
+        offer_item=np.fromiter((item_code[o.item] for o in offers), np.int64, len(offers)),
         offer_left=offer_left,
         offer_free=offer_free,
         offer_blocked=offer_blocked,
@@ -117,31 +129,30 @@ def _groups(problem: Problem, reqs: tuple[Requirement, ...]) -> Ints:
 def _pairs(
     problem: Problem, reqs: tuple[Requirement, ...], offers: tuple[Offer, ...]
 ) -> tuple[Ints, Ints]:
-    """All compatible pairs, built class by class with array operations (this is the bulk of the work)."""
+    """All compatible pairs in (requirement, offer) order, built with array operations (the bulk of the work)."""
     by_item: defaultdict[str, list[int]] = defaultdict(list)
     for i, o in enumerate(offers):
         by_item[o.item].append(i)
-    by_class: defaultdict[str, list[int]] = defaultdict(list)
-    for i, r in enumerate(reqs):
-        by_class[r.item_class].append(i)
-    req_parts: list[Ints] = []
-    offer_parts: list[Ints] = []
-    for cls in sorted(by_class):
+    classes = sorted({r.item_class for r in reqs})
+    class_offers: list[Ints] = []
+    for cls in classes:
         members: list[int] = []
         for item in problem.item_classes.get(cls, ()):
             members.extend(by_item.get(item, ()))
-        if not members:
-            continue
-        class_offers = np.array(sorted(members), np.int64)
-        class_reqs = np.array(by_class[cls], np.int64)
-        req_parts.append(np.repeat(class_reqs, len(class_offers)))
-        offer_parts.append(np.tile(class_offers, len(class_reqs)))
-    if not req_parts:
+        class_offers.append(np.array(sorted(members), np.int64))
+    # Each requirement takes its class's offers (sorted) in turn: offsets into the classes' concatenation.
+    sizes = np.fromiter((len(c) for c in class_offers), np.int64, len(classes))
+    starts = np.cumsum(sizes) - sizes
+    class_code = {c: i for i, c in enumerate(classes)}
+    req_class = np.fromiter((class_code[r.item_class] for r in reqs), np.int64, len(reqs))
+    counts = sizes[req_class]
+    total = int(counts.sum())
+    if total == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    pair_req = np.concatenate(req_parts)
-    pair_offer = np.concatenate(offer_parts)
-    order = np.lexsort((pair_offer, pair_req))
-    return pair_req[order], pair_offer[order]
+    pair_req = np.repeat(np.arange(len(reqs), dtype=np.int64), counts)
+    first = np.cumsum(counts) - counts
+    at = np.arange(total, dtype=np.int64) + np.repeat(starts[req_class] - first, counts)
+    return pair_req, np.concatenate(class_offers)[at]
 
 
 def _lateness(
@@ -150,8 +161,8 @@ def _lateness(
     offers: tuple[Offer, ...],
     pair_req: Ints,
     pair_offer: Ints,
-) -> tuple[Ints, Ints]:
-    """Days late and arrival day (proleptic ordinal) of each pair."""
+) -> tuple[Ints, Ints, Ints, Ints]:
+    """Days late and arrival day (proleptic ordinal) of each pair; destination code and due day per requirement."""
     countries = sorted({o.origin for o in offers} | {r.destination for r in reqs})
     code = {c: i for i, c in enumerate(countries)}
     transit = np.zeros((max(len(countries), 1), max(len(countries), 1)), np.int64)
@@ -164,4 +175,4 @@ def _lateness(
     due = np.fromiter((r.needed_by.toordinal() for r in reqs), np.int64, len(reqs))
     arrives = ready[pair_offer] + transit[origin[pair_offer], destination[pair_req]]
     late = np.maximum(arrives - due[pair_req], 0)
-    return late, arrives
+    return late, arrives, destination, due
