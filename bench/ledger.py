@@ -262,8 +262,8 @@ PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def db_append_postgres(ctx: Context) -> list[Row]:
-    """Durable appends into PostgreSQL (SERIALIZABLE, synchronous_commit on) in a scratch schema: 1, then 1000
-    events per transaction. Skipped with a row saying so when no server answers."""
+    """Durable appends into PostgreSQL (advisory lock + SERIALIZABLE, synchronous_commit on) in a scratch schema:
+    1, then 1000 events per transaction. Skipped with a row saying so when no server answers."""
     rows = []
     admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
     try:
@@ -279,7 +279,8 @@ def db_append_postgres(ctx: Context) -> list[Row]:
             db = Database(f"{PG}?options=-csearch_path%3D{schema}")
             init_coordination(db, CLOCK, log_key=ctx.workdir / f"{schema}.logkey", with_members=False)
             seconds = _append(db, events, batch)
-            rows.append(Row(f"durable append, {batch} event(s)/transaction (PostgreSQL 127.0.0.1, SERIALIZABLE)",
+            rows.append(Row(f"durable append, {batch} event(s)/transaction "
+                            "(PostgreSQL 127.0.0.1, advisory lock + SERIALIZABLE)",
                             f"{events / seconds:,.0f} events/s",
                             f"{events:,} events in {seconds:.1f} s, incl. tree nodes and projections; "
                             f"{events / batch / seconds:,.0f} commits/s"))

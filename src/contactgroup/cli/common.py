@@ -7,6 +7,7 @@ import enum
 import functools
 import io
 import json
+import random
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -65,9 +66,10 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
             try:
                 return fn(*args, **kwargs)
             except DatabaseError as exc:
-                # A PostgreSQL writer that lost a serialization race wrote nothing: run it again from the start.
+                # A PostgreSQL writer that lost a serialization race wrote nothing: run it again from the start,
+                # after a random pause so that the losers do not meet again.
                 if getattr(exc.orig, "sqlstate", None) == "40001" and attempt < RETRIES - 1:
-                    time.sleep(0.05 * 2**attempt)
+                    time.sleep(random.uniform(0.05, 0.1) * 2**attempt)
                     continue
                 raise fail(_database_error(exc), 5 if _is_busy(exc) else 1) from None
             except ValidationFailed as exc:

@@ -1,7 +1,8 @@
 """The database: engine set-up for SQLite and PostgreSQL, migrations, and the unit of work that appends events.
 
 One command = one transaction: load the state, decide, append the events, update the projections, commit.
-SQLite writers take `BEGIN IMMEDIATE`; PostgreSQL writers run SERIALIZABLE and are retried on 40001.
+SQLite writers take `BEGIN IMMEDIATE`; PostgreSQL writers queue on an advisory lock, run SERIALIZABLE and are
+retried on 40001.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from contactgroup.ledger.merkle import leaf_hash as leaf_hash  # re-exported: ol
 from contactgroup.storage import schema
 
 DEFAULT_URL = "sqlite:///contactgroup.db"
+WRITER_LOCK = 0x636F6E74  # the PostgreSQL advisory lock writers queue on ("cont")
 MIGRATIONS = Path(__file__).parent / "migrations"
 BODY_VERSION = 1
 
@@ -190,8 +192,7 @@ class Database:
     def transaction(self) -> Iterator[UnitOfWork]:
         """A writer's unit of work: everything recorded in it is committed together, or nothing is."""
         self.require_initialised()
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(writer=True)
+        with self._writer_connection() as conn:
             if not self.is_sqlite:
                 conn = conn.execution_options(isolation_level="SERIALIZABLE")
             with conn.begin():
@@ -204,10 +205,34 @@ class Database:
     def writer(self) -> Iterator[Connection]:
         """A writer's connection with no unit of work, for the record's own tables (checkpoints, cosignatures)."""
         self.require_initialised()
+        with self._writer_connection() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _writer_connection(self) -> Iterator[Connection]:
+        """A connection that writers take one at a time.
+
+        SQLite queues writers itself (BEGIN IMMEDIATE). On PostgreSQL every writer appends to the same log, so
+        concurrent SERIALIZABLE writers would mostly fail and retry; instead each first takes a session-level
+        advisory lock, outside its transaction so that the transaction's snapshot is taken after the lock is
+        held. The lock goes with the session if the process dies.
+        """
         with self.engine.connect() as conn:
             conn = conn.execution_options(writer=True)
-            with conn.begin():
+            if self.is_sqlite:
                 yield conn
+                return
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": WRITER_LOCK})
+            conn.commit()
+            try:
+                yield conn
+            finally:
+                try:
+                    conn.rollback()
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": WRITER_LOCK})
+                    conn.commit()
+                except sa.exc.DBAPIError:
+                    conn.invalidate()  # the session, and with it the lock, ends with the connection
 
     @contextmanager
     def reader(self) -> Iterator[Connection]:
