@@ -24,14 +24,20 @@ OTHER_KEY = generate_key(ORIGIN)[1]
 KEYS_FILE = "\n".join(f"{m} {s.verifier.text}" for m, s in SIGNERS.items())
 
 
-def text_for(key: str, origin: str = ORIGIN) -> str:
-    payload = json.dumps({"log_key": key, "to": "NSATU", "users": ["n"]}, sort_keys=True, separators=(",", ":"))
-    return proposal_text(origin, "P-00001", ProposalKind.HANDOVER, datetime(2024, 8, 1, tzinfo=UTC), payload)
+EXPIRES = datetime(2024, 8, 1, tzinfo=UTC)
 
 
-def scenario(approvals: list[str], key: str | None = None) -> tuple[Checkpoint, HandoverEvidence]:
-    body = json.dumps({"type": "AuthorityHandedOver", "data": {"log_key": key or NEW_KEY.text,
-                                                               "approvals": approvals}}).encode()
+def text_for(key: str, origin: str = ORIGIN, pid: str = "P-00001", to: str = "NSATU") -> str:
+    payload = json.dumps({"log_key": key, "to": to, "users": ["n"]}, sort_keys=True, separators=(",", ":"))
+    return proposal_text(origin, pid, ProposalKind.HANDOVER, EXPIRES, payload)
+
+
+def scenario(approvals: list[str], key: str | None = None, *, text: str | None = None, pid: str = "P-00001",
+             at: str = "2024-07-20T09:00:00.000000Z") -> tuple[Checkpoint, HandoverEvidence]:
+    """A log whose event 6 hands over to `key`, carrying `text` (the proposal's) and `approvals`."""
+    data = {"proposal": pid, "log_key": key or NEW_KEY.text, "approvals": approvals,
+            "proposal_text": text_for(key or NEW_KEY.text, pid=pid) if text is None else text}
+    body = json.dumps({"type": "AuthorityHandedOver", "at": at, "data": data}).encode()
     leaves = [leaf_hash(f"event {i}".encode()) for i in range(6)] + [leaf_hash(body), leaf_hash(b"later")]
     return (Checkpoint(ORIGIN, len(leaves), root_hash(leaves)),
             HandoverEvidence(6, body, tuple(inclusion_proof(leaves, 6))))
@@ -83,3 +89,44 @@ def test_member_key_files_are_checked_line_by_line(text: str, quorum: str, where
     with pytest.raises(ValidationFailed) as caught:
         parse_member_keys(text, quorum)
     assert caught.value.problems[0].where == where
+
+
+def test_signatures_over_different_proposals_do_not_add_up() -> None:
+    """Three members each approved a different handover to the same key (none reached quorum): a handover event
+    carrying all three notes does not move the witness, whichever proposal text it carries."""
+    texts = [text_for(NEW_KEY.text, pid=f"P-0000{i}", to=f"AUTH{i}") for i in (1, 2, 3)]
+    notes = [sign_note(t, [SIGNERS[m]]) for t, m in zip(texts, MEMBERS, strict=True)]
+    for i, text in enumerate(texts, start=1):
+        checkpoint, evidence = scenario(notes, text=text, pid=f"P-0000{i}")
+        assert "only 1 of the 3 members" in handover_problems(checkpoint, NEW_KEY, evidence,
+                                                              parse_member_keys(KEYS_FILE))[0]
+
+
+def test_the_event_must_carry_its_own_proposal_text() -> None:
+    members = parse_member_keys(KEYS_FILE)
+    checkpoint, evidence = scenario(signed("DEU", "POL"), text="")
+    assert "carries no proposal text" in handover_problems(checkpoint, NEW_KEY, evidence, members)[0]
+    checkpoint, evidence = scenario(signed("DEU", "POL"), pid="P-00002", text=text_for(NEW_KEY.text))
+    assert "its proposal text is of 'P-00001', but it names 'P-00002'" in handover_problems(
+        checkpoint, NEW_KEY, evidence, members)[0]
+    checkpoint, evidence = scenario(signed("DEU", "POL"), text=text_for(OTHER_KEY.text))
+    assert "does not name the key" in handover_problems(checkpoint, NEW_KEY, evidence, members)[0]
+
+
+def test_a_handover_enacted_after_its_proposal_expired_is_refused() -> None:
+    checkpoint, evidence = scenario(signed("DEU", "FRA", "POL"), at="2024-08-01T00:00:01.000000Z")
+    assert "after its proposal expired at 2024-08-01" in handover_problems(
+        checkpoint, NEW_KEY, evidence, parse_member_keys(KEYS_FILE))[0]
+
+
+def test_every_member_signature_in_a_shared_note_counts() -> None:
+    """One note signed by several members (as `governance approve` accepts) counts once per member."""
+    shared = sign_note(text_for(NEW_KEY.text), [SIGNERS["DEU"], SIGNERS["POL"]])
+    checkpoint, evidence = scenario([shared])
+    assert handover_problems(checkpoint, NEW_KEY, evidence, parse_member_keys(KEYS_FILE)) == []
+
+
+def test_the_refusal_names_the_witness_quorum_and_how_to_change_it() -> None:
+    checkpoint, evidence = scenario(signed("DEU", "FRA"))
+    (why,) = handover_problems(checkpoint, NEW_KEY, evidence, parse_member_keys(KEYS_FILE, "3/4"))
+    assert "3 are needed under this witness's quorum 3/4" in why and "--quorum" in why

@@ -1,5 +1,7 @@
 """How a witness moves to a new log key without trusting either authority: the handover event, proven to be
-in the tree, must carry approvals of that very key signed by a quorum of members whose keys the witness holds.
+in the tree, must carry the text of one handover proposal of this log to that very key, enacted before it
+expired, and approvals of exactly that text signed by a quorum of distinct members whose keys the witness holds
+(every member signature in a note counts, once per member). `verify` applies the same check to the log itself.
 
 The witness then still requires the new key's checkpoints to be consistent with everything it cosigned under
 the old key, so a new authority cannot rewrite the history it inherits.
@@ -11,6 +13,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.ledger.checkpoint import Checkpoint
@@ -36,17 +39,29 @@ class MemberKeys:
     keys: Mapping[str, tuple[VerifierKey, ...]]
     numerator: int = 2
     denominator: int = 3
+    electorate: int | None = None  # members the share is of; default: those listed in `keys`
+
+    @property
+    def quorum(self) -> str:
+        return f"{self.numerator}/{self.denominator}"
 
     @property
     def needed(self) -> int:
-        return max(1, math.ceil(self.numerator * len(self.keys) / self.denominator))
+        count = len(self.keys) if self.electorate is None else self.electorate
+        return max(1, math.ceil(self.numerator * count / self.denominator))
+
+    def signers(self, note: str) -> set[str]:
+        """Every member with a key that validly signed `note` (a note may carry several members' signatures)."""
+        try:
+            lines = {(s.name, s.key_id) for s in parse_note(note).signatures}
+        except ContactGroupError:
+            return set()
+        return {member for member, keys in self.keys.items()
+                if any((k.name, k.key_id) in lines and verify_note(note, k) for k in keys)}
 
     def signer(self, note: str) -> str | None:
-        """The member whose key signed `note`, if any."""
-        for member, keys in sorted(self.keys.items()):
-            if any(verify_note(note, key) for key in keys):
-                return member
-        return None
+        """One member whose key signed `note`, if any."""
+        return min(self.signers(note), default=None)
 
 
 def parse_member_keys(text: str, quorum: str = "2/3") -> MemberKeys:
@@ -75,19 +90,61 @@ def parse_member_keys(text: str, quorum: str = "2/3") -> MemberKeys:
     return MemberKeys({m: tuple(k) for m, k in keys.items()}, int(num), int(den))
 
 
-def _approves(note: str, origin: str, new_key: VerifierKey) -> bool:
-    """Whether a signed note's text is a handover proposal of this log to exactly this key."""
+def _fields(text: str) -> dict[str, str]:
+    return dict(line.split(" ", 1) for line in text.splitlines()[1:] if " " in line)
+
+
+def _time(text: object) -> datetime | None:
     try:
-        lines = parse_note(note).text.splitlines()
-    except ContactGroupError:
-        return False
-    fields = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
-    if not lines or lines[0] != PROPOSAL_HEADER or fields.get("origin") != origin or fields.get("kind") != "handover":
-        return False
+        return datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+
+
+def approvers(event: Mapping[str, object], origin: str, new_key: VerifierKey,
+              members: MemberKeys) -> tuple[set[str], list[str]]:
+    """(the distinct members of `members` whose signatures over the event's proposal text it carries, why the
+    event itself cannot show a quorum). Only notes over exactly that text count: signatures over other
+    proposals (or other texts) count for nothing, however many there are."""
+    data = event.get("data")
+    if not isinstance(data, Mapping):
+        return set(), ["the handover event carries no data"]
+    text = data.get("proposal_text")
+    if not isinstance(text, str) or not text.startswith(PROPOSAL_HEADER + "\n"):
+        return set(), ["the handover event carries no proposal text to check its approvals against"]
+    fields = _fields(text)
+    problems = []
+    if fields.get("origin") != origin:
+        problems.append(f"its proposal is for the log {fields.get('origin')!r}, not {origin!r}")
+    if fields.get("kind") != "handover":
+        problems.append(f"its proposal is a {fields.get('kind')!r}, not a handover")
+    if fields.get("id") != data.get("proposal"):
+        problems.append(f"its proposal text is of {fields.get('id')!r}, but it names {data.get('proposal')!r}")
     try:
-        return bool(json.loads(fields.get("payload", "")).get("log_key") == new_key.text)
+        log_key = json.loads(fields.get("payload", "")).get("log_key")
     except (ValueError, AttributeError):
-        return False
+        log_key = None
+    if log_key != new_key.text:
+        problems.append(f"its proposal does not name the key {new_key.text}")
+    expires, at = _time(fields.get("expires")), _time(event.get("at"))
+    if expires is None or at is None:
+        problems.append("its proposal's expiry or the event's time cannot be read")
+    elif at > expires:
+        problems.append(f"it was enacted at {event.get('at')}, after its proposal expired at {fields['expires']}")
+    if problems:
+        return set(), problems
+    found: set[str] = set()
+    notes = data.get("approvals", [])
+    for n in notes if isinstance(notes, list) else []:
+        if not isinstance(n, str):
+            continue
+        try:
+            if parse_note(n).text != text:
+                continue
+        except ContactGroupError:
+            continue
+        found |= members.signers(n)
+    return found, []
 
 
 def handover_problems(checkpoint: Checkpoint, new_key: VerifierKey, evidence: HandoverEvidence,
@@ -103,11 +160,13 @@ def handover_problems(checkpoint: Checkpoint, new_key: VerifierKey, evidence: Ha
         return [f"event {evidence.index} is not a readable event"]
     if event.get("type") != "AuthorityHandedOver" or data.get("log_key") != new_key.text:
         return [f"event {evidence.index} does not hand the log over to {new_key.text}"]
-    approvers = {members.signer(n) for n in data.get("approvals", []) if _approves(n, checkpoint.origin, new_key)}
-    approvers.discard(None)
-    if len(approvers) < members.needed:
-        return [f"only {len(approvers)} of the {len(members.keys)} members this witness knows approved the new "
-                f"key; {members.needed} are needed"]
+    found, problems = approvers(event, checkpoint.origin, new_key, members)
+    if problems:
+        return [f"event {evidence.index}: {p}" for p in problems]
+    if len(found) < members.needed:
+        return [f"only {len(found)} of the {len(members.keys)} members this witness knows approved the new "
+                f"key; {members.needed} are needed under this witness's quorum {members.quorum} (the member's own "
+                f"policy, not the log's: change it with `contactgroup witness --quorum`)"]
     return []
 
 
