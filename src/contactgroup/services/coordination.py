@@ -64,6 +64,7 @@ def found(
 
 def admit_member(uow: UnitOfWork, caller: Caller, member: m.Member) -> m.Member:
     ctx = authorized(uow, caller, "member:admit")
+    policy.check_new_member(uow.state, member.code, ctx.at)
     record_events(uow, command.admit_member(uow.state, ctx, member))
     return member
 
@@ -74,7 +75,8 @@ def record_gdp(uow: UnitOfWork, caller: Caller, gdp: m.Gdp) -> None:
 
 
 def register_user(uow: UnitOfWork, caller: Caller, user: m.User) -> m.User:
-    ctx = authorized(uow, caller, "user:register")
+    ctx = authorized(uow, caller, "user:register", owner=user.party)
+    policy.check_new_user(uow.state, policy.user(uow.state, caller.user), user, ctx.at)
     record_events(uow, command.register_user(uow.state, ctx, user))
     return user
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
-from contactgroup.domain.errors import Forbidden, NotFound
+from contactgroup.domain import governance as gov
+from contactgroup.domain.errors import Conflict, Forbidden, NotFound
 from contactgroup.domain.model import Offer, Role, User, Visibility
 from contactgroup.domain.state import State
 
@@ -16,7 +18,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "coordination:found": frozenset({C}),
     "member:admit": frozenset({C}),
     "member:gdp": frozenset({C}),
-    "user:register": frozenset({C}),
+    "user:register": frozenset({C, D}),  # a desk officer: users of its own member (see `check_new_user`)
     "coalition:form": frozenset({C}),
     "catalogue:edit": frozenset({C}),
     "requirement:draft": frozenset({R, C}),
@@ -42,6 +44,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "import:reference": frozenset({C}),
     "keys:manage": frozenset({D}),
     "governance:propose": frozenset({C, D}),
+    "governance:withdraw": frozenset({C, D}),  # and only the proposer's party (see `domain.governance`)
     "governance:approve": frozenset({C, D, R, L, A, U}),
     "report:read": frozenset({C, D, R, L, A, U}),
     "record:verify": frozenset({C, D, R, L, A, U}),
@@ -86,6 +89,51 @@ def authorize(state: State, who: User, action: str, *, owner: str | None = None,
             raise Forbidden(f"{who.name} ({who.party}) does not lead {where}")
     if who.party in state.members and not state.members[who.party].active:
         raise Forbidden(f"{who.party} has left the coordination; {who.name} may no longer {action}")
+    _governed(state, who, action)
+
+
+# Once governance is in force (`governance.in_force`: a member key was registered), these decisions pass from
+# the coordinating authority to the members, so that it cannot stack a vote.
+GOVERNED: Mapping[str, str] = {
+    "member:admit": "members are admitted only by an admit-member proposal that a quorum approves "
+                    "(`contactgroup governance propose admit-member`)",
+    "coalition:form": "capability coalitions are formed only by a change-lead proposal that names the new "
+                      "coalition (`contactgroup governance propose change-lead --area AREA --name NAME --lead M`)",
+}
+
+
+def _governed(state: State, who: User, action: str) -> None:
+    if action in GOVERNED and gov.in_force(state):
+        raise Forbidden(f"{who.name} may not {action}: governance is in force (members registered keys), so "
+                        f"{GOVERNED[action]}")
+
+
+def check_new_user(state: State, who: User, user: User, at: datetime) -> None:
+    """Who may register `user`, beyond `authorize(..., "user:register", owner=user.party)`.
+
+    A name an open handover proposal will create is reserved for it. Once governance is in force, a member's
+    users are added by that member's own desk officers: the coordinating authority may add only its own users,
+    the recipient's, and the first user of a member that has none (a member just admitted) — otherwise it
+    could register a desk officer in a member's name and, through it, keys, votes and withdrawals."""
+    users_reserved, _ = gov.reserved(state, at)
+    if user.name in users_reserved:
+        raise Conflict(f"user name {user.name} is reserved by open handover proposal {users_reserved[user.name]} "
+                       f"(a coordinator of the new authority): choose another name")
+    if who.role is Role.COORDINATOR and user.party in state.members and gov.in_force(state):
+        existing = sorted(u.name for u in state.users.values() if u.party == user.party)
+        if existing:
+            raise Forbidden(f"{who.name} may not add users for {user.party}: governance is in force, so "
+                            f"{user.party}'s users are added by its own desk officers ({', '.join(existing[:3])}"
+                            f"{', ...' if len(existing) > 3 else ''}); the coordinating authority adds only the "
+                            f"first user of a member that has none")
+
+
+def check_new_member(state: State, code: str, at: datetime) -> None:
+    """A member code an open handover names as the new authority is reserved for it."""
+    _, parties_reserved = gov.reserved(state, at)
+    if code in parties_reserved:
+        raise Conflict(f"{code} is the new coordinating authority named by open handover proposal "
+                       f"{parties_reserved[code]}, not a member code")
 
 
 _LEVEL = {Visibility.MEMBER: 0, Visibility.COALITION: 1, Visibility.RECIPIENT: 2, Visibility.PUBLIC: 3}
@@ -96,9 +144,12 @@ def offer_areas(state: State, offer: Offer) -> set[str]:
 
 
 def can_see_offer(state: State, who: User, offer: Offer) -> bool:
-    """Member + authority always; then widening circles: the area's coalition leads, the recipient, the public."""
+    """Member + the authority in office always (not a former one); then widening circles: the area's coalition
+    leads, the recipient, the public."""
     level = _LEVEL[offer.visibility]
-    if who.role is Role.COORDINATOR or owner_party(state, offer.member) == who.party:
+    authority = state.authority
+    chairs = who.role is Role.COORDINATOR and authority is not None and who.party == authority.name
+    if chairs or owner_party(state, offer.member) == who.party:
         return True
     if level >= _LEVEL[Visibility.PUBLIC]:
         return True
