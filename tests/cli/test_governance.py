@@ -84,7 +84,7 @@ def test_bad_approvals_say_why_and_change_nothing(db: str, tmp_path: Path) -> No
     key = keys(db, tmp_path, "DEU")
     stranger = tmp_path / "x.key"
     run(db, "keys", "generate", "DEU-2", "--out", str(stranger))
-    log_key = stdout(db, "keys", "generate", "log", "--out", str(tmp_path / "log.key")).strip()
+    log_key = stdout(db, "keys", "generate", "contactgroup.example/udcg", "--out", str(tmp_path / "log.key")).strip()
     assert run(db, "governance", "propose", "handover", "--to", "NSATU", "--user", "n1", "--log-key", log_key,
                user="fra")[0] == 0
     text = stdout(db, "governance", "show", "P-00001", "--text")

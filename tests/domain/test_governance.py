@@ -4,6 +4,7 @@ signatures exists — checked by a Hypothesis state machine with real Ed25519 si
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from contactgroup.domain import command
 from contactgroup.domain import governance as gov
 from contactgroup.domain import model as m
-from contactgroup.domain.errors import ContactGroupError, Forbidden
+from contactgroup.domain.errors import ContactGroupError, Forbidden, ValidationFailed
 from contactgroup.domain.event import Context, Event, evolve
 from contactgroup.domain.state import State
 from contactgroup.ledger import note
@@ -92,7 +93,9 @@ class Decisions(RuleBasedStateMachine):
         proposal = self.state.proposals[self.proposal]
         signed = note.sign_note(proposal.text, [signer])
         key = signer.verifier.text
-        should_count = (not forged and self.registered.get(key, False) and member not in self.counted
+        # A member's earlier approval stops blocking a new one once the key that signed it is revoked.
+        still_counts = member in self.counted and self.registered.get(self.counted[member], False)
+        should_count = (not forged and self.registered.get(key, False) and not still_counts
                         and proposal.status is m.ProposalStatus.OPEN and self.now <= proposal.expires_at)
         try:
             apply(self.state, gov.approve(self.state, self.at(), self.proposal, signed, verify))
@@ -180,3 +183,124 @@ class TestApprovalRefusals:
         assert self.state.proposals[self.p.id].status is m.ProposalStatus.EFFECTIVE
         handover = self.state.authority
         assert handover is not None and handover.name == "NSATU"
+
+    def test_a_member_that_rotated_its_key_during_the_vote_approves_again(self) -> None:
+        self.approve(note.sign_note(self.p.text, [SIGNERS["DEU"][0]]))
+        apply(self.state, gov.register_key(self.state, self.ctx, "DEU", SIGNERS["DEU"][1].verifier.text,
+                                           key_problems))
+        apply(self.state, gov.revoke_key(self.state, self.ctx, SIGNERS["DEU"][0].verifier.text))
+        assert gov.quorum(self.state, self.p).approved == ()  # its first approval is void...
+        self.approve(note.sign_note(self.p.text, [SIGNERS["DEU"][1]]))  # ... so its new key may approve
+        assert gov.quorum(self.state, self.p).approved == ("DEU",)
+        with pytest.raises(ContactGroupError, match="DEU already approved P-00001"):
+            self.approve(note.sign_note(self.p.text, [SIGNERS["DEU"][1]]))
+
+    def test_the_quorum_is_counted_before_the_proposal_takes_effect(self) -> None:
+        decision = gov.decide_approval(self.state, self.ctx, self.p.id, note.sign_note(
+            self.p.text, [SIGNERS[c][0] for c in ("DEU", "FRA", "GBR", "NLD")] + [SIGNERS["POL"][1]]), verify)
+        assert (len(decision.quorum.approved), decision.quorum.needed) == (4, 4)
+        assert decision.quorum.refused == ()  # POL's second key is not registered: not a signer at all
+
+
+def propose(state: State, kind: m.ProposalKind, payload: dict[str, object], at: datetime = START) -> m.Proposal:
+    events = gov.propose(state, Context("admin", "IDCC", "IDCC", at), kind, payload, key_problems)
+    apply(state, events)
+    return state.proposals[events[0].data["id"]]
+
+
+def approve_by(state: State, proposal: m.Proposal, *members: str) -> None:
+    signed = note.sign_note(proposal.text, [SIGNERS[c][0] for c in members])
+    apply(state, gov.approve(state, Context("admin", "IDCC", "IDCC", START), proposal.id, signed, verify))
+
+
+def with_keys() -> State:
+    state, ctx = founded()
+    for code in MEMBERS:
+        apply(state, gov.register_key(state, ctx, code, SIGNERS[code][0].verifier.text, key_problems))
+    return state
+
+
+HANDOVER = {"to": "NSATU", "users": ["nsatu-admin"], "log_key": NEW_LOG}
+
+
+class TestProposalChecks:
+    def test_the_new_log_key_must_be_named_for_the_log_origin(self) -> None:
+        state = with_keys()
+        wrong = note.generate_key("another.example/log")[1].text
+        with pytest.raises(ValidationFailed, match="not for the log's origin 'log'"):
+            propose(state, m.ProposalKind.HANDOVER, {**HANDOVER, "log_key": wrong})
+
+    @pytest.mark.parametrize("days", [0, 3651, 100_000_000])
+    def test_a_proposal_stays_open_one_to_3650_days(self, days: int) -> None:
+        state = with_keys()
+        with pytest.raises(ValidationFailed, match="expires"):
+            gov.propose(state, Context("admin", "IDCC", "IDCC", START), m.ProposalKind.HANDOVER, HANDOVER,
+                        key_problems, timedelta(days=days))
+
+    def test_names_of_an_open_handover_are_reserved(self) -> None:
+        state = with_keys()
+        first = propose(state, m.ProposalKind.HANDOVER, HANDOVER)
+        with pytest.raises(ValidationFailed, match=f"user name nsatu-admin is reserved by open proposal {first.id}"):
+            propose(state, m.ProposalKind.HANDOVER, {**HANDOVER, "to": "OTHER"})
+        with pytest.raises(ValidationFailed, match=f"NSATU is the new authority named by open proposal {first.id}"):
+            propose(state, m.ProposalKind.ADMIT_MEMBER, {"code": "NSATU", "name": "x", "kind": "organisation",
+                                                          "currency": "EUR", "nato": False, "eu": False})
+        # Once it expired, the names are free again (and it can no longer take effect).
+        assert gov.reserved(state, first.expires_at + timedelta(seconds=1)) == ({}, {})
+
+
+class TestKeyNames:
+    def test_name_and_id_are_split_on_the_first_two_plus_signs(self) -> None:
+        signer = next(s for s in (note.generate_key("DEU-9")[0] for _ in range(500))
+                      if "+" in s.verifier.text.split("+", 2)[2])
+        key = signer.verifier.text
+        assert gov.key_label(key) == f"DEU-9+{signer.key_id.hex()}"
+        state, ctx = founded()
+        apply(state, gov.register_key(state, ctx, "DEU", key, key_problems))
+        (event,) = gov.revoke_key(state, ctx, gov.key_label(key))
+        assert event.data["key"] == key
+        apply(state, [event])
+        with pytest.raises(ContactGroupError, match=re.escape(f"key {gov.key_label(key)} of DEU is already revoked")):
+            gov.revoke_key(state, ctx, key)
+
+
+class TestElectorate:
+    def leadless(self) -> State:
+        state = with_keys()
+        apply(state, command.form_coalition(state, Context("admin", "IDCC", "IDCC", START),
+                                            m.Coalition("air", "Air defence", ("USA",))))
+        removal = propose(state, m.ProposalKind.REMOVE_MEMBER, {"code": "USA"})
+        approve_by(state, removal, "DEU", "FRA", "GBR", "NLD")
+        assert not state.members["USA"].active
+        return state
+
+    def test_a_coalition_without_active_leads_falls_back_to_the_member_quorum(self) -> None:
+        state = self.leadless()
+        change = propose(state, m.ProposalKind.CHANGE_LEAD, {"area": "air", "leads": ["POL"]})
+        q = gov.quorum(state, change)
+        assert (q.rule, q.needed, len(q.eligible)) == ("2/3", 4, 5) and "no active lead" in q.fallback
+        approve_by(state, change, "DEU", "FRA", "GBR", "NLD")
+        assert state.coalitions["air"].leads == ("POL",)
+
+    def test_a_change_lead_for_a_new_area_forms_the_coalition(self) -> None:
+        state = with_keys()
+        with pytest.raises(ValidationFailed, match="give it a name to form it"):
+            propose(state, m.ProposalKind.CHANGE_LEAD, {"area": "drones", "leads": ["POL"]})
+        form = propose(state, m.ProposalKind.CHANGE_LEAD, {"area": "drones", "name": "Drones", "leads": ["POL"]})
+        assert gov.quorum(state, form).needed == 4  # no lead yet: two thirds of the six members
+        approve_by(state, form, "DEU", "FRA", "GBR", "NLD")
+        assert state.coalitions["drones"] == m.Coalition("drones", "Drones", ("POL",))
+
+    def test_open_proposals_are_settled_when_the_electorate_shrinks(self) -> None:
+        state = with_keys()
+        ctx = Context("admin", "IDCC", "IDCC", START)
+        apply(state, command.form_coalition(state, ctx, m.Coalition("air", "Air defence", ("DEU", "FRA"))))
+        change = propose(state, m.ProposalKind.CHANGE_LEAD, {"area": "air", "leads": ["POL"]})
+        approve_by(state, change, "DEU")  # 1 of the 2 leads
+        removal = propose(state, m.ProposalKind.REMOVE_MEMBER, {"code": "FRA"})
+        approve_by(state, removal, "DEU", "GBR", "NLD", "USA")
+        assert state.proposals[change.id].status is m.ProposalStatus.OPEN
+        assert gov.quorum(state, change).met  # DEU is now the only lead, and approved
+        apply(state, gov.settle(state, ctx))
+        assert state.proposals[change.id].status is m.ProposalStatus.EFFECTIVE
+        assert gov.settle(state, ctx) == []

@@ -23,11 +23,11 @@ def _register_member_keys(log: Log) -> dict[str, note.SignerKey]:
     world = log.world
     members = sorted(world.db.state().members)
     signers = {code: note.generate_key(f"{code}-1")[0] for code in members}
-    with world.db.transaction() as uow:
+    with world.db.transaction() as uow:  # users first: once a member key exists, members add their own users
         for code in members:
-            user = f"{code.lower()}-keys"
-            svc.register_user(uow, world.caller("admin"), m.User(user, code, m.Role.DESK_OFFICER))
-            gov.register_key(uow, world.caller(user), code, signers[code].verifier.text)
+            svc.register_user(uow, world.caller("admin"), m.User(f"{code.lower()}-keys", code, m.Role.DESK_OFFICER))
+        for code in members:
+            gov.register_key(uow, world.caller(f"{code.lower()}-keys"), code, signers[code].verifier.text)
     return signers
 
 

@@ -8,6 +8,7 @@ it is signed by an active key of an eligible, active member, before the proposal
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -18,7 +19,7 @@ from typing import Any
 
 from contactgroup.domain import command
 from contactgroup.domain import model as m
-from contactgroup.domain.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from contactgroup.domain.errors import Conflict, ContactGroupError, Forbidden, NotFound, Problem, ValidationFailed
 from contactgroup.domain.event import Context, Event
 from contactgroup.domain.state import State, as_data
 from contactgroup.ledger.canonical import canonical_bytes, plain
@@ -36,8 +37,43 @@ DEFAULT_RULES: Mapping[m.ProposalKind, str] = {
     m.ProposalKind.CHANGE_QUORUM: "2/3",
 }
 RULE = re.compile(r"^(all|leads|([1-9]\d*)/([1-9]\d*))$")
+# A `leads` vote with no active lead to decide it (a coalition whose leads all left, or one not yet formed)
+# falls back to this share of the active members, so that it can never be stuck at "0 of 0".
+LEADLESS_RULE = "2/3"
 DEFAULT_LIFETIME = timedelta(days=30)
+MAX_LIFETIME_DAYS = 3650
 HEADER = "contactgroup governance proposal"
+
+
+def key_label(key: str) -> str:
+    """`name+hexid` of a verifier key `name+hexid+base64`: split on the first two '+', as the base64 may hold
+    '+' itself."""
+    return "+".join(key.split("+", 2)[:2])
+
+
+def in_force(state: State) -> bool:
+    """Governance is in force once a member key has ever been registered (revoked keys included, so revoking
+    keys never switches it off). From then on members are admitted, and coalitions formed, only by proposal,
+    and a member's users are added by its own desk officers (see `services.policy`)."""
+    return bool(state.member_keys)
+
+
+def is_open(proposal: m.Proposal, at: datetime) -> bool:
+    return proposal.status is m.ProposalStatus.OPEN and at <= proposal.expires_at
+
+
+def reserved(state: State, at: datetime, *, excluding: str = "") -> tuple[dict[str, str], dict[str, str]]:
+    """(user names, party names) that open handover proposals will create, each mapped to the proposal: nobody
+    may register them meanwhile, so the enactment can never fail on them."""
+    users: dict[str, str] = {}
+    parties: dict[str, str] = {}
+    for p in sorted(state.proposals.values(), key=lambda p: p.id):
+        if p.kind is m.ProposalKind.HANDOVER and p.id != excluding and is_open(p, at):
+            payload = json.loads(p.payload)
+            for u in payload.get("users", []):
+                users.setdefault(str(u), p.id)
+            parties.setdefault(str(payload.get("to", "")), p.id)
+    return users, parties
 
 
 def rule_problems(rule: str) -> list[Problem]:
@@ -61,18 +97,17 @@ def register_key(state: State, ctx: Context, member: str, key: str, key_problems
     if problems:
         raise ValidationFailed([Problem("key", p.message) for p in problems])
     if key in state.member_keys:
-        raise Conflict(f"key {key.split('+')[0]}+{key.split('+')[1]} is already registered "
-                       f"(for {state.member_keys[key].member})")
+        raise Conflict(f"key {key_label(key)} is already registered (for {state.member_keys[key].member})")
     return [ctx.event("MemberKeyRegistered", as_data(m.MemberKey(key, member, m.KeyStatus.ACTIVE, ctx.at)))]
 
 
 def revoke_key(state: State, ctx: Context, key: str) -> list[Event]:
     found = state.member_keys.get(key) or next((k for k in state.member_keys.values()
-                                                if k.key.rsplit("+", 1)[0] == key), None)
+                                                if key_label(k.key) == key), None)
     if found is None:
         raise NotFound(f"no registered key {key!r} (give the verifier key, or its name+id)")
     if found.status is m.KeyStatus.REVOKED:
-        raise Conflict(f"key {key} of {found.member} is already revoked")
+        raise Conflict(f"key {key_label(found.key)} of {found.member} is already revoked")
     return [ctx.event("MemberKeyRevoked", {"key": found.key})]
 
 
@@ -80,9 +115,11 @@ def revoke_key(state: State, ctx: Context, key: str) -> list[Event]:
 
 
 def _payload_problems(state: State, ctx: Context, kind: m.ProposalKind, payload: Mapping[str, Any],
-                      key_problems: KeyProblems) -> list[Problem]:
-    """What is wrong with a proposal's payload, checked when proposed and again when enacted."""
+                      key_problems: KeyProblems, own: str = "") -> list[Problem]:
+    """What is wrong with a proposal's payload, checked when proposed and again when enacted (`own`: the
+    proposal being enacted, whose own reservations do not count against it)."""
     p: list[Problem] = []
+    users_reserved, parties_reserved = reserved(state, ctx.at, excluding=own)
     try:
         if kind is m.ProposalKind.HANDOVER:
             authority = state.authority
@@ -101,19 +138,37 @@ def _payload_problems(state: State, ctx: Context, kind: m.ProposalKind, payload:
                         p.append(Problem("users", f"{u!r} is not a valid user name"))
                     elif u in state.users:
                         p.append(Problem("users", f"user {u} already exists"))
-            p.extend(Problem("log_key", x.message) for x in key_problems(key if isinstance(key, str) else ""))
+                    elif u in users_reserved:
+                        p.append(Problem("users", f"user name {u} is reserved by open proposal "
+                                                  f"{users_reserved[u]}"))
+            key_text = key if isinstance(key, str) else ""
+            key_found = key_problems(key_text)
+            p.extend(Problem("log_key", x.message) for x in key_found)
+            origin = state.setting("origin")
+            if not key_found and key_text.split("+", 1)[0] != origin:
+                p.append(Problem("log_key", f"the log key is named {key_text.split('+', 1)[0]!r}, not for the "
+                                            f"log's origin {origin!r}: make it with `contactgroup keys generate "
+                                            f"{origin}`"))
         elif kind is m.ProposalKind.ADMIT_MEMBER:
             command.admit_member(state, ctx, m.Member(**{**payload, "kind": m.MemberKind(payload["kind"])}))
+            if payload["code"] in parties_reserved:
+                p.append(Problem("code", f"{payload['code']} is the new authority named by open proposal "
+                                         f"{parties_reserved[payload['code']]}"))
         elif kind is m.ProposalKind.REMOVE_MEMBER:
             member = state.members.get(payload["code"])
             if member is None or not member.active:
                 p.append(Problem("code", f"{payload['code']!r} is not an active member"))
         elif kind is m.ProposalKind.CHANGE_LEAD:
-            if payload["area"] not in state.coalitions:
-                p.append(Problem("area", f"no capability coalition {payload['area']!r}"))
+            area = payload["area"]
+            if area not in state.coalitions:  # forms the coalition: once governance is in force, the only way
+                if not isinstance(area, str) or not command.CODE.match(area):
+                    p.append(Problem("area", f"{area!r} is not a valid code"))
+                if not str(payload.get("name") or "").strip():
+                    p.append(Problem("area", f"no capability coalition {area!r}: give it a name to form it"))
             leads = payload["leads"]
-            if not leads or any(x not in state.members for x in leads):
-                p.append(Problem("leads", f"{leads!r}: name one or more members"))
+            if (not isinstance(leads, list) or not leads
+                    or any(x not in state.members or not state.members[x].active for x in leads)):
+                p.append(Problem("leads", f"{leads!r}: name one or more active members"))
         elif kind is m.ProposalKind.CHANGE_QUORUM:
             m.ProposalKind(payload["kind"])
             p.extend(rule_problems(payload["rule"]))
@@ -139,6 +194,8 @@ def propose(state: State, ctx: Context, kind: m.ProposalKind, payload: Mapping[s
         raise ValidationFailed(problems)
     if lifetime <= timedelta(0):
         raise ValidationFailed([Problem("expires", "a proposal must stay open for some time")])
+    if lifetime > timedelta(days=MAX_LIFETIME_DAYS):
+        raise ValidationFailed([Problem("expires", f"a proposal stays open at most {MAX_LIFETIME_DAYS} days")])
     pid = f"P-{len(state.proposals) + 1:05d}"
     body = canonical_bytes(payload).decode()
     expires = ctx.at + lifetime
@@ -167,11 +224,13 @@ def _proposal(state: State, pid: str) -> m.Proposal:
 
 @dataclass(frozen=True, slots=True)
 class Quorum:
-    rule: str
+    rule: str  # the rule applied now: the proposal's, or LEADLESS_RULE when a `leads` vote has no active lead
     eligible: frozenset[str]
     needed: int
     approved: tuple[str, ...]  # members whose approval counts now
     void: tuple[tuple[str, str], ...]  # (member, why its approval counts for nothing)
+    refused: tuple[str, ...] = ()  # co-signers of a note just handed in whose signature counted for nothing
+    fallback: str = ""  # why the rule applied differs from the proposal's
 
     @property
     def met(self) -> bool:
@@ -182,16 +241,26 @@ class Quorum:
         return tuple(sorted(self.eligible - set(self.approved)))
 
 
-def eligible(state: State, proposal: m.Proposal) -> frozenset[str]:
-    active = {code for code, member in state.members.items() if member.active}
+def electorate(state: State, proposal: m.Proposal) -> tuple[frozenset[str], str, str]:
+    """(the members who decide `proposal` now, the rule applied, why it differs from the proposal's rule).
+
+    Counted afresh each time, so a member that leaves stops counting at once, and a `leads` vote without any
+    active lead is decided by LEADLESS_RULE of the active members instead of being stuck."""
+    active = frozenset(code for code, member in state.members.items() if member.active)
     if proposal.rule == "leads":
         if proposal.kind is m.ProposalKind.CHANGE_LEAD:
             area = json.loads(proposal.payload)["area"]
             leads = set(state.coalitions[area].leads) if area in state.coalitions else set()
         else:
             leads = {lead for c in state.coalitions.values() for lead in c.leads}
-        return frozenset(leads & active)
-    return frozenset(active)
+        if leads & active:
+            return frozenset(leads & active), "leads", ""
+        return active, LEADLESS_RULE, f"no active lead decides it: {LEADLESS_RULE} of the members do"
+    return active, proposal.rule, ""
+
+
+def eligible(state: State, proposal: m.Proposal) -> frozenset[str]:
+    return electorate(state, proposal)[0]
 
 
 def needed(rule: str, eligible_count: int) -> int:
@@ -202,10 +271,11 @@ def needed(rule: str, eligible_count: int) -> int:
 
 
 def quorum(state: State, proposal: m.Proposal, extra: tuple[m.Approval, ...] = ()) -> Quorum:
-    voters = eligible(state, proposal)
+    voters, rule, fallback = electorate(state, proposal)
     approved, void = [], []
-    approvals = [a for a in state.approvals.values() if a.proposal == proposal.id] + list(extra)
-    for a in sorted(approvals, key=lambda a: a.member):
+    latest = {a.member: a for a in state.approvals.values() if a.proposal == proposal.id}
+    latest.update({a.member: a for a in extra})  # a new approval replaces a member's void one
+    for a in sorted(latest.values(), key=lambda a: a.member):
         key = state.member_keys.get(a.signer)
         if a.member not in voters:
             void.append((a.member, "not among the members who decide this proposal"))
@@ -213,10 +283,18 @@ def quorum(state: State, proposal: m.Proposal, extra: tuple[m.Approval, ...] = (
             void.append((a.member, "signed with a key that has since been revoked"))
         else:
             approved.append(a.member)
-    return Quorum(proposal.rule, voters, needed(proposal.rule, len(voters)), tuple(approved), tuple(void))
+    return Quorum(rule, voters, needed(rule, len(voters)), tuple(approved), tuple(void), fallback=fallback)
 
 
-def approve(state: State, ctx: Context, pid: str, note: str, verify: Verify) -> list[Event]:
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What handing in an approval does: the events to record, and the quorum as it stands with them."""
+
+    events: list[Event]
+    quorum: Quorum
+
+
+def decide_approval(state: State, ctx: Context, pid: str, note: str, verify: Verify) -> Decision:
     """Record the approvals a signed note carries; if that meets the quorum, enact the proposal at once."""
     proposal = _proposal(state, pid)
     if proposal.status is not m.ProposalStatus.OPEN:
@@ -230,45 +308,66 @@ def approve(state: State, ctx: Context, pid: str, note: str, verify: Verify) -> 
     if not signers:
         raise Forbidden("no registered member key verifies this approval (forged, or signed with an "
                         "unregistered key): it counts for nothing")
-    voters = eligible(state, proposal)
+    before = quorum(state, proposal)
+    counting = set(before.approved)  # only approvals that still count make a second one a duplicate
     new: list[m.Approval] = []
     refused: list[str] = []
     for key in sorted(signers, key=lambda k: k.member):
-        name = key.key.split("+")[0]
+        name = key_label(key.key).split("+")[0]
         if key.status is not m.KeyStatus.ACTIVE:
             refused.append(f"{key.member}'s key {name} is revoked")
         elif not state.members[key.member].active:
             refused.append(f"{key.member} is no longer a member")
-        elif key.member not in voters:
+        elif key.member not in before.eligible:
             refused.append(f"{key.member} is not among those who decide a {proposal.kind.value} "
-                           f"under rule {proposal.rule}")
-        elif f"{pid}/{key.member}" in state.approvals or any(a.member == key.member for a in new):
+                           f"under rule {before.rule}")
+        elif key.member in counting or any(a.member == key.member for a in new):
             refused.append(f"{key.member} already approved {pid}")
         else:
             new.append(m.Approval(f"{pid}/{key.member}", pid, key.member, key.key, note, ctx.at))
     if not new:
         raise Conflict("; ".join(refused) + ": the approval counts for nothing")
     events = [ctx.event("ProposalApproved", as_data(a)) for a in new]
-    if quorum(state, proposal, tuple(new)).met:
+    after = quorum(state, proposal, tuple(new))
+    if after.met:
         events += enact(state, ctx, proposal, tuple(new))
-    return events
+    return Decision(events, dataclasses.replace(after, refused=tuple(refused)))
+
+
+def approve(state: State, ctx: Context, pid: str, note: str, verify: Verify) -> list[Event]:
+    return decide_approval(state, ctx, pid, note, verify).events
+
+
+def settle(state: State, ctx: Context) -> list[Event]:
+    """After a decision changed who decides (a member left, a coalition's leads changed): the enactment of the
+    first open proposal whose quorum its existing approvals now meet, or nothing. Call until it returns
+    nothing; each call enacts at most one proposal, so this ends."""
+    for proposal in sorted(state.proposals.values(), key=lambda p: p.id):
+        if is_open(proposal, ctx.at) and quorum(state, proposal).met:
+            try:
+                return enact(state, ctx, proposal, ())
+            except ContactGroupError:
+                continue  # cannot take effect any more (e.g. the world changed); it stays open, then expires
+    return []
 
 
 def enact(state: State, ctx: Context, proposal: m.Proposal, new: tuple[m.Approval, ...]) -> list[Event]:
-    """The events a proposal produces once effective; the handover event carries every counted signature."""
+    """The events a proposal produces once effective. The handover event carries the proposal's exact text and
+    every counted signature, so that a witness can check each note signs that text (see `ledger.handover`)."""
     payload = json.loads(proposal.payload)
-    problems = _payload_problems(state, ctx, proposal.kind, payload, lambda _key: [])
-    if problems:  # the world changed since it was proposed (e.g. the user name was taken)
+    problems = _payload_problems(state, ctx, proposal.kind, payload, lambda _key: [], own=proposal.id)
+    if problems:  # the world changed since it was proposed (e.g. the member it names left)
         raise ValidationFailed(problems)
     events = [ctx.event("ProposalEnacted", {"id": proposal.id})]
     if proposal.kind is m.ProposalKind.HANDOVER:
         counted = set(quorum(state, proposal, new).approved)
-        notes = sorted({a.note for a in (*state.approvals.values(), *new)
-                        if a.proposal == proposal.id and a.member in counted})
+        latest = {a.member: a for a in state.approvals.values() if a.proposal == proposal.id}
+        latest.update({a.member: a for a in new})
+        notes = sorted({a.note for a in latest.values() if a.member in counted})
         outgoing = state.authority
         events.append(ctx.event("AuthorityHandedOver", {
             "proposal": proposal.id, "from": outgoing.name if outgoing else "", "to": payload["to"],
-            "log_key": payload["log_key"], "approvals": notes}))
+            "log_key": payload["log_key"], "proposal_text": proposal.text, "approvals": notes}))
         events += [ctx.event("UserRegistered", as_data(m.User(u, payload["to"], m.Role.COORDINATOR)))
                    for u in payload["users"]]
         events.append(ctx.event("SettingChanged", {"name": "log_verifier_key", "value": payload["log_key"]}))
@@ -277,7 +376,11 @@ def enact(state: State, ctx: Context, proposal: m.Proposal, new: tuple[m.Approva
     elif proposal.kind is m.ProposalKind.REMOVE_MEMBER:
         events.append(ctx.event("MemberLeft", {"code": payload["code"]}))
     elif proposal.kind is m.ProposalKind.CHANGE_LEAD:
-        events.append(ctx.event("CoalitionLeadsChanged", {"area": payload["area"], "leads": payload["leads"]}))
+        if payload["area"] in state.coalitions:
+            events.append(ctx.event("CoalitionLeadsChanged", {"area": payload["area"], "leads": payload["leads"]}))
+        else:
+            events.append(ctx.event("CoalitionFormed", as_data(
+                m.Coalition(payload["area"], payload["name"], tuple(payload["leads"])))))
     else:
         events.append(ctx.event("SettingChanged", {"name": f"quorum:{payload['kind']}", "value": payload["rule"]}))
     return events

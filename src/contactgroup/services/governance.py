@@ -5,8 +5,10 @@ Approvals are C2SP signed notes over a proposal's text, checked against the memb
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,10 +16,12 @@ from typing import Any
 from contactgroup.domain import governance as gov
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
-from contactgroup.ledger import note
+from contactgroup.domain.event import evolve
+from contactgroup.domain.state import State
+from contactgroup.ledger import handover, note
 from contactgroup.services import ledger
 from contactgroup.services.coordination import Caller, authorized, record_events
-from contactgroup.storage.database import UnitOfWork
+from contactgroup.storage.database import UnitOfWork, decode
 
 
 def key_problems(text: str) -> list[Problem]:
@@ -49,7 +53,14 @@ def generate_key_file(name: str, path: Path) -> str:
 
 def sign_proposal(proposal_text: str, key_file: Path) -> str:
     """Offline: sign a proposal's text with a member's private key file; returns the approval (a signed note)."""
-    signer = ledger.read_signer_key(key_file)
+    try:
+        signer = ledger.read_signer_key(key_file)
+    except ValidationFailed:
+        text = key_file.read_text(encoding="utf-8", errors="replace").strip()
+        if not key_problems(text):
+            raise ValidationFailed([Problem("key", f"{key_file} is a verifier (public) key: sign with the private "
+                                                   "key file (from `contactgroup keys generate --out`)")]) from None
+        raise
     if not proposal_text.startswith(gov.HEADER + "\n"):
         raise ValidationFailed([Problem("proposal", "is not a contactgroup governance proposal text")])
     return note.sign_note(proposal_text, [signer])
@@ -62,7 +73,7 @@ def register_key(uow: UnitOfWork, caller: Caller, member: str, key: str) -> m.Me
 
 
 def revoke_key(uow: UnitOfWork, caller: Caller, key: str) -> m.MemberKey:
-    found = next((k for k in uow.state.member_keys.values() if key.strip() in (k.key, k.key.rsplit("+", 1)[0])),
+    found = next((k for k in uow.state.member_keys.values() if key.strip() in (k.key, gov.key_label(k.key))),
                  None)
     ctx = authorized(uow, caller, "keys:manage", owner=found.member if found else None)
     (event,) = record_events(uow, gov.revoke_key(uow.state, ctx, key.strip()))
@@ -72,18 +83,27 @@ def revoke_key(uow: UnitOfWork, caller: Caller, key: str) -> m.MemberKey:
 def propose(uow: UnitOfWork, caller: Caller, kind: m.ProposalKind, payload: dict[str, Any],
             days: int = gov.DEFAULT_LIFETIME.days) -> m.Proposal:
     ctx = authorized(uow, caller, "governance:propose")
+    if not 1 <= days <= gov.MAX_LIFETIME_DAYS:
+        raise ValidationFailed([Problem("days", f"{days}: a proposal stays open 1 to {gov.MAX_LIFETIME_DAYS} days")])
     (event,) = record_events(uow, gov.propose(uow.state, ctx, kind, payload, key_problems, timedelta(days=days)))
     return uow.state.proposals[event.data["id"]]
 
 
 def approve(uow: UnitOfWork, caller: Caller, pid: str, signed: str) -> gov.Quorum:
+    """Hand in a signed approval. Returns the quorum as it stood when this approval was counted (before the
+    proposal, if now effective, changed who decides), with the co-signers whose signature counted for nothing.
+    An enactment that changes who decides re-evaluates every other open proposal in the same transaction."""
     ctx = authorized(uow, caller, "governance:approve")
-    record_events(uow, gov.approve(uow.state, ctx, pid, signed, verify))
-    return gov.quorum(uow.state, uow.state.proposals[pid])
+    decision = gov.decide_approval(uow.state, ctx, pid, signed, verify)
+    record_events(uow, decision.events)
+    if uow.state.proposals[pid].status is m.ProposalStatus.EFFECTIVE:
+        while more := gov.settle(uow.state, ctx):
+            record_events(uow, more)
+    return decision.quorum
 
 
 def withdraw(uow: UnitOfWork, caller: Caller, pid: str) -> m.Proposal:
-    ctx = authorized(uow, caller, "governance:propose")
+    ctx = authorized(uow, caller, "governance:withdraw")
     record_events(uow, gov.withdraw(uow.state, ctx, pid))
     return uow.state.proposals[pid]
 
@@ -98,6 +118,95 @@ def payload_summary(proposal: m.Proposal) -> str:
         case m.ProposalKind.REMOVE_MEMBER:
             return f"remove {p['code']}"
         case m.ProposalKind.CHANGE_LEAD:
+            if p.get("name"):
+                return f"form capability coalition {p['area']} ({p['name']}) led by {', '.join(p['leads'])}"
             return f"leads of {p['area']} become {', '.join(p['leads'])}"
         case _:
             return f"quorum for {p['kind']} becomes {p['rule']}"
+
+
+def term_origin(state: State, term: m.Authority) -> str:
+    """What started an authority's term: the handover proposal enacted at its start, or the founding."""
+    handovers = [p for p in state.proposals.values()
+                 if p.kind is m.ProposalKind.HANDOVER and p.status is m.ProposalStatus.EFFECTIVE
+                 and json.loads(p.payload).get("to") == term.name]
+    # Enacted with (or right after) its last approval: the latest such handover approved by the term's start.
+    last = {p.id: max((a.approved_at for a in state.approvals.values() if a.proposal == p.id), default=None)
+            for p in handovers}
+    started = [(at, pid) for pid, at in last.items() if at is not None and at <= term.since]
+    if started:
+        return f"handover {max(started)[1]}"
+    return "founding" if not handovers else ""
+
+
+# --- the record's governance, checked by `verify` -----------------------------------------------------------------
+
+
+def _member_keys_at(state: State, proposal: m.Proposal) -> handover.MemberKeys:
+    """The keys the log held for the members who decide `proposal` at this point, and its quorum as a share."""
+    voters, rule, _ = gov.electorate(state, proposal)
+    keys: dict[str, list[note.VerifierKey]] = {}
+    for k in state.member_keys.values():
+        if k.status is m.KeyStatus.ACTIVE and k.member in voters:
+            keys.setdefault(k.member, []).append(_verifier(k.key))
+    num, _, den = rule.partition("/")
+    share = (int(num), int(den)) if num.isdigit() and den.isdigit() else (1, 1)  # all, leads: every one of them
+    return handover.MemberKeys({c: tuple(v) for c, v in keys.items()}, *share, electorate=len(voters))
+
+
+def governance_findings(bodies: Iterable[tuple[int, bytes]]) -> list[tuple[int, str]]:
+    """(event index, what is wrong) for every authority handover in the log that does not carry a quorum of
+    member signatures over its proposal's text — by the keys the log held for the deciding members at that
+    point, under the proposal's rule — and every change of the log key not named by such a handover just before.
+    The same check a witness makes (`ledger.handover.approvers`), applied to the log itself."""
+    state = State()
+    findings: list[tuple[int, str]] = []
+    used: set[str] = set()  # proposals a handover was made on: each makes one
+    approved_key = ""  # the log key the handover just checked made legitimate, until it is set
+    for seq, body in bodies:
+        try:
+            event = decode(body)
+        except (ValueError, KeyError, TypeError):
+            continue  # `verify` reports unreadable events on its own
+        if event.type == "AuthorityHandedOver":
+            problem = _handover_finding(state, json.loads(body), used)
+            approved_key = "" if problem else str(event.data.get("log_key", ""))
+            if problem:
+                findings.append((seq, f"authority handed over to {event.data.get('to')!r} without a valid "
+                                      f"quorum: {problem}"))
+        elif event.type == "SettingChanged" and event.data.get("name") == ledger.LOG_KEY_SETTING:
+            value = str(event.data.get("value", ""))
+            previous = state.setting(ledger.LOG_KEY_SETTING)
+            if previous and value != previous and value != approved_key:
+                findings.append((seq, f"the log key changed to {value} without a quorum-approved handover "
+                                      f"naming it"))
+            approved_key = ""
+        with contextlib.suppress(ContactGroupError, KeyError, ValueError, TypeError):
+            evolve(state, event)  # what cannot be replayed `verify` reports on its own
+    return findings
+
+
+def _handover_finding(state: State, event: dict[str, Any], used: set[str]) -> str:
+    data = event.get("data") or {}
+    proposal = state.proposals.get(str(data.get("proposal", "")))
+    if proposal is None or proposal.kind is not m.ProposalKind.HANDOVER:
+        return f"it names {data.get('proposal')!r}, which is no handover proposal in the log"
+    if proposal.id in used:
+        return f"proposal {proposal.id} already made an earlier handover"
+    used.add(proposal.id)
+    if proposal.status is m.ProposalStatus.WITHDRAWN:
+        return f"its proposal {proposal.id} was withdrawn"
+    if data.get("proposal_text") != proposal.text:
+        return f"the proposal text it carries is not that of {proposal.id} in the log"
+    try:
+        new_key = _verifier(str(data.get("log_key", "")))
+    except ContactGroupError as exc:
+        return f"its log key cannot be read: {exc}"
+    members = _member_keys_at(state, proposal)
+    found, problems = handover.approvers(event, state.setting("origin"), new_key, members)
+    if problems:
+        return "; ".join(problems)
+    if len(found) < members.needed:
+        return (f"{len(found)} member signatures by the keys registered then, {members.needed} needed "
+                f"(rule {proposal.rule}, {members.electorate} members decide)")
+    return ""

@@ -24,6 +24,7 @@ from contactgroup.ledger.checkpoint import open_checkpoint, parse_checkpoint
 from contactgroup.ledger.cosignature import parse_cosigner_key, verify_cosignature
 from contactgroup.ledger.merkle import leaf_hash
 from contactgroup.ledger.note import b64encode, parse_note, parse_verifier_key
+from contactgroup.services.governance import governance_findings
 from contactgroup.storage import record
 from contactgroup.storage.database import (
     Connection,
@@ -116,6 +117,7 @@ def verify(db: Database, progress: Callable[[int], None] | None = None) -> Verif
         computed = _check_tree(conn, report)
         _check_checkpoints(conn, state, computed, report)
         _check_cosignatures(conn, state, report)
+        _check_governance(conn, report)
         live = {table: record.projection_rows(conn, table) for table in TABLES}
     with tempfile.TemporaryDirectory(prefix="contactgroup-verify-") as tmp:
         scratch = Database(f"sqlite:///{Path(tmp) / 'rebuilt.db'}")
@@ -130,6 +132,12 @@ def verify(db: Database, progress: Callable[[int], None] | None = None) -> Verif
         report.rows += len(live[table])
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _check_governance(conn: Connection, report: VerifyReport) -> None:
+    """Every handover and log-key change carries a quorum of member signatures (`governance_findings`)."""
+    for seq, message in governance_findings((seq, body) for seq, body, _ in read_events(conn)):
+        report.findings.append(Finding(f"events[{seq}]", message))
 
 
 def _compare(table: str, live: dict[str, Any], rebuilt: dict[str, Any], report: VerifyReport) -> None:
