@@ -42,7 +42,10 @@ def keys_generate(
     """Write a new private key file (mode 0600) and print its verifier key to register."""
     path = out_file or Path(name.replace("/", "_") + ".key")  # a log origin holds slashes
     verifier = svc.generate_key_file(name, path)
-    sys.stderr.write(f"private key written to {path} (keep it offline; it signs for your member)\n")
+    # A log origin (contactgroup.example/udcg) names a log key; a member key is named like DEU-2026.
+    use = ("it will sign the log's checkpoints once a handover names it" if "/" in name or "." in name
+           else "it signs for your member")
+    sys.stderr.write(f"private key written to {path} (keep it offline; {use})\n")
     sys.stdout.write(verifier + "\n")
 
 
@@ -57,7 +60,7 @@ def keys_register(
     """Register a verifier key for your member (desk officer of that member)."""
     with writer(db) as uow:
         k = svc.register_key(uow, caller(as_), member, parse_key_argument(key))
-    out.print(f"[green]✓[/] key {k.key.rsplit('+', 1)[0]} registered for {member}", highlight=False)
+    out.print(f"[green]✓[/] key {gov.key_label(k.key)} registered for {member}", highlight=False)
 
 
 @keys_app.command("revoke")
@@ -70,7 +73,7 @@ def keys_revoke(
     """Revoke a key (desk officer of its member): approvals signed with it stop counting."""
     with writer(db) as uow:
         k = svc.revoke_key(uow, caller(as_), key)
-    out.print(f"[green]✓[/] key {k.key.rsplit('+', 1)[0]} of {k.member} revoked", highlight=False)
+    out.print(f"[green]✓[/] key {gov.key_label(k.key)} of {k.member} revoked", highlight=False)
 
 
 @keys_app.command("list")
@@ -83,6 +86,9 @@ def keys_list(member: Annotated[str | None, typer.Option()] = None, db: DbOption
              "revoked_at": k.revoked_at}
             for k in sorted(state.member_keys.values(), key=lambda k: (k.member, k.registered_at))
             if member is None or k.member == member]
+    if not rows and fmt is Format.TABLE:
+        out.print(f"no member keys registered{f' for {member}' if member else ''}", highlight=False)
+        return
     emit(rows, fmt, title="Member keys")
 
 
@@ -108,13 +114,14 @@ def _propose(db: str | None, as_: str | None, kind: m.ProposalKind, payload: dic
         p = svc.propose(uow, caller(as_), kind, payload, days)
         q = gov.quorum(uow.state, p)
     out.print(f"[green]✓[/] proposal {p.id}: {svc.payload_summary(p)}; takes effect with {q.needed} of "
-              f"{len(q.eligible)} approvals (rule {p.rule}), open until {plain(p.expires_at)}", highlight=False)
+              f"{len(q.eligible)} approvals (rule {_rule(q)}), open until {plain(p.expires_at)}", highlight=False)
     out.print(f"Members sign it offline: contactgroup governance show {p.id} --text > {p.id}.txt && "
               f"contactgroup governance sign {p.id}.txt --key MEMBER.key > {p.id}-MEMBER.note", highlight=False)
     out.print(p.id)
 
 
-Days = Annotated[int, typer.Option("--days", help="How long the proposal stays open.")]
+Days = Annotated[int, typer.Option("--days", min=1, max=gov.MAX_LIFETIME_DAYS,
+                                    help="How long the proposal stays open, in days.")]
 
 
 @propose_app.command("handover")
@@ -164,12 +171,17 @@ def propose_remove(code: Annotated[str, typer.Option()], days: Days = 30, db: Db
 def propose_change_lead(
     area: Annotated[str, typer.Option()],
     leads: Annotated[list[str], typer.Option("--lead", help="A new lead member (repeat).")],
+    name: Annotated[str | None, typer.Option(help="Forms a new coalition for AREA with this name.")] = None,
     days: Days = 30,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Propose new lead members for a capability coalition (default quorum: all its current leads)."""
-    _propose(db, as_, m.ProposalKind.CHANGE_LEAD, {"area": area, "leads": leads}, days)
+    """Propose new lead members for a capability coalition, or with --name form a new one (default quorum: all
+    its current leads; two thirds of members if it has no active lead)."""
+    payload: dict[str, Any] = {"area": area, "leads": leads}
+    if name is not None:
+        payload["name"] = name
+    _propose(db, as_, m.ProposalKind.CHANGE_LEAD, payload, days)
 
 
 @propose_app.command("change-quorum")
@@ -183,6 +195,10 @@ def propose_change_quorum(
 ) -> None:
     """Propose a new quorum rule for a kind of proposal."""
     _propose(db, as_, m.ProposalKind.CHANGE_QUORUM, {"kind": kind.value, "rule": rule}, days)
+
+
+def _rule(q: gov.Quorum) -> str:
+    return f"{q.rule} ({q.fallback})" if q.fallback else q.rule
 
 
 def _status(p: m.Proposal) -> str:
@@ -242,11 +258,17 @@ def governance_approve(
     except OSError as exc:
         raise fail(f"{approval_file}: cannot be read: {exc.strerror}", 2) from None
     with writer(db) as uow:
+        was_open = {p.id for p in uow.state.proposals.values() if p.status is m.ProposalStatus.OPEN}
         q = svc.approve(uow, caller(as_), pid, signed)
         status = uow.state.proposals[pid].status
+        settled = [i for i in was_open - {pid} if uow.state.proposals[i].status is m.ProposalStatus.EFFECTIVE]
     word = "now EFFECTIVE" if status is m.ProposalStatus.EFFECTIVE else "still open"
     out.print(f"[green]✓[/] approval counted: {len(q.approved)} of {q.needed} needed; {pid} is {word}",
               highlight=False)
+    for why in q.refused:
+        out.print(f"[yellow]not counted:[/] {why}", highlight=False)
+    for other in sorted(settled):
+        out.print(f"{other} took effect too: its approvals now meet its quorum", highlight=False)
 
 
 @governance_app.command("withdraw")
@@ -266,18 +288,22 @@ def governance_status(pid: str, db: DbOption = None, fmt: FormatOption = Format.
     q = gov.quorum(state, p)
     when = {a.member: a.approved_at for a in state.approvals.values() if a.proposal == pid}
     summary = {"proposal": p.id, "kind": p.kind.value, "status": _status(p), "what": svc.payload_summary(p),
-               "rule": p.rule, "needed": q.needed, "eligible": len(q.eligible), "approved": list(q.approved),
-               "void": [{"member": mem, "why": why} for mem, why in q.void], "missing": list(q.missing),
-               "expires_at": p.expires_at}
-    if fmt is not Format.TABLE:
-        sys.stdout.write(json.dumps(plain(summary), indent=2) + "\n")
-        return
-    state_word = _status(p).replace("effective", "EFFECTIVE")
-    out.print(f"{p.id} {state_word}: {svc.payload_summary(p)}\nrule {p.rule}: {len(q.approved)} of {q.needed} "
-              f"needed approvals ({len(q.eligible)} members decide); open until {plain(p.expires_at)}",
-              highlight=False)
+               "rule": p.rule, "rule_applied": q.rule, "needed": q.needed, "eligible": len(q.eligible),
+               "approved": list(q.approved), "void": [{"member": mem, "why": why} for mem, why in q.void],
+               "missing": list(q.missing), "expires_at": p.expires_at}
     rows = [{"member": mem, "approval": "counts", "at": when.get(mem)} for mem in q.approved]
     rows += [{"member": mem, "approval": f"void: {why}", "at": when.get(mem)} for mem, why in q.void]
+    if fmt is Format.JSON:
+        sys.stdout.write(json.dumps(plain(summary), indent=2) + "\n")
+        return
+    if fmt is Format.CSV:  # one row per member that approved, counted or not
+        emit(rows, fmt, columns=("member", "approval", "at"))
+        return
+    state_word = _status(p).replace("effective", "EFFECTIVE")
+    when_word = {"open": f"open until {plain(p.expires_at)}", "expired": f"expired at {plain(p.expires_at)}"}
+    out.print(f"{p.id} {state_word}: {svc.payload_summary(p)}\nrule {_rule(q)}: {len(q.approved)} of {q.needed} "
+              f"needed approvals ({len(q.eligible)} members decide); "
+              f"{when_word.get(_status(p), _status(p) + ' (no longer open)')}", highlight=False)
     emit(rows, Format.TABLE, title="Approvals")
     if p.status is m.ProposalStatus.OPEN:
         out.print(f"missing ({len(q.missing)}): {', '.join(q.missing)}", highlight=False)
@@ -293,6 +319,9 @@ def governance_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> No
         q = gov.quorum(state, p)
         rows.append({"id": p.id, "kind": p.kind.value, "status": _status(p), "what": svc.payload_summary(p),
                      "approved": len(q.approved), "needed": q.needed, "expires_at": p.expires_at})
+    if not rows and fmt is Format.TABLE:
+        out.print("no proposals yet", highlight=False)
+        return
     emit(rows, fmt, title="Proposals")
 
 
@@ -303,4 +332,5 @@ def authority(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
     terms = sorted(state.tables["authorities"].values(), key=lambda a: a.since)
     if fmt is Format.TABLE and state.authority is not None:
         out.print(f"{state.authority.name} chairs since {plain(state.authority.since)}", highlight=False)
-    emit([{"authority": a.name, "since": a.since, "until": a.until} for a in terms], fmt, title="Authorities")
+    emit([{"authority": a.name, "since": a.since, "until": a.until, "by": svc.term_origin(state, a)}
+          for a in terms], fmt, title="Authorities")
