@@ -105,3 +105,51 @@ def test_bad_approvals_say_why_and_change_nothing(db: str, tmp_path: Path) -> No
     assert code == 5 and "already exists: a private key is never overwritten" in output
     status = json.loads(stdout(db, "governance", "status", "P-00001", "--format", "json"))
     assert status["approved"] == [] and status["status"] == "open"
+
+
+def test_keys_whose_base64_holds_a_plus_are_named_and_revoked_by_name_and_id(db: str, tmp_path: Path) -> None:
+    from contactgroup.ledger import note
+
+    signer = next(s for s in (note.generate_key("DEU-7")[0] for _ in range(500))
+                  if "+" in s.verifier.text.split("+", 2)[2])
+    name_id = f"DEU-7+{signer.key_id.hex()}"
+    code, output = run(db, "keys", "register", signer.verifier.text, "--member", "DEU", user="deu")
+    assert code == 0 and f"key {name_id} registered for DEU" in output, output
+    code, output = run(db, "keys", "revoke", name_id, user="deu")
+    assert code == 0 and f"key {name_id} of DEU revoked" in output, output
+
+
+def test_empty_lists_say_so_and_days_are_bounded(db: str, tmp_path: Path) -> None:
+    assert "no member keys registered" in run(db, "keys", "list")[1]
+    assert "no proposals yet" in run(db, "governance", "list")[1]
+    log_key = stdout(db, "keys", "generate", "contactgroup.example/udcg", "--out", str(tmp_path / "l.key")).strip()
+    code, output = run(db, "governance", "propose", "handover", "--to", "NSATU", "--user", "n1", "--log-key",
+                       log_key, "--days", "100000000", user="deu")
+    assert code == 2 and "less than or equal to 3650" in output and "Traceback" not in output
+    code, output = run(db, "governance", "propose", "handover", "--to", "NSATU", "--user", "n1", "--log-key",
+                       stdout(db, "keys", "generate", "other.example/log", "--out", str(tmp_path / "o.key")).strip(),
+                       user="deu")
+    assert code == 2 and "not for the log's origin 'contactgroup.example/udcg'" in output
+
+
+def test_status_as_csv_a_withdrawn_proposal_and_signing_with_a_public_key(db: str, tmp_path: Path) -> None:
+    key = keys(db, tmp_path, "DEU")
+    keys(db, tmp_path, "FRA")
+    log_key = stdout(db, "keys", "generate", "contactgroup.example/udcg", "--out", str(tmp_path / "l.key")).strip()
+    assert run(db, "governance", "propose", "handover", "--to", "NSATU", "--user", "n1", "--log-key", log_key,
+               user="deu")[0] == 0
+    (tmp_path / "p.txt").write_text(stdout(db, "governance", "show", "P-00001", "--text"), encoding="utf-8")
+    (tmp_path / "DEU.pub").write_text(stdout(db, "keys", "list", "--member", "DEU", "-f", "csv").splitlines()[1]
+                                      .split(",")[1] + "\n", encoding="utf-8")
+    code, output = run(db, "governance", "sign", str(tmp_path / "p.txt"), "--key", str(tmp_path / "DEU.pub"))
+    assert code == 2 and "is a verifier (public) key: sign with the private key file" in output, output
+    (tmp_path / "d.note").write_text(stdout(db, "governance", "sign", str(tmp_path / "p.txt"), "--key", str(key)),
+                                     encoding="utf-8")
+    assert run(db, "governance", "approve", "P-00001", str(tmp_path / "d.note"), user="admin")[0] == 0
+    csv_lines = stdout(db, "governance", "status", "P-00001", "-f", "csv").splitlines()
+    assert csv_lines[0] == "member,approval,at" and csv_lines[1].startswith("DEU,counts,2")
+    code, output = run(db, "governance", "withdraw", "P-00001", user="admin")
+    assert code == 4 and "only deu's party may withdraw P-00001" in output
+    assert run(db, "governance", "withdraw", "P-00001", user="deu")[0] == 0
+    code, output = run(db, "governance", "status", "P-00001")
+    assert "withdrawn (no longer open)" in output and "open until" not in output

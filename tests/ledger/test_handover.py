@@ -111,6 +111,12 @@ def test_the_event_must_carry_its_own_proposal_text() -> None:
         checkpoint, NEW_KEY, evidence, members)[0]
     checkpoint, evidence = scenario(signed("DEU", "POL"), text=text_for(OTHER_KEY.text))
     assert "does not name the key" in handover_problems(checkpoint, NEW_KEY, evidence, members)[0]
+    body = json.loads(evidence.body)
+    body["data"] = {**body["data"], "proposal_text": text_for(NEW_KEY.text), "to": "EVIL"}
+    leaves = [leaf_hash(f"event {i}".encode()) for i in range(6)] + [leaf_hash(json.dumps(body).encode())]
+    evil = HandoverEvidence(6, json.dumps(body).encode(), tuple(inclusion_proof(leaves, 6)))
+    assert "its proposal hands over to 'NSATU', not 'EVIL'" in handover_problems(
+        Checkpoint(ORIGIN, 7, root_hash(leaves)), NEW_KEY, evil, members)[0]
 
 
 def test_a_handover_enacted_after_its_proposal_expired_is_refused() -> None:

@@ -107,3 +107,172 @@ def test_handover_from_idcc_to_nsatu(demo: Database) -> None:
     carried = json.loads(bytes(body))["data"]["approvals"]
     assert len(carried) == 35
     assert sum(any(gov.verify(s.verifier.text, n) for s in signers.values()) for n in carried) == 35
+
+
+# --- the audit of issue 5: what the outgoing authority alone can no longer do ------------------------------------
+
+from contactgroup.domain.errors import ContactGroupError, ValidationFailed  # noqa: E402
+from contactgroup.domain.event import Context  # noqa: E402
+from contactgroup.services import policy  # noqa: E402
+from tests.factories import World, enter_offer  # noqa: E402
+
+
+def keyed(world: World) -> dict[str, note.SignerKey]:
+    """Every member gets a desk officer `<code>-keys` (set up by the authority before governance is in force),
+    which registers the member's key."""
+    members = sorted(world.db.state().members)
+    signers = {code: note.generate_key(f"{code}-1")[0] for code in members}
+    with world.db.transaction() as uow:
+        for code in members:
+            svc.register_user(uow, world.caller("admin"), m.User(f"{code.lower()}-keys", code, m.Role.DESK_OFFICER))
+        for code in members:
+            gov.register_key(uow, world.caller(f"{code.lower()}-keys"), code, signers[code].verifier.text)
+    return signers
+
+
+def approve_all(world: World, pid: str, signers: dict[str, note.SignerKey], members: list[str]) -> gov.gov.Quorum:
+    text = world.db.state().proposals[pid].text
+    q = None
+    for code in members:
+        q = world.do(gov.approve, "admin", pid, note.sign_note(text, [signers[code]]))
+    assert q is not None
+    return q
+
+
+def refused(world: World, error: type[ContactGroupError], match: str, fn: object, user: str, *args: object) -> None:
+    """`fn` is refused with `match`, and nothing is written."""
+    before = world.event_count()
+    with pytest.raises(error, match=match):
+        world.do(fn, user, *args)
+    assert world.event_count() == before
+
+
+def propose_handover(world: World, user: str = "deu", admin: str = "nsatu-admin", log_key: str = "") -> m.Proposal:
+    log_key = log_key or note.generate_key(world.db.state().setting("origin"))[1].text
+    result: m.Proposal = world.do(gov.propose, user, m.ProposalKind.HANDOVER,
+                                  {"to": "NSATU", "users": [admin], "log_key": log_key})
+    return result
+
+
+class TestOutgoingAuthority:
+    def test_cannot_block_a_handover_by_taking_the_new_authority_user_name(self, world: World) -> None:
+        signers = keyed(world)
+        p = propose_handover(world)
+        refused(world, Conflict, f"user name nsatu-admin is reserved by open handover proposal {p.id}",
+                svc.register_user, "admin", m.User("nsatu-admin", "IDCC", m.Role.COORDINATOR))
+        approve_all(world, p.id, signers, sorted(signers)[:35])
+        assert world.db.state().authority.name == "NSATU"  # type: ignore[union-attr]
+
+    def test_cannot_admit_members_or_form_coalitions_once_members_hold_keys(self, world: World) -> None:
+        world.do(svc.admit_member, "admin", m.Member("CHL", "Chile", m.MemberKind.NATION, "EUR"))  # before: may
+        keyed(world)
+        refused(world, Forbidden, "admitted only by an admit-member proposal", svc.admit_member, "admin",
+                m.Member("AAA", "Stack", m.MemberKind.NATION, "EUR"))
+        refused(world, Forbidden, "formed only by a change-lead proposal", svc.form_coalition, "admin",
+                m.Coalition("mines", "Demining", ("DEU",)))
+
+    def test_cannot_add_users_to_a_member_that_has_users(self, world: World) -> None:
+        signers = keyed(world)
+        refused(world, Forbidden, "DEU's users are added by its own desk officers", svc.register_user, "admin",
+                m.User("deu-fake", "DEU", m.Role.DESK_OFFICER))
+        world.do(svc.register_user, "deu", m.User("deu-2", "DEU", m.Role.AUDITOR))  # the member itself may
+        refused(world, Forbidden, "desk officer for DEU and may not user:register for FRA", svc.register_user,
+                "deu", m.User("fra-fake", "FRA", m.Role.DESK_OFFICER))
+        # A member admitted by proposal gets its first user from the authority, and its next from itself.
+        admit = world.do(gov.propose, "deu", m.ProposalKind.ADMIT_MEMBER,
+                         {"code": "CHL", "name": "Chile", "kind": "nation", "currency": "CLP", "nato": False,
+                          "eu": False})
+        approve_all(world, admit.id, signers, sorted(signers)[:35])
+        world.do(svc.register_user, "admin", m.User("chl-desk", "CHL", m.Role.DESK_OFFICER))
+        refused(world, Forbidden, "CHL's users are added by its own desk officers", svc.register_user, "admin",
+                m.User("chl-2", "CHL", m.Role.DESK_OFFICER))
+        world.do(svc.register_user, "chl-desk", m.User("chl-2", "CHL", m.Role.ANALYST))
+
+    def test_cannot_revoke_members_keys_or_withdraw_their_proposals(self, world: World) -> None:
+        signers = keyed(world)
+        p = propose_handover(world)
+        refused(world, Forbidden, "admin \\(coordinator for IDCC\\) may not keys:manage", gov.revoke_key, "admin",
+                signers["DEU"].verifier.text)
+        refused(world, Forbidden, f"only deu's party may withdraw {p.id}", gov.withdraw, "admin", p.id)
+        refused(world, Forbidden, "may not governance:withdraw", gov.withdraw, "ukr", p.id)
+
+    def test_loses_sight_of_confidential_offers_with_the_chair(self, world: World) -> None:
+        signers = keyed(world)
+        offer_id = enter_offer(world, visibility=m.Visibility.MEMBER)
+        state = world.db.state()
+        assert policy.can_see_offer(state, state.users["admin"], state.offers[offer_id])
+        approve_all(world, propose_handover(world).id, signers, sorted(signers)[:35])
+        state = world.db.state()
+        assert not policy.can_see_offer(state, state.users["admin"], state.offers[offer_id])
+        assert policy.can_see_offer(state, state.users["nsatu-admin"], state.offers[offer_id])
+        assert policy.can_see_offer(state, state.users["deu"], state.offers[offer_id])
+
+
+class TestVerifyChecksGovernance:
+    def rogue(self, world: World, approvals: list[str], text: str = "", to: str = "EVIL", key: str = "") -> None:
+        """Whoever holds the database writes a handover and a new log key around the services."""
+        new_key = key or note.generate_key(world.db.state().setting("origin"))[1].text
+        with world.db.transaction() as uow:
+            ctx = Context("admin", "IDCC", "IDCC", world.clock.now())
+            uow.record([
+                ctx.event("AuthorityHandedOver", {"proposal": "P-00001", "from": "IDCC", "to": to,
+                                                  "log_key": new_key, "proposal_text": text,
+                                                  "approvals": approvals}),
+                ctx.event("SettingChanged", {"name": "log_verifier_key", "value": new_key})])
+
+    def log_key(self, world: World) -> None:
+        if not world.db.state().setting("log_verifier_key"):  # init makes one only beside an SQLite file
+            key = note.generate_key(world.db.state().setting("origin"))[1].text
+            world.do(svc.record_setting, "admin", "log_verifier_key", key)
+
+    def test_a_handover_without_approvals_is_a_finding(self, world: World) -> None:
+        self.log_key(world)
+        keyed(world)
+        handover_at = world.event_count()
+        self.rogue(world, [])
+        findings = [str(f) for f in verify(world.db).findings]
+        assert any(f.startswith(f"events[{handover_at}]: authority handed over to 'EVIL' without a valid quorum")
+                   for f in findings), findings
+        assert any(f.startswith(f"events[{handover_at + 1}]: the log key changed to") for f in findings), findings
+
+    def test_signatures_over_other_proposals_do_not_make_a_quorum(self, world: World) -> None:
+        self.log_key(world)
+        signers = keyed(world)
+        members = sorted(signers)
+        key = note.generate_key(world.db.state().setting("origin"))[1].text  # three proposals, one new key
+        proposals = [propose_handover(world, user=f"{code.lower()}-keys", admin=f"n{i}", log_key=key)
+                     for i, code in enumerate(members[:3])]
+        notes = []
+        for i, p in enumerate(proposals):  # 12 approvals each: none reaches 35
+            for code in members[12 * i:12 * (i + 1)]:
+                world.do(gov.approve, "admin", p.id, note.sign_note(p.text, [signers[code]]))
+                notes.append(note.sign_note(p.text, [signers[code]]))
+        handover_at = world.event_count()
+        self.rogue(world, notes, text=proposals[0].text, to="NSATU", key=key)
+        self.rogue(world, notes, text=proposals[0].text, key=key)
+        findings = [str(f) for f in verify(world.db).findings]
+        # 36 genuine signatures of this very key, but only 12 over the text of the proposal it carries.
+        assert (f"events[{handover_at}]: authority handed over to 'NSATU' without a valid quorum: 12 member "
+                "signatures by the keys registered then, 35 needed (rule 2/3, 52 members decide)") in findings, findings
+        assert (f"events[{handover_at + 2}]: authority handed over to 'EVIL' without a valid quorum: proposal "
+                "P-00001 already made an earlier handover") in findings, findings
+        assert f"events[{handover_at + 3}]: the log key changed to {key} without a quorum-approved handover naming " \
+               "it" not in findings  # the same key again: no change
+
+
+class TestElectorateChanges:
+    def test_a_proposal_takes_effect_when_a_removal_shrinks_its_electorate(self, world: World) -> None:
+        signers = keyed(world)
+        change = world.do(gov.propose, "fra", m.ProposalKind.CHANGE_LEAD, {"area": "artillery", "leads": ["POL"]})
+        world.do(gov.approve, "admin", change.id, note.sign_note(change.text, [signers["FRA"]]))  # 1 of 2 leads
+        removal = world.do(gov.propose, "deu", m.ProposalKind.REMOVE_MEMBER, {"code": "USA"})
+        q = approve_all(world, removal.id, signers, [c for c in sorted(signers) if c != "USA"][:35])
+        assert (len(q.approved), q.needed) == (35, 35)  # counted before USA left (not "35 of 34")
+        state = world.db.state()
+        assert state.proposals[change.id].status is m.ProposalStatus.EFFECTIVE
+        assert state.coalitions["artillery"].leads == ("POL",)
+
+    def test_proposals_stay_open_one_to_3650_days(self, world: World) -> None:
+        for days in (0, 3651, 100_000_000):
+            with pytest.raises(ValidationFailed, match="stays open 1 to 3650 days"):
+                world.do(gov.propose, "deu", m.ProposalKind.REMOVE_MEMBER, {"code": "USA"}, days)

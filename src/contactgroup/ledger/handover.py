@@ -121,11 +121,14 @@ def approvers(event: Mapping[str, object], origin: str, new_key: VerifierKey,
     if fields.get("id") != data.get("proposal"):
         problems.append(f"its proposal text is of {fields.get('id')!r}, but it names {data.get('proposal')!r}")
     try:
-        log_key = json.loads(fields.get("payload", "")).get("log_key")
+        payload = json.loads(fields.get("payload", ""))
+        log_key, to = payload.get("log_key"), payload.get("to")
     except (ValueError, AttributeError):
-        log_key = None
+        log_key = to = None
     if log_key != new_key.text:
         problems.append(f"its proposal does not name the key {new_key.text}")
+    if "to" in data and to != data.get("to"):
+        problems.append(f"its proposal hands over to {to!r}, not {data.get('to')!r}")
     expires, at = _time(fields.get("expires")), _time(event.get("at"))
     if expires is None or at is None:
         problems.append("its proposal's expiry or the event's time cannot be read")
