@@ -276,3 +276,22 @@ class TestElectorateChanges:
         for days in (0, 3651, 100_000_000):
             with pytest.raises(ValidationFailed, match="stays open 1 to 3650 days"):
                 world.do(gov.propose, "deu", m.ProposalKind.REMOVE_MEMBER, {"code": "USA"}, days)
+
+    def test_users_and_keys_registered_against_the_rules_are_findings_and_do_not_vote(self, world: World) -> None:
+        """The audit's in-platform fake: desk officers registered by the authority for members that have users,
+        keys registered through them. The services refuse it now; a log that holds it anyway fails `verify`."""
+        keyed(world)
+        fake = note.generate_key("DEU-shadow")[0]
+        at = world.event_count()
+        with world.db.transaction() as uow:
+            uow.record([Context("admin", "IDCC", "IDCC", world.clock.now()).event(
+                "UserRegistered", {"name": "deu-x", "party": "DEU", "role": "desk_officer"})])
+            uow.record([Context("deu-x", "DEU", "IDCC", world.clock.now()).event(
+                "MemberKeyRegistered", {"key": fake.verifier.text, "member": "DEU", "status": "active",
+                                        "registered_at": world.clock.now().isoformat(), "revoked_at": None})])
+        findings = [str(f) for f in verify(world.db).findings]
+        assert findings[:2] == [
+            f"events[{at}]: user deu-x registered for DEU by admin (IDCC), although DEU had users of its own and "
+            "governance was in force",
+            f"events[{at + 1}]: key DEU-shadow+{fake.key_id.hex()} registered for DEU through deu-x, a user the rules "
+            "did not allow: its signatures do not count"], findings

@@ -83,7 +83,7 @@ def member_add(
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Admit a member (coordinator only)."""
+    """Admit a member (coordinator; once member keys exist, only by an admit-member proposal)."""
     kind = m.MemberKind.ORGANISATION if organisation else m.MemberKind.NATION
     with writer(db) as uow:
         svc.admit_member(uow, caller(as_), m.Member(code, name, kind, currency, nato, eu))
@@ -127,7 +127,8 @@ def user_add(
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Register a user (coordinator only)."""
+    """Register a user (coordinator; once member keys exist, a member's users are added by its own desk
+    officers, the coordinator adding only the first user of a member that has none)."""
     with writer(db) as uow:
         svc.register_user(uow, caller(as_), m.User(name, party, role))
     _done(f"user {name} registered ({role.value} for {party})")
@@ -212,7 +213,7 @@ def coalition_add(
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Form a capability coalition."""
+    """Form a capability coalition (coordinator; once member keys exist, only by a change-lead proposal)."""
     with writer(db) as uow:
         svc.form_coalition(uow, caller(as_), m.Coalition(area, name, tuple(leads)))
     _done(f"capability coalition {area} formed")

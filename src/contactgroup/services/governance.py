@@ -16,7 +16,7 @@ from typing import Any
 from contactgroup.domain import governance as gov
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
-from contactgroup.domain.event import evolve
+from contactgroup.domain.event import Event, evolve
 from contactgroup.domain.state import State
 from contactgroup.ledger import handover, note
 from contactgroup.services import ledger
@@ -142,12 +142,13 @@ def term_origin(state: State, term: m.Authority) -> str:
 # --- the record's governance, checked by `verify` -----------------------------------------------------------------
 
 
-def _member_keys_at(state: State, proposal: m.Proposal) -> handover.MemberKeys:
-    """The keys the log held for the members who decide `proposal` at this point, and its quorum as a share."""
+def _member_keys_at(state: State, proposal: m.Proposal, tainted: set[str]) -> handover.MemberKeys:
+    """The keys the log held for the members who decide `proposal` at this point (less those registered against
+    the rules), and its quorum as a share."""
     voters, rule, _ = gov.electorate(state, proposal)
     keys: dict[str, list[note.VerifierKey]] = {}
     for k in state.member_keys.values():
-        if k.status is m.KeyStatus.ACTIVE and k.member in voters:
+        if k.status is m.KeyStatus.ACTIVE and k.member in voters and k.key not in tainted:
             keys.setdefault(k.member, []).append(_verifier(k.key))
     num, _, den = rule.partition("/")
     share = (int(num), int(den)) if num.isdigit() and den.isdigit() else (1, 1)  # all, leads: every one of them
@@ -163,13 +164,19 @@ def governance_findings(bodies: Iterable[tuple[int, bytes]]) -> list[tuple[int, 
     findings: list[tuple[int, str]] = []
     used: set[str] = set()  # proposals a handover was made on: each makes one
     approved_key = ""  # the log key the handover just checked made legitimate, until it is set
+    tainted: set[str] = set()  # users, then keys, registered against the rules: their signatures do not count
+    previous = ""
     for seq, body in bodies:
         try:
             event = decode(body)
         except (ValueError, KeyError, TypeError):
             continue  # `verify` reports unreadable events on its own
+        breach = _rule_breach(state, event, previous, tainted)
+        if breach:
+            findings.append((seq, breach))
+        previous = event.type
         if event.type == "AuthorityHandedOver":
-            problem = _handover_finding(state, json.loads(body), used)
+            problem = _handover_finding(state, json.loads(body), used, tainted)
             approved_key = "" if problem else str(event.data.get("log_key", ""))
             if problem:
                 findings.append((seq, f"authority handed over to {event.data.get('to')!r} without a valid "
@@ -186,7 +193,29 @@ def governance_findings(bodies: Iterable[tuple[int, bytes]]) -> list[tuple[int, 
     return findings
 
 
-def _handover_finding(state: State, event: dict[str, Any], used: set[str]) -> str:
+def _rule_breach(state: State, event: Event, previous: str, tainted: set[str]) -> str:
+    """What the governance rules (`services.policy`) would have refused, found in the log after the fact."""
+    if not gov.in_force(state):
+        return ""
+    data = event.data
+    if event.type in ("MemberAdmitted", "CoalitionFormed") and previous != "ProposalEnacted":
+        what = f"member {data.get('code')}" if event.type == "MemberAdmitted" else f"coalition {data.get('area')}"
+        return f"{what} created by {event.actor} ({event.party}) without a proposal, while governance was in force"
+    if event.type == "UserRegistered":
+        party = str(data.get("party", ""))
+        if (party in state.members and event.party != party
+                and any(u.party == party for u in state.users.values())):
+            tainted.add(str(data.get("name")))
+            return (f"user {data.get('name')} registered for {party} by {event.actor} ({event.party}), although "
+                    f"{party} had users of its own and governance was in force")
+    if event.type == "MemberKeyRegistered" and event.actor in tainted:
+        tainted.add(str(data.get("key")))
+        return (f"key {gov.key_label(str(data.get('key')))} registered for {data.get('member')} through "
+                f"{event.actor}, a user the rules did not allow: its signatures do not count")
+    return ""
+
+
+def _handover_finding(state: State, event: dict[str, Any], used: set[str], tainted: set[str]) -> str:
     data = event.get("data") or {}
     proposal = state.proposals.get(str(data.get("proposal", "")))
     if proposal is None or proposal.kind is not m.ProposalKind.HANDOVER:
@@ -196,13 +225,15 @@ def _handover_finding(state: State, event: dict[str, Any], used: set[str]) -> st
     used.add(proposal.id)
     if proposal.status is m.ProposalStatus.WITHDRAWN:
         return f"its proposal {proposal.id} was withdrawn"
-    if data.get("proposal_text") != proposal.text:
+    if "proposal_text" not in data:  # written before handover events carried it: the log holds the text
+        event = {**event, "data": {**data, "proposal_text": proposal.text}}
+    elif data.get("proposal_text") != proposal.text:
         return f"the proposal text it carries is not that of {proposal.id} in the log"
     try:
         new_key = _verifier(str(data.get("log_key", "")))
     except ContactGroupError as exc:
         return f"its log key cannot be read: {exc}"
-    members = _member_keys_at(state, proposal)
+    members = _member_keys_at(state, proposal, tainted)
     found, problems = handover.approvers(event, state.setting("origin"), new_key, members)
     if problems:
         return "; ".join(problems)
