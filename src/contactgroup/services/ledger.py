@@ -30,8 +30,10 @@ from contactgroup.ledger.cosignature import (
     verify_cosignature,
 )
 from contactgroup.ledger.note import (
+    ALG_ED25519,
     SignerKey,
     VerifierKey,
+    b64decode_go,
     generate_key,
     parse_note,
     parse_signer_key,
@@ -155,11 +157,15 @@ def record_log_key(uow: UnitOfWork, caller: svc.Caller, verifier: VerifierKey) -
 
 
 def parse_witness_key(text: str) -> CosignerKey:
-    """A witness's key: its cosigner form (type 0x04) or its Ed25519 note verifier form (0x01)."""
-    try:
-        return parse_cosigner_key(text)
-    except ValidationFailed:
+    """A witness's key: its cosigner form (type 0x04) or its Ed25519 note verifier form (0x01).
+
+    The type byte decides which form is meant, so that what is wrong with a damaged key (its key id, say) is
+    reported for that form."""
+    fields = text.split("+", 2)
+    raw = b64decode_go(fields[2]) if len(fields) == 3 else None
+    if raw and raw[0] == ALG_ED25519:
         return cosigner_key_for(parse_verifier_key(text))
+    return parse_cosigner_key(text)
 
 
 def add_witness(uow: UnitOfWork, caller: svc.Caller, name: str, key_text: str) -> CosignerKey:
