@@ -3,6 +3,8 @@ reorders event rows (keeping each row's leaf-hash column consistent): `verify` n
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
 from contactgroup.ledger import merkle
@@ -10,6 +12,7 @@ from contactgroup.ledger.checkpoint import parse_checkpoint
 from contactgroup.ledger.cosignature import Cosigner
 from contactgroup.ledger.note import generate_key, parse_note
 from contactgroup.services.verify import verify
+from contactgroup.storage import schema
 from contactgroup.storage.database import decode, encode
 from tests.ledger_integration.conftest import Log
 
@@ -135,9 +138,8 @@ class TestRewrittenTreeIsCaughtByTheCheckpoint:
         checkpoint = parse_checkpoint(parse_note(note).text)
         impostor = Cosigner(generate_key("w.deu")[0])  # same name, another key
         with log.db.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO cosignatures (size, witness, line, received_at) "
-                                 "VALUES (:s, 'w.deu', :l, :t)"),
-                         {"s": checkpoint.size, "l": impostor.cosign(checkpoint, 1_700_000_000).line.rstrip("\n"),
-                          "t": "2024-07-01 00:00:00"})
+            conn.execute(schema.cosignatures.insert().values(
+                size=checkpoint.size, witness="w.deu", line=impostor.cosign(checkpoint, 1_700_000_000).line.rstrip(
+                    "\n"), received_at=datetime.now(UTC)))
         assert _findings(log) == [f"cosignatures[{checkpoint.size}/w.deu]: not a valid cosignature by w.deu of "
-                                  f"the checkpoint of size {checkpoint.size}"]
+                                  f"the checkpoint of size {checkpoint.size} (key then: {witness.verifier.text})"]

@@ -134,11 +134,11 @@ def cosignature_lines(conn: Connection, size: int) -> list[str]:
     return [str(line) for (line,) in conn.execute(q)]
 
 
-def cosignatures(conn: Connection) -> list[tuple[int, str, str]]:
-    """Every stored cosignature as (checkpoint size, witness name, line), in order."""
+def cosignatures(conn: Connection) -> list[tuple[int, str, str, datetime]]:
+    """Every stored cosignature as (checkpoint size, witness name, line, received at), in order."""
     t = schema.cosignatures
-    q = sa.select(t.c.size, t.c.witness, t.c.line).order_by(t.c.size, t.c.witness)
-    return [(int(size), str(witness), str(line)) for size, witness, line in conn.execute(q)]
+    q = sa.select(t.c.size, t.c.witness, t.c.line, t.c.received_at).order_by(t.c.size, t.c.witness)
+    return [(int(size), str(witness), str(line), at) for size, witness, line, at in conn.execute(q)]
 
 
 def has_cosignature(conn: Connection, size: int, witness: str) -> bool:
