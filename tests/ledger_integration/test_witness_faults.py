@@ -75,7 +75,7 @@ def fake() -> Iterator[tuple[FakeLog, str]]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:
             url = urlparse(self.path)
             query = {k: int(v[0]) for k, v in parse_qs(url.query).items()}
             if url.path == "/checkpoint":
@@ -87,7 +87,7 @@ def fake() -> Iterator[tuple[FakeLog, str]]:
             else:
                 self._send(404, b"")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             log.posted.append(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
             self._send(201, b"{}")
 
