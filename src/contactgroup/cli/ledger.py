@@ -315,12 +315,16 @@ def policy(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    checkpoint_interval: Annotated[float, typer.Option(
+        help="Sign a new checkpoint at most every this many seconds (0: on every request after the log grew). "
+             "Witnesses polling within one interval cosign the same checkpoint.")] = 5.0,
     log_key: LogKeyOption = None,
     db: DbOption = None,
 ) -> None:
     """Serve the record over HTTP: checkpoints, proofs, leaves, witness cosignatures, policy (OpenAPI at /docs).
 
-    With the log key available, GET /checkpoint signs a fresh checkpoint whenever the log has grown."""
+    With the log key available, GET /checkpoint signs a fresh checkpoint when the log has grown and the last one
+    this server signed is at least --checkpoint-interval old; GET /checkpoint?size=N serves an older one."""
     import uvicorn
 
     from contactgroup.api.app import create_app
@@ -330,4 +334,5 @@ def serve(
     signing = path if path is not None and path.exists() else None
     if signing is None:
         err.print("no log key file: serving the stored checkpoints only (pass --log-key to sign new ones)")
-    uvicorn.run(create_app(database.url, log_key=signing), host=host, port=port, log_level="info")
+    app = create_app(database.url, log_key=signing, checkpoint_interval=checkpoint_interval)
+    uvicorn.run(app, host=host, port=port, log_level="info")
