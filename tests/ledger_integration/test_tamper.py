@@ -88,6 +88,19 @@ class TestTamperingIsPinpointed:
         findings = _findings(log)
         assert "events[20]: swapped with events[23]: each holds the other's bytes (reordered)" in findings
 
+    def test_a_rotation_of_three_events_is_one_reorder(self, log: Log) -> None:
+        with log.db.engine.begin() as conn:
+            _unprotect(conn, "events")
+            rows = [_row(conn, seq) for seq in (20, 21, 22)]
+            for seq, row in zip((21, 22, 20), rows, strict=True):  # 20 -> 21 -> 22 -> 20
+                conn.execute(sa.text("UPDATE events SET body = :b, leaf_hash = :h, type = :t, actor = :a, "
+                                     "party = :p, authority = :au, at = :at WHERE seq = :s"),
+                             {"b": row["body"], "h": row["leaf_hash"], "t": row["type"], "a": row["actor"],
+                              "p": row["party"], "au": row["authority"], "at": row["at"], "s": seq})
+        findings = [f for f in _findings(log) if f.startswith("events[")]
+        assert findings == ["events[20]: events 20..22 hold the tree's leaves 20..22 in another order (reordered): "
+                            "events[20] is leaf 22, events[21] is leaf 20, events[22] is leaf 21"]
+
     def test_an_event_appended_behind_the_applications_back(self, log: Log) -> None:
         n = log.world.event_count()
         with log.db.engine.begin() as conn:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -302,6 +303,14 @@ def _compare_leaves(leaves: list[bytes], stored: list[bytes], report: VerifyRepo
             report.findings.append(Finding(f"events[{i}]", f"swapped with events[{j}]: each holds the other's "
                                                            f"bytes (reordered)"))
             continue
+        end = _reordered_window(leaves, stored, i) if j is not None and j != i else None
+        if end is not None:
+            explained.update(range(i, end + 1))
+            moved = ", ".join(f"events[{k}] is leaf {where[leaves[k]]}" for k in range(i, end + 1)
+                              if leaves[k] != stored[k])
+            report.findings.append(Finding(f"events[{i}]", f"events {i}..{end} hold the tree's leaves {i}..{end} in "
+                                                           f"another order (reordered): {moved}"))
+            continue
         if j is not None and j != i:
             shift = j - i
             run = i
@@ -329,6 +338,24 @@ def _compare_leaves(leaves: list[bytes], stored: list[bytes], report: VerifyRepo
         else:
             report.findings.append(Finding(f"events[{i}]", "bytes differ from the tree's leaf at this index "
                                                            "(edited?)"))
+
+
+_MAX_REORDER = 64
+
+
+def _reordered_window(leaves: list[bytes], stored: list[bytes], i: int) -> int | None:
+    """The end e of the shortest run i..e (3 to 64 events) holding exactly the tree's leaves i..e in another
+    order — a rotation or shuffle, which would otherwise read as deletions plus insertions; else None."""
+    diff: Counter[bytes] = Counter()
+    for e in range(i, min(len(leaves), len(stored), i + _MAX_REORDER)):
+        diff[leaves[e]] += 1
+        diff[stored[e]] -= 1
+        for h in (leaves[e], stored[e]):
+            if diff[h] == 0:
+                del diff[h]
+        if not diff:
+            return e if e - i >= 2 else None
+    return None
 
 
 def _drop_finding(report: VerifyReport, where: str, containing: str) -> None:
