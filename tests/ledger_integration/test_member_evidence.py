@@ -193,3 +193,17 @@ class TestMalformedStoredValuesAreFindings:
         assert code == 6, output
         assert f"checkpoints[{size}]: not validly signed by the log key" in output
         assert f"cosignatures[{size}/w.a]: no readable signed checkpoint of size {size}" in output
+
+    def test_unreadable_columns_are_named_by_row(self, log: Log) -> None:
+        if not log.url.startswith("sqlite"):
+            pytest.skip("PostgreSQL's typed columns cannot hold a time that is no time")
+        with log.db.engine.begin() as conn:
+            _unprotect(conn, "events")
+            conn.execute(sa.text("UPDATE events SET at = 'garbage' WHERE seq = 4"))
+            offer = conn.execute(sa.text("SELECT id FROM offers LIMIT 1")).scalar_one()
+            conn.execute(sa.text("UPDATE offers SET available_from = 'no date' WHERE id = :i"), {"i": offer})
+        code, output = log.cli("verify")
+        assert code == 6 and "Traceback" not in output, output
+        assert "events[4]: a column cannot be read" in output
+        assert f"offers[{offer}]: a stored value cannot be read" in output
+        assert "missing from the database" not in output

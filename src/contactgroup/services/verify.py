@@ -93,7 +93,9 @@ class VerifyReport:
 def _check_log(conn: Connection, report: VerifyReport, progress: Callable[[int], None] | None) -> State:
     state = State()
     expected_seq = 0
+    seqs: list[int] = []
     for seq, body, stored_leaf in read_events(conn):
+        seqs.append(seq)
         where = f"events[{seq}]"
         if seq != expected_seq:
             kind = "missing (deleted?)" if seq > expected_seq else "duplicated"
@@ -118,20 +120,36 @@ def _check_log(conn: Connection, report: VerifyReport, progress: Callable[[int],
         report.events += 1
         if progress is not None:
             progress(1)
-    _check_columns(conn, report)
+    _check_columns(conn, report, seqs)
     return state
 
 
-def _check_columns(conn: Connection, report: VerifyReport) -> None:
-    """The indexed columns of each event row must say what its canonical bytes say."""
-    for row in record.event_rows(conn):
+def _check_columns(conn: Connection, report: VerifyReport, seqs: list[int]) -> None:
+    """The indexed columns of each event row must say what its canonical bytes say. A column that cannot even be
+    read (a time that is no time) is named by the row's index, and the check goes on after it."""
+    start, done = 0, False
+    while not done:
+        last = start - 1
         try:
-            ev = decode(row.body)
-        except (ContactGroupError, KeyError, ValueError, TypeError):
-            continue  # not an event at all: _check_log has named it already
-        columns = (row.type, row.actor, row.party, row.authority, row.at)
-        if (ev.type, ev.actor, ev.party, ev.authority, ev.at) != columns:
-            report.findings.append(Finding(f"events[{row.seq}]", "row columns differ from the event's canonical bytes"))
+            for row in record.event_rows(conn, start):
+                last = row.seq
+                try:
+                    ev = decode(row.body)
+                except (ContactGroupError, KeyError, ValueError, TypeError):
+                    continue  # not an event at all: _check_log has named it already
+                columns = (row.type, row.actor, row.party, row.authority, row.at)
+                if (ev.type, ev.actor, ev.party, ev.authority, ev.at) != columns:
+                    report.findings.append(Finding(f"events[{row.seq}]",
+                                                   "row columns differ from the event's canonical bytes"))
+            done = True
+        except Exception as exc:  # raised while reading the row after `last`
+            bad = next((seq for seq in seqs if seq > last), None)
+            if bad is None:
+                report.findings.append(Finding("events", f"a row cannot be read: {type(exc).__name__}: {exc}"))
+                return
+            report.findings.append(Finding(f"events[{bad}]", f"a column cannot be read: {type(exc).__name__}: "
+                                                             f"{exc}"))
+            start = bad + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,13 +181,16 @@ def verify(db: Database, progress: Callable[[int], None] | None = None, kept: Se
             _check_kept(k, computed, report)
         if policy is not None:
             _check_policy(conn, policy, report)
-        live = {}
+        live: dict[str, dict[str, Any]] = {}
+        unreadable: dict[str, set[str]] = {}
         for table in TABLES:
             try:
                 live[table] = record.projection_rows(conn, table)
-            except Exception as exc:  # a malformed stored value: a finding, as any other tampering
-                report.findings.append(Finding(table, f"a stored row cannot be read: {type(exc).__name__}: {exc}"))
-                live[table] = {}
+            except Exception:  # a malformed stored value: name its row, as any other tampering, and go on
+                live[table], errors = record.projection_rows_one_by_one(conn, table)
+                unreadable[table] = set(errors)
+                for key, error in sorted(errors.items()):
+                    report.findings.append(Finding(f"{table}[{key}]", f"a stored value cannot be read: {error}"))
     with tempfile.TemporaryDirectory(prefix="contactgroup-verify-") as tmp:
         scratch = Database(f"sqlite:///{Path(tmp) / 'rebuilt.db'}")
         scratch.migrate()
@@ -179,7 +200,8 @@ def verify(db: Database, progress: Callable[[int], None] | None = None, kept: Se
             rebuilt = {table: record.projection_rows(conn, table) for table in TABLES}
         scratch.engine.dispose()
     for table in TABLES:
-        _compare(table, live[table], rebuilt[table], report)
+        bad = unreadable.get(table, set())
+        _compare(table, live[table], {k: v for k, v in rebuilt[table].items() if k not in bad}, report)
         report.rows += len(live[table])
     report.seconds = time.perf_counter() - start
     return report
