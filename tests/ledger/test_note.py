@@ -170,9 +170,10 @@ class TestKeys:
         with pytest.raises(ValidationFailed):
             VerifierKey(name, bytes(32))
 
-    def test_upper_case_or_short_key_ids_are_refused(self) -> None:
-        with pytest.raises(ValidationFailed):
-            parse_verifier_key(PETER_VKEY.replace("c74f20a3", "C74F20A3"))
+    def test_upper_case_key_ids_are_read_as_go_reads_them_short_ones_are_refused(self) -> None:
+        # Go parses the id with strconv.ParseUint(id, 16, 32): either case is the same id.
+        assert parse_verifier_key(PETER_VKEY.replace("c74f20a3", "C74F20A3")) == PETER
+        assert parse_signer_key(PETER_SKEY.replace("c74f20a3", "C74F20A3")).verifier == PETER
         with pytest.raises(ValidationFailed):
             parse_verifier_key(PETER_VKEY.replace("c74f20a3", "c74f20a"))
 
@@ -227,3 +228,64 @@ class TestSignAndVerify:
         assert note.signatures[0].key_id.hex() == "c74f20a3"
         assert len(note.signatures[0].signature) == 64
         assert note.format() == TEXT + "\n" + PETER_SIG
+
+
+def _flip_padding_bits(line: str) -> str:
+    """The same signature line with non-zero base64 padding bits: other text, the same bytes."""
+    head, b64 = line.rstrip("\n").rsplit(" ", 1)
+    stripped = b64.rstrip("=")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    last = alphabet.index(stripped[-1])
+    assert last % 4 == 0  # two padding bytes... or one: the low bits of the last digit are the padding bits
+    flipped = stripped[:-1] + alphabet[last + 1] + b64[len(stripped):]
+    return f"{head} {flipped}\n"
+
+
+class TestWhatGoAccepts:
+    """Notes Go's sumdb/note opens (the audit's cases, made again here with a fresh key): we must too."""
+
+    signer, vkey = generate_key("example.org/log")
+    other, _ = generate_key("example.org/other")
+    text = "example.org/log\n5\nERERERERERERERERERERERERERERERERERERERERERE=\n"
+
+    def _line(self, name: str | None = None) -> str:
+        note = sign_note(self.text, [self.signer])
+        line = note[len(self.text) + 1:]
+        return line if name is None else line.replace("example.org/log", name, 1)
+
+    def test_non_zero_padding_bits_on_the_known_keys_line(self) -> None:
+        line = _flip_padding_bits(self._line())
+        assert line != self._line()
+        assert open_note(self.text + "\n" + line, [self.vkey]).text == self.text
+
+    def test_non_zero_padding_bits_on_an_unknown_keys_line(self) -> None:
+        unknown = _flip_padding_bits(sign_note(self.text, [self.other])[len(self.text) + 1:])
+        opened = open_note(self.text + "\n" + unknown + self._line(), [self.vkey])
+        assert [s.name for s in opened.unverified] == ["example.org/other"]
+
+    def test_an_unknown_signers_name_may_hold_a_control_character_above_0x1f(self) -> None:
+        unknown = sign_note(self.text, [self.other])[len(self.text) + 1:].replace("example.org/other", "a\x7fb")
+        opened = open_note(self.text + "\n" + unknown + self._line(), [self.vkey])
+        assert [s.name for s in opened.unverified] == ["a\x7fb"]
+        assert not name_problems("a\x7fb") and name_problems("a\u2028b") and not name_problems("a\x1cb")
+
+    def test_a_verifier_key_with_an_upper_case_id(self) -> None:
+        upper = self.vkey.text.replace(self.vkey.key_id.hex(), self.vkey.key_id.hex().upper())
+        assert verify_note(self.text + "\n" + self._line(), parse_verifier_key(upper))
+
+    def test_but_we_make_no_key_whose_name_holds_a_control_character(self) -> None:
+        with pytest.raises(ValidationFailed):
+            generate_key("a\x7fb")
+
+    @pytest.mark.parametrize("case", ["no_final_nl", "crlf", "tab_sep", "hyphen", "trailing_space", "101_sigs"])
+    def test_what_go_refuses_we_refuse(self, case: str) -> None:
+        line = self._line()
+        note = {
+            "no_final_nl": self.text + "\n" + line.rstrip("\n"),
+            "crlf": self.text.replace("\n", "\r\n", 1) + "\n" + line,
+            "tab_sep": self.text + "\n" + line.replace(" ", "\t", 2).replace("\t", " ", 1),
+            "hyphen": self.text + "\n" + line.replace("—", "-"),
+            "trailing_space": self.text + "\n" + line.rstrip("\n") + " \n",
+            "101_sigs": self.text + "\n" + line + self._line("u") * 100,
+        }[case]
+        assert not verify_note(note, self.vkey)

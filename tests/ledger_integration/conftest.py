@@ -74,13 +74,15 @@ def log(db_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Log]:
 
 
 @contextmanager
-def serving(db_url: str, log_key: Path | None) -> Iterator[str]:
-    """A real uvicorn server on 127.0.0.1 (an ephemeral port) in a thread; yields its base URL."""
+def serving(db_url: str, log_key: Path | None, checkpoint_interval: float = 0.0) -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 (an ephemeral port) in a thread; yields its base URL. It signs a new
+    checkpoint whenever the log grew, unless given a `checkpoint_interval`."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(db_url, log_key=log_key), log_level="warning"))
+    app = create_app(db_url, log_key=log_key, checkpoint_interval=checkpoint_interval)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -18,7 +18,7 @@ from tests.ledger_integration.conftest import Log
 
 @pytest.fixture
 def client(log: Log) -> TestClient:
-    return TestClient(create_app(log.url, log_key=log.key))
+    return TestClient(create_app(log.url, log_key=log.key, checkpoint_interval=0))
 
 
 class TestEndpoints:

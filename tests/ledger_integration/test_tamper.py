@@ -3,6 +3,8 @@ reorders event rows (keeping each row's leaf-hash column consistent): `verify` n
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
 from contactgroup.ledger import merkle
@@ -10,6 +12,7 @@ from contactgroup.ledger.checkpoint import parse_checkpoint
 from contactgroup.ledger.cosignature import Cosigner
 from contactgroup.ledger.note import generate_key, parse_note
 from contactgroup.services.verify import verify
+from contactgroup.storage import schema
 from contactgroup.storage.database import decode, encode
 from tests.ledger_integration.conftest import Log
 
@@ -85,6 +88,19 @@ class TestTamperingIsPinpointed:
         findings = _findings(log)
         assert "events[20]: swapped with events[23]: each holds the other's bytes (reordered)" in findings
 
+    def test_a_rotation_of_three_events_is_one_reorder(self, log: Log) -> None:
+        with log.db.engine.begin() as conn:
+            _unprotect(conn, "events")
+            rows = [_row(conn, seq) for seq in (20, 21, 22)]
+            for seq, row in zip((21, 22, 20), rows, strict=True):  # 20 -> 21 -> 22 -> 20
+                conn.execute(sa.text("UPDATE events SET body = :b, leaf_hash = :h, type = :t, actor = :a, "
+                                     "party = :p, authority = :au, at = :at WHERE seq = :s"),
+                             {"b": row["body"], "h": row["leaf_hash"], "t": row["type"], "a": row["actor"],
+                              "p": row["party"], "au": row["authority"], "at": row["at"], "s": seq})
+        findings = [f for f in _findings(log) if f.startswith("events[")]
+        assert findings == ["events[20]: events 20..22 hold the tree's leaves 20..22 in another order (reordered): "
+                            "events[20] is leaf 22, events[21] is leaf 20, events[22] is leaf 21"]
+
     def test_an_event_appended_behind_the_applications_back(self, log: Log) -> None:
         n = log.world.event_count()
         with log.db.engine.begin() as conn:
@@ -135,9 +151,8 @@ class TestRewrittenTreeIsCaughtByTheCheckpoint:
         checkpoint = parse_checkpoint(parse_note(note).text)
         impostor = Cosigner(generate_key("w.deu")[0])  # same name, another key
         with log.db.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO cosignatures (size, witness, line, received_at) "
-                                 "VALUES (:s, 'w.deu', :l, :t)"),
-                         {"s": checkpoint.size, "l": impostor.cosign(checkpoint, 1_700_000_000).line.rstrip("\n"),
-                          "t": "2024-07-01 00:00:00"})
+            conn.execute(schema.cosignatures.insert().values(
+                size=checkpoint.size, witness="w.deu", line=impostor.cosign(checkpoint, 1_700_000_000).line.rstrip(
+                    "\n"), received_at=datetime.now(UTC)))
         assert _findings(log) == [f"cosignatures[{checkpoint.size}/w.deu]: not a valid cosignature by w.deu of "
-                                  f"the checkpoint of size {checkpoint.size}"]
+                                  f"the checkpoint of size {checkpoint.size} (key then: {witness.verifier.text})"]

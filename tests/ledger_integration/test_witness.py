@@ -107,7 +107,7 @@ class TestSplitView:
         reason = "split-view" if b_extra == 0 else "inconsistent"
         assert "REFUSED checkpoint of contactgroup.example/udcg" in output and reason in output
         assert "cannot both be honest" in output
-        evidence = sorted(p.name for p in state.iterdir() if p.name != "state.json")
+        evidence = sorted(p.name for p in state.iterdir() if p.name not in ("state.json", ".lock"))
         assert len(evidence) == 3 and all(f".{reason}." in name for name in evidence)
         cosigned = next(state.glob("*.cosigned.note")).read_text()
         refused = next(state.glob("*.refused.note")).read_text()
@@ -136,3 +136,38 @@ class TestSplitView:
         with serving(a.url, a.key) as url:
             code, output = _witness("--log", url, "--key", str(key_file), "--state", str(state), "--once")
         assert code == 7 and "rollback" in output
+
+
+class TestTwoWitnessesReachTheQuorum:
+    def test_polling_at_different_moments_of_a_growing_log_they_cosign_the_same_checkpoint(
+        self, log: Log, tmp_path: Path
+    ) -> None:
+        import httpx
+
+        keys = [_keygen(tmp_path, name) for name in ("w.one", "w.two")]
+        for (_, vkey), name in zip(keys, ("w.one", "w.two"), strict=True):
+            assert log.cli("ledger", "witness-add", name, vkey, user="admin")[0] == 0
+        assert log.cli("ledger", "policy", "--quorum", "2", user="admin")[0] == 0
+        log_vkey = log.stdout("ledger", "public-key").strip()
+        with serving(log.url, log.key, checkpoint_interval=300) as url:
+            for i, (key_file, _) in enumerate(keys):
+                code, output = _witness("--log", url, "--key", str(key_file), "--state", str(tmp_path / f"s{i}"),
+                                        "--once", "--log-key", log_vkey)
+                assert code == 0, output
+                _grow(log.world, f"grew after witness {i}")  # the log keeps growing between polls
+            note = httpx.get(f"{url}/checkpoint").text
+            vkey = parse_verifier_key(log_vkey)
+            cp = open_checkpoint(note, [vkey]).checkpoint
+            assert cp.size == log.world.event_count() - 2  # not re-signed within the interval
+            policy = WitnessPolicy(tuple(parse_witness_key(k) for _, k in keys), 2)
+            assert policy.is_witnessed(cp, note)
+            # The older checkpoint stays available by size, with its cosignatures, once a newer one exists.
+            newer = log.stdout("ledger", "checkpoint")
+            assert open_checkpoint(httpx.get(f"{url}/checkpoint").text, [vkey]).checkpoint.size > cp.size
+            older = httpx.get(f"{url}/checkpoint", params={"size": cp.size})
+            assert older.status_code == 200 and policy.is_witnessed(cp, older.text)
+            assert httpx.get(f"{url}/checkpoint", params={"size": cp.size + 1}).status_code == 404
+            assert newer.startswith("contactgroup.example/udcg\n")
+        # A receipt for an event before it uses the witnessed checkpoint.
+        doc = json.loads(log.stdout("ledger", "receipt", "--index", "3", user="deu"))
+        assert doc["tree_size"] == cp.size

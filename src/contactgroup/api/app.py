@@ -40,14 +40,20 @@ class ContactGroupAPI(FastAPI):
         return schema
 
 
-def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None,
-               clock: Clock | None = None) -> ContactGroupAPI:
-    """The API over the database at `db_url`; with `log_key` (the private key file) it signs new checkpoints."""
+DEFAULT_CHECKPOINT_INTERVAL = 5.0  # seconds
+
+
+def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, clock: Clock | None = None,
+               checkpoint_interval: float = DEFAULT_CHECKPOINT_INTERVAL) -> ContactGroupAPI:
+    """The API over the database at `db_url`; with `log_key` (the private key file) it signs new checkpoints,
+    at most one per `checkpoint_interval` seconds (0: whenever the log has grown)."""
     app = ContactGroupAPI(title="contactgroup", summary="The coordination's verifiable record over HTTP.",
                           version="0.1.0")
     app.state.db = Database(db_url)
     app.state.signer = ledger_svc.read_signer_key(log_key) if log_key is not None else None
     app.state.clock = clock or SystemClock()
+    app.state.checkpoint_interval = max(0.0, checkpoint_interval)
+    app.state.last_signed = None  # time.monotonic() of this process's last signature
     app.include_router(ledger.router)
 
     @app.exception_handler(ContactGroupError)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,7 +15,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from contactgroup.api.problem import problem_responses
-from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.errors import NotFound, ValidationFailed
 from contactgroup.services import ledger as svc
 from contactgroup.storage.database import Database
 
@@ -92,14 +93,24 @@ def _db(request: Request) -> Database:
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
                              "description": "a C2SP signed checkpoint note, cosignature lines appended",
                              "headers": {"Cache-Control": {"schema": {"type": "string", "enum": ["no-store"]}}}},
-                       **problem_responses(403, 404, why={
+                       **problem_responses(400, 403, 404, why={
                            403: "this server's key is not the log's verifier key",
-                           404: "no signed checkpoint yet (or no log key recorded)"})})
-def get_checkpoint(request: Request) -> PlainTextResponse:
-    """The latest signed checkpoint (C2SP tlog-checkpoint note) with every stored cosignature line appended.
+                           404: "no signed checkpoint yet, or none of that size (or no log key recorded)"})})
+def get_checkpoint(request: Request, size: OptionalSize = None) -> PlainTextResponse:
+    """The latest signed checkpoint (C2SP tlog-checkpoint note) with every stored cosignature line appended; with
+    `size`, the stored checkpoint of that size (an older one that witnesses cosigned, for receipts).
 
-    A server holding the log key signs a new checkpoint first when the log has grown."""
+    A server holding the log key signs a new checkpoint first when the log has grown and the latest one it signed
+    is at least the checkpoint interval old (`serve --checkpoint-interval`): witnesses polling at different
+    moments then see, and cosign, the same checkpoint."""
     db = _db(request)
+    if size is not None:
+        with db.reader() as conn:
+            note = svc.checkpoint_at(conn, size)
+            if note is None:
+                raise NotFound(f"no signed checkpoint of size {size}")
+            full = svc.with_cosignatures(note, svc.cosignature_lines(conn, size))
+        return PlainTextResponse(full, media_type=TEXT, headers={"Cache-Control": "no-store"})
     signer = request.app.state.signer
     if signer is not None:
         with db.reader() as conn:
@@ -107,7 +118,12 @@ def get_checkpoint(request: Request) -> PlainTextResponse:
             grown = latest is None or latest[0] < svc.tree_size(conn)
         if grown:
             with _signing:
-                svc.sign_checkpoint(db, signer, request.app.state.clock)
+                last = request.app.state.last_signed
+                now = time.monotonic()
+                if latest is None or last is None or now - last >= request.app.state.checkpoint_interval:
+                    _, _, fresh = svc.sign_checkpoint(db, signer, request.app.state.clock)
+                    if fresh:
+                        request.app.state.last_signed = now
     with db.reader() as conn:
         note = svc.current_checkpoint(conn)
     return PlainTextResponse(note, media_type=TEXT, headers={"Cache-Control": "no-store"})

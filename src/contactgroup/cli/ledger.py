@@ -14,6 +14,7 @@ from contactgroup.cli.common import AsOption, DbOption, caller, err, fail, handl
 from contactgroup.domain.errors import ValidationFailed
 from contactgroup.ledger.cosignature import CosignerKey, parse_cosigner_key
 from contactgroup.ledger.note import Verifier, VerifierKey, open_note, parse_verifier_key
+from contactgroup.ledger.policy import Policy, parse_policy
 from contactgroup.services import ledger as svc
 from contactgroup.services.clock import SystemClock
 from contactgroup.storage.database import Database
@@ -192,32 +193,49 @@ def receipt(
 @handles_errors
 def check_receipt(
     file: Annotated[Path, typer.Argument(help="The receipt (JSON).")],
-    key: Annotated[str | None, typer.Option("--key", help="The log's verifier key text or @FILE (default: read "
-                                                          "from --db if one is there).")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="The log's verifier key text or @FILE (default: from "
+                                                          "--policy, or read from --db if one is there).")] = None,
+    policy_file: Annotated[Path | None, typer.Option(
+        "--policy", help="Your own C2SP tlog-policy file (log, witness, group, quorum lines): the checkpoint must "
+                         "be signed by one of its logs and witnessed as its quorum requires.")] = None,
     witness: Annotated[list[str] | None, typer.Option("--witness", help="A witness key (repeatable).")] = None,
     quorum: Annotated[int | None, typer.Option(help="Cosignatures needed (default: every --witness).")] = None,
     db: DbOption = None,
 ) -> None:
     """Check a receipt offline: event bytes -> leaf -> inclusion proof -> checkpoint signed by the log key,
-    cosigned by QUORUM of the witnesses."""
-    if key is None:
+    witnessed as your --policy requires (or cosigned by QUORUM of the --witness keys)."""
+    member_policy = _read_policy(policy_file) if policy_file is not None else None
+    if member_policy is not None and (witness or quorum is not None):
+        raise fail("pass either --policy or --witness/--quorum, not both", 2)
+    log_key: VerifierKey | None = None
+    if key is not None:
+        log_key = parse_verifier_key(svc.parse_key_argument(key))
+    elif member_policy is None or not member_policy.logs:
         database = Database(db)
         if not database.is_initialised():
-            raise fail("pass --key: the log's verifier key (a receipt cannot vouch for its own key)", 2)
+            raise fail("pass --key (or a --policy with a log line): the log's verifier key (a receipt cannot "
+                       "vouch for its own key)", 2)
         with database.reader() as conn:
-            log_key: VerifierKey = svc.log_info(conn).require_key()
+            log_key = svc.log_info(conn).require_key()
         err.print(f"using the log key recorded in {database.url}: {log_key.text}", highlight=False)
-    else:
-        log_key = parse_verifier_key(svc.parse_key_argument(key))
     witnesses: list[CosignerKey] = [svc.parse_witness_key(svc.parse_key_argument(w)) for w in witness or []]
-    result = svc.check_receipt(file.read_bytes(), log_key, witnesses, quorum)
+    result = svc.check_receipt(file.read_bytes(), log_key, witnesses, quorum, member_policy)
     if not result.ok:
         for problem in result.problems:
             err.print(f"[red]✗[/] {problem}", highlight=False)
         raise fail(f"receipt refused: {file}", 6)
     by = f"; cosigned by {', '.join(result.witnessed_by)}" if result.witnessed_by else ""
-    out.print(f"[green]✓[/] event {result.index} ({result.event_type}) is in the log {log_key.name} at tree size "
-              f"{result.tree_size}, signed by the log key{by}", highlight=False)
+    under = f" under the policy {policy_file}" if member_policy is not None else ""
+    out.print(f"[green]✓[/] event {result.index} ({result.event_type}) is in the log {result.origin} at tree size "
+              f"{result.tree_size}, signed by the log key{by}{under}", highlight=False)
+
+
+def _read_policy(path: Path) -> Policy:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise fail(f"--policy {path}: cannot be read: {exc.strerror}", 2) from None
+    return parse_policy(data)
 
 
 @app.command("witness-add")
@@ -225,13 +243,37 @@ def check_receipt(
 def witness_add(
     name: Annotated[str, typer.Argument(help="The witness's name (its key's name).")],
     vkey: Annotated[str, typer.Argument(help="Its verifier key text (cosigner or note form), or @FILE.")],
+    replace: Annotated[bool, typer.Option("--replace", help="Change the key of a witness already named.")] = False,
     as_: AsOption = None,
     db: DbOption = None,
 ) -> None:
-    """Add a witness to the log's policy (recorded in the log; coordinator only)."""
+    """Add a witness to the log's published policy (recorded in the log; coordinator only). Changing the key of
+    a witness already named needs --replace; its past cosignatures stay checked against its old key."""
     with _db(db).transaction() as uow:
-        key = svc.add_witness(uow, caller(as_), name, svc.parse_key_argument(vkey))
-    out.print(f"[green]✓[/] witness {name} added: {key.text}", highlight=False)
+        key, previous = svc.add_witness(uow, caller(as_), name, svc.parse_key_argument(vkey), replace=replace)
+    if previous is not None:
+        out.print(f"[green]✓[/] witness {name}: key replaced, {previous.text} -> {key.text}", highlight=False)
+    else:
+        out.print(f"[green]✓[/] witness {name} added: {key.text}", highlight=False)
+
+
+@app.command("witness-remove")
+@handles_errors
+def witness_remove(
+    name: Annotated[str, typer.Argument(help="The witness's name.")],
+    as_: AsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Take a witness out of the log's published policy (recorded in the log; coordinator only). Its past
+    cosignatures stay valid."""
+    with _db(db).transaction() as uow:
+        key = svc.remove_witness(uow, caller(as_), name)
+    out.print(f"[green]✓[/] witness {name} removed (was {key.text})", highlight=False)
+
+
+class PolicyFormat(enum.StrEnum):
+    TEXT = "text"
+    TLOG = "tlog-policy"
 
 
 @app.command()
@@ -239,16 +281,26 @@ def witness_add(
 def policy(
     quorum: Annotated[int | None, typer.Option(help="Set k: cosignatures a checkpoint needs (coordinator).")]
     = None,
+    fmt: Annotated[PolicyFormat, typer.Option("--format", "-f", help="A readable summary, or the C2SP "
+                                                                    "tlog-policy text a member can start its "
+                                                                    "own policy file from.")]
+    = PolicyFormat.TEXT,
     as_: AsOption = None,
     db: DbOption = None,
 ) -> None:
-    """Show the witness policy (k of n); with --quorum, change k."""
+    """Show the coordination's published witness policy (k of n); with --quorum, change k. The published policy
+    is a convenience: what counts for a member is its own policy (`check-receipt --policy`, `verify --policy`)."""
     database = _db(db)
     if quorum is not None:
         with database.transaction() as uow:
             svc.set_quorum(uow, caller(as_), quorum)
     with database.reader() as conn:
         info = svc.log_info(conn)
+    if fmt is PolicyFormat.TLOG:
+        sys.stdout.write(f"# The witness policy published by the coordination {info.origin}. A convenience: check\n"
+                         "# the keys out of band and keep your own copy; your own policy is what counts.\n"
+                         + info.published_policy.format())
+        return
     out.print(f"log {info.origin}  key {info.key.text if info.key else '(none)'}", highlight=False)
     if not info.witnesses:
         out.print("no witnesses: a checkpoint is only signed by the log (add some with `ledger witness-add`)")
@@ -263,12 +315,16 @@ def policy(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    checkpoint_interval: Annotated[float, typer.Option(
+        help="Sign a new checkpoint at most every this many seconds (0: on every request after the log grew). "
+             "Witnesses polling within one interval cosign the same checkpoint.")] = 5.0,
     log_key: LogKeyOption = None,
     db: DbOption = None,
 ) -> None:
     """Serve the record over HTTP: checkpoints, proofs, leaves, witness cosignatures, policy (OpenAPI at /docs).
 
-    With the log key available, GET /checkpoint signs a fresh checkpoint whenever the log has grown."""
+    With the log key available, GET /checkpoint signs a fresh checkpoint when the log has grown and the last one
+    this server signed is at least --checkpoint-interval old; GET /checkpoint?size=N serves an older one."""
     import uvicorn
 
     from contactgroup.api.app import create_app
@@ -278,4 +334,5 @@ def serve(
     signing = path if path is not None and path.exists() else None
     if signing is None:
         err.print("no log key file: serving the stored checkpoints only (pass --log-key to sign new ones)")
-    uvicorn.run(create_app(database.url, log_key=signing), host=host, port=port, log_level="info")
+    app = create_app(database.url, log_key=signing, checkpoint_interval=checkpoint_interval)
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -2,28 +2,63 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from contactgroup.cli.common import DbOption, err, handles_errors, out
-from contactgroup.ledger.note import b64encode
+from contactgroup.cli.common import DbOption, err, fail, handles_errors, out
+from contactgroup.ledger.note import b64encode, parse_verifier_key
+from contactgroup.ledger.policy import Policy, parse_policy
+from contactgroup.services.ledger import parse_key_argument
+from contactgroup.services.verify import KeptCheckpoint
 from contactgroup.services.verify import verify as verify_record
 from contactgroup.storage.database import Database
 
 
+def _read(path: Path, option: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise fail(f"{option} {path}: cannot be read: {exc.strerror}", 2) from None
+
+
 @handles_errors
-def verify(db: DbOption = None) -> None:
+def verify(
+    checkpoint: Annotated[list[Path] | None, typer.Option(
+        "--checkpoint", help="A signed checkpoint note you kept (your witness's state, `ledger checkpoint`, a "
+                             "receipt's checkpoint): the events must still give its root. Repeatable; needs "
+                             "--log-key.")] = None,
+    log_key: Annotated[str | None, typer.Option(
+        "--log-key", help="The log's verifier key as you know it (text or @FILE), to check --checkpoint with — "
+                          "not the one the database records.")] = None,
+    policy_file: Annotated[Path | None, typer.Option(
+        "--policy", help="Your own C2SP tlog-policy file: some stored checkpoint must be signed by one of its "
+                         "logs and witnessed as its quorum requires.")] = None,
+    db: DbOption = None,
+) -> None:
     """Recompute every leaf hash and the tree, check the signed checkpoints, replay the log into a scratch
     database and compare every table.
 
     Exits 0 only if the record is intact, the stored tree and the latest signed checkpoint agree with the events,
-    and every projection matches; otherwise lists each difference by table and key (or event index)."""
+    and every projection matches; otherwise lists each difference by table and key (or event index), exit 6.
+    A database can only be checked against itself, unless you bring evidence from outside: a checkpoint you kept
+    (--checkpoint with --log-key) and your own witness policy (--policy)."""
+    kept = []
+    if checkpoint:
+        if log_key is None:
+            raise fail("--checkpoint needs --log-key: the log's verifier key as you know it", 2)
+        key = parse_verifier_key(parse_key_argument(log_key))
+        for path in checkpoint:
+            kept.append(KeptCheckpoint(str(path), _read(path, "--checkpoint").decode("utf-8", "replace"), key))
+    policy: Policy | None = parse_policy(_read(policy_file, "--policy")) if policy_file is not None else None
     database = Database(db)
     database.require_initialised()
     with Progress(TextColumn("[bold]verify[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
                   console=err, transient=True) as bar:
         task = bar.add_task("events", total=None)
-        report = verify_record(database, progress=lambda n: bar.advance(task, n))
+        report = verify_record(database, progress=lambda n: bar.advance(task, n), kept=kept, policy=policy)
     if report.ok:
         out.print(f"[green]✓[/] record intact: {report.events:,} events replayed, {report.rows:,} projection rows "
                   f"match ({report.seconds:.2f} s)")
@@ -35,6 +70,12 @@ def verify(db: DbOption = None) -> None:
                       f"cosignature(s) checked)", highlight=False)
         else:
             out.print("  no signed checkpoint yet (`contactgroup ledger checkpoint`)", highlight=False)
+        for size in report.kept:
+            out.print(f"  your kept checkpoint of size {size:,}: the events give exactly its root", highlight=False)
+        if report.policy_size is not None:
+            by = ", ".join(report.policy_witnesses) or "no witness needed"
+            out.print(f"  witnessed under your policy: the checkpoint of size {report.policy_size:,} ({by})",
+                      highlight=False)
         return
     for finding in report.findings[:50]:
         err.print(f"[red]✗[/] {finding}", highlight=False)

@@ -35,7 +35,11 @@ def init(
     recipient: Annotated[str, typer.Option(help="ISO3 code of the recipient nation.")] = "UKR",
     authority: Annotated[str, typer.Option(help="Name of the first coordinating authority.")] = "IDCC",
     admin: Annotated[str, typer.Option(help="Name of the authority's first coordinator user.")] = "admin",
-    origin: Annotated[str, typer.Option(help="The log's origin line in signed checkpoints.")] = DEFAULT_ORIGIN,
+    origin: Annotated[str, typer.Option(
+        help="The log's origin line in signed checkpoints: its name for every witness and verifier. A real "
+             "deployment must choose its own, unique one (e.g. <your domain>/<coordination>); the default is "
+             "for demos and tests, and two logs with one origin would confuse every witness that follows "
+             "both.")] = DEFAULT_ORIGIN,
     no_members: Annotated[bool, typer.Option("--no-members", help="Do not admit the reference member list.")]
     = False,
     log_key: LogKeyOption = None,
@@ -48,6 +52,10 @@ def init(
                                  origin=origin, admin=admin, with_members=not no_members, log_key=log_key)
     out.print(f"[green]✓[/] coordination for {recipient} founded in {database.url}, chaired by {authority}; "
               f"{founded.members} members admitted; coordinator user: {admin}")
+    if origin == DEFAULT_ORIGIN:
+        err.print(f"[yellow]warning:[/] the log's origin is the default {DEFAULT_ORIGIN!r}, shared by every demo: "
+                  "a real deployment must choose its own (`init --origin <your domain>/<name>`), before any "
+                  "witness follows it.", highlight=False)
     if founded.log_key is None:
         _no_key_warning(admin)
     else:

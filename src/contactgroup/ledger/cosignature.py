@@ -19,7 +19,7 @@ from contactgroup.ledger.note import (
     Signature,
     SignerKey,
     VerifierKey,
-    b64decode_strict,
+    b64decode_go,
     b64encode,
     ed25519_verify,
     generate_key,
@@ -97,9 +97,9 @@ def parse_cosigner_key(text: str) -> CosignerKey:
     name, hex_id, b64 = text.split("+", 2)  # the base64 key data may itself contain '+'
 
     problems = [Problem("cosigner key", p.message) for p in name_problems(name)]
-    raw = b64decode_strict(b64)
-    if len(hex_id) != 8 or hex_id != hex_id.lower() or not all(c in "0123456789abcdef" for c in hex_id):
-        problems.append(Problem("cosigner key", f"key id {hex_id!r} must be 8 lower-case hex digits"))
+    raw = b64decode_go(b64)
+    if len(hex_id) != 8 or not all(c in "0123456789abcdefABCDEF" for c in hex_id):
+        problems.append(Problem("cosigner key", f"key id {hex_id!r} must be 8 hex digits"))
     if raw is None or len(raw) != 1 + ED25519_KEY_SIZE:
         problems.append(Problem("cosigner key", "key data must be base64 of 33 bytes"))
     elif raw[0] != ALG_COSIGNATURE_V1:

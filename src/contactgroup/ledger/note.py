@@ -30,14 +30,21 @@ ED25519_KEY_SIZE = 32
 ED25519_SIG_SIZE = 64
 MAX_SIGNATURES = 100  # Go's limit; the spec asks verifiers to accept at least 16
 SIG_PREFIX = "— "  # U+2014 EM DASH, then a space
-_HEX8 = re.compile(r"[0-9a-f]{8}")
+_HEX8 = re.compile(r"[0-9a-fA-F]{8}")  # Go parses the id with strconv.ParseUint(id, 16, 32): either case
+# What Go's unicode.IsSpace calls a space (the Unicode White_Space property), which signed-note forbids in names.
+# Not Python's str.isspace(), which also counts U+001C..U+001F.
+_SPACES = frozenset("\t\n\v\f\r \u0085\u00a0\u1680\u2028\u2029\u202f\u205f\u3000") | frozenset(
+    chr(c) for c in range(0x2000, 0x200B)
+)
+_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 
 # --- names, key ids, base64 -------------------------------------------------------------------------------
 
 
 def name_problems(name: object) -> list[Problem]:
-    """What is wrong with a key name: empty, not a string, or holding a '+' or any Unicode space."""
+    """What keeps `name` from being a key name (C2SP signed-note): empty, not text, or holding a '+' or a Unicode
+    space. Nothing else is forbidden — a control character such as U+007F is a valid name, as in Go."""
     if not isinstance(name, str):
         return [Problem("key name", f"must be text, not {type(name).__name__}")]
     problems = []
@@ -45,9 +52,18 @@ def name_problems(name: object) -> list[Problem]:
         problems.append(Problem("key name", "must not be empty"))
     if "+" in name:
         problems.append(Problem("key name", f"{name!r} must not contain '+'"))
-    if any(c.isspace() or unicodedata.category(c) == "Zs" for c in name):
+    if any(c in _SPACES for c in name):
         problems.append(Problem("key name", f"{name!r} must not contain white space"))
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in name):
+        problems.append(Problem("key name", f"{name!r} is not valid UTF-8"))
+    return problems
+
+
+def new_name_problems(name: object) -> list[Problem]:
+    """`name_problems`, plus what we refuse in the names of keys we make: control characters (valid, but a
+    trap for anyone who has to read or type the name)."""
+    problems = name_problems(name)
+    if isinstance(name, str) and any(unicodedata.category(c) == "Cc" for c in name):
         problems.append(Problem("key name", f"{name!r} must not contain control characters"))
     return problems
 
@@ -74,6 +90,18 @@ def b64decode_strict(text: str) -> bytes | None:
     except (binascii.Error, ValueError):
         return None
     return raw if base64.b64encode(raw).decode("ascii") == text else None
+
+
+def b64decode_go(text: str) -> bytes | None:
+    """Standard padded base64 as Go's base64.StdEncoding decodes it, or None: the padding must be there, but
+    non-zero padding bits are accepted. For signature lines and keys, where Go's note package is the reference:
+    their spelling is not signed, so tolerating it lets nothing vary undetected."""
+    if not isinstance(text, str) or not text.isascii() or not _B64.fullmatch(text) or len(text) % 4:
+        return None
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def b64encode(raw: bytes) -> str:
@@ -129,8 +157,8 @@ def _split_key(text: str, parts: int, what: str) -> list[str]:
 def _parse_key_fields(name: str, hex_id: str, b64: str, what: str) -> tuple[bytes, int, bytes]:
     problems = [Problem(what, p.message) for p in name_problems(name)]
     if not _HEX8.fullmatch(hex_id):
-        problems.append(Problem(what, f"key id {hex_id!r} must be 8 lower-case hex digits"))
-    raw = b64decode_strict(b64)
+        problems.append(Problem(what, f"key id {hex_id!r} must be 8 hex digits"))
+    raw = b64decode_go(b64)
     if raw is None or len(raw) < 2:
         problems.append(Problem(what, "key data is not valid base64"))
     if problems:
@@ -215,6 +243,9 @@ class SignerKey:
 
 def generate_key(name: str) -> tuple[SignerKey, VerifierKey]:
     """A fresh Ed25519 key pair for `name`."""
+    problems = new_name_problems(name)
+    if problems:
+        raise ValidationFailed(problems)
     seed = Ed25519PrivateKey.generate().private_bytes_raw()
     signer = SignerKey(name, seed)
     return signer, signer.verifier
@@ -347,7 +378,7 @@ def parse_signature_line(line: str, where: str = "signature line") -> Signature:
     if not line.startswith(SIG_PREFIX):
         raise _fail(where, "must start with an em dash and a space")
     name, sep, b64 = line[len(SIG_PREFIX) :].partition(" ")
-    raw = b64decode_strict(b64) if sep else None
+    raw = b64decode_go(b64) if sep else None
     if not is_valid_name(name) or raw is None or len(raw) < KEY_ID_SIZE + 1:
         raise _fail(where, f"malformed signature line {line!r}")
     return Signature(name, raw[:KEY_ID_SIZE], raw[KEY_ID_SIZE:])

@@ -1,15 +1,25 @@
-"""Witness quorum in the spirit of C2SP tlog-policy: a checkpoint counts as witnessed when at least k of the
-n configured witnesses have validly cosigned it. Only valid cosignatures from distinct witnesses count.
+"""Witness policies. `WitnessPolicy`: k of n configured witnesses (the form the coordination publishes).
+`Policy`: the C2SP tlog-policy text format (https://c2sp.org/tlog-policy) — `log`, `witness`, `group` and
+`quorum` lines — parsed strictly, so that every member can verify with a policy of its own.
+Only valid cosignatures from distinct witnesses count.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 
 from contactgroup.domain.errors import Problem, ValidationFailed
-from contactgroup.ledger.checkpoint import Checkpoint
-from contactgroup.ledger.cosignature import Cosignature, CosignerKey, parse_cosignature
+from contactgroup.ledger.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
+from contactgroup.ledger.cosignature import (
+    Cosignature,
+    CosignerKey,
+    cosigner_key_for,
+    parse_cosignature,
+    parse_cosigner_key,
+)
+from contactgroup.ledger.note import ALG_ED25519, VerifierKey, b64decode_go, parse_verifier_key
 
 CosignatureInput = str | Iterable[str | Cosignature]
 
@@ -66,3 +76,215 @@ class WitnessPolicy:
     def is_witnessed(self, checkpoint: Checkpoint, cosignatures: CosignatureInput) -> bool:
         """Whether at least `quorum` distinct configured witnesses validly cosigned `checkpoint`."""
         return len(self.witnessed_by(checkpoint, cosignatures)) >= self.quorum
+
+
+# --- C2SP tlog-policy --------------------------------------------------------------------------------------------
+
+NONE = "none"  # the predefined name: `quorum none` asks for no cosignature
+_WS = re.compile(r"[ \t]+")  # the spec's whitespace: ASCII space and tab only
+_DECIMAL = re.compile(r"[1-9][0-9]*")
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # control characters other than tab and newline
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyLog:
+    key: VerifierKey
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyWitness:
+    name: str
+    key: CosignerKey
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyGroup:
+    """Witnessed when at least `threshold` of `members` (witnesses or earlier groups) witnessed."""
+
+    name: str
+    threshold: int
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A tlog-policy: a checkpoint is valid if one of `logs` signed it and the `quorum` witnessed it."""
+
+    logs: tuple[PolicyLog, ...]
+    witnesses: tuple[PolicyWitness, ...]
+    groups: tuple[PolicyGroup, ...]
+    quorum: str
+
+    def witnessed_by(self, checkpoint: Checkpoint, cosignatures: CosignatureInput) -> frozenset[str]:
+        """The names of the policy's witnesses with a valid cosignature of `checkpoint` among the lines."""
+        by_id = {(w.key.name, w.key.key_id): w for w in self.witnesses}
+        body = checkpoint.body.encode("utf-8")
+        signed: set[str] = set()
+        for cos in _cosignatures(cosignatures):
+            w = by_id.get((cos.name, cos.key_id))
+            if w is not None and w.name not in signed and w.key.verify(body, cos.payload):
+                signed.add(w.name)
+        return frozenset(signed)
+
+    def satisfied_by(self, witnesses: Set[str]) -> bool:
+        """Whether the quorum holds when exactly these witnesses (by policy name) cosigned."""
+        if self.quorum == NONE:
+            return True
+        witnessed = set(witnesses) & {w.name for w in self.witnesses}
+        for group in self.groups:  # in file order: a group refers only to names defined before it
+            if sum(m in witnessed for m in group.members) >= group.threshold:
+                witnessed.add(group.name)
+        return self.quorum in witnessed
+
+    def is_witnessed(self, checkpoint: Checkpoint, cosignatures: CosignatureInput) -> bool:
+        return self.satisfied_by(self.witnessed_by(checkpoint, cosignatures))
+
+    def open(self, note: str | bytes, log_keys: Sequence[VerifierKey] = ()) -> SignedCheckpoint:
+        """Verify that one of the policy's logs signed `note` — or one of `log_keys` when the policy names no log
+        (the spec allows that when the log is known from context) — and parse the checkpoint. Raises what
+        `open_checkpoint` raises; also refuses a key whose name is not the checkpoint's origin."""
+        keys = [log.key for log in self.logs] or list(log_keys)
+        if not keys:
+            raise ValidationFailed("the policy names no log and no log key was given", where="policy")
+        signed = open_checkpoint(note, keys)
+        names = {s.name for s in signed.note.verified}
+        if signed.checkpoint.origin not in names:
+            raise ValidationFailed(f"signed by {', '.join(sorted(names))}, not by a key named for the origin "
+                                   f"{signed.checkpoint.origin!r}", where="policy")
+        return signed
+
+    def format(self) -> str:
+        """The policy in tlog-policy text form."""
+        lines = [f"log {log.key.text}" + (f" {log.url}" if log.url else "") for log in self.logs]
+        lines += [f"witness {w.name} {w.key.text}" + (f" {w.url}" if w.url else "") for w in self.witnesses]
+        lines += [f"group {g.name} {g.threshold} {' '.join(g.members)}" for g in self.groups]
+        lines.append(f"quorum {self.quorum}")
+        return "".join(line + "\n" for line in lines)
+
+
+def parse_witness_vkey(text: str) -> CosignerKey:
+    """A witness vkey: the cosignature form (0x04), or the Ed25519 note form (0x01) of the same key."""
+    fields = text.split("+", 2)
+    raw = b64decode_go(fields[2]) if len(fields) == 3 else None
+    if raw and raw[0] == ALG_ED25519:
+        return cosigner_key_for(parse_verifier_key(text))
+    return parse_cosigner_key(text)
+
+
+def parse_policy(data: str | bytes) -> Policy:
+    """Parse a tlog-policy file; raises `ValidationFailed` naming every bad line (`policy line N`).
+
+    Names are compared as exact strings (the spec: opaque octets); non-UTF-8 octets are kept as they are."""
+    text = data.decode("utf-8", errors="surrogateescape") if isinstance(data, bytes) else data
+    problems: list[Problem] = []
+    logs: list[PolicyLog] = []
+    witnesses: list[PolicyWitness] = []
+    groups: list[PolicyGroup] = []
+    quorum: str | None = None
+    names: set[str] = set()
+    seen_keys: dict[bytes, str] = {}
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the final newline ends the last line
+    for number, raw_line in enumerate(lines, start=1):
+        where = f"policy line {number}"
+
+        def bad(message: str, where: str = where) -> None:
+            problems.append(Problem(where, message))
+
+        if _FORBIDDEN.search(raw_line):
+            bad("holds a control character other than tab")
+            continue
+        line = raw_line.strip(" \t")
+        if not line or line.startswith("#"):
+            continue
+        keyword, *args = _WS.split(line)
+        try:
+            if keyword == "log":
+                if len(args) not in (1, 2):
+                    bad("expected `log <vkey> [<url>]`")
+                    continue
+                key = parse_verifier_key(args[0])
+                if key.public_key in seen_keys:
+                    bad(f"duplicate key: already given for {seen_keys[key.public_key]}")
+                    continue
+                seen_keys[key.public_key] = f"log {key.name}"
+                logs.append(PolicyLog(key, args[1] if len(args) == 2 else None))
+            elif keyword == "witness":
+                if len(args) not in (2, 3):
+                    bad("expected `witness <name> <vkey> [<url>]`")
+                    continue
+                name = args[0]
+                if name == NONE or name in names:
+                    bad(f"the name {name!r} is " + ("reserved" if name == NONE else "already defined"))
+                    continue
+                wkey = parse_witness_vkey(args[1])
+                if wkey.public_key in seen_keys:
+                    bad(f"duplicate key: already given for {seen_keys[wkey.public_key]}")
+                    continue
+                seen_keys[wkey.public_key] = f"witness {name}"
+                names.add(name)
+                witnesses.append(PolicyWitness(name, wkey, args[2] if len(args) == 3 else None))
+            elif keyword == "group":
+                if len(args) < 3:
+                    bad("expected `group <name> all|any|<k> <name>...` with at least one member")
+                    continue
+                name, k_text, members = args[0], args[1], args[2:]
+                if name == NONE or name in names:
+                    bad(f"the name {name!r} is " + ("reserved" if name == NONE else "already defined"))
+                    continue
+                undefined = [m for m in members if m not in names]
+                if undefined:
+                    bad(f"member(s) {', '.join(undefined)} not defined on an earlier line")
+                    continue
+                if len(set(members)) != len(members):
+                    bad("a member is listed twice")
+                    continue
+                n = len(members)
+                if k_text == "all":
+                    k = n
+                elif k_text == "any":
+                    k = 1
+                elif _DECIMAL.fullmatch(k_text) and 1 <= int(k_text) <= n:
+                    k = int(k_text)
+                else:
+                    bad(f"threshold {k_text!r} must be all, any or a decimal 1..{n}")
+                    continue
+                names.add(name)
+                groups.append(PolicyGroup(name, k, tuple(members)))
+            elif keyword == "quorum":
+                if len(args) != 1:
+                    bad("expected `quorum <name>`")
+                elif quorum is not None:
+                    bad("a second quorum line")
+                elif args[0] != NONE and args[0] not in names:
+                    bad(f"{args[0]!r} is not a witness or group defined on an earlier line")
+                else:
+                    quorum = args[0]
+            else:
+                bad(f"unknown keyword {keyword!r}")
+        except ValidationFailed as exc:
+            problems.extend(Problem(where, p.message) for p in exc.problems)
+    if quorum is None and not problems:
+        problems.append(Problem("policy", "no quorum line (write `quorum none` to ask for no cosignature)"))
+    if problems:
+        raise ValidationFailed(problems)
+    assert quorum is not None
+    return Policy(tuple(logs), tuple(witnesses), tuple(groups), quorum)
+
+
+def published_policy(log_key: VerifierKey | None, witnesses: Sequence[tuple[str, CosignerKey]],
+                     quorum: int) -> Policy:
+    """The coordination's k-of-n policy in tlog-policy form: its log, its witnesses, one group of k."""
+    members = tuple(name for name, _ in witnesses)
+    logs = (PolicyLog(log_key),) if log_key is not None else ()
+    ws = tuple(PolicyWitness(name, key) for name, key in witnesses)
+    if not members:
+        return Policy(logs, ws, (), NONE)
+    group = "published-quorum"
+    while group in members or group == NONE:
+        group += "_"
+    k = max(1, min(quorum, len(members)))
+    return Policy(logs, ws, (PolicyGroup(group, k, members),), group)

@@ -44,10 +44,13 @@ __all__ = [
     "Refusal",
     "Refused",
     "RotationApproval",
+    "Stale",
     "WitnessPolicy",
     "WitnessState",
     "add_checkpoint",
+    "check_signature",
     "format_add_checkpoint",
+    "judge_older",
     "load_state",
     "parse_add_checkpoint",
     "rotate_log_keys",
@@ -261,15 +264,61 @@ def add_checkpoint(
     log = state.log(claimed.origin)
     if log is None:
         return Refused(Refusal.UNKNOWN_ORIGIN, f"no log with origin {claimed.origin!r} is followed")
+    refused = check_signature(log, request.note)
+    if refused is not None:
+        return refused
+    return _decide(state, log, claimed, request, cosigner, timestamp)
+
+
+def check_signature(log: LogState, note: str) -> Refused | None:
+    """Why `note` is not signed by a key `log` trusts (None when it is): the first thing to check, before any
+    proof is asked for."""
     try:
-        open_note(request.note, log.keys)
+        open_note(note, log.keys)
     except UnverifiedNote:
         return Refused(Refusal.UNKNOWN_KEY, f"no signature by a key trusted for {log.origin!r}")
     except InvalidNoteSignature as e:
         return Refused(Refusal.BAD_SIGNATURE, str(e))
     except ValidationFailed as e:
         return Refused(Refusal.MALFORMED, str(e))
-    return _decide(state, log, claimed, request, cosigner, timestamp)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """The log showed a signed checkpoint older than the one cosigned, and proved it a prefix of that one:
+    honest, only old (a cached or lagging server). Nothing to cosign, nothing to accuse."""
+
+    checkpoint: Checkpoint
+    cosigned_size: int
+
+
+def judge_older(log: LogState, note: str, older: Checkpoint, proof: Sequence[bytes] | None) -> Stale | Refused:
+    """A checkpoint (signed by a trusted key, already checked) smaller than the one `log` cosigned, with the log's
+    consistency proof from its size to the cosigned size — None when the log could not give one.
+
+    Only an inconsistency is evidence of dishonesty. A valid proof: `Stale`. An invalid one: `INCONSISTENT`, with
+    evidence. No proof at all: the log no longer has the tree it signed before (a restored older database, a
+    truncated log) — refused as `ROLLBACK`, with evidence, for the log signed both checkpoints."""
+    assert log.checkpoint is not None and log.note is not None and older.size < log.size
+    request = AddCheckpoint(older.size, tuple(proof or ()), note)
+    if proof is None:
+        return Refused(
+            Refusal.ROLLBACK,
+            f"the log no longer serves what it signed before: it shows size {older.size} and cannot prove it a "
+            f"prefix of the size {log.size} it signed and this witness cosigned",
+            log.size,
+            Evidence(log.origin, Refusal.ROLLBACK, log.note, request),
+        )
+    if not verify_consistency(older.size, log.size, older.root, log.root, list(proof)):
+        return Refused(
+            Refusal.INCONSISTENT,
+            f"the log's checkpoint of size {older.size} is not a prefix of the cosigned size {log.size}: "
+            "no valid consistency proof",
+            log.size,
+            Evidence(log.origin, Refusal.INCONSISTENT, log.note, request),
+        )
+    return Stale(older, log.size)
 
 
 def _decide(

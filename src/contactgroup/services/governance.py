@@ -183,8 +183,8 @@ def governance_findings(bodies: Iterable[tuple[int, bytes]]) -> list[tuple[int, 
                                       f"quorum: {problem}"))
         elif event.type == "SettingChanged" and event.data.get("name") == ledger.LOG_KEY_SETTING:
             value = str(event.data.get("value", ""))
-            previous = state.setting(ledger.LOG_KEY_SETTING)
-            if previous and value != previous and value != approved_key:
+            current = state.setting(ledger.LOG_KEY_SETTING)
+            if current and value != current and value != approved_key:
                 findings.append((seq, f"the log key changed to {value} without a quorum-approved handover "
                                       f"naming it"))
             approved_key = ""

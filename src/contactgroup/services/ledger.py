@@ -24,7 +24,6 @@ from contactgroup.ledger.checkpoint import Checkpoint, open_checkpoint, parse_ch
 from contactgroup.ledger.checkpoint import sign_checkpoint as sign_checkpoint_note
 from contactgroup.ledger.cosignature import (
     CosignerKey,
-    cosigner_key_for,
     parse_cosignature,
     parse_cosigner_key,
     verify_cosignature,
@@ -37,7 +36,7 @@ from contactgroup.ledger.note import (
     parse_signer_key,
     parse_verifier_key,
 )
-from contactgroup.ledger.policy import WitnessPolicy
+from contactgroup.ledger.policy import Policy, WitnessPolicy, parse_witness_vkey, published_policy
 from contactgroup.services import coordination as svc
 from contactgroup.services import policy as access
 from contactgroup.services.clock import Clock
@@ -155,21 +154,42 @@ def record_log_key(uow: UnitOfWork, caller: svc.Caller, verifier: VerifierKey) -
 
 
 def parse_witness_key(text: str) -> CosignerKey:
-    """A witness's key: its cosigner form (type 0x04) or its Ed25519 note verifier form (0x01)."""
-    try:
-        return parse_cosigner_key(text)
-    except ValidationFailed:
-        return cosigner_key_for(parse_verifier_key(text))
+    """A witness's key: its cosigner form (type 0x04) or its Ed25519 note verifier form (0x01).
+
+    The type byte decides which form is meant, so that what is wrong with a damaged key (its key id, say) is
+    reported for that form."""
+    return parse_witness_vkey(text)
 
 
-def add_witness(uow: UnitOfWork, caller: svc.Caller, name: str, key_text: str) -> CosignerKey:
+def add_witness(uow: UnitOfWork, caller: svc.Caller, name: str, key_text: str,
+                replace: bool = False) -> tuple[CosignerKey, CosignerKey | None]:
+    """Name a witness (recorded in the log). Returns its key and the key it replaced, if any.
+
+    A witness's key changes only when asked explicitly (`replace`): a key silently replaced would discount every
+    cosignature the witness gives with the key its operator still uses. Past cosignatures stay checked against
+    the key registered when they were received."""
     key = parse_witness_key(key_text)
     if key.name != name:
         raise ValidationFailed(f"the key is named {key.name!r}, not {name!r}", where="witness")
-    witnesses = {**_witness_settings(uow.state), name: key}
-    WitnessPolicy(tuple(witnesses.values()), 1)  # refuses two names for one public key
+    current = _witness_settings(uow.state)
+    previous = current.get(name)
+    if previous is not None and previous.text == key.text:
+        return key, None  # already registered with this very key: nothing to record
+    if previous is not None and not replace:
+        raise Conflict(f"{name} is already a witness with the key {previous.text}; pass --replace to change "
+                       f"its key to {key.text}")
+    WitnessPolicy(tuple({**current, name: key}.values()), 1)  # refuses two names for one public key
     svc.record_setting(uow, caller, WITNESS_PREFIX + name, key.text)
-    return key
+    return key, previous
+
+
+def remove_witness(uow: UnitOfWork, caller: svc.Caller, name: str) -> CosignerKey:
+    """Take a witness out of the published policy (recorded in the log); its past cosignatures stay valid."""
+    previous = _witness_settings(uow.state).get(name)
+    if previous is None:
+        raise NotFound(f"{name} is not a witness of this log")
+    svc.record_setting(uow, caller, WITNESS_PREFIX + name, "")
+    return previous
 
 
 def set_quorum(uow: UnitOfWork, caller: svc.Caller, quorum: int) -> WitnessPolicy:
@@ -203,6 +223,12 @@ class LogInfo:
         if not self.witnesses:
             return None
         return WitnessPolicy(tuple(k for _, k in self.witnesses), min(self.quorum, len(self.witnesses)))
+
+    @property
+    def published_policy(self) -> Policy:
+        """The coordination's policy in C2SP tlog-policy form: a convenience for members, who verify with
+        their own."""
+        return published_policy(self.key, self.witnesses, self.quorum)
 
     def require_key(self) -> VerifierKey:
         if self.key is None:
@@ -507,6 +533,7 @@ class ReceiptCheck:
     index: int = -1
     tree_size: int = 0
     event_type: str = ""
+    origin: str = ""
     witnessed_by: tuple[str, ...] = ()
 
     @property
@@ -514,10 +541,11 @@ class ReceiptCheck:
         return not self.problems
 
 
-def check_receipt(data: bytes | str, log_key: VerifierKey, witnesses: Sequence[CosignerKey] = (),
-                  quorum: int | None = None) -> ReceiptCheck:
+def check_receipt(data: bytes | str, log_key: VerifierKey | None, witnesses: Sequence[CosignerKey] = (),
+                  quorum: int | None = None, policy: Policy | None = None) -> ReceiptCheck:
     """Check a receipt offline: the event's bytes hash to the leaf, the leaf is in the signed checkpoint's tree,
-    the checkpoint is signed by `log_key`, and (with witnesses) cosigned by `quorum` of them (default: all)."""
+    the checkpoint is signed by `log_key` — or, with a member's own tlog-`policy`, by one of the policy's logs
+    and witnessed as that policy requires; else (with witnesses) cosigned by `quorum` of them (default: all)."""
     result = ReceiptCheck()
     try:
         doc = json.loads(data)
@@ -528,9 +556,12 @@ def check_receipt(data: bytes | str, log_key: VerifierKey, witnesses: Sequence[C
         result.problems.append(f"not a {RECEIPT_FORMAT} document")
         return result
     try:
-        index, size = doc["index"], doc["tree_size"]
-        if not isinstance(index, int) or not isinstance(size, int):
+        index, size, origin = doc["index"], doc["tree_size"], doc["origin"]
+        if not isinstance(index, int) or not isinstance(size, int) or isinstance(index, bool) \
+                or isinstance(size, bool):
             raise TypeError("index and tree_size must be integers")
+        if not isinstance(origin, str):
+            raise TypeError("origin must be text")
         body = base64.b64decode(doc["event"], validate=True)
         leaf = bytes.fromhex(doc["leaf_hash"])
         proof = [base64.b64decode(p, validate=True) for p in doc["proof"]]
@@ -547,26 +578,43 @@ def check_receipt(data: bytes | str, log_key: VerifierKey, witnesses: Sequence[C
         result.problems.append(f"event bytes are not an event: {exc}")
     if merkle.leaf_hash(body) != leaf:
         result.problems.append("the event's bytes do not hash to the receipt's leaf hash (altered event)")
+    keys = [log_key] if log_key is not None else []
     try:
-        signed = open_checkpoint(note, [log_key])
+        if policy is not None:
+            signed = policy.open(note, keys)
+        else:
+            if log_key is None:
+                raise ValidationFailed("no log key to check the checkpoint with", where="receipt")
+            signed = open_checkpoint(note, keys)
     except ContactGroupError as exc:
-        result.problems.append(f"checkpoint not signed by {log_key.text}: {exc}")
+        by = "a log of the policy" if policy is not None and policy.logs else (log_key.text if log_key else "?")
+        result.problems.append(f"checkpoint not signed by {by}: {exc}")
         return result
     checkpoint = signed.checkpoint
-    if checkpoint.origin != log_key.name:
+    result.origin = checkpoint.origin
+    if log_key is not None and checkpoint.origin != log_key.name and not (policy and policy.logs):
         result.problems.append(f"checkpoint is for origin {checkpoint.origin!r}, not {log_key.name!r}")
+    if origin != checkpoint.origin:
+        result.problems.append(f"the receipt says origin {origin!r}, its checkpoint is for {checkpoint.origin!r}")
     if checkpoint.size != size:
         result.problems.append(f"receipt says tree size {size}, the checkpoint says {checkpoint.size}")
     if not merkle.verify_inclusion(merkle.leaf_hash(body), index, checkpoint.size, proof, checkpoint.root):
         result.problems.append(f"the inclusion proof does not lead from event {index} to the checkpoint's root")
-    if witnesses:
+    if policy is not None:
+        names = policy.witnessed_by(checkpoint, note)
+        result.witnessed_by = tuple(sorted(names))
+        if not policy.satisfied_by(names):
+            cosigned = ", ".join(sorted(names)) or "none of its witnesses"
+            result.problems.append(f"not witnessed as the policy requires (quorum {policy.quorum}): cosigned by "
+                                   f"{cosigned}")
+    elif witnesses:
         k = len(witnesses) if quorum is None else quorum
         try:
-            policy = WitnessPolicy(tuple(witnesses), k)
+            wpolicy = WitnessPolicy(tuple(witnesses), k)
         except ValidationFailed as exc:
             result.problems.append(str(exc))
             return result
-        signed_by = policy.witnessed_by(checkpoint, note)
+        signed_by = wpolicy.witnessed_by(checkpoint, note)
         result.witnessed_by = tuple(sorted(w.name for w in signed_by))
         if len(signed_by) < k:
             result.problems.append(f"cosigned by {len(signed_by)} of the given witnesses, {k} needed")

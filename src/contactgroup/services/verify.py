@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,11 @@ from contactgroup.domain.errors import ContactGroupError
 from contactgroup.domain.event import evolve
 from contactgroup.domain.state import TABLES, State
 from contactgroup.ledger import merkle
-from contactgroup.ledger.checkpoint import open_checkpoint, parse_checkpoint
+from contactgroup.ledger.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
 from contactgroup.ledger.cosignature import parse_cosigner_key, verify_cosignature
 from contactgroup.ledger.merkle import leaf_hash
-from contactgroup.ledger.note import b64encode, parse_note, parse_verifier_key
+from contactgroup.ledger.note import VerifierKey, b64encode, parse_note, parse_verifier_key
+from contactgroup.ledger.policy import Policy
 from contactgroup.services.governance import governance_findings
 from contactgroup.storage import record
 from contactgroup.storage.database import (
@@ -60,6 +63,23 @@ class VerifyReport:
     # (index of the event that set it, verifier key): the log key changes only by a handover
     key_history: list[tuple[int, str]] = field(default_factory=list)
     cosignatures: int = 0  # stored witness cosignatures checked
+    # witness name -> (index, time, key text) of each `witness:<name>` setting ("" = removed), in log order
+    witness_history: dict[str, list[tuple[int, datetime, str]]] = field(default_factory=dict)
+    origin: str = ""
+    kept: list[int] = field(default_factory=list)  # sizes of the kept checkpoints that matched
+    policy_size: int | None = None  # the newest stored checkpoint the member's policy counts as witnessed
+    policy_witnesses: tuple[str, ...] = ()
+
+    def witness_keys_at(self, name: str, at: datetime) -> list[str]:
+        """The key(s) registered for witness `name` at time `at` ("" when it was removed): normally one; two when
+        a key change has the same time stamp as `at`, for the log's clock cannot order them."""
+        history = self.witness_history.get(name, [])
+        found = []
+        for i, (_, since, key) in enumerate(history):
+            until = history[i + 1][1] if i + 1 < len(history) else None
+            if since <= at and (until is None or at <= until):
+                found.append(key)
+        return found
 
     def key_at(self, size: int) -> str:
         """The log key in force once the first `size` events were recorded (the one that signs that tree)."""
@@ -74,7 +94,9 @@ class VerifyReport:
 def _check_log(conn: Connection, report: VerifyReport, progress: Callable[[int], None] | None) -> State:
     state = State()
     expected_seq = 0
+    seqs: list[int] = []
     for seq, body, stored_leaf in read_events(conn):
+        seqs.append(seq)
         where = f"events[{seq}]"
         if seq != expected_seq:
             kind = "missing (deleted?)" if seq > expected_seq else "duplicated"
@@ -87,38 +109,90 @@ def _check_log(conn: Connection, report: VerifyReport, progress: Callable[[int],
         try:
             event = decode(body)
             evolve(state, event)
-            if event.type == "SettingChanged" and event.data.get("name") == "log_verifier_key":
-                report.key_history.append((seq, str(event.data["value"])))
+            if event.type == "SettingChanged":
+                name, value = str(event.data.get("name")), str(event.data.get("value"))
+                if name == "log_verifier_key":
+                    report.key_history.append((seq, value))
+                elif name.startswith("witness:"):
+                    report.witness_history.setdefault(name[len("witness:"):], []).append((seq, event.at, value))
         except (ContactGroupError, KeyError, ValueError, TypeError) as exc:
             report.findings.append(Finding(where, f"cannot be replayed: {exc}"))
         expected_seq += 1
         report.events += 1
         if progress is not None:
             progress(1)
-    _check_columns(conn, report)
+    _check_columns(conn, report, seqs)
     return state
 
 
-def _check_columns(conn: Connection, report: VerifyReport) -> None:
-    """The indexed columns of each event row must say what its canonical bytes say."""
-    for row in record.event_rows(conn):
-        ev = decode(row.body)
-        columns = (row.type, row.actor, row.party, row.authority, row.at)
-        if (ev.type, ev.actor, ev.party, ev.authority, ev.at) != columns:
-            report.findings.append(Finding(f"events[{row.seq}]", "row columns differ from the event's canonical bytes"))
+def _check_columns(conn: Connection, report: VerifyReport, seqs: list[int]) -> None:
+    """The indexed columns of each event row must say what its canonical bytes say. A column that cannot even be
+    read (a time that is no time) is named by the row's index, and the check goes on after it."""
+    start, done = 0, False
+    while not done:
+        last = start - 1
+        try:
+            for row in record.event_rows(conn, start):
+                last = row.seq
+                try:
+                    ev = decode(row.body)
+                except (ContactGroupError, KeyError, ValueError, TypeError):
+                    continue  # not an event at all: _check_log has named it already
+                columns = (row.type, row.actor, row.party, row.authority, row.at)
+                if (ev.type, ev.actor, ev.party, ev.authority, ev.at) != columns:
+                    report.findings.append(Finding(f"events[{row.seq}]",
+                                                   "row columns differ from the event's canonical bytes"))
+            done = True
+        except Exception as exc:  # raised while reading the row after `last`
+            bad = next((seq for seq in seqs if seq > last), None)
+            if bad is None:
+                report.findings.append(Finding("events", f"a row cannot be read: {type(exc).__name__}: {exc}"))
+                return
+            report.findings.append(Finding(f"events[{bad}]", f"a column cannot be read: {type(exc).__name__}: "
+                                                             f"{exc}"))
+            start = bad + 1
 
 
-def verify(db: Database, progress: Callable[[int], None] | None = None) -> VerifyReport:
-    """Check the record and rebuild every projection from it; findings name the table and key that differ."""
+@dataclass(frozen=True, slots=True)
+class KeptCheckpoint:
+    """A signed checkpoint a member kept (from its witness state, `ledger checkpoint`, a receipt), with the log
+    key the member trusts: evidence from outside the database that it must still agree with."""
+
+    where: str  # how to name it in findings, e.g. the file name
+    note: str
+    log_key: VerifierKey
+
+
+def verify(db: Database, progress: Callable[[int], None] | None = None, kept: Sequence[KeptCheckpoint] = (),
+           policy: Policy | None = None) -> VerifyReport:
+    """Check the record and rebuild every projection from it; findings name the table and key that differ.
+
+    `kept`: checkpoints a member kept, each checked against the events with the member's log key (not the
+    database's). `policy`: the member's own tlog-policy; the newest stored checkpoint it counts as witnessed
+    is reported, and none at all is a finding."""
     start = time.perf_counter()
     report = VerifyReport()
     with db.reader() as conn:
         state = _check_log(conn, report, progress)
+        report.origin = state.setting("origin")
         computed = _check_tree(conn, report)
         _check_checkpoints(conn, state, computed, report)
-        _check_cosignatures(conn, state, report)
+        _check_cosignatures(conn, report)
         _check_governance(conn, report)
-        live = {table: record.projection_rows(conn, table) for table in TABLES}
+        for k in kept:
+            _check_kept(k, computed, report)
+        if policy is not None:
+            _check_policy(conn, policy, report)
+        live: dict[str, dict[str, Any]] = {}
+        unreadable: dict[str, set[str]] = {}
+        for table in TABLES:
+            try:
+                live[table] = record.projection_rows(conn, table)
+            except Exception:  # a malformed stored value: name its row, as any other tampering, and go on
+                live[table], errors = record.projection_rows_one_by_one(conn, table)
+                unreadable[table] = set(errors)
+                for key, error in sorted(errors.items()):
+                    report.findings.append(Finding(f"{table}[{key}]", f"a stored value cannot be read: {error}"))
     with tempfile.TemporaryDirectory(prefix="contactgroup-verify-") as tmp:
         scratch = Database(f"sqlite:///{Path(tmp) / 'rebuilt.db'}")
         scratch.migrate()
@@ -128,7 +202,8 @@ def verify(db: Database, progress: Callable[[int], None] | None = None) -> Verif
             rebuilt = {table: record.projection_rows(conn, table) for table in TABLES}
         scratch.engine.dispose()
     for table in TABLES:
-        _compare(table, live[table], rebuilt[table], report)
+        bad = unreadable.get(table, set())
+        _compare(table, live[table], {k: v for k, v in rebuilt[table].items() if k not in bad}, report)
         report.rows += len(live[table])
     report.seconds = time.perf_counter() - start
     return report
@@ -138,6 +213,50 @@ def _check_governance(conn: Connection, report: VerifyReport) -> None:
     """Every handover and log-key change carries a quorum of member signatures (`governance_findings`)."""
     for seq, message in governance_findings((seq, body) for seq, body, _ in read_events(conn)):
         report.findings.append(Finding(f"events[{seq}]", message))
+
+
+def _check_kept(kept: KeptCheckpoint, computed: merkle.MemoryNodeStore, report: VerifyReport) -> None:
+    """A kept checkpoint: signed by the member's log key, for this log, and the events' tree at its size has
+    exactly its root. The database's own checkpoints and tree play no part: they may all have been rebuilt."""
+    where = f"kept checkpoint {kept.where}"
+    try:
+        checkpoint = open_checkpoint(kept.note, [kept.log_key]).checkpoint
+    except ContactGroupError as exc:
+        report.findings.append(Finding(where, f"not a checkpoint signed by {kept.log_key.text}: {exc}"))
+        return
+    if checkpoint.origin != report.origin:
+        report.findings.append(Finding(where, f"is for the log {checkpoint.origin!r}, this database holds "
+                                              f"{report.origin!r}"))
+        return
+    n = len(report.leaf_hashes)
+    if checkpoint.size > n:
+        report.findings.append(Finding(where, f"the log signed a tree of {checkpoint.size} events, the database "
+                                              f"holds {n}: events were deleted or the log was rolled back"))
+        return
+    root = merkle.root_from_store(computed, checkpoint.size)
+    if root != checkpoint.root:
+        report.findings.append(Finding(where, f"the first {checkpoint.size} events give the root {b64encode(root)}, "
+                                              f"the log signed {b64encode(checkpoint.root)}: history before "
+                                              f"{checkpoint.size} was rewritten"))
+        return
+    report.kept.append(checkpoint.size)
+
+
+def _check_policy(conn: Connection, policy: Policy, report: VerifyReport) -> None:
+    """The newest stored checkpoint signed by a log of the member's policy and witnessed as it requires."""
+    for size, note in reversed(record.checkpoints(conn)):
+        full = note + "".join(line + "\n" for line in record.cosignature_lines(conn, size))
+        log_key = report.key_at(size)
+        try:
+            signed = policy.open(full, [parse_verifier_key(log_key)] if log_key else [])
+        except ContactGroupError:
+            continue
+        names = policy.witnessed_by(signed.checkpoint, full)
+        if policy.satisfied_by(names) and size <= len(report.leaf_hashes):
+            report.policy_size, report.policy_witnesses = size, tuple(sorted(names))
+            return
+    report.findings.append(Finding("checkpoints", f"none is signed by a log your policy names and witnessed as "
+                                                  f"it requires (quorum {policy.quorum})"))
 
 
 def _compare(table: str, live: dict[str, Any], rebuilt: dict[str, Any], report: VerifyReport) -> None:
@@ -214,6 +333,14 @@ def _compare_leaves(leaves: list[bytes], stored: list[bytes], report: VerifyRepo
             report.findings.append(Finding(f"events[{i}]", f"swapped with events[{j}]: each holds the other's "
                                                            f"bytes (reordered)"))
             continue
+        end = _reordered_window(leaves, stored, i) if j is not None and j != i else None
+        if end is not None:
+            explained.update(range(i, end + 1))
+            moved = ", ".join(f"events[{k}] is leaf {where[leaves[k]]}" for k in range(i, end + 1)
+                              if leaves[k] != stored[k])
+            report.findings.append(Finding(f"events[{i}]", f"events {i}..{end} hold the tree's leaves {i}..{end} in "
+                                                           f"another order (reordered): {moved}"))
+            continue
         if j is not None and j != i:
             shift = j - i
             run = i
@@ -243,6 +370,24 @@ def _compare_leaves(leaves: list[bytes], stored: list[bytes], report: VerifyRepo
                                                            "(edited?)"))
 
 
+_MAX_REORDER = 64
+
+
+def _reordered_window(leaves: list[bytes], stored: list[bytes], i: int) -> int | None:
+    """The end e of the shortest run i..e (3 to 64 events) holding exactly the tree's leaves i..e in another
+    order — a rotation or shuffle, which would otherwise read as deletions plus insertions; else None."""
+    diff: Counter[bytes] = Counter()
+    for e in range(i, min(len(leaves), len(stored), i + _MAX_REORDER)):
+        diff[leaves[e]] += 1
+        diff[stored[e]] -= 1
+        for h in (leaves[e], stored[e]):
+            if diff[h] == 0:
+                del diff[h]
+        if not diff:
+            return e if e - i >= 2 else None
+    return None
+
+
 def _drop_finding(report: VerifyReport, where: str, containing: str) -> None:
     report.findings[:] = [f for f in report.findings if not (f.where == where and containing in f.message)]
 
@@ -250,21 +395,47 @@ def _drop_finding(report: VerifyReport, where: str, containing: str) -> None:
 # --- signed checkpoints -----------------------------------------------------------------------------------------
 
 
-def _check_cosignatures(conn: Connection, state: State, report: VerifyReport) -> None:
-    """Every stored cosignature: by a witness the log names, valid for the checkpoint it is stored with."""
-    notes = dict(record.checkpoints(conn))
-    for size, witness, line in record.cosignatures(conn):
+def _stored_checkpoint(note: str | None) -> Checkpoint | None:
+    """The checkpoint in a stored note, or None when the stored value is not one (named by _check_checkpoints)."""
+    if note is None:
+        return None
+    try:
+        return parse_checkpoint(parse_note(note).text)
+    except ContactGroupError:
+        return None
+
+
+def _check_cosignatures(conn: Connection, report: VerifyReport) -> None:
+    """Every stored cosignature: by a witness the log named when it was received, valid for the checkpoint it is
+    stored with under the key registered for that witness then (a witness may change its key later)."""
+    try:
+        notes = dict(record.checkpoints(conn))
+        stored = record.cosignatures(conn)
+    except Exception as exc:  # a malformed stored value (a time that is no time): a finding, not a crash
+        report.findings.append(Finding("cosignatures", f"cannot be read: {type(exc).__name__}: {exc}"))
+        return
+    for size, witness, line, received in stored:
         where = f"cosignatures[{size}/{witness}]"
         report.cosignatures += 1
-        key_text = state.setting(f"witness:{witness}")
-        if not key_text:
-            report.findings.append(Finding(where, f"{witness} is not a witness the log names"))
+        key_texts = [k for k in report.witness_keys_at(witness, received) if k]
+        if not key_texts:
+            known = "was not a witness the log named" if witness in report.witness_history else \
+                "is not a witness the log names"
+            report.findings.append(Finding(where, f"{witness} {known} when this was received ({received})"))
             continue
-        note = notes.get(size)
-        checkpoint = parse_checkpoint(parse_note(note).text) if note else None
-        if checkpoint is None or not verify_cosignature(checkpoint, line, parse_cosigner_key(key_text)):
+        checkpoint = _stored_checkpoint(notes.get(size))
+        if checkpoint is None:
+            report.findings.append(Finding(where, f"no readable signed checkpoint of size {size} to cosign"))
+            continue
+        keys = []
+        for text in key_texts:
+            try:
+                keys.append(parse_cosigner_key(text))
+            except ContactGroupError:
+                report.findings.append(Finding(where, f"the key recorded for {witness} is malformed: {text!r}"))
+        if keys and not any(verify_cosignature(checkpoint, line, key) for key in keys):
             report.findings.append(Finding(where, f"not a valid cosignature by {witness} of the checkpoint of "
-                                                  f"size {size}"))
+                                                  f"size {size} (key then: {', '.join(k.text for k in keys)})"))
 
 
 def _check_checkpoints(conn: Connection, state: State, computed: merkle.MemoryNodeStore,
@@ -280,7 +451,11 @@ def _check_checkpoints(conn: Connection, state: State, computed: merkle.MemoryNo
         if not report.key_at(size):
             report.findings.append(Finding(where, "signed, but the log named no verifier key by then"))
             continue
-        key = parse_verifier_key(report.key_at(size))
+        try:
+            key = parse_verifier_key(report.key_at(size))
+        except ContactGroupError as exc:
+            report.findings.append(Finding(where, f"the log key recorded by then is malformed: {exc}"))
+            continue
         try:
             checkpoint = open_checkpoint(note, [key]).checkpoint
         except ContactGroupError as exc:

@@ -34,6 +34,25 @@ def projection_rows(conn: Connection, table: str) -> dict[str, str]:
     return rows
 
 
+def projection_rows_one_by_one(conn: Connection, table: str) -> tuple[dict[str, str], dict[str, str]]:
+    """`projection_rows` for a table holding a value that cannot be read: (readable rows by key, error by key).
+
+    Slow (one query per row); for naming the bad rows after `projection_rows` failed."""
+    spec = TABLES[table]
+    t = schema.projections[table]
+    key_columns = [sa.cast(t.c[k], sa.String) for k in spec.key]
+    rows, errors = {}, {}
+    for values in conn.execute(sa.select(*key_columns)).all():
+        key = "/".join(str(v) for v in values)
+        where = [sa.cast(t.c[k], sa.String) == v for k, v in zip(spec.key, values, strict=True)]
+        try:
+            row = conn.execute(sa.select(t).where(*where)).mappings().one()
+            rows[key] = schema.normalised(schema.to_row(from_data(spec.entity, row)))
+        except Exception as exc:  # any unreadable value is the caller's finding
+            errors[key] = f"{type(exc).__name__}: {exc}"
+    return rows, errors
+
+
 # --- event rows -----------------------------------------------------------------------------------------------
 
 
@@ -49,10 +68,11 @@ class EventRow(NamedTuple):
     body: bytes
 
 
-def event_rows(conn: Connection) -> Iterator[EventRow]:
-    """Every event row with its indexed columns, in log order."""
+def event_rows(conn: Connection, start: int = 0) -> Iterator[EventRow]:
+    """Every event row (from seq `start`) with its indexed columns, in log order."""
     e = schema.events
-    q = sa.select(e.c.seq, e.c.type, e.c.actor, e.c.party, e.c.authority, e.c.at, e.c.body).order_by(e.c.seq)
+    q = sa.select(e.c.seq, e.c.type, e.c.actor, e.c.party, e.c.authority, e.c.at, e.c.body).where(
+        e.c.seq >= start).order_by(e.c.seq)
     for seq, type_, actor, party, authority, at, body in conn.execute(q):
         yield EventRow(int(seq), type_, actor, party, authority, at, bytes(body))
 
@@ -134,11 +154,11 @@ def cosignature_lines(conn: Connection, size: int) -> list[str]:
     return [str(line) for (line,) in conn.execute(q)]
 
 
-def cosignatures(conn: Connection) -> list[tuple[int, str, str]]:
-    """Every stored cosignature as (checkpoint size, witness name, line), in order."""
+def cosignatures(conn: Connection) -> list[tuple[int, str, str, datetime]]:
+    """Every stored cosignature as (checkpoint size, witness name, line, received at), in order."""
     t = schema.cosignatures
-    q = sa.select(t.c.size, t.c.witness, t.c.line).order_by(t.c.size, t.c.witness)
-    return [(int(size), str(witness), str(line)) for size, witness, line in conn.execute(q)]
+    q = sa.select(t.c.size, t.c.witness, t.c.line, t.c.received_at).order_by(t.c.size, t.c.witness)
+    return [(int(size), str(witness), str(line), at) for size, witness, line, at in conn.execute(q)]
 
 
 def has_cosignature(conn: Connection, size: int, witness: str) -> bool:
