@@ -140,6 +140,8 @@ def define_item_class(state: State, ctx: Context, item_class: m.ItemClass) -> li
         _get(state.items, "item", item)
     if not item_class.items:
         raise _fail("items", "an item class must list at least one item")
+    if item_class.area not in state.coalitions:
+        raise NotFound(f"area: no capability area {item_class.area!r} (see `contactgroup coalition list`)")
     return [ctx.event("ItemClassDefined", as_data(item_class))]
 
 
