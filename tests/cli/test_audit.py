@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from tests.cli.test_commands import db, events, run
 
@@ -36,3 +39,142 @@ class TestUnknownArea:
         _offer(db, "--visibility", "coalition")
         code, output = run(db, "offer", "list", "--format", "json", user="fra-lead")
         assert code == 0 and [o["id"] for o in json.loads(output)] == ["O-00001"]
+
+
+class TestHugeNumbersAndBrokenFiles:
+    @pytest.mark.parametrize(
+        ("args", "user", "message"),
+        [
+            (("requirement", "add", "--class", "155mm", "--quantity", "99999999999999999999999", "--priority", "1",
+              "--needed-by", "2024-10-01", "--destination", "W"), "ukr",
+             "quantity: must be at most 1,000,000,000,000 (10^12), got 99999999999999999999999"),
+            (("offer", "add", "--member", "DEU", "--item", "155-a", "--quantity", "99999999999999999999",
+              "--available-from", "2024-10-01", "--depot", "DEU"), "deu", "quantity: must be at most"),
+            (("requirement", "add", "--class", "155mm", "--quantity", "5", "--priority", "99999999999999999999",
+              "--needed-by", "2024-10-01", "--destination", "W"), "ukr", "priority: must be at most"),
+            (("offer", "add", "--member", "DEU", "--item", "155-a", "--quantity", "5", "--value", "1e30",
+              "--currency", "EUR", "--basis", "book", "--available-from", "2024-10-01", "--depot", "DEU"), "deu",
+             "value: must be below 10^18"),
+        ],
+    )
+    def test_a_number_too_large_is_named_with_exit_2(
+        self, db: str, args: tuple[str, ...], user: str, message: str
+    ) -> None:
+        before = events(db)
+        code, output = run(db, *args, user=user)
+        assert code == 2, output
+        assert message in output and "Traceback" not in output
+        assert events(db) == before
+
+    def test_prioritise_refuses_a_huge_priority(self, db: str) -> None:
+        _open_requirement(db)
+        before = events(db)
+        code, output = run(db, "requirement", "prioritise", "R-00001", "99999999999999999999", user="ukr")
+        assert code == 2 and "priority: must be at most" in output
+        assert events(db) == before
+
+    def test_a_corrupt_spreadsheet_is_one_line(self, db: str, tmp_path: Path) -> None:
+        junk = tmp_path / "junk.xlsx"
+        junk.write_bytes(bytes(range(256)) + b"not a zip")
+        code, output = run(db, "import", "offers", str(junk), user="deu")
+        assert code == 2 and "junk.xlsx: cannot be read as an XLSX workbook" in output
+
+    def test_a_directory_is_not_called_missing(self, db: str, tmp_path: Path) -> None:
+        code, output = run(db, "import", "offers", str(tmp_path), user="deu")
+        assert code == 2 and "is a directory" in output
+
+    def test_a_row_longer_than_the_header_is_named_with_its_file_row(self, db: str, tmp_path: Path) -> None:
+        path = tmp_path / "offers.csv"
+        path.write_text("member,item,quantity,available_from,depot\n\n"
+                        "DEU,155-a,5,2024-10-01,DEU,extra\n\nDEU,155-a,0,2024-10-01,DEU\n", encoding="utf-8")
+        code, output = run(db, "import", "offers", str(path), user="deu")
+        assert code == 2, output
+        assert "offers.csv: row 3, column (row): more cells than columns in the header" in output
+        assert "offers.csv: row 5, column quantity: must be positive, got 0" in output
+
+    def test_xlsx_rows_are_numbered_as_the_sheet_shows_them(self, db: str, tmp_path: Path) -> None:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.append(["member", "item", "quantity", "available_from", "depot"])
+        ws.append([])
+        ws.append(["DEU", "155-a", 5, "2024-10-01", "DEU"])
+        ws.append(["DEU", "155-a", "x", "2024-10-01", "DEU"])
+        wb.save(tmp_path / "offers.xlsx")
+        code, output = run(db, "import", "offers", str(tmp_path / "offers.xlsx"), user="deu")
+        assert code == 2 and "offers.xlsx: row 4, column quantity: 'x' is not a whole number" in output
+
+    def test_permission_and_format_problems_come_in_one_pass(self, db: str, tmp_path: Path) -> None:
+        path = tmp_path / "offers.csv"
+        path.write_text("member,item,quantity,available_from,depot\nFRA,155-a,5,2024-10-01,FRA\n"
+                        "DEU,155-a,-1,2024-10-01,DEU\nDEU,nope,5,2024-10-01,ZZZ\n", encoding="utf-8")
+        code, output = run(db, "import", "offers", str(path), user="deu")
+        assert code == 2
+        assert "row 2: deu is a desk officer for DEU and may not offer:enter for FRA" in output
+        assert "row 3, column quantity: must be positive" in output
+        assert "row 4: no item 'nope'" in output
+
+    @pytest.mark.parametrize("url", ["mysql://x/y", "postgresql://127.0.0.1/test"])
+    def test_an_unsupported_database_url_says_what_is_supported(self, url: str) -> None:
+        code, output = run(url, "init")
+        assert code == 2 and "not supported" in output and "postgresql+psycopg://" in output
+        assert "Traceback" not in output
+
+
+class TestMalformedValues:
+    @pytest.mark.parametrize(
+        ("extra", "message"),
+        [
+            (("--value", "100", "--currency", "XYZ", "--basis", "book"), "currency: 'XYZ' is not an ISO 4217"),
+            (("--currency", "EUR"), "currency: a currency needs a declared value"),
+            (("--depot", "ZZZ"), "depot: 'ZZZ' is not an ISO 3166 alpha-3 country code"),
+        ],
+    )
+    def test_offer_add_refuses(self, db: str, extra: tuple[str, ...], message: str) -> None:
+        args = ["offer", "add", "--member", "DEU", "--item", "155-a", "--quantity", "5",
+                "--available-from", "2024-10-01"]
+        if "--depot" not in extra:
+            args += ["--depot", "DEU"]
+        before = events(db)
+        code, output = run(db, *args, *extra, user="deu")
+        assert code == 2 and message in output, output
+        assert events(db) == before
+
+    def test_member_add_refuses_an_unreal_currency(self, db: str) -> None:
+        code, output = run(db, "member", "add", "CHE", "--name", "Switzerland", "--currency", "XYZ", user="admin")
+        assert code == 2 and "'XYZ' is not an ISO 4217 currency code" in output
+
+    def test_member_add_refuses_the_recipient(self, db: str) -> None:
+        code, output = run(db, "member", "add", "UKR", "--name", "Ukraine", "--currency", "UAH", user="admin")
+        assert code == 5 and "the recipient is not a donor member" in output
+
+    def test_requirement_needs_a_destination(self, db: str) -> None:
+        code, output = run(db, "requirement", "add", "--class", "155mm", "--quantity", "5", "--priority", "1",
+                           "--needed-by", "2024-10-01", "--destination", " ", user="ukr")
+        assert code == 2 and "destination: must not be empty" in output
+
+    def test_rates_refuse_an_unreal_currency_with_its_row(self, db: str, tmp_path: Path) -> None:
+        path = tmp_path / "rates.csv"
+        path.write_text("currency,date,per_eur\n\nUAH,2024-01-02,41.5\nXYZ,2024-01-02,3\n", encoding="utf-8")
+        code, output = run(db, "import", "rates", str(path), user="admin")
+        assert code == 2 and "rates.csv, row 4, column currency: 'XYZ' is not an ISO 4217" in output
+
+
+class TestInit:
+    @pytest.mark.parametrize(("args", "message"), [
+        (("--recipient", "ZZ"), "recipient: must be an ISO 3166 alpha-3 country code, got 'ZZ'"),
+        (("--no-members", "--admin", ""), "admin: '' is not a user name"),
+        (("--authority", " "), "authority: must not be empty"),
+    ])
+    def test_a_refused_init_creates_no_file(self, tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+        code, output = run(str(tmp_path / "x.db"), "init", *args)
+        assert code == 2 and message in output
+        assert list(tmp_path.iterdir()) == []
+
+    def test_the_recipient_is_not_admitted_as_a_member(self, tmp_path: Path) -> None:
+        db = str(tmp_path / "x.db")
+        code, output = run(db, "init", "--recipient", "DEU")
+        assert code == 0 and "51 members admitted" in output
+        members = json.loads(run(db, "member", "list", "--format", "json")[1])
+        assert "DEU" not in {m["code"] for m in members}

@@ -22,7 +22,7 @@ from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.ledger.canonical import plain
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.coordination import Caller
-from contactgroup.storage.database import Database, DatabaseError, OperationalError
+from contactgroup.storage.database import Database, DatabaseError, OperationalError, resolve_url
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -100,7 +100,17 @@ def _database_error(exc: DatabaseError) -> str:
     return f"the database refused the change ({first}); nothing was written"
 
 
+SUPPORTED_DATABASES = ("sqlite", "postgresql+psycopg")
+
+
 def database(db: str | None) -> Database:
+    """The database `--db` / CONTACTGROUP_DB names; an unsupported URL is refused before any driver loads."""
+    url = resolve_url(db)
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in SUPPORTED_DATABASES:
+        hint = " (write postgresql+psycopg://...)" if scheme in ("postgresql", "postgres") else ""
+        raise fail(f"--db: {scheme}:// databases are not supported{hint}; use a file path or sqlite:///PATH "
+                   "(SQLite), or postgresql+psycopg://USER@HOST/DB (PostgreSQL)", 2)
     return Database(db)
 
 

@@ -323,12 +323,18 @@ def offer_add(
     consent_from: Annotated[str | None, typer.Option(help="Member whose re-export consent is needed.")] = None,
     end_use: Annotated[str, typer.Option(help="End-use restrictions.")] = "",
     status: Annotated[str, typer.Option(help="draft, offered or committed.")] = "offered",
+    committed_on: Annotated[str | None, typer.Option(
+        help="With --status committed: the date it was pledged (YYYY-MM-DD), default today; "
+             "a historical pledge is valued at its own date.")] = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Enter an offer (desk officer of the member, or coordinator)."""
     if status not in ("draft", "offered", "committed"):
         raise fail(f"--status: {status!r} must be draft, offered or committed", 2)
+    pledged = _date(committed_on, "--committed-on") if committed_on is not None else None
+    if pledged is not None and status != "committed":
+        raise fail("--committed-on: a commitment date needs --status committed", 2)
     offer = m.Offer(
         id="", member=member, item=item, quantity=quantity, available_from=_date(available_from, "--available-from"),
         depot=depot, source=source, status=m.OfferStatus.DRAFT, visibility=visibility,
@@ -336,7 +342,7 @@ def offer_add(
         consent_from=consent_from, end_use=end_use,
     )
     with writer(db) as uow:
-        created = svc.enter_offer(uow, caller(as_), offer, status=status)
+        created = svc.enter_offer(uow, caller(as_), offer, status=status, committed_on=pledged)
     _done(f"offer {created.id} {created.status.value}")
     out.print(created.id)
 
@@ -378,6 +384,7 @@ def offer_move(
     offer_id: str,
     action: Annotated[str, typer.Argument(help="make, commit or withdraw.")],
     on: Annotated[str | None, typer.Option(help="Commitment date (YYYY-MM-DD), default today.")] = None,
+    reason: Annotated[str, typer.Option(help="Why (recorded with a withdrawal).")] = "",
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
@@ -386,7 +393,7 @@ def offer_move(
         raise fail(f"unknown action {action!r}: use make, commit or withdraw", 2)
     when = _date(on, "--on") if on else None
     with writer(db) as uow:
-        offer = svc.move_offer(uow, caller(as_), offer_id, action, on=when)
+        offer = svc.move_offer(uow, caller(as_), offer_id, action, on=when, reason=reason)
     _done(f"offer {offer_id} is {offer.status.value}")
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from contactgroup.cli.common import DbOption, err, handles_errors, out
+from contactgroup.cli.common import DbOption, database, err, handles_errors, out
 from contactgroup.ledger.note import b64encode
 from contactgroup.services.verify import verify as verify_record
-from contactgroup.storage.database import Database
 
 
 @handles_errors
@@ -18,12 +17,12 @@ def verify(db: DbOption = None) -> None:
 
     Exits 0 only if the record is intact, the stored tree and the latest signed checkpoint agree with the events,
     and every projection matches; otherwise lists each difference by table and key (or event index)."""
-    database = Database(db)
-    database.require_initialised()
+    database_ = database(db)
+    database_.require_initialised()
     with Progress(TextColumn("[bold]verify[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
                   console=err, transient=True) as bar:
         task = bar.add_task("events", total=None)
-        report = verify_record(database, progress=lambda n: bar.advance(task, n))
+        report = verify_record(database_, progress=lambda n: bar.advance(task, n))
     if report.ok:
         out.print(f"[green]✓[/] record intact: {report.events:,} events replayed, {report.rows:,} projection rows "
                   f"match ({report.seconds:.2f} s)")
