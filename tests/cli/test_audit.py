@@ -178,3 +178,42 @@ class TestInit:
         assert code == 0 and "51 members admitted" in output
         members = json.loads(run(db, "member", "list", "--format", "json")[1])
         assert "DEU" not in {m["code"] for m in members}
+
+
+class TestActingOnHiddenOffers:
+    def test_a_lead_cannot_propose_an_offer_it_may_not_see_nor_learn_its_size(self, db: str) -> None:
+        assert run(db, "user", "add", "fra-lead", "--party", "FRA", "--role", "coalition_lead", user="admin")[0] == 0
+        _open_requirement(db, "1000")
+        _offer(db, quantity="600")  # visibility member: DEU and the authority only
+        before = events(db)
+        code, output = run(db, "allocation", "propose", "--offer", "O-00001", "--requirement", "R-00001",
+                           "--quantity", "900", user="fra-lead")
+        assert code == 3 and "no offer 'O-00001' that fra-lead may see" in output and "600" not in output
+        assert events(db) == before
+        _offer(db, "--visibility", "coalition", quantity="50")
+        assert run(db, "allocation", "propose", "--offer", "O-00002", "--requirement", "R-00001",
+                   "--quantity", "50", user="fra-lead")[0] == 0
+        rows = json.loads(run(db, "allocation", "list", "--format", "json", user="fra-lead")[1])
+        assert [a["id"] for a in rows] == ["A-00001"]
+
+    def test_consent_list_shows_only_what_the_user_may_see(self, db: str) -> None:
+        assert run(db, "user", "add", "fra", "--party", "FRA", "--role", "desk_officer", user="admin")[0] == 0
+        assert run(db, "user", "add", "est", "--party", "EST", "--role", "desk_officer", user="admin")[0] == 0
+        _offer(db, "--consent-from", "FRA")
+        assert run(db, "consent", "request", "O-00001", user="deu")[0] == 0
+        for user, seen in (("deu", ["K-00001"]), ("fra", ["K-00001"]), ("est", []), ("admin", ["K-00001"])):
+            code, output = run(db, "consent", "list", "--format", "json", user=user)
+            assert code == 0 and [c["id"] for c in json.loads(output)] == seen, user
+
+
+def test_verify_names_the_key_of_every_table(db: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM users WHERE name = 'ukr'"))
+        conn.execute(sa.text("DELETE FROM items WHERE code = '155-a'"))
+    engine.dispose()
+    code, output = run(db, "verify")
+    assert code == 6
+    assert "users[ukr]: the log creates this row" in output and "items[155-a]: the log creates" in output

@@ -532,10 +532,13 @@ def consent_decide(
 
 @consent_app.command("list")
 @handles_errors
-def consent_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
-    """List consents."""
+def consent_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List the consents you may see: of offers you may see, or asked of the member you act for."""
     state = database(db).state()
-    emit([as_data(c) for c in state.consents.values()], fmt, title="Consents")
+    who = policy.user(state, caller(as_).user)
+    rows = [as_data(c) for c in sorted(state.consents.values(), key=lambda c: c.id)
+            if c.origin == who.party or policy.can_see_offer(state, who, state.offers[c.offer])]
+    emit(rows, fmt, title="Consents")
 
 
 delivery_app = typer.Typer(help="Shipments of allocated quantities, to receipt.", no_args_is_help=True)

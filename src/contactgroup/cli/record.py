@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from contactgroup.cli.common import DbOption, database, err, handles_errors, out
@@ -36,7 +37,8 @@ def verify(db: DbOption = None) -> None:
             out.print("  no signed checkpoint yet (`contactgroup ledger checkpoint`)", highlight=False)
         return
     for finding in report.findings[:50]:
-        err.print(f"[red]✗[/] {finding}", highlight=False)
+        # Escaped: a key like users[admin] would otherwise be read as Rich markup and vanish.
+        err.print(f"[red]✗[/] {escape(str(finding))}", highlight=False)
     if len(report.findings) > 50:
         err.print(f"... and {len(report.findings) - 50} more differences")
     err.print(f"[bold red]error:[/] verification failed: {len(report.findings)} differences in "

@@ -217,9 +217,20 @@ def _allocation(uow: UnitOfWork, alloc_id: str) -> m.Allocation:
     return alloc
 
 
+def visible_offer(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Offer:
+    """The offer, if the caller may see it; otherwise the same NotFound as for an offer that does not exist,
+    so that a refusal reveals nothing of a hidden offer (not even that it exists)."""
+    who = policy.user(uow.state, caller.user)
+    offer = uow.state.offers.get(offer_id)
+    if offer is None or not policy.can_see_offer(uow.state, who, offer):
+        raise NotFound(f"no offer {offer_id!r} that {who.name} may see")
+    return offer
+
+
 def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requirement: str, quantity: int) -> m.Allocation:
     req = uow.state.requirements.get(requirement)
     ctx = authorized(uow, caller, "allocation:propose", area=req.area if req else None)
+    visible_offer(uow, caller, offer)
     (event,) = record_events(uow, command.propose_allocation(
         uow.state, ctx, offer=offer, requirement=requirement, quantity=quantity))
     return uow.state.allocations[event.data["id"]]
@@ -246,7 +257,7 @@ def move_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str, action: str,
 
 
 def request_consent(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Consent:
-    ctx = authorized(uow, caller, "consent:request", owner=_offer(uow, offer_id).member)
+    ctx = authorized(uow, caller, "consent:request", owner=visible_offer(uow, caller, offer_id).member)
     (event,) = record_events(uow, command.request_consent(uow.state, ctx, offer_id))
     return uow.state.consents[event.data["id"]]
 
