@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from contactgroup.cli.main import app
 
 from tests.cli.test_commands import db, events, run
 
@@ -217,3 +220,71 @@ def test_verify_names_the_key_of_every_table(db: str) -> None:
     code, output = run(db, "verify")
     assert code == 6
     assert "users[ukr]: the log creates this row" in output and "items[155-a]: the log creates" in output
+
+
+def _chain(db: str) -> None:
+    """A requirement met by a confirmed allocation, shipped and received."""
+    _open_requirement(db, "1000")
+    _offer(db, "--value", "1800000", "--currency", "EUR", "--basis", "replacement", "--status", "committed",
+           "--consent-from", "FRA", "--end-use", "territory of the recipient only, no transfer to third parties")
+    assert run(db, "user", "add", "fra", "--party", "FRA", "--role", "desk_officer", user="admin")[0] == 0
+    assert run(db, "consent", "request", "O-00001", user="deu")[0] == 0
+    assert run(db, "consent", "decide", "K-00001", "grant", user="fra")[0] == 0
+    assert run(db, "allocation", "propose", "--offer", "O-00001", "--requirement", "R-00001", "--quantity", "600",
+               user="admin")[0] == 0
+    for user, action in (("deu", "accept"), ("ukr", "accept"), ("admin", "confirm")):
+        assert run(db, "allocation", "move", "A-00001", action, user=user)[0] == 0, action
+    assert run(db, "delivery", "dispatch", "--allocation", "A-00001", "--quantity", "600", "--on", "2024-06-20",
+               user="deu")[0] == 0
+    assert run(db, "delivery", "receive", "D-00001", "--on", "2024-06-25", "--short", "5", user="ukr")[0] == 0
+
+
+def run80(db: str, *args: str, user: str | None = None) -> str:
+    env = {"CONTACTGROUP_DB": db, "COLUMNS": "80"}
+    if user:
+        env["CONTACTGROUP_USER"] = user
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+NARROW = [
+    (("offer", "list"), ("id", "quantity", "status")),
+    (("delivery", "list"), ("id", "allocation", "quantity", "received", "short")),
+    (("allocation", "list"), ("id", "offer", "requirement", "quantity")),
+    (("requirement", "list"), ("id", "priority", "quantity", "needed_by")),
+    (("consent", "list"), ("id", "offer", "origin")),
+    (("member", "list"), ("code", "currency")),
+    (("report", "coverage"), ("key", "needed", "allocated", "committed", "delivered", "missing")),
+    (("report", "coverage", "--by", "tier"), ("key", "requirements", "needed", "committed", "missing")),
+    (("report", "gaps"), ("requirement", "needed", "missing")),
+    (("report", "lag"), ("member", "shipments", "units", "median_days")),
+]
+
+
+@pytest.mark.parametrize(("args", "fields"), NARROW)
+def test_at_80_columns_every_id_and_number_is_intact(db: str, args: tuple[str, ...], fields: tuple[str, ...]) -> None:
+    _chain(db)
+    if args[0] == "report" and args[1] == "gaps":
+        _open_requirement(db, "50")
+    table = run80(db, *args, user="admin")
+    assert all(len(line) <= 80 for line in table.splitlines() if "─" in line), table
+    words = set(table.split())
+    records = json.loads(run(db, *args, "--format", "json", user="admin")[1])
+    assert records, args
+    for record in records:
+        for field in fields:
+            value = record[field]
+            shown = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+            assert shown in words or str(value) in words, (field, shown, table)
+
+
+def test_burden_table_keeps_money_intact_and_names_unvalued_offers(db: str) -> None:
+    _chain(db)
+    assert run(db, "catalogue", "add-item", "tent", "--name", "Tent", "--category", "humanitarian", "--unit", "each",
+               user="admin")[0] == 0
+    code, output = run(db, "offer", "add", "--member", "DEU", "--item", "tent", "--quantity", "5",
+                       "--available-from", "2024-06-01", "--depot", "DEU", "--status", "committed", user="deu")
+    assert code == 0, output
+    table = run80(db, "report", "burden")
+    assert "1.80" in table.split() and "Not counted, no value known (offers): DEU 1" in " ".join(table.split())

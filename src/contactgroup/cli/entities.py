@@ -262,7 +262,8 @@ def requirement_list(
     rows = [as_data(r) for r in sorted(state.requirements.values(), key=lambda r: (r.priority, r.id))
             if (status is None or r.status is status) and (area is None or r.area == area)]
     emit(rows, fmt, title="Requirements", columns=("id", "priority", "item_class", "quantity", "needed_by",
-                                                   "destination", "area", "status"))
+                                                   "destination", "area", "status"),
+         drop=("destination", "area", "needed_by", "item_class"))
 
 
 @requirement_app.command("show")
@@ -363,7 +364,8 @@ def offer_list(
             if policy.can_see_offer(state, who, o) and (member is None or o.member == member)
             and (status is None or o.status is status)]
     emit(rows, fmt, title="Offers", columns=("id", "member", "item", "quantity", "available_from", "depot",
-                                             "status", "visibility", "value", "currency", "consent_from"))
+                                             "status", "visibility", "value", "currency", "consent_from"),
+         drop=("consent_from", "visibility", "depot", "available_from", "currency", "value", "item"))
 
 
 @offer_app.command("show")
