@@ -9,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from contactgroup.cli.main import app
-
 from tests.cli.test_commands import db, events, run
 
 __all__ = ["db"]
