@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from contactgroup.cli.main import app
@@ -233,9 +235,10 @@ def _chain(db: str) -> None:
                user="admin")[0] == 0
     for user, action in (("deu", "accept"), ("ukr", "accept"), ("admin", "confirm")):
         assert run(db, "allocation", "move", "A-00001", action, user=user)[0] == 0, action
-    assert run(db, "delivery", "dispatch", "--allocation", "A-00001", "--quantity", "600", "--on", "2024-06-20",
+    today = date.today().isoformat()
+    assert run(db, "delivery", "dispatch", "--allocation", "A-00001", "--quantity", "600", "--on", today,
                user="deu")[0] == 0
-    assert run(db, "delivery", "receive", "D-00001", "--on", "2024-06-25", "--short", "5", user="ukr")[0] == 0
+    assert run(db, "delivery", "receive", "D-00001", "--on", today, "--short", "5", user="ukr")[0] == 0
 
 
 def run80(db: str, *args: str, user: str | None = None) -> str:
@@ -287,3 +290,132 @@ def test_burden_table_keeps_money_intact_and_names_unvalued_offers(db: str) -> N
     assert code == 0, output
     table = run80(db, "report", "burden")
     assert "1.80" in table.split() and "Not counted, no value known (offers): DEU 1" in " ".join(table.split())
+
+
+class TestLifecycleAndDates:
+    def _confirmed(self, db: str, *offer_args: str) -> None:
+        _open_requirement(db, "1000")
+        _offer(db, *offer_args)
+        assert run(db, "allocation", "propose", "--offer", "O-00001", "--requirement", "R-00001", "--quantity",
+                   "600", user="admin")[0] == 0
+        for user, action in (("deu", "accept"), ("ukr", "accept"), ("admin", "confirm")):
+            assert run(db, "allocation", "move", "A-00001", action, user=user)[0] == 0, action
+
+    def test_confirming_an_offered_offer_records_its_commitment_first(self, db: str) -> None:
+        self._confirmed(db)
+        engine = sa.create_engine(db)
+        with engine.connect() as conn:
+            types = [r[0] for r in conn.execute(sa.text("SELECT type FROM events ORDER BY seq DESC LIMIT 2"))]
+        engine.dispose()
+        assert types == ["AllocationConfirmed", "OfferCommitted"]
+        offer = json.loads(run(db, "offer", "show", "O-00001", "--format", "json", user="admin")[1])[0]
+        assert offer["status"] == "allocated" and offer["committed_on"]
+
+    def test_a_past_commitment_date_is_kept(self, db: str) -> None:
+        _offer(db, "--status", "committed", "--committed-on", "2023-03-01")
+        offer = json.loads(run(db, "offer", "show", "O-00001", "--format", "json", user="deu")[1])[0]
+        assert offer["committed_on"] == "2023-03-01"
+        code, output = run(db, "offer", "add", "--member", "DEU", "--item", "155-a", "--quantity", "5",
+                           "--available-from", "2024-08-01", "--depot", "DEU", "--committed-on", "2023-03-01",
+                           user="deu")
+        assert code == 2 and "needs --status committed" in output
+
+    @pytest.mark.parametrize(("on", "message"), [
+        ("2000-01-01", "is before allocation A-00001 was proposed"),
+        ("2999-01-01", "is in the future"),
+    ])
+    def test_dispatch_dates_are_checked(self, db: str, on: str, message: str) -> None:
+        self._confirmed(db)
+        before = events(db)
+        code, output = run(db, "delivery", "dispatch", "--allocation", "A-00001", "--quantity", "10", "--on", on,
+                           user="deu")
+        assert code == 2 and message in output
+        assert events(db) == before
+
+    def test_a_requirement_with_received_units_cannot_be_cancelled(self, db: str) -> None:
+        self._confirmed(db)
+        today = date.today().isoformat()
+        assert run(db, "delivery", "dispatch", "--allocation", "A-00001", "--quantity", "10", "--on", today,
+                   user="deu")[0] == 0
+        assert run(db, "delivery", "receive", "D-00001", "--on", today, user="ukr")[0] == 0
+        before = events(db)
+        code, output = run(db, "requirement", "move", "R-00001", "cancel", user="ukr")
+        assert code == 5 and "10 units were already received" in output and "close it instead" in output
+        assert events(db) == before
+
+
+class TestShow:
+    def test_allocation_and_delivery_show_to_who_may_see_them(self, db: str) -> None:
+        _chain(db)
+        shown = json.loads(run(db, "allocation", "show", "A-00001", "--format", "json", user="deu")[1])[0]
+        assert (shown["offer"], shown["member"], shown["shipments"], shown["received"]) == ("O-00001", "DEU",
+                                                                                          "D-00001", 595)
+        shown = json.loads(run(db, "delivery", "show", "D-00001", "--format", "json", user="admin")[1])[0]
+        assert (shown["allocation"], shown["requirement"], shown["short"]) == ("A-00001", "R-00001", 5)
+        assert run(db, "user", "add", "est", "--party", "EST", "--role", "desk_officer", user="admin")[0] == 0
+        code, output = run(db, "allocation", "show", "A-00001", user="est")
+        assert code == 3 and "no allocation 'A-00001' that est may see" in output
+        code, output = run(db, "delivery", "show", "D-00001", user="est")
+        assert code == 3 and "no delivery 'D-00001' that est may see" in output
+
+    def test_fund_show_lists_pledges_in_eur_with_shares_and_what_it_bought(self, db: str) -> None:
+        assert run(db, "fund", "add", "AMMO", "--name", "Ammunition", "--manager", "DEU", "--area", "artillery",
+                   user="admin")[0] == 0
+        for member, amount in (("DEU", "300000"), ("DEU", "100000"), ("NLD", "600000")):
+            assert run(db, "fund", "pledge", "AMMO", "--member", member, "--amount", amount, "--currency", "EUR",
+                       "--on", "2024-06-01", user="admin")[0] == 0
+        code, output = run(db, "offer", "add", "--member", "AMMO", "--item", "155-a", "--quantity", "100",
+                           "--available-from", "2024-08-01", "--depot", "CZE", user="deu")
+        assert code == 0, output
+        shown = json.loads(run(db, "fund", "show", "AMMO", "--format", "json")[1])[0]
+        assert [(c["member"], c["eur"], c["member_share"]) for c in shown["contributions"]] == [
+            ("DEU", "300000.00", "40.00"), ("DEU", "100000.00", "40.00"), ("NLD", "600000.00", "60.00")]
+        assert [(o["offer"], o["quantity"], o["value_eur"]) for o in shown["offers"]] == [("O-00001", 100,
+                                                                                           "300000.00")]
+        code, output = run(db, "fund", "show", "NOPE")
+        assert code == 3 and "no fund 'NOPE'" in output
+
+
+def test_lists_on_a_demo_database_are_labelled_synthetic(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert run(db, "demo")[0] == 0
+    for args in (("offer", "list"), ("requirement", "list"), ("allocation", "list"), ("delivery", "list"),
+                 ("member", "list"), ("user", "list"), ("consent", "list"), ("catalogue", "items")):
+        code, output = run(db, *args, user="admin")
+        assert code == 0 and "SYNTHETIC DEMO DATA" in output, args
+        code, output = run(db, *args, "--format", "csv", user="admin")
+        header, first = output.splitlines()[:2]
+        assert header.endswith(",synthetic") and first.endswith(",true"), args
+        rows = json.loads(run(db, *args, "--format", "json", user="admin")[1])
+        assert all(r["synthetic"] is True for r in rows), args
+    code, output = run(db, "verify")
+    assert code == 0 and "SYNTHETIC DEMO DATA" in output
+
+
+def test_empty_lists_say_none(db: str) -> None:
+    code, output = run(db, "delivery", "list", user="admin")
+    assert code == 0 and "Deliveries: none" in output
+
+
+class TestPolish:
+    @pytest.mark.parametrize(("party", "message"), [("UKR", "is the recipient"),
+                                                    ("IDCC", "is the coordinating authority")])
+    def test_odd_roles_are_refused(self, db: str, party: str, message: str) -> None:
+        code, output = run(db, "user", "add", "x", "--party", party, "--role", "desk_officer", user="admin")
+        assert code == 2 and "desk officers act for a member" in output and message in output
+
+    def test_refusals_name_the_action_tried(self, db: str) -> None:
+        _chain(db)
+        code, output = run(db, "delivery", "track", "D-00001", "hub", user="ukr")
+        assert code == 4 and "may not delivery:track" in output
+        _offer(db, quantity="5")
+        code, output = run(db, "offer", "move", "O-00002", "commit", user="ukr")
+        assert code == 4 and "may not offer:commit" in output
+
+    def test_version_and_a_file_that_is_not_a_database(self, tmp_path: Path) -> None:
+        code, output = run("x.db", "--version")
+        assert code == 0 and output.startswith("contactgroup ")
+        bad = tmp_path / "notdb.db"
+        bad.write_text("not a database\n" * 100)
+        code, output = run(str(bad), "report", "burden")
+        assert code == 1 and "not a contactgroup database" in output and "refused the change" not in output

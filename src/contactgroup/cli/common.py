@@ -24,6 +24,7 @@ from rich.table import Table
 
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.ledger.canonical import plain
+from contactgroup.reports.facts import SYNTHETIC_CAPTION
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.coordination import Caller
 from contactgroup.storage.database import Database, DatabaseError, OperationalError, resolve_url
@@ -99,6 +100,8 @@ def _database_error(exc: DatabaseError) -> str:
     first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
     if _is_busy(exc):
         return f"the database is busy with another writer ({first}); nothing was written: run the command again"
+    if "file is not a database" in first:
+        return f"not a contactgroup database ({first}): check --db / CONTACTGROUP_DB; nothing was read or written"
     if isinstance(exc, OperationalError):
         return f"cannot use the database ({first}); nothing was written: check --db / CONTACTGROUP_DB"
     return f"the database refused the change ({first}); nothing was written"
@@ -132,9 +135,17 @@ def writer(db: str | None) -> Iterator[Any]:
 
 
 def emit(rows: Sequence[Mapping[str, Any]], fmt: Format, *, title: str = "", columns: Sequence[str] = (),
-         caption: str = "", drop: Sequence[str] = ()) -> None:
-    """Print rows as a Rich table, CSV or JSON (JSON keeps numbers exact: decimals are strings)."""
+         caption: str = "", drop: Sequence[str] = (), synthetic: bool = False) -> None:
+    """Print rows as a Rich table, CSV or JSON (JSON keeps numbers exact: decimals are strings).
+
+    `synthetic` (a demo database) labels every form as the reports do: the title and caption, and a `synthetic`
+    field of every CSV and JSON row."""
     cols = list(columns) or (list(rows[0].keys()) if rows else [])
+    if synthetic:
+        rows = [{**r, "synthetic": True} for r in rows]
+        cols = [*cols, "synthetic"] if fmt is not Format.TABLE else cols
+        title = f"{title} — {SYNTHETIC_CAPTION}" if title else SYNTHETIC_CAPTION
+        caption = f"{SYNTHETIC_CAPTION}. {caption}" if caption else SYNTHETIC_CAPTION
     if fmt is Format.JSON:
         sys.stdout.write(json.dumps([plain(dict(r)) for r in rows], indent=2, ensure_ascii=False) + "\n")
         return
@@ -167,6 +178,7 @@ HEADINGS: Mapping[str, str] = {
     "wrong_item": "wrong", "damaged": "dmg", "item_class": "class", "needed_by": "needed by", "priority": "prio",
     "destination": "to", "requirement": "req", "proposed_on": "proposed", "requested_on": "requested",
     "decided_on": "decided", "unit_value_eur": "EUR/unit", "committed_on": "committed", "contributors": "donors",
+    "pledged_on": "pledged", "member_share": "share %", "contribution": "id", "value_eur": "EUR",
 }
 # Free text that may fold onto several lines; every other column (ids, codes, numbers, dates) is never cut.
 TEXT_COLUMNS = frozenset({"name", "note", "end_use", "destination", "items", "leads", "detail", "reason", "value_text"})

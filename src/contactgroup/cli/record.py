@@ -8,6 +8,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from contactgroup.cli.common import DbOption, database, err, handles_errors, out
 from contactgroup.ledger.note import b64encode
+from contactgroup.reports.facts import SYNTHETIC_CAPTION, is_synthetic
 from contactgroup.services.verify import verify as verify_record
 
 
@@ -24,6 +25,8 @@ def verify(db: DbOption = None) -> None:
                   console=err, transient=True) as bar:
         task = bar.add_task("events", total=None)
         report = verify_record(database_, progress=lambda n: bar.advance(task, n))
+    if is_synthetic(database_.state()):
+        out.print(f"[bold yellow]{SYNTHETIC_CAPTION}[/]: this record is a generated demo, not real", highlight=False)
     if report.ok:
         out.print(f"[green]✓[/] record intact: {report.events:,} events replayed, {report.rows:,} projection rows "
                   f"match ({report.seconds:.2f} s)")

@@ -149,6 +149,9 @@ def register_user(state: State, ctx: Context, user: m.User) -> list[Event]:
         raise _fail("role", f"only the coordinating authority's users can be coordinators, not {user.party}'s")
     if user.role is m.Role.RECIPIENT_LIAISON and user.party != state.recipient:
         raise _fail("role", f"recipient liaisons act for the recipient {state.recipient}, not {user.party}")
+    if user.role in (m.Role.DESK_OFFICER, m.Role.COALITION_LEAD) and user.party not in state.members:
+        raise _fail("role", f"{user.role.value.replace('_', ' ')}s act for a member; {user.party} is "
+                            f"{'the recipient' if user.party == state.recipient else 'the coordinating authority'}")
     return [ctx.event("UserRegistered", as_data(user))]
 
 
@@ -360,6 +363,8 @@ def consent_pending(state: State, offer: m.Offer) -> bool:
 
 
 def confirm_allocation(state: State, ctx: Context, alloc_id: str) -> list[Event]:
+    """Confirm an allocation. An offer still only `offered` is committed by it: the donor accepted the allocation,
+    which is a formal pledge, so its commitment is recorded as its own event (dated today) first."""
     a = _get(state.allocations, "allocation", alloc_id)
     offer = state.offers[a.offer]
     if consent_pending(state, offer):
@@ -367,7 +372,22 @@ def confirm_allocation(state: State, ctx: Context, alloc_id: str) -> list[Event]
             f"allocation {alloc_id} cannot be confirmed: offer {offer.id} needs re-export consent "
             f"from {offer.consent_from}, not granted yet"
         )
-    return move(state, ctx, "AllocationConfirmed", alloc_id)
+    confirmed = move(state, ctx, "AllocationConfirmed", alloc_id)
+    if offer.status is m.OfferStatus.OFFERED:
+        return [*move(state, ctx, "OfferCommitted", offer.id, committed_on=ctx.today.isoformat()), *confirmed]
+    return confirmed
+
+
+def cancel_requirement(state: State, ctx: Context, req_id: str, **extra: Any) -> list[Event]:
+    """Cancel a requirement, unless something was already received for it: those units would vanish from
+    coverage while their allocations still count in burden sharing. Such a requirement is closed instead."""
+    _get(state.requirements, "requirement", req_id)
+    received = sum(d.received for a in state.allocations_of_requirement(req_id)
+                   for d in state.where("deliveries", "allocation", a.id) if d.status is m.DeliveryStatus.RECEIVED)
+    if received:
+        raise Conflict(f"requirement {req_id} cannot be cancelled: {received} units were already received for it; "
+                       f"ask the coordinator to close it instead")
+    return move(state, ctx, "RequirementCancelled", req_id, **extra)
 
 
 def request_consent(state: State, ctx: Context, offer_id: str) -> list[Event]:
@@ -391,6 +411,12 @@ def dispatch(state: State, ctx: Context, *, allocation: str, quantity: int, disp
     _positive("quantity", quantity)
     if a.status is not m.AllocationStatus.CONFIRMED:
         raise Conflict(f"allocation {allocation} is {a.status.value}; only confirmed allocations ship")
+    if dispatched_on < a.proposed_on:
+        raise _fail("dispatched_on", f"{dispatched_on} is before allocation {allocation} was proposed "
+                                     f"({a.proposed_on})")
+    if dispatched_on > ctx.today:
+        raise _fail("dispatched_on", f"{dispatched_on} is in the future (today is {ctx.today}): record a "
+                                     f"shipment once it left")
     shipped = sum(d.quantity for d in state.where("deliveries", "allocation", allocation))
     if quantity > a.quantity - shipped:
         raise Conflict(f"allocation {allocation} has {a.quantity - shipped} units left to ship, not {quantity}")
@@ -413,6 +439,8 @@ def receive(
         raise _fail("short", f"discrepancies ({short + damaged + wrong_item}) exceed the {d.quantity} shipped")
     if received_on < d.dispatched_on:
         raise _fail("received_on", f"{received_on} is before the dispatch date {d.dispatched_on}")
+    if received_on > ctx.today:
+        raise _fail("received_on", f"{received_on} is in the future (today is {ctx.today})")
     return move(state, ctx, "ShipmentReceived", delivery, received_on=received_on.isoformat(), received=received,
                 short=short, damaged=damaged, wrong_item=wrong_item)
 

@@ -136,7 +136,10 @@ def move_requirement(uow: UnitOfWork, caller: Caller, req_id: str, action: str, 
     event_type, permission = REQUIREMENT_MOVES[action]
     ctx = authorized(uow, caller, permission)
     extra = {"reason": reason} if reason else {}
-    record_events(uow, command.move(uow.state, ctx, event_type, req_id, **extra))
+    if action == "cancel":
+        record_events(uow, command.cancel_requirement(uow.state, ctx, req_id, **extra))
+    else:
+        record_events(uow, command.move(uow.state, ctx, event_type, req_id, **extra))
     return uow.state.requirements[req_id]
 
 
@@ -291,7 +294,7 @@ def track_shipment(uow: UnitOfWork, caller: Caller, delivery_id: str, action: st
     """hub (reached the hub) or handover (handed over to the recipient)."""
     d = _delivery(uow, delivery_id)
     owner = uow.state.offers[uow.state.allocations[d.allocation].offer].member
-    ctx = authorized(uow, caller, "delivery:ship", owner=owner)
+    ctx = authorized(uow, caller, "delivery:ship", owner=owner, named="delivery:track")
     event_type = {"hub": "ShipmentReachedHub", "handover": "ShipmentHandedOver"}[action]
     record_events(uow, command.move(uow.state, ctx, event_type, delivery_id))
     return uow.state.deliveries[delivery_id]
