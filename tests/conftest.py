@@ -21,8 +21,10 @@ settings.register_profile("contactgroup", deadline=None)
 settings.load_profile("contactgroup")
 
 PG_SERVER = os.environ.get("CONTACTGROUP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-KIEL_R29 = SHARED / "data" / "kiel-ust-r29"
+# The project's shared reference data: ../shared beside the repository, or CONTACTGROUP_SHARED; the Kiel release
+# directory alone can be pointed elsewhere with CONTACTGROUP_KIEL_DIR.
+SHARED = Path(os.environ.get("CONTACTGROUP_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")
+KIEL_R29 = Path(os.environ.get("CONTACTGROUP_KIEL_DIR") or SHARED / "data" / "kiel-ust-r29")
 
 
 def _pg_available() -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -102,9 +103,10 @@ class TestFromRequirementToReceipt:
         assert run(db, "allocation", "move", "A-00001", "accept", user="deu")[0] == 0
         assert run(db, "allocation", "move", "A-00001", "accept", user="ukr")[0] == 0
         assert run(db, "allocation", "move", "A-00001", "confirm", user="admin")[0] == 0
+        today = date.today().isoformat()  # dispatch and receipt: not before the proposal, not in the future
         assert run(db, "delivery", "dispatch", "--allocation", "A-00001", "--quantity", "600", "--on",
-                   "2024-08-03", user="deu")[0] == 0
-        code, output = run(db, "delivery", "receive", "D-00001", "--on", "2024-08-10", "--short", "5", user="ukr")
+                   today, user="deu")[0] == 0
+        code, output = run(db, "delivery", "receive", "D-00001", "--on", today, "--short", "5", user="ukr")
         assert code == 0 and "received: 595 of 600 in good order" in output
         code, output = run(db, "requirement", "show", "R-00001", "--format", "json")
         assert json.loads(output)[0]["status"] == "partially_met"

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 from tests.cli.conftest import Cli
+from tests.conftest import KIEL_R29
 from tests.factories import World
-
-KIEL_R29 = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "kiel-ust-r29"
 
 
 class TestKiel:

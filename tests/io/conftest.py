@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-KIEL_R29 = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "kiel-ust-r29"
+from tests.conftest import KIEL_R29
+
 Edit = Callable[[str], str]
 
 

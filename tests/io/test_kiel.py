@@ -80,7 +80,7 @@ class TestRejectsMalformedCells:
 
     def test_missing_release_info(self, tmp_path: Path, kiel_r29: Path) -> None:
         (tmp_path / "data_explorer.csv").write_bytes((kiel_r29 / "data_explorer.csv").read_bytes())
-        assert problems(tmp_path) == [f"release_info.csv: file not found in {tmp_path}"]
+        assert problems(tmp_path) == [f"release_info.csv: no such file (looked in {tmp_path.resolve()})"]
 
     def test_not_a_directory(self, tmp_path: Path) -> None:
         assert problems(tmp_path / "nowhere")[0].endswith("not a directory")

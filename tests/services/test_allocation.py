@@ -80,7 +80,7 @@ def test_coalition_lead_allocates_only_its_area(world: World) -> None:
     with pytest.raises(Forbidden, match="does not lead the capability coalition for drones"):
         run(world, "fra-lead", area="drones")
     art = open_requirement(world, quantity=10)
-    enter_offer(world, quantity=10)
+    enter_offer(world, quantity=10, visibility=m.Visibility.COALITION)  # a lead allocates only offers it may see
     result = run(world, "fra-lead", area="artillery")
     assert [world.db.state().allocations[a].requirement for a in result.proposed] == [art]
 

@@ -61,11 +61,17 @@ class TestPermissions:
     def test_coalition_lead_proposes_only_in_its_own_area(self, world: World) -> None:
         art = open_requirement(world, quantity=10)
         drones = open_requirement(world, quantity=10, item_class="fpv")
-        art_offer = enter_offer(world, quantity=10)
-        fpv_offer = enter_offer(world, quantity=10, item="fpv")
+        art_offer = enter_offer(world, quantity=10, visibility=m.Visibility.COALITION)
+        fpv_offer = enter_offer(world, quantity=10, item="fpv", visibility=m.Visibility.COALITION)
         world.do(svc.propose_allocation, "fra-lead", offer=art_offer, requirement=art, quantity=10)
         with pytest.raises(Forbidden, match="does not lead the capability coalition for drones"):
             world.do(svc.propose_allocation, "fra-lead", offer=fpv_offer, requirement=drones, quantity=10)
+
+    def test_coalition_lead_may_not_propose_an_offer_it_cannot_see(self, world: World) -> None:
+        art = open_requirement(world, quantity=1000)
+        hidden = enter_offer(world, quantity=600)
+        with pytest.raises(NotFound, match="no offer 'O-00001' that fra-lead may see"):
+            world.do(svc.propose_allocation, "fra-lead", offer=hidden, requirement=art, quantity=900)
 
 
 class TestVisibility:
@@ -140,9 +146,9 @@ class TestDelivery:
         req = open_requirement(world, quantity=100)
         offer = enter_offer(world, quantity=100)
         alloc = confirmed_allocation(world, offer, req, 100)
-        d = world.do(svc.dispatch, "deu", allocation=alloc, quantity=100, dispatched_on=date(2024, 8, 2))
+        d = world.do(svc.dispatch, "deu", allocation=alloc, quantity=100, dispatched_on=date(2024, 7, 1))
         world.do(svc.track_shipment, "deu", d.id, "hub")
-        got = world.do(svc.receive, "ukr", d.id, received_on=date(2024, 8, 9), short=3, damaged=2)
+        got = world.do(svc.receive, "ukr", d.id, received_on=date(2024, 7, 1), short=3, damaged=2)
         assert (got.received, got.short, got.damaged, got.status) == (95, 3, 2, m.DeliveryStatus.RECEIVED)
         assert world.db.state().offers[offer].status is m.OfferStatus.DELIVERED
 
@@ -151,18 +157,18 @@ class TestDelivery:
         offer = enter_offer(world, quantity=100)
         a = world.do(svc.propose_allocation, "admin", offer=offer, requirement=req, quantity=50)
         with pytest.raises(Conflict, match="allocation A-00001 is proposed; only confirmed allocations ship"):
-            world.do(svc.dispatch, "deu", allocation=a.id, quantity=50, dispatched_on=date(2024, 8, 2))
+            world.do(svc.dispatch, "deu", allocation=a.id, quantity=50, dispatched_on=date(2024, 7, 1))
         alloc = confirmed_allocation(world, offer, req, 50)
         with pytest.raises(Conflict, match="has 50 units left to ship, not 60"):
-            world.do(svc.dispatch, "deu", allocation=alloc, quantity=60, dispatched_on=date(2024, 8, 2))
+            world.do(svc.dispatch, "deu", allocation=alloc, quantity=60, dispatched_on=date(2024, 7, 1))
 
     def test_refuses_discrepancies_beyond_the_shipment(self, world: World) -> None:
         req = open_requirement(world, quantity=10)
         offer = enter_offer(world, quantity=10)
         alloc = confirmed_allocation(world, offer, req, 10)
-        d = world.do(svc.dispatch, "deu", allocation=alloc, quantity=10, dispatched_on=date(2024, 8, 2))
+        d = world.do(svc.dispatch, "deu", allocation=alloc, quantity=10, dispatched_on=date(2024, 7, 1))
         with pytest.raises(ValidationFailed, match=r"discrepancies \(11\) exceed the 10 shipped"):
-            world.do(svc.receive, "ukr", d.id, received_on=date(2024, 8, 9), short=11)
+            world.do(svc.receive, "ukr", d.id, received_on=date(2024, 7, 1), short=11)
 
 
 class TestFunds:

@@ -19,9 +19,8 @@ from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.imports import import_kiel, import_rates
 from contactgroup.storage.database import Database
+from tests.conftest import KIEL_R29
 from tests.factories import World, build_world
-
-KIEL_R29 = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "kiel-ust-r29"
 
 
 @pytest.fixture

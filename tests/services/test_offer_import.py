@@ -59,6 +59,8 @@ def test_lists_every_bad_cell_and_writes_nothing(world: World, tmp_path: Path) -
         "offers.csv: row 3, column quantity: must be positive, got -3",
         "offers.csv: row 4, column available_from: '2024-02-30' is not a date (YYYY-MM-DD)",
         "offers.csv: row 4, column visibility: 'everyone' is not one of member, coalition, recipient, public",
+        "offers.csv: row 5: no item 'nope'",
+        "offers.csv: row 6: deu is a desk officer for DEU and may not offer:enter for FRA",
     ]
     assert world.event_count() == before
     # Once the cells are right, the domain's refusals are listed by row too, and still nothing is written.

@@ -12,17 +12,22 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.ledger.canonical import plain
+from contactgroup.reports.facts import SYNTHETIC_CAPTION
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.coordination import Caller
-from contactgroup.storage.database import Database, DatabaseError, OperationalError
+from contactgroup.storage.database import Database, DatabaseError, OperationalError, resolve_url
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -53,7 +58,7 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output: a 
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -95,12 +100,24 @@ def _database_error(exc: DatabaseError) -> str:
     first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
     if _is_busy(exc):
         return f"the database is busy with another writer ({first}); nothing was written: run the command again"
+    if "file is not a database" in first:
+        return f"not a contactgroup database ({first}): check --db / CONTACTGROUP_DB; nothing was read or written"
     if isinstance(exc, OperationalError):
         return f"cannot use the database ({first}); nothing was written: check --db / CONTACTGROUP_DB"
     return f"the database refused the change ({first}); nothing was written"
 
 
+SUPPORTED_DATABASES = ("sqlite", "postgresql+psycopg")
+
+
 def database(db: str | None) -> Database:
+    """The database `--db` / CONTACTGROUP_DB names; an unsupported URL is refused before any driver loads."""
+    url = resolve_url(db)
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in SUPPORTED_DATABASES:
+        hint = " (write postgresql+psycopg://...)" if scheme in ("postgresql", "postgres") else ""
+        raise fail(f"--db: {scheme}:// databases are not supported{hint}; use a file path or sqlite:///PATH "
+                   "(SQLite), or postgresql+psycopg://USER@HOST/DB (PostgreSQL)", 2)
     return Database(db)
 
 
@@ -118,9 +135,17 @@ def writer(db: str | None) -> Iterator[Any]:
 
 
 def emit(rows: Sequence[Mapping[str, Any]], fmt: Format, *, title: str = "", columns: Sequence[str] = (),
-         caption: str = "") -> None:
-    """Print rows as a Rich table, CSV or JSON (JSON keeps numbers exact: decimals are strings)."""
+         caption: str = "", drop: Sequence[str] = (), synthetic: bool = False) -> None:
+    """Print rows as a Rich table, CSV or JSON (JSON keeps numbers exact: decimals are strings).
+
+    `synthetic` (a demo database) labels every form as the reports do: the title and caption, and a `synthetic`
+    field of every CSV and JSON row."""
     cols = list(columns) or (list(rows[0].keys()) if rows else [])
+    if synthetic:
+        rows = [{**r, "synthetic": True} for r in rows]
+        cols = [*cols, "synthetic"] if fmt is not Format.TABLE else cols
+        title = f"{title} — {SYNTHETIC_CAPTION}" if title else SYNTHETIC_CAPTION
+        caption = f"{SYNTHETIC_CAPTION}. {caption}" if caption else SYNTHETIC_CAPTION
     if fmt is Format.JSON:
         sys.stdout.write(json.dumps([plain(dict(r)) for r in rows], indent=2, ensure_ascii=False) + "\n")
         return
@@ -132,19 +157,89 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: Format, *, title: str = "", col
             w.writerow({k: _cell(r.get(k)) for k in cols})
         sys.stdout.write(buf.getvalue())
         return
-    table = Table(title=title or None, caption=caption or None, show_lines=False)
+    if not rows:
+        out.print(f"{title}: none" if title else "none", highlight=False)
+        if caption:
+            out.print(caption, highlight=False)
+        return
+    table_cols = []
     for c in cols:
         sample = next((r.get(c) for r in rows if r.get(c) is not None), None)
-        numeric = isinstance(sample, int | float) or type(sample).__name__ == "Decimal"
-        table.add_column(c, justify="right" if numeric else "left", overflow="fold")
-    for r in rows:
-        table.add_row(*(_cell(r.get(c)) for c in cols))
-    out.print(table)
+        numeric = isinstance(sample, int | float | Decimal) and not isinstance(sample, bool)
+        cells = [_cell(r.get(c)) for r in rows]
+        table_cols.append(Column(c, HEADINGS.get(c, c), cells, numeric=numeric, short=c not in TEXT_COLUMNS))
+    out.print(fit_table(table_cols, title=title, caption=caption, width=out.width, drop=drop))
+
+
+# Table headings (CSV and JSON keep the field names): short, so that numbers and ids keep their room at 80 columns.
+HEADINGS: Mapping[str, str] = {
+    "quantity": "qty", "available_from": "from", "visibility": "visible", "currency": "cur", "consent_from": "consent",
+    "allocation": "alloc", "dispatched_on": "sent", "received_on": "received on", "received": "good",
+    "wrong_item": "wrong", "damaged": "dmg", "item_class": "class", "needed_by": "needed by", "priority": "prio",
+    "destination": "to", "requirement": "req", "proposed_on": "proposed", "requested_on": "requested",
+    "decided_on": "decided", "unit_value_eur": "EUR/unit", "committed_on": "committed", "contributors": "donors",
+    "pledged_on": "pledged", "member_share": "share %", "contribution": "id", "value_eur": "EUR",
+}
+# Free text that may fold onto several lines; every other column (ids, codes, numbers, dates) is never cut.
+TEXT_COLUMNS = frozenset({"name", "note", "end_use", "destination", "items", "leads", "detail", "reason", "value_text"})
+
+
+@dataclass
+class Column:
+    """A table column: its key, heading and rendered cells; `short` columns are never wrapped or cut."""
+
+    key: str
+    heading: str
+    cells: list[str]
+    numeric: bool = False
+    short: bool = True
+
+    @property
+    def need(self) -> int:
+        """The width this column cannot do without."""
+        widest = max((len(c) for c in self.cells), default=0)
+        if self.short:
+            return max(widest, len(self.heading), 1)
+        return min(max(widest, len(self.heading)), 12)
+
+
+def fit_table(columns: Sequence[Column], *, title: str = "", caption: str = "", width: int = 80,
+              drop: Sequence[str] = ()) -> Table:
+    """A Rich table that fits `width` without cutting a number, id, code or date.
+
+    Empty columns are left out; then, while the table is too wide, the columns named in `drop` (in that order,
+    else the last ones) are left out and the caption says which. Text columns fold onto several lines."""
+    cols = [c for c in columns if any(c.cells)] or list(columns[:1])
+    dropped: list[str] = []
+    order = [k for k in drop if any(c.key == k for c in cols)] or [c.key for c in reversed(cols[1:])]
+
+    def total(cs: Sequence[Column]) -> int:
+        return sum(c.need for c in cs) + 3 * (len(cs) - 1)
+
+    while total(cols) > width and len(cols) > 1 and order:
+        gone = order.pop(0)
+        cols = [c for c in cols if c.key != gone]
+        dropped.append(gone)
+    if dropped:
+        note = f"left out at this width: {', '.join(dropped)} (widen the terminal or use --format csv)"
+        caption = f"{caption}; {note}" if caption else note
+    table = Table(title=title or None, caption=caption or None, caption_justify="left", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False)
+    for c in cols:
+        if c.short:
+            table.add_column(c.heading, justify="right" if c.numeric else "left", no_wrap=True, min_width=c.need)
+        else:
+            table.add_column(c.heading, justify="left", overflow="fold", ratio=1, min_width=c.need)
+    for i in range(len(columns[0].cells) if columns else 0):
+        table.add_row(*(c.cells[i] for c in cols))
+    return table
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as in JSON, and as the docs write it
     if isinstance(value, enum.Enum):
         return str(value.value)
     if isinstance(value, tuple | list):

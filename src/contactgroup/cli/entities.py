@@ -3,6 +3,7 @@ allocations, consents and deliveries. Each is a thin call into `services.coordin
 
 from __future__ import annotations
 
+import enum
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -25,6 +26,8 @@ from contactgroup.cli.common import (
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import NotFound
 from contactgroup.domain.state import as_data
+from contactgroup.ledger.canonical import plain
+from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import coordination as svc
 from contactgroup.services import policy
 
@@ -54,6 +57,14 @@ def _show(entity: Any, fmt: Format) -> None:
         emit([data], fmt)
 
 
+def _show_data(data: dict[str, Any], fmt: Format, state: Any) -> None:
+    synthetic = is_synthetic(state)
+    if fmt is Format.TABLE:
+        emit([{"field": k, "value": v} for k, v in data.items()], fmt, synthetic=synthetic)
+    else:
+        emit([data], fmt, synthetic=synthetic)
+
+
 def _done(message: str) -> None:
     out.print(f"[green]✓[/] {message}", highlight=False)
 
@@ -68,7 +79,8 @@ member_app = typer.Typer(help="Members of the coordination: nations and organisa
 def member_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List members with their currency and NATO/EU flags."""
     state = database(db).state()
-    emit([as_data(x) for x in sorted(state.members.values(), key=lambda x: x.code)], fmt, title="Members")
+    emit([as_data(x) for x in sorted(state.members.values(), key=lambda x: x.code)], fmt,
+         title="Members", synthetic=is_synthetic(state))
 
 
 @member_app.command("add")
@@ -115,7 +127,8 @@ user_app = typer.Typer(help="Users: who acts, for which party, in which role.", 
 def user_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List registered users."""
     state = database(db).state()
-    emit([as_data(u) for u in sorted(state.users.values(), key=lambda u: u.name)], fmt, title="Users")
+    emit([as_data(u) for u in sorted(state.users.values(), key=lambda u: u.name)], fmt,
+         title="Users", synthetic=is_synthetic(state))
 
 
 @user_app.command("add")
@@ -145,7 +158,8 @@ catalogue_app = typer.Typer(help="The catalogue: items, and the item classes req
 def catalogue_items(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List catalogue items."""
     state = database(db).state()
-    emit([as_data(i) for i in sorted(state.items.values(), key=lambda i: i.code)], fmt, title="Items")
+    emit([as_data(i) for i in sorted(state.items.values(), key=lambda i: i.code)], fmt,
+         title="Items", synthetic=is_synthetic(state))
 
 
 @catalogue_app.command("classes")
@@ -154,7 +168,7 @@ def catalogue_classes(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> 
     """List item classes and the items that satisfy each."""
     state = database(db).state()
     emit([as_data(c) for c in sorted(state.item_classes.values(), key=lambda c: c.code)], fmt,
-         title="Item classes")
+         title="Item classes", synthetic=is_synthetic(state))
 
 
 @catalogue_app.command("add-item")
@@ -201,7 +215,7 @@ def coalition_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> Non
     """List capability coalitions."""
     state = database(db).state()
     emit([as_data(c) for c in sorted(state.coalitions.values(), key=lambda c: c.area)], fmt,
-         title="Capability coalitions")
+         title="Capability coalitions", synthetic=is_synthetic(state))
 
 
 @coalition_app.command("add")
@@ -262,8 +276,10 @@ def requirement_list(
     state = database(db).state()
     rows = [as_data(r) for r in sorted(state.requirements.values(), key=lambda r: (r.priority, r.id))
             if (status is None or r.status is status) and (area is None or r.area == area)]
-    emit(rows, fmt, title="Requirements", columns=("id", "priority", "item_class", "quantity", "needed_by",
-                                                   "destination", "area", "status"))
+    emit(rows, fmt, title="Requirements", synthetic=is_synthetic(state),
+         columns=("id", "priority", "item_class", "quantity", "needed_by",
+                                                   "destination", "area", "status"),
+         drop=("destination", "area", "needed_by", "item_class"))
 
 
 @requirement_app.command("show")
@@ -324,12 +340,18 @@ def offer_add(
     consent_from: Annotated[str | None, typer.Option(help="Member whose re-export consent is needed.")] = None,
     end_use: Annotated[str, typer.Option(help="End-use restrictions.")] = "",
     status: Annotated[str, typer.Option(help="draft, offered or committed.")] = "offered",
+    committed_on: Annotated[str | None, typer.Option(
+        help="With --status committed: the date it was pledged (YYYY-MM-DD), default today; "
+             "a historical pledge is valued at its own date.")] = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Enter an offer (desk officer of the member, or coordinator)."""
     if status not in ("draft", "offered", "committed"):
         raise fail(f"--status: {status!r} must be draft, offered or committed", 2)
+    pledged = _date(committed_on, "--committed-on") if committed_on is not None else None
+    if pledged is not None and status != "committed":
+        raise fail("--committed-on: a commitment date needs --status committed", 2)
     offer = m.Offer(
         id="", member=member, item=item, quantity=quantity, available_from=_date(available_from, "--available-from"),
         depot=depot, source=source, status=m.OfferStatus.DRAFT, visibility=visibility,
@@ -337,7 +359,7 @@ def offer_add(
         consent_from=consent_from, end_use=end_use,
     )
     with writer(db) as uow:
-        created = svc.enter_offer(uow, caller(as_), offer, status=status)
+        created = svc.enter_offer(uow, caller(as_), offer, status=status, committed_on=pledged)
     _done(f"offer {created.id} {created.status.value}")
     out.print(created.id)
 
@@ -357,8 +379,10 @@ def offer_list(
     rows = [as_data(o) for o in state.offers.values()
             if policy.can_see_offer(state, who, o) and (member is None or o.member == member)
             and (status is None or o.status is status)]
-    emit(rows, fmt, title="Offers", columns=("id", "member", "item", "quantity", "available_from", "depot",
-                                             "status", "visibility", "value", "currency", "consent_from"))
+    emit(rows, fmt, title="Offers", synthetic=is_synthetic(state),
+         columns=("id", "member", "item", "quantity", "available_from", "depot",
+                                             "status", "visibility", "value", "currency", "consent_from"),
+         drop=("consent_from", "visibility", "depot", "available_from", "currency", "value", "item"))
 
 
 @offer_app.command("show")
@@ -379,6 +403,7 @@ def offer_move(
     offer_id: str,
     action: Annotated[str, typer.Argument(help="make, commit or withdraw.")],
     on: Annotated[str | None, typer.Option(help="Commitment date (YYYY-MM-DD), default today.")] = None,
+    reason: Annotated[str, typer.Option(help="Why (recorded with a withdrawal).")] = "",
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
@@ -387,7 +412,7 @@ def offer_move(
         raise fail(f"unknown action {action!r}: use make, commit or withdraw", 2)
     when = _date(on, "--on") if on else None
     with writer(db) as uow:
-        offer = svc.move_offer(uow, caller(as_), offer_id, action, on=when)
+        offer = svc.move_offer(uow, caller(as_), offer_id, action, on=when, reason=reason)
     _done(f"offer {offer_id} is {offer.status.value}")
 
 
@@ -404,7 +429,51 @@ def fund_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
         contributions = [c for c in state.contributions.values() if c.fund == f.code]
         rows.append({**as_data(f), "contributors": len({c.member for c in contributions}),
                      "pledges": len(contributions)})
-    emit(rows, fmt, title="Funds")
+    emit(rows, fmt, title="Funds", synthetic=is_synthetic(state))
+
+
+@fund_app.command("show")
+@handles_errors
+def fund_show(code: str, db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """Show a fund: who pledged how much (currency, EUR at the pledge date, share) and what it bought.
+
+    The share is what reports attribute to each contributor of what the fund's offers allocate and deliver."""
+    from contactgroup.reports.burden import fund_shares
+    from contactgroup.reports.valuation import Valuer
+
+    state = database(db).state()
+    fund = state.funds.get(code)
+    if fund is None:
+        raise NotFound(f"no fund {code!r} (see `contactgroup fund list`)")
+    valuer = Valuer.of(state)
+    shares = dict(fund_shares(state, valuer).get(code, []))
+    pledges = [{"contribution": c.id, "member": c.member, "amount": c.amount, "currency": c.currency,
+                "pledged_on": c.pledged_on,
+                "eur": valuer.to_eur(c.amount, c.currency, c.pledged_on).quantize(Decimal("0.01")),
+                "member_share": (shares.get(c.member, Decimal(0)) * 100).quantize(Decimal("0.01"))}
+               for c in sorted(state.contributions.values(), key=lambda c: c.id) if c.fund == code]
+    bought = [{"offer": o.id, "item": o.item, "quantity": o.quantity, "status": o.status,
+               "value_eur": _eur(valuer.offer_value_eur(o, state.items))}
+              for o in sorted(state.offers.values(), key=lambda o: o.id) if o.member == code]
+    synthetic = is_synthetic(state)
+    if fmt is not Format.TABLE:
+        data = {**as_data(fund), "contributions": [plain_row(p) for p in pledges],
+                "offers": [plain_row(b) for b in bought], **({"synthetic": True} if synthetic else {})}
+        emit([data], fmt) if fmt is Format.JSON else emit(
+            [{**p, "fund": code} for p in pledges], fmt, synthetic=synthetic)
+        return
+    emit([{"field": k, "value": v} for k, v in as_data(fund).items()], fmt, title=f"Fund {code}",
+         synthetic=synthetic)
+    emit(pledges, fmt, title="Pledges (member share % = pro-rata attribution)", synthetic=synthetic)
+    emit(bought, fmt, title="What the fund bought (its offers)", synthetic=synthetic)
+
+
+def _eur(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal("0.01"))
+
+
+def plain_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: plain(v) if not isinstance(v, enum.Enum) else v.value for k, v in row.items()}
 
 
 @fund_app.command("add")
@@ -475,7 +544,24 @@ def allocation_list(
     who = policy.user(state, caller(as_).user)
     rows = [as_data(a) for a in state.allocations.values()
             if policy.can_see_offer(state, who, state.offers[a.offer]) and (status is None or a.status is status)]
-    emit(rows, fmt, title="Allocations")
+    emit(rows, fmt, title="Allocations", synthetic=is_synthetic(state))
+
+
+@allocation_app.command("show")
+@handles_errors
+def allocation_show(alloc_id: str, db: DbOption = None, as_: AsOption = None,
+                    fmt: FormatOption = Format.TABLE) -> None:
+    """Show one allocation, with its offer's member and item and its shipments, if you may see the offer."""
+    state = database(db).state()
+    who = policy.user(state, caller(as_).user)
+    a = state.allocations.get(alloc_id)
+    if a is None or not policy.can_see_offer(state, who, state.offers[a.offer]):
+        raise NotFound(f"no allocation {alloc_id!r} that {who.name} may see")
+    offer = state.offers[a.offer]
+    shipped = state.where("deliveries", "allocation", alloc_id)
+    _show_data({**as_data(a), "member": offer.member, "item": offer.item,
+                "shipments": ", ".join(d.id for d in shipped), "shipped": sum(d.quantity for d in shipped),
+                "received": sum(d.received for d in shipped)}, fmt, state)
 
 
 @allocation_app.command("move")
@@ -526,10 +612,13 @@ def consent_decide(
 
 @consent_app.command("list")
 @handles_errors
-def consent_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
-    """List consents."""
+def consent_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List the consents you may see: of offers you may see, or asked of the member you act for."""
     state = database(db).state()
-    emit([as_data(c) for c in state.consents.values()], fmt, title="Consents")
+    who = policy.user(state, caller(as_).user)
+    rows = [as_data(c) for c in sorted(state.consents.values(), key=lambda c: c.id)
+            if c.origin == who.party or policy.can_see_offer(state, who, state.offers[c.offer])]
+    emit(rows, fmt, title="Consents", synthetic=is_synthetic(state))
 
 
 delivery_app = typer.Typer(help="Shipments of allocated quantities, to receipt.", no_args_is_help=True)
@@ -585,6 +674,22 @@ def delivery_receive(
     _done(f"shipment {delivery_id} received: {d.received} of {d.quantity} in good order")
 
 
+@delivery_app.command("show")
+@handles_errors
+def delivery_show(delivery_id: str, db: DbOption = None, as_: AsOption = None,
+                  fmt: FormatOption = Format.TABLE) -> None:
+    """Show one shipment, with its allocation, offer and requirement, if you may see the offer."""
+    state = database(db).state()
+    who = policy.user(state, caller(as_).user)
+    d = state.deliveries.get(delivery_id)
+    offer = state.offers[state.allocations[d.allocation].offer] if d else None
+    if d is None or offer is None or not policy.can_see_offer(state, who, offer):
+        raise NotFound(f"no delivery {delivery_id!r} that {who.name} may see")
+    a = state.allocations[d.allocation]
+    _show_data({**as_data(d), "offer": offer.id, "member": offer.member, "item": offer.item,
+                "requirement": a.requirement}, fmt, state)
+
+
 @delivery_app.command("list")
 @handles_errors
 def delivery_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
@@ -593,6 +698,6 @@ def delivery_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption =
     who = policy.user(state, caller(as_).user)
     rows = [as_data(d) for d in state.deliveries.values()
             if policy.can_see_offer(state, who, state.offers[state.allocations[d.allocation].offer])]
-    emit(rows, fmt, title="Deliveries")
+    emit(rows, fmt, title="Deliveries", synthetic=is_synthetic(state))
 
 

@@ -14,6 +14,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"contactgroup {version('contactgroup')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print the version and exit."),
+) -> None:
+    """Coordinate a coalition's assistance to a recipient: requirements, offers, allocations, deliveries,
+    reports, and a record every member can verify."""
+
+
 app.command()(setup.init)
 app.command()(setup.demo)
 app.command()(setup.migrate)

@@ -31,4 +31,5 @@ def offers_cmd(
         with writer(db) as uow:
             ids = import_offers(uow, who, file, lambda done, total: bar.update(task, completed=done, total=total))
     span = f" ({ids[0]} to {ids[-1]})" if ids else ""
-    out.print(f"[green]✓[/] {len(ids):,} offers imported from {file.name}{span}", highlight=False)
+    noun = "offer" if len(ids) == 1 else "offers"
+    out.print(f"[green]✓[/] {len(ids):,} {noun} imported from {file.name}{span}", highlight=False)

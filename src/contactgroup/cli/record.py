@@ -6,15 +6,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from contactgroup.cli.common import DbOption, err, fail, handles_errors, out
+from contactgroup.cli.common import DbOption, database, err, fail, handles_errors, out
 from contactgroup.ledger.note import b64encode, parse_verifier_key
 from contactgroup.ledger.policy import Policy, parse_policy
+from contactgroup.reports.facts import SYNTHETIC_CAPTION, is_synthetic
 from contactgroup.services.ledger import parse_key_argument
 from contactgroup.services.verify import KeptCheckpoint
 from contactgroup.services.verify import verify as verify_record
-from contactgroup.storage.database import Database
 
 
 def _read(path: Path, option: str) -> bytes:
@@ -53,12 +54,14 @@ def verify(
         for path in checkpoint:
             kept.append(KeptCheckpoint(str(path), _read(path, "--checkpoint").decode("utf-8", "replace"), key))
     policy: Policy | None = parse_policy(_read(policy_file, "--policy")) if policy_file is not None else None
-    database = Database(db)
-    database.require_initialised()
+    database_ = database(db)
+    database_.require_initialised()
     with Progress(TextColumn("[bold]verify[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
                   console=err, transient=True) as bar:
         task = bar.add_task("events", total=None)
-        report = verify_record(database, progress=lambda n: bar.advance(task, n), kept=kept, policy=policy)
+        report = verify_record(database_, progress=lambda n: bar.advance(task, n), kept=kept, policy=policy)
+    if is_synthetic(database_.state()):
+        out.print(f"[bold yellow]{SYNTHETIC_CAPTION}[/]: this record is a generated demo, not real", highlight=False)
     if report.ok:
         out.print(f"[green]✓[/] record intact: {report.events:,} events replayed, {report.rows:,} projection rows "
                   f"match ({report.seconds:.2f} s)")
@@ -78,7 +81,8 @@ def verify(
                       highlight=False)
         return
     for finding in report.findings[:50]:
-        err.print(f"[red]✗[/] {finding}", highlight=False)
+        # Escaped: a key like users[admin] would otherwise be read as Rich markup and vanish.
+        err.print(f"[red]✗[/] {escape(str(finding))}", highlight=False)
     if len(report.findings) > 50:
         err.print(f"... and {len(report.findings) - 50} more differences")
     err.print(f"[bold red]error:[/] verification failed: {len(report.findings)} differences in "

@@ -13,9 +13,19 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from contactgroup.cli.common import DbOption, Format, FormatOption, database, emit, err, handles_errors, out
+from contactgroup.cli.common import (
+    Column,
+    DbOption,
+    Format,
+    FormatOption,
+    database,
+    emit,
+    err,
+    fit_table,
+    handles_errors,
+    out,
+)
 from contactgroup.domain.state import State
 from contactgroup.reports.burden import burden
 from contactgroup.reports.coverage import coverage
@@ -66,7 +76,7 @@ def plain_cell(value: Any) -> str:
 
 
 def _show(state: State, records: Sequence[Mapping[str, Any]], fmt: Format, *, title: str, caption: str,
-          columns: Mapping[str, tuple[str, Formatter | None]]) -> None:
+          columns: Mapping[str, tuple[str, Formatter | None]], drop: Sequence[str] = ()) -> None:
     """Print rows: a Rich table of `columns` (key -> (heading, formatter)), or every field as CSV or JSON.
 
     On a demo database every form says so: the table's caption, a `synthetic` field, a line on stderr.
@@ -76,23 +86,25 @@ def _show(state: State, records: Sequence[Mapping[str, Any]], fmt: Format, *, ti
         rows = [{**r, "synthetic": True} for r in records] if synthetic else list(records)
         if synthetic:
             err.print(f"[bold yellow]{SYNTHETIC_CAPTION}[/]: generated, not real", highlight=False)
-        emit(rows, fmt, columns=list(rows[0].keys()) if rows else [])
+        fields = list(rows[0].keys()) if rows else [*columns, *(["synthetic"] if synthetic else [])]
+        emit(rows, fmt, columns=fields)
         return
     if synthetic:
         title, caption = f"{title} — {SYNTHETIC_CAPTION}", f"{SYNTHETIC_CAPTION}. {caption}"
-    table = Table(title=title, caption=caption or None, caption_justify="left")
-    for key, (heading, _) in columns.items():
+    cols = []
+    for key, (heading, fmt_) in columns.items():
         sample = next((r.get(key) for r in records if r.get(key) is not None), None)
         numeric = isinstance(sample, int | float | Decimal) and not isinstance(sample, bool)
-        # Numbers, dates and codes never wrap; only prose may fold onto several lines.
-        short = numeric or isinstance(sample, date) or key in ("key", "requirement", "member", "item_class", "rank")
-        table.add_column(heading, justify="right" if numeric else "left", no_wrap=short,
-                         overflow="ellipsis" if short else "fold")
-    for r in records:
-        table.add_row(*((fmt_ or plain_cell)(r.get(key)) for key, (_, fmt_) in columns.items()))
-    out.print(table)
+        # Numbers, dates and codes never wrap nor are cut; only prose may fold onto several lines.
+        short = numeric or isinstance(sample, date) or key not in PROSE
+        cells = [(fmt_ or plain_cell)(r.get(key)) for r in records]
+        cols.append(Column(key, heading, cells, numeric=numeric, short=short))
+    out.print(fit_table(cols, title=title, caption=caption, width=out.width, drop=drop))
     if not records:
         out.print("(nothing to report)")
+
+
+PROSE = frozenset({"name", "detail", "reasons"})
 
 
 def _records(rows: Sequence[Any]) -> list[dict[str, Any]]:
@@ -117,12 +129,12 @@ def coverage_cmd(
     if by is By.REQUIREMENT:
         columns |= {"priority": ("priority", text), "area": ("area", None), "status": ("status", None)}
     else:
-        columns |= {"requirements": ("requirements", None)}
+        columns |= {"requirements": ("reqs", None)}
     columns |= {k: (k, None) for k in ("needed", "allocated", "committed", "delivered", "missing")}
     _show(state, _records(rows), fmt, title=f"Coverage by {by.value}",
           caption="units; allocated = not declined, committed = confirmed, delivered = received, "
                   "missing = needed − committed",
-          columns=columns)
+          columns=columns, drop=("status", "area", "allocated", "name", "priority"))
 
 
 @app.command("burden")
@@ -139,14 +151,24 @@ def burden_cmd(
     year = f"GDP {gdp_year}" if gdp_year else "latest GDP year per member"
     _show(state, _records(rows), fmt, title="Burden sharing (€ million)",
           caption=f"EUR at the ECB reference rate of the pledge date; funds attributed to contributors pro rata; "
-                  f"share = of all allocated value; % of {year}",
+                  f"share = of all allocated value; %GDP a / c = allocated / committed as % of {year}"
+                  f"{_unvalued_note(rows)}",
           columns={
               "member": ("member", None),
               "committed_eur": ("committed", money), "allocated_eur": ("allocated", money),
               "delivered_eur": ("delivered", money), "share_of_total": ("share", percent),
-              "gdp_year": ("GDP yr", text), "allocated_pct_gdp": ("alloc %GDP", pct3),
-              "committed_pct_gdp": ("comm %GDP", pct3),
-          })
+              "gdp_year": ("GDP yr", text), "allocated_pct_gdp": ("%GDP a", pct3),
+              "committed_pct_gdp": ("%GDP c", pct3),
+          }, drop=("gdp_year", "committed_pct_gdp", "delivered_eur"))
+
+
+def _unvalued_note(rows: Sequence[Any]) -> str:
+    """The burden table's footnote for offers that could not be valued (no declared value, no catalogue value)."""
+    unvalued = {r.member: r.unvalued_offers for r in rows if getattr(r, "unvalued_offers", 0)}
+    if not unvalued:
+        return ""
+    listed = ", ".join(f"{member} {n}" for member, n in sorted(unvalued.items()))
+    return f". Not counted, no value known (offers): {listed}"
 
 
 @app.command("lag")
@@ -182,4 +204,5 @@ def gaps_cmd(
           columns={"rank": ("#", None), "requirement": ("requirement", None), "item_class": ("class", None),
                    "priority": ("prio", text), "needed_by": ("needed by", None),
                    "needed": ("needed", None), "committed": ("committed", None), "missing": ("missing", None),
-                   "detail": ("why", None)})
+                   "detail": ("why", None)},
+          drop=("needed_by", "item_class", "committed", "priority"))

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from contactgroup.cli.common import DbOption, err, fail, handles_errors, out
+from contactgroup.cli.common import DbOption, database, err, fail, handles_errors, out
 from contactgroup.reports import burden_summary
 from contactgroup.reports.coverage import coverage
 from contactgroup.services.clock import SystemClock
@@ -47,10 +47,10 @@ def init(
 ) -> None:
     """Create the database and found a coordination: recipient, first authority, its coordinator, members,
     and the authority's log signing key (its verifier key is recorded in the log)."""
-    database = Database(db)
-    founded = found_coordination(database, SystemClock(), recipient=recipient, authority=authority,
+    database_ = database(db)
+    founded = found_coordination(database_, SystemClock(), recipient=recipient, authority=authority,
                                  origin=origin, admin=admin, with_members=not no_members, log_key=log_key)
-    out.print(f"[green]✓[/] coordination for {recipient} founded in {database.url}, chaired by {authority}; "
+    out.print(f"[green]✓[/] coordination for {recipient} founded in {database_.url}, chaired by {authority}; "
               f"{founded.members} members admitted; coordinator user: {admin}")
     if origin == DEFAULT_ORIGIN:
         err.print(f"[yellow]warning:[/] the log's origin is the default {DEFAULT_ORIGIN!r}, shared by every demo: "
@@ -67,27 +67,27 @@ def init(
 @handles_errors
 def migrate(db: DbOption = None) -> None:
     """Bring an existing database's schema up to this version of contactgroup (back it up first)."""
-    database = Database(db)
-    if not database.is_initialised():
-        raise fail(f"no contactgroup database at {database.url}: run `contactgroup init` first", 1)
-    database.migrate()
-    out.print(f"[green]✓[/] {database.url} is at schema revision {SCHEMA_REVISION}", highlight=False)
+    database_ = database(db)
+    if not database_.is_initialised():
+        raise fail(f"no contactgroup database at {database_.url}: run `contactgroup init` first", 1)
+    database_.migrate()
+    out.print(f"[green]✓[/] {database_.url} is at schema revision {SCHEMA_REVISION}", highlight=False)
 
 
 def _fresh(url_or_path: str | None, force: bool) -> Database:
-    database = Database(url_or_path)
-    if database.is_sqlite:
-        path = Path(database.engine.url.database or "")
+    fresh = database(url_or_path)
+    if fresh.is_sqlite:
+        path = Path(fresh.engine.url.database or "")
         if path.exists() and path.stat().st_size > 0:
             if not force:
                 raise fail(f"{path} already exists: pass --force to replace it, or --db to choose another file", 2)
-            database.engine.dispose()
+            fresh.engine.dispose()
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
-            database = Database(url_or_path)
-    elif database.is_initialised():
-        raise fail(f"{database.url} already holds a coordination; the demo needs an empty database", 2)
-    return database
+            fresh = Database(url_or_path)
+    elif fresh.is_initialised():
+        raise fail(f"{fresh.url} already holds a coordination; the demo needs an empty database", 2)
+    return fresh
 
 
 @handles_errors

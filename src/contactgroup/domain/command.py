@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from contactgroup.domain import codes
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, NotFound, Problem, ValidationFailed
 from contactgroup.domain.event import MOVES, TABLE_WORKFLOW, Context, Event
@@ -42,6 +43,33 @@ def _next_id(state: State, table: str, prefix: str) -> str:
 def _positive(where: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise _fail(where, f"must be a positive whole number, got {value!r}")
+    _at_most(where, value)
+
+
+def _at_most(where: str, value: int) -> None:
+    if value > m.MAX_UNITS:
+        raise _fail(where, f"must be at most {m.MAX_UNITS:,} (10^12), got {value}")
+
+
+def amount_problems(where: str, value: Decimal) -> list[Problem]:
+    """A money amount must be finite, below `MAX_AMOUNT` and short enough to store exactly."""
+    if not value.is_finite():
+        return [Problem(where, f"must be a finite number, got {value}")]
+    if abs(value) >= m.MAX_AMOUNT:
+        return [Problem(where, f"must be below 10^18, got {value}")]
+    if len(format(value, "f")) > m.MAX_AMOUNT_CHARS:
+        return [Problem(where, f"has too many digits ({value}); at most {m.MAX_AMOUNT_CHARS} characters")]
+    return []
+
+
+def _amount(where: str, value: Decimal) -> None:
+    problems = amount_problems(where, value)
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _money_currency(code: str) -> bool:
+    return bool(CURRENCY.match(code)) and codes.is_money_currency(code)
 
 
 def _party_exists(state: State, code: str, where: str) -> None:
@@ -52,37 +80,57 @@ def _party_exists(state: State, code: str, where: str) -> None:
 # --- the coordination itself -------------------------------------------------------------------------------------
 
 
+def founding_problems(*, recipient: str, authority: str, origin: str, admin: str | None = None) -> list[Problem]:
+    """Everything wrong with how a coordination is to be founded, checked before anything is created."""
+    problems = []
+    if not (ISO3.match(recipient) and codes.is_country(recipient)):
+        problems.append(Problem("recipient", f"must be an ISO 3166 alpha-3 country code, got {recipient!r}"))
+    if not authority.strip():
+        problems.append(Problem("authority", "must not be empty"))
+    if not origin.strip():
+        problems.append(Problem("origin", "the log origin must not be empty"))
+    if admin is not None and not CODE.match(admin):
+        problems.append(Problem("admin", f"{admin!r} is not a user name: use letters, digits, '.', '_' or '-'"))
+    return problems
+
+
 def found(state: State, ctx: Context, *, recipient: str, authority: str, origin: str) -> list[Event]:
     if state.recipient:
         raise Conflict(f"this coordination is already founded (recipient {state.recipient})")
-    if not ISO3.match(recipient):
-        raise _fail("recipient", f"must be an ISO 3166 alpha-3 code, got {recipient!r}")
-    if not authority.strip() or not origin.strip():
-        raise _fail("authority", "the authority and the log origin must not be empty")
+    problems = founding_problems(recipient=recipient, authority=authority, origin=origin)
+    if problems:
+        raise ValidationFailed(problems)
     return [ctx.event("CoordinationFounded", {"recipient": recipient, "authority": authority,
                                               "origin": origin, "at": ctx.at.isoformat()})]
 
 
 def admit_member(state: State, ctx: Context, member: m.Member) -> list[Event]:
     problems = []
-    pattern = ISO3 if member.kind is m.MemberKind.NATION else ORG_CODE
-    if not pattern.match(member.code):
-        problems.append(Problem("code", f"{member.code!r} is not a valid {member.kind.value} code"))
+    if member.kind is m.MemberKind.NATION:
+        if not (ISO3.match(member.code) and codes.is_country(member.code)):
+            problems.append(Problem("code", f"{member.code!r} is not an ISO 3166 alpha-3 country code"))
+    elif not ORG_CODE.match(member.code):
+        problems.append(Problem("code", f"{member.code!r} is not a valid organisation code (capitals, digits, '-')"))
     if not member.name.strip():
         problems.append(Problem("name", "must not be empty"))
-    if not CURRENCY.match(member.currency):
-        problems.append(Problem("currency", f"{member.currency!r} is not an ISO 4217 code"))
+    if not (CURRENCY.match(member.currency) and codes.is_currency(member.currency)):
+        problems.append(Problem("currency", f"{member.currency!r} is not an ISO 4217 currency code"))
     if problems:
         raise ValidationFailed(problems)
     if member.code in state.members:
         raise Conflict(f"member {member.code} already exists")
+    if member.code == state.recipient:
+        raise Conflict(f"{member.code} is the recipient of this coordination; the recipient is not a donor member")
     return [ctx.event("MemberAdmitted", as_data(member))]
 
 
 def record_gdp(state: State, ctx: Context, gdp: m.Gdp) -> list[Event]:
     _get(state.members, "member", gdp.member)
+    _amount("amount", gdp.amount)
     if gdp.amount <= 0:
         raise _fail("amount", f"GDP must be positive, got {gdp.amount}")
+    if not _money_currency(gdp.currency):
+        raise _fail("currency", f"{gdp.currency!r} is not an ISO 4217 currency code")
     if not 1950 <= gdp.year <= 2100:
         raise _fail("year", f"{gdp.year} is not a plausible year")
     return [ctx.event("GdpRecorded", as_data(gdp))]
@@ -101,6 +149,9 @@ def register_user(state: State, ctx: Context, user: m.User) -> list[Event]:
         raise _fail("role", f"only the coordinating authority's users can be coordinators, not {user.party}'s")
     if user.role is m.Role.RECIPIENT_LIAISON and user.party != state.recipient:
         raise _fail("role", f"recipient liaisons act for the recipient {state.recipient}, not {user.party}")
+    if user.role in (m.Role.DESK_OFFICER, m.Role.COALITION_LEAD) and user.party not in state.members:
+        raise _fail("role", f"{user.role.value.replace('_', ' ')}s act for a member; {user.party} is "
+                            f"{'the recipient' if user.party == state.recipient else 'the coordinating authority'}")
     return [ctx.event("UserRegistered", as_data(user))]
 
 
@@ -122,8 +173,10 @@ def catalogue_item(state: State, ctx: Context, item: m.Item) -> list[Event]:
         problems.append(Problem("code", f"{item.code!r} is not a valid code"))
     if item.nsn is not None and not NSN.match(item.nsn):
         problems.append(Problem("nsn", f"{item.nsn!r} is not a NATO Stock Number (NNNN-NN-NNN-NNNN)"))
-    if item.unit_value_eur is not None and item.unit_value_eur < 0:
-        problems.append(Problem("unit_value_eur", f"must not be negative, got {item.unit_value_eur}"))
+    if item.unit_value_eur is not None:
+        problems.extend(amount_problems("unit_value_eur", item.unit_value_eur))
+        if item.unit_value_eur < 0:
+            problems.append(Problem("unit_value_eur", f"must not be negative, got {item.unit_value_eur}"))
     if problems:
         raise ValidationFailed(problems)
     if item.code in state.items:
@@ -140,6 +193,8 @@ def define_item_class(state: State, ctx: Context, item_class: m.ItemClass) -> li
         _get(state.items, "item", item)
     if not item_class.items:
         raise _fail("items", "an item class must list at least one item")
+    if item_class.area not in state.coalitions:
+        raise NotFound(f"area: no capability area {item_class.area!r} (see `contactgroup coalition list`)")
     return [ctx.event("ItemClassDefined", as_data(item_class))]
 
 
@@ -161,6 +216,8 @@ def draft_requirement(
     cls = _get(state.item_classes, "item class", item_class)
     _positive("quantity", quantity)
     _positive("priority", priority)
+    if not destination.strip():
+        raise _fail("destination", "must not be empty: name the delivery point")
     area = area or cls.area
     if area not in state.coalitions:
         raise NotFound(f"area: no capability area {area!r}")
@@ -170,7 +227,7 @@ def draft_requirement(
         quantity=quantity,
         priority=priority,
         needed_by=needed_by,
-        destination=destination,
+        destination=destination.strip(),
         area=area,
         status=m.RequirementStatus.DRAFT,
         note=note,
@@ -195,13 +252,24 @@ def draft_offer(state: State, ctx: Context, offer: m.Offer) -> list[Event]:
     _get(state.items, "item", offer.item)
     _positive("quantity", offer.quantity)
     problems = []
+    if not (ISO3.match(offer.depot) and codes.is_country(offer.depot)):
+        problems.append(Problem("depot", f"{offer.depot!r} is not an ISO 3166 alpha-3 country code"))
     if offer.value is not None:
+        problems.extend(amount_problems("value", offer.value))
         if offer.value < 0:
             problems.append(Problem("value", f"must not be negative, got {offer.value}"))
-        if offer.currency is None or not CURRENCY.match(offer.currency):
+        if offer.currency is None:
             problems.append(Problem("currency", f"a declared value needs an ISO 4217 currency, got {offer.currency!r}"))
         if offer.basis is None:
             problems.append(Problem("basis", "a declared value needs its valuation basis (market, replacement, book)"))
+    else:
+        if offer.currency is not None:
+            problems.append(Problem("currency", "a currency needs a declared value (--value); without one the "
+                                                "catalogue value in EUR is used"))
+        if offer.basis is not None:
+            problems.append(Problem("basis", "a valuation basis needs a declared value (--value)"))
+    if offer.currency is not None and not _money_currency(offer.currency):
+        problems.append(Problem("currency", f"{offer.currency!r} is not an ISO 4217 currency code"))
     if offer.consent_from is not None and offer.consent_from not in state.members:
         problems.append(Problem("consent_from", f"no member {offer.consent_from!r}"))
     if problems:
@@ -250,10 +318,11 @@ def pledge_contribution(
 ) -> list[Event]:
     _get(state.funds, "fund", fund)
     _get(state.members, "member", member)
+    _amount("amount", amount)
     if amount <= 0:
         raise _fail("amount", f"must be positive, got {amount}")
-    if not CURRENCY.match(currency):
-        raise _fail("currency", f"{currency!r} is not an ISO 4217 code")
+    if not _money_currency(currency):
+        raise _fail("currency", f"{currency!r} is not an ISO 4217 currency code")
     c = m.Contribution(_next_id(state, "contributions", "C"), fund, member, amount, currency, pledged_on)
     return [ctx.event("ContributionPledged", as_data(c))]
 
@@ -294,6 +363,8 @@ def consent_pending(state: State, offer: m.Offer) -> bool:
 
 
 def confirm_allocation(state: State, ctx: Context, alloc_id: str) -> list[Event]:
+    """Confirm an allocation. An offer still only `offered` is committed by it: the donor accepted the allocation,
+    which is a formal pledge, so its commitment is recorded as its own event (dated today) first."""
     a = _get(state.allocations, "allocation", alloc_id)
     offer = state.offers[a.offer]
     if consent_pending(state, offer):
@@ -301,7 +372,22 @@ def confirm_allocation(state: State, ctx: Context, alloc_id: str) -> list[Event]
             f"allocation {alloc_id} cannot be confirmed: offer {offer.id} needs re-export consent "
             f"from {offer.consent_from}, not granted yet"
         )
-    return move(state, ctx, "AllocationConfirmed", alloc_id)
+    confirmed = move(state, ctx, "AllocationConfirmed", alloc_id)
+    if offer.status is m.OfferStatus.OFFERED:
+        return [*move(state, ctx, "OfferCommitted", offer.id, committed_on=ctx.today.isoformat()), *confirmed]
+    return confirmed
+
+
+def cancel_requirement(state: State, ctx: Context, req_id: str, **extra: Any) -> list[Event]:
+    """Cancel a requirement, unless something was already received for it: those units would vanish from
+    coverage while their allocations still count in burden sharing. Such a requirement is closed instead."""
+    _get(state.requirements, "requirement", req_id)
+    received = sum(d.received for a in state.allocations_of_requirement(req_id)
+                   for d in state.where("deliveries", "allocation", a.id) if d.status is m.DeliveryStatus.RECEIVED)
+    if received:
+        raise Conflict(f"requirement {req_id} cannot be cancelled: {received} units were already received for it; "
+                       f"ask the coordinator to close it instead")
+    return move(state, ctx, "RequirementCancelled", req_id, **extra)
 
 
 def request_consent(state: State, ctx: Context, offer_id: str) -> list[Event]:
@@ -325,6 +411,12 @@ def dispatch(state: State, ctx: Context, *, allocation: str, quantity: int, disp
     _positive("quantity", quantity)
     if a.status is not m.AllocationStatus.CONFIRMED:
         raise Conflict(f"allocation {allocation} is {a.status.value}; only confirmed allocations ship")
+    if dispatched_on < a.proposed_on:
+        raise _fail("dispatched_on", f"{dispatched_on} is before allocation {allocation} was proposed "
+                                     f"({a.proposed_on})")
+    if dispatched_on > ctx.today:
+        raise _fail("dispatched_on", f"{dispatched_on} is in the future (today is {ctx.today}): record a "
+                                     f"shipment once it left")
     shipped = sum(d.quantity for d in state.where("deliveries", "allocation", allocation))
     if quantity > a.quantity - shipped:
         raise Conflict(f"allocation {allocation} has {a.quantity - shipped} units left to ship, not {quantity}")
@@ -341,11 +433,14 @@ def receive(
     for name, value in (("short", short), ("damaged", damaged), ("wrong_item", wrong_item)):
         if value < 0:
             raise _fail(name, f"must not be negative, got {value}")
+        _at_most(name, value)
     received = d.quantity - short - damaged - wrong_item
     if received < 0:
         raise _fail("short", f"discrepancies ({short + damaged + wrong_item}) exceed the {d.quantity} shipped")
     if received_on < d.dispatched_on:
         raise _fail("received_on", f"{received_on} is before the dispatch date {d.dispatched_on}")
+    if received_on > ctx.today:
+        raise _fail("received_on", f"{received_on} is in the future (today is {ctx.today})")
     return move(state, ctx, "ShipmentReceived", delivery, received_on=received_on.isoformat(), received=received,
                 short=short, damaged=damaged, wrong_item=wrong_item)
 
@@ -360,8 +455,9 @@ def track_aid(state: State, ctx: Context, aid: Sequence[m.TrackedAid]) -> list[E
 
 
 def record_rate(state: State, ctx: Context, rate: m.Rate) -> list[Event]:
-    if not CURRENCY.match(rate.currency):
-        raise _fail("currency", f"{rate.currency!r} is not an ISO 4217 code")
+    if not _money_currency(rate.currency):
+        raise _fail("currency", f"{rate.currency!r} is not an ISO 4217 currency code")
+    _amount("per_eur", rate.per_eur)
     if rate.per_eur <= 0:
         raise _fail("per_eur", f"must be positive, got {rate.per_eur}")
     return [ctx.event("RateRecorded", as_data(rate))]

@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+# Upper bounds on what a command accepts, so that a typo (a pasted phone number, a stray digit) is refused with a
+# message instead of overflowing a 64-bit column. Quantities and priorities: at most 10^12 units (the
+# allocation optimiser's limit); money: below 10^18 units of its currency, at most 40 characters written out.
+MAX_UNITS = 10**12
+MAX_AMOUNT = Decimal(10) ** 18
+MAX_AMOUNT_CHARS = 40
+
 
 class MemberKind(enum.StrEnum):
     NATION = "nation"

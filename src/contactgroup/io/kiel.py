@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from contactgroup.domain import codes
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Problem, ValidationFailed
 
@@ -127,15 +128,31 @@ def _int(text: str) -> int | None:
     return int(text) if re.fullmatch(r"\d{1,4}", text) else None
 
 
-def read_csv(path: Path, problems: list[Problem]) -> tuple[list[str], list[dict[str, str]]] | None:
+class Rows(list[dict[str, str | None]]):
+    """A CSV file's data rows as dicts, with `lines`: each row's line number in the file (header = 1).
+
+    Blank lines are skipped but counted, so a problem names the line a user sees in an editor or spreadsheet."""
+
+    lines: list[int]
+
+
+def read_csv(path: Path, problems: list[Problem]) -> tuple[list[str], Rows] | None:
     """(header, rows as dicts) of a CSV file, or None (with a problem) if it is missing or has no header."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f)
-            rows = list(reader)
+            rows = Rows()
+            rows.lines = []
+            for row in reader:
+                rows.append(row)
+                rows.lines.append(reader.line_num)
             header = reader.fieldnames or []
     except FileNotFoundError:
-        problems.append(Problem(path.name, f"file not found in {path.parent}"))
+        where = path.parent.resolve()
+        problems.append(Problem(path.name, f"no such file (looked in {where})"))
+        return None
+    except IsADirectoryError:
+        problems.append(Problem(str(path), "is a directory, not a CSV file"))
         return None
     except (UnicodeDecodeError, csv.Error) as exc:
         problems.append(Problem(path.name, f"not a readable UTF-8 CSV file: {exc}"))
@@ -162,7 +179,8 @@ def parse_rows(
     out: list[KielRow] = []
     seen: dict[tuple[str, int, int], int] = {}
     gdp_of: dict[str, tuple[Decimal, int]] = {}
-    for n, raw in enumerate(rows, start=2):
+    lines = getattr(rows, "lines", None) or list(range(2, len(rows) + 2))
+    for n, raw in zip(lines, rows, strict=True):
         found: list[Problem] = []
 
         def cell(column: str, raw: Mapping[str, str | None] = raw) -> str:
@@ -178,8 +196,8 @@ def parse_rows(
             bad("country", "missing value")
         if not iso:
             bad("iso", "missing value")
-        elif not (ISO3.match(iso) or iso in ORGANISATIONS):
-            bad("iso", f"{iso!r} is neither an ISO 3166 alpha-3 code nor a known organisation "
+        elif not ((ISO3.match(iso) and codes.is_country(iso)) or iso in ORGANISATIONS):
+            bad("iso", f"{iso!r} is neither an ISO 3166 alpha-3 country code nor a known organisation "
                        f"({', '.join(ORGANISATIONS)})")
         year, month = _int(cell("year")), _int(cell("month"))
         if year is None or not 2000 <= year <= 2100:

@@ -1,6 +1,7 @@
 """The offers spreadsheet a desk officer fills in: one row per offer, checked cell by cell before anything is
 written. Columns: member, item, quantity, available_from, depot, and optionally source, visibility, value,
-currency, basis, consent_from, end_use, status (draft, offered, committed)."""
+currency, basis, consent_from, end_use, status (draft, offered, committed), committed_on (the pledge date of a
+committed offer; default today). Row numbers are the file's own (header = 1, blank lines counted)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from typing import TypeVar
 
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Problem
+from contactgroup.io.spreadsheet import SheetRow
 
 REQUIRED = ("member", "item", "quantity", "available_from", "depot")
-OPTIONAL = ("source", "visibility", "value", "currency", "basis", "consent_from", "end_use", "status")
+OPTIONAL = ("source", "visibility", "value", "currency", "basis", "consent_from", "end_use", "status",
+            "committed_on")
 STATUSES = ("draft", "offered", "committed")
 E = TypeVar("E", bound=StrEnum)
 
@@ -24,11 +27,13 @@ class OfferRow:
     line: int  # the spreadsheet's row number (header = 1)
     offer: m.Offer
     status: str
+    committed_on: date | None = None
 
 
-def parse_offers(rows: list[dict[str, str]], source: str) -> tuple[list[OfferRow], list[Problem]]:
+def parse_offers(sheet: list[SheetRow], source: str) -> tuple[list[OfferRow], list[Problem]]:
     """Every row checked; returns the offers and every problem found (file, row, column)."""
     problems: list[Problem] = []
+    rows = [r.cells for r in sheet]
     header = set(rows[0]) if rows else set()
     missing = [c for c in REQUIRED if c not in header]
     if not rows:
@@ -39,9 +44,12 @@ def parse_offers(rows: list[dict[str, str]], source: str) -> tuple[list[OfferRow
     if unknown:
         problems.append(Problem(f"{source}: header", f"unknown column(s) {', '.join(unknown)}"))
     parsed = []
-    for line, row in enumerate(rows, start=2):
+    for sheet_row in sheet:
+        line, row = sheet_row.line, sheet_row.cells
         where = f"{source}: row {line}"
         found: list[Problem] = []
+        if sheet_row.extra:
+            found.append(Problem(f"{where}, column (row)", "more cells than columns in the header"))
 
         def cell(name: str, where: str = where, row: dict[str, str] = row, found: list[Problem] = found) -> str:
             value = row.get(name, "")
@@ -57,6 +65,8 @@ def parse_offers(rows: list[dict[str, str]], source: str) -> tuple[list[OfferRow
                 return 0
             if n <= 0:
                 found.append(Problem(f"{where}, column {name}", f"must be positive, got {n}"))
+            elif n > m.MAX_UNITS:
+                found.append(Problem(f"{where}, column {name}", f"must be at most {m.MAX_UNITS:,} (10^12), got {n}"))
             return n
 
         def day(name: str, text: str, where: str = where, found: list[Problem] = found) -> date:
@@ -89,6 +99,9 @@ def parse_offers(rows: list[dict[str, str]], source: str) -> tuple[list[OfferRow
         status = row.get("status") or "offered"
         if status not in STATUSES:
             found.append(Problem(f"{where}, column status", f"{status!r} is not one of {', '.join(STATUSES)}"))
+        committed_on = day("committed_on", row["committed_on"]) if row.get("committed_on") else None
+        if committed_on is not None and status != "committed":
+            found.append(Problem(f"{where}, column committed_on", "a commitment date needs status committed"))
         offer = m.Offer(
             id="", member=cell("member"), item=cell("item"),
             quantity=number("quantity", cell("quantity")) if cell("quantity") else 0,
@@ -101,5 +114,5 @@ def parse_offers(rows: list[dict[str, str]], source: str) -> tuple[list[OfferRow
         )
         problems.extend(found)
         if not found:
-            parsed.append(OfferRow(line, offer, status))
+            parsed.append(OfferRow(line, offer, status, committed_on))
     return parsed, problems

@@ -10,6 +10,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from contactgroup.domain import codes
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Problem, ValidationFailed
 from contactgroup.io.kiel import decimal_cell, missing_columns, read_csv
@@ -41,7 +42,7 @@ def read_rates(path: Path) -> list[m.Rate]:
         raise ValidationFailed(problems)
     out: list[m.Rate] = []
     seen: dict[tuple[str, date], int] = {}
-    for n, row in enumerate(rows, start=2):
+    for n, row in zip(rows.lines, rows, strict=True):
         before = len(problems)
 
         def bad(column: str, message: str, n: int = n) -> None:
@@ -52,8 +53,8 @@ def read_rates(path: Path) -> list[m.Rate]:
         currency = (row.get("currency") or "").strip()
         day_text = (row.get("date") or "").strip()
         rate_text = (row.get("per_eur") or "").strip()
-        if not CURRENCY.match(currency):
-            bad("currency", f"{currency!r} is not an ISO 4217 code" if currency else "missing value")
+        if not (CURRENCY.match(currency) and codes.is_money_currency(currency)):
+            bad("currency", f"{currency!r} is not an ISO 4217 currency code" if currency else "missing value")
         elif currency == "EUR":
             bad("currency", "EUR is the reference currency: its rate is 1 by definition")
         day = _date(day_text)

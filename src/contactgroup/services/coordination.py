@@ -13,7 +13,7 @@ from typing import Any
 
 from contactgroup.domain import command
 from contactgroup.domain import model as m
-from contactgroup.domain.errors import Forbidden, NotFound
+from contactgroup.domain.errors import Forbidden, NotFound, ValidationFailed
 from contactgroup.domain.event import Context, Event
 from contactgroup.services import policy
 from contactgroup.services.clock import Clock
@@ -34,11 +34,20 @@ def _context(uow: UnitOfWork, who: m.User, clock: Clock) -> Context:
 
 
 def authorized(
-    uow: UnitOfWork, caller: Caller, action: str, *, owner: str | None = None, area: str | None = None
+    uow: UnitOfWork, caller: Caller, action: str, *, owner: str | None = None, area: str | None = None,
+    named: str | None = None,
 ) -> Context:
-    """The context to decide in, once the policy allows `caller` to take `action`."""
+    """The context to decide in, once the policy allows `caller` to take `action`.
+
+    `named` is what a refusal calls the action when the permission covers several (`offer:commit` is checked as
+    `offer:enter`), so that the user reads the action they tried."""
     who = policy.user(uow.state, caller.user)
-    policy.authorize(uow.state, who, action, owner=owner, area=area)
+    try:
+        policy.authorize(uow.state, who, action, owner=owner, area=area)
+    except Forbidden as exc:
+        if named is None or named == action:
+            raise
+        raise Forbidden(str(exc).replace(f"may not {action}", f"may not {named}")) from None
     return _context(uow, who, caller.clock)
 
 
@@ -129,7 +138,10 @@ def move_requirement(uow: UnitOfWork, caller: Caller, req_id: str, action: str, 
     event_type, permission = REQUIREMENT_MOVES[action]
     ctx = authorized(uow, caller, permission)
     extra = {"reason": reason} if reason else {}
-    record_events(uow, command.move(uow.state, ctx, event_type, req_id, **extra))
+    if action == "cancel":
+        record_events(uow, command.cancel_requirement(uow.state, ctx, req_id, **extra))
+    else:
+        record_events(uow, command.move(uow.state, ctx, event_type, req_id, **extra))
     return uow.state.requirements[req_id]
 
 
@@ -151,23 +163,36 @@ def _offer(uow: UnitOfWork, offer_id: str) -> m.Offer:
     return offer
 
 
-def enter_offer(uow: UnitOfWork, caller: Caller, offer: m.Offer, *, status: str = "offered") -> m.Offer:
-    """Enter an offer as a draft, or straight on to `offered` or `committed` (the usual case for a desk)."""
+def enter_offer(
+    uow: UnitOfWork, caller: Caller, offer: m.Offer, *, status: str = "offered", committed_on: date | None = None
+) -> m.Offer:
+    """Enter an offer as a draft, or straight on to `offered` or `committed` (the usual case for a desk).
+
+    `committed_on` dates a commitment made earlier (a historical pledge is valued at its own date)."""
     ctx = authorized(uow, caller, "offer:enter", owner=offer.member)
+    if committed_on is not None and status != "committed":
+        raise ValidationFailed("a commitment date needs status committed", where="committed_on")
     (event,) = record_events(uow, command.draft_offer(uow.state, ctx, offer))
     offer_id = event.data["id"]
     steps = {"draft": [], "offered": ["make"], "committed": ["make", "commit"]}[status]
     for step in steps:
-        move_offer(uow, caller, offer_id, step, on=ctx.today)
+        move_offer(uow, caller, offer_id, step, on=committed_on or ctx.today)
     return uow.state.offers[offer_id]
 
 
-def move_offer(uow: UnitOfWork, caller: Caller, offer_id: str, action: str, *, on: date | None = None) -> m.Offer:
+OFFER_ACTIONS = {"make": "offer:make", "commit": "offer:commit", "withdraw": "offer:withdraw"}
+
+
+def move_offer(
+    uow: UnitOfWork, caller: Caller, offer_id: str, action: str, *, on: date | None = None, reason: str = ""
+) -> m.Offer:
     offer = _offer(uow, offer_id)
-    ctx = authorized(uow, caller, "offer:enter", owner=offer.member)
+    ctx = authorized(uow, caller, "offer:enter", owner=offer.member, named=OFFER_ACTIONS[action])
     if action == "withdraw":
-        record_events(uow, command.withdraw_offer(uow.state, ctx, offer_id))
+        record_events(uow, command.withdraw_offer(uow.state, ctx, offer_id, reason))
     else:
+        if action == "commit" and on is not None and on > ctx.today:
+            raise ValidationFailed(f"{on} is in the future: a commitment is recorded once made", where="committed_on")
         extra = {"committed_on": (on or ctx.today).isoformat()} if action == "commit" else {}
         record_events(uow, command.move(uow.state, ctx, OFFER_MOVES[action], offer_id, **extra))
     return uow.state.offers[offer_id]
@@ -197,9 +222,20 @@ def _allocation(uow: UnitOfWork, alloc_id: str) -> m.Allocation:
     return alloc
 
 
+def visible_offer(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Offer:
+    """The offer, if the caller may see it; otherwise the same NotFound as for an offer that does not exist,
+    so that a refusal reveals nothing of a hidden offer (not even that it exists)."""
+    who = policy.user(uow.state, caller.user)
+    offer = uow.state.offers.get(offer_id)
+    if offer is None or not policy.can_see_offer(uow.state, who, offer):
+        raise NotFound(f"no offer {offer_id!r} that {who.name} may see")
+    return offer
+
+
 def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requirement: str, quantity: int) -> m.Allocation:
     req = uow.state.requirements.get(requirement)
     ctx = authorized(uow, caller, "allocation:propose", area=req.area if req else None)
+    visible_offer(uow, caller, offer)
     (event,) = record_events(uow, command.propose_allocation(
         uow.state, ctx, offer=offer, requirement=requirement, quantity=quantity))
     return uow.state.allocations[event.data["id"]]
@@ -226,7 +262,7 @@ def move_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str, action: str,
 
 
 def request_consent(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Consent:
-    ctx = authorized(uow, caller, "consent:request", owner=_offer(uow, offer_id).member)
+    ctx = authorized(uow, caller, "consent:request", owner=visible_offer(uow, caller, offer_id).member)
     (event,) = record_events(uow, command.request_consent(uow.state, ctx, offer_id))
     return uow.state.consents[event.data["id"]]
 
@@ -260,7 +296,7 @@ def track_shipment(uow: UnitOfWork, caller: Caller, delivery_id: str, action: st
     """hub (reached the hub) or handover (handed over to the recipient)."""
     d = _delivery(uow, delivery_id)
     owner = uow.state.offers[uow.state.allocations[d.allocation].offer].member
-    ctx = authorized(uow, caller, "delivery:ship", owner=owner)
+    ctx = authorized(uow, caller, "delivery:ship", owner=owner, named="delivery:track")
     event_type = {"hub": "ShipmentReachedHub", "handover": "ShipmentHandedOver"}[action]
     record_events(uow, command.move(uow.state, ctx, event_type, delivery_id))
     return uow.state.deliveries[delivery_id]

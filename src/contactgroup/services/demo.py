@@ -264,8 +264,11 @@ class _Demo:
             if rng.random() < 0.85:
                 short = alloc.quantity // 20 if rng.random() < 0.1 else 0
                 damaged = alloc.quantity // 50 if rng.random() < 0.05 else 0
-                svc.receive(uow, self.ukr, d.id, received_on=day + timedelta(days=rng.randrange(2, 25)),
-                            short=short, damaged=damaged)
+                got = day + timedelta(days=rng.randrange(2, 25))
+                now = self.clock.at
+                self.clock.at = datetime(got.year, got.month, got.day, 9, 0, tzinfo=UTC)  # recorded once it arrived
+                svc.receive(uow, self.ukr, d.id, received_on=got, short=short, damaged=damaged)
+                self.clock.at = now
         self.close_delivered()
 
     def close_delivered(self) -> None:

@@ -140,7 +140,8 @@ _LEVEL = {Visibility.MEMBER: 0, Visibility.COALITION: 1, Visibility.RECIPIENT: 2
 
 
 def offer_areas(state: State, offer: Offer) -> set[str]:
-    return {c.area for c in state.item_classes.values() if offer.item in c.items}
+    """The capability areas whose item classes the offer's item satisfies (only areas that exist)."""
+    return {c.area for c in state.item_classes.values() if offer.item in c.items and c.area in state.coalitions}
 
 
 def can_see_offer(state: State, who: User, offer: Offer) -> bool:
