@@ -118,3 +118,24 @@ def offer_event(log: Log) -> int:
     with log.db.reader() as conn:
         rows = conn.execute(sa.text("SELECT seq, body FROM events WHERE type = 'OfferDrafted' ORDER BY seq"))
         return next(int(s) for s, b in rows if json.loads(bytes(b))["data"]["member"] == "DEU")
+
+
+def test_receipts_signed_before_a_handover_check_against_the_key_then_in_force(log: Log, tmp_path: Path) -> None:
+    """`check-receipt --db` picks the log key that signed the receipt's tree, not today's."""
+    signers = _register_member_keys(log)
+    assert log.cli("ledger", "checkpoint")[0] == 0
+    old_key = log.stdout("ledger", "public-key").strip()
+    receipt = tmp_path / "offer.receipt"
+    assert log.cli("ledger", "receipt", "--index", str(offer_event(log)), "--out", str(receipt), user="deu")[0] == 0
+    new_signer, new_key = note.generate_key(log.db.state().setting("origin"))
+    world = log.world
+    with world.db.transaction() as uow:
+        proposal = gov.propose(uow, world.caller("deu-keys"), m.ProposalKind.HANDOVER,
+                               {"to": "NSATU", "users": ["nsatu-admin"], "log_key": new_key.text})
+    for code in sorted(signers)[:35]:
+        with world.db.transaction() as uow:
+            gov.approve(uow, world.caller("admin"), proposal.id, note.sign_note(proposal.text, [signers[code]]))
+    assert log.stdout("ledger", "public-key").strip() == new_key.text != old_key
+    code, output = log.cli("ledger", "check-receipt", str(receipt))
+    assert code == 0, output
+    assert old_key in output

@@ -205,6 +205,10 @@ def check_receipt(
     """Check a receipt offline: event bytes -> leaf -> inclusion proof -> checkpoint signed by the log key,
     witnessed as your --policy requires (or cosigned by QUORUM of the --witness keys)."""
     member_policy = _read_policy(policy_file) if policy_file is not None else None
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise fail(f"{file}: cannot be read: {exc.strerror}", 2) from None
     if member_policy is not None and (witness or quorum is not None):
         raise fail("pass either --policy or --witness/--quorum, not both", 2)
     log_key: VerifierKey | None = None
@@ -215,11 +219,14 @@ def check_receipt(
         if not database.is_initialised():
             raise fail("pass --key (or a --policy with a log line): the log's verifier key (a receipt cannot "
                        "vouch for its own key)", 2)
+        size = svc.receipt_size(data)
         with database.reader() as conn:
-            log_key = svc.log_info(conn).require_key()
-        err.print(f"using the log key recorded in {database.url}: {log_key.text}", highlight=False)
+            log_key = svc.log_key_at(conn, size) if size is not None else None
+            log_key = log_key or svc.log_info(conn).require_key()
+        err.print(f"using the log key recorded in {database.url} for a tree of {size} events: {log_key.text}",
+                  highlight=False)
     witnesses: list[CosignerKey] = [svc.parse_witness_key(svc.parse_key_argument(w)) for w in witness or []]
-    result = svc.check_receipt(file.read_bytes(), log_key, witnesses, quorum, member_policy)
+    result = svc.check_receipt(data, log_key, witnesses, quorum, member_policy)
     if not result.ok:
         for problem in result.problems:
             err.print(f"[red]✗[/] {problem}", highlight=False)

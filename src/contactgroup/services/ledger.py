@@ -253,6 +253,26 @@ def log_info(conn: Connection) -> LogInfo:
     return log_info_from_settings(record.settings(conn))
 
 
+def log_key_at(conn: Connection, size: int) -> VerifierKey | None:
+    """The log key in force once the first `size` events were recorded: the one that signed that tree. After a
+    handover the key changes, and older checkpoints (and the receipts built on them) stay signed by the old one."""
+    key = None
+    for _, body in record.events_of_type(conn, "SettingChanged", before=size):
+        data = decode(body).data
+        if data.get("name") == LOG_KEY_SETTING:
+            key = str(data.get("value"))
+    return parse_verifier_key(key) if key else None
+
+
+def receipt_size(data: bytes) -> int | None:
+    """The tree size a receipt claims, if it can be read (the full check is `check_receipt`'s)."""
+    try:
+        size = json.loads(data).get("tree_size")
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return None
+    return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+
+
 def tree_size(conn: Connection) -> int:
     """Leaves in the stored tree (= events appended through the application)."""
     return record.tree_size(conn)
