@@ -127,7 +127,7 @@ def test_receipts_signed_before_a_handover_check_against_the_key_then_in_force(l
     old_key = log.stdout("ledger", "public-key").strip()
     receipt = tmp_path / "offer.receipt"
     assert log.cli("ledger", "receipt", "--index", str(offer_event(log)), "--out", str(receipt), user="deu")[0] == 0
-    new_signer, new_key = note.generate_key(log.db.state().setting("origin"))
+    _, new_key = note.generate_key(log.db.state().setting("origin"))
     world = log.world
     with world.db.transaction() as uow:
         proposal = gov.propose(uow, world.caller("deu-keys"), m.ProposalKind.HANDOVER,

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from contactgroup.cli.common import DbOption, database, err, fail, handles_errors, out
 from contactgroup.ledger.note import b64encode, parse_verifier_key
 from contactgroup.ledger.policy import Policy, parse_policy
-from contactgroup.reports.facts import SYNTHETIC_CAPTION, is_synthetic
+from contactgroup.reports.facts import SYNTHETIC_CAPTION
 from contactgroup.services.ledger import parse_key_argument
 from contactgroup.services.verify import KeptCheckpoint
 from contactgroup.services.verify import verify as verify_record
@@ -60,7 +60,7 @@ def verify(
                   console=err, transient=True) as bar:
         task = bar.add_task("events", total=None)
         report = verify_record(database_, progress=lambda n: bar.advance(task, n), kept=kept, policy=policy)
-    if is_synthetic(database_.state()):
+    if report.synthetic:
         out.print(f"[bold yellow]{SYNTHETIC_CAPTION}[/]: this record is a generated demo, not real", highlight=False)
     if report.ok:
         out.print(f"[green]✓[/] record intact: {report.events:,} events replayed, {report.rows:,} projection rows "

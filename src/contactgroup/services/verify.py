@@ -60,6 +60,7 @@ class VerifyReport:
     checkpoints: int = 0  # signed checkpoints checked
     checkpoint_size: int | None = None  # the latest one's size
     log_key: str = ""
+    synthetic: bool = False  # the replayed log says it is a generated demo
     # (index of the event that set it, verifier key): the log key changes only by a handover
     key_history: list[tuple[int, str]] = field(default_factory=list)
     cosignatures: int = 0  # stored witness cosignatures checked
@@ -175,6 +176,7 @@ def verify(db: Database, progress: Callable[[int], None] | None = None, kept: Se
     with db.reader() as conn:
         state = _check_log(conn, report, progress)
         report.origin = state.setting("origin")
+        report.synthetic = state.setting("synthetic") == "yes"
         computed = _check_tree(conn, report)
         _check_checkpoints(conn, state, computed, report)
         _check_cosignatures(conn, report)
