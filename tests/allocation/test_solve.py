@@ -149,6 +149,19 @@ class TestPairs:
         assert solve(problem).pairs == 2
 
 
+class TestFewerPairs:
+    def test_lets_the_larger_offer_fill_the_larger_requirement(self) -> None:
+        # The audit's case: O3 (2 units) can fill R2 alone and O1 fills R1; splitting R2 over O1 and O2
+        # while O3 serves R1 covers the same units on time but with three pairs instead of two.
+        problem = scenario(
+            [req("R1", quantity=1, priority=1), req("R2", quantity=2, priority=2)],
+            [offer("O1", quantity=1), offer("O2", quantity=1), offer("O3", quantity=2)],
+        )
+        plan = solve(problem)
+        assert plan.pairs == 2
+        assert units(plan) in ({("O1", "R1"): 1, ("O3", "R2"): 2}, {("O2", "R1"): 1, ("O3", "R2"): 2})
+
+
 class TestIndependentParts:
     @staticmethod
     def five_parts(seed: int) -> Problem:

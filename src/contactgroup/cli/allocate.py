@@ -89,10 +89,7 @@ def _from_database(db: str | None, as_: str | None, area: str | None, plan: Path
         if plan is not None:
             text = json.dumps(plan_to_dict(run.plan), indent=2, ensure_ascii=False) + "\n"
             typer.echo(text, nl=False) if str(plan) == "-" else _write(plan, text, None)
-    table = Table(title="Units per priority: before this run, after it, and with the greedy fill",
-                  title_justify="left", caption_justify="left",
-                  caption="before: units already allocated to these requirements, confirmed or accepted, and also "
-                          "earlier proposals not yet accepted (they may promise more than is offered)")
+    table = Table(title="Units per priority", title_justify="left")
     for column in ("priority", "needed", "before", "after", "greedy", "gain"):
         table.add_column(column, justify="right", no_wrap=True)
     for t in run.tiers:
@@ -102,6 +99,9 @@ def _from_database(db: str | None, as_: str | None, area: str | None, plan: Path
     table.add_row("all", *(f"{v:,}" for v in sums), f"{sums[2] - sums[3]:+,}", style="bold")
     console = Console(stderr=plan is not None and str(plan) == "-")
     console.print(table)
+    console.print("before: units these requirements held before this run (confirmed, accepted, and earlier "
+                  "proposals not yet accepted); after: the new plan's; greedy: the top-down fill's; gain: after "
+                  "minus greedy.", highlight=False)
     recorded = (f"recorded as events {run.events[0]:,} to {run.events[1]:,}" if run.events
                 else "nothing recorded")
     console.print(f"{len(run.proposed):,} allocations proposed, {run.kept:,} earlier proposals kept, "

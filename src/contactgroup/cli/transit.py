@@ -32,7 +32,7 @@ app = typer.Typer(
 @handles_errors
 def transit_set(
     origin: Annotated[str, typer.Argument(help="Country the offers ship from (ISO 3166 alpha-3, e.g. DEU).")],
-    destination: Annotated[str, typer.Argument(help="Country the requirement is for (alpha-3, e.g. UKR).")],
+    destination: Annotated[str, typer.Argument(help="Destination as requirements name it (UKR, UKR-West).")],
     days: Annotated[int, typer.Argument(help="Whole days in transit, 0 to 3650.")],
     db: DbOption = None,
     as_: AsOption = None,

@@ -14,7 +14,8 @@ from contactgroup.services import coordination as svc
 from contactgroup.storage.database import UnitOfWork
 
 PREFIX = "transit:"
-COUNTRY = re.compile(r"[A-Z]{3}")
+# A country code, optionally with a region as destinations carry it ("UKR", "UKR-West"); never ':' or spaces.
+PLACE = re.compile(r"[A-Z]{3}(-[A-Za-z0-9]+)*")
 COLUMNS = ("origin", "destination", "days")
 MAX_TRANSIT_DAYS = 3650  # the optimiser's limit (allocation.validation), repeated to keep this import light
 
@@ -45,12 +46,13 @@ def listed(state: State) -> list[Transit]:
 
 
 def check(origin: str, destination: str, days: object, where: str = "") -> list[Problem]:
-    """Findings for one route: ISO 3166 alpha-3 codes and whole days from 0 to 3650."""
+    """Findings for one route: places as offers and requirements name them, and whole days from 0 to 3650."""
     found = []
     prefix = f"{where}." if where else ""
     for name, code in (("origin", origin), ("destination", destination)):
-        if not COUNTRY.fullmatch(code):
-            found.append(Problem(f"{prefix}{name}", f"must be a country code of three capital letters, got {code!r}"))
+        if not PLACE.fullmatch(code):
+            found.append(Problem(f"{prefix}{name}", f"must be a country code (ISO alpha-3, e.g. DEU), optionally "
+                                                    f"with a region (UKR-West), got {code!r}"))
     if not (isinstance(days, int) and not isinstance(days, bool) and 0 <= days <= MAX_TRANSIT_DAYS):
         found.append(Problem(f"{prefix}days", f"must be a whole number of days from 0 to {MAX_TRANSIT_DAYS}, "
                                               f"got {days!r}"))
