@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from contactgroup.allocation.explanation import sum_by
-from contactgroup.allocation.network import Ints
+from contactgroup.allocation.network import Flags, Ints
 
 # At most this many steps through the forest per free arc, in total, are spent looking for cycles.
 WORK_PER_ARC = 16
@@ -142,3 +142,82 @@ def _best_push(
         options.append((not empties_pair, sign == -1, push, sign))
     _, _, push, sign = min(options)
     return push, sign
+
+
+def merge_pairs(
+    flow: Ints, late: Ints, fixed: Flags, pair_offer: Ints, pair_req: Ints, offer_spare: Ints
+) -> Ints:
+    """`flow` per pair of one part, with requirements that draw from several offers merged where an exchange
+    allows it at the same lateness.
+
+    For a requirement R drawing from offers B and A, B's units on R move to A; A makes room from its spare
+    units or by handing as many units of another requirement R' to B. The move is taken only when it keeps
+    every requirement's units and the total lateness, and uses fewer pairs. Pairs in `fixed` (earlier
+    proposals) are never touched. This finds the exchanges the forest step cannot see, because they pass
+    through a pair that carries nothing yet; work is bounded like the forest's.
+    """
+    carried = np.flatnonzero((flow > 0) & ~fixed)
+    per_req = np.bincount(pair_req[carried], minlength=int(pair_req.max()) + 1 if len(pair_req) else 0)
+    if len(carried) < 2 or not (per_req > 1).any():
+        return flow
+    units = flow.tolist()
+    lateness, is_fixed = late.tolist(), fixed.tolist()
+    offers, reqs = pair_offer.tolist(), pair_req.tolist()
+    spare = offer_spare.tolist()
+    at = {(o, r): p for p, (o, r) in enumerate(zip(offers, reqs, strict=True))}
+    of_req: dict[int, list[int]] = {}
+    of_offer: dict[int, list[int]] = {}
+    for p in carried.tolist():
+        of_req.setdefault(reqs[p], []).append(p)
+        of_offer.setdefault(offers[p], []).append(p)
+    budget = WORK_PER_ARC * len(units)
+
+    def move(p: int, units_: int) -> None:
+        units[p] += units_
+        for index, key in ((of_req, reqs[p]), (of_offer, offers[p])):
+            listed = index.setdefault(key, [])
+            if units[p] == 0:
+                listed.remove(p)
+            elif p not in listed:
+                listed.append(p)
+
+    for r in sorted(k for k, v in of_req.items() if len(v) > 1):
+        for e in sorted(of_req[r], key=lambda p: (units[p], p)):
+            f = units[e]
+            if f == 0 or len(of_req[r]) < 2:
+                continue
+            b = offers[e]
+            for a_pair in sorted(of_req[r]):
+                budget -= 1
+                if budget < 0:
+                    return np.asarray(units, np.int64)
+                a = offers[a_pair]
+                if a_pair == e or lateness[a_pair] != lateness[e]:
+                    continue
+                if spare[a] >= f:
+                    move(a_pair, f)
+                    move(e, -f)
+                    spare[a] -= f
+                    spare[b] += f
+                    break
+                need = f - spare[a]
+                done = False
+                for other in sorted(of_offer.get(a, [])):
+                    budget -= 1
+                    r2 = reqs[other]
+                    swap = at.get((b, r2))
+                    if r2 == r or units[other] < need or swap is None or is_fixed[swap]:
+                        continue
+                    if lateness[swap] != lateness[other]:
+                        continue
+                    change = -1 + (0 if units[swap] > 0 else 1) - (1 if units[other] == need else 0)
+                    if change < 0:
+                        for p, delta in ((a_pair, f), (e, -f), (other, -need), (swap, need)):
+                            move(p, delta)
+                        spare[a] = 0
+                        spare[b] += f - need
+                        done = True
+                        break
+                if done:
+                    break
+    return np.asarray(units, np.int64)

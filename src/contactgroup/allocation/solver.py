@@ -192,7 +192,9 @@ def _least_late(net: Network, part: _Part, totals: Ints) -> Ints:
         part.offer_pos[arc_pair], part.req_pos[arc_pair], arc_flow, arc_cap, arc_costs,
         net.offer_free[used_offers], net.req_need[used_reqs], part.req_level,
     )
-    return sum_by(arc_pair, arc_flow, n_p)
+    flow = sum_by(arc_pair, arc_flow, n_p)
+    spare = net.offer_free[used_offers] - sum_by(part.offer_pos, flow, n_o)
+    return forest.merge_pairs(flow, part.late, has_wish, part.offer_pos, part.req_pos, spare)
 
 
 def _is_as_good(net: Network, part: _Part, totals: Ints, wish: Ints, flow: Ints) -> bool:
