@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import stat
@@ -54,6 +55,11 @@ class TestFromAFile:
         result = run("--problem", str(EXAMPLE), "--plan", "-")
         assert result.exit_code == 0
         assert json.loads(result.stdout)["method"] == "exact"
+
+    def test_help_paragraphs_wrap_only_at_the_terminal_width(self) -> None:
+        # Rich keeps single newlines of a docstring, which broke lines mid-sentence: one line per paragraph.
+        doc = inspect.getdoc(allocate) or ""
+        assert all("\n" not in paragraph for paragraph in doc.split("\n\n"))
 
     def test_is_registered_on_the_main_command(self) -> None:
         from contactgroup.cli.main import app as main_app

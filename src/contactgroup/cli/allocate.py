@@ -39,12 +39,15 @@ def allocate(
 ) -> None:
     """Allocate offers to requirements: most units at the highest priorities, then least lateness.
 
-    With --problem, works on a problem file without any database. It writes the plan (allocations, coverage per
-    requirement, reasons for every shortfall) and prints a summary per priority level.
+    With --problem, it works on a problem file without any database and writes the plan (JSON).
 
-    Without --problem, it allocates the open requirements of the database (of one --area, if given; a coalition
-    lead must name the area it leads). Confirmed and accepted allocations are pinned, earlier proposals are kept
-    where no better plan differs, and the plan is recorded as proposed allocations.
+    The plan lists the allocations, each requirement's coverage, and the reasons for every shortfall.
+
+    Without --problem, it allocates the open requirements of the database, or of one --area.
+
+    A coalition lead names the area it leads. The plan is recorded as proposed allocations.
+
+    Confirmed and accepted allocations stay; earlier proposals stay where no better plan differs.
 
     On invalid input it lists every bad field and writes nothing.
     """
