@@ -39,7 +39,7 @@ class Size:
 
 
 STRESS_BASE = Size(30_000, 150_000, 3_000, "none")
-STRESS_SCALE = 8
+STRESS_SCALE = 20
 SIZES = {
     "realistic": Size(1_000, 5_000, 100, "sequential"),
     "large": Size(10_000, 50_000, 1_000, "weighted"),

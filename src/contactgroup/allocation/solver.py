@@ -46,6 +46,10 @@ class SolverFailed(ContactGroupError):
     exit_code = 1
 
 
+class CostRange(SolverFailed):
+    """OR-Tools refused the costs as too large for 64-bit arithmetic."""
+
+
 def solve(problem: Problem) -> Plan:
     """The exact plan for `problem` (validated first; raises ValidationFailed on bad input)."""
     check(problem)
@@ -55,8 +59,8 @@ def solve(problem: Problem) -> Plan:
 
 # The per-unit "spread" cost of a pair is at most PAIR_SCALE x (the part's largest capacity) // its capacity.
 PAIR_SCALE = 1024
-# Every |cost| times (nodes + 1) stays below this: OR-Tools scales costs by the node count, in 64 bits.
-COST_LIMIT = 2**61
+# OR-Tools scales costs by the node count, in 64 bits; path-length bounds times (nodes + 1) stay below this.
+COST_LIMIT = 2**60
 
 
 def optimal_flow(net: Network) -> Ints:
@@ -101,6 +105,8 @@ def _run(tails: Ints, heads: Ints, caps: Ints, costs: Ints, supplies: Ints) -> I
     )
     flow.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
     status = flow.solve()
+    if status == flow.BAD_COST_RANGE:
+        raise CostRange(f"min-cost flow ended with status {status}")
     if status != flow.OPTIMAL:
         raise SolverFailed(f"min-cost flow ended with status {status}")
     return np.asarray(flow.flows(arcs), np.int64)
@@ -138,23 +144,29 @@ def _level_totals(net: Network, part: _Part) -> Ints:
     return sum_by(kind_level, into_sink, n_levels)
 
 
-def _weights(max_late: int, kept_units: int, n_arcs: int, n_nodes: int, max_cap: int) -> tuple[int, int, int]:
+def _weights(
+    late: Ints, kept_units: int, kept_arcs: int, n_arcs: int, n_nodes: int, max_cap: int
+) -> tuple[int, int, int]:
     """(K2, K1, scale) for costs `late x K2 - kept x K1 + scale // capacity`: the finest that fit in 64 bits.
 
     K1 = scale x arcs + 1 exceeds any total spread (each arc's units x (scale // capacity) <= scale), and
-    K2 = (kept units + 1) x K1 any total of kept x K1, so every |cost| is at most a x K1 + scale with
-    a = max_late x (kept units + 1) + 1. The scale shrinks to fit; if even 0 does not, proposals are dropped.
+    K2 = (kept units + 1) x K1 any total of kept x K1. OR-Tools refuses costs whose path lengths could
+    overflow once scaled by the node count, so min(sum |cost|, (nodes - 1) x max |cost|) x (nodes + 1) must
+    stay below COST_LIMIT; both bounds are linear in the scale, which is the largest that fits. If even scale
+    0 does not fit, proposals are dropped from the costs (lateness stays exact).
     """
     room = COST_LIMIT // (n_nodes + 1)
+    late_sum, max_late = int(late.sum()), int(late.max())
     for keep in (True, False):
-        mult = kept_units + 1 if keep else 1
-        a = max_late * mult + 1
-        if a * (n_arcs + 1) >= room:
-            continue
-        scale = min(PAIR_SCALE * max_cap, (room - a - 1) // (a * n_arcs + 1))
-        k1 = scale * n_arcs + 1
-        return mult * k1, (k1 if keep else 0), scale
-    return 1, 0, 0  # unreachable within validation's limits: late x (nodes + 1) is far below the limit
+        mult, kept = (kept_units + 1, kept_arcs) if keep else (1, 0)
+        # Each bound is a x K1 + b x scale, i.e. a + (a x arcs + b) x scale.
+        bounds = ((mult * late_sum + kept, n_arcs), ((n_nodes - 1) * (mult * max_late + 1), n_nodes - 1))
+        fits = [(room - a) // (a * n_arcs + b) for a, b in bounds if a < room and a * n_arcs + b > 0]
+        if fits or keep is False:
+            scale = min([PAIR_SCALE * max_cap, *fits]) if fits else 0
+            k1 = scale * n_arcs + 1
+            return mult * k1, (k1 if keep else 0), scale
+    raise AssertionError("unreachable")
 
 
 def _least_late(net: Network, part: _Part, totals: Ints) -> Ints:
@@ -172,8 +184,8 @@ def _least_late(net: Network, part: _Part, totals: Ints) -> Ints:
     arc_kept: Flags = np.arange(len(arc_pair)) >= int((rest > 0).sum())
     n_nodes = 1 + n_o + n_r + len(totals)
     kept_units = min(int(wish.sum()), int(totals.sum()))
-    k2, k1, scale = _weights(int(part.late.max()), kept_units, len(arc_pair), n_nodes, int(cap.max()))
-    arc_costs = part.late[arc_pair] * k2 - np.where(arc_kept, k1, 0) + scale // cap[arc_pair]
+    k2, k1, scale = _weights(part.late[arc_pair], kept_units, int(has_wish.sum()), len(arc_pair), n_nodes,
+                             int(cap.max()))
 
     offer_node = 1 + part.offer_pos[arc_pair]
     req_node = 1 + n_o + part.req_pos[arc_pair]
@@ -181,11 +193,19 @@ def _least_late(net: Network, part: _Part, totals: Ints) -> Ints:
     tails = np.concatenate([np.zeros(n_o, np.int64), offer_node, np.arange(1 + n_o, first_level)])
     heads = np.concatenate([np.arange(1, n_o + 1), req_node, first_level + part.req_level])
     caps = np.concatenate([net.offer_free[used_offers], arc_cap, net.req_need[used_reqs]])
-    costs = np.concatenate([np.zeros(n_o, np.int64), arc_costs, np.zeros(n_r, np.int64)])
     supplies = np.zeros(n_nodes, np.int64)
     supplies[0] = int(totals.sum())
     supplies[first_level:] = -totals
-    arc_flow = _run(tails, heads, caps, costs, supplies)[n_o : n_o + len(arc_pair)]
+    while True:
+        arc_costs = part.late[arc_pair] * k2 - np.where(arc_kept, k1, 0) + scale // cap[arc_pair]
+        costs = np.concatenate([np.zeros(n_o, np.int64), arc_costs, np.zeros(n_r, np.int64)])
+        try:
+            arc_flow = _run(tails, heads, caps, costs, supplies)[n_o : n_o + len(arc_pair)]
+            break
+        except CostRange:
+            if (k2, k1, scale) == (1, 0, 0):
+                raise
+            k2, k1, scale = 1, 0, 0  # OR-Tools judged the weights too large after all: lateness alone
     if k1 == 0 and has_wish.any() and _is_as_good(net, part, totals, wish, sum_by(arc_pair, arc_flow, n_p)):
         return wish  # the weights did not fit, but the proposals themselves are optimal: keep them
     arc_flow = forest.untangle(
