@@ -1,6 +1,11 @@
 """Benchmark of the allocation optimiser against the greedy fill and a generic LP solver (HiGHS).
 
 Usage: .venv/bin/python bench/allocation.py [--sizes realistic,large,stress,large-chained] [--seed N] [--no-lp]
+                                          [--stress-scale K]
+
+`stress` is `STRESS_BASE` (30,000 requirements x 150,000 offers, 3,000 classes) times K (default
+STRESS_SCALE), the largest scale measured to fit in 8 GB of peak memory in a sane time (docs/performance.md);
+it is timed once, not best of three.
 
 `large-chained` is `large` with every item class also holding the next class's first item, so that the
 whole instance is one connected part (no split into independent parts is possible).
@@ -33,12 +38,18 @@ class Size:
     chained: bool = False  # each class also takes the next class's first item: one connected part
 
 
+STRESS_BASE = Size(30_000, 150_000, 3_000, "none")
+STRESS_SCALE = 20
 SIZES = {
     "realistic": Size(1_000, 5_000, 100, "sequential"),
     "large": Size(10_000, 50_000, 1_000, "weighted"),
-    "stress": Size(30_000, 150_000, 3_000, "none"),
+    "stress": STRESS_BASE,  # scaled by --stress-scale
     "large-chained": Size(10_000, 50_000, 1_000, "none", chained=True),
 }
+
+
+def scaled(size: Size, k: int) -> Size:
+    return Size(size.requirements * k, size.offers * k, size.classes * k, size.lp, size.chained)
 LEVELS = 10
 ORIGINS = ["DEU", "FRA", "POL", "USA", "GBR", "NLD", "NOR", "SWE", "DNK", "FIN",
            "CZE", "ITA", "ESP", "CAN", "BEL", "LTU", "LVA", "EST", "ROU", "BGR"]
@@ -169,20 +180,23 @@ def _status_kb(field: str) -> int:
     return 0
 
 
-def measure(name: str, seed: int, with_lp: bool) -> dict[str, object]:
-    size = SIZES[name]
+def measure(name: str, seed: int, with_lp: bool, stress_scale: int = STRESS_SCALE) -> dict[str, object]:
+    size = scaled(SIZES[name], stress_scale) if name == "stress" else SIZES[name]
+    runs = 1 if name == "stress" else 3
+    started = time.perf_counter()
     problem = generate(size, seed)
+    generate_s = time.perf_counter() - started
     from contactgroup.allocation.network import build
 
     pairs = int(build(problem).usable.sum())
     greedy_times, solve_times = [], []
-    for _ in range(3):
+    for _ in range(runs):
         start = time.perf_counter()
         quick = greedy(problem)
         greedy_times.append(time.perf_counter() - start)
     rss_before = _status_kb("VmRSS")
     reset = _hwm_reset()
-    for _ in range(3):
+    for _ in range(runs):
         start = time.perf_counter()
         plan = solve(problem)
         solve_times.append(time.perf_counter() - start)
@@ -194,7 +208,7 @@ def measure(name: str, seed: int, with_lp: bool) -> dict[str, object]:
 
     net = build(problem)
     core_greedy, core_exact = [], []
-    for _ in range(3):
+    for _ in range(runs):
         start = time.perf_counter()
         greedy_flow(net)
         core_greedy.append(time.perf_counter() - start)
@@ -204,6 +218,8 @@ def measure(name: str, seed: int, with_lp: bool) -> dict[str, object]:
     lp_seconds = lp_reference(problem, size.lp) if with_lp and size.lp != "none" else None
     return {
         "size": name,
+        "generate_s": generate_s,
+        "runs": runs,
         "requirements": size.requirements,
         "offers": size.offers,
         "pairs": pairs,
@@ -238,6 +254,7 @@ def report(r: dict[str, object]) -> None:
         f"| core (network → units per pair) | {r['core_greedy_s']:.3f} s | {r['core_exact_s']:.3f} s "
         f"| {r['core_exact_s'] / r['core_greedy_s']:.1f}× |"  # type: ignore[operator]
     )
+    print(f"\nInstance generated in {r['generate_s']:.1f} s; times are the best of {r['runs']} run(s).")
     print(
         f"\nPeak RSS while solving: {r['peak_mb']:.0f} MB (+{r['extra_mb']:.0f} MB over the process before "
         f"solving). HiGHS LP reference (same instance, coverage by priority): {lp}."
@@ -257,15 +274,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="realistic,large,stress")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--no-lp", action="store_true", help="skip the HiGHS reference")
+    parser.add_argument("--stress-scale", type=int, default=STRESS_SCALE,
+                        help=f"stress = {STRESS_BASE.requirements:,} x {STRESS_BASE.offers:,} times this")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child, args.seed, not args.no_lp)))
+        print(json.dumps(measure(args.child, args.seed, not args.no_lp, args.stress_scale)))
         return
     for name in args.sizes.split(","):
         if name not in SIZES:
             parser.error(f"unknown size {name!r}; choose from {', '.join(SIZES)}")
-        cmd = [sys.executable, __file__, "--child", name, "--seed", str(args.seed)]
+        cmd = [sys.executable, __file__, "--child", name, "--seed", str(args.seed),
+               "--stress-scale", str(args.stress_scale)]
         if args.no_lp:
             cmd.append("--no-lp")
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout

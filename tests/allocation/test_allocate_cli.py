@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import os
+import stat
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +41,7 @@ class TestFromAFile:
         assert result.exit_code == 0, result.output
         expected = plan_to_dict(solve(problem_from_dict(json.loads(EXAMPLE.read_text()))))
         assert json.loads(out.read_text()) == expected
-        assert "greedy covered" in result.output
+        assert "greedy" in result.output and "short" in result.output
         assert "+2,000" in result.output  # priority 2 gains what greedy strands
         assert "lateness" in result.output and "solve time" in result.output
 
@@ -51,6 +55,11 @@ class TestFromAFile:
         result = run("--problem", str(EXAMPLE), "--plan", "-")
         assert result.exit_code == 0
         assert json.loads(result.stdout)["method"] == "exact"
+
+    def test_help_paragraphs_wrap_only_at_the_terminal_width(self) -> None:
+        # Rich keeps single newlines of a docstring, which broke lines mid-sentence: one line per paragraph.
+        doc = inspect.getdoc(allocate) or ""
+        assert all("\n" not in paragraph for paragraph in doc.split("\n\n"))
 
     def test_is_registered_on_the_main_command(self) -> None:
         from contactgroup.cli.main import app as main_app
@@ -70,6 +79,17 @@ class TestBadInput:
             (lambda d: d["pinned"][0].update(requirement="R-001"), "pinned[0].offer: offer 'O-POL-1'"),
             (lambda d: d["requirements"][2].update(needed_by="2025-13-01"), "requirements[2].needed_by: must be"),
             (lambda d: d["offers"][1].update(id="O-DEU-1"), "offers[1].id: duplicate id 'O-DEU-1'"),
+            # Limits that keep every cost inside 64 bits (docs/formats/allocation.md).
+            (lambda d: d["offers"][0].update(available_from="9999-12-31"),
+             "offers[0].available_from: must be between 1900-01-01 and 2999-12-31"),
+            (lambda d: d["transit_days"]["USA"].update(UKR=10**9), "transit_days.USA.UKR: must be an integer from 0"),
+            (lambda d: d["offers"][0].update(quantity=10**30), "offers[0].quantity: must be at most 10^12"),
+            (lambda d: d["offers"][0].update(quantity=2**62), "offers[0].quantity: must be at most 10^12"),
+            (lambda d: d["requirements"][0].update(quantity=5 * 10**18), "requirements[0].quantity: must be at most"),
+            (lambda d: [o.update(quantity=5 * 10**18) for o in d["offers"][:2]], "offers[1].quantity: must be at"),
+            (lambda d: d["requirements"].extend(
+                dict(d["requirements"][0], id=f"R-X{i}", quantity=10**12) for i in range(1001)),
+             "requirements: quantities add up to"),
         ],
     )
     def test_names_the_field_exits_non_zero_and_writes_no_plan(
@@ -115,6 +135,62 @@ class TestBadInput:
         result = run("--problem", str(EXAMPLE), "--plan", str(tmp_path / "no" / "such" / "dir" / "plan.json"))
         assert result.exit_code == 2
         assert "--plan: cannot write" in result.stderr
+
+
+class TestLargeNumbers:
+    def test_largest_quantities_at_the_far_end_of_the_dates_give_exact_lateness(self, tmp_path: Path) -> None:
+        data = json.loads(EXAMPLE.read_text())
+        data["requirements"] = [dict(data["requirements"][0], quantity=10**12, needed_by="1900-01-01")]
+        data["offers"] = [dict(data["offers"][0], quantity=10**12, available_from="2999-12-31", consent_from=None)]
+        data["transit_days"] = {data["offers"][0]["origin"]: {data["requirements"][0]["destination"]: 3650}}
+        data["pinned"], data["consents_granted"] = [], []
+        out = tmp_path / "plan.json"
+        result = run("--problem", str(write(tmp_path, data)), "--plan", str(out))
+        assert result.exit_code == 0, result.output
+        late = (date(2999, 12, 31) - date(1900, 1, 1)).days + 3650
+        assert json.loads(out.read_text())["objective"]["total_lateness"] == 10**12 * late
+
+
+class TestPlanPath:
+    def test_writes_through_a_symbolic_link(self, tmp_path: Path) -> None:
+        target, link = tmp_path / "target.json", tmp_path / "link.json"
+        target.write_text("old")
+        link.symlink_to(target.name)
+        assert run("--problem", str(EXAMPLE), "--plan", str(link)).exit_code == 0
+        assert link.is_symlink()
+        assert json.loads(target.read_text())["method"] == "exact"
+
+    def test_writes_into_a_device_without_replacing_it(self) -> None:
+        assert run("--problem", str(EXAMPLE), "--plan", "/dev/null").exit_code == 0
+        assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+    def test_a_directory_is_refused(self, tmp_path: Path) -> None:
+        result = run("--problem", str(EXAMPLE), "--plan", str(tmp_path))
+        assert result.exit_code == 2
+        assert f"--plan: {tmp_path} is a directory" in result.stderr
+
+    def test_the_problem_file_is_never_overwritten(self, tmp_path: Path) -> None:
+        problem = write(tmp_path, json.loads(EXAMPLE.read_text()))
+        before = problem.read_bytes()
+        result = run("--problem", str(problem), "--plan", str(problem))
+        assert result.exit_code == 2
+        assert "is the problem file" in result.stderr
+        assert problem.read_bytes() == before
+
+    def test_a_new_plan_gets_the_usual_mode(self, tmp_path: Path) -> None:
+        old = os.umask(0o022)
+        try:
+            assert run("--problem", str(EXAMPLE), "--plan", str(tmp_path / "plan.json")).exit_code == 0
+        finally:
+            os.umask(old)
+        assert stat.S_IMODE((tmp_path / "plan.json").stat().st_mode) == 0o644
+
+    def test_a_replaced_plan_keeps_its_mode(self, tmp_path: Path) -> None:
+        out = tmp_path / "plan.json"
+        out.write_text("old")
+        out.chmod(0o640)
+        assert run("--problem", str(EXAMPLE), "--plan", str(out)).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o640
 
 
 class TestDatabaseMode:

@@ -8,8 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from contactgroup.allocation import Pin, Plan, greedy, plan_to_dict, solve
-from contactgroup.allocation import solver as solver_module
+from contactgroup.allocation import Pin, Plan, Problem, greedy, plan_to_dict, solve
 from tests.allocation.allocation_reference import medium_problem, offer, req, scenario, sequential_lp
 
 
@@ -150,19 +149,47 @@ class TestPairs:
         assert solve(problem).pairs == 2
 
 
-class TestBatches:
-    @pytest.mark.parametrize("seed", range(4))
-    def test_solving_independent_parts_separately_keeps_the_optimum(
-        self, seed: int, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+class TestFewerPairs:
+    def test_lets_the_larger_offer_fill_the_larger_requirement(self) -> None:
+        # The audit's case: O3 (2 units) can fill R2 alone and O1 fills R1; splitting R2 over O1 and O2
+        # while O3 serves R1 covers the same units on time but with three pairs instead of two.
+        problem = scenario(
+            [req("R1", quantity=1, priority=1), req("R2", quantity=2, priority=2)],
+            [offer("O1", quantity=1), offer("O2", quantity=1), offer("O3", quantity=2)],
+        )
+        plan = solve(problem)
+        assert plan.pairs == 2
+        assert units(plan) in ({("O1", "R1"): 1, ("O3", "R2"): 2}, {("O2", "R1"): 1, ("O3", "R2"): 2})
+
+
+class TestIndependentParts:
+    @staticmethod
+    def five_parts(seed: int) -> Problem:
         problem = medium_problem(200 + seed, n_reqs=80, n_offers=200)
         # Classes that share no item: five independent parts, each solved on its own.
         parts = [{"i0"}, {"i1", "i2"}, {"i3"}, {"i4", "i5"}, {"i6", "i7"}]
         classes = {f"c{k}": frozenset(items) for k, items in enumerate(parts)}
-        problem = replace(problem, item_classes=classes, pinned=())
-        monkeypatch.setattr(solver_module, "BATCH_PAIRS", 1)
+        return replace(problem, item_classes=classes, pinned=())
+
+    @pytest.mark.parametrize("seed", range(4))
+    def test_solving_independent_parts_separately_keeps_the_optimum(self, seed: int) -> None:
+        problem = self.five_parts(seed)
         split = solve(problem)
         assert (tuple(lv.covered for lv in split.levels), split.total_lateness) == sequential_lp(problem)
+
+    @pytest.mark.parametrize("seed", range(4))
+    def test_a_change_in_one_part_leaves_the_others_plans_alone(self, seed: int) -> None:
+        problem = self.five_parts(seed)
+        before = solve(problem)
+        # A new offer and a requirement at a new priority level, both in the part of item i0 (class c0).
+        extra_offer = replace(problem.offers[0], id="ZZ-new", item="i0", quantity=37)
+        extra_req = replace(problem.requirements[0], id="ZZ-req", item_class="c0", priority=99, quantity=5)
+        after = solve(replace(problem, offers=(*problem.offers, extra_offer),
+                              requirements=(*problem.requirements, extra_req)))
+        in_c0 = {r.id for r in problem.requirements if r.item_class == "c0"} | {"ZZ-req"}
+        assert {k: v for k, v in units(before).items() if k[1] not in in_c0} == {
+            k: v for k, v in units(after).items() if k[1] not in in_c0
+        }
 
 
 class TestDeterminism:

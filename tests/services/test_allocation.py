@@ -8,9 +8,12 @@ from datetime import date
 import pytest
 
 from contactgroup.domain import model as m
-from contactgroup.domain.errors import Forbidden
+from contactgroup.domain.errors import Forbidden, NotFound
+from contactgroup.domain.event import Event
 from contactgroup.services import coordination as svc
+from contactgroup.services import transit
 from contactgroup.services.allocation import AllocationRun, problem_from_state, propose_optimal
+from contactgroup.storage.database import decode, read_events
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 
 
@@ -94,3 +97,91 @@ def test_problem_from_state_leaves_out_what_cannot_be_used(world: World) -> None
     problem = problem_from_state(world.db.state())
     assert [r.id for r in problem.requirements] == [req]
     assert [(o.id, o.quantity) for o in problem.offers] == [("O-00003", 7)]
+
+
+class TestLeadRuns:
+    def test_a_lead_reruns_its_area_superseding_earlier_proposals(self, world: World) -> None:
+        low = open_requirement(world, quantity=10, priority=5)
+        offer = enter_offer(world, quantity=10)
+        first = run(world, "fra-lead", area="artillery")
+        high = open_requirement(world, quantity=10, priority=1)
+        second = run(world, "fra-lead", area="artillery")
+        state = world.db.state()
+        (old,) = first.proposed
+        assert state.allocations[old].requirement == low
+        assert state.allocations[old].status is m.AllocationStatus.DECLINED
+        assert [(state.allocations[a].offer, state.allocations[a].requirement) for a in second.proposed] == [
+            (offer, high)
+        ]
+        assert second.declined == 1 and second.events is not None
+
+    def test_the_record_says_the_proposal_was_superseded_not_refused(self, world: World) -> None:
+        open_requirement(world, quantity=10, priority=5)
+        enter_offer(world, quantity=10)
+        (old,) = run(world, "fra-lead", area="artillery").proposed
+        open_requirement(world, quantity=10, priority=1)
+        second = run(world, "fra-lead", area="artillery")
+        assert second.events is not None
+        first_seq, last_seq = second.events
+        recorded = _events(world, first_seq, last_seq + 1)
+        assert [e.type for e in recorded] == ["AllocationDeclined", "AllocationProposed"]
+        declined = recorded[0]
+        assert (declined.data["id"], declined.data["superseded"], declined.actor) == (old, True, "fra-lead")
+
+    def test_a_lead_may_not_supersede_outside_its_area(self, world: World) -> None:
+        open_requirement(world, quantity=10, item_class="fpv")
+        enter_offer(world, quantity=10, item="fpv")
+        run(world)  # the coordinator proposes in drones
+        with pytest.raises(Forbidden, match="does not lead the capability coalition for drones"):
+            run(world, "fra-lead", area="drones")
+        with pytest.raises(Forbidden, match="does not lead every area: pass the area you lead"):
+            run(world, "fra-lead")
+
+    def test_an_unknown_area_is_named_with_the_known_ones(self, world: World) -> None:
+        with pytest.raises(NotFound, match="no capability area 'nonsense'; known areas: artillery, drones"):
+            run(world, area="nonsense")
+
+
+class TestStability:
+    def test_an_offer_of_another_item_changes_no_proposal(self, world: World) -> None:
+        for quantity, priority in ((300, 1), (500, 2), (200, 2), (700, 3)):
+            open_requirement(world, quantity=quantity, priority=priority)
+        for quantity in (250, 400, 350, 300):
+            enter_offer(world, quantity=quantity)
+        enter_offer(world, quantity=500, item="155-b")
+        open_requirement(world, quantity=50, item_class="fpv")
+        first = run(world)
+        before = {a.id for a in world.db.state().allocations.values() if a.status is m.AllocationStatus.PROPOSED}
+        enter_offer(world, quantity=30, item="fpv")
+        second = run(world)
+        after = {a.id for a in world.db.state().allocations.values() if a.status is m.AllocationStatus.PROPOSED}
+        assert second.declined == 0
+        assert before <= after and second.kept == len(first.proposed)
+        assert [world.db.state().allocations[a].offer for a in second.proposed] == ["O-00006"]
+
+    def test_equally_good_proposals_are_kept_rather_than_reshuffled(self, world: World) -> None:
+        req = open_requirement(world, quantity=100)
+        a = enter_offer(world, quantity=100)
+        b = enter_offer(world, quantity=100)
+        with world.db.transaction() as uow:  # a desk proposed the offer the optimiser would not pick first
+            svc.propose_allocation(uow, world.caller("admin"), offer=b, requirement=req, quantity=100)
+        result = run(world)
+        assert (result.kept, result.declined, result.proposed) == (1, 0, ())
+        assert a != b
+
+
+class TestTransit:
+    def test_recorded_transit_days_make_an_offer_late(self, world: World) -> None:
+        open_requirement(world, quantity=10)  # needed by 2024-09-01, at UKR-West
+        enter_offer(world, quantity=10, available_from=date(2024, 8, 25), depot="DEU")
+        with world.db.transaction() as uow:
+            transit.set_transit(uow, world.caller("admin"), "DEU", "UKR-West", 10)
+        problem = problem_from_state(world.db.state())
+        assert problem.transit_days == {("DEU", "UKR-West"): 10}
+        (allocation,) = run(world).plan.allocations
+        assert (allocation.arrives, allocation.late_days) == (date(2024, 9, 4), 3)
+
+
+def _events(world: World, start: int, end: int) -> list[Event]:
+    with world.db.reader() as conn:
+        return [decode(body) for _, body, _ in read_events(conn, start, end)]

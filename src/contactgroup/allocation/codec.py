@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from contactgroup.allocation.plan import Plan
-from contactgroup.allocation.problem import Offer, Pin, Problem, Requirement
+from contactgroup.allocation.problem import Offer, Pin, Problem, Proposal, Requirement
 from contactgroup.allocation.validation import validate
 from contactgroup.domain.errors import Problem as Finding
 from contactgroup.domain.errors import ValidationFailed
@@ -16,7 +16,7 @@ from contactgroup.domain.errors import ValidationFailed
 T = TypeVar("T")
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TOP = ("requirements", "offers", "item_classes", "transit_days", "pinned", "consents_granted")
+_TOP = ("requirements", "offers", "item_classes", "transit_days", "pinned", "consents_granted", "proposed")
 _REQUIRED_TOP = ("requirements", "offers", "item_classes")
 
 
@@ -145,6 +145,10 @@ def problem_from_dict(d: object) -> Problem:
             return None
         return Pin(offer_id, req_id, quantity)
 
+    def proposal(raw: object, where: str) -> Proposal | None:
+        found_pin = pin(raw, where)
+        return None if found_pin is None else Proposal(found_pin.offer, found_pin.requirement, found_pin.quantity)
+
     def name(raw: object, where: str) -> str | None:
         return read.text(raw, where)
 
@@ -154,10 +158,11 @@ def problem_from_dict(d: object) -> Problem:
     transit = _transit(read, top.get("transit_days", {}))
     pinned = read.items(top.get("pinned", []), "pinned", pin)
     granted = read.items(top.get("consents_granted", []), "consents_granted", name)
+    proposed = read.items(top.get("proposed", []), "proposed", proposal)
     if found:
         raise ValidationFailed(found)
     assert requirements is not None and offers is not None and classes is not None
-    assert transit is not None and pinned is not None and granted is not None
+    assert transit is not None and pinned is not None and granted is not None and proposed is not None
     problem = Problem(
         requirements=tuple(requirements),
         offers=tuple(offers),
@@ -165,6 +170,7 @@ def problem_from_dict(d: object) -> Problem:
         transit_days=transit,
         pinned=tuple(pinned),
         consents_granted=frozenset(granted),
+        proposed=tuple(proposed),
     )
     found = validate(problem)
     if found:
@@ -207,7 +213,7 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
     transit: dict[str, dict[str, int]] = {}
     for (origin, destination), days in sorted(problem.transit_days.items()):
         transit.setdefault(origin, {})[destination] = days
-    return {
+    out: dict[str, Any] = {
         "requirements": [
             {
                 "id": r.id,
@@ -236,6 +242,11 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
         "pinned": [{"offer": p.offer, "requirement": p.requirement, "quantity": p.quantity} for p in problem.pinned],
         "consents_granted": sorted(problem.consents_granted),
     }
+    if problem.proposed:
+        out["proposed"] = [
+            {"offer": p.offer, "requirement": p.requirement, "quantity": p.quantity} for p in problem.proposed
+        ]
+    return out
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:

@@ -74,7 +74,8 @@ def explain(net: Network, flow: Ints, method: str) -> Plan:
         allocations=allocations,
         requirements=coverage,
         levels=levels,
-        total_lateness=int((units * net.pair_late).sum()),
+        # Each product fits in 64 bits (validation's limits); their sum may not, so it is a Python int.
+        total_lateness=sum((units * net.pair_late).tolist()),
         pairs=len(taken),
         method=method,
     )

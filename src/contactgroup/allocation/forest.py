@@ -14,59 +14,50 @@ from __future__ import annotations
 import numpy as np
 
 from contactgroup.allocation.explanation import sum_by
-from contactgroup.allocation.network import Ints, Network
+from contactgroup.allocation.network import Flags, Ints
 
 # At most this many steps through the forest per free arc, in total, are spent looking for cycles.
 WORK_PER_ARC = 16
 
 
-def untangle(net: Network, flow: Ints) -> Ints:
-    """`flow` with cycles of free arcs cancelled, preferring to empty offer-requirement pairs."""
+def untangle(
+    arc_offer: Ints, arc_req: Ints, flow: Ints, caps: Ints, costs: Ints, offer_cap: Ints, req_cap: Ints, req_level: Ints
+) -> Ints:
+    """`flow` on the arcs of one part with cycles of free arcs cancelled, preferring to empty arcs.
+
+    Offers, requirements and levels are numbered within the part (`arc_offer`, `arc_req` index `offer_cap`,
+    `req_cap` and `req_level`); `costs` are the costs the flow is optimal for, so that every cycle of free
+    arcs costs nothing and cancelling it keeps every objective value. The work is bounded per part, so that
+    one part's size never changes how another is untangled.
+    """
     carried = np.flatnonzero(flow > 0)
     if len(carried) < 2:
         return flow
-    n_offers, n_reqs = len(net.offers), len(net.requirements)
-    out = sum_by(net.pair_offer, flow, n_offers)
-    got = sum_by(net.pair_req, flow, n_reqs)
-    # Each independent part gets its own source and level nodes: a simple cycle cannot leave its part
-    # (it would have to pass the shared source twice), so this is exact and keeps searches small.
-    group = net.req_group
-    first_source = n_offers + n_reqs
-    first_level = first_source + (int(group.max()) + 1 if n_reqs else 0)
-    n_levels = len(net.levels)
-
-    # Source and level arcs first, then pairs by decreasing units: the earlier an arc, the likelier it stays.
-    offer_group = np.zeros(n_offers, np.int64)
-    offer_group[net.pair_offer[carried]] = group[net.pair_req[carried]]
-    partly_used = np.flatnonzero((out > 0) & (out < net.offer_free))
-    partly_met = np.flatnonzero((got > 0) & (got < net.req_need))
+    n_offers, n_reqs = len(offer_cap), len(req_cap)
+    out = sum_by(arc_offer, flow, n_offers)
+    got = sum_by(arc_req, flow, n_reqs)
+    source = n_offers + n_reqs
+    # Source and level arcs first, then arcs by decreasing units: the earlier an arc, the likelier it stays.
+    partly_used = np.flatnonzero((out > 0) & (out < offer_cap))
+    partly_met = np.flatnonzero((got > 0) & (got < req_cap))
     order = carried[np.lexsort((carried, -flow[carried]))]
-    pair_offer, pair_req = net.pair_offer[order], net.pair_req[order]
     n_hub = len(partly_used) + len(partly_met)
-    tails = np.concatenate([first_source + offer_group[partly_used], n_offers + partly_met, pair_offer])
-    heads = np.concatenate(
-        [partly_used, first_level + group[partly_met] * n_levels + net.req_level[partly_met], n_offers + pair_req]
-    )
+    tails = np.concatenate([np.full(len(partly_used), source, np.int64), n_offers + partly_met, arc_offer[order]])
+    heads = np.concatenate([partly_used, source + 1 + req_level[partly_met], n_offers + arc_req[order]])
     flows = np.concatenate([out[partly_used], got[partly_met], flow[order]])
-    caps = np.concatenate(
-        [
-            net.offer_free[partly_used],
-            net.req_need[partly_met],
-            np.minimum(net.offer_free[pair_offer], net.req_need[pair_req]),
-        ]
-    )
-    costs = np.concatenate([np.zeros(n_hub, np.int64), net.pair_late[order]])
-    pair_of_arc = np.concatenate([np.full(n_hub, -1, np.int64), order])
+    all_caps = np.concatenate([offer_cap[partly_used], req_cap[partly_met], caps[order]])
+    all_costs = np.concatenate([np.zeros(n_hub, np.int64), costs[order]])
+    is_pair = np.concatenate([np.zeros(n_hub, np.bool_), np.ones(len(order), np.bool_)])
 
     new_flows = flows.tolist()
-    _cancel_cycles(tails.tolist(), heads.tolist(), new_flows, caps.tolist(), costs.tolist(), pair_of_arc.tolist())
+    _cancel_cycles(tails.tolist(), heads.tolist(), new_flows, all_caps.tolist(), all_costs.tolist(), is_pair.tolist())
     result = flow.copy()
     result[order] = new_flows[n_hub:]
     return result
 
 
 def _cancel_cycles(
-    tails: list[int], heads: list[int], flows: list[int], caps: list[int], costs: list[int], pair_of_arc: list[int]
+    tails: list[int], heads: list[int], flows: list[int], caps: list[int], costs: list[int], is_pair: list[bool]
 ) -> None:
     """Add arcs one by one to a forest; an arc that closes a cycle triggers a push around that cycle.
 
@@ -124,7 +115,7 @@ def _cancel_cycles(
         cycle = [*path, (a, False)]
         if sum(costs[b] if forward else -costs[b] for b, forward in cycle) != 0:
             continue  # cannot happen at an optimum; never trade lateness for fewer pairs
-        push, sign = _best_push(cycle, flows, caps, pair_of_arc)
+        push, sign = _best_push(cycle, flows, caps, is_pair)
         for b, forward in cycle:
             flows[b] += push if forward == (sign > 0) else -push
         for b, _ in path:
@@ -137,7 +128,7 @@ def _cancel_cycles(
 
 
 def _best_push(
-    cycle: list[tuple[int, bool]], flows: list[int], caps: list[int], pair_of_arc: list[int]
+    cycle: list[tuple[int, bool]], flows: list[int], caps: list[int], is_pair: list[bool]
 ) -> tuple[int, int]:
     """Units and direction (+1 along the cycle, -1 against) to push; prefers emptying an offer-requirement pair."""
     options = []
@@ -145,9 +136,88 @@ def _best_push(
         room = [caps[b] - flows[b] if forward == (sign > 0) else flows[b] for b, forward in cycle]
         push = min(room)
         empties_pair = any(
-            r == push and pair_of_arc[b] >= 0 and forward != (sign > 0)
+            r == push and is_pair[b] and forward != (sign > 0)
             for r, (b, forward) in zip(room, cycle, strict=True)
         )
         options.append((not empties_pair, sign == -1, push, sign))
     _, _, push, sign = min(options)
     return push, sign
+
+
+def merge_pairs(
+    flow: Ints, late: Ints, fixed: Flags, pair_offer: Ints, pair_req: Ints, offer_spare: Ints
+) -> Ints:
+    """`flow` per pair of one part, with requirements that draw from several offers merged where an exchange
+    allows it at the same lateness.
+
+    For a requirement R drawing from offers B and A, B's units on R move to A; A makes room from its spare
+    units or by handing as many units of another requirement R' to B. The move is taken only when it keeps
+    every requirement's units and the total lateness, and uses fewer pairs. Pairs in `fixed` (earlier
+    proposals) are never touched. This finds the exchanges the forest step cannot see, because they pass
+    through a pair that carries nothing yet; work is bounded like the forest's.
+    """
+    carried = np.flatnonzero((flow > 0) & ~fixed)
+    per_req = np.bincount(pair_req[carried], minlength=int(pair_req.max()) + 1 if len(pair_req) else 0)
+    if len(carried) < 2 or not (per_req > 1).any():
+        return flow
+    units = flow.tolist()
+    lateness, is_fixed = late.tolist(), fixed.tolist()
+    offers, reqs = pair_offer.tolist(), pair_req.tolist()
+    spare = offer_spare.tolist()
+    at = {(o, r): p for p, (o, r) in enumerate(zip(offers, reqs, strict=True))}
+    of_req: dict[int, list[int]] = {}
+    of_offer: dict[int, list[int]] = {}
+    for p in carried.tolist():
+        of_req.setdefault(reqs[p], []).append(p)
+        of_offer.setdefault(offers[p], []).append(p)
+    budget = WORK_PER_ARC * len(units)
+
+    def move(p: int, units_: int) -> None:
+        units[p] += units_
+        for index, key in ((of_req, reqs[p]), (of_offer, offers[p])):
+            listed = index.setdefault(key, [])
+            if units[p] == 0:
+                listed.remove(p)
+            elif p not in listed:
+                listed.append(p)
+
+    for r in sorted(k for k, v in of_req.items() if len(v) > 1):
+        for e in sorted(of_req[r], key=lambda p: (units[p], p)):
+            f = units[e]
+            if f == 0 or len(of_req[r]) < 2:
+                continue
+            b = offers[e]
+            for a_pair in sorted(of_req[r]):
+                budget -= 1
+                if budget < 0:
+                    return np.asarray(units, np.int64)
+                a = offers[a_pair]
+                if a_pair == e or lateness[a_pair] != lateness[e]:
+                    continue
+                if spare[a] >= f:
+                    move(a_pair, f)
+                    move(e, -f)
+                    spare[a] -= f
+                    spare[b] += f
+                    break
+                need = f - spare[a]
+                done = False
+                for other in sorted(of_offer.get(a, [])):
+                    budget -= 1
+                    r2 = reqs[other]
+                    swap = at.get((b, r2))
+                    if r2 == r or units[other] < need or swap is None or is_fixed[swap]:
+                        continue
+                    if lateness[swap] != lateness[other]:
+                        continue
+                    change = -1 + (0 if units[swap] > 0 else 1) - (1 if units[other] == need else 0)
+                    if change < 0:
+                        for p, delta in ((a_pair, f), (e, -f), (other, -need), (swap, need)):
+                            move(p, delta)
+                        spare[a] = 0
+                        spare[b] += f - need
+                        done = True
+                        break
+                if done:
+                    break
+    return np.asarray(units, np.int64)

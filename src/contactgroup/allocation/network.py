@@ -23,7 +23,8 @@ class Network:
     compatible (offer, requirement) combinations ordered by (requirement, offer). `req_group` numbers the
     independent parts of the problem: requirements whose item classes share no item never compete.
     `offer_item`, `req_class` and `req_destination` number items, classes and countries (in sorted order);
-    `req_due` is the needed-by day as a proleptic ordinal, like `pair_arrives`.
+    `req_due` is the needed-by day as a proleptic ordinal, like `pair_arrives`. `pair_proposed` holds the
+    units of earlier proposals (beyond pins) that the solver prefers to keep among equally good plans.
     """
 
     requirements: tuple[Requirement, ...]
@@ -44,6 +45,7 @@ class Network:
     pair_arrives: Ints
     pair_late: Ints
     pair_pinned: Ints
+    pair_proposed: Ints
 
     @property
     def usable(self) -> Flags:
@@ -70,17 +72,20 @@ def build(problem: Problem) -> Network:
     class_code = {c: i for i, c in enumerate(sorted({r.item_class for r in reqs}))}
 
     pair_pinned = np.zeros(len(pair_req), np.int64)
+    pair_proposed = np.zeros(len(pair_req), np.int64)
     offer_left = offer_quantity.copy()
     req_need = req_quantity.copy()
-    if problem.pinned:
-        n_offers = max(len(offers), 1)
-        keys = pair_req * n_offers + pair_offer
-        for pin in problem.pinned:
-            r, o = req_index[pin.requirement], offer_index[pin.offer]
-            at = int(np.searchsorted(keys, r * n_offers + o))
-            pair_pinned[at] += pin.quantity
-            offer_left[o] -= pin.quantity
-            req_need[r] -= pin.quantity
+    n_offers = max(len(offers), 1)
+    keys = pair_req * n_offers + pair_offer
+    for pin in problem.pinned:
+        r, o = req_index[pin.requirement], offer_index[pin.offer]
+        at = int(np.searchsorted(keys, r * n_offers + o))
+        pair_pinned[at] += pin.quantity
+        offer_left[o] -= pin.quantity
+        req_need[r] -= pin.quantity
+    for proposal in problem.proposed:
+        r, o = req_index[proposal.requirement], offer_index[proposal.offer]
+        pair_proposed[int(np.searchsorted(keys, r * n_offers + o))] += proposal.quantity
     offer_free = np.where(offer_blocked, 0, offer_left)
     return Network(
         requirements=reqs,
@@ -101,6 +106,7 @@ def build(problem: Problem) -> Network:
         pair_arrives=arrives,
         pair_late=late,
         pair_pinned=pair_pinned,
+        pair_proposed=pair_proposed,
     )
 
 

@@ -48,12 +48,25 @@ class Pin:
 
 
 @dataclass(frozen=True, slots=True)
+class Proposal:
+    """An allocation proposed earlier and not yet agreed: the optimiser keeps it when no better plan differs.
+
+    Unlike a pin it binds nothing; among equally good plans the one closest to the proposals wins.
+    `quantity` counts units beyond any pin on the same pair.
+    """
+
+    offer: str
+    requirement: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     """Everything the optimiser needs, built from plain values (a JSON file or the database state).
 
     `item_classes` maps a class to the items that satisfy it; `transit_days` maps (origin, destination) to
-    days, 0 where absent; `consents_granted` holds the ids of offers whose needed consent was given.
-    The mappings are treated as read-only.
+    days, 0 where absent; `consents_granted` holds the ids of offers whose needed consent was given;
+    `proposed` lists earlier proposals to prefer in ties. The mappings are treated as read-only.
     """
 
     requirements: tuple[Requirement, ...]
@@ -62,6 +75,7 @@ class Problem:
     transit_days: Mapping[tuple[str, str], int] = field(default_factory=dict)
     pinned: tuple[Pin, ...] = ()
     consents_granted: frozenset[str] = frozenset()
+    proposed: tuple[Proposal, ...] = ()
 
     def transit(self, origin: str, destination: str) -> int:
         return self.transit_days.get((origin, destination), 0)

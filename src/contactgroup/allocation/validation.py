@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 
 from contactgroup.allocation.problem import Problem
 from contactgroup.domain.errors import Problem as Finding
 from contactgroup.domain.errors import ValidationFailed
 
+# Limits that keep every number the solver forms (units x days, weighted costs, sums of capacities) well
+# inside 64-bit integers; docs/formats/allocation.md states them.
+MAX_QUANTITY = 10**12
+MAX_TOTAL = 10**15
+MAX_TRANSIT_DAYS = 3650
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
 
 def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _quantity(value: object, where: str, least: int = 0) -> list[Finding]:
+    if not (_is_count(value) and value >= least):  # type: ignore[operator]
+        kind = "a non-negative integer" if least == 0 else f"an integer >= {least}"
+        return [Finding(where, f"must be {kind}, got {value!r}")]
+    if value > MAX_QUANTITY:  # type: ignore[operator]
+        return [Finding(where, f"must be at most 10^12 (the documented limit), got {value!r}")]
+    return []
+
+
+def _day(value: date, where: str) -> list[Finding]:
+    if FIRST_DAY <= value <= LAST_DAY:
+        return []
+    return [Finding(where, f"must be between {FIRST_DAY} and {LAST_DAY} (the documented range), got {value}")]
 
 
 def validate(problem: Problem) -> list[Finding]:
@@ -23,8 +47,8 @@ def validate(problem: Problem) -> list[Finding]:
             found.append(Finding(f"{where}.id", f"duplicate id {r.id!r} (also requirements[{req_at[r.id]}])"))
         else:
             req_at[r.id] = i
-        if not _is_count(r.quantity):
-            found.append(Finding(f"{where}.quantity", f"must be a non-negative integer, got {r.quantity!r}"))
+        found.extend(_quantity(r.quantity, f"{where}.quantity"))
+        found.extend(_day(r.needed_by, f"{where}.needed_by"))
         if not (_is_count(r.priority) and r.priority >= 1):
             found.append(Finding(f"{where}.priority", f"must be an integer >= 1, got {r.priority!r}"))
         if r.item_class not in problem.item_classes:
@@ -36,19 +60,52 @@ def validate(problem: Problem) -> list[Finding]:
             found.append(Finding(f"{where}.id", f"duplicate id {o.id!r} (also offers[{offer_at[o.id]}])"))
         else:
             offer_at[o.id] = i
-        if not _is_count(o.quantity):
-            found.append(Finding(f"{where}.quantity", f"must be a non-negative integer, got {o.quantity!r}"))
+        found.extend(_quantity(o.quantity, f"{where}.quantity"))
+        found.extend(_day(o.available_from, f"{where}.available_from"))
+    for key, values in (("requirements", [r.quantity for r in problem.requirements]),
+                        ("offers", [o.quantity for o in problem.offers])):
+        if all(_is_count(v) for v in values) and sum(values) > MAX_TOTAL:
+            found.append(Finding(key, f"quantities add up to {sum(values)}, more than 10^15 (the documented limit)"))
     for (origin, destination), days in problem.transit_days.items():
-        if not _is_count(days):
+        if not (_is_count(days) and days <= MAX_TRANSIT_DAYS):
             found.append(
                 Finding(
-                    f"transit_days.{origin}.{destination}", f"must be a non-negative integer, got {days!r}"
+                    f"transit_days.{origin}.{destination}",
+                    f"must be an integer from 0 to {MAX_TRANSIT_DAYS} (days), got {days!r}",
                 )
             )
     for offer_id in sorted(problem.consents_granted):
         if offer_id not in offer_at:
             found.append(Finding("consents_granted", f"unknown offer {offer_id!r}"))
     found.extend(_check_pins(problem, req_at, offer_at))
+    found.extend(_check_proposed(problem, req_at, offer_at))
+    return found
+
+
+def _check_proposed(problem: Problem, req_at: dict[str, int], offer_at: dict[str, int]) -> list[Finding]:
+    """Proposals bind nothing, so only their ids, quantity and compatibility are checked, not the totals."""
+    found: list[Finding] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, p in enumerate(problem.proposed):
+        where = f"proposed[{i}]"
+        bad = _quantity(p.quantity, f"{where}.quantity", least=1)
+        found.extend(bad)
+        if p.offer not in offer_at:
+            found.append(Finding(f"{where}.offer", f"unknown offer {p.offer!r}"))
+        if p.requirement not in req_at:
+            found.append(Finding(f"{where}.requirement", f"unknown requirement {p.requirement!r}"))
+        if bad or p.offer not in offer_at or p.requirement not in req_at:
+            continue
+        key = (p.offer, p.requirement)
+        if key in seen:
+            found.append(Finding(where, f"duplicate proposal of offer {p.offer!r} to requirement {p.requirement!r} "
+                                        f"(also proposed[{seen[key]}])"))
+            continue
+        seen[key] = i
+        offer, req = problem.offers[offer_at[p.offer]], problem.requirements[req_at[p.requirement]]
+        if offer.item not in problem.item_classes.get(req.item_class, frozenset()):
+            found.append(Finding(f"{where}.offer", f"offer {offer.id!r} (item {offer.item!r}) is not compatible "
+                                                   f"with requirement {req.id!r} (item class {req.item_class!r})"))
     return found
 
 
@@ -66,8 +123,9 @@ def _check_pins(problem: Problem, req_at: dict[str, int], offer_at: dict[str, in
         if pin.requirement not in req_at:
             found.append(Finding(f"{where}.requirement", f"unknown requirement {pin.requirement!r}"))
             known = False
-        if not (_is_count(pin.quantity) and pin.quantity > 0):
-            found.append(Finding(f"{where}.quantity", f"must be a positive integer, got {pin.quantity!r}"))
+        bad = _quantity(pin.quantity, f"{where}.quantity", least=1)
+        if bad:
+            found.extend(bad)
             continue
         if not known:
             continue

@@ -1,10 +1,10 @@
-"""`allocate`: propose the optimal allocation of offers to requirements, from a problem file (or, later, the record)."""
+"""`allocate`: propose the optimal allocation of offers to requirements, from a problem file or from the record."""
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import stat
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,6 +18,7 @@ from rich.table import Table
 from contactgroup.cli.common import AsOption, DbOption, caller, handles_errors, writer
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.domain.errors import Problem as Finding
+from contactgroup.ledger.atomicfile import write_atomic
 
 if TYPE_CHECKING:  # the solver (numpy, OR-Tools) is imported only when a command allocates
     from contactgroup.allocation import Plan
@@ -38,14 +39,23 @@ def allocate(
 ) -> None:
     """Allocate offers to requirements: most units at the highest priorities, then least lateness.
 
-    With --problem, works on a problem file without any database: writes the plan (allocations, coverage per
-    requirement, reasons for every shortfall) and prints a summary per priority level. Without it, allocates
-    the open requirements of the database (confirmed and accepted allocations pinned) and records the plan as
-    proposed allocations. On invalid input it lists every bad field and writes nothing.
+    With --problem, it works on a problem file without any database and writes the plan (JSON).
+
+    The plan lists the allocations, each requirement's coverage, and the reasons for every shortfall.
+
+    Without --problem, it allocates the open requirements of the database, or of one --area.
+
+    A coalition lead names the area it leads. The plan is recorded as proposed allocations.
+
+    Confirmed and accepted allocations stay; earlier proposals stay where no better plan differs.
+
+    On invalid input it lists every bad field and writes nothing.
     """
     if problem is None:
         _from_database(db, as_, area, plan)
         return
+    if area is not None:
+        _fail([Finding("--area", "applies to the database only; a problem file holds the requirements to plan")], 2)
     if plan is None:
         _fail([Finding("--plan", "missing: say where to write the plan (a file, or '-' for stdout)")], 2)
     to_stdout = str(plan) == "-"
@@ -61,7 +71,7 @@ def allocate(
         if to_stdout:
             typer.echo(text, nl=False)
         else:
-            _write(plan, text)
+            _write(plan, text, problem)
         comparison = _compare(value) if compare else None
     except ValidationFailed as exc:
         _fail(exc.problems, exc.exit_code)
@@ -81,21 +91,25 @@ def _from_database(db: str | None, as_: str | None, area: str | None, plan: Path
         run = propose_optimal(uow, who, area)
         if plan is not None:
             text = json.dumps(plan_to_dict(run.plan), indent=2, ensure_ascii=False) + "\n"
-            typer.echo(text, nl=False) if str(plan) == "-" else _write(plan, text)
-    table = Table(title="Coverage by priority tier: before this run, after it, and the greedy fill",
-                  title_justify="left")
-    for column in ("priority", "needed", "before", "after", "greedy", "gain over greedy"):
-        table.add_column(column, justify="right")
+            typer.echo(text, nl=False) if str(plan) == "-" else _write(plan, text, None)
+    table = Table(title="Units per priority", title_justify="left")
+    for column in ("priority", "needed", "before", "after", "greedy", "gain"):
+        table.add_column(column, justify="right", no_wrap=True)
     for t in run.tiers:
         table.add_row(str(t.priority), f"{t.needed:,}", f"{t.before:,}", f"{t.after:,}", f"{t.greedy:,}",
                       f"{t.after - t.greedy:+,}")
     sums = [sum(getattr(t, f) for t in run.tiers) for f in ("needed", "before", "after", "greedy")]
     table.add_row("all", *(f"{v:,}" for v in sums), f"{sums[2] - sums[3]:+,}", style="bold")
-    console = Console(stderr=plan is not None and str(plan) == "-", soft_wrap=True)
+    console = Console(stderr=plan is not None and str(plan) == "-")
     console.print(table)
+    console.print("before: units these requirements held before this run (confirmed, accepted, and earlier "
+                  "proposals not yet accepted); after: the new plan's; greedy: the top-down fill's; gain: after "
+                  "minus greedy.", highlight=False)
+    recorded = (f"recorded as events {run.events[0]:,} to {run.events[1]:,}" if run.events
+                else "nothing recorded")
     console.print(f"{len(run.proposed):,} allocations proposed, {run.kept:,} earlier proposals kept, "
-                  f"{run.declined:,} superseded; solve time {run.seconds:.3f} s. Donors and the recipient now "
-                  f"accept them (`contactgroup allocation move ID accept`).", highlight=False)
+                  f"{run.declined:,} superseded; {recorded}; solve time {run.seconds:.3f} s. Donors and the "
+                  f"recipient now accept them (`contactgroup allocation move ID accept`).", highlight=False)
 
 
 def _fail(problems: list[Finding], code: int) -> NoReturn:
@@ -118,20 +132,46 @@ def _read(path: Path) -> Any:
         raise ValidationFailed(f"not valid JSON: {exc.msg}", where=f"{path}:{exc.lineno}:{exc.colno}") from None
 
 
-def _write(path: Path, text: str) -> None:
-    """Write the whole plan or nothing: a reader never sees half a file, and a failure leaves none."""
-    folder = path.parent if str(path.parent) else Path(".")
+def _write(path: Path, text: str, problem: Path | None) -> None:
+    """Write the whole plan or nothing: a reader never sees half a file, and a failure leaves none.
+
+    A symbolic link is written through (its target is replaced, the link stays); a device or pipe such as
+    /dev/null is written into directly, since there is no file to replace. A new file gets the usual mode
+    (0666 less the umask), a replaced one keeps its mode.
+    """
     try:
-        fd, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        found = path.stat()  # follows links
+    except FileNotFoundError:
+        found = None
     except OSError as exc:
         raise ValidationFailed(f"cannot write {path}: {exc.strerror}", where="--plan") from None
+    if found is not None and stat.S_ISDIR(found.st_mode):
+        raise ValidationFailed(f"{path} is a directory; name the plan file to write", where="--plan")
+    if found is not None and problem is not None and _same_file(path, problem):
+        raise ValidationFailed(f"{path} is the problem file; write the plan to another file", where="--plan")
+    data = text.encode("utf-8")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(scratch, path)
-    except BaseException:
-        Path(scratch).unlink(missing_ok=True)
-        raise
+        if found is not None and not stat.S_ISREG(found.st_mode):
+            with path.open("wb") as f:
+                f.write(data)
+            return
+        write_atomic(os.path.realpath(path), data,
+                     mode=stat.S_IMODE(found.st_mode) if found is not None else 0o666 & ~_umask())
+    except OSError as exc:
+        raise ValidationFailed(f"cannot write {path}: {exc.strerror or exc}", where="--plan") from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; it is put back at once
+    os.umask(mask)
+    return mask
 
 
 def _compare(value: AllocationProblem) -> tuple[Plan, float]:
@@ -147,13 +187,8 @@ def _summary(
 ) -> None:
     quick = comparison[0] if comparison else None
     table = Table(title="Allocation: units covered per priority", title_justify="left")
-    table.add_column("priority", justify="right")
-    table.add_column("needed", justify="right")
-    table.add_column("covered", justify="right")
-    if quick:
-        table.add_column("greedy covered", justify="right")
-        table.add_column("gain", justify="right")
-    table.add_column("short", justify="right")
+    for column in ("priority", "needed", "covered", *(("greedy", "gain") if quick else ()), "short"):
+        table.add_column(column, justify="right", no_wrap=True)
     for level in exact.levels:
         row = [str(level.priority), f"{level.needed:,}", f"{level.covered:,}"]
         if quick:

@@ -57,9 +57,11 @@ app.command("allocate")(__import__("contactgroup.cli.allocate", fromlist=["alloc
 app.add_typer(report_app, name="report")
 app.add_typer(imports_app, name="import")
 from contactgroup.cli import ledger as ledger_cli  # noqa: E402
+from contactgroup.cli import transit as transit_cli  # noqa: E402
 from contactgroup.cli import witness as witness_cli  # noqa: E402
 
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(witness_cli.app, name="witness")
+app.add_typer(transit_cli.app, name="transit")
 app.command("serve")(ledger_cli.serve)
 imports_app.command("offers")(offer_import.offers_cmd)

@@ -8,15 +8,18 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> None:
     """Replace `path` with `data`: write a temporary file beside it, fsync it, rename it over, fsync the folder.
 
     The temporary file lives in the same folder because rename is only atomic within one file system; the
-    folder fsync makes the rename itself survive a power cut.
+    folder fsync makes the rename itself survive a power cut. The file gets `mode`: private by default, as
+    the witness's state must be; callers writing ordinary output pass the mode they want.
     """
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        if mode != 0o600:
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -1,6 +1,7 @@
 """Allocating from the record: build the optimiser's problem from the current state, solve it, and record the
 difference as proposed allocations. Agreed allocations (confirmed, or accepted by either side) are pinned;
-plain proposals are re-planned: kept if the plan repeats them, declined if it does not."""
+plain proposals are handed to the optimiser as preferred, and kept if the plan repeats them; those it does not
+repeat are superseded (recorded as declined, marked `superseded`, by whoever ran the optimiser)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from contactgroup import allocation as opt
+from contactgroup.domain import command
 from contactgroup.domain import model as m
+from contactgroup.domain.errors import Conflict, NotFound
 from contactgroup.domain.state import State
 from contactgroup.services import coordination as svc
+from contactgroup.services.transit import transit_days
 from contactgroup.storage.database import UnitOfWork
 
 OPEN = (m.RequirementStatus.OPEN, m.RequirementStatus.PARTIALLY_MET)
@@ -30,24 +34,47 @@ class Tier:
 
 @dataclass(frozen=True, slots=True)
 class AllocationRun:
+    """What a run did. `Tier.before` counts units of the open requirements' allocations before the run
+    (agreed and merely proposed alike, capped at the need); `events` is the range of event indexes
+    (first, last) the run recorded, or None when it recorded none."""
+
     tiers: tuple[Tier, ...]
     proposed: tuple[str, ...]  # allocation ids recorded now
     kept: int
     declined: int
     plan: opt.Plan
     seconds: float
+    events: tuple[int, int] | None = None
+
+
+def areas(state: State) -> list[str]:
+    """The capability areas that allocation can be limited to."""
+    return sorted(state.coalitions)
+
+
+def check_area(state: State, area: str | None) -> None:
+    if area is not None and area not in state.coalitions:
+        known = ", ".join(areas(state)) or "none yet"
+        raise NotFound(f"area: no capability area {area!r}; known areas: {known}")
 
 
 def problem_from_state(state: State, area: str | None = None) -> opt.Problem:
-    """The optimiser's view of the record: open requirements (of one area, if given) and usable offers."""
+    """The optimiser's view of the record: open requirements (of one area, if given) and usable offers.
+
+    Agreed allocations become pins, plain proposals `proposed` (preferred in ties), and the recorded
+    transit days apply from an offer's depot to a requirement's destination.
+    """
     reqs = {r.id: r for r in state.requirements.values() if r.status in OPEN and (area is None or r.area == area)}
     held_outside: dict[str, int] = defaultdict(int)
     pinned: dict[tuple[str, str], int] = defaultdict(int)
+    proposals: dict[tuple[str, str], int] = defaultdict(int)
     for a in state.allocations.values():
         if a.status is m.AllocationStatus.DECLINED:
             continue
         if a.requirement in reqs and a.status in AGREED:
             pinned[(a.offer, a.requirement)] += a.quantity
+        elif a.requirement in reqs and a.status is m.AllocationStatus.PROPOSED:
+            proposals[(a.offer, a.requirement)] += a.quantity
         elif a.requirement not in reqs:
             held_outside[a.offer] += a.quantity
     pins_of: dict[str, int] = defaultdict(int)
@@ -60,21 +87,36 @@ def problem_from_state(state: State, area: str | None = None) -> opt.Problem:
         opt.Offer(o.id, o.member, o.item, available[o.id], o.available_from, o.depot, o.consent_from)
         for o in sorted(state.offers.values(), key=lambda o: o.id) if available[o.id] > 0
     )
+    classes = {c.code: frozenset(c.items) for c in state.item_classes.values()}
+    item_of = {o.id: o.item for o in offers}
+    # A proposal counts only while both sides are still in the problem and still fit each other.
+    preferred = tuple(
+        opt.Proposal(offer, req, q) for (offer, req), q in sorted(proposals.items())
+        if offer in item_of and item_of[offer] in classes.get(reqs[req].item_class, frozenset())
+    )
     return opt.Problem(
         requirements=tuple(opt.Requirement(r.id, r.item_class, r.quantity, r.priority, r.needed_by, r.destination)
                            for r in sorted(reqs.values(), key=lambda r: r.id)),
         offers=offers,
-        item_classes={c.code: frozenset(c.items) for c in state.item_classes.values()},
+        item_classes=classes,
+        transit_days=transit_days(state),
         pinned=tuple(opt.Pin(offer, req, q) for (offer, req), q in sorted(pinned.items())),
         consents_granted=frozenset(c.offer for c in state.consents.values()
-                                   if c.status is m.ConsentStatus.GRANTED and c.offer in {o.id for o in offers}),
+                                   if c.status is m.ConsentStatus.GRANTED and c.offer in item_of),
+        proposed=preferred,
     )
 
 
 def propose_optimal(uow: UnitOfWork, caller: svc.Caller, area: str | None = None) -> AllocationRun:
-    """Solve for the open requirements and record the plan as proposals, in this unit of work."""
+    """Solve for the open requirements and record the plan as proposals, in this unit of work.
+
+    Whoever may propose allocations in the area may run this; it supersedes the earlier proposals in the
+    area that the plan does not repeat (a coalition lead must name the area it leads).
+    """
+    check_area(uow.state, area)
     svc.authorized(uow, caller, "allocation:propose", area=area)  # before solving: a refusal costs nothing
     state = uow.state
+    first_event = uow.next_seq + len(uow.pending)
     problem = problem_from_state(state, area)
     started = time.perf_counter()
     plan = opt.solve(problem)
@@ -95,7 +137,7 @@ def propose_optimal(uow: UnitOfWork, caller: svc.Caller, area: str | None = None
             del wanted[(a.offer, a.requirement)]
             kept += 1
         else:
-            svc.move_allocation(uow, caller, a.id, "decline", "superseded by the optimiser's plan")
+            supersede(uow, caller, a.id)
             declined += 1
     proposed = tuple(
         svc.propose_allocation(uow, caller, offer=offer, requirement=req, quantity=quantity).id
@@ -103,4 +145,21 @@ def propose_optimal(uow: UnitOfWork, caller: svc.Caller, area: str | None = None
     )
     tiers = tuple(Tier(level.priority, level.needed, min(before[level.priority], level.needed), level.covered,
                        quick.covered(level.priority)) for level in plan.levels)
-    return AllocationRun(tiers, proposed, kept, declined, plan, seconds)
+    last_event = uow.next_seq + len(uow.pending) - 1
+    events = (first_event, last_event) if last_event >= first_event else None
+    return AllocationRun(tiers, proposed, kept, declined, plan, seconds, events)
+
+
+def supersede(uow: UnitOfWork, caller: svc.Caller, alloc_id: str) -> None:
+    """Set aside a merely proposed allocation that a new plan replaces.
+
+    This is not a donor's or recipient's refusal: it is open to whoever may propose in the requirement's area,
+    and the event says so (`superseded: true`); the allocation is declined like any other.
+    """
+    alloc = uow.state.allocations[alloc_id]
+    if alloc.status is not m.AllocationStatus.PROPOSED:
+        raise Conflict(f"allocation {alloc_id} is {alloc.status.value}, not a proposal that a plan can supersede")
+    req = uow.state.requirements[alloc.requirement]
+    ctx = svc.authorized(uow, caller, "allocation:supersede", area=req.area)
+    svc.record_events(uow, command.move(uow.state, ctx, "AllocationDeclined", alloc_id,
+                                        reason="superseded by the optimiser's plan", superseded=True))

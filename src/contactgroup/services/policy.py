@@ -37,6 +37,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "allocation:accept-recipient": frozenset({R}),
     "allocation:confirm": frozenset({C}),
     "allocation:decline": frozenset({D, R, C}),
+    "allocation:supersede": frozenset({C, L}),  # an optimiser run replacing a mere proposal, within one's area
     "consent:request": frozenset({D, C}),
     "consent:decide": frozenset({D}),
     "delivery:ship": frozenset({D, C}),

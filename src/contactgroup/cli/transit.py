@@ -1,0 +1,69 @@
+"""`transit`: days an offer needs from its depot country to a requirement's destination, kept in the record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from contactgroup.cli.common import (
+    AsOption,
+    DbOption,
+    Format,
+    FormatOption,
+    caller,
+    database,
+    emit,
+    fail,
+    handles_errors,
+    out,
+    writer,
+)
+from contactgroup.services import transit as svc
+
+app = typer.Typer(
+    help="Transit days between countries, used by `contactgroup allocate` (0 days where none is recorded).",
+    no_args_is_help=True,
+)
+
+
+@app.command("set")
+@handles_errors
+def transit_set(
+    origin: Annotated[str, typer.Argument(help="Country the offers ship from (ISO 3166 alpha-3, e.g. DEU).")],
+    destination: Annotated[str, typer.Argument(help="Destination as requirements name it (UKR, UKR-West).")],
+    days: Annotated[int, typer.Argument(help="Whole days in transit, 0 to 3650.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Record the transit days of one route (coordinator)."""
+    with writer(db) as uow:
+        t = svc.set_transit(uow, caller(as_), origin, destination, days)
+    out.print(f"transit {t.origin} -> {t.destination}: {t.days} days", highlight=False)
+
+
+@app.command("list")
+@handles_errors
+def transit_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List the recorded routes and their transit days."""
+    rows = [{"origin": t.origin, "destination": t.destination, "days": t.days}
+            for t in svc.listed(database(db).state())]
+    emit(rows, fmt, title="Transit days", columns=svc.COLUMNS)
+
+
+@app.command("import")
+@handles_errors
+def transit_import(
+    file: Annotated[Path, typer.Argument(help="CSV with the header origin,destination,days.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Record every route of a CSV file, or none if any row is bad (coordinator)."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"{file}: cannot read it ({exc})", 2) from None
+    with writer(db) as uow:
+        rows = svc.import_transit(uow, caller(as_), text)
+    out.print(f"{len(rows):,} routes recorded from {file}", highlight=False)
