@@ -102,7 +102,7 @@ def test_problem_from_state_leaves_out_what_cannot_be_used(world: World) -> None
 class TestLeadRuns:
     def test_a_lead_reruns_its_area_superseding_earlier_proposals(self, world: World) -> None:
         low = open_requirement(world, quantity=10, priority=5)
-        offer = enter_offer(world, quantity=10)
+        offer = enter_offer(world, quantity=10, visibility=m.Visibility.COALITION)
         first = run(world, "fra-lead", area="artillery")
         high = open_requirement(world, quantity=10, priority=1)
         second = run(world, "fra-lead", area="artillery")
@@ -117,7 +117,7 @@ class TestLeadRuns:
 
     def test_the_record_says_the_proposal_was_superseded_not_refused(self, world: World) -> None:
         open_requirement(world, quantity=10, priority=5)
-        enter_offer(world, quantity=10)
+        enter_offer(world, quantity=10, visibility=m.Visibility.COALITION)
         (old,) = run(world, "fra-lead", area="artillery").proposed
         open_requirement(world, quantity=10, priority=1)
         second = run(world, "fra-lead", area="artillery")
@@ -127,6 +127,18 @@ class TestLeadRuns:
         assert [e.type for e in recorded] == ["AllocationDeclined", "AllocationProposed"]
         declined = recorded[0]
         assert (declined.data["id"], declined.data["superseded"], declined.actor) == (old, True, "fra-lead")
+
+    def test_a_lead_neither_uses_nor_unsettles_offers_it_may_not_see(self, world: World) -> None:
+        low = open_requirement(world, quantity=10, priority=5)
+        hidden = enter_offer(world, quantity=10)  # member-only: DEU and the authority see it, the lead does not
+        (held,) = run(world).proposed  # the coordinator proposes it
+        open_requirement(world, quantity=10, priority=1)
+        seen = enter_offer(world, quantity=5, visibility=m.Visibility.COALITION)
+        second = run(world, "fra-lead", area="artillery")
+        state = world.db.state()
+        assert state.allocations[held].status is m.AllocationStatus.PROPOSED  # not superseded by the lead
+        assert state.allocations[held].requirement == low
+        assert {state.allocations[a].offer for a in second.proposed} == {seen} and hidden != seen
 
     def test_a_lead_may_not_supersede_outside_its_area(self, world: World) -> None:
         open_requirement(world, quantity=10, item_class="fpv")

@@ -15,6 +15,7 @@ from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, NotFound
 from contactgroup.domain.state import State
 from contactgroup.services import coordination as svc
+from contactgroup.services import policy
 from contactgroup.services.transit import transit_days
 from contactgroup.storage.database import UnitOfWork
 
@@ -58,11 +59,12 @@ def check_area(state: State, area: str | None) -> None:
         raise NotFound(f"area: no capability area {area!r}; known areas: {known}")
 
 
-def problem_from_state(state: State, area: str | None = None) -> opt.Problem:
+def problem_from_state(state: State, area: str | None = None, hidden: frozenset[str] = frozenset()) -> opt.Problem:
     """The optimiser's view of the record: open requirements (of one area, if given) and usable offers.
 
     Agreed allocations become pins, plain proposals `proposed` (preferred in ties), and the recorded
-    transit days apply from an offer's depot to a requirement's destination.
+    transit days apply from an offer's depot to a requirement's destination. `hidden` offers (ones the caller
+    may not see) bring nothing new: what they already hold, proposals included, stays pinned as it is.
     """
     reqs = {r.id: r for r in state.requirements.values() if r.status in OPEN and (area is None or r.area == area)}
     held_outside: dict[str, int] = defaultdict(int)
@@ -71,7 +73,7 @@ def problem_from_state(state: State, area: str | None = None) -> opt.Problem:
     for a in state.allocations.values():
         if a.status is m.AllocationStatus.DECLINED:
             continue
-        if a.requirement in reqs and a.status in AGREED:
+        if a.requirement in reqs and (a.status in AGREED or a.offer in hidden):
             pinned[(a.offer, a.requirement)] += a.quantity
         elif a.requirement in reqs and a.status is m.AllocationStatus.PROPOSED:
             proposals[(a.offer, a.requirement)] += a.quantity
@@ -81,8 +83,8 @@ def problem_from_state(state: State, area: str | None = None) -> opt.Problem:
     for (offer, _), q in pinned.items():
         pins_of[offer] += q
     # A usable offer brings what other requirements do not hold; any other offer only its pins.
-    available = {o.id: o.quantity - held_outside[o.id] if o.status in USABLE else pins_of[o.id]
-                 for o in state.offers.values()}
+    available = {o.id: o.quantity - held_outside[o.id] if o.status in USABLE and o.id not in hidden
+                 else pins_of[o.id] for o in state.offers.values()}
     offers = tuple(
         opt.Offer(o.id, o.member, o.item, available[o.id], o.available_from, o.depot, o.consent_from)
         for o in sorted(state.offers.values(), key=lambda o: o.id) if available[o.id] > 0
@@ -117,7 +119,9 @@ def propose_optimal(uow: UnitOfWork, caller: svc.Caller, area: str | None = None
     svc.authorized(uow, caller, "allocation:propose", area=area)  # before solving: a refusal costs nothing
     state = uow.state
     first_event = uow.next_seq + len(uow.pending)
-    problem = problem_from_state(state, area)
+    user = state.users[caller.user]
+    hidden = frozenset(o.id for o in state.offers.values() if not policy.can_see_offer(state, user, o))
+    problem = problem_from_state(state, area, hidden)
     started = time.perf_counter()
     plan = opt.solve(problem)
     seconds = time.perf_counter() - started
@@ -131,7 +135,7 @@ def propose_optimal(uow: UnitOfWork, caller: svc.Caller, area: str | None = None
     wanted = {(a.offer, a.requirement): a.quantity - a.pinned for a in plan.allocations if a.quantity > a.pinned}
     kept = declined = 0
     for a in sorted(state.allocations.values(), key=lambda a: a.id):
-        if a.requirement not in reqs or a.status is not m.AllocationStatus.PROPOSED:
+        if a.requirement not in reqs or a.status is not m.AllocationStatus.PROPOSED or a.offer in hidden:
             continue
         if wanted.get((a.offer, a.requirement)) == a.quantity:
             del wanted[(a.offer, a.requirement)]
