@@ -82,13 +82,24 @@ def test_a_three_quarters_quorum_needs_three() -> None:
 
 
 @pytest.mark.parametrize(("text", "quorum", "where"), [
-    ("DEU\n", "2/3", "line 1"), ("DEU not-a-key\n", "2/3", "line 1"), ("# nothing\n", "2/3", "member keys"),
+    ("DEU a b\n", "2/3", "line 1"), ("DEU not-a-key\n", "2/3", "line 1"), ("# nothing\n", "2/3", "member keys"),
+    ("DEU\nFRA\n", "2/3", "member keys"),
     (KEYS_FILE, "3/2", "quorum"),
 ])
 def test_member_key_files_are_checked_line_by_line(text: str, quorum: str, where: str) -> None:
     with pytest.raises(ValidationFailed) as caught:
         parse_member_keys(text, quorum)
     assert caught.value.problems[0].where == where
+
+
+def test_members_without_a_key_count_in_the_share() -> None:
+    """Two of the three keyed members are not two thirds of six members: whoever holds the database cannot win
+    the witness over by leaving the members without keys out of the count."""
+    checkpoint, evidence = scenario(signed("DEU", "POL"))
+    members = parse_member_keys(KEYS_FILE + "\nITA\nESP\nNLD\n")
+    assert members.needed == 4
+    assert "only 2 of the 6 members this witness knows approved the new key; 4 are needed" in handover_problems(
+        checkpoint, NEW_KEY, evidence, members)[0]
 
 
 def test_signatures_over_different_proposals_do_not_add_up() -> None:

@@ -95,12 +95,16 @@ def keys_list(member: Annotated[str | None, typer.Option()] = None, db: DbOption
 @keys_app.command("export")
 @handles_errors
 def keys_export(db: DbOption = None) -> None:
-    """Print every active member key as `MEMBER KEY` lines: the file a witness needs (`--member-keys`) to
-    follow a handover of the log on the members' signatures alone."""
+    """Print every active member's keys as `MEMBER KEY` lines, and a member without a key as `MEMBER` alone:
+    the file a witness needs (`--member-keys`) to follow a handover of the log on the members' signatures alone.
+    The witness's quorum is a share of every member listed, keys or not."""
     state = database(db).state()
-    for k in sorted(state.member_keys.values(), key=lambda k: (k.member, k.key)):
-        if k.status is m.KeyStatus.ACTIVE and state.members[k.member].active:
-            sys.stdout.write(f"{k.member} {k.key}\n")
+    sys.stdout.write("# contactgroup member keys: MEMBER KEY, or MEMBER alone for a member with no key\n")
+    for code in sorted(c for c, member in state.members.items() if member.active):
+        keys = sorted(k.key for k in state.member_keys.values()
+                      if k.member == code and k.status is m.KeyStatus.ACTIVE)
+        for key in keys or [""]:
+            sys.stdout.write(f"{code} {key}".rstrip() + "\n")
 
 
 governance_app = typer.Typer(help="Proposals that take effect when a quorum of members has signed them.",

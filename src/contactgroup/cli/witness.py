@@ -148,7 +148,7 @@ def _follow_handover(client: httpx.Client, log: str, state: WitnessState, follow
             continue
         rotated = rotate_log_keys(followed, (key,), QuorumApproval(checkpoint, [e], members))
         err.print(f"the log was handed over (event {e.index}): following {key.text} from now on, approved by "
-                  f"{members.needed} or more of the {len(members.keys)} members this witness knows", highlight=False)
+                  f"{members.needed} or more of the {members.count} members this witness knows", highlight=False)
         return state.with_log(rotated)
     return state
 

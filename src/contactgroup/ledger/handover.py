@@ -46,9 +46,13 @@ class MemberKeys:
         return f"{self.numerator}/{self.denominator}"
 
     @property
+    def count(self) -> int:
+        """The members the share is of."""
+        return len(self.keys) if self.electorate is None else self.electorate
+
+    @property
     def needed(self) -> int:
-        count = len(self.keys) if self.electorate is None else self.electorate
-        return max(1, math.ceil(self.numerator * count / self.denominator))
+        return max(1, math.ceil(self.numerator * self.count / self.denominator))
 
     def signers(self, note: str) -> set[str]:
         """Every member with a key that validly signed `note` (a note may carry several members' signatures)."""
@@ -65,16 +69,22 @@ class MemberKeys:
 
 
 def parse_member_keys(text: str, quorum: str = "2/3") -> MemberKeys:
-    """Lines `MEMBER <verifier key>`; blank lines and `#` comments are skipped. `quorum` like 2/3."""
+    """Lines `MEMBER <verifier key>`, or `MEMBER` alone for a member with no key (it cannot sign, but it counts
+    in the share: a quorum is of all the members listed); blank lines and `#` comments are skipped. `quorum`
+    like 2/3."""
     problems: list[Problem] = []
     keys: dict[str, list[VerifierKey]] = {}
+    listed: set[str] = set()
     for n, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         parts = line.split()
-        if len(parts) != 2:
-            problems.append(Problem(f"line {n}", "expected: MEMBER <verifier key>"))
+        if len(parts) not in (1, 2):
+            problems.append(Problem(f"line {n}", "expected: MEMBER <verifier key>, or MEMBER alone"))
+            continue
+        listed.add(parts[0])
+        if len(parts) == 1:
             continue
         try:
             keys.setdefault(parts[0], []).append(parse_verifier_key(parts[1]))
@@ -87,7 +97,7 @@ def parse_member_keys(text: str, quorum: str = "2/3") -> MemberKeys:
         problems.append(Problem("member keys", "no keys listed"))
     if problems:
         raise ValidationFailed(problems)
-    return MemberKeys({m: tuple(k) for m, k in keys.items()}, int(num), int(den))
+    return MemberKeys({m: tuple(k) for m, k in keys.items()}, int(num), int(den), electorate=len(listed))
 
 
 def _fields(text: str) -> dict[str, str]:
@@ -167,7 +177,7 @@ def handover_problems(checkpoint: Checkpoint, new_key: VerifierKey, evidence: Ha
     if problems:
         return [f"event {evidence.index}: {p}" for p in problems]
     if len(found) < members.needed:
-        return [f"only {len(found)} of the {len(members.keys)} members this witness knows approved the new "
+        return [f"only {len(found)} of the {members.count} members this witness knows approved the new "
                 f"key; {members.needed} are needed under this witness's quorum {members.quorum} (the member's own "
                 f"policy, not the log's: change it with `contactgroup witness --quorum`)"]
     return []
