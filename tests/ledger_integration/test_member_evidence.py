@@ -174,6 +174,15 @@ class TestAKeptCheckpoint:
         code, output = log.cli("verify", "--checkpoint", str(kept), "--log-key", stranger.text)
         assert code == 6 and f"kept checkpoint {kept}: not a checkpoint signed by {stranger.text}" in output
 
+    def test_kept_checkpoints_from_both_sides_of_a_key_change_check_with_both_keys(self, log: Log,
+                                                                                  tmp_path: Path) -> None:
+        vkey = log.stdout("ledger", "public-key").strip()
+        kept = tmp_path / "kept.note"
+        kept.write_text(log.stdout("ledger", "checkpoint"))
+        _, other = generate_key("contactgroup.example/udcg")  # the key a handover moved to, say
+        code, output = log.cli("verify", "--checkpoint", str(kept), "--log-key", other.text, "--log-key", vkey)
+        assert code == 0 and "your kept checkpoint" in output, output
+
 
 class TestMalformedStoredValuesAreFindings:
     def test_an_event_body_that_is_not_json(self, log: Log) -> None:

@@ -31,9 +31,10 @@ def verify(
         "--checkpoint", help="A signed checkpoint note you kept (your witness's state, `ledger checkpoint`, a "
                              "receipt's checkpoint): the events must still give its root. Repeatable; needs "
                              "--log-key.")] = None,
-    log_key: Annotated[str | None, typer.Option(
+    log_key: Annotated[list[str] | None, typer.Option(
         "--log-key", help="The log's verifier key as you know it (text or @FILE), to check --checkpoint with — "
-                          "not the one the database records.")] = None,
+                          "not the one the database records. Repeatable: the keys before and after a "
+                          "handover.")] = None,
     policy_file: Annotated[Path | None, typer.Option(
         "--policy", help="Your own C2SP tlog-policy file: some stored checkpoint must be signed by one of its "
                          "logs and witnessed as its quorum requires.")] = None,
@@ -48,11 +49,11 @@ def verify(
     (--checkpoint with --log-key) and your own witness policy (--policy)."""
     kept = []
     if checkpoint:
-        if log_key is None:
+        if not log_key:
             raise fail("--checkpoint needs --log-key: the log's verifier key as you know it", 2)
-        key = parse_verifier_key(parse_key_argument(log_key))
+        keys = tuple(parse_verifier_key(parse_key_argument(k)) for k in log_key)
         for path in checkpoint:
-            kept.append(KeptCheckpoint(str(path), _read(path, "--checkpoint").decode("utf-8", "replace"), key))
+            kept.append(KeptCheckpoint(str(path), _read(path, "--checkpoint").decode("utf-8", "replace"), keys))
     policy: Policy | None = parse_policy(_read(policy_file, "--policy")) if policy_file is not None else None
     database_ = database(db)
     database_.require_initialised()

@@ -161,7 +161,7 @@ class KeptCheckpoint:
 
     where: str  # how to name it in findings, e.g. the file name
     note: str
-    log_key: VerifierKey
+    log_keys: tuple[VerifierKey, ...]  # any of them (the keys before and after a handover)
 
 
 def verify(db: Database, progress: Callable[[int], None] | None = None, kept: Sequence[KeptCheckpoint] = (),
@@ -222,9 +222,10 @@ def _check_kept(kept: KeptCheckpoint, computed: merkle.MemoryNodeStore, report: 
     exactly its root. The database's own checkpoints and tree play no part: they may all have been rebuilt."""
     where = f"kept checkpoint {kept.where}"
     try:
-        checkpoint = open_checkpoint(kept.note, [kept.log_key]).checkpoint
+        checkpoint = open_checkpoint(kept.note, list(kept.log_keys)).checkpoint
     except ContactGroupError as exc:
-        report.findings.append(Finding(where, f"not a checkpoint signed by {kept.log_key.text}: {exc}"))
+        keys = " or ".join(k.text for k in kept.log_keys)
+        report.findings.append(Finding(where, f"not a checkpoint signed by {keys}: {exc}"))
         return
     if checkpoint.origin != report.origin:
         report.findings.append(Finding(where, f"is for the log {checkpoint.origin!r}, this database holds "
