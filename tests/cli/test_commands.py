@@ -181,3 +181,9 @@ def test_demo_builds_a_labelled_synthetic_coordination_that_verifies(tmp_path: P
     assert run(db, "verify")[0] == 0
     code, output = run(db, "demo")
     assert code == 2 and "pass --force" in output
+
+
+def test_demo_refuses_a_folder_even_with_force(tmp_path: Path) -> None:
+    code, output = run(str(tmp_path), "demo", "--force")
+    assert code == 2 and "is a folder: name a database file" in output and "Traceback" not in output
+    assert list(tmp_path.iterdir()) == []

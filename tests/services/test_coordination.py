@@ -37,6 +37,17 @@ class TestRequirementLifecycle:
                      needed_by=date(2024, 9, 1), destination="UKR-West")
 
 
+    def test_refuses_dates_outside_the_records_range_and_writes_nothing(self, world: World) -> None:
+        """A year like 3500 is a typing slip; the optimiser could not plan with it for anyone."""
+        before = world.event_count()
+        with pytest.raises(ValidationFailed, match=r"needed_by: 3500-01-01 is outside 1900-01-01\.\.2999-12-31"):
+            world.do(svc.draft_requirement, "ukr", item_class="155mm", quantity=5, priority=1,
+                     needed_by=date(3500, 1, 1), destination="UKR-West")
+        with pytest.raises(ValidationFailed, match=r"available_from: 1800-01-01 is outside"):
+            enter_offer(world, available_from=date(1800, 1, 1))
+        assert world.event_count() == before
+
+
 class TestPermissions:
     def test_desk_officer_cannot_enter_another_members_offer_and_nothing_changes(self, world: World) -> None:
         before = world.event_count()

@@ -78,6 +78,8 @@ def _fresh(url_or_path: str | None, force: bool) -> Database:
     fresh = database(url_or_path)
     if fresh.is_sqlite:
         path = Path(fresh.engine.url.database or "")
+        if path.is_dir():
+            raise fail(f"--db {path} is a folder: name a database file, e.g. {path / 'demo.db'}", 2)
         if path.exists() and path.stat().st_size > 0:
             if not force:
                 raise fail(f"{path} already exists: pass --force to replace it, or --db to choose another file", 2)

@@ -46,6 +46,11 @@ def _positive(where: str, value: int) -> None:
     _at_most(where, value)
 
 
+def _dated(where: str, value: date) -> None:
+    if not m.FIRST_DAY <= value <= m.LAST_DAY:
+        raise _fail(where, f"{value} is outside {m.FIRST_DAY}..{m.LAST_DAY}")
+
+
 def _at_most(where: str, value: int) -> None:
     if value > m.MAX_UNITS:
         raise _fail(where, f"must be at most {m.MAX_UNITS:,} (10^12), got {value}")
@@ -216,6 +221,7 @@ def draft_requirement(
     cls = _get(state.item_classes, "item class", item_class)
     _positive("quantity", quantity)
     _positive("priority", priority)
+    _dated("needed_by", needed_by)
     if not destination.strip():
         raise _fail("destination", "must not be empty: name the delivery point")
     area = area or cls.area
@@ -251,6 +257,7 @@ def draft_offer(state: State, ctx: Context, offer: m.Offer) -> list[Event]:
     _party_exists(state, offer.member, "member")
     _get(state.items, "item", offer.item)
     _positive("quantity", offer.quantity)
+    _dated("available_from", offer.available_from)
     problems = []
     if not (ISO3.match(offer.depot) and codes.is_country(offer.depot)):
         problems.append(Problem("depot", f"{offer.depot!r} is not an ISO 3166 alpha-3 country code"))
@@ -319,6 +326,7 @@ def pledge_contribution(
     _get(state.funds, "fund", fund)
     _get(state.members, "member", member)
     _amount("amount", amount)
+    _dated("pledged_on", pledged_on)
     if amount <= 0:
         raise _fail("amount", f"must be positive, got {amount}")
     if not _money_currency(currency):

@@ -193,6 +193,8 @@ def move_offer(
     else:
         if action == "commit" and on is not None and on > ctx.today:
             raise ValidationFailed(f"{on} is in the future: a commitment is recorded once made", where="committed_on")
+        if action == "commit" and on is not None and on < m.FIRST_DAY:
+            raise ValidationFailed(f"{on} is before {m.FIRST_DAY}", where="committed_on")
         extra = {"committed_on": (on or ctx.today).isoformat()} if action == "commit" else {}
         record_events(uow, command.move(uow.state, ctx, OFFER_MOVES[action], offer_id, **extra))
     return uow.state.offers[offer_id]
