@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,6 +61,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'contactgroup.db'}"
         return
+    with postgres_schema() as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A URL to a fresh PostgreSQL schema, dropped afterwards."""
     require_postgres()
     schema = f"t_{uuid.uuid4().hex[:16]}"
     admin = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")

@@ -143,10 +143,13 @@ def load_state(conn: Connection) -> tuple[State, set[tuple[str, Any]]]:
     persisted: set[tuple[str, Any]] = set()
     for name, spec in TABLES.items():
         store = state.tables[name]
+        loaded = {}
         for row in conn.execute(sa.select(schema.projections[name])).mappings():
-            entity = from_data(spec.entity, row)
             key = row[spec.key[0]] if len(spec.key) == 1 else tuple(row[k] for k in spec.key)
-            store[key] = entity
+            loaded[key] = from_data(spec.entity, row)
+        # In key order, the same on every engine: sums of Decimals (reports) depend on the order they are added in.
+        for key in sorted(loaded):
+            store[key] = loaded[key]
             persisted.add((name, key))
     return state, persisted
 
