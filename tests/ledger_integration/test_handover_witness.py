@@ -139,3 +139,10 @@ def test_receipts_signed_before_a_handover_check_against_the_key_then_in_force(l
     code, output = log.cli("ledger", "check-receipt", str(receipt))
     assert code == 0, output
     assert old_key in output
+    # The published policy names the log under both keys, so a member starting from it checks old receipts too.
+    policy = tmp_path / "policy.txt"
+    policy.write_text(log.stdout("ledger", "policy", "--format", "tlog-policy"), encoding="utf-8")
+    logs = [line for line in policy.read_text().splitlines() if line.startswith("log ")]
+    assert len(logs) == 2 and old_key.split("+")[-1] in logs[0] and new_key.text.split("+")[-1] in logs[1]
+    code, output = cli("ledger", "check-receipt", str(receipt), "--policy", str(policy))
+    assert code == 0, output

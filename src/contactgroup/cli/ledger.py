@@ -14,7 +14,7 @@ from contactgroup.cli.common import AsOption, DbOption, caller, err, fail, handl
 from contactgroup.domain.errors import ValidationFailed
 from contactgroup.ledger.cosignature import CosignerKey, parse_cosigner_key
 from contactgroup.ledger.note import Verifier, VerifierKey, open_note, parse_verifier_key
-from contactgroup.ledger.policy import Policy, parse_policy
+from contactgroup.ledger.policy import Policy, parse_policy, published_policy
 from contactgroup.services import ledger as svc
 from contactgroup.services.clock import SystemClock
 from contactgroup.storage.database import Database
@@ -303,10 +303,13 @@ def policy(
             svc.set_quorum(uow, caller(as_), quorum)
     with database.reader() as conn:
         info = svc.log_info(conn)
+        earlier = svc.log_keys(conn)[:-1]
     if fmt is PolicyFormat.TLOG:
         sys.stdout.write(f"# The witness policy published by the coordination {info.origin}. A convenience: check\n"
                          "# the keys out of band and keep your own copy; your own policy is what counts.\n"
-                         + info.published_policy.format())
+                         + ("# The log lines include the keys of earlier authorities: they signed the checkpoints\n"
+                            "# (and receipts) from before each handover.\n" if earlier else "")
+                         + published_policy(info.key, info.witnesses, info.quorum, earlier).format())
         return
     out.print(f"log {info.origin}  key {info.key.text if info.key else '(none)'}", highlight=False)
     if not info.witnesses:

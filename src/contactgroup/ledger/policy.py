@@ -276,10 +276,12 @@ def parse_policy(data: str | bytes) -> Policy:
 
 
 def published_policy(log_key: VerifierKey | None, witnesses: Sequence[tuple[str, CosignerKey]],
-                     quorum: int) -> Policy:
-    """The coordination's k-of-n policy in tlog-policy form: its log, its witnesses, one group of k."""
+                     quorum: int, earlier_keys: Sequence[VerifierKey] = ()) -> Policy:
+    """The coordination's k-of-n policy in tlog-policy form: its log (under its current key and any earlier ones,
+    which signed the checkpoints before a handover), its witnesses, one group of k."""
     members = tuple(name for name, _ in witnesses)
-    logs = (PolicyLog(log_key),) if log_key is not None else ()
+    keys = [*earlier_keys, *([log_key] if log_key is not None else [])]
+    logs = tuple(PolicyLog(k) for i, k in enumerate(keys) if k not in keys[:i])
     ws = tuple(PolicyWitness(name, key) for name, key in witnesses)
     if not members:
         return Policy(logs, ws, (), NONE)

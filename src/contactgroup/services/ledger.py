@@ -253,15 +253,21 @@ def log_info(conn: Connection) -> LogInfo:
     return log_info_from_settings(record.settings(conn))
 
 
-def log_key_at(conn: Connection, size: int) -> VerifierKey | None:
-    """The log key in force once the first `size` events were recorded: the one that signed that tree. After a
-    handover the key changes, and older checkpoints (and the receipts built on them) stay signed by the old one."""
-    key = None
-    for _, body in record.events_of_type(conn, "SettingChanged", before=size):
+def log_keys(conn: Connection, size: int | None = None) -> list[VerifierKey]:
+    """Every log key the first `size` events (default: all) set, oldest first: a handover changes the key, and
+    older checkpoints (and the receipts built on them) stay signed by the old one."""
+    keys = []
+    for _, body in record.events_of_type(conn, "SettingChanged", before=2**62 if size is None else size):
         data = decode(body).data
         if data.get("name") == LOG_KEY_SETTING:
-            key = str(data.get("value"))
-    return parse_verifier_key(key) if key else None
+            keys.append(parse_verifier_key(str(data.get("value"))))
+    return keys
+
+
+def log_key_at(conn: Connection, size: int) -> VerifierKey | None:
+    """The log key in force once the first `size` events were recorded: the one that signed that tree."""
+    keys = log_keys(conn, size)
+    return keys[-1] if keys else None
 
 
 def receipt_size(data: bytes) -> int | None:
