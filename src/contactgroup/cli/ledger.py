@@ -258,7 +258,9 @@ def witness_add(
     a witness already named needs --replace; its past cosignatures stay checked against its old key."""
     with _db(db).transaction() as uow:
         key, previous = svc.add_witness(uow, caller(as_), name, svc.parse_key_argument(vkey), replace=replace)
-    if previous is not None:
+    if previous is not None and previous.text == key.text:
+        out.print(f"witness {name} already has this key; nothing recorded", highlight=False)
+    elif previous is not None:
         out.print(f"[green]✓[/] witness {name}: key replaced, {previous.text} -> {key.text}", highlight=False)
     else:
         out.print(f"[green]✓[/] witness {name} added: {key.text}", highlight=False)
@@ -275,7 +277,13 @@ def witness_remove(
     cosignatures stay valid."""
     with _db(db).transaction() as uow:
         key = svc.remove_witness(uow, caller(as_), name)
+        info = svc.log_info_from_settings({n: s.value for n, s in uow.state.tables["settings"].items()})
     out.print(f"[green]✓[/] witness {name} removed (was {key.text})", highlight=False)
+    if info.policy is None:
+        out.print("[yellow]no witnesses left[/]: checkpoints are now only signed by the log", highlight=False)
+    else:
+        out.print(f"the published policy is now: witnessed when {info.policy.quorum} of {len(info.witnesses)} "
+                  "witnesses cosign", highlight=False)
 
 
 class PolicyFormat(enum.StrEnum):

@@ -163,7 +163,8 @@ def parse_witness_key(text: str) -> CosignerKey:
 
 def add_witness(uow: UnitOfWork, caller: svc.Caller, name: str, key_text: str,
                 replace: bool = False) -> tuple[CosignerKey, CosignerKey | None]:
-    """Name a witness (recorded in the log). Returns its key and the key it replaced, if any.
+    """Name a witness (recorded in the log). Returns its key and the key it had before, if any (the same key:
+    nothing was recorded).
 
     A witness's key changes only when asked explicitly (`replace`): a key silently replaced would discount every
     cosignature the witness gives with the key its operator still uses. Past cosignatures stay checked against
@@ -174,7 +175,7 @@ def add_witness(uow: UnitOfWork, caller: svc.Caller, name: str, key_text: str,
     current = _witness_settings(uow.state)
     previous = current.get(name)
     if previous is not None and previous.text == key.text:
-        return key, None  # already registered with this very key: nothing to record
+        return key, previous  # already registered with this very key: nothing to record
     if previous is not None and not replace:
         raise Conflict(f"{name} is already a witness with the key {previous.text}; pass --replace to change "
                        f"its key to {key.text}")
