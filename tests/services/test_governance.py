@@ -158,10 +158,19 @@ class TestOutgoingAuthority:
     def test_cannot_block_a_handover_by_taking_the_new_authority_user_name(self, world: World) -> None:
         signers = keyed(world)
         p = propose_handover(world)
-        refused(world, Conflict, f"user name nsatu-admin is reserved by open handover proposal {p.id}",
-                svc.register_user, "admin", m.User("nsatu-admin", "IDCC", m.Role.COORDINATOR))
+        for look_alike in ("nsatu-admin", "NSATU-ADMIN", "Nsatu_admin", "nsatu.admin"):
+            refused(world, Conflict, f"user name {look_alike} is reserved by open handover proposal {p.id}",
+                    svc.register_user, "admin", m.User(look_alike, "IDCC", m.Role.COORDINATOR))
         approve_all(world, p.id, signers, sorted(signers)[:35])
         assert world.db.state().authority.name == "NSATU"  # type: ignore[union-attr]
+
+    def test_a_handover_cannot_name_a_user_too_like_an_existing_one(self, world: World) -> None:
+        keyed(world)
+        world.do(svc.register_user, "admin", m.User("nsatu-admin", "IDCC", m.Role.COORDINATOR))
+        with pytest.raises(ValidationFailed, match="user NSATU_Admin is too like the existing user nsatu-admin"):
+            propose_handover(world, admin="NSATU_Admin")
+        with pytest.raises(Conflict, match=r"user Nsatu\.Admin is too like the existing user nsatu-admin"):
+            world.do(svc.register_user, "admin", m.User("Nsatu.Admin", "IDCC", m.Role.COORDINATOR))
 
     def test_cannot_admit_members_or_form_coalitions_once_members_hold_keys(self, world: World) -> None:
         world.do(svc.admit_member, "admin", m.Member("CHL", "Chile", m.MemberKind.NATION, "EUR"))  # before: may

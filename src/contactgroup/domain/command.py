@@ -141,11 +141,25 @@ def record_gdp(state: State, ctx: Context, gdp: m.Gdp) -> list[Event]:
     return [ctx.event("GdpRecorded", as_data(gdp))]
 
 
+def name_key(name: str) -> str:
+    """What tells user names apart: not case, nor '.', '_' against '-' (nsatu-admin and NSATU_Admin are one)."""
+    return name.casefold().replace("_", "-").replace(".", "-")
+
+
+def look_alike(state: State, name: str) -> str | None:
+    """An existing user whose name differs from `name` only in what `name_key` ignores."""
+    key = name_key(name)
+    return next((u for u in sorted(state.users) if name_key(u) == key), None)
+
+
 def register_user(state: State, ctx: Context, user: m.User) -> list[Event]:
     if not CODE.match(user.name):
         raise _fail("name", f"{user.name!r}: use letters, digits, '.', '_' or '-'")
     if user.name in state.users:
         raise Conflict(f"user {user.name} already exists")
+    if (existing := look_alike(state, user.name)) is not None:
+        raise Conflict(f"user {user.name} is too like the existing user {existing} (names that differ only in case "
+                       "or in '.', '_' and '-' are one name): choose another")
     authority = state.authority
     is_authority = authority is not None and user.party == authority.name
     if not is_authority and user.party not in state.members and user.party != state.recipient:

@@ -63,15 +63,16 @@ def is_open(proposal: m.Proposal, at: datetime) -> bool:
 
 
 def reserved(state: State, at: datetime, *, excluding: str = "") -> tuple[dict[str, str], dict[str, str]]:
-    """(user names, party names) that open handover proposals will create, each mapped to the proposal: nobody
-    may register them meanwhile, so the enactment can never fail on them."""
+    """(user names as `command.name_key` reads them, party names) that open handover proposals will create, each
+    mapped to the proposal: nobody may register them (or names too like them) meanwhile, so the enactment can
+    never fail on them."""
     users: dict[str, str] = {}
     parties: dict[str, str] = {}
     for p in sorted(state.proposals.values(), key=lambda p: p.id):
         if p.kind is m.ProposalKind.HANDOVER and p.id != excluding and is_open(p, at):
             payload = json.loads(p.payload)
             for u in payload.get("users", []):
-                users.setdefault(str(u), p.id)
+                users.setdefault(command.name_key(str(u)), p.id)
             parties.setdefault(str(payload.get("to", "")), p.id)
     return users, parties
 
@@ -136,11 +137,12 @@ def _payload_problems(state: State, ctx: Context, kind: m.ProposalKind, payload:
                 for u in users:
                     if not isinstance(u, str) or not command.CODE.match(u):
                         p.append(Problem("users", f"{u!r} is not a valid user name"))
-                    elif u in state.users:
-                        p.append(Problem("users", f"user {u} already exists"))
-                    elif u in users_reserved:
+                    elif (existing := command.look_alike(state, u)) is not None:
+                        p.append(Problem("users", f"user {u} already exists" if existing == u else
+                                                  f"user {u} is too like the existing user {existing}"))
+                    elif command.name_key(u) in users_reserved:
                         p.append(Problem("users", f"user name {u} is reserved by open proposal "
-                                                  f"{users_reserved[u]}"))
+                                                  f"{users_reserved[command.name_key(u)]}"))
             key_text = key if isinstance(key, str) else ""
             key_found = key_problems(key_text)
             p.extend(Problem("log_key", x.message) for x in key_found)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from contactgroup.domain import governance as gov
+from contactgroup.domain.command import name_key
 from contactgroup.domain.errors import Conflict, Forbidden, NotFound
 from contactgroup.domain.model import Offer, Role, User, Visibility
 from contactgroup.domain.state import State
@@ -117,9 +118,10 @@ def check_new_user(state: State, who: User, user: User, at: datetime) -> None:
     the recipient's, and the first user of a member that has none (a member just admitted) — otherwise it
     could register a desk officer in a member's name and, through it, keys, votes and withdrawals."""
     users_reserved, _ = gov.reserved(state, at)
-    if user.name in users_reserved:
-        raise Conflict(f"user name {user.name} is reserved by open handover proposal {users_reserved[user.name]} "
-                       f"(a coordinator of the new authority): choose another name")
+    if (key := name_key(user.name)) in users_reserved:
+        raise Conflict(f"user name {user.name} is reserved by open handover proposal {users_reserved[key]} "
+                       f"(a coordinator of the new authority; case and '.', '_', '-' do not tell names apart): "
+                       "choose another name")
     if who.role is Role.COORDINATOR and user.party in state.members and gov.in_force(state):
         existing = sorted(u.name for u in state.users.values() if u.party == user.party)
         if existing:
