@@ -131,6 +131,11 @@ class TestBadInput:
         assert result.exit_code == 2
         assert "--plan" in result.stderr
 
+    def test_a_database_named_with_a_problem_file_is_refused_not_ignored(self, tmp_path: Path) -> None:
+        result = run("--problem", str(EXAMPLE), "--plan", str(tmp_path / "plan.json"), "--db", "other.db")
+        assert result.exit_code == 2 and "--db: applies without --problem only" in result.stderr
+        assert not (tmp_path / "plan.json").exists()
+
     def test_unwritable_plan_location(self, tmp_path: Path) -> None:
         result = run("--problem", str(EXAMPLE), "--plan", str(tmp_path / "no" / "such" / "dir" / "plan.json"))
         assert result.exit_code == 2

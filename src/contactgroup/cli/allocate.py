@@ -56,6 +56,8 @@ def allocate(
         return
     if area is not None:
         _fail([Finding("--area", "applies to the database only; a problem file holds the requirements to plan")], 2)
+    if db is not None and db != os.environ.get("CONTACTGROUP_DB"):  # given on the command line, not inherited
+        _fail([Finding("--db", "applies without --problem only; a problem file needs no database")], 2)
     if plan is None:
         _fail([Finding("--plan", "missing: say where to write the plan (a file, or '-' for stdout)")], 2)
     to_stdout = str(plan) == "-"
