@@ -539,11 +539,11 @@ def allocation_list(
     as_: AsOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
-    """List allocations of offers you may see."""
+    """List allocations of offers you may see, and (recipient liaison) those proposed to the recipient."""
     state = database(db).state()
     who = policy.user(state, caller(as_).user)
     rows = [as_data(a) for a in state.allocations.values()
-            if policy.can_see_offer(state, who, state.offers[a.offer]) and (status is None or a.status is status)]
+            if policy.can_see_allocation(state, who, a) and (status is None or a.status is status)]
     emit(rows, fmt, title="Allocations", synthetic=is_synthetic(state))
 
 
@@ -551,11 +551,12 @@ def allocation_list(
 @handles_errors
 def allocation_show(alloc_id: str, db: DbOption = None, as_: AsOption = None,
                     fmt: FormatOption = Format.TABLE) -> None:
-    """Show one allocation, with its offer's member and item and its shipments, if you may see the offer."""
+    """Show one allocation, with its offer's member and item and its shipments, if you may see the offer (or,
+    as the recipient liaison, it was proposed to the recipient)."""
     state = database(db).state()
     who = policy.user(state, caller(as_).user)
     a = state.allocations.get(alloc_id)
-    if a is None or not policy.can_see_offer(state, who, state.offers[a.offer]):
+    if a is None or not policy.can_see_allocation(state, who, a):
         raise NotFound(f"no allocation {alloc_id!r} that {who.name} may see")
     offer = state.offers[a.offer]
     shipped = state.where("deliveries", "allocation", alloc_id)
@@ -678,12 +679,12 @@ def delivery_receive(
 @handles_errors
 def delivery_show(delivery_id: str, db: DbOption = None, as_: AsOption = None,
                   fmt: FormatOption = Format.TABLE) -> None:
-    """Show one shipment, with its allocation, offer and requirement, if you may see the offer."""
+    """Show one shipment, with its allocation, offer and requirement, if you may see its allocation."""
     state = database(db).state()
     who = policy.user(state, caller(as_).user)
     d = state.deliveries.get(delivery_id)
     offer = state.offers[state.allocations[d.allocation].offer] if d else None
-    if d is None or offer is None or not policy.can_see_offer(state, who, offer):
+    if d is None or offer is None or not policy.can_see_delivery(state, who, d):
         raise NotFound(f"no delivery {delivery_id!r} that {who.name} may see")
     a = state.allocations[d.allocation]
     _show_data({**as_data(d), "offer": offer.id, "member": offer.member, "item": offer.item,
@@ -693,11 +694,11 @@ def delivery_show(delivery_id: str, db: DbOption = None, as_: AsOption = None,
 @delivery_app.command("list")
 @handles_errors
 def delivery_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
-    """List shipments of offers you may see."""
+    """List shipments of allocations you may see (the recipient liaison: every shipment to the recipient)."""
     state = database(db).state()
     who = policy.user(state, caller(as_).user)
     rows = [as_data(d) for d in state.deliveries.values()
-            if policy.can_see_offer(state, who, state.offers[state.allocations[d.allocation].offer])]
+            if policy.can_see_delivery(state, who, d)]
     emit(rows, fmt, title="Deliveries", synthetic=is_synthetic(state))
 
 
