@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from contactgroup.domain import model as m
 from contactgroup.services import coordination as svc
 from tests.cli.conftest import Cli
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
@@ -40,3 +41,13 @@ class TestRecipientSeesWhatItMustAccept:
                          quantity=100).id
         assert json.loads(cli("allocation", "list", "-f", "json", user="fra").output) == []
         assert cli("allocation", "show", alloc, user="fra").exit_code == 3
+
+
+class TestBurdenWithoutARate:
+    def test_names_the_offer_and_member(self, world: World, cli: Cli) -> None:
+        from decimal import Decimal
+
+        offer = enter_offer(world, value=Decimal(1000), currency="UAH", basis=m.ValuationBasis.MARKET)
+        result = cli("report", "burden", user="admin")
+        assert result.exit_code == 2
+        assert f"offer {offer} of DEU" in result.output and "UAH" in result.output

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from contactgroup.domain import model as m
+from contactgroup.domain.errors import MissingRate
 from contactgroup.domain.state import State
 from contactgroup.reports.facts import COMMITTED_OFFERS, current_tracked_aid, received_by_allocation
 from contactgroup.reports.valuation import Valuer
@@ -48,11 +49,18 @@ def _ratio(part: Decimal, whole: Decimal) -> Decimal:
     return part / whole if part and whole else ZERO
 
 
+def _pledge_eur(valuer: Valuer, c: m.Contribution) -> Decimal:
+    try:
+        return valuer.to_eur(c.amount, c.currency, c.pledged_on)
+    except MissingRate as exc:
+        raise exc.concerning(f"contribution {c.id} of {c.member} to fund {c.fund}") from None
+
+
 def fund_shares(state: State, valuer: Valuer) -> dict[str, list[tuple[str, Decimal]]]:
     """Per fund: (member, share) pro rata to contributions in EUR at each pledge date; shares sum to 1."""
     paid: dict[str, dict[str, Decimal]] = {code: defaultdict(Decimal) for code in state.funds}
     for c in state.contributions.values():
-        paid.setdefault(c.fund, defaultdict(Decimal))[c.member] += valuer.to_eur(c.amount, c.currency, c.pledged_on)
+        paid.setdefault(c.fund, defaultdict(Decimal))[c.member] += _pledge_eur(valuer, c)
     shares: dict[str, list[tuple[str, Decimal]]] = {}
     for code, by_member in paid.items():
         total = sum(by_member.values(), ZERO)
@@ -95,7 +103,7 @@ def burden(state: State, gdp_year: int | None = None, *, valuer: Valuer | None =
             committed[offer.member] += value
 
     for c in state.contributions.values():
-        committed[c.member] += valuer.to_eur(c.amount, c.currency, c.pledged_on)
+        committed[c.member] += _pledge_eur(valuer, c)
 
     received = received_by_allocation(state)
     for a in state.allocations.values():
