@@ -317,8 +317,10 @@ def receive(
 GOVERNED_SETTINGS = frozenset({"log_verifier_key"})
 
 
-def record_setting(uow: UnitOfWork, caller: Caller, name: str, value: str) -> None:
-    ctx = authorized(uow, caller, "coordination:found")
+def record_setting(uow: UnitOfWork, caller: Caller, name: str, value: str, *,
+                   action: str = "coordination:found") -> None:
+    """Record a setting; `action` is the permission it needs (a transit route: `transit:set`)."""
+    ctx = authorized(uow, caller, action)
     if (name in GOVERNED_SETTINGS or name.startswith("quorum:")) and uow.state.setting(name):
         raise Forbidden(f"{name} is set and changes only by a governance proposal that a quorum approves")
     record_events(uow, [ctx.event("SettingChanged", {"name": name, "value": value})])

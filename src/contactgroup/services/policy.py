@@ -43,6 +43,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "delivery:ship": frozenset({D, C}),
     "delivery:receive": frozenset({R}),
     "import:reference": frozenset({C}),
+    "transit:set": frozenset({C}),  # transit days between countries, read by `allocate`
     "keys:manage": frozenset({D}),
     "governance:propose": frozenset({C, D}),
     "governance:withdraw": frozenset({C, D}),  # and only the proposer's party (see `domain.governance`)
