@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from contactgroup.cli.main import app
 from contactgroup.domain import model as m
 from contactgroup.services import coordination as svc
 from tests.cli.conftest import Cli
@@ -51,3 +56,56 @@ class TestBurdenWithoutARate:
         result = cli("report", "burden", user="admin")
         assert result.exit_code == 2
         assert f"offer {offer} of DEU" in result.output and "UAH" in result.output
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> str:
+    db = str(tmp_path_factory.mktemp("demo") / "demo.db")
+    result = CliRunner().invoke(app, ["demo", "--db", db, "--force"])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def on_demo(demo: str, *args: str) -> Result:
+    return CliRunner().invoke(app, [*args, "--db", demo], env={"COLUMNS": "200"})
+
+
+class TestSyntheticMarker:
+    @pytest.mark.parametrize("command", [("offer", "show", "O-00001", "--as", "admin"),
+                                         ("requirement", "show", "R-00001"),
+                                         ("transit", "list", "--as", "admin")])
+    def test_every_format_says_synthetic(self, demo: str, command: tuple[str, ...]) -> None:
+        table = on_demo(demo, *command)
+        assert table.exit_code == 0, table.output
+        assert "SYNTHETIC DEMO DATA" in table.stdout
+        csv_out = on_demo(demo, *command, "-f", "csv")
+        assert csv_out.stdout.splitlines()[0].endswith(",synthetic")
+        data = json.loads(on_demo(demo, *command, "-f", "json").stdout)
+        assert all(row["synthetic"] is True for row in data)
+
+
+class TestEmptyList:
+    @pytest.mark.parametrize(("command", "header"), [
+        (("allocation", "list", "--as", "ukr"), "id,offer,requirement,quantity,status,proposed_on"),
+        (("delivery", "list", "--as", "ukr"), "id,allocation,quantity,status,dispatched_on"),
+        (("consent", "list", "--as", "ukr"), "id,offer,origin,status"),
+        (("fund", "list"), "code,name,manager,area,contributors,pledges"),
+    ])
+    def test_csv_prints_the_full_header(self, world: World, cli: Cli, command: tuple[str, ...], header: str) -> None:
+        result = cli(*command, "-f", "csv")
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith(header)
+
+
+class TestEveryCommandRunsAsAUser:
+    @pytest.mark.parametrize("command", [("user", "list"), ("member", "list"), ("requirement", "list"),
+                                         ("fund", "list"), ("coalition", "list"), ("catalogue", "items"),
+                                         ("catalogue", "classes"), ("transit", "list")])
+    def test_lists_accept_as(self, world: World, cli: Cli, command: tuple[str, ...]) -> None:
+        assert cli(*command, "--as", "admin").exit_code == 0
+        assert cli(*command, "--as", "nobody").exit_code == 3  # an unknown user is refused, not ignored
+
+    def test_shows_accept_as(self, world: World, cli: Cli) -> None:
+        req = open_requirement(world)
+        assert cli("requirement", "show", req, "--as", "ukr").exit_code == 0
+        assert cli("fund", "show", "NOPE", "--as", "ukr").exit_code == 3
