@@ -79,6 +79,22 @@ def _gdp(state: State, member: str, year: int | None) -> m.Gdp | None:
     return state.gdp[(member, max(years))] if years else None
 
 
+def gdp_note(state: State, year: int | None) -> str:
+    """What a caption must say when the asked GDP year leaves % of GDP empty: no GDP recorded for it (which years
+    are), or recorded for only some members; "" when nothing is missing."""
+    if year is None:
+        return ""
+    years = sorted({y for (_, y) in state.gdp})
+    with_year = sum(1 for code in state.members if (code, year) in state.gdp)
+    if not with_year:
+        available = ", ".join(str(y) for y in years) if years else "none"
+        return f"no GDP recorded for {year} (years available: {available}): % of GDP is left empty"
+    if with_year < len(state.members):
+        return (f"GDP {year} recorded for {with_year:,} of {len(state.members):,} members: the others' % of GDP is "
+                f"left empty")
+    return ""
+
+
 def burden(state: State, gdp_year: int | None = None, *, valuer: Valuer | None = None) -> list[BurdenRow]:
     """One row per member, largest allocated value first. `gdp_year` None: each member's latest GDP year."""
     valuer = valuer or Valuer.of(state)
