@@ -109,3 +109,9 @@ class TestEveryCommandRunsAsAUser:
         req = open_requirement(world)
         assert cli("requirement", "show", req, "--as", "ukr").exit_code == 0
         assert cli("fund", "show", "NOPE", "--as", "ukr").exit_code == 3
+
+
+def test_unknown_references_exit_3(world: World, cli: Cli) -> None:
+    base = ("offer", "add", "--item", "155-a", "--quantity", "1", "--available-from", "2024-06-01", "--depot", "DEU")
+    assert cli(*base, "--member", "XXX", user="admin").exit_code == 3
+    assert cli(*base, "--member", "DEU", "--consent-from", "XXX", user="admin").exit_code == 3
