@@ -23,12 +23,12 @@ class TestTransit:
     def test_only_the_coordinator_sets_it(self, cli: Cli, world: World) -> None:
         result = cli("transit", "set", "DEU", "UKR", "4", user="fra-lead")
         assert result.exit_code == 4
-        assert "may not coordination:found" in result.stderr
+        assert "may not transit:set" in result.stderr
 
     def test_bad_values_are_named(self, cli: Cli, world: World) -> None:
         result = cli("transit", "set", "deu", "UKR", "4000", user="admin")
         assert result.exit_code == 2
-        assert "origin: must be a country code" in result.stderr
+        assert "origin: must be an ISO 3166 alpha-3 country code" in result.stderr
         assert "days: must be a whole number of days from 0 to 3650, got 4000" in result.stderr
 
     def test_import_is_all_or_nothing_and_names_row_and_column(self, cli: Cli, world: World, tmp_path: Path) -> None:
@@ -37,14 +37,35 @@ class TestTransit:
         before = cli.events()
         result = cli("transit", "import", str(bad), user="admin")
         assert result.exit_code == 2
-        for line in ("row 3.days: must be a whole number of days", "row 4.destination: must be a country code",
-                     "row 5: route DEU -> UKR repeats row 2"):
+        for line in (f"{bad}: row 3, column days: must be a whole number of days",
+                     f"{bad}: row 4, column destination: must be a country code",
+                     f"{bad}: row 5, column (row): route DEU -> UKR repeats row 2"):
             assert line in result.stderr
         assert cli.events() == before
         good = tmp_path / "good.csv"
         good.write_text("origin,destination,days\nDEU,UKR,3\nUSA,UKR-West,12\n")
         assert cli("transit", "import", str(good), user="admin").exit_code == 0
         assert cli("transit", "list", "--format", "csv").stdout.splitlines()[1:] == ["DEU,UKR,3", "USA,UKR-West,12"]
+
+    def test_an_origin_that_is_no_country_is_refused(self, cli: Cli, world: World) -> None:
+        result = cli("transit", "set", "XXX", "UKR", "7", user="admin")
+        assert result.exit_code == 2
+        assert "origin: must be an ISO 3166 alpha-3 country code" in result.stderr and "'XXX'" in result.stderr
+        assert cli("transit", "set", "XKX", "UKR", "7", user="admin").exit_code == 0  # as an offer depot may be
+
+    def test_import_names_the_file_line_and_column_of_every_bad_row(
+        self, cli: Cli, world: World, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "routes.csv"
+        path.write_text("origin,destination,days\n\nDEU,UKR,3\nXX,UKR,5\n\nPOL,UKR,abc\nQQQ,UKR,1\n")
+        before = cli.events()
+        result = cli("transit", "import", str(path), user="admin")
+        assert result.exit_code == 2
+        assert "3 problems" in result.stderr
+        for line in (f"{path}: row 4, column origin:", f"{path}: row 6, column days:",
+                     f"{path}: row 7, column origin:"):
+            assert line in result.stderr
+        assert cli.events() == before
 
     def test_a_wrong_header_is_one_finding(self, cli: Cli, world: World, tmp_path: Path) -> None:
         path = tmp_path / "t.csv"

@@ -38,6 +38,13 @@ class TestBurden:
         rows = json.loads(cli("report", "burden", "--gdp-year", "2019", "-f", "json").stdout)
         assert {r["gdp_year"] for r in rows} == {None} and {r["allocated_pct_gdp"] for r in rows} == {None}
 
+    def test_a_gdp_year_without_gdp_says_so_and_which_years_there_are(self, scenario: Scenario, cli: Cli) -> None:
+        table = cli("report", "burden", "--gdp-year", "2019")
+        assert "no GDP recorded for 2019 (years available: 2023)" in " ".join(table.stdout.split())
+        as_csv = cli("report", "burden", "--gdp-year", "2019", "-f", "csv")
+        assert as_csv.exit_code == 0 and "no GDP recorded for 2019 (years available: 2023)" in as_csv.stderr
+        assert "no GDP recorded" not in cli("report", "burden", "-f", "csv").stderr
+
     def test_table_rounds_money_and_explains(self, scenario: Scenario, cli: Cli) -> None:
         result = cli("report", "burden")
         assert result.exit_code == 0, result.output

@@ -11,7 +11,7 @@ from contactgroup.domain import model as m
 from contactgroup.ledger.canonical import plain
 from contactgroup.reports.burden import burden
 from contactgroup.reports.coverage import coverage
-from contactgroup.reports.gaps import gaps
+from contactgroup.reports.gaps import detail, gaps
 from contactgroup.reports.lag import lag, median, p90
 from contactgroup.reports.summary import burden_summary, coverage_summary
 from contactgroup.services import coordination as svc
@@ -160,3 +160,12 @@ class TestSummaries:
         cov, bur = coverage_summary(state), burden_summary(state)
         assert "4 requirements" in cov and "1,710 units needed" in cov
         assert "DEU Germany" in bur.splitlines()[1] and "SYNTHETIC" not in bur
+
+
+class TestGapDetail:
+    def test_one_unit_is_singular_and_many_have_thousands_separators(self) -> None:
+        assert detail("not_yet_confirmed", 1) == "1 allocated unit awaits acceptance or confirmation"
+        assert detail("waiting_for_consent", 12345) == "12,345 allocated units await a re-export consent"
+        assert detail("insufficient_quantity", 1) == "compatible offers fall 1 unit short"
+        assert detail("taken_by_higher_priority", 2000) == (
+            "2,000 compatible units are held by higher-priority requirements")

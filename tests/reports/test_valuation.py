@@ -109,3 +109,22 @@ class TestOfferValue:
 
     def test_no_value_at_all_is_none_not_zero(self, valuer: Valuer) -> None:
         assert valuer.offer_value_eur(offer(item="x"), ITEMS) is None
+
+
+class TestMissingRateSaysWhy:
+    def test_names_the_offer_and_its_member(self) -> None:
+        o = offer(id="O-00042", member="POL", value=Decimal(1000), currency="UAH", committed_on=date(2024, 1, 2))
+        with pytest.raises(MissingRate) as caught:
+            Valuer().offer_value_eur(o, ITEMS)
+        assert "offer O-00042 of POL" in str(caught.value)
+        assert "the ECB does not publish it" in str(caught.value)
+
+    def test_before_the_ecb_series_says_when_it_starts(self) -> None:
+        with pytest.raises(MissingRate) as caught:
+            Valuer().rate("USD", date(1998, 12, 31))
+        assert "the ECB series starts on 1999-01-04" in str(caught.value)
+        assert "does not publish" not in str(caught.value)
+
+    def test_names_the_gdp_figure(self) -> None:
+        with pytest.raises(MissingRate, match="the 2023 GDP of GEO"):
+            Valuer().gdp_eur(m.Gdp("GEO", 2023, Decimal(1), "GEL", "test"))

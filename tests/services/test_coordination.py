@@ -182,6 +182,28 @@ class TestDelivery:
             world.do(svc.receive, "ukr", d.id, received_on=date(2024, 7, 1), short=11)
 
 
+class TestCancelAfterReceipt:
+    def test_tells_the_coordinator_to_close_it_and_the_liaison_to_ask(self, world: World) -> None:
+        req = open_requirement(world, quantity=10)
+        alloc = confirmed_allocation(world, enter_offer(world, quantity=10), req, 10)
+        d = world.do(svc.dispatch, "deu", allocation=alloc, quantity=10, dispatched_on=date(2024, 7, 1))
+        world.do(svc.receive, "ukr", d.id, received_on=date(2024, 7, 1))
+        with pytest.raises(Conflict) as by_coordinator:
+            world.do(svc.move_requirement, "admin", req, "cancel")
+        assert f"close it instead (`contactgroup requirement move {req} close`)" in str(by_coordinator.value)
+        assert "ask the coordinator" not in str(by_coordinator.value)
+        with pytest.raises(Conflict, match="ask the coordinator to close it instead"):
+            world.do(svc.move_requirement, "ukr", req, "cancel")
+
+
+class TestUnknownReferences:
+    def test_an_unknown_consent_member_is_not_found_like_an_unknown_member(self, world: World) -> None:
+        with pytest.raises(NotFound, match="consent_from: no member 'XXX'"):
+            enter_offer(world, user="admin", consent_from="XXX")
+        with pytest.raises(NotFound, match="no member or fund 'XXX'"):
+            enter_offer(world, user="admin", member="XXX")
+
+
 class TestFunds:
     def test_fund_offer_is_entered_by_the_managers_desk(self, world: World) -> None:
         world.do(svc.create_fund, "admin", m.Fund("AMMO", "Ammunition initiative", "DEU", "artillery"))

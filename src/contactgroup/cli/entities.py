@@ -3,6 +3,7 @@ allocations, consents and deliveries. Each is a thin call into `services.coordin
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -49,12 +50,15 @@ def _decimal(value: str, option: str) -> Decimal:
     return d
 
 
-def _show(entity: Any, fmt: Format) -> None:
-    data = as_data(entity)
-    if fmt is Format.TABLE:
-        emit([{"field": k, "value": v} for k, v in data.items()], fmt)
-    else:
-        emit([data], fmt)
+def _fields(cls: type) -> tuple[str, ...]:
+    """The columns of a list of `cls`, so that an empty list still prints its header (CSV)."""
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _reader(state: Any, as_: str | None) -> None:
+    """A list or show open to every user still takes --as, like every command, and refuses an unknown name."""
+    if as_:
+        policy.user(state, as_)
 
 
 def _show_data(data: dict[str, Any], fmt: Format, state: Any) -> None:
@@ -76,11 +80,12 @@ member_app = typer.Typer(help="Members of the coordination: nations and organisa
 
 @member_app.command("list")
 @handles_errors
-def member_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+def member_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List members with their currency and NATO/EU flags."""
     state = database(db).state()
+    _reader(state, as_)
     emit([as_data(x) for x in sorted(state.members.values(), key=lambda x: x.code)], fmt,
-         title="Members", synthetic=is_synthetic(state))
+         title="Members", synthetic=is_synthetic(state), columns=_fields(m.Member))
 
 
 @member_app.command("add")
@@ -124,11 +129,12 @@ user_app = typer.Typer(help="Users: who acts, for which party, in which role.", 
 
 @user_app.command("list")
 @handles_errors
-def user_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
-    """List registered users."""
+def user_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List registered users (every user sees them all; --as is accepted like everywhere)."""
     state = database(db).state()
+    _reader(state, as_)
     emit([as_data(u) for u in sorted(state.users.values(), key=lambda u: u.name)], fmt,
-         title="Users", synthetic=is_synthetic(state))
+         title="Users", synthetic=is_synthetic(state), columns=_fields(m.User))
 
 
 @user_app.command("add")
@@ -155,20 +161,23 @@ catalogue_app = typer.Typer(help="The catalogue: items, and the item classes req
 
 @catalogue_app.command("items")
 @handles_errors
-def catalogue_items(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+def catalogue_items(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List catalogue items."""
     state = database(db).state()
+    _reader(state, as_)
     emit([as_data(i) for i in sorted(state.items.values(), key=lambda i: i.code)], fmt,
-         title="Items", synthetic=is_synthetic(state))
+         title="Items", synthetic=is_synthetic(state), columns=_fields(m.Item))
 
 
 @catalogue_app.command("classes")
 @handles_errors
-def catalogue_classes(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+def catalogue_classes(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List item classes and the items that satisfy each."""
     state = database(db).state()
+    _reader(state, as_)
     emit([as_data(c) for c in sorted(state.item_classes.values(), key=lambda c: c.code)], fmt,
-         title="Item classes", synthetic=is_synthetic(state))
+         title="Item classes", synthetic=is_synthetic(state),
+         columns=_fields(m.ItemClass))
 
 
 @catalogue_app.command("add-item")
@@ -211,11 +220,13 @@ coalition_app = typer.Typer(help="Capability coalitions and their lead members."
 
 @coalition_app.command("list")
 @handles_errors
-def coalition_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+def coalition_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List capability coalitions."""
     state = database(db).state()
+    _reader(state, as_)
     emit([as_data(c) for c in sorted(state.coalitions.values(), key=lambda c: c.area)], fmt,
-         title="Capability coalitions", synthetic=is_synthetic(state))
+         title="Capability coalitions", synthetic=is_synthetic(state),
+         columns=_fields(m.Coalition))
 
 
 @coalition_app.command("add")
@@ -270,10 +281,12 @@ def requirement_list(
     status: Annotated[m.RequirementStatus | None, typer.Option(help="Only this status.")] = None,
     area: Annotated[str | None, typer.Option(help="Only this capability area.")] = None,
     db: DbOption = None,
+    as_: AsOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
-    """List requirements by priority."""
+    """List requirements by priority (every user sees them all; --as is accepted like everywhere)."""
     state = database(db).state()
+    _reader(state, as_)
     rows = [as_data(r) for r in sorted(state.requirements.values(), key=lambda r: (r.priority, r.id))
             if (status is None or r.status is status) and (area is None or r.area == area)]
     emit(rows, fmt, title="Requirements", synthetic=is_synthetic(state),
@@ -284,12 +297,14 @@ def requirement_list(
 
 @requirement_app.command("show")
 @handles_errors
-def requirement_show(req_id: str, db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
-    """Show one requirement."""
+def requirement_show(req_id: str, db: DbOption = None, as_: AsOption = None,
+                     fmt: FormatOption = Format.TABLE) -> None:
+    """Show one requirement (every user sees them all; --as is accepted like everywhere)."""
     state = database(db).state()
+    _reader(state, as_)
     if req_id not in state.requirements:
         raise NotFound(f"no requirement {req_id!r}")
-    _show(state.requirements[req_id], fmt)
+    _show_data(as_data(state.requirements[req_id]), fmt, state)
 
 
 @requirement_app.command("move")
@@ -394,7 +409,7 @@ def offer_show(offer_id: str, db: DbOption = None, as_: AsOption = None, fmt: Fo
     offer = state.offers.get(offer_id)
     if offer is None or not policy.can_see_offer(state, who, offer):
         raise NotFound(f"no offer {offer_id!r} that {who.name} may see")
-    _show(offer, fmt)
+    _show_data(as_data(offer), fmt, state)
 
 
 @offer_app.command("move")
@@ -421,20 +436,22 @@ fund_app = typer.Typer(help="Funds: pooled money that buys items and offers them
 
 @fund_app.command("list")
 @handles_errors
-def fund_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
-    """List funds and their contributions."""
+def fund_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List funds and their contributions (every user sees them all; --as is accepted like everywhere)."""
     state = database(db).state()
+    _reader(state, as_)
     rows = []
     for f in sorted(state.funds.values(), key=lambda f: f.code):
         contributions = [c for c in state.contributions.values() if c.fund == f.code]
         rows.append({**as_data(f), "contributors": len({c.member for c in contributions}),
                      "pledges": len(contributions)})
-    emit(rows, fmt, title="Funds", synthetic=is_synthetic(state))
+    emit(rows, fmt, title="Funds", synthetic=is_synthetic(state),
+         columns=(*_fields(m.Fund), "contributors", "pledges"))
 
 
 @fund_app.command("show")
 @handles_errors
-def fund_show(code: str, db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+def fund_show(code: str, db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Show a fund: who pledged how much (currency, EUR at the pledge date, share) and what it bought.
 
     The share is what reports attribute to each contributor of what the fund's offers allocate and deliver."""
@@ -442,6 +459,7 @@ def fund_show(code: str, db: DbOption = None, fmt: FormatOption = Format.TABLE) 
     from contactgroup.reports.valuation import Valuer
 
     state = database(db).state()
+    _reader(state, as_)
     fund = state.funds.get(code)
     if fund is None:
         raise NotFound(f"no fund {code!r} (see `contactgroup fund list`)")
@@ -539,23 +557,24 @@ def allocation_list(
     as_: AsOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
-    """List allocations of offers you may see."""
+    """List allocations of offers you may see, and (recipient liaison) those proposed to the recipient."""
     state = database(db).state()
     who = policy.user(state, caller(as_).user)
     rows = [as_data(a) for a in state.allocations.values()
-            if policy.can_see_offer(state, who, state.offers[a.offer]) and (status is None or a.status is status)]
-    emit(rows, fmt, title="Allocations", synthetic=is_synthetic(state))
+            if policy.can_see_allocation(state, who, a) and (status is None or a.status is status)]
+    emit(rows, fmt, title="Allocations", synthetic=is_synthetic(state), columns=_fields(m.Allocation))
 
 
 @allocation_app.command("show")
 @handles_errors
 def allocation_show(alloc_id: str, db: DbOption = None, as_: AsOption = None,
                     fmt: FormatOption = Format.TABLE) -> None:
-    """Show one allocation, with its offer's member and item and its shipments, if you may see the offer."""
+    """Show one allocation, with its offer's member and item and its shipments, if you may see the offer (or,
+    as the recipient liaison, it was proposed to the recipient)."""
     state = database(db).state()
     who = policy.user(state, caller(as_).user)
     a = state.allocations.get(alloc_id)
-    if a is None or not policy.can_see_offer(state, who, state.offers[a.offer]):
+    if a is None or not policy.can_see_allocation(state, who, a):
         raise NotFound(f"no allocation {alloc_id!r} that {who.name} may see")
     offer = state.offers[a.offer]
     shipped = state.where("deliveries", "allocation", alloc_id)
@@ -618,7 +637,7 @@ def consent_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = 
     who = policy.user(state, caller(as_).user)
     rows = [as_data(c) for c in sorted(state.consents.values(), key=lambda c: c.id)
             if c.origin == who.party or policy.can_see_offer(state, who, state.offers[c.offer])]
-    emit(rows, fmt, title="Consents", synthetic=is_synthetic(state))
+    emit(rows, fmt, title="Consents", synthetic=is_synthetic(state), columns=_fields(m.Consent))
 
 
 delivery_app = typer.Typer(help="Shipments of allocated quantities, to receipt.", no_args_is_help=True)
@@ -678,12 +697,12 @@ def delivery_receive(
 @handles_errors
 def delivery_show(delivery_id: str, db: DbOption = None, as_: AsOption = None,
                   fmt: FormatOption = Format.TABLE) -> None:
-    """Show one shipment, with its allocation, offer and requirement, if you may see the offer."""
+    """Show one shipment, with its allocation, offer and requirement, if you may see its allocation."""
     state = database(db).state()
     who = policy.user(state, caller(as_).user)
     d = state.deliveries.get(delivery_id)
     offer = state.offers[state.allocations[d.allocation].offer] if d else None
-    if d is None or offer is None or not policy.can_see_offer(state, who, offer):
+    if d is None or offer is None or not policy.can_see_delivery(state, who, d):
         raise NotFound(f"no delivery {delivery_id!r} that {who.name} may see")
     a = state.allocations[d.allocation]
     _show_data({**as_data(d), "offer": offer.id, "member": offer.member, "item": offer.item,
@@ -693,11 +712,11 @@ def delivery_show(delivery_id: str, db: DbOption = None, as_: AsOption = None,
 @delivery_app.command("list")
 @handles_errors
 def delivery_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
-    """List shipments of offers you may see."""
+    """List shipments of allocations you may see (the recipient liaison: every shipment to the recipient)."""
     state = database(db).state()
     who = policy.user(state, caller(as_).user)
     rows = [as_data(d) for d in state.deliveries.values()
-            if policy.can_see_offer(state, who, state.offers[state.allocations[d.allocation].offer])]
-    emit(rows, fmt, title="Deliveries", synthetic=is_synthetic(state))
+            if policy.can_see_delivery(state, who, d)]
+    emit(rows, fmt, title="Deliveries", synthetic=is_synthetic(state), columns=_fields(m.Delivery))
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from contactgroup.cli.common import (
     Column,
@@ -27,7 +28,7 @@ from contactgroup.cli.common import (
     out,
 )
 from contactgroup.domain.state import State
-from contactgroup.reports.burden import burden
+from contactgroup.reports.burden import burden, gdp_note
 from contactgroup.reports.coverage import coverage
 from contactgroup.reports.facts import SYNTHETIC_CAPTION, is_synthetic
 from contactgroup.reports.gaps import DEFAULT_LIMIT, gaps
@@ -149,6 +150,11 @@ def burden_cmd(
     state = database(db).state()
     rows = burden(state, gdp_year)
     year = f"GDP {gdp_year}" if gdp_year else "latest GDP year per member"
+    missing_gdp = gdp_note(state, gdp_year)
+    if missing_gdp:
+        year = f"{year} — {missing_gdp}"
+        if fmt is not Format.TABLE:  # CSV and JSON carry no caption: say it where a reader of the run sees it
+            err.print(f"[bold yellow]note[/]: {escape(missing_gdp)}", highlight=False)
     _show(state, _records(rows), fmt, title="Burden sharing (€ million)",
           caption=f"EUR at the ECB reference rate of the pledge date; funds attributed to contributors pro rata; "
                   f"share = of all allocated value; %GDP a / c = allocated / committed as % of {year}"

@@ -20,6 +20,8 @@ from contactgroup.cli.common import (
     out,
     writer,
 )
+from contactgroup.reports.facts import is_synthetic
+from contactgroup.services import policy
 from contactgroup.services import transit as svc
 
 app = typer.Typer(
@@ -45,11 +47,13 @@ def transit_set(
 
 @app.command("list")
 @handles_errors
-def transit_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
-    """List the recorded routes and their transit days."""
-    rows = [{"origin": t.origin, "destination": t.destination, "days": t.days}
-            for t in svc.listed(database(db).state())]
-    emit(rows, fmt, title="Transit days", columns=svc.COLUMNS)
+def transit_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """List the recorded routes and their transit days (every user sees them all)."""
+    state = database(db).state()
+    if as_:
+        policy.user(state, as_)
+    rows = [{"origin": t.origin, "destination": t.destination, "days": t.days} for t in svc.listed(state)]
+    emit(rows, fmt, title="Transit days", columns=svc.COLUMNS, synthetic=is_synthetic(state))
 
 
 @app.command("import")
@@ -65,5 +69,5 @@ def transit_import(
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"{file}: cannot read it ({exc})", 2) from None
     with writer(db) as uow:
-        rows = svc.import_transit(uow, caller(as_), text)
+        rows = svc.import_transit(uow, caller(as_), text, source=str(file))
     out.print(f"{len(rows):,} routes recorded from {file}", highlight=False)

@@ -68,12 +68,18 @@ class MissingRate(ContactGroupError):
     status = 422
     exit_code = 2
 
-    def __init__(self, currency: str, on: object) -> None:
+    def __init__(self, currency: str, on: object, *, why: str = "the ECB does not publish it",
+                 about: str = "") -> None:
+        what = f" ({about})" if about else ""
         super().__init__(
-            f"no exchange rate for {currency} on {on}: the ECB does not publish it; "
+            f"no exchange rate for {currency} on {on}{what}: {why}; "
             f"supply one with `contactgroup import rates FILE`"
         )
-        self.currency, self.on = currency, on
+        self.currency, self.on, self.why, self.about = currency, on, why, about
+
+    def concerning(self, about: str) -> MissingRate:
+        """The same missing rate, naming what needed it (an offer and its member, a pledge, a GDP figure)."""
+        return MissingRate(self.currency, self.on, why=self.why, about=about)
 
 
 class IntegrityError(ContactGroupError):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from contactgroup.domain import model as m
+from contactgroup.domain.errors import MissingRate
 from contactgroup.domain.state import State
 from contactgroup.reports.facts import COMMITTED_OFFERS, current_tracked_aid, received_by_allocation
 from contactgroup.reports.valuation import Valuer
@@ -48,11 +49,18 @@ def _ratio(part: Decimal, whole: Decimal) -> Decimal:
     return part / whole if part and whole else ZERO
 
 
+def _pledge_eur(valuer: Valuer, c: m.Contribution) -> Decimal:
+    try:
+        return valuer.to_eur(c.amount, c.currency, c.pledged_on)
+    except MissingRate as exc:
+        raise exc.concerning(f"contribution {c.id} of {c.member} to fund {c.fund}") from None
+
+
 def fund_shares(state: State, valuer: Valuer) -> dict[str, list[tuple[str, Decimal]]]:
     """Per fund: (member, share) pro rata to contributions in EUR at each pledge date; shares sum to 1."""
     paid: dict[str, dict[str, Decimal]] = {code: defaultdict(Decimal) for code in state.funds}
     for c in state.contributions.values():
-        paid.setdefault(c.fund, defaultdict(Decimal))[c.member] += valuer.to_eur(c.amount, c.currency, c.pledged_on)
+        paid.setdefault(c.fund, defaultdict(Decimal))[c.member] += _pledge_eur(valuer, c)
     shares: dict[str, list[tuple[str, Decimal]]] = {}
     for code, by_member in paid.items():
         total = sum(by_member.values(), ZERO)
@@ -69,6 +77,22 @@ def _gdp(state: State, member: str, year: int | None) -> m.Gdp | None:
         return state.gdp.get((member, year))
     years = [y for (code, y) in state.gdp if code == member]
     return state.gdp[(member, max(years))] if years else None
+
+
+def gdp_note(state: State, year: int | None) -> str:
+    """What a caption must say when the asked GDP year leaves % of GDP empty: no GDP recorded for it (which years
+    are), or recorded for only some members; "" when nothing is missing."""
+    if year is None:
+        return ""
+    years = sorted({y for (_, y) in state.gdp})
+    with_year = sum(1 for code in state.members if (code, year) in state.gdp)
+    if not with_year:
+        available = ", ".join(str(y) for y in years) if years else "none"
+        return f"no GDP recorded for {year} (years available: {available}): % of GDP is left empty"
+    if with_year < len(state.members):
+        return (f"GDP {year} recorded for {with_year:,} of {len(state.members):,} members: the others' % of GDP is "
+                f"left empty")
+    return ""
 
 
 def burden(state: State, gdp_year: int | None = None, *, valuer: Valuer | None = None) -> list[BurdenRow]:
@@ -95,7 +119,7 @@ def burden(state: State, gdp_year: int | None = None, *, valuer: Valuer | None =
             committed[offer.member] += value
 
     for c in state.contributions.values():
-        committed[c.member] += valuer.to_eur(c.amount, c.currency, c.pledged_on)
+        committed[c.member] += _pledge_eur(valuer, c)
 
     received = received_by_allocation(state)
     for a in state.allocations.values():

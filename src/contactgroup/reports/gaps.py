@@ -49,14 +49,25 @@ class GapRow:
         return "; ".join(f"{reason}={units}" for reason, units in self.breakdown)
 
 
+# reason -> (one unit, several units): the detail a reader sees, with thousands separators.
 _DETAIL = {
-    "waiting_for_consent": "{n} allocated units await a re-export consent",
-    "not_yet_confirmed": "{n} allocated units await acceptance or confirmation",
-    "no_compatible_offer": "no open offer of an item in this class for {n} units",
-    "not_yet_allocated": "{n} compatible offered units are free to allocate",
-    "taken_by_higher_priority": "{n} compatible units are held by higher-priority requirements",
-    "insufficient_quantity": "compatible offers fall {n} units short",
+    "waiting_for_consent": ("{n} allocated unit awaits a re-export consent",
+                            "{n} allocated units await a re-export consent"),
+    "not_yet_confirmed": ("{n} allocated unit awaits acceptance or confirmation",
+                          "{n} allocated units await acceptance or confirmation"),
+    "no_compatible_offer": ("no open offer of an item in this class for {n} unit",
+                            "no open offer of an item in this class for {n} units"),
+    "not_yet_allocated": ("{n} compatible offered unit is free to allocate",
+                          "{n} compatible offered units are free to allocate"),
+    "taken_by_higher_priority": ("{n} compatible unit is held by higher-priority requirements",
+                                 "{n} compatible units are held by higher-priority requirements"),
+    "insufficient_quantity": ("compatible offers fall {n} unit short", "compatible offers fall {n} units short"),
 }
+
+
+def detail(reason: str, n: int) -> str:
+    one, several = _DETAIL[reason]
+    return (one if n == 1 else several).format(n=f"{n:,}")
 
 
 def gaps(state: State, limit: int | None = DEFAULT_LIMIT) -> list[GapRow]:
@@ -122,6 +133,6 @@ def gaps(state: State, limit: int | None = DEFAULT_LIMIT) -> list[GapRow]:
             area=req.area, priority=req.priority, needed_by=req.needed_by, status=req.status.value,
             needed=req.quantity, committed=confirmed[req.id], pending=sum(a.quantity for a in live[req.id]),
             missing=missing, reason=main, breakdown=breakdown,
-            detail="; ".join(_DETAIL[r].format(n=n) for r, n in breakdown),
+            detail="; ".join(detail(r, n) for r, n in breakdown),
         ))
     return rows

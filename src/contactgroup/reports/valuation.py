@@ -84,6 +84,20 @@ class EcbRates:
                 return day, rate
         return None
 
+    def why_not(self, currency: str, on: date) -> str:
+        """Why the ECB has no rate for `currency` on `on`, for a `MissingRate` message."""
+        start = self.converter.bounds[EUR].first_date
+        if not self.quoted(currency):
+            return "the ECB does not publish it"
+        if on < start:
+            return f"the ECB series starts on {start.isoformat()}"
+        first, last = self.converter.bounds[currency]
+        if on < first:
+            return f"the ECB publishes {currency} only from {first.isoformat()}"
+        if on > last:
+            return f"the ECB stopped publishing {currency} after {last.isoformat()}"
+        return f"the ECB published no {currency} rate in the {MAX_GAP_DAYS} days up to it"
+
     def year_average(self, currency: str, year: int) -> Decimal | None:
         """The mean of the rates the ECB published in `year` (None if it published none)."""
         key = (currency, year)
@@ -144,7 +158,7 @@ class Valuer:
             return user.per_eur
         if ecb is not None:
             return ecb[1]
-        raise MissingRate(currency, on)
+        raise MissingRate(currency, on, why=self.ecb.why_not(currency, on))
 
     def to_eur(self, amount: Decimal, currency: str, on: date) -> Decimal:
         if currency == EUR:
@@ -168,7 +182,10 @@ class Valuer:
 
     def gdp_eur(self, gdp: m.Gdp) -> Decimal:
         """A GDP figure in EUR: converted at the annual average rate of its year."""
-        return gdp.amount if gdp.currency == EUR else gdp.amount / self.year_rate(gdp.currency, gdp.year)
+        try:
+            return gdp.amount if gdp.currency == EUR else gdp.amount / self.year_rate(gdp.currency, gdp.year)
+        except MissingRate as exc:
+            raise exc.concerning(f"the {gdp.year} GDP of {gdp.member}") from None
 
     def offer_value_eur(self, offer: m.Offer, items: dict[str, m.Item]) -> Decimal | None:
         """The offer's total value in EUR, or None if it declares none and its item has no reference value.
@@ -177,7 +194,10 @@ class Valuer:
         otherwise quantity × the item's reference unit value.
         """
         if offer.value is not None and offer.currency is not None:
-            return self.to_eur(offer.value, offer.currency, offer.committed_on or offer.available_from)
+            try:
+                return self.to_eur(offer.value, offer.currency, offer.committed_on or offer.available_from)
+            except MissingRate as exc:
+                raise exc.concerning(f"the value of offer {offer.id} of {offer.member}") from None
         item = items.get(offer.item)
         if item is None or item.unit_value_eur is None:
             return None

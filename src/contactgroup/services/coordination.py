@@ -13,7 +13,7 @@ from typing import Any
 
 from contactgroup.domain import command
 from contactgroup.domain import model as m
-from contactgroup.domain.errors import Forbidden, NotFound, ValidationFailed
+from contactgroup.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from contactgroup.domain.event import Context, Event
 from contactgroup.services import policy
 from contactgroup.services.clock import Clock
@@ -139,7 +139,14 @@ def move_requirement(uow: UnitOfWork, caller: Caller, req_id: str, action: str, 
     ctx = authorized(uow, caller, permission)
     extra = {"reason": reason} if reason else {}
     if action == "cancel":
-        record_events(uow, command.cancel_requirement(uow.state, ctx, req_id, **extra))
+        try:
+            record_events(uow, command.cancel_requirement(uow.state, ctx, req_id, **extra))
+        except Conflict as exc:
+            # The domain's advice is the liaison's; the coordinator closes it itself.
+            if policy.user(uow.state, caller.user).role is not m.Role.COORDINATOR:
+                raise
+            advice = f"close it instead (`contactgroup requirement move {req_id} close`)"
+            raise Conflict(str(exc).replace("ask the coordinator to close it instead", advice)) from None
     else:
         record_events(uow, command.move(uow.state, ctx, event_type, req_id, **extra))
     return uow.state.requirements[req_id]
@@ -170,6 +177,9 @@ def enter_offer(
 
     `committed_on` dates a commitment made earlier (a historical pledge is valued at its own date)."""
     ctx = authorized(uow, caller, "offer:enter", owner=offer.member)
+    if offer.consent_from is not None and offer.consent_from not in uow.state.members:
+        # An unknown reference is not found (exit 3), as an unknown --member is, not a bad value (exit 2).
+        raise NotFound(f"consent_from: no member {offer.consent_from!r} (see `contactgroup member list`)")
     if committed_on is not None and status != "committed":
         raise ValidationFailed("a commitment date needs status committed", where="committed_on")
     (event,) = record_events(uow, command.draft_offer(uow.state, ctx, offer))
@@ -319,8 +329,10 @@ def receive(
 GOVERNED_SETTINGS = frozenset({"log_verifier_key"})
 
 
-def record_setting(uow: UnitOfWork, caller: Caller, name: str, value: str) -> None:
-    ctx = authorized(uow, caller, "coordination:found")
+def record_setting(uow: UnitOfWork, caller: Caller, name: str, value: str, *,
+                   action: str = "coordination:found") -> None:
+    """Record a setting; `action` is the permission it needs (a transit route: `transit:set`)."""
+    ctx = authorized(uow, caller, action)
     if (name in GOVERNED_SETTINGS or name.startswith("quorum:")) and uow.state.setting(name):
         raise Forbidden(f"{name} is set and changes only by a governance proposal that a quorum approves")
     record_events(uow, [ctx.event("SettingChanged", {"name": name, "value": value})])

@@ -8,7 +8,7 @@ from datetime import datetime
 from contactgroup.domain import governance as gov
 from contactgroup.domain.command import name_key
 from contactgroup.domain.errors import Conflict, Forbidden, NotFound
-from contactgroup.domain.model import Offer, Role, User, Visibility
+from contactgroup.domain.model import Allocation, Delivery, Offer, Role, User, Visibility
 from contactgroup.domain.state import State
 
 C, D, R, L, A, U = (Role.COORDINATOR, Role.DESK_OFFICER, Role.RECIPIENT_LIAISON, Role.COALITION_LEAD,
@@ -44,6 +44,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "delivery:ship": frozenset({D, C}),
     "delivery:receive": frozenset({R}),
     "import:reference": frozenset({C}),
+    "transit:set": frozenset({C}),  # transit days between countries, read by `allocate`
     "keys:manage": frozenset({D}),
     "governance:propose": frozenset({C, D}),
     "governance:withdraw": frozenset({C, D}),  # and only the proposer's party (see `domain.governance`)
@@ -163,3 +164,18 @@ def can_see_offer(state: State, who: User, offer: Offer) -> bool:
         leads = {lead for area in offer_areas(state, offer) for lead in state.coalitions[area].leads}
         return who.party in leads
     return False
+
+
+def can_see_allocation(state: State, who: User, allocation: Allocation) -> bool:
+    """Whoever may see the offer; and the recipient's liaison, from the moment the allocation is proposed to the
+    recipient's requirement, because it must accept the allocation and receive its shipments (the offer itself
+    stays as visible as its member chose)."""
+    if can_see_offer(state, who, state.offers[allocation.offer]):
+        return True
+    return (who.role is Role.RECIPIENT_LIAISON and who.party == state.recipient
+            and allocation.requirement in state.requirements)
+
+
+def can_see_delivery(state: State, who: User, delivery: Delivery) -> bool:
+    """A shipment is seen by whoever may see its allocation."""
+    return can_see_allocation(state, who, state.allocations[delivery.allocation])

@@ -8,6 +8,7 @@ import io
 import re
 from dataclasses import dataclass
 
+from contactgroup.domain import codes
 from contactgroup.domain.errors import Problem, ValidationFailed
 from contactgroup.domain.state import State
 from contactgroup.services import coordination as svc
@@ -46,30 +47,38 @@ def listed(state: State) -> list[Transit]:
 
 
 def check(origin: str, destination: str, days: object, where: str = "") -> list[Problem]:
-    """Findings for one route: places as offers and requirements name them, and whole days from 0 to 3650."""
+    """Findings for one route: the origin a country as offer depots name it (ISO 3166 alpha-3, the same list), the
+    destination a place as requirements name it, and whole days from 0 to 3650. `where` prefixes each column."""
     found = []
-    prefix = f"{where}." if where else ""
-    for name, code in (("origin", origin), ("destination", destination)):
-        if not PLACE.fullmatch(code):
-            found.append(Problem(f"{prefix}{name}", f"must be a country code (ISO alpha-3, e.g. DEU), optionally "
-                                                    f"with a region (UKR-West), got {code!r}"))
+    prefix = f"{where}, column " if where else ""
+    if not (PLACE.fullmatch(origin) and "-" not in origin and codes.is_country(origin)):
+        found.append(Problem(f"{prefix}origin", f"must be an ISO 3166 alpha-3 country code as offer depots are "
+                                                f"(e.g. DEU), got {origin!r}"))
+    if not PLACE.fullmatch(destination):
+        found.append(Problem(f"{prefix}destination", f"must be a country code (ISO alpha-3, e.g. UKR), optionally "
+                                                     f"with a region (UKR-West), got {destination!r}"))
     if not (isinstance(days, int) and not isinstance(days, bool) and 0 <= days <= MAX_TRANSIT_DAYS):
         found.append(Problem(f"{prefix}days", f"must be a whole number of days from 0 to {MAX_TRANSIT_DAYS}, "
                                               f"got {days!r}"))
     return found
 
 
+ACTION = "transit:set"
+
+
 def set_transit(uow: UnitOfWork, caller: svc.Caller, origin: str, destination: str, days: int) -> Transit:
-    """Record the transit days of one route (coordinator only, like every setting)."""
+    """Record the transit days of one route (coordinator)."""
+    svc.authorized(uow, caller, ACTION)  # refuse before judging the values: a refusal costs nothing
     found = check(origin, destination, days)
     if found:
         raise ValidationFailed(found)
-    svc.record_setting(uow, caller, setting_name(origin, destination), str(days))
+    svc.record_setting(uow, caller, setting_name(origin, destination), str(days), action=ACTION)
     return Transit(origin, destination, days)
 
 
-def parse_csv(text: str) -> tuple[list[Transit], list[Problem]]:
-    """Routes from CSV text with the header origin,destination,days; every bad cell is named by row and column."""
+def parse_csv(text: str, source: str = "transit file") -> tuple[list[Transit], list[Problem]]:
+    """Routes from CSV text with the header origin,destination,days; every bad cell is named by the file, its own
+    line number (blank lines count) and the column."""
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     missing = [c for c in COLUMNS if c not in header]
@@ -77,20 +86,22 @@ def parse_csv(text: str) -> tuple[list[Transit], list[Problem]]:
     if missing or extra:
         what = "; ".join(p for p in (f"missing {', '.join(missing)}" if missing else "",
                                      f"unknown {', '.join(extra)}" if extra else "") if p)
-        return [], [Problem("header", f"must be origin,destination,days ({what})")]
+        return [], [Problem(f"{source}: header", f"must be origin,destination,days ({what})")]
     rows: list[Transit] = []
     found: list[Problem] = []
     seen: dict[tuple[str, str], int] = {}
-    for line, row in enumerate(reader, start=2):  # line 1 is the header
-        where = f"row {line}"
+    for row in reader:
+        line = reader.line_num  # the file's own line: DictReader skips blank lines, enumerate would not count them
+        where = f"{source}: row {line}"
         if None in row or any(v is None for v in row.values()):
-            found.append(Problem(where, "must have exactly three cells"))
+            found.append(Problem(f"{where}, column (row)", "must have exactly three cells"))
             continue
         origin, destination, raw = (row[c].strip() for c in COLUMNS)
         days: object = int(raw) if re.fullmatch(r"\d+", raw) else raw
         bad = check(origin, destination, days, where)
         if not bad and (origin, destination) in seen:
-            bad = [Problem(where, f"route {origin} -> {destination} repeats row {seen[(origin, destination)]}")]
+            bad = [Problem(f"{where}, column (row)",
+                           f"route {origin} -> {destination} repeats row {seen[(origin, destination)]}")]
         found.extend(bad)
         if not bad:
             seen[(origin, destination)] = line
@@ -98,12 +109,12 @@ def parse_csv(text: str) -> tuple[list[Transit], list[Problem]]:
     return rows, found
 
 
-def import_transit(uow: UnitOfWork, caller: svc.Caller, text: str) -> list[Transit]:
-    """Record every route of a CSV file, or none if any row is bad."""
-    svc.authorized(uow, caller, "coordination:found")  # refuse before reading: a refusal costs nothing
-    rows, found = parse_csv(text)
+def import_transit(uow: UnitOfWork, caller: svc.Caller, text: str, source: str = "transit file") -> list[Transit]:
+    """Record every route of a CSV file, or none if any row is bad (every bad row is reported)."""
+    svc.authorized(uow, caller, ACTION)  # refuse before reading: a refusal costs nothing
+    rows, found = parse_csv(text, source)
     if found:
         raise ValidationFailed(found)
     for t in rows:
-        svc.record_setting(uow, caller, setting_name(t.origin, t.destination), str(t.days))
+        svc.record_setting(uow, caller, setting_name(t.origin, t.destination), str(t.days), action=ACTION)
     return rows
