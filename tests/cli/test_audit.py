@@ -340,7 +340,7 @@ class TestLifecycleAndDates:
         assert run(db, "delivery", "receive", "D-00001", "--on", today, user="ukr")[0] == 0
         before = events(db)
         code, output = run(db, "requirement", "move", "R-00001", "cancel", user="ukr")
-        assert code == 5 and "10 units were already received" in output and "close it instead" in output
+        assert code == 5 and "10 unit(s) were already received" in output and "close it instead" in output
         assert events(db) == before
 
 

@@ -407,8 +407,8 @@ def cancel_requirement(state: State, ctx: Context, req_id: str, **extra: Any) ->
     received = sum(d.received for a in state.allocations_of_requirement(req_id)
                    for d in state.where("deliveries", "allocation", a.id) if d.status is m.DeliveryStatus.RECEIVED)
     if received:
-        raise Conflict(f"requirement {req_id} cannot be cancelled: {received} units were already received for it; "
-                       f"ask the coordinator to close it instead")
+        raise Conflict(f"requirement {req_id} cannot be cancelled: {received:,} unit(s) were already received for "
+                       f"it; close it instead (a coordinator's step: `contactgroup requirement move {req_id} close`)")
     return move(state, ctx, "RequirementCancelled", req_id, **extra)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from contactgroup.domain import command
 from contactgroup.domain import model as m
-from contactgroup.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from contactgroup.domain.errors import Forbidden, NotFound, ValidationFailed
 from contactgroup.domain.event import Context, Event
 from contactgroup.services import policy
 from contactgroup.services.clock import Clock
@@ -139,14 +139,7 @@ def move_requirement(uow: UnitOfWork, caller: Caller, req_id: str, action: str, 
     ctx = authorized(uow, caller, permission)
     extra = {"reason": reason} if reason else {}
     if action == "cancel":
-        try:
-            record_events(uow, command.cancel_requirement(uow.state, ctx, req_id, **extra))
-        except Conflict as exc:
-            # The domain's advice is the liaison's; the coordinator closes it itself.
-            if policy.user(uow.state, caller.user).role is not m.Role.COORDINATOR:
-                raise
-            advice = f"close it instead (`contactgroup requirement move {req_id} close`)"
-            raise Conflict(str(exc).replace("ask the coordinator to close it instead", advice)) from None
+        record_events(uow, command.cancel_requirement(uow.state, ctx, req_id, **extra))
     else:
         record_events(uow, command.move(uow.state, ctx, event_type, req_id, **extra))
     return uow.state.requirements[req_id]
