@@ -27,8 +27,10 @@ from schemathesis.specs.openapi.checks import (
 from contactgroup.api.app import create_app
 from contactgroup.api.problem import PROBLEM
 from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.model import ProposalKind
 from contactgroup.ledger.checkpoint import Checkpoint
 from contactgroup.ledger.cosignature import Cosigner, generate_cosigner
+from contactgroup.services import governance as gov
 from contactgroup.services import ledger as ledger_svc
 from tests.ledger_integration.conftest import Log
 
@@ -81,10 +83,13 @@ class Served:
 
 @pytest.fixture
 def served(log: Log) -> Served:
-    """The API over the founded log (its key, a witness in the policy, a signed checkpoint that witness cosigned)."""
+    """The API over the founded log (its key, a witness in the policy, a signed checkpoint that witness cosigned,
+    an open proposal P-00001, approvals taken as `admin`)."""
     witness, key = generate_cosigner("w.nor")
     assert log.cli("ledger", "witness-add", "w.nor", key.text, user="admin")[0] == 0
-    app = create_app(log.url, log_key=log.key)
+    with log.db.transaction() as uow:
+        gov.propose(uow, log.world.caller("deu"), ProposalKind.REMOVE_MEMBER, {"code": "FRA"})
+    app = create_app(log.url, log_key=log.key, approvals_as="admin")
     checkpoint, _, _ = ledger_svc.sign_checkpoint(app.state.db, app.state.signer, app.state.clock)
     assert checkpoint.size > 10
     received = ledger_svc.add_cosignature(app.state.db, witness.cosign(checkpoint, 1_720_000_000).line, None,
@@ -115,6 +120,19 @@ def test_a_known_witness_posting_for_any_size_gets_a_conforming_answer(case: sch
     that signs a made-up checkpoint), so the lookup of the checkpoint of `size` is reached for every size."""
     made_up = Checkpoint("contactgroup.example/udcg", 1, bytes(32))
     case.body = served.witness.cosign(made_up, 1_720_000_000).line
+    case.call_and_validate(app=served.app, checks=CHECKS)
+
+
+APPROVALS = schema["/proposals/{pid}/approvals"]["POST"]
+
+
+@SETTINGS
+@given(case=st.one_of(APPROVALS.as_strategy(GenerationMode.POSITIVE),
+                      APPROVALS.as_strategy(GenerationMode.NEGATIVE)))
+def test_any_body_posted_as_an_approval_of_an_open_proposal_gets_a_conforming_answer(
+        case: schemathesis.Case, served: Served) -> None:
+    """Generated ids rarely name the open proposal: this one does, so every generated body reaches the check."""
+    case.path_parameters = {"pid": "P-00001"}
     case.call_and_validate(app=served.app, checks=CHECKS)
 
 

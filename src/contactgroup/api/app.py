@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contactgroup.api import ledger
+from contactgroup.api import governance, ledger
 from contactgroup.api.problem import problem, problem_components
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.services import ledger as ledger_svc
@@ -44,17 +44,21 @@ DEFAULT_CHECKPOINT_INTERVAL = 5.0  # seconds
 
 
 def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, clock: Clock | None = None,
-               checkpoint_interval: float = DEFAULT_CHECKPOINT_INTERVAL) -> ContactGroupAPI:
+               checkpoint_interval: float = DEFAULT_CHECKPOINT_INTERVAL,
+               approvals_as: str | None = None) -> ContactGroupAPI:
     """The API over the database at `db_url`; with `log_key` (the private key file) it signs new checkpoints,
-    at most one per `checkpoint_interval` seconds (0: whenever the log has grown)."""
-    app = ContactGroupAPI(title="contactgroup", summary="The coordination's verifiable record over HTTP.",
-                          version="0.1.0")
+    at most one per `checkpoint_interval` seconds (0: whenever the log has grown); with `approvals_as` (a user)
+    it takes members' signed approvals of governance proposals and hands them in as that user."""
+    app = ContactGroupAPI(title="contactgroup", summary="The coordination's verifiable record and governance "
+                                                        "over HTTP.", version="0.1.0")
     app.state.db = Database(db_url)
     app.state.signer = ledger_svc.read_signer_key(log_key) if log_key is not None else None
     app.state.clock = clock or SystemClock()
     app.state.checkpoint_interval = max(0.0, checkpoint_interval)
     app.state.last_signed = None  # time.monotonic() of this process's last signature
+    app.state.approvals_as = approvals_as
     app.include_router(ledger.router)
+    app.include_router(governance.router)
 
     @app.exception_handler(ContactGroupError)
     async def platform_error(request: Request, exc: ContactGroupError) -> JSONResponse:

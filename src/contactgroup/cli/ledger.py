@@ -17,6 +17,7 @@ from contactgroup.ledger.note import Verifier, VerifierKey, open_note, parse_ver
 from contactgroup.ledger.policy import Policy, parse_policy, published_policy
 from contactgroup.services import ledger as svc
 from contactgroup.services.clock import SystemClock
+from contactgroup.services.policy import user as registered_user
 from contactgroup.storage.database import Database
 
 app = typer.Typer(help="The verifiable record: signed checkpoints, proofs, receipts, witnesses.",
@@ -336,13 +337,20 @@ def serve(
     checkpoint_interval: Annotated[float, typer.Option(
         help="Sign a new checkpoint at most every this many seconds (0: on every request after the log grew). "
              "Witnesses polling within one interval cosign the same checkpoint.")] = 5.0,
+    approvals_as: Annotated[str | None, typer.Option(
+        "--approvals-as", help="Take members' signed approvals (POST /proposals/ID/approvals) and hand them in as "
+                               "this user. Without it the server takes none.")] = None,
     log_key: LogKeyOption = None,
     db: DbOption = None,
 ) -> None:
-    """Serve the record over HTTP: checkpoints, proofs, leaves, witness cosignatures, policy (OpenAPI at /docs).
+    """Serve the record over HTTP: checkpoints, proofs, leaves, witness cosignatures, policy, and governance
+    proposals (OpenAPI at /docs).
 
     With the log key available, GET /checkpoint signs a fresh checkpoint when the log has grown and the last one
-    this server signed is at least --checkpoint-interval old; GET /checkpoint?size=N serves an older one."""
+    this server signed is at least --checkpoint-interval old; GET /checkpoint?size=N serves an older one.
+
+    Members read a proposal's text at GET /proposals/ID/text, sign it offline (`governance sign`) and, with
+    --approvals-as, POST the signed note to /proposals/ID/approvals: no account and no database access needed."""
     import uvicorn
 
     from contactgroup.api.app import create_app
@@ -352,5 +360,8 @@ def serve(
     signing = path if path is not None and path.exists() else None
     if signing is None:
         err.print("no log key file: serving the stored checkpoints only (pass --log-key to sign new ones)")
-    app = create_app(database.url, log_key=signing, checkpoint_interval=checkpoint_interval)
+    if approvals_as is not None:
+        registered_user(database.state(), approvals_as)  # an unknown user is refused now, not at the first approval
+    app = create_app(database.url, log_key=signing, checkpoint_interval=checkpoint_interval,
+                     approvals_as=approvals_as)
     uvicorn.run(app, host=host, port=port, log_level="info")
