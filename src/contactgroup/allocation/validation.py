@@ -8,14 +8,12 @@ from datetime import date
 from contactgroup.allocation.problem import Problem
 from contactgroup.domain.errors import Problem as Finding
 from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.model import FIRST_DAY, LAST_DAY, MAX_TRANSIT_DAYS, MAX_UNITS
 
 # Limits that keep every number the solver forms (units x days, weighted costs, sums of capacities) well
-# inside 64-bit integers; docs/formats/allocation.md states them.
-MAX_QUANTITY = 10**12
+# inside 64-bit integers, the record's own (domain.model); docs/formats/allocation.md states them.
+MAX_QUANTITY = MAX_UNITS
 MAX_TOTAL = 10**15
-MAX_TRANSIT_DAYS = 3650
-FIRST_DAY = date(1900, 1, 1)
-LAST_DAY = date(2999, 12, 31)
 
 
 def _is_count(value: object) -> bool:

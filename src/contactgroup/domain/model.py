@@ -15,9 +15,11 @@ from decimal import Decimal
 # message instead of overflowing a 64-bit column. Quantities and priorities: at most 10^12 units (the
 # allocation optimiser's limit); money: below 10^18 units of its currency, at most 40 characters written out.
 MAX_UNITS = 10**12
-# Dates the record takes (the allocation optimiser's range): anything outside is a typing slip, not a plan.
+# Dates the record takes: anything outside is a typing slip, not a plan. With MAX_UNITS and MAX_TRANSIT_DAYS they
+# are also the allocation optimiser's limits, which keep every cost it forms inside 64-bit integers.
 FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2999, 12, 31)
+MAX_TRANSIT_DAYS = 3650
 MAX_AMOUNT = Decimal(10) ** 18
 MAX_AMOUNT_CHARS = 40
 

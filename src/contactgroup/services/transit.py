@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from contactgroup.domain import codes
 from contactgroup.domain.errors import Problem, ValidationFailed
+from contactgroup.domain.model import MAX_TRANSIT_DAYS
 from contactgroup.domain.state import State
 from contactgroup.services import coordination as svc
 from contactgroup.storage.database import UnitOfWork
@@ -18,7 +19,6 @@ PREFIX = "transit:"
 # A country code, optionally with a region as destinations carry it ("UKR", "UKR-West"); never ':' or spaces.
 PLACE = re.compile(r"[A-Z]{3}(-[A-Za-z0-9]+)*")
 COLUMNS = ("origin", "destination", "days")
-MAX_TRANSIT_DAYS = 3650  # the optimiser's limit (allocation.validation), repeated to keep this import light
 
 
 @dataclass(frozen=True, slots=True)
