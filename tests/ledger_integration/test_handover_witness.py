@@ -31,6 +31,17 @@ def _register_member_keys(log: Log) -> dict[str, note.SignerKey]:
     return signers
 
 
+def _hand_over(log: Log, signers: dict[str, note.SignerKey], new_key: note.VerifierKey) -> None:
+    """DEU proposes the move to NSATU with `new_key`; 35 of the 52 members approve (the quorum)."""
+    world = log.world
+    with world.db.transaction() as uow:
+        proposal = gov.propose(uow, world.caller("deu-keys"), m.ProposalKind.HANDOVER,
+                               {"to": "NSATU", "users": ["nsatu-admin"], "log_key": new_key.text})
+    for code in sorted(signers)[:35]:
+        with world.db.transaction() as uow:
+            gov.approve(uow, world.caller("admin"), proposal.id, note.sign_note(proposal.text, [signers[code]]))
+
+
 def _witness(url: str, tmp_path: Path, state: Path, *extra: str) -> tuple[int, str]:
     return cli("witness", "--log", url, "--key", str(tmp_path / "w.key"), "--state", str(state), "--once", *extra)
 
@@ -49,14 +60,8 @@ def test_witness_follows_a_quorum_approved_handover_and_refuses_an_unapproved_ke
     before_handover = tmp_path / "witness-before"
     shutil.copytree(state, before_handover)
 
-    world = log.world
-    with world.db.transaction() as uow:
-        proposal = gov.propose(uow, world.caller("deu-keys"), m.ProposalKind.HANDOVER,
-                               {"to": "NSATU", "users": ["nsatu-admin"], "log_key": new_key.text})
-    for code in sorted(signers)[:35]:
-        with world.db.transaction() as uow:
-            gov.approve(uow, world.caller("admin"), proposal.id, note.sign_note(proposal.text, [signers[code]]))
-    assert world.db.state().authority.name == "NSATU"  # type: ignore[union-attr]
+    _hand_over(log, signers, new_key)
+    assert log.db.state().authority.name == "NSATU"  # type: ignore[union-attr]
     # The outgoing authority's key can no longer sign the log.
     code, output = log.cli("ledger", "checkpoint")
     assert code == 4 and "is not the log's verifier key" in output
@@ -128,13 +133,7 @@ def test_receipts_signed_before_a_handover_check_against_the_key_then_in_force(l
     receipt = tmp_path / "offer.receipt"
     assert log.cli("ledger", "receipt", "--index", str(offer_event(log)), "--out", str(receipt), user="deu")[0] == 0
     _, new_key = note.generate_key(log.db.state().setting("origin"))
-    world = log.world
-    with world.db.transaction() as uow:
-        proposal = gov.propose(uow, world.caller("deu-keys"), m.ProposalKind.HANDOVER,
-                               {"to": "NSATU", "users": ["nsatu-admin"], "log_key": new_key.text})
-    for code in sorted(signers)[:35]:
-        with world.db.transaction() as uow:
-            gov.approve(uow, world.caller("admin"), proposal.id, note.sign_note(proposal.text, [signers[code]]))
+    _hand_over(log, signers, new_key)
     assert log.stdout("ledger", "public-key").strip() == new_key.text != old_key
     code, output = log.cli("ledger", "check-receipt", str(receipt))
     assert code == 0, output

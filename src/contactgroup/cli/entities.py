@@ -55,10 +55,19 @@ def _fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
-def _reader(state: Any, as_: str | None) -> None:
-    """A list or show open to every user still takes --as, like every command, and refuses an unknown name."""
+def _reader(db: str | None, as_: str | None) -> Any:
+    """The state, for a list or show open to every user: it still takes --as, like every command, and refuses an
+    unknown name."""
+    state = database(db).state()
     if as_:
         policy.user(state, as_)
+    return state
+
+
+def _list(state: Any, table: dict[Any, Any], cls: type, title: str, fmt: Format) -> None:
+    """Every row of a table open to every user, in key order."""
+    emit([as_data(x) for _, x in sorted(table.items())], fmt, title=title, synthetic=is_synthetic(state),
+         columns=_fields(cls))
 
 
 def _show_data(data: dict[str, Any], fmt: Format, state: Any) -> None:
@@ -82,10 +91,8 @@ member_app = typer.Typer(help="Members of the coordination: nations and organisa
 @handles_errors
 def member_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List members with their currency and NATO/EU flags."""
-    state = database(db).state()
-    _reader(state, as_)
-    emit([as_data(x) for x in sorted(state.members.values(), key=lambda x: x.code)], fmt,
-         title="Members", synthetic=is_synthetic(state), columns=_fields(m.Member))
+    state = _reader(db, as_)
+    _list(state, state.members, m.Member, "Members", fmt)
 
 
 @member_app.command("add")
@@ -131,10 +138,8 @@ user_app = typer.Typer(help="Users: who acts, for which party, in which role.", 
 @handles_errors
 def user_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List registered users (every user sees them all; --as is accepted like everywhere)."""
-    state = database(db).state()
-    _reader(state, as_)
-    emit([as_data(u) for u in sorted(state.users.values(), key=lambda u: u.name)], fmt,
-         title="Users", synthetic=is_synthetic(state), columns=_fields(m.User))
+    state = _reader(db, as_)
+    _list(state, state.users, m.User, "Users", fmt)
 
 
 @user_app.command("add")
@@ -163,21 +168,16 @@ catalogue_app = typer.Typer(help="The catalogue: items, and the item classes req
 @handles_errors
 def catalogue_items(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List catalogue items."""
-    state = database(db).state()
-    _reader(state, as_)
-    emit([as_data(i) for i in sorted(state.items.values(), key=lambda i: i.code)], fmt,
-         title="Items", synthetic=is_synthetic(state), columns=_fields(m.Item))
+    state = _reader(db, as_)
+    _list(state, state.items, m.Item, "Items", fmt)
 
 
 @catalogue_app.command("classes")
 @handles_errors
 def catalogue_classes(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List item classes and the items that satisfy each."""
-    state = database(db).state()
-    _reader(state, as_)
-    emit([as_data(c) for c in sorted(state.item_classes.values(), key=lambda c: c.code)], fmt,
-         title="Item classes", synthetic=is_synthetic(state),
-         columns=_fields(m.ItemClass))
+    state = _reader(db, as_)
+    _list(state, state.item_classes, m.ItemClass, "Item classes", fmt)
 
 
 @catalogue_app.command("add-item")
@@ -222,11 +222,8 @@ coalition_app = typer.Typer(help="Capability coalitions and their lead members."
 @handles_errors
 def coalition_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List capability coalitions."""
-    state = database(db).state()
-    _reader(state, as_)
-    emit([as_data(c) for c in sorted(state.coalitions.values(), key=lambda c: c.area)], fmt,
-         title="Capability coalitions", synthetic=is_synthetic(state),
-         columns=_fields(m.Coalition))
+    state = _reader(db, as_)
+    _list(state, state.coalitions, m.Coalition, "Capability coalitions", fmt)
 
 
 @coalition_app.command("add")
@@ -285,8 +282,7 @@ def requirement_list(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List requirements by priority (every user sees them all; --as is accepted like everywhere)."""
-    state = database(db).state()
-    _reader(state, as_)
+    state = _reader(db, as_)
     rows = [as_data(r) for r in sorted(state.requirements.values(), key=lambda r: (r.priority, r.id))
             if (status is None or r.status is status) and (area is None or r.area == area)]
     emit(rows, fmt, title="Requirements", synthetic=is_synthetic(state),
@@ -300,8 +296,7 @@ def requirement_list(
 def requirement_show(req_id: str, db: DbOption = None, as_: AsOption = None,
                      fmt: FormatOption = Format.TABLE) -> None:
     """Show one requirement (every user sees them all; --as is accepted like everywhere)."""
-    state = database(db).state()
-    _reader(state, as_)
+    state = _reader(db, as_)
     if req_id not in state.requirements:
         raise NotFound(f"no requirement {req_id!r}")
     _show_data(as_data(state.requirements[req_id]), fmt, state)
@@ -438,8 +433,7 @@ fund_app = typer.Typer(help="Funds: pooled money that buys items and offers them
 @handles_errors
 def fund_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List funds and their contributions (every user sees them all; --as is accepted like everywhere)."""
-    state = database(db).state()
-    _reader(state, as_)
+    state = _reader(db, as_)
     rows = []
     for f in sorted(state.funds.values(), key=lambda f: f.code):
         contributions = [c for c in state.contributions.values() if c.fund == f.code]
@@ -458,8 +452,7 @@ def fund_show(code: str, db: DbOption = None, as_: AsOption = None, fmt: FormatO
     from contactgroup.reports.burden import fund_shares
     from contactgroup.reports.valuation import Valuer
 
-    state = database(db).state()
-    _reader(state, as_)
+    state = _reader(db, as_)
     fund = state.funds.get(code)
     if fund is None:
         raise NotFound(f"no fund {code!r} (see `contactgroup fund list`)")
