@@ -5,10 +5,8 @@ Approvals are C2SP signed notes over a proposal's text, checked against the memb
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
-from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,12 +14,12 @@ from typing import Any
 from contactgroup.domain import governance as gov
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
-from contactgroup.domain.event import Event, evolve
+from contactgroup.domain.event import Event
 from contactgroup.domain.state import State
 from contactgroup.ledger import handover, note
 from contactgroup.services import ledger
 from contactgroup.services.coordination import Caller, authorized, record_events
-from contactgroup.storage.database import UnitOfWork, decode
+from contactgroup.storage.database import UnitOfWork
 
 
 def key_problems(text: str) -> list[Problem]:
@@ -155,42 +153,37 @@ def _member_keys_at(state: State, proposal: m.Proposal, tainted: set[str]) -> ha
     return handover.MemberKeys({c: tuple(v) for c, v in keys.items()}, *share, electorate=len(voters))
 
 
-def governance_findings(bodies: Iterable[tuple[int, bytes]]) -> list[tuple[int, str]]:
-    """(event index, what is wrong) for every authority handover in the log that does not carry a quorum of
-    member signatures over its proposal's text — by the keys the log held for the deciding members at that
-    point, under the proposal's rule — and every change of the log key not named by such a handover just before.
-    The same check a witness makes (`ledger.handover.approvers`), applied to the log itself."""
-    state = State()
-    findings: list[tuple[int, str]] = []
-    used: set[str] = set()  # proposals a handover was made on: each makes one
-    approved_key = ""  # the log key the handover just checked made legitimate, until it is set
-    tainted: set[str] = set()  # users, then keys, registered against the rules: their signatures do not count
-    previous = ""
-    for seq, body in bodies:
-        try:
-            event = decode(body)
-        except (ValueError, KeyError, TypeError):
-            continue  # `verify` reports unreadable events on its own
-        breach = _rule_breach(state, event, previous, tainted)
+class GovernanceCheck:
+    """Finds, while the log is replayed, every authority handover that does not carry a quorum of member signatures
+    over its proposal's text — by the keys the log held for the deciding members at that point, under the
+    proposal's rule — every change of the log key not named by such a handover just before, and every user, key,
+    admission or coalition the governance rules would have refused. The same check a witness makes
+    (`ledger.handover.approvers`), applied to the log itself. Feed it each event with the state just before it."""
+
+    def __init__(self) -> None:
+        self.findings: list[tuple[int, str]] = []  # (event index, what is wrong)
+        self._used: set[str] = set()  # proposals a handover was made on: each makes one
+        self._approved_key = ""  # the log key the handover just checked made legitimate, until it is set
+        self._tainted: set[str] = set()  # users, then keys, registered against the rules: their signatures do not count
+        self._previous = ""  # the type of the event before
+
+    def see(self, state: State, seq: int, event: Event, body: bytes) -> None:
+        breach = _rule_breach(state, event, self._previous, self._tainted)
         if breach:
-            findings.append((seq, breach))
-        previous = event.type
+            self.findings.append((seq, breach))
+        self._previous = event.type
         if event.type == "AuthorityHandedOver":
-            problem = _handover_finding(state, json.loads(body), used, tainted)
-            approved_key = "" if problem else str(event.data.get("log_key", ""))
+            problem = _handover_finding(state, json.loads(body), self._used, self._tainted)
+            self._approved_key = "" if problem else str(event.data.get("log_key", ""))
             if problem:
-                findings.append((seq, f"authority handed over to {event.data.get('to')!r} without a valid "
-                                      f"quorum: {problem}"))
+                self.findings.append((seq, f"authority handed over to {event.data.get('to')!r} without a valid "
+                                           f"quorum: {problem}"))
         elif event.type == "SettingChanged" and event.data.get("name") == ledger.LOG_KEY_SETTING:
-            value = str(event.data.get("value", ""))
-            current = state.setting(ledger.LOG_KEY_SETTING)
-            if current and value != current and value != approved_key:
-                findings.append((seq, f"the log key changed to {value} without a quorum-approved handover "
-                                      f"naming it"))
-            approved_key = ""
-        with contextlib.suppress(ContactGroupError, KeyError, ValueError, TypeError):
-            evolve(state, event)  # what cannot be replayed `verify` reports on its own
-    return findings
+            value, current = str(event.data.get("value", "")), state.setting(ledger.LOG_KEY_SETTING)
+            if current and value != current and value != self._approved_key:
+                self.findings.append((seq, f"the log key changed to {value} without a quorum-approved handover "
+                                           f"naming it"))
+            self._approved_key = ""
 
 
 def _rule_breach(state: State, event: Event, previous: str, tainted: set[str]) -> str:

@@ -27,7 +27,7 @@ from contactgroup.ledger.cosignature import parse_cosigner_key, verify_cosignatu
 from contactgroup.ledger.merkle import leaf_hash
 from contactgroup.ledger.note import VerifierKey, b64encode, parse_note, parse_verifier_key
 from contactgroup.ledger.policy import Policy
-from contactgroup.services.governance import governance_findings
+from contactgroup.services.governance import GovernanceCheck
 from contactgroup.storage import record
 from contactgroup.storage.database import (
     Connection,
@@ -94,6 +94,7 @@ class VerifyReport:
 
 def _check_log(conn: Connection, report: VerifyReport, progress: Callable[[int], None] | None) -> State:
     state = State()
+    governance = GovernanceCheck()  # fed in the same replay: every handover and log-key change has its quorum
     expected_seq = 0
     seqs: list[int] = []
     for seq, body, stored_leaf in read_events(conn):
@@ -109,6 +110,7 @@ def _check_log(conn: Connection, report: VerifyReport, progress: Callable[[int],
         report.leaf_hashes.append(leaf)
         try:
             event = decode(body)
+            governance.see(state, seq, event, body)
             evolve(state, event)
             if event.type == "SettingChanged":
                 name, value = str(event.data.get("name")), str(event.data.get("value"))
@@ -122,6 +124,7 @@ def _check_log(conn: Connection, report: VerifyReport, progress: Callable[[int],
         report.events += 1
         if progress is not None:
             progress(1)
+    report.findings.extend(Finding(f"events[{seq}]", message) for seq, message in governance.findings)
     _check_columns(conn, report, seqs)
     return state
 
@@ -180,7 +183,6 @@ def verify(db: Database, progress: Callable[[int], None] | None = None, kept: Se
         computed = _check_tree(conn, report)
         _check_checkpoints(conn, state, computed, report)
         _check_cosignatures(conn, report)
-        _check_governance(conn, report)
         for k in kept:
             _check_kept(k, computed, report)
         if policy is not None:
@@ -209,12 +211,6 @@ def verify(db: Database, progress: Callable[[int], None] | None = None, kept: Se
         report.rows += len(live[table])
     report.seconds = time.perf_counter() - start
     return report
-
-
-def _check_governance(conn: Connection, report: VerifyReport) -> None:
-    """Every handover and log-key change carries a quorum of member signatures (`governance_findings`)."""
-    for seq, message in governance_findings((seq, body) for seq, body, _ in read_events(conn)):
-        report.findings.append(Finding(f"events[{seq}]", message))
 
 
 def _check_kept(kept: KeptCheckpoint, computed: merkle.MemoryNodeStore, report: VerifyReport) -> None:
