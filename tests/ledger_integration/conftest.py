@@ -17,6 +17,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from contactgroup.api.app import create_app
+from contactgroup.api.signer import CheckpointSigner
 from contactgroup.cli.main import app
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.setup import init_coordination
@@ -73,10 +74,19 @@ def log(db_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Log]:
     db.engine.dispose()
 
 
+_SIGNERS: dict[str, CheckpointSigner] = {}
+
+
+def settle(url: str) -> None:
+    """Let the server at `url` sign the log as it is now (as its background signer will within its interval)."""
+    _SIGNERS[url].tick()
+
+
 @contextmanager
 def serving(db_url: str, log_key: Path | None, checkpoint_interval: float = 0.0) -> Iterator[str]:
-    """A real uvicorn server on 127.0.0.1 (an ephemeral port) in a thread; yields its base URL. It signs a new
-    checkpoint whenever the log grew, unless given a `checkpoint_interval`."""
+    """A real uvicorn server on 127.0.0.1 (an ephemeral port) in a thread; yields its base URL once the log as it
+    is has been signed. Its background signer signs again every `checkpoint_interval` seconds if the log grew;
+    `settle(url)` has it sign at once."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -89,9 +99,14 @@ def serving(db_url: str, log_key: Path | None, checkpoint_interval: float = 0.0)
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.01)
+    url = f"http://127.0.0.1:{port}"
+    if app.state.signer is not None:
+        _SIGNERS[url] = app.state.signer
+        settle(url)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
+        _SIGNERS.pop(url, None)
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()

@@ -90,7 +90,7 @@ def served(log: Log) -> Served:
     with log.db.transaction() as uow:
         gov.propose(uow, log.world.caller("deu"), ProposalKind.REMOVE_MEMBER, {"code": "FRA"})
     app = create_app(log.url, log_key=log.key, approvals_as="admin")
-    checkpoint, _, _ = ledger_svc.sign_checkpoint(app.state.db, app.state.signer, app.state.clock)
+    checkpoint, _, _ = ledger_svc.sign_checkpoint(app.state.db, app.state.signer.key, app.state.clock)
     assert checkpoint.size > 10
     received = ledger_svc.add_cosignature(app.state.db, witness.cosign(checkpoint, 1_720_000_000).line, None,
                                           app.state.clock)

@@ -18,11 +18,24 @@ from tests.ledger_integration.conftest import Log
 
 @pytest.fixture
 def client(log: Log) -> TestClient:
-    return TestClient(create_app(log.url, log_key=log.key, checkpoint_interval=0))
+    """A client of an app whose background signer is not running (no lifespan): each test signs by `tick()`."""
+    client = TestClient(create_app(log.url, log_key=log.key, checkpoint_interval=0))
+    client.app.state.signer.tick()  # type: ignore[attr-defined]
+    return client
+
+
+def signed(client: TestClient) -> str:
+    """The checkpoint after the server's signer has had its turn."""
+    client.app.state.signer.tick()  # type: ignore[attr-defined]
+    return client.get("/checkpoint").text
 
 
 class TestEndpoints:
-    def test_checkpoint_is_signed_fresh_when_the_log_grew(self, log: Log, client: TestClient) -> None:
+    def test_the_signer_signs_when_the_log_grew_and_get_only_reads(self, log: Log) -> None:
+        client = TestClient(create_app(log.url, log_key=log.key, checkpoint_interval=0))
+        assert client.get("/checkpoint").status_code == 404  # nothing signed yet: a GET never signs
+        signer = client.app.state.signer  # type: ignore[attr-defined]
+        assert signer.tick() and not signer.tick()  # one signature per tree size
         response = client.get("/checkpoint")
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
         vkey = parse_verifier_key(client.get("/policy").json()["log_key"])
@@ -30,7 +43,8 @@ class TestEndpoints:
         assert first.size == log.world.event_count()
         log.world.do(lambda uow, c: __import__("contactgroup.services.ledger").services.ledger.svc
                      .record_setting(uow, c, "x", "y"), "admin")
-        assert open_checkpoint(client.get("/checkpoint").text, [vkey]).checkpoint.size == first.size + 1
+        assert open_checkpoint(client.get("/checkpoint").text, [vkey]).checkpoint.size == first.size
+        assert open_checkpoint(signed(client), [vkey]).checkpoint.size == first.size + 1
 
     def test_proofs_verify_against_the_checkpoint(self, client: TestClient) -> None:
         vkey = parse_verifier_key(client.get("/policy").json()["log_key"])

@@ -19,7 +19,7 @@ from contactgroup.services.clock import FixedClock
 from contactgroup.services.ledger import parse_witness_key
 from contactgroup.storage.database import Database
 from tests.factories import World
-from tests.ledger_integration.conftest import Log, runner, serving
+from tests.ledger_integration.conftest import Log, runner, serving, settle
 
 
 def _witness(*args: str) -> tuple[int, str]:
@@ -53,6 +53,7 @@ class TestWitnessFlow:
             assert code == 0, output
             assert "cosigned contactgroup.example/udcg at size" in output
             _grow(log.world, "one more")
+            settle(url)
             code, output = _witness("--log", url, "--key", str(key_file), "--state", str(state), "--once")
             assert code == 0, output
             import httpx

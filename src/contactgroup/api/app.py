@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contactgroup.api import governance, ledger
+from contactgroup.api.limits import MAX_BODY, BodyLimit
 from contactgroup.api.problem import problem, problem_components
+from contactgroup.api.signer import CheckpointSigner
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.services import ledger as ledger_svc
 from contactgroup.services.clock import Clock, SystemClock
@@ -41,24 +49,51 @@ class ContactGroupAPI(FastAPI):
 
 
 DEFAULT_CHECKPOINT_INTERVAL = 5.0  # seconds
+# Swagger UI's script and style, shipped in a Python package: the docs page works offline, with no CDN.
+_DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 
 def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, clock: Clock | None = None,
                checkpoint_interval: float = DEFAULT_CHECKPOINT_INTERVAL,
-               approvals_as: str | None = None) -> ContactGroupAPI:
-    """The API over the database at `db_url`; with `log_key` (the private key file) it signs new checkpoints,
-    at most one per `checkpoint_interval` seconds (0: whenever the log has grown); with `approvals_as` (a user)
-    it takes members' signed approvals of governance proposals and hands them in as that user."""
+               approvals_as: str | None = None, max_body: int = MAX_BODY) -> ContactGroupAPI:
+    """The API over the database at `db_url`; with `log_key` (the private key file) a background signer signs a
+    new checkpoint whenever the log has grown, at most one per `checkpoint_interval` seconds; with `approvals_as`
+    (a user) it takes members' signed approvals of governance proposals and hands them in as that user. A request
+    body above `max_body` bytes is refused (413) before it is read."""
+    database = Database(db_url)
+    clock = clock or SystemClock()
+    signer = (CheckpointSigner(database, ledger_svc.read_signer_key(log_key), clock, checkpoint_interval)
+              if log_key is not None else None)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if signer is not None:
+            signer.start()
+        try:
+            yield
+        finally:
+            if signer is not None:
+                signer.stop()
+
     app = ContactGroupAPI(title="contactgroup", summary="The coordination's verifiable record and governance "
-                                                        "over HTTP.", version="0.1.0")
-    app.state.db = Database(db_url)
-    app.state.signer = ledger_svc.read_signer_key(log_key) if log_key is not None else None
-    app.state.clock = clock or SystemClock()
-    app.state.checkpoint_interval = max(0.0, checkpoint_interval)
-    app.state.last_signed = None  # time.monotonic() of this process's last signature
+                                                        "over HTTP.", version="0.1.0", lifespan=lifespan,
+                          docs_url=None, redoc_url=None)
+    app.state.db = database
+    app.state.signer = signer
+    app.state.clock = clock
     app.state.approvals_as = approvals_as
+    app.add_middleware(BodyLimit, max_body=max_body)
     app.include_router(ledger.router)
     app.include_router(governance.router)
+    app.mount("/docs-assets", StaticFiles(directory=_DOCS_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(openapi_url=f"{root}{app.openapi_url}", title="contactgroup API",
+                                   swagger_js_url=f"{root}/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{root}/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url=f"{root}/docs-assets/favicon.png")
 
     @app.exception_handler(ContactGroupError)
     async def platform_error(request: Request, exc: ContactGroupError) -> JSONResponse:

@@ -5,8 +5,6 @@ See docs/formats/ledger.md, "Over HTTP"."""
 from __future__ import annotations
 
 import base64
-import threading
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -21,7 +19,6 @@ from contactgroup.storage.database import Database
 
 router = APIRouter(tags=["record"])
 TEXT = "text/plain; charset=utf-8"
-_signing = threading.Lock()  # one checkpoint signer at a time per process; the database refuses duplicates too
 
 # Sizes and indices are stored as 64-bit integers: anything larger names no tree, index or checkpoint.
 NonNegative = Annotated[int, Query(ge=0, le=svc.MAX_SIZE)]
@@ -100,32 +97,17 @@ def get_checkpoint(request: Request, size: OptionalSize = None) -> PlainTextResp
     """The latest signed checkpoint (C2SP tlog-checkpoint note) with every stored cosignature line appended; with
     `size`, the stored checkpoint of that size (an older one that witnesses cosigned, for receipts).
 
-    A server holding the log key signs a new checkpoint first when the log has grown and the latest one it signed
-    is at least the checkpoint interval old (`serve --checkpoint-interval`): witnesses polling at different
-    moments then see, and cosign, the same checkpoint."""
-    db = _db(request)
-    if size is not None:
-        with db.reader() as conn:
-            note = svc.checkpoint_at(conn, size)
-            if note is None:
+    This route only reads: a server holding the log key signs a new checkpoint in the background when the log has
+    grown, at most once per checkpoint interval (`serve --checkpoint-interval`), so witnesses polling at
+    different moments see, and cosign, the same checkpoint."""
+    with _db(request).reader() as conn:
+        if size is None:
+            note = svc.current_checkpoint(conn)
+        else:
+            stored = svc.checkpoint_at(conn, size)
+            if stored is None:
                 raise NotFound(f"no signed checkpoint of size {size}")
-            full = svc.with_cosignatures(note, svc.cosignature_lines(conn, size))
-        return PlainTextResponse(full, media_type=TEXT, headers={"Cache-Control": "no-store"})
-    signer = request.app.state.signer
-    if signer is not None:
-        with db.reader() as conn:
-            latest = svc.latest_checkpoint(conn)
-            grown = latest is None or latest[0] < svc.tree_size(conn)
-        if grown:
-            with _signing:
-                last = request.app.state.last_signed
-                now = time.monotonic()
-                if latest is None or last is None or now - last >= request.app.state.checkpoint_interval:
-                    _, _, fresh = svc.sign_checkpoint(db, signer, request.app.state.clock)
-                    if fresh:
-                        request.app.state.last_signed = now
-    with db.reader() as conn:
-        note = svc.current_checkpoint(conn)
+            note = svc.with_cosignatures(stored, svc.cosignature_lines(conn, size))
     return PlainTextResponse(note, media_type=TEXT, headers={"Cache-Control": "no-store"})
 
 

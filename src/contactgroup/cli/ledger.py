@@ -340,14 +340,21 @@ def serve(
     approvals_as: Annotated[str | None, typer.Option(
         "--approvals-as", help="Take members' signed approvals (POST /proposals/ID/approvals) and hand them in as "
                                "this user. Without it the server takes none.")] = None,
+    max_connections: Annotated[int, typer.Option(
+        min=1, help="Connections served at once; beyond them a request is answered 503 at once.")] = 100,
+    keep_alive: Annotated[int, typer.Option(
+        min=1, max=300, help="Seconds an idle keep-alive connection stays open.")] = 5,
     log_key: LogKeyOption = None,
     db: DbOption = None,
 ) -> None:
     """Serve the record over HTTP: checkpoints, proofs, leaves, witness cosignatures, policy, and governance
     proposals (OpenAPI at /docs).
 
-    With the log key available, GET /checkpoint signs a fresh checkpoint when the log has grown and the last one
-    this server signed is at least --checkpoint-interval old; GET /checkpoint?size=N serves an older one.
+    With the log key available, a background signer signs a checkpoint when the log has grown, at most once per
+    --checkpoint-interval; GET /checkpoint only reads (the latest; ?size=N an older one).
+
+    Request bodies above 10 MiB are refused before they are read. The server has no header timeout of its own:
+    facing the internet, run it behind the reverse proxy of docs/reverse-proxy.md.
 
     Members read a proposal's text at GET /proposals/ID/text, sign it offline (`governance sign`) and, with
     --approvals-as, POST the signed note to /proposals/ID/approvals: no account and no database access needed."""
@@ -364,4 +371,7 @@ def serve(
         registered_user(database.state(), approvals_as)  # an unknown user is refused now, not at the first approval
     app = create_app(database.url, log_key=signing, checkpoint_interval=checkpoint_interval,
                      approvals_as=approvals_as)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if app.state.signer is not None:
+        app.state.signer.check()  # a key that is not the log's is refused now, not at every signature
+    uvicorn.run(app, host=host, port=port, log_level="info", limit_concurrency=max_connections,
+                timeout_keep_alive=keep_alive)
