@@ -69,7 +69,7 @@ class TestVisible:
 class TestStrictForms:
     @pytest.mark.parametrize("written", ["1_000", "١٢٣", "1,000", "1e3", " 12", "12\n", "", "0x10", "١"])
     def test_whole_numbers_have_one_form(self, written: str) -> None:
-        with pytest.raises(ValueError, match=r"digits 0-9 only, e\.g\. 1000"):
+        with pytest.raises(ValueError, match=r"is not a whole number: write the digits 0-9 only, like 1000"):
             text.whole(written)
 
     def test_whole_numbers(self) -> None:
@@ -77,7 +77,7 @@ class TestStrictForms:
 
     @pytest.mark.parametrize("written", ["1_000.5", "٣.٥", "1e6", "NaN", "Infinity", "1,5", "", "."])
     def test_decimals_have_one_form(self, written: str) -> None:
-        with pytest.raises(ValueError, match=r"e\.g\. 1234\.56"):
+        with pytest.raises(ValueError, match=r"is not a number: .* like 1234\.56"):
             text.number(written)
 
     def test_decimals(self) -> None:
@@ -86,7 +86,7 @@ class TestStrictForms:
     @pytest.mark.parametrize("written", ["20250301", "2025-W09-6", "2025-3-1", "٢٠٢٥-٠٣-٠١", "2025-02-30",
                                          "2025-03-01T00:00", "2025-03-01\n"])
     def test_dates_have_one_form(self, written: str) -> None:
-        with pytest.raises(ValueError, match=r"YYYY-MM-DD, e\.g\. 2025-03-01"):
+        with pytest.raises(ValueError, match=r"is not a date \(YYYY-MM-DD\): write it like 2025-03-01"):
             text.day(written)
 
     def test_dates(self) -> None:

@@ -93,9 +93,9 @@ def visible(value: str, *, multiline: bool = True) -> str:
 # date.fromisoformat("20250301") too. The record takes one written form of each, so that a file means the same
 # thing to every reader and a slip is refused instead of guessed.
 
-WHOLE_FORM = "a whole number written with the digits 0-9 only, e.g. 1000 (no separators)"
-NUMBER_FORM = "a number written with the digits 0-9 and an optional '.', e.g. 1234.56 (no separators or exponent)"
-DATE_FORM = "a date written YYYY-MM-DD, e.g. 2025-03-01"
+WHOLE_FORM = "a whole number: write the digits 0-9 only, like 1000 (no separators)"
+NUMBER_FORM = "a number: write the digits 0-9 and an optional '.', like 1234.56 (no separators or exponent)"
+DATE_FORM = "a date (YYYY-MM-DD): write it like 2025-03-01"
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
