@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from contactgroup.domain import text
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.domain.text import visible
 from contactgroup.io.spreadsheet import csv_text
@@ -75,6 +76,12 @@ class Format(enum.StrEnum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output: a table, CSV or JSON.")]
+
+
+def whole_number(value: str | int) -> int:
+    """A whole-number option as the record takes it (`parser=whole_number`): `1_000` or `١٠` are refused, not
+    read as 1000 and 10 the way `int()` would (click then says which option and why, exit 2)."""
+    return value if isinstance(value, int) else text.whole(value)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
