@@ -133,3 +133,11 @@ class TestReferenceFiles:
         path.write_text(f"currency,date,per_eur\n{row}\n", encoding="utf-8")
         result = cli("import", "rates", str(path), "--as", "admin")
         assert result.exit_code == 2 and "rates.csv, row 2" in result.output and says in result.output
+
+
+def test_a_transit_column_named_twice_is_refused() -> None:
+    from contactgroup.services.transit import parse_csv
+
+    rows, found = parse_csv("origin,destination,days,days\nDEU,UKR,3,30\n", "transit.csv")
+    assert rows == [] and [str(p) for p in found] == [
+        "transit.csv: header: column 'days' appears twice (columns 3 and 4): each column may appear once"]

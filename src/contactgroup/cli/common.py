@@ -222,7 +222,8 @@ class Column:
     short: bool = True
 
     def __post_init__(self) -> None:
-        self.cells = [visible(c) for c in self.cells]  # widths are measured on what is shown
+        # Widths are measured on what is shown: escapes written out, tabs as the spaces a terminal would show.
+        self.cells = [visible(c).expandtabs() for c in self.cells]
 
     @property
     def need(self) -> int:

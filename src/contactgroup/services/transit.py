@@ -12,6 +12,7 @@ from contactgroup.domain import codes
 from contactgroup.domain.errors import Problem, ValidationFailed
 from contactgroup.domain.model import MAX_TRANSIT_DAYS
 from contactgroup.domain.state import State
+from contactgroup.io.spreadsheet import header_problems
 from contactgroup.services import coordination as svc
 from contactgroup.storage.database import UnitOfWork
 
@@ -81,6 +82,8 @@ def parse_csv(text: str, source: str = "transit file") -> tuple[list[Transit], l
     line number (blank lines count) and the column."""
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
+    if twice := header_problems(source, header):
+        return [], twice
     missing = [c for c in COLUMNS if c not in header]
     extra = [c for c in header if c not in COLUMNS]
     if missing or extra:
