@@ -99,3 +99,13 @@ def test_a_quorum_rule_matches_whole_and_in_ascii_digits(rule: str) -> None:
 
     assert rule_problems(rule) != []
     assert rule_problems(rule.strip().replace("٢", "2").replace("٣", "3")) == []
+
+
+def test_the_documented_limits_are_the_enforced_ones() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "limits.md").read_text(encoding="utf-8")
+    for limit in (text.MAX_TEXT, text.MAX_NAME, text.MAX_IMPORT_ROWS, text.MAX_IMPORT_BYTES, text.MAX_XLSX_UNPACKED):
+        assert f"{limit:,}" in doc
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "docs/limits.md" in readme
