@@ -24,9 +24,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from contactgroup.domain import text
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
-from contactgroup.domain.text import visible
+from contactgroup.domain.text import visible, whole
 from contactgroup.io.spreadsheet import csv_text
 from contactgroup.ledger.canonical import plain
 from contactgroup.reports.facts import SYNTHETIC_CAPTION
@@ -36,7 +35,6 @@ from contactgroup.storage.database import Database, DatabaseError, OperationalEr
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
 
 
 class PlainConsole(Console):
@@ -81,7 +79,7 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output: a 
 def whole_number(value: str | int) -> int:
     """A whole-number option as the record takes it (`parser=whole_number`): `1_000` or `١٠` are refused, not
     read as 1000 and 10 the way `int()` would (click then says which option and why, exit 2)."""
-    return value if isinstance(value, int) else text.whole(value)
+    return value if isinstance(value, int) else whole(value)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
