@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from contactgroup.domain import command
+from contactgroup.domain import command, text
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, ContactGroupError, Forbidden, NotFound, Problem, ValidationFailed
 from contactgroup.domain.event import Context, Event
@@ -131,6 +131,8 @@ def _payload_problems(state: State, ctx: Context, kind: m.ProposalKind, payload:
                 p.append(Problem("to", f"{to} already chairs"))
             elif to in state.members or to == state.recipient:
                 p.append(Problem("to", f"{to} is a member or the recipient; an authority has its own name"))
+            else:
+                p.extend(text.name_problems("to", to))
             if not isinstance(users, list) or not users:
                 p.append(Problem("users", "name at least one coordinator user of the new authority"))
             else:
@@ -167,6 +169,7 @@ def _payload_problems(state: State, ctx: Context, kind: m.ProposalKind, payload:
                     p.append(Problem("area", f"{area!r} is not a valid code"))
                 if not str(payload.get("name") or "").strip():
                     p.append(Problem("area", f"no capability coalition {area!r}: give it a name to form it"))
+                p.extend(text.name_problems("name", str(payload.get("name") or "")))
             leads = payload["leads"]
             if (not isinstance(leads, list) or not leads
                     or any(x not in state.members or not state.members[x].active for x in leads)):
