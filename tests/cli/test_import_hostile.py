@@ -141,3 +141,11 @@ def test_a_transit_column_named_twice_is_refused() -> None:
     rows, found = parse_csv("origin,destination,days,days\nDEU,UKR,3,30\n", "transit.csv")
     assert rows == [] and [str(p) for p in found] == [
         "transit.csv: header: column 'days' appears twice (columns 3 and 4): each column may appear once"]
+
+
+def test_a_transit_destination_is_a_name_of_at_most_200_characters() -> None:
+    from contactgroup.services.transit import parse_csv
+
+    _, found = parse_csv(f"origin,destination,days\nDEU,UKR-{'a' * 300},3\n", "transit.csv")
+    assert [str(p) for p in found] == [
+        "transit.csv: row 2, column destination: is 304 characters long; a name may have at most 200"]
