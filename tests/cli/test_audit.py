@@ -56,7 +56,7 @@ class TestHugeNumbersAndBrokenFiles:
               "--available-from", "2024-10-01", "--depot", "DEU"), "deu", "quantity: must be at most"),
             (("requirement", "add", "--class", "155mm", "--quantity", "5", "--priority", "99999999999999999999",
               "--needed-by", "2024-10-01", "--destination", "W"), "ukr", "priority: must be at most"),
-            (("offer", "add", "--member", "DEU", "--item", "155-a", "--quantity", "5", "--value", "1e30",
+            (("offer", "add", "--member", "DEU", "--item", "155-a", "--quantity", "5", "--value", "1" + "0" * 30,
               "--currency", "EUR", "--basis", "book", "--available-from", "2024-10-01", "--depot", "DEU"), "deu",
              "value: must be below 10^18"),
         ],

@@ -19,10 +19,14 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich import box
 from rich.console import Console
+from rich.errors import MarkupError
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
+from contactgroup.domain.text import visible, whole
+from contactgroup.io.spreadsheet import csv_text
 from contactgroup.ledger.canonical import plain
 from contactgroup.reports.facts import SYNTHETIC_CAPTION
 from contactgroup.services.clock import SystemClock
@@ -32,8 +36,23 @@ from contactgroup.storage.database import Database, DatabaseError, OperationalEr
 P = ParamSpec("P")
 R = TypeVar("R")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+class PlainConsole(Console):
+    """A console that stored text cannot act through: every string it renders has its control and invisible
+    formatting characters written out (`\\x1b`, `\\u202e`), so no escape sequence or OSC 8 link from the record
+    reaches a reader's terminal, and a message whose markup does not parse (a stored `[/]`) is shown as plain text
+    instead of failing. Values from the record go into tables as plain `Text` (see `fit_table`), never as markup."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        text = visible(text)
+        try:
+            return super().render_str(text, **kwargs)
+        except MarkupError:
+            return super().render_str(text, **{**kwargs, "markup": False})
+
+
+out = PlainConsole(soft_wrap=True)
+err = PlainConsole(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -55,6 +74,12 @@ class Format(enum.StrEnum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output: a table, CSV or JSON.")]
+
+
+def whole_number(value: str | int) -> int:
+    """A whole-number option as the record takes it (`parser=whole_number`): `1_000` or `١٠` are refused, not
+    read as 1000 and 10 the way `int()` would (click then says which option and why, exit 2)."""
+    return value if isinstance(value, int) else whole(value)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -154,13 +179,13 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: Format, *, title: str = "", col
         w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         for r in rows:
-            w.writerow({k: _cell(r.get(k)) for k in cols})
+            w.writerow({k: csv_text(v) if isinstance(v := r.get(k), str) else _cell(v) for k in cols})
         sys.stdout.write(buf.getvalue())
         return
     if not rows:
-        out.print(f"{title}: none" if title else "none", highlight=False)
+        out.print(f"{title}: none" if title else "none", highlight=False, markup=False)
         if caption:
-            out.print(caption, highlight=False)
+            out.print(caption, highlight=False, markup=False)
         return
     table_cols = []
     for c in cols:
@@ -194,6 +219,10 @@ class Column:
     numeric: bool = False
     short: bool = True
 
+    def __post_init__(self) -> None:
+        # Widths are measured on what is shown: escapes written out, tabs as the spaces a terminal would show.
+        self.cells = [visible(c).expandtabs() for c in self.cells]
+
     @property
     def need(self) -> int:
         """The width this column cannot do without."""
@@ -223,15 +252,16 @@ def fit_table(columns: Sequence[Column], *, title: str = "", caption: str = "", 
     if dropped:
         note = f"left out at this width: {', '.join(dropped)} (widen the terminal or use --format csv)"
         caption = f"{caption}; {note}" if caption else note
-    table = Table(title=title or None, caption=caption or None, caption_justify="left", box=box.SIMPLE_HEAD,
-                  show_edge=False, pad_edge=False)
+    # Title, caption and cells are plain Text: a value from the record is shown as written, never read as markup.
+    table = Table(title=Text(visible(title)) if title else None, caption=Text(visible(caption)) if caption else None,
+                  caption_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for c in cols:
         if c.short:
             table.add_column(c.heading, justify="right" if c.numeric else "left", no_wrap=True, min_width=c.need)
         else:
             table.add_column(c.heading, justify="left", overflow="fold", ratio=1, min_width=c.need)
     for i in range(len(columns[0].cells) if columns else 0):
-        table.add_row(*(c.cells[i] for c in cols))
+        table.add_row(*(Text(c.cells[i]) for c in cols))
     return table
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -22,9 +22,11 @@ from contactgroup.cli.common import (
     fail,
     handles_errors,
     out,
+    whole_number,
     writer,
 )
 from contactgroup.domain import model as m
+from contactgroup.domain import text
 from contactgroup.domain.errors import NotFound
 from contactgroup.domain.state import as_data
 from contactgroup.ledger.canonical import plain
@@ -35,19 +37,16 @@ from contactgroup.services import policy
 
 def _date(value: str, option: str) -> date:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)", 2) from None
+        return text.day(value)
+    except ValueError as exc:
+        raise fail(f"{option}: {exc}", 2) from None
 
 
 def _decimal(value: str, option: str) -> Decimal:
     try:
-        d = Decimal(value)
-    except InvalidOperation:
-        raise fail(f"{option}: {value!r} is not a number", 2) from None
-    if not d.is_finite():
-        raise fail(f"{option}: {value!r} is not a finite number", 2)
-    return d
+        return text.number(value)
+    except ValueError as exc:
+        raise fail(f"{option}: {exc}", 2) from None
 
 
 def _fields(cls: type) -> tuple[str, ...]:
@@ -118,7 +117,7 @@ def member_add(
 @handles_errors
 def member_gdp(
     code: str,
-    year: Annotated[int, typer.Option()],
+    year: Annotated[int, typer.Option(parser=whole_number)],
     amount: Annotated[str, typer.Option(help="GDP in the given currency, full units (not billions).")],
     currency: Annotated[str, typer.Option()],
     source: Annotated[str, typer.Option()] = "entered by hand",
@@ -250,8 +249,8 @@ requirement_app = typer.Typer(help="The recipient's prioritised requirements.", 
 @handles_errors
 def requirement_add(
     item_class: Annotated[str, typer.Option("--class", help="The item class asked for.")],
-    quantity: Annotated[int, typer.Option()],
-    priority: Annotated[int, typer.Option(help="1 = most important.")],
+    quantity: Annotated[int, typer.Option(parser=whole_number)],
+    priority: Annotated[int, typer.Option(parser=whole_number, help="1 = most important.")],
     needed_by: Annotated[str, typer.Option(help="YYYY-MM-DD")],
     destination: Annotated[str, typer.Option(help="Delivery point.")],
     area: Annotated[str | None, typer.Option(help="Capability area; default: the class's.")] = None,
@@ -321,7 +320,8 @@ def requirement_move(
 
 @requirement_app.command("prioritise")
 @handles_errors
-def requirement_prioritise(req_id: str, priority: int, db: DbOption = None, as_: AsOption = None) -> None:
+def requirement_prioritise(req_id: str, priority: Annotated[int, typer.Argument(parser=whole_number)],
+                           db: DbOption = None, as_: AsOption = None) -> None:
     """Change a requirement's priority (recipient liaison)."""
     with writer(db) as uow:
         svc.reprioritise(uow, caller(as_), req_id, priority)
@@ -338,7 +338,7 @@ offer_app = typer.Typer(help="Members' offers in kind.", no_args_is_help=True)
 def offer_add(
     member: Annotated[str, typer.Option(help="The offering member (or fund).")],
     item: Annotated[str, typer.Option()],
-    quantity: Annotated[int, typer.Option()],
+    quantity: Annotated[int, typer.Option(parser=whole_number)],
     available_from: Annotated[str, typer.Option(help="YYYY-MM-DD")],
     depot: Annotated[str, typer.Option(help="Country the offer ships from (ISO3).")],
     source: Annotated[m.Source, typer.Option()] = m.Source.STOCKS,
@@ -531,7 +531,7 @@ allocation_app = typer.Typer(help="Allocations of offers to requirements.", no_a
 def allocation_propose(
     offer: Annotated[str, typer.Option()],
     requirement: Annotated[str, typer.Option()],
-    quantity: Annotated[int, typer.Option()],
+    quantity: Annotated[int, typer.Option(parser=whole_number)],
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
@@ -640,7 +640,7 @@ delivery_app = typer.Typer(help="Shipments of allocated quantities, to receipt."
 @handles_errors
 def delivery_dispatch(
     allocation: Annotated[str, typer.Option()],
-    quantity: Annotated[int, typer.Option()],
+    quantity: Annotated[int, typer.Option(parser=whole_number)],
     on: Annotated[str, typer.Option(help="Dispatch date YYYY-MM-DD.")],
     db: DbOption = None,
     as_: AsOption = None,
@@ -673,9 +673,9 @@ def delivery_track(
 def delivery_receive(
     delivery_id: str,
     on: Annotated[str, typer.Option(help="Receipt date YYYY-MM-DD.")],
-    short: Annotated[int, typer.Option(help="Units missing.")] = 0,
-    damaged: Annotated[int, typer.Option(help="Units damaged.")] = 0,
-    wrong_item: Annotated[int, typer.Option(help="Units of the wrong item.")] = 0,
+    short: Annotated[int, typer.Option(parser=whole_number, help="Units missing.")] = 0,
+    damaged: Annotated[int, typer.Option(parser=whole_number, help="Units damaged.")] = 0,
+    wrong_item: Annotated[int, typer.Option(parser=whole_number, help="Units of the wrong item.")] = 0,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:

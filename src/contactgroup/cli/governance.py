@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from contactgroup.cli.common import (
     AsOption,
@@ -117,7 +118,7 @@ def _propose(db: str | None, as_: str | None, kind: m.ProposalKind, payload: dic
     with writer(db) as uow:
         p = svc.propose(uow, caller(as_), kind, payload, days)
         q = gov.quorum(uow.state, p)
-    out.print(f"[green]✓[/] proposal {p.id}: {svc.payload_summary(p)}; takes effect with {q.needed} of "
+    out.print(f"[green]✓[/] proposal {p.id}: {escape(svc.payload_summary(p))}; takes effect with {q.needed} of "
               f"{len(q.eligible)} approvals (rule {_rule(q)}), open until {plain(p.expires_at)}", highlight=False)
     out.print(f"Members sign it offline: contactgroup governance show {p.id} --text > {p.id}.txt && "
               f"contactgroup governance sign {p.id}.txt --key MEMBER.key > {p.id}-MEMBER.note", highlight=False)
@@ -228,7 +229,7 @@ def governance_show(pid: str, text: Annotated[bool, typer.Option("--text", help=
     if text:
         sys.stdout.write(p.text)
         return
-    out.print(f"{p.id} ({p.kind.value}, {p.status.value}): {svc.payload_summary(p)}\n"
+    out.print(f"{p.id} ({p.kind.value}, {p.status.value}): {escape(svc.payload_summary(p))}\n"
               f"proposed by {p.proposer} at {plain(p.made_at)}; open until {plain(p.expires_at)}; "
               f"rule {p.rule}", highlight=False)
     out.print(p.text, highlight=False, markup=False)
@@ -305,7 +306,8 @@ def governance_status(pid: str, db: DbOption = None, fmt: FormatOption = Format.
         return
     state_word = _status(p).replace("effective", "EFFECTIVE")
     when_word = {"open": f"open until {plain(p.expires_at)}", "expired": f"expired at {plain(p.expires_at)}"}
-    out.print(f"{p.id} {state_word}: {svc.payload_summary(p)}\nrule {_rule(q)}: {len(q.approved)} of {q.needed} "
+    out.print(f"{p.id} {state_word}: {escape(svc.payload_summary(p))}\nrule {_rule(q)}: {len(q.approved)} of "
+              f"{q.needed} "
               f"needed approvals ({len(q.eligible)} members decide); "
               f"{when_word.get(_status(p), _status(p) + ' (no longer open)')}", highlight=False)
     emit(rows, Format.TABLE, title="Approvals")

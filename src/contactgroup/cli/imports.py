@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from contactgroup.cli.common import AsOption, DbOption, caller, err, handles_errors, out, writer
@@ -40,7 +41,8 @@ def kiel_cmd(
         with writer(db) as uow:
             summary = import_kiel(uow, who, directory, progress)
     created = f"; new members: {', '.join(summary.members_created)}" if summary.members_created else ""
-    out.print(f"Imported {summary.label} as [bold]{summary.source}[/]: {summary.rows} rows, {summary.donors} donors, "
+    out.print(f"Imported {escape(summary.label)} as [bold]{summary.source}[/]: {summary.rows} rows, "
+              f"{summary.donors} donors, "
               f"{summary.entries} entries, {summary.gdp_recorded} GDP figures (2021, EUR){created}.\n"
               f"Allocated €{summary.allocated_eur:,.0f}, committed €{summary.committed_eur:,.0f}.", highlight=False)
 
@@ -56,5 +58,5 @@ def rates_cmd(
     who = caller(as_)
     with writer(db) as uow:
         summary = import_rates(uow, who, file)
-    out.print(f"Recorded {summary.rates} rates from {summary.file} for {', '.join(summary.currencies)} "
+    out.print(f"Recorded {summary.rates} rates from {escape(summary.file)} for {', '.join(summary.currencies)} "
               f"({summary.first} to {summary.last}).", highlight=False)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from contactgroup.cli.common import AsOption, DbOption, caller, err, handles_errors, out, writer
@@ -32,4 +33,4 @@ def offers_cmd(
             ids = import_offers(uow, who, file, lambda done, total: bar.update(task, completed=done, total=total))
     span = f" ({ids[0]} to {ids[-1]})" if ids else ""
     noun = "offer" if len(ids) == 1 else "offers"
-    out.print(f"[green]✓[/] {len(ids):,} {noun} imported from {file.name}{span}", highlight=False)
+    out.print(f"[green]✓[/] {len(ids):,} {noun} imported from {escape(file.name)}{span}", highlight=False)

@@ -18,6 +18,7 @@ from contactgroup.cli.common import (
     fail,
     handles_errors,
     out,
+    whole_number,
     writer,
 )
 from contactgroup.reports.facts import is_synthetic
@@ -35,7 +36,7 @@ app = typer.Typer(
 def transit_set(
     origin: Annotated[str, typer.Argument(help="Country the offers ship from (ISO 3166 alpha-3, e.g. DEU).")],
     destination: Annotated[str, typer.Argument(help="Destination as requirements name it (UKR, UKR-West).")],
-    days: Annotated[int, typer.Argument(help="Whole days in transit, 0 to 3650.")],
+    days: Annotated[int, typer.Argument(parser=whole_number, help="Whole days in transit, 0 to 3650.")],
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:

@@ -11,18 +11,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from contactgroup.domain import codes
+from contactgroup.domain import codes, text
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, NotFound, Problem, ValidationFailed
 from contactgroup.domain.event import MOVES, TABLE_WORKFLOW, Context, Event
 from contactgroup.domain.state import State, as_data
 from contactgroup.domain.workflow import check
 
-ISO3 = re.compile(r"^[A-Z]{3}$")
-ORG_CODE = re.compile(r"^[A-Z][A-Z0-9-]{1,15}$")
-CURRENCY = re.compile(r"^[A-Z]{3}$")
-NSN = re.compile(r"^\d{4}-\d{2}-\d{3}-\d{4}$")
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Matched with fullmatch only: `$` also matches before a trailing newline, so `match` took "deu-desk\n" for a
+# second deu-desk. Digits are [0-9]: `\d` would take Arabic-Indic and other digits too.
+ISO3 = re.compile(r"[A-Z]{3}")
+ORG_CODE = re.compile(r"[A-Z][A-Z0-9-]{1,15}")
+CURRENCY = re.compile(r"[A-Z]{3}")
+NSN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{3}-[0-9]{4}")
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def _fail(where: str, message: str) -> ValidationFailed:
@@ -74,7 +76,19 @@ def _amount(where: str, value: Decimal) -> None:
 
 
 def _money_currency(code: str) -> bool:
-    return bool(CURRENCY.match(code)) and codes.is_money_currency(code)
+    return bool(CURRENCY.fullmatch(code)) and codes.is_money_currency(code)
+
+
+def _words(*, names: dict[str, str] | None = None, texts: dict[str, str] | None = None) -> list[Problem]:
+    """The length and character rules of domain/text.py for an entity's names and free text, by field."""
+    found = [p for field, value in (names or {}).items() for p in text.name_problems(field, value)]
+    return found + [p for field, value in (texts or {}).items() for p in text.text_problems(field, value)]
+
+
+def _checked_words(**fields: dict[str, str]) -> None:
+    problems = _words(**fields)
+    if problems:
+        raise ValidationFailed(problems)
 
 
 def _party_exists(state: State, code: str, where: str) -> None:
@@ -87,14 +101,14 @@ def _party_exists(state: State, code: str, where: str) -> None:
 
 def founding_problems(*, recipient: str, authority: str, origin: str, admin: str | None = None) -> list[Problem]:
     """Everything wrong with how a coordination is to be founded, checked before anything is created."""
-    problems = []
-    if not (ISO3.match(recipient) and codes.is_country(recipient)):
+    problems = _words(names={"authority": authority, "origin": origin})
+    if not (ISO3.fullmatch(recipient) and codes.is_country(recipient)):
         problems.append(Problem("recipient", f"must be an ISO 3166 alpha-3 country code, got {recipient!r}"))
     if not authority.strip():
         problems.append(Problem("authority", "must not be empty"))
     if not origin.strip():
         problems.append(Problem("origin", "the log origin must not be empty"))
-    if admin is not None and not CODE.match(admin):
+    if admin is not None and not CODE.fullmatch(admin):
         problems.append(Problem("admin", f"{admin!r} is not a user name: use letters, digits, '.', '_' or '-'"))
     return problems
 
@@ -110,15 +124,15 @@ def found(state: State, ctx: Context, *, recipient: str, authority: str, origin:
 
 
 def admit_member(state: State, ctx: Context, member: m.Member) -> list[Event]:
-    problems = []
+    problems = _words(names={"name": member.name})
     if member.kind is m.MemberKind.NATION:
-        if not (ISO3.match(member.code) and codes.is_country(member.code)):
+        if not (ISO3.fullmatch(member.code) and codes.is_country(member.code)):
             problems.append(Problem("code", f"{member.code!r} is not an ISO 3166 alpha-3 country code"))
-    elif not ORG_CODE.match(member.code):
+    elif not ORG_CODE.fullmatch(member.code):
         problems.append(Problem("code", f"{member.code!r} is not a valid organisation code (capitals, digits, '-')"))
     if not member.name.strip():
         problems.append(Problem("name", "must not be empty"))
-    if not (CURRENCY.match(member.currency) and codes.is_currency(member.currency)):
+    if not (CURRENCY.fullmatch(member.currency) and codes.is_currency(member.currency)):
         problems.append(Problem("currency", f"{member.currency!r} is not an ISO 4217 currency code"))
     if problems:
         raise ValidationFailed(problems)
@@ -132,6 +146,7 @@ def admit_member(state: State, ctx: Context, member: m.Member) -> list[Event]:
 def record_gdp(state: State, ctx: Context, gdp: m.Gdp) -> list[Event]:
     _get(state.members, "member", gdp.member)
     _amount("amount", gdp.amount)
+    _checked_words(names={"source": gdp.source})
     if gdp.amount <= 0:
         raise _fail("amount", f"GDP must be positive, got {gdp.amount}")
     if not _money_currency(gdp.currency):
@@ -153,7 +168,7 @@ def look_alike(state: State, name: str) -> str | None:
 
 
 def register_user(state: State, ctx: Context, user: m.User) -> list[Event]:
-    if not CODE.match(user.name):
+    if not CODE.fullmatch(user.name):
         raise _fail("name", f"{user.name!r}: use letters, digits, '.', '_' or '-'")
     if user.name in state.users:
         raise Conflict(f"user {user.name} already exists")
@@ -175,8 +190,9 @@ def register_user(state: State, ctx: Context, user: m.User) -> list[Event]:
 
 
 def form_coalition(state: State, ctx: Context, coalition: m.Coalition) -> list[Event]:
-    if not CODE.match(coalition.area):
+    if not CODE.fullmatch(coalition.area):
         raise _fail("area", f"{coalition.area!r} is not a valid code")
+    _checked_words(names={"name": coalition.name})
     if coalition.area in state.coalitions:
         raise Conflict(f"capability coalition {coalition.area} already exists")
     for lead in coalition.leads:
@@ -187,10 +203,10 @@ def form_coalition(state: State, ctx: Context, coalition: m.Coalition) -> list[E
 
 
 def catalogue_item(state: State, ctx: Context, item: m.Item) -> list[Event]:
-    problems = []
-    if not CODE.match(item.code):
+    problems = _words(names={"name": item.name, "unit": item.unit})
+    if not CODE.fullmatch(item.code):
         problems.append(Problem("code", f"{item.code!r} is not a valid code"))
-    if item.nsn is not None and not NSN.match(item.nsn):
+    if item.nsn is not None and not NSN.fullmatch(item.nsn):
         problems.append(Problem("nsn", f"{item.nsn!r} is not a NATO Stock Number (NNNN-NN-NNN-NNNN)"))
     if item.unit_value_eur is not None:
         problems.extend(amount_problems("unit_value_eur", item.unit_value_eur))
@@ -204,8 +220,9 @@ def catalogue_item(state: State, ctx: Context, item: m.Item) -> list[Event]:
 
 
 def define_item_class(state: State, ctx: Context, item_class: m.ItemClass) -> list[Event]:
-    if not CODE.match(item_class.code):
+    if not CODE.fullmatch(item_class.code):
         raise _fail("code", f"{item_class.code!r} is not a valid code")
+    _checked_words(names={"name": item_class.name})
     if item_class.code in state.item_classes:
         raise Conflict(f"item class {item_class.code} already exists")
     for item in item_class.items:
@@ -232,6 +249,7 @@ def draft_requirement(
     area: str | None = None,
     note: str = "",
 ) -> list[Event]:
+    _checked_words(names={"destination": destination}, texts={"note": note})
     cls = _get(state.item_classes, "item class", item_class)
     _positive("quantity", quantity)
     _positive("priority", priority)
@@ -268,12 +286,13 @@ def reprioritise(state: State, ctx: Context, req_id: str, priority: int) -> list
 
 def draft_offer(state: State, ctx: Context, offer: m.Offer) -> list[Event]:
     """`offer.id` is ignored: the next free id is assigned."""
+    _checked_words(texts={"end_use": offer.end_use})
     _party_exists(state, offer.member, "member")
     _get(state.items, "item", offer.item)
     _positive("quantity", offer.quantity)
     _dated("available_from", offer.available_from)
     problems = []
-    if not (ISO3.match(offer.depot) and codes.is_country(offer.depot)):
+    if not (ISO3.fullmatch(offer.depot) and codes.is_country(offer.depot)):
         problems.append(Problem("depot", f"{offer.depot!r} is not an ISO 3166 alpha-3 country code"))
     if offer.value is not None:
         problems.extend(amount_problems("value", offer.value))
@@ -302,6 +321,8 @@ def draft_offer(state: State, ctx: Context, offer: m.Offer) -> list[Event]:
 
 def move(state: State, ctx: Context, event_type: str, ident: str, **changes: Any) -> list[Event]:
     """A plain lifecycle move (submit, validate, commit, grant, ...): checked against its workflow table."""
+    if isinstance(changes.get("reason"), str):
+        _checked_words(texts={"reason": changes["reason"]})
     table, to = MOVES[event_type]
     kind, rules = TABLE_WORKFLOW[table]
     current = _get(state.tables[table], kind, ident)
@@ -310,6 +331,7 @@ def move(state: State, ctx: Context, event_type: str, ident: str, **changes: Any
 
 
 def withdraw_offer(state: State, ctx: Context, offer_id: str, reason: str = "") -> list[Event]:
+    _checked_words(texts={"reason": reason})
     offer = _get(state.offers, "offer", offer_id)
     check(TABLE_WORKFLOW["offers"][1], "offer", offer_id, offer.status, m.OfferStatus.WITHDRAWN)
     confirmed = [a.id for a in state.allocations_of_offer(offer_id) if a.status is m.AllocationStatus.CONFIRMED]
@@ -324,8 +346,9 @@ def withdraw_offer(state: State, ctx: Context, offer_id: str, reason: str = "") 
 
 
 def create_fund(state: State, ctx: Context, fund: m.Fund) -> list[Event]:
-    if not ORG_CODE.match(fund.code):
+    if not ORG_CODE.fullmatch(fund.code):
         raise _fail("code", f"{fund.code!r} is not a valid fund code (capitals, digits, '-')")
+    _checked_words(names={"name": fund.name})
     if fund.code in state.funds or fund.code in state.members:
         raise Conflict(f"{fund.code} is already a fund or a member")
     _get(state.members, "member", fund.manager)

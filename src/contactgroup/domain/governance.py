@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from contactgroup.domain import command
+from contactgroup.domain import command, text
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, ContactGroupError, Forbidden, NotFound, Problem, ValidationFailed
 from contactgroup.domain.event import Context, Event
@@ -36,7 +36,7 @@ DEFAULT_RULES: Mapping[m.ProposalKind, str] = {
     m.ProposalKind.CHANGE_LEAD: "leads",
     m.ProposalKind.CHANGE_QUORUM: "2/3",
 }
-RULE = re.compile(r"^(all|leads|([1-9]\d*)/([1-9]\d*))$")
+RULE = re.compile(r"(all|leads|([1-9][0-9]*)/([1-9][0-9]*))")  # fullmatch: no trailing newline, ASCII digits
 # A `leads` vote with no active lead to decide it (a coalition whose leads all left, or one not yet formed)
 # falls back to this share of the active members, so that it can never be stuck at "0 of 0".
 LEADLESS_RULE = "2/3"
@@ -78,7 +78,7 @@ def reserved(state: State, at: datetime, *, excluding: str = "") -> tuple[dict[s
 
 
 def rule_problems(rule: str) -> list[Problem]:
-    match = RULE.match(rule)
+    match = RULE.fullmatch(rule)
     if not match or (match.group(2) and int(match.group(2)) > int(match.group(3))):
         return [Problem("rule", f"{rule!r} is not a quorum rule: use a fraction like 2/3 (at most 1), all, or leads")]
     return []
@@ -131,11 +131,13 @@ def _payload_problems(state: State, ctx: Context, kind: m.ProposalKind, payload:
                 p.append(Problem("to", f"{to} already chairs"))
             elif to in state.members or to == state.recipient:
                 p.append(Problem("to", f"{to} is a member or the recipient; an authority has its own name"))
+            else:
+                p.extend(text.name_problems("to", to))
             if not isinstance(users, list) or not users:
                 p.append(Problem("users", "name at least one coordinator user of the new authority"))
             else:
                 for u in users:
-                    if not isinstance(u, str) or not command.CODE.match(u):
+                    if not isinstance(u, str) or not command.CODE.fullmatch(u):
                         p.append(Problem("users", f"{u!r} is not a valid user name"))
                     elif (existing := command.look_alike(state, u)) is not None:
                         p.append(Problem("users", f"user {u} already exists" if existing == u else
@@ -163,10 +165,11 @@ def _payload_problems(state: State, ctx: Context, kind: m.ProposalKind, payload:
         elif kind is m.ProposalKind.CHANGE_LEAD:
             area = payload["area"]
             if area not in state.coalitions:  # forms the coalition: once governance is in force, the only way
-                if not isinstance(area, str) or not command.CODE.match(area):
+                if not isinstance(area, str) or not command.CODE.fullmatch(area):
                     p.append(Problem("area", f"{area!r} is not a valid code"))
                 if not str(payload.get("name") or "").strip():
                     p.append(Problem("area", f"no capability coalition {area!r}: give it a name to form it"))
+                p.extend(text.name_problems("name", str(payload.get("name") or "")))
             leads = payload["leads"]
             if (not isinstance(leads, list) or not leads
                     or any(x not in state.members or not state.members[x].active for x in leads)):
@@ -266,7 +269,7 @@ def eligible(state: State, proposal: m.Proposal) -> frozenset[str]:
 
 
 def needed(rule: str, eligible_count: int) -> int:
-    match = RULE.match(rule)
+    match = RULE.fullmatch(rule)
     if match is None or match.group(2) is None:
         return eligible_count  # all, leads
     return max(1, math.ceil(int(match.group(2)) * eligible_count / int(match.group(3))))

@@ -12,12 +12,14 @@ import csv
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from contactgroup.domain import codes
 from contactgroup.domain import model as m
+from contactgroup.domain import text as t
 from contactgroup.domain.errors import Problem, ValidationFailed
+from contactgroup.io.spreadsheet import csv_unquote, header_problems
 
 DATA_FILE = "data_explorer.csv"
 INFO_FILE = "release_info.csv"
@@ -28,7 +30,7 @@ REQUIRED = ("country", "iso", "year", "month", *MONEY)
 BILLION = 9  # amounts are in € bn: scaled by 10^9 exactly (Decimal.scaleb)
 TOLERANCE = Decimal("0.000001")  # € bn: `total` must equal the categories' sum to €1,000
 GDP_YEAR = 2021
-ISO3 = re.compile(r"^[A-Z]{3}$")
+ISO3 = re.compile(r"[A-Z]{3}")
 # Donors that are not nations: the tracker's code -> our organisation member.
 ORGANISATIONS: Mapping[str, str] = {"EU": "EU (Commission and Council)"}
 # Currencies of tracker donors that are not in the reference member list (ISO 4217). Others get "XXX"
@@ -80,7 +82,7 @@ class KielRelease:
         seen: dict[str, Donor] = {}
         for r in self.rows:
             if r.iso not in seen:
-                kind = m.MemberKind.NATION if ISO3.match(r.iso) else m.MemberKind.ORGANISATION
+                kind = m.MemberKind.NATION if ISO3.fullmatch(r.iso) else m.MemberKind.ORGANISATION
                 name = ORGANISATIONS.get(r.iso, r.country)
                 seen[r.iso] = Donor(r.iso, name, kind, eur(r.gdp) if r.gdp > 0 else None)
         return sorted(seen.values(), key=lambda d: d.iso)
@@ -116,16 +118,16 @@ def _where(file: str, row: int, column: str) -> str:
 
 
 def decimal_cell(text: str) -> Decimal | None:
+    """The number a cell writes in the one form the record takes (`t.NUMBER_FORM`), else None."""
     try:
-        value = Decimal(text.strip())
-    except (InvalidOperation, ValueError):
+        return t.number(text.strip())
+    except ValueError:
         return None
-    return value if value.is_finite() else None
 
 
 def _int(text: str) -> int | None:
     text = text.strip()
-    return int(text) if re.fullmatch(r"\d{1,4}", text) else None
+    return int(text) if re.fullmatch(r"[0-9]{1,4}", text) else None
 
 
 class Rows(list[dict[str, str | None]]):
@@ -139,12 +141,24 @@ class Rows(list[dict[str, str | None]]):
 def read_csv(path: Path, problems: list[Problem]) -> tuple[list[str], Rows] | None:
     """(header, rows as dicts) of a CSV file, or None (with a problem) if it is missing or has no header."""
     try:
+        if path.is_file() and (size := path.stat().st_size) > t.MAX_IMPORT_BYTES:
+            problems.append(Problem(path.name, f"is {size:,} bytes; an imported file may have at most "
+                                               f"{t.MAX_IMPORT_BYTES:,} bytes"))
+            return None
         with path.open(encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f)
+            duplicated = header_problems(path.name, reader.fieldnames or [])
+            if duplicated:
+                problems.extend(duplicated)
+                return None
             rows = Rows()
             rows.lines = []
             for row in reader:
-                rows.append(row)
+                if len(rows) == t.MAX_IMPORT_ROWS:
+                    problems.append(Problem(path.name, f"has more than {t.MAX_IMPORT_ROWS:,} data rows; an import "
+                                                       f"may have at most {t.MAX_IMPORT_ROWS:,}"))
+                    return None
+                rows.append({k: csv_unquote(v) if isinstance(v, str) else v for k, v in row.items()})
                 rows.lines.append(reader.line_num)
             header = reader.fieldnames or []
     except FileNotFoundError:
@@ -194,9 +208,11 @@ def parse_rows(
         country, iso = cell("country"), cell("iso")
         if not country:
             bad("country", "missing value")
+        for problem in t.name_problems("country", country):
+            bad("country", problem.message)
         if not iso:
             bad("iso", "missing value")
-        elif not ((ISO3.match(iso) and codes.is_country(iso)) or iso in ORGANISATIONS):
+        elif not ((ISO3.fullmatch(iso) and codes.is_country(iso)) or iso in ORGANISATIONS):
             bad("iso", f"{iso!r} is neither an ISO 3166 alpha-3 country code nor a known organisation "
                        f"({', '.join(ORGANISATIONS)})")
         year, month = _int(cell("year")), _int(cell("month"))
@@ -211,7 +227,7 @@ def parse_rows(
             if not text:
                 bad(column, "missing value")
             elif value is None:
-                bad(column, f"{text!r} is not a number")
+                bad(column, f"{text!r} is not {t.NUMBER_FORM}")
             elif value < 0:
                 bad(column, f"{text} is negative")
             else:

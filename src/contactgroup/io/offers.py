@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
 from contactgroup.domain import model as m
+from contactgroup.domain import text as t
 from contactgroup.domain.errors import Problem
 from contactgroup.io.spreadsheet import SheetRow
 
@@ -59,9 +60,9 @@ def parse_offers(sheet: list[SheetRow], source: str) -> tuple[list[OfferRow], li
 
         def number(name: str, text: str, where: str = where, found: list[Problem] = found) -> int:
             try:
-                n = int(text)
-            except ValueError:
-                found.append(Problem(f"{where}, column {name}", f"{text!r} is not a whole number"))
+                n = t.whole(text)
+            except ValueError as exc:
+                found.append(Problem(f"{where}, column {name}", str(exc)))
                 return 0
             if n <= 0:
                 found.append(Problem(f"{where}, column {name}", f"must be positive, got {n}"))
@@ -71,9 +72,9 @@ def parse_offers(sheet: list[SheetRow], source: str) -> tuple[list[OfferRow], li
 
         def day(name: str, text: str, where: str = where, found: list[Problem] = found) -> date:
             try:
-                return date.fromisoformat(text)
-            except ValueError:
-                found.append(Problem(f"{where}, column {name}", f"{text!r} is not a date (YYYY-MM-DD)"))
+                return t.day(text)
+            except ValueError as exc:
+                found.append(Problem(f"{where}, column {name}", str(exc)))
                 return date.min
 
         def choice(name: str, enum: type[E], default: E | None, where: str = where,
@@ -91,11 +92,12 @@ def parse_offers(sheet: list[SheetRow], source: str) -> tuple[list[OfferRow], li
         value: Decimal | None = None
         if row.get("value"):
             try:
-                value = Decimal(row["value"])
-                if not value.is_finite() or value < 0:
-                    raise InvalidOperation
-            except InvalidOperation:
-                found.append(Problem(f"{where}, column value", f"{row['value']!r} is not a non-negative number"))
+                value = t.number(row["value"])
+            except ValueError as exc:
+                found.append(Problem(f"{where}, column value", str(exc)))
+            else:
+                if value < 0:
+                    found.append(Problem(f"{where}, column value", f"must not be negative, got {value}"))
         status = row.get("status") or "offered"
         if status not in STATUSES:
             found.append(Problem(f"{where}, column status", f"{status!r} is not one of {', '.join(STATUSES)}"))

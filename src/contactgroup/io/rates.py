@@ -12,18 +12,17 @@ from pathlib import Path
 
 from contactgroup.domain import codes
 from contactgroup.domain import model as m
+from contactgroup.domain import text as t
 from contactgroup.domain.errors import Problem, ValidationFailed
 from contactgroup.io.kiel import decimal_cell, missing_columns, read_csv
 
 COLUMNS = ("currency", "date", "per_eur")
-CURRENCY = re.compile(r"^[A-Z]{3}$")
+CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 def _date(text: str) -> date | None:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return None
     try:
-        return date.fromisoformat(text)
+        return t.day(text)
     except ValueError:
         return None
 
@@ -53,18 +52,18 @@ def read_rates(path: Path) -> list[m.Rate]:
         currency = (row.get("currency") or "").strip()
         day_text = (row.get("date") or "").strip()
         rate_text = (row.get("per_eur") or "").strip()
-        if not (CURRENCY.match(currency) and codes.is_money_currency(currency)):
+        if not (CURRENCY.fullmatch(currency) and codes.is_money_currency(currency)):
             bad("currency", f"{currency!r} is not an ISO 4217 currency code" if currency else "missing value")
         elif currency == "EUR":
             bad("currency", "EUR is the reference currency: its rate is 1 by definition")
         day = _date(day_text)
         if day is None:
-            bad("date", f"{day_text!r} is not a date (YYYY-MM-DD)" if day_text else "missing value")
+            bad("date", f"{day_text!r} is not {t.DATE_FORM}" if day_text else "missing value")
         per_eur = decimal_cell(rate_text) if rate_text else None
         if not rate_text:
             bad("per_eur", "missing value")
         elif per_eur is None:
-            bad("per_eur", f"{rate_text!r} is not a number")
+            bad("per_eur", f"{rate_text!r} is not {t.NUMBER_FORM}")
         elif per_eur <= 0:
             bad("per_eur", f"{rate_text} must be positive")
         if len(problems) == before and day is not None and per_eur is not None:

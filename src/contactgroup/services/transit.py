@@ -12,6 +12,8 @@ from contactgroup.domain import codes
 from contactgroup.domain.errors import Problem, ValidationFailed
 from contactgroup.domain.model import MAX_TRANSIT_DAYS
 from contactgroup.domain.state import State
+from contactgroup.domain.text import MAX_NAME, name_problems
+from contactgroup.io.spreadsheet import header_problems
 from contactgroup.services import coordination as svc
 from contactgroup.storage.database import UnitOfWork
 
@@ -54,7 +56,9 @@ def check(origin: str, destination: str, days: object, where: str = "") -> list[
     if not (PLACE.fullmatch(origin) and "-" not in origin and codes.is_country(origin)):
         found.append(Problem(f"{prefix}origin", f"must be an ISO 3166 alpha-3 country code as offer depots are "
                                                 f"(e.g. DEU), got {origin!r}"))
-    if not PLACE.fullmatch(destination):
+    if len(destination) > MAX_NAME:  # a requirement's destination is a name: no longer than one
+        found.extend(name_problems(f"{prefix}destination", destination))
+    elif not PLACE.fullmatch(destination):
         found.append(Problem(f"{prefix}destination", f"must be a country code (ISO alpha-3, e.g. UKR), optionally "
                                                      f"with a region (UKR-West), got {destination!r}"))
     if not (isinstance(days, int) and not isinstance(days, bool) and 0 <= days <= MAX_TRANSIT_DAYS):
@@ -81,6 +85,8 @@ def parse_csv(text: str, source: str = "transit file") -> tuple[list[Transit], l
     line number (blank lines count) and the column."""
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
+    if twice := header_problems(source, header):
+        return [], twice
     missing = [c for c in COLUMNS if c not in header]
     extra = [c for c in header if c not in COLUMNS]
     if missing or extra:
