@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
-from contactgroup.ledger.canonical import plain
+from contactgroup.encoding.canonical import plain
 from contactgroup.reports.facts import SYNTHETIC_CAPTION
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.coordination import Caller

@@ -26,7 +26,7 @@ from contactgroup.cli.common import (
 from contactgroup.domain import governance as gov
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import NotFound
-from contactgroup.ledger.canonical import plain
+from contactgroup.encoding.canonical import plain
 from contactgroup.services import governance as svc
 from contactgroup.services.ledger import parse_key_argument
 

@@ -22,7 +22,7 @@ from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, ContactGroupError, Forbidden, NotFound, Problem, ValidationFailed
 from contactgroup.domain.event import Context, Event
 from contactgroup.domain.state import State, as_data
-from contactgroup.ledger.canonical import canonical_bytes, plain
+from contactgroup.encoding.canonical import canonical_bytes, plain
 
 # (verifier key text, signed note) -> True if the note carries a valid signature by that key over its text
 Verify = Callable[[str, str], bool]

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from contactgroup.domain import model as m
-from contactgroup.ledger.canonical import plain
+from contactgroup.encoding.canonical import plain
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from contactgroup.domain.errors import ContactGroupError, IntegrityError
 from contactgroup.domain.event import Event, evolve
 from contactgroup.domain.state import TABLES, State, from_data
-from contactgroup.ledger.canonical import canonical_bytes
+from contactgroup.encoding.canonical import canonical_bytes
 from contactgroup.ledger.merkle import append_nodes
 from contactgroup.ledger.merkle import leaf_hash as leaf_hash  # re-exported: older callers import it here
 from contactgroup.storage import schema
