@@ -278,7 +278,7 @@ def witness_remove(
     cosignatures stay valid."""
     with _db(db).transaction() as uow:
         key = svc.remove_witness(uow, caller(as_), name)
-        info = svc.log_info_from_settings({n: s.value for n, s in uow.state.tables["settings"].items()})
+        info = svc.log_info_of_state(uow.state)
     out.print(f"[green]✓[/] witness {name} removed (was {key.text})", highlight=False)
     if info.policy is None:
         out.print("[yellow]no witnesses left[/]: checkpoints are now only signed by the log", highlight=False)

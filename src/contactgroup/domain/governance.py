@@ -85,7 +85,8 @@ def rule_problems(rule: str) -> list[Problem]:
 
 
 def rule_for(state: State, kind: m.ProposalKind) -> str:
-    return state.setting(f"quorum:{kind.value}", DEFAULT_RULES[kind])
+    rule = state.quorum_rules.get(kind.value)
+    return rule.rule if rule else DEFAULT_RULES[kind]
 
 
 # --- keys --------------------------------------------------------------------------------------------------------
@@ -384,5 +385,5 @@ def enact(state: State, ctx: Context, proposal: m.Proposal, new: tuple[m.Approva
             events.append(ctx.event("CoalitionFormed", as_data(
                 m.Coalition(payload["area"], payload["name"], tuple(payload["leads"])))))
     else:
-        events.append(ctx.event("SettingChanged", {"name": f"quorum:{payload['kind']}", "value": payload["rule"]}))
+        events.append(ctx.event("QuorumRuleSet", {"decision": payload["kind"], "rule": payload["rule"]}))
     return events

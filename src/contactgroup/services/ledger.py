@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, ContactGroupError, Forbidden, NotFound, ValidationFailed
 from contactgroup.domain.model import Role
 from contactgroup.domain.state import State
@@ -52,9 +53,8 @@ from contactgroup.storage.database import (
 )
 
 LOG_KEY_SETTING = "log_verifier_key"
-WITNESS_PREFIX = "witness:"
-QUORUM_SETTING = "witness_quorum"
 LOG_KEY_ENV = "CONTACTGROUP_LOG_KEY"
+WITNESS_ACTION = "coordination:found"  # who may name witnesses and their quorum: the coordinating authority
 RECEIPT_FORMAT = "contactgroup-receipt/1"
 MAX_LEAVES = 65_536  # per request: a client pages through a large log
 MAX_SIZE = 2**63 - 1  # tree sizes and indices are stored as 64-bit integers: no larger one names anything
@@ -172,7 +172,7 @@ def add_witness(uow: UnitOfWork, caller: svc.Caller, name: str, key_text: str,
     key = parse_witness_key(key_text)
     if key.name != name:
         raise ValidationFailed(f"the key is named {key.name!r}, not {name!r}", where="witness")
-    current = _witness_settings(uow.state)
+    current = active_witnesses(uow.state)
     previous = current.get(name)
     if previous is not None and previous.text == key.text:
         return key, previous  # already registered with this very key: nothing to record
@@ -180,31 +180,31 @@ def add_witness(uow: UnitOfWork, caller: svc.Caller, name: str, key_text: str,
         raise Conflict(f"{name} is already a witness with the key {previous.text}; pass --replace to change "
                        f"its key to {key.text}")
     WitnessPolicy(tuple({**current, name: key}.values()), 1)  # refuses two names for one public key
-    svc.record_setting(uow, caller, WITNESS_PREFIX + name, key.text)
+    ctx = svc.authorized(uow, caller, WITNESS_ACTION)
+    svc.record_events(uow, [ctx.event("WitnessAdded", {"name": name, "key": key.text})])
     return key, previous
 
 
 def remove_witness(uow: UnitOfWork, caller: svc.Caller, name: str) -> CosignerKey:
     """Take a witness out of the published policy (recorded in the log); its past cosignatures stay valid."""
-    previous = _witness_settings(uow.state).get(name)
+    ctx = svc.authorized(uow, caller, WITNESS_ACTION)
+    previous = active_witnesses(uow.state).get(name)
     if previous is None:
         raise NotFound(f"{name} is not a witness of this log")
-    svc.record_setting(uow, caller, WITNESS_PREFIX + name, "")
+    svc.record_events(uow, [ctx.event("WitnessRemoved", {"name": name})])
     return previous
 
 
 def set_quorum(uow: UnitOfWork, caller: svc.Caller, quorum: int) -> WitnessPolicy:
-    policy = WitnessPolicy(tuple(_witness_settings(uow.state).values()), quorum)
-    svc.record_setting(uow, caller, QUORUM_SETTING, str(quorum))
+    ctx = svc.authorized(uow, caller, WITNESS_ACTION)
+    policy = WitnessPolicy(tuple(active_witnesses(uow.state).values()), quorum)
+    svc.record_events(uow, [ctx.event("QuorumRuleSet", {"decision": m.WITNESSES, "rule": str(quorum)})])
     return policy
 
 
-def _witness_settings(state: State) -> dict[str, CosignerKey]:
-    return {
-        name[len(WITNESS_PREFIX):]: parse_cosigner_key(s.value)
-        for name, s in sorted(state.tables["settings"].items())
-        if name.startswith(WITNESS_PREFIX) and s.value
-    }
+def active_witnesses(state: State) -> dict[str, CosignerKey]:
+    """The witnesses the log names now, by name (in name order), with their keys."""
+    return {name: parse_cosigner_key(w.key) for name, w in sorted(state.witnesses.items()) if w.active}
 
 
 # --- reading the record ---------------------------------------------------------------------------------------
@@ -238,20 +238,22 @@ class LogInfo:
         return self.key
 
 
-def log_info_from_settings(settings: dict[str, str]) -> LogInfo:
+def _log_info(settings: dict[str, str], witnesses: Sequence[m.Witness], quorum_rule: str) -> LogInfo:
     key_text = settings.get(LOG_KEY_SETTING)
-    witnesses = tuple(
-        (name[len(WITNESS_PREFIX):], parse_cosigner_key(value))
-        for name, value in sorted(settings.items())
-        if name.startswith(WITNESS_PREFIX) and value
-    )
-    quorum_text = settings.get(QUORUM_SETTING, "")
-    quorum = int(quorum_text) if quorum_text.isdigit() else 1  # unset: one witness's cosignature suffices
-    return LogInfo(settings.get("origin", ""), parse_verifier_key(key_text) if key_text else None, witnesses, quorum)
+    active = tuple((w.name, parse_cosigner_key(w.key)) for w in sorted(witnesses, key=lambda w: w.name) if w.active)
+    quorum = int(quorum_rule) if quorum_rule.isdigit() else 1  # unset: one witness's cosignature suffices
+    return LogInfo(settings.get("origin", ""), parse_verifier_key(key_text) if key_text else None, active, quorum)
+
+
+def log_info_of_state(state: State) -> LogInfo:
+    rule = state.quorum_rules.get(m.WITNESSES)
+    return _log_info({n: s.value for n, s in state.tables["settings"].items()}, list(state.witnesses.values()),
+                     rule.rule if rule else "")
 
 
 def log_info(conn: Connection) -> LogInfo:
-    return log_info_from_settings(record.settings(conn))
+    rule = next((r.rule for r in record.entities(conn, "quorum_rules") if r.decision == m.WITNESSES), "")
+    return _log_info(record.settings(conn), record.entities(conn, "witnesses"), rule)
 
 
 def log_keys(conn: Connection, size: int | None = None) -> list[VerifierKey]:
