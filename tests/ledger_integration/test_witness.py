@@ -16,7 +16,7 @@ from contactgroup.ledger.note import parse_verifier_key
 from contactgroup.ledger.policy import WitnessPolicy
 from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
-from contactgroup.services.ledger import parse_witness_key
+from contactgroup.services.witness_policy import parse_witness_key
 from contactgroup.storage.database import Database
 from tests.factories import World
 from tests.ledger_integration.conftest import Log, runner, serving

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from contactgroup.api import governance, ledger
 from contactgroup.api.problem import problem, problem_components
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
-from contactgroup.services import ledger as ledger_svc
+from contactgroup.services import key_files
 from contactgroup.services.clock import Clock, SystemClock
 from contactgroup.storage.database import Database
 
@@ -52,7 +52,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app = ContactGroupAPI(title="contactgroup", summary="The coordination's verifiable record and governance "
                                                         "over HTTP.", version="0.1.0")
     app.state.db = Database(db_url)
-    app.state.signer = ledger_svc.read_signer_key(log_key) if log_key is not None else None
+    app.state.signer = key_files.read_signer_key(log_key) if log_key is not None else None
     app.state.clock = clock or SystemClock()
     app.state.checkpoint_interval = max(0.0, checkpoint_interval)
     app.state.last_signed = None  # time.monotonic() of this process's last signature

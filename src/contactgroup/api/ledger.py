@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from contactgroup.api.problem import problem_responses
 from contactgroup.domain.errors import NotFound, ValidationFailed
-from contactgroup.services import ledger as svc
+from contactgroup.services import checkpoints, proofs, witness_policy
 from contactgroup.storage.database import Database
 
 router = APIRouter(tags=["record"])
@@ -24,8 +24,8 @@ TEXT = "text/plain; charset=utf-8"
 _signing = threading.Lock()  # one checkpoint signer at a time per process; the database refuses duplicates too
 
 # Sizes and indices are stored as 64-bit integers: anything larger names no tree, index or checkpoint.
-NonNegative = Annotated[int, Query(ge=0, le=svc.MAX_SIZE)]
-OptionalSize = Annotated[int | None, Query(ge=0, le=svc.MAX_SIZE)]
+NonNegative = Annotated[int, Query(ge=0, le=proofs.MAX_SIZE)]
+OptionalSize = Annotated[int | None, Query(ge=0, le=proofs.MAX_SIZE)]
 
 _HEX32 = r"^[0-9a-f]{64}$"
 _B64_32 = r"^[A-Za-z0-9+/]{43}=$"  # base64 of a 32-byte hash
@@ -106,26 +106,26 @@ def get_checkpoint(request: Request, size: OptionalSize = None) -> PlainTextResp
     db = _db(request)
     if size is not None:
         with db.reader() as conn:
-            note = svc.checkpoint_at(conn, size)
+            note = checkpoints.checkpoint_at(conn, size)
             if note is None:
                 raise NotFound(f"no signed checkpoint of size {size}")
-            full = svc.with_cosignatures(note, svc.cosignature_lines(conn, size))
+            full = checkpoints.with_cosignatures(note, checkpoints.cosignature_lines(conn, size))
         return PlainTextResponse(full, media_type=TEXT, headers={"Cache-Control": "no-store"})
     signer = request.app.state.signer
     if signer is not None:
         with db.reader() as conn:
-            latest = svc.latest_checkpoint(conn)
-            grown = latest is None or latest[0] < svc.tree_size(conn)
+            latest = checkpoints.latest_checkpoint(conn)
+            grown = latest is None or latest[0] < proofs.tree_size(conn)
         if grown:
             with _signing:
                 last = request.app.state.last_signed
                 now = time.monotonic()
                 if latest is None or last is None or now - last >= request.app.state.checkpoint_interval:
-                    _, _, fresh = svc.sign_checkpoint(db, signer, request.app.state.clock)
+                    _, _, fresh = checkpoints.sign_checkpoint(db, signer, request.app.state.clock)
                     if fresh:
                         request.app.state.last_signed = now
     with db.reader() as conn:
-        note = svc.current_checkpoint(conn)
+        note = checkpoints.current_checkpoint(conn)
     return PlainTextResponse(note, media_type=TEXT, headers={"Cache-Control": "no-store"})
 
 
@@ -133,7 +133,7 @@ def get_checkpoint(request: Request, size: OptionalSize = None) -> PlainTextResp
 def get_inclusion(request: Request, index: NonNegative, size: OptionalSize = None) -> dict[str, Any]:
     """The RFC 9162 audit path of leaf `index` in the tree of `size` leaves (default: the whole log)."""
     with _db(request).reader() as conn:
-        return svc.prove_inclusion(conn, index, size).as_json()
+        return proofs.prove_inclusion(conn, index, size).as_json()
 
 
 @router.get("/handovers", response_model=list[HandoverDoc], responses=problem_responses(400))
@@ -141,14 +141,14 @@ def get_handovers(request: Request, size: OptionalSize = None) -> list[dict[str,
     """Each handover of the coordinating authority in the tree of `size` leaves: the event's canonical bytes
     (base64, carrying the members' signed approvals of the new log key) and its inclusion proof."""
     with _db(request).reader() as conn:
-        return svc.handovers(conn, size)
+        return proofs.handovers(conn, size)
 
 
 @router.get("/proof/consistency", response_model=ConsistencyProofDoc, responses=problem_responses(400))
 def get_consistency(request: Request, old: NonNegative, new: OptionalSize = None) -> dict[str, Any]:
     """The RFC 9162 consistency proof from the tree of `old` leaves to the tree of `new` (default: whole log)."""
     with _db(request).reader() as conn:
-        return svc.prove_consistency(conn, old, new).as_json()
+        return proofs.prove_consistency(conn, old, new).as_json()
 
 
 @router.get("/leaves", response_class=PlainTextResponse,
@@ -160,9 +160,9 @@ def get_consistency(request: Request, old: NonNegative, new: OptionalSize = None
 def get_leaves(request: Request, start: NonNegative = 0, end: OptionalSize = None) -> PlainTextResponse:
     """Leaf hashes [start, end), hex, one per line (at most 65,536 per request)."""
     with _db(request).reader() as conn:
-        size = svc.tree_size(conn)
-        stop = min(size, start + svc.MAX_LEAVES) if end is None else end
-        hashes = svc.leaves(conn, start, stop, limit=svc.MAX_LEAVES)
+        size = proofs.tree_size(conn)
+        stop = min(size, start + proofs.MAX_LEAVES) if end is None else end
+        hashes = proofs.leaves(conn, start, stop, limit=proofs.MAX_LEAVES)
     return PlainTextResponse("".join(h.hex() + "\n" for h in hashes), media_type=TEXT,
                              headers={"X-Tree-Size": str(size)})
 
@@ -171,7 +171,7 @@ def get_leaves(request: Request, start: NonNegative = 0, end: OptionalSize = Non
 def get_policy(request: Request) -> dict[str, Any]:
     """The log's origin and verifier key, its witnesses and the quorum (k of n) that makes a checkpoint count."""
     with _db(request).reader() as conn:
-        info = svc.log_info(conn)
+        info = witness_policy.log_info(conn)
     return {
         "origin": info.origin,
         "log_key": info.key.text if info.key else None,
@@ -197,7 +197,7 @@ async def post_cosignature(request: Request, size: OptionalSize = None) -> dict[
     lines = [line for line in text.split("\n") if line.strip()]
     if not lines:
         raise ValidationFailed("body must hold a cosignature line", where="cosignature")
-    results = [await run_in_threadpool(svc.add_cosignature, _db(request), line, size, request.app.state.clock)
+    results = [await run_in_threadpool(checkpoints.add_cosignature, _db(request), line, size, request.app.state.clock)
                for line in lines]
     last = results[-1]
     return {"size": last.size, "accepted": [r.witness for r in results], "witnessed": last.witnessed,

@@ -45,7 +45,7 @@ from contactgroup.ledger.witness import (
     save_state,
     write_evidence,
 )
-from contactgroup.services import ledger as svc
+from contactgroup.services import key_files
 
 app = typer.Typer(help="Witness a log: verify, cosign, refuse rewritten history. `witness keygen` makes a key.")
 
@@ -106,7 +106,7 @@ def _fetch_proof_back(client: httpx.Client, log: str, old: int, new: int) -> tup
 def _trusted_log(state: WitnessState, origin: str, log_key: str | None) -> WitnessState:
     """The state with `origin` followed: from the state file, or — on the first run only — from --log-key."""
     known = state.log(origin)
-    given = parse_verifier_key(svc.parse_key_argument(log_key)) if log_key else None
+    given = parse_verifier_key(key_files.parse_key_argument(log_key)) if log_key else None
     if known is not None:
         if given is not None and given not in known.keys:
             raise fail(f"--log-key {given.text} is not the key this witness trusts for {origin} "
@@ -269,7 +269,7 @@ def run(
         return
     if log is None or key is None or state is None:
         raise fail("pass --log URL --key KEYFILE --state DIR (see --help)", 2)
-    cosigner = parse_cosigner(svc.read_signer_key(key).text)
+    cosigner = parse_cosigner(key_files.read_signer_key(key).text)
     members = None
     if member_keys is not None:
         try:
@@ -304,7 +304,7 @@ def keygen(
 ) -> None:
     """Make a witness key: writes the private key (0600), prints the verifier key to give the coordinator."""
     signer, _ = generate_key(name)
-    svc.write_private_key(out_file, signer.text)
+    key_files.write_private_key(out_file, signer.text)
     cosigner = Cosigner(signer)
     err.print(f"private key written to {out_file} (mode 0600). Give the coordinator this verifier key:",
               highlight=False)
