@@ -61,3 +61,37 @@ def test_the_old_log_holds_every_event_type_and_each_prefixed_setting() -> None:
 
 # Event types added after the fixture was written: an old log cannot hold them.
 NEW_TYPES = frozenset({"TransitTimeSet", "WitnessAdded", "WitnessRemoved", "QuorumRuleSet"})
+
+
+def test_the_old_log_in_postgresql_migrates_and_verifies(tmp_path: Path) -> None:
+    """The same log, copied row by row into a PostgreSQL database at the schema it was written with (0003), then
+    migrated: migration 0004 moves the settings on PostgreSQL too."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from contactgroup.services.verify import verify
+    from contactgroup.storage import database, schema
+    from tests.conftest import postgres_schema
+
+    copy = tmp_path / "old-log.sqlite"
+    shutil.copyfile(FIXTURE / "old-log.sqlite", copy)
+    source = sa.create_engine(f"sqlite:///{copy}")
+    present = set(sa.inspect(source).get_table_names()) - {"alembic_version"}
+    with postgres_schema() as url:
+        db = database.Database(url)
+        config = database._alembic_config()
+        with db.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0003")
+        with source.connect() as read, db.engine.begin() as write:
+            for table in schema.metadata.sorted_tables:
+                if table.name in present:
+                    rows = [dict(r) for r in read.execute(sa.select(table)).mappings()]
+                    if rows:
+                        write.execute(table.insert(), rows)
+        db.migrate()
+        report = verify(db)
+        db.engine.dispose()
+    source.dispose()
+    assert report.ok, [str(f) for f in report.findings]
+    assert (report.events, report.checkpoints, report.cosignatures) == (143, 2, 2)
