@@ -41,8 +41,9 @@ from contactgroup.ledger.merkle import (
 )
 from contactgroup.ledger.note import generate_key
 from contactgroup.ledger.witness import AddCheckpoint, LogState, WitnessState, add_checkpoint
+from contactgroup.services import checkpoints, key_files
 from contactgroup.services import coordination as svc
-from contactgroup.services import ledger as ledger_svc
+from contactgroup.services import proofs as tree_proofs
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.setup import init_coordination
 from contactgroup.services.verify import verify
@@ -241,7 +242,7 @@ def _append(db: Database, events: int, per_transaction: int) -> float:
 
 def _events(db: Database) -> int:
     with db.reader() as conn:
-        return ledger_svc.tree_size(conn)
+        return tree_proofs.tree_size(conn)
 
 
 def db_append(ctx: Context) -> list[Row]:
@@ -346,8 +347,8 @@ def db_verify(ctx: Context) -> list[Row]:
     rows = []
     for n in ctx.verify_entries:
         db, _ = _log_of(ctx, n)
-        signer = ledger_svc.read_signer_key(ctx.workdir / f"log-{n}.logkey")
-        ledger_svc.sign_checkpoint(db, signer, CLOCK)
+        signer = key_files.read_signer_key(ctx.workdir / f"log-{n}.logkey")
+        checkpoints.sign_checkpoint(db, signer, CLOCK)
         start = time.perf_counter()
         report = verify(db)
         seconds = time.perf_counter() - start

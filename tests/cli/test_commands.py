@@ -69,15 +69,15 @@ class TestInit:
     def test_an_old_schema_is_named_and_migrate_brings_it_up(self, db: str) -> None:
         engine = sa.create_engine(db)
         with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0002'"))
-            conn.execute(sa.text("DROP TABLE approvals"))
-            conn.execute(sa.text("DROP TABLE proposals"))
-            conn.execute(sa.text("DROP TABLE member_keys"))
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0003'"))
+            conn.execute(sa.text("DROP TABLE transit_times"))
+            conn.execute(sa.text("DROP TABLE witnesses"))
+            conn.execute(sa.text("DROP TABLE quorum_rules"))
         engine.dispose()
         code, output = run(db, "requirement", "list")
-        assert code == 1 and "has schema revision 0002" in output and "run `contactgroup migrate`" in output
+        assert code == 1 and "has schema revision 0003" in output and "run `contactgroup migrate`" in output
         code, output = run(db, "migrate")
-        assert code == 0 and "is at schema revision 0003" in output
+        assert code == 0 and "is at schema revision 0004" in output
         assert run(db, "verify")[0] == 0
 
     def test_an_unreachable_database_is_one_clear_line(self) -> None:

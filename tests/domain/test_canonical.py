@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from contactgroup.domain import model as m
 from contactgroup.domain.state import TABLES, as_data, field_types, from_data
-from contactgroup.ledger.canonical import canonical_bytes
+from contactgroup.encoding.canonical import canonical_bytes
 
 
 def test_encoding_is_sorted_compact_and_exact() -> None:

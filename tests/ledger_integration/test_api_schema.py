@@ -30,8 +30,8 @@ from contactgroup.domain.errors import ValidationFailed
 from contactgroup.domain.model import ProposalKind
 from contactgroup.ledger.checkpoint import Checkpoint
 from contactgroup.ledger.cosignature import Cosigner, generate_cosigner
+from contactgroup.services import checkpoints, proofs
 from contactgroup.services import governance as gov
-from contactgroup.services import ledger as ledger_svc
 from tests.ledger_integration.conftest import Log
 
 SEED = 20240701
@@ -90,9 +90,9 @@ def served(log: Log) -> Served:
     with log.db.transaction() as uow:
         gov.propose(uow, log.world.caller("deu"), ProposalKind.REMOVE_MEMBER, {"code": "FRA"})
     app = create_app(log.url, log_key=log.key, approvals_as="admin")
-    checkpoint, _, _ = ledger_svc.sign_checkpoint(app.state.db, app.state.signer.key, app.state.clock)
+    checkpoint, _, _ = checkpoints.sign_checkpoint(app.state.db, app.state.signer.key, app.state.clock)
     assert checkpoint.size > 10
-    received = ledger_svc.add_cosignature(app.state.db, witness.cosign(checkpoint, 1_720_000_000).line, None,
+    received = checkpoints.add_cosignature(app.state.db, witness.cosign(checkpoint, 1_720_000_000).line, None,
                                           app.state.clock)
     assert received.witnessed
     return Served(app, witness)
@@ -136,9 +136,9 @@ def test_any_body_posted_as_an_approval_of_an_open_proposal_gets_a_conforming_an
     case.call_and_validate(app=served.app, checks=CHECKS)
 
 
-@pytest.mark.parametrize("size", [-1, ledger_svc.MAX_SIZE + 1, 2**70])
+@pytest.mark.parametrize("size", [-1, proofs.MAX_SIZE + 1, 2**70])
 def test_a_size_beyond_64_bits_is_refused_before_the_database(served: Served, size: int) -> None:
     """Found by the test above: SQLite and PostgreSQL cannot even compare a larger integer (a 500 before)."""
     line = served.witness.cosign(Checkpoint("contactgroup.example/udcg", 1, bytes(32)), 1).line
     with pytest.raises(ValidationFailed, match="outside"):
-        ledger_svc.add_cosignature(served.app.state.db, line, size, served.app.state.clock)
+        checkpoints.add_cosignature(served.app.state.db, line, size, served.app.state.clock)

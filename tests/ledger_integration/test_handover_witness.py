@@ -15,7 +15,7 @@ from contactgroup.domain.errors import Forbidden
 from contactgroup.ledger import note
 from contactgroup.services import coordination as svc
 from contactgroup.services import governance as gov
-from contactgroup.services.ledger import write_private_key
+from contactgroup.services.key_files import write_private_key
 from tests.ledger_integration.conftest import Log, cli, serving
 
 

@@ -41,7 +41,7 @@ class TestEndpoints:
         vkey = parse_verifier_key(client.get("/policy").json()["log_key"])
         first = open_checkpoint(response.text, [vkey]).checkpoint
         assert first.size == log.world.event_count()
-        log.world.do(lambda uow, c: __import__("contactgroup.services.ledger").services.ledger.svc
+        log.world.do(lambda uow, c: __import__("contactgroup.services.coordination").services.coordination
                      .record_setting(uow, c, "x", "y"), "admin")
         assert open_checkpoint(client.get("/checkpoint").text, [vkey]).checkpoint.size == first.size
         assert open_checkpoint(signed(client), [vkey]).checkpoint.size == first.size + 1

@@ -14,14 +14,15 @@ from contactgroup.ledger.checkpoint import parse_checkpoint
 from contactgroup.ledger.cosignature import Cosigner, generate_cosigner
 from contactgroup.ledger.note import generate_key, parse_note
 from contactgroup.ledger.policy import parse_policy
-from contactgroup.services import ledger as ledger_svc
+from contactgroup.services import checkpoints
+from contactgroup.services import coordination as svc
 from contactgroup.services.clock import SystemClock
 from tests.ledger_integration.conftest import Log
 from tests.ledger_integration.test_tamper import _row, _unprotect
 
 
 def _grow(log: Log, name: str) -> None:
-    log.world.do(lambda uow, c: ledger_svc.svc.record_setting(uow, c, name, "x"), "admin")
+    log.world.do(lambda uow, c: svc.record_setting(uow, c, name, "x"), "admin")
 
 
 def _cosign(log: Log, cosigner: Cosigner) -> int:
@@ -29,7 +30,7 @@ def _cosign(log: Log, cosigner: Cosigner) -> int:
     as the server would); returns its size."""
     note = log.stdout("ledger", "checkpoint")
     checkpoint = parse_checkpoint(parse_note(note).text)
-    ledger_svc.add_cosignature(log.db, cosigner.cosign(checkpoint, 1_720_000_000).line, None, SystemClock())
+    checkpoints.add_cosignature(log.db, cosigner.cosign(checkpoint, 1_720_000_000).line, None, SystemClock())
     return checkpoint.size
 
 

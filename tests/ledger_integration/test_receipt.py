@@ -11,7 +11,8 @@ import pytest
 from contactgroup.ledger.checkpoint import parse_checkpoint
 from contactgroup.ledger.cosignature import generate_cosigner
 from contactgroup.ledger.note import parse_note
-from contactgroup.services import ledger as ledger_svc
+from contactgroup.services import checkpoints
+from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
 from contactgroup.storage.database import decode, read_events
 from tests.ledger_integration.conftest import Log
@@ -29,7 +30,7 @@ def witnessed(log: Log, clock: FixedClock) -> tuple[Log, str]:
     assert log.cli("ledger", "witness-add", "w.est", key.text, user="admin")[0] == 0
     note = log.stdout("ledger", "checkpoint")
     checkpoint = parse_checkpoint(parse_note(note).text)
-    received = ledger_svc.add_cosignature(log.db, cosigner.cosign(checkpoint, 1_720_000_000).line, None, clock)
+    received = checkpoints.add_cosignature(log.db, cosigner.cosign(checkpoint, 1_720_000_000).line, None, clock)
     assert received.witnessed and received.cosigned_by == ("w.est",)
     return log, key.text
 
@@ -91,7 +92,7 @@ class TestReceipt:
 
     def test_no_receipt_before_the_witnesses_cosigned(self, witnessed: tuple[Log, str]) -> None:
         log, _ = witnessed
-        log.world.do(lambda uow, c: ledger_svc.svc.record_setting(uow, c, "late", "x"), "admin")
+        log.world.do(lambda uow, c: svc.record_setting(uow, c, "late", "x"), "admin")
         log.stdout("ledger", "checkpoint")  # signed, but nobody cosigned it yet
         last = log.world.event_count() - 1
         code, output = log.cli("ledger", "receipt", "--index", str(last), user="deu")

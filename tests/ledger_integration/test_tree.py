@@ -6,9 +6,10 @@ import pytest
 import sqlalchemy as sa
 
 from contactgroup.ledger import merkle
-from contactgroup.services import ledger as ledger_svc
+from contactgroup.services import coordination as svc
+from contactgroup.services import key_files, proofs
 from contactgroup.services.setup import init_coordination
-from contactgroup.storage.database import Database, read_events
+from contactgroup.storage.database import Database, TreeNodes, read_events
 from tests.factories import enter_offer
 from tests.ledger_integration.conftest import Log
 
@@ -24,8 +25,8 @@ class TestTreeNodes:
             enter_offer(log.world, quantity=quantity, status="offered")
         leaves = _leaves(log.db)
         with log.db.reader() as conn:
-            store = ledger_svc.TreeNodes(conn)
-            assert ledger_svc.tree_size(conn) == len(leaves)
+            store = TreeNodes(conn)
+            assert proofs.tree_size(conn) == len(leaves)
             assert merkle.root_from_store(store, len(leaves)) == merkle.root_hash(leaves)
             for size in (1, 2, 3, 64, 65, len(leaves) - 1):
                 assert merkle.root_from_store(store, size) == merkle.root_hash(leaves[:size])
@@ -36,7 +37,7 @@ class TestTreeNodes:
     def test_a_proof_from_the_database_equals_the_reference(self, log: Log) -> None:
         leaves = _leaves(log.db)
         with log.db.reader() as conn:
-            proof = ledger_svc.prove_inclusion(conn, 7)
+            proof = proofs.prove_inclusion(conn, 7)
         assert proof.proof == tuple(merkle.inclusion_proof(leaves, 7))
         assert merkle.verify_inclusion(leaves[7], 7, len(leaves), list(proof.proof), merkle.root_hash(leaves))
 
@@ -50,7 +51,7 @@ class TestTreeNodes:
         with log.db.reader() as conn:
             before = conn.execute(sa.text("SELECT count(*) FROM tree_nodes")).scalar_one()
         with pytest.raises(RuntimeError), log.db.transaction() as uow:
-            ledger_svc.svc.record_setting(uow, log.world.caller("admin"), "x", "y")
+            svc.record_setting(uow, log.world.caller("admin"), "x", "y")
             uow.flush()
             raise RuntimeError("abort after the flush")
         with log.db.reader() as conn:
@@ -60,7 +61,7 @@ class TestTreeNodes:
 class TestFounding:
     def test_init_writes_a_private_key_and_records_the_verifier(self, log: Log) -> None:
         assert log.key.stat().st_mode & 0o777 == 0o600
-        signer = ledger_svc.read_signer_key(log.key)
+        signer = key_files.read_signer_key(log.key)
         state = log.db.state()
         assert state.setting("log_verifier_key") == signer.verifier.text
         assert signer.name == state.setting("origin")

@@ -16,7 +16,7 @@ from contactgroup.ledger.note import parse_verifier_key
 from contactgroup.ledger.policy import WitnessPolicy
 from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
-from contactgroup.services.ledger import parse_witness_key
+from contactgroup.services.witness_policy import parse_witness_key
 from contactgroup.storage.database import Database
 from tests.factories import World
 from tests.ledger_integration.conftest import Log, runner, serving, settle
@@ -172,3 +172,29 @@ class TestTwoWitnessesReachTheQuorum:
         # A receipt for an event before it uses the witnessed checkpoint.
         doc = json.loads(log.stdout("ledger", "receipt", "--index", "3", user="deu"))
         assert doc["tree_size"] == cp.size
+
+
+class TestWitnessClientService:
+    def test_a_round_reports_what_it_did_as_notices_and_refuses_an_untrusted_first_run(
+            self, log: Log, tmp_path: Path) -> None:
+        from contactgroup.domain.errors import ValidationFailed
+        from contactgroup.ledger.cosignature import generate_cosigner
+        from contactgroup.services import witness_client
+
+        cosigner, vkey = generate_cosigner("w.svc")
+        assert log.cli("ledger", "witness-add", "w.svc", vkey.text, user="admin")[0] == 0
+        log_vkey = log.stdout("ledger", "public-key").strip()
+        notices: list[tuple[witness_client.Notice, str]] = []
+
+        def run(log_key: str | None) -> int:
+            return witness_client.follow(url, cosigner, tmp_path / "state", log_key, None,
+                                         lambda n, text: notices.append((n, text)), once=True, interval=0,
+                                         lock_wait=1)
+
+        with serving(log.url, log.key) as url:
+            with pytest.raises(ValidationFailed, match="trust on first use"):
+                run(None)
+            assert run(log_vkey) == 0
+        kinds = [n for n, _ in notices]
+        assert kinds == [witness_client.Notice.FOLLOWING, witness_client.Notice.COSIGNED], notices
+        assert f"at size {log.world.event_count():,}" in notices[-1][1]

@@ -22,7 +22,7 @@ from contactgroup.cli.main import app
 from contactgroup.ledger import merkle
 from contactgroup.ledger.checkpoint import Checkpoint, sign_checkpoint
 from contactgroup.ledger.note import SignerKey, generate_key
-from contactgroup.services.ledger import write_private_key
+from contactgroup.services.key_files import write_private_key
 from tests.ledger_integration.conftest import runner
 
 ORIGIN = "fake.example/log"

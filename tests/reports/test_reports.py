@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from contactgroup.domain import model as m
-from contactgroup.ledger.canonical import plain
+from contactgroup.encoding.canonical import plain
 from contactgroup.reports.burden import burden
 from contactgroup.reports.coverage import coverage
 from contactgroup.reports.gaps import detail, gaps

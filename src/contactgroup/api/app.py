@@ -22,7 +22,7 @@ from contactgroup.api.limits import MAX_BODY, BodyLimit
 from contactgroup.api.problem import problem, problem_components
 from contactgroup.api.signer import CheckpointSigner
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
-from contactgroup.services import ledger as ledger_svc
+from contactgroup.services import key_files
 from contactgroup.services.clock import Clock, SystemClock
 from contactgroup.storage.database import Database
 
@@ -62,7 +62,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     body above `max_body` bytes is refused (413) before it is read."""
     database = Database(db_url)
     clock = clock or SystemClock()
-    signer = (CheckpointSigner(database, ledger_svc.read_signer_key(log_key), clock, checkpoint_interval)
+    signer = (CheckpointSigner(database, key_files.read_signer_key(log_key), clock, checkpoint_interval)
               if log_key is not None else None)
 
     @asynccontextmanager

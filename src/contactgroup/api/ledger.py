@@ -14,15 +14,15 @@ from starlette.concurrency import run_in_threadpool
 
 from contactgroup.api.problem import problem_responses
 from contactgroup.domain.errors import NotFound, ValidationFailed
-from contactgroup.services import ledger as svc
+from contactgroup.services import checkpoints, proofs, witness_policy
 from contactgroup.storage.database import Database
 
 router = APIRouter(tags=["record"])
 TEXT = "text/plain; charset=utf-8"
 
 # Sizes and indices are stored as 64-bit integers: anything larger names no tree, index or checkpoint.
-NonNegative = Annotated[int, Query(ge=0, le=svc.MAX_SIZE)]
-OptionalSize = Annotated[int | None, Query(ge=0, le=svc.MAX_SIZE)]
+NonNegative = Annotated[int, Query(ge=0, le=proofs.MAX_SIZE)]
+OptionalSize = Annotated[int | None, Query(ge=0, le=proofs.MAX_SIZE)]
 
 _HEX32 = r"^[0-9a-f]{64}$"
 _B64_32 = r"^[A-Za-z0-9+/]{43}=$"  # base64 of a 32-byte hash
@@ -102,12 +102,12 @@ def get_checkpoint(request: Request, size: OptionalSize = None) -> PlainTextResp
     different moments see, and cosign, the same checkpoint."""
     with _db(request).reader() as conn:
         if size is None:
-            note = svc.current_checkpoint(conn)
+            note = checkpoints.current_checkpoint(conn)
         else:
-            stored = svc.checkpoint_at(conn, size)
+            stored = checkpoints.checkpoint_at(conn, size)
             if stored is None:
                 raise NotFound(f"no signed checkpoint of size {size}")
-            note = svc.with_cosignatures(stored, svc.cosignature_lines(conn, size))
+            note = checkpoints.with_cosignatures(stored, checkpoints.cosignature_lines(conn, size))
     return PlainTextResponse(note, media_type=TEXT, headers={"Cache-Control": "no-store"})
 
 
@@ -115,7 +115,7 @@ def get_checkpoint(request: Request, size: OptionalSize = None) -> PlainTextResp
 def get_inclusion(request: Request, index: NonNegative, size: OptionalSize = None) -> dict[str, Any]:
     """The RFC 9162 audit path of leaf `index` in the tree of `size` leaves (default: the whole log)."""
     with _db(request).reader() as conn:
-        return svc.prove_inclusion(conn, index, size).as_json()
+        return proofs.prove_inclusion(conn, index, size).as_json()
 
 
 @router.get("/handovers", response_model=list[HandoverDoc], responses=problem_responses(400))
@@ -123,14 +123,14 @@ def get_handovers(request: Request, size: OptionalSize = None) -> list[dict[str,
     """Each handover of the coordinating authority in the tree of `size` leaves: the event's canonical bytes
     (base64, carrying the members' signed approvals of the new log key) and its inclusion proof."""
     with _db(request).reader() as conn:
-        return svc.handovers(conn, size)
+        return proofs.handovers(conn, size)
 
 
 @router.get("/proof/consistency", response_model=ConsistencyProofDoc, responses=problem_responses(400))
 def get_consistency(request: Request, old: NonNegative, new: OptionalSize = None) -> dict[str, Any]:
     """The RFC 9162 consistency proof from the tree of `old` leaves to the tree of `new` (default: whole log)."""
     with _db(request).reader() as conn:
-        return svc.prove_consistency(conn, old, new).as_json()
+        return proofs.prove_consistency(conn, old, new).as_json()
 
 
 @router.get("/leaves", response_class=PlainTextResponse,
@@ -142,9 +142,9 @@ def get_consistency(request: Request, old: NonNegative, new: OptionalSize = None
 def get_leaves(request: Request, start: NonNegative = 0, end: OptionalSize = None) -> PlainTextResponse:
     """Leaf hashes [start, end), hex, one per line (at most 65,536 per request)."""
     with _db(request).reader() as conn:
-        size = svc.tree_size(conn)
-        stop = min(size, start + svc.MAX_LEAVES) if end is None else end
-        hashes = svc.leaves(conn, start, stop, limit=svc.MAX_LEAVES)
+        size = proofs.tree_size(conn)
+        stop = min(size, start + proofs.MAX_LEAVES) if end is None else end
+        hashes = proofs.leaves(conn, start, stop, limit=proofs.MAX_LEAVES)
     return PlainTextResponse("".join(h.hex() + "\n" for h in hashes), media_type=TEXT,
                              headers={"X-Tree-Size": str(size)})
 
@@ -153,7 +153,7 @@ def get_leaves(request: Request, start: NonNegative = 0, end: OptionalSize = Non
 def get_policy(request: Request) -> dict[str, Any]:
     """The log's origin and verifier key, its witnesses and the quorum (k of n) that makes a checkpoint count."""
     with _db(request).reader() as conn:
-        info = svc.log_info(conn)
+        info = witness_policy.log_info(conn)
     return {
         "origin": info.origin,
         "log_key": info.key.text if info.key else None,
@@ -179,7 +179,7 @@ async def post_cosignature(request: Request, size: OptionalSize = None) -> dict[
     lines = [line for line in text.split("\n") if line.strip()]
     if not lines:
         raise ValidationFailed("body must hold a cosignature line", where="cosignature")
-    results = [await run_in_threadpool(svc.add_cosignature, _db(request), line, size, request.app.state.clock)
+    results = [await run_in_threadpool(checkpoints.add_cosignature, _db(request), line, size, request.app.state.clock)
                for line in lines]
     last = results[-1]
     return {"size": last.size, "accepted": [r.witness for r in results], "witnessed": last.witnessed,

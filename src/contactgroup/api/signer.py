@@ -14,7 +14,7 @@ import time
 
 from contactgroup.domain.errors import ContactGroupError, Forbidden
 from contactgroup.ledger.note import SignerKey
-from contactgroup.services import ledger as svc
+from contactgroup.services import checkpoints, proofs, witness_policy
 from contactgroup.services.clock import Clock
 from contactgroup.storage.database import Database
 
@@ -36,7 +36,7 @@ class CheckpointSigner:
     def check(self) -> None:
         """Refuse (Forbidden) a key that is not the log's published verifier key: its checkpoints would be worthless."""
         with self.db.reader() as conn:
-            published = svc.log_info(conn).require_key()
+            published = witness_policy.log_info(conn).require_key()
         if self.key.verifier.text != published.text:
             raise Forbidden(f"this key ({self.key.verifier.text}) is not the log's verifier key ({published.text})")
 
@@ -45,10 +45,10 @@ class CheckpointSigner:
         (the database busy, the key no longer the log's) is logged and tried again at the next tick."""
         try:
             with self.db.reader() as conn:
-                latest = svc.latest_checkpoint(conn)
-                if latest is not None and latest[0] >= svc.tree_size(conn):
+                latest = checkpoints.latest_checkpoint(conn)
+                if latest is not None and latest[0] >= proofs.tree_size(conn):
                     return False
-            checkpoint, _, fresh = svc.sign_checkpoint(self.db, self.key, self.clock)
+            checkpoint, _, fresh = checkpoints.sign_checkpoint(self.db, self.key, self.clock)
         except ContactGroupError as exc:
             log.warning("checkpoint not signed: %s", exc)
             return False

@@ -26,8 +26,8 @@ from rich.text import Text
 
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.domain.text import visible, whole
+from contactgroup.encoding.canonical import plain
 from contactgroup.io.spreadsheet import csv_text
-from contactgroup.ledger.canonical import plain
 from contactgroup.reports.facts import SYNTHETIC_CAPTION
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.coordination import Caller

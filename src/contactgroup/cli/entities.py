@@ -29,7 +29,7 @@ from contactgroup.domain import model as m
 from contactgroup.domain import text
 from contactgroup.domain.errors import NotFound
 from contactgroup.domain.state import as_data
-from contactgroup.ledger.canonical import plain
+from contactgroup.encoding.canonical import plain
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import coordination as svc
 from contactgroup.services import policy

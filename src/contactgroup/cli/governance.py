@@ -27,9 +27,9 @@ from contactgroup.cli.common import (
 from contactgroup.domain import governance as gov
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import NotFound
-from contactgroup.ledger.canonical import plain
+from contactgroup.encoding.canonical import plain
 from contactgroup.services import governance as svc
-from contactgroup.services.ledger import parse_key_argument
+from contactgroup.services.key_files import parse_key_argument
 
 keys_app = typer.Typer(help="Members' Ed25519 keys: generate offline, register, revoke.", no_args_is_help=True)
 

@@ -15,7 +15,7 @@ from contactgroup.domain.errors import ValidationFailed
 from contactgroup.ledger.cosignature import CosignerKey, parse_cosigner_key
 from contactgroup.ledger.note import Verifier, VerifierKey, open_note, parse_verifier_key
 from contactgroup.ledger.policy import Policy, parse_policy, published_policy
-from contactgroup.services import ledger as svc
+from contactgroup.services import checkpoints, key_files, log_keys, proofs, receipts, witness_policy
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.policy import user as registered_user
 from contactgroup.storage.database import Database
@@ -25,7 +25,7 @@ app = typer.Typer(help="The verifiable record: signed checkpoints, proofs, recei
 
 LogKeyOption = Annotated[
     str | None,
-    typer.Option("--log-key", envvar=svc.LOG_KEY_ENV, show_envvar=True,
+    typer.Option("--log-key", envvar=log_keys.LOG_KEY_ENV, show_envvar=True,
                  help="The log's private signing key file. Default: <db file>.logkey beside an SQLite database."),
 ]
 
@@ -46,7 +46,7 @@ def _db(db: str | None) -> Database:
 
 
 def _signer_path(database: Database, log_key: str | None) -> Path:
-    path = svc.resolve_log_key_path(database, log_key)
+    path = log_keys.resolve_log_key_path(database, log_key)
     if path is None:
         raise fail("no log key file: pass --log-key PATH or set CONTACTGROUP_LOG_KEY", 2)
     return path
@@ -69,8 +69,8 @@ def _note_key(text: str) -> Verifier:
 def checkpoint(log_key: LogKeyOption = None, db: DbOption = None) -> None:
     """Sign the log's current tree as a C2SP checkpoint note with the authority's key, store it, print it."""
     database = _db(db)
-    signer = svc.read_signer_key(_signer_path(database, log_key))
-    cp, note, fresh = svc.sign_checkpoint(database, signer, SystemClock())
+    signer = key_files.read_signer_key(_signer_path(database, log_key))
+    cp, note, fresh = checkpoints.sign_checkpoint(database, signer, SystemClock())
     sys.stdout.write(note)
     err.print(f"{'signed' if fresh else 'already signed'}: {cp.origin} at size {cp.size:,}", highlight=False)
 
@@ -81,7 +81,7 @@ def init_key(log_key: LogKeyOption = None, as_: AsOption = None, db: DbOption = 
     """Create the log signing key of a log founded without one (e.g. on PostgreSQL) and publish its verifier."""
     database = _db(db)
     path = _signer_path(database, log_key)
-    signer, created = svc.create_log_key(database, caller(as_), path)
+    signer, created = log_keys.create_log_key(database, caller(as_), path)
     out.print(f"log signing key {'created' if created else 'reused'} in {path} (mode 0600); verifier key "
               f"recorded in the log: {signer.verifier.text}", highlight=False)
 
@@ -91,7 +91,7 @@ def init_key(log_key: LogKeyOption = None, as_: AsOption = None, db: DbOption = 
 def public_key(db: DbOption = None) -> None:
     """Print the log's verifier key, as the log itself records it."""
     with _db(db).reader() as conn:
-        key = svc.log_info(conn).require_key()
+        key = witness_policy.log_info(conn).require_key()
     sys.stdout.write(key.text + "\n")
 
 
@@ -105,7 +105,7 @@ def leaves(
 ) -> None:
     """Print the leaf hashes, one per line in log order (hashes only: they reveal nothing of the events)."""
     with _db(db).reader() as conn:
-        hashes = svc.leaves(conn, start, end)
+        hashes = proofs.leaves(conn, start, end)
     sys.stdout.write("".join(h.hex() + "\n" for h in hashes))
 
 
@@ -119,7 +119,7 @@ def prove(
 ) -> None:
     """The inclusion proof (RFC 9162 audit path) of one event."""
     with _db(db).reader() as conn:
-        proof = svc.prove_inclusion(conn, index, size)
+        proof = proofs.prove_inclusion(conn, index, size)
     if fmt is ProofFormat.JSON:
         sys.stdout.write(json.dumps(proof.as_json(), indent=2) + "\n")
         return
@@ -141,7 +141,7 @@ def consistency(
 ) -> None:
     """The consistency proof (RFC 9162) that the tree of size OLD is a prefix of the tree of size NEW."""
     with _db(db).reader() as conn:
-        proof = svc.prove_consistency(conn, old, new)
+        proof = proofs.prove_consistency(conn, old, new)
     doc = proof.as_json()
     if fmt is ProofFormat.JSON:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
@@ -159,7 +159,7 @@ def verify_note(
     key: Annotated[str, typer.Option("--key", help="Verifier key text, or @FILE holding it.")],
 ) -> None:
     """Verify a C2SP signed note (Go's note format): exit 0 only if KEY's signature on it is valid."""
-    verifier = _note_key(svc.parse_key_argument(key))
+    verifier = _note_key(key_files.parse_key_argument(key))
     data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     try:
         opened = open_note(data, [verifier])
@@ -181,7 +181,7 @@ def receipt(
     """A receipt for one event you may see: its bytes, leaf hash and inclusion proof against the newest
     witnessed checkpoint (with cosignatures). Check it offline with `ledger check-receipt`."""
     who = caller(as_)
-    doc = svc.receipt(_db(db), who.user, index)
+    doc = receipts.receipt(_db(db), who.user, index)
     text = json.dumps(doc, indent=2) + "\n"
     if out_file is None:
         sys.stdout.write(text)
@@ -214,20 +214,21 @@ def check_receipt(
         raise fail("pass either --policy or --witness/--quorum, not both", 2)
     log_key: VerifierKey | None = None
     if key is not None:
-        log_key = parse_verifier_key(svc.parse_key_argument(key))
+        log_key = parse_verifier_key(key_files.parse_key_argument(key))
     elif member_policy is None or not member_policy.logs:
         database = Database(db)
         if not database.is_initialised():
             raise fail("pass --key (or a --policy with a log line): the log's verifier key (a receipt cannot "
                        "vouch for its own key)", 2)
-        size = svc.receipt_size(data)
+        size = receipts.receipt_size(data)
         with database.reader() as conn:
-            log_key = svc.log_key_at(conn, size) if size is not None else None
-            log_key = log_key or svc.log_info(conn).require_key()
+            log_key = log_keys.log_key_at(conn, size) if size is not None else None
+            log_key = log_key or witness_policy.log_info(conn).require_key()
         err.print(f"using the log key recorded in {database.url} for a tree of {size} events: {log_key.text}",
                   highlight=False)
-    witnesses: list[CosignerKey] = [svc.parse_witness_key(svc.parse_key_argument(w)) for w in witness or []]
-    result = svc.check_receipt(data, log_key, witnesses, quorum, member_policy)
+    witnesses: list[CosignerKey] = [witness_policy.parse_witness_key(key_files.parse_key_argument(w))
+                                    for w in witness or []]
+    result = receipts.check_receipt(data, log_key, witnesses, quorum, member_policy)
     if not result.ok:
         for problem in result.problems:
             err.print(f"[red]✗[/] {problem}", highlight=False)
@@ -258,7 +259,8 @@ def witness_add(
     """Add a witness to the log's published policy (recorded in the log; coordinator only). Changing the key of
     a witness already named needs --replace; its past cosignatures stay checked against its old key."""
     with _db(db).transaction() as uow:
-        key, previous = svc.add_witness(uow, caller(as_), name, svc.parse_key_argument(vkey), replace=replace)
+        key, previous = witness_policy.add_witness(uow, caller(as_), name, key_files.parse_key_argument(vkey),
+                                                   replace=replace)
     if previous is not None and previous.text == key.text:
         out.print(f"witness {name} already has this key; nothing recorded", highlight=False)
     elif previous is not None:
@@ -277,8 +279,8 @@ def witness_remove(
     """Take a witness out of the log's published policy (recorded in the log; coordinator only). Its past
     cosignatures stay valid."""
     with _db(db).transaction() as uow:
-        key = svc.remove_witness(uow, caller(as_), name)
-        info = svc.log_info_from_settings({n: s.value for n, s in uow.state.tables["settings"].items()})
+        key = witness_policy.remove_witness(uow, caller(as_), name)
+        info = witness_policy.log_info_of_state(uow.state)
     out.print(f"[green]✓[/] witness {name} removed (was {key.text})", highlight=False)
     if info.policy is None:
         out.print("[yellow]no witnesses left[/]: checkpoints are now only signed by the log", highlight=False)
@@ -309,10 +311,10 @@ def policy(
     database = _db(db)
     if quorum is not None:
         with database.transaction() as uow:
-            svc.set_quorum(uow, caller(as_), quorum)
+            witness_policy.set_quorum(uow, caller(as_), quorum)
     with database.reader() as conn:
-        info = svc.log_info(conn)
-        earlier = svc.log_keys(conn)[:-1]
+        info = witness_policy.log_info(conn)
+        earlier = log_keys.log_keys(conn)[:-1]
     if fmt is PolicyFormat.TLOG:
         sys.stdout.write(f"# The witness policy published by the coordination {info.origin}. A convenience: check\n"
                          "# the keys out of band and keep your own copy; your own policy is what counts.\n"
@@ -363,7 +365,7 @@ def serve(
     from contactgroup.api.app import create_app
 
     database = _db(db)
-    path = svc.resolve_log_key_path(database, log_key)
+    path = log_keys.resolve_log_key_path(database, log_key)
     signing = path if path is not None and path.exists() else None
     if signing is None:
         err.print("no log key file: serving the stored checkpoints only (pass --log-key to sign new ones)")

@@ -13,7 +13,7 @@ from contactgroup.cli.common import DbOption, database, err, fail, handles_error
 from contactgroup.ledger.note import b64encode, parse_verifier_key
 from contactgroup.ledger.policy import Policy, parse_policy
 from contactgroup.reports.facts import SYNTHETIC_CAPTION
-from contactgroup.services.ledger import parse_key_argument
+from contactgroup.services.key_files import parse_key_argument
 from contactgroup.services.verify import KeptCheckpoint
 from contactgroup.services.verify import verify as verify_record
 

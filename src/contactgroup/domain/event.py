@@ -82,6 +82,9 @@ CREATES: Mapping[str, type[Any]] = {
     "MemberKeyRegistered": m.MemberKey,
     "ProposalMade": m.Proposal,
     "ProposalApproved": m.Approval,
+    "TransitTimeSet": m.TransitTime,
+    "WitnessAdded": m.Witness,
+    "QuorumRuleSet": m.QuorumRule,
 }
 
 # Status events: (table, new status); data is {"id": ..., plus fields that change with the status}.
@@ -159,6 +162,10 @@ def _authority_handed_over(state: State, event: Event) -> None:
     state.put(m.Authority(name=event.data["to"], since=event.at))
 
 
+def _witness_removed(state: State, event: Event) -> None:
+    state.put(dataclasses.replace(state.witnesses[event.data["name"]], active=False))
+
+
 def _founded(state: State, event: Event) -> None:
     state.put(m.Setting("recipient", event.data["recipient"]))
     state.put(m.Setting("origin", event.data["origin"]))
@@ -229,6 +236,7 @@ HANDLERS: dict[str, Callable[[State, Event], None]] = {
     "MemberLeft": _member_left,
     "CoalitionLeadsChanged": _leads_changed,
     "AuthorityHandedOver": _authority_handed_over,
+    "WitnessRemoved": _witness_removed,
 }
 
 
@@ -240,8 +248,41 @@ def _dispatched(state: State, event: Event) -> None:
 HANDLERS["ShipmentDispatched"] = _dispatched
 
 
+# Settings that were concepts: logs written before transit times, witnesses and quorum rules had events of their
+# own recorded them as `SettingChanged` with these names. Their bytes stay as they are (the tree holds them);
+# `upcast` reads them as the events that replaced them.
+TRANSIT_PREFIX = "transit:"  # transit:ORIGIN:DESTINATION = days
+WITNESS_PREFIX = "witness:"  # witness:NAME = key text, "" = removed
+WITNESS_QUORUM_SETTING = "witness_quorum"  # = how many witnesses must cosign
+QUORUM_PREFIX = "quorum:"  # quorum:KIND = rule
+
+
+def upcast(event: Event) -> Event:
+    """An event as today's catalogue names it: a `SettingChanged` of a transit time, a witness or a quorum rule
+    becomes `TransitTimeSet`, `WitnessAdded`/`WitnessRemoved` or `QuorumRuleSet`; every other event is itself."""
+    if event.type != "SettingChanged":
+        return event
+    name, value = str(event.data.get("name", "")), str(event.data.get("value", ""))
+    if name.startswith(TRANSIT_PREFIX):
+        origin, _, destination = name[len(TRANSIT_PREFIX):].partition(":")
+        return dataclasses.replace(event, type="TransitTimeSet",
+                                   data={"origin": origin, "destination": destination, "days": int(value)})
+    if name.startswith(WITNESS_PREFIX):
+        witness = name[len(WITNESS_PREFIX):]
+        if not value:
+            return dataclasses.replace(event, type="WitnessRemoved", data={"name": witness})
+        return dataclasses.replace(event, type="WitnessAdded", data={"name": witness, "key": value})
+    if name == WITNESS_QUORUM_SETTING:
+        return dataclasses.replace(event, type="QuorumRuleSet", data={"decision": m.WITNESSES, "rule": value})
+    if name.startswith(QUORUM_PREFIX):
+        return dataclasses.replace(event, type="QuorumRuleSet",
+                                   data={"decision": name[len(QUORUM_PREFIX):], "rule": value})
+    return event
+
+
 def evolve(state: State, event: Event) -> None:
     """Apply one event to the state. Unknown types are an error: a log we cannot read is not silently skipped."""
+    event = upcast(event)
     handler = HANDLERS.get(event.type)
     if handler is None:
         raise ValidationFailed(f"unknown event type {event.type!r}", where="event")

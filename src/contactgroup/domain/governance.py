@@ -22,7 +22,7 @@ from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, ContactGroupError, Forbidden, NotFound, Problem, ValidationFailed
 from contactgroup.domain.event import Context, Event
 from contactgroup.domain.state import State, as_data
-from contactgroup.ledger.canonical import canonical_bytes, plain
+from contactgroup.encoding.canonical import canonical_bytes, plain
 
 # (verifier key text, signed note) -> True if the note carries a valid signature by that key over its text
 Verify = Callable[[str, str], bool]
@@ -85,7 +85,8 @@ def rule_problems(rule: str) -> list[Problem]:
 
 
 def rule_for(state: State, kind: m.ProposalKind) -> str:
-    return state.setting(f"quorum:{kind.value}", DEFAULT_RULES[kind])
+    rule = state.quorum_rules.get(kind.value)
+    return rule.rule if rule else DEFAULT_RULES[kind]
 
 
 # --- keys --------------------------------------------------------------------------------------------------------
@@ -387,5 +388,5 @@ def enact(state: State, ctx: Context, proposal: m.Proposal, new: tuple[m.Approva
             events.append(ctx.event("CoalitionFormed", as_data(
                 m.Coalition(payload["area"], payload["name"], tuple(payload["leads"])))))
     else:
-        events.append(ctx.event("SettingChanged", {"name": f"quorum:{payload['kind']}", "value": payload["rule"]}))
+        events.append(ctx.event("QuorumRuleSet", {"decision": payload["kind"], "rule": payload["rule"]}))
     return events

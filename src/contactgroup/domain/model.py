@@ -289,6 +289,37 @@ class Setting:
     value: str
 
 
+@dataclass(frozen=True, slots=True)
+class TransitTime:
+    """Whole days an offer needs from its depot country (`origin`) to a requirement's destination (`UKR-West`)."""
+
+    origin: str
+    destination: str
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    """A witness the log names: while `active`, its cosignatures (by `key`, its cosigner key text) count toward the
+    witness quorum. A removed witness keeps its row, so its past cosignatures can still be read against its key."""
+
+    name: str
+    key: str
+    active: bool = True
+
+
+WITNESSES = "witnesses"  # the decision a witness quorum rule is for: how many witnesses must cosign a checkpoint
+
+
+@dataclass(frozen=True, slots=True)
+class QuorumRule:
+    """How many must agree for a decision: for a proposal kind (its value), a rule such as `2/3`, `all` or `leads`;
+    for `WITNESSES`, how many of the active witnesses must cosign a checkpoint (`2`)."""
+
+    decision: str
+    rule: str
+
+
 class KeyStatus(enum.StrEnum):
     ACTIVE = "active"
     REVOKED = "revoked"

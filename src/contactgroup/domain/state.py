@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from contactgroup.domain import model as m
-from contactgroup.ledger.canonical import plain
+from contactgroup.encoding.canonical import plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,9 @@ TABLES: Mapping[str, Table] = {
         Table("member_keys", m.MemberKey, ("key",)),
         Table("proposals", m.Proposal, ("id",)),
         Table("approvals", m.Approval, ("key",)),
+        Table("transit_times", m.TransitTime, ("origin", "destination")),
+        Table("witnesses", m.Witness, ("name",)),
+        Table("quorum_rules", m.QuorumRule, ("decision",)),
     )
 }
 TABLE_OF: Mapping[type[Any], Table] = {t.entity: t for t in TABLES.values()}
@@ -215,6 +218,18 @@ class State:
     @property
     def approvals(self) -> dict[str, m.Approval]:
         return self.tables["approvals"]
+
+    @property
+    def transit_times(self) -> dict[tuple[str, str], m.TransitTime]:
+        return self.tables["transit_times"]
+
+    @property
+    def witnesses(self) -> dict[str, m.Witness]:
+        return self.tables["witnesses"]
+
+    @property
+    def quorum_rules(self) -> dict[str, m.QuorumRule]:
+        return self.tables["quorum_rules"]
 
     def setting(self, name: str, default: str = "") -> str:
         s = self.tables["settings"].get(name)

@@ -1,1 +1,1 @@
-"""The verifiable record: canonical bytes, RFC 9162 Merkle tree, signed notes, checkpoints, witnesses. Pure."""
+"""The verifiable record: RFC 9162 Merkle tree, signed notes, checkpoints, witnesses. Pure."""

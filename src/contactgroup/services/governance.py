@@ -17,7 +17,7 @@ from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFai
 from contactgroup.domain.event import Event
 from contactgroup.domain.state import State
 from contactgroup.ledger import handover, note
-from contactgroup.services import ledger
+from contactgroup.services import key_files, log_keys
 from contactgroup.services.coordination import Caller, authorized, record_events
 from contactgroup.storage.database import UnitOfWork
 
@@ -45,14 +45,14 @@ def verify(key_text: str, signed: str) -> bool:
 def generate_key_file(name: str, path: Path) -> str:
     """Write a new private key to `path` (mode 0600, never overwritten) and return its verifier key text."""
     signer, verifier = note.generate_key(name)
-    ledger.write_private_key(path, signer.text)
+    key_files.write_private_key(path, signer.text)
     return verifier.text
 
 
 def sign_proposal(proposal_text: str, key_file: Path) -> str:
     """Offline: sign a proposal's text with a member's private key file; returns the approval (a signed note)."""
     try:
-        signer = ledger.read_signer_key(key_file)
+        signer = key_files.read_signer_key(key_file)
     except ValidationFailed:
         text = key_file.read_text(encoding="utf-8", errors="replace").strip()
         if not key_problems(text):
@@ -178,8 +178,8 @@ class GovernanceCheck:
             if problem:
                 self.findings.append((seq, f"authority handed over to {event.data.get('to')!r} without a valid "
                                            f"quorum: {problem}"))
-        elif event.type == "SettingChanged" and event.data.get("name") == ledger.LOG_KEY_SETTING:
-            value, current = str(event.data.get("value", "")), state.setting(ledger.LOG_KEY_SETTING)
+        elif event.type == "SettingChanged" and event.data.get("name") == log_keys.LOG_KEY_SETTING:
+            value, current = str(event.data.get("value", "")), state.setting(log_keys.LOG_KEY_SETTING)
             if current and value != current and value != self._approved_key:
                 self.findings.append((seq, f"the log key changed to {value} without a quorum-approved handover "
                                            f"naming it"))

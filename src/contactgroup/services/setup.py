@@ -12,7 +12,7 @@ from contactgroup.domain import command
 from contactgroup.domain.errors import Conflict, ValidationFailed
 from contactgroup.io.members import reference_members
 from contactgroup.services import coordination as svc
-from contactgroup.services import ledger
+from contactgroup.services import log_keys
 from contactgroup.services.clock import Clock
 from contactgroup.storage.database import Database
 
@@ -51,7 +51,7 @@ def found_coordination(
     if problems:
         raise ValidationFailed(problems)
     created_file = _new_sqlite_file(db)
-    key_path = ledger.resolve_log_key_path(db, log_key)
+    key_path = log_keys.resolve_log_key_path(db, log_key)
     key_existed = key_path is not None and key_path.exists()
     try:
         return _found(db, clock, recipient=recipient, authority=authority, origin=origin, admin=admin,
@@ -87,8 +87,8 @@ def _found(
         verifier, created = "", False
         if key_path is not None:
             # Written before the commit: if the commit fails, a re-run finds and reuses the file.
-            signer, created = ledger.ensure_log_key(key_path, origin)
-            ledger.record_log_key(uow, caller, signer.verifier)
+            signer, created = log_keys.ensure_log_key(key_path, origin)
+            log_keys.record_log_key(uow, caller, signer.verifier)
             verifier = signer.verifier.text
         admitted = 0
         if with_members:

@@ -1,5 +1,5 @@
-"""Transit days between countries, kept in the record as settings (`transit:ORIGIN:DESTINATION`), so that
-allocation from the database counts the days an offer needs from its depot to the requirement's destination."""
+"""Transit days between countries, kept in the record (`TransitTimeSet`), so that allocation from the database
+counts the days an offer needs from its depot to the requirement's destination."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from contactgroup.io.spreadsheet import header_problems
 from contactgroup.services import coordination as svc
 from contactgroup.storage.database import UnitOfWork
 
-PREFIX = "transit:"
 # A country code, optionally with a region as destinations carry it ("UKR", "UKR-West"); never ':' or spaces.
 PLACE = re.compile(r"[A-Z]{3}(-[A-Za-z0-9]+)*")
 COLUMNS = ("origin", "destination", "days")
@@ -30,18 +29,9 @@ class Transit:
     days: int
 
 
-def setting_name(origin: str, destination: str) -> str:
-    return f"{PREFIX}{origin}:{destination}"
-
-
 def transit_days(state: State) -> dict[tuple[str, str], int]:
     """Recorded transit days by (origin, destination); pairs not recorded take 0 days."""
-    out: dict[tuple[str, str], int] = {}
-    for name, setting in state.tables["settings"].items():
-        if isinstance(name, str) and name.startswith(PREFIX):
-            origin, _, destination = name[len(PREFIX):].partition(":")
-            out[(origin, destination)] = int(setting.value)
-    return out
+    return {key: t.days for key, t in state.transit_times.items()}
 
 
 def listed(state: State) -> list[Transit]:
@@ -76,8 +66,14 @@ def set_transit(uow: UnitOfWork, caller: svc.Caller, origin: str, destination: s
     found = check(origin, destination, days)
     if found:
         raise ValidationFailed(found)
-    svc.record_setting(uow, caller, setting_name(origin, destination), str(days), action=ACTION)
+    _record(uow, caller, Transit(origin, destination, days))
     return Transit(origin, destination, days)
+
+
+def _record(uow: UnitOfWork, caller: svc.Caller, route: Transit) -> None:
+    ctx = svc.authorized(uow, caller, ACTION)
+    svc.record_events(uow, [ctx.event("TransitTimeSet", {"origin": route.origin, "destination": route.destination,
+                                                         "days": route.days})])
 
 
 def parse_csv(text: str, source: str = "transit file") -> tuple[list[Transit], list[Problem]]:
@@ -122,5 +118,5 @@ def import_transit(uow: UnitOfWork, caller: svc.Caller, text: str, source: str =
     if found:
         raise ValidationFailed(found)
     for t in rows:
-        svc.record_setting(uow, caller, setting_name(t.origin, t.destination), str(t.days), action=ACTION)
+        _record(uow, caller, t)
     return rows

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from contactgroup.domain.errors import ContactGroupError
-from contactgroup.domain.event import evolve
+from contactgroup.domain.event import evolve, upcast
 from contactgroup.domain.state import TABLES, State
 from contactgroup.ledger import merkle
 from contactgroup.ledger.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
@@ -64,7 +64,7 @@ class VerifyReport:
     # (index of the event that set it, verifier key): the log key changes only by a handover
     key_history: list[tuple[int, str]] = field(default_factory=list)
     cosignatures: int = 0  # stored witness cosignatures checked
-    # witness name -> (index, time, key text) of each `witness:<name>` setting ("" = removed), in log order
+    # witness name -> (index, time, key text) of each WitnessAdded ("" for WitnessRemoved), in log order
     witness_history: dict[str, list[tuple[int, datetime, str]]] = field(default_factory=dict)
     origin: str = ""
     kept: list[int] = field(default_factory=list)  # sizes of the kept checkpoints that matched
@@ -111,13 +111,13 @@ def _check_log(conn: Connection, report: VerifyReport, progress: Callable[[int],
         try:
             event = decode(body)
             governance.see(state, seq, event, body)
+            event = upcast(event)  # a log written before witnesses had events names them in settings
             evolve(state, event)
-            if event.type == "SettingChanged":
-                name, value = str(event.data.get("name")), str(event.data.get("value"))
-                if name == "log_verifier_key":
-                    report.key_history.append((seq, value))
-                elif name.startswith("witness:"):
-                    report.witness_history.setdefault(name[len("witness:"):], []).append((seq, event.at, value))
+            if event.type == "SettingChanged" and event.data.get("name") == "log_verifier_key":
+                report.key_history.append((seq, str(event.data.get("value"))))
+            elif event.type in ("WitnessAdded", "WitnessRemoved"):
+                key = str(event.data.get("key", ""))  # "" = removed
+                report.witness_history.setdefault(str(event.data["name"]), []).append((seq, event.at, key))
         except (ContactGroupError, KeyError, ValueError, TypeError) as exc:
             report.findings.append(Finding(where, f"cannot be replayed: {exc}"))
         expected_seq += 1

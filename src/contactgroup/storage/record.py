@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -22,6 +22,13 @@ def settings(conn: Connection) -> dict[str, str]:
     """Every setting as name → value, from the `settings` projection."""
     t = schema.projections["settings"]
     return {str(n): str(v) for n, v in conn.execute(sa.select(t.c.name, t.c.value))}
+
+
+def entities(conn: Connection, table: str) -> list[Any]:
+    """Every entity of a projection table (witnesses, quorum rules), in key order."""
+    t = schema.projections[table]
+    order = [t.c[k] for k in TABLES[table].key]
+    return [from_data(TABLES[table].entity, row) for row in conn.execute(sa.select(t).order_by(*order)).mappings()]
 
 
 def projection_rows(conn: Connection, table: str) -> dict[str, str]:
