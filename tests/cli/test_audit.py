@@ -408,9 +408,12 @@ class TestPolish:
         _chain(db)
         code, output = run(db, "delivery", "track", "D-00001", "hub", user="ukr")
         assert code == 4 and "may not delivery:track" in output
-        _offer(db, quantity="5")
+        _offer(db, "--visibility", "recipient", quantity="5")
         code, output = run(db, "offer", "move", "O-00002", "commit", user="ukr")
         assert code == 4 and "may not offer:commit" in output
+        _offer(db, quantity="5")  # an offer ukr may not see: as if it did not exist
+        code, output = run(db, "offer", "move", "O-00003", "commit", user="ukr")
+        assert code == 3 and "no offer 'O-00003' that ukr may see" in output and "DEU" not in output
 
     def test_version_and_a_file_that_is_not_a_database(self, tmp_path: Path) -> None:
         code, output = run("x.db", "--version")

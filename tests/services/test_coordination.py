@@ -65,9 +65,10 @@ class TestPermissions:
         with pytest.raises(Forbidden, match="requirement:validate; this needs: coordinator"):
             world.do(svc.move_requirement, "ukr", req.id, "validate")
 
-    def test_unknown_user_is_told_how_to_say_who_they_are(self, world: World) -> None:
-        with pytest.raises(NotFound, match="no user 'ghost': pass --as NAME or set CONTACTGROUP_USER"):
+    def test_an_unknown_user_is_not_found_with_a_code_each_front_door_words(self, world: World) -> None:
+        with pytest.raises(NotFound, match="^no user 'ghost'$") as refused:
             enter_offer(world, user="ghost")
+        assert (refused.value.code, refused.value.params) == ("unknown-user", {"user": "ghost"})
 
     def test_coalition_lead_proposes_only_in_its_own_area(self, world: World) -> None:
         art = open_requirement(world, quantity=10)

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contactgroup.api import governance, ledger
-from contactgroup.api.problem import problem, problem_components
+from contactgroup.api.problem import detail, problem, problem_components
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.services import ledger as ledger_svc
 from contactgroup.services.clock import Clock, SystemClock
@@ -67,7 +67,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
         if isinstance(exc, ValidationFailed):
             status = 400  # bad parameters of a request are the client's to fix
             extra["errors"] = [{"where": p.where, "message": p.message} for p in exc.problems]
-        return problem(status, str(exc), instance=request.url.path, **extra)
+        return problem(status, detail(exc), instance=request.url.path, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -27,6 +27,15 @@ from contactgroup.cli.common import (
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import NotFound
 from contactgroup.domain.state import as_data
+from contactgroup.domain.workflow import (
+    AllocationAction,
+    ConsentAction,
+    OfferAction,
+    RequirementAction,
+    ShipmentAction,
+    choices,
+    parse_action,
+)
 from contactgroup.ledger.canonical import plain
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import coordination as svc
@@ -267,7 +276,7 @@ def requirement_add(
         req = svc.draft_requirement(uow, who, item_class=item_class, quantity=quantity, priority=priority,
                                     needed_by=when, destination=destination, area=area, note=note)
         if submit:
-            req = svc.move_requirement(uow, who, req.id, "submit")
+            req = svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT)
     _done(f"requirement {req.id} {req.status.value}")
     out.print(req.id)
 
@@ -306,16 +315,15 @@ def requirement_show(req_id: str, db: DbOption = None, as_: AsOption = None,
 @handles_errors
 def requirement_move(
     req_id: str,
-    action: Annotated[str, typer.Argument(help="submit, return, validate, open, close or cancel.")],
+    action: Annotated[str, typer.Argument(help=f"{choices(RequirementAction)}.")],
     reason: Annotated[str, typer.Option()] = "",
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Move a requirement along its lifecycle."""
-    if action not in svc.REQUIREMENT_MOVES:
-        raise fail(f"unknown action {action!r}: use one of {', '.join(svc.REQUIREMENT_MOVES)}", 2)
+    verb = parse_action(RequirementAction, action)
     with writer(db) as uow:
-        req = svc.move_requirement(uow, caller(as_), req_id, action, reason)
+        req = svc.move_requirement(uow, caller(as_), req_id, verb, reason)
     _done(f"requirement {req_id} is {req.status.value}")
 
 
@@ -411,18 +419,17 @@ def offer_show(offer_id: str, db: DbOption = None, as_: AsOption = None, fmt: Fo
 @handles_errors
 def offer_move(
     offer_id: str,
-    action: Annotated[str, typer.Argument(help="make, commit or withdraw.")],
+    action: Annotated[str, typer.Argument(help=f"{choices(OfferAction)}.")],
     on: Annotated[str | None, typer.Option(help="Commitment date (YYYY-MM-DD), default today.")] = None,
     reason: Annotated[str, typer.Option(help="Why (recorded with a withdrawal).")] = "",
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Move an offer along its lifecycle."""
-    if action not in ("make", "commit", "withdraw"):
-        raise fail(f"unknown action {action!r}: use make, commit or withdraw", 2)
+    verb = parse_action(OfferAction, action)
     when = _date(on, "--on") if on else None
     with writer(db) as uow:
-        offer = svc.move_offer(uow, caller(as_), offer_id, action, on=when, reason=reason)
+        offer = svc.move_offer(uow, caller(as_), offer_id, verb, on=when, reason=reason)
     _done(f"offer {offer_id} is {offer.status.value}")
 
 
@@ -580,16 +587,16 @@ def allocation_show(alloc_id: str, db: DbOption = None, as_: AsOption = None,
 @handles_errors
 def allocation_move(
     alloc_id: str,
-    action: Annotated[str, typer.Argument(help="accept (donor desk, then recipient liaison), confirm, decline.")],
+    action: Annotated[str, typer.Argument(help=f"{choices(AllocationAction)} (accept: the donor's desk, then the "
+                                                "recipient liaison).")],
     reason: Annotated[str, typer.Option()] = "",
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Accept, confirm or decline an allocation."""
-    if action not in ("accept", "confirm", "decline"):
-        raise fail(f"unknown action {action!r}: use accept, confirm or decline", 2)
+    verb = parse_action(AllocationAction, action)
     with writer(db) as uow:
-        a = svc.move_allocation(uow, caller(as_), alloc_id, action, reason)
+        a = svc.move_allocation(uow, caller(as_), alloc_id, verb, reason)
     _done(f"allocation {alloc_id} is {a.status.value}")
 
 
@@ -610,15 +617,14 @@ def consent_request(offer_id: str, db: DbOption = None, as_: AsOption = None) ->
 @handles_errors
 def consent_decide(
     consent_id: str,
-    decision: Annotated[str, typer.Argument(help="grant or refuse.")],
+    decision: Annotated[str, typer.Argument(help=f"{choices(ConsentAction)}.")],
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Grant or refuse a consent (desk officer of the origin member)."""
-    if decision not in ("grant", "refuse"):
-        raise fail(f"unknown decision {decision!r}: use grant or refuse", 2)
+    verb = parse_action(ConsentAction, decision, what="decision")
     with writer(db) as uow:
-        c = svc.decide_consent(uow, caller(as_), consent_id, decision == "grant")
+        c = svc.decide_consent(uow, caller(as_), consent_id, verb)
     _done(f"consent {consent_id} {c.status.value}")
 
 
@@ -656,15 +662,14 @@ def delivery_dispatch(
 @handles_errors
 def delivery_track(
     delivery_id: str,
-    step: Annotated[str, typer.Argument(help="hub or handover.")],
+    step: Annotated[str, typer.Argument(help=f"{choices(ShipmentAction)}.")],
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Record that a shipment reached the hub or was handed over."""
-    if step not in ("hub", "handover"):
-        raise fail(f"unknown step {step!r}: use hub or handover", 2)
+    verb = parse_action(ShipmentAction, step, what="step")
     with writer(db) as uow:
-        d = svc.track_shipment(uow, caller(as_), delivery_id, step)
+        d = svc.track_shipment(uow, caller(as_), delivery_id, verb)
     _done(f"shipment {delivery_id} is {d.status.value}")
 
 
