@@ -94,7 +94,8 @@ def test_an_action_on_a_hidden_object_answers_as_for_one_that_does_not_exist(dem
     probed = 0
     for probe in _probes(state):
         absent = _answer(state, probe, caller, NOWHERE[probe.kind])
-        assert absent == (NotFound, f"no {probe.kind} ID that {user} may see", 3, 404), probe.name
+        if probe.name != "allocation propose":  # refused first for the requirement's area, whatever the offer
+            assert absent == (NotFound, f"no {probe.kind} ID that {user} may see", 3, 404), probe.name
         for ident in _hidden(state, who, probe.kind):
             assert _answer(state, probe, caller, ident) == absent, (probe.name, ident)
             probed += 1
@@ -121,3 +122,27 @@ def test_an_unknown_action_is_bad_input_not_a_key_error(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed, match="unknown action 'sign': use make, commit or withdraw") as bad:
         parse_action(OfferAction, "sign")
     assert bad.value.exit_code == 2 and bad.value.code == "unknown-action"
+
+
+class TestEachFrontDoorWordsItsHint:
+    """The services say what went wrong; the CLI names its options and commands, the API never does."""
+
+    def test_an_unknown_user(self) -> None:
+        from contactgroup.api.problem import detail
+        from contactgroup.cli.common import worded
+
+        exc = NotFound("no user 'ghost'", code="unknown-user", user="ghost")
+        assert worded(exc) == ("no user 'ghost': pass --as NAME or set CONTACTGROUP_USER to a registered user "
+                               "(`contactgroup user list`)")
+        assert "--as" not in detail(exc) and "contactgroup" not in detail(exc)
+
+    def test_a_requirement_to_close_instead(self) -> None:
+        from contactgroup.api.problem import detail
+        from contactgroup.cli.common import worded
+        from contactgroup.domain.errors import Conflict
+
+        exc = Conflict("requirement R-00001 cannot be cancelled: 10 unit(s) were already received for it; close it "
+                       "instead (a coordinator's step)", code="received-requirement", id="R-00001", received=10)
+        assert worded(exc).endswith("close it instead (a coordinator's step: "
+                                    "`contactgroup requirement move R-00001 close`)")
+        assert "contactgroup" not in detail(exc)

@@ -27,6 +27,7 @@ from contactgroup.domain.workflow import (
     OfferAction,
     RequirementAction,
     ShipmentAction,
+    parse_action,
 )
 from contactgroup.services import policy
 from contactgroup.services.clock import Clock
@@ -135,6 +136,7 @@ def draft_requirement(uow: UnitOfWork, caller: Caller, **fields: Any) -> m.Requi
 def move_requirement(uow: UnitOfWork, caller: Caller, req_id: str, action: RequirementAction,
                      reason: str = "") -> m.Requirement:
     """Every user sees every requirement: a refusal may name the permission without revealing anything."""
+    action = parse_action(RequirementAction, action)
     act = REQUIREMENT_ACTIONS[action]
     ctx = authorized(uow, caller, act.permission)
     extra = {"reason": reason} if reason else {}
@@ -185,6 +187,7 @@ def enter_offer(
 def move_offer(
     uow: UnitOfWork, caller: Caller, offer_id: str, action: OfferAction, *, on: date | None = None, reason: str = ""
 ) -> m.Offer:
+    action = parse_action(OfferAction, action)
     offer = visible_offer(uow, caller, offer_id)
     act = OFFER_ACTIONS[action]
     ctx = authorized(uow, caller, act.permission, owner=offer.member, named=act.named)
@@ -256,9 +259,10 @@ def visible_delivery(uow: UnitOfWork, caller: Caller, delivery_id: str) -> m.Del
 
 
 def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requirement: str, quantity: int) -> m.Allocation:
-    visible_offer(uow, caller, offer)
+    # Whether the caller may propose in the requirement's area depends on nothing hidden: asked first, it says why.
     req = uow.state.requirements.get(requirement)
     ctx = authorized(uow, caller, "allocation:propose", area=req.area if req else None)
+    visible_offer(uow, caller, offer)
     (event,) = record_events(uow, command.propose_allocation(
         uow.state, ctx, offer=offer, requirement=requirement, quantity=quantity))
     return uow.state.allocations[event.data["id"]]
@@ -267,6 +271,7 @@ def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requireme
 def move_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str, action: AllocationAction,
                     reason: str = "") -> m.Allocation:
     """accept (by the donor's desk or the recipient's liaison, whichever is next), confirm, or decline."""
+    action = parse_action(AllocationAction, action)
     alloc = visible_allocation(uow, caller, alloc_id)
     owner = uow.state.offers[alloc.offer].member
     act = ALLOCATION_ACTIONS[action]
@@ -289,6 +294,7 @@ def request_consent(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Consent
 
 
 def decide_consent(uow: UnitOfWork, caller: Caller, consent_id: str, action: ConsentAction) -> m.Consent:
+    action = parse_action(ConsentAction, action, what="decision")
     consent = visible_consent(uow, caller, consent_id)
     act = CONSENT_ACTIONS[action]
     ctx = authorized(uow, caller, act.permission, owner=consent.origin, named=act.named)
@@ -306,6 +312,7 @@ def dispatch(uow: UnitOfWork, caller: Caller, *, allocation: str, quantity: int,
 
 def track_shipment(uow: UnitOfWork, caller: Caller, delivery_id: str, action: ShipmentAction) -> m.Delivery:
     """hub (reached the hub) or handover (handed over to the recipient)."""
+    action = parse_action(ShipmentAction, action, what="step")
     d = visible_delivery(uow, caller, delivery_id)
     owner = uow.state.offers[uow.state.allocations[d.allocation].offer].member
     act = SHIPMENT_ACTIONS[action]
