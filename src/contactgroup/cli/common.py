@@ -92,7 +92,7 @@ RETRIES = 5
 
 # How the command line words the errors whose hint is one of its own options or commands: the domain and the
 # services say what went wrong (`code` and `params`), each front door says what to do about it.
-_LISTED_BY = {"member": "member list", "capability area": "coalition list"}
+_LISTED_BY = {"member": "member list", "capability area": "coalition list", "fund": "fund list"}
 _GOVERNED_BY = {
     "member:admit": "`contactgroup governance propose admit-member`",
     "coalition:form": "`contactgroup governance propose change-lead --area AREA --name NAME --lead M`",

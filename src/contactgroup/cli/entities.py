@@ -25,8 +25,7 @@ from contactgroup.cli.common import (
     writer,
 )
 from contactgroup.domain import model as m
-from contactgroup.domain.errors import NotFound
-from contactgroup.domain.state import as_data
+from contactgroup.domain.state import State, as_data
 from contactgroup.domain.workflow import (
     AllocationAction,
     ConsentAction,
@@ -39,7 +38,7 @@ from contactgroup.domain.workflow import (
 from contactgroup.ledger.canonical import plain
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import coordination as svc
-from contactgroup.services import policy
+from contactgroup.services import policy, queries
 
 
 def _date(value: str, option: str) -> date:
@@ -68,15 +67,19 @@ def _reader(db: str | None, as_: str | None) -> Any:
     """The state, for a list or show open to every user: it still takes --as, like every command, and refuses an
     unknown name."""
     state = database(db).state()
-    if as_:
-        policy.user(state, as_)
+    queries.reader(state, as_)
     return state
 
 
-def _list(state: Any, table: dict[Any, Any], cls: type, title: str, fmt: Format) -> None:
-    """Every row of a table open to every user, in key order."""
-    emit([as_data(x) for _, x in sorted(table.items())], fmt, title=title, synthetic=is_synthetic(state),
-         columns=_fields(cls))
+def _visible(db: str | None, as_: str | None) -> tuple[State, m.User]:
+    """The state and the user whose view of it a list or show gives."""
+    state = database(db).state()
+    return state, policy.user(state, caller(as_).user)
+
+
+def _list(state: Any, rows: list[Any], cls: type, title: str, fmt: Format) -> None:
+    """Rows of a list open to every user."""
+    emit([as_data(x) for x in rows], fmt, title=title, synthetic=is_synthetic(state), columns=_fields(cls))
 
 
 def _show_data(data: dict[str, Any], fmt: Format, state: Any) -> None:
@@ -101,7 +104,7 @@ member_app = typer.Typer(help="Members of the coordination: nations and organisa
 def member_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List members with their currency and NATO/EU flags."""
     state = _reader(db, as_)
-    _list(state, state.members, m.Member, "Members", fmt)
+    _list(state, queries.members(state), m.Member, "Members", fmt)
 
 
 @member_app.command("add")
@@ -148,7 +151,7 @@ user_app = typer.Typer(help="Users: who acts, for which party, in which role.", 
 def user_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List registered users (every user sees them all; --as is accepted like everywhere)."""
     state = _reader(db, as_)
-    _list(state, state.users, m.User, "Users", fmt)
+    _list(state, queries.users(state), m.User, "Users", fmt)
 
 
 @user_app.command("add")
@@ -178,7 +181,7 @@ catalogue_app = typer.Typer(help="The catalogue: items, and the item classes req
 def catalogue_items(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List catalogue items."""
     state = _reader(db, as_)
-    _list(state, state.items, m.Item, "Items", fmt)
+    _list(state, queries.items(state), m.Item, "Items", fmt)
 
 
 @catalogue_app.command("classes")
@@ -186,7 +189,7 @@ def catalogue_items(db: DbOption = None, as_: AsOption = None, fmt: FormatOption
 def catalogue_classes(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List item classes and the items that satisfy each."""
     state = _reader(db, as_)
-    _list(state, state.item_classes, m.ItemClass, "Item classes", fmt)
+    _list(state, queries.item_classes(state), m.ItemClass, "Item classes", fmt)
 
 
 @catalogue_app.command("add-item")
@@ -232,7 +235,7 @@ coalition_app = typer.Typer(help="Capability coalitions and their lead members."
 def coalition_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List capability coalitions."""
     state = _reader(db, as_)
-    _list(state, state.coalitions, m.Coalition, "Capability coalitions", fmt)
+    _list(state, queries.coalitions(state), m.Coalition, "Capability coalitions", fmt)
 
 
 @coalition_app.command("add")
@@ -292,8 +295,7 @@ def requirement_list(
 ) -> None:
     """List requirements by priority (every user sees them all; --as is accepted like everywhere)."""
     state = _reader(db, as_)
-    rows = [as_data(r) for r in sorted(state.requirements.values(), key=lambda r: (r.priority, r.id))
-            if (status is None or r.status is status) and (area is None or r.area == area)]
+    rows = [as_data(r) for r in queries.requirements(state, status=status, area=area)]
     emit(rows, fmt, title="Requirements", synthetic=is_synthetic(state),
          columns=("id", "priority", "item_class", "quantity", "needed_by",
                                                    "destination", "area", "status"),
@@ -306,9 +308,7 @@ def requirement_show(req_id: str, db: DbOption = None, as_: AsOption = None,
                      fmt: FormatOption = Format.TABLE) -> None:
     """Show one requirement (every user sees them all; --as is accepted like everywhere)."""
     state = _reader(db, as_)
-    if req_id not in state.requirements:
-        raise NotFound(f"no requirement {req_id!r}")
-    _show_data(as_data(state.requirements[req_id]), fmt, state)
+    _show_data(as_data(queries.requirement(state, req_id)), fmt, state)
 
 
 @requirement_app.command("move")
@@ -392,11 +392,8 @@ def offer_list(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List the offers you may see."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    rows = [as_data(o) for o in state.offers.values()
-            if policy.can_see_offer(state, who, o) and (member is None or o.member == member)
-            and (status is None or o.status is status)]
+    state, who = _visible(db, as_)
+    rows = [as_data(o) for o in queries.offers(state, who, member=member, status=status)]
     emit(rows, fmt, title="Offers", synthetic=is_synthetic(state),
          columns=("id", "member", "item", "quantity", "available_from", "depot",
                                              "status", "visibility", "value", "currency", "consent_from"),
@@ -407,12 +404,8 @@ def offer_list(
 @handles_errors
 def offer_show(offer_id: str, db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Show one offer, if you may see it."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    offer = state.offers.get(offer_id)
-    if offer is None or not policy.can_see_offer(state, who, offer):
-        raise NotFound(f"no offer {offer_id!r} that {who.name} may see")
-    _show_data(as_data(offer), fmt, state)
+    state, who = _visible(db, as_)
+    _show_data(as_data(queries.offer(state, who, offer_id)), fmt, state)
 
 
 @offer_app.command("move")
@@ -441,11 +434,7 @@ fund_app = typer.Typer(help="Funds: pooled money that buys items and offers them
 def fund_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List funds and their contributions (every user sees them all; --as is accepted like everywhere)."""
     state = _reader(db, as_)
-    rows = []
-    for f in sorted(state.funds.values(), key=lambda f: f.code):
-        contributions = [c for c in state.contributions.values() if c.fund == f.code]
-        rows.append({**as_data(f), "contributors": len({c.member for c in contributions}),
-                     "pledges": len(contributions)})
+    rows = [{**as_data(r.fund), "contributors": r.contributors, "pledges": r.pledges} for r in queries.funds(state)]
     emit(rows, fmt, title="Funds", synthetic=is_synthetic(state),
          columns=(*_fields(m.Fund), "contributors", "pledges"))
 
@@ -455,39 +444,27 @@ def fund_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = For
 def fund_show(code: str, db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Show a fund: who pledged how much (currency, EUR at the pledge date, share) and what it bought.
 
-    The share is what reports attribute to each contributor of what the fund's offers allocate and deliver."""
-    from contactgroup.reports.burden import fund_shares
-    from contactgroup.reports.valuation import Valuer
-
+    The share is what reports attribute to each contributor of what the fund's offers allocate and deliver. Its
+    offers are listed as you may see them (without --as: the public ones); the others count only in a total."""
     state = _reader(db, as_)
-    fund = state.funds.get(code)
-    if fund is None:
-        raise NotFound(f"no fund {code!r} (see `contactgroup fund list`)")
-    valuer = Valuer.of(state)
-    shares = dict(fund_shares(state, valuer).get(code, []))
-    pledges = [{"contribution": c.id, "member": c.member, "amount": c.amount, "currency": c.currency,
-                "pledged_on": c.pledged_on,
-                "eur": valuer.to_eur(c.amount, c.currency, c.pledged_on).quantize(Decimal("0.01")),
-                "member_share": (shares.get(c.member, Decimal(0)) * 100).quantize(Decimal("0.01"))}
-               for c in sorted(state.contributions.values(), key=lambda c: c.id) if c.fund == code]
-    bought = [{"offer": o.id, "item": o.item, "quantity": o.quantity, "status": o.status,
-               "value_eur": _eur(valuer.offer_value_eur(o, state.items))}
-              for o in sorted(state.offers.values(), key=lambda o: o.id) if o.member == code]
+    view = queries.fund(state, code, queries.reader(state, as_))
+    pledges = [dataclasses.asdict(p) for p in view.pledges]
+    bought = [dataclasses.asdict(b) for b in view.bought]
+    hidden = (f"{view.not_shown} offer(s) you may not see, EUR {view.not_shown_eur:.2f} in all"
+              if view.not_shown else "")
     synthetic = is_synthetic(state)
     if fmt is not Format.TABLE:
-        data = {**as_data(fund), "contributions": [plain_row(p) for p in pledges],
-                "offers": [plain_row(b) for b in bought], **({"synthetic": True} if synthetic else {})}
+        not_shown = {"offers_not_shown": view.not_shown, "offers_not_shown_eur": plain(view.not_shown_eur)}
+        data = {**as_data(view.fund), "contributions": [plain_row(p) for p in pledges],
+                "offers": [plain_row(b) for b in bought], **(not_shown if view.not_shown else {}),
+                **({"synthetic": True} if synthetic else {})}
         emit([data], fmt) if fmt is Format.JSON else emit(
             [{**p, "fund": code} for p in pledges], fmt, synthetic=synthetic)
         return
-    emit([{"field": k, "value": v} for k, v in as_data(fund).items()], fmt, title=f"Fund {code}",
+    emit([{"field": k, "value": v} for k, v in as_data(view.fund).items()], fmt, title=f"Fund {code}",
          synthetic=synthetic)
     emit(pledges, fmt, title="Pledges (member share % = pro-rata attribution)", synthetic=synthetic)
-    emit(bought, fmt, title="What the fund bought (its offers)", synthetic=synthetic)
-
-
-def _eur(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(Decimal("0.01"))
+    emit(bought, fmt, title="What the fund bought (its offers)", synthetic=synthetic, caption=hidden)
 
 
 def plain_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -558,10 +535,8 @@ def allocation_list(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List allocations of offers you may see, and (recipient liaison) those proposed to the recipient."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    rows = [as_data(a) for a in state.allocations.values()
-            if policy.can_see_allocation(state, who, a) and (status is None or a.status is status)]
+    state, who = _visible(db, as_)
+    rows = [as_data(a) for a in queries.allocations(state, who, status=status)]
     emit(rows, fmt, title="Allocations", synthetic=is_synthetic(state), columns=_fields(m.Allocation))
 
 
@@ -571,16 +546,10 @@ def allocation_show(alloc_id: str, db: DbOption = None, as_: AsOption = None,
                     fmt: FormatOption = Format.TABLE) -> None:
     """Show one allocation, with its offer's member and item and its shipments, if you may see the offer (or,
     as the recipient liaison, it was proposed to the recipient)."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    a = state.allocations.get(alloc_id)
-    if a is None or not policy.can_see_allocation(state, who, a):
-        raise NotFound(f"no allocation {alloc_id!r} that {who.name} may see")
-    offer = state.offers[a.offer]
-    shipped = state.where("deliveries", "allocation", alloc_id)
-    _show_data({**as_data(a), "member": offer.member, "item": offer.item,
-                "shipments": ", ".join(d.id for d in shipped), "shipped": sum(d.quantity for d in shipped),
-                "received": sum(d.received for d in shipped)}, fmt, state)
+    state, who = _visible(db, as_)
+    v = queries.allocation(state, who, alloc_id)
+    _show_data({**as_data(v.allocation), "member": v.member, "item": v.item, "shipments": ", ".join(v.shipments),
+                "shipped": v.shipped, "received": v.received}, fmt, state)
 
 
 @allocation_app.command("move")
@@ -632,10 +601,8 @@ def consent_decide(
 @handles_errors
 def consent_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the consents you may see: of offers you may see, or asked of the member you act for."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    rows = [as_data(c) for c in sorted(state.consents.values(), key=lambda c: c.id)
-            if c.origin == who.party or policy.can_see_offer(state, who, state.offers[c.offer])]
+    state, who = _visible(db, as_)
+    rows = [as_data(c) for c in queries.consents(state, who)]
     emit(rows, fmt, title="Consents", synthetic=is_synthetic(state), columns=_fields(m.Consent))
 
 
@@ -696,25 +663,18 @@ def delivery_receive(
 def delivery_show(delivery_id: str, db: DbOption = None, as_: AsOption = None,
                   fmt: FormatOption = Format.TABLE) -> None:
     """Show one shipment, with its allocation, offer and requirement, if you may see its allocation."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    d = state.deliveries.get(delivery_id)
-    offer = state.offers[state.allocations[d.allocation].offer] if d else None
-    if d is None or offer is None or not policy.can_see_delivery(state, who, d):
-        raise NotFound(f"no delivery {delivery_id!r} that {who.name} may see")
-    a = state.allocations[d.allocation]
-    _show_data({**as_data(d), "offer": offer.id, "member": offer.member, "item": offer.item,
-                "requirement": a.requirement}, fmt, state)
+    state, who = _visible(db, as_)
+    v = queries.delivery(state, who, delivery_id)
+    _show_data({**as_data(v.delivery), "offer": v.offer, "member": v.member, "item": v.item,
+                "requirement": v.requirement}, fmt, state)
 
 
 @delivery_app.command("list")
 @handles_errors
 def delivery_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List shipments of allocations you may see (the recipient liaison: every shipment to the recipient)."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    rows = [as_data(d) for d in state.deliveries.values()
-            if policy.can_see_delivery(state, who, d)]
+    state, who = _visible(db, as_)
+    rows = [as_data(d) for d in queries.deliveries(state, who)]
     emit(rows, fmt, title="Deliveries", synthetic=is_synthetic(state), columns=_fields(m.Delivery))
 
 
