@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,20 +17,12 @@ from contactgroup.domain.workflow import AllocationAction, ConsentAction, OfferA
 from contactgroup.services import coordination as svc
 from contactgroup.services import policy
 from contactgroup.services.clock import FixedClock
-from contactgroup.services.demo import build_demo
-from contactgroup.storage.database import Database, UnitOfWork
+from contactgroup.storage.database import UnitOfWork
 
 # One user of every role; the coordinator sees everything, so it has nothing hidden to probe.
 USERS = ("admin", "deu-desk", "fra-desk", "fra-lead", "ukr-liaison", "est-analyst", "pol-auditor")
 CLOCK = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
 NOWHERE = {"offer": "O-99999", "allocation": "A-99999", "consent": "K-99999", "delivery": "D-99999"}
-
-
-@pytest.fixture(scope="module")
-def demo_state(tmp_path_factory: pytest.TempPathFactory) -> State:
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('refusals') / 'demo.db'}")
-    build_demo(db)
-    return db.state()
 
 
 @dataclass(frozen=True)
@@ -115,7 +106,7 @@ def test_the_desk_that_was_told_the_owner_is_now_told_nothing(demo_state: State)
     assert hidden.member not in str(refused.value)
 
 
-def test_an_unknown_action_is_bad_input_not_a_key_error(tmp_path: Path) -> None:
+def test_an_unknown_action_is_bad_input_not_a_key_error() -> None:
     from contactgroup.domain.errors import ValidationFailed
     from contactgroup.domain.workflow import parse_action
 
