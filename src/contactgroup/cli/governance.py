@@ -81,11 +81,8 @@ def keys_revoke(
 def keys_list(member: Annotated[str | None, typer.Option()] = None, db: DbOption = None,
               fmt: FormatOption = Format.TABLE) -> None:
     """List registered member keys."""
-    state = database(db).state()
     rows = [{"member": k.member, "key": k.key, "status": k.status.value, "registered_at": k.registered_at,
-             "revoked_at": k.revoked_at}
-            for k in sorted(state.member_keys.values(), key=lambda k: (k.member, k.registered_at))
-            if member is None or k.member == member]
+             "revoked_at": k.revoked_at} for k in queries.member_keys(database(db).state(), member=member)]
     if not rows and fmt is Format.TABLE:
         out.print(f"no member keys registered{f' for {member}' if member else ''}", highlight=False)
         return
@@ -320,7 +317,7 @@ def governance_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> No
 def authority(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Who chairs the coordination now and since when, with every earlier authority."""
     state = database(db).state()
-    terms = sorted(state.tables["authorities"].values(), key=lambda a: a.since)
+    terms = queries.authorities(state)
     if fmt is Format.TABLE and state.authority is not None:
         out.print(f"{state.authority.name} chairs since {plain(state.authority.since)}", highlight=False)
     emit([{"authority": a.name, "since": a.since, "until": a.until, "by": svc.term_origin(state, a)}

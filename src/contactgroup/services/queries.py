@@ -283,6 +283,17 @@ def proposal(state: State, pid: str, now: datetime) -> ProposalView:
     return _view(state, p, now, approvals=True)
 
 
+def member_keys(state: State, *, member: str | None = None) -> list[m.MemberKey]:
+    """Registered member keys (every user sees them: they check approvals), by member and registration."""
+    return [k for k in sorted(state.member_keys.values(), key=lambda k: (k.member, k.registered_at))
+            if member is None or k.member == member]
+
+
+def authorities(state: State) -> list[m.Authority]:
+    """Every coordinating authority's term, the first first."""
+    return sorted(state.tables["authorities"].values(), key=lambda a: a.since)
+
+
 def took_effect_with(before: Sequence[str], state: State, pid: str) -> list[str]:
     """The proposals, open in `before`, other than `pid`, that are now effective: an enactment that changes who
     decides can settle others in the same transaction."""
