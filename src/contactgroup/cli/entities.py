@@ -377,7 +377,7 @@ def offer_add(
         consent_from=consent_from, end_use=end_use,
     )
     with writer(db) as uow:
-        created = svc.enter_offer(uow, caller(as_), offer, status=status, committed_on=pledged)
+        created = svc.enter_offer(uow, caller(as_), offer, status=m.OfferStatus(status), committed_on=pledged)
     _done(f"offer {created.id} {created.status.value}")
     out.print(created.id)
 

@@ -5,11 +5,10 @@ Every function takes the unit of work it runs in; the caller (CLI, API, demo) ow
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from contactgroup.domain import command
 from contactgroup.domain import model as m
@@ -127,9 +126,14 @@ def track_aid(uow: UnitOfWork, caller: Caller, aid: Sequence[m.TrackedAid]) -> N
 
 # --- requirements ------------------------------------------------------------------------------------------------
 
-def draft_requirement(uow: UnitOfWork, caller: Caller, **fields: Any) -> m.Requirement:
+def draft_requirement(
+    uow: UnitOfWork, caller: Caller, *, item_class: str, quantity: int, priority: int, needed_by: date,
+    destination: str, area: str | None = None, note: str = "",
+) -> m.Requirement:
     ctx = authorized(uow, caller, "requirement:draft")
-    (event,) = record_events(uow, command.draft_requirement(uow.state, ctx, **fields))
+    (event,) = record_events(uow, command.draft_requirement(
+        uow.state, ctx, item_class=item_class, quantity=quantity, priority=priority, needed_by=needed_by,
+        destination=destination, area=area, note=note))
     return uow.state.requirements[event.data["id"]]
 
 
@@ -162,24 +166,34 @@ def hidden(kind: str, ident: str, who: m.User) -> NotFound:
                     user=who.name)
 
 
+# The statuses an offer may be entered in, and the verbs that take a new draft there.
+ENTRY_STEPS: Mapping[m.OfferStatus, tuple[OfferAction, ...]] = {
+    m.OfferStatus.DRAFT: (),
+    m.OfferStatus.OFFERED: (OfferAction.MAKE,),
+    m.OfferStatus.COMMITTED: (OfferAction.MAKE, OfferAction.COMMIT),
+}
+
+
 def enter_offer(
-    uow: UnitOfWork, caller: Caller, offer: m.Offer, *, status: str = "offered", committed_on: date | None = None
+    uow: UnitOfWork, caller: Caller, offer: m.Offer, *, status: m.OfferStatus = m.OfferStatus.OFFERED,
+    committed_on: date | None = None,
 ) -> m.Offer:
     """Enter an offer as a draft, or straight on to `offered` or `committed` (the usual case for a desk).
 
     `committed_on` dates a commitment made earlier (a historical pledge is valued at its own date)."""
+    if status not in ENTRY_STEPS:
+        raise ValidationFailed(f"{status!r} must be draft, offered or committed", where="status",
+                               code="unknown-status", status=status)
     ctx = authorized(uow, caller, "offer:enter", owner=offer.member)
     if offer.consent_from is not None and offer.consent_from not in uow.state.members:
         # An unknown reference is not found (exit 3), as an unknown --member is, not a bad value (exit 2).
         raise NotFound(f"consent_from: no member {offer.consent_from!r}", code="not-found", kind="member",
                        id=offer.consent_from)
-    if committed_on is not None and status != "committed":
+    if committed_on is not None and status != m.OfferStatus.COMMITTED:
         raise ValidationFailed("a commitment date needs status committed", where="committed_on")
     (event,) = record_events(uow, command.draft_offer(uow.state, ctx, offer))
     offer_id = event.data["id"]
-    steps = {"draft": [], "offered": [OfferAction.MAKE],
-             "committed": [OfferAction.MAKE, OfferAction.COMMIT]}[status]
-    for step in steps:
+    for step in ENTRY_STEPS[status]:
         move_offer(uow, caller, offer_id, step, on=committed_on or ctx.today)
     return uow.state.offers[offer_id]
 

@@ -205,7 +205,7 @@ class _Demo:
             if rng.random() < 0.08 else None,
         )
         status = rng.choices(["offered", "committed"], weights=(1, 3))[0]
-        created = svc.enter_offer(self.uow, self.desk(member), offer, status=status)
+        created = svc.enter_offer(self.uow, self.desk(member), offer, status=m.OfferStatus(status))
         if rng.random() < 0.03:
             svc.move_offer(self.uow, self.desk(member), created.id, OfferAction.WITHDRAW)
         elif created.consent_from and rng.random() < 0.8:

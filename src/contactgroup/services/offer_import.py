@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.io.offers import parse_offers
 from contactgroup.io.spreadsheet import read_rows
@@ -33,7 +34,8 @@ def import_offers(
     ids = []
     for n, row in enumerate(rows, start=1):
         try:
-            ids.append(svc.enter_offer(uow, caller, row.offer, status=row.status, committed_on=row.committed_on).id)
+            ids.append(svc.enter_offer(uow, caller, row.offer, status=m.OfferStatus(row.status),
+                                     committed_on=row.committed_on).id)
         except ValidationFailed as exc:
             problems.setdefault(row.line, []).extend(
                 Problem(f"{path.name}: row {row.line}, column {p.where}", p.message) for p in exc.problems)
