@@ -450,8 +450,8 @@ def fund_show(code: str, db: DbOption = None, as_: AsOption = None, fmt: FormatO
     view = queries.fund(state, code, queries.reader(state, as_))
     pledges = [dataclasses.asdict(p) for p in view.pledges]
     bought = [dataclasses.asdict(b) for b in view.bought]
-    hidden = (f"{view.not_shown} offer(s) you may not see, EUR {view.not_shown_eur:.2f} in all"
-              if view.not_shown else "")
+    hidden = (f"{view.not_shown} offer(s) you may not see, EUR {view.not_shown_eur:,.2f} in all"
+              + ("" if as_ else " (without --as, only public offers are listed)") if view.not_shown else "")
     synthetic = is_synthetic(state)
     if fmt is not Format.TABLE:
         not_shown = {"offers_not_shown": view.not_shown, "offers_not_shown_eur": plain(view.not_shown_eur)}
