@@ -367,11 +367,14 @@ class TestShow:
         code, output = run(db, "offer", "add", "--member", "AMMO", "--item", "155-a", "--quantity", "100",
                            "--available-from", "2024-08-01", "--depot", "CZE", user="deu")
         assert code == 0, output
-        shown = json.loads(run(db, "fund", "show", "AMMO", "--format", "json")[1])[0]
+        shown = json.loads(run(db, "fund", "show", "AMMO", "--format", "json", user="deu")[1])[0]
         assert [(c["member"], c["eur"], c["member_share"]) for c in shown["contributions"]] == [
             ("DEU", "300000.00", "40.00"), ("DEU", "100000.00", "40.00"), ("NLD", "600000.00", "60.00")]
         assert [(o["offer"], o["quantity"], o["value_eur"]) for o in shown["offers"]] == [("O-00001", 100,
                                                                                            "300000.00")]
+        # Whoever may not see the fund's offer (here: a reader who names nobody) sees it only in a total.
+        anyone = json.loads(run(db, "fund", "show", "AMMO", "--format", "json")[1])[0]
+        assert (anyone["offers"], anyone["offers_not_shown"], anyone["offers_not_shown_eur"]) == ([], 1, "300000.00")
         code, output = run(db, "fund", "show", "NOPE")
         assert code == 3 and "no fund 'NOPE'" in output
 
@@ -408,9 +411,12 @@ class TestPolish:
         _chain(db)
         code, output = run(db, "delivery", "track", "D-00001", "hub", user="ukr")
         assert code == 4 and "may not delivery:track" in output
-        _offer(db, quantity="5")
+        _offer(db, "--visibility", "recipient", quantity="5")
         code, output = run(db, "offer", "move", "O-00002", "commit", user="ukr")
         assert code == 4 and "may not offer:commit" in output
+        _offer(db, quantity="5")  # an offer ukr may not see: as if it did not exist
+        code, output = run(db, "offer", "move", "O-00003", "commit", user="ukr")
+        assert code == 3 and "no offer 'O-00003' that ukr may see" in output and "DEU" not in output
 
     def test_version_and_a_file_that_is_not_a_database(self, tmp_path: Path) -> None:
         code, output = run("x.db", "--version")

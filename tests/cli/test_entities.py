@@ -115,3 +115,12 @@ def test_unknown_references_exit_3(world: World, cli: Cli) -> None:
     base = ("offer", "add", "--item", "155-a", "--quantity", "1", "--available-from", "2024-06-01", "--depot", "DEU")
     assert cli(*base, "--member", "XXX", user="admin").exit_code == 3
     assert cli(*base, "--member", "DEU", "--consent-from", "XXX", user="admin").exit_code == 3
+
+
+def test_fund_show_names_only_the_offers_its_reader_may_see(demo: str) -> None:
+    chair = on_demo(demo, "fund", "show", "AMMO-INIT", "--as", "admin")
+    assert chair.exit_code == 0 and "O-00124" in chair.stdout and "you may not see" not in chair.stdout
+    anyone = on_demo(demo, "fund", "show", "AMMO-INIT", "--format", "json")
+    data = json.loads(anyone.stdout)[0]
+    assert anyone.exit_code == 0 and "O-00124" not in anyone.stdout
+    assert data["offers_not_shown"] == 16 - len(data["offers"]) and data["contributions"]

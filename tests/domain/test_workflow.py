@@ -48,3 +48,36 @@ def test_terminal_states_have_no_way_out() -> None:
     assert not workflow.ALLOCATION[workflow.A.CONFIRMED]  # confirmed allocations are pinned
     assert not workflow.REQUIREMENT[workflow.R.CLOSED]
     assert not workflow.OFFER[workflow.O.WITHDRAWN]
+
+
+class TestActionTables:
+    """One table per lifecycle: each verb's event moves to the status the verb promises, and the permission it
+    needs exists in the policy."""
+
+    def test_every_verb_records_the_move_its_table_says(self) -> None:
+        from contactgroup.domain.event import MOVES
+        from contactgroup.domain.workflow import (
+            ALLOCATION_ACTIONS,
+            CONSENT_ACTIONS,
+            OFFER_ACTIONS,
+            RECIPIENT_ACCEPTANCE,
+            REQUIREMENT_ACTIONS,
+            SHIPMENT_ACTIONS,
+        )
+        from contactgroup.services.policy import POLICY
+
+        tables = [REQUIREMENT_ACTIONS, OFFER_ACTIONS, ALLOCATION_ACTIONS, CONSENT_ACTIONS, SHIPMENT_ACTIONS]
+        actions = [a for t in tables for a in t.values()] + [RECIPIENT_ACCEPTANCE]
+        for action in actions:
+            if action.event != "OfferWithdrawn":  # a withdrawal also declines pending allocations: its own rule
+                assert MOVES[action.event][1] == action.to, action
+            assert action.permission in POLICY, action
+
+    def test_an_unknown_verb_is_refused_as_bad_input_naming_the_choices(self) -> None:
+        from contactgroup.domain.errors import ValidationFailed
+        from contactgroup.domain.workflow import RequirementAction, ShipmentAction, parse_action
+
+        assert parse_action(RequirementAction, "close") is RequirementAction.CLOSE
+        with pytest.raises(ValidationFailed, match="unknown step 'lost': use hub or handover") as bad:
+            parse_action(ShipmentAction, "lost", what="step")
+        assert bad.value.exit_code == 2 and bad.value.status == 422

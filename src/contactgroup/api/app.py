@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contactgroup.api import governance, ledger
 from contactgroup.api.limits import MAX_BODY, BodyLimit
-from contactgroup.api.problem import problem, problem_components
+from contactgroup.api.problem import detail, problem, problem_components
 from contactgroup.api.signer import CheckpointSigner
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.services import key_files
@@ -102,7 +102,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
         if isinstance(exc, ValidationFailed):
             status = 400  # bad parameters of a request are the client's to fix
             extra["errors"] = [{"where": p.where, "message": p.message} for p in exc.problems]
-        return problem(status, str(exc), instance=request.url.path, **extra)
+        return problem(status, detail(exc), instance=request.url.path, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -19,8 +19,8 @@ from contactgroup.api.problem import problem_responses
 from contactgroup.domain import governance as gov
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Forbidden, NotFound, ValidationFailed
-from contactgroup.domain.state import State
 from contactgroup.services import governance as svc
+from contactgroup.services import queries
 from contactgroup.services.coordination import Caller
 from contactgroup.storage.database import Database
 
@@ -65,37 +65,31 @@ def _db(request: Request) -> Database:
     return db
 
 
-def _status(p: m.Proposal, now: datetime) -> str:
-    return "expired" if p.status is m.ProposalStatus.OPEN and now > p.expires_at else p.status.value
-
-
-def _doc(state: State, p: m.Proposal, now: datetime) -> dict[str, Any]:
-    q = gov.quorum(state, p)
-    return {"id": p.id, "kind": p.kind.value, "status": _status(p, now), "what": svc.payload_summary(p),
+def _doc(v: queries.ProposalView) -> dict[str, Any]:
+    p, q = v.proposal, v.quorum
+    return {"id": p.id, "kind": p.kind.value, "status": v.status, "what": v.what,
             "rule": p.rule, "needed": q.needed, "approved": list(q.approved), "missing": list(q.missing),
             "expires_at": p.expires_at}
 
 
-def _proposal(request: Request, pid: str) -> tuple[State, m.Proposal]:
-    state = _db(request).state()
-    proposal = state.proposals.get(pid)
-    if proposal is None:
-        raise NotFound(f"no proposal {pid}")
-    return state, proposal
+def _proposal(request: Request, pid: str) -> queries.ProposalView:
+    try:
+        return queries.proposal(_db(request).state(), pid, request.app.state.clock.now())
+    except NotFound:
+        raise NotFound(f"no proposal {pid}") from None
 
 
 @router.get("/proposals", response_model=list[ProposalDoc])
 def get_proposals(request: Request) -> list[dict[str, Any]]:
     """Every governance proposal, with who approved and who is missing."""
-    state, now = _db(request).state(), request.app.state.clock.now()
-    return [_doc(state, p, now) for p in sorted(state.proposals.values(), key=lambda p: p.id)]
+    return [_doc(v) for v in queries.proposals(_db(request).state(), request.app.state.clock.now())]
 
 
 @router.get("/proposals/{pid}", response_model=ProposalTextDoc, responses=problem_responses(400, 404))
 def get_proposal(request: Request, pid: ProposalId) -> dict[str, Any]:
     """One proposal, with the exact text members sign."""
-    state, p = _proposal(request, pid)
-    return {**_doc(state, p, request.app.state.clock.now()), "text": p.text}
+    v = _proposal(request, pid)
+    return {**_doc(v), "text": v.proposal.text}
 
 
 @router.get("/proposals/{pid}/text", response_class=PlainTextResponse, responses={
@@ -103,7 +97,7 @@ def get_proposal(request: Request, pid: ProposalId) -> dict[str, Any]:
     **problem_responses(400, 404)})
 def get_proposal_text(request: Request, pid: ProposalId) -> PlainTextResponse:
     """The exact text members sign, ready for `contactgroup governance sign FILE --key KEY`."""
-    return PlainTextResponse(_proposal(request, pid)[1].text)
+    return PlainTextResponse(_proposal(request, pid).proposal.text)
 
 
 @router.post("/proposals/{pid}/approvals", status_code=201, response_model=ApprovalAcceptedDoc,
@@ -132,4 +126,4 @@ async def post_approval(request: Request, pid: ProposalId) -> dict[str, Any]:
 
     quorum, proposal = await run_in_threadpool(approve)
     return {"proposal": pid, "approved": list(quorum.approved), "refused": list(quorum.refused),
-            "needed": quorum.needed, "status": _status(proposal, request.app.state.clock.now())}
+            "needed": quorum.needed, "status": queries.proposal_status(proposal, request.app.state.clock.now())}

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from contactgroup.cli.common import AsOption, DbOption, caller, handles_errors, writer
+from contactgroup.cli.common import AsOption, DbOption, caller, handles_errors, worded, writer
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.domain.errors import Problem as Finding
 from contactgroup.ledger.atomicfile import write_atomic
@@ -78,7 +78,7 @@ def allocate(
     except ValidationFailed as exc:
         _fail(exc.problems, exc.exit_code)
     except ContactGroupError as exc:
-        _fail([Finding("", str(exc))], exc.exit_code)
+        _fail([Finding("", worded(exc))], exc.exit_code)
     _summary(console, exact, exact_seconds, comparison, None if to_stdout else plan)
 
 

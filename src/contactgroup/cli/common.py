@@ -107,13 +107,37 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 raise fail(lines[0] if len(lines) == 1 else f"{len(lines)} problems:\n  " + "\n  ".join(lines),
                            exc.exit_code) from None
             except ContactGroupError as exc:
-                raise fail(str(exc), exc.exit_code) from None
+                raise fail(worded(exc), exc.exit_code) from None
         raise AssertionError("unreachable")
 
     return wrapper
 
 
 RETRIES = 5
+
+# How the command line words the errors whose hint is one of its own options or commands: the domain and the
+# services say what went wrong (`code` and `params`), each front door says what to do about it.
+_LISTED_BY = {"member": "member list", "capability area": "coalition list", "fund": "fund list"}
+_GOVERNED_BY = {
+    "member:admit": "`contactgroup governance propose admit-member`",
+    "coalition:form": "`contactgroup governance propose change-lead --area AREA --name NAME --lead M`",
+}
+HINTS: Mapping[str, Callable[[ContactGroupError], str]] = {
+    "unknown-user": lambda e: f"{e}: pass --as NAME or set CONTACTGROUP_USER to a registered user "
+                              "(`contactgroup user list`)",
+    "missing-rate": lambda e: f"{e}; supply one with `contactgroup import rates FILE`",
+    "governed": lambda e: f"{e} ({_GOVERNED_BY[str(e.params['action'])]})",
+    "received-requirement": lambda e: f"{str(e).removesuffix(')')}: "
+                                      f"`contactgroup requirement move {e.params['id']} close`)",
+    "not-found": lambda e: (f"{e} (see `contactgroup {_LISTED_BY[str(e.params['kind'])]}`)"
+                            if e.params.get("kind") in _LISTED_BY else str(e)),
+}
+
+
+def worded(exc: ContactGroupError) -> str:
+    """The error as this command line says it: its message, with the hint that names a CLI option or command."""
+    hint = HINTS.get(exc.code)
+    return hint(exc) if hint else str(exc)
 
 
 def _is_busy(exc: DatabaseError) -> bool:

@@ -27,12 +27,20 @@ from contactgroup.cli.common import (
 )
 from contactgroup.domain import model as m
 from contactgroup.domain import text
-from contactgroup.domain.errors import NotFound
-from contactgroup.domain.state import as_data
+from contactgroup.domain.state import State, as_data
+from contactgroup.domain.workflow import (
+    AllocationAction,
+    ConsentAction,
+    OfferAction,
+    RequirementAction,
+    ShipmentAction,
+    choices,
+    parse_action,
+)
 from contactgroup.encoding.canonical import plain
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import coordination as svc
-from contactgroup.services import policy
+from contactgroup.services import policy, queries
 
 
 def _date(value: str, option: str) -> date:
@@ -58,15 +66,19 @@ def _reader(db: str | None, as_: str | None) -> Any:
     """The state, for a list or show open to every user: it still takes --as, like every command, and refuses an
     unknown name."""
     state = database(db).state()
-    if as_:
-        policy.user(state, as_)
+    queries.reader(state, as_)
     return state
 
 
-def _list(state: Any, table: dict[Any, Any], cls: type, title: str, fmt: Format) -> None:
-    """Every row of a table open to every user, in key order."""
-    emit([as_data(x) for _, x in sorted(table.items())], fmt, title=title, synthetic=is_synthetic(state),
-         columns=_fields(cls))
+def _visible(db: str | None, as_: str | None) -> tuple[State, m.User]:
+    """The state and the user whose view of it a list or show gives."""
+    state = database(db).state()
+    return state, policy.user(state, caller(as_).user)
+
+
+def _list(state: Any, rows: list[Any], cls: type, title: str, fmt: Format) -> None:
+    """Rows of a list open to every user."""
+    emit([as_data(x) for x in rows], fmt, title=title, synthetic=is_synthetic(state), columns=_fields(cls))
 
 
 def _show_data(data: dict[str, Any], fmt: Format, state: Any) -> None:
@@ -91,7 +103,7 @@ member_app = typer.Typer(help="Members of the coordination: nations and organisa
 def member_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List members with their currency and NATO/EU flags."""
     state = _reader(db, as_)
-    _list(state, state.members, m.Member, "Members", fmt)
+    _list(state, queries.members(state), m.Member, "Members", fmt)
 
 
 @member_app.command("add")
@@ -138,7 +150,7 @@ user_app = typer.Typer(help="Users: who acts, for which party, in which role.", 
 def user_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List registered users (every user sees them all; --as is accepted like everywhere)."""
     state = _reader(db, as_)
-    _list(state, state.users, m.User, "Users", fmt)
+    _list(state, queries.users(state), m.User, "Users", fmt)
 
 
 @user_app.command("add")
@@ -168,7 +180,7 @@ catalogue_app = typer.Typer(help="The catalogue: items, and the item classes req
 def catalogue_items(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List catalogue items."""
     state = _reader(db, as_)
-    _list(state, state.items, m.Item, "Items", fmt)
+    _list(state, queries.items(state), m.Item, "Items", fmt)
 
 
 @catalogue_app.command("classes")
@@ -176,7 +188,7 @@ def catalogue_items(db: DbOption = None, as_: AsOption = None, fmt: FormatOption
 def catalogue_classes(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List item classes and the items that satisfy each."""
     state = _reader(db, as_)
-    _list(state, state.item_classes, m.ItemClass, "Item classes", fmt)
+    _list(state, queries.item_classes(state), m.ItemClass, "Item classes", fmt)
 
 
 @catalogue_app.command("add-item")
@@ -222,7 +234,7 @@ coalition_app = typer.Typer(help="Capability coalitions and their lead members."
 def coalition_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List capability coalitions."""
     state = _reader(db, as_)
-    _list(state, state.coalitions, m.Coalition, "Capability coalitions", fmt)
+    _list(state, queries.coalitions(state), m.Coalition, "Capability coalitions", fmt)
 
 
 @coalition_app.command("add")
@@ -266,7 +278,7 @@ def requirement_add(
         req = svc.draft_requirement(uow, who, item_class=item_class, quantity=quantity, priority=priority,
                                     needed_by=when, destination=destination, area=area, note=note)
         if submit:
-            req = svc.move_requirement(uow, who, req.id, "submit")
+            req = svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT)
     _done(f"requirement {req.id} {req.status.value}")
     out.print(req.id)
 
@@ -282,8 +294,7 @@ def requirement_list(
 ) -> None:
     """List requirements by priority (every user sees them all; --as is accepted like everywhere)."""
     state = _reader(db, as_)
-    rows = [as_data(r) for r in sorted(state.requirements.values(), key=lambda r: (r.priority, r.id))
-            if (status is None or r.status is status) and (area is None or r.area == area)]
+    rows = [as_data(r) for r in queries.requirements(state, status=status, area=area)]
     emit(rows, fmt, title="Requirements", synthetic=is_synthetic(state),
          columns=("id", "priority", "item_class", "quantity", "needed_by",
                                                    "destination", "area", "status"),
@@ -296,25 +307,22 @@ def requirement_show(req_id: str, db: DbOption = None, as_: AsOption = None,
                      fmt: FormatOption = Format.TABLE) -> None:
     """Show one requirement (every user sees them all; --as is accepted like everywhere)."""
     state = _reader(db, as_)
-    if req_id not in state.requirements:
-        raise NotFound(f"no requirement {req_id!r}")
-    _show_data(as_data(state.requirements[req_id]), fmt, state)
+    _show_data(as_data(queries.requirement(state, req_id)), fmt, state)
 
 
 @requirement_app.command("move")
 @handles_errors
 def requirement_move(
     req_id: str,
-    action: Annotated[str, typer.Argument(help="submit, return, validate, open, close or cancel.")],
+    action: Annotated[str, typer.Argument(help=f"{choices(RequirementAction)}.")],
     reason: Annotated[str, typer.Option()] = "",
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Move a requirement along its lifecycle."""
-    if action not in svc.REQUIREMENT_MOVES:
-        raise fail(f"unknown action {action!r}: use one of {', '.join(svc.REQUIREMENT_MOVES)}", 2)
+    verb = parse_action(RequirementAction, action)
     with writer(db) as uow:
-        req = svc.move_requirement(uow, caller(as_), req_id, action, reason)
+        req = svc.move_requirement(uow, caller(as_), req_id, verb, reason)
     _done(f"requirement {req_id} is {req.status.value}")
 
 
@@ -369,7 +377,7 @@ def offer_add(
         consent_from=consent_from, end_use=end_use,
     )
     with writer(db) as uow:
-        created = svc.enter_offer(uow, caller(as_), offer, status=status, committed_on=pledged)
+        created = svc.enter_offer(uow, caller(as_), offer, status=m.OfferStatus(status), committed_on=pledged)
     _done(f"offer {created.id} {created.status.value}")
     out.print(created.id)
 
@@ -384,11 +392,8 @@ def offer_list(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List the offers you may see."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    rows = [as_data(o) for o in state.offers.values()
-            if policy.can_see_offer(state, who, o) and (member is None or o.member == member)
-            and (status is None or o.status is status)]
+    state, who = _visible(db, as_)
+    rows = [as_data(o) for o in queries.offers(state, who, member=member, status=status)]
     emit(rows, fmt, title="Offers", synthetic=is_synthetic(state),
          columns=("id", "member", "item", "quantity", "available_from", "depot",
                                              "status", "visibility", "value", "currency", "consent_from"),
@@ -399,30 +404,25 @@ def offer_list(
 @handles_errors
 def offer_show(offer_id: str, db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Show one offer, if you may see it."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    offer = state.offers.get(offer_id)
-    if offer is None or not policy.can_see_offer(state, who, offer):
-        raise NotFound(f"no offer {offer_id!r} that {who.name} may see")
-    _show_data(as_data(offer), fmt, state)
+    state, who = _visible(db, as_)
+    _show_data(as_data(queries.offer(state, who, offer_id)), fmt, state)
 
 
 @offer_app.command("move")
 @handles_errors
 def offer_move(
     offer_id: str,
-    action: Annotated[str, typer.Argument(help="make, commit or withdraw.")],
+    action: Annotated[str, typer.Argument(help=f"{choices(OfferAction)}.")],
     on: Annotated[str | None, typer.Option(help="Commitment date (YYYY-MM-DD), default today.")] = None,
     reason: Annotated[str, typer.Option(help="Why (recorded with a withdrawal).")] = "",
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Move an offer along its lifecycle."""
-    if action not in ("make", "commit", "withdraw"):
-        raise fail(f"unknown action {action!r}: use make, commit or withdraw", 2)
+    verb = parse_action(OfferAction, action)
     when = _date(on, "--on") if on else None
     with writer(db) as uow:
-        offer = svc.move_offer(uow, caller(as_), offer_id, action, on=when, reason=reason)
+        offer = svc.move_offer(uow, caller(as_), offer_id, verb, on=when, reason=reason)
     _done(f"offer {offer_id} is {offer.status.value}")
 
 
@@ -434,11 +434,7 @@ fund_app = typer.Typer(help="Funds: pooled money that buys items and offers them
 def fund_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List funds and their contributions (every user sees them all; --as is accepted like everywhere)."""
     state = _reader(db, as_)
-    rows = []
-    for f in sorted(state.funds.values(), key=lambda f: f.code):
-        contributions = [c for c in state.contributions.values() if c.fund == f.code]
-        rows.append({**as_data(f), "contributors": len({c.member for c in contributions}),
-                     "pledges": len(contributions)})
+    rows = [{**as_data(r.fund), "contributors": r.contributors, "pledges": r.pledges} for r in queries.funds(state)]
     emit(rows, fmt, title="Funds", synthetic=is_synthetic(state),
          columns=(*_fields(m.Fund), "contributors", "pledges"))
 
@@ -448,39 +444,27 @@ def fund_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = For
 def fund_show(code: str, db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Show a fund: who pledged how much (currency, EUR at the pledge date, share) and what it bought.
 
-    The share is what reports attribute to each contributor of what the fund's offers allocate and deliver."""
-    from contactgroup.reports.burden import fund_shares
-    from contactgroup.reports.valuation import Valuer
-
+    The share is what reports attribute to each contributor of what the fund's offers allocate and deliver. Its
+    offers are listed as you may see them (without --as: the public ones); the others count only in a total."""
     state = _reader(db, as_)
-    fund = state.funds.get(code)
-    if fund is None:
-        raise NotFound(f"no fund {code!r} (see `contactgroup fund list`)")
-    valuer = Valuer.of(state)
-    shares = dict(fund_shares(state, valuer).get(code, []))
-    pledges = [{"contribution": c.id, "member": c.member, "amount": c.amount, "currency": c.currency,
-                "pledged_on": c.pledged_on,
-                "eur": valuer.to_eur(c.amount, c.currency, c.pledged_on).quantize(Decimal("0.01")),
-                "member_share": (shares.get(c.member, Decimal(0)) * 100).quantize(Decimal("0.01"))}
-               for c in sorted(state.contributions.values(), key=lambda c: c.id) if c.fund == code]
-    bought = [{"offer": o.id, "item": o.item, "quantity": o.quantity, "status": o.status,
-               "value_eur": _eur(valuer.offer_value_eur(o, state.items))}
-              for o in sorted(state.offers.values(), key=lambda o: o.id) if o.member == code]
+    view = queries.fund(state, code, queries.reader(state, as_))
+    pledges = [dataclasses.asdict(p) for p in view.pledges]
+    bought = [dataclasses.asdict(b) for b in view.bought]
+    hidden = (f"{view.not_shown} offer(s) you may not see, EUR {view.not_shown_eur:,.2f} in all"
+              + ("" if as_ else " (without --as, only public offers are listed)") if view.not_shown else "")
     synthetic = is_synthetic(state)
     if fmt is not Format.TABLE:
-        data = {**as_data(fund), "contributions": [plain_row(p) for p in pledges],
-                "offers": [plain_row(b) for b in bought], **({"synthetic": True} if synthetic else {})}
+        not_shown = {"offers_not_shown": view.not_shown, "offers_not_shown_eur": plain(view.not_shown_eur)}
+        data = {**as_data(view.fund), "contributions": [plain_row(p) for p in pledges],
+                "offers": [plain_row(b) for b in bought], **(not_shown if view.not_shown else {}),
+                **({"synthetic": True} if synthetic else {})}
         emit([data], fmt) if fmt is Format.JSON else emit(
             [{**p, "fund": code} for p in pledges], fmt, synthetic=synthetic)
         return
-    emit([{"field": k, "value": v} for k, v in as_data(fund).items()], fmt, title=f"Fund {code}",
+    emit([{"field": k, "value": v} for k, v in as_data(view.fund).items()], fmt, title=f"Fund {code}",
          synthetic=synthetic)
     emit(pledges, fmt, title="Pledges (member share % = pro-rata attribution)", synthetic=synthetic)
-    emit(bought, fmt, title="What the fund bought (its offers)", synthetic=synthetic)
-
-
-def _eur(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(Decimal("0.01"))
+    emit(bought, fmt, title="What the fund bought (its offers)", synthetic=synthetic, caption=hidden)
 
 
 def plain_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -551,10 +535,8 @@ def allocation_list(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List allocations of offers you may see, and (recipient liaison) those proposed to the recipient."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    rows = [as_data(a) for a in state.allocations.values()
-            if policy.can_see_allocation(state, who, a) and (status is None or a.status is status)]
+    state, who = _visible(db, as_)
+    rows = [as_data(a) for a in queries.allocations(state, who, status=status)]
     emit(rows, fmt, title="Allocations", synthetic=is_synthetic(state), columns=_fields(m.Allocation))
 
 
@@ -564,32 +546,26 @@ def allocation_show(alloc_id: str, db: DbOption = None, as_: AsOption = None,
                     fmt: FormatOption = Format.TABLE) -> None:
     """Show one allocation, with its offer's member and item and its shipments, if you may see the offer (or,
     as the recipient liaison, it was proposed to the recipient)."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    a = state.allocations.get(alloc_id)
-    if a is None or not policy.can_see_allocation(state, who, a):
-        raise NotFound(f"no allocation {alloc_id!r} that {who.name} may see")
-    offer = state.offers[a.offer]
-    shipped = state.where("deliveries", "allocation", alloc_id)
-    _show_data({**as_data(a), "member": offer.member, "item": offer.item,
-                "shipments": ", ".join(d.id for d in shipped), "shipped": sum(d.quantity for d in shipped),
-                "received": sum(d.received for d in shipped)}, fmt, state)
+    state, who = _visible(db, as_)
+    v = queries.allocation(state, who, alloc_id)
+    _show_data({**as_data(v.allocation), "member": v.member, "item": v.item, "shipments": ", ".join(v.shipments),
+                "shipped": v.shipped, "received": v.received}, fmt, state)
 
 
 @allocation_app.command("move")
 @handles_errors
 def allocation_move(
     alloc_id: str,
-    action: Annotated[str, typer.Argument(help="accept (donor desk, then recipient liaison), confirm, decline.")],
+    action: Annotated[str, typer.Argument(help=f"{choices(AllocationAction)} (accept: the donor's desk, then the "
+                                                "recipient liaison).")],
     reason: Annotated[str, typer.Option()] = "",
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Accept, confirm or decline an allocation."""
-    if action not in ("accept", "confirm", "decline"):
-        raise fail(f"unknown action {action!r}: use accept, confirm or decline", 2)
+    verb = parse_action(AllocationAction, action)
     with writer(db) as uow:
-        a = svc.move_allocation(uow, caller(as_), alloc_id, action, reason)
+        a = svc.move_allocation(uow, caller(as_), alloc_id, verb, reason)
     _done(f"allocation {alloc_id} is {a.status.value}")
 
 
@@ -610,15 +586,14 @@ def consent_request(offer_id: str, db: DbOption = None, as_: AsOption = None) ->
 @handles_errors
 def consent_decide(
     consent_id: str,
-    decision: Annotated[str, typer.Argument(help="grant or refuse.")],
+    decision: Annotated[str, typer.Argument(help=f"{choices(ConsentAction)}.")],
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Grant or refuse a consent (desk officer of the origin member)."""
-    if decision not in ("grant", "refuse"):
-        raise fail(f"unknown decision {decision!r}: use grant or refuse", 2)
+    verb = parse_action(ConsentAction, decision, what="decision")
     with writer(db) as uow:
-        c = svc.decide_consent(uow, caller(as_), consent_id, decision == "grant")
+        c = svc.decide_consent(uow, caller(as_), consent_id, verb)
     _done(f"consent {consent_id} {c.status.value}")
 
 
@@ -626,10 +601,8 @@ def consent_decide(
 @handles_errors
 def consent_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the consents you may see: of offers you may see, or asked of the member you act for."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    rows = [as_data(c) for c in sorted(state.consents.values(), key=lambda c: c.id)
-            if c.origin == who.party or policy.can_see_offer(state, who, state.offers[c.offer])]
+    state, who = _visible(db, as_)
+    rows = [as_data(c) for c in queries.consents(state, who)]
     emit(rows, fmt, title="Consents", synthetic=is_synthetic(state), columns=_fields(m.Consent))
 
 
@@ -656,15 +629,14 @@ def delivery_dispatch(
 @handles_errors
 def delivery_track(
     delivery_id: str,
-    step: Annotated[str, typer.Argument(help="hub or handover.")],
+    step: Annotated[str, typer.Argument(help=f"{choices(ShipmentAction)}.")],
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Record that a shipment reached the hub or was handed over."""
-    if step not in ("hub", "handover"):
-        raise fail(f"unknown step {step!r}: use hub or handover", 2)
+    verb = parse_action(ShipmentAction, step, what="step")
     with writer(db) as uow:
-        d = svc.track_shipment(uow, caller(as_), delivery_id, step)
+        d = svc.track_shipment(uow, caller(as_), delivery_id, verb)
     _done(f"shipment {delivery_id} is {d.status.value}")
 
 
@@ -691,25 +663,18 @@ def delivery_receive(
 def delivery_show(delivery_id: str, db: DbOption = None, as_: AsOption = None,
                   fmt: FormatOption = Format.TABLE) -> None:
     """Show one shipment, with its allocation, offer and requirement, if you may see its allocation."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    d = state.deliveries.get(delivery_id)
-    offer = state.offers[state.allocations[d.allocation].offer] if d else None
-    if d is None or offer is None or not policy.can_see_delivery(state, who, d):
-        raise NotFound(f"no delivery {delivery_id!r} that {who.name} may see")
-    a = state.allocations[d.allocation]
-    _show_data({**as_data(d), "offer": offer.id, "member": offer.member, "item": offer.item,
-                "requirement": a.requirement}, fmt, state)
+    state, who = _visible(db, as_)
+    v = queries.delivery(state, who, delivery_id)
+    _show_data({**as_data(v.delivery), "offer": v.offer, "member": v.member, "item": v.item,
+                "requirement": v.requirement}, fmt, state)
 
 
 @delivery_app.command("list")
 @handles_errors
 def delivery_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List shipments of allocations you may see (the recipient liaison: every shipment to the recipient)."""
-    state = database(db).state()
-    who = policy.user(state, caller(as_).user)
-    rows = [as_data(d) for d in state.deliveries.values()
-            if policy.can_see_delivery(state, who, d)]
+    state, who = _visible(db, as_)
+    rows = [as_data(d) for d in queries.deliveries(state, who)]
     emit(rows, fmt, title="Deliveries", synthetic=is_synthetic(state), columns=_fields(m.Delivery))
 
 

@@ -26,9 +26,9 @@ from contactgroup.cli.common import (
 )
 from contactgroup.domain import governance as gov
 from contactgroup.domain import model as m
-from contactgroup.domain.errors import NotFound
 from contactgroup.encoding.canonical import plain
 from contactgroup.services import governance as svc
+from contactgroup.services import queries
 from contactgroup.services.key_files import parse_key_argument
 
 keys_app = typer.Typer(help="Members' Ed25519 keys: generate offline, register, revoke.", no_args_is_help=True)
@@ -82,11 +82,8 @@ def keys_revoke(
 def keys_list(member: Annotated[str | None, typer.Option()] = None, db: DbOption = None,
               fmt: FormatOption = Format.TABLE) -> None:
     """List registered member keys."""
-    state = database(db).state()
     rows = [{"member": k.member, "key": k.key, "status": k.status.value, "registered_at": k.registered_at,
-             "revoked_at": k.revoked_at}
-            for k in sorted(state.member_keys.values(), key=lambda k: (k.member, k.registered_at))
-            if member is None or k.member == member]
+             "revoked_at": k.revoked_at} for k in queries.member_keys(database(db).state(), member=member)]
     if not rows and fmt is Format.TABLE:
         out.print(f"no member keys registered{f' for {member}' if member else ''}", highlight=False)
         return
@@ -206,18 +203,8 @@ def _rule(q: gov.Quorum) -> str:
     return f"{q.rule} ({q.fallback})" if q.fallback else q.rule
 
 
-def _status(p: m.Proposal) -> str:
-    """open, effective, withdrawn — or expired: open but past its date, so it can no longer take effect."""
-    if p.status is m.ProposalStatus.OPEN and datetime.now(UTC) > p.expires_at:
-        return "expired"
-    return p.status.value
-
-
-def _get(pid: str, db: str | None) -> tuple[Any, m.Proposal]:
-    state = database(db).state()
-    if pid not in state.proposals:
-        raise NotFound(f"no proposal {pid!r}")
-    return state, state.proposals[pid]
+def _get(pid: str, db: str | None) -> queries.ProposalView:
+    return queries.proposal(database(db).state(), pid, datetime.now(UTC))
 
 
 @governance_app.command("show")
@@ -225,7 +212,7 @@ def _get(pid: str, db: str | None) -> tuple[Any, m.Proposal]:
 def governance_show(pid: str, text: Annotated[bool, typer.Option("--text", help="Print only the text to sign.")]
                     = False, db: DbOption = None) -> None:
     """Show a proposal, or with --text exactly the text members sign."""
-    _, p = _get(pid, db)
+    p = _get(pid, db).proposal
     if text:
         sys.stdout.write(p.text)
         return
@@ -263,16 +250,16 @@ def governance_approve(
     except OSError as exc:
         raise fail(f"{approval_file}: cannot be read: {exc.strerror}", 2) from None
     with writer(db) as uow:
-        was_open = {p.id for p in uow.state.proposals.values() if p.status is m.ProposalStatus.OPEN}
+        was_open = queries.open_proposals(uow.state)
         q = svc.approve(uow, caller(as_), pid, signed)
         status = uow.state.proposals[pid].status
-        settled = [i for i in was_open - {pid} if uow.state.proposals[i].status is m.ProposalStatus.EFFECTIVE]
+        settled = queries.took_effect_with(was_open, uow.state, pid)
     word = "now EFFECTIVE" if status is m.ProposalStatus.EFFECTIVE else "still open"
     out.print(f"[green]✓[/] approval counted: {len(q.approved)} of {q.needed} needed; {pid} is {word}",
               highlight=False)
     for why in q.refused:
         out.print(f"[yellow]not counted:[/] {why}", highlight=False)
-    for other in sorted(settled):
+    for other in settled:
         out.print(f"{other} took effect too: its approvals now meet its quorum", highlight=False)
 
 
@@ -289,10 +276,10 @@ def governance_withdraw(pid: str, db: DbOption = None, as_: AsOption = None) -> 
 @handles_errors
 def governance_status(pid: str, db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Who approved, whose approvals count for nothing and why, and what is missing."""
-    state, p = _get(pid, db)
-    q = gov.quorum(state, p)
-    when = {a.member: a.approved_at for a in state.approvals.values() if a.proposal == pid}
-    summary = {"proposal": p.id, "kind": p.kind.value, "status": _status(p), "what": svc.payload_summary(p),
+    view = _get(pid, db)
+    p, q, status = view.proposal, view.quorum, view.status
+    when = dict(view.approved_at)
+    summary = {"proposal": p.id, "kind": p.kind.value, "status": status, "what": view.what,
                "rule": p.rule, "rule_applied": q.rule, "needed": q.needed, "eligible": len(q.eligible),
                "approved": list(q.approved), "void": [{"member": mem, "why": why} for mem, why in q.void],
                "missing": list(q.missing), "expires_at": p.expires_at}
@@ -304,12 +291,11 @@ def governance_status(pid: str, db: DbOption = None, fmt: FormatOption = Format.
     if fmt is Format.CSV:  # one row per member that approved, counted or not
         emit(rows, fmt, columns=("member", "approval", "at"))
         return
-    state_word = _status(p).replace("effective", "EFFECTIVE")
+    state_word = status.replace("effective", "EFFECTIVE")
     when_word = {"open": f"open until {plain(p.expires_at)}", "expired": f"expired at {plain(p.expires_at)}"}
-    out.print(f"{p.id} {state_word}: {escape(svc.payload_summary(p))}\nrule {_rule(q)}: {len(q.approved)} of "
-              f"{q.needed} "
+    out.print(f"{p.id} {state_word}: {escape(view.what)}\nrule {view.rule}: {len(q.approved)} of {q.needed} "
               f"needed approvals ({len(q.eligible)} members decide); "
-              f"{when_word.get(_status(p), _status(p) + ' (no longer open)')}", highlight=False)
+              f"{when_word.get(status, status + ' (no longer open)')}", highlight=False)
     emit(rows, Format.TABLE, title="Approvals")
     if p.status is m.ProposalStatus.OPEN:
         out.print(f"missing ({len(q.missing)}): {', '.join(q.missing)}", highlight=False)
@@ -319,12 +305,9 @@ def governance_status(pid: str, db: DbOption = None, fmt: FormatOption = Format.
 @handles_errors
 def governance_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List proposals."""
-    state = database(db).state()
-    rows = []
-    for p in sorted(state.proposals.values(), key=lambda p: p.id):
-        q = gov.quorum(state, p)
-        rows.append({"id": p.id, "kind": p.kind.value, "status": _status(p), "what": svc.payload_summary(p),
-                     "approved": len(q.approved), "needed": q.needed, "expires_at": p.expires_at})
+    rows = [{"id": v.proposal.id, "kind": v.proposal.kind.value, "status": v.status, "what": v.what,
+             "approved": len(v.quorum.approved), "needed": v.quorum.needed, "expires_at": v.proposal.expires_at}
+            for v in queries.proposals(database(db).state(), datetime.now(UTC))]
     if not rows and fmt is Format.TABLE:
         out.print("no proposals yet", highlight=False)
         return
@@ -335,7 +318,7 @@ def governance_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> No
 def authority(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Who chairs the coordination now and since when, with every earlier authority."""
     state = database(db).state()
-    terms = sorted(state.tables["authorities"].values(), key=lambda a: a.since)
+    terms = queries.authorities(state)
     if fmt is Format.TABLE and state.authority is not None:
         out.print(f"{state.authority.name} chairs since {plain(state.authority.since)}", highlight=False)
     emit([{"authority": a.name, "since": a.since, "until": a.until, "by": svc.term_origin(state, a)}

@@ -230,7 +230,8 @@ def define_item_class(state: State, ctx: Context, item_class: m.ItemClass) -> li
     if not item_class.items:
         raise _fail("items", "an item class must list at least one item")
     if item_class.area not in state.coalitions:
-        raise NotFound(f"area: no capability area {item_class.area!r} (see `contactgroup coalition list`)")
+        raise NotFound(f"area: no capability area {item_class.area!r}", code="not-found", kind="capability area",
+                       id=item_class.area)
     return [ctx.event("ItemClassDefined", as_data(item_class))]
 
 
@@ -431,7 +432,8 @@ def cancel_requirement(state: State, ctx: Context, req_id: str, **extra: Any) ->
                    for d in state.where("deliveries", "allocation", a.id) if d.status is m.DeliveryStatus.RECEIVED)
     if received:
         raise Conflict(f"requirement {req_id} cannot be cancelled: {received:,} unit(s) were already received for "
-                       f"it; close it instead (a coordinator's step: `contactgroup requirement move {req_id} close`)")
+                       f"it; close it instead (a coordinator's step)", code="received-requirement", id=req_id,
+                       received=received)
     return move(state, ctx, "RequirementCancelled", req_id, **extra)
 
 

@@ -7,10 +7,19 @@ from dataclasses import dataclass
 
 
 class ContactGroupError(Exception):
-    """Base of every error the platform raises on purpose. `status` is the HTTP-like status an adapter uses."""
+    """Base of every error the platform raises on purpose. `status` is the HTTP-like status an adapter uses.
+
+    `code` and `params` say what went wrong as data (`NotFound("no user 'x'", code="unknown-user", user="x")`), so
+    that each adapter can word its own hint (the CLI names its `--as` option, the API does not); the message itself
+    names no front door (no option, command or URL)."""
 
     status = 400
     exit_code = 1
+
+    def __init__(self, message: str = "", *, code: str = "", **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class NotFound(ContactGroupError):
@@ -32,7 +41,8 @@ class InvalidTransition(Conflict):
     """An illegal lifecycle move; the message names the object and both states."""
 
     def __init__(self, kind: str, ident: str, current: str, to: str) -> None:
-        super().__init__(f"{kind} {ident} cannot go from {current!r} to {to!r}")
+        super().__init__(f"{kind} {ident} cannot go from {current!r} to {to!r}", code="invalid-transition",
+                         kind=kind, id=ident, current=current, to=to)
         self.kind, self.ident, self.current, self.to = kind, ident, current, to
 
 
@@ -53,13 +63,14 @@ class ValidationFailed(ContactGroupError):
     status = 422
     exit_code = 2
 
-    def __init__(self, problems: Sequence[Problem] | str, where: str = "") -> None:
+    def __init__(self, problems: Sequence[Problem] | str, where: str = "", *, code: str = "invalid",
+                 **params: object) -> None:
         if isinstance(problems, str):
             problems = [Problem(where, problems)]
         self.problems = list(problems)
         shown = "\n".join(str(p) for p in self.problems[:20])
         more = len(self.problems) - 20
-        super().__init__(shown + (f"\n... and {more} more problems" if more > 0 else ""))
+        super().__init__(shown + (f"\n... and {more} more problems" if more > 0 else ""), code=code, **params)
 
 
 class MissingRate(ContactGroupError):
@@ -71,10 +82,8 @@ class MissingRate(ContactGroupError):
     def __init__(self, currency: str, on: object, *, why: str = "the ECB does not publish it",
                  about: str = "") -> None:
         what = f" ({about})" if about else ""
-        super().__init__(
-            f"no exchange rate for {currency} on {on}{what}: {why}; "
-            f"supply one with `contactgroup import rates FILE`"
-        )
+        super().__init__(f"no exchange rate for {currency} on {on}{what}: {why}", code="missing-rate",
+                         currency=currency, on=on, why=why, about=about)
         self.currency, self.on, self.why, self.about = currency, on, why, about
 
     def concerning(self, about: str) -> MissingRate:

@@ -1,12 +1,15 @@
-"""Lifecycles as tables: which status may follow which. An illegal move is an `InvalidTransition`."""
+"""Lifecycles as tables: which status may follow which (an illegal move is an `InvalidTransition`), and which
+verbs a user may say to move an object (verb -> event -> permission -> status), so that the services, the CLI's
+choices and the web's buttons read one table."""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TypeVar
 
-from contactgroup.domain.errors import InvalidTransition
+from contactgroup.domain.errors import InvalidTransition, ValidationFailed
 from contactgroup.domain.model import (
     AllocationStatus as A,
 )
@@ -82,3 +85,109 @@ def check(table: Mapping[S, frozenset[S]], kind: str, ident: str, current: S, to
     if to not in table[current]:
         raise InvalidTransition(kind, ident, str(current.value), str(to.value))
     return to
+
+
+# --- the verbs of each lifecycle ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """What a verb does: the event it records, the permission it needs (see `services.policy.POLICY`), the status
+    it moves to, and the name a refusal gives it (`offer:commit` is checked as `offer:enter`)."""
+
+    event: str
+    permission: str
+    to: enum.Enum
+    named: str
+
+
+class RequirementAction(enum.StrEnum):
+    SUBMIT = "submit"
+    RETURN = "return"
+    VALIDATE = "validate"
+    OPEN = "open"
+    CLOSE = "close"
+    CANCEL = "cancel"
+
+
+class OfferAction(enum.StrEnum):
+    MAKE = "make"
+    COMMIT = "commit"
+    WITHDRAW = "withdraw"
+
+
+class AllocationAction(enum.StrEnum):
+    ACCEPT = "accept"
+    CONFIRM = "confirm"
+    DECLINE = "decline"
+
+
+class ConsentAction(enum.StrEnum):
+    GRANT = "grant"
+    REFUSE = "refuse"
+
+
+class ShipmentAction(enum.StrEnum):
+    """Tracking steps of a shipment; its receipt is a command of its own (it carries the discrepancies)."""
+
+    HUB = "hub"
+    HANDOVER = "handover"
+
+
+def _req(event: str, verb: str, to: R) -> Action:
+    return Action(event, f"requirement:{verb}", to, f"requirement:{verb}")
+
+
+REQUIREMENT_ACTIONS: Mapping[RequirementAction, Action] = {
+    RequirementAction.SUBMIT: _req("RequirementSubmitted", "submit", R.SUBMITTED),
+    RequirementAction.RETURN: _req("RequirementReturned", "return", R.DRAFT),
+    RequirementAction.VALIDATE: _req("RequirementValidated", "validate", R.VALIDATED),
+    RequirementAction.OPEN: _req("RequirementOpened", "open", R.OPEN),
+    RequirementAction.CLOSE: _req("RequirementClosed", "close", R.CLOSED),
+    RequirementAction.CANCEL: _req("RequirementCancelled", "cancel", R.CANCELLED),
+}
+
+# A desk enters, makes, commits and withdraws its member's offers under one permission.
+OFFER_ACTIONS: Mapping[OfferAction, Action] = {
+    OfferAction.MAKE: Action("OfferMade", "offer:enter", O.OFFERED, "offer:make"),
+    OfferAction.COMMIT: Action("OfferCommitted", "offer:enter", O.COMMITTED, "offer:commit"),
+    OfferAction.WITHDRAW: Action("OfferWithdrawn", "offer:enter", O.WITHDRAWN, "offer:withdraw"),
+}
+
+# `accept` is the donor's desk's step, then the recipient liaison's: `RECIPIENT_ACCEPTANCE` is the second.
+ALLOCATION_ACTIONS: Mapping[AllocationAction, Action] = {
+    AllocationAction.ACCEPT: Action("AllocationAcceptedByDonor", "allocation:accept-donor", A.ACCEPTED_BY_DONOR,
+                                    "allocation:accept-donor"),
+    AllocationAction.CONFIRM: Action("AllocationConfirmed", "allocation:confirm", A.CONFIRMED,
+                                     "allocation:confirm"),
+    AllocationAction.DECLINE: Action("AllocationDeclined", "allocation:decline", A.DECLINED, "allocation:decline"),
+}
+RECIPIENT_ACCEPTANCE = Action("AllocationAcceptedByRecipient", "allocation:accept-recipient",
+                              A.ACCEPTED_BY_RECIPIENT, "allocation:accept-recipient")
+
+CONSENT_ACTIONS: Mapping[ConsentAction, Action] = {
+    ConsentAction.GRANT: Action("ConsentGranted", "consent:decide", C.GRANTED, "consent:decide"),
+    ConsentAction.REFUSE: Action("ConsentRefused", "consent:decide", C.REFUSED, "consent:decide"),
+}
+
+SHIPMENT_ACTIONS: Mapping[ShipmentAction, Action] = {
+    ShipmentAction.HUB: Action("ShipmentReachedHub", "delivery:ship", D.AT_HUB, "delivery:track"),
+    ShipmentAction.HANDOVER: Action("ShipmentHandedOver", "delivery:ship", D.HANDED_OVER, "delivery:track"),
+}
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def choices(verbs: type[enum.StrEnum]) -> str:
+    """The verbs as a person reads them: `make, commit or withdraw`."""
+    words = [v.value for v in verbs]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def parse_action(verbs: type[E], text: str, *, what: str = "action") -> E:
+    """The verb `text` names; an unknown one is refused as bad input (never a KeyError)."""
+    try:
+        return verbs(text)
+    except ValueError:
+        raise ValidationFailed(f"unknown {what} {text!r}: use {choices(verbs)}", code="unknown-action",
+                               action=text, choices=tuple(v.value for v in verbs)) from None

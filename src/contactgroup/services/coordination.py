@@ -5,16 +5,29 @@ Every function takes the unit of work it runs in; the caller (CLI, API, demo) ow
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from contactgroup.domain import command
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Forbidden, NotFound, ValidationFailed
 from contactgroup.domain.event import Context, Event
+from contactgroup.domain.workflow import (
+    ALLOCATION_ACTIONS,
+    CONSENT_ACTIONS,
+    OFFER_ACTIONS,
+    RECIPIENT_ACCEPTANCE,
+    REQUIREMENT_ACTIONS,
+    SHIPMENT_ACTIONS,
+    AllocationAction,
+    ConsentAction,
+    OfferAction,
+    RequirementAction,
+    ShipmentAction,
+    parse_action,
+)
 from contactgroup.services import policy
 from contactgroup.services.clock import Clock
 from contactgroup.storage.database import UnitOfWork
@@ -42,12 +55,7 @@ def authorized(
     `named` is what a refusal calls the action when the permission covers several (`offer:commit` is checked as
     `offer:enter`), so that the user reads the action they tried."""
     who = policy.user(uow.state, caller.user)
-    try:
-        policy.authorize(uow.state, who, action, owner=owner, area=area)
-    except Forbidden as exc:
-        if named is None or named == action:
-            raise
-        raise Forbidden(str(exc).replace(f"may not {action}", f"may not {named}")) from None
+    policy.authorize(uow.state, who, action, owner=owner, area=area, named=named)
     return _context(uow, who, caller.clock)
 
 
@@ -118,30 +126,28 @@ def track_aid(uow: UnitOfWork, caller: Caller, aid: Sequence[m.TrackedAid]) -> N
 
 # --- requirements ------------------------------------------------------------------------------------------------
 
-REQUIREMENT_MOVES = {
-    "submit": ("RequirementSubmitted", "requirement:submit"),
-    "return": ("RequirementReturned", "requirement:return"),
-    "validate": ("RequirementValidated", "requirement:validate"),
-    "open": ("RequirementOpened", "requirement:open"),
-    "close": ("RequirementClosed", "requirement:close"),
-    "cancel": ("RequirementCancelled", "requirement:cancel"),
-}
-
-
-def draft_requirement(uow: UnitOfWork, caller: Caller, **fields: Any) -> m.Requirement:
+def draft_requirement(
+    uow: UnitOfWork, caller: Caller, *, item_class: str, quantity: int, priority: int, needed_by: date,
+    destination: str, area: str | None = None, note: str = "",
+) -> m.Requirement:
     ctx = authorized(uow, caller, "requirement:draft")
-    (event,) = record_events(uow, command.draft_requirement(uow.state, ctx, **fields))
+    (event,) = record_events(uow, command.draft_requirement(
+        uow.state, ctx, item_class=item_class, quantity=quantity, priority=priority, needed_by=needed_by,
+        destination=destination, area=area, note=note))
     return uow.state.requirements[event.data["id"]]
 
 
-def move_requirement(uow: UnitOfWork, caller: Caller, req_id: str, action: str, reason: str = "") -> m.Requirement:
-    event_type, permission = REQUIREMENT_MOVES[action]
-    ctx = authorized(uow, caller, permission)
+def move_requirement(uow: UnitOfWork, caller: Caller, req_id: str, action: RequirementAction,
+                     reason: str = "") -> m.Requirement:
+    """Every user sees every requirement: a refusal may name the permission without revealing anything."""
+    action = parse_action(RequirementAction, action)
+    act = REQUIREMENT_ACTIONS[action]
+    ctx = authorized(uow, caller, act.permission)
     extra = {"reason": reason} if reason else {}
-    if action == "cancel":
+    if action is RequirementAction.CANCEL:
         record_events(uow, command.cancel_requirement(uow.state, ctx, req_id, **extra))
     else:
-        record_events(uow, command.move(uow.state, ctx, event_type, req_id, **extra))
+        record_events(uow, command.move(uow.state, ctx, act.event, req_id, **extra))
     return uow.state.requirements[req_id]
 
 
@@ -153,53 +159,62 @@ def reprioritise(uow: UnitOfWork, caller: Caller, req_id: str, priority: int) ->
 
 # --- offers and funds --------------------------------------------------------------------------------------------
 
-OFFER_MOVES = {"make": "OfferMade", "commit": "OfferCommitted"}
+def hidden(kind: str, ident: str, who: m.User) -> NotFound:
+    """The one answer for an object that does not exist and for one `who` may not see: identical, so that a
+    refusal reveals neither its owner nor its content."""
+    return NotFound(f"no {kind} {ident!r} that {who.name} may see", code="not-found", kind=kind, id=ident,
+                    user=who.name)
 
 
-def _offer(uow: UnitOfWork, offer_id: str) -> m.Offer:
-    offer = uow.state.offers.get(offer_id)
-    if offer is None:
-        raise NotFound(f"no offer {offer_id!r}")
-    return offer
+# The statuses an offer may be entered in, and the verbs that take a new draft there.
+ENTRY_STEPS: Mapping[m.OfferStatus, tuple[OfferAction, ...]] = {
+    m.OfferStatus.DRAFT: (),
+    m.OfferStatus.OFFERED: (OfferAction.MAKE,),
+    m.OfferStatus.COMMITTED: (OfferAction.MAKE, OfferAction.COMMIT),
+}
 
 
 def enter_offer(
-    uow: UnitOfWork, caller: Caller, offer: m.Offer, *, status: str = "offered", committed_on: date | None = None
+    uow: UnitOfWork, caller: Caller, offer: m.Offer, *, status: m.OfferStatus = m.OfferStatus.OFFERED,
+    committed_on: date | None = None,
 ) -> m.Offer:
     """Enter an offer as a draft, or straight on to `offered` or `committed` (the usual case for a desk).
 
     `committed_on` dates a commitment made earlier (a historical pledge is valued at its own date)."""
+    if status not in ENTRY_STEPS:
+        raise ValidationFailed(f"{status!r} must be draft, offered or committed", where="status",
+                               code="unknown-status", status=status)
     ctx = authorized(uow, caller, "offer:enter", owner=offer.member)
     if offer.consent_from is not None and offer.consent_from not in uow.state.members:
         # An unknown reference is not found (exit 3), as an unknown --member is, not a bad value (exit 2).
-        raise NotFound(f"consent_from: no member {offer.consent_from!r} (see `contactgroup member list`)")
-    if committed_on is not None and status != "committed":
+        raise NotFound(f"consent_from: no member {offer.consent_from!r}", code="not-found", kind="member",
+                       id=offer.consent_from)
+    if committed_on is not None and status != m.OfferStatus.COMMITTED:
         raise ValidationFailed("a commitment date needs status committed", where="committed_on")
     (event,) = record_events(uow, command.draft_offer(uow.state, ctx, offer))
     offer_id = event.data["id"]
-    steps = {"draft": [], "offered": ["make"], "committed": ["make", "commit"]}[status]
-    for step in steps:
+    for step in ENTRY_STEPS[status]:
         move_offer(uow, caller, offer_id, step, on=committed_on or ctx.today)
     return uow.state.offers[offer_id]
 
 
-OFFER_ACTIONS = {"make": "offer:make", "commit": "offer:commit", "withdraw": "offer:withdraw"}
-
-
 def move_offer(
-    uow: UnitOfWork, caller: Caller, offer_id: str, action: str, *, on: date | None = None, reason: str = ""
+    uow: UnitOfWork, caller: Caller, offer_id: str, action: OfferAction, *, on: date | None = None, reason: str = ""
 ) -> m.Offer:
-    offer = _offer(uow, offer_id)
-    ctx = authorized(uow, caller, "offer:enter", owner=offer.member, named=OFFER_ACTIONS[action])
-    if action == "withdraw":
+    action = parse_action(OfferAction, action)
+    offer = visible_offer(uow, caller, offer_id)
+    act = OFFER_ACTIONS[action]
+    ctx = authorized(uow, caller, act.permission, owner=offer.member, named=act.named)
+    if action is OfferAction.WITHDRAW:
         record_events(uow, command.withdraw_offer(uow.state, ctx, offer_id, reason))
     else:
-        if action == "commit" and on is not None and on > ctx.today:
+        commit = action is OfferAction.COMMIT
+        if commit and on is not None and on > ctx.today:
             raise ValidationFailed(f"{on} is in the future: a commitment is recorded once made", where="committed_on")
-        if action == "commit" and on is not None and on < m.FIRST_DAY:
+        if commit and on is not None and on < m.FIRST_DAY:
             raise ValidationFailed(f"{on} is before {m.FIRST_DAY}", where="committed_on")
-        extra = {"committed_on": (on or ctx.today).isoformat()} if action == "commit" else {}
-        record_events(uow, command.move(uow.state, ctx, OFFER_MOVES[action], offer_id, **extra))
+        extra = {"committed_on": (on or ctx.today).isoformat()} if commit else {}
+        record_events(uow, command.move(uow.state, ctx, act.event, offer_id, **extra))
     return uow.state.offers[offer_id]
 
 
@@ -220,24 +235,45 @@ def contribute(
 # --- allocations, consents, deliveries ---------------------------------------------------------------------------
 
 
-def _allocation(uow: UnitOfWork, alloc_id: str) -> m.Allocation:
-    alloc = uow.state.allocations.get(alloc_id)
-    if alloc is None:
-        raise NotFound(f"no allocation {alloc_id!r}")
-    return alloc
-
-
 def visible_offer(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Offer:
     """The offer, if the caller may see it; otherwise the same NotFound as for an offer that does not exist,
-    so that a refusal reveals nothing of a hidden offer (not even that it exists)."""
+    so that a refusal reveals nothing of a hidden offer (not its owner, not its content)."""
     who = policy.user(uow.state, caller.user)
     offer = uow.state.offers.get(offer_id)
     if offer is None or not policy.can_see_offer(uow.state, who, offer):
-        raise NotFound(f"no offer {offer_id!r} that {who.name} may see")
+        raise hidden("offer", offer_id, who)
     return offer
 
 
+def visible_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str) -> m.Allocation:
+    """The allocation, if the caller may see it; otherwise the NotFound of one that does not exist."""
+    who = policy.user(uow.state, caller.user)
+    alloc = uow.state.allocations.get(alloc_id)
+    if alloc is None or not policy.can_see_allocation(uow.state, who, alloc):
+        raise hidden("allocation", alloc_id, who)
+    return alloc
+
+
+def visible_consent(uow: UnitOfWork, caller: Caller, consent_id: str) -> m.Consent:
+    """The consent, if the caller may see it; otherwise the NotFound of one that does not exist."""
+    who = policy.user(uow.state, caller.user)
+    consent = uow.state.consents.get(consent_id)
+    if consent is None or not policy.can_see_consent(uow.state, who, consent):
+        raise hidden("consent", consent_id, who)
+    return consent
+
+
+def visible_delivery(uow: UnitOfWork, caller: Caller, delivery_id: str) -> m.Delivery:
+    """The shipment, if the caller may see it; otherwise the NotFound of one that does not exist."""
+    who = policy.user(uow.state, caller.user)
+    d = uow.state.deliveries.get(delivery_id)
+    if d is None or not policy.can_see_delivery(uow.state, who, d):
+        raise hidden("delivery", delivery_id, who)
+    return d
+
+
 def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requirement: str, quantity: int) -> m.Allocation:
+    # Whether the caller may propose in the requirement's area depends on nothing hidden: asked first, it says why.
     req = uow.state.requirements.get(requirement)
     ctx = authorized(uow, caller, "allocation:propose", area=req.area if req else None)
     visible_offer(uow, caller, offer)
@@ -246,23 +282,22 @@ def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requireme
     return uow.state.allocations[event.data["id"]]
 
 
-def move_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str, action: str, reason: str = "") -> m.Allocation:
+def move_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str, action: AllocationAction,
+                    reason: str = "") -> m.Allocation:
     """accept (by the donor's desk or the recipient's liaison, whichever is next), confirm, or decline."""
-    alloc = _allocation(uow, alloc_id)
+    action = parse_action(AllocationAction, action)
+    alloc = visible_allocation(uow, caller, alloc_id)
     owner = uow.state.offers[alloc.offer].member
-    who = policy.user(uow.state, caller.user)
-    if action == "accept":
-        by_donor = who.role is not m.Role.RECIPIENT_LIAISON
-        ctx = authorized(uow, caller, "allocation:accept-donor" if by_donor else "allocation:accept-recipient",
-                         owner=owner)
-        event_type = "AllocationAcceptedByDonor" if by_donor else "AllocationAcceptedByRecipient"
-        record_events(uow, command.move(uow.state, ctx, event_type, alloc_id))
-    elif action == "confirm":
-        ctx = authorized(uow, caller, "allocation:confirm")
+    act = ALLOCATION_ACTIONS[action]
+    if action is AllocationAction.ACCEPT and policy.user(uow.state, caller.user).role is m.Role.RECIPIENT_LIAISON:
+        act = RECIPIENT_ACCEPTANCE
+    if action is AllocationAction.CONFIRM:
+        ctx = authorized(uow, caller, act.permission)
         record_events(uow, command.confirm_allocation(uow.state, ctx, alloc_id))
     else:
-        ctx = authorized(uow, caller, "allocation:decline", owner=owner)
-        record_events(uow, command.move(uow.state, ctx, "AllocationDeclined", alloc_id, reason=reason))
+        ctx = authorized(uow, caller, act.permission, owner=owner, named=act.named)
+        extra = {"reason": reason} if action is AllocationAction.DECLINE else {}
+        record_events(uow, command.move(uow.state, ctx, act.event, alloc_id, **extra))
     return uow.state.allocations[alloc_id]
 
 
@@ -272,38 +307,31 @@ def request_consent(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Consent
     return uow.state.consents[event.data["id"]]
 
 
-def decide_consent(uow: UnitOfWork, caller: Caller, consent_id: str, grant: bool) -> m.Consent:
-    consent = uow.state.consents.get(consent_id)
-    if consent is None:
-        raise NotFound(f"no consent {consent_id!r}")
-    ctx = authorized(uow, caller, "consent:decide", owner=consent.origin)
-    event_type = "ConsentGranted" if grant else "ConsentRefused"
-    record_events(uow, command.move(uow.state, ctx, event_type, consent_id, decided_on=ctx.today.isoformat()))
+def decide_consent(uow: UnitOfWork, caller: Caller, consent_id: str, action: ConsentAction) -> m.Consent:
+    action = parse_action(ConsentAction, action, what="decision")
+    consent = visible_consent(uow, caller, consent_id)
+    act = CONSENT_ACTIONS[action]
+    ctx = authorized(uow, caller, act.permission, owner=consent.origin, named=act.named)
+    record_events(uow, command.move(uow.state, ctx, act.event, consent_id, decided_on=ctx.today.isoformat()))
     return uow.state.consents[consent_id]
 
 
 def dispatch(uow: UnitOfWork, caller: Caller, *, allocation: str, quantity: int, dispatched_on: date) -> m.Delivery:
-    owner = uow.state.offers[_allocation(uow, allocation).offer].member
+    owner = uow.state.offers[visible_allocation(uow, caller, allocation).offer].member
     ctx = authorized(uow, caller, "delivery:ship", owner=owner)
     (event,) = record_events(uow, command.dispatch(
         uow.state, ctx, allocation=allocation, quantity=quantity, dispatched_on=dispatched_on))
     return uow.state.deliveries[event.data["id"]]
 
 
-def _delivery(uow: UnitOfWork, delivery_id: str) -> m.Delivery:
-    d = uow.state.deliveries.get(delivery_id)
-    if d is None:
-        raise NotFound(f"no delivery {delivery_id!r}")
-    return d
-
-
-def track_shipment(uow: UnitOfWork, caller: Caller, delivery_id: str, action: str) -> m.Delivery:
+def track_shipment(uow: UnitOfWork, caller: Caller, delivery_id: str, action: ShipmentAction) -> m.Delivery:
     """hub (reached the hub) or handover (handed over to the recipient)."""
-    d = _delivery(uow, delivery_id)
+    action = parse_action(ShipmentAction, action, what="step")
+    d = visible_delivery(uow, caller, delivery_id)
     owner = uow.state.offers[uow.state.allocations[d.allocation].offer].member
-    ctx = authorized(uow, caller, "delivery:ship", owner=owner, named="delivery:track")
-    event_type = {"hub": "ShipmentReachedHub", "handover": "ShipmentHandedOver"}[action]
-    record_events(uow, command.move(uow.state, ctx, event_type, delivery_id))
+    act = SHIPMENT_ACTIONS[action]
+    ctx = authorized(uow, caller, act.permission, owner=owner, named=act.named)
+    record_events(uow, command.move(uow.state, ctx, act.event, delivery_id))
     return uow.state.deliveries[delivery_id]
 
 
@@ -311,7 +339,7 @@ def receive(
     uow: UnitOfWork, caller: Caller, delivery_id: str, *, received_on: date, short: int = 0, damaged: int = 0,
     wrong_item: int = 0,
 ) -> m.Delivery:
-    _delivery(uow, delivery_id)
+    visible_delivery(uow, caller, delivery_id)
     ctx = authorized(uow, caller, "delivery:receive")
     record_events(uow, command.receive(uow.state, ctx, delivery_id, received_on=received_on, short=short,
                                  damaged=damaged, wrong_item=wrong_item))

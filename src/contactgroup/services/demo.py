@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError
+from contactgroup.domain.workflow import AllocationAction, ConsentAction, OfferAction, RequirementAction
 from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.setup import init_coordination
@@ -161,12 +162,12 @@ class _Demo:
                 needed_by=day + timedelta(days=rng.randrange(30, 240)), destination=rng.choice(DESTINATIONS))
             if rng.random() < 0.05 and last:
                 continue  # a few stay drafts
-            svc.move_requirement(uow, self.ukr, req.id, "submit")
+            svc.move_requirement(uow, self.ukr, req.id, RequirementAction.SUBMIT)
             if rng.random() < 0.03:
-                svc.move_requirement(uow, self.ukr, req.id, "cancel")
+                svc.move_requirement(uow, self.ukr, req.id, RequirementAction.CANCEL)
                 continue
-            svc.move_requirement(uow, self.admin, req.id, "validate")
-            svc.move_requirement(uow, self.admin, req.id, "open")
+            svc.move_requirement(uow, self.admin, req.id, RequirementAction.VALIDATE)
+            svc.move_requirement(uow, self.admin, req.id, RequirementAction.OPEN)
         for _ in range(rng.randrange(38, 50)):  # offers from members
             self.offer(rng.choices(self.members, weights=self.weights)[0], day)
         if day.month in (1, 4, 7, 10):  # funds collect money and buy
@@ -204,13 +205,14 @@ class _Demo:
             if rng.random() < 0.08 else None,
         )
         status = rng.choices(["offered", "committed"], weights=(1, 3))[0]
-        created = svc.enter_offer(self.uow, self.desk(member), offer, status=status)
+        created = svc.enter_offer(self.uow, self.desk(member), offer, status=m.OfferStatus(status))
         if rng.random() < 0.03:
-            svc.move_offer(self.uow, self.desk(member), created.id, "withdraw")
+            svc.move_offer(self.uow, self.desk(member), created.id, OfferAction.WITHDRAW)
         elif created.consent_from and rng.random() < 0.8:
             consent = svc.request_consent(self.uow, self.desk(member), created.id)
             if rng.random() < 0.85:
-                svc.decide_consent(self.uow, self.desk(consent.origin), consent.id, grant=rng.random() < 0.9)
+                svc.decide_consent(self.uow, self.desk(consent.origin), consent.id,
+                                   ConsentAction.GRANT if rng.random() < 0.9 else ConsentAction.REFUSE)
 
     def allocate(self, day: date) -> None:
         """Fill open requirements top-down by hand, as a cell with a spreadsheet would (the optimiser does better)."""
@@ -241,14 +243,15 @@ class _Demo:
         offer = uow.state.offers[alloc.offer]
         roll = rng.random()
         if roll < 0.05:
-            svc.move_allocation(uow, self.desk(offer.member), alloc.id, "decline", "needed at home (synthetic)")
+            svc.move_allocation(uow, self.desk(offer.member), alloc.id, AllocationAction.DECLINE,
+                                "needed at home (synthetic)")
             return
         if roll < 0.12:
             return  # still waiting for the donor
-        svc.move_allocation(uow, self.desk(offer.member), alloc.id, "accept")
-        svc.move_allocation(uow, self.ukr, alloc.id, "accept")
+        svc.move_allocation(uow, self.desk(offer.member), alloc.id, AllocationAction.ACCEPT)
+        svc.move_allocation(uow, self.ukr, alloc.id, AllocationAction.ACCEPT)
         with contextlib.suppress(ContactGroupError):  # waiting for re-export consent: stays accepted, as in life
-            svc.move_allocation(uow, self.admin, alloc.id, "confirm")
+            svc.move_allocation(uow, self.admin, alloc.id, AllocationAction.CONFIRM)
 
     def deliver(self, day: date) -> None:
         uow, state, rng = self.uow, self.uow.state, self.rng
@@ -282,7 +285,7 @@ class _Demo:
                           for a in allocs for d in state.where("deliveries", "allocation", a.id))
             shipped = sum(d.quantity for a in allocs for d in state.where("deliveries", "allocation", a.id))
             if arrived and shipped >= req.quantity:
-                svc.move_requirement(self.uow, self.admin, req.id, "close")
+                svc.move_requirement(self.uow, self.admin, req.id, RequirementAction.CLOSE)
 
 
 def build_demo(db: Database, seed: int = 2024, progress: Callable[[int, int], None] | None = None,

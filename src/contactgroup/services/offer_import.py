@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.io.offers import parse_offers
 from contactgroup.io.spreadsheet import read_rows
 from contactgroup.services import coordination as svc
+from contactgroup.services import policy
 from contactgroup.storage.database import UnitOfWork
 
 FLUSH_EVERY = 1000  # rows: keeps memory flat on large files; the transaction still commits once
@@ -28,10 +30,12 @@ def import_offers(
     problems: dict[int, list[Problem]] = {}
     for p in found:
         problems.setdefault(_line_of(p.where), []).append(p)
+    policy.user(uow.state, caller.user)  # an unknown user is one refusal, not one per row
     ids = []
     for n, row in enumerate(rows, start=1):
         try:
-            ids.append(svc.enter_offer(uow, caller, row.offer, status=row.status, committed_on=row.committed_on).id)
+            ids.append(svc.enter_offer(uow, caller, row.offer, status=m.OfferStatus(row.status),
+                                     committed_on=row.committed_on).id)
         except ValidationFailed as exc:
             problems.setdefault(row.line, []).extend(
                 Problem(f"{path.name}: row {row.line}, column {p.where}", p.message) for p in exc.problems)

@@ -8,7 +8,7 @@ from datetime import datetime
 from contactgroup.domain import governance as gov
 from contactgroup.domain.command import name_key
 from contactgroup.domain.errors import Conflict, Forbidden, NotFound
-from contactgroup.domain.model import Allocation, Delivery, Offer, Role, User, Visibility
+from contactgroup.domain.model import Allocation, Consent, Delivery, Offer, Role, User, Visibility
 from contactgroup.domain.state import State
 
 C, D, R, L, A, U = (Role.COORDINATOR, Role.DESK_OFFICER, Role.RECIPIENT_LIAISON, Role.COALITION_LEAD,
@@ -55,13 +55,11 @@ POLICY: Mapping[str, frozenset[Role]] = {
 
 
 def user(state: State, name: str) -> User:
+    """The registered user `name`; each adapter words how to name one (`code="unknown-user"`)."""
     try:
         return state.users[name]
     except KeyError:
-        raise NotFound(
-            f"no user {name!r}: pass --as NAME or set CONTACTGROUP_USER to a registered user "
-            f"(`contactgroup user list`)"
-        ) from None
+        raise NotFound(f"no user {name!r}", code="unknown-user", user=name) from None
 
 
 def owner_party(state: State, owner: str) -> str:
@@ -70,12 +68,18 @@ def owner_party(state: State, owner: str) -> str:
     return fund.manager if fund else owner
 
 
-def authorize(state: State, who: User, action: str, *, owner: str | None = None, area: str | None = None) -> None:
-    """Refuse with `Forbidden` (naming the user, the action and why) unless `who` may take `action`."""
+def authorize(state: State, who: User, action: str, *, owner: str | None = None, area: str | None = None,
+              named: str | None = None) -> None:
+    """Refuse with `Forbidden` (naming the user, the action and why) unless `who` may take `action`.
+
+    `named` is what a refusal calls the action when the permission covers several (`offer:commit` is checked as
+    `offer:enter`), so that the user reads the action they tried."""
     roles = POLICY[action]
+    said = named or action
     if who.role not in roles:
         allowed = ", ".join(sorted(r.value for r in roles))
-        raise Forbidden(f"{who.name} ({who.role.value} for {who.party}) may not {action}; this needs: {allowed}")
+        raise Forbidden(f"{who.name} ({who.role.value} for {who.party}) may not {said}; this needs: {allowed}",
+                        code="role", user=who.name, action=said, roles=tuple(sorted(r.value for r in roles)))
     if who.role is Role.COORDINATOR:
         authority = state.authority
         if authority is None or who.party != authority.name:
@@ -84,31 +88,31 @@ def authorize(state: State, who: User, action: str, *, owner: str | None = None,
                 f"{who.name} acts for {who.party}, which is not the coordinating authority (now {current})"
             )
     elif who.role is Role.DESK_OFFICER and owner is not None and owner_party(state, owner) != who.party:
-        raise Forbidden(f"{who.name} is a desk officer for {who.party} and may not {action} for {owner}")
+        raise Forbidden(f"{who.name} is a desk officer for {who.party} and may not {said} for {owner}",
+                        code="other-member", user=who.name, action=said, owner=owner)
     elif who.role is Role.COALITION_LEAD:
         coalition = state.coalitions.get(area or "")
         if coalition is None or who.party not in coalition.leads:
             where = f"the capability coalition for {area}" if area else "every area: pass the area you lead"
             raise Forbidden(f"{who.name} ({who.party}) does not lead {where}")
     if who.party in state.members and not state.members[who.party].active:
-        raise Forbidden(f"{who.party} has left the coordination; {who.name} may no longer {action}")
+        raise Forbidden(f"{who.party} has left the coordination; {who.name} may no longer {said}")
     _governed(state, who, action)
 
 
 # Once governance is in force (`governance.in_force`: a member key was registered), these decisions pass from
 # the coordinating authority to the members, so that it cannot stack a vote.
 GOVERNED: Mapping[str, str] = {
-    "member:admit": "members are admitted only by an admit-member proposal that a quorum approves "
-                    "(`contactgroup governance propose admit-member`)",
+    "member:admit": "members are admitted only by an admit-member proposal that a quorum approves",
     "coalition:form": "capability coalitions are formed only by a change-lead proposal that names the new "
-                      "coalition (`contactgroup governance propose change-lead --area AREA --name NAME --lead M`)",
+                      "coalition",
 }
 
 
 def _governed(state: State, who: User, action: str) -> None:
     if action in GOVERNED and gov.in_force(state):
         raise Forbidden(f"{who.name} may not {action}: governance is in force (members registered keys), so "
-                        f"{GOVERNED[action]}")
+                        f"{GOVERNED[action]}", code="governed", user=who.name, action=action)
 
 
 def check_new_user(state: State, who: User, user: User, at: datetime) -> None:
@@ -174,6 +178,11 @@ def can_see_allocation(state: State, who: User, allocation: Allocation) -> bool:
         return True
     return (who.role is Role.RECIPIENT_LIAISON and who.party == state.recipient
             and allocation.requirement in state.requirements)
+
+
+def can_see_consent(state: State, who: User, consent: Consent) -> bool:
+    """A consent is seen by whoever may see its offer, and by the member it is asked of."""
+    return consent.origin == who.party or can_see_offer(state, who, state.offers[consent.offer])
 
 
 def can_see_delivery(state: State, who: User, delivery: Delivery) -> bool:
