@@ -158,7 +158,7 @@ def get_policy(request: Request) -> dict[str, Any]:
         "origin": info.origin,
         "log_key": info.key.text if info.key else None,
         "witnesses": [{"name": name, "key": key.text} for name, key in info.witnesses],
-        "quorum": min(info.quorum, len(info.witnesses)) if info.witnesses else 0,
+        "quorum": info.effective_quorum,
     }
 
 

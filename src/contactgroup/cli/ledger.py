@@ -326,7 +326,7 @@ def policy(
     if not info.witnesses:
         out.print("no witnesses: a checkpoint is only signed by the log (add some with `ledger witness-add`)")
         return
-    out.print(f"witnessed when {min(info.quorum, len(info.witnesses))} of {len(info.witnesses)} witnesses "
+    out.print(f"witnessed when {info.effective_quorum} of {len(info.witnesses)} witnesses "
               "cosign:", highlight=False)
     for name, key in info.witnesses:
         out.print(f"  {name}  {key.text}", highlight=False)

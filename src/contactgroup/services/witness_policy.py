@@ -84,10 +84,15 @@ class LogInfo:
     quorum: int
 
     @property
+    def effective_quorum(self) -> int:
+        """The cosignatures that make a checkpoint count now: the rule, capped at the witnesses there are."""
+        return min(self.quorum, len(self.witnesses))
+
+    @property
     def policy(self) -> WitnessPolicy | None:
         if not self.witnesses:
             return None
-        return WitnessPolicy(tuple(k for _, k in self.witnesses), min(self.quorum, len(self.witnesses)))
+        return WitnessPolicy(tuple(k for _, k in self.witnesses), self.effective_quorum)
 
     @property
     def published_policy(self) -> Policy:
