@@ -13,10 +13,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contactgroup.api import governance, ledger
 from contactgroup.api.problem import problem, problem_components
-from contactgroup.domain.errors import ContactGroupError, ValidationFailed
+from contactgroup.domain.errors import ContactGroupError, DatabaseBusy, ValidationFailed
 from contactgroup.services import ledger as ledger_svc
 from contactgroup.services.clock import Clock, SystemClock
-from contactgroup.storage.database import Database
+from contactgroup.storage.database import Database, DatabaseError, database_error
+from contactgroup.storage.store import StateStore
 
 _DEFAULT_422 = "#/components/schemas/HTTPValidationError"
 
@@ -52,6 +53,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app = ContactGroupAPI(title="contactgroup", summary="The coordination's verifiable record and governance "
                                                         "over HTTP.", version="0.1.0")
     app.state.db = Database(db_url)
+    app.state.store = StateStore(app.state.db)  # reads take its snapshot; writes go through store.run
     app.state.signer = ledger_svc.read_signer_key(log_key) if log_key is not None else None
     app.state.clock = clock or SystemClock()
     app.state.checkpoint_interval = max(0.0, checkpoint_interval)
@@ -67,7 +69,13 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
         if isinstance(exc, ValidationFailed):
             status = 400  # bad parameters of a request are the client's to fix
             extra["errors"] = [{"where": p.where, "message": p.message} for p in exc.problems]
-        return problem(status, str(exc), instance=request.url.path, **extra)
+        headers = {"Retry-After": "1"} if isinstance(exc, DatabaseBusy) else None
+        return problem(status, str(exc), instance=request.url.path, headers=headers, **extra)
+
+    @app.exception_handler(DatabaseError)
+    async def database_failed(request: Request, exc: DatabaseError) -> JSONResponse:
+        # A read that met a busy or unusable database: the domain's error for it, never a bare 500.
+        return await platform_error(request, database_error(exc))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:

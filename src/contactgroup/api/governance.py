@@ -22,7 +22,8 @@ from contactgroup.domain.errors import Forbidden, NotFound, ValidationFailed
 from contactgroup.domain.state import State
 from contactgroup.services import governance as svc
 from contactgroup.services.coordination import Caller
-from contactgroup.storage.database import Database
+from contactgroup.storage.database import UnitOfWork
+from contactgroup.storage.store import StateStore
 
 router = APIRouter(tags=["governance"])
 
@@ -60,11 +61,6 @@ _APPROVAL_BODY = {
 }
 
 
-def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
 def _status(p: m.Proposal, now: datetime) -> str:
     return "expired" if p.status is m.ProposalStatus.OPEN and now > p.expires_at else p.status.value
 
@@ -76,8 +72,13 @@ def _doc(state: State, p: m.Proposal, now: datetime) -> dict[str, Any]:
             "expires_at": p.expires_at}
 
 
+def _store(request: Request) -> StateStore:
+    store: StateStore = request.app.state.store
+    return store
+
+
 def _proposal(request: Request, pid: str) -> tuple[State, m.Proposal]:
-    state = _db(request).state()
+    state = _store(request).snapshot()
     proposal = state.proposals.get(pid)
     if proposal is None:
         raise NotFound(f"no proposal {pid}")
@@ -87,7 +88,7 @@ def _proposal(request: Request, pid: str) -> tuple[State, m.Proposal]:
 @router.get("/proposals", response_model=list[ProposalDoc])
 def get_proposals(request: Request) -> list[dict[str, Any]]:
     """Every governance proposal, with who approved and who is missing."""
-    state, now = _db(request).state(), request.app.state.clock.now()
+    state, now = _store(request).snapshot(), request.app.state.clock.now()
     return [_doc(state, p, now) for p in sorted(state.proposals.values(), key=lambda p: p.id)]
 
 
@@ -124,12 +125,11 @@ async def post_approval(request: Request, pid: ProposalId) -> dict[str, Any]:
         raise ValidationFailed("body must be UTF-8 text", where="approval") from None
     if not note.strip():
         raise ValidationFailed("body must hold a signed note over the proposal's text", where="approval")
-    db, caller = _db(request), Caller(user, request.app.state.clock)
+    caller = Caller(user, request.app.state.clock)
 
-    def approve() -> tuple[gov.Quorum, m.Proposal]:
-        with db.transaction() as uow:
-            return svc.approve(uow, caller, pid, note), uow.state.proposals[pid]
+    def approve(uow: UnitOfWork) -> tuple[gov.Quorum, m.Proposal]:
+        return svc.approve(uow, caller, pid, note), uow.state.proposals[pid]
 
-    quorum, proposal = await run_in_threadpool(approve)
+    quorum, proposal = await run_in_threadpool(_store(request).run, approve)
     return {"proposal": pid, "approved": list(quorum.approved), "refused": list(quorum.refused),
             "needed": quorum.needed, "status": _status(proposal, request.app.state.clock.now())}
