@@ -370,6 +370,7 @@ def replay_log(bodies: Sequence[bytes]) -> State:
             evolve(state, decode(body))
         except (ContactGroupError, KeyError, ValueError) as exc:
             raise IntegrityError(f"event {i} cannot be replayed: {exc}") from exc
+    state.in_key_order()
     return state
 
 
