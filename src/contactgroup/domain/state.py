@@ -118,9 +118,8 @@ class State:
     def fork(self) -> State:
         """A state that starts equal to this one and changes without changing it: each table is copied on its
         first change (a copy of the dict, not of the entities, which are immutable)."""
-        child = State.__new__(State)
+        child = State()
         child.tables = dict(self.tables)
-        child.dirty = set()
         child._indexes = dict(self._indexes)
         child._shared = {*self.tables, *self._indexes}
         child._unordered = set(self._unordered)

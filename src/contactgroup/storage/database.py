@@ -312,9 +312,11 @@ class Database:
                     conn.invalidate()  # the session, and with it the lock, ends with the connection
 
     @contextmanager
-    def reader(self) -> Iterator[Connection]:
-        """A read-only snapshot (a deferred transaction on SQLite, REPEATABLE READ on PostgreSQL)."""
-        self.require_initialised()
+    def reader(self, *, checked: bool = True) -> Iterator[Connection]:
+        """A read-only snapshot (a deferred transaction on SQLite, REPEATABLE READ on PostgreSQL). `checked`: first
+        check that the database is initialised at the expected schema (the state store did so once)."""
+        if checked:
+            self.require_initialised()
         with self.engine.connect() as conn:
             if not self.is_sqlite:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")

@@ -52,7 +52,7 @@ class StateStore:
         """The newest state: the published one, caught up first if another process has appended since. Never waits
         for a writer of this process; the state returned must not be changed."""
         published = self._published
-        with self.db.reader() as conn:
+        with self.db.reader(checked=published is None) as conn:
             head, last_at = last_event(conn)
             if published is not None and published.index == head:
                 return published.state
@@ -66,9 +66,11 @@ class StateStore:
         return retrying(lambda: self._write(work), self.db.lock_timeout)
 
     def _write(self, work: Callable[[UnitOfWork], R]) -> R:
+        if self._published is None:
+            self.db.require_initialised()
         with self._writer, self.db.writer_transaction() as conn:
-            head, last_at = last_event(conn)
             base = self._published
+            head, last_at = last_event(conn)
             if base is None or base.index != head:
                 base = self._caught_up(conn, base, head, last_at)
             uow = UnitOfWork(conn, base.state.fork(), head, Persisted(base.state.tables), last_at)
@@ -81,8 +83,6 @@ class StateStore:
     def _caught_up(self, conn: Connection, base: Snapshot | None, head: int, last_at: datetime | None) -> Snapshot:
         """The state at `head`: `base` with the events after it applied, or loaded from the tables."""
         if base is None or base.index > head:  # first use, or the database is not the one we had (restored)
-            if base is None:
-                self.db.require_initialised()
             state, _ = load_state(conn)
             return Snapshot(state, head, last_at)
         state = base.state.fork()
