@@ -143,7 +143,7 @@ def _value_reader(tp: Any) -> Any:
     if tp is Decimal:
         return Decimal
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp
+        return {member.value: member for member in tp}.__getitem__  # a dict lookup: calling the enum is slower
     return None  # str, int, bool, date and datetime come back as they are stored (UTCDateTime puts the zone back)
 
 
