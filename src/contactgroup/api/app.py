@@ -21,10 +21,11 @@ from contactgroup.api import governance, ledger
 from contactgroup.api.limits import MAX_BODY, BodyLimit
 from contactgroup.api.problem import detail, problem, problem_components
 from contactgroup.api.signer import CheckpointSigner
-from contactgroup.domain.errors import ContactGroupError, ValidationFailed
+from contactgroup.domain.errors import ContactGroupError, DatabaseBusy, ValidationFailed
 from contactgroup.services import key_files
 from contactgroup.services.clock import Clock, SystemClock
-from contactgroup.storage.database import Database
+from contactgroup.storage.database import Database, DatabaseError, database_error
+from contactgroup.storage.store import StateStore
 
 _DEFAULT_422 = "#/components/schemas/HTTPValidationError"
 
@@ -81,6 +82,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app.state.db = database
     app.state.signer = signer
     app.state.clock = clock
+    app.state.store = StateStore(database)  # reads take its snapshot; writes go through store.run
     app.state.approvals_as = approvals_as
     app.add_middleware(BodyLimit, max_body=max_body)
     app.include_router(ledger.router)
@@ -102,7 +104,13 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
         if isinstance(exc, ValidationFailed):
             status = 400  # bad parameters of a request are the client's to fix
             extra["errors"] = [{"where": p.where, "message": p.message} for p in exc.problems]
-        return problem(status, detail(exc), instance=request.url.path, **extra)
+        headers = {"Retry-After": "1"} if isinstance(exc, DatabaseBusy) else None
+        return problem(status, detail(exc), instance=request.url.path, headers=headers, **extra)
+
+    @app.exception_handler(DatabaseError)
+    async def database_failed(request: Request, exc: DatabaseError) -> JSONResponse:
+        # A read that met a busy or unusable database: the domain's error for it, never a bare 500.
+        return await platform_error(request, database_error(exc))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:

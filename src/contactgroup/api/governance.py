@@ -22,7 +22,8 @@ from contactgroup.domain.errors import Forbidden, NotFound, ValidationFailed
 from contactgroup.services import governance as svc
 from contactgroup.services import queries
 from contactgroup.services.coordination import Caller
-from contactgroup.storage.database import Database
+from contactgroup.storage.database import UnitOfWork
+from contactgroup.storage.store import StateStore
 
 router = APIRouter(tags=["governance"])
 
@@ -60,9 +61,9 @@ _APPROVAL_BODY = {
 }
 
 
-def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
+def _store(request: Request) -> StateStore:
+    store: StateStore = request.app.state.store
+    return store
 
 
 def _doc(v: queries.ProposalView) -> dict[str, Any]:
@@ -74,7 +75,7 @@ def _doc(v: queries.ProposalView) -> dict[str, Any]:
 
 def _proposal(request: Request, pid: str) -> queries.ProposalView:
     try:
-        return queries.proposal(_db(request).state(), pid, request.app.state.clock.now())
+        return queries.proposal(_store(request).snapshot(), pid, request.app.state.clock.now())
     except NotFound:
         raise NotFound(f"no proposal {pid}") from None
 
@@ -82,7 +83,7 @@ def _proposal(request: Request, pid: str) -> queries.ProposalView:
 @router.get("/proposals", response_model=list[ProposalDoc])
 def get_proposals(request: Request) -> list[dict[str, Any]]:
     """Every governance proposal, with who approved and who is missing."""
-    return [_doc(v) for v in queries.proposals(_db(request).state(), request.app.state.clock.now())]
+    return [_doc(v) for v in queries.proposals(_store(request).snapshot(), request.app.state.clock.now())]
 
 
 @router.get("/proposals/{pid}", response_model=ProposalTextDoc, responses=problem_responses(400, 404))
@@ -118,12 +119,11 @@ async def post_approval(request: Request, pid: ProposalId) -> dict[str, Any]:
         raise ValidationFailed("body must be UTF-8 text", where="approval") from None
     if not note.strip():
         raise ValidationFailed("body must hold a signed note over the proposal's text", where="approval")
-    db, caller = _db(request), Caller(user, request.app.state.clock)
+    caller = Caller(user, request.app.state.clock)
 
-    def approve() -> tuple[gov.Quorum, m.Proposal]:
-        with db.transaction() as uow:
-            return svc.approve(uow, caller, pid, note), uow.state.proposals[pid]
+    def approve(uow: UnitOfWork) -> tuple[gov.Quorum, m.Proposal]:
+        return svc.approve(uow, caller, pid, note), uow.state.proposals[pid]
 
-    quorum, proposal = await run_in_threadpool(approve)
+    quorum, proposal = await run_in_threadpool(_store(request).run, approve)
     return {"proposal": pid, "approved": list(quorum.approved), "refused": list(quorum.refused),
             "needed": quorum.needed, "status": queries.proposal_status(proposal, request.app.state.clock.now())}

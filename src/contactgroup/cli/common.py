@@ -7,9 +7,7 @@ import enum
 import functools
 import io
 import json
-import random
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,14 +22,14 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from contactgroup.domain.errors import ContactGroupError, ValidationFailed
+from contactgroup.domain.errors import ContactGroupError, DatabaseBusy, DatabaseUnavailable, ValidationFailed
 from contactgroup.domain.text import visible, whole
 from contactgroup.encoding.canonical import plain
 from contactgroup.io.spreadsheet import csv_text
 from contactgroup.reports.facts import SYNTHETIC_CAPTION
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.coordination import Caller
-from contactgroup.storage.database import Database, DatabaseError, OperationalError, resolve_url
+from contactgroup.storage.database import Database, resolve_url, retrying
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -88,32 +86,24 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Render platform errors as one clear message and a non-zero exit, never a traceback."""
+    """Render platform errors as one clear message and a non-zero exit, never a traceback. The command runs in
+    the unit-of-work runner (`retrying`): a writer that lost a race to another wrote nothing and runs again."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        for attempt in range(RETRIES):
-            try:
-                return fn(*args, **kwargs)
-            except DatabaseError as exc:
-                # A PostgreSQL writer that lost a serialization race wrote nothing: run it again from the start,
-                # after a random pause so that the losers do not meet again.
-                if getattr(exc.orig, "sqlstate", None) == "40001" and attempt < RETRIES - 1:
-                    time.sleep(random.uniform(0.05, 0.1) * 2**attempt)
-                    continue
-                raise fail(_database_error(exc), 5 if _is_busy(exc) else 1) from None
-            except ValidationFailed as exc:
-                lines = [str(p) for p in exc.problems]
-                raise fail(lines[0] if len(lines) == 1 else f"{len(lines)} problems:\n  " + "\n  ".join(lines),
-                           exc.exit_code) from None
-            except ContactGroupError as exc:
-                raise fail(worded(exc), exc.exit_code) from None
-        raise AssertionError("unreachable")
+        try:
+            return retrying(lambda: fn(*args, **kwargs))
+        except ValidationFailed as exc:
+            lines = [str(p) for p in exc.problems]
+            raise fail(lines[0] if len(lines) == 1 else f"{len(lines)} problems:\n  " + "\n  ".join(lines),
+                       exc.exit_code) from None
+        except (DatabaseBusy, DatabaseUnavailable) as exc:
+            raise fail(_database_error(exc), exc.exit_code) from None
+        except ContactGroupError as exc:
+            raise fail(worded(exc), exc.exit_code) from None
 
     return wrapper
 
-
-RETRIES = 5
 
 # How the command line words the errors whose hint is one of its own options or commands: the domain and the
 # services say what went wrong (`code` and `params`), each front door says what to do about it.
@@ -140,20 +130,11 @@ def worded(exc: ContactGroupError) -> str:
     return hint(exc) if hint else str(exc)
 
 
-def _is_busy(exc: DatabaseError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) == "40001" or "database is locked" in str(exc.orig)
-
-
-def _database_error(exc: DatabaseError) -> str:
+def _database_error(exc: DatabaseBusy | DatabaseUnavailable) -> str:
     """One line a user can act on, instead of a driver's traceback; nothing was written."""
-    first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
-    if _is_busy(exc):
-        return f"the database is busy with another writer ({first}); nothing was written: run the command again"
-    if "file is not a database" in first:
-        return f"not a contactgroup database ({first}): check --db / CONTACTGROUP_DB; nothing was read or written"
-    if isinstance(exc, OperationalError):
-        return f"cannot use the database ({first}); nothing was written: check --db / CONTACTGROUP_DB"
-    return f"the database refused the change ({first}); nothing was written"
+    if isinstance(exc, DatabaseBusy):
+        return f"{exc}: run the command again"
+    return f"{exc}: check --db / CONTACTGROUP_DB" if exc.reason in ("not-a-database", "unusable") else str(exc)
 
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql+psycopg")

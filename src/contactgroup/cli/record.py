@@ -74,6 +74,9 @@ def verify(
                       f"cosignature(s) checked)", highlight=False)
         else:
             out.print("  no signed checkpoint yet (`contactgroup ledger checkpoint`)", highlight=False)
+        if report.older_steps_back:
+            out.print(f"  note: {report.older_steps_back:,} events written before event times were kept in order "
+                      "are earlier than the event before them", highlight=False)
         for size in report.kept:
             out.print(f"  your kept checkpoint of size {size:,}: the events give exactly its root", highlight=False)
         if report.policy_size is not None:

@@ -96,3 +96,25 @@ class IntegrityError(ContactGroupError):
 
     status = 500
     exit_code = 6
+
+
+class DatabaseBusy(Conflict):
+    """Another writer held the database longer than this one would wait, or won a race it kept losing; nothing
+    was written and running the same request again is safe. `reason`: "busy" or "lock-timeout"."""
+
+    status = 503
+
+    def __init__(self, message: str, *, reason: str = "busy", detail: str = "", waited: float = 0.0) -> None:
+        super().__init__(message)
+        self.reason, self.detail, self.waited = reason, detail, waited
+
+
+class DatabaseUnavailable(ContactGroupError):
+    """The database could not be used (unreachable, not a contactgroup database) or refused a change; nothing was
+    written. `reason`: "not-a-database", "unusable" or "refused"."""
+
+    status = 503
+
+    def __init__(self, message: str, *, reason: str = "unusable", detail: str = "") -> None:
+        super().__init__(message)
+        self.reason, self.detail = reason, detail

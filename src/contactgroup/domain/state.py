@@ -110,26 +110,59 @@ class State:
         self.tables: dict[str, dict[Any, Any]] = {name: {} for name in TABLES}
         self.dirty: set[tuple[str, Any]] = set()
         # Keys by (table, field) -> field value, built on first use and kept up to date by `put`. The fields
-        # indexed never change after creation (an allocation's offer, a shipment's allocation).
-        self._indexes: dict[tuple[str, str], dict[Any, set[Any]]] = {}
+        # indexed never change after creation (an allocation's offer, a shipment's allocation). The sets are never
+        # changed in place (a new set replaces one), so that a fork may share them.
+        self._indexes: dict[tuple[str, str], dict[Any, frozenset[Any]]] = {}
+        # Tables (and indexes) still shared with the state this one was forked from: copied on their first change.
+        self._shared: set[Any] = set()
+        # Tables that received a key smaller than their last one: `in_key_order` sorts them.
+        self._unordered: set[str] = set()
+
+    def fork(self) -> State:
+        """A state that starts equal to this one and changes without changing it: each table is copied on its
+        first change (a copy of the dict, not of the entities, which are immutable)."""
+        child = State()
+        child.tables = dict(self.tables)
+        child._indexes = dict(self._indexes)
+        child._shared = {*self.tables, *self._indexes}
+        child._unordered = set(self._unordered)
+        return child
 
     def put(self, entity: Any) -> None:
         table = TABLE_OF[type(entity)].name
         key = key_of(entity)
-        self.tables[table][key] = entity
+        rows = self.tables[table]
+        if table in self._shared:
+            rows = self.tables[table] = dict(rows)
+            self._shared.discard(table)
+        if key not in rows and rows and not key > next(reversed(rows)):
+            self._unordered.add(table)
+        rows[key] = entity
         self.dirty.add((table, key))
-        for (indexed, field), index in self._indexes.items():
-            if indexed == table:
-                index.setdefault(getattr(entity, field), set()).add(key)
+        for name, index in self._indexes.items():
+            if name[0] == table:
+                if name in self._shared:
+                    index = self._indexes[name] = dict(index)
+                    self._shared.discard(name)
+                value = getattr(entity, name[1])
+                index[value] = index.get(value, frozenset()) | {key}
+
+    def in_key_order(self) -> None:
+        """Put every table in key order, as loading from the tables does: reports that add Decimals in table
+        order then give the same sums to the last digit whichever way the state was filled."""
+        for table in sorted(self._unordered):
+            self.tables[table] = dict(sorted(self.tables[table].items()))
+            self._shared.discard(table)
+        self._unordered.clear()
 
     def where(self, table: str, field: str, value: Any) -> list[Any]:
         """The entities of `table` whose `field` equals `value`, in key order."""
         index = self._indexes.get((table, field))
         if index is None:
-            index = {}
+            keys: dict[Any, set[Any]] = {}
             for key, entity in self.tables[table].items():
-                index.setdefault(getattr(entity, field), set()).add(key)
-            self._indexes[(table, field)] = index
+                keys.setdefault(getattr(entity, field), set()).add(key)
+            index = self._indexes[(table, field)] = {value: frozenset(ks) for value, ks in keys.items()}
         return [self.tables[table][k] for k in sorted(index.get(value, ()))]
 
     def allocations_of_offer(self, offer_id: str) -> list[m.Allocation]:

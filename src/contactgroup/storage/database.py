@@ -1,29 +1,33 @@
 """The database: engine set-up for SQLite and PostgreSQL, migrations, and the unit of work that appends events.
 
 One command = one transaction: load the state, decide, append the events, update the projections, commit.
-SQLite writers take `BEGIN IMMEDIATE`; PostgreSQL writers queue on an advisory lock, run SERIALIZABLE and are
-retried on 40001.
+SQLite writers take `BEGIN IMMEDIATE`; PostgreSQL writers queue on an advisory lock (for at most the lock timeout),
+run SERIALIZABLE and are retried on 40001 by `retrying`, the one runner every adapter goes through.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
+import random
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection as Connection  # re-exported: services type their connections with it
 from sqlalchemy.engine import Engine
 
-from contactgroup.domain.errors import ContactGroupError, IntegrityError
+from contactgroup.domain.errors import ContactGroupError, DatabaseBusy, DatabaseUnavailable, IntegrityError
 from contactgroup.domain.event import Event, evolve
-from contactgroup.domain.state import TABLES, State, from_data
+from contactgroup.domain.state import TABLES, State
 from contactgroup.encoding.canonical import canonical_bytes
 from contactgroup.ledger.merkle import append_nodes
 from contactgroup.ledger.merkle import leaf_hash as leaf_hash  # re-exported: older callers import it here
@@ -32,7 +36,12 @@ from contactgroup.storage import schema
 DEFAULT_URL = "sqlite:///contactgroup.db"
 WRITER_LOCK = 0x636F6E74  # the PostgreSQL advisory lock writers queue on ("cont")
 MIGRATIONS = Path(__file__).parent / "migrations"
-BODY_VERSION = 1
+# 2: the writer stamps event times that never go backwards (`UnitOfWork.record`); `verify` holds every event of
+# version 2 or later to it. Version 1 logs may step back in time (a clock that was set back, the old demo).
+BODY_VERSION = 2
+LOCK_TIMEOUT = 30.0  # seconds a writer waits for the writer lock (SQLite's busy timeout, PostgreSQL's lock_timeout)
+STATEMENT_TIMEOUT = 120.0  # seconds one PostgreSQL statement may run
+R = TypeVar("R")
 
 # The driver errors adapters render (a lost serialization race, a locked or unreachable database), named here so
 # that no adapter imports SQLAlchemy: `DatabaseError` is any error the database raised, `OperationalError` one
@@ -58,6 +67,14 @@ def encode(event: Event, salt: bytes | None = None) -> bytes:
 def decode(body: bytes) -> Event:
     d = json.loads(body)
     return Event(d["type"], d["data"], d["actor"], d["party"], d["authority"], datetime.fromisoformat(d["at"]))
+
+
+def body_version(body: bytes) -> int:
+    """The `v` of an event's canonical bytes: keys are sorted, so it is the last one."""
+    try:
+        return int(body[body.rindex(b'"v":') + 4:-1])
+    except ValueError:
+        return 0
 
 
 class TreeNodes:
@@ -86,18 +103,42 @@ class TreeNodes:
         self.cache[(level, index)] = hash_
 
 
-class UnitOfWork:
-    """The state as of this transaction, and the events recorded in it (applied at once, written at flush)."""
+class Persisted:
+    """Which rows the projection tables hold: those of the state the unit of work started from (a published
+    state, never changed) and those it inserted since."""
 
-    def __init__(self, conn: Connection, state: State, next_seq: int, persisted: set[tuple[str, Any]]) -> None:
+    def __init__(self, base: Mapping[str, Mapping[Any, Any]]) -> None:
+        self.base = dict(base)
+        self.added: set[tuple[str, Any]] = set()
+
+    def __contains__(self, row: tuple[str, Any]) -> bool:
+        return row[1] in self.base[row[0]] or row in self.added
+
+    def add(self, row: tuple[str, Any]) -> None:
+        self.added.add(row)
+
+
+class UnitOfWork:
+    """The state as of this transaction, and the events recorded in it (applied at once, written at flush).
+
+    Event times never go backwards: the writer holds the writer lock, so it stamps each event with the later of
+    the time it was decided at and the previous event's time (`last_at`). What happened earlier is told by the
+    effective dates events carry (committed_on, dispatched_on, received_on), never by going back in time."""
+
+    def __init__(self, conn: Connection, state: State, next_seq: int, persisted: Persisted,
+                 last_at: datetime | None = None) -> None:
         self.conn = conn
         self.state = state
         self.next_seq = next_seq
+        self.last_at = last_at
         self.pending: list[Event] = []
         self._persisted = persisted
 
     def record(self, events: Iterable[Event]) -> None:
         for event in events:
+            if self.last_at is not None and event.at < self.last_at:
+                event = dataclasses.replace(event, at=self.last_at)
+            self.last_at = event.at
             evolve(self.state, event)
             self.pending.append(event)
 
@@ -120,9 +161,10 @@ class UnitOfWork:
             self.conn.execute(schema.tree_nodes.insert(), nodes)
             self.pending.clear()
         write_projections(self.conn, self.state, self._persisted)
+        self.state.in_key_order()
 
 
-def write_projections(conn: Connection, state: State, persisted: set[tuple[str, Any]]) -> None:
+def write_projections(conn: Connection, state: State, persisted: Persisted | set[tuple[str, Any]]) -> None:
     inserts: dict[str, list[dict[str, Any]]] = {}
     for table, key, entity in state.changed():
         row = schema.to_row(entity)
@@ -138,26 +180,38 @@ def write_projections(conn: Connection, state: State, persisted: set[tuple[str, 
     state.flushed()
 
 
-def load_state(conn: Connection) -> tuple[State, set[tuple[str, Any]]]:
+def load_state(conn: Connection) -> tuple[State, Persisted]:
+    """The state in the projection tables, and which rows they hold (every row of that state: a unit of work
+    changes a `fork()` of it)."""
     state = State()
-    persisted: set[tuple[str, Any]] = set()
     for name, spec in TABLES.items():
-        store = state.tables[name]
+        table = schema.projections[name]
+        read = schema.ROW_READERS[name]
+        at = [list(table.columns.keys()).index(k) for k in spec.key]
         loaded = {}
-        for row in conn.execute(sa.select(schema.projections[name])).mappings():
-            key = row[spec.key[0]] if len(spec.key) == 1 else tuple(row[k] for k in spec.key)
-            loaded[key] = from_data(spec.entity, row)
+        for row in conn.execute(sa.select(table)).all():
+            key = row[at[0]] if len(at) == 1 else tuple(row[i] for i in at)
+            loaded[key] = read(row)
         # In key order, the same on every engine: sums of Decimals (reports) depend on the order they are added in.
-        for key in sorted(loaded):
-            store[key] = loaded[key]
-            persisted.add((name, key))
-    return state, persisted
+        state.tables[name] = dict(sorted(loaded.items()))
+    return state, Persisted(state.tables)
+
+
+def last_event(conn: Connection) -> tuple[int, datetime | None]:
+    """(next seq, time of the last event): where the log ends, in one query on its primary key."""
+    e = schema.events
+    row = conn.execute(sa.select(e.c.seq, e.c.at).order_by(e.c.seq.desc()).limit(1)).first()
+    return (0, None) if row is None else (int(row[0]) + 1, row[1])
 
 
 class Database:
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, lock_timeout: float | None = None) -> None:
+        """`lock_timeout`: seconds a writer waits for another writer (default CONTACTGROUP_LOCK_TIMEOUT, or 30)."""
         self.url = resolve_url(url)
-        self.engine = create_engine(self.url)
+        self.lock_timeout = lock_timeout if lock_timeout is not None else _seconds("CONTACTGROUP_LOCK_TIMEOUT",
+                                                                                    LOCK_TIMEOUT)
+        self.engine = create_engine(self.url, self.lock_timeout, _seconds("CONTACTGROUP_STATEMENT_TIMEOUT",
+                                                                          STATEMENT_TIMEOUT))
 
     @property
     def is_sqlite(self) -> bool:
@@ -193,16 +247,36 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
-        """A writer's unit of work: everything recorded in it is committed together, or nothing is."""
+        """A writer's unit of work: everything recorded in it is committed together, or nothing is.
+
+        Whoever calls this owns the transaction (services never commit); to be retried when the database is busy
+        it runs inside `retrying` (`run` does both)."""
         self.require_initialised()
+        with self.writer_transaction() as conn:
+            base, persisted = load_state(conn)
+            seq, last_at = last_event(conn)
+            uow = UnitOfWork(conn, base.fork(), seq, persisted, last_at)
+            yield uow
+            uow.flush()
+
+    def run(self, work: Callable[[UnitOfWork], R]) -> R:
+        """The unit-of-work runner: `work` in one writer transaction, committed when it returns, run again from
+        the start while the database is busy (`retrying`)."""
+
+        def once() -> R:
+            with self.transaction() as uow:
+                return work(uow)
+
+        return retrying(once, self.lock_timeout)
+
+    @contextmanager
+    def writer_transaction(self) -> Iterator[Connection]:
+        """A writer's open transaction (SERIALIZABLE on PostgreSQL), committed on leaving the block."""
         with self._writer_connection() as conn:
             if not self.is_sqlite:
                 conn = conn.execution_options(isolation_level="SERIALIZABLE")
             with conn.begin():
-                state, persisted = load_state(conn)
-                uow = UnitOfWork(conn, state, next_seq(conn), persisted)
-                yield uow
-                uow.flush()
+                yield conn
 
     @contextmanager
     def writer(self) -> Iterator[Connection]:
@@ -238,9 +312,11 @@ class Database:
                     conn.invalidate()  # the session, and with it the lock, ends with the connection
 
     @contextmanager
-    def reader(self) -> Iterator[Connection]:
-        """A read-only snapshot (a deferred transaction on SQLite, REPEATABLE READ on PostgreSQL)."""
-        self.require_initialised()
+    def reader(self, *, checked: bool = True) -> Iterator[Connection]:
+        """A read-only snapshot (a deferred transaction on SQLite, REPEATABLE READ on PostgreSQL). `checked`: first
+        check that the database is initialised at the expected schema (the state store did so once)."""
+        if checked:
+            self.require_initialised()
         with self.engine.connect() as conn:
             if not self.is_sqlite:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -296,12 +372,99 @@ def replay_log(bodies: Sequence[bytes]) -> State:
             evolve(state, decode(body))
         except (ContactGroupError, KeyError, ValueError) as exc:
             raise IntegrityError(f"event {i} cannot be replayed: {exc}") from exc
+    state.in_key_order()
     return state
 
 
-def create_engine(url: str) -> Engine:
+def _seconds(variable: str, default: float) -> float:
+    value = os.environ.get(variable)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ContactGroupError(f"{variable}: {value!r} is not a number of seconds") from None
+    if not seconds > 0:
+        raise ContactGroupError(f"{variable}: {value!r} must be a positive number of seconds")
+    return seconds
+
+
+# --- the unit-of-work runner: retries and database errors as domain errors ------------------------------------
+
+RETRIES = 5
+RETRIED_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock: the loser wrote nothing
+LOCK_TIMEOUT_SQLSTATE = "55P03"  # lock_not_available: waited lock_timeout for the writer lock
+
+
+def retrying(work: Callable[[], R], lock_timeout: float = LOCK_TIMEOUT, attempts: int = RETRIES) -> R:
+    """Run `work` (which opens and commits its own transaction) and run it again from the start, after a random
+    pause so that the losers do not meet again, when the database says it wrote nothing because of another
+    writer: a PostgreSQL serialization failure or deadlock, or an SQLite "busy" that came at once (a snapshot
+    that cannot be upgraded) rather than after waiting out the busy timeout. Every other database error, and the
+    last attempt's, is raised as an error of the domain tree (`DatabaseBusy`, `DatabaseUnavailable`)."""
+    for attempt in range(attempts):
+        started = time.monotonic()
+        try:
+            return work()
+        except DatabaseError as exc:
+            waited = time.monotonic() - started
+            if attempt < attempts - 1 and _retryable(exc, waited, lock_timeout):
+                time.sleep(random.uniform(0.05, 0.1) * 2**attempt)
+                continue
+            raise database_error(exc, waited) from exc
+    raise AssertionError("unreachable")
+
+
+def _sqlstate(exc: DatabaseError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def _is_sqlite_busy(exc: DatabaseError) -> bool:
+    text = str(exc.orig)
+    return "database is locked" in text or "database is busy" in text
+
+
+def _retryable(exc: DatabaseError, waited: float, lock_timeout: float) -> bool:
+    if _sqlstate(exc) in RETRIED_SQLSTATES:
+        return True
+    return _is_sqlite_busy(exc) and waited < min(1.0, lock_timeout)
+
+
+def database_error(exc: DatabaseError, waited: float = 0.0) -> ContactGroupError:
+    """A driver's error as one of the domain tree's, with the driver's first line as `detail`."""
+    text = str(exc.orig).strip()
+    detail = text.splitlines()[0] if text else type(exc.orig).__name__
+    if _sqlstate(exc) == LOCK_TIMEOUT_SQLSTATE:
+        return DatabaseBusy(f"another writer held the writer lock for longer than this one waits ({waited:.0f} s); "
+                            "nothing was written", reason="lock-timeout", detail=detail, waited=waited)
+    if _sqlstate(exc) in RETRIED_SQLSTATES or _is_sqlite_busy(exc):
+        return DatabaseBusy(f"the database is busy with another writer ({detail}); nothing was written",
+                            detail=detail, waited=waited)
+    if "file is not a database" in detail:
+        return DatabaseUnavailable(f"not a contactgroup database ({detail}); nothing was read or written",
+                                   reason="not-a-database", detail=detail)
+    if isinstance(exc, OperationalError):
+        return DatabaseUnavailable(f"cannot use the database ({detail}); nothing was written", detail=detail)
+    return DatabaseUnavailable(f"the database refused the change ({detail}); nothing was written",
+                               reason="refused", detail=detail)
+
+
+def _create_private(path: str) -> None:
+    """Create an empty SQLite file readable by its owner only (0600): it holds confidential offers in plain text.
+    SQLite gives its -wal and -shm files the database file's permissions."""
+    if path and path != ":memory:" and not path.startswith("file:") and not os.path.exists(path):
+        with contextlib.suppress(FileExistsError):  # another process created it first
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def create_engine(url: str, lock_timeout: float = LOCK_TIMEOUT,
+                  statement_timeout: float = STATEMENT_TIMEOUT) -> Engine:
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, connect_args={"timeout": lock_timeout})
+
+        @sa_event.listens_for(engine, "do_connect")
+        def _private(_dialect: Any, _record: Any, cargs: Any, _cparams: Any) -> None:
+            _create_private(str(cargs[0]) if cargs else "")
 
         @sa_event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _record: Any) -> None:
@@ -310,7 +473,7 @@ def create_engine(url: str) -> Engine:
             if ":memory:" not in url and url != "sqlite://":
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -319,4 +482,13 @@ def create_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    # A writer waits for the writer lock at most lock_timeout (then 55P03: nothing was written); no statement runs
+    # longer than statement_timeout.
+    timeouts = f"-c lock_timeout={int(lock_timeout * 1000)} -c statement_timeout={int(statement_timeout * 1000)}"
+    engine = sa.create_engine(url, pool_pre_ping=True)
+
+    @sa_event.listens_for(engine, "do_connect")
+    def _timeouts(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams["options"] = f"{cparams.get('options', '')} {timeouts}".strip()  # beside any the URL gives
+
+    return engine

@@ -10,6 +10,7 @@ import enum
 import json
 import types
 import typing
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -131,3 +132,39 @@ def to_row(entity: Any) -> dict[str, Any]:
 def normalised(row: dict[str, Any]) -> str:
     """A row as text that compares equal across engines (used by `verify`)."""
     return json.dumps(row, sort_keys=True, default=str)
+
+
+def _value_reader(tp: Any) -> Any:
+    """What turns a column's value (as SQLAlchemy returns it) into the field's value; None: it already is."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    if typing.get_origin(tp) is tuple:
+        return tuple
+    if tp is Decimal:
+        return Decimal
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return {member.value: member for member in tp}.__getitem__  # a dict lookup: calling the enum is slower
+    return None  # str, int, bool, date and datetime come back as they are stored (UTCDateTime puts the zone back)
+
+
+def row_reader(table: str) -> Callable[[Sequence[Any]], Any]:
+    """A function from a row of `select(projections[table])` (columns in field order) to the entity.
+
+    Built once per entity class: only the columns that need a conversion (Decimal, enum, tuple) are touched, and
+    the entity is built positionally."""
+    spec = TABLES[table]
+    cls = spec.entity
+    conversions = [(i, convert) for i, tp in enumerate(field_types(cls).values())
+                   if (convert := _value_reader(tp)) is not None]
+
+    def read(row: Sequence[Any]) -> Any:
+        values = list(row)
+        for i, convert in conversions:
+            if values[i] is not None:
+                values[i] = convert(values[i])
+        return cls(*values)
+
+    return read
+
+
+ROW_READERS: dict[str, Callable[[Sequence[Any]], Any]] = {name: row_reader(name) for name in TABLES}

@@ -1,0 +1,99 @@
+"""The state kept in memory by a long-running process: a published snapshot (state, events applied) that readers
+take without waiting, and one writer that decides on a fork of it, commits, then publishes the fork.
+
+The log is the change feed: before deciding, the writer applies (`evolve`) the events another process appended
+since its snapshot; a read does the same when the log's head has grown (one query on the log's primary key).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from contactgroup.domain.event import evolve
+from contactgroup.domain.state import State
+from contactgroup.storage.database import (
+    Connection,
+    Database,
+    Persisted,
+    UnitOfWork,
+    decode,
+    last_event,
+    load_state,
+    read_events,
+    retrying,
+)
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A state no one changes any more, and how far into the log it is: `index` events applied."""
+
+    state: State
+    index: int
+    last_at: datetime | None
+
+
+class StateStore:
+    """One coordination's state in memory, for a process that serves many requests (the API, a long CLI run)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._writer = threading.Lock()  # one writer at a time in this process (others wait on the database's lock)
+        self._publish = threading.Lock()  # held only to swap the snapshot, never while reading the database
+        self._published: Snapshot | None = None
+
+    def snapshot(self) -> State:
+        """The newest state: the published one, caught up first if another process has appended since. Never waits
+        for a writer of this process; the state returned must not be changed."""
+        published = self._published
+        with self.db.reader(checked=published is None) as conn:
+            head, last_at = last_event(conn)
+            if published is not None and published.index == head:
+                return published.state
+            fresh = self._caught_up(conn, published, head, last_at)
+        self._offer(fresh)
+        return fresh.state
+
+    def run(self, work: Callable[[UnitOfWork], R]) -> R:
+        """`work` in one writer transaction on a fork of the caught-up state; once committed, the fork is published.
+        Run again from the start while the database is busy (`retrying`)."""
+        return retrying(lambda: self._write(work), self.db.lock_timeout)
+
+    def _write(self, work: Callable[[UnitOfWork], R]) -> R:
+        if self._published is None:
+            self.db.require_initialised()
+        with self._writer, self.db.writer_transaction() as conn:
+            base = self._published
+            head, last_at = last_event(conn)
+            if base is None or base.index != head:
+                base = self._caught_up(conn, base, head, last_at)
+            uow = UnitOfWork(conn, base.state.fork(), head, Persisted(base.state.tables), last_at)
+            result = work(uow)
+            uow.flush()
+        # Committed: from here on the fork is a state no one changes.
+        self._offer(Snapshot(uow.state, uow.next_seq, uow.last_at))
+        return result
+
+    def _caught_up(self, conn: Connection, base: Snapshot | None, head: int, last_at: datetime | None) -> Snapshot:
+        """The state at `head`: `base` with the events after it applied, or loaded from the tables."""
+        if base is None or base.index > head:  # first use, or the database is not the one we had (restored)
+            state, _ = load_state(conn)
+            return Snapshot(state, head, last_at)
+        state = base.state.fork()
+        for _, body, _ in read_events(conn, base.index, head):
+            evolve(state, decode(body))
+        state.in_key_order()
+        state.flushed()
+        return Snapshot(state, head, last_at)
+
+    def _offer(self, fresh: Snapshot) -> None:
+        """Publish `fresh` unless a newer state already was (a reader and the writer may both have caught up)."""
+        with self._publish:
+            if self._published is None or fresh.index >= self._published.index:
+                self._published = fresh

@@ -1,0 +1,103 @@
+"""The state store: readers take the published snapshot and never wait for the writer; the writer catches up from
+the log when another process appended; a write changes a fork, never the snapshot readers hold."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from datetime import date
+
+import pytest
+
+from contactgroup.domain import model as m
+from contactgroup.domain.errors import Forbidden
+from contactgroup.services import coordination as svc
+from contactgroup.services.verify import verify
+from contactgroup.storage.database import UnitOfWork
+from contactgroup.storage.store import StateStore
+from tests.factories import World
+
+GUARD = 120  # seconds: only so that a hang fails the test instead of stalling the suite
+
+
+def _offer(quantity: int) -> m.Offer:
+    return m.Offer(id="", member="DEU", item="155-a", quantity=quantity, available_from=date(2024, 8, 1),
+                   depot="DEU", source=m.Source.STOCKS, status=m.OfferStatus.DRAFT, visibility=m.Visibility.MEMBER)
+
+
+def _cli_offer_add(db_url: str, quantity: int) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "contactgroup", "offer", "add", "--member", "DEU", "--item", "155-a", "--quantity",
+         str(quantity), "--available-from", "2024-08-01", "--depot", "DEU", "--db", db_url, "--as", "deu"],
+        capture_output=True, text=True, timeout=GUARD)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()[-1]
+
+
+class TestReads:
+    def test_an_append_by_a_cli_in_another_process_is_seen_by_the_next_read(self, world: World, db_url: str) -> None:
+        store = StateStore(world.db)
+        before = store.snapshot()
+        offer_id = _cli_offer_add(db_url, 777)
+        after = store.snapshot()
+        assert after.offers[offer_id].quantity == 777
+        assert offer_id not in before.offers  # the snapshot a reader already holds does not change under it
+
+    def test_a_read_during_a_held_writer_lock_returns_the_previous_snapshot_at_once(self, world: World) -> None:
+        store = StateStore(world.db)
+        store.snapshot()
+        recorded, release = threading.Event(), threading.Event()
+        caller = world.caller("deu")
+
+        def slow_write(uow: UnitOfWork) -> m.Offer:
+            offer = svc.enter_offer(uow, caller, _offer(555))
+            recorded.set()
+            assert release.wait(GUARD)  # holds the writer lock (and the database's) until the reader has read
+            return offer
+
+        writer = threading.Thread(target=lambda: store.run(slow_write))
+        writer.start()
+        try:
+            assert recorded.wait(GUARD)
+            read: list[object] = []
+            reader = threading.Thread(target=lambda: read.append(store.snapshot()))
+            reader.start()
+            reader.join(GUARD)
+            assert read, "the read waited for the writer"
+            assert writer.is_alive()  # the writer was still holding its lock when the read returned
+            assert 555 not in {o.quantity for o in read[0].offers.values()}  # type: ignore[attr-defined]
+        finally:
+            release.set()
+            writer.join(GUARD)
+        assert 555 in {o.quantity for o in store.snapshot().offers.values()}
+
+
+class TestWrites:
+    def test_the_writer_catches_up_with_a_cli_append_before_deciding(self, world: World, db_url: str) -> None:
+        store = StateStore(world.db)
+        store.snapshot()
+        from_cli = _cli_offer_add(db_url, 101)
+        mine = store.run(lambda uow: svc.enter_offer(uow, world.caller("deu"), _offer(202)))
+        assert mine.id != from_cli  # decided on the caught-up state: the next id, not a second one of the same
+        state = world.db.state()
+        assert state.offers[from_cli].quantity == 101 and state.offers[mine.id].quantity == 202
+        assert verify(world.db).ok
+
+    def test_a_write_changes_a_fork_and_shares_the_tables_it_did_not_touch(self, world: World) -> None:
+        store = StateStore(world.db)
+        before = store.snapshot()
+        offers_before = dict(before.offers)
+        store.run(lambda uow: svc.enter_offer(uow, world.caller("deu"), _offer(303)))
+        after = store.snapshot()
+        assert before.offers == offers_before  # readers' snapshot untouched
+        assert len(after.offers) == len(before.offers) + 1
+        assert after.tables["members"] is before.tables["members"]  # no copy of what the command did not change
+
+    def test_a_refused_command_publishes_nothing(self, world: World) -> None:
+        store = StateStore(world.db)
+        before = store.snapshot()
+        with pytest.raises(Forbidden):
+            store.run(lambda uow: svc.enter_offer(uow, world.caller("fra"), _offer(404)))  # FRA may not offer DEU's
+        assert store.snapshot() is before
+        assert len(world.db.state().offers) == len(before.offers)
