@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from click.testing import Result
@@ -28,6 +29,12 @@ class Cli:
     def events(self) -> int:
         with self.db.transaction() as uow:
             return uow.next_seq
+
+
+def build_demo_through_cli(db: Database, _directory: Path) -> None:
+    """`contactgroup demo` into `db` (a `DatabaseCopies` build: tests copy it instead of running it again)."""
+    result = CliRunner().invoke(app, ["demo", "--db", db.url, "--force"])
+    assert result.exit_code == 0, result.output
 
 
 @pytest.fixture
