@@ -96,6 +96,7 @@ Build = Callable[[Database, Path], Any]
 class Template:
     directory: Path  # the files the build wrote (on SQLite the database file among them)
     script: bytes | None  # PostgreSQL: the statements that built the template, parameters bound, in order
+    value: Any  # what the build returned (ids it made, say)
 
 
 class DatabaseCopies:
@@ -116,6 +117,29 @@ class DatabaseCopies:
         """A Database at `db_url` (empty) holding what `build(db, dir)` made in an empty database, with the files
         it wrote into `dir` copied into `directory`. `build` runs once per session for each `key` and engine;
         the key must name everything the result depends on (options, the clock's time)."""
+        db = Database(db_url)
+        self._fill(db, directory, self._template(db_url, directory, key, build))
+        return db
+
+    def rebuild(self, db: Database, directory: Path, key: Hashable, build: Build) -> Any:
+        """Replace what `db` holds, and the files beside it, by a copy of what `build` makes (as `copy`);
+        returns what `build` returned when it ran."""
+        template = self._template(db.url, directory, key, build)
+        db.engine.dispose()
+        sqlite_file = _sqlite_file(db.url)
+        if sqlite_file is not None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
+        else:
+            schema = _pg_schema(db.url)
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+                conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+            db.engine.dispose()
+        self._fill(db, directory, template)
+        return template.value
+
+    def _template(self, db_url: str, directory: Path, key: Hashable, build: Build) -> Template:
         sqlite_file = _sqlite_file(db_url)
         if sqlite_file is not None and sqlite_file.parent != directory:
             raise ValueError(f"{db_url} is not in {directory}: the files built beside it would not be found")
@@ -123,9 +147,12 @@ class DatabaseCopies:
         template = self.templates.get((key, *engine_key))
         if template is None:
             template = self.templates[(key, *engine_key)] = self._build(sqlite_file, build)
+        return template
+
+    @staticmethod
+    def _fill(db: Database, directory: Path, template: Template) -> None:
         for path in template.directory.iterdir():
             shutil.copy2(path, directory / path.name)
-        db = Database(db_url)
         if template.script is not None:
             raw = db.engine.raw_connection()
             try:
@@ -133,16 +160,15 @@ class DatabaseCopies:
                 raw.commit()
             finally:
                 raw.close()
-        return db
 
     def _build(self, sqlite_file: Path | None, build: Build) -> Template:
         directory = self.root / f"t{len(self.templates)}"
         directory.mkdir()
         if sqlite_file is not None:
             db = Database(f"sqlite:///{directory / sqlite_file.name}")
-            build(db, directory)
+            value = build(db, directory)
             db.engine.dispose()  # the last connection closes: the WAL is checkpointed into the file and removed
-            return Template(directory, None)
+            return Template(directory, None, value)
         with postgres_schema() as url:
             db = Database(url)
             statements: list[tuple[str, Any, bool]] = []
@@ -153,7 +179,7 @@ class DatabaseCopies:
             # Every engine, not only db's: a build may run the command line, which opens its own.
             event.listen(sa.engine.Engine, "before_cursor_execute", record)
             try:
-                build(db, directory)
+                value = build(db, directory)
             finally:
                 event.remove(sa.engine.Engine, "before_cursor_execute", record)
             raw = db.engine.raw_connection()
@@ -170,14 +196,20 @@ class DatabaseCopies:
             finally:
                 raw.close()
             db.engine.dispose()
-            schema = url.rsplit("%3D", 1)[1]
+            schema = _pg_schema(url)
             if schema in script:
                 raise AssertionError(f"the template's schema {schema} is named in its script: it cannot be copied")
-        return Template(directory, script.encode())
+        # Not waiting for the server's WAL flush at commit: a copy is thrown away with its test anyway.
+        return Template(directory, ("SET LOCAL synchronous_commit TO OFF;\n" + script).encode(), value)
 
 
 def _sqlite_file(db_url: str) -> Path | None:
     return Path(db_url.removeprefix("sqlite:///")) if db_url.startswith("sqlite:///") else None
+
+
+def _pg_schema(db_url: str) -> str:
+    """The schema a `postgres_schema` URL names."""
+    return db_url.rsplit("search_path%3D", 1)[1]
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,10 @@ from typer.testing import CliRunner
 from contactgroup.cli.main import app
 from contactgroup.services.clock import FixedClock
 from contactgroup.storage.database import Database
+from tests.conftest import DatabaseCopies
 from tests.factories import World, build_world
-from tests.reports.scenario import Scenario, build_scenario
+from tests.reports.conftest import copied_scenario
+from tests.reports.scenario import Scenario
 
 
 @dataclass
@@ -43,8 +45,8 @@ def world(founded_db: Database, clock: FixedClock) -> World:
 
 
 @pytest.fixture
-def scenario(world: World) -> Scenario:
-    return build_scenario(world)
+def scenario(world: World, tmp_path: Path, database_copies: DatabaseCopies) -> Scenario:
+    return copied_scenario(world, tmp_path, database_copies)
 
 
 @pytest.fixture
