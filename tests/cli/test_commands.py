@@ -36,11 +36,11 @@ def events(db: str) -> int:
 def db(db_url: str, tmp_path: Path, database_copies: DatabaseCopies) -> str:
     """A coordination founded by `contactgroup init` with two users and one item class (built once per session
     through the command line, copied per test)."""
-    database_copies.copy(db_url, tmp_path, "cli-init", lambda new, _: _init(new.url)).engine.dispose()
+    database_copies.copy(db_url, tmp_path, "cli-init", lambda new, _: init_through_cli(new.url)).engine.dispose()
     return db_url
 
 
-def _init(db_url: str) -> None:
+def init_through_cli(db_url: str) -> None:
     code, output = run(db_url, "init")
     assert code == 0, output
     for args in (
