@@ -392,6 +392,7 @@ class TestShow:
         assert code == 3 and "no fund 'NOPE'" in output
 
 
+@pytest.mark.xdist_group("cli-demo")  # the worker that built the demo for test_entities copies it
 def test_lists_on_a_demo_database_are_labelled_synthetic(tmp_path: Path, database_copies: DatabaseCopies) -> None:
     db = f"sqlite:///{tmp_path / 'demo.db'}"
     database_copies.copy(db, tmp_path, "cli-demo", build_demo_through_cli).engine.dispose()  # `contactgroup demo`

@@ -72,6 +72,7 @@ def on_demo(demo: str, *args: str) -> Result:
     return CliRunner().invoke(app, [*args, "--db", demo], env={"COLUMNS": "200"})
 
 
+@pytest.mark.xdist_group("cli-demo")  # one worker builds the demo, not each
 class TestSyntheticMarker:
     @pytest.mark.parametrize("command", [("offer", "show", "O-00001", "--as", "admin"),
                                          ("requirement", "show", "R-00001"),
