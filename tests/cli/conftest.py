@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from click.testing import Result
@@ -9,8 +10,10 @@ from typer.testing import CliRunner
 from contactgroup.cli.main import app
 from contactgroup.services.clock import FixedClock
 from contactgroup.storage.database import Database
+from tests.conftest import DatabaseCopies
 from tests.factories import World, build_world
-from tests.reports.scenario import Scenario, build_scenario
+from tests.reports.conftest import copied_scenario
+from tests.reports.scenario import Scenario
 
 
 @dataclass
@@ -30,14 +33,20 @@ class Cli:
             return uow.next_seq
 
 
+def build_demo_through_cli(db: Database, _directory: Path) -> None:
+    """`contactgroup demo` into `db` (a `DatabaseCopies` build: tests copy it instead of running it again)."""
+    result = CliRunner().invoke(app, ["demo", "--db", db.url, "--force"])
+    assert result.exit_code == 0, result.output
+
+
 @pytest.fixture
 def world(founded_db: Database, clock: FixedClock) -> World:
     return build_world(founded_db, clock)
 
 
 @pytest.fixture
-def scenario(world: World) -> Scenario:
-    return build_scenario(world)
+def scenario(world: World, tmp_path: Path, database_copies: DatabaseCopies) -> Scenario:
+    return copied_scenario(world, tmp_path, database_copies)
 
 
 @pytest.fixture

@@ -11,7 +11,10 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from contactgroup.cli.main import app
-from tests.cli.test_commands import db, events, run
+from contactgroup.storage.database import Database
+from tests.cli.conftest import build_demo_through_cli
+from tests.cli.test_commands import db, events, init_through_cli, run
+from tests.conftest import DatabaseCopies
 
 __all__ = ["db"]
 
@@ -241,6 +244,18 @@ def _chain(db: str) -> None:
     assert run(db, "delivery", "receive", "D-00001", "--on", today, "--short", "5", user="ukr")[0] == 0
 
 
+@pytest.fixture
+def chained(db_url: str, tmp_path: Path, database_copies: DatabaseCopies) -> str:
+    """`db` with `_chain` run on it (built once per session through the command line, copied per test)."""
+
+    def build(new: Database, _directory: Path) -> None:
+        init_through_cli(new.url)
+        _chain(new.url)
+
+    database_copies.copy(db_url, tmp_path, "cli-init-chain", build).engine.dispose()
+    return db_url
+
+
 def run80(db: str, *args: str, user: str | None = None) -> str:
     env = {"CONTACTGROUP_DB": db, "COLUMNS": "80"}
     if user:
@@ -265,8 +280,9 @@ NARROW = [
 
 
 @pytest.mark.parametrize(("args", "fields"), NARROW)
-def test_at_80_columns_every_id_and_number_is_intact(db: str, args: tuple[str, ...], fields: tuple[str, ...]) -> None:
-    _chain(db)
+def test_at_80_columns_every_id_and_number_is_intact(chained: str, args: tuple[str, ...],
+                                                     fields: tuple[str, ...]) -> None:
+    db = chained
     if args[0] == "report" and args[1] == "gaps":
         _open_requirement(db, "50")
     table = run80(db, *args, user="admin")
@@ -281,8 +297,8 @@ def test_at_80_columns_every_id_and_number_is_intact(db: str, args: tuple[str, .
             assert shown in words or str(value) in words, (field, shown, table)
 
 
-def test_burden_table_keeps_money_intact_and_names_unvalued_offers(db: str) -> None:
-    _chain(db)
+def test_burden_table_keeps_money_intact_and_names_unvalued_offers(chained: str) -> None:
+    db = chained
     assert run(db, "catalogue", "add-item", "tent", "--name", "Tent", "--category", "humanitarian", "--unit", "each",
                user="admin")[0] == 0
     code, output = run(db, "offer", "add", "--member", "DEU", "--item", "tent", "--quantity", "5",
@@ -345,8 +361,8 @@ class TestLifecycleAndDates:
 
 
 class TestShow:
-    def test_allocation_and_delivery_show_to_who_may_see_them(self, db: str) -> None:
-        _chain(db)
+    def test_allocation_and_delivery_show_to_who_may_see_them(self, chained: str) -> None:
+        db = chained
         shown = json.loads(run(db, "allocation", "show", "A-00001", "--format", "json", user="deu")[1])[0]
         assert (shown["offer"], shown["member"], shown["shipments"], shown["received"]) == ("O-00001", "DEU",
                                                                                           "D-00001", 595)
@@ -379,9 +395,10 @@ class TestShow:
         assert code == 3 and "no fund 'NOPE'" in output
 
 
-def test_lists_on_a_demo_database_are_labelled_synthetic(tmp_path: Path) -> None:
+@pytest.mark.xdist_group("cli-demo")  # the worker that built the demo for test_entities copies it
+def test_lists_on_a_demo_database_are_labelled_synthetic(tmp_path: Path, database_copies: DatabaseCopies) -> None:
     db = f"sqlite:///{tmp_path / 'demo.db'}"
-    assert run(db, "demo")[0] == 0
+    database_copies.copy(db, tmp_path, "cli-demo", build_demo_through_cli).engine.dispose()  # `contactgroup demo`
     for args in (("offer", "list"), ("requirement", "list"), ("allocation", "list"), ("delivery", "list"),
                  ("member", "list"), ("user", "list"), ("consent", "list"), ("catalogue", "items")):
         code, output = run(db, *args, user="admin")
@@ -407,8 +424,8 @@ class TestPolish:
         code, output = run(db, "user", "add", "x", "--party", party, "--role", "desk_officer", user="admin")
         assert code == 2 and "desk officers act for a member" in output and message in output
 
-    def test_refusals_name_the_action_tried(self, db: str) -> None:
-        _chain(db)
+    def test_refusals_name_the_action_tried(self, chained: str) -> None:
+        db = chained
         code, output = run(db, "delivery", "track", "D-00001", "hub", user="ukr")
         assert code == 4 and "may not delivery:track" in output
         _offer(db, "--visibility", "recipient", quantity="5")

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from contactgroup.cli.main import app
+from tests.conftest import DatabaseCopies
 
 runner = CliRunner()
 
@@ -32,7 +33,14 @@ def events(db: str) -> int:
 
 
 @pytest.fixture
-def db(db_url: str) -> str:
+def db(db_url: str, tmp_path: Path, database_copies: DatabaseCopies) -> str:
+    """A coordination founded by `contactgroup init` with two users and one item class (built once per session
+    through the command line, copied per test)."""
+    database_copies.copy(db_url, tmp_path, "cli-init", lambda new, _: init_through_cli(new.url)).engine.dispose()
+    return db_url
+
+
+def init_through_cli(db_url: str) -> None:
     code, output = run(db_url, "init")
     assert code == 0, output
     for args in (
@@ -45,7 +53,6 @@ def db(db_url: str) -> str:
     ):
         code, output = run(db_url, *args, user="admin")
         assert code == 0, output
-    return db_url
 
 
 class TestInit:

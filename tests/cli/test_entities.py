@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from contactgroup.cli.main import app
 from contactgroup.domain import model as m
 from contactgroup.services import coordination as svc
-from tests.cli.conftest import Cli
+from tests.cli.conftest import Cli, build_demo_through_cli
+from tests.conftest import DatabaseCopies
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 
 
@@ -59,17 +60,19 @@ class TestBurdenWithoutARate:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> str:
-    db = str(tmp_path_factory.mktemp("demo") / "demo.db")
-    result = CliRunner().invoke(app, ["demo", "--db", db, "--force"])
-    assert result.exit_code == 0, result.output
-    return db
+def demo(tmp_path_factory: pytest.TempPathFactory, database_copies: DatabaseCopies) -> str:
+    """`contactgroup demo` (built once per session, copied per module)."""
+    directory = tmp_path_factory.mktemp("demo")
+    db = database_copies.copy(f"sqlite:///{directory / 'demo.db'}", directory, "cli-demo", build_demo_through_cli)
+    db.engine.dispose()
+    return str(directory / "demo.db")
 
 
 def on_demo(demo: str, *args: str) -> Result:
     return CliRunner().invoke(app, [*args, "--db", demo], env={"COLUMNS": "200"})
 
 
+@pytest.mark.xdist_group("cli-demo")  # one worker builds the demo, not each
 class TestSyntheticMarker:
     @pytest.mark.parametrize("command", [("offer", "show", "O-00001", "--as", "admin"),
                                          ("requirement", "show", "R-00001"),

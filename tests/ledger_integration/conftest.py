@@ -22,6 +22,7 @@ from contactgroup.cli.main import app
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.setup import init_coordination
 from contactgroup.storage.database import Database
+from tests.conftest import DatabaseCopies
 from tests.factories import World, build_world, confirmed_allocation, enter_offer, open_requirement
 
 runner = CliRunner()
@@ -62,15 +63,19 @@ def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.fixture
-def log(db_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[Log]:
-    """UKR coordination with the artillery world: an open requirement, a member-only DEU offer, an allocation."""
-    db = Database(db_url)
-    init_coordination(db, clock, log_key=tmp_path / "log.key", with_members=True)
+def _build_log(db: Database, clock: FixedClock, directory: Path) -> None:
+    init_coordination(db, clock, log_key=directory / "log.key", with_members=True)
     w = build_world(db, clock)
     req = open_requirement(w, quantity=100)
     confirmed_allocation(w, enter_offer(w, quantity=100), req, 60)
-    yield Log(w, db_url, tmp_path / "log.key")
+
+
+@pytest.fixture
+def log(db_url: str, clock: FixedClock, tmp_path: Path, database_copies: DatabaseCopies) -> Iterator[Log]:
+    """UKR coordination with the artillery world: an open requirement, a member-only DEU offer, an allocation;
+    its log key in `log.key` (built once per session, copied per test)."""
+    db = database_copies.copy(db_url, tmp_path, ("log", clock.at), lambda new, d: _build_log(new, clock, d))
+    yield Log(World(db, clock), db_url, tmp_path / "log.key")
     db.engine.dispose()
 
 

@@ -37,8 +37,8 @@ def _hand_over(log: Log, signers: dict[str, note.SignerKey], new_key: note.Verif
     with world.db.transaction() as uow:
         proposal = gov.propose(uow, world.caller("deu-keys"), m.ProposalKind.HANDOVER,
                                {"to": "NSATU", "users": ["nsatu-admin"], "log_key": new_key.text})
-    for code in sorted(signers)[:35]:
-        with world.db.transaction() as uow:
+    with world.db.transaction() as uow:  # handed in together: the same events as 35 transactions, at far less cost
+        for code in sorted(signers)[:35]:
             gov.approve(uow, world.caller("admin"), proposal.id, note.sign_note(proposal.text, [signers[code]]))
 
 
@@ -106,8 +106,8 @@ def test_a_member_that_left_can_still_check_its_receipts(log: Log, tmp_path: Pat
     world = log.world
     with world.db.transaction() as uow:
         proposal = gov.propose(uow, world.caller("admin"), m.ProposalKind.REMOVE_MEMBER, {"code": "DEU"})
-    for code in sorted(signers)[:35]:
-        with world.db.transaction() as uow:
+    with world.db.transaction() as uow:  # handed in together: the same events as 35 transactions, at far less cost
+        for code in sorted(signers)[:35]:
             gov.approve(uow, world.caller("admin"), proposal.id, note.sign_note(proposal.text, [signers[code]]))
     assert not world.db.state().members["DEU"].active
     code, output = log.cli("offer", "add", "--member", "DEU", "--item", "155-a", "--quantity", "1",

@@ -61,8 +61,9 @@ def test_handover_from_idcc_to_nsatu(demo: Database) -> None:
         with demo.transaction() as uow:
             return gov.approve(uow, as_(user), proposal.id, note.sign_note(proposal.text, [signer]))
 
-    for code in members[:34]:
-        quorum = approve(signers[code])
+    with demo.transaction() as uow:  # handed in together: one transaction, not 34 (each approval still counts)
+        for code in members[:34]:
+            quorum = gov.approve(uow, as_("admin"), proposal.id, note.sign_note(proposal.text, [signers[code]]))
     assert (len(quorum.approved), quorum.needed) == (34, 35)
     state = demo.state()
     assert state.proposals[proposal.id].status is m.ProposalStatus.OPEN
@@ -131,10 +132,13 @@ def keyed(world: World) -> dict[str, note.SignerKey]:
 
 
 def approve_all(world: World, pid: str, signers: dict[str, note.SignerKey], members: list[str]) -> gov.gov.Quorum:
-    text = world.db.state().proposals[pid].text
+    """Approvals handed in by `admin` one after the other, in one transaction (the rules are the same as for one
+    transaction each, at a thirtieth of the cost)."""
     q = None
-    for code in members:
-        q = world.do(gov.approve, "admin", pid, note.sign_note(text, [signers[code]]))
+    with world.db.transaction() as uow:
+        text = uow.state.proposals[pid].text
+        for code in members:
+            q = gov.approve(uow, world.caller("admin"), pid, note.sign_note(text, [signers[code]]))
     assert q is not None
     return q
 
@@ -253,9 +257,8 @@ class TestVerifyChecksGovernance:
                      for i, code in enumerate(members[:3])]
         notes = []
         for i, p in enumerate(proposals):  # 12 approvals each: none reaches 35
-            for code in members[12 * i:12 * (i + 1)]:
-                world.do(gov.approve, "admin", p.id, note.sign_note(p.text, [signers[code]]))
-                notes.append(note.sign_note(p.text, [signers[code]]))
+            approve_all(world, p.id, signers, members[12 * i:12 * (i + 1)])
+            notes += [note.sign_note(p.text, [signers[code]]) for code in members[12 * i:12 * (i + 1)]]
         handover_at = world.event_count()
         self.rogue(world, notes, text=proposals[0].text, to="NSATU", key=key)
         self.rogue(world, notes, text=proposals[0].text, key=key)
