@@ -121,6 +121,14 @@ HINTS: Mapping[str, Callable[[ContactGroupError], str]] = {
                                       f"`contactgroup requirement move {e.params['id']} close`)",
     "not-found": lambda e: (f"{e} (see `contactgroup {_LISTED_BY[str(e.params['kind'])]}`)"
                             if e.params.get("kind") in _LISTED_BY else str(e)),
+    "no-checkpoint": lambda e: f"{e}: run `contactgroup ledger checkpoint`",
+    "no-covering-checkpoint": lambda e: f"{e}: sign one with `contactgroup ledger checkpoint`"
+                                        + (" and let the witnesses cosign it" if e.params["witnessed"] else ""),
+    "tree-mismatch": lambda e: f"{e}: run `contactgroup verify`",
+    "no-log-key": lambda e: f"{e}: `contactgroup init` records it (or `contactgroup ledger init-key`)",
+    "witness-key-change": lambda e: f"{e}; pass --replace to change its key to {e.params['key']}",
+    "schema-behind": lambda e: f"{e} (`contactgroup migrate`)",
+    "no-database": lambda e: f"{e}: run `contactgroup init` (or `contactgroup demo`) first",
 }
 
 

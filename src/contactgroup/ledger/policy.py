@@ -7,8 +7,8 @@ Only valid cosignatures from distinct witnesses count.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence, Set
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence, Set
+from dataclasses import dataclass, field
 
 from contactgroup.domain.errors import Problem, ValidationFailed
 from contactgroup.ledger.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
@@ -173,106 +173,130 @@ def parse_witness_vkey(text: str) -> CosignerKey:
     return parse_cosigner_key(text)
 
 
+@dataclass
+class _Parsed:
+    """What the lines of a policy file have defined so far."""
+
+    logs: list[PolicyLog] = field(default_factory=list)
+    witnesses: list[PolicyWitness] = field(default_factory=list)
+    groups: list[PolicyGroup] = field(default_factory=list)
+    quorum: str | None = None
+    names: set[str] = field(default_factory=set)
+    seen_keys: dict[bytes, str] = field(default_factory=dict)
+
+    def new_name(self, name: str) -> str | None:
+        """Why `name` cannot name a witness or group here, or None."""
+        if name == NONE or name in self.names:
+            return f"the name {name!r} is " + ("reserved" if name == NONE else "already defined")
+        return None
+
+    def new_key(self, public_key: bytes, owner: str) -> str | None:
+        """Why a key cannot be given again, or None (and it is remembered as `owner`'s)."""
+        if public_key in self.seen_keys:
+            return f"duplicate key: already given for {self.seen_keys[public_key]}"
+        self.seen_keys[public_key] = owner
+        return None
+
+
+# Each line kind: check its arguments against what earlier lines defined, add what it defines, or say what is
+# wrong with it (a `ValidationFailed` from a key parser is wrong too).
+
+def _log_line(p: _Parsed, args: list[str]) -> str | None:
+    if len(args) not in (1, 2):
+        return "expected `log <vkey> [<url>]`"
+    key = parse_verifier_key(args[0])
+    problem = p.new_key(key.public_key, f"log {key.name}")
+    if problem is None:
+        p.logs.append(PolicyLog(key, args[1] if len(args) == 2 else None))
+    return problem
+
+
+def _witness_line(p: _Parsed, args: list[str]) -> str | None:
+    if len(args) not in (2, 3):
+        return "expected `witness <name> <vkey> [<url>]`"
+    name = args[0]
+    problem = p.new_name(name)
+    if problem is not None:
+        return problem
+    key = parse_witness_vkey(args[1])
+    problem = p.new_key(key.public_key, f"witness {name}")
+    if problem is None:
+        p.names.add(name)
+        p.witnesses.append(PolicyWitness(name, key, args[2] if len(args) == 3 else None))
+    return problem
+
+
+def _threshold(k_text: str, n: int) -> int | None:
+    if k_text in ("all", "any"):
+        return n if k_text == "all" else 1
+    return int(k_text) if _DECIMAL.fullmatch(k_text) and 1 <= int(k_text) <= n else None
+
+
+def _group_line(p: _Parsed, args: list[str]) -> str | None:
+    if len(args) < 3:
+        return "expected `group <name> all|any|<k> <name>...` with at least one member"
+    name, k_text, members = args[0], args[1], args[2:]
+    undefined = [m for m in members if m not in p.names]
+    k = _threshold(k_text, len(members))
+    problem = (p.new_name(name)
+               or (f"member(s) {', '.join(undefined)} not defined on an earlier line" if undefined else None)
+               or ("a member is listed twice" if len(set(members)) != len(members) else None)
+               or (f"threshold {k_text!r} must be all, any or a decimal 1..{len(members)}" if k is None else None))
+    if problem is None and k is not None:
+        p.names.add(name)
+        p.groups.append(PolicyGroup(name, k, tuple(members)))
+    return problem
+
+
+def _quorum_line(p: _Parsed, args: list[str]) -> str | None:
+    if len(args) != 1:
+        return "expected `quorum <name>`"
+    if p.quorum is not None:
+        return "a second quorum line"
+    if args[0] != NONE and args[0] not in p.names:
+        return f"{args[0]!r} is not a witness or group defined on an earlier line"
+    p.quorum = args[0]
+    return None
+
+
+_LINES: dict[str, Callable[[_Parsed, list[str]], str | None]] = {
+    "log": _log_line, "witness": _witness_line, "group": _group_line, "quorum": _quorum_line,
+}
+
+
 def parse_policy(data: str | bytes) -> Policy:
     """Parse a tlog-policy file; raises `ValidationFailed` naming every bad line (`policy line N`).
 
     Names are compared as exact strings (the spec: opaque octets); non-UTF-8 octets are kept as they are."""
     text = data.decode("utf-8", errors="surrogateescape") if isinstance(data, bytes) else data
     problems: list[Problem] = []
-    logs: list[PolicyLog] = []
-    witnesses: list[PolicyWitness] = []
-    groups: list[PolicyGroup] = []
-    quorum: str | None = None
-    names: set[str] = set()
-    seen_keys: dict[bytes, str] = {}
+    parsed = _Parsed()
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the final newline ends the last line
     for number, raw_line in enumerate(lines, start=1):
         where = f"policy line {number}"
-
-        def bad(message: str, where: str = where) -> None:
-            problems.append(Problem(where, message))
-
         if _FORBIDDEN.search(raw_line):
-            bad("holds a control character other than tab")
+            problems.append(Problem(where, "holds a control character other than tab"))
             continue
         line = raw_line.strip(" \t")
         if not line or line.startswith("#"):
             continue
         keyword, *args = _WS.split(line)
+        handler = _LINES.get(keyword)
         try:
-            if keyword == "log":
-                if len(args) not in (1, 2):
-                    bad("expected `log <vkey> [<url>]`")
-                    continue
-                key = parse_verifier_key(args[0])
-                if key.public_key in seen_keys:
-                    bad(f"duplicate key: already given for {seen_keys[key.public_key]}")
-                    continue
-                seen_keys[key.public_key] = f"log {key.name}"
-                logs.append(PolicyLog(key, args[1] if len(args) == 2 else None))
-            elif keyword == "witness":
-                if len(args) not in (2, 3):
-                    bad("expected `witness <name> <vkey> [<url>]`")
-                    continue
-                name = args[0]
-                if name == NONE or name in names:
-                    bad(f"the name {name!r} is " + ("reserved" if name == NONE else "already defined"))
-                    continue
-                wkey = parse_witness_vkey(args[1])
-                if wkey.public_key in seen_keys:
-                    bad(f"duplicate key: already given for {seen_keys[wkey.public_key]}")
-                    continue
-                seen_keys[wkey.public_key] = f"witness {name}"
-                names.add(name)
-                witnesses.append(PolicyWitness(name, wkey, args[2] if len(args) == 3 else None))
-            elif keyword == "group":
-                if len(args) < 3:
-                    bad("expected `group <name> all|any|<k> <name>...` with at least one member")
-                    continue
-                name, k_text, members = args[0], args[1], args[2:]
-                if name == NONE or name in names:
-                    bad(f"the name {name!r} is " + ("reserved" if name == NONE else "already defined"))
-                    continue
-                undefined = [m for m in members if m not in names]
-                if undefined:
-                    bad(f"member(s) {', '.join(undefined)} not defined on an earlier line")
-                    continue
-                if len(set(members)) != len(members):
-                    bad("a member is listed twice")
-                    continue
-                n = len(members)
-                if k_text == "all":
-                    k = n
-                elif k_text == "any":
-                    k = 1
-                elif _DECIMAL.fullmatch(k_text) and 1 <= int(k_text) <= n:
-                    k = int(k_text)
-                else:
-                    bad(f"threshold {k_text!r} must be all, any or a decimal 1..{n}")
-                    continue
-                names.add(name)
-                groups.append(PolicyGroup(name, k, tuple(members)))
-            elif keyword == "quorum":
-                if len(args) != 1:
-                    bad("expected `quorum <name>`")
-                elif quorum is not None:
-                    bad("a second quorum line")
-                elif args[0] != NONE and args[0] not in names:
-                    bad(f"{args[0]!r} is not a witness or group defined on an earlier line")
-                else:
-                    quorum = args[0]
-            else:
-                bad(f"unknown keyword {keyword!r}")
+            problem = handler(parsed, args) if handler else f"unknown keyword {keyword!r}"
         except ValidationFailed as exc:
             problems.extend(Problem(where, p.message) for p in exc.problems)
-    if quorum is None and not problems:
+            continue
+        if problem is not None:
+            problems.append(Problem(where, problem))
+    if parsed.quorum is None and not problems:
         problems.append(Problem("policy", "no quorum line (write `quorum none` to ask for no cosignature)"))
     if problems:
         raise ValidationFailed(problems)
-    assert quorum is not None
-    return Policy(tuple(logs), tuple(witnesses), tuple(groups), quorum)
+    assert parsed.quorum is not None
+    return Policy(tuple(parsed.logs), tuple(parsed.witnesses), tuple(parsed.groups), parsed.quorum)
 
 
 def published_policy(log_key: VerifierKey | None, witnesses: Sequence[tuple[str, CosignerKey]],

@@ -60,7 +60,7 @@ def current_checkpoint(conn: Connection) -> str:
     """The latest signed checkpoint note with every stored cosignature appended."""
     latest = latest_checkpoint(conn)
     if latest is None:
-        raise NotFound("no signed checkpoint yet: run `contactgroup ledger checkpoint`")
+        raise NotFound("no signed checkpoint yet", code="no-checkpoint")
     size, note = latest
     return with_cosignatures(note, cosignature_lines(conn, size))
 

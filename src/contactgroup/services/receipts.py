@@ -97,13 +97,12 @@ def receipt(db: Database, user_name: str, index: int) -> dict[str, Any]:
         found = latest_witnessed(conn, info, covering=index)
         if found is None:
             what = "witnessed " if info.policy else ""
-            raise Conflict(f"no {what}checkpoint covers event {index} yet: sign one with "
-                           f"`contactgroup ledger checkpoint`" + (" and let the witnesses cosign it"
-                                                                   if info.policy else ""))
+            raise Conflict(f"no {what}checkpoint covers event {index} yet", code="no-covering-checkpoint",
+                           witnessed=info.policy is not None)
         size, note = found
         proof = prove_inclusion(conn, index, size)
     if proof.leaf_hash != merkle.leaf_hash(body):
-        raise ContactGroupError(f"event {index} does not match the tree: run `contactgroup verify`")
+        raise ContactGroupError(f"event {index} does not match the tree", code="tree-mismatch")
     return {
         "format": RECEIPT_FORMAT,
         "origin": info.origin,

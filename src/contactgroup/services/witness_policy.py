@@ -44,8 +44,8 @@ def add_witness(uow: UnitOfWork, caller: svc.Caller, name: str, key_text: str,
     if previous is not None and previous.text == key.text:
         return key, previous  # already registered with this very key: nothing to record
     if previous is not None and not replace:
-        raise Conflict(f"{name} is already a witness with the key {previous.text}; pass --replace to change "
-                       f"its key to {key.text}")
+        raise Conflict(f"{name} is already a witness with the key {previous.text}", code="witness-key-change",
+                       key=key.text)
     WitnessPolicy(tuple({**current, name: key}.values()), 1)  # refuses two names for one public key
     ctx = svc.authorized(uow, caller, WITNESS_ACTION)
     svc.record_events(uow, [ctx.event("WitnessAdded", {"name": name, "key": key.text})])
@@ -102,8 +102,7 @@ class LogInfo:
 
     def require_key(self) -> VerifierKey:
         if self.key is None:
-            raise NotFound("the log has no verifier key yet: `contactgroup init` records it (or "
-                           "`contactgroup ledger init-key`)")
+            raise NotFound("the log has no verifier key yet", code="no-log-key")
         return self.key
 
 

@@ -234,15 +234,13 @@ class Database:
 
     def require_initialised(self) -> None:
         if not self.is_initialised():
-            raise ContactGroupError(
-                f"no contactgroup database at {self.url}: run `contactgroup init` (or `contactgroup demo`) first"
-            )
+            raise ContactGroupError(f"no contactgroup database at {self.url}", code="no-database")
         with self.engine.connect() as conn:
             current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
         if current != SCHEMA_REVISION:
             raise ContactGroupError(
                 f"the database at {self.url} has schema revision {current}, this version of contactgroup needs "
-                f"{SCHEMA_REVISION}: back it up, then run `contactgroup migrate`"
+                f"{SCHEMA_REVISION}: back it up, then migrate it", code="schema-behind"
             )
 
     @contextmanager
