@@ -127,7 +127,7 @@ HINTS: Mapping[str, Callable[[ContactGroupError], str]] = {
     "tree-mismatch": lambda e: f"{e}: run `contactgroup verify`",
     "no-log-key": lambda e: f"{e}: `contactgroup init` records it (or `contactgroup ledger init-key`)",
     "witness-key-change": lambda e: f"{e}; pass --replace to change its key to {e.params['key']}",
-    "schema-behind": lambda e: f"{e} (`contactgroup migrate`)",
+    "schema-behind": lambda e: f"{e}: back it up, then run `contactgroup migrate`",
     "no-database": lambda e: f"{e}: run `contactgroup init` (or `contactgroup demo`) first",
 }
 

@@ -240,7 +240,7 @@ class Database:
         if current != SCHEMA_REVISION:
             raise ContactGroupError(
                 f"the database at {self.url} has schema revision {current}, this version of contactgroup needs "
-                f"{SCHEMA_REVISION}: back it up, then migrate it", code="schema-behind"
+                f"{SCHEMA_REVISION}", code="schema-behind"
             )
 
     @contextmanager
