@@ -10,8 +10,8 @@ import pytest
 from contactgroup.domain import model as m
 from contactgroup.domain.state import State
 from contactgroup.ledger import note
-from contactgroup.services import governance as gov
 from contactgroup.services import coordination as svc
+from contactgroup.services import governance as gov
 from contactgroup.services import policy, queries
 from contactgroup.services.queries import InboxKind
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
@@ -112,13 +112,11 @@ def test_filters_and_limit_keep_the_counts(demo_state: State) -> None:
 @pytest.mark.parametrize("user", ("ukr-liaison", "deu-desk", "fra-lead"))
 def test_list_filters_never_match_a_hidden_member(demo_state: State, user: str) -> None:
     state, who = demo_state, demo_state.users[user]
-    for a in queries.allocations(state, who):
+    for a in queries.allocations(state, who)[:20]:
         seen = queries.listed_allocation(state, who, a)
         offer = state.offers[a.offer]
         assert seen.member == (offer.member if policy.can_see_offer(state, who, offer) else None)
-        in_member = queries.allocations(state, who, member=offer.member)
-        assert (a in in_member) == (seen.member is not None)
-        break
+        assert (a in queries.allocations(state, who, member=offer.member)) == (seen.member is not None)
     members = {o.member for o in state.offers.values()}
     for code in sorted(members)[:8]:
         for a in queries.allocations(state, who, member=code):
