@@ -54,6 +54,10 @@ class TestAllOrNothing:
         result = cli("allocation", "move", *ids[1:], "confirm", user="deu")
         assert result.exit_code == 4, result.output  # forbidden: a desk does not confirm
         assert result.output.count("may not allocation:confirm") == 2
+        result = cli("allocation", "move", "A-99999", ids[0], "accept", user="deu")
+        assert result.exit_code == 3, result.output  # kinds differ: the first refusal's
+        assert "2 of 2 allocation moves refused" in result.output and f"{ids[0]}: allocation" in result.output
+        assert cli.events() == before
 
     def test_one_id_says_what_it_said_before(self, world: World, cli: Cli) -> None:
         result = cli("allocation", "move", "A-99999", "accept", user="deu")

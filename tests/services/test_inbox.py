@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from contactgroup.domain import model as m
+from contactgroup.domain.errors import NotFound
 from contactgroup.domain.state import State
 from contactgroup.ledger import note
 from contactgroup.services import coordination as svc
@@ -183,3 +186,24 @@ class TestEachStepAppearsAndLeaves:
         assert waiting("deu") == [] and waiting("fra") == [p.id]
         assert queries.inbox(world.db.state(), world.db.state().users["fra"], p.expires_at.replace(
             year=p.expires_at.year + 1)).total == 0  # an expired proposal awaits nobody
+
+
+@given(st.lists(st.sampled_from(["A-1", "A-2", "A-3", "A-4", "X-1", "X-2"]), min_size=1, max_size=8))
+def test_move_each_moves_all_or_names_every_refusal_in_order(ids: list[str]) -> None:
+    def move(ident: str) -> str:
+        if ident.startswith("X"):
+            raise NotFound(f"no allocation {ident!r}", code="not-found")
+        return ident.lower()
+
+    unique = list(dict.fromkeys(ids))
+    refused = [i for i in unique if i.startswith("X")]
+    if not refused:
+        assert svc.move_each("allocation", ids, move) == [i.lower() for i in unique]
+    elif len(unique) == 1:
+        with pytest.raises(NotFound):  # one id: its own error, as before
+            svc.move_each("allocation", ids, move)
+    else:
+        with pytest.raises(svc.Refused) as caught:
+            svc.move_each("allocation", ids, move)
+        assert [i for i, _ in caught.value.refusals] == refused and caught.value.exit_code == 3
+        assert str(caught.value).startswith(f"{len(refused)} of {len(unique)} allocation moves refused")

@@ -369,19 +369,17 @@ def receive(
 class Refused(ContactGroupError):
     """Some of many moves were refused, so none was made: every refused id with its own error, in the order given.
 
-    Its status and exit code are those of the refusals' kind when they share one, else those of the first."""
+    Its status and exit code are those of the refusals' kind (of the first refusal when kinds differ)."""
 
     def __init__(self, kind: str, total: int, refusals: Sequence[tuple[str, ContactGroupError]]) -> None:
         self.kind, self.total, self.refusals = kind, total, tuple(refusals)
         super().__init__(self.said(str), code="refused", kind=kind, ids=tuple(i for i, _ in self.refusals))
-        kinds = {type(e) for _, e in self.refusals}
         first = self.refusals[0][1]
-        self.status = first.status if len(kinds) == 1 else max(e.status for _, e in self.refusals)
-        self.exit_code = first.exit_code
+        self.status, self.exit_code = first.status, first.exit_code
 
     def said(self, word: Callable[[ContactGroupError], str]) -> str:
         """The refusals, each worded by `word` (each front door words its own hints)."""
-        head = (f"{len(self.refusals)} of {self.total} {self.kind} moves refused, so none was made")
+        head = f"{len(self.refusals)} of {self.total} {self.kind} moves refused, so none was made"
         return "\n".join([f"{head}:", *(f"  {ident}: {word(e)}" for ident, e in self.refusals)])
 
 
