@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -23,6 +24,7 @@ from contactgroup.cli.common import (
     handles_errors,
     out,
     whole_number,
+    worded,
     writer,
 )
 from contactgroup.domain import model as m
@@ -41,6 +43,8 @@ from contactgroup.encoding.canonical import plain
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import coordination as svc
 from contactgroup.services import policy, queries
+
+T = TypeVar("T")
 
 
 def _date(value: str, option: str) -> date:
@@ -91,6 +95,40 @@ def _show_data(data: dict[str, Any], fmt: Format, state: Any) -> None:
 
 def _done(message: str) -> None:
     out.print(f"[green]✓[/] {message}", highlight=False)
+
+
+# --- moving many objects at once: by id, or by a filter ----------------------------------------------------------
+
+AwaitingOption = Annotated[bool, typer.Option(
+    "--awaiting-me", help="Instead of ids: every one you may move so now (see `contactgroup inbox`).")]
+MemberFilter = Annotated[str | None, typer.Option(
+    "--member", help="Instead of ids: those of this member's offers that you may move so now.")]
+
+
+def _ids_and_verb(words: list[str]) -> tuple[list[str], str]:
+    """`A-1 A-2 accept`: the ids, then the verb (the verb alone when a filter selects the ids)."""
+    return words[:-1], words[-1]
+
+
+def _move_many(db: str | None, as_: str | None, kind: str, ids: list[str], verb: str, awaiting_me: bool,
+               member: str | None, move: Callable[[Any, svc.Caller, str], T]) -> list[T]:
+    """Move the ids given, or those the filter selects, in one transaction: all, or none with every refusal named
+    (the exit code of the refusals' kind). A filter that selects nothing says so and changes nothing."""
+    if ids and (awaiting_me or member):
+        raise fail(f"name the {kind} ids or select them with --awaiting-me/--member, not both", 2)
+    if not ids and not (awaiting_me or member):
+        raise fail(f"name the {kind} ids before '{verb}', or select them with --awaiting-me or --member", 2)
+    who = caller(as_)
+    try:
+        with writer(db) as uow:
+            chosen = ids or queries.movable(uow.state, policy.user(uow.state, who.user), kind, verb, member=member)
+            if not chosen:
+                of = f" of {member}" if member else ""
+                out.print(f"no {kind}{of} that {who.user} may {verb} now: nothing changed", highlight=False)
+                return []
+            return svc.move_each(kind, chosen, lambda ident: move(uow, who, ident))
+    except svc.Refused as exc:
+        raise fail(exc.said(worded), exc.exit_code) from None
 
 
 # --- members and users -------------------------------------------------------------------------------------------
@@ -288,13 +326,15 @@ def requirement_add(
 def requirement_list(
     status: Annotated[m.RequirementStatus | None, typer.Option(help="Only this status.")] = None,
     area: Annotated[str | None, typer.Option(help="Only this capability area.")] = None,
+    item: Annotated[str | None, typer.Option(help="Only for this item class, or classes this item satisfies.")]
+    = None,
     db: DbOption = None,
     as_: AsOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List requirements by priority (every user sees them all; --as is accepted like everywhere)."""
     state = _reader(db, as_)
-    rows = [as_data(r) for r in queries.requirements(state, status=status, area=area)]
+    rows = [as_data(r) for r in queries.requirements(state, status=status, area=area, item=item)]
     emit(rows, fmt, title="Requirements", synthetic=is_synthetic(state),
          columns=("id", "priority", "item_class", "quantity", "needed_by",
                                                    "destination", "area", "status"),
@@ -313,17 +353,19 @@ def requirement_show(req_id: str, db: DbOption = None, as_: AsOption = None,
 @requirement_app.command("move")
 @handles_errors
 def requirement_move(
-    req_id: str,
-    action: Annotated[str, typer.Argument(help=f"{choices(RequirementAction)}.")],
+    words: Annotated[list[str], typer.Argument(
+        metavar="ID... ACTION", help=f"The requirements, then the action: {choices(RequirementAction)}.")],
     reason: Annotated[str, typer.Option()] = "",
+    awaiting_me: AwaitingOption = False,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Move a requirement along its lifecycle."""
+    """Move requirements along their lifecycle: all of them, or none."""
+    ids, action = _ids_and_verb(words)
     verb = parse_action(RequirementAction, action)
-    with writer(db) as uow:
-        req = svc.move_requirement(uow, caller(as_), req_id, verb, reason)
-    _done(f"requirement {req_id} is {req.status.value}")
+    for req in _move_many(db, as_, "requirement", ids, verb, awaiting_me, None,
+                          lambda uow, who, ident: svc.move_requirement(uow, who, ident, verb, reason)):
+        _done(f"requirement {req.id} is {req.status.value}")
 
 
 @requirement_app.command("prioritise")
@@ -387,13 +429,15 @@ def offer_add(
 def offer_list(
     member: Annotated[str | None, typer.Option(help="Only this member's offers.")] = None,
     status: Annotated[m.OfferStatus | None, typer.Option()] = None,
+    item: Annotated[str | None, typer.Option(help="Only offers of this item.")] = None,
+    area: Annotated[str | None, typer.Option(help="Only offers whose item a class of this area takes.")] = None,
     db: DbOption = None,
     as_: AsOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List the offers you may see."""
     state, who = _visible(db, as_)
-    rows = [as_data(o) for o in queries.offers(state, who, member=member, status=status)]
+    rows = [as_data(o) for o in queries.offers(state, who, member=member, status=status, item=item, area=area)]
     emit(rows, fmt, title="Offers", synthetic=is_synthetic(state),
          columns=("id", "member", "item", "quantity", "available_from", "depot",
                                              "status", "visibility", "value", "currency", "consent_from"),
@@ -411,19 +455,22 @@ def offer_show(offer_id: str, db: DbOption = None, as_: AsOption = None, fmt: Fo
 @offer_app.command("move")
 @handles_errors
 def offer_move(
-    offer_id: str,
-    action: Annotated[str, typer.Argument(help=f"{choices(OfferAction)}.")],
+    words: Annotated[list[str], typer.Argument(
+        metavar="ID... ACTION", help=f"The offers, then the action: {choices(OfferAction)}.")],
     on: Annotated[str | None, typer.Option(help="Commitment date (YYYY-MM-DD), default today.")] = None,
     reason: Annotated[str, typer.Option(help="Why (recorded with a withdrawal).")] = "",
+    awaiting_me: AwaitingOption = False,
+    member: MemberFilter = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Move an offer along its lifecycle."""
+    """Move offers along their lifecycle: all of them, or none."""
+    ids, action = _ids_and_verb(words)
     verb = parse_action(OfferAction, action)
     when = _date(on, "--on") if on else None
-    with writer(db) as uow:
-        offer = svc.move_offer(uow, caller(as_), offer_id, verb, on=when, reason=reason)
-    _done(f"offer {offer_id} is {offer.status.value}")
+    for offer in _move_many(db, as_, "offer", ids, verb, awaiting_me, member,
+                            lambda uow, who, ident: svc.move_offer(uow, who, ident, verb, on=when, reason=reason)):
+        _done(f"offer {offer.id} is {offer.status.value}")
 
 
 fund_app = typer.Typer(help="Funds: pooled money that buys items and offers them.", no_args_is_help=True)
@@ -530,14 +577,24 @@ def allocation_propose(
 @handles_errors
 def allocation_list(
     status: Annotated[m.AllocationStatus | None, typer.Option()] = None,
+    member: Annotated[str | None, typer.Option(help="Only of this member's offers (that you may see).")] = None,
+    item: Annotated[str | None, typer.Option(help="Only of this item.")] = None,
+    area: Annotated[str | None, typer.Option(help="Only for requirements of this capability area.")] = None,
     db: DbOption = None,
     as_: AsOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
-    """List allocations of offers you may see, and (recipient liaison) those proposed to the recipient."""
+    """List allocations of offers you may see, and (recipient liaison) those proposed to the recipient; the
+    member is shown only if you may see the offer."""
     state, who = _visible(db, as_)
-    rows = [as_data(a) for a in queries.allocations(state, who, status=status)]
-    emit(rows, fmt, title="Allocations", synthetic=is_synthetic(state), columns=_fields(m.Allocation))
+    rows = [_with_offer(as_data(a), queries.listed_allocation(state, who, a))
+            for a in queries.allocations(state, who, status=status, member=member, item=item, area=area)]
+    emit(rows, fmt, title="Allocations", synthetic=is_synthetic(state),
+         columns=(*_fields(m.Allocation), "member", "item"))
+
+
+def _with_offer(row: dict[str, Any], seen: queries.Listed) -> dict[str, Any]:
+    return {**row, "member": seen.member, "item": seen.item}
 
 
 @allocation_app.command("show")
@@ -555,18 +612,21 @@ def allocation_show(alloc_id: str, db: DbOption = None, as_: AsOption = None,
 @allocation_app.command("move")
 @handles_errors
 def allocation_move(
-    alloc_id: str,
-    action: Annotated[str, typer.Argument(help=f"{choices(AllocationAction)} (accept: the donor's desk, then the "
-                                                "recipient liaison).")],
+    words: Annotated[list[str], typer.Argument(
+        metavar="ID... ACTION", help=f"The allocations, then the action: {choices(AllocationAction)} (accept: "
+                                       "the donor's desk, then the recipient liaison).")],
     reason: Annotated[str, typer.Option()] = "",
+    awaiting_me: AwaitingOption = False,
+    member: MemberFilter = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Accept, confirm or decline an allocation."""
+    """Accept, confirm or decline allocations: all of them, or none (every refusal named)."""
+    ids, action = _ids_and_verb(words)
     verb = parse_action(AllocationAction, action)
-    with writer(db) as uow:
-        a = svc.move_allocation(uow, caller(as_), alloc_id, verb, reason)
-    _done(f"allocation {alloc_id} is {a.status.value}")
+    for a in _move_many(db, as_, "allocation", ids, verb, awaiting_me, member,
+                        lambda uow, who, ident: svc.move_allocation(uow, who, ident, verb, reason)):
+        _done(f"allocation {a.id} is {a.status.value}")
 
 
 consent_app = typer.Typer(help="Re-export consents from an item's country of origin.", no_args_is_help=True)
@@ -585,25 +645,38 @@ def consent_request(offer_id: str, db: DbOption = None, as_: AsOption = None) ->
 @consent_app.command("decide")
 @handles_errors
 def consent_decide(
-    consent_id: str,
-    decision: Annotated[str, typer.Argument(help=f"{choices(ConsentAction)}.")],
+    words: Annotated[list[str], typer.Argument(
+        metavar="ID... DECISION", help=f"The consents, then the decision: {choices(ConsentAction)}.")],
+    awaiting_me: AwaitingOption = False,
+    member: MemberFilter = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Grant or refuse a consent (desk officer of the origin member)."""
+    """Grant or refuse consents (desk officer of the origin member): all of them, or none."""
+    ids, decision = _ids_and_verb(words)
     verb = parse_action(ConsentAction, decision, what="decision")
-    with writer(db) as uow:
-        c = svc.decide_consent(uow, caller(as_), consent_id, verb)
-    _done(f"consent {consent_id} {c.status.value}")
+    for c in _move_many(db, as_, "consent", ids, verb, awaiting_me, member,
+                        lambda uow, who, ident: svc.decide_consent(uow, who, ident, verb)):
+        _done(f"consent {c.id} {c.status.value}")
 
 
 @consent_app.command("list")
 @handles_errors
-def consent_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
-    """List the consents you may see: of offers you may see, or asked of the member you act for."""
+def consent_list(
+    status: Annotated[m.ConsentStatus | None, typer.Option()] = None,
+    member: Annotated[str | None, typer.Option(help="Only of this member's offers (that you may see).")] = None,
+    item: Annotated[str | None, typer.Option(help="Only of this item.")] = None,
+    area: Annotated[str | None, typer.Option(help="Only of items a class of this capability area takes.")] = None,
+    db: DbOption = None,
+    as_: AsOption = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """List the consents you may see: of offers you may see, or asked of the member you act for (the offer's
+    member is shown only if you may see the offer)."""
     state, who = _visible(db, as_)
-    rows = [as_data(c) for c in queries.consents(state, who)]
-    emit(rows, fmt, title="Consents", synthetic=is_synthetic(state), columns=_fields(m.Consent))
+    rows = [_with_offer(as_data(c), queries.listed_consent(state, who, c))
+            for c in queries.consents(state, who, status=status, member=member, item=item, area=area)]
+    emit(rows, fmt, title="Consents", synthetic=is_synthetic(state), columns=(*_fields(m.Consent), "member", "item"))
 
 
 delivery_app = typer.Typer(help="Shipments of allocated quantities, to receipt.", no_args_is_help=True)
@@ -628,16 +701,19 @@ def delivery_dispatch(
 @delivery_app.command("track")
 @handles_errors
 def delivery_track(
-    delivery_id: str,
-    step: Annotated[str, typer.Argument(help=f"{choices(ShipmentAction)}.")],
+    words: Annotated[list[str], typer.Argument(
+        metavar="ID... STEP", help=f"The shipments, then the step: {choices(ShipmentAction)}.")],
+    awaiting_me: AwaitingOption = False,
+    member: MemberFilter = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Record that a shipment reached the hub or was handed over."""
+    """Record that shipments reached the hub or were handed over: all of them, or none."""
+    ids, step = _ids_and_verb(words)
     verb = parse_action(ShipmentAction, step, what="step")
-    with writer(db) as uow:
-        d = svc.track_shipment(uow, caller(as_), delivery_id, verb)
-    _done(f"shipment {delivery_id} is {d.status.value}")
+    for d in _move_many(db, as_, "delivery", ids, verb, awaiting_me, member,
+                        lambda uow, who, ident: svc.track_shipment(uow, who, ident, verb)):
+        _done(f"shipment {d.id} is {d.status.value}")
 
 
 @delivery_app.command("receive")
@@ -671,10 +747,21 @@ def delivery_show(delivery_id: str, db: DbOption = None, as_: AsOption = None,
 
 @delivery_app.command("list")
 @handles_errors
-def delivery_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
-    """List shipments of allocations you may see (the recipient liaison: every shipment to the recipient)."""
+def delivery_list(
+    status: Annotated[m.DeliveryStatus | None, typer.Option()] = None,
+    member: Annotated[str | None, typer.Option(help="Only of this member's offers (that you may see).")] = None,
+    item: Annotated[str | None, typer.Option(help="Only of this item.")] = None,
+    area: Annotated[str | None, typer.Option(help="Only for requirements of this capability area.")] = None,
+    db: DbOption = None,
+    as_: AsOption = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """List shipments of allocations you may see (the recipient liaison: every shipment to the recipient); the
+    member is shown only if you may see the offer."""
     state, who = _visible(db, as_)
-    rows = [as_data(d) for d in queries.deliveries(state, who)]
-    emit(rows, fmt, title="Deliveries", synthetic=is_synthetic(state), columns=_fields(m.Delivery))
+    rows = [_with_offer(as_data(d), queries.listed_delivery(state, who, d))
+            for d in queries.deliveries(state, who, status=status, member=member, item=item, area=area)]
+    emit(rows, fmt, title="Deliveries", synthetic=is_synthetic(state),
+         columns=(*_fields(m.Delivery), "member", "item"))
 
 

@@ -56,10 +56,12 @@ from contactgroup.cli.report import app as report_app  # noqa: E402
 app.command("allocate")(__import__("contactgroup.cli.allocate", fromlist=["allocate"]).allocate)
 app.add_typer(report_app, name="report")
 app.add_typer(imports_app, name="import")
+from contactgroup.cli import inbox as inbox_cli  # noqa: E402
 from contactgroup.cli import ledger as ledger_cli  # noqa: E402
 from contactgroup.cli import transit as transit_cli  # noqa: E402
 from contactgroup.cli import witness as witness_cli  # noqa: E402
 
+app.command("inbox")(inbox_cli.inbox)
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(witness_cli.app, name="witness")
 app.add_typer(transit_cli.app, name="transit")

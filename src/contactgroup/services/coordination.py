@@ -5,14 +5,23 @@ Every function takes the unit of work it runs in; the caller (CLI, API, demo) ow
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from contactgroup.domain import command
 from contactgroup.domain import model as m
-from contactgroup.domain.errors import Forbidden, NotFound, ValidationFailed
+from contactgroup.domain.errors import (
+    ContactGroupError,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    Forbidden,
+    IntegrityError,
+    NotFound,
+    ValidationFailed,
+)
 from contactgroup.domain.event import Context, Event
 from contactgroup.domain.workflow import (
     ALLOCATION_ACTIONS,
@@ -21,6 +30,7 @@ from contactgroup.domain.workflow import (
     RECIPIENT_ACCEPTANCE,
     REQUIREMENT_ACTIONS,
     SHIPMENT_ACTIONS,
+    Action,
     AllocationAction,
     ConsentAction,
     OfferAction,
@@ -31,6 +41,8 @@ from contactgroup.domain.workflow import (
 from contactgroup.services import policy
 from contactgroup.services.clock import Clock
 from contactgroup.storage.database import UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,9 +300,7 @@ def move_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str, action: Allo
     action = parse_action(AllocationAction, action)
     alloc = visible_allocation(uow, caller, alloc_id)
     owner = uow.state.offers[alloc.offer].member
-    act = ALLOCATION_ACTIONS[action]
-    if action is AllocationAction.ACCEPT and policy.user(uow.state, caller.user).role is m.Role.RECIPIENT_LIAISON:
-        act = RECIPIENT_ACCEPTANCE
+    act = allocation_action(policy.user(uow.state, caller.user), action)
     if action is AllocationAction.CONFIRM:
         ctx = authorized(uow, caller, act.permission)
         record_events(uow, command.confirm_allocation(uow.state, ctx, alloc_id))
@@ -299,6 +309,13 @@ def move_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str, action: Allo
         extra = {"reason": reason} if action is AllocationAction.DECLINE else {}
         record_events(uow, command.move(uow.state, ctx, act.event, alloc_id, **extra))
     return uow.state.allocations[alloc_id]
+
+
+def allocation_action(who: m.User, action: AllocationAction) -> Action:
+    """What `action` means when `who` says it: `accept` by the recipient's liaison is the recipient's acceptance."""
+    if action is AllocationAction.ACCEPT and who.role is m.Role.RECIPIENT_LIAISON:
+        return RECIPIENT_ACCEPTANCE
+    return ALLOCATION_ACTIONS[action]
 
 
 def request_consent(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Consent:
@@ -344,6 +361,51 @@ def receive(
     record_events(uow, command.receive(uow.state, ctx, delivery_id, received_on=received_on, short=short,
                                  damaged=damaged, wrong_item=wrong_item))
     return uow.state.deliveries[delivery_id]
+
+
+# --- many objects at once ----------------------------------------------------------------------------------------
+
+
+class Refused(ContactGroupError):
+    """Some of many moves were refused, so none was made: every refused id with its own error, in the order given.
+
+    Its status and exit code are those of the refusals' kind (of the first refusal when kinds differ)."""
+
+    def __init__(self, kind: str, total: int, refusals: Sequence[tuple[str, ContactGroupError]]) -> None:
+        self.kind, self.total, self.refusals = kind, total, tuple(refusals)
+        super().__init__(self.said(str), code="refused", kind=kind, ids=tuple(i for i, _ in self.refusals))
+        first = self.refusals[0][1]
+        self.status, self.exit_code = first.status, first.exit_code
+
+    def said(self, word: Callable[[ContactGroupError], str]) -> str:
+        """The refusals, each worded by `word` (each front door words its own hints)."""
+        head = f"{len(self.refusals)} of {self.total} {self.kind} moves refused, so none was made"
+        return "\n".join([f"{head}:", *(f"  {ident}: {word(e)}" for ident, e in self.refusals)])
+
+
+# Errors of the database, not of one object: they end the whole batch at once (a busy database is retried).
+_NOT_A_REFUSAL = (DatabaseBusy, DatabaseUnavailable, IntegrityError)
+
+
+def move_each(kind: str, ids: Sequence[str], move: Callable[[str], T]) -> list[T]:
+    """Apply `move` to each id in one unit of work: all or nothing. A single id's refusal is raised as it is; of
+    several, every refusal is collected and raised together as `Refused` (the unit of work then writes nothing).
+    An id given twice is moved once."""
+    unique = list(dict.fromkeys(ids))
+    done: list[T] = []
+    refused: list[tuple[str, ContactGroupError]] = []
+    for ident in unique:
+        try:
+            done.append(move(ident))
+        except _NOT_A_REFUSAL:
+            raise
+        except ContactGroupError as exc:
+            if len(unique) == 1:
+                raise
+            refused.append((ident, exc))
+    if refused:
+        raise Refused(kind, len(unique), refused)
+    return done
 
 
 # Settings that only governance may change once set: the log key moves only by a quorum-approved handover.

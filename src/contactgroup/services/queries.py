@@ -7,18 +7,20 @@ Lists open to every user (members, users, catalogue, coalitions, requirements, f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import enum
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from contactgroup.domain import governance as gov
 from contactgroup.domain import model as m
-from contactgroup.domain.errors import NotFound
+from contactgroup.domain import workflow as wf
+from contactgroup.domain.errors import ContactGroupError, NotFound
 from contactgroup.domain.state import State
 from contactgroup.services import policy
-from contactgroup.services.coordination import hidden
+from contactgroup.services.coordination import allocation_action, hidden
 
 T = TypeVar("T")
 CENT = Decimal("0.01")
@@ -57,10 +59,16 @@ def coalitions(state: State) -> list[m.Coalition]:
 
 
 def requirements(state: State, *, status: m.RequirementStatus | None = None,
-                 area: str | None = None) -> list[m.Requirement]:
-    """By priority, then id."""
+                 area: str | None = None, item: str | None = None) -> list[m.Requirement]:
+    """By priority, then id; `item`: the requirement's class is that code or the item satisfies it."""
     return [r for r in sorted(state.requirements.values(), key=lambda r: (r.priority, r.id))
-            if (status is None or r.status is status) and (area is None or r.area == area)]
+            if (status is None or r.status is status) and (area is None or r.area == area)
+            and (item is None or _asks_for(state, r, item))]
+
+
+def _asks_for(state: State, req: m.Requirement, item: str) -> bool:
+    cls = state.item_classes.get(req.item_class)
+    return req.item_class == item or (cls is not None and item in cls.items)
 
 
 def requirement(state: State, req_id: str) -> m.Requirement:
@@ -74,11 +82,12 @@ def requirement(state: State, req_id: str) -> m.Requirement:
 
 
 def offers(state: State, who: m.User, *, member: str | None = None,
-           status: m.OfferStatus | None = None) -> list[m.Offer]:
-    """The offers `who` may see, in the order they were entered."""
+           status: m.OfferStatus | None = None, item: str | None = None, area: str | None = None) -> list[m.Offer]:
+    """The offers `who` may see, in the order they were entered (`area`: its item satisfies a class of the area)."""
     return [o for o in state.offers.values()
             if policy.can_see_offer(state, who, o) and (member is None or o.member == member)
-            and (status is None or o.status is status)]
+            and (status is None or o.status is status) and (item is None or o.item == item)
+            and (area is None or area in policy.offer_areas(state, o))]
 
 
 def offer(state: State, who: m.User, offer_id: str) -> m.Offer:
@@ -100,10 +109,48 @@ class AllocationView:
     received: int
 
 
-def allocations(state: State, who: m.User, *, status: m.AllocationStatus | None = None) -> list[m.Allocation]:
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """What a list row of an allocation, consent or shipment shows of its offer: its member (None when the reader
+    may not see the offer, so that a row never names a member the reader may not see), item and quantity, and the
+    area of its requirement (of its offer's item for a consent)."""
+
+    member: str | None
+    item: str
+    area: str | None
+
+
+def _listed_offer(state: State, who: m.User, offer_id: str, area: str | None) -> Listed:
+    o = state.offers[offer_id]
+    return Listed(o.member if policy.can_see_offer(state, who, o) else None, o.item, area)
+
+
+def listed_allocation(state: State, who: m.User, a: m.Allocation) -> Listed:
+    req = state.requirements.get(a.requirement)
+    return _listed_offer(state, who, a.offer, req.area if req else None)
+
+
+def listed_consent(state: State, who: m.User, c: m.Consent) -> Listed:
+    areas = sorted(policy.offer_areas(state, state.offers[c.offer]))
+    return _listed_offer(state, who, c.offer, ", ".join(areas) or None)
+
+
+def listed_delivery(state: State, who: m.User, d: m.Delivery) -> Listed:
+    return listed_allocation(state, who, state.allocations[d.allocation])
+
+
+def _matches(row: Listed, member: str | None, item: str | None, area: str | None) -> bool:
+    # A member filter never matches a row whose member is hidden: the answer would tell whose offer it is.
+    return ((member is None or row.member == member) and (item is None or row.item == item)
+            and (area is None or area in (row.area or "").split(", ")))
+
+
+def allocations(state: State, who: m.User, *, status: m.AllocationStatus | None = None, member: str | None = None,
+                item: str | None = None, area: str | None = None) -> list[m.Allocation]:
     """Allocations of offers `who` may see, and (recipient liaison) those proposed to the recipient."""
     return [a for a in state.allocations.values()
-            if policy.can_see_allocation(state, who, a) and (status is None or a.status is status)]
+            if policy.can_see_allocation(state, who, a) and (status is None or a.status is status)
+            and _matches(listed_allocation(state, who, a), member, item, area)]
 
 
 def allocation(state: State, who: m.User, alloc_id: str) -> AllocationView:
@@ -116,9 +163,11 @@ def allocation(state: State, who: m.User, alloc_id: str) -> AllocationView:
                           sum(d.received for d in shipped))
 
 
-def consents(state: State, who: m.User) -> list[m.Consent]:
-    """Consents of offers `who` may see, or asked of the member it acts for; by id."""
-    return [c for c in sorted(state.consents.values(), key=lambda c: c.id) if policy.can_see_consent(state, who, c)]
+def consents(state: State, who: m.User, *, status: m.ConsentStatus | None = None, member: str | None = None,
+             item: str | None = None, area: str | None = None) -> list[m.Consent]:
+    """Consents of offers `who` may see, or asked of the member it acts for; by id. `member` is the offer's."""
+    return [c for c in sorted(state.consents.values(), key=lambda c: c.id) if policy.can_see_consent(state, who, c)
+            and (status is None or c.status is status) and _matches(listed_consent(state, who, c), member, item, area)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +181,10 @@ class DeliveryView:
     requirement: str
 
 
-def deliveries(state: State, who: m.User) -> list[m.Delivery]:
-    return [d for d in state.deliveries.values() if policy.can_see_delivery(state, who, d)]
+def deliveries(state: State, who: m.User, *, status: m.DeliveryStatus | None = None, member: str | None = None,
+               item: str | None = None, area: str | None = None) -> list[m.Delivery]:
+    return [d for d in state.deliveries.values() if policy.can_see_delivery(state, who, d)
+            and (status is None or d.status is status) and _matches(listed_delivery(state, who, d), member, item, area)]
 
 
 def delivery(state: State, who: m.User, delivery_id: str) -> DeliveryView:
@@ -302,3 +353,219 @@ def took_effect_with(before: Sequence[str], state: State, pid: str) -> list[str]
 
 def open_proposals(state: State) -> list[str]:
     return [p.id for p in state.proposals.values() if p.status is m.ProposalStatus.OPEN]
+
+
+# --- what a user may do next, and what awaits it -----------------------------------------------------------------
+
+
+def _may(state: State, who: m.User, permission: str, owner: str | None = None) -> bool:
+    try:
+        policy.authorize(state, who, permission, owner=owner)
+    except ContactGroupError:
+        return False
+    return True
+
+
+def _allowed(state: State, who: m.User, table: Mapping[Any, frozenset[Any]], current: enum.Enum,
+             actions: Mapping[Any, wf.Action], owner: str | None) -> tuple[str, ...]:
+    return tuple(str(verb) for verb, act in actions.items()
+                 if act.to in table[current] and _may(state, who, act.permission, owner))
+
+
+def _offer_owner(state: State, offer_id: str) -> str:
+    return state.offers[offer_id].member
+
+
+def _requirement_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
+    r = state.requirements[ident]
+    return _allowed(state, who, wf.REQUIREMENT, r.status, wf.REQUIREMENT_ACTIONS, None)
+
+
+def _offer_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
+    o = state.offers[ident]
+    return _allowed(state, who, wf.OFFER, o.status, wf.OFFER_ACTIONS, o.member)
+
+
+def _allocation_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
+    a = state.allocations[ident]
+    actions = {verb: allocation_action(who, verb) for verb in wf.AllocationAction}
+    return _allowed(state, who, wf.ALLOCATION, a.status, actions, _offer_owner(state, a.offer))
+
+
+def _consent_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
+    c = state.consents[ident]
+    return _allowed(state, who, wf.CONSENT, c.status, wf.CONSENT_ACTIONS, c.origin)
+
+
+def _delivery_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
+    d = state.deliveries[ident]
+    owner = _offer_owner(state, state.allocations[d.allocation].offer)
+    return _allowed(state, who, wf.DELIVERY, d.status, wf.SHIPMENT_ACTIONS, owner)
+
+
+# kind -> (its table in the state, who may see one, the verbs of its lifecycle `who` may say to it now)
+_MOVABLE: Mapping[str, tuple[str, Callable[[State, m.User, str], bool], Callable[[State, m.User, str],
+                                                                                   tuple[str, ...]]]] = {
+    "requirement": ("requirements", lambda s, w, i: True, _requirement_verbs),
+    "offer": ("offers", lambda s, w, i: policy.can_see_offer(s, w, s.offers[i]), _offer_verbs),
+    "allocation": ("allocations", lambda s, w, i: policy.can_see_allocation(s, w, s.allocations[i]),
+                   _allocation_verbs),
+    "consent": ("consents", lambda s, w, i: policy.can_see_consent(s, w, s.consents[i]), _consent_verbs),
+    "delivery": ("deliveries", lambda s, w, i: policy.can_see_delivery(s, w, s.deliveries[i]), _delivery_verbs),
+}
+
+
+def _member_of(state: State, who: m.User, kind: str, ident: str) -> str | None:
+    """The member an object answers to, as `who` may see it (None: hidden, or a requirement)."""
+    if kind == "offer":
+        return state.offers[ident].member
+    if kind == "allocation":
+        return listed_allocation(state, who, state.allocations[ident]).member
+    if kind == "consent":
+        return listed_consent(state, who, state.consents[ident]).member
+    if kind == "delivery":
+        return listed_delivery(state, who, state.deliveries[ident]).member
+    return None
+
+
+def movable(state: State, who: m.User, kind: str, verb: str, *, member: str | None = None) -> list[str]:
+    """The ids of the `kind` objects `who` may see and may now move with `verb` (its lifecycle table allows the
+    move from their status and the policy lets `who` take it), of `member` if given; in id order."""
+    table, sees, verbs = _MOVABLE[kind]
+    return [ident for ident in sorted(state.tables[table]) if sees(state, who, ident)
+            and verb in verbs(state, who, ident)
+            and (member is None or _member_of(state, who, kind, ident) == member)]
+
+
+class InboxKind(enum.StrEnum):
+    REQUIREMENT = "requirement"
+    ALLOCATION = "allocation"
+    CONSENT = "consent"
+    DELIVERY = "delivery"
+    PROPOSAL = "proposal"
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """An object awaiting its reader: what it is, what the reader may do to it now (`verbs`), since when (None:
+    the record keeps no date for it), and its member, item and quantity where the reader may see them."""
+
+    kind: InboxKind
+    id: str
+    verbs: tuple[str, ...]
+    since: date | None
+    member: str | None
+    item: str | None
+    quantity: int | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Inbox:
+    """The entries (oldest first, filtered, at most `limit`) and how many of each kind await in all."""
+
+    entries: tuple[InboxEntry, ...]
+    counts: tuple[tuple[InboxKind, int], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.counts)
+
+
+# What makes an object await someone: a verb that moves it on (a decline or a cancel is possible, not awaited).
+AWAITING: Mapping[InboxKind, frozenset[str]] = {
+    InboxKind.REQUIREMENT: frozenset({wf.RequirementAction.VALIDATE}),
+    InboxKind.ALLOCATION: frozenset({wf.AllocationAction.ACCEPT, wf.AllocationAction.CONFIRM}),
+    InboxKind.CONSENT: frozenset(wf.ConsentAction),
+}
+
+
+def _awaits(kind: InboxKind, verbs: tuple[str, ...]) -> bool:
+    return bool(AWAITING[kind] & set(verbs))
+
+
+def _inbox_requirements(state: State, who: m.User) -> list[InboxEntry]:
+    out = []
+    for r in state.requirements.values():
+        if _awaits(InboxKind.REQUIREMENT, verbs := _requirement_verbs(state, who, r.id)):
+            out.append(InboxEntry(InboxKind.REQUIREMENT, r.id, verbs, None, None, r.item_class, r.quantity,
+                                  f"priority {r.priority}, needed by {r.needed_by}, to {r.destination}"))
+    return out
+
+
+def _inbox_allocations(state: State, who: m.User) -> list[InboxEntry]:
+    out = []
+    for a in state.allocations.values():
+        if not policy.can_see_allocation(state, who, a):
+            continue
+        seen = listed_allocation(state, who, a)
+        if _awaits(InboxKind.ALLOCATION, verbs := _allocation_verbs(state, who, a.id)):
+            out.append(InboxEntry(InboxKind.ALLOCATION, a.id, verbs, a.proposed_on, seen.member, seen.item,
+                                  a.quantity, f"{a.status.value}, for {a.requirement}"))
+        elif (left := _left_to_ship(state, who, a)) > 0:
+            out.append(InboxEntry(InboxKind.ALLOCATION, a.id, ("dispatch",), a.proposed_on, seen.member,
+                                  seen.item, left, f"{left:,} units left to ship, for {a.requirement}"))
+    return out
+
+
+def _left_to_ship(state: State, who: m.User, a: m.Allocation) -> int:
+    """Units of a confirmed allocation not yet shipped, when shipping them is `who`'s own member's job (the
+    coordinator may ship too, but a shipment awaits the donor)."""
+    owner = _offer_owner(state, a.offer)
+    if (a.status is not m.AllocationStatus.CONFIRMED or policy.owner_party(state, owner) != who.party
+            or not _may(state, who, "delivery:ship", owner)):
+        return 0
+    return a.quantity - int(sum(d.quantity for d in state.where("deliveries", "allocation", a.id)))
+
+
+def _inbox_consents(state: State, who: m.User) -> list[InboxEntry]:
+    out = []
+    for c in state.consents.values():
+        if not policy.can_see_consent(state, who, c):
+            continue
+        if _awaits(InboxKind.CONSENT, verbs := _consent_verbs(state, who, c.id)):
+            seen = listed_consent(state, who, c)
+            o = state.offers[c.offer]
+            named = f" for offer {o.id}" if seen.member is not None else ""
+            out.append(InboxEntry(InboxKind.CONSENT, c.id, verbs, c.requested_on, seen.member, o.item, o.quantity,
+                                  f"re-export consent asked of {c.origin}{named}"))
+    return out
+
+
+def _inbox_deliveries(state: State, who: m.User) -> list[InboxEntry]:
+    out = []
+    for d in state.deliveries.values():
+        if (m.DeliveryStatus.RECEIVED in wf.DELIVERY[d.status] and policy.can_see_delivery(state, who, d)
+                and _may(state, who, "delivery:receive")):
+            seen = listed_delivery(state, who, d)
+            out.append(InboxEntry(InboxKind.DELIVERY, d.id, ("receive",), d.dispatched_on, seen.member, seen.item,
+                                  d.quantity, f"{d.status.value}, for {state.allocations[d.allocation].requirement}"))
+    return out
+
+
+def _inbox_proposals(state: State, who: m.User, now: datetime) -> list[InboxEntry]:
+    if not _may(state, who, "governance:approve"):
+        return []
+    out = []
+    for p in state.proposals.values():
+        if not gov.is_open(p, now):
+            continue
+        q = gov.quorum(state, p)
+        if who.party in q.eligible and who.party not in q.approved:
+            out.append(InboxEntry(InboxKind.PROPOSAL, p.id, ("approve",), p.made_at.date(), None, None, None,
+                                  f"{p.kind.value}: {len(q.approved)} of {q.needed} approvals, open until "
+                                  f"{p.expires_at:%Y-%m-%d %H:%M} UTC"))
+    return out
+
+
+def inbox(state: State, who: m.User, now: datetime, *, kind: InboxKind | None = None, member: str | None = None,
+          limit: int | None = None) -> Inbox:
+    """What awaits `who`: allocations to accept or confirm, consents to decide, allocations to ship, shipments to
+    receive, requirements to validate, open proposals its member has not approved. Oldest first (what the record
+    keeps no date for, a requirement, first of all); `member` never matches an entry whose member is hidden."""
+    found = [*_inbox_requirements(state, who), *_inbox_allocations(state, who), *_inbox_consents(state, who),
+             *_inbox_deliveries(state, who), *_inbox_proposals(state, who, now)]
+    chosen = sorted((e for e in found if (kind is None or e.kind is kind) and (member is None or e.member == member)),
+                    key=lambda e: (e.since or date.min, list(InboxKind).index(e.kind), e.id))
+    counts = tuple((k, n) for k in InboxKind if (n := sum(1 for e in chosen if e.kind is k)))
+    return Inbox(tuple(chosen[:limit] if limit is not None else chosen), counts)
