@@ -26,7 +26,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from contactgroup.allocation import Offer, Pin, Problem, Requirement, greedy, solve
+from contactgroup.allocation import AllocationProblem, Offer, Pin, Requirement, greedy, solve
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ ORIGINS = ["DEU", "FRA", "POL", "USA", "GBR", "NLD", "NOR", "SWE", "DNK", "FIN",
 DESTINATIONS = ["UKR", "POL", "ROU"]
 
 
-def generate(size: Size, seed: int) -> Problem:
+def generate(size: Size, seed: int) -> AllocationProblem:
     """A synthetic instance: ~2.3 items per class, ~1.6 offered units per needed unit, 10% needing consent."""
     rng = np.random.default_rng(seed)
     n_items = 2 * size.classes
@@ -117,10 +117,10 @@ def generate(size: Size, seed: int) -> Problem:
                 used.add(o.id)
                 pins.append(Pin(o.id, r.id, min(o.quantity, r.quantity) // 2 or 1))
                 break
-    return Problem(requirements, offers, item_classes, transit, tuple(pins), granted)
+    return AllocationProblem(requirements, offers, item_classes, transit, tuple(pins), granted)
 
 
-def lp_reference(problem: Problem, mode: str) -> float:
+def lp_reference(problem: AllocationProblem, mode: str) -> float:
     """Seconds HiGHS takes for the coverage objective: one LP per level, or one LP with weights 2^(L-k)."""
     import highspy
 

@@ -1,7 +1,7 @@
 """Independent references for the optimiser's tests: exhaustive search, HiGHS LPs, and instance generators.
 
 Nothing here uses the optimiser's own network code: compatibility, remaining quantities and lateness are
-recomputed from the Problem, so a bug there cannot hide in both the solver and its check.
+recomputed from the AllocationProblem, so a bug there cannot hide in both the solver and its check.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import highspy
 import numpy as np
 from hypothesis import strategies as st
 
-from contactgroup.allocation import Offer, Pin, Problem, Requirement
+from contactgroup.allocation import AllocationProblem, Offer, Pin, Requirement
 
 DAY0 = date(2025, 3, 1)
 
 
-def pairs(problem: Problem) -> list[tuple[int, int, int]]:
+def pairs(problem: AllocationProblem) -> list[tuple[int, int, int]]:
     """(requirement index, offer index, days late) for every compatible, non-blocked pair."""
     out = []
     for i, r in enumerate(problem.requirements):
@@ -30,7 +30,7 @@ def pairs(problem: Problem) -> list[tuple[int, int, int]]:
     return out
 
 
-def remaining(problem: Problem) -> tuple[list[int], list[int], dict[int, int], int]:
+def remaining(problem: AllocationProblem) -> tuple[list[int], list[int], dict[int, int], int]:
     """Requirement needs and offer quantities after pins; pinned units per requirement; pins' lateness."""
     need = [r.quantity for r in problem.requirements]
     free = [o.quantity for o in problem.offers]
@@ -49,11 +49,11 @@ def remaining(problem: Problem) -> tuple[list[int], list[int], dict[int, int], i
     return need, free, pinned, late
 
 
-def levels_of(problem: Problem) -> list[int]:
+def levels_of(problem: AllocationProblem) -> list[int]:
     return sorted({r.priority for r in problem.requirements})
 
 
-def exhaustive(problem: Problem) -> tuple[tuple[int, ...], int]:
+def exhaustive(problem: AllocationProblem) -> tuple[tuple[int, ...], int]:
     """Best (covered per level, most important first; total lateness) over every integer allocation."""
     need, free, pinned, pin_late = remaining(problem)
     levels = levels_of(problem)
@@ -91,7 +91,7 @@ def exhaustive(problem: Problem) -> tuple[tuple[int, ...], int]:
     return best
 
 
-def sequential_lp(problem: Problem) -> tuple[tuple[int, ...], int]:
+def sequential_lp(problem: AllocationProblem) -> tuple[tuple[int, ...], int]:
     """Covered per level and lateness from HiGHS: one LP per level (fixing each total), then lateness."""
     need, free, pinned, pin_late = remaining(problem)
     levels = levels_of(problem)
@@ -137,7 +137,7 @@ def sequential_lp(problem: Problem) -> tuple[tuple[int, ...], int]:
 
 
 @st.composite
-def tiny_problems(draw: st.DrawFn) -> Problem:
+def tiny_problems(draw: st.DrawFn) -> AllocationProblem:
     """Problems small enough to search exhaustively: at most 3 requirements, 3 offers, 3 units each."""
     items = ["i1", "i2", "i3"]
     classes = {
@@ -179,10 +179,10 @@ def tiny_problems(draw: st.DrawFn) -> Problem:
                     if not any(p.offer == o.id or p.requirement == r.id for p in pins):
                         pins.append(Pin(o.id, r.id, draw(st.integers(1, min(o.quantity, r.quantity)))))
                     break
-    return Problem(reqs, offers, classes, transit, tuple(pins), granted)
+    return AllocationProblem(reqs, offers, classes, transit, tuple(pins), granted)
 
 
-def medium_problem(seed: int, n_reqs: int = 60, n_offers: int = 150, n_levels: int = 12) -> Problem:
+def medium_problem(seed: int, n_reqs: int = 60, n_offers: int = 150, n_levels: int = 12) -> AllocationProblem:
     """A random instance with heavy competition: few classes, overlapping items, many priority levels."""
     rnd = random.Random(seed)
     items = [f"i{k}" for k in range(8)]
@@ -220,7 +220,7 @@ def medium_problem(seed: int, n_reqs: int = 60, n_offers: int = 150, n_levels: i
                 taken_offers.add(o.id)
                 pins.append(Pin(o.id, r.id, rnd.randint(1, min(o.quantity, r.quantity))))
                 break
-    return Problem(reqs, offers, classes, transit, tuple(pins), granted)
+    return AllocationProblem(reqs, offers, classes, transit, tuple(pins), granted)
 
 
 CLASSES = {"shell": frozenset({"dm121", "m107"}), "shell-er": frozenset({"dm121"}), "kit": frozenset({"mdk"})}
@@ -247,7 +247,7 @@ def scenario(
     transit: dict[tuple[str, str], int] | None = None,
     pins: list[Pin] | None = None,
     granted: set[str] | None = None,
-) -> Problem:
-    return Problem(
+) -> AllocationProblem:
+    return AllocationProblem(
         tuple(requirements), tuple(offers), CLASSES, transit or {}, tuple(pins or ()), frozenset(granted or ())
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from contactgroup.allocation import Problem, greedy, solve
+from contactgroup.allocation import AllocationProblem, greedy, solve
 from contactgroup.allocation.plan import Plan
 from tests.allocation.allocation_reference import exhaustive, medium_problem, sequential_lp, tiny_problems
 
@@ -17,12 +17,12 @@ def objective(plan: Plan) -> tuple[tuple[int, ...], int]:
 class TestAgainstExhaustiveSearch:
     @settings(max_examples=300, deadline=None)
     @given(tiny_problems())
-    def test_matches_the_best_of_every_allocation(self, problem: Problem) -> None:
+    def test_matches_the_best_of_every_allocation(self, problem: AllocationProblem) -> None:
         assert objective(solve(problem)) == exhaustive(problem)
 
     @settings(max_examples=200, deadline=None)
     @given(tiny_problems())
-    def test_is_never_worse_than_greedy(self, problem: Problem) -> None:
+    def test_is_never_worse_than_greedy(self, problem: AllocationProblem) -> None:
         exact, quick = objective(solve(problem)), objective(greedy(problem))
         assert (exact[0], -exact[1]) >= (quick[0], -quick[1])
 

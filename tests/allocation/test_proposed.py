@@ -1,4 +1,4 @@
-"""Earlier proposals (`Problem.proposed`) break ties only: they never change coverage or lateness, an optimal
+"""Earlier proposals (`AllocationProblem.proposed`) break ties only: they never change coverage or lateness, an optimal
 plan handed back as proposals comes back unchanged, and a change elsewhere leaves proposals alone."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contactgroup.allocation import Plan, Problem, Proposal, problem_from_dict, solve
+from contactgroup.allocation import AllocationProblem, Plan, Proposal, problem_from_dict, solve
 from contactgroup.allocation import solver as solver_module
 from contactgroup.domain.errors import ValidationFailed
 from tests.allocation.allocation_reference import medium_problem, offer, req, scenario, tiny_problems
@@ -25,7 +25,7 @@ def as_proposed(plan: Plan) -> tuple[Proposal, ...]:
 
 
 @st.composite
-def problems_with_proposals(draw: st.DrawFn) -> Problem:
+def problems_with_proposals(draw: st.DrawFn) -> AllocationProblem:
     problem = draw(tiny_problems())
     compatible = [(o.id, r.id) for r in problem.requirements for o in problem.offers
                   if o.item in problem.item_classes[r.item_class]]
@@ -36,18 +36,18 @@ def problems_with_proposals(draw: st.DrawFn) -> Problem:
 class TestTieBreakOnly:
     @settings(max_examples=300, deadline=None)
     @given(problems_with_proposals())
-    def test_proposals_never_change_coverage_or_lateness(self, problem: Problem) -> None:
+    def test_proposals_never_change_coverage_or_lateness(self, problem: AllocationProblem) -> None:
         assert objective(solve(problem)) == objective(solve(replace(problem, proposed=())))
 
     @settings(max_examples=300, deadline=None)
     @given(tiny_problems())
-    def test_a_plan_given_as_proposals_comes_back_unchanged(self, problem: Problem) -> None:
+    def test_a_plan_given_as_proposals_comes_back_unchanged(self, problem: AllocationProblem) -> None:
         plan = solve(problem)
         assert solve(replace(problem, proposed=as_proposed(plan))) == plan
 
     @settings(max_examples=100, deadline=None)
     @given(problems_with_proposals())
-    def test_an_optimal_set_of_proposals_is_kept_exactly(self, problem: Problem) -> None:
+    def test_an_optimal_set_of_proposals_is_kept_exactly(self, problem: AllocationProblem) -> None:
         # Whatever the tie-break would pick, any other optimal plan given as proposals is the one returned.
         other = solve(replace(problem, proposed=problem.proposed))
         assert solve(replace(problem, proposed=as_proposed(other))) == other

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 
-from contactgroup.allocation import Pin, Plan, Problem, Reason, greedy, solve
+from contactgroup.allocation import AllocationProblem, Pin, Plan, Reason, greedy, solve
 from tests.allocation.allocation_reference import medium_problem, offer, req, scenario, tiny_problems
 
 
@@ -65,7 +65,7 @@ class TestEachReason:
         assert reasons(greedy(problem))["R2"] == {Reason.TAKEN_BY_HIGHER_PRIORITY}
 
 
-def assert_explained(problem: Problem, plan: Plan) -> None:
+def assert_explained(problem: AllocationProblem, plan: Plan) -> None:
     compatible = {
         r.id: any(o.item in problem.item_classes[r.item_class] for o in problem.offers) for r in problem.requirements
     }
@@ -79,7 +79,7 @@ def assert_explained(problem: Problem, plan: Plan) -> None:
 class TestEveryShortfallIsExplained:
     @settings(max_examples=200, deadline=None)
     @given(tiny_problems())
-    def test_on_tiny_problems(self, problem: Problem) -> None:
+    def test_on_tiny_problems(self, problem: AllocationProblem) -> None:
         assert_explained(problem, solve(problem))
         assert_explained(problem, greedy(problem))
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from contactgroup.allocation import Pin, Plan, Problem, greedy, plan_to_dict, solve
+from contactgroup.allocation import AllocationProblem, Pin, Plan, greedy, plan_to_dict, solve
 from tests.allocation.allocation_reference import medium_problem, offer, req, scenario, sequential_lp
 
 
@@ -164,7 +164,7 @@ class TestFewerPairs:
 
 class TestIndependentParts:
     @staticmethod
-    def five_parts(seed: int) -> Problem:
+    def five_parts(seed: int) -> AllocationProblem:
         problem = medium_problem(200 + seed, n_reqs=80, n_offers=200)
         # Classes that share no item: five independent parts, each solved on its own.
         parts = [{"i0"}, {"i1", "i2"}, {"i3"}, {"i4", "i5"}, {"i6", "i7"}]

@@ -64,7 +64,7 @@ class TestActionTables:
             REQUIREMENT_ACTIONS,
             SHIPMENT_ACTIONS,
         )
-        from contactgroup.services.policy import POLICY
+        from contactgroup.services.access import POLICY
 
         tables = [REQUIREMENT_ACTIONS, OFFER_ACTIONS, ALLOCATION_ACTIONS, CONSENT_ACTIONS, SHIPMENT_ACTIONS]
         actions = [a for t in tables for a in t.values()] + [RECIPIENT_ACCEPTANCE]

@@ -22,10 +22,10 @@ from contactgroup.ledger.witness import (
     WitnessState,
     add_checkpoint,
     format_add_checkpoint,
-    load_state,
+    load_witness_state,
     parse_add_checkpoint,
     rotate_log_keys,
-    save_state,
+    save_witness_state,
     write_evidence,
 )
 
@@ -298,19 +298,19 @@ class TestStateFile:
     def test_save_and_load_round_trip(self, tmp_path: Path, log: Log, witness: tuple) -> None:
         state = accept(fresh_state(log), log.request(0), witness[0])
         path = tmp_path / "witness.json"
-        save_state(path, state)
-        assert load_state(path) == state
+        save_witness_state(path, state)
+        assert load_witness_state(path) == state
         assert [p.name for p in tmp_path.iterdir()] == ["witness.json"]  # no temporary file left behind
 
     def test_missing_file_is_an_empty_witness(self, tmp_path: Path) -> None:
-        assert load_state(tmp_path / "absent.json") == WitnessState()
+        assert load_witness_state(tmp_path / "absent.json") == WitnessState()
 
     def test_save_replaces_the_previous_state(self, tmp_path: Path, log: Log, witness: tuple) -> None:
         path = tmp_path / "witness.json"
-        save_state(path, fresh_state(log))
+        save_witness_state(path, fresh_state(log))
         state = accept(fresh_state(log), log.request(0), witness[0])
-        save_state(path, state)
-        assert load_state(path).log(ORIGIN).size == 10  # type: ignore[union-attr]
+        save_witness_state(path, state)
+        assert load_witness_state(path).log(ORIGIN).size == 10  # type: ignore[union-attr]
 
     @pytest.mark.parametrize(
         "content",
@@ -320,7 +320,7 @@ class TestStateFile:
         path = tmp_path / "witness.json"
         path.write_bytes(content)
         with pytest.raises(ValidationFailed):
-            load_state(path)
+            load_witness_state(path)
 
     def test_evidence_files_are_written(self, tmp_path: Path, log: Log, witness: tuple) -> None:
         state = accept(fresh_state(log), log.request(0), witness[0])

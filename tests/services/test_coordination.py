@@ -8,8 +8,8 @@ import pytest
 
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from contactgroup.services import access
 from contactgroup.services import coordination as svc
-from contactgroup.services import policy
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 
 
@@ -101,7 +101,7 @@ class TestVisibility:
         offer_id = enter_offer(world, visibility=visibility)
         state = world.db.state()
         offer = state.offers[offer_id]
-        seen = {u.name for u in state.users.values() if policy.can_see_offer(state, u, offer)}
+        seen = {u.name for u in state.users.values() if access.can_see_offer(state, u, offer)}
         assert seen == seen_by
 
 

@@ -114,7 +114,7 @@ def test_handover_from_idcc_to_nsatu(demo: Database) -> None:
 
 from contactgroup.domain.errors import ContactGroupError, ValidationFailed  # noqa: E402
 from contactgroup.domain.event import Context  # noqa: E402
-from contactgroup.services import policy  # noqa: E402
+from contactgroup.services import access  # noqa: E402
 from tests.factories import World, enter_offer  # noqa: E402
 
 
@@ -213,12 +213,12 @@ class TestOutgoingAuthority:
         signers = keyed(world)
         offer_id = enter_offer(world, visibility=m.Visibility.MEMBER)
         state = world.db.state()
-        assert policy.can_see_offer(state, state.users["admin"], state.offers[offer_id])
+        assert access.can_see_offer(state, state.users["admin"], state.offers[offer_id])
         approve_all(world, propose_handover(world).id, signers, sorted(signers)[:35])
         state = world.db.state()
-        assert not policy.can_see_offer(state, state.users["admin"], state.offers[offer_id])
-        assert policy.can_see_offer(state, state.users["nsatu-admin"], state.offers[offer_id])
-        assert policy.can_see_offer(state, state.users["deu"], state.offers[offer_id])
+        assert not access.can_see_offer(state, state.users["admin"], state.offers[offer_id])
+        assert access.can_see_offer(state, state.users["nsatu-admin"], state.offers[offer_id])
+        assert access.can_see_offer(state, state.users["deu"], state.offers[offer_id])
 
 
 class TestVerifyChecksGovernance:

@@ -13,17 +13,17 @@ from contactgroup.domain import model as m
 from contactgroup.domain.errors import NotFound
 from contactgroup.domain.state import State
 from contactgroup.ledger import note
+from contactgroup.services import access, queries
 from contactgroup.services import coordination as svc
 from contactgroup.services import governance as gov
-from contactgroup.services import policy, queries
 from contactgroup.services.queries import InboxKind
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 READERS = ("admin", "deu-desk", "usa-desk", "fra-lead", "ukr-liaison", "est-analyst", "pol-auditor")
-SEES = {InboxKind.ALLOCATION: lambda s, w, i: policy.can_see_allocation(s, w, s.allocations[i]),
-        InboxKind.CONSENT: lambda s, w, i: policy.can_see_consent(s, w, s.consents[i]),
-        InboxKind.DELIVERY: lambda s, w, i: policy.can_see_delivery(s, w, s.deliveries[i]),
+SEES = {InboxKind.ALLOCATION: lambda s, w, i: access.can_see_allocation(s, w, s.allocations[i]),
+        InboxKind.CONSENT: lambda s, w, i: access.can_see_consent(s, w, s.consents[i]),
+        InboxKind.DELIVERY: lambda s, w, i: access.can_see_delivery(s, w, s.deliveries[i]),
         InboxKind.REQUIREMENT: lambda s, w, i: True,
         InboxKind.PROPOSAL: lambda s, w, i: True}
 
@@ -48,7 +48,7 @@ def test_every_entry_is_seen_by_its_reader_and_names_a_member_only_if_the_offer_
         assert SEES[e.kind](state, who, e.id), e
         offer = _offer_of(state, e)
         if offer is not None:
-            assert (e.member is not None) == policy.can_see_offer(state, who, offer), e
+            assert (e.member is not None) == access.can_see_offer(state, who, offer), e
             if e.member is None:
                 assert offer.id not in e.detail and offer.member not in e.detail, e
     since = [e.since or date.min for e in box.entries]
@@ -64,7 +64,7 @@ def test_each_role_finds_exactly_its_next_steps(demo_state: State) -> None:
     # The desk: allocations of its member's offers to accept, consents asked of its member.
     assert ids("deu-desk", InboxKind.ALLOCATION) == {
         a.id for a in state.allocations.values() if a.status is m.AllocationStatus.PROPOSED
-        and policy.owner_party(state, state.offers[a.offer].member) == "DEU"}
+        and access.owner_party(state, state.offers[a.offer].member) == "DEU"}
     assert ids("deu-desk", InboxKind.CONSENT) == {
         c.id for c in state.consents.values() if c.origin == "DEU" and c.status is m.ConsentStatus.REQUESTED}
     # The coordinator confirms what both sides accepted; the liaison receives what is on its way.
@@ -95,7 +95,7 @@ def test_a_consent_asked_of_a_member_names_the_item_but_not_a_hidden_offer(demo_
     assert hidden
     for e in hidden:
         offer = state.offers[state.consents[e.id].offer]
-        assert not policy.can_see_offer(state, who, offer)
+        assert not access.can_see_offer(state, who, offer)
         assert (e.item, e.quantity) == (offer.item, offer.quantity)
         # Filtering by the hidden offer's member does not find it: the answer would say whose offer it is.
         assert e.id not in {x.id for x in queries.inbox(state, who, NOW, member=offer.member).entries}
@@ -118,14 +118,14 @@ def test_list_filters_never_match_a_hidden_member(demo_state: State, user: str) 
     for a in queries.allocations(state, who)[:20]:
         seen = queries.listed_allocation(state, who, a)
         offer = state.offers[a.offer]
-        assert seen.member == (offer.member if policy.can_see_offer(state, who, offer) else None)
+        assert seen.member == (offer.member if access.can_see_offer(state, who, offer) else None)
         assert (a in queries.allocations(state, who, member=offer.member)) == (seen.member is not None)
     members = {o.member for o in state.offers.values()}
     for code in sorted(members)[:8]:
         for a in queries.allocations(state, who, member=code):
-            assert policy.can_see_offer(state, who, state.offers[a.offer]) and state.offers[a.offer].member == code
+            assert access.can_see_offer(state, who, state.offers[a.offer]) and state.offers[a.offer].member == code
         for d in queries.deliveries(state, who, member=code):
-            assert policy.can_see_offer(state, who, state.offers[state.allocations[d.allocation].offer])
+            assert access.can_see_offer(state, who, state.offers[state.allocations[d.allocation].offer])
 
 
 def test_list_filters_by_item_status_and_area(demo_state: State) -> None:
@@ -138,7 +138,7 @@ def test_list_filters_by_item_status_and_area(demo_state: State) -> None:
                and x.status is a.status for x in chosen)
     assert {o.id for o in queries.offers(state, who, item=item)} == {
         o.id for o in state.offers.values() if o.item == item}
-    assert all(area in policy.offer_areas(state, o) for o in queries.offers(state, who, area=area))
+    assert all(area in access.offer_areas(state, o) for o in queries.offers(state, who, area=area))
     cls = state.requirements[a.requirement].item_class
     assert state.requirements[a.requirement] in queries.requirements(state, item=item)
     assert all(r.item_class == cls for r in queries.requirements(state, item=cls))

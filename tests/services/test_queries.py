@@ -11,7 +11,7 @@ from contactgroup.domain import model as m
 from contactgroup.domain.errors import NotFound
 from contactgroup.domain.state import State
 from contactgroup.reports.valuation import Valuer
-from contactgroup.services import policy, queries
+from contactgroup.services import access, queries
 
 READERS = ("admin", "deu-desk", "fra-lead", "ukr-liaison", "est-analyst", "pol-auditor")
 
@@ -21,13 +21,13 @@ def test_lists_hold_exactly_what_the_reader_may_see(demo_state: State, user: str
     state = demo_state
     who = state.users[user]
     assert [o.id for o in queries.offers(state, who)] == [
-        o.id for o in state.offers.values() if policy.can_see_offer(state, who, o)]
+        o.id for o in state.offers.values() if access.can_see_offer(state, who, o)]
     assert {a.id for a in queries.allocations(state, who)} == {
-        a.id for a in state.allocations.values() if policy.can_see_allocation(state, who, a)}
+        a.id for a in state.allocations.values() if access.can_see_allocation(state, who, a)}
     assert {d.id for d in queries.deliveries(state, who)} == {
-        d.id for d in state.deliveries.values() if policy.can_see_delivery(state, who, d)}
+        d.id for d in state.deliveries.values() if access.can_see_delivery(state, who, d)}
     seen = queries.consents(state, who)
-    assert all(c.origin == who.party or policy.can_see_offer(state, who, state.offers[c.offer]) for c in seen)
+    assert all(c.origin == who.party or access.can_see_offer(state, who, state.offers[c.offer]) for c in seen)
     assert [c.id for c in seen] == sorted(c.id for c in seen)
 
 
@@ -64,7 +64,7 @@ def test_a_fund_names_only_the_offers_its_reader_may_see_and_counts_the_rest_in_
             view = queries.fund(state, code, who)
             named = {b.offer for b in view.bought}
             assert named == {o.id for o in fund_offers
-                             if (policy.can_see_offer(state, who, o) if who else o.visibility is m.Visibility.PUBLIC)}
+                             if (access.can_see_offer(state, who, o) if who else o.visibility is m.Visibility.PUBLIC)}
             assert len(named) + view.not_shown == len(fund_offers)
             assert sum((b.value_eur or Decimal(0) for b in view.bought), view.not_shown_eur) == total
     # The chair sees every offer; a reader who names nobody, here, not all of them.

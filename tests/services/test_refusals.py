@@ -14,8 +14,8 @@ from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, NotFound
 from contactgroup.domain.state import State
 from contactgroup.domain.workflow import AllocationAction, ConsentAction, OfferAction, ShipmentAction
+from contactgroup.services import access
 from contactgroup.services import coordination as svc
-from contactgroup.services import policy
 from contactgroup.services.clock import FixedClock
 from contactgroup.storage.database import UnitOfWork
 
@@ -57,13 +57,13 @@ def _probes(state: State) -> list[Probe]:
 def _hidden(state: State, who: m.User, kind: str) -> Iterator[str]:
     """Every object of `kind` that `who` may not see."""
     if kind == "offer":
-        yield from (o.id for o in state.offers.values() if not policy.can_see_offer(state, who, o))
+        yield from (o.id for o in state.offers.values() if not access.can_see_offer(state, who, o))
     elif kind == "allocation":
-        yield from (a.id for a in state.allocations.values() if not policy.can_see_allocation(state, who, a))
+        yield from (a.id for a in state.allocations.values() if not access.can_see_allocation(state, who, a))
     elif kind == "consent":
-        yield from (c.id for c in state.consents.values() if not policy.can_see_consent(state, who, c))
+        yield from (c.id for c in state.consents.values() if not access.can_see_consent(state, who, c))
     else:
-        yield from (d.id for d in state.deliveries.values() if not policy.can_see_delivery(state, who, d))
+        yield from (d.id for d in state.deliveries.values() if not access.can_see_delivery(state, who, d))
 
 
 def _answer(state: State, probe: Probe, caller: svc.Caller, ident: str) -> tuple[type, str, int, int]:
@@ -98,7 +98,7 @@ def test_the_desk_that_was_told_the_owner_is_now_told_nothing(demo_state: State)
     """The audit's case: `offer move O-00772 commit --as deu-desk` named FRA, the hidden offer's owner."""
     state = demo_state
     hidden = next(o for o in state.offers.values()
-                  if o.member != "DEU" and not policy.can_see_offer(state, state.users["deu-desk"], o))
+                  if o.member != "DEU" and not access.can_see_offer(state, state.users["deu-desk"], o))
     uow = UnitOfWork(None, state, 0, set())  # type: ignore[arg-type]
     with pytest.raises(NotFound) as refused:
         svc.move_offer(uow, svc.Caller("deu-desk", CLOCK), hidden.id, OfferAction.COMMIT)

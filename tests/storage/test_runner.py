@@ -24,7 +24,7 @@ from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.setup import init_coordination
 from contactgroup.services.verify import verify
-from contactgroup.storage import database, record
+from contactgroup.storage import database, log_tables
 from contactgroup.storage.database import WRITER_LOCK, Database, UnitOfWork, last_event, load_state, retrying
 from tests.conftest import postgres_schema
 from tests.factories import World
@@ -133,7 +133,7 @@ class TestPostgreSQL:
 
 def _event_times(db: Database) -> list[object]:
     with db.reader() as conn:
-        return [row.at for row in record.event_rows(conn)]
+        return [row.at for row in log_tables.event_rows(conn)]
 
 
 def _unstamped_write(db: Database, world: World) -> None:

@@ -3,18 +3,18 @@
 from contactgroup.allocation.codec import plan_to_dict, problem_from_dict, problem_to_dict
 from contactgroup.allocation.heuristic import greedy
 from contactgroup.allocation.plan import Allocation, Coverage, LevelCoverage, Plan, Reason
-from contactgroup.allocation.problem import Offer, Pin, Problem, Proposal, Requirement
+from contactgroup.allocation.problem import AllocationProblem, Offer, Pin, Proposal, Requirement
 from contactgroup.allocation.solver import SolverFailed, solve
 from contactgroup.allocation.validation import validate
 
 __all__ = [
     "Allocation",
+    "AllocationProblem",
     "Coverage",
     "LevelCoverage",
     "Offer",
     "Pin",
     "Plan",
-    "Problem",
     "Proposal",
     "Reason",
     "Requirement",

@@ -8,10 +8,9 @@ from datetime import date
 from typing import Any, TypeVar
 
 from contactgroup.allocation.plan import Plan
-from contactgroup.allocation.problem import Offer, Pin, Problem, Proposal, Requirement
+from contactgroup.allocation.problem import AllocationProblem, Offer, Pin, Proposal, Requirement
 from contactgroup.allocation.validation import validate
-from contactgroup.domain.errors import Problem as Finding
-from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.errors import Problem, ValidationFailed
 
 T = TypeVar("T")
 
@@ -23,37 +22,37 @@ _REQUIRED_TOP = ("requirements", "offers", "item_classes")
 class _Reader:
     """Reads typed fields out of one JSON object, noting a finding for each bad one."""
 
-    def __init__(self, found: list[Finding]) -> None:
+    def __init__(self, found: list[Problem]) -> None:
         self.found = found
 
     def fields(self, raw: object, where: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> (
         dict[str, Any] | None
     ):
         if not isinstance(raw, dict):
-            self.found.append(Finding(where, f"must be an object, got {_shown(raw)}"))
+            self.found.append(Problem(where, f"must be an object, got {_shown(raw)}"))
             return None
         ok = True
         for key in required:
             if key not in raw:
-                self.found.append(Finding(_join(where, key), "missing"))
+                self.found.append(Problem(_join(where, key), "missing"))
                 ok = False
         for key in raw:
             if key not in required and key not in optional:
-                self.found.append(Finding(_join(where, str(key)), "unknown field"))
+                self.found.append(Problem(_join(where, str(key)), "unknown field"))
                 ok = False
         return raw if ok else None
 
     def text(self, value: object, where: str) -> str | None:
         if isinstance(value, str) and value.strip():
             return value
-        self.found.append(Finding(where, f"must be a non-empty string, got {_shown(value)}"))
+        self.found.append(Problem(where, f"must be a non-empty string, got {_shown(value)}"))
         return None
 
     def count(self, value: object, where: str, least: int = 0) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool) and value >= least:
             return value
         kind = "a non-negative integer" if least == 0 else f"an integer >= {least}"
-        self.found.append(Finding(where, f"must be {kind}, got {_shown(value)}"))
+        self.found.append(Problem(where, f"must be {kind}, got {_shown(value)}"))
         return None
 
     def day(self, value: object, where: str) -> date | None:
@@ -62,12 +61,12 @@ class _Reader:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.found.append(Finding(where, f"must be a date YYYY-MM-DD, got {_shown(value)}"))
+        self.found.append(Problem(where, f"must be a date YYYY-MM-DD, got {_shown(value)}"))
         return None
 
     def items(self, raw: object, where: str, read: Callable[[object, str], T | None]) -> list[T] | None:
         if not isinstance(raw, list):
-            self.found.append(Finding(where, f"must be a list, got {_shown(raw)}"))
+            self.found.append(Problem(where, f"must be a list, got {_shown(raw)}"))
             return None
         out = [read(entry, f"{where}[{i}]") for i, entry in enumerate(raw)]
         return [x for x in out if x is not None] if all(x is not None for x in out) else None
@@ -88,11 +87,11 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def problem_from_dict(d: object) -> Problem:
+def problem_from_dict(d: object) -> AllocationProblem:
     """Parse and validate a problem; raises ValidationFailed listing every bad field."""
     if not isinstance(d, dict):
         raise ValidationFailed(f"the problem must be a JSON object, got {_shown(d)}")
-    found: list[Finding] = []
+    found: list[Problem] = []
     read = _Reader(found)
     # Unknown or missing top-level fields are noted; the rest is still read, so one run shows every problem.
     read.fields(d, "", _REQUIRED_TOP, _TOP[3:])
@@ -163,7 +162,7 @@ def problem_from_dict(d: object) -> Problem:
         raise ValidationFailed(found)
     assert requirements is not None and offers is not None and classes is not None
     assert transit is not None and pinned is not None and granted is not None and proposed is not None
-    problem = Problem(
+    problem = AllocationProblem(
         requirements=tuple(requirements),
         offers=tuple(offers),
         item_classes=classes,
@@ -180,7 +179,7 @@ def problem_from_dict(d: object) -> Problem:
 
 def _item_classes(read: _Reader, raw: object) -> dict[str, frozenset[str]] | None:
     if not isinstance(raw, dict):
-        read.found.append(Finding("item_classes", f"must be an object (class -> list of items), got {_shown(raw)}"))
+        read.found.append(Problem("item_classes", f"must be an object (class -> list of items), got {_shown(raw)}"))
         return None
     out: dict[str, frozenset[str]] = {}
     for cls, items in raw.items():
@@ -193,13 +192,13 @@ def _item_classes(read: _Reader, raw: object) -> dict[str, frozenset[str]] | Non
 def _transit(read: _Reader, raw: object) -> dict[tuple[str, str], int] | None:
     if not isinstance(raw, dict):
         read.found.append(
-            Finding("transit_days", f"must be an object (origin -> destination -> days), got {_shown(raw)}")
+            Problem("transit_days", f"must be an object (origin -> destination -> days), got {_shown(raw)}")
         )
         return None
     out: dict[tuple[str, str], int] = {}
     for origin, row in raw.items():
         if not isinstance(row, dict):
-            read.found.append(Finding(f"transit_days.{origin}", f"must be an object, got {_shown(row)}"))
+            read.found.append(Problem(f"transit_days.{origin}", f"must be an object, got {_shown(row)}"))
             continue
         for destination, days in row.items():
             value = read.count(days, f"transit_days.{origin}.{destination}")
@@ -208,7 +207,7 @@ def _transit(read: _Reader, raw: object) -> dict[tuple[str, str], int] | None:
     return out
 
 
-def problem_to_dict(problem: Problem) -> dict[str, Any]:
+def problem_to_dict(problem: AllocationProblem) -> dict[str, Any]:
     """The JSON-ready form of a problem, the inverse of `problem_from_dict`."""
     transit: dict[str, dict[str, int]] = {}
     for (origin, destination), days in sorted(problem.transit_days.items()):

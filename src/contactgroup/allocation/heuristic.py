@@ -7,11 +7,11 @@ import numpy as np
 from contactgroup.allocation.explanation import explain
 from contactgroup.allocation.network import Ints, Network, build
 from contactgroup.allocation.plan import Plan
-from contactgroup.allocation.problem import Problem
+from contactgroup.allocation.problem import AllocationProblem
 from contactgroup.allocation.validation import check
 
 
-def greedy(problem: Problem) -> Plan:
+def greedy(problem: AllocationProblem) -> Plan:
     """The top-down fill: by priority then id, each requirement takes from its least-late offers first."""
     check(problem)
     net = build(problem)

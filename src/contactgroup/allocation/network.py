@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from contactgroup.allocation.problem import Offer, Problem, Requirement
+from contactgroup.allocation.problem import AllocationProblem, Offer, Requirement
 
 Ints = npt.NDArray[np.int64]
 Flags = npt.NDArray[np.bool_]
@@ -53,7 +53,7 @@ class Network:
         return (self.offer_free[self.pair_offer] > 0) & (self.req_need[self.pair_req] > 0)
 
 
-def build(problem: Problem) -> Network:
+def build(problem: AllocationProblem) -> Network:
     """Index a problem that `validation.check` accepted."""
     reqs = tuple(sorted(problem.requirements, key=lambda r: (r.priority, r.id)))
     offers = tuple(sorted(problem.offers, key=lambda o: o.id))
@@ -110,7 +110,7 @@ def build(problem: Problem) -> Network:
     )
 
 
-def _groups(problem: Problem, reqs: tuple[Requirement, ...]) -> Ints:
+def _groups(problem: AllocationProblem, reqs: tuple[Requirement, ...]) -> Ints:
     """Connected parts of the class-item graph, numbered by their first requirement."""
     parent: dict[str, str] = {}
 
@@ -133,7 +133,7 @@ def _groups(problem: Problem, reqs: tuple[Requirement, ...]) -> Ints:
 
 
 def _pairs(
-    problem: Problem, reqs: tuple[Requirement, ...], offers: tuple[Offer, ...]
+    problem: AllocationProblem, reqs: tuple[Requirement, ...], offers: tuple[Offer, ...]
 ) -> tuple[Ints, Ints]:
     """All compatible pairs in (requirement, offer) order, built with array operations (the bulk of the work)."""
     by_item: defaultdict[str, list[int]] = defaultdict(list)
@@ -162,7 +162,7 @@ def _pairs(
 
 
 def _lateness(
-    problem: Problem,
+    problem: AllocationProblem,
     reqs: tuple[Requirement, ...],
     offers: tuple[Offer, ...],
     pair_req: Ints,

@@ -61,7 +61,7 @@ class Proposal:
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class AllocationProblem:
     """Everything the optimiser needs, built from plain values (a JSON file or the database state).
 
     `item_classes` maps a class to the items that satisfy it; `transit_days` maps (origin, destination) to

@@ -12,7 +12,7 @@ Two min-cost flows solve the first two objectives exactly, with small integer co
    per pair.
 2. Lateness, then proposals, then pairs. A second flow routes exactly those level totals (level nodes with
    fixed demand). Its integer costs are `late x K2 - kept x K1 + spread` per unit: `kept` is 1 on the units
-   of an earlier proposal (`Problem.proposed`), `spread` is scale // (the pair's capacity), the linear
+   of an earlier proposal (`AllocationProblem.proposed`), `spread` is scale // (the pair's capacity), the linear
    relaxation of "one charge per pair used", which favours pairs that can carry a whole requirement.
    K1 exceeds any total `spread` and K2 any total `kept x K1`, so the flow has the least lateness, then
    keeps the most proposed units, then spreads least; all exactly, in integers. The scale shrinks where
@@ -34,7 +34,7 @@ from contactgroup.allocation import forest
 from contactgroup.allocation.explanation import explain, sum_by
 from contactgroup.allocation.network import Flags, Ints, Network, build
 from contactgroup.allocation.plan import Plan
-from contactgroup.allocation.problem import Problem
+from contactgroup.allocation.problem import AllocationProblem
 from contactgroup.allocation.validation import check
 from contactgroup.domain.errors import ContactGroupError
 
@@ -50,7 +50,7 @@ class CostRange(SolverFailed):
     """OR-Tools refused the costs as too large for 64-bit arithmetic."""
 
 
-def solve(problem: Problem) -> Plan:
+def solve(problem: AllocationProblem) -> Plan:
     """The exact plan for `problem` (validated first; raises ValidationFailed on bad input)."""
     check(problem)
     net = build(problem)

@@ -21,7 +21,7 @@ class ProblemItem(BaseModel):
     message: str
 
 
-class Problem(BaseModel):
+class ProblemDocument(BaseModel):
     """An RFC 9457 problem document (`application/problem+json`)."""
 
     type: str = Field(description="always `about:blank`: the status code says what kind of problem it is")
@@ -76,6 +76,6 @@ def problem_responses(*statuses: int, why: Mapping[int, str] | None = None) -> d
 
 def problem_components() -> dict[str, Any]:
     """The component schemas that `problem_responses` refers to."""
-    schema = Problem.model_json_schema(ref_template=_REF)
+    schema = ProblemDocument.model_json_schema(ref_template=_REF)
     defs = schema.pop("$defs", {})
     return {"Problem": schema, **defs}

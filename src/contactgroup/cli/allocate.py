@@ -16,18 +16,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from contactgroup.cli.common import AsOption, DbOption, caller, handles_errors, worded, writer
-from contactgroup.domain.errors import ContactGroupError, ValidationFailed
-from contactgroup.domain.errors import Problem as Finding
+from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.ledger.atomicfile import write_atomic
 
 if TYPE_CHECKING:  # the solver (numpy, OR-Tools) is imported only when a command allocates
-    from contactgroup.allocation import Plan
-    from contactgroup.allocation import Problem as AllocationProblem
+    from contactgroup.allocation import AllocationProblem, Plan
 
 
 def allocate(
     problem: Path | None = typer.Option(
-        None, "--problem", help="Problem file (JSON, see docs/formats/allocation.md); no database is used."
+        None, "--problem", help="AllocationProblem file (JSON, see docs/formats/allocation.md); no database is used."
     ),
     plan: Path | None = typer.Option(None, "--plan", help="Where to write the plan (JSON); '-' for stdout."),
     compare: bool = typer.Option(
@@ -55,11 +53,11 @@ def allocate(
         _from_database(db, as_, area, plan)
         return
     if area is not None:
-        _fail([Finding("--area", "applies to the database only; a problem file holds the requirements to plan")], 2)
+        _fail([Problem("--area", "applies to the database only; a problem file holds the requirements to plan")], 2)
     if db is not None and db != os.environ.get("CONTACTGROUP_DB"):  # given on the command line, not inherited
-        _fail([Finding("--db", "applies without --problem only; a problem file needs no database")], 2)
+        _fail([Problem("--db", "applies without --problem only; a problem file needs no database")], 2)
     if plan is None:
-        _fail([Finding("--plan", "missing: say where to write the plan (a file, or '-' for stdout)")], 2)
+        _fail([Problem("--plan", "missing: say where to write the plan (a file, or '-' for stdout)")], 2)
     to_stdout = str(plan) == "-"
     console = Console(stderr=to_stdout, soft_wrap=True)
     try:
@@ -78,7 +76,7 @@ def allocate(
     except ValidationFailed as exc:
         _fail(exc.problems, exc.exit_code)
     except ContactGroupError as exc:
-        _fail([Finding("", worded(exc))], exc.exit_code)
+        _fail([Problem("", worded(exc))], exc.exit_code)
     _summary(console, exact, exact_seconds, comparison, None if to_stdout else plan)
 
 
@@ -114,7 +112,7 @@ def _from_database(db: str | None, as_: str | None, area: str | None, plan: Path
                   f"recipient now accept them (`contactgroup allocation move ID accept`).", highlight=False)
 
 
-def _fail(problems: list[Finding], code: int) -> NoReturn:
+def _fail(problems: list[Problem], code: int) -> NoReturn:
     err = Console(stderr=True, soft_wrap=True)
     for finding in problems:
         err.print(f"[bold red]error:[/] {escape(str(finding))}", highlight=False)

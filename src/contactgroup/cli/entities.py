@@ -41,8 +41,8 @@ from contactgroup.domain.workflow import (
 )
 from contactgroup.encoding.canonical import plain
 from contactgroup.reports.facts import is_synthetic
+from contactgroup.services import access, queries
 from contactgroup.services import coordination as svc
-from contactgroup.services import policy, queries
 
 T = TypeVar("T")
 
@@ -77,7 +77,7 @@ def _reader(db: str | None, as_: str | None) -> Any:
 def _visible(db: str | None, as_: str | None) -> tuple[State, m.User]:
     """The state and the user whose view of it a list or show gives."""
     state = database(db).state()
-    return state, policy.user(state, caller(as_).user)
+    return state, access.user(state, caller(as_).user)
 
 
 def _list(state: Any, rows: list[Any], cls: type, title: str, fmt: Format) -> None:
@@ -121,7 +121,7 @@ def _move_many(db: str | None, as_: str | None, kind: str, ids: list[str], verb:
     who = caller(as_)
     try:
         with writer(db) as uow:
-            chosen = ids or queries.movable(uow.state, policy.user(uow.state, who.user), kind, verb, member=member)
+            chosen = ids or queries.movable(uow.state, access.user(uow.state, who.user), kind, verb, member=member)
             if not chosen:
                 of = f" of {member}" if member else ""
                 out.print(f"no {kind}{of} that {who.user} may {verb} now: nothing changed", highlight=False)

@@ -8,7 +8,7 @@ import typer
 
 from contactgroup.cli.common import AsOption, DbOption, Format, FormatOption, caller, database, emit, handles_errors
 from contactgroup.reports.facts import is_synthetic
-from contactgroup.services import policy, queries
+from contactgroup.services import access, queries
 
 COLUMNS = ("kind", "id", "verbs", "since", "member", "item", "quantity", "detail")
 
@@ -31,7 +31,7 @@ def inbox(
     the offer."""
     who = caller(as_)
     state = database(db).state()
-    box = queries.inbox(state, policy.user(state, who.user), who.clock.now(), kind=kind, member=member,
+    box = queries.inbox(state, access.user(state, who.user), who.clock.now(), kind=kind, member=member,
                         limit=limit)
     rows = [{"kind": e.kind.value, "id": e.id, "verbs": " ".join(e.verbs), "since": e.since, "member": e.member,
              "item": e.item, "quantity": e.quantity, "detail": e.detail} for e in box.entries]

@@ -16,8 +16,8 @@ from contactgroup.ledger.cosignature import CosignerKey, parse_cosigner_key
 from contactgroup.ledger.note import Verifier, VerifierKey, open_note, parse_verifier_key
 from contactgroup.ledger.policy import Policy, parse_policy, published_policy
 from contactgroup.services import checkpoints, key_files, log_keys, proofs, receipts, witness_policy
+from contactgroup.services.access import user as registered_user
 from contactgroup.services.clock import SystemClock
-from contactgroup.services.policy import user as registered_user
 from contactgroup.storage.database import Database
 
 app = typer.Typer(help="The verifiable record: signed checkpoints, proofs, receipts, witnesses.",

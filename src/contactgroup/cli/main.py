@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from contactgroup.cli import entities, governance, offer_import, record, setup
+from contactgroup.cli import entities, governance, offer_import, setup, verify
 
 app = typer.Typer(
     name="contactgroup",
@@ -34,7 +34,7 @@ def main(
 app.command()(setup.init)
 app.command()(setup.demo)
 app.command()(setup.migrate)
-app.command()(record.verify)
+app.command()(verify.verify)
 app.add_typer(entities.member_app, name="member")
 app.add_typer(entities.user_app, name="user")
 app.add_typer(entities.coalition_app, name="coalition")

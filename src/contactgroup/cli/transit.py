@@ -22,7 +22,7 @@ from contactgroup.cli.common import (
     writer,
 )
 from contactgroup.reports.facts import is_synthetic
-from contactgroup.services import policy
+from contactgroup.services import access
 from contactgroup.services import transit as svc
 
 app = typer.Typer(
@@ -52,7 +52,7 @@ def transit_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = 
     """List the recorded routes and their transit days (every user sees them all)."""
     state = database(db).state()
     if as_:
-        policy.user(state, as_)
+        access.user(state, as_)
     rows = [{"origin": t.origin, "destination": t.destination, "days": t.days} for t in svc.listed(state)]
     emit(rows, fmt, title="Transit days", columns=svc.COLUMNS, synthetic=is_synthetic(state))
 

@@ -54,7 +54,7 @@ def key_label(key: str) -> str:
 def in_force(state: State) -> bool:
     """Governance is in force once a member key has ever been registered (revoked keys included, so revoking
     keys never switches it off). From then on members are admitted, and coalitions formed, only by proposal,
-    and a member's users are added by its own desk officers (see `services.policy`)."""
+    and a member's users are added by its own desk officers (see `services.access`)."""
     return bool(state.member_keys)
 
 

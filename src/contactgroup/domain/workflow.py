@@ -92,7 +92,7 @@ def check(table: Mapping[S, frozenset[S]], kind: str, ident: str, current: S, to
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """What a verb does: the event it records, the permission it needs (see `services.policy.POLICY`), the status
+    """What a verb does: the event it records, the permission it needs (see `services.access.POLICY`), the status
     it moves to, and the name a refusal gives it (`offer:commit` is checked as `offer:enter`)."""
 
     event: str

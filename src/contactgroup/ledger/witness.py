@@ -51,10 +51,10 @@ __all__ = [
     "check_signature",
     "format_add_checkpoint",
     "judge_older",
-    "load_state",
+    "load_witness_state",
     "parse_add_checkpoint",
     "rotate_log_keys",
-    "save_state",
+    "save_witness_state",
     "write_evidence",
 ]
 
@@ -441,12 +441,12 @@ def _log_from_json(entry: Any) -> LogState:
     return LogState(entry["origin"], keys, note, parse_checkpoint(parse_note(note).text))
 
 
-def save_state(path: str | os.PathLike[str], state: WitnessState) -> None:
+def save_witness_state(path: str | os.PathLike[str], state: WitnessState) -> None:
     """Write the witness state atomically (temporary file, fsync, rename)."""
     write_atomic(path, state_to_json(state))
 
 
-def load_state(path: str | os.PathLike[str]) -> WitnessState:
+def load_witness_state(path: str | os.PathLike[str]) -> WitnessState:
     """Read the witness state; a missing file is a witness that follows no log yet."""
     try:
         data = Path(path).read_bytes()

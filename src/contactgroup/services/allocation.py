@@ -14,8 +14,8 @@ from contactgroup.domain import command
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, NotFound
 from contactgroup.domain.state import State
+from contactgroup.services import access
 from contactgroup.services import coordination as svc
-from contactgroup.services import policy
 from contactgroup.services.transit import transit_days
 from contactgroup.storage.database import UnitOfWork
 
@@ -59,7 +59,8 @@ def check_area(state: State, area: str | None) -> None:
         raise NotFound(f"area: no capability area {area!r}; known areas: {known}")
 
 
-def problem_from_state(state: State, area: str | None = None, hidden: frozenset[str] = frozenset()) -> opt.Problem:
+def problem_from_state(state: State, area: str | None = None,
+                       hidden: frozenset[str] = frozenset()) -> opt.AllocationProblem:
     """The optimiser's view of the record: open requirements (of one area, if given) and usable offers.
 
     Agreed allocations become pins, plain proposals `proposed` (preferred in ties), and the recorded
@@ -96,7 +97,7 @@ def problem_from_state(state: State, area: str | None = None, hidden: frozenset[
         opt.Proposal(offer, req, q) for (offer, req), q in sorted(proposals.items())
         if offer in item_of and item_of[offer] in classes.get(reqs[req].item_class, frozenset())
     )
-    return opt.Problem(
+    return opt.AllocationProblem(
         requirements=tuple(opt.Requirement(r.id, r.item_class, r.quantity, r.priority, r.needed_by, r.destination)
                            for r in sorted(reqs.values(), key=lambda r: r.id)),
         offers=offers,
@@ -120,7 +121,7 @@ def propose_optimal(uow: UnitOfWork, caller: svc.Caller, area: str | None = None
     state = uow.state
     first_event = uow.next_seq + len(uow.pending)
     user = state.users[caller.user]
-    hidden = frozenset(o.id for o in state.offers.values() if not policy.can_see_offer(state, user, o))
+    hidden = frozenset(o.id for o in state.offers.values() if not access.can_see_offer(state, user, o))
     problem = problem_from_state(state, area, hidden)
     started = time.perf_counter()
     plan = opt.solve(problem)

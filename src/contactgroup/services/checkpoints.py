@@ -15,20 +15,20 @@ from contactgroup.ledger.note import SignerKey, parse_note
 from contactgroup.services.clock import Clock
 from contactgroup.services.proofs import MAX_SIZE, tree_size
 from contactgroup.services.witness_policy import LogInfo, log_info
-from contactgroup.storage import record
+from contactgroup.storage import log_tables
 from contactgroup.storage.database import Connection, Database, TreeNodes
 
 
 def latest_checkpoint(conn: Connection) -> tuple[int, str] | None:
-    return record.latest_checkpoint(conn)
+    return log_tables.latest_checkpoint(conn)
 
 
 def checkpoint_at(conn: Connection, size: int) -> str | None:
-    return record.checkpoint_at(conn, size)
+    return log_tables.checkpoint_at(conn, size)
 
 
 def cosignature_lines(conn: Connection, size: int) -> list[str]:
-    return record.cosignature_lines(conn, size)
+    return log_tables.cosignature_lines(conn, size)
 
 
 def with_cosignatures(note: str, lines: Sequence[str]) -> str:
@@ -52,7 +52,7 @@ def sign_checkpoint(db: Database, signer: SignerKey, clock: Clock) -> tuple[Chec
             return parse_checkpoint(parse_note(existing).text), existing, False
         checkpoint = Checkpoint(info.origin, size, merkle.root_from_store(TreeNodes(conn), size))
         note = sign_checkpoint_note(checkpoint, [signer])
-        record.insert_checkpoint(conn, size, note, clock.now())
+        log_tables.insert_checkpoint(conn, size, note, clock.now())
         return checkpoint, note, True
 
 
@@ -103,9 +103,9 @@ def add_cosignature(db: Database, line: str, size: int | None, clock: Clock) -> 
         checkpoint = parse_checkpoint(parse_note(note).text)
         if not verify_cosignature(checkpoint, cos, key):
             raise Forbidden(f"the cosignature by {name} does not verify for the checkpoint of size {size}")
-        stored = not record.has_cosignature(conn, size, name)
+        stored = not log_tables.has_cosignature(conn, size, name)
         if stored:
-            record.insert_cosignature(conn, size, name, cos.line.rstrip("\n"), clock.now())
+            log_tables.insert_cosignature(conn, size, name, cos.line.rstrip("\n"), clock.now())
         lines = cosignature_lines(conn, size)
     policy = info.policy
     signed = policy.witnessed_by(checkpoint, lines) if policy else frozenset()
@@ -116,7 +116,7 @@ def add_cosignature(db: Database, line: str, size: int | None, clock: Clock) -> 
 def latest_witnessed(conn: Connection, info: LogInfo, covering: int = 0) -> tuple[int, str] | None:
     """The largest checkpoint with size > `covering` that the policy counts as witnessed, with cosignatures."""
     policy = info.policy
-    for size, note in record.checkpoints_after(conn, covering):
+    for size, note in log_tables.checkpoints_after(conn, covering):
         full = with_cosignatures(note, cosignature_lines(conn, size))
         if policy is None:
             return size, full  # no witnesses configured: the log's own signature is all there is

@@ -38,7 +38,7 @@ from contactgroup.domain.workflow import (
     ShipmentAction,
     parse_action,
 )
-from contactgroup.services import policy
+from contactgroup.services import access
 from contactgroup.services.clock import Clock
 from contactgroup.storage.database import UnitOfWork
 
@@ -66,8 +66,8 @@ def authorized(
 
     `named` is what a refusal calls the action when the permission covers several (`offer:commit` is checked as
     `offer:enter`), so that the user reads the action they tried."""
-    who = policy.user(uow.state, caller.user)
-    policy.authorize(uow.state, who, action, owner=owner, area=area, named=named)
+    who = access.user(uow.state, caller.user)
+    access.authorize(uow.state, who, action, owner=owner, area=area, named=named)
     return _context(uow, who, caller.clock)
 
 
@@ -93,7 +93,7 @@ def found(
 
 def admit_member(uow: UnitOfWork, caller: Caller, member: m.Member) -> m.Member:
     ctx = authorized(uow, caller, "member:admit")
-    policy.check_new_member(uow.state, member.code, ctx.at)
+    access.check_new_member(uow.state, member.code, ctx.at)
     record_events(uow, command.admit_member(uow.state, ctx, member))
     return member
 
@@ -105,7 +105,7 @@ def record_gdp(uow: UnitOfWork, caller: Caller, gdp: m.Gdp) -> None:
 
 def register_user(uow: UnitOfWork, caller: Caller, user: m.User) -> m.User:
     ctx = authorized(uow, caller, "user:register", owner=user.party)
-    policy.check_new_user(uow.state, policy.user(uow.state, caller.user), user, ctx.at)
+    access.check_new_user(uow.state, access.user(uow.state, caller.user), user, ctx.at)
     record_events(uow, command.register_user(uow.state, ctx, user))
     return user
 
@@ -250,36 +250,36 @@ def contribute(
 def visible_offer(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Offer:
     """The offer, if the caller may see it; otherwise the same NotFound as for an offer that does not exist,
     so that a refusal reveals nothing of a hidden offer (not its owner, not its content)."""
-    who = policy.user(uow.state, caller.user)
+    who = access.user(uow.state, caller.user)
     offer = uow.state.offers.get(offer_id)
-    if offer is None or not policy.can_see_offer(uow.state, who, offer):
+    if offer is None or not access.can_see_offer(uow.state, who, offer):
         raise hidden("offer", offer_id, who)
     return offer
 
 
 def visible_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str) -> m.Allocation:
     """The allocation, if the caller may see it; otherwise the NotFound of one that does not exist."""
-    who = policy.user(uow.state, caller.user)
+    who = access.user(uow.state, caller.user)
     alloc = uow.state.allocations.get(alloc_id)
-    if alloc is None or not policy.can_see_allocation(uow.state, who, alloc):
+    if alloc is None or not access.can_see_allocation(uow.state, who, alloc):
         raise hidden("allocation", alloc_id, who)
     return alloc
 
 
 def visible_consent(uow: UnitOfWork, caller: Caller, consent_id: str) -> m.Consent:
     """The consent, if the caller may see it; otherwise the NotFound of one that does not exist."""
-    who = policy.user(uow.state, caller.user)
+    who = access.user(uow.state, caller.user)
     consent = uow.state.consents.get(consent_id)
-    if consent is None or not policy.can_see_consent(uow.state, who, consent):
+    if consent is None or not access.can_see_consent(uow.state, who, consent):
         raise hidden("consent", consent_id, who)
     return consent
 
 
 def visible_delivery(uow: UnitOfWork, caller: Caller, delivery_id: str) -> m.Delivery:
     """The shipment, if the caller may see it; otherwise the NotFound of one that does not exist."""
-    who = policy.user(uow.state, caller.user)
+    who = access.user(uow.state, caller.user)
     d = uow.state.deliveries.get(delivery_id)
-    if d is None or not policy.can_see_delivery(uow.state, who, d):
+    if d is None or not access.can_see_delivery(uow.state, who, d):
         raise hidden("delivery", delivery_id, who)
     return d
 
@@ -300,7 +300,7 @@ def move_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str, action: Allo
     action = parse_action(AllocationAction, action)
     alloc = visible_allocation(uow, caller, alloc_id)
     owner = uow.state.offers[alloc.offer].member
-    act = allocation_action(policy.user(uow.state, caller.user), action)
+    act = allocation_action(access.user(uow.state, caller.user), action)
     if action is AllocationAction.CONFIRM:
         ctx = authorized(uow, caller, act.permission)
         record_events(uow, command.confirm_allocation(uow.state, ctx, alloc_id))

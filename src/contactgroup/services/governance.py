@@ -187,7 +187,7 @@ class GovernanceCheck:
 
 
 def _rule_breach(state: State, event: Event, previous: str, tainted: set[str]) -> str:
-    """What the governance rules (`services.policy`) would have refused, found in the log after the fact."""
+    """What the governance rules (`services.access`) would have refused, found in the log after the fact."""
     if not gov.in_force(state):
         return ""
     data = event.data

@@ -11,7 +11,7 @@ from contactgroup.domain.errors import Conflict, ValidationFailed
 from contactgroup.ledger.note import SignerKey, VerifierKey, generate_key, parse_verifier_key
 from contactgroup.services import coordination as svc
 from contactgroup.services.key_files import read_signer_key, write_private_key
-from contactgroup.storage import record
+from contactgroup.storage import log_tables
 from contactgroup.storage.database import Connection, Database, UnitOfWork, decode
 
 LOG_KEY_SETTING = "log_verifier_key"
@@ -73,7 +73,7 @@ def log_keys(conn: Connection, size: int | None = None) -> list[VerifierKey]:
     """Every log key the first `size` events (default: all) set, oldest first: a handover changes the key, and
     older checkpoints (and the receipts built on them) stay signed by the old one."""
     keys = []
-    for _, body in record.events_of_type(conn, "SettingChanged", before=2**62 if size is None else size):
+    for _, body in log_tables.events_of_type(conn, "SettingChanged", before=2**62 if size is None else size):
         data = decode(body).data
         if data.get("name") == LOG_KEY_SETTING:
             keys.append(parse_verifier_key(str(data.get("value"))))

@@ -9,8 +9,8 @@ from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.io.offers import parse_offers
 from contactgroup.io.spreadsheet import read_rows
+from contactgroup.services import access
 from contactgroup.services import coordination as svc
-from contactgroup.services import policy
 from contactgroup.storage.database import UnitOfWork
 
 FLUSH_EVERY = 1000  # rows: keeps memory flat on large files; the transaction still commits once
@@ -30,7 +30,7 @@ def import_offers(
     problems: dict[int, list[Problem]] = {}
     for p in found:
         problems.setdefault(_line_of(p.where), []).append(p)
-    policy.user(uow.state, caller.user)  # an unknown user is one refusal, not one per row
+    access.user(uow.state, caller.user)  # an unknown user is one refusal, not one per row
     ids = []
     for n, row in enumerate(rows, start=1):
         try:

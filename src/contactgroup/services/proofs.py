@@ -9,7 +9,7 @@ from typing import Any
 
 from contactgroup.domain.errors import ValidationFailed
 from contactgroup.ledger import merkle
-from contactgroup.storage import record
+from contactgroup.storage import log_tables
 from contactgroup.storage.database import Connection, TreeNodes
 
 MAX_LEAVES = 65_536  # per request: a client pages through a large log
@@ -18,7 +18,7 @@ MAX_SIZE = 2**63 - 1  # tree sizes and indices are stored as 64-bit integers: no
 
 def tree_size(conn: Connection) -> int:
     """Leaves in the stored tree (= events appended through the application)."""
-    return record.tree_size(conn)
+    return log_tables.tree_size(conn)
 
 
 def size_or_current(conn: Connection, size: int | None) -> int:
@@ -86,7 +86,7 @@ def handovers(conn: Connection, size: int | None = None) -> list[dict[str, Any]]
     n = size_or_current(conn, size)
     return [{"index": seq, "body": b64(body), "tree_size": n,
              "proof": [b64(p) for p in prove_inclusion(conn, seq, n).proof]}
-            for seq, body in record.events_of_type(conn, "AuthorityHandedOver", before=n)]
+            for seq, body in log_tables.events_of_type(conn, "AuthorityHandedOver", before=n)]
 
 
 def leaves(conn: Connection, start: int = 0, end: int | None = None, limit: int | None = None) -> list[bytes]:
@@ -97,4 +97,4 @@ def leaves(conn: Connection, start: int = 0, end: int | None = None, limit: int 
         raise ValidationFailed(f"range {start}..{end} is outside the log's 0..{n}", where="leaves")
     if limit is not None and end - start > limit:
         raise ValidationFailed(f"at most {limit} leaves per request; ask for a smaller range", where="leaves")
-    return record.leaf_hashes(conn, start, end)
+    return log_tables.leaf_hashes(conn, start, end)

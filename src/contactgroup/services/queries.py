@@ -19,7 +19,7 @@ from contactgroup.domain import model as m
 from contactgroup.domain import workflow as wf
 from contactgroup.domain.errors import ContactGroupError, NotFound
 from contactgroup.domain.state import State
-from contactgroup.services import policy
+from contactgroup.services import access
 from contactgroup.services.coordination import allocation_action, hidden
 
 T = TypeVar("T")
@@ -28,7 +28,7 @@ CENT = Decimal("0.01")
 
 def reader(state: State, name: str | None) -> m.User | None:
     """Who reads a list open to everyone: nobody needs to say, but a name given must be a registered user."""
-    return policy.user(state, name) if name else None
+    return access.user(state, name) if name else None
 
 
 def _in_key_order(table: dict[str, T]) -> list[T]:
@@ -85,14 +85,14 @@ def offers(state: State, who: m.User, *, member: str | None = None,
            status: m.OfferStatus | None = None, item: str | None = None, area: str | None = None) -> list[m.Offer]:
     """The offers `who` may see, in the order they were entered (`area`: its item satisfies a class of the area)."""
     return [o for o in state.offers.values()
-            if policy.can_see_offer(state, who, o) and (member is None or o.member == member)
+            if access.can_see_offer(state, who, o) and (member is None or o.member == member)
             and (status is None or o.status is status) and (item is None or o.item == item)
-            and (area is None or area in policy.offer_areas(state, o))]
+            and (area is None or area in access.offer_areas(state, o))]
 
 
 def offer(state: State, who: m.User, offer_id: str) -> m.Offer:
     o = state.offers.get(offer_id)
-    if o is None or not policy.can_see_offer(state, who, o):
+    if o is None or not access.can_see_offer(state, who, o):
         raise hidden("offer", offer_id, who)
     return o
 
@@ -122,7 +122,7 @@ class Listed:
 
 def _listed_offer(state: State, who: m.User, offer_id: str, area: str | None) -> Listed:
     o = state.offers[offer_id]
-    return Listed(o.member if policy.can_see_offer(state, who, o) else None, o.item, area)
+    return Listed(o.member if access.can_see_offer(state, who, o) else None, o.item, area)
 
 
 def listed_allocation(state: State, who: m.User, a: m.Allocation) -> Listed:
@@ -131,7 +131,7 @@ def listed_allocation(state: State, who: m.User, a: m.Allocation) -> Listed:
 
 
 def listed_consent(state: State, who: m.User, c: m.Consent) -> Listed:
-    areas = sorted(policy.offer_areas(state, state.offers[c.offer]))
+    areas = sorted(access.offer_areas(state, state.offers[c.offer]))
     return _listed_offer(state, who, c.offer, ", ".join(areas) or None)
 
 
@@ -149,13 +149,13 @@ def allocations(state: State, who: m.User, *, status: m.AllocationStatus | None 
                 item: str | None = None, area: str | None = None) -> list[m.Allocation]:
     """Allocations of offers `who` may see, and (recipient liaison) those proposed to the recipient."""
     return [a for a in state.allocations.values()
-            if policy.can_see_allocation(state, who, a) and (status is None or a.status is status)
+            if access.can_see_allocation(state, who, a) and (status is None or a.status is status)
             and _matches(listed_allocation(state, who, a), member, item, area)]
 
 
 def allocation(state: State, who: m.User, alloc_id: str) -> AllocationView:
     a = state.allocations.get(alloc_id)
-    if a is None or not policy.can_see_allocation(state, who, a):
+    if a is None or not access.can_see_allocation(state, who, a):
         raise hidden("allocation", alloc_id, who)
     o = state.offers[a.offer]
     shipped = state.where("deliveries", "allocation", alloc_id)
@@ -166,7 +166,7 @@ def allocation(state: State, who: m.User, alloc_id: str) -> AllocationView:
 def consents(state: State, who: m.User, *, status: m.ConsentStatus | None = None, member: str | None = None,
              item: str | None = None, area: str | None = None) -> list[m.Consent]:
     """Consents of offers `who` may see, or asked of the member it acts for; by id. `member` is the offer's."""
-    return [c for c in sorted(state.consents.values(), key=lambda c: c.id) if policy.can_see_consent(state, who, c)
+    return [c for c in sorted(state.consents.values(), key=lambda c: c.id) if access.can_see_consent(state, who, c)
             and (status is None or c.status is status) and _matches(listed_consent(state, who, c), member, item, area)]
 
 
@@ -183,13 +183,13 @@ class DeliveryView:
 
 def deliveries(state: State, who: m.User, *, status: m.DeliveryStatus | None = None, member: str | None = None,
                item: str | None = None, area: str | None = None) -> list[m.Delivery]:
-    return [d for d in state.deliveries.values() if policy.can_see_delivery(state, who, d)
+    return [d for d in state.deliveries.values() if access.can_see_delivery(state, who, d)
             and (status is None or d.status is status) and _matches(listed_delivery(state, who, d), member, item, area)]
 
 
 def delivery(state: State, who: m.User, delivery_id: str) -> DeliveryView:
     d = state.deliveries.get(delivery_id)
-    if d is None or not policy.can_see_delivery(state, who, d):
+    if d is None or not access.can_see_delivery(state, who, d):
         raise hidden("delivery", delivery_id, who)
     a = state.allocations[d.allocation]
     o = state.offers[a.offer]
@@ -284,7 +284,7 @@ def fund(state: State, code: str, who: m.User | None) -> FundView:
 def _sees(state: State, who: m.User | None, o: m.Offer) -> bool:
     if who is None:
         return o.visibility is m.Visibility.PUBLIC
-    return policy.can_see_offer(state, who, o)
+    return access.can_see_offer(state, who, o)
 
 
 # --- governance --------------------------------------------------------------------------------------------------
@@ -360,7 +360,7 @@ def open_proposals(state: State) -> list[str]:
 
 def _may(state: State, who: m.User, permission: str, owner: str | None = None) -> bool:
     try:
-        policy.authorize(state, who, permission, owner=owner)
+        access.authorize(state, who, permission, owner=owner)
     except ContactGroupError:
         return False
     return True
@@ -407,11 +407,11 @@ def _delivery_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
 _MOVABLE: Mapping[str, tuple[str, Callable[[State, m.User, str], bool], Callable[[State, m.User, str],
                                                                                    tuple[str, ...]]]] = {
     "requirement": ("requirements", lambda s, w, i: True, _requirement_verbs),
-    "offer": ("offers", lambda s, w, i: policy.can_see_offer(s, w, s.offers[i]), _offer_verbs),
-    "allocation": ("allocations", lambda s, w, i: policy.can_see_allocation(s, w, s.allocations[i]),
+    "offer": ("offers", lambda s, w, i: access.can_see_offer(s, w, s.offers[i]), _offer_verbs),
+    "allocation": ("allocations", lambda s, w, i: access.can_see_allocation(s, w, s.allocations[i]),
                    _allocation_verbs),
-    "consent": ("consents", lambda s, w, i: policy.can_see_consent(s, w, s.consents[i]), _consent_verbs),
-    "delivery": ("deliveries", lambda s, w, i: policy.can_see_delivery(s, w, s.deliveries[i]), _delivery_verbs),
+    "consent": ("consents", lambda s, w, i: access.can_see_consent(s, w, s.consents[i]), _consent_verbs),
+    "delivery": ("deliveries", lambda s, w, i: access.can_see_delivery(s, w, s.deliveries[i]), _delivery_verbs),
 }
 
 
@@ -496,7 +496,7 @@ def _inbox_requirements(state: State, who: m.User) -> list[InboxEntry]:
 def _inbox_allocations(state: State, who: m.User) -> list[InboxEntry]:
     out = []
     for a in state.allocations.values():
-        if not policy.can_see_allocation(state, who, a):
+        if not access.can_see_allocation(state, who, a):
             continue
         seen = listed_allocation(state, who, a)
         if _awaits(InboxKind.ALLOCATION, verbs := _allocation_verbs(state, who, a.id)):
@@ -512,7 +512,7 @@ def _left_to_ship(state: State, who: m.User, a: m.Allocation) -> int:
     """Units of a confirmed allocation not yet shipped, when shipping them is `who`'s own member's job (the
     coordinator may ship too, but a shipment awaits the donor)."""
     owner = _offer_owner(state, a.offer)
-    if (a.status is not m.AllocationStatus.CONFIRMED or policy.owner_party(state, owner) != who.party
+    if (a.status is not m.AllocationStatus.CONFIRMED or access.owner_party(state, owner) != who.party
             or not _may(state, who, "delivery:ship", owner)):
         return 0
     return a.quantity - int(sum(d.quantity for d in state.where("deliveries", "allocation", a.id)))
@@ -521,7 +521,7 @@ def _left_to_ship(state: State, who: m.User, a: m.Allocation) -> int:
 def _inbox_consents(state: State, who: m.User) -> list[InboxEntry]:
     out = []
     for c in state.consents.values():
-        if not policy.can_see_consent(state, who, c):
+        if not access.can_see_consent(state, who, c):
             continue
         if _awaits(InboxKind.CONSENT, verbs := _consent_verbs(state, who, c.id)):
             seen = listed_consent(state, who, c)
@@ -535,7 +535,7 @@ def _inbox_consents(state: State, who: m.User) -> list[InboxEntry]:
 def _inbox_deliveries(state: State, who: m.User) -> list[InboxEntry]:
     out = []
     for d in state.deliveries.values():
-        if (m.DeliveryStatus.RECEIVED in wf.DELIVERY[d.status] and policy.can_see_delivery(state, who, d)
+        if (m.DeliveryStatus.RECEIVED in wf.DELIVERY[d.status] and access.can_see_delivery(state, who, d)
                 and _may(state, who, "delivery:receive")):
             seen = listed_delivery(state, who, d)
             out.append(InboxEntry(InboxKind.DELIVERY, d.id, ("receive",), d.dispatched_on, seen.member, seen.item,

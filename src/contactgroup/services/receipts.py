@@ -18,7 +18,7 @@ from contactgroup.ledger.checkpoint import open_checkpoint
 from contactgroup.ledger.cosignature import CosignerKey
 from contactgroup.ledger.note import VerifierKey
 from contactgroup.ledger.policy import Policy, WitnessPolicy
-from contactgroup.services import policy as access
+from contactgroup.services import access
 from contactgroup.services.checkpoints import latest_witnessed
 from contactgroup.services.proofs import b64, prove_inclusion
 from contactgroup.services.witness_policy import log_info

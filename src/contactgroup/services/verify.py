@@ -28,7 +28,7 @@ from contactgroup.ledger.merkle import leaf_hash
 from contactgroup.ledger.note import VerifierKey, b64encode, parse_note, parse_verifier_key
 from contactgroup.ledger.policy import Policy
 from contactgroup.services.governance import GovernanceCheck
-from contactgroup.storage import record
+from contactgroup.storage import log_tables
 from contactgroup.storage.database import (
     Connection,
     Database,
@@ -138,7 +138,7 @@ def _check_columns(conn: Connection, report: VerifyReport, seqs: list[int]) -> N
     while not done:
         last = start - 1
         try:
-            for row in record.event_rows(conn, start):
+            for row in log_tables.event_rows(conn, start):
                 last = row.seq
                 try:
                     ev = decode(row.body)
@@ -194,9 +194,9 @@ def verify(db: Database, progress: Callable[[int], None] | None = None, kept: Se
         unreadable: dict[str, set[str]] = {}
         for table in TABLES:
             try:
-                live[table] = record.projection_rows(conn, table)
+                live[table] = log_tables.projection_rows(conn, table)
             except Exception:  # a malformed stored value: name its row, as any other tampering, and go on
-                live[table], errors = record.projection_rows_one_by_one(conn, table)
+                live[table], errors = log_tables.projection_rows_one_by_one(conn, table)
                 unreadable[table] = set(errors)
                 for key, error in sorted(errors.items()):
                     report.findings.append(Finding(f"{table}[{key}]", f"a stored value cannot be read: {error}"))
@@ -206,7 +206,7 @@ def verify(db: Database, progress: Callable[[int], None] | None = None, kept: Se
         with scratch.engine.begin() as conn:
             state.dirty = {(t, k) for t, entities in state.tables.items() for k in entities}
             write_projections(conn, state, set())
-            rebuilt = {table: record.projection_rows(conn, table) for table in TABLES}
+            rebuilt = {table: log_tables.projection_rows(conn, table) for table in TABLES}
         scratch.engine.dispose()
     for table in TABLES:
         bad = unreadable.get(table, set())
@@ -246,8 +246,8 @@ def _check_kept(kept: KeptCheckpoint, computed: merkle.MemoryNodeStore, report: 
 
 def _check_policy(conn: Connection, policy: Policy, report: VerifyReport) -> None:
     """The newest stored checkpoint signed by a log of the member's policy and witnessed as it requires."""
-    for size, note in reversed(record.checkpoints(conn)):
-        full = note + "".join(line + "\n" for line in record.cosignature_lines(conn, size))
+    for size, note in reversed(log_tables.checkpoints(conn)):
+        full = note + "".join(line + "\n" for line in log_tables.cosignature_lines(conn, size))
         log_key = report.key_at(size)
         try:
             signed = policy.open(full, [parse_verifier_key(log_key)] if log_key else [])
@@ -288,7 +288,7 @@ def _check_tree(conn: Connection, report: VerifyReport) -> merkle.MemoryNodeStor
         computed.levels.append([merkle.node_hash(lower[i], lower[i + 1]) for i in range(0, len(lower) - 1, 2)])
     report.root = merkle.root_hash(leaves)
 
-    stored0 = record.tree_level(conn, 0)
+    stored0 = log_tables.tree_level(conn, 0)
     report.tree_size = len(stored0)
     if sorted(stored0) != list(range(len(stored0))):
         report.findings.append(Finding("tree_nodes", "the stored leaves are not numbered 0..n-1 (rows deleted?)"))
@@ -297,7 +297,7 @@ def _check_tree(conn: Connection, report: VerifyReport) -> merkle.MemoryNodeStor
     # Interior nodes: each stored node must be the hash of its two stored children (the tree itself unchanged).
     below, level, bad = stored0, 1, 0
     while len(below) >= 2:
-        above = record.tree_level(conn, level)
+        above = log_tables.tree_level(conn, level)
         for idx in range(len(below) // 2):
             left, right = below.get(2 * idx), below.get(2 * idx + 1)
             expected = merkle.node_hash(left, right) if left is not None and right is not None else None
@@ -411,8 +411,8 @@ def _check_cosignatures(conn: Connection, report: VerifyReport) -> None:
     """Every stored cosignature: by a witness the log named when it was received, valid for the checkpoint it is
     stored with under the key registered for that witness then (a witness may change its key later)."""
     try:
-        notes = dict(record.checkpoints(conn))
-        stored = record.cosignatures(conn)
+        notes = dict(log_tables.checkpoints(conn))
+        stored = log_tables.cosignatures(conn)
     except Exception as exc:  # a malformed stored value (a time that is no time): a finding, not a crash
         report.findings.append(Finding("cosignatures", f"cannot be read: {type(exc).__name__}: {exc}"))
         return
@@ -444,7 +444,7 @@ def _check_checkpoints(conn: Connection, state: State, computed: merkle.MemoryNo
                        report: VerifyReport) -> None:
     """Every stored checkpoint: signed by the log key the log published, for its origin, and a prefix of the
     tree the events give now; the latest also through a consistency proof built from the stored nodes."""
-    rows = record.checkpoints(conn)
+    rows = log_tables.checkpoints(conn)
     report.log_key = state.setting("log_verifier_key")
     n = len(report.leaf_hashes)
     for size, note in rows:
@@ -493,7 +493,7 @@ def _check_times(conn: Connection, report: VerifyReport) -> None:
     """Event times never go backwards in events the writer stamped in order (body version 2 on); a step back
     into an older event is only counted (logs written before then, the old demo's among them, still verify)."""
     previous: datetime | None = None
-    rows = record.event_rows(conn)
+    rows = log_tables.event_rows(conn)
     while True:
         try:
             row = next(rows)

@@ -34,9 +34,9 @@ from contactgroup.ledger.witness import (
     add_checkpoint,
     check_signature,
     judge_older,
-    load_state,
+    load_witness_state,
     rotate_log_keys,
-    save_state,
+    save_witness_state,
     write_evidence,
 )
 from contactgroup.services import key_files
@@ -191,7 +191,7 @@ def witness_once(client: httpx.Client, log: str, cosigner: Cosigner, state_dir: 
         notify(Notice.NOT_A_CHECKPOINT, f"{log}/checkpoint is not a signed checkpoint: {exc}")
         return EXIT_REFUSED
     path = state_dir / STATE_FILE
-    state = _trusted_log(load_state(path), checkpoint.origin, log_key, notify)
+    state = _trusted_log(load_witness_state(path), checkpoint.origin, log_key, notify)
     followed = state.log(checkpoint.origin)
     assert followed is not None
     # The signature first: a checkpoint no trusted key signed is refused as such, whatever proof comes with it.
@@ -217,7 +217,7 @@ def witness_once(client: httpx.Client, log: str, cosigner: Cosigner, state_dir: 
     if isinstance(decision, Refused):
         return _report_refusal(log, checkpoint, decision, state_dir, notify)
     assert isinstance(decision, Accepted)
-    save_state(path, decision.state)  # persisted before the cosignature leaves this process (tlog-witness)
+    save_witness_state(path, decision.state)  # persisted before the cosignature leaves this process (tlog-witness)
     response = client.post(f"{log}/cosignatures", params={"size": checkpoint.size},
                            content=decision.cosignature.line.encode("utf-8"),
                            headers={"Content-Type": "text/plain; charset=utf-8"})

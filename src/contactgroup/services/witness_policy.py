@@ -14,7 +14,7 @@ from contactgroup.ledger.note import VerifierKey, parse_verifier_key
 from contactgroup.ledger.policy import Policy, WitnessPolicy, parse_witness_vkey, published_policy
 from contactgroup.services import coordination as svc
 from contactgroup.services.log_keys import LOG_KEY_SETTING
-from contactgroup.storage import record
+from contactgroup.storage import log_tables
 from contactgroup.storage.database import Connection, UnitOfWork
 
 WITNESS_ACTION = "coordination:found"  # who may name witnesses and their quorum: the coordinating authority
@@ -120,5 +120,5 @@ def log_info_of_state(state: State) -> LogInfo:
 
 
 def log_info(conn: Connection) -> LogInfo:
-    rule = next((r.rule for r in record.entities(conn, "quorum_rules") if r.decision == m.WITNESSES), "")
-    return _log_info(record.settings(conn), record.entities(conn, "witnesses"), rule)
+    rule = next((r.rule for r in log_tables.entities(conn, "quorum_rules") if r.decision == m.WITNESSES), "")
+    return _log_info(log_tables.settings(conn), log_tables.entities(conn, "witnesses"), rule)
