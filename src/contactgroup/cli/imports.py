@@ -40,7 +40,8 @@ def kiel_cmd(
 
         with writer(db) as uow:
             summary = import_kiel(uow, who, directory, progress)
-    created = f"; new members: {', '.join(summary.members_created)}" if summary.members_created else ""
+    created = (f"; tracked donors (not members, not admitted): {', '.join(summary.donors_tracked)}"
+               if summary.donors_tracked else "")
     out.print(f"Imported {escape(summary.label)} as [bold]{summary.source}[/]: {summary.rows} rows, "
               f"{summary.donors} donors, "
               f"{summary.entries} entries, {summary.gdp_recorded} GDP figures (2021, EUR){created}.\n"

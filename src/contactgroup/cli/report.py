@@ -158,7 +158,7 @@ def burden_cmd(
     _show(state, _records(rows), fmt, title="Burden sharing (€ million)",
           caption=f"EUR at the ECB reference rate of the pledge date; funds attributed to contributors pro rata; "
                   f"share = of all allocated value; %GDP a / c = allocated / committed as % of {year}"
-                  f"{_unvalued_note(rows)}",
+                  f"{_unvalued_note(rows)}{_tracked_note(rows)}",
           columns={
               "member": ("member", None),
               "committed_eur": ("committed", money), "allocated_eur": ("allocated", money),
@@ -166,6 +166,12 @@ def burden_cmd(
               "gdp_year": ("GDP yr", text), "allocated_pct_gdp": ("%GDP a", pct3),
               "committed_pct_gdp": ("%GDP c", pct3),
           }, drop=("gdp_year", "committed_pct_gdp", "delivered_eur"))
+
+
+def _tracked_note(rows: Sequence[Any]) -> str:
+    """The burden table's footnote naming the donors known only from a tracker (not members)."""
+    tracked = sorted(r.member for r in rows if r.tracked_only)
+    return f". Tracked donors, not members (a tracker's figures only): {', '.join(tracked)}" if tracked else ""
 
 
 def _unvalued_note(rows: Sequence[Any]) -> str:

@@ -33,11 +33,6 @@ GDP_YEAR = 2021
 ISO3 = re.compile(r"[A-Z]{3}")
 # Donors that are not nations: the tracker's code -> our organisation member.
 ORGANISATIONS: Mapping[str, str] = {"EU": "EU (Commission and Council)"}
-# Currencies of tracker donors that are not in the reference member list (ISO 4217). Others get "XXX"
-# (ISO 4217 "no currency") until a coordinator records theirs: the tracker itself is in EUR.
-CURRENCIES: Mapping[str, str] = {
-    "EU": "EUR", "CHE": "CHF", "CHN": "CNY", "CYP": "EUR", "IND": "INR", "MLT": "EUR", "TWN": "TWD",
-}
 
 
 @dataclass(frozen=True, slots=True)
