@@ -26,6 +26,8 @@ from contactgroup.cli.common import (
     fit_table,
     handles_errors,
     out,
+    whole_number,
+    whole_number_in,
 )
 from contactgroup.domain.state import State
 from contactgroup.reports.burden import burden, gdp_note
@@ -141,7 +143,8 @@ def coverage_cmd(
 @app.command("burden")
 @handles_errors
 def burden_cmd(
-    gdp_year: Annotated[int | None, typer.Option("--gdp-year", help="GDP year for the % of GDP columns "
+    gdp_year: Annotated[int | None, typer.Option("--gdp-year", parser=whole_number,
+                                                 help="GDP year for the % of GDP columns "
                                                  "(default: each member's latest).")] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.TABLE,
@@ -198,8 +201,8 @@ def lag_cmd(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
 @app.command("gaps")
 @handles_errors
 def gaps_cmd(
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many requirements to show.")] = (
-        DEFAULT_LIMIT),
+    limit: Annotated[int, typer.Option("--limit", "-n", parser=whole_number_in(1),
+                                       help="How many requirements to show (1 or more).")] = DEFAULT_LIMIT,
     db: DbOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
