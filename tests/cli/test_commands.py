@@ -81,6 +81,8 @@ class TestInit:
             conn.execute(sa.text("DROP TABLE transit_times"))
             conn.execute(sa.text("DROP TABLE witnesses"))
             conn.execute(sa.text("DROP TABLE quorum_rules"))
+            conn.execute(sa.text("DROP TABLE places"))
+            conn.execute(sa.text("DROP TABLE tracked_donors"))
         engine.dispose()
         code, output = run(db, "requirement", "list")
         assert code == 1 and "has schema revision 0003" in output and "run `contactgroup migrate`" in output
