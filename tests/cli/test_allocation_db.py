@@ -38,7 +38,7 @@ class TestTransit:
         result = cli("transit", "import", str(bad), user="admin")
         assert result.exit_code == 2
         for line in (f"{bad}: row 3, column days: must be a whole number of days",
-                     f"{bad}: row 4, column destination: must be a country code",
+                     f"{bad}: row 4, column destination: must not be empty",
                      f"{bad}: row 5, column (row): route DEU -> UKR repeats row 2"):
             assert line in result.stderr
         assert cli.events() == before

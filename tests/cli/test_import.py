@@ -15,6 +15,7 @@ class TestKiel:
         first = cli("import", "kiel", str(KIEL_R29), "--as", "admin")
         assert first.exit_code == 0, first.output
         assert "Kiel UST Release 29" in first.stdout and "42 donors" in first.stdout
+        assert "tracked donors (not members, not admitted): CHE, CHN, CYP, EU, IND, MLT, TWN" in first.stdout
         before = cli.events()
         again = cli("import", "kiel", str(KIEL_R29), "--as", "admin")
         assert again.exit_code == 5 and "already imported" in again.output

@@ -39,3 +39,43 @@ def test_a_user_name_with_a_trailing_newline_is_no_second_user(world: World, cli
     assert result.exit_code == 2, result.output
     names = cli("user", "list", "-f", "csv", user="admin").output.splitlines()
     assert sum(1 for n in names if n.startswith("deu-desk")) == 1
+
+
+@pytest.mark.parametrize("args", [
+    ("ledger", "leaves", "--start", "1_000"),
+    ("ledger", "leaves", "--end", "١٠"),
+    ("ledger", "prove", "--index", "1_000"),
+    ("ledger", "prove", "--index", "1", "--size", "١٠"),
+    ("ledger", "consistency", "--old", "1_0"),
+    ("ledger", "receipt", "--index", "٣"),
+    ("report", "burden", "--gdp-year", "2_021"),
+    ("report", "burden", "--gdp-year", "٢٠٢١"),
+    ("report", "gaps", "--limit", "1_000"),
+    ("serve", "--port", "8_000"),
+    ("demo", "--seed", "2_024"),
+    ("governance", "propose", "handover", "--to", "NSATU", "--user", "n1", "--log-key", "k", "--days", "1_0"),
+])
+def test_read_only_numbers_in_one_form_too(world: World, cli: Cli, args: tuple[str, ...]) -> None:
+    """Options that only read (or start something) take whole numbers as the write commands do: `1_000` and
+    other scripts' digits are refused, naming the option, before anything runs."""
+    before = cli.events()
+    result = cli(*args, user="deu")
+    assert result.exit_code == 2, result.output
+    assert "is not a whole number: write the digits 0-9 only" in " ".join(result.output.split()), result.output
+    assert cli.events() == before
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("report", "gaps", "--limit", "0"), "0 must be greater than or equal to 1"),
+    (("serve", "--keep-alive", "301"), "301 must be greater than or equal to 1 and less than or equal to 300"),
+    (("governance", "propose", "handover", "--to", "NSATU", "--user", "n1", "--log-key", "k", "--days", "0"),
+     "less than or equal to 3650"),
+])
+def test_a_parsed_number_keeps_its_range(world: World, cli: Cli, args: tuple[str, ...], says: str) -> None:
+    result = cli(*args, user="deu")
+    assert result.exit_code == 2 and says in " ".join(result.output.split()), result.output
+
+
+def test_a_well_written_read_only_number_is_taken(world: World, cli: Cli) -> None:
+    result = cli("report", "gaps", "--limit", "3", "-f", "json")
+    assert result.exit_code == 0, result.output

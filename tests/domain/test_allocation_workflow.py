@@ -55,7 +55,7 @@ class Coordination(RuleBasedStateMachine):
     @rule(quantity=st.integers(1, 50), priority=st.integers(1, 3))
     def requirement(self, quantity: int, priority: int) -> None:
         events = command.draft_requirement(self.state, self.ctx, item_class="c", quantity=quantity,
-                                           priority=priority, needed_by=date(2024, 6, 1), destination="W")
+                                           priority=priority, needed_by=date(2024, 6, 1), destination="UKR")
         self.apply(events)
         rid = events[0].data["id"]
         for t in ("RequirementSubmitted", "RequirementValidated", "RequirementOpened"):

@@ -13,14 +13,18 @@ import pytest
 
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, Forbidden, MissingRate, ValidationFailed
+from contactgroup.domain.governance import in_force
+from contactgroup.ledger import note
 from contactgroup.reports.burden import burden
 from contactgroup.reports.valuation import Valuer
 from contactgroup.services import coordination as svc
+from contactgroup.services import governance as gov
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.imports import import_kiel, import_rates
+from contactgroup.services.verify import verify
 from contactgroup.storage.database import Database
 from tests.conftest import KIEL_R29
-from tests.factories import World, build_world
+from tests.factories import World, build_world, enter_offer, open_requirement
 
 
 @pytest.fixture
@@ -52,13 +56,17 @@ class TestImportKiel:
             assert abs(got - pct) <= pct * Decimal("1e-6"), (iso, got, pct)
         assert rows["EU"].allocated_pct_gdp is None and rows["EU"].allocated_eur > 0
 
-    def test_creates_missing_donors_and_records_2021_gdp_in_eur(self, world: World) -> None:
+    def test_tracks_donors_that_are_not_members_without_admitting_them_and_records_2021_gdp_in_eur(
+            self, world: World) -> None:
+        members = set(world.db.state().members)
         summary = world.do(import_kiel, "admin", KIEL_R29)
-        assert summary.members_created == ("CHE", "CHN", "CYP", "EU", "IND", "MLT", "TWN")
+        assert summary.donors_tracked == ("CHE", "CHN", "CYP", "EU", "IND", "MLT", "TWN")
         state = world.db.state()
-        eu = state.members["EU"]
-        assert (eu.kind, eu.name, eu.currency) == (m.MemberKind.ORGANISATION, "EU (Commission and Council)", "EUR")
-        assert state.members["TWN"].name == "Taiwan"
+        assert set(state.members) == members
+        assert state.tracked_donors["EU"] == m.TrackedDonor("EU", "EU (Commission and Council)",
+                                                            m.MemberKind.ORGANISATION, "Kiel UST Release 29")
+        assert state.tracked_donors["TWN"].name == "Taiwan"
+        assert state.gdp[("CHN", 2021)].source == "Kiel UST Release 29"
         assert state.gdp[("AUS", 2021)] == m.Gdp("AUS", 2021, Decimal("1312.77115526256") * 10**9, "EUR",
                                                  "Kiel UST Release 29")
         assert ("EU", 2021) not in state.gdp
@@ -104,6 +112,41 @@ class TestImportKiel:
         summary = world.do(import_kiel, "admin", KIEL_R29, lambda done, total: seen.append((done, total)))
         assert seen[0] == (0, summary.entries) and seen[-1] == (summary.entries, summary.entries)
         assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+class TestImportKielIntoALiveCoordination:
+    """A coordination with members, requirements, offers and (with governance) member keys: the tracker's donors
+    that are not members are tracked, never admitted, and every donor's Kiel figure is reproduced."""
+
+    @pytest.mark.parametrize("governed", [False, True], ids=["without-governance", "with-governance"])
+    def test_tracks_non_members_and_reproduces_kiel(self, world: World, governed: bool) -> None:
+        req = open_requirement(world, quantity=100)
+        offer = enter_offer(world, quantity=100)
+        if governed:  # a member key: governance is in force, members are admitted only by proposal
+            world.do(gov.register_key, "deu", "DEU", note.generate_key("DEU-1")[0].verifier.text)
+            assert in_force(world.db.state())
+            with pytest.raises(Forbidden, match="governance is in force"):
+                world.do(svc.admit_member, "admin", m.Member("CHN", "China", m.MemberKind.NATION, "CNY"))
+        before = world.db.state()
+        summary = world.do(import_kiel, "admin", KIEL_R29)
+        state = world.db.state()
+        assert summary.donors_tracked == ("CHE", "CHN", "CYP", "EU", "IND", "MLT", "TWN")
+        assert state.members == before.members and state.users == before.users
+        assert state.requirements == before.requirements and state.offers[offer] == before.offers[offer]
+        assert req in state.requirements
+        rows = {r.member: r for r in burden(state, gdp_year=2021)}
+        for iso, pct in kiel_allocations_pct_gdp().items():
+            got = rows[iso].allocated_pct_gdp
+            assert got is not None and abs(got - pct) <= pct * Decimal("1e-6"), (iso, got, pct)
+        assert rows["TWN"].tracked_only and not rows["DEU"].tracked_only
+        assert rows["EU"].allocated_eur > 0 and rows["EU"].allocated_pct_gdp is None
+        assert verify(world.db).ok
+
+    def test_a_tracked_donor_admitted_later_is_one_row(self, world: World) -> None:
+        world.do(import_kiel, "admin", KIEL_R29)
+        world.do(svc.admit_member, "admin", m.Member("TWN", "Taiwan", m.MemberKind.NATION, "TWD"))
+        rows = [r for r in burden(world.db.state(), gdp_year=2021) if r.member == "TWN"]
+        assert len(rows) == 1 and not rows[0].tracked_only and rows[0].allocated_pct_gdp is not None
 
 
 class TestImportRates:

@@ -80,6 +80,20 @@ def whole_number(value: str | int) -> int:
     return value if isinstance(value, int) else whole(value)
 
 
+def whole_number_in(low: int, high: int | None = None) -> Callable[[str | int], int]:
+    """`whole_number` kept within low..high (`parser=whole_number_in(1, 3650)`): click's min and max do not apply to
+    an option that has a parser of its own, so the range is checked here."""
+
+    def parse(value: str | int) -> int:
+        number = whole_number(value)
+        if number < low or (high is not None and number > high):
+            upper = f" and less than or equal to {high}" if high is not None else ""
+            raise ValueError(f"{number} must be greater than or equal to {low}{upper}")
+        return number
+
+    return parse
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)

@@ -302,7 +302,8 @@ def requirement_add(
     quantity: Annotated[int, typer.Option(parser=whole_number)],
     priority: Annotated[int, typer.Option(parser=whole_number, help="1 = most important.")],
     needed_by: Annotated[str, typer.Option(help="YYYY-MM-DD")],
-    destination: Annotated[str, typer.Option(help="Delivery point.")],
+    destination: Annotated[str, typer.Option(help="Delivery point: a country (UKR), a region (UKR-West) or a "
+                                                  "defined place's code (`place list`).")],
     area: Annotated[str | None, typer.Option(help="Capability area; default: the class's.")] = None,
     note: Annotated[str, typer.Option()] = "",
     submit: Annotated[bool, typer.Option("--submit", help="Submit at once instead of keeping a draft.")] = False,

@@ -22,6 +22,7 @@ from contactgroup.cli.common import (
     fail,
     handles_errors,
     out,
+    whole_number_in,
     writer,
 )
 from contactgroup.domain import governance as gov
@@ -122,8 +123,8 @@ def _propose(db: str | None, as_: str | None, kind: m.ProposalKind, payload: dic
     out.print(p.id)
 
 
-Days = Annotated[int, typer.Option("--days", min=1, max=gov.MAX_LIFETIME_DAYS,
-                                    help="How long the proposal stays open, in days.")]
+Days = Annotated[int, typer.Option("--days", parser=whole_number_in(1, gov.MAX_LIFETIME_DAYS),
+                                    help=f"How long the proposal stays open, in days (1 to {gov.MAX_LIFETIME_DAYS}).")]
 
 
 @propose_app.command("handover")

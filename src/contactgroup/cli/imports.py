@@ -25,7 +25,10 @@ def kiel_cmd(
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Import a Kiel Ukraine Support Tracker release: donors, their 2021 GDP, monthly allocations and commitments.
+    """Import a Kiel Ukraine Support Tracker release: donors' 2021 GDP, monthly allocations and commitments.
+
+    Donors that are not members are recorded as tracked donors, never admitted (members are admitted by
+    `member add`, or by proposal once governance is in force); burden sharing shows them as tracked only.
 
     Needs a coordinator. Every cell is checked first; nothing is recorded unless all rows are valid.
     A release already imported is refused.
@@ -40,7 +43,8 @@ def kiel_cmd(
 
         with writer(db) as uow:
             summary = import_kiel(uow, who, directory, progress)
-    created = f"; new members: {', '.join(summary.members_created)}" if summary.members_created else ""
+    created = (f"; tracked donors (not members, not admitted): {', '.join(summary.donors_tracked)}"
+               if summary.donors_tracked else "")
     out.print(f"Imported {escape(summary.label)} as [bold]{summary.source}[/]: {summary.rows} rows, "
               f"{summary.donors} donors, "
               f"{summary.entries} entries, {summary.gdp_recorded} GDP figures (2021, EUR){created}.\n"

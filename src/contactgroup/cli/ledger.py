@@ -10,7 +10,17 @@ from typing import Annotated
 
 import typer
 
-from contactgroup.cli.common import AsOption, DbOption, caller, err, fail, handles_errors, out
+from contactgroup.cli.common import (
+    AsOption,
+    DbOption,
+    caller,
+    err,
+    fail,
+    handles_errors,
+    out,
+    whole_number,
+    whole_number_in,
+)
 from contactgroup.domain.errors import ValidationFailed
 from contactgroup.ledger.cosignature import CosignerKey, parse_cosigner_key
 from contactgroup.ledger.note import Verifier, VerifierKey, open_note, parse_verifier_key
@@ -98,8 +108,9 @@ def public_key(db: DbOption = None) -> None:
 @app.command("leaves")
 @handles_errors
 def leaves(
-    start: Annotated[int, typer.Option(help="First leaf index.")] = 0,
-    end: Annotated[int | None, typer.Option(help="Stop before this index (default: the whole log).")] = None,
+    start: Annotated[int, typer.Option(parser=whole_number, help="First leaf index.")] = 0,
+    end: Annotated[int | None, typer.Option(parser=whole_number,
+                                            help="Stop before this index (default: the whole log).")] = None,
     fmt: Annotated[LeafFormat, typer.Option("--format", help="Output format.")] = LeafFormat.HEX,
     db: DbOption = None,
 ) -> None:
@@ -112,8 +123,9 @@ def leaves(
 @app.command()
 @handles_errors
 def prove(
-    index: Annotated[int, typer.Option(help="The event's index (its seq).")],
-    size: Annotated[int | None, typer.Option(help="Tree size to prove against (default: the whole log).")] = None,
+    index: Annotated[int, typer.Option(parser=whole_number, help="The event's index (its seq).")],
+    size: Annotated[int | None, typer.Option(parser=whole_number,
+                                             help="Tree size to prove against (default: the whole log).")] = None,
     fmt: Annotated[ProofFormat, typer.Option("--format", "-f", help="A readable block or JSON.")] = ProofFormat.TEXT,
     db: DbOption = None,
 ) -> None:
@@ -134,8 +146,9 @@ def prove(
 @app.command()
 @handles_errors
 def consistency(
-    old: Annotated[int, typer.Option(help="The older tree size.")],
-    new: Annotated[int | None, typer.Option(help="The newer tree size (default: the whole log).")] = None,
+    old: Annotated[int, typer.Option(parser=whole_number, help="The older tree size.")],
+    new: Annotated[int | None, typer.Option(parser=whole_number,
+                                            help="The newer tree size (default: the whole log).")] = None,
     fmt: Annotated[ProofFormat, typer.Option("--format", "-f", help="A readable block or JSON.")] = ProofFormat.TEXT,
     db: DbOption = None,
 ) -> None:
@@ -173,7 +186,7 @@ def verify_note(
 @app.command()
 @handles_errors
 def receipt(
-    index: Annotated[int, typer.Option(help="The event's index.")],
+    index: Annotated[int, typer.Option(parser=whole_number, help="The event's index.")],
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the receipt here (default: stdout).")] = None,
     as_: AsOption = None,
     db: DbOption = None,
@@ -200,7 +213,8 @@ def check_receipt(
         "--policy", help="Your own C2SP tlog-policy file (log, witness, group, quorum lines): the checkpoint must "
                          "be signed by one of its logs and witnessed as its quorum requires.")] = None,
     witness: Annotated[list[str] | None, typer.Option("--witness", help="A witness key (repeatable).")] = None,
-    quorum: Annotated[int | None, typer.Option(help="Cosignatures needed (default: every --witness).")] = None,
+    quorum: Annotated[int | None, typer.Option(parser=whole_number,
+                                               help="Cosignatures needed (default: every --witness).")] = None,
     db: DbOption = None,
 ) -> None:
     """Check a receipt offline: event bytes -> leaf -> inclusion proof -> checkpoint signed by the log key,
@@ -297,8 +311,8 @@ class PolicyFormat(enum.StrEnum):
 @app.command()
 @handles_errors
 def policy(
-    quorum: Annotated[int | None, typer.Option(help="Set k: cosignatures a checkpoint needs (coordinator).")]
-    = None,
+    quorum: Annotated[int | None, typer.Option(parser=whole_number,
+                                               help="Set k: cosignatures a checkpoint needs (coordinator).")] = None,
     fmt: Annotated[PolicyFormat, typer.Option("--format", "-f", help="A readable summary, or the C2SP "
                                                                     "tlog-policy text a member can start its "
                                                                     "own policy file from.")]
@@ -335,7 +349,7 @@ def policy(
 @handles_errors
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(parser=whole_number_in(0, 65535), help="TCP port (0 to 65535).")] = 8000,
     checkpoint_interval: Annotated[float, typer.Option(
         help="Sign a new checkpoint at most every this many seconds (0: on every request after the log grew). "
              "Witnesses polling within one interval cosign the same checkpoint.")] = 5.0,
@@ -343,9 +357,10 @@ def serve(
         "--approvals-as", help="Take members' signed approvals (POST /proposals/ID/approvals) and hand them in as "
                                "this user. Without it the server takes none.")] = None,
     max_connections: Annotated[int, typer.Option(
-        min=1, help="Connections served at once; beyond them a request is answered 503 at once.")] = 100,
+        parser=whole_number_in(1),
+        help="Connections served at once (1 or more); beyond them a request is answered 503 at once.")] = 100,
     keep_alive: Annotated[int, typer.Option(
-        min=1, max=300, help="Seconds an idle keep-alive connection stays open.")] = 5,
+        parser=whole_number_in(1, 300), help="Seconds an idle keep-alive connection stays open (1 to 300).")] = 5,
     log_key: LogKeyOption = None,
     db: DbOption = None,
 ) -> None:

@@ -65,5 +65,8 @@ app.command("inbox")(inbox_cli.inbox)
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(witness_cli.app, name="witness")
 app.add_typer(transit_cli.app, name="transit")
+from contactgroup.cli import place as place_cli  # noqa: E402
+
+app.add_typer(place_cli.app, name="place")
 app.command("serve")(ledger_cli.serve)
 imports_app.command("offers")(offer_import.offers_cmd)

@@ -26,6 +26,8 @@ from contactgroup.cli.common import (
     fit_table,
     handles_errors,
     out,
+    whole_number,
+    whole_number_in,
 )
 from contactgroup.domain.state import State
 from contactgroup.reports.burden import burden, gdp_note
@@ -141,7 +143,8 @@ def coverage_cmd(
 @app.command("burden")
 @handles_errors
 def burden_cmd(
-    gdp_year: Annotated[int | None, typer.Option("--gdp-year", help="GDP year for the % of GDP columns "
+    gdp_year: Annotated[int | None, typer.Option("--gdp-year", parser=whole_number,
+                                                 help="GDP year for the % of GDP columns "
                                                  "(default: each member's latest).")] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.TABLE,
@@ -158,7 +161,7 @@ def burden_cmd(
     _show(state, _records(rows), fmt, title="Burden sharing (€ million)",
           caption=f"EUR at the ECB reference rate of the pledge date; funds attributed to contributors pro rata; "
                   f"share = of all allocated value; %GDP a / c = allocated / committed as % of {year}"
-                  f"{_unvalued_note(rows)}",
+                  f"{_unvalued_note(rows)}{_tracked_note(rows)}",
           columns={
               "member": ("member", None),
               "committed_eur": ("committed", money), "allocated_eur": ("allocated", money),
@@ -166,6 +169,12 @@ def burden_cmd(
               "gdp_year": ("GDP yr", text), "allocated_pct_gdp": ("%GDP a", pct3),
               "committed_pct_gdp": ("%GDP c", pct3),
           }, drop=("gdp_year", "committed_pct_gdp", "delivered_eur"))
+
+
+def _tracked_note(rows: Sequence[Any]) -> str:
+    """The burden table's footnote naming the donors known only from a tracker (not members)."""
+    tracked = sorted(r.member for r in rows if r.tracked_only)
+    return f". Tracked donors, not members (a tracker's figures only): {', '.join(tracked)}" if tracked else ""
 
 
 def _unvalued_note(rows: Sequence[Any]) -> str:
@@ -192,8 +201,8 @@ def lag_cmd(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
 @app.command("gaps")
 @handles_errors
 def gaps_cmd(
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many requirements to show.")] = (
-        DEFAULT_LIMIT),
+    limit: Annotated[int, typer.Option("--limit", "-n", parser=whole_number_in(1),
+                                       help="How many requirements to show (1 or more).")] = DEFAULT_LIMIT,
     db: DbOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from contactgroup.cli.common import DbOption, database, err, fail, handles_errors, out
+from contactgroup.cli.common import DbOption, database, err, fail, handles_errors, out, whole_number
 from contactgroup.reports import burden_summary
 from contactgroup.reports.coverage import coverage
 from contactgroup.services.clock import SystemClock
@@ -94,7 +94,8 @@ def _fresh(url_or_path: str | None, force: bool) -> Database:
 
 @handles_errors
 def demo(
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same coordination.")] = 2024,
+    seed: Annotated[int, typer.Option(parser=whole_number,
+                                      help="Random seed: the same seed gives the same coordination.")] = 2024,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing SQLite file.")] = False,
     log_key: LogKeyOption = None,
     db: DbOption = None,

@@ -35,7 +35,8 @@ app = typer.Typer(
 @handles_errors
 def transit_set(
     origin: Annotated[str, typer.Argument(help="Country the offers ship from (ISO 3166 alpha-3, e.g. DEU).")],
-    destination: Annotated[str, typer.Argument(help="Destination as requirements name it (UKR, UKR-West).")],
+    destination: Annotated[str, typer.Argument(help="Destination as requirements name it: a country "
+                                                        "(UKR), a region (UKR-West) or a place's code.")],
     days: Annotated[int, typer.Argument(parser=whole_number, help="Whole days in transit, 0 to 3650.")],
     db: DbOption = None,
     as_: AsOption = None,

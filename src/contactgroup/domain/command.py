@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from contactgroup.domain import codes, text
+from contactgroup.domain import codes, place, text
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, NotFound, Problem, ValidationFailed
 from contactgroup.domain.event import MOVES, TABLE_WORKFLOW, Context, Event
@@ -143,8 +143,14 @@ def admit_member(state: State, ctx: Context, member: m.Member) -> list[Event]:
     return [ctx.event("MemberAdmitted", as_data(member))]
 
 
+def _donor(state: State, code: str) -> None:
+    """A member, or a donor a tracker names that is not one: both have GDP and tracked aid."""
+    if code not in state.members and code not in state.tracked_donors:
+        raise NotFound(f"no member or tracked donor {code!r}", code="not-found", kind="member", id=code)
+
+
 def record_gdp(state: State, ctx: Context, gdp: m.Gdp) -> list[Event]:
-    _get(state.members, "member", gdp.member)
+    _donor(state, gdp.member)
     _amount("amount", gdp.amount)
     _checked_words(names={"source": gdp.source})
     if gdp.amount <= 0:
@@ -255,11 +261,11 @@ def draft_requirement(
     _positive("quantity", quantity)
     _positive("priority", priority)
     _dated("needed_by", needed_by)
-    if not destination.strip():
-        raise _fail("destination", "must not be empty: name the delivery point")
     area = area or cls.area
     if area not in state.coalitions:
         raise NotFound(f"area: no capability area {area!r}")
+    if problems := place.check_destination(state, destination.strip()):
+        raise ValidationFailed(problems)
     req = m.Requirement(
         id=_next_id(state, "requirements", "R"),
         item_class=item_class,
@@ -497,8 +503,24 @@ def receive(
 
 def track_aid(state: State, ctx: Context, aid: Sequence[m.TrackedAid]) -> list[Event]:
     for a in aid:
-        _get(state.members, "member", a.member)
+        _donor(state, a.member)
     return [ctx.event("AidTracked", as_data(a)) for a in aid]
+
+
+def track_donor(state: State, ctx: Context, donor: m.TrackedDonor) -> list[Event]:
+    """Record a tracker's donor that is not a member, without admitting it (no proposal needed under governance)."""
+    problems = _words(names={"name": donor.name, "source": donor.source})
+    if donor.kind is m.MemberKind.NATION and not (ISO3.fullmatch(donor.code) and codes.is_country(donor.code)):
+        problems.append(Problem("code", f"{donor.code!r} is not an ISO 3166 alpha-3 country code"))
+    elif donor.kind is m.MemberKind.ORGANISATION and not ORG_CODE.fullmatch(donor.code):
+        problems.append(Problem("code", f"{donor.code!r} is not a valid organisation code (capitals, digits, '-')"))
+    if problems:
+        raise ValidationFailed(problems)
+    for taken, what in ((state.members, "a member"), (state.tracked_donors, "a tracked donor"),
+                        (state.funds, "a fund"), ({state.recipient: None}, "the recipient")):
+        if donor.code in taken:
+            raise Conflict(f"{donor.code} is already {what}", code="exists", kind="tracked donor", id=donor.code)
+    return [ctx.event("DonorTracked", as_data(donor))]
 
 
 def record_rate(state: State, ctx: Context, rate: m.Rate) -> list[Event]:

@@ -85,6 +85,8 @@ CREATES: Mapping[str, type[Any]] = {
     "TransitTimeSet": m.TransitTime,
     "WitnessAdded": m.Witness,
     "QuorumRuleSet": m.QuorumRule,
+    "PlaceDefined": m.Place,
+    "DonorTracked": m.TrackedDonor,
 }
 
 # Status events: (table, new status); data is {"id": ..., plus fields that change with the status}.

@@ -298,6 +298,34 @@ class TransitTime:
     days: int
 
 
+class PlaceKind(enum.StrEnum):
+    HANDOVER_POINT = "handover_point"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A place the record knows by its code, where requirements may be delivered: a handover point the coordinator
+    defines (in `country`, ISO 3166 alpha-3, optionally in one of its `region`s as destinations write them,
+    `UKR-West`). Transit times to it are those recorded for its code, else for its region, else for its country."""
+
+    code: str
+    name: str
+    country: str
+    kind: PlaceKind
+    region: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedDonor:
+    """A donor an external tracker names that is not a member (Kiel's China, Taiwan, the EU): its tracked aid and GDP
+    count in reports, but it has no vote, no users and no offers. Admitting it later makes it a member as well."""
+
+    code: str
+    name: str
+    kind: MemberKind
+    source: str  # the tracker release that first named it: "Kiel UST Release 29"
+
+
 @dataclass(frozen=True, slots=True)
 class Witness:
     """A witness the log names: while `active`, its cosignatures (by `key`, its cosigner key text) count toward the

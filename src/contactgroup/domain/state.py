@@ -50,6 +50,8 @@ TABLES: Mapping[str, Table] = {
         Table("transit_times", m.TransitTime, ("origin", "destination")),
         Table("witnesses", m.Witness, ("name",)),
         Table("quorum_rules", m.QuorumRule, ("decision",)),
+        Table("places", m.Place, ("code",)),
+        Table("tracked_donors", m.TrackedDonor, ("code",)),
     )
 }
 TABLE_OF: Mapping[type[Any], Table] = {t.entity: t for t in TABLES.values()}
@@ -263,6 +265,14 @@ class State:
     @property
     def quorum_rules(self) -> dict[str, m.QuorumRule]:
         return self.tables["quorum_rules"]
+
+    @property
+    def places(self) -> dict[str, m.Place]:
+        return self.tables["places"]
+
+    @property
+    def tracked_donors(self) -> dict[str, m.TrackedDonor]:
+        return self.tables["tracked_donors"]
 
     def setting(self, name: str, default: str = "") -> str:
         s = self.tables["settings"].get(name)

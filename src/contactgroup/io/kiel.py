@@ -31,13 +31,8 @@ BILLION = 9  # amounts are in € bn: scaled by 10^9 exactly (Decimal.scaleb)
 TOLERANCE = Decimal("0.000001")  # € bn: `total` must equal the categories' sum to €1,000
 GDP_YEAR = 2021
 ISO3 = re.compile(r"[A-Z]{3}")
-# Donors that are not nations: the tracker's code -> our organisation member.
+# Donors that are not nations: the tracker's code -> the organisation's name (a member, or a tracked donor).
 ORGANISATIONS: Mapping[str, str] = {"EU": "EU (Commission and Council)"}
-# Currencies of tracker donors that are not in the reference member list (ISO 4217). Others get "XXX"
-# (ISO 4217 "no currency") until a coordinator records theirs: the tracker itself is in EUR.
-CURRENCIES: Mapping[str, str] = {
-    "EU": "EUR", "CHE": "CHF", "CHN": "CNY", "CYP": "EUR", "IND": "INR", "MLT": "EUR", "TWN": "TWD",
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,9 @@
 A fund never appears as a donor: what a fund's offers allocate or deliver is attributed to the fund's
 contributors pro rata to their contributions in EUR (a fund without contributions: to its manager). The fund's
 offers add nothing to anyone's committed money, which its contributions already carry — nothing counts twice.
-`share_of_total` is a fraction (0..1) of the sum of `allocated_eur` over all members.
+A donor a tracker names that is not a member (a tracked donor) has a row of its own (`tracked_only`), so the
+tracker's figures are reproduced whole; it has no offers or pledges here, only its tracked aid.
+`share_of_total` is a fraction (0..1) of the sum of `allocated_eur` over all rows.
 GDP in another currency is converted at the annual average of the ECB's daily rates for its year.
 """
 
@@ -42,6 +44,7 @@ class BurdenRow:
     allocated_pct_gdp: Decimal | None  # percent: 0.5 means half of one percent of GDP
     committed_pct_gdp: Decimal | None
     unvalued_offers: int = 0  # offers with neither a declared value nor a catalogue unit value (counted as 0)
+    tracked_only: bool = False  # a donor known from a tracker's figures only, not a member
 
 
 def _ratio(part: Decimal, whole: Decimal) -> Decimal:
@@ -85,14 +88,23 @@ def gdp_note(state: State, year: int | None) -> str:
     if year is None:
         return ""
     years = sorted({y for (_, y) in state.gdp})
-    with_year = sum(1 for code in state.members if (code, year) in state.gdp)
+    donors = _donors(state)
+    with_year = sum(1 for code in donors if (code, year) in state.gdp)
     if not with_year:
         available = ", ".join(str(y) for y in years) if years else "none"
         return f"no GDP recorded for {year} (years available: {available}): % of GDP is left empty"
-    if with_year < len(state.members):
-        return (f"GDP {year} recorded for {with_year:,} of {len(state.members):,} members: the others' % of GDP is "
+    if with_year < len(donors):
+        return (f"GDP {year} recorded for {with_year:,} of {len(donors):,} donors: the others' % of GDP is "
                 f"left empty")
     return ""
+
+
+def _donors(state: State) -> dict[str, tuple[str, m.MemberKind, bool]]:
+    """(name, kind, tracked only) by code: every member, then every tracked donor that is not one."""
+    donors = {code: (who.name, who.kind, False) for code, who in state.members.items()}
+    for code, donor in state.tracked_donors.items():
+        donors.setdefault(code, (donor.name, donor.kind, True))
+    return donors
 
 
 def burden(state: State, gdp_year: int | None = None, *, valuer: Valuer | None = None) -> list[BurdenRow]:
@@ -139,20 +151,21 @@ def burden(state: State, gdp_year: int | None = None, *, valuer: Valuer | None =
         committed[aid.member] += aid.committed_eur
         allocated[aid.member] += aid.allocated_eur
 
-    total = sum((allocated[code] for code in state.members), ZERO)
+    donors = _donors(state)
+    total = sum((allocated[code] for code in donors), ZERO)
     rows = []
-    for code, who in state.members.items():
+    for code, (name, kind, tracked_only) in donors.items():
         gdp = _gdp(state, code, gdp_year)
         gdp_eur = valuer.gdp_eur(gdp) if gdp is not None else None
         mine_a, mine_c = allocated[code], committed[code]
         rows.append(BurdenRow(
-            member=code, name=who.name, kind=who.kind.value,
+            member=code, name=name, kind=kind.value,
             committed_eur=mine_c, allocated_eur=mine_a, delivered_eur=delivered[code],
             share_of_total=_ratio(mine_a, total),
             gdp_year=gdp.year if gdp else None, gdp_eur=gdp_eur,
             allocated_pct_gdp=_ratio(mine_a, gdp_eur) * HUNDRED if gdp_eur else None,
             committed_pct_gdp=_ratio(mine_c, gdp_eur) * HUNDRED if gdp_eur else None,
-            unvalued_offers=unvalued[code],
+            unvalued_offers=unvalued[code], tracked_only=tracked_only,
         ))
     rows.sort(key=lambda r: (-r.allocated_eur, -r.committed_eur, r.member))
     return rows

@@ -45,6 +45,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "delivery:receive": frozenset({R}),
     "import:reference": frozenset({C}),
     "transit:set": frozenset({C}),  # transit days between countries, read by `allocate`
+    "place:define": frozenset({C}),  # handover points requirements may name as their destination
     "keys:manage": frozenset({D}),
     "governance:propose": frozenset({C, D}),
     "governance:withdraw": frozenset({C, D}),  # and only the proposer's party (see `domain.governance`)

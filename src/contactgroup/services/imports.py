@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from contactgroup.domain import command
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict
 from contactgroup.io import kiel
@@ -28,7 +29,7 @@ class KielSummary:
     label: str
     rows: int
     donors: int
-    members_created: tuple[str, ...]
+    donors_tracked: tuple[str, ...]  # donors that are not members, recorded as tracked donors (not admitted)
     gdp_recorded: int
     entries: int  # TrackedAid entries recorded
     allocated_eur: Decimal
@@ -47,7 +48,9 @@ class RatesSummary:
 def import_kiel(
     uow: UnitOfWork, caller: svc.Caller, directory: Path, progress: Progress | None = None
 ) -> KielSummary:
-    """Import a Kiel UST release: donors (created if unknown), 2021 GDP in EUR, monthly aid per category.
+    """Import a Kiel UST release: 2021 GDP in EUR and monthly aid per category of every donor. A donor that is not a
+    member is recorded as a tracked donor, never admitted: admitting is the members' decision once governance is in
+    force, and a tracker's figures say nothing about who coordinates.
 
     A release already imported is refused (`Conflict`): importing it again would count it twice. A newer
     release may be imported; reports then use the newest release only.
@@ -64,13 +67,14 @@ def import_kiel(
     total = len(aid)
     if progress:
         progress(0, total)
-    created = []
+    tracked = []
     gdp_recorded = 0
     for donor in donors:
-        if donor.iso not in state.members:
-            currency = kiel.CURRENCIES.get(donor.iso, "XXX")
-            svc.admit_member(uow, caller, m.Member(donor.iso, donor.name, donor.kind, currency))
-            created.append(donor.iso)
+        if donor.iso not in state.members and donor.iso not in state.tracked_donors:
+            ctx = svc.authorized(uow, caller, "import:reference")
+            svc.record_events(uow, command.track_donor(state, ctx, m.TrackedDonor(donor.iso, donor.name, donor.kind,
+                                                                                  release.source)))
+            tracked.append(donor.iso)
         if donor.gdp_eur is not None:
             svc.record_gdp(uow, caller, m.Gdp(donor.iso, kiel.GDP_YEAR, donor.gdp_eur, "EUR", release.source))
             gdp_recorded += 1
@@ -80,7 +84,7 @@ def import_kiel(
             progress(min(start + BATCH, total), total)
     return KielSummary(
         source=release.source, label=release.label, rows=len(release.rows), donors=len(donors),
-        members_created=tuple(created), gdp_recorded=gdp_recorded, entries=total,
+        donors_tracked=tuple(tracked), gdp_recorded=gdp_recorded, entries=total,
         allocated_eur=sum((a.allocated_eur for a in aid), Decimal(0)),
         committed_eur=sum((a.committed_eur for a in aid), Decimal(0)),
     )

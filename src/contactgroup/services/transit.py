@@ -1,5 +1,6 @@
-"""Transit days between countries, kept in the record (`TransitTimeSet`), so that allocation from the database
-counts the days an offer needs from its depot to the requirement's destination."""
+"""Transit days from a depot country to a destination, kept in the record (`TransitTimeSet`), so that allocation
+from the database counts the days an offer needs from its depot to the requirement's destination. A destination
+is a place the record knows (`domain/place.py`): a country, a country's region, or a defined place."""
 
 from __future__ import annotations
 
@@ -8,17 +9,15 @@ import io
 import re
 from dataclasses import dataclass
 
-from contactgroup.domain import codes
+from contactgroup.domain import codes, place
 from contactgroup.domain.errors import Problem, ValidationFailed
 from contactgroup.domain.model import MAX_TRANSIT_DAYS
 from contactgroup.domain.state import State
-from contactgroup.domain.text import MAX_NAME, name_problems
 from contactgroup.io.spreadsheet import header_problems
 from contactgroup.services import coordination as svc
 from contactgroup.storage.database import UnitOfWork
 
-# A country code, optionally with a region as destinations carry it ("UKR", "UKR-West"); never ':' or spaces.
-PLACE = re.compile(r"[A-Z]{3}(-[A-Za-z0-9]+)*")
+ISO3 = re.compile(r"[A-Z]{3}")
 COLUMNS = ("origin", "destination", "days")
 
 
@@ -29,28 +28,43 @@ class Transit:
     days: int
 
 
-def transit_days(state: State) -> dict[tuple[str, str], int]:
-    """Recorded transit days by (origin, destination); pairs not recorded take 0 days."""
+def recorded_days(state: State) -> dict[tuple[str, str], int]:
+    """Recorded transit days by (origin, destination)."""
     return {key: t.days for key, t in state.transit_times.items()}
 
 
+def transit_days(state: State) -> dict[tuple[str, str], int]:
+    """The transit days allocation counts, by (origin, destination): the recorded routes, and for each requirement's
+    destination without a route of its own from an origin, the route to the nearest place that holds it (a defined
+    place's region, then its country; a region's country: `place.transit_keys`). Pairs with none take 0 days."""
+    days = recorded_days(state)
+    origins = sorted({origin for origin, _ in days})
+    derived = {}
+    for destination in sorted({r.destination for r in state.requirements.values()}):
+        wider = place.transit_keys(state, destination)[1:]
+        for origin in origins:
+            if (origin, destination) in days:
+                continue
+            found = next((days[(origin, key)] for key in wider if (origin, key) in days), None)
+            if found is not None:
+                derived[(origin, destination)] = found
+    return {**days, **derived}
+
+
 def listed(state: State) -> list[Transit]:
-    return [Transit(o, d, days) for (o, d), days in sorted(transit_days(state).items())]
+    return [Transit(o, d, days) for (o, d), days in sorted(recorded_days(state).items())]
 
 
-def check(origin: str, destination: str, days: object, where: str = "") -> list[Problem]:
+def check(origin: str, destination: str, days: object, where: str = "", *, state: State | None = None) -> list[Problem]:
     """Findings for one route: the origin a country as offer depots name it (ISO 3166 alpha-3, the same list), the
-    destination a place as requirements name it, and whole days from 0 to 3650. `where` prefixes each column."""
+    destination a place the record knows as requirements name it (without `state`: a country or a country's
+    region only), and whole days from 0 to 3650. `where` prefixes each column."""
     found = []
     prefix = f"{where}, column " if where else ""
-    if not (PLACE.fullmatch(origin) and "-" not in origin and codes.is_country(origin)):
+    if not (ISO3.fullmatch(origin) and codes.is_country(origin)):
         found.append(Problem(f"{prefix}origin", f"must be an ISO 3166 alpha-3 country code as offer depots are "
                                                 f"(e.g. DEU), got {origin!r}"))
-    if len(destination) > MAX_NAME:  # a requirement's destination is a name: no longer than one
-        found.extend(name_problems(f"{prefix}destination", destination))
-    elif not PLACE.fullmatch(destination):
-        found.append(Problem(f"{prefix}destination", f"must be a country code (ISO alpha-3, e.g. UKR), optionally "
-                                                     f"with a region (UKR-West), got {destination!r}"))
+    found.extend(place.check_destination(state or State(), destination, f"{prefix}destination"))
     if not (isinstance(days, int) and not isinstance(days, bool) and 0 <= days <= MAX_TRANSIT_DAYS):
         found.append(Problem(f"{prefix}days", f"must be a whole number of days from 0 to {MAX_TRANSIT_DAYS}, "
                                               f"got {days!r}"))
@@ -63,7 +77,7 @@ ACTION = "transit:set"
 def set_transit(uow: UnitOfWork, caller: svc.Caller, origin: str, destination: str, days: int) -> Transit:
     """Record the transit days of one route (coordinator)."""
     svc.authorized(uow, caller, ACTION)  # refuse before judging the values: a refusal costs nothing
-    found = check(origin, destination, days)
+    found = check(origin, destination, days, state=uow.state)
     if found:
         raise ValidationFailed(found)
     _record(uow, caller, Transit(origin, destination, days))
@@ -76,9 +90,10 @@ def _record(uow: UnitOfWork, caller: svc.Caller, route: Transit) -> None:
                                                          "days": route.days})])
 
 
-def parse_csv(text: str, source: str = "transit file") -> tuple[list[Transit], list[Problem]]:
+def parse_csv(text: str, source: str = "transit file", state: State | None = None
+              ) -> tuple[list[Transit], list[Problem]]:
     """Routes from CSV text with the header origin,destination,days; every bad cell is named by the file, its own
-    line number (blank lines count) and the column."""
+    line number (blank lines count) and the column. Destinations are checked against `state`'s places."""
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     if twice := header_problems(source, header):
@@ -100,7 +115,7 @@ def parse_csv(text: str, source: str = "transit file") -> tuple[list[Transit], l
             continue
         origin, destination, raw = (row[c].strip() for c in COLUMNS)
         days: object = int(raw) if re.fullmatch(r"\d+", raw) else raw
-        bad = check(origin, destination, days, where)
+        bad = check(origin, destination, days, where, state=state)
         if not bad and (origin, destination) in seen:
             bad = [Problem(f"{where}, column (row)",
                            f"route {origin} -> {destination} repeats row {seen[(origin, destination)]}")]
@@ -114,7 +129,7 @@ def parse_csv(text: str, source: str = "transit file") -> tuple[list[Transit], l
 def import_transit(uow: UnitOfWork, caller: svc.Caller, text: str, source: str = "transit file") -> list[Transit]:
     """Record every route of a CSV file, or none if any row is bad (every bad row is reported)."""
     svc.authorized(uow, caller, ACTION)  # refuse before reading: a refusal costs nothing
-    rows, found = parse_csv(text, source)
+    rows, found = parse_csv(text, source, uow.state)
     if found:
         raise ValidationFailed(found)
     for t in rows:
