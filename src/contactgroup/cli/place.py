@@ -20,8 +20,8 @@ from contactgroup.cli.common import (
 )
 from contactgroup.domain import model as m
 from contactgroup.reports.facts import is_synthetic
+from contactgroup.services import access
 from contactgroup.services import place as svc
-from contactgroup.services import policy
 
 app = typer.Typer(
     help="Places the record knows: handover points a requirement may name as its destination (besides a country, "
@@ -68,7 +68,7 @@ def place_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Fo
     """List the defined places (every user sees them all)."""
     state = database(db).state()
     if as_:
-        policy.user(state, as_)
+        access.user(state, as_)
     rows = [{"code": p.code, "name": p.name, "kind": p.kind.value, "country": p.country, "region": p.region}
             for p in svc.listed(state)]
     emit(rows, fmt, title="Places", columns=COLUMNS, synthetic=is_synthetic(state))
