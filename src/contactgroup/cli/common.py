@@ -115,6 +115,8 @@ _GOVERNED_BY = {
 HINTS: Mapping[str, Callable[[ContactGroupError], str]] = {
     "unknown-user": lambda e: f"{e}: pass --as NAME or set CONTACTGROUP_USER to a registered user "
                               "(`contactgroup user list`)",
+    "disabled-user": lambda e: f"{e}: whoever manages its party's users can enable it "
+                               f"(`contactgroup user enable {e.params['user']}`)",
     "missing-rate": lambda e: f"{e}; supply one with `contactgroup import rates FILE`",
     "governed": lambda e: f"{e} ({_GOVERNED_BY[str(e.params['action'])]})",
     "received-requirement": lambda e: f"{str(e).removesuffix(')')}: "
