@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from contactgroup.cli.common import (
     AsOption,
@@ -19,6 +20,7 @@ from contactgroup.cli.common import (
     caller,
     database,
     emit,
+    err,
     fail,
     handles_errors,
     out,
@@ -600,7 +602,10 @@ def fund_show(code: str, db: DbOption = None, as_: AsOption = None, fmt: FormatO
     hidden = (f"{view.not_shown} offer(s) you may not see, EUR {view.not_shown_eur:,.2f} in all"
               + ("" if as_ else " (without --as, only public offers are listed)") if view.not_shown else "")
     synthetic = is_synthetic(state)
+    rates = "; ".join(view.rate_notes)
     if fmt is not Format.TABLE:
+        for note in view.rate_notes:
+            err.print(f"[bold yellow]note[/]: {escape(note)}", highlight=False)
         not_shown = {"offers_not_shown": view.not_shown, "offers_not_shown_eur": plain(view.not_shown_eur)}
         data = {**as_data(view.fund), "contributions": [plain_row(p) for p in pledges],
                 "offers": [plain_row(b) for b in bought], **(not_shown if view.not_shown else {}),
@@ -610,7 +615,7 @@ def fund_show(code: str, db: DbOption = None, as_: AsOption = None, fmt: FormatO
         return
     emit([{"field": k, "value": v} for k, v in as_data(view.fund).items()], fmt, title=f"Fund {code}",
          synthetic=synthetic)
-    emit(pledges, fmt, title="Pledges (member share % = pro-rata attribution)", synthetic=synthetic)
+    emit(pledges, fmt, title="Pledges (member share % = pro-rata attribution)", synthetic=synthetic, caption=rates)
     emit(bought, fmt, title="What the fund bought (its offers)", synthetic=synthetic, caption=hidden)
 
 

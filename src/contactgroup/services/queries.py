@@ -191,6 +191,7 @@ class FundView:
     bought: tuple[Purchase, ...]
     not_shown: int
     not_shown_eur: Decimal
+    rate_notes: tuple[str, ...] = ()  # rates standing in beyond the bundled ECB series (`Valuer.notes`)
 
 
 def funds(state: State) -> list[FundRow]:
@@ -230,7 +231,7 @@ def fund(state: State, code: str, who: m.User | None) -> FundView:
         else:
             not_shown += 1
             not_shown_eur += value or 0
-    return FundView(f, pledges, tuple(bought), not_shown, not_shown_eur)
+    return FundView(f, pledges, tuple(bought), not_shown, not_shown_eur, tuple(valuer.notes()))
 
 
 def _sees(state: State, who: m.User | None, o: m.Offer) -> bool:
