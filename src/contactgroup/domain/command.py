@@ -349,9 +349,9 @@ def draft_requirement(
     _positive("quantity", quantity)
     _positive("priority", priority)
     _dated("needed_by", needed_by)
-    _not_past(needed_by, on, ctx)
     if not destination.strip():
         raise _fail("destination", "must not be empty: name the delivery point")
+    _not_past(needed_by, on, ctx)
     area = area or cls.area
     if area not in state.coalitions:
         raise NotFound(f"area: no capability area {area!r}")
