@@ -218,3 +218,36 @@ class TestHistory:
         offer = enter_offer(world)
         with pytest.raises(NotFound, match=f"no offer '{offer}' that fra may see"):
             queries.history_of(world.db, "fra", HistoryKind.OFFER, offer)
+
+
+class TestPastYears:
+    def test_a_year_already_past_is_entered_with_the_days_it_happened(self, world: World) -> None:
+        """2023, entered in July 2024: requirement, proposal, shipment and receipt each keep their own day."""
+        with world.db.transaction() as uow:
+            ukr, admin, deu = world.caller("ukr"), world.caller("admin"), world.caller("deu")
+            req = svc.draft_requirement(uow, ukr, item_class="155mm", quantity=100, priority=1,
+                                        needed_by=date(2023, 5, 1), destination="UKR-West", on=date(2023, 2, 1))
+            for who, verb in ((ukr, "submit"), (admin, "validate"), (admin, "open")):
+                svc.move_requirement(uow, who, req.id, verb)
+            offer = svc.enter_offer(uow, deu, m.Offer(
+                id="", member="DEU", item="155-a", quantity=100, available_from=date(2023, 3, 1), depot="DEU",
+                source=m.Source.STOCKS, status=m.OfferStatus.DRAFT, visibility=m.Visibility.MEMBER),
+                status=m.OfferStatus.COMMITTED, committed_on=date(2023, 3, 1))
+            a = svc.propose_allocation(uow, admin, offer=offer.id, requirement=req.id, quantity=100,
+                                       on=date(2023, 3, 10))
+            svc.move_allocation(uow, deu, a.id, "accept")
+            svc.move_allocation(uow, ukr, a.id, "accept")
+            svc.move_allocation(uow, admin, a.id, "confirm")
+            d = svc.dispatch(uow, deu, allocation=a.id, quantity=100, dispatched_on=date(2023, 3, 20))
+            svc.receive(uow, ukr, d.id, received_on=date(2023, 4, 2))
+        assert world.db.state().allocations[a.id].proposed_on == date(2023, 3, 10)
+        entries = queries.history_of(world.db, "deu", HistoryKind.ALLOCATION, a.id)
+        assert entries[0].effective == date(2023, 3, 10) and entries[0].at.year == 2024
+        assert [e.effective for e in entries if e.type.startswith("Shipment")] == [date(2023, 3, 20),
+                                                                                    date(2023, 4, 2)]
+
+    def test_a_proposal_is_not_dated_in_the_future(self, world: World) -> None:
+        req = open_requirement(world)
+        offer = enter_offer(world)
+        with pytest.raises(ValidationFailed, match=r"on: 2025-01-01 is in the future"):
+            world.do(svc.propose_allocation, "admin", offer=offer, requirement=req, quantity=5, on=date(2025, 1, 1))

@@ -668,12 +668,14 @@ def allocation_propose(
     offer: Annotated[str, typer.Option()],
     requirement: Annotated[str, typer.Option()],
     quantity: Annotated[int, typer.Option(parser=whole_number)],
+    on: OnOption = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Propose an allocation by hand (coordinator or coalition lead)."""
+    """Propose an allocation by hand (coordinator or coalition lead); --on enters one made in the past."""
     with writer(db) as uow:
-        a = svc.propose_allocation(uow, caller(as_), offer=offer, requirement=requirement, quantity=quantity)
+        a = svc.propose_allocation(uow, caller(as_), offer=offer, requirement=requirement, quantity=quantity,
+                                   on=_date(on, "--on") if on else None)
     _done(f"allocation {a.id} proposed: {quantity} of {offer} to {requirement}")
     out.print(a.id)
 

@@ -563,7 +563,9 @@ ALLOCATABLE_OFFER = (m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED, m.OfferStat
 OPEN_REQUIREMENT = (m.RequirementStatus.OPEN, m.RequirementStatus.PARTIALLY_MET)
 
 
-def propose_allocation(state: State, ctx: Context, *, offer: str, requirement: str, quantity: int) -> list[Event]:
+def propose_allocation(state: State, ctx: Context, *, offer: str, requirement: str, quantity: int,
+                       on: date | None = None) -> list[Event]:
+    """`on`: a historical proposal, made that day (so shipments of past years can be dated after it)."""
     o = _get(state.offers, "offer", offer)
     r = _get(state.requirements, "requirement", requirement)
     _positive("quantity", quantity)
@@ -580,7 +582,7 @@ def propose_allocation(state: State, ctx: Context, *, offer: str, requirement: s
     if quantity > missing:
         raise Conflict(f"requirement {requirement} still needs {missing} units, not {quantity}")
     a = m.Allocation(_next_id(state, "allocations", "A"), offer, requirement, quantity,
-                     m.AllocationStatus.PROPOSED, ctx.today)
+                     m.AllocationStatus.PROPOSED, _effective(ctx, on))
     return [ctx.event("AllocationProposed", as_data(a))]
 
 

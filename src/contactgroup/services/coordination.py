@@ -340,13 +340,14 @@ def visible_delivery(uow: UnitOfWork, caller: Caller, delivery_id: str) -> m.Del
     return d
 
 
-def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requirement: str, quantity: int) -> m.Allocation:
+def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requirement: str, quantity: int,
+                       on: date | None = None) -> m.Allocation:
     # Whether the caller may propose in the requirement's area depends on nothing hidden: asked first, it says why.
     req = uow.state.requirements.get(requirement)
     ctx = authorized(uow, caller, "allocation:propose", area=req.area if req else None)
     visible_offer(uow, caller, offer)
     (event,) = record_events(uow, command.propose_allocation(
-        uow.state, ctx, offer=offer, requirement=requirement, quantity=quantity))
+        uow.state, ctx, offer=offer, requirement=requirement, quantity=quantity, on=on))
     return uow.state.allocations[event.data["id"]]
 
 
