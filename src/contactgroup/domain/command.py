@@ -314,7 +314,8 @@ def _effective(ctx: Context, on: date | None) -> date:
         return ctx.today
     _dated("on", on)
     if on > ctx.today:
-        raise _fail("on", f"{on} is in the future (today is {ctx.today}): --on dates what already happened")
+        raise ValidationFailed(f"{on} is in the future (today is {ctx.today}): a historical entry is dated by what "
+                               "already happened", where="on", code="future-entry", on=on.isoformat())
     return on
 
 
@@ -322,8 +323,9 @@ def _not_past(needed_by: date, on: date | None, ctx: Context) -> None:
     day = _effective(ctx, on)
     if needed_by < day:
         if on is None:
-            raise _fail("needed_by", f"{needed_by} is already past (today is {ctx.today}); a historical entry "
-                                     "gives the day it was raised (--on DATE)")
+            raise ValidationFailed(f"{needed_by} is already past (today is {ctx.today}); a historical entry gives "
+                                   "the day it was raised", where="needed_by", code="past-needed-by",
+                                   needed_by=needed_by.isoformat())
         raise _fail("needed_by", f"{needed_by} is before the entry's own date {on}")
 
 
