@@ -108,7 +108,7 @@ def _history(db: str | None, as_: str | None, kind: queries.HistoryKind, ident: 
     database_ = database(db)
     rows = [dataclasses.asdict(e) for e in queries.history_of(database_, caller(as_).user, kind, ident)]
     emit(rows, fmt, title=f"History of {kind.value} {ident}", synthetic=is_synthetic(database_.state()),
-         columns=_fields(queries.HistoryEntry), drop=("party", "effective"))
+         columns=_fields(queries.HistoryEntry), drop=("party", "effective", "at"))
 
 
 OnOption = Annotated[str | None, typer.Option(

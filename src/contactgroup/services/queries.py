@@ -334,12 +334,14 @@ class HistoryEntry:
     detail: str
 
 
-def _detail(data: Mapping[str, Any]) -> str:
-    """What an event changed, in one line: `quantity 100 -> 80` for an amendment, the other fields otherwise."""
+def _detail(data: Mapping[str, Any], ident: str) -> str:
+    """What an event changed, in one line: `quantity 100 -> 80` for an amendment, otherwise the fields it carries
+    that say something (not the object's own id, its status — the type says it — nor zeros and blanks)."""
     if "old" in data and "new" in data:
         old, new = data["old"], data["new"]
         return "; ".join(f"{k} {_plain(old.get(k))} -> {_plain(new[k])}" for k in new)
-    return "; ".join(f"{k} {_plain(v)}" for k, v in data.items() if k != "id" and v not in (None, "", []))
+    return "; ".join(f"{k} {_plain(v)}" for k, v in data.items()
+                     if v != ident and k != "status" and v not in (None, "", [], 0))
 
 
 def _plain(value: Any) -> str:
@@ -379,7 +381,7 @@ def history(state: State, who: m.User, kind: HistoryKind, ident: str,
             day = next((event.data[f] for f in EFFECTIVE_FIELDS if event.data.get(f)), None)
             rows.append(HistoryEntry(index, event.type, event.actor, event.party, event.at,
                                      date.fromisoformat(day) if isinstance(day, str) else None,
-                                     _detail(event.data)))
+                                     _detail(event.data, ident)))
     return rows
 
 
