@@ -21,7 +21,8 @@ __all__ = ["db"]
 
 def _open_requirement(db: str, quantity: str = "100") -> None:
     code, output = run(db, "requirement", "add", "--class", "155mm", "--quantity", quantity, "--priority", "1",
-                       "--needed-by", "2024-09-01", "--destination", "UKR-West", "--submit", user="ukr")
+                       "--needed-by", "2024-09-01", "--destination", "UKR-West", "--submit", "--on", "2024-07-01",
+                       user="ukr")
     assert code == 0, output
     rid = output.split()[-1]
     for action in ("validate", "open"):

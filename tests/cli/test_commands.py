@@ -83,6 +83,8 @@ class TestInit:
             conn.execute(sa.text("DROP TABLE quorum_rules"))
             conn.execute(sa.text("DROP TABLE places"))
             conn.execute(sa.text("DROP TABLE tracked_donors"))
+            conn.execute(sa.text("ALTER TABLE users DROP COLUMN active"))  # added by 0006_amend
+            conn.execute(sa.text("ALTER TABLE requirements DROP COLUMN entered_on"))
         engine.dispose()
         code, output = run(db, "requirement", "list")
         assert code == 1 and "has schema revision 0003" in output and "run `contactgroup migrate`" in output
@@ -99,7 +101,8 @@ class TestInit:
 class TestFromRequirementToReceipt:
     def test_whole_chain(self, db: str) -> None:
         code, output = run(db, "requirement", "add", "--class", "155mm", "--quantity", "1000", "--priority", "1",
-                           "--needed-by", "2024-09-01", "--destination", "UKR-West", "--submit", user="ukr")
+                           "--needed-by", "2024-09-01", "--destination", "UKR-West", "--submit", "--on", "2024-07-01",
+                           user="ukr")
         assert code == 0, output
         assert "requirement R-00001 submitted" in output
         for action in ("validate", "open"):
@@ -126,7 +129,7 @@ class TestFromRequirementToReceipt:
 
     def test_allocate_from_the_database(self, db: str) -> None:
         run(db, "requirement", "add", "--class", "155mm", "--quantity", "100", "--priority", "1", "--needed-by",
-            "2024-09-01", "--destination", "UKR-West", "--submit", user="ukr")
+            "2024-09-01", "--destination", "UKR-West", "--submit", "--on", "2024-07-01", user="ukr")
         run(db, "requirement", "move", "R-00001", "validate", user="admin")
         run(db, "requirement", "move", "R-00001", "open", user="admin")
         run(db, "offer", "add", "--member", "DEU", "--item", "155-a", "--quantity", "70", "--available-from",

@@ -3,7 +3,7 @@ and replaying the events it produced gives the same state."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import settings
@@ -96,6 +96,20 @@ class Coordination(RuleBasedStateMachine):
     def withdraw(self, o: int) -> None:
         self.attempt(command.withdraw_offer, self.pick("offers", o))
 
+    @rule(r=st.integers(0, 20), quantity=st.integers(1, 80), days=st.integers(-40, 200))
+    def amend_requirement(self, r: int, quantity: int, days: int) -> None:
+        """Amendments never go below what is allocated; a needed-by date before today is refused."""
+        self.attempt(command.amend_requirement, self.pick("requirements", r), quantity=quantity,
+                     needed_by=date(2024, 1, 1) + timedelta(days=days))
+
+    @rule(o=st.integers(0, 20), quantity=st.integers(1, 80))
+    def amend_offer(self, o: int, quantity: int) -> None:
+        self.attempt(command.amend_offer, self.pick("offers", o), {"quantity": quantity})
+
+    @rule(item=st.sampled_from(["a", "b"]), add=st.booleans())
+    def change_class(self, item: str, add: bool) -> None:
+        self.attempt(command.change_item_class, "c", **{"add" if add else "remove": [item]})
+
     @rule(a=st.integers(0, 30), quantity=st.integers(1, 60), short=st.integers(0, 5))
     def ship(self, a: int, quantity: int, short: int) -> None:
         before = len(self.state.deliveries)
@@ -117,6 +131,10 @@ class Coordination(RuleBasedStateMachine):
             expected = (m.RequirementStatus.MET if confirmed == r.quantity else
                         m.RequirementStatus.PARTIALLY_MET if confirmed else m.RequirementStatus.OPEN)
             assert r.status is expected
+
+    @invariant()
+    def no_requirement_is_needed_before_it_was_entered(self) -> None:
+        assert all(r.needed_by >= AT.date() for r in self.state.requirements.values())
 
     @invariant()
     def confirmed_allocations_have_consent_and_shipments_fit(self) -> None:

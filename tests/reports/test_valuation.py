@@ -56,6 +56,31 @@ class TestEcbRate:
         assert abs(valuer.gdp_eur(gdp) - Decimal(1000000)) < Decimal(100)
 
 
+class TestBeyondTheSeries:
+    """A date after the bundled ECB series: a recorded newer rate, else the series' last rate — always said."""
+
+    def test_the_last_ecb_rate_stands_in_and_the_valuer_says_so(self) -> None:
+        end = EcbRates().end
+        valuer = Valuer()
+        assert valuer.rate("USD", end + timedelta(days=40)) == valuer.rate("USD", end)
+        (note,) = valuer.notes()
+        assert note == (f"USD on dates after the bundled ECB series ends ({end}, up to {end + timedelta(days=40)}) "
+                        f"is converted at the ECB's last rate ({end}): record newer ones with import rates")
+
+    def test_a_recorded_rate_newer_than_the_series_is_used_and_said(self) -> None:
+        end = EcbRates().end
+        valuer = Valuer([m.Rate("USD", end + timedelta(days=10), Decimal("1.5"))])
+        assert valuer.to_eur(Decimal(3), "USD", end + timedelta(days=20)) == Decimal(2)
+        assert valuer.notes() == [f"USD on dates after the bundled ECB series ends ({end}, up to "
+                                  f"{end + timedelta(days=20)}) is converted at the rate recorded for "
+                                  f"{end + timedelta(days=10)}"]
+
+    def test_dates_inside_the_series_say_nothing(self, valuer: Valuer) -> None:
+        fresh = Valuer()
+        fresh.rate("USD", date(2024, 1, 2))
+        assert fresh.notes() == []
+
+
 class TestUserRate:
     def test_currency_the_ecb_lacks_uses_the_latest_user_rate(self, valuer: Valuer) -> None:
         assert valuer.rate("UAH", date(2024, 1, 1)) == Decimal(42)

@@ -39,6 +39,7 @@ def _probes(state: State) -> list[Probe]:
     probes = [Probe("offer", f"offer move {a}", lambda u, c, i, a=a: svc.move_offer(u, c, i, a)) for a in OfferAction]
     probes += [
         Probe("offer", "consent request", svc.request_consent),
+        Probe("offer", "offer amend", lambda u, c, i: svc.amend_offer(u, c, i, quantity=1)),
         Probe("offer", "allocation propose",
               lambda u, c, i: svc.propose_allocation(u, c, offer=i, requirement=open_req, quantity=1)),
         Probe("allocation", "delivery dispatch",

@@ -46,6 +46,7 @@ def problem(status: int, detail: str, *, title: str | None = None, instance: str
 # How the API words the errors whose hint differs by front door (the CLI names its options; the API never does).
 HINTS: Mapping[str, Callable[[ContactGroupError], str]] = {
     "unknown-user": lambda e: f"{e} is registered: the server acts only as a registered user",
+    "disabled-user": lambda e: f"{e}: the server acts only as an enabled user",
     "missing-rate": lambda e: f"{e}; the coordinating authority records one (exchange rates are reference data)",
     "governed": lambda e: f"{e} (a governance proposal)",
     "received-requirement": lambda e: str(e),

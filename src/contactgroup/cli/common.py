@@ -108,7 +108,7 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return retrying(lambda: fn(*args, **kwargs))
         except ValidationFailed as exc:
-            lines = [str(p) for p in exc.problems]
+            lines = [worded(exc)] if exc.code in HINTS else [str(p) for p in exc.problems]
             raise fail(lines[0] if len(lines) == 1 else f"{len(lines)} problems:\n  " + "\n  ".join(lines),
                        exc.exit_code) from None
         except (DatabaseBusy, DatabaseUnavailable) as exc:
@@ -129,7 +129,10 @@ _GOVERNED_BY = {
 HINTS: Mapping[str, Callable[[ContactGroupError], str]] = {
     "unknown-user": lambda e: f"{e}: pass --as NAME or set CONTACTGROUP_USER to a registered user "
                               "(`contactgroup user list`)",
+    "disabled-user": lambda e: f"{e}: whoever manages its party's users can enable it "
+                               f"(`contactgroup user enable {e.params['user']}`)",
     "missing-rate": lambda e: f"{e}; supply one with `contactgroup import rates FILE`",
+    "past-needed-by": lambda e: f"{e} (--on DATE)",
     "governed": lambda e: f"{e} ({_GOVERNED_BY[str(e.params['action'])]})",
     "received-requirement": lambda e: f"{str(e).removesuffix(')')}: "
                                       f"`contactgroup requirement move {e.params['id']} close`)",

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.markup import escape
 
 from contactgroup.cli.common import (
     AsOption,
@@ -20,6 +21,7 @@ from contactgroup.cli.common import (
     caller,
     database,
     emit,
+    err,
     fail,
     handles_errors,
     out,
@@ -131,6 +133,27 @@ def _move_many(db: str | None, as_: str | None, kind: str, ids: list[str], verb:
         raise fail(exc.said(worded), exc.exit_code) from None
 
 
+def _amended(kind: str, ident: str, before: Any, after: Any) -> None:
+    """Say what an amendment changed, field by field, or that it changed nothing (and recorded nothing)."""
+    old, new = as_data(before), as_data(after)
+    changed = [f"{k} {old[k] if old[k] is not None else '(none)'} → {new[k]}" for k in new if new[k] != old[k]]
+    _done(f"{kind} {ident} amended: {'; '.join(changed)}" if changed else f"{kind} {ident} unchanged: nothing recorded")
+
+
+def _history(db: str | None, as_: str | None, kind: queries.HistoryKind, ident: str, fmt: Format) -> None:
+    """Every event of one object with its log index (`contactgroup ledger receipt --index INDEX` proves exactly
+    that event)."""
+    database_ = database(db)
+    rows = [dataclasses.asdict(e) for e in queries.history_of(database_, caller(as_).user, kind, ident)]
+    emit(rows, fmt, title=f"History of {kind.value} {ident}", synthetic=is_synthetic(database_.state()),
+         columns=_fields(queries.HistoryEntry), drop=("party", "effective", "at"))
+
+
+OnOption = Annotated[str | None, typer.Option(
+    help="A historical entry: the day it really happened (YYYY-MM-DD, not in the future). The record keeps both "
+         "that day and the time it was entered.")]
+
+
 # --- members and users -------------------------------------------------------------------------------------------
 
 member_app = typer.Typer(help="Members of the coordination: nations and organisations.", no_args_is_help=True)
@@ -207,6 +230,41 @@ def user_add(
     _done(f"user {name} registered ({role.value} for {party})")
 
 
+@user_app.command("disable")
+@handles_errors
+def user_disable(name: str, db: DbOption = None, as_: AsOption = None) -> None:
+    """Disable a user: from its next command on it can do nothing (whoever may add that user; under governance a
+    member's users are its own desk officers' to manage)."""
+    with writer(db) as uow:
+        svc.disable_user(uow, caller(as_), name)
+    _done(f"user {name} disabled")
+
+
+@user_app.command("enable")
+@handles_errors
+def user_enable(name: str, db: DbOption = None, as_: AsOption = None) -> None:
+    """Enable a disabled user again (whoever may add that user)."""
+    with writer(db) as uow:
+        svc.enable_user(uow, caller(as_), name)
+    _done(f"user {name} enabled")
+
+
+@user_app.command("role")
+@handles_errors
+def user_role(
+    name: str,
+    role: Annotated[m.Role, typer.Argument(help="The user's new role.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Change a user's role (whoever may add that user; the role must suit its party)."""
+    with writer(db) as uow:
+        before = uow.state.users.get(name)
+        user = svc.change_role(uow, caller(as_), name, role)
+    _done(f"user {name} is now {user.role.value} for {user.party}"
+          + (f" (was {before.role.value})" if before else ""))
+
+
 # --- catalogue and coalitions ------------------------------------------------------------------------------------
 
 catalogue_app = typer.Typer(help="The catalogue: items, and the item classes requirements ask for.",
@@ -264,6 +322,25 @@ def catalogue_add_class(
     _done(f"item class {code} defined")
 
 
+@catalogue_app.command("class-items")
+@handles_errors
+def catalogue_class_items(
+    code: str,
+    add: Annotated[list[str] | None, typer.Option("--add", help="An item that now satisfies the class (repeat).")]
+    = None,
+    remove: Annotated[list[str] | None, typer.Option("--remove", help="An item that no longer does (repeat).")]
+    = None,
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Add items to an item class or remove them (coordinator); an item held by a pending allocation to one of
+    the class's requirements cannot leave it."""
+    with writer(db) as uow:
+        before = uow.state.item_classes.get(code)
+        after = svc.change_item_class(uow, caller(as_), code, add=add or (), remove=remove or ())
+    _done(f"item class {code}: {', '.join(before.items if before else ())} → {', '.join(after.items)}")
+
+
 coalition_app = typer.Typer(help="Capability coalitions and their lead members.", no_args_is_help=True)
 
 
@@ -307,15 +384,18 @@ def requirement_add(
     area: Annotated[str | None, typer.Option(help="Capability area; default: the class's.")] = None,
     note: Annotated[str, typer.Option()] = "",
     submit: Annotated[bool, typer.Option("--submit", help="Submit at once instead of keeping a draft.")] = False,
+    on: OnOption = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Draft a requirement (recipient liaison)."""
+    """Draft a requirement (recipient liaison). A needed-by date already past is refused unless the entry is
+    historical (--on)."""
     when = _date(needed_by, "--needed-by")
+    entered = _date(on, "--on") if on else None
     who = caller(as_)
     with writer(db) as uow:
         req = svc.draft_requirement(uow, who, item_class=item_class, quantity=quantity, priority=priority,
-                                    needed_by=when, destination=destination, area=area, note=note)
+                                    needed_by=when, destination=destination, area=area, note=note, on=entered)
         if submit:
             req = svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT)
     _done(f"requirement {req.id} {req.status.value}")
@@ -377,6 +457,38 @@ def requirement_prioritise(req_id: str, priority: Annotated[int, typer.Argument(
     with writer(db) as uow:
         svc.reprioritise(uow, caller(as_), req_id, priority)
     _done(f"requirement {req_id} now has priority {priority}")
+
+
+@requirement_app.command("amend")
+@handles_errors
+def requirement_amend(
+    req_id: str,
+    quantity: Annotated[int | None, typer.Option(parser=whole_number, help="Units now needed (not below what is "
+                                                 "allocated or received).")] = None,
+    needed_by: Annotated[str | None, typer.Option(help="YYYY-MM-DD; not past, unless --on.")] = None,
+    destination: Annotated[str | None, typer.Option(help="Delivery point.")] = None,
+    note: Annotated[str | None, typer.Option(help="Description.")] = None,
+    on: OnOption = None,
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Amend a requirement that is not closed or cancelled (recipient liaison or coordinator); the record keeps
+    the old and new values."""
+    when = _date(needed_by, "--needed-by") if needed_by is not None else None
+    entered = _date(on, "--on") if on else None
+    with writer(db) as uow:
+        before = uow.state.requirements.get(req_id)
+        after = svc.amend_requirement(uow, caller(as_), req_id, quantity=quantity, needed_by=when,
+                                      destination=destination, note=note, on=entered)
+    _amended("requirement", req_id, before, after)
+
+
+@requirement_app.command("history")
+@handles_errors
+def requirement_history(req_id: str, db: DbOption = None, as_: AsOption = None,
+                        fmt: FormatOption = Format.TABLE) -> None:
+    """Every event of a requirement: log index, type, actor, time, effective date, what changed."""
+    _history(db, as_, queries.HistoryKind.REQUIREMENT, req_id, fmt)
 
 
 # --- offers and funds --------------------------------------------------------------------------------------------
@@ -474,6 +586,43 @@ def offer_move(
         _done(f"offer {offer.id} is {offer.status.value}")
 
 
+@offer_app.command("amend")
+@handles_errors
+def offer_amend(
+    offer_id: str,
+    quantity: Annotated[int | None, typer.Option(parser=whole_number, help="Units offered (not below what is "
+                                                 "allocated or shipped).")] = None,
+    available_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    depot: Annotated[str | None, typer.Option(help="Country the offer ships from (ISO3).")] = None,
+    value: Annotated[str | None, typer.Option(help="Declared total value (with --currency and --basis).")] = None,
+    currency: Annotated[str | None, typer.Option()] = None,
+    basis: Annotated[m.ValuationBasis | None, typer.Option()] = None,
+    visibility: Annotated[m.Visibility | None, typer.Option()] = None,
+    end_use: Annotated[str | None, typer.Option(help="End-use restrictions.")] = None,
+    on: OnOption = None,
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Amend an offer that is not delivered or withdrawn (desk officer of the member, or coordinator); the record
+    keeps the old and new values."""
+    with writer(db) as uow:
+        before = uow.state.offers.get(offer_id)
+        after = svc.amend_offer(
+            uow, caller(as_), offer_id, quantity=quantity,
+            available_from=_date(available_from, "--available-from") if available_from is not None else None,
+            depot=depot, value=_decimal(value, "--value") if value is not None else None, currency=currency,
+            basis=basis, visibility=visibility, end_use=end_use, on=_date(on, "--on") if on else None)
+    _amended("offer", offer_id, before, after)
+
+
+@offer_app.command("history")
+@handles_errors
+def offer_history(offer_id: str, db: DbOption = None, as_: AsOption = None,
+                  fmt: FormatOption = Format.TABLE) -> None:
+    """Every event of an offer you may see: log index, type, actor, time, effective date, what changed."""
+    _history(db, as_, queries.HistoryKind.OFFER, offer_id, fmt)
+
+
 fund_app = typer.Typer(help="Funds: pooled money that buys items and offers them.", no_args_is_help=True)
 
 
@@ -501,7 +650,10 @@ def fund_show(code: str, db: DbOption = None, as_: AsOption = None, fmt: FormatO
     hidden = (f"{view.not_shown} offer(s) you may not see, EUR {view.not_shown_eur:,.2f} in all"
               + ("" if as_ else " (without --as, only public offers are listed)") if view.not_shown else "")
     synthetic = is_synthetic(state)
+    rates = "; ".join(view.rate_notes)
     if fmt is not Format.TABLE:
+        for note in view.rate_notes:
+            err.print(f"[bold yellow]note[/]: {escape(note)}", highlight=False)
         not_shown = {"offers_not_shown": view.not_shown, "offers_not_shown_eur": plain(view.not_shown_eur)}
         data = {**as_data(view.fund), "contributions": [plain_row(p) for p in pledges],
                 "offers": [plain_row(b) for b in bought], **(not_shown if view.not_shown else {}),
@@ -511,7 +663,7 @@ def fund_show(code: str, db: DbOption = None, as_: AsOption = None, fmt: FormatO
         return
     emit([{"field": k, "value": v} for k, v in as_data(view.fund).items()], fmt, title=f"Fund {code}",
          synthetic=synthetic)
-    emit(pledges, fmt, title="Pledges (member share % = pro-rata attribution)", synthetic=synthetic)
+    emit(pledges, fmt, title="Pledges (member share % = pro-rata attribution)", synthetic=synthetic, caption=rates)
     emit(bought, fmt, title="What the fund bought (its offers)", synthetic=synthetic, caption=hidden)
 
 
@@ -564,12 +716,14 @@ def allocation_propose(
     offer: Annotated[str, typer.Option()],
     requirement: Annotated[str, typer.Option()],
     quantity: Annotated[int, typer.Option(parser=whole_number)],
+    on: OnOption = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Propose an allocation by hand (coordinator or coalition lead)."""
+    """Propose an allocation by hand (coordinator or coalition lead); --on enters one made in the past."""
     with writer(db) as uow:
-        a = svc.propose_allocation(uow, caller(as_), offer=offer, requirement=requirement, quantity=quantity)
+        a = svc.propose_allocation(uow, caller(as_), offer=offer, requirement=requirement, quantity=quantity,
+                                   on=_date(on, "--on") if on else None)
     _done(f"allocation {a.id} proposed: {quantity} of {offer} to {requirement}")
     out.print(a.id)
 
@@ -628,6 +782,14 @@ def allocation_move(
     for a in _move_many(db, as_, "allocation", ids, verb, awaiting_me, member,
                         lambda uow, who, ident: svc.move_allocation(uow, who, ident, verb, reason)):
         _done(f"allocation {a.id} is {a.status.value}")
+
+
+@allocation_app.command("history")
+@handles_errors
+def allocation_history(alloc_id: str, db: DbOption = None, as_: AsOption = None,
+                       fmt: FormatOption = Format.TABLE) -> None:
+    """Every event of an allocation you may see, and of its shipments: log index, type, actor, time."""
+    _history(db, as_, queries.HistoryKind.ALLOCATION, alloc_id, fmt)
 
 
 consent_app = typer.Typer(help="Re-export consents from an item's country of origin.", no_args_is_help=True)

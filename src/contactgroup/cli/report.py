@@ -35,6 +35,7 @@ from contactgroup.reports.coverage import coverage
 from contactgroup.reports.facts import SYNTHETIC_CAPTION, is_synthetic
 from contactgroup.reports.gaps import DEFAULT_LIMIT, gaps
 from contactgroup.reports.lag import lag
+from contactgroup.reports.valuation import Valuer
 
 app = typer.Typer(help="Reports: coverage of requirements, burden sharing, delivery lag, gaps.",
                   no_args_is_help=True)
@@ -151,17 +152,22 @@ def burden_cmd(
 ) -> None:
     """Committed, allocated and delivered value in EUR per member, its share, and % of its GDP."""
     state = database(db).state()
-    rows = burden(state, gdp_year)
+    valuer = Valuer.of(state)
+    rows = burden(state, gdp_year, valuer=valuer)
     year = f"GDP {gdp_year}" if gdp_year else "latest GDP year per member"
     missing_gdp = gdp_note(state, gdp_year)
     if missing_gdp:
         year = f"{year} — {missing_gdp}"
         if fmt is not Format.TABLE:  # CSV and JSON carry no caption: say it where a reader of the run sees it
             err.print(f"[bold yellow]note[/]: {escape(missing_gdp)}", highlight=False)
+    rate_notes = valuer.notes()
+    if fmt is not Format.TABLE:
+        for note in rate_notes:
+            err.print(f"[bold yellow]note[/]: {escape(note)}", highlight=False)
     _show(state, _records(rows), fmt, title="Burden sharing (€ million)",
           caption=f"EUR at the ECB reference rate of the pledge date; funds attributed to contributors pro rata; "
                   f"share = of all allocated value; %GDP a / c = allocated / committed as % of {year}"
-                  f"{_unvalued_note(rows)}{_tracked_note(rows)}",
+                  f"{_unvalued_note(rows)}{_tracked_note(rows)}{''.join(f'; {n}' for n in rate_notes)}",
           columns={
               "member": ("member", None),
               "committed_eur": ("committed", money), "allocated_eur": ("allocated", money),

@@ -5,6 +5,7 @@ They never change the state themselves; a typed error means nothing happens.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -181,6 +182,12 @@ def register_user(state: State, ctx: Context, user: m.User) -> list[Event]:
     if (existing := look_alike(state, user.name)) is not None:
         raise Conflict(f"user {user.name} is too like the existing user {existing} (names that differ only in case "
                        "or in '.', '_' and '-' are one name): choose another")
+    _check_role(state, user)
+    return [ctx.event("UserRegistered", as_data(user))]
+
+
+def _check_role(state: State, user: m.User) -> None:
+    """The role `user` may have for its party: coordinators act for the authority, liaisons for the recipient."""
     authority = state.authority
     is_authority = authority is not None and user.party == authority.name
     if not is_authority and user.party not in state.members and user.party != state.recipient:
@@ -192,7 +199,25 @@ def register_user(state: State, ctx: Context, user: m.User) -> list[Event]:
     if user.role in (m.Role.DESK_OFFICER, m.Role.COALITION_LEAD) and user.party not in state.members:
         raise _fail("role", f"{user.role.value.replace('_', ' ')}s act for a member; {user.party} is "
                             f"{'the recipient' if user.party == state.recipient else 'the coordinating authority'}")
-    return [ctx.event("UserRegistered", as_data(user))]
+
+
+def change_role(state: State, ctx: Context, name: str, role: m.Role) -> list[Event]:
+    user = _get(state.users, "user", name)
+    if user.role is role:
+        raise Conflict(f"user {name} is already {role.value.replace('_', ' ')} for {user.party}")
+    _check_role(state, dataclasses.replace(user, role=role))
+    return [ctx.event("UserRoleChanged", {"name": name, "old": {"role": user.role.value},
+                                          "new": {"role": role.value}})]
+
+
+def set_user_active(state: State, ctx: Context, name: str, active: bool) -> list[Event]:
+    """Disable or enable a user; a user cannot disable itself (the last coordinator would lock everyone out)."""
+    user = _get(state.users, "user", name)
+    if user.active is active:
+        raise Conflict(f"user {name} is already {'enabled' if active else 'disabled'}")
+    if not active and name == ctx.actor:
+        raise Conflict(f"user {name} may not disable itself: ask another user who may manage {user.party}'s users")
+    return [ctx.event("UserEnabled" if active else "UserDisabled", {"name": name})]
 
 
 def form_coalition(state: State, ctx: Context, coalition: m.Coalition) -> list[Event]:
@@ -241,6 +266,75 @@ def define_item_class(state: State, ctx: Context, item_class: m.ItemClass) -> li
     return [ctx.event("ItemClassDefined", as_data(item_class))]
 
 
+def change_item_class(state: State, ctx: Context, code: str, *, add: Sequence[str] = (),
+                      remove: Sequence[str] = ()) -> list[Event]:
+    """Items join or leave a class. An item still held by a pending allocation to one of the class's requirements
+    cannot leave it (decline the allocation first); confirmed allocations stay as they were agreed."""
+    cls = _get(state.item_classes, "item class", code)
+    for item in add:
+        _get(state.items, "item", item)
+    problems = [Problem("add", f"item {i} is already in class {code}") for i in add if i in cls.items]
+    problems += [Problem("remove", f"item {i} is not in class {code}") for i in remove if i not in cls.items]
+    problems += [Problem("add", f"item {i} is both added and removed") for i in add if i in remove]
+    if problems:
+        raise ValidationFailed(problems)
+    items = tuple(i for i in (*cls.items, *dict.fromkeys(add)) if i not in remove)
+    if not items:
+        raise _fail("remove", f"an item class must list at least one item; {code} would have none")
+    if not add and not remove:
+        raise _fail("items", "name an item to add or to remove")
+    for a in state.allocations.values():
+        if a.status in (m.AllocationStatus.CONFIRMED, m.AllocationStatus.DECLINED):
+            continue
+        item = state.offers[a.offer].item
+        if item in remove and state.requirements[a.requirement].item_class == code:
+            raise Conflict(f"item {item} cannot leave class {code}: allocation {a.id} of it to requirement "
+                           f"{a.requirement} is {a.status.value}; decline it first")
+    return [ctx.event("ItemClassChanged", {"code": code, "old": {"items": list(cls.items)},
+                                           "new": {"items": list(items)}})]
+
+
+def _changes(current: Any, new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The (old, new) plain values of the fields that `new` changes."""
+    before = as_data(current)
+    after = {k: v for k, v in as_data(dataclasses.replace(current, **new)).items() if k in new}
+    changed = [k for k in after if after[k] != before[k]]
+    return {k: before[k] for k in changed}, {k: after[k] for k in changed}
+
+
+def _amended(ctx: Context, event: str, key: str, ident: str, current: Any, new: dict[str, Any],
+             on: date | None = None) -> list[Event]:
+    old, after = _changes(current, new)
+    if not after:
+        return []  # nothing changes: nothing is recorded (importing the same file twice changes nothing)
+    data: dict[str, Any] = {key: ident, "old": old, "new": after}
+    if on is not None:
+        data["on"] = on.isoformat()
+    return [ctx.event(event, data)]
+
+
+def _effective(ctx: Context, on: date | None) -> date:
+    """The day a command records as having happened: `on` for a historical entry (never in the future), else
+    today."""
+    if on is None:
+        return ctx.today
+    _dated("on", on)
+    if on > ctx.today:
+        raise ValidationFailed(f"{on} is in the future (today is {ctx.today}): a historical entry is dated by what "
+                               "already happened", where="on", code="future-entry", on=on.isoformat())
+    return on
+
+
+def _not_past(needed_by: date, on: date | None, ctx: Context) -> None:
+    day = _effective(ctx, on)
+    if needed_by < day:
+        if on is None:
+            raise ValidationFailed(f"{needed_by} is already past (today is {ctx.today}); a historical entry gives "
+                                   "the day it was raised", where="needed_by", code="past-needed-by",
+                                   needed_by=needed_by.isoformat())
+        raise _fail("needed_by", f"{needed_by} is before the entry's own date {on}")
+
+
 # --- requirements ------------------------------------------------------------------------------------------------
 
 
@@ -255,12 +349,15 @@ def draft_requirement(
     destination: str,
     area: str | None = None,
     note: str = "",
+    on: date | None = None,
 ) -> list[Event]:
+    """`on`: a historical entry, raised on that day (its needed-by date may be past today, not before `on`)."""
     _checked_words(names={"destination": destination}, texts={"note": note})
     cls = _get(state.item_classes, "item class", item_class)
     _positive("quantity", quantity)
     _positive("priority", priority)
     _dated("needed_by", needed_by)
+    _not_past(needed_by, on, ctx)
     area = area or cls.area
     if area not in state.coalitions:
         raise NotFound(f"area: no capability area {area!r}")
@@ -276,6 +373,7 @@ def draft_requirement(
         area=area,
         status=m.RequirementStatus.DRAFT,
         note=note,
+        entered_on=on,
     )
     return [ctx.event("RequirementDrafted", as_data(req))]
 
@@ -288,6 +386,49 @@ def reprioritise(state: State, ctx: Context, req_id: str, priority: int) -> list
     return [ctx.event("RequirementReprioritised", {"id": req_id, "priority": priority})]
 
 
+AMENDABLE_REQUIREMENT = frozenset(set(m.RequirementStatus) - {m.RequirementStatus.CLOSED,
+                                                                 m.RequirementStatus.CANCELLED})
+
+
+def amend_requirement(
+    state: State, ctx: Context, req_id: str, *, quantity: int | None = None, needed_by: date | None = None,
+    destination: str | None = None, note: str | None = None, on: date | None = None,
+) -> list[Event]:
+    """Change what a requirement asks for while it is not closed or cancelled; never below the units already
+    allocated (proposed, accepted or confirmed) or received. `on`: the day the change was really made."""
+    req = _get(state.requirements, "requirement", req_id)
+    if req.status not in AMENDABLE_REQUIREMENT:
+        raise Conflict(f"requirement {req_id} is {req.status.value}; it can no longer be amended",
+                       code="not-amendable", kind="requirement", id=req_id, status=req.status.value)
+    new: dict[str, Any] = {}
+    if quantity is not None:
+        _positive("quantity", quantity)
+        held = state.confirmed_of_requirement(req_id) + state.pending_of_requirement(req_id)
+        received = sum(d.received for a in state.allocations_of_requirement(req_id)
+                       for d in state.where("deliveries", "allocation", a.id))
+        if quantity < max(held, received):
+            what = (f"{held:,} unit(s) are allocated to it" if held >= received
+                    else f"{received:,} unit(s) were received for it")
+            raise Conflict(f"requirement {req_id} cannot ask for {quantity:,}: {what}", code="below-allocated",
+                           kind="requirement", id=req_id, quantity=quantity, held=max(held, received))
+        new["quantity"] = quantity
+    if needed_by is not None:
+        _dated("needed_by", needed_by)
+        _not_past(needed_by, on, ctx)
+        new["needed_by"] = needed_by
+    else:
+        _effective(ctx, on)
+    if destination is not None:
+        _checked_words(names={"destination": destination})
+        if problems := place.check_destination(state, destination.strip()):
+            raise ValidationFailed(problems)
+        new["destination"] = destination.strip()
+    if note is not None:
+        _checked_words(texts={"note": note})
+        new["note"] = note
+    return _amended(ctx, "RequirementAmended", "id", req_id, req, new, on)
+
+
 # --- offers ------------------------------------------------------------------------------------------------------
 
 
@@ -298,6 +439,18 @@ def draft_offer(state: State, ctx: Context, offer: m.Offer) -> list[Event]:
     _get(state.items, "item", offer.item)
     _positive("quantity", offer.quantity)
     _dated("available_from", offer.available_from)
+    problems = _offer_terms(offer)
+    if offer.consent_from is not None and offer.consent_from not in state.members:
+        problems.append(Problem("consent_from", f"no member {offer.consent_from!r}"))
+    if problems:
+        raise ValidationFailed(problems)
+    new = m.Offer(**{**{f: getattr(offer, f) for f in m.Offer.__slots__}, "id": _next_id(state, "offers", "O"),
+                     "status": m.OfferStatus.DRAFT, "committed_on": None})
+    return [ctx.event("OfferDrafted", as_data(new))]
+
+
+def _offer_terms(offer: m.Offer) -> list[Problem]:
+    """What is wrong with an offer's depot and declared value, as entered or as amended."""
     problems = []
     if not (ISO3.fullmatch(offer.depot) and codes.is_country(offer.depot)):
         problems.append(Problem("depot", f"{offer.depot!r} is not an ISO 3166 alpha-3 country code"))
@@ -317,13 +470,45 @@ def draft_offer(state: State, ctx: Context, offer: m.Offer) -> list[Event]:
             problems.append(Problem("basis", "a valuation basis needs a declared value (--value)"))
     if offer.currency is not None and not _money_currency(offer.currency):
         problems.append(Problem("currency", f"{offer.currency!r} is not an ISO 4217 currency code"))
-    if offer.consent_from is not None and offer.consent_from not in state.members:
-        problems.append(Problem("consent_from", f"no member {offer.consent_from!r}"))
+    return problems
+
+
+AMENDABLE_OFFER = frozenset({m.OfferStatus.DRAFT, m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED,
+                             m.OfferStatus.ALLOCATED, m.OfferStatus.IN_DELIVERY})
+# The terms of an offer an amendment may change (its member, item and source are what it is: withdraw and re-enter).
+OFFER_TERMS = ("quantity", "available_from", "depot", "value", "currency", "basis", "visibility", "end_use")
+
+
+def amend_offer(state: State, ctx: Context, offer_id: str, changes: dict[str, Any],
+                on: date | None = None) -> list[Event]:
+    """Change an offer's terms (`changes`: field -> new value, fields of `OFFER_TERMS`) while it is not delivered
+    or withdrawn; never below the units allocated to it (not declined) or shipped. No change records nothing."""
+    offer = _get(state.offers, "offer", offer_id)
+    unknown = sorted(set(changes) - set(OFFER_TERMS))
+    if unknown:
+        raise _fail(unknown[0], f"an offer's {unknown[0]} cannot be amended; amend {', '.join(OFFER_TERMS)}")
+    if offer.status not in AMENDABLE_OFFER:
+        raise Conflict(f"offer {offer_id} is {offer.status.value}; it can no longer be amended",
+                       code="not-amendable", kind="offer", id=offer_id, status=offer.status.value)
+    _effective(ctx, on)
+    after = dataclasses.replace(offer, **changes)
+    if "quantity" in changes:
+        _positive("quantity", after.quantity)
+        held = state.allocated_of_offer(offer_id)
+        shipped = sum(d.quantity for a in state.allocations_of_offer(offer_id)
+                      for d in state.where("deliveries", "allocation", a.id))
+        if after.quantity < max(held, shipped):
+            what = (f"{held:,} unit(s) are allocated from it" if held >= shipped
+                    else f"{shipped:,} unit(s) were shipped from it")
+            raise Conflict(f"offer {offer_id} cannot offer {after.quantity:,}: {what}", code="below-allocated",
+                           kind="offer", id=offer_id, quantity=after.quantity, held=max(held, shipped))
+    if "available_from" in changes:
+        _dated("available_from", after.available_from)
+    _checked_words(texts={"end_use": after.end_use})
+    problems = _offer_terms(after)
     if problems:
         raise ValidationFailed(problems)
-    new = m.Offer(**{**{f: getattr(offer, f) for f in m.Offer.__slots__}, "id": _next_id(state, "offers", "O"),
-                     "status": m.OfferStatus.DRAFT, "committed_on": None})
-    return [ctx.event("OfferDrafted", as_data(new))]
+    return _amended(ctx, "OfferAmended", "id", offer_id, offer, dict(changes), on)
 
 
 def move(state: State, ctx: Context, event_type: str, ident: str, **changes: Any) -> list[Event]:
@@ -386,7 +571,9 @@ ALLOCATABLE_OFFER = (m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED, m.OfferStat
 OPEN_REQUIREMENT = (m.RequirementStatus.OPEN, m.RequirementStatus.PARTIALLY_MET)
 
 
-def propose_allocation(state: State, ctx: Context, *, offer: str, requirement: str, quantity: int) -> list[Event]:
+def propose_allocation(state: State, ctx: Context, *, offer: str, requirement: str, quantity: int,
+                       on: date | None = None) -> list[Event]:
+    """`on`: a historical proposal, made that day (so shipments of past years can be dated after it)."""
     o = _get(state.offers, "offer", offer)
     r = _get(state.requirements, "requirement", requirement)
     _positive("quantity", quantity)
@@ -403,7 +590,7 @@ def propose_allocation(state: State, ctx: Context, *, offer: str, requirement: s
     if quantity > missing:
         raise Conflict(f"requirement {requirement} still needs {missing} units, not {quantity}")
     a = m.Allocation(_next_id(state, "allocations", "A"), offer, requirement, quantity,
-                     m.AllocationStatus.PROPOSED, ctx.today)
+                     m.AllocationStatus.PROPOSED, _effective(ctx, on))
     return [ctx.event("AllocationProposed", as_data(a))]
 
 

@@ -144,6 +144,25 @@ def _reprioritised(state: State, event: Event) -> None:
     state.put(dataclasses.replace(req, priority=int(event.data["priority"])))
 
 
+# Amendments: data {"id" (or "code", "name"), "old": {field: value}, "new": {field: value}}, only the fields that
+# changed, so that a reader of the record sees what was there before without replaying it.
+def _amended(table: str, key: str) -> Callable[[State, Event], None]:
+    def apply(state: State, event: Event) -> None:
+        current = state.tables[table][event.data[key]]
+        state.put(from_data(type(current), {**as_data(current), **event.data["new"]}))
+        if table == "requirements":
+            _settle_requirement(state, event.data[key])
+
+    return apply
+
+
+def _user_active(active: bool) -> Callable[[State, Event], None]:
+    def apply(state: State, event: Event) -> None:
+        state.put(dataclasses.replace(state.users[event.data["name"]], active=active))
+
+    return apply
+
+
 def _key_revoked(state: State, event: Event) -> None:
     key = state.member_keys[event.data["key"]]
     state.put(dataclasses.replace(key, status=m.KeyStatus.REVOKED, revoked_at=event.at))
@@ -239,6 +258,12 @@ HANDLERS: dict[str, Callable[[State, Event], None]] = {
     "CoalitionLeadsChanged": _leads_changed,
     "AuthorityHandedOver": _authority_handed_over,
     "WitnessRemoved": _witness_removed,
+    "RequirementAmended": _amended("requirements", "id"),
+    "OfferAmended": _amended("offers", "id"),
+    "ItemClassChanged": _amended("item_classes", "code"),
+    "UserRoleChanged": _amended("users", "name"),
+    "UserDisabled": _user_active(False),
+    "UserEnabled": _user_active(True),
 }
 
 

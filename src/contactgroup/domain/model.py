@@ -142,6 +142,7 @@ class User:
     name: str
     party: str  # the member, recipient or authority the user acts for
     role: Role
+    active: bool = True  # a disabled user can do nothing, from its next command on
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,7 @@ class Requirement:
     area: str
     status: RequirementStatus
     note: str = ""
+    entered_on: date | None = None  # a historical entry: the day it was really raised (the event keeps its time)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,9 @@ Rules (also in docs/reports.md):
   rate carries forward (the file is a snapshot; newer rates can be imported).
 - User rates (`state.rates`, from `contactgroup import rates`): the latest one on or before the date.
   One is used when the ECB has nothing usable, or when it is more recent than the ECB rate found.
+- A date beyond the end of the bundled series (a historical entry is not, a pledge dated this month may be) takes
+  a recorded rate if one is newer than the series' end, otherwise the series' last rate; either way the valuer
+  remembers it (`beyond_series`) and every report that used it says so (`notes`), never silently.
 - Otherwise `MissingRate(currency, on)`: never a silent zero, never a guess.
 """
 
@@ -135,6 +138,8 @@ class Valuer:
         self._user = {c: sorted(rs, key=lambda r: r.on) for c, rs in by_currency.items()}
         self._user_days = {c: [r.on for r in rs] for c, rs in self._user.items()}
         self._year: dict[tuple[str, int], Decimal] = {}
+        # Per currency: (latest date asked beyond the ECB series, the rate's own date, recorded by the user?)
+        self.beyond_series: dict[str, tuple[date, date, bool]] = {}
 
     @classmethod
     def of(cls, state: State) -> Valuer:
@@ -155,10 +160,29 @@ class Valuer:
         ecb = self.ecb.latest(currency, on)
         user = self.user_rate(currency, on)
         if user is not None and (ecb is None or user.on > ecb[0]):
+            self._note_beyond(currency, on, user.on, recorded=True)
             return user.per_eur
         if ecb is not None:
+            self._note_beyond(currency, on, ecb[0], recorded=False)
             return ecb[1]
         raise MissingRate(currency, on, why=self.ecb.why_not(currency, on))
+
+    def _note_beyond(self, currency: str, on: date, rate_on: date, *, recorded: bool) -> None:
+        if on <= self.ecb.end:
+            return
+        seen = self.beyond_series.get(currency)
+        if seen is None or on >= seen[0]:
+            self.beyond_series[currency] = (on, rate_on, recorded)
+
+    def notes(self) -> list[str]:
+        """One line per currency valued at a date after the bundled ECB series ends: which rate stood in."""
+        lines = []
+        for currency, (on, rate_on, recorded) in sorted(self.beyond_series.items()):
+            used = (f"the rate recorded for {rate_on.isoformat()}" if recorded
+                    else f"the ECB's last rate ({rate_on.isoformat()}): record newer ones with import rates")
+            lines.append(f"{currency} on dates after the bundled ECB series ends ({self.ecb.end.isoformat()}, "
+                         f"up to {on.isoformat()}) is converted at {used}")
+        return lines
 
     def to_eur(self, amount: Decimal, currency: str, on: date) -> Decimal:
         if currency == EUR:

@@ -25,6 +25,8 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "requirement:draft": frozenset({R, C}),
     "requirement:submit": frozenset({R}),
     "requirement:reprioritise": frozenset({R}),
+    "requirement:amend": frozenset({R, C}),
+    "user:manage": frozenset({C, D}),  # disable, enable, change role: whoever may add that user (`check_user_change`)
     "requirement:cancel": frozenset({R, C}),
     "requirement:validate": frozenset({C}),
     "requirement:return": frozenset({C}),
@@ -56,11 +58,16 @@ POLICY: Mapping[str, frozenset[Role]] = {
 
 
 def user(state: State, name: str) -> User:
-    """The registered user `name`; each adapter words how to name one (`code="unknown-user"`)."""
+    """The registered, enabled user `name`; each adapter words how to name one (`code="unknown-user"`) and what a
+    disabled one can do about it (`code="disabled-user"`). Every service and read that takes a caller asks here,
+    so a disabled user can do nothing from its next command on."""
     try:
-        return state.users[name]
+        found = state.users[name]
     except KeyError:
         raise NotFound(f"no user {name!r}", code="unknown-user", user=name) from None
+    if not found.active:
+        raise Forbidden(f"user {name} is disabled", code="disabled-user", user=name)
+    return found
 
 
 def owner_party(state: State, owner: str) -> str:
@@ -135,6 +142,16 @@ def check_new_user(state: State, who: User, user: User, at: datetime) -> None:
                             f"{user.party}'s users are added by its own desk officers ({', '.join(existing[:3])}"
                             f"{', ...' if len(existing) > 3 else ''}); the coordinating authority adds only the "
                             f"first user of a member that has none")
+
+
+def check_user_change(state: State, who: User, target: User) -> None:
+    """Who may disable, enable or change the role of `target`, beyond `authorize(..., "user:manage",
+    owner=target.party)`: whoever may add such a user. Once governance is in force, a member's users are its own
+    desk officers' to manage, not the coordinating authority's."""
+    if who.role is Role.COORDINATOR and target.party in state.members and gov.in_force(state):
+        raise Forbidden(f"{who.name} may not manage {target.party}'s user {target.name}: governance is in force, so "
+                        f"{target.party}'s users are managed by its own desk officers", code="governed-user",
+                        user=who.name, target=target.name, party=target.party)
 
 
 def check_new_member(state: State, code: str, at: datetime) -> None:

@@ -110,6 +110,35 @@ def register_user(uow: UnitOfWork, caller: Caller, user: m.User) -> m.User:
     return user
 
 
+def _managed_user(uow: UnitOfWork, caller: Caller, name: str) -> tuple[Context, m.User]:
+    """The context to change user `name` in: the caller may manage it as it may add such a user."""
+    target = uow.state.users.get(name)
+    if target is None:
+        raise NotFound(f"no user {name!r}", code="not-found", kind="user", id=name)
+    ctx = authorized(uow, caller, "user:manage", owner=target.party)
+    access.check_user_change(uow.state, access.user(uow.state, caller.user), target)
+    return ctx, target
+
+
+def disable_user(uow: UnitOfWork, caller: Caller, name: str) -> m.User:
+    """From its next command on, the user can do nothing (its events and approvals stay in the record)."""
+    ctx, _ = _managed_user(uow, caller, name)
+    record_events(uow, command.set_user_active(uow.state, ctx, name, False))
+    return uow.state.users[name]
+
+
+def enable_user(uow: UnitOfWork, caller: Caller, name: str) -> m.User:
+    ctx, _ = _managed_user(uow, caller, name)
+    record_events(uow, command.set_user_active(uow.state, ctx, name, True))
+    return uow.state.users[name]
+
+
+def change_role(uow: UnitOfWork, caller: Caller, name: str, role: m.Role) -> m.User:
+    ctx, _ = _managed_user(uow, caller, name)
+    record_events(uow, command.change_role(uow.state, ctx, name, role))
+    return uow.state.users[name]
+
+
 def form_coalition(uow: UnitOfWork, caller: Caller, coalition: m.Coalition) -> None:
     ctx = authorized(uow, caller, "coalition:form")
     record_events(uow, command.form_coalition(uow.state, ctx, coalition))
@@ -123,6 +152,13 @@ def catalogue_item(uow: UnitOfWork, caller: Caller, item: m.Item) -> None:
 def define_item_class(uow: UnitOfWork, caller: Caller, item_class: m.ItemClass) -> None:
     ctx = authorized(uow, caller, "catalogue:edit")
     record_events(uow, command.define_item_class(uow.state, ctx, item_class))
+
+
+def change_item_class(uow: UnitOfWork, caller: Caller, code: str, *, add: Sequence[str] = (),
+                      remove: Sequence[str] = ()) -> m.ItemClass:
+    ctx = authorized(uow, caller, "catalogue:edit")
+    record_events(uow, command.change_item_class(uow.state, ctx, code, add=add, remove=remove))
+    return uow.state.item_classes[code]
 
 
 def record_rates(uow: UnitOfWork, caller: Caller, rates: Sequence[m.Rate]) -> None:
@@ -140,12 +176,13 @@ def track_aid(uow: UnitOfWork, caller: Caller, aid: Sequence[m.TrackedAid]) -> N
 
 def draft_requirement(
     uow: UnitOfWork, caller: Caller, *, item_class: str, quantity: int, priority: int, needed_by: date,
-    destination: str, area: str | None = None, note: str = "",
+    destination: str, area: str | None = None, note: str = "", on: date | None = None,
 ) -> m.Requirement:
+    """`on`: a historical entry, raised on that day (a needed-by date already past is refused without it)."""
     ctx = authorized(uow, caller, "requirement:draft")
     (event,) = record_events(uow, command.draft_requirement(
         uow.state, ctx, item_class=item_class, quantity=quantity, priority=priority, needed_by=needed_by,
-        destination=destination, area=area, note=note))
+        destination=destination, area=area, note=note, on=on))
     return uow.state.requirements[event.data["id"]]
 
 
@@ -166,6 +203,18 @@ def move_requirement(uow: UnitOfWork, caller: Caller, req_id: str, action: Requi
 def reprioritise(uow: UnitOfWork, caller: Caller, req_id: str, priority: int) -> m.Requirement:
     ctx = authorized(uow, caller, "requirement:reprioritise")
     record_events(uow, command.reprioritise(uow.state, ctx, req_id, priority))
+    return uow.state.requirements[req_id]
+
+
+def amend_requirement(
+    uow: UnitOfWork, caller: Caller, req_id: str, *, quantity: int | None = None, needed_by: date | None = None,
+    destination: str | None = None, note: str | None = None, on: date | None = None,
+) -> m.Requirement:
+    """Change what a requirement asks for (None: unchanged); `on` dates a change made earlier. Every user sees
+    every requirement, so a refusal names the permission without revealing anything."""
+    ctx = authorized(uow, caller, "requirement:amend")
+    record_events(uow, command.amend_requirement(uow.state, ctx, req_id, quantity=quantity, needed_by=needed_by,
+                                                 destination=destination, note=note, on=on))
     return uow.state.requirements[req_id]
 
 
@@ -230,6 +279,25 @@ def move_offer(
     return uow.state.offers[offer_id]
 
 
+def amend_offer(
+    uow: UnitOfWork, caller: Caller, offer_id: str, *, quantity: int | None = None,
+    available_from: date | None = None, depot: str | None = None, value: Decimal | None = None,
+    currency: str | None = None, basis: m.ValuationBasis | None = None, visibility: m.Visibility | None = None,
+    end_use: str | None = None, on: date | None = None,
+) -> m.Offer:
+    """Amend an offer's terms; an argument left None stays as it is. Changing nothing records nothing (a
+    re-imported row that is unchanged), so callers may pass every term they read. An offer the caller may not see
+    is refused as one that does not exist; one delivered or withdrawn, or a quantity below what is allocated or
+    shipped, is a `Conflict` naming the offer. `on` dates a change made earlier."""
+    offer = visible_offer(uow, caller, offer_id)
+    ctx = authorized(uow, caller, "offer:enter", owner=offer.member, named="offer:amend")
+    given = {"quantity": quantity, "available_from": available_from, "depot": depot, "value": value,
+             "currency": currency, "basis": basis, "visibility": visibility, "end_use": end_use}
+    changes = {k: v for k, v in given.items() if v is not None}
+    record_events(uow, command.amend_offer(uow.state, ctx, offer_id, changes, on=on))
+    return uow.state.offers[offer_id]
+
+
 def create_fund(uow: UnitOfWork, caller: Caller, fund: m.Fund) -> None:
     ctx = authorized(uow, caller, "fund:create")
     record_events(uow, command.create_fund(uow.state, ctx, fund))
@@ -284,13 +352,14 @@ def visible_delivery(uow: UnitOfWork, caller: Caller, delivery_id: str) -> m.Del
     return d
 
 
-def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requirement: str, quantity: int) -> m.Allocation:
+def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requirement: str, quantity: int,
+                       on: date | None = None) -> m.Allocation:
     # Whether the caller may propose in the requirement's area depends on nothing hidden: asked first, it says why.
     req = uow.state.requirements.get(requirement)
     ctx = authorized(uow, caller, "allocation:propose", area=req.area if req else None)
     visible_offer(uow, caller, offer)
     (event,) = record_events(uow, command.propose_allocation(
-        uow.state, ctx, offer=offer, requirement=requirement, quantity=quantity))
+        uow.state, ctx, offer=offer, requirement=requirement, quantity=quantity, on=on))
     return uow.state.allocations[event.data["id"]]
 
 

@@ -8,7 +8,7 @@ Lists open to every user (members, users, catalogue, coalitions, requirements, f
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,9 +18,11 @@ from contactgroup.domain import governance as gov
 from contactgroup.domain import model as m
 from contactgroup.domain import workflow as wf
 from contactgroup.domain.errors import ContactGroupError, NotFound
+from contactgroup.domain.event import Event
 from contactgroup.domain.state import State
 from contactgroup.services import access
 from contactgroup.services.coordination import allocation_action, hidden
+from contactgroup.storage.database import Database, decode, load_state, read_events
 
 T = TypeVar("T")
 CENT = Decimal("0.01")
@@ -239,6 +241,7 @@ class FundView:
     bought: tuple[Purchase, ...]
     not_shown: int
     not_shown_eur: Decimal
+    rate_notes: tuple[str, ...] = ()  # rates standing in beyond the bundled ECB series (`Valuer.notes`)
 
 
 def funds(state: State) -> list[FundRow]:
@@ -278,7 +281,7 @@ def fund(state: State, code: str, who: m.User | None) -> FundView:
         else:
             not_shown += 1
             not_shown_eur += value or 0
-    return FundView(f, pledges, tuple(bought), not_shown, not_shown_eur)
+    return FundView(f, pledges, tuple(bought), not_shown, not_shown_eur, tuple(valuer.notes()))
 
 
 def _sees(state: State, who: m.User | None, o: m.Offer) -> bool:
@@ -569,3 +572,88 @@ def inbox(state: State, who: m.User, now: datetime, *, kind: InboxKind | None = 
                     key=lambda e: (e.since or date.min, list(InboxKind).index(e.kind), e.id))
     counts = tuple((k, n) for k in InboxKind if (n := sum(1 for e in chosen if e.kind is k)))
     return Inbox(tuple(chosen[:limit] if limit is not None else chosen), counts)
+
+
+# --- history: every event of one object, from the log --------------------------------------------------------------
+
+
+class HistoryKind(enum.StrEnum):
+    REQUIREMENT = "requirement"
+    OFFER = "offer"
+    ALLOCATION = "allocation"
+
+
+# The day an event says something happened, when it is not the event's own time (a historical entry, a dispatch).
+EFFECTIVE_FIELDS = ("on", "entered_on", "committed_on", "proposed_on", "dispatched_on", "received_on", "decided_on")
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One event of an object: its log index (ask for a receipt of exactly it), who, when, and what changed."""
+
+    index: int
+    type: str
+    actor: str
+    party: str
+    at: datetime
+    effective: date | None
+    detail: str
+
+
+def _detail(data: Mapping[str, Any], ident: str) -> str:
+    """What an event changed, in one line: `quantity 100 -> 80` for an amendment, otherwise the fields it carries
+    that say something (not the object's own id, its status — the type says it — nor zeros and blanks)."""
+    if "old" in data and "new" in data:
+        old, new = data["old"], data["new"]
+        return "; ".join(f"{k} {_plain(old.get(k))} -> {_plain(new[k])}" for k in new)
+    return "; ".join(f"{k} {_plain(v)}" for k, v in data.items()
+                     if v != ident and k != "status" and v not in (None, "", [], 0))
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _belongs(state: State, kind: HistoryKind, ident: str, event: Event) -> bool:
+    data = event.data
+    if kind is HistoryKind.ALLOCATION:
+        if event.type.startswith("Allocation") or event.type == "ShipmentDispatched":
+            return data.get("id") == ident or data.get("allocation") == ident
+        if event.type.startswith("Shipment"):
+            d = state.deliveries.get(str(data.get("id")))
+            return d is not None and d.allocation == ident
+        return False
+    prefix = "Requirement" if kind is HistoryKind.REQUIREMENT else "Offer"
+    return event.type.startswith(prefix) and data.get("id") == ident
+
+
+def history(state: State, who: m.User, kind: HistoryKind, ident: str,
+            log: Iterable[tuple[int, Event]]) -> list[HistoryEntry]:
+    """The events of requirement, offer or allocation `ident`, in log order, if `who` may see it: a history of a
+    hidden object is the NotFound of one that does not exist. An allocation's history includes its shipments."""
+    if kind is HistoryKind.REQUIREMENT:
+        requirement(state, ident)
+    elif kind is HistoryKind.OFFER:
+        offer(state, who, ident)
+    else:
+        allocation(state, who, ident)
+    rows = []
+    for index, event in log:
+        if _belongs(state, kind, ident, event):
+            day = next((event.data[f] for f in EFFECTIVE_FIELDS if event.data.get(f)), None)
+            rows.append(HistoryEntry(index, event.type, event.actor, event.party, event.at,
+                                     date.fromisoformat(day) if isinstance(day, str) else None,
+                                     _detail(event.data, ident)))
+    return rows
+
+
+def history_of(db: Database, user: str, kind: HistoryKind, ident: str) -> list[HistoryEntry]:
+    """`history` read from one snapshot of the database: its state and its log."""
+    with db.reader() as conn:
+        state, _ = load_state(conn)
+        who = access.user(state, user)
+        return history(state, who, kind, ident, ((seq, decode(body)) for seq, body, _ in read_events(conn)))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008_places'
-down_revision = '0004'
+down_revision = '0006_amend'
 branch_labels = None
 depends_on = None
 
