@@ -159,7 +159,7 @@ class TestMalformedValues:
 
     def test_requirement_needs_a_destination(self, db: str) -> None:
         code, output = run(db, "requirement", "add", "--class", "155mm", "--quantity", "5", "--priority", "1",
-                           "--needed-by", "2024-10-01", "--destination", " ", user="ukr")
+                           "--needed-by", "2024-10-01", "--on", "2024-07-01", "--destination", " ", user="ukr")
         assert code == 2 and "destination: must not be empty" in output
 
     def test_rates_refuse_an_unreal_currency_with_its_row(self, db: str, tmp_path: Path) -> None:

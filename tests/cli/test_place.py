@@ -8,7 +8,7 @@ from tests.cli.conftest import Cli
 from tests.factories import World
 
 REQUIREMENT = ("requirement", "add", "--class", "155mm", "--quantity", "10", "--priority", "1",
-               "--needed-by", "2024-09-01")
+               "--needed-by", "2024-09-01", "--on", "2024-07-01")
 
 
 class TestPlace:
