@@ -77,6 +77,11 @@ def validate(problem: Problem) -> list[Finding]:
             found.append(Finding("consents_granted", f"unknown offer {offer_id!r}"))
     found.extend(_check_pins(problem, req_at, offer_at))
     found.extend(_check_proposed(problem, req_at, offer_at))
+    for offer_id, req_id in sorted(problem.declined):
+        if offer_id not in offer_at:
+            found.append(Finding("declined", f"unknown offer {offer_id!r}"))
+        if req_id not in req_at:
+            found.append(Finding("declined", f"unknown requirement {req_id!r}"))
     return found
 
 

@@ -549,7 +549,8 @@ def allocation_show(alloc_id: str, db: DbOption = None, as_: AsOption = None,
     state, who = _visible(db, as_)
     v = queries.allocation(state, who, alloc_id)
     _show_data({**as_data(v.allocation), "member": v.member, "item": v.item, "shipments": ", ".join(v.shipments),
-                "shipped": v.shipped, "received": v.received}, fmt, state)
+                "shipped": v.shipped, "received": v.received, "owed": v.owed,
+                "owed_after_receipt": v.owed_after_receipt}, fmt, state)
 
 
 @allocation_app.command("move")
@@ -557,16 +558,30 @@ def allocation_show(alloc_id: str, db: DbOption = None, as_: AsOption = None,
 def allocation_move(
     alloc_id: str,
     action: Annotated[str, typer.Argument(help=f"{choices(AllocationAction)} (accept: the donor's desk, then the "
-                                                "recipient liaison).")],
-    reason: Annotated[str, typer.Option()] = "",
+                                                "recipient liaison; reopen: the party that declined, or the "
+                                                "coordinator; release-owed: the coordinator, with --units).")],
+    reason: Annotated[str, typer.Option(help="Why (decline, reopen, release-owed); recorded.")] = "",
+    units: Annotated[int | None, typer.Option(parser=whole_number, metavar="N",
+                                              help="release-owed: how many owed units will not come.")] = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Accept, confirm or decline an allocation."""
+    """Accept, confirm or decline an allocation; reopen a declined pair; release owed units.
+
+    A declined pair (offer, requirement) is not proposed again until reopened.
+
+    Units that arrived short, damaged or wrong stay owed: the donor dispatches replacements against the same
+    allocation, or the coordinator releases them and the requirement misses them again.
+    """
     verb = parse_action(AllocationAction, action)
     with writer(db) as uow:
-        a = svc.move_allocation(uow, caller(as_), alloc_id, verb, reason)
-    _done(f"allocation {alloc_id} is {a.status.value}")
+        a = svc.move_allocation(uow, caller(as_), alloc_id, verb, reason, units=units)
+    if verb is AllocationAction.REOPEN:
+        _done(f"allocation {alloc_id}: offer {a.offer} may be proposed for {a.requirement} again")
+    elif verb is AllocationAction.RELEASE_OWED:
+        _done(f"allocation {alloc_id}: {units:,} owed units released; {a.quantity:,} units confirmed")
+    else:
+        _done(f"allocation {alloc_id} is {a.status.value}")
 
 
 consent_app = typer.Typer(help="Re-export consents from an item's country of origin.", no_args_is_help=True)
@@ -587,23 +602,31 @@ def consent_request(offer_id: str, db: DbOption = None, as_: AsOption = None) ->
 def consent_decide(
     consent_id: str,
     decision: Annotated[str, typer.Argument(help=f"{choices(ConsentAction)}.")],
+    reason: Annotated[str, typer.Option(help="Why; recorded with the decision.")] = "",
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Grant or refuse a consent (desk officer of the origin member)."""
     verb = parse_action(ConsentAction, decision, what="decision")
     with writer(db) as uow:
-        c = svc.decide_consent(uow, caller(as_), consent_id, verb)
+        c = svc.decide_consent(uow, caller(as_), consent_id, verb, reason)
     _done(f"consent {consent_id} {c.status.value}")
 
 
 @consent_app.command("list")
 @handles_errors
 def consent_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
-    """List the consents you may see: of offers you may see, or asked of the member you act for."""
+    """List the consents you may see: of offers you may see, or asked of the member you act for.
+
+    Each shows what it is for: item, quantity, end use and destination.
+
+    The offer and its member are shown only if you may see the offer."""
     state, who = _visible(db, as_)
-    rows = [as_data(c) for c in queries.consents(state, who)]
-    emit(rows, fmt, title="Consents", synthetic=is_synthetic(state), columns=_fields(m.Consent))
+    rows = [{**as_data(v.consent), "item": v.item, "item_name": v.item_name, "quantity": v.quantity,
+             "end_use": v.end_use, "destination": v.destination, "offer": v.offer or "", "member": v.member or ""}
+            for v in queries.consent_views(state, who)]
+    emit(rows, fmt, title="Consents", synthetic=is_synthetic(state),
+         columns=(*_fields(m.Consent), "item", "item_name", "quantity", "end_use", "destination", "member"))
 
 
 delivery_app = typer.Typer(help="Shipments of allocated quantities, to receipt.", no_args_is_help=True)
