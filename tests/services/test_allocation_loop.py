@@ -172,3 +172,14 @@ class TestConsentView:
         (own,) = queries.consent_views(state, state.users["deu"])
         assert (own.offer, own.member) == (offer, "DEU")
         assert queries.consent_views(state, state.users["fra"]) == []
+
+
+def test_reopening_and_releasing_are_events_of_the_offer_seen_only_by_who_may_see_it(world: World) -> None:
+    """A receipt or proof of these events is an offer's: a reader who may not see the offer may not have it."""
+    from contactgroup.services.receipts import may_see_event
+
+    _, _, alloc = short_receipt(world)
+    state = world.db.state()
+    for type_ in ("AllocationReopened", "AllocationOwedReleased"):
+        assert may_see_event(state, "deu", type_, {"id": alloc})
+        assert not may_see_event(state, "analyst", type_, {"id": alloc})
