@@ -27,7 +27,7 @@ def counts(row: object) -> tuple[int, ...]:
 class TestCoverage:
     def test_per_requirement(self, scenario: Scenario) -> None:
         rows = {r.key: r for r in coverage(scenario.world.db.state(), "requirement")}
-        assert counts(rows[scenario.r1]) == (1000, 900, 900, 590, 100)
+        assert counts(rows[scenario.r1]) == (1000, 900, 900, 590, 110)  # 10 arrived short: still owed
         assert counts(rows[scenario.r2]) == (500, 170, 100, 100, 400)  # 70 pending count as allocated
         assert counts(rows[scenario.r3]) == (200, 0, 0, 0, 200)
         assert rows[scenario.r1].status == "partially_met"
@@ -36,10 +36,10 @@ class TestCoverage:
         rows = coverage(scenario.world.db.state())
         assert [r.grouping for r in rows] == ["requirement"] * 4 + ["tier"] * 3 + ["area"] * 3
         tiers = {r.key: r for r in rows if r.grouping == "tier"}
-        assert counts(tiers["1"]) == (1200, 900, 900, 590, 300)
+        assert counts(tiers["1"]) == (1200, 900, 900, 590, 310)
         assert tiers["1"].requirements == 2
         areas = {r.key: r for r in rows if r.grouping == "area"}
-        assert counts(areas["artillery"]) == (1500, 1070, 1000, 690, 500)
+        assert counts(areas["artillery"]) == (1500, 1070, 1000, 690, 510)
         assert areas["winter"].name == "Winter equipment"
 
     def test_ordered_by_priority(self, scenario: Scenario) -> None:
