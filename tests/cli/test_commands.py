@@ -85,6 +85,9 @@ class TestInit:
             conn.execute(sa.text("DROP TABLE tracked_donors"))
             conn.execute(sa.text("ALTER TABLE users DROP COLUMN active"))  # added by 0006_amend
             conn.execute(sa.text("ALTER TABLE requirements DROP COLUMN entered_on"))
+            for column in ("released", "declined_on", "declined_by", "reason", "superseded", "reopened"):  # 0005
+                conn.execute(sa.text(f"ALTER TABLE allocations DROP COLUMN {column}"))
+            conn.execute(sa.text("ALTER TABLE consents DROP COLUMN reason"))
         engine.dispose()
         code, output = run(db, "requirement", "list")
         assert code == 1 and "has schema revision 0003" in output and "run `contactgroup migrate`" in output

@@ -86,7 +86,7 @@ class TestLagAndGaps:
         rows = json.loads(cli("report", "gaps", "--limit", "3", "-f", "json").stdout)
         assert [r["requirement"] for r in rows] == [scenario.r1, scenario.r3, scenario.r2]
         assert rows[2]["reason"] == "taken_by_higher_priority"
-        assert rows[2]["breakdown"]["waiting_for_consent"] == 20
+        assert rows[2]["breakdown"]["needs_consent"] == 100
         assert not any(o in json.dumps(rows) for o in scenario.offers)
 
     def test_gaps_table(self, scenario: Scenario, cli: Cli) -> None:

@@ -27,7 +27,7 @@ def counts(row: object) -> tuple[int, ...]:
 class TestCoverage:
     def test_per_requirement(self, scenario: Scenario) -> None:
         rows = {r.key: r for r in coverage(scenario.world.db.state(), "requirement")}
-        assert counts(rows[scenario.r1]) == (1000, 900, 900, 590, 100)
+        assert counts(rows[scenario.r1]) == (1000, 900, 900, 590, 110)  # 10 arrived short: still owed
         assert counts(rows[scenario.r2]) == (500, 170, 100, 100, 400)  # 70 pending count as allocated
         assert counts(rows[scenario.r3]) == (200, 0, 0, 0, 200)
         assert rows[scenario.r1].status == "partially_met"
@@ -36,10 +36,10 @@ class TestCoverage:
         rows = coverage(scenario.world.db.state())
         assert [r.grouping for r in rows] == ["requirement"] * 4 + ["tier"] * 3 + ["area"] * 3
         tiers = {r.key: r for r in rows if r.grouping == "tier"}
-        assert counts(tiers["1"]) == (1200, 900, 900, 590, 300)
+        assert counts(tiers["1"]) == (1200, 900, 900, 590, 310)
         assert tiers["1"].requirements == 2
         areas = {r.key: r for r in rows if r.grouping == "area"}
-        assert counts(areas["artillery"]) == (1500, 1070, 1000, 690, 500)
+        assert counts(areas["artillery"]) == (1500, 1070, 1000, 690, 510)
         assert areas["winter"].name == "Winter equipment"
 
     def test_ordered_by_priority(self, scenario: Scenario) -> None:
@@ -122,14 +122,19 @@ class TestGaps:
         rows = gaps(scenario.world.db.state())
         assert [r.requirement for r in rows] == [scenario.r1, scenario.r3, scenario.r2, scenario.r4]
         r1, r3, r2, r4 = rows
-        assert (r1.missing, r1.reason, r1.breakdown) == (100, "not_yet_allocated", (("not_yet_allocated", 100),))
+        # R1: 900 of 1,000 confirmed, and 10 of them arrived short: 110 missing. O2's 50 free units are free to
+        # allocate; O4's need DEU's consent, never requested, so an allocation run could not use them.
+        assert (r1.missing, r1.owed, r1.reason) == (110, 10, "needs_consent")
+        assert r1.breakdown == (("owed_after_receipt", 10), ("needs_consent", 50), ("not_yet_allocated", 50))
+        assert r1.detail == ("10 units owed after a short receipt; 50 units: needs consent (not requested); "
+                             "50 compatible offered units are free to allocate")
         assert (r3.reason, r3.breakdown) == (
             "insufficient_quantity", (("not_yet_allocated", 50), ("insufficient_quantity", 150)))
         assert (r2.missing, r2.pending, r2.reason) == (400, 70, "taken_by_higher_priority")
-        assert r2.breakdown == (("waiting_for_consent", 20), ("not_yet_confirmed", 50), ("not_yet_allocated", 130),
+        assert r2.breakdown == (("needs_consent", 100), ("not_yet_confirmed", 50), ("not_yet_allocated", 50),
                                 ("taken_by_higher_priority", 200))
         assert (r4.reason, r4.missing) == ("no_compatible_offer", 10)
-        assert r2.reasons.startswith("waiting_for_consent=20; not_yet_confirmed=50")
+        assert r2.reasons.startswith("needs_consent=100; not_yet_confirmed=50")
 
     def test_limit(self, scenario: Scenario) -> None:
         assert [r.rank for r in gaps(scenario.world.db.state(), limit=2)] == [1, 2]
@@ -145,12 +150,16 @@ class TestGaps:
                                        quantity=50)
             b = svc.propose_allocation(uow, w.caller("admin"), offer=scenario.offers[3], requirement=scenario.r1,
                                        quantity=50)
-        assert gaps(w.db.state())[0].breakdown == (("waiting_for_consent", 50), ("not_yet_confirmed", 50))
+        assert gaps(w.db.state())[0].breakdown == (("owed_after_receipt", 10), ("needs_consent", 50),
+                                                   ("not_yet_confirmed", 50))
         with w.db.transaction() as uow:
             for user, alloc in (("fra", a.id), ("ukr", a.id), ("admin", a.id)):
                 svc.move_allocation(uow, w.caller(user), alloc, "confirm" if user == "admin" else "accept")
-        first = gaps(w.db.state())[0]  # 50 confirmed now; 50 still wait for DEU's consent
-        assert (first.requirement, first.missing, first.breakdown) == (scenario.r1, 50, (("waiting_for_consent", 50),))
+            svc.request_consent(uow, w.caller("admin"), scenario.offers[3])
+        first = gaps(w.db.state())[0]  # 50 confirmed now; 50 still wait for DEU's consent, requested now
+        assert (first.requirement, first.missing, first.breakdown) == (
+            scenario.r1, 60, (("owed_after_receipt", 10), ("waiting_for_consent", 50)))
+        assert first.detail.endswith("50 units: consent requested on 2024-09-01")
         assert b.status is m.AllocationStatus.PROPOSED
 
 
@@ -165,7 +174,7 @@ class TestSummaries:
 class TestGapDetail:
     def test_one_unit_is_singular_and_many_have_thousands_separators(self) -> None:
         assert detail("not_yet_confirmed", 1) == "1 allocated unit awaits acceptance or confirmation"
-        assert detail("waiting_for_consent", 12345) == "12,345 allocated units await a re-export consent"
+        assert detail("owed_after_receipt", 1750) == "1,750 units owed after a short receipt"
         assert detail("insufficient_quantity", 1) == "compatible offers fall 1 unit short"
         assert detail("taken_by_higher_priority", 2000) == (
             "2,000 compatible units are held by higher-priority requirements")

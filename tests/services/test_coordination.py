@@ -154,7 +154,8 @@ class TestAllocation:
 
 
 class TestDelivery:
-    def test_shipment_received_with_discrepancies_delivers_the_offer(self, world: World) -> None:
+    def test_shipment_received_with_discrepancies_keeps_the_offer_in_delivery_until_replaced(
+            self, world: World) -> None:
         req = open_requirement(world, quantity=100)
         offer = enter_offer(world, quantity=100)
         alloc = confirmed_allocation(world, offer, req, 100)
@@ -162,6 +163,9 @@ class TestDelivery:
         world.do(svc.track_shipment, "deu", d.id, "hub")
         got = world.do(svc.receive, "ukr", d.id, received_on=date(2024, 7, 1), short=3, damaged=2)
         assert (got.received, got.short, got.damaged, got.status) == (95, 3, 2, m.DeliveryStatus.RECEIVED)
+        assert world.db.state().offers[offer].status is m.OfferStatus.IN_DELIVERY  # 5 units still owed
+        again = world.do(svc.dispatch, "deu", allocation=alloc, quantity=5, dispatched_on=date(2024, 7, 1))
+        world.do(svc.receive, "ukr", again.id, received_on=date(2024, 7, 1))
         assert world.db.state().offers[offer].status is m.OfferStatus.DELIVERED
 
     def test_refuses_shipping_more_than_allocated_or_unconfirmed(self, world: World) -> None:

@@ -35,6 +35,16 @@ def test_an_old_log_migrates_verifies_and_reports_as_before(tmp_path: Path) -> N
     rows = json.loads(output)
     assert not any(r.pop("tracked_only") for r in rows)  # a column added since: no donor is only tracked there
     assert rows == json.loads((FIXTURE / "report-burden.json").read_text(encoding="utf-8"))
+    # Where the owed-units rule (migration 0005_owed) changes the answer, and only there: D-00001 arrived with 2 of
+    # its 600 rounds damaged, so they are owed — R-00001 misses them and offer O-00001 stays in delivery.
+    code, output = _run(url, "report", "gaps", "--format", "json")
+    assert code == 0, output
+    first = json.loads(output)[0]
+    assert (first["requirement"], first["owed"], first["missing"], first["detail"]) == (
+        "R-00001", 2, 2, "2 units owed after a short receipt")
+    code, output = _run(url, "offer", "list", "--format", "json", "--as", "nsatu-admin")
+    assert code == 0, output
+    assert {o["id"]: o["status"] for o in json.loads(output)}["O-00001"] == "in_delivery"
     code, output = _run(url, "transit", "list")
     assert code == 0, output
     assert output == (FIXTURE / "transit-list.txt").read_text(encoding="utf-8")
@@ -66,7 +76,7 @@ def test_the_old_log_holds_every_event_type_and_each_prefixed_setting(tmp_path: 
 # Event types added after the fixture was written: an old log cannot hold them.
 NEW_TYPES = frozenset({"TransitTimeSet", "WitnessAdded", "WitnessRemoved", "QuorumRuleSet", "PlaceDefined",
                        "DonorTracked", "RequirementAmended", "OfferAmended", "ItemClassChanged", "UserRoleChanged",
-                       "UserDisabled", "UserEnabled"})
+                       "UserDisabled", "UserEnabled", "AllocationReopened", "AllocationOwedReleased"})
 
 
 def test_the_old_log_in_postgresql_migrates_and_verifies(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ from contactgroup.domain.errors import Problem, ValidationFailed
 T = TypeVar("T")
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TOP = ("requirements", "offers", "item_classes", "transit_days", "pinned", "consents_granted", "proposed")
+_TOP = ("requirements", "offers", "item_classes", "transit_days", "pinned", "consents_granted", "proposed",
+        "declined")
 _REQUIRED_TOP = ("requirements", "offers", "item_classes")
 
 
@@ -151,6 +152,14 @@ def problem_from_dict(d: object) -> AllocationProblem:
     def name(raw: object, where: str) -> str | None:
         return read.text(raw, where)
 
+    def pair(raw: object, where: str) -> tuple[str, str] | None:
+        fields = read.fields(raw, where, ("offer", "requirement"))
+        if fields is None:
+            return None
+        offer_id = read.text(fields["offer"], f"{where}.offer")
+        req_id = read.text(fields["requirement"], f"{where}.requirement")
+        return None if offer_id is None or req_id is None else (offer_id, req_id)
+
     requirements = read.items(top["requirements"], "requirements", requirement) if "requirements" in top else None
     offers = read.items(top["offers"], "offers", offer) if "offers" in top else None
     classes = _item_classes(read, top["item_classes"]) if "item_classes" in top else None
@@ -158,10 +167,12 @@ def problem_from_dict(d: object) -> AllocationProblem:
     pinned = read.items(top.get("pinned", []), "pinned", pin)
     granted = read.items(top.get("consents_granted", []), "consents_granted", name)
     proposed = read.items(top.get("proposed", []), "proposed", proposal)
+    declined = read.items(top.get("declined", []), "declined", pair)
     if found:
         raise ValidationFailed(found)
     assert requirements is not None and offers is not None and classes is not None
     assert transit is not None and pinned is not None and granted is not None and proposed is not None
+    assert declined is not None
     problem = AllocationProblem(
         requirements=tuple(requirements),
         offers=tuple(offers),
@@ -170,6 +181,7 @@ def problem_from_dict(d: object) -> AllocationProblem:
         pinned=tuple(pinned),
         consents_granted=frozenset(granted),
         proposed=tuple(proposed),
+        declined=frozenset(declined),
     )
     found = validate(problem)
     if found:
@@ -245,6 +257,8 @@ def problem_to_dict(problem: AllocationProblem) -> dict[str, Any]:
         out["proposed"] = [
             {"offer": p.offer, "requirement": p.requirement, "quantity": p.quantity} for p in problem.proposed
         ]
+    if problem.declined:
+        out["declined"] = [{"offer": o, "requirement": r} for o, r in sorted(problem.declined)]
     return out
 
 

@@ -113,6 +113,7 @@ def _reasons(net: Network, units: Ints, quantity: Ints, covered: Ints) -> dict[i
     slot = np.searchsorted(used_keys, key[at])
     same_level = np.where(used_keys[slot] == key[at], used_counts[slot], 0) - used[at]
     waiting = net.offer_blocked[pair_offer] & (net.offer_left[pair_offer] > 0)
+    declined = net.pair_declined[at] & (net.offer_left[pair_offer] > 0)
 
     def any_by_req(flags: Flags) -> Flags:
         return np.bincount(net.pair_req[at], weights=flags, minlength=n_reqs) > 0
@@ -124,6 +125,7 @@ def _reasons(net: Network, units: Ints, quantity: Ints, covered: Ints) -> dict[i
         (Reason.TAKEN_BY_PINNED_ALLOCATION, any_by_req(lower_pin)),
         (Reason.WAITING_FOR_CONSENT, any_by_req(waiting)),
         (Reason.INSUFFICIENT_QUANTITY, (compatible > 0) & (offered < quantity)),
+        (Reason.DECLINED, any_by_req(declined)),
     ]
     return {
         int(i): tuple(reason for reason, flags in per_reason if flags[i])

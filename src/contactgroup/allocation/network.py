@@ -24,7 +24,8 @@ class Network:
     independent parts of the problem: requirements whose item classes share no item never compete.
     `offer_item`, `req_class` and `req_destination` number items, classes and countries (in sorted order);
     `req_due` is the needed-by day as a proleptic ordinal, like `pair_arrives`. `pair_proposed` holds the
-    units of earlier proposals (beyond pins) that the solver prefers to keep among equally good plans.
+    units of earlier proposals (beyond pins) that the solver prefers to keep among equally good plans;
+    `pair_declined` marks the pairs a party declined, which take no new units.
     """
 
     requirements: tuple[Requirement, ...]
@@ -46,11 +47,12 @@ class Network:
     pair_late: Ints
     pair_pinned: Ints
     pair_proposed: Ints
+    pair_declined: Flags
 
     @property
     def usable(self) -> Flags:
         """Pairs along which the optimiser may still move units."""
-        return (self.offer_free[self.pair_offer] > 0) & (self.req_need[self.pair_req] > 0)
+        return (self.offer_free[self.pair_offer] > 0) & (self.req_need[self.pair_req] > 0) & ~self.pair_declined
 
 
 def build(problem: AllocationProblem) -> Network:
@@ -86,6 +88,12 @@ def build(problem: AllocationProblem) -> Network:
     for proposal in problem.proposed:
         r, o = req_index[proposal.requirement], offer_index[proposal.offer]
         pair_proposed[int(np.searchsorted(keys, r * n_offers + o))] += proposal.quantity
+    pair_declined = np.zeros(len(pair_req), np.bool_)
+    for offer_id, req_id in problem.declined:
+        r, o = req_index[req_id], offer_index[offer_id]
+        at = int(np.searchsorted(keys, r * n_offers + o))
+        if at < len(keys) and keys[at] == r * n_offers + o:  # an incompatible pair has nothing to close
+            pair_declined[at] = True
     offer_free = np.where(offer_blocked, 0, offer_left)
     return Network(
         requirements=reqs,
@@ -107,6 +115,7 @@ def build(problem: AllocationProblem) -> Network:
         pair_late=late,
         pair_pinned=pair_pinned,
         pair_proposed=pair_proposed,
+        pair_declined=pair_declined,
     )
 
 

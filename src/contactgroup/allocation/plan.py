@@ -22,6 +22,8 @@ class Reason(enum.StrEnum):
     """A compatible offer still has quantity but waits for a re-export consent."""
     INSUFFICIENT_QUANTITY = "insufficient_quantity"
     """All compatible offers together hold less than the requirement's quantity."""
+    DECLINED = "declined"
+    """A compatible offer with units left was declined for this requirement (until the pair is reopened)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,8 @@ class AllocationProblem:
 
     `item_classes` maps a class to the items that satisfy it; `transit_days` maps (origin, destination) to
     days, 0 where absent; `consents_granted` holds the ids of offers whose needed consent was given;
-    `proposed` lists earlier proposals to prefer in ties. The mappings are treated as read-only.
+    `proposed` lists earlier proposals to prefer in ties; `declined` holds the (offer, requirement) pairs a party
+    declined, along which nothing new is planned (their pins stay). The mappings are treated as read-only.
     """
 
     requirements: tuple[Requirement, ...]
@@ -76,6 +77,7 @@ class AllocationProblem:
     pinned: tuple[Pin, ...] = ()
     consents_granted: frozenset[str] = frozenset()
     proposed: tuple[Proposal, ...] = ()
+    declined: frozenset[tuple[str, str]] = frozenset()
 
     def transit(self, origin: str, destination: str) -> int:
         return self.transit_days.get((origin, destination), 0)

@@ -76,6 +76,11 @@ def validate(problem: AllocationProblem) -> list[Problem]:
             found.append(Problem("consents_granted", f"unknown offer {offer_id!r}"))
     found.extend(_check_pins(problem, req_at, offer_at))
     found.extend(_check_proposed(problem, req_at, offer_at))
+    for offer_id, req_id in sorted(problem.declined):
+        if offer_id not in offer_at:
+            found.append(Problem("declined", f"unknown offer {offer_id!r}"))
+        if req_id not in req_at:
+            found.append(Problem("declined", f"unknown requirement {req_id!r}"))
     return found
 
 

@@ -32,6 +32,9 @@ def allocate(
         True, "--compare/--no-compare", help="Also run the greedy top-down fill and show what the optimum gains."
     ),
     area: str | None = typer.Option(None, "--area", help="Database mode: only this capability area's requirements."),
+    request_consent: bool = typer.Option(
+        False, "--request-consent",
+        help="Database mode: also request the re-export consents not yet requested of the offers held back for one."),
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
@@ -47,11 +50,19 @@ def allocate(
 
     Confirmed and accepted allocations stay; earlier proposals stay where no better plan differs.
 
+    A pair a party declined is not proposed again until reopened.
+
+    The run lists the offers it held back for a consent or a decline, naming only offers you may see.
+
+    --request-consent (the coordinator) requests the consents not yet requested of those offers.
+
     On invalid input it lists every bad field and writes nothing.
     """
     if problem is None:
-        _from_database(db, as_, area, plan)
+        _from_database(db, as_, area, plan, request_consent)
         return
+    if request_consent:
+        _fail([Problem("--request-consent", "applies to the database only; a problem file records nothing")], 2)
     if area is not None:
         _fail([Problem("--area", "applies to the database only; a problem file holds the requirements to plan")], 2)
     if db is not None and db != os.environ.get("CONTACTGROUP_DB"):  # given on the command line, not inherited
@@ -81,14 +92,15 @@ def allocate(
 
 
 @handles_errors
-def _from_database(db: str | None, as_: str | None, area: str | None, plan: Path | None) -> None:
+def _from_database(db: str | None, as_: str | None, area: str | None, plan: Path | None,
+                   request_consent: bool) -> None:
     """Database mode: propose allocations for the open requirements from the record's current state."""
     from contactgroup.allocation import plan_to_dict
     from contactgroup.services.allocation import propose_optimal
 
     who = caller(as_)
     with writer(db) as uow:
-        run = propose_optimal(uow, who, area)
+        run = propose_optimal(uow, who, area, request_consent=request_consent)
         if plan is not None:
             text = json.dumps(plan_to_dict(run.plan), indent=2, ensure_ascii=False) + "\n"
             typer.echo(text, nl=False) if str(plan) == "-" else _write(plan, text, None)
@@ -110,6 +122,13 @@ def _from_database(db: str | None, as_: str | None, area: str | None, plan: Path
     console.print(f"{len(run.proposed):,} allocations proposed, {run.kept:,} earlier proposals kept, "
                   f"{run.declined:,} superseded; {recorded}; solve time {run.seconds:.3f} s. Donors and the "
                   f"recipient now accept them (`contactgroup allocation move ID accept`).", highlight=False)
+    for held in run.held_back:
+        named = ", ".join(held.offers)
+        others = f"{held.hidden:,} offer{'s' if held.hidden != 1 else ''} you may not see"
+        which = "; ".join(x for x in (named, others if held.hidden else "") if x)
+        console.print(f"held back, {held.reason}: {which} ({held.units:,} units)", highlight=False, markup=False)
+    if run.consents_requested:
+        console.print(f"consents requested: {', '.join(run.consents_requested)}", highlight=False)
 
 
 def _fail(problems: list[Problem], code: int) -> NoReturn:

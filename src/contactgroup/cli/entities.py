@@ -761,7 +761,8 @@ def allocation_show(alloc_id: str, db: DbOption = None, as_: AsOption = None,
     state, who = _visible(db, as_)
     v = queries.allocation(state, who, alloc_id)
     _show_data({**as_data(v.allocation), "member": v.member, "item": v.item, "shipments": ", ".join(v.shipments),
-                "shipped": v.shipped, "received": v.received}, fmt, state)
+                "shipped": v.shipped, "received": v.received, "owed": v.owed,
+                "owed_after_receipt": v.owed_after_receipt}, fmt, state)
 
 
 @allocation_app.command("move")
@@ -769,19 +770,34 @@ def allocation_show(alloc_id: str, db: DbOption = None, as_: AsOption = None,
 def allocation_move(
     words: Annotated[list[str], typer.Argument(
         metavar="ID... ACTION", help=f"The allocations, then the action: {choices(AllocationAction)} (accept: "
-                                       "the donor's desk, then the recipient liaison).")],
-    reason: Annotated[str, typer.Option()] = "",
+                                       "the donor's desk, then the recipient liaison; reopen: the party that "
+                                       "declined, or the coordinator; release-owed: the coordinator, with --units).")],
+    reason: Annotated[str, typer.Option(help="Why (decline, reopen, release-owed); recorded.")] = "",
+    units: Annotated[int | None, typer.Option(parser=whole_number, metavar="N",
+                                              help="release-owed: how many owed units will not come.")] = None,
     awaiting_me: AwaitingOption = False,
     member: MemberFilter = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Accept, confirm or decline allocations: all of them, or none (every refusal named)."""
+    """Accept, confirm or decline allocations, reopen declined pairs, release owed units: all of them, or none
+    (every refusal named).
+
+    A declined pair (offer, requirement) is not proposed again until reopened.
+
+    Units that arrived short, damaged or wrong stay owed: the donor dispatches replacements against the same
+    allocation, or the coordinator releases them and the requirement misses them again.
+    """
     ids, action = _ids_and_verb(words)
     verb = parse_action(AllocationAction, action)
     for a in _move_many(db, as_, "allocation", ids, verb, awaiting_me, member,
-                        lambda uow, who, ident: svc.move_allocation(uow, who, ident, verb, reason)):
-        _done(f"allocation {a.id} is {a.status.value}")
+                        lambda uow, who, ident: svc.move_allocation(uow, who, ident, verb, reason, units=units)):
+        if verb is AllocationAction.REOPEN:
+            _done(f"allocation {a.id}: offer {a.offer} may be proposed for {a.requirement} again")
+        elif verb is AllocationAction.RELEASE_OWED:
+            _done(f"allocation {a.id}: {units or 0:,} owed units released; {a.quantity:,} units confirmed")
+        else:
+            _done(f"allocation {a.id} is {a.status.value}")
 
 
 @allocation_app.command("history")
@@ -812,6 +828,7 @@ def consent_decide(
         metavar="ID... DECISION", help=f"The consents, then the decision: {choices(ConsentAction)}.")],
     awaiting_me: AwaitingOption = False,
     member: MemberFilter = None,
+    reason: Annotated[str, typer.Option(help="Why; recorded with the decision.")] = "",
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
@@ -819,7 +836,7 @@ def consent_decide(
     ids, decision = _ids_and_verb(words)
     verb = parse_action(ConsentAction, decision, what="decision")
     for c in _move_many(db, as_, "consent", ids, verb, awaiting_me, member,
-                        lambda uow, who, ident: svc.decide_consent(uow, who, ident, verb)):
+                        lambda uow, who, ident: svc.decide_consent(uow, who, ident, verb, reason)):
         _done(f"consent {c.id} {c.status.value}")
 
 
@@ -834,12 +851,18 @@ def consent_list(
     as_: AsOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
-    """List the consents you may see: of offers you may see, or asked of the member you act for (the offer's
-    member is shown only if you may see the offer)."""
+    """List the consents you may see: of offers you may see, or asked of the member you act for.
+
+    Each shows what it is for: item, quantity, end use and destination.
+
+    The offer and its member are shown only if you may see the offer."""
     state, who = _visible(db, as_)
-    rows = [_with_offer(as_data(c), queries.listed_consent(state, who, c))
-            for c in queries.consents(state, who, status=status, member=member, item=item, area=area)]
-    emit(rows, fmt, title="Consents", synthetic=is_synthetic(state), columns=(*_fields(m.Consent), "member", "item"))
+    chosen = {c.id for c in queries.consents(state, who, status=status, member=member, item=item, area=area)}
+    rows = [{**as_data(v.consent), "item": v.item, "item_name": v.item_name, "quantity": v.quantity,
+             "end_use": v.end_use, "destination": v.destination, "offer": v.offer or "", "member": v.member or ""}
+            for v in queries.consent_views(state, who) if v.consent.id in chosen]
+    emit(rows, fmt, title="Consents", synthetic=is_synthetic(state),
+         columns=(*_fields(m.Consent), "item", "item_name", "quantity", "end_use", "destination", "member"))
 
 
 delivery_app = typer.Typer(help="Shipments of allocated quantities, to receipt.", no_args_is_help=True)

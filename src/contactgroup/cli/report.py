@@ -33,7 +33,7 @@ from contactgroup.domain.state import State
 from contactgroup.reports.burden import burden, gdp_note
 from contactgroup.reports.coverage import coverage
 from contactgroup.reports.facts import SYNTHETIC_CAPTION, is_synthetic
-from contactgroup.reports.gaps import DEFAULT_LIMIT, gaps
+from contactgroup.reports.gaps import DEFAULT_LIMIT, REASONS, gaps
 from contactgroup.reports.lag import lag
 from contactgroup.reports.valuation import Valuer
 
@@ -220,8 +220,7 @@ def gaps_cmd(
         for rec in records:
             rec.pop("breakdown")
     _show(state, records, fmt, title=f"Gaps: top {limit} unmet requirements",
-          caption="reasons: waiting_for_consent, not_yet_confirmed, no_compatible_offer, not_yet_allocated, "
-                  "taken_by_higher_priority, insufficient_quantity",
+          caption=f"reasons: {', '.join(REASONS)}",
           columns={"rank": ("#", None), "requirement": ("requirement", None), "item_class": ("class", None),
                    "priority": ("prio", text), "needed_by": ("needed by", None),
                    "needed": ("needed", None), "committed": ("committed", None), "missing": ("missing", None),

@@ -586,6 +586,10 @@ def propose_allocation(state: State, ctx: Context, *, offer: str, requirement: s
     free = o.quantity - state.allocated_of_offer(offer)
     if quantity > free:
         raise Conflict(f"offer {offer} has {free} units left to allocate, not {quantity}")
+    if (declined := declined_pair(state, offer, requirement)) is not None:
+        raise Conflict(f"offer {offer} to requirement {requirement} was {declined_words(declined)}; it is not "
+                       f"proposed again until reopened (allocation {declined.id})", code="declined-pair",
+                       offer=offer, requirement=requirement, allocation=declined.id)
     missing = r.quantity - state.confirmed_of_requirement(requirement) - state.pending_of_requirement(requirement)
     if quantity > missing:
         raise Conflict(f"requirement {requirement} still needs {missing} units, not {quantity}")
@@ -599,6 +603,67 @@ def consent_pending(state: State, offer: m.Offer) -> bool:
     if offer.consent_from is None:
         return False
     return not any(c.offer == offer.id and c.status is m.ConsentStatus.GRANTED for c in state.consents.values())
+
+
+NOT_REQUESTED = "needs consent (not requested)"
+
+
+def consent_standing(state: State, offer: m.Offer) -> str | None:
+    """Why an offer is held back for its re-export consent, in the words gaps and plans both use —
+    "needs consent (not requested)", "consent requested on DATE", "consent refused on DATE" — or None when it
+    needs none or has it."""
+    if not consent_pending(state, offer):
+        return None
+    asked = [c for c in state.consents.values() if c.offer == offer.id]
+    if not asked:
+        return NOT_REQUESTED
+    last = max(asked, key=lambda c: c.id)
+    if last.status is m.ConsentStatus.REFUSED:
+        return f"consent refused on {last.decided_on}"
+    return f"consent requested on {last.requested_on}"
+
+
+def declined_pair(state: State, offer: str, requirement: str) -> m.Allocation | None:
+    """The allocation by which a party declined this offer for this requirement and that nobody reopened; a
+    plan's superseding or an offer's withdrawal is not a party's decline."""
+    return next((a for a in state.allocations_of_offer(offer)
+                 if a.requirement == requirement and a.status is m.AllocationStatus.DECLINED
+                 and not a.superseded and not a.reopened and a.declined_on is not None), None)
+
+
+def declined_words(a: m.Allocation) -> str:
+    return f"declined on {a.declined_on}: {a.reason}" if a.reason else f"declined on {a.declined_on}"
+
+
+def reopen_allocation(state: State, ctx: Context, alloc_id: str, *, coordinator: bool, reason: str = "") -> list[Event]:
+    """Let a declined pair be proposed again: by the party that declined it, or by the coordinator."""
+    _checked_words(texts={"reason": reason})
+    a = _get(state.allocations, "allocation", alloc_id)
+    if a.status is not m.AllocationStatus.DECLINED or a.superseded or a.reopened:
+        state_ = "reopened already" if a.reopened else ("superseded by a plan, so its pair is open" if a.superseded
+                                                        else a.status.value)
+        raise Conflict(f"allocation {alloc_id} is {state_}; only a declined pair can be reopened",
+                       code="not-declined", id=alloc_id)
+    if not coordinator and a.declined_by != ctx.party:
+        raise Conflict(f"allocation {alloc_id} was declined by {a.declined_by}; only it or the coordinator may "
+                       f"reopen the pair", code="declined-by-other", id=alloc_id, party=a.declined_by)
+    return [ctx.event("AllocationReopened", {"id": alloc_id, "reason": reason})]
+
+
+def release_owed(state: State, ctx: Context, alloc_id: str, units: int, reason: str = "") -> list[Event]:
+    """Release owed units (short, damaged, wrong, or never shipped) that will not come: the allocation's
+    confirmed quantity drops by them and its requirement misses them again, for a plan to find elsewhere."""
+    _checked_words(texts={"reason": reason})
+    a = _get(state.allocations, "allocation", alloc_id)
+    _positive("units", units)
+    if a.status is not m.AllocationStatus.CONFIRMED:
+        raise Conflict(f"allocation {alloc_id} is {a.status.value}; only a confirmed allocation owes units",
+                       code="not-confirmed", id=alloc_id)
+    owed = state.shipped(alloc_id).owed
+    if units > owed:
+        raise Conflict(f"allocation {alloc_id} owes {owed:,} units, not {units:,}", code="owed", id=alloc_id,
+                       owed=owed, units=units)
+    return [ctx.event("AllocationOwedReleased", {"id": alloc_id, "units": units, "reason": reason})]
 
 
 def confirm_allocation(state: State, ctx: Context, alloc_id: str) -> list[Event]:
@@ -657,9 +722,10 @@ def dispatch(state: State, ctx: Context, *, allocation: str, quantity: int, disp
     if dispatched_on > ctx.today:
         raise _fail("dispatched_on", f"{dispatched_on} is in the future (today is {ctx.today}): record a "
                                      f"shipment once it left")
-    shipped = sum(d.quantity for d in state.where("deliveries", "allocation", allocation))
-    if quantity > a.quantity - shipped:
-        raise Conflict(f"allocation {allocation} has {a.quantity - shipped} units left to ship, not {quantity}")
+    # What is owed may ship: units never shipped, and replacements for units that arrived short, damaged or wrong.
+    owed = state.shipped(allocation).owed
+    if quantity > owed:
+        raise Conflict(f"allocation {allocation} has {owed} units left to ship, not {quantity}")
     d = m.Delivery(_next_id(state, "deliveries", "D"), allocation, quantity, m.DeliveryStatus.DISPATCHED,
                    dispatched_on)
     return [ctx.event("ShipmentDispatched", as_data(d))]

@@ -227,25 +227,49 @@ def _after_dispatched(state: State, event: Event) -> None:
         state.put(dataclasses.replace(offer, status=m.OfferStatus.IN_DELIVERY))
 
 
-def _after_received(state: State, event: Event) -> None:
-    offer_id = state.allocations[state.deliveries[event.data["id"]].allocation].offer
-    allocs = {a.id: a.quantity for a in state.allocations_of_offer(offer_id)
-              if a.status is m.AllocationStatus.CONFIRMED}
-    received = sum(d.quantity for a in allocs for d in state.where("deliveries", "allocation", a)
-                   if d.status is m.DeliveryStatus.RECEIVED)
+def _settle_offer(state: State, offer_id: str) -> None:
+    """Delivered once every confirmed unit arrived in good order (none owed: units short, damaged or of the wrong
+    item stay owed until replaced or released) and nothing of the offer is left to allocate."""
+    confirmed = [a for a in state.allocations_of_offer(offer_id) if a.status is m.AllocationStatus.CONFIRMED]
     offer = state.offers[offer_id]
-    # Delivered once everything allocated has arrived and nothing of the offer is left to allocate.
     if (
         offer.status is m.OfferStatus.IN_DELIVERY
-        and received >= sum(allocs.values())
+        and all(state.shipped(a.id).received >= a.quantity for a in confirmed)
         and state.allocated_of_offer(offer_id) >= offer.quantity
     ):
         state.put(dataclasses.replace(offer, status=m.OfferStatus.DELIVERED))
 
 
+def _after_received(state: State, event: Event) -> None:
+    _settle_offer(state, state.allocations[state.deliveries[event.data["id"]].allocation].offer)
+
+
+def _after_declined(state: State, event: Event) -> None:
+    alloc = state.allocations[event.data["id"]]
+    state.put(dataclasses.replace(alloc, declined_on=event.at.astimezone(UTC).date(), declined_by=event.party))
+
+
+def _reopened(state: State, event: Event) -> None:
+    alloc = state.allocations[event.data["id"]]
+    if alloc.status is not m.AllocationStatus.DECLINED or alloc.superseded or alloc.reopened:
+        raise ValidationFailed(f"allocation {alloc.id} is not a declined pair to reopen", where="event")
+    state.put(dataclasses.replace(alloc, reopened=True))
+
+
+def _owed_released(state: State, event: Event) -> None:
+    alloc = state.allocations[event.data["id"]]
+    units = int(event.data["units"])
+    if alloc.status is not m.AllocationStatus.CONFIRMED or not 0 < units <= state.shipped(alloc.id).owed:
+        raise ValidationFailed(f"allocation {alloc.id} does not owe {units} units", where="event")
+    state.put(dataclasses.replace(alloc, quantity=alloc.quantity - units, released=alloc.released + units))
+    _settle_requirement(state, alloc.requirement)
+    _settle_offer(state, alloc.offer)
+
+
 FOLLOW_UPS: Mapping[str, tuple[Callable[[State, Event], None], ...]] = {
     "AllocationConfirmed": (_after_confirmed,),
     "ShipmentReceived": (_after_received,),
+    "AllocationDeclined": (_after_declined,),
 }
 
 HANDLERS: dict[str, Callable[[State, Event], None]] = {
@@ -264,6 +288,8 @@ HANDLERS: dict[str, Callable[[State, Event], None]] = {
     "UserRoleChanged": _amended("users", "name"),
     "UserDisabled": _user_active(False),
     "UserEnabled": _user_active(True),
+    "AllocationReopened": _reopened,
+    "AllocationOwedReleased": _owed_released,
 }
 
 

@@ -232,9 +232,15 @@ class Allocation:
     id: str
     offer: str
     requirement: str
-    quantity: int
+    quantity: int  # confirmed units, less any owed units the coordinator released
     status: AllocationStatus
     proposed_on: date
+    released: int = 0  # owed units released (never to come): still spent from the offer, no longer confirmed
+    declined_on: date | None = None
+    declined_by: str = ""  # the party that declined: it (or the coordinator) may reopen the pair
+    reason: str = ""  # why it was declined
+    superseded: bool = False  # declined by a new plan, not by a party: the pair stays open
+    reopened: bool = False  # a declined pair that may be proposed again
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +251,7 @@ class Consent:
     status: ConsentStatus
     requested_on: date
     decided_on: date | None = None
+    reason: str = ""  # the origin member's reason for its decision
 
 
 @dataclass(frozen=True, slots=True)

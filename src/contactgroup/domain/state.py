@@ -105,6 +105,17 @@ def from_data(cls: type[Any], data: Mapping[Any, Any]) -> Any:
     return cls(**{name: _convert(types[name], data[name]) for name in types if name in data})
 
 
+@dataclass(frozen=True, slots=True)
+class Shipped:
+    """An allocation's confirmed units: `received + in_transit + owed` is its quantity; `short_owed` of the owed
+    units arrived short, damaged or as the wrong item."""
+
+    received: int
+    in_transit: int
+    owed: int
+    short_owed: int
+
+
 class State:
     """Every entity by table and key, plus the set of keys changed since the last flush."""
 
@@ -289,9 +300,26 @@ class State:
 
     # Derived quantities, computed from allocations (never stored, so they cannot drift).
     def allocated_of_offer(self, offer_id: str) -> int:
-        """Units of an offer held by allocations that are not declined."""
-        return sum(a.quantity for a in self.allocations_of_offer(offer_id)
+        """Units of an offer held by allocations that are not declined (owed units released stay spent)."""
+        return sum(a.quantity + a.released for a in self.allocations_of_offer(offer_id)
                    if a.status is not m.AllocationStatus.DECLINED)
+
+    def shipped(self, alloc_id: str) -> Shipped:
+        """What became of an allocation's confirmed units: received in good order, in transit, still owed."""
+        deliveries = self.where("deliveries", "allocation", alloc_id)
+        good = sum(d.received for d in deliveries if d.status is m.DeliveryStatus.RECEIVED)
+        moving = sum(d.quantity for d in deliveries if d.status is not m.DeliveryStatus.RECEIVED)
+        quantity = self.allocations[alloc_id].quantity
+        owed = quantity - good - moving
+        # Owed units that were shipped once and arrived short, damaged or as the wrong item (the rest were never
+        # shipped): what a replacement shipment or a release settles.
+        unshipped = max(quantity - sum(d.quantity for d in deliveries), 0)
+        return Shipped(good, moving, owed, max(owed - unshipped, 0))
+
+    def owed_after_receipt(self, req_id: str) -> int:
+        """Units of a requirement's confirmed allocations that arrived short, damaged or wrong and are still owed."""
+        return sum(self.shipped(a.id).short_owed for a in self.allocations_of_requirement(req_id)
+                   if a.status is m.AllocationStatus.CONFIRMED)
 
     def confirmed_of_requirement(self, req_id: str) -> int:
         return sum(a.quantity for a in self.allocations_of_requirement(req_id)

@@ -120,6 +120,8 @@ class AllocationAction(enum.StrEnum):
     ACCEPT = "accept"
     CONFIRM = "confirm"
     DECLINE = "decline"
+    REOPEN = "reopen"
+    RELEASE_OWED = "release-owed"
 
 
 class ConsentAction(enum.StrEnum):
@@ -161,6 +163,11 @@ ALLOCATION_ACTIONS: Mapping[AllocationAction, Action] = {
     AllocationAction.CONFIRM: Action("AllocationConfirmed", "allocation:confirm", A.CONFIRMED,
                                      "allocation:confirm"),
     AllocationAction.DECLINE: Action("AllocationDeclined", "allocation:decline", A.DECLINED, "allocation:decline"),
+    # Neither moves the status: a reopened pair stays declined (a new plan may propose it again), and releasing
+    # owed units leaves the allocation confirmed for fewer units.
+    AllocationAction.REOPEN: Action("AllocationReopened", "allocation:reopen", A.DECLINED, "allocation:reopen"),
+    AllocationAction.RELEASE_OWED: Action("AllocationOwedReleased", "allocation:release-owed", A.CONFIRMED,
+                                          "allocation:release-owed"),
 }
 RECIPIENT_ACCEPTANCE = Action("AllocationAcceptedByRecipient", "allocation:accept-recipient",
                               A.ACCEPTED_BY_RECIPIENT, "allocation:accept-recipient")

@@ -1,7 +1,8 @@
 """Coverage: per requirement, priority tier and capability area — needed, allocated, committed, delivered, missing.
 
 allocated = units in allocations that are not declined; committed = units in confirmed allocations;
-delivered = units received in received shipments; missing = needed − committed (never below zero).
+delivered = units received in received shipments; missing = needed − committed (never below zero) + the committed
+units owed after a short receipt (short, damaged or wrong, not yet replaced or released).
 Only requirements the coordination has validated count (validated, open, partially met, met, closed).
 """
 
@@ -46,6 +47,7 @@ class _Counts:
     allocated: int
     committed: int
     delivered: int
+    owed: int = 0
 
 
 def _per_requirement(state: State) -> dict[str, _Counts]:
@@ -61,7 +63,7 @@ def _per_requirement(state: State) -> dict[str, _Counts]:
             committed[a.requirement] += a.quantity
             delivered[a.requirement] += received.get(a.id, 0)
     return {
-        r.id: _Counts(r.quantity, allocated[r.id], committed[r.id], delivered[r.id])
+        r.id: _Counts(r.quantity, allocated[r.id], committed[r.id], delivered[r.id], state.owed_after_receipt(r.id))
         for r in counted_requirements(state)
     }
 
@@ -76,7 +78,7 @@ def _row(grouping: Grouping, key: str, name: str, priority: int | None, area: st
         requirements=len(cs), needed=needed, allocated=sum(c.allocated for c in cs), committed=committed,
         delivered=sum(c.delivered for c in cs),
         # Summed per requirement so that one over-covered requirement cannot hide another's shortfall.
-        missing=sum(max(c.needed - c.committed, 0) for c in cs),
+        missing=sum(max(c.needed - c.committed, 0) + c.owed for c in cs),
     )
 
 

@@ -40,6 +40,8 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "allocation:accept-recipient": frozenset({R}),
     "allocation:confirm": frozenset({C}),
     "allocation:decline": frozenset({D, R, C}),
+    "allocation:reopen": frozenset({D, R, C}),  # and only the party that declined, or the coordinator
+    "allocation:release-owed": frozenset({C}),
     "allocation:supersede": frozenset({C, L}),  # an optimiser run replacing a mere proposal, within one's area
     "consent:request": frozenset({D, C}),
     "consent:decide": frozenset({D}),

@@ -1,7 +1,9 @@
 """Allocating from the record: build the optimiser's problem from the current state, solve it, and record the
 difference as proposed allocations. Agreed allocations (confirmed, or accepted by either side) are pinned;
 plain proposals are handed to the optimiser as preferred, and kept if the plan repeats them; those it does not
-repeat are superseded (recorded as declined, marked `superseded`, by whoever ran the optimiser)."""
+repeat are superseded (recorded as declined, marked `superseded`, by whoever ran the optimiser). A pair a party
+declined is not planned again until reopened; offers waiting for a re-export consent are held back, and the run
+says which (naming only what its reader may see), and may request the consents not yet requested."""
 
 from __future__ import annotations
 
@@ -34,6 +36,18 @@ class Tier:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldBack:
+    """Offers a run could not use for a short requirement, for one reason ("needs consent (not requested)",
+    "declined on DATE: reason"): named where the reader may see them (`offers`, or `offer -> requirement` for a
+    declined pair), otherwise only counted (`hidden`); `units` the units they could have brought."""
+
+    reason: str
+    offers: tuple[str, ...]
+    hidden: int
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
 class AllocationRun:
     """What a run did. `Tier.before` counts units of the open requirements' allocations before the run
     (agreed and merely proposed alike, capped at the need); `events` is the range of event indexes
@@ -46,6 +60,8 @@ class AllocationRun:
     plan: opt.Plan
     seconds: float
     events: tuple[int, int] | None = None
+    held_back: tuple[HeldBack, ...] = ()
+    consents_requested: tuple[str, ...] = ()  # consent ids requested by this run
 
 
 def areas(state: State) -> list[str]:
@@ -65,7 +81,9 @@ def problem_from_state(state: State, area: str | None = None,
 
     Agreed allocations become pins, plain proposals `proposed` (preferred in ties), and the recorded
     transit days apply from an offer's depot to a requirement's destination. `hidden` offers (ones the caller
-    may not see) bring nothing new: what they already hold, proposals included, stays pinned as it is.
+    may not see) bring nothing new: what they already hold, proposals included, stays pinned as it is. Units an
+    allocation owed and that were released stay spent from their offer. Pairs a party declined and nobody
+    reopened are `declined`.
     """
     reqs = {r.id: r for r in state.requirements.values() if r.status in OPEN and (area is None or r.area == area)}
     held_outside: dict[str, int] = defaultdict(int)
@@ -74,6 +92,7 @@ def problem_from_state(state: State, area: str | None = None,
     for a in state.allocations.values():
         if a.status is m.AllocationStatus.DECLINED:
             continue
+        held_outside[a.offer] += a.released
         if a.requirement in reqs and (a.status in AGREED or a.offer in hidden):
             pinned[(a.offer, a.requirement)] += a.quantity
         elif a.requirement in reqs and a.status is m.AllocationStatus.PROPOSED:
@@ -107,17 +126,25 @@ def problem_from_state(state: State, area: str | None = None,
         consents_granted=frozenset(c.offer for c in state.consents.values()
                                    if c.status is m.ConsentStatus.GRANTED and c.offer in item_of),
         proposed=preferred,
+        declined=frozenset((a.offer, a.requirement) for a in state.allocations.values()
+                           if a.offer in item_of and a.requirement in reqs
+                           and command.declined_pair(state, a.offer, a.requirement) is a),
     )
 
 
-def propose_optimal(uow: UnitOfWork, caller: svc.Caller, area: str | None = None) -> AllocationRun:
+def propose_optimal(uow: UnitOfWork, caller: svc.Caller, area: str | None = None, *,
+                    request_consent: bool = False) -> AllocationRun:
     """Solve for the open requirements and record the plan as proposals, in this unit of work.
 
     Whoever may propose allocations in the area may run this; it supersedes the earlier proposals in the
-    area that the plan does not repeat (a coalition lead must name the area it leads).
+    area that the plan does not repeat (a coalition lead must name the area it leads). With `request_consent`
+    (whoever may request consents: the coordinator), it also requests each consent not yet requested of an
+    offer it held back for one.
     """
     check_area(uow.state, area)
     svc.authorized(uow, caller, "allocation:propose", area=area)  # before solving: a refusal costs nothing
+    if request_consent:
+        svc.authorized(uow, caller, "consent:request")
     state = uow.state
     first_event = uow.next_seq + len(uow.pending)
     user = state.users[caller.user]
@@ -150,9 +177,49 @@ def propose_optimal(uow: UnitOfWork, caller: svc.Caller, area: str | None = None
     )
     tiers = tuple(Tier(level.priority, level.needed, min(before[level.priority], level.needed), level.covered,
                        quick.covered(level.priority)) for level in plan.levels)
+    held = held_back(state, problem, plan, user)
+    requested = tuple(
+        svc.request_consent(uow, caller, offer).id
+        for offer in sorted({o for h in held for o in h.offers if h.reason == command.NOT_REQUESTED})
+    ) if request_consent else ()
     last_event = uow.next_seq + len(uow.pending) - 1
     events = (first_event, last_event) if last_event >= first_event else None
-    return AllocationRun(tiers, proposed, kept, declined, plan, seconds, events)
+    return AllocationRun(tiers, proposed, kept, declined, plan, seconds, events, held, requested)
+
+
+def held_back(state: State, problem: opt.AllocationProblem, plan: opt.Plan, who: m.User) -> tuple[HeldBack, ...]:
+    """The offers the plan could not use for a requirement it left short: waiting for a consent, or declined
+    for that requirement; grouped by reason, named only where `who` may see the offer."""
+    short = {c.id for c in plan.requirements if c.shortfall}
+    reqs = {r.id: r for r in problem.requirements}
+    fits = {(o.id, r): o.item in problem.item_classes.get(reqs[r].item_class, frozenset())
+            for o in problem.offers for r in short}
+    pinned: dict[str, int] = defaultdict(int)
+    for pin in problem.pinned:
+        pinned[pin.offer] += pin.quantity
+    free = {o.id: o.quantity - pinned[o.id] for o in problem.offers}
+    groups: dict[str, tuple[list[str], list[int]]] = defaultdict(lambda: ([], [0, 0]))
+    for o in problem.offers:
+        reason = command.consent_standing(state, state.offers[o.id]) if problem.blocked(o) else None
+        if reason is not None and free[o.id] > 0 and any(fits[(o.id, r)] for r in short):
+            _count(groups[reason], state, who, o.id, o.id, free[o.id])
+    for offer, req in sorted(problem.declined):
+        if req in short and free[offer] > 0:
+            decline = command.declined_pair(state, offer, req)
+            assert decline is not None
+            _count(groups[command.declined_words(decline)], state, who, offer, f"{offer} -> {req}", free[offer])
+    return tuple(HeldBack(reason, tuple(named), counts[0], counts[1])
+                 for reason, (named, counts) in sorted(groups.items()))
+
+
+def _count(group: tuple[list[str], list[int]], state: State, who: m.User, offer: str, name: str,
+           units: int) -> None:
+    named, counts = group
+    if access.can_see_offer(state, who, state.offers[offer]):
+        named.append(name)
+    else:
+        counts[0] += 1
+    counts[1] += units
 
 
 def supersede(uow: UnitOfWork, caller: svc.Caller, alloc_id: str) -> None:

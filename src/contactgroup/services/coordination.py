@@ -364,15 +364,28 @@ def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requireme
 
 
 def move_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str, action: AllocationAction,
-                    reason: str = "") -> m.Allocation:
-    """accept (by the donor's desk or the recipient's liaison, whichever is next), confirm, or decline."""
+                    reason: str = "", *, units: int | None = None) -> m.Allocation:
+    """accept (by the donor's desk or the recipient's liaison, whichever is next), confirm, decline, reopen a
+    declined pair (the party that declined, or the coordinator), or release owed `units` (the coordinator)."""
     action = parse_action(AllocationAction, action)
     alloc = visible_allocation(uow, caller, alloc_id)
     owner = uow.state.offers[alloc.offer].member
     act = allocation_action(access.user(uow.state, caller.user), action)
+    if (units is not None) != (action is AllocationAction.RELEASE_OWED):
+        raise ValidationFailed("units are given to release-owed, and only to it", where="units",
+                               code="units-for-release", action=action.value)
     if action is AllocationAction.CONFIRM:
         ctx = authorized(uow, caller, act.permission)
         record_events(uow, command.confirm_allocation(uow.state, ctx, alloc_id))
+    elif action is AllocationAction.RELEASE_OWED:
+        ctx = authorized(uow, caller, act.permission, named=act.named)
+        record_events(uow, command.release_owed(uow.state, ctx, alloc_id, units or 0, reason))
+    elif action is AllocationAction.REOPEN:
+        who = access.user(uow.state, caller.user)
+        # The party that declined acts for itself: its scope is its own decline, checked by the domain.
+        ctx = authorized(uow, caller, act.permission, named=act.named)
+        record_events(uow, command.reopen_allocation(uow.state, ctx, alloc_id, reason=reason,
+                                                     coordinator=who.role is m.Role.COORDINATOR))
     else:
         ctx = authorized(uow, caller, act.permission, owner=owner, named=act.named)
         extra = {"reason": reason} if action is AllocationAction.DECLINE else {}
@@ -393,12 +406,15 @@ def request_consent(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Consent
     return uow.state.consents[event.data["id"]]
 
 
-def decide_consent(uow: UnitOfWork, caller: Caller, consent_id: str, action: ConsentAction) -> m.Consent:
+def decide_consent(uow: UnitOfWork, caller: Caller, consent_id: str, action: ConsentAction,
+                   reason: str = "") -> m.Consent:
     action = parse_action(ConsentAction, action, what="decision")
     consent = visible_consent(uow, caller, consent_id)
     act = CONSENT_ACTIONS[action]
     ctx = authorized(uow, caller, act.permission, owner=consent.origin, named=act.named)
-    record_events(uow, command.move(uow.state, ctx, act.event, consent_id, decided_on=ctx.today.isoformat()))
+    extra = {"reason": reason} if reason else {}
+    record_events(uow, command.move(uow.state, ctx, act.event, consent_id, decided_on=ctx.today.isoformat(),
+                                    **extra))
     return uow.state.consents[consent_id]
 
 

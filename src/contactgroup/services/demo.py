@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from contactgroup.domain import command
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError
 from contactgroup.domain.workflow import AllocationAction, ConsentAction, OfferAction, RequirementAction
@@ -230,8 +231,8 @@ class _Demo:
             need = req.quantity - state.confirmed_of_requirement(req.id) - state.pending_of_requirement(req.id)
             for item in state.item_classes[req.item_class].items:
                 for oid in by_item.get(item, []):
-                    if need <= 0 or free[oid] <= 0:
-                        continue
+                    if need <= 0 or free[oid] <= 0 or command.declined_pair(state, oid, req.id):
+                        continue  # a declined pair is not asked again
                     q = min(need, free[oid])
                     alloc = svc.propose_allocation(uow, self.admin, offer=oid, requirement=req.id, quantity=q)
                     free[oid] -= q

@@ -109,6 +109,8 @@ class AllocationView:
     shipments: tuple[str, ...]
     shipped: int
     received: int
+    owed: int = 0  # confirmed units neither received in good order nor in transit
+    owed_after_receipt: int = 0  # of which arrived short, damaged or wrong
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +163,11 @@ def allocation(state: State, who: m.User, alloc_id: str) -> AllocationView:
         raise hidden("allocation", alloc_id, who)
     o = state.offers[a.offer]
     shipped = state.where("deliveries", "allocation", alloc_id)
+    books = state.shipped(alloc_id)
+    confirmed = a.status is m.AllocationStatus.CONFIRMED
     return AllocationView(a, o.member, o.item, tuple(d.id for d in shipped), sum(d.quantity for d in shipped),
-                          sum(d.received for d in shipped))
+                          sum(d.received for d in shipped), books.owed if confirmed else 0,
+                          books.short_owed if confirmed else 0)
 
 
 def consents(state: State, who: m.User, *, status: m.ConsentStatus | None = None, member: str | None = None,
@@ -170,6 +175,38 @@ def consents(state: State, who: m.User, *, status: m.ConsentStatus | None = None
     """Consents of offers `who` may see, or asked of the member it acts for; by id. `member` is the offer's."""
     return [c for c in sorted(state.consents.values(), key=lambda c: c.id) if access.can_see_consent(state, who, c)
             and (status is None or c.status is status) and _matches(listed_consent(state, who, c), member, item, area)]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentView:
+    """What a member is asked to consent to: the item, how many, for what end use, to where. The offer and its
+    member are named only to a reader who may see the offer (None otherwise): the origin member asked for its
+    consent learns what would be re-exported, not who offers it."""
+
+    consent: m.Consent
+    item: str
+    item_name: str
+    quantity: int
+    end_use: str
+    destination: str
+    offer: str | None
+    member: str | None
+
+
+def consent_views(state: State, who: m.User) -> list[ConsentView]:
+    """The consents `who` may see (of offers it may see, or asked of its member), by id, with what they are for."""
+    return [_consent_view(state, who, c) for c in consents(state, who)]
+
+
+def _consent_view(state: State, who: m.User, c: m.Consent) -> ConsentView:
+    o = state.offers[c.offer]
+    item = state.items.get(o.item)
+    # Where the units would go: the destinations of the requirements the offer is allocated to, else the recipient.
+    places = sorted({state.requirements[a.requirement].destination for a in state.allocations_of_offer(o.id)
+                     if a.status is not m.AllocationStatus.DECLINED})
+    seen = access.can_see_offer(state, who, o)
+    return ConsentView(c, o.item, item.name if item else "", o.quantity, o.end_use,
+                       ", ".join(places) or state.recipient, o.id if seen else None, o.member if seen else None)
 
 
 @dataclass(frozen=True, slots=True)

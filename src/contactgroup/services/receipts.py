@@ -40,7 +40,7 @@ def receipt_size(data: bytes) -> int | None:
 # or a shipment; creating events carry the offer (or allocation) in their data.
 _OFFER_ID = {"OfferDrafted", "OfferMade", "OfferCommitted", "OfferWithdrawn"}
 _ALLOCATION_ID = {"AllocationAcceptedByDonor", "AllocationAcceptedByRecipient", "AllocationConfirmed",
-                  "AllocationDeclined"}
+                  "AllocationDeclined", "AllocationReopened", "AllocationOwedReleased"}
 
 
 _CONSENT_ID = {"ConsentGranted", "ConsentRefused"}
