@@ -133,7 +133,9 @@ class TestListsAndInbox:
         assert json.loads(cli("allocation", "list", "--member", "DEU", "-f", "json", user="ukr").output) == []
         assert json.loads(cli("offer", "list", "--item", "155-b", "-f", "json", user="deu").output) == []
         csv_out = cli("allocation", "list", "-f", "csv", user="deu").stdout
-        assert csv_out.startswith("id,offer,requirement,quantity,status,proposed_on,member,item")
+        header = csv_out.splitlines()[0]
+        assert header.startswith("id,offer,requirement,quantity,status,proposed_on,")
+        assert header.endswith(",member,item")
 
     def test_inbox_in_every_form(self, world: World, cli: Cli) -> None:
         req = open_requirement(world, quantity=5000)

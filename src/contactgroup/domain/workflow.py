@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from contactgroup.domain.errors import InvalidTransition, ValidationFailed
 from contactgroup.domain.model import (
@@ -93,12 +93,18 @@ def check(table: Mapping[S, frozenset[S]], kind: str, ident: str, current: S, to
 @dataclass(frozen=True, slots=True)
 class Action:
     """What a verb does: the event it records, the permission it needs (see `services.access.POLICY`), the status
-    it moves to, and the name a refusal gives it (`offer:commit` is checked as `offer:enter`)."""
+    it moves to, and the name a refusal gives it (`offer:commit` is checked as `offer:enter`). A verb that `stays`
+    moves nothing: it applies to objects already in status `to`."""
 
     event: str
     permission: str
     to: enum.Enum
     named: str
+    stays: bool = False
+
+    def applies(self, table: Mapping[Any, frozenset[Any]], current: enum.Enum) -> bool:
+        """Whether the lifecycle `table` lets this verb be said to an object in status `current`."""
+        return current is self.to if self.stays else self.to in table[current]
 
 
 class RequirementAction(enum.StrEnum):
@@ -165,9 +171,10 @@ ALLOCATION_ACTIONS: Mapping[AllocationAction, Action] = {
     AllocationAction.DECLINE: Action("AllocationDeclined", "allocation:decline", A.DECLINED, "allocation:decline"),
     # Neither moves the status: a reopened pair stays declined (a new plan may propose it again), and releasing
     # owed units leaves the allocation confirmed for fewer units.
-    AllocationAction.REOPEN: Action("AllocationReopened", "allocation:reopen", A.DECLINED, "allocation:reopen"),
+    AllocationAction.REOPEN: Action("AllocationReopened", "allocation:reopen", A.DECLINED, "allocation:reopen",
+                                    stays=True),
     AllocationAction.RELEASE_OWED: Action("AllocationOwedReleased", "allocation:release-owed", A.CONFIRMED,
-                                          "allocation:release-owed"),
+                                          "allocation:release-owed", stays=True),
 }
 RECIPIENT_ACCEPTANCE = Action("AllocationAcceptedByRecipient", "allocation:accept-recipient",
                               A.ACCEPTED_BY_RECIPIENT, "allocation:accept-recipient")

@@ -409,7 +409,7 @@ def _may(state: State, who: m.User, permission: str, owner: str | None = None) -
 def _allowed(state: State, who: m.User, table: Mapping[Any, frozenset[Any]], current: enum.Enum,
              actions: Mapping[Any, wf.Action], owner: str | None) -> tuple[str, ...]:
     return tuple(str(verb) for verb, act in actions.items()
-                 if act.to in table[current] and _may(state, who, act.permission, owner))
+                 if act.applies(table, current) and _may(state, who, act.permission, owner))
 
 
 def _offer_owner(state: State, offer_id: str) -> str:
