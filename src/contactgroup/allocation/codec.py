@@ -152,14 +152,6 @@ def problem_from_dict(d: object) -> AllocationProblem:
     def name(raw: object, where: str) -> str | None:
         return read.text(raw, where)
 
-    def pair(raw: object, where: str) -> tuple[str, str] | None:
-        fields = read.fields(raw, where, ("offer", "requirement"))
-        if fields is None:
-            return None
-        offer_id = read.text(fields["offer"], f"{where}.offer")
-        req_id = read.text(fields["requirement"], f"{where}.requirement")
-        return None if offer_id is None or req_id is None else (offer_id, req_id)
-
     requirements = read.items(top["requirements"], "requirements", requirement) if "requirements" in top else None
     offers = read.items(top["offers"], "offers", offer) if "offers" in top else None
     classes = _item_classes(read, top["item_classes"]) if "item_classes" in top else None
@@ -167,7 +159,7 @@ def problem_from_dict(d: object) -> AllocationProblem:
     pinned = read.items(top.get("pinned", []), "pinned", pin)
     granted = read.items(top.get("consents_granted", []), "consents_granted", name)
     proposed = read.items(top.get("proposed", []), "proposed", proposal)
-    declined = read.items(top.get("declined", []), "declined", pair)
+    declined = read.items(top.get("declined", []), "declined", lambda raw, where: _pair(read, raw, where))
     if found:
         raise ValidationFailed(found)
     assert requirements is not None and offers is not None and classes is not None
@@ -187,6 +179,16 @@ def problem_from_dict(d: object) -> AllocationProblem:
     if found:
         raise ValidationFailed(found)
     return problem
+
+
+def _pair(read: _Reader, raw: object, where: str) -> tuple[str, str] | None:
+    """An (offer, requirement) pair, as `declined` lists them."""
+    fields = read.fields(raw, where, ("offer", "requirement"))
+    if fields is None:
+        return None
+    offer_id = read.text(fields["offer"], f"{where}.offer")
+    req_id = read.text(fields["requirement"], f"{where}.requirement")
+    return None if offer_id is None or req_id is None else (offer_id, req_id)
 
 
 def _item_classes(read: _Reader, raw: object) -> dict[str, frozenset[str]] | None:

@@ -71,11 +71,16 @@ def validate(problem: AllocationProblem) -> list[Problem]:
                     f"must be an integer from 0 to {MAX_TRANSIT_DAYS} (days), got {days!r}",
                 )
             )
-    for offer_id in sorted(problem.consents_granted):
-        if offer_id not in offer_at:
-            found.append(Problem("consents_granted", f"unknown offer {offer_id!r}"))
+    found.extend(_check_references(problem, req_at, offer_at))
     found.extend(_check_pins(problem, req_at, offer_at))
     found.extend(_check_proposed(problem, req_at, offer_at))
+    return found
+
+
+def _check_references(problem: AllocationProblem, req_at: dict[str, int], offer_at: dict[str, int]) -> list[Problem]:
+    """Granted consents and declined pairs name offers and requirements of the problem."""
+    found = [Problem("consents_granted", f"unknown offer {offer_id!r}")
+             for offer_id in sorted(problem.consents_granted) if offer_id not in offer_at]
     for offer_id, req_id in sorted(problem.declined):
         if offer_id not in offer_at:
             found.append(Problem("declined", f"unknown offer {offer_id!r}"))

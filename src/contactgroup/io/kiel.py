@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -177,6 +177,42 @@ def missing_columns(file: str, header: Iterable[str], required: Sequence[str]) -
     return [Problem(_where(file, 1, c), "missing column") for c in required if c not in have]
 
 
+Cell = Callable[[str], str]
+Bad = Callable[[str, str], None]
+
+
+def _donor(cell: Cell, bad: Bad) -> tuple[str, str]:
+    """The row's country name and code, each checked."""
+    country, iso = cell("country"), cell("iso")
+    if not country:
+        bad("country", "missing value")
+    for problem in t.name_problems("country", country):
+        bad("country", problem.message)
+    if not iso:
+        bad("iso", "missing value")
+    elif not ((ISO3.fullmatch(iso) and codes.is_country(iso)) or iso in ORGANISATIONS):
+        bad("iso", f"{iso!r} is neither an ISO 3166 alpha-3 country code nor a known organisation "
+                   f"({', '.join(ORGANISATIONS)})")
+    return country, iso
+
+
+def _amounts(cell: Cell, bad: Bad) -> dict[str, Decimal]:
+    """The row's money columns that are valid (present, numbers, not negative)."""
+    amounts: dict[str, Decimal] = {}
+    for column in MONEY:
+        text = cell(column)
+        value = decimal_cell(text) if text else None
+        if not text:
+            bad(column, "missing value")
+        elif value is None:
+            bad(column, f"{text!r} is not {t.NUMBER_FORM}")
+        elif value < 0:
+            bad(column, f"{text} is negative")
+        else:
+            amounts[column] = value
+    return amounts
+
+
 def parse_rows(
     header: Sequence[str], rows: Sequence[Mapping[str, str | None]], file: str = DATA_FILE
 ) -> tuple[list[KielRow], list[Problem]]:
@@ -200,33 +236,13 @@ def parse_rows(
 
         if None in raw:  # DictReader puts extra cells under the key None
             bad("(row)", "more cells than columns in the header")
-        country, iso = cell("country"), cell("iso")
-        if not country:
-            bad("country", "missing value")
-        for problem in t.name_problems("country", country):
-            bad("country", problem.message)
-        if not iso:
-            bad("iso", "missing value")
-        elif not ((ISO3.fullmatch(iso) and codes.is_country(iso)) or iso in ORGANISATIONS):
-            bad("iso", f"{iso!r} is neither an ISO 3166 alpha-3 country code nor a known organisation "
-                       f"({', '.join(ORGANISATIONS)})")
+        country, iso = _donor(cell, bad)
         year, month = _int(cell("year")), _int(cell("month"))
         if year is None or not 2000 <= year <= 2100:
             bad("year", f"{cell('year')!r} is not a year (2000-2100)")
         if month is None or not 1 <= month <= 12:
             bad("month", f"{cell('month')!r} is not a month (1-12)")
-        amounts: dict[str, Decimal] = {}
-        for column in MONEY:
-            text = cell(column)
-            value = decimal_cell(text) if text else None
-            if not text:
-                bad(column, "missing value")
-            elif value is None:
-                bad(column, f"{text!r} is not {t.NUMBER_FORM}")
-            elif value < 0:
-                bad(column, f"{text} is negative")
-            else:
-                amounts[column] = value
+        amounts = _amounts(cell, bad)
         if all(c in amounts for c in ("total", *CATEGORIES)):
             parts = sum((amounts[c] for c in CATEGORIES), Decimal(0))
             if abs(amounts["total"] - parts) > TOLERANCE:
