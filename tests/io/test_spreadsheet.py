@@ -54,7 +54,7 @@ class TestDamagedWorkbooks:
         return workbook(tmp_path / "offers.xlsx", [HEADER, ["DEU", "155-a", 10, date(2024, 8, 1), "DEU", "any"]])
 
     def test_a_good_workbook_reads(self, good: Path) -> None:
-        (row,) = read_rows(good)
+        (row,) = read_rows(good).rows
         assert row.cells["quantity"] == "10" and row.cells["available_from"] == "2024-08-01"
 
     def test_a_truncated_sheet_is_refused_naming_the_file(self, good: Path) -> None:
@@ -63,7 +63,7 @@ class TestDamagedWorkbooks:
 
     def test_a_shared_string_index_past_the_table_is_refused(self, tmp_path: Path) -> None:
         good = handmade(tmp_path / "offers.xlsx", [["member", "quantity"], ["DEU", 10]])
-        assert read_rows(good)[0].cells == {"member": "DEU", "quantity": "10"}
+        assert read_rows(good).rows[0].cells == {"member": "DEU", "quantity": "10"}
         bad = rezip(good, {"xl/worksheets/sheet1.xml": lambda b: b.replace(b't="s"><v>2</v>', b't="s"><v>99999</v>')})
         message = refusal(bad)
         assert str(bad) in message and "cannot be read as an XLSX workbook" in message
@@ -109,7 +109,7 @@ class TestLimits:
             workbook(path, rows)
         assert "has more than 5 data rows" in refusal(path)
         monkeypatch.setattr(text, "MAX_IMPORT_ROWS", 6)
-        assert len(read_rows(path)) == 6
+        assert len(read_rows(path).rows) == 6
 
     def test_the_documented_limits(self) -> None:
         assert (text.MAX_IMPORT_ROWS, text.MAX_IMPORT_BYTES) == (10_000, 5_000_000)
@@ -147,7 +147,7 @@ class TestFormulas:
         path.write_text("member,item,quantity,available_from,depot,end_use\n"
                         "DEU,155-a,1,2024-08-01,DEU,'=not a formula\n"
                         "DEU,155-a,1,2024-08-01,DEU,'plain quote\n", encoding="utf-8")
-        assert [r.cells["end_use"] for r in read_rows(path)] == ["=not a formula", "'plain quote"]
+        assert [r.cells["end_use"] for r in read_rows(path).rows] == ["=not a formula", "'plain quote"]
 
     def test_xlsx_cells_are_typed_and_text_is_never_a_formula(self, tmp_path: Path) -> None:
         path = tmp_path / "export.xlsx"
@@ -161,4 +161,4 @@ class TestFormulas:
         assert rows[1][0].value == "@SUM(A1)" and rows[2][0].value == "bell\\x07"
         with zipfile.ZipFile(path) as package:
             assert b"<f>" not in package.read("xl/worksheets/sheet1.xml")
-        assert spreadsheet.read_rows(path)[0].cells["note"] == "=HYPERLINK(\"http://evil.example\",\"x\")"
+        assert spreadsheet.read_rows(path).rows[0].cells["note"] == "=HYPERLINK(\"http://evil.example\",\"x\")"

@@ -25,7 +25,7 @@ def test_imports_every_row(world: World, tmp_path: Path) -> None:
     path = write(tmp_path, "DEU,155-a,100,2024-08-01,DEU,public,300000,EUR,replacement,committed\n"
                            "DEU,155-b,50,2024-09-01,DEU,,,,,offered\n")
     with world.db.transaction() as uow:
-        ids = import_offers(uow, world.caller("deu"), path)
+        ids = import_offers(uow, world.caller("deu"), path).entered
     state = world.db.state()
     assert [state.offers[i].status.value for i in ids] == ["committed", "offered"]
     assert state.offers[ids[0]].value == 300000
@@ -40,7 +40,7 @@ def test_reads_xlsx_with_dates_and_numbers_as_cells(world: World, tmp_path: Path
     ws.append(["DEU", "155-a", 120.0, datetime(2024, 8, 1), "DEU"])
     wb.save(tmp_path / "offers.xlsx")
     with world.db.transaction() as uow:
-        (oid,) = import_offers(uow, world.caller("deu"), tmp_path / "offers.xlsx")
+        (oid,) = import_offers(uow, world.caller("deu"), tmp_path / "offers.xlsx").entered
     offer = world.db.state().offers[oid]
     assert (offer.quantity, str(offer.available_from)) == (120, "2024-08-01")
 
@@ -57,9 +57,9 @@ def test_lists_every_bad_cell_and_writes_nothing(world: World, tmp_path: Path) -
     problems = [str(p) for p in caught.value.problems]
     assert problems == [
         "offers.csv: row 3, column quantity: must be positive, got -3",
-        "offers.csv: row 4, column available_from: '2024-02-30' is not a date (YYYY-MM-DD): write it like 2025-03-01",
+        "offers.csv: row 4, column available_from: '2024-02-30' is not a date (YYYY-MM-DD or DD.MM.YYYY): write it like 2025-03-01",
         "offers.csv: row 4, column visibility: 'everyone' is not one of member, coalition, recipient, public",
-        "offers.csv: row 5: no item 'nope'",
+        "offers.csv: row 5, column item: no item 'nope'",
         "offers.csv: row 6: deu is a desk officer for DEU and may not offer:enter for FRA",
     ]
     assert world.event_count() == before
@@ -69,7 +69,7 @@ def test_lists_every_bad_cell_and_writes_nothing(world: World, tmp_path: Path) -
     with pytest.raises(ValidationFailed) as caught, world.db.transaction() as uow:
         import_offers(uow, world.caller("deu"), path)
     assert [str(p) for p in caught.value.problems] == [
-        "offers.csv: row 3: no item 'nope'",
+        "offers.csv: row 3, column item: no item 'nope'",
         "offers.csv: row 4: deu is a desk officer for DEU and may not offer:enter for FRA",
     ]
     assert world.event_count() == before

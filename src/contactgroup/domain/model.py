@@ -184,6 +184,7 @@ class Requirement:
     area: str
     status: RequirementStatus
     note: str = ""
+    ref: str = ""  # the recipient's own reference (a spreadsheet's `ref` column); "" = none
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,7 @@ class Offer:
     consent_from: str | None = None  # member whose re-export consent is needed
     end_use: str = ""
     committed_on: date | None = None
+    ref: str = ""  # the desk's own reference (a spreadsheet's `ref` column), unique per member; "" = none
 
 
 @dataclass(frozen=True, slots=True)

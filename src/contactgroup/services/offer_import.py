@@ -1,53 +1,200 @@
-"""Importing an offers spreadsheet: every row through the same checks as a single offer, all or nothing."""
+"""Importing an offers spreadsheet: every row through the same checks as a single offer, all or nothing.
+
+A row that names an offer already recorded (by its `id`, or by the desk's `ref`) is compared with it: the same
+values change nothing, so a file imported twice, or exported by `offer list` and imported back, records nothing
+the second time. Offers absent from the file are left alone."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
-from contactgroup.io.offers import parse_offers
+from contactgroup.domain.state import State
+from contactgroup.io.offers import COMPARED, REQUIRED, parse_offers
 from contactgroup.io.spreadsheet import read_rows
 from contactgroup.services import coordination as svc
 from contactgroup.services import policy
 from contactgroup.storage.database import UnitOfWork
 
 FLUSH_EVERY = 1000  # rows: keeps memory flat on large files; the transaction still commits once
+NEW_STATUSES = (m.OfferStatus.DRAFT, m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    entered: list[str]  # ids of the objects the file added
+    unchanged: list[str]  # ids of the objects the file names with the values they already have
+    ignored: tuple[str, ...] = ()  # columns the file has that the import does not read
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A row that names an object already recorded with other values: (field, recorded, in the file) each."""
+
+    where: str  # "offers.csv: row 7"
+    label: str  # "ref DEU-12" or "offer O-00003"
+    ident: str
+    fields: tuple[tuple[str, Any, Any], ...]
+
+
+def apply_changes(uow: UnitOfWork, caller: svc.Caller, kind: str, changes: Sequence[Change]) -> list[Problem]:
+    """Where an import amends what it finds changed. There is no amendment service in this tree yet, so each
+    changed row is refused, naming every field that would change; the whole file is then refused. When
+    `amend_offer`/`amend_requirement` exist, this is the one place that calls them (and returns their refusals
+    as problems of the row)."""
+    del uow, caller  # the amendment service will need them
+    return [Problem(c.where, f"{c.label} would change "
+                             + ", ".join(f"{name} {_shown(old)} → {_shown(new)}" for name, old, new in c.fields)
+                             + f"; amending by import needs the amendment service ({kind} amend)")
+            for c in changes]
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    return str(getattr(value, "value", value))
+
+
+def differences(recorded: Any, wanted: Any, fields: Sequence[str], columns: frozenset[str]
+                ) -> tuple[tuple[str, Any, Any], ...]:
+    """The fields (among those whose column the file has) where the row differs from what is recorded."""
+    return tuple((f, getattr(recorded, f), getattr(wanted, f)) for f in fields
+                 if f in columns and getattr(recorded, f) != getattr(wanted, f))
+
+
+def resolved(name: str, known: Mapping[str, str], what: str) -> tuple[str | None, str]:
+    """The code `name` stands for among `known` ({code or name in lower case: code}), regardless of case; else
+    None and a message with the nearest names ("did you mean ...")."""
+    if name in known.values():
+        return name, ""
+    code = known.get(name.lower())
+    if code is not None:
+        return code, ""
+    near = difflib.get_close_matches(name.lower(), list(known), n=3, cutoff=0.6)
+    codes = list(dict.fromkeys(known[n] for n in near))
+    hint = f"; did you mean {' or '.join(repr(c) for c in codes)}?" if codes else ""
+    return None, f"no {what} {name!r}{hint}"
+
+
+def by_line(found: Sequence[Problem]) -> dict[int, list[Problem]]:
+    problems: dict[int, list[Problem]] = {}
+    for p in found:
+        problems.setdefault(_line_of(p.where), []).append(p)
+    return problems
 
 
 def import_offers(
     uow: UnitOfWork, caller: svc.Caller, path: Path, progress: Callable[[int, int], None] | None = None
-) -> list[str]:
-    """Enter every offer of the file; if any row is refused, raise with every problem and write nothing.
+) -> ImportSummary:
+    """Enter every new offer of the file; if any row is refused, raise with every problem and write nothing.
 
     Rows whose cells are well formed are entered even when other rows are not, so that one pass reports format
     problems together with refusals (permission, unknown item or member); the transaction is then rolled back."""
-    sheet = read_rows(path)
-    rows, found = parse_offers(sheet, path.name)
-    if not sheet or any(p.where.endswith(": header") for p in found):
-        raise ValidationFailed(found)
-    problems: dict[int, list[Problem]] = {}
-    for p in found:
-        problems.setdefault(_line_of(p.where), []).append(p)
-    policy.user(uow.state, caller.user)  # an unknown user is one refusal, not one per row
-    ids = []
-    for n, row in enumerate(rows, start=1):
+    sheet = read_rows(path, REQUIRED)
+    parsed = parse_offers(sheet, path.name)
+    if not sheet.header or any(p.where.endswith(": header") for p in parsed.problems):
+        raise ValidationFailed(parsed.problems)
+    problems = by_line(parsed.problems)
+    state = uow.state
+    who = policy.user(state, caller.user)  # an unknown user is one refusal, not one per row
+    items = {k.lower(): i.code for i in state.items.values() for k in (i.code, i.name)}
+    by_ref = {(o.member, o.ref): o for o in state.offers.values() if o.ref}
+    # An offer entered without a ref is told apart from another only by its values.
+    by_values = {_values(o): o for o in state.offers.values() if o.status is not m.OfferStatus.WITHDRAWN}
+    first_use: dict[tuple[str, str], int] = {}
+    allowed: dict[str, str] = {}  # member -> "" if the caller may enter its offers, else why not
+    changes: list[Change] = []
+    summary = ImportSummary([], [], parsed.ignored)
+    for n, row in enumerate(parsed.rows, start=1):
+        where = f"{path.name}: row {row.line}"
+        found = problems.setdefault(row.line, [])
+        offer = row.offer
+        item, message = resolved(offer.item, items, "item")
+        if item is None:
+            found.append(Problem(f"{where}, column item", message))
+            continue
+        offer = m.Offer(**{**{f: getattr(offer, f) for f in m.Offer.__slots__}, "item": item})
+        if offer.member not in allowed:
+            try:
+                svc.authorized(uow, caller, "offer:enter", owner=offer.member)
+                allowed[offer.member] = ""
+            except ContactGroupError as exc:
+                allowed[offer.member] = str(exc)
+        if allowed[offer.member]:
+            found.append(Problem(where, allowed[offer.member]))
+            continue
+        if offer.ref:
+            key = (offer.member, offer.ref)
+            if key in first_use:
+                found.append(Problem(f"{where}, column ref", f"ref {offer.ref!r} of {offer.member} is used again "
+                                                             f"(first on row {first_use[key]}): a ref names one offer"))
+                continue
+            first_use[key] = row.line
+        recorded = _recorded(state, who, offer, by_ref, where, found)
+        if found:
+            continue
+        if recorded is not None:
+            fields = differences(recorded, offer, (*COMPARED, "ref"), parsed.columns)
+            label = f"ref {offer.ref}" if offer.ref else f"offer {recorded.id}"
+            if fields:
+                changes.append(Change(where, label, recorded.id, fields))
+            else:
+                summary.unchanged.append(recorded.id)
+            continue
+        if not offer.ref and (twin := by_values.get(_values(offer))) is not None \
+                and policy.can_see_offer(state, who, twin):
+            found.append(Problem(where, f"is the same as offer {twin.id}, already recorded: to enter another "
+                                        "offer like it, give each a ref; to leave it as it is, give the row its id "
+                                        "or remove the row"))
+            continue
+        if row.status not in NEW_STATUSES:
+            found.append(Problem(f"{where}, column status", f"a new offer is draft, offered or committed, not "
+                                                            f"{row.status.value!r}: only a row naming a recorded "
+                                                            "offer (id or ref) may say so"))
+            continue
         try:
-            ids.append(svc.enter_offer(uow, caller, row.offer, status=m.OfferStatus(row.status),
-                                     committed_on=row.committed_on).id)
+            summary.entered.append(svc.enter_offer(uow, caller, offer, status=row.status,
+                                                   committed_on=row.committed_on).id)
         except ValidationFailed as exc:
-            problems.setdefault(row.line, []).extend(
-                Problem(f"{path.name}: row {row.line}, column {p.where}", p.message) for p in exc.problems)
+            found.extend(Problem(f"{where}, column {p.where}", p.message) for p in exc.problems)
         except ContactGroupError as exc:
-            problems.setdefault(row.line, []).append(Problem(f"{path.name}: row {row.line}", str(exc)))
+            found.append(Problem(where, str(exc)))
         if n % FLUSH_EVERY == 0:
             uow.flush()
         if progress is not None:
-            progress(n, len(rows))
-    if problems:
+            progress(n, len(parsed.rows))
+    for p in apply_changes(uow, caller, "offer", changes):
+        problems.setdefault(_line_of(p.where), []).append(p)
+    if any(problems.values()):
         raise ValidationFailed([p for line in sorted(problems) for p in problems[line]])
-    return ids
+    return summary
+
+
+def _values(o: m.Offer) -> tuple[Any, ...]:
+    return (o.member, *(getattr(o, f) for f in COMPARED))
+
+
+def _recorded(state: State, who: m.User, offer: m.Offer, by_ref: Mapping[tuple[str, str], m.Offer], where: str,
+              found: list[Problem]) -> m.Offer | None:
+    """The recorded offer a row names by its id or ref (None: a new offer); a problem if they disagree."""
+    named = by_ref.get((offer.member, offer.ref)) if offer.ref else None
+    if offer.id:
+        by_id = state.offers.get(offer.id)
+        if by_id is None or not policy.can_see_offer(state, who, by_id) or by_id.member != offer.member:
+            found.append(Problem(f"{where}, column id", f"no offer {offer.id!r} of {offer.member}: leave id empty "
+                                                        "for a new offer"))
+            return None
+        if named is not None and named.id != by_id.id:
+            found.append(Problem(f"{where}, column ref", f"ref {offer.ref!r} names offer {named.id}, the row's "
+                                                         f"id {offer.id}"))
+            return None
+        return by_id
+    return named
 
 
 def _line_of(where: str) -> int:
