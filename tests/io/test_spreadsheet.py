@@ -162,3 +162,58 @@ class TestFormulas:
         with zipfile.ZipFile(path) as package:
             assert b"<f>" not in package.read("xl/worksheets/sheet1.xml")
         assert spreadsheet.read_rows(path).rows[0].cells["note"] == "=HYPERLINK(\"http://evil.example\",\"x\")"
+
+
+class TestEuropeanCsv:
+    """The CSV Excel writes in much of Europe: semicolons, decimal commas, DD.MM.YYYY, Windows-1252 or UTF-8 with
+    a byte order mark, often under a title row."""
+
+    BODY = ("Angebote der Bundesrepublik – Stand 01.08.2024;;;;;;;\n"
+            "\n"
+            "Member;Item;quantity;available_from;depot;value;currency;end_use\n"
+            "DEU;155-a;1200;01.08.2024;DEU;3600000,50;EUR;Übungsmunition für Ausbildung, 5 € je Schuss\n")
+
+    @pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-8"])
+    def test_title_row_semicolons_decimal_comma_and_dotted_date(self, tmp_path: Path, encoding: str) -> None:
+        from contactgroup.io.offers import REQUIRED, parse_offers
+
+        path = tmp_path / "angebote.csv"
+        path.write_bytes(self.BODY.encode(encoding))
+        sheet = read_rows(path, REQUIRED)
+        assert sheet.decimal_comma and [r.line for r in sheet.rows] == [4]
+        parsed = parse_offers(sheet, path.name)
+        assert parsed.problems == []
+        (row,) = parsed.rows
+        offer = row.offer
+        assert (offer.quantity, offer.available_from, offer.value) == (1200, date(2024, 8, 1), Decimal("3600000.50"))
+        assert offer.end_use == "Übungsmunition für Ausbildung, 5 € je Schuss"
+
+    def test_a_bad_dotted_date_or_thousands_separator_is_named(self, tmp_path: Path) -> None:
+        from contactgroup.io.offers import REQUIRED, parse_offers
+
+        path = tmp_path / "angebote.csv"
+        path.write_text("member;item;quantity;available_from;depot;value;currency;basis\n"
+                        "DEU;155-a;1200;30.02.2024;DEU;1.234,5;EUR;market\n", encoding="utf-8")
+        parsed = parse_offers(read_rows(path, REQUIRED), path.name)
+        assert [str(p) for p in parsed.problems] == [
+            "angebote.csv: row 2, column value: '1.234,5' is not a number: write the digits 0-9 and an optional "
+            "decimal point, like 1234.56 or 1234,56 (no thousands separators or exponent)",
+            "angebote.csv: row 2, column available_from: '30.02.2024' is not a date (YYYY-MM-DD or DD.MM.YYYY): "
+            "write it like 2025-03-01",
+        ]
+
+    def test_a_comma_file_keeps_its_decimal_point_and_unknown_columns_are_listed(self, tmp_path: Path) -> None:
+        from contactgroup.io.offers import REQUIRED, parse_offers
+
+        path = tmp_path / "offers.csv"
+        path.write_text('member,item,quantity,available_from,depot,value,currency,basis,remarks\n'
+                        'DEU,155-a,10,2024-08-01,DEU,"1,5",EUR,market,call first\n', encoding="utf-8")
+        sheet = read_rows(path, REQUIRED)
+        parsed = parse_offers(sheet, path.name)
+        assert not sheet.decimal_comma and parsed.ignored == ("remarks",)
+        assert [p.where for p in parsed.problems] == ["offers.csv: row 2, column value"]
+
+    def test_utf16_is_named(self, tmp_path: Path) -> None:
+        path = tmp_path / "offers.csv"
+        path.write_bytes("member\titem\n".encode("utf-16"))
+        assert "UTF-16" in refusal(path)
