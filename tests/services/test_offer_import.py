@@ -57,7 +57,8 @@ def test_lists_every_bad_cell_and_writes_nothing(world: World, tmp_path: Path) -
     problems = [str(p) for p in caught.value.problems]
     assert problems == [
         "offers.csv: row 3, column quantity: must be positive, got -3",
-        "offers.csv: row 4, column available_from: '2024-02-30' is not a date (YYYY-MM-DD or DD.MM.YYYY): write it like 2025-03-01",
+        "offers.csv: row 4, column available_from: '2024-02-30' is not a date (YYYY-MM-DD or DD.MM.YYYY): "
+        "write it like 2025-03-01",
         "offers.csv: row 4, column visibility: 'everyone' is not one of member, coalition, recipient, public",
         "offers.csv: row 5, column item: no item 'nope'",
         "offers.csv: row 6: deu is a desk officer for DEU and may not offer:enter for FRA",

@@ -65,3 +65,7 @@ app.add_typer(witness_cli.app, name="witness")
 app.add_typer(transit_cli.app, name="transit")
 app.command("serve")(ledger_cli.serve)
 imports_app.command("offers")(offer_import.offers_cmd)
+imports_app.command("requirements")(offer_import.requirements_cmd)
+from contactgroup.cli import template as template_cli  # noqa: E402
+
+app.add_typer(template_cli.app, name="template")

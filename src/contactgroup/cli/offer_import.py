@@ -1,4 +1,5 @@
-"""`contactgroup import offers FILE`: a desk's offers spreadsheet (CSV or XLSX), all rows or none."""
+"""`contactgroup import offers|requirements FILE`: a desk's offers or the recipient's requirements spreadsheet (CSV
+or XLSX), all rows or none."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from contactgroup.cli.common import AsOption, DbOption, caller, err, handles_errors, out, writer
 from contactgroup.services.offer_import import ImportSummary, import_offers
+from contactgroup.services.requirement_import import import_requirements
 
 
 @handles_errors
@@ -35,6 +37,28 @@ def offers_cmd(
             summary = import_offers(uow, who, file,
                                     lambda done, total: bar.update(task, completed=done, total=total))
     report_import(summary, "offer", file.name)
+
+
+@handles_errors
+def requirements_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV (comma or semicolon) or XLSX; header: item_class,quantity,"
+                                              "priority,needed_by,destination [,ref,id,area,note,status].")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Draft many requirements from a spreadsheet (the recipient's liaison), all rows or none.
+
+    Every row is checked as a single requirement would be; if any row is refused, every problem is listed (row and
+    column) and nothing is recorded. Status `submitted` submits the row's requirement too. A row naming a
+    requirement already recorded (its id, or your own ref) with the same values changes nothing."""
+    who = caller(as_)
+    with Progress(TextColumn("[bold]requirements[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("rows", total=None)
+        with writer(db) as uow:
+            summary = import_requirements(uow, who, file,
+                                          lambda done, total: bar.update(task, completed=done, total=total))
+    report_import(summary, "requirement", file.name)
 
 
 def report_import(summary: ImportSummary, noun: str, name: str) -> None:

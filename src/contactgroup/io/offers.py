@@ -16,12 +16,36 @@ from contactgroup.io.spreadsheet import RowCheck, Sheet, column_notes
 REQUIRED = ("member", "item", "quantity", "available_from", "depot")
 OPTIONAL = ("ref", "id", "source", "visibility", "value", "currency", "basis", "consent_from", "end_use", "status",
             "committed_on")
+NEW_STATUSES = (m.OfferStatus.DRAFT, m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED)  # a row may enter
 # What `offer list --format csv|xlsx` writes, in this order: a file it wrote imports unchanged.
 EXPORT = ("id", "ref", "member", "item", "quantity", "available_from", "depot", "source", "status", "visibility",
           "value", "currency", "basis", "consent_from", "end_use", "committed_on")
 # The fields a row compares with the offer it names (by id or ref): an amendment if any differs.
 COMPARED = ("item", "quantity", "available_from", "depot", "source", "visibility", "value", "currency", "basis",
             "consent_from", "end_use")
+
+# What each column means: the template's "columns" sheet and docs/formats/offers.md say the same.
+HELP = {
+    "ref": "your desk's own reference for the offer (optional; unique per member): importing the file again then "
+           "changes nothing",
+    "member": "the offering member (ISO3), or a fund code for what a fund bought",
+    "item": "catalogue item code or name, in any case",
+    "quantity": "whole number of units, at least 1",
+    "available_from": "date: YYYY-MM-DD, DD.MM.YYYY or a date cell",
+    "depot": "country the offer ships from (ISO3)",
+    "source": "stocks (default) or procurement",
+    "visibility": "member (default), coalition, recipient or public",
+    "value": "declared total value (optional); needs currency and basis",
+    "currency": "ISO 4217 code of value",
+    "basis": "market, replacement or book value",
+    "consent_from": "member whose re-export consent is needed",
+    "end_use": "end-use restrictions, free text",
+    "status": "offered (default), draft or committed",
+    "committed_on": "with status committed: the date it was pledged (default today)",
+    "id": "leave empty: an offer already recorded, as offer list exports it",
+}
+TEMPLATE = ("ref", *REQUIRED, "source", "visibility", "value", "currency", "basis", "consent_from", "end_use",
+            "status", "committed_on")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,13 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from contactgroup.domain import text
 from contactgroup.domain.errors import Problem, ValidationFailed
@@ -394,3 +394,53 @@ def column_notes(source: str, header: Sequence[str], required: Sequence[str],
     if missing:
         return [Problem(f"{source}: header", f"missing column(s) {', '.join(missing)}")], ()
     return [], tuple(c for c in header if c not in known)
+
+
+# --- an empty workbook to fill in --------------------------------------------------------------------------------
+TEMPLATE_ROWS = 1000  # rows of the first sheet whose cells offer the drop-downs
+
+
+def write_template(path: Path, name: str, columns: Sequence[str], required: Sequence[str],
+                   help: Mapping[str, str], choices: Mapping[str, Sequence[str]]) -> None:
+    """A workbook to fill in: the first sheet (`name`) has the header and, for each column in `choices`, a
+    drop-down (a data validation list read from the "lists" sheet, since a list written inline may hold at most
+    255 characters); the "columns" sheet says what each column means. Every cell is a string, never a formula."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = name
+    lists = book.create_sheet("lists")
+    explained = book.create_sheet("columns")
+
+    def put(target: Any, row: int, column: int, value: str) -> None:
+        target.cell(row=row, column=column, value=value).data_type = "s"
+
+    for i, column in enumerate(columns, start=1):
+        put(sheet, 1, i, column)
+        sheet.column_dimensions[get_column_letter(i)].width = max(12, len(column) + 2)
+    sheet.freeze_panes = "A2"
+    for j, (column, values) in enumerate(choices.items(), start=1):
+        letter = get_column_letter(j)
+        put(lists, 1, j, column)
+        for k, value in enumerate(values, start=2):
+            put(lists, k, j, value)
+        if not values:
+            continue
+        check = DataValidation(type="list", formula1=f"lists!${letter}$2:${letter}${len(values) + 1}",
+                               allow_blank=True, showErrorMessage=True, errorTitle=column,
+                               error=f"choose a {column} from the list")
+        sheet.add_data_validation(check)
+        at = get_column_letter(columns.index(column) + 1)
+        check.add(f"{at}2:{at}{TEMPLATE_ROWS + 1}")
+    for i, heading in enumerate(("column", "required", "meaning"), start=1):
+        put(explained, 1, i, heading)
+    for k, column in enumerate(columns, start=2):
+        put(explained, k, 1, column)
+        put(explained, k, 2, "yes" if column in required else "no")
+        put(explained, k, 3, help.get(column, ""))
+    explained.column_dimensions["C"].width = 100
+    lists.sheet_state = "hidden"
+    book.save(path)

@@ -15,14 +15,13 @@ from typing import Any
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.domain.state import State
-from contactgroup.io.offers import COMPARED, REQUIRED, parse_offers
+from contactgroup.io.offers import COMPARED, NEW_STATUSES, REQUIRED, parse_offers
 from contactgroup.io.spreadsheet import read_rows
 from contactgroup.services import coordination as svc
 from contactgroup.services import policy
 from contactgroup.storage.database import UnitOfWork
 
 FLUSH_EVERY = 1000  # rows: keeps memory flat on large files; the transaction still commits once
-NEW_STATUSES = (m.OfferStatus.DRAFT, m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +83,7 @@ def resolved(name: str, known: Mapping[str, str], what: str) -> tuple[str | None
 def by_line(found: Sequence[Problem]) -> dict[int, list[Problem]]:
     problems: dict[int, list[Problem]] = {}
     for p in found:
-        problems.setdefault(_line_of(p.where), []).append(p)
+        problems.setdefault(line_of(p.where), []).append(p)
     return problems
 
 
@@ -169,7 +168,7 @@ def import_offers(
         if progress is not None:
             progress(n, len(parsed.rows))
     for p in apply_changes(uow, caller, "offer", changes):
-        problems.setdefault(_line_of(p.where), []).append(p)
+        problems.setdefault(line_of(p.where), []).append(p)
     if any(problems.values()):
         raise ValidationFailed([p for line in sorted(problems) for p in problems[line]])
     return summary
@@ -197,7 +196,7 @@ def _recorded(state: State, who: m.User, offer: m.Offer, by_ref: Mapping[tuple[s
     return named
 
 
-def _line_of(where: str) -> int:
+def line_of(where: str) -> int:
     """The row number in "offers.csv: row 7, column quantity" (0 for problems about the whole file)."""
     _, _, rest = where.partition(": row ")
     number = rest.split(",", 1)[0]
