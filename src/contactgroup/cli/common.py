@@ -7,6 +7,7 @@ import enum
 import functools
 import io
 import json
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -221,7 +222,9 @@ def _xlsx_out(rows: Sequence[Mapping[str, Any]], cols: Sequence[str]) -> None:
             return str(v.value)
         if isinstance(v, tuple | list):
             return ", ".join(str(x) for x in v)
-        return v if isinstance(v, str | int | Decimal | date | bool) or v is None else str(v)
+        if isinstance(v, str):
+            return _typed(v)
+        return v if isinstance(v, int | Decimal | date | bool) or v is None else str(v)
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "list.xlsx"
@@ -229,6 +232,24 @@ def _xlsx_out(rows: Sequence[Mapping[str, Any]], cols: Sequence[str]) -> None:
         sys.stdout.flush()
         sys.stdout.buffer.write(path.read_bytes())
         sys.stdout.buffer.flush()
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CANONICAL_NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{0,14}[1-9])?")
+
+
+def _typed(text: str) -> Cell:
+    """A row's text (rows carry dates and decimals as their canonical strings) as the cell a spreadsheet shows:
+    a date as a date, a number as a number, but only where the cell reads back as the same text (no leading or
+    trailing zeros, at most 15 digits a spreadsheet's float keeps exactly); anything else stays text."""
+    if _ISO_DATE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return text
+    if _CANONICAL_NUMBER.fullmatch(text) and len(text.replace("-", "").replace(".", "")) <= 15:
+        return int(text) if "." not in text else Decimal(text)
+    return text
 
 
 # Table headings (CSV and JSON keep the field names): short, so that numbers and ids keep their room at 80 columns.
