@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,7 @@ def import_offers(
         if item is None:
             found.append(Problem(f"{where}, column item", message))
             continue
-        offer = m.Offer(**{**{f: getattr(offer, f) for f in m.Offer.__slots__}, "item": item})
+        offer = replace(offer, item=item)
         if offer.member not in allowed:
             try:
                 svc.authorized(uow, caller, "offer:enter", owner=offer.member)
