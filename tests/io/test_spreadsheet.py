@@ -217,3 +217,24 @@ class TestEuropeanCsv:
         path = tmp_path / "offers.csv"
         path.write_bytes("member\titem\n".encode("utf-16"))
         assert "UTF-16" in refusal(path)
+
+    def test_an_xlsx_title_row_is_skipped_and_rows_keep_their_numbers(self, tmp_path: Path) -> None:
+        from contactgroup.io.offers import REQUIRED
+
+        path = tmp_path / "offers.xlsx"
+        workbook(path, [["Offers of DEU, August"], [], ["Member", "Item", "Quantity", "Available_From", "Depot"],
+                        ["DEU", "155-a", 5, date(2024, 8, 1), "DEU"]])
+        sheet = read_rows(path, REQUIRED)
+        assert sheet.header == ("member", "item", "quantity", "available_from", "depot")
+        (row,) = sheet.rows
+        assert row.line == 4 and row.cells["available_from"] == "2024-08-01"
+
+    @given(st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)))
+    def test_a_dotted_date_reads_as_the_date_it_writes(self, day: date) -> None:
+        assert spreadsheet.cell_day(day.strftime("%d.%m.%Y")) == day == spreadsheet.cell_day(day.isoformat())
+
+    @given(st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False, allow_infinity=False))
+    def test_a_decimal_comma_reads_as_the_number_it_writes(self, value: Decimal) -> None:
+        written = format(value, "f")
+        assert spreadsheet.cell_number(written.replace(".", ","), decimal_comma=True) == value
+        assert spreadsheet.cell_number(written, decimal_comma=True) == value
