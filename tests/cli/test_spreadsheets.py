@@ -137,3 +137,13 @@ class TestRequirements:
         path.write_text(self.HEADER + "X;fpv;3;1;2030-10-01;Kyiv;\n", encoding="utf-8")
         result = cli("import", "requirements", str(path), "--as", "deu")
         assert result.exit_code == 2 and "requirement:draft" in result.output, result.output
+
+
+def test_unknown_columns_are_ignored_with_one_line_saying_so(world: World, cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "offers.csv"
+    path.write_text("member,item,quantity,available_from,depot,remarks,contact\n"
+                    "DEU,155-a,10,2024-08-01,DEU,call first,Major X\nDEU,fpv,3,2024-08-01,DEU,,\n", encoding="utf-8")
+    result = cli("import", "offers", str(path), "--as", "deu")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("ignored column(s) remarks, contact: not offer columns") == 1
+    assert "2 offers imported from offers.csv" in result.stdout
