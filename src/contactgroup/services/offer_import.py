@@ -15,7 +15,7 @@ from typing import Any
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.domain.state import State
-from contactgroup.io.offers import COMPARED, NEW_STATUSES, REQUIRED, parse_offers
+from contactgroup.io.offers import COMPARED, NEW_STATUSES, REQUIRED, OfferRow, parse_offers
 from contactgroup.io.spreadsheet import read_rows
 from contactgroup.services import coordination as svc
 from contactgroup.services import policy
@@ -99,79 +99,104 @@ def import_offers(
     if not sheet.header or any(p.where.endswith(": header") for p in parsed.problems):
         raise ValidationFailed(parsed.problems)
     problems = by_line(parsed.problems)
-    state = uow.state
-    who = policy.user(state, caller.user)  # an unknown user is one refusal, not one per row
-    items = {k.lower(): i.code for i in state.items.values() for k in (i.code, i.name)}
-    by_ref = {(o.member, o.ref): o for o in state.offers.values() if o.ref}
-    # An offer entered without a ref is told apart from another only by its values.
-    by_values = {_values(o): o for o in state.offers.values() if o.status is not m.OfferStatus.WITHDRAWN}
-    first_use: dict[tuple[str, str], int] = {}
-    allowed: dict[str, str] = {}  # member -> "" if the caller may enter its offers, else why not
-    changes: list[Change] = []
-    summary = ImportSummary([], [], parsed.ignored)
+    rows = _OfferRows(uow, caller, parsed.columns, ImportSummary([], [], parsed.ignored))
     for n, row in enumerate(parsed.rows, start=1):
-        where = f"{path.name}: row {row.line}"
-        found = problems.setdefault(row.line, [])
-        offer = row.offer
-        item, message = resolved(offer.item, items, "item")
-        if item is None:
-            found.append(Problem(f"{where}, column item", message))
-            continue
-        offer = replace(offer, item=item)
-        if offer.member not in allowed:
-            try:
-                svc.authorized(uow, caller, "offer:enter", owner=offer.member)
-                allowed[offer.member] = ""
-            except ContactGroupError as exc:
-                allowed[offer.member] = str(exc)
-        if allowed[offer.member]:
-            found.append(Problem(where, allowed[offer.member]))
-            continue
-        if offer.ref:
-            key = (offer.member, offer.ref)
-            if key in first_use:
-                found.append(Problem(f"{where}, column ref", f"ref {offer.ref!r} of {offer.member} is used again "
-                                                             f"(first on row {first_use[key]}): a ref names one offer"))
-                continue
-            first_use[key] = row.line
-        recorded = _recorded(state, who, offer, by_ref, where, found)
-        if found:
-            continue
-        if recorded is not None:
-            fields = differences(recorded, offer, (*COMPARED, "ref"), parsed.columns)
-            label = f"ref {offer.ref}" if offer.ref else f"offer {recorded.id}"
-            if fields:
-                changes.append(Change(where, label, recorded.id, fields))
-            else:
-                summary.unchanged.append(recorded.id)
-            continue
-        if not offer.ref and (twin := by_values.get(_values(offer))) is not None \
-                and policy.can_see_offer(state, who, twin):
-            found.append(Problem(where, f"is the same as offer {twin.id}, already recorded: to enter another "
-                                        "offer like it, give each a ref; to leave it as it is, give the row its id "
-                                        "or remove the row"))
-            continue
-        if row.status not in NEW_STATUSES:
-            found.append(Problem(f"{where}, column status", f"a new offer is draft, offered or committed, not "
-                                                            f"{row.status.value!r}: only a row naming a recorded "
-                                                            "offer (id or ref) may say so"))
-            continue
-        try:
-            summary.entered.append(svc.enter_offer(uow, caller, offer, status=row.status,
-                                                   committed_on=row.committed_on).id)
-        except ValidationFailed as exc:
-            found.extend(Problem(f"{where}, column {p.where}", p.message) for p in exc.problems)
-        except ContactGroupError as exc:
-            found.append(Problem(where, str(exc)))
+        problems.setdefault(row.line, []).extend(rows.take(row, f"{path.name}: row {row.line}"))
         if n % FLUSH_EVERY == 0:
             uow.flush()
         if progress is not None:
             progress(n, len(parsed.rows))
-    for p in apply_changes(uow, caller, "offer", changes):
+    return finished(uow, caller, "offer", problems, rows.changes, rows.summary)
+
+
+def finished(uow: UnitOfWork, caller: svc.Caller, kind: str, problems: dict[int, list[Problem]],
+             changes: Sequence[Change], summary: ImportSummary) -> ImportSummary:
+    """The summary, once the changed rows are applied; else every problem, by row, and nothing written."""
+    for p in apply_changes(uow, caller, kind, changes):
         problems.setdefault(line_of(p.where), []).append(p)
     if any(problems.values()):
         raise ValidationFailed([p for line in sorted(problems) for p in problems[line]])
     return summary
+
+
+class _OfferRows:
+    """What an offers import knows while it goes through the rows: the record's items, refs and values, the refs
+    the file used so far, the members the caller may enter offers for, and the rows that would amend."""
+
+    def __init__(self, uow: UnitOfWork, caller: svc.Caller, columns: frozenset[str], summary: ImportSummary) -> None:
+        self.uow, self.caller, self.columns, self.summary = uow, caller, columns, summary
+        state = self.state = uow.state
+        self.who = policy.user(state, caller.user)  # an unknown user is one refusal, not one per row
+        self.items = {k.lower(): i.code for i in state.items.values() for k in (i.code, i.name)}
+        self.by_ref = {(o.member, o.ref): o for o in state.offers.values() if o.ref}
+        # An offer entered without a ref is told apart from another only by its values.
+        self.by_values = {_values(o): o for o in state.offers.values() if o.status is not m.OfferStatus.WITHDRAWN}
+        self.first_use: dict[tuple[str, str], int] = {}
+        self.allowed: dict[str, str] = {}  # member -> "" if the caller may enter its offers, else why not
+        self.changes: list[Change] = []
+
+    def take(self, row: OfferRow, where: str) -> list[Problem]:
+        """The row's problems; none if it is entered, found unchanged, or kept as a change."""
+        found: list[Problem] = []
+        offer = self._checked(row, where, found)
+        if offer is None:
+            return found
+        recorded = _recorded(self.state, self.who, offer, self.by_ref, where, found)
+        if found:
+            return found
+        if recorded is not None:
+            fields = differences(recorded, offer, (*COMPARED, "ref"), self.columns)
+            if fields:
+                label = f"ref {offer.ref}" if offer.ref else f"offer {recorded.id}"
+                self.changes.append(Change(where, label, recorded.id, fields))
+            else:
+                self.summary.unchanged.append(recorded.id)
+            return found
+        twin = None if offer.ref else self.by_values.get(_values(offer))
+        if twin is not None and policy.can_see_offer(self.state, self.who, twin):
+            return [Problem(where, f"is the same as offer {twin.id}, already recorded: to enter another offer like "
+                                   "it, give each a ref; to leave it as it is, give the row its id or remove the row")]
+        return self._enter(row, offer, where)
+
+    def _checked(self, row: OfferRow, where: str, found: list[Problem]) -> m.Offer | None:
+        """The row's offer with its item resolved, if the item is known, the caller may enter offers for the
+        member and the ref is new in this file."""
+        item, message = resolved(row.offer.item, self.items, "item")
+        if item is None:
+            found.append(Problem(f"{where}, column item", message))
+            return None
+        offer = replace(row.offer, item=item)
+        if offer.member not in self.allowed:
+            try:
+                svc.authorized(self.uow, self.caller, "offer:enter", owner=offer.member)
+                self.allowed[offer.member] = ""
+            except ContactGroupError as exc:
+                self.allowed[offer.member] = str(exc)
+        if self.allowed[offer.member]:
+            found.append(Problem(where, self.allowed[offer.member]))
+            return None
+        key = (offer.member, offer.ref)
+        if offer.ref and key in self.first_use:
+            found.append(Problem(f"{where}, column ref", f"ref {offer.ref!r} of {offer.member} is used again (first "
+                                                         f"on row {self.first_use[key]}): a ref names one offer"))
+            return None
+        if offer.ref:
+            self.first_use[key] = row.line
+        return offer
+
+    def _enter(self, row: OfferRow, offer: m.Offer, where: str) -> list[Problem]:
+        if row.status not in NEW_STATUSES:
+            return [Problem(f"{where}, column status", f"a new offer is draft, offered or committed, not "
+                                                       f"{row.status.value!r}: only a row naming a recorded offer "
+                                                       "(id or ref) may say so")]
+        try:
+            self.summary.entered.append(svc.enter_offer(self.uow, self.caller, offer, status=row.status,
+                                                        committed_on=row.committed_on).id)
+        except ValidationFailed as exc:
+            return [Problem(f"{where}, column {p.where}", p.message) for p in exc.problems]
+        except ContactGroupError as exc:
+            return [Problem(where, str(exc))]
+        return []
 
 
 def _values(o: m.Offer) -> tuple[Any, ...]:

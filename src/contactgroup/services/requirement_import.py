@@ -11,7 +11,7 @@ from pathlib import Path
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.domain.workflow import RequirementAction
-from contactgroup.io.requirements import COMPARED, NEW_STATUSES, REQUIRED, parse_requirements
+from contactgroup.io.requirements import COMPARED, NEW_STATUSES, REQUIRED, RequirementRow, parse_requirements
 from contactgroup.io.spreadsheet import read_rows
 from contactgroup.services import coordination as svc
 from contactgroup.services import policy
@@ -19,10 +19,9 @@ from contactgroup.services.offer_import import (
     FLUSH_EVERY,
     Change,
     ImportSummary,
-    apply_changes,
     by_line,
     differences,
-    line_of,
+    finished,
     resolved,
 )
 from contactgroup.storage.database import UnitOfWork
@@ -38,70 +37,82 @@ def import_requirements(
     if not sheet.header or any(p.where.endswith(": header") for p in parsed.problems):
         raise ValidationFailed(parsed.problems)
     problems = by_line(parsed.problems)
-    state = uow.state
-    policy.user(state, caller.user)  # an unknown user is one refusal, not one per row
-    classes = {k.lower(): c.code for c in state.item_classes.values() for k in (c.code, c.name)}
-    by_ref = {r.ref: r for r in state.requirements.values() if r.ref}
-    first_use: dict[str, int] = {}
-    changes: list[Change] = []
-    summary = ImportSummary([], [], parsed.ignored)
+    policy.user(uow.state, caller.user)  # an unknown user is one refusal, not one per row
+    rows = _RequirementRows(uow, caller, parsed.columns, ImportSummary([], [], parsed.ignored))
     for n, row in enumerate(parsed.rows, start=1):
-        where = f"{path.name}: row {row.line}"
-        found = problems.setdefault(row.line, [])
-        req = row.requirement
-        code, message = resolved(req.item_class, classes, "item class")
-        if code is None:
-            found.append(Problem(f"{where}, column item_class", message))
-            continue
-        req = replace(req, item_class=code, area=req.area or state.item_classes[code].area)
-        if req.ref:
-            if req.ref in first_use:
-                found.append(Problem(f"{where}, column ref", f"ref {req.ref!r} is used again (first on row "
-                                                             f"{first_use[req.ref]}): a ref names one requirement"))
-                continue
-            first_use[req.ref] = row.line
-        recorded = by_ref.get(req.ref) if req.ref else None
-        if req.id:
-            by_id = state.requirements.get(req.id)
-            if by_id is None:
-                found.append(Problem(f"{where}, column id", f"no requirement {req.id!r}: leave id empty for a new "
-                                                            "requirement"))
-                continue
-            if recorded is not None and recorded.id != by_id.id:
-                found.append(Problem(f"{where}, column ref", f"ref {req.ref!r} names requirement {recorded.id}, "
-                                                             f"the row's id {req.id}"))
-                continue
-            recorded = by_id
-        if recorded is not None:
-            fields = differences(recorded, req, COMPARED, parsed.columns | {"area"})
-            if fields:
-                label = f"ref {req.ref}" if req.ref else f"requirement {recorded.id}"
-                changes.append(Change(where, label, recorded.id, fields))
-            else:
-                summary.unchanged.append(recorded.id)
-            continue
-        if row.status not in NEW_STATUSES:
-            found.append(Problem(f"{where}, column status", f"a new requirement is draft or submitted, not "
-                                                            f"{row.status.value!r}"))
-            continue
-        try:
-            entered = svc.draft_requirement(
-                uow, caller, item_class=req.item_class, quantity=req.quantity, priority=req.priority,
-                needed_by=req.needed_by, destination=req.destination, area=req.area, note=req.note, ref=req.ref)
-            if row.status is m.RequirementStatus.SUBMITTED:
-                svc.move_requirement(uow, caller, entered.id, RequirementAction.SUBMIT)
-            summary.entered.append(entered.id)
-        except ValidationFailed as exc:
-            found.extend(Problem(f"{where}, column {p.where}", p.message) for p in exc.problems)
-        except ContactGroupError as exc:
-            found.append(Problem(where, str(exc)))
+        problems.setdefault(row.line, []).extend(rows.take(row, f"{path.name}: row {row.line}"))
         if n % FLUSH_EVERY == 0:
             uow.flush()
         if progress is not None:
             progress(n, len(parsed.rows))
-    for p in apply_changes(uow, caller, "requirement", changes):
-        problems.setdefault(line_of(p.where), []).append(p)
-    if any(problems.values()):
-        raise ValidationFailed([p for line in sorted(problems) for p in problems[line]])
-    return summary
+    return finished(uow, caller, "requirement", problems, rows.changes, rows.summary)
 
+
+class _RequirementRows:
+    """What a requirements import knows while it goes through the rows (see `offer_import._OfferRows`)."""
+
+    def __init__(self, uow: UnitOfWork, caller: svc.Caller, columns: frozenset[str], summary: ImportSummary) -> None:
+        self.uow, self.caller, self.columns, self.summary = uow, caller, columns | {"area"}, summary
+        state = self.state = uow.state
+        self.classes = {k.lower(): c.code for c in state.item_classes.values() for k in (c.code, c.name)}
+        self.by_ref = {r.ref: r for r in state.requirements.values() if r.ref}
+        self.first_use: dict[str, int] = {}
+        self.changes: list[Change] = []
+
+    def take(self, row: RequirementRow, where: str) -> list[Problem]:
+        req = self._checked(row, where)
+        if isinstance(req, Problem):
+            return [req]
+        recorded = self._recorded(req, where)
+        if isinstance(recorded, Problem):
+            return [recorded]
+        if recorded is None:
+            return self._enter(row, req, where)
+        fields = differences(recorded, req, COMPARED, self.columns)
+        if fields:
+            label = f"ref {req.ref}" if req.ref else f"requirement {recorded.id}"
+            self.changes.append(Change(where, label, recorded.id, fields))
+        else:
+            self.summary.unchanged.append(recorded.id)
+        return []
+
+    def _checked(self, row: RequirementRow, where: str) -> m.Requirement | Problem:
+        code, message = resolved(row.requirement.item_class, self.classes, "item class")
+        if code is None:
+            return Problem(f"{where}, column item_class", message)
+        req = replace(row.requirement, item_class=code, area=row.requirement.area or self.state.item_classes[code].area)
+        if req.ref in self.first_use:
+            return Problem(f"{where}, column ref", f"ref {req.ref!r} is used again (first on row "
+                                                   f"{self.first_use[req.ref]}): a ref names one requirement")
+        if req.ref:
+            self.first_use[req.ref] = row.line
+        return req
+
+    def _recorded(self, req: m.Requirement, where: str) -> m.Requirement | Problem | None:
+        named = self.by_ref.get(req.ref) if req.ref else None
+        if not req.id:
+            return named
+        by_id = self.state.requirements.get(req.id)
+        if by_id is None:
+            return Problem(f"{where}, column id", f"no requirement {req.id!r}: leave id empty for a new requirement")
+        if named is not None and named.id != by_id.id:
+            return Problem(f"{where}, column ref", f"ref {req.ref!r} names requirement {named.id}, the row's id "
+                                                   f"{req.id}")
+        return by_id
+
+    def _enter(self, row: RequirementRow, req: m.Requirement, where: str) -> list[Problem]:
+        if row.status not in NEW_STATUSES:
+            return [Problem(f"{where}, column status", f"a new requirement is draft or submitted, not "
+                                                       f"{row.status.value!r}")]
+        try:
+            entered = svc.draft_requirement(
+                self.uow, self.caller, item_class=req.item_class, quantity=req.quantity, priority=req.priority,
+                needed_by=req.needed_by, destination=req.destination, area=req.area, note=req.note, ref=req.ref)
+            if row.status is m.RequirementStatus.SUBMITTED:
+                svc.move_requirement(self.uow, self.caller, entered.id, RequirementAction.SUBMIT)
+        except ValidationFailed as exc:
+            return [Problem(f"{where}, column {p.where}", p.message) for p in exc.problems]
+        except ContactGroupError as exc:
+            return [Problem(where, str(exc))]
+        self.summary.entered.append(entered.id)
+        return []
