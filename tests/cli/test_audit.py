@@ -121,7 +121,7 @@ class TestHugeNumbersAndBrokenFiles:
         assert code == 2
         assert "row 2: deu is a desk officer for DEU and may not offer:enter for FRA" in output
         assert "row 3, column quantity: must be positive" in output
-        assert "row 4: no item 'nope'" in output
+        assert "row 4, column item: no item 'nope'" in output
 
     @pytest.mark.parametrize("url", ["mysql://x/y", "postgresql://127.0.0.1/test"])
     def test_an_unsupported_database_url_says_what_is_supported(self, url: str) -> None:

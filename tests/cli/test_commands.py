@@ -88,6 +88,8 @@ class TestInit:
             for column in ("released", "declined_on", "declined_by", "reason", "superseded", "reopened"):  # 0005
                 conn.execute(sa.text(f"ALTER TABLE allocations DROP COLUMN {column}"))
             conn.execute(sa.text("ALTER TABLE consents DROP COLUMN reason"))
+            for table in ("offers", "requirements"):  # added by 0007_ref
+                conn.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN ref"))
         engine.dispose()
         code, output = run(db, "requirement", "list")
         assert code == 1 and "has schema revision 0003" in output and "run `contactgroup migrate`" in output

@@ -66,7 +66,7 @@ def test_refused_by_row_and_column_or_shown_back_verbatim(world: World, kind: st
         path = _write(Path(folder), kind, rows)
         try:
             with world.db.transaction() as uow:
-                ids = import_offers(uow, world.caller("deu"), path)
+                ids = import_offers(uow, world.caller("deu"), path).entered
         except ValidationFailed as refused:
             assert refused.problems
             for problem in refused.problems:

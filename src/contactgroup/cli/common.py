@@ -7,11 +7,15 @@ import enum
 import functools
 import io
 import json
+import re
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
@@ -25,7 +29,7 @@ from rich.text import Text
 from contactgroup.domain.errors import ContactGroupError, DatabaseBusy, DatabaseUnavailable, ValidationFailed
 from contactgroup.domain.text import visible, whole
 from contactgroup.encoding.canonical import plain
-from contactgroup.io.spreadsheet import csv_text
+from contactgroup.io.spreadsheet import Cell, csv_text, write_xlsx
 from contactgroup.reports.facts import SYNTHETIC_CAPTION
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.coordination import Caller
@@ -69,9 +73,12 @@ class Format(enum.StrEnum):
     TABLE = "table"
     CSV = "csv"
     JSON = "json"
+    XLSX = "xlsx"
 
 
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output: a table, CSV or JSON.")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output: a table, CSV, JSON, or an XLSX "
+                                                                      "workbook written to standard output "
+                                                                      "(redirect it: `> offers.xlsx`).")]
 
 
 def whole_number(value: str | int) -> int:
@@ -204,6 +211,9 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: Format, *, title: str = "", col
     if fmt is Format.JSON:
         sys.stdout.write(json.dumps([plain(dict(r)) for r in rows], indent=2, ensure_ascii=False) + "\n")
         return
+    if fmt is Format.XLSX:
+        _xlsx_out(rows, cols)
+        return
     if fmt is Format.CSV:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
@@ -224,6 +234,47 @@ def emit(rows: Sequence[Mapping[str, Any]], fmt: Format, *, title: str = "", col
         cells = [_cell(r.get(c)) for r in rows]
         table_cols.append(Column(c, HEADINGS.get(c, c), cells, numeric=numeric, short=c not in TEXT_COLUMNS))
     out.print(fit_table(table_cols, title=title, caption=caption, width=out.width, drop=drop))
+
+
+def _xlsx_out(rows: Sequence[Mapping[str, Any]], cols: Sequence[str]) -> None:
+    """The rows as a one-sheet workbook of typed cells (`write_xlsx`), written to standard output as bytes; a
+    terminal is refused, since a workbook shown there is noise."""
+    if sys.stdout.isatty():
+        raise fail("--format xlsx writes a workbook: redirect it to a file (`> list.xlsx`)", 2)
+
+    def value(v: Any) -> Cell:
+        if isinstance(v, enum.Enum):
+            return str(v.value)
+        if isinstance(v, tuple | list):
+            return ", ".join(str(x) for x in v)
+        if isinstance(v, str):
+            return _typed(v)
+        return v if isinstance(v, int | Decimal | date | bool) or v is None else str(v)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "list.xlsx"
+        write_xlsx(path, cols, ([value(r.get(c)) for c in cols] for r in rows))
+        sys.stdout.flush()
+        sys.stdout.buffer.write(path.read_bytes())
+        sys.stdout.buffer.flush()
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CANONICAL_NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{0,14}[1-9])?")
+
+
+def _typed(text: str) -> Cell:
+    """A row's text (rows carry dates and decimals as their canonical strings) as the cell a spreadsheet shows:
+    a date as a date, a number as a number, but only where the cell reads back as the same text (no leading or
+    trailing zeros, at most 15 digits a spreadsheet's float keeps exactly); anything else stays text."""
+    if _ISO_DATE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return text
+    if _CANONICAL_NUMBER.fullmatch(text) and len(text.replace("-", "").replace(".", "")) <= 15:
+        return int(text) if "." not in text else Decimal(text)
+    return text
 
 
 # Table headings (CSV and JSON keep the field names): short, so that numbers and ids keep their room at 80 columns.

@@ -42,6 +42,7 @@ from contactgroup.domain.workflow import (
     parse_action,
 )
 from contactgroup.encoding.canonical import plain
+from contactgroup.io.offers import EXPORT as OFFER_COLUMNS
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import access, queries
 from contactgroup.services import coordination as svc
@@ -552,9 +553,10 @@ def offer_list(
     state, who = _visible(db, as_)
     rows = [as_data(o) for o in queries.offers(state, who, member=member, status=status, item=item, area=area)]
     emit(rows, fmt, title="Offers", synthetic=is_synthetic(state),
-         columns=("id", "member", "item", "quantity", "available_from", "depot",
-                                             "status", "visibility", "value", "currency", "consent_from"),
-         drop=("consent_from", "visibility", "depot", "available_from", "currency", "value", "item"))
+         columns=OFFER_COLUMNS if fmt in (Format.CSV, Format.XLSX) else (
+             "id", "ref", "member", "item", "quantity", "available_from", "depot", "status", "visibility", "value",
+             "currency", "consent_from"),
+         drop=("ref", "consent_from", "visibility", "depot", "available_from", "currency", "value", "item"))
 
 
 @offer_app.command("show")

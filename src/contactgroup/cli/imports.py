@@ -12,8 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from contactgroup.cli.common import AsOption, DbOption, caller, err, handles_errors, out, writer
 from contactgroup.services.imports import import_kiel, import_rates
 
-app = typer.Typer(help="Import from files, all rows or none: a desk's offers spreadsheet, the Kiel Ukraine Support "
-                       "Tracker, exchange rates.",
+app = typer.Typer(help="Import from files, all rows or none: a desk's offers or the recipient's requirements "
+                       "spreadsheet, the Kiel Ukraine Support Tracker, exchange rates.",
                   no_args_is_help=True)
 
 

@@ -70,3 +70,7 @@ from contactgroup.cli import place as place_cli  # noqa: E402
 app.add_typer(place_cli.app, name="place")
 app.command("serve")(ledger_cli.serve)
 imports_app.command("offers")(offer_import.offers_cmd)
+imports_app.command("requirements")(offer_import.requirements_cmd)
+from contactgroup.cli import template as template_cli  # noqa: E402
+
+app.add_typer(template_cli.app, name="template")

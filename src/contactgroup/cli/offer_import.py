@@ -1,4 +1,5 @@
-"""`contactgroup import offers FILE`: a desk's offers spreadsheet (CSV or XLSX), all rows or none."""
+"""`contactgroup import offers|requirements FILE`: a desk's offers or the recipient's requirements spreadsheet (CSV
+or XLSX), all rows or none."""
 
 from __future__ import annotations
 
@@ -10,27 +11,71 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from contactgroup.cli.common import AsOption, DbOption, caller, err, handles_errors, out, writer
-from contactgroup.services.offer_import import import_offers
+from contactgroup.services.offer_import import ImportSummary, import_offers
+from contactgroup.services.requirement_import import import_requirements
 
 
 @handles_errors
 def offers_cmd(
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX; header: member,item,quantity,available_from,depot "
-                                              "[,source,visibility,value,currency,basis,consent_from,end_use,"
-                                              "status].")],
+    file: Annotated[Path, typer.Argument(help="CSV (comma or semicolon) or XLSX; header: member,item,quantity,"
+                                              "available_from,depot [,ref,id,source,visibility,value,currency,basis,"
+                                              "consent_from,end_use,status,committed_on].")],
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Enter many offers from a spreadsheet, all rows or none.
 
     Every row is checked as a single offer would be; if any row is refused, every problem is listed (row and
-    column) and nothing is recorded."""
+    column) and nothing is recorded. A row naming an offer already recorded (its id, or the desk's own ref) with
+    the same values changes nothing: a file imported twice, or exported with `offer list --format xlsx` and
+    imported back, records nothing new. Offers absent from the file are left alone."""
     who = caller(as_)
     with Progress(TextColumn("[bold]offers[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("rows", total=None)
         with writer(db) as uow:
-            ids = import_offers(uow, who, file, lambda done, total: bar.update(task, completed=done, total=total))
+            summary = import_offers(uow, who, file,
+                                    lambda done, total: bar.update(task, completed=done, total=total))
+    report_import(summary, "offer", file.name)
+
+
+@handles_errors
+def requirements_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV (comma or semicolon) or XLSX; header: item_class,quantity,"
+                                              "priority,needed_by,destination [,ref,id,area,note,status].")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Draft many requirements from a spreadsheet (the recipient's liaison), all rows or none.
+
+    Every row is checked as a single requirement would be; if any row is refused, every problem is listed (row and
+    column) and nothing is recorded. Status `submitted` submits the row's requirement too. A row naming a
+    requirement already recorded (its id, or your own ref) with the same values changes nothing."""
+    who = caller(as_)
+    with Progress(TextColumn("[bold]requirements[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("rows", total=None)
+        with writer(db) as uow:
+            summary = import_requirements(uow, who, file,
+                                          lambda done, total: bar.update(task, completed=done, total=total))
+    report_import(summary, "requirement", file.name)
+
+
+def report_import(summary: ImportSummary, noun: str, name: str) -> None:
+    """What an import did: how many objects it entered (first to last id), how many rows it found unchanged, and
+    the columns it did not read."""
+    if summary.ignored:
+        out.print(f"ignored column(s) {', '.join(summary.ignored)}: not {noun} columns", highlight=False,
+                  markup=False)
+    ids = summary.entered
     span = f" ({ids[0]} to {ids[-1]})" if ids else ""
-    noun = "offer" if len(ids) == 1 else "offers"
-    out.print(f"[green]✓[/] {len(ids):,} {noun} imported from {escape(file.name)}{span}", highlight=False)
+    plural = noun if len(ids) == 1 else f"{noun}s"
+    same = len(summary.unchanged)
+    kept = f"; {same:,} already recorded, unchanged" if same else ""
+    if summary.amended:
+        kept += f"; {len(summary.amended):,} amended ({', '.join(summary.amended)})"
+    if not ids and same and not summary.amended:
+        out.print(f"[green]✓[/] nothing to change: all {same:,} rows of {escape(name)} are already recorded as "
+                  "they are", highlight=False)
+        return
+    out.print(f"[green]✓[/] {len(ids):,} {plural} imported from {escape(name)}{span}{kept}", highlight=False)

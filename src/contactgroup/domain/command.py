@@ -97,6 +97,18 @@ def _party_exists(state: State, code: str, where: str) -> None:
         raise NotFound(f"{where}: no member or fund {code!r}")
 
 
+def _unused_ref(entities: Any, ref: str, member: str | None, kind: str) -> None:
+    """A reference names one object of its member (of the recipient, for requirements): a second use is refused,
+    since a spreadsheet re-imported would otherwise enter the same line twice."""
+    if not ref:
+        return
+    for e in entities:
+        if e.ref == ref and (member is None or e.member == member):
+            owner = f" of {member}" if member else ""
+            raise Conflict(f"ref {ref!r} is already used by {kind} {e.id}{owner}: a ref names one {kind}",
+                           code="duplicate-ref", ref=ref, id=e.id)
+
+
 # --- the coordination itself -------------------------------------------------------------------------------------
 
 
@@ -350,9 +362,11 @@ def draft_requirement(
     area: str | None = None,
     note: str = "",
     on: date | None = None,
+    ref: str = "",
 ) -> list[Event]:
     """`on`: a historical entry, raised on that day (its needed-by date may be past today, not before `on`)."""
-    _checked_words(names={"destination": destination}, texts={"note": note})
+    _checked_words(names={"destination": destination, "ref": ref}, texts={"note": note})
+    _unused_ref(state.requirements.values(), ref, None, "requirement")
     cls = _get(state.item_classes, "item class", item_class)
     _positive("quantity", quantity)
     _positive("priority", priority)
@@ -374,6 +388,7 @@ def draft_requirement(
         status=m.RequirementStatus.DRAFT,
         note=note,
         entered_on=on,
+        ref=ref,
     )
     return [ctx.event("RequirementDrafted", as_data(req))]
 
@@ -434,7 +449,8 @@ def amend_requirement(
 
 def draft_offer(state: State, ctx: Context, offer: m.Offer) -> list[Event]:
     """`offer.id` is ignored: the next free id is assigned."""
-    _checked_words(texts={"end_use": offer.end_use})
+    _checked_words(names={"ref": offer.ref}, texts={"end_use": offer.end_use})
+    _unused_ref(state.offers.values(), offer.ref, offer.member, "offer")
     _party_exists(state, offer.member, "member")
     _get(state.items, "item", offer.item)
     _positive("quantity", offer.quantity)

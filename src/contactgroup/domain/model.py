@@ -186,6 +186,7 @@ class Requirement:
     status: RequirementStatus
     note: str = ""
     entered_on: date | None = None  # a historical entry: the day it was really raised (the event keeps its time)
+    ref: str = ""  # the recipient's own reference (a spreadsheet's `ref` column); "" = none
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +206,7 @@ class Offer:
     consent_from: str | None = None  # member whose re-export consent is needed
     end_use: str = ""
     committed_on: date | None = None
+    ref: str = ""  # the desk's own reference (a spreadsheet's `ref` column), unique per member; "" = none
 
 
 @dataclass(frozen=True, slots=True)

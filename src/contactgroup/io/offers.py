@@ -1,120 +1,98 @@
 """The offers spreadsheet a desk officer fills in: one row per offer, checked cell by cell before anything is
-written. Columns: member, item, quantity, available_from, depot, and optionally source, visibility, value,
-currency, basis, consent_from, end_use, status (draft, offered, committed), committed_on (the pledge date of a
+written. Columns: member, item, quantity, available_from, depot, and optionally ref (the desk's own reference),
+id (an offer already recorded, as `offer list` exports it), source, visibility, value, currency, basis,
+consent_from, end_use, status (draft, offered, committed for a new offer), committed_on (the pledge date of a
 committed offer; default today). Row numbers are the file's own (header = 1, blank lines counted)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from enum import StrEnum
-from typing import TypeVar
 
 from contactgroup.domain import model as m
-from contactgroup.domain import text as t
 from contactgroup.domain.errors import Problem
-from contactgroup.io.spreadsheet import SheetRow
+from contactgroup.io.spreadsheet import RowCheck, Sheet, column_notes
 
 REQUIRED = ("member", "item", "quantity", "available_from", "depot")
-OPTIONAL = ("source", "visibility", "value", "currency", "basis", "consent_from", "end_use", "status",
+OPTIONAL = ("ref", "id", "source", "visibility", "value", "currency", "basis", "consent_from", "end_use", "status",
             "committed_on")
-STATUSES = ("draft", "offered", "committed")
-E = TypeVar("E", bound=StrEnum)
+NEW_STATUSES = (m.OfferStatus.DRAFT, m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED)  # a row may enter
+# What `offer list --format csv|xlsx` writes, in this order: a file it wrote imports unchanged.
+EXPORT = ("id", "ref", "member", "item", "quantity", "available_from", "depot", "source", "status", "visibility",
+          "value", "currency", "basis", "consent_from", "end_use", "committed_on")
+# The fields a row compares with the offer it names (by id or ref): an amendment if any differs.
+COMPARED = ("item", "quantity", "available_from", "depot", "source", "visibility", "value", "currency", "basis",
+            "consent_from", "end_use")
+
+# What each column means: the template's "columns" sheet and docs/formats/offers.md say the same.
+HELP = {
+    "ref": "your desk's own reference for the offer (optional; unique per member): importing the file again then "
+           "changes nothing",
+    "member": "the offering member (ISO3), or a fund code for what a fund bought",
+    "item": "catalogue item code or name, in any case",
+    "quantity": "whole number of units, at least 1",
+    "available_from": "date: YYYY-MM-DD, DD.MM.YYYY or a date cell",
+    "depot": "country the offer ships from (ISO3)",
+    "source": "stocks (default) or procurement",
+    "visibility": "member (default), coalition, recipient or public",
+    "value": "declared total value (optional); needs currency and basis",
+    "currency": "ISO 4217 code of value",
+    "basis": "market, replacement or book value",
+    "consent_from": "member whose re-export consent is needed",
+    "end_use": "end-use restrictions, free text",
+    "status": "offered (default), draft or committed",
+    "committed_on": "with status committed: the date it was pledged (default today)",
+    "id": "leave empty: an offer already recorded, as offer list exports it",
+}
+TEMPLATE = ("ref", *REQUIRED, "source", "visibility", "value", "currency", "basis", "consent_from", "end_use",
+            "status", "committed_on")
 
 
 @dataclass(frozen=True, slots=True)
 class OfferRow:
     line: int  # the spreadsheet's row number (header = 1)
-    offer: m.Offer
-    status: str
+    offer: m.Offer  # id: the `id` cell ("" if none)
+    status: m.OfferStatus
     committed_on: date | None = None
 
 
-def parse_offers(sheet: list[SheetRow], source: str) -> tuple[list[OfferRow], list[Problem]]:
-    """Every row checked; returns the offers and every problem found (file, row, column)."""
-    problems: list[Problem] = []
-    rows = [r.cells for r in sheet]
-    header = set(rows[0]) if rows else set()
-    missing = [c for c in REQUIRED if c not in header]
-    if not rows:
-        return [], [Problem(source, "no rows: the first row must be the header " + ",".join(REQUIRED + OPTIONAL))]
-    if missing:
-        return [], [Problem(f"{source}: header", f"missing column(s) {', '.join(missing)}")]
-    unknown = sorted(header - set(REQUIRED) - set(OPTIONAL))
-    if unknown:
-        problems.append(Problem(f"{source}: header", f"unknown column(s) {', '.join(unknown)}"))
+@dataclass(frozen=True, slots=True)
+class ParsedOffers:
+    rows: list[OfferRow]  # the rows whose cells are all well formed
+    problems: list[Problem]  # every cell problem, by file, row and column
+    columns: frozenset[str]  # the columns the file has: a row changes only those
+    ignored: tuple[str, ...] = ()  # columns that are not offer columns, left unread
+
+
+def parse_offers(sheet: Sheet, source: str) -> ParsedOffers:
+    """Every row checked; the offers and every problem found (file, row, column)."""
+    if not sheet.header:
+        return ParsedOffers([], [Problem(source, "no rows: the header must name the columns "
+                                                 + ",".join(REQUIRED + OPTIONAL))], frozenset())
+    problems, ignored = column_notes(source, sheet.header, REQUIRED, REQUIRED + OPTIONAL)
+    columns = frozenset(sheet.header)
+    if problems:
+        return ParsedOffers([], problems, columns)
     parsed = []
-    for sheet_row in sheet:
-        line, row = sheet_row.line, sheet_row.cells
-        where = f"{source}: row {line}"
-        found: list[Problem] = []
-        if sheet_row.extra:
-            found.append(Problem(f"{where}, column (row)", "more cells than columns in the header"))
-
-        def cell(name: str, where: str = where, row: dict[str, str] = row, found: list[Problem] = found) -> str:
-            value = row.get(name, "")
-            if name in REQUIRED and not value:
-                found.append(Problem(f"{where}, column {name}", "is empty"))
-            return value
-
-        def number(name: str, text: str, where: str = where, found: list[Problem] = found) -> int:
-            try:
-                n = t.whole(text)
-            except ValueError as exc:
-                found.append(Problem(f"{where}, column {name}", str(exc)))
-                return 0
-            if n <= 0:
-                found.append(Problem(f"{where}, column {name}", f"must be positive, got {n}"))
-            elif n > m.MAX_UNITS:
-                found.append(Problem(f"{where}, column {name}", f"must be at most {m.MAX_UNITS:,} (10^12), got {n}"))
-            return n
-
-        def day(name: str, text: str, where: str = where, found: list[Problem] = found) -> date:
-            try:
-                return t.day(text)
-            except ValueError as exc:
-                found.append(Problem(f"{where}, column {name}", str(exc)))
-                return date.min
-
-        def choice(name: str, enum: type[E], default: E | None, where: str = where,
-                   found: list[Problem] = found, row: dict[str, str] = row) -> E | None:
-            text = row.get(name, "")
-            if not text:
-                return default
-            try:
-                return enum(text)
-            except ValueError:
-                allowed = ", ".join(e.value for e in enum)
-                found.append(Problem(f"{where}, column {name}", f"{text!r} is not one of {allowed}"))
-                return default
-
-        value: Decimal | None = None
-        if row.get("value"):
-            try:
-                value = t.number(row["value"])
-            except ValueError as exc:
-                found.append(Problem(f"{where}, column value", str(exc)))
-            else:
-                if value < 0:
-                    found.append(Problem(f"{where}, column value", f"must not be negative, got {value}"))
-        status = row.get("status") or "offered"
-        if status not in STATUSES:
-            found.append(Problem(f"{where}, column status", f"{status!r} is not one of {', '.join(STATUSES)}"))
-        committed_on = day("committed_on", row["committed_on"]) if row.get("committed_on") else None
-        if committed_on is not None and status != "committed":
-            found.append(Problem(f"{where}, column committed_on", "a commitment date needs status committed"))
+    for row in sheet.rows:
+        check = RowCheck(source, row, REQUIRED, sheet.decimal_comma)
+        value = check.number("value")
+        if value is not None and value < 0:
+            check.problem("value", f"must not be negative, got {value}")
+        status = check.choice("status", m.OfferStatus) or m.OfferStatus.OFFERED
+        committed_on = check.day("committed_on")
+        if committed_on is not None and status is not m.OfferStatus.COMMITTED and not check.text("id"):
+            check.problem("committed_on", "a commitment date needs status committed")
         offer = m.Offer(
-            id="", member=cell("member"), item=cell("item"),
-            quantity=number("quantity", cell("quantity")) if cell("quantity") else 0,
-            available_from=day("available_from", cell("available_from")) if cell("available_from") else date.min,
-            depot=cell("depot"), source=choice("source", m.Source, m.Source.STOCKS) or m.Source.STOCKS,
-            status=m.OfferStatus.DRAFT,
-            visibility=choice("visibility", m.Visibility, m.Visibility.MEMBER) or m.Visibility.MEMBER,
-            value=value, currency=row.get("currency") or None, basis=choice("basis", m.ValuationBasis, None),
-            consent_from=row.get("consent_from") or None, end_use=row.get("end_use", ""),
+            id=check.text("id"), member=check.text("member"), item=check.text("item"),
+            quantity=check.units("quantity"), available_from=check.day("available_from") or date.min,
+            depot=check.text("depot").upper(), source=check.choice("source", m.Source) or m.Source.STOCKS,
+            status=m.OfferStatus.DRAFT, visibility=check.choice("visibility", m.Visibility) or m.Visibility.MEMBER,
+            value=value, currency=check.text("currency").upper() or None, basis=check.choice("basis", m.ValuationBasis),
+            consent_from=check.text("consent_from") or None, end_use=check.text("end_use"),
+            ref=check.text("ref"),
         )
-        problems.extend(found)
-        if not found:
-            parsed.append(OfferRow(line, offer, status, committed_on))
-    return parsed, problems
+        problems.extend(check.found)
+        if not check.found:
+            parsed.append(OfferRow(row.line, offer, status, committed_on))
+    return ParsedOffers(parsed, problems, columns, ignored)

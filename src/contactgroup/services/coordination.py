@@ -176,13 +176,13 @@ def track_aid(uow: UnitOfWork, caller: Caller, aid: Sequence[m.TrackedAid]) -> N
 
 def draft_requirement(
     uow: UnitOfWork, caller: Caller, *, item_class: str, quantity: int, priority: int, needed_by: date,
-    destination: str, area: str | None = None, note: str = "", on: date | None = None,
+    destination: str, area: str | None = None, note: str = "", on: date | None = None, ref: str = "",
 ) -> m.Requirement:
     """`on`: a historical entry, raised on that day (a needed-by date already past is refused without it)."""
     ctx = authorized(uow, caller, "requirement:draft")
     (event,) = record_events(uow, command.draft_requirement(
         uow.state, ctx, item_class=item_class, quantity=quantity, priority=priority, needed_by=needed_by,
-        destination=destination, area=area, note=note, on=on))
+        destination=destination, area=area, note=note, on=on, ref=ref))
     return uow.state.requirements[event.data["id"]]
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008_places'
-down_revision = '0006_amend'
+down_revision = '0007_ref'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,74 @@
+"""The requirements spreadsheet the recipient's liaison fills in: one row per requirement, checked cell by cell
+before anything is written. Columns: item_class, quantity, priority, needed_by, destination, and optionally ref
+(the recipient's own reference), id (a requirement already recorded), area (default: the item class's), note,
+status (draft, the default, or submitted). Row numbers are the file's own (header = 1, blank lines counted)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from contactgroup.domain import model as m
+from contactgroup.domain.errors import Problem
+from contactgroup.io.spreadsheet import RowCheck, Sheet, column_notes
+
+REQUIRED = ("item_class", "quantity", "priority", "needed_by", "destination")
+OPTIONAL = ("ref", "id", "area", "note", "status")
+NEW_STATUSES = (m.RequirementStatus.DRAFT, m.RequirementStatus.SUBMITTED)  # a row may enter
+# The fields a row compares with the requirement it names (by id or ref): an amendment if any differs.
+COMPARED = ("item_class", "quantity", "priority", "needed_by", "destination", "area", "note", "ref")
+
+HELP = {
+    "ref": "your own reference for the requirement (optional; unique): importing the file again then changes "
+           "nothing",
+    "item_class": "item class code or name, in any case",
+    "quantity": "whole number of units, at least 1",
+    "priority": "1 = most important; equal priorities form one tier",
+    "needed_by": "date: YYYY-MM-DD, DD.MM.YYYY or a date cell",
+    "destination": "the delivery point",
+    "area": "capability area (default: the item class's)",
+    "note": "free text",
+    "status": "draft (default) or submitted",
+    "id": "leave empty: a requirement already recorded",
+}
+TEMPLATE = ("ref", *REQUIRED, "area", "note", "status")
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementRow:
+    line: int
+    requirement: m.Requirement  # id: the `id` cell ("" if none); area "" = the item class's
+    status: m.RequirementStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRequirements:
+    rows: list[RequirementRow]
+    problems: list[Problem]
+    columns: frozenset[str]
+    ignored: tuple[str, ...] = ()
+
+
+def parse_requirements(sheet: Sheet, source: str) -> ParsedRequirements:
+    """Every row checked; the requirements and every problem found (file, row, column)."""
+    if not sheet.header:
+        return ParsedRequirements([], [Problem(source, "no rows: the header must name the columns "
+                                                       + ",".join(REQUIRED + OPTIONAL))], frozenset())
+    problems, ignored = column_notes(source, sheet.header, REQUIRED, REQUIRED + OPTIONAL)
+    columns = frozenset(sheet.header)
+    if problems:
+        return ParsedRequirements([], problems, columns)
+    parsed = []
+    for row in sheet.rows:
+        check = RowCheck(source, row, REQUIRED, sheet.decimal_comma)
+        status = check.choice("status", m.RequirementStatus) or m.RequirementStatus.DRAFT
+        requirement = m.Requirement(
+            id=check.text("id"), item_class=check.text("item_class"), quantity=check.units("quantity"),
+            priority=check.units("priority"), needed_by=check.day("needed_by") or date.min,
+            destination=check.text("destination"), area=check.text("area"), status=m.RequirementStatus.DRAFT,
+            note=check.text("note"), ref=check.text("ref"),
+        )
+        problems.extend(check.found)
+        if not check.found:
+            parsed.append(RequirementRow(row.line, requirement, status))
+    return ParsedRequirements(parsed, problems, columns, ignored)
