@@ -20,7 +20,6 @@ BEFORE_THE_RULE = {
     ("src/contactgroup/allocation/forest.py", "_cancel_cycles"): 17,
     ("src/contactgroup/allocation/forest.py", "merge_pairs"): 20,
     ("src/contactgroup/domain/governance.py", "_payload_problems"): 24,
-    ("src/contactgroup/io/offers.py", "parse_offers"): 23,
     ("src/contactgroup/io/rates.py", "read_rates"): 16,
     ("src/contactgroup/ledger/handover.py", "approvers"): 16,
     ("src/contactgroup/services/receipts.py", "check_receipt"): 21,

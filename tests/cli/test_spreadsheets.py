@@ -45,8 +45,7 @@ class TestRoundTrip:
         assert result.exit_code == 0 and "already recorded" in result.stdout, result.output
         assert cli.events() == before
 
-    def test_a_changed_export_is_refused_naming_the_row_and_writes_nothing(self, world: World, cli: Cli,
-                                                                           tmp_path: Path) -> None:
+    def test_a_changed_export_amends_the_offer_it_names(self, world: World, cli: Cli, tmp_path: Path) -> None:
         oid = enter_offer(world, status="committed", ref="DEU-1")
         path = exported(cli, tmp_path, "xlsx")
         book = load_workbook(path)
@@ -54,9 +53,8 @@ class TestRoundTrip:
         book.save(path)
         before = cli.events()
         result = cli("import", "offers", str(path), "--as", "deu")
-        assert result.exit_code == 2
-        assert "offers.xlsx: row 2: ref DEU-1 would change quantity 600 → 650" in result.output, result.output
-        assert cli.events() == before and oid
+        assert result.exit_code == 0 and f"1 amended ({oid})" in result.output, result.output
+        assert cli.events() == before + 1 and world.db.state().offers[oid].quantity == 650
 
     def test_xlsx_comes_out_as_the_workbook_bytes(self, world: World, cli: Cli) -> None:
         # The test runner's output is not a terminal: the workbook's bytes come out as they are.
@@ -107,8 +105,8 @@ class TestRequirements:
 
     def test_imports_then_changes_nothing_the_second_time(self, world: World, cli: Cli, tmp_path: Path) -> None:
         path = tmp_path / "requirements.csv"
-        path.write_bytes((self.HEADER + "UKR-1;155MM;1000;1;01.09.2030;Lviv hub;submitted\n"
-                                        "UKR-2;fpv;300;2;2030-10-01;Kyiv;\n").encode("cp1252"))
+        path.write_bytes((self.HEADER + "UKR-1;155MM;1000;1;01.09.2030;UKR-Lviv;submitted\n"
+                                        "UKR-2;fpv;300;2;2030-10-01;UKR;\n").encode("cp1252"))
         first = cli("import", "requirements", str(path), "--as", "ukr")
         assert first.exit_code == 0 and "2 requirements imported" in first.stdout, first.output
         before = cli.events()
