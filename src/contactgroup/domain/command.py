@@ -480,10 +480,10 @@ def _offer_terms(offer: m.Offer) -> list[Problem]:
             problems.append(Problem("basis", "a declared value needs its valuation basis (market, replacement, book)"))
     else:
         if offer.currency is not None:
-            problems.append(Problem("currency", "a currency needs a declared value (--value); without one the "
+            problems.append(Problem("currency", "a currency needs a declared value; without one the "
                                                 "catalogue value in EUR is used"))
         if offer.basis is not None:
-            problems.append(Problem("basis", "a valuation basis needs a declared value (--value)"))
+            problems.append(Problem("basis", "a valuation basis needs a declared value"))
     if offer.currency is not None and not _money_currency(offer.currency):
         problems.append(Problem("currency", f"{offer.currency!r} is not an ISO 4217 currency code"))
     return problems

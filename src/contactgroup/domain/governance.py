@@ -152,8 +152,7 @@ def _payload_problems(state: State, ctx: Context, kind: m.ProposalKind, payload:
             origin = state.setting("origin")
             if not key_found and key_text.split("+", 1)[0] != origin:
                 p.append(Problem("log_key", f"the log key is named {key_text.split('+', 1)[0]!r}, not for the "
-                                            f"log's origin {origin!r}: make it with `contactgroup keys generate "
-                                            f"{origin}`"))
+                                            f"log's origin {origin!r}: make a key named {origin!r}"))
         elif kind is m.ProposalKind.ADMIT_MEMBER:
             command.admit_member(state, ctx, m.Member(**{**payload, "kind": m.MemberKind(payload["kind"])}))
             if payload["code"] in parties_reserved:
