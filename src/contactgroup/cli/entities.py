@@ -102,6 +102,12 @@ def _done(message: str) -> None:
 
 # --- moving many objects at once: by id, or by a filter ----------------------------------------------------------
 
+# Filters the lists share.
+OfMember = Annotated[str | None, typer.Option("--member", help="Only of this member's offers (that you may see).")]
+OfItem = Annotated[str | None, typer.Option("--item", help="Only of this item.")]
+ForArea = Annotated[str | None, typer.Option("--area", help="Only for requirements of this capability area.")]
+
+
 AwaitingOption = Annotated[bool, typer.Option(
     "--awaiting-me", help="Instead of ids: every one you may move so now (see `contactgroup inbox`).")]
 MemberFilter = Annotated[str | None, typer.Option(
@@ -734,9 +740,9 @@ def allocation_propose(
 @handles_errors
 def allocation_list(
     status: Annotated[m.AllocationStatus | None, typer.Option()] = None,
-    member: Annotated[str | None, typer.Option(help="Only of this member's offers (that you may see).")] = None,
-    item: Annotated[str | None, typer.Option(help="Only of this item.")] = None,
-    area: Annotated[str | None, typer.Option(help="Only for requirements of this capability area.")] = None,
+    member: OfMember = None,
+    item: OfItem = None,
+    area: ForArea = None,
     db: DbOption = None,
     as_: AsOption = None,
     fmt: FormatOption = Format.TABLE,
@@ -846,8 +852,8 @@ def consent_decide(
 @handles_errors
 def consent_list(
     status: Annotated[m.ConsentStatus | None, typer.Option()] = None,
-    member: Annotated[str | None, typer.Option(help="Only of this member's offers (that you may see).")] = None,
-    item: Annotated[str | None, typer.Option(help="Only of this item.")] = None,
+    member: OfMember = None,
+    item: OfItem = None,
     area: Annotated[str | None, typer.Option(help="Only of items a class of this capability area takes.")] = None,
     db: DbOption = None,
     as_: AsOption = None,
@@ -937,9 +943,9 @@ def delivery_show(delivery_id: str, db: DbOption = None, as_: AsOption = None,
 @handles_errors
 def delivery_list(
     status: Annotated[m.DeliveryStatus | None, typer.Option()] = None,
-    member: Annotated[str | None, typer.Option(help="Only of this member's offers (that you may see).")] = None,
-    item: Annotated[str | None, typer.Option(help="Only of this item.")] = None,
-    area: Annotated[str | None, typer.Option(help="Only for requirements of this capability area.")] = None,
+    member: OfMember = None,
+    item: OfItem = None,
+    area: ForArea = None,
     db: DbOption = None,
     as_: AsOption = None,
     fmt: FormatOption = Format.TABLE,

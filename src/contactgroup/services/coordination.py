@@ -23,6 +23,7 @@ from contactgroup.domain.errors import (
     ValidationFailed,
 )
 from contactgroup.domain.event import Context, Event
+from contactgroup.domain.state import State
 from contactgroup.domain.workflow import (
     ALLOCATION_ACTIONS,
     CONSENT_ACTIONS,
@@ -315,41 +316,32 @@ def contribute(
 # --- allocations, consents, deliveries ---------------------------------------------------------------------------
 
 
-def visible_offer(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Offer:
-    """The offer, if the caller may see it; otherwise the same NotFound as for an offer that does not exist,
-    so that a refusal reveals nothing of a hidden offer (not its owner, not its content)."""
+def _visible(uow: UnitOfWork, caller: Caller, found: T | None, kind: str, ident: str,
+             sees: Callable[[State, m.User, T], bool]) -> T:
+    """`found` if the caller may see it; otherwise the same NotFound as for one that does not exist, so that a
+    refusal reveals nothing of a hidden object (not its owner, not its content)."""
     who = access.user(uow.state, caller.user)
-    offer = uow.state.offers.get(offer_id)
-    if offer is None or not access.can_see_offer(uow.state, who, offer):
-        raise hidden("offer", offer_id, who)
-    return offer
+    if found is None or not sees(uow.state, who, found):
+        raise hidden(kind, ident, who)
+    return found
+
+
+def visible_offer(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Offer:
+    return _visible(uow, caller, uow.state.offers.get(offer_id), "offer", offer_id, access.can_see_offer)
 
 
 def visible_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str) -> m.Allocation:
-    """The allocation, if the caller may see it; otherwise the NotFound of one that does not exist."""
-    who = access.user(uow.state, caller.user)
-    alloc = uow.state.allocations.get(alloc_id)
-    if alloc is None or not access.can_see_allocation(uow.state, who, alloc):
-        raise hidden("allocation", alloc_id, who)
-    return alloc
+    return _visible(uow, caller, uow.state.allocations.get(alloc_id), "allocation", alloc_id,
+                    access.can_see_allocation)
 
 
 def visible_consent(uow: UnitOfWork, caller: Caller, consent_id: str) -> m.Consent:
-    """The consent, if the caller may see it; otherwise the NotFound of one that does not exist."""
-    who = access.user(uow.state, caller.user)
-    consent = uow.state.consents.get(consent_id)
-    if consent is None or not access.can_see_consent(uow.state, who, consent):
-        raise hidden("consent", consent_id, who)
-    return consent
+    return _visible(uow, caller, uow.state.consents.get(consent_id), "consent", consent_id, access.can_see_consent)
 
 
 def visible_delivery(uow: UnitOfWork, caller: Caller, delivery_id: str) -> m.Delivery:
-    """The shipment, if the caller may see it; otherwise the NotFound of one that does not exist."""
-    who = access.user(uow.state, caller.user)
-    d = uow.state.deliveries.get(delivery_id)
-    if d is None or not access.can_see_delivery(uow.state, who, d):
-        raise hidden("delivery", delivery_id, who)
-    return d
+    return _visible(uow, caller, uow.state.deliveries.get(delivery_id), "delivery", delivery_id,
+                    access.can_see_delivery)
 
 
 def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requirement: str, quantity: int,
