@@ -27,10 +27,12 @@ from rich.table import Table
 from rich.text import Text
 
 from contactgroup.domain.errors import ContactGroupError, DatabaseBusy, DatabaseUnavailable, ValidationFailed
+from contactgroup.domain.state import State
 from contactgroup.domain.text import visible, whole
 from contactgroup.encoding.canonical import plain
 from contactgroup.io.spreadsheet import Cell, csv_text, write_xlsx
 from contactgroup.reports.facts import SYNTHETIC_CAPTION
+from contactgroup.services import queries
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.coordination import Caller
 from contactgroup.storage.database import Database, resolve_url, retrying
@@ -181,6 +183,14 @@ def database(db: str | None) -> Database:
         raise fail(f"--db: {scheme}:// databases are not supported{hint}; use a file path or sqlite:///PATH "
                    "(SQLite), or postgresql+psycopg://USER@HOST/DB (PostgreSQL)", 2)
     return Database(db)
+
+
+def open_to_all(db: str | None, as_: str | None) -> State:
+    """The state, for a list or show open to every user: it still takes --as, like every command, and refuses an
+    unknown name."""
+    state = database(db).state()
+    queries.reader(state, as_)
+    return state
 
 
 def caller(as_: str | None) -> Caller:

@@ -24,6 +24,7 @@ from contactgroup.cli.common import (
     err,
     fail,
     handles_errors,
+    open_to_all,
     out,
     whole_number,
     worded,
@@ -67,14 +68,6 @@ def _decimal(value: str, option: str) -> Decimal:
 def _fields(cls: type) -> tuple[str, ...]:
     """The columns of a list of `cls`, so that an empty list still prints its header (CSV)."""
     return tuple(f.name for f in dataclasses.fields(cls))
-
-
-def _reader(db: str | None, as_: str | None) -> Any:
-    """The state, for a list or show open to every user: it still takes --as, like every command, and refuses an
-    unknown name."""
-    state = database(db).state()
-    queries.reader(state, as_)
-    return state
 
 
 def _visible(db: str | None, as_: str | None) -> tuple[State, m.User]:
@@ -170,7 +163,7 @@ member_app = typer.Typer(help="Members of the coordination: nations and organisa
 @handles_errors
 def member_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List members with their currency and NATO/EU flags."""
-    state = _reader(db, as_)
+    state = open_to_all(db, as_)
     _list(state, queries.members(state), m.Member, "Members", fmt)
 
 
@@ -217,7 +210,7 @@ user_app = typer.Typer(help="Users: who acts, for which party, in which role.", 
 @handles_errors
 def user_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List registered users (every user sees them all; --as is accepted like everywhere)."""
-    state = _reader(db, as_)
+    state = open_to_all(db, as_)
     _list(state, queries.users(state), m.User, "Users", fmt)
 
 
@@ -282,7 +275,7 @@ catalogue_app = typer.Typer(help="The catalogue: items, and the item classes req
 @handles_errors
 def catalogue_items(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List catalogue items."""
-    state = _reader(db, as_)
+    state = open_to_all(db, as_)
     _list(state, queries.items(state), m.Item, "Items", fmt)
 
 
@@ -290,7 +283,7 @@ def catalogue_items(db: DbOption = None, as_: AsOption = None, fmt: FormatOption
 @handles_errors
 def catalogue_classes(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List item classes and the items that satisfy each."""
-    state = _reader(db, as_)
+    state = open_to_all(db, as_)
     _list(state, queries.item_classes(state), m.ItemClass, "Item classes", fmt)
 
 
@@ -355,7 +348,7 @@ coalition_app = typer.Typer(help="Capability coalitions and their lead members."
 @handles_errors
 def coalition_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List capability coalitions."""
-    state = _reader(db, as_)
+    state = open_to_all(db, as_)
     _list(state, queries.coalitions(state), m.Coalition, "Capability coalitions", fmt)
 
 
@@ -421,7 +414,7 @@ def requirement_list(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List requirements by priority (every user sees them all; --as is accepted like everywhere)."""
-    state = _reader(db, as_)
+    state = open_to_all(db, as_)
     rows = [as_data(r) for r in queries.requirements(state, status=status, area=area, item=item)]
     emit(rows, fmt, title="Requirements", synthetic=is_synthetic(state),
          columns=("id", "priority", "item_class", "quantity", "needed_by",
@@ -434,7 +427,7 @@ def requirement_list(
 def requirement_show(req_id: str, db: DbOption = None, as_: AsOption = None,
                      fmt: FormatOption = Format.TABLE) -> None:
     """Show one requirement (every user sees them all; --as is accepted like everywhere)."""
-    state = _reader(db, as_)
+    state = open_to_all(db, as_)
     _show_data(as_data(queries.requirement(state, req_id)), fmt, state)
 
 
@@ -638,7 +631,7 @@ fund_app = typer.Typer(help="Funds: pooled money that buys items and offers them
 @handles_errors
 def fund_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List funds and their contributions (every user sees them all; --as is accepted like everywhere)."""
-    state = _reader(db, as_)
+    state = open_to_all(db, as_)
     rows = [{**as_data(r.fund), "contributors": r.contributors, "pledges": r.pledges} for r in queries.funds(state)]
     emit(rows, fmt, title="Funds", synthetic=is_synthetic(state),
          columns=(*_fields(m.Fund), "contributors", "pledges"))
@@ -651,7 +644,7 @@ def fund_show(code: str, db: DbOption = None, as_: AsOption = None, fmt: FormatO
 
     The share is what reports attribute to each contributor of what the fund's offers allocate and deliver. Its
     offers are listed as you may see them (without --as: the public ones); the others count only in a total."""
-    state = _reader(db, as_)
+    state = open_to_all(db, as_)
     view = queries.fund(state, code, queries.reader(state, as_))
     pledges = [dataclasses.asdict(p) for p in view.pledges]
     bought = [dataclasses.asdict(b) for b in view.bought]

@@ -12,15 +12,14 @@ from contactgroup.cli.common import (
     Format,
     FormatOption,
     caller,
-    database,
     emit,
     handles_errors,
+    open_to_all,
     out,
     writer,
 )
 from contactgroup.domain import model as m
 from contactgroup.reports.facts import is_synthetic
-from contactgroup.services import access
 from contactgroup.services import place as svc
 
 app = typer.Typer(
@@ -66,9 +65,7 @@ def place_add(
 @handles_errors
 def place_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the defined places (every user sees them all)."""
-    state = database(db).state()
-    if as_:
-        access.user(state, as_)
+    state = open_to_all(db, as_)
     rows = [{"code": p.code, "name": p.name, "kind": p.kind.value, "country": p.country, "region": p.region}
             for p in svc.listed(state)]
     emit(rows, fmt, title="Places", columns=COLUMNS, synthetic=is_synthetic(state))

@@ -13,16 +13,15 @@ from contactgroup.cli.common import (
     Format,
     FormatOption,
     caller,
-    database,
     emit,
     fail,
     handles_errors,
+    open_to_all,
     out,
     whole_number,
     writer,
 )
 from contactgroup.reports.facts import is_synthetic
-from contactgroup.services import access
 from contactgroup.services import transit as svc
 
 app = typer.Typer(
@@ -51,9 +50,7 @@ def transit_set(
 @handles_errors
 def transit_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the recorded routes and their transit days (every user sees them all)."""
-    state = database(db).state()
-    if as_:
-        access.user(state, as_)
+    state = open_to_all(db, as_)
     rows = [{"origin": t.origin, "destination": t.destination, "days": t.days} for t in svc.listed(state)]
     emit(rows, fmt, title="Transit days", columns=svc.COLUMNS, synthetic=is_synthetic(state))
 

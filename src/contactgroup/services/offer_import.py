@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
@@ -122,13 +122,30 @@ def import_offers(
         raise ValidationFailed(parsed.problems)
     problems = by_line(parsed.problems)
     rows = _OfferRows(uow, caller, parsed.columns, ImportSummary([], [], parsed.ignored))
-    for n, row in enumerate(parsed.rows, start=1):
-        problems.setdefault(row.line, []).extend(rows.take(row, f"{path.name}: row {row.line}"))
+    return take_all(uow, caller, "offer", path.name, parsed.rows, rows, problems, progress)
+
+
+class Rows(Protocol):
+    """What an import knows while it goes through the rows: `take` enters or compares one row and says what is
+    wrong with it; `changes` are the rows that would amend, `summary` what was done."""
+
+    changes: list[Change]
+    summary: ImportSummary
+
+    def take(self, row: Any, where: str) -> list[Problem]: ...
+
+
+def take_all(uow: UnitOfWork, caller: svc.Caller, kind: str, name: str, parsed: Sequence[Any], rows: Rows,
+             problems: dict[int, list[Problem]], progress: Callable[[int, int], None] | None) -> ImportSummary:
+    """Every row of file `name` through `rows`, flushing as it goes, then the changed rows amended: the summary,
+    or every problem by row and nothing written."""
+    for n, row in enumerate(parsed, start=1):
+        problems.setdefault(row.line, []).extend(rows.take(row, f"{name}: row {row.line}"))
         if n % FLUSH_EVERY == 0:
             uow.flush()
         if progress is not None:
-            progress(n, len(parsed.rows))
-    return finished(uow, caller, "offer", problems, rows.changes, rows.summary)
+            progress(n, len(parsed))
+    return finished(uow, caller, kind, problems, rows.changes, rows.summary)
 
 
 def finished(uow: UnitOfWork, caller: svc.Caller, kind: str, problems: dict[int, list[Problem]],

@@ -16,13 +16,12 @@ from contactgroup.io.spreadsheet import read_rows
 from contactgroup.services import access
 from contactgroup.services import coordination as svc
 from contactgroup.services.offer_import import (
-    FLUSH_EVERY,
     Change,
     ImportSummary,
     by_line,
     differences,
-    finished,
     resolved,
+    take_all,
 )
 from contactgroup.storage.database import UnitOfWork
 
@@ -39,13 +38,7 @@ def import_requirements(
     problems = by_line(parsed.problems)
     access.user(uow.state, caller.user)  # an unknown user is one refusal, not one per row
     rows = _RequirementRows(uow, caller, parsed.columns, ImportSummary([], [], parsed.ignored))
-    for n, row in enumerate(parsed.rows, start=1):
-        problems.setdefault(row.line, []).extend(rows.take(row, f"{path.name}: row {row.line}"))
-        if n % FLUSH_EVERY == 0:
-            uow.flush()
-        if progress is not None:
-            progress(n, len(parsed.rows))
-    return finished(uow, caller, "requirement", problems, rows.changes, rows.summary)
+    return take_all(uow, caller, "requirement", path.name, parsed.rows, rows, problems, progress)
 
 
 class _RequirementRows:
