@@ -75,10 +75,14 @@ def report_import(summary: ImportSummary, noun: str, name: str) -> None:
     plural = noun if len(ids) == 1 else f"{noun}s"
     same = len(summary.unchanged)
     kept = f"; {same:,} already recorded, unchanged" if same else ""
-    if summary.amended:
-        kept += f"; {len(summary.amended):,} amended ({', '.join(summary.amended)})"
-    if not ids and same and not summary.amended:
-        out.print(f"[green]✓[/] nothing to change: all {same:,} rows of {escape(name)} are already recorded as "
-                  "they are", highlight=False)
-        return
-    out.print(f"[green]✓[/] {len(ids):,} {plural} imported from {escape(name)}{span}{kept}", highlight=False)
+    amended = f"{len(summary.amended):,} amended ({', '.join(summary.amended)})" if summary.amended else ""
+    if not ids and same and not amended:
+        rows = (f"the row of {escape(name)} is already recorded as it is" if same == 1 else
+                f"all {same:,} rows of {escape(name)} are already recorded as they are")
+        out.print(f"[green]✓[/] nothing to change: {rows}", highlight=False)
+    elif not ids and amended:
+        out.print(f"[green]✓[/] {amended} from {escape(name)}{kept}", highlight=False)
+    else:
+        amended = f"; {amended}" if amended else ""
+        out.print(f"[green]✓[/] {len(ids):,} {plural} imported from {escape(name)}{span}{amended}{kept}",
+                  highlight=False)
