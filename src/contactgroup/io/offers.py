@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from contactgroup.domain import model as m
-from contactgroup.domain.errors import Problem
-from contactgroup.io.spreadsheet import RowCheck, Sheet, column_notes
+from contactgroup.io.spreadsheet import Parsed, RowCheck, Sheet, header_checked
 
 REQUIRED = ("member", "item", "quantity", "available_from", "depot")
 OPTIONAL = ("ref", "id", "source", "visibility", "value", "currency", "basis", "consent_from", "end_use", "status",
@@ -56,23 +55,12 @@ class OfferRow:
     committed_on: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedOffers:
-    rows: list[OfferRow]  # the rows whose cells are all well formed
-    problems: list[Problem]  # every cell problem, by file, row and column
-    columns: frozenset[str]  # the columns the file has: a row changes only those
-    ignored: tuple[str, ...] = ()  # columns that are not offer columns, left unread
-
-
-def parse_offers(sheet: Sheet, source: str) -> ParsedOffers:
+def parse_offers(sheet: Sheet, source: str) -> Parsed[OfferRow]:
     """Every row checked; the offers and every problem found (file, row, column)."""
-    if not sheet.header:
-        return ParsedOffers([], [Problem(source, "no rows: the header must name the columns "
-                                                 + ",".join(REQUIRED + OPTIONAL))], frozenset())
-    problems, ignored = column_notes(source, sheet.header, REQUIRED, REQUIRED + OPTIONAL)
-    columns = frozenset(sheet.header)
-    if problems:
-        return ParsedOffers([], problems, columns)
+    header = header_checked(sheet, source, REQUIRED, OPTIONAL)
+    if header.problems:
+        return header
+    problems, columns, ignored = header.problems, header.columns, header.ignored
     parsed = []
     for row in sheet.rows:
         check = RowCheck(source, row, REQUIRED, sheet.decimal_comma)
@@ -95,4 +83,4 @@ def parse_offers(sheet: Sheet, source: str) -> ParsedOffers:
         problems.extend(check.found)
         if not check.found:
             parsed.append(OfferRow(row.line, offer, status, committed_on))
-    return ParsedOffers(parsed, problems, columns, ignored)
+    return Parsed(parsed, problems, columns, ignored)

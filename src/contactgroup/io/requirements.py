@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from contactgroup.domain import model as m
-from contactgroup.domain.errors import Problem
-from contactgroup.io.spreadsheet import RowCheck, Sheet, column_notes
+from contactgroup.io.spreadsheet import Parsed, RowCheck, Sheet, header_checked
 
 REQUIRED = ("item_class", "quantity", "priority", "needed_by", "destination")
 OPTIONAL = ("ref", "id", "area", "note", "status")
@@ -41,23 +40,12 @@ class RequirementRow:
     status: m.RequirementStatus
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedRequirements:
-    rows: list[RequirementRow]
-    problems: list[Problem]
-    columns: frozenset[str]
-    ignored: tuple[str, ...] = ()
-
-
-def parse_requirements(sheet: Sheet, source: str) -> ParsedRequirements:
+def parse_requirements(sheet: Sheet, source: str) -> Parsed[RequirementRow]:
     """Every row checked; the requirements and every problem found (file, row, column)."""
-    if not sheet.header:
-        return ParsedRequirements([], [Problem(source, "no rows: the header must name the columns "
-                                                       + ",".join(REQUIRED + OPTIONAL))], frozenset())
-    problems, ignored = column_notes(source, sheet.header, REQUIRED, REQUIRED + OPTIONAL)
-    columns = frozenset(sheet.header)
-    if problems:
-        return ParsedRequirements([], problems, columns)
+    header = header_checked(sheet, source, REQUIRED, OPTIONAL)
+    if header.problems:
+        return header
+    problems, columns, ignored = header.problems, header.columns, header.ignored
     parsed = []
     for row in sheet.rows:
         check = RowCheck(source, row, REQUIRED, sheet.decimal_comma)
@@ -71,4 +59,4 @@ def parse_requirements(sheet: Sheet, source: str) -> ParsedRequirements:
         problems.extend(check.found)
         if not check.found:
             parsed.append(RequirementRow(row.line, requirement, status))
-    return ParsedRequirements(parsed, problems, columns, ignored)
+    return Parsed(parsed, problems, columns, ignored)

@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from contactgroup.domain import text
 from contactgroup.domain.errors import Problem, ValidationFailed
@@ -384,6 +384,29 @@ class RowCheck:
         except ValueError:
             self.problem(name, f"{value!r} is not one of {', '.join(e.value for e in enum)}")
             return None
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed(Generic[R]):
+    """A spreadsheet's rows read as objects: those whose cells are all well formed, every problem by file, row and
+    column, the columns the file has (a re-imported row changes only those) and those left unread."""
+
+    rows: list[R]
+    problems: list[Problem]
+    columns: frozenset[str]
+    ignored: tuple[str, ...] = ()
+
+
+def header_checked(sheet: Sheet, source: str, required: Sequence[str], optional: Sequence[str]) -> Parsed[Any]:
+    """What the header alone says: its problems (no header, a required column missing) and the columns it has."""
+    if not sheet.header:
+        return Parsed([], [Problem(source, "no rows: the header must name the columns "
+                                           + ",".join([*required, *optional]))], frozenset())
+    problems, ignored = column_notes(source, sheet.header, required, [*required, *optional])
+    return Parsed([], problems, frozenset(sheet.header), ignored)
 
 
 def column_notes(source: str, header: Sequence[str], required: Sequence[str],
