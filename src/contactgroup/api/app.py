@@ -17,11 +17,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contactgroup.api import governance, ledger
+from contactgroup.api import governance, ledger, me
 from contactgroup.api.limits import MAX_BODY, BodyLimit
 from contactgroup.api.problem import detail, problem, problem_components
 from contactgroup.api.signer import CheckpointSigner
-from contactgroup.domain.errors import ContactGroupError, DatabaseBusy, ValidationFailed
+from contactgroup.domain.errors import ContactGroupError, DatabaseBusy, NotSignedIn, ValidationFailed
 from contactgroup.services import key_files
 from contactgroup.services.clock import Clock, SystemClock
 from contactgroup.storage.database import Database, DatabaseError, database_error
@@ -87,6 +87,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app.add_middleware(BodyLimit, max_body=max_body)
     app.include_router(ledger.router)
     app.include_router(governance.router)
+    app.include_router(me.router)
     app.mount("/docs-assets", StaticFiles(directory=_DOCS_ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
@@ -104,7 +105,8 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
         if isinstance(exc, ValidationFailed):
             status = 400  # bad parameters of a request are the client's to fix
             extra["errors"] = [{"where": p.where, "message": p.message} for p in exc.problems]
-        headers = {"Retry-After": "1"} if isinstance(exc, DatabaseBusy) else None
+        headers = ({"Retry-After": "1"} if isinstance(exc, DatabaseBusy)
+                   else {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotSignedIn) else None)
         return problem(status, detail(exc), instance=request.url.path, headers=headers, **extra)
 
     @app.exception_handler(DatabaseError)

@@ -62,6 +62,7 @@ def detail(exc: ContactGroupError) -> str:
 _REF = "#/components/schemas/{model}"
 _WHY = {
     400: "bad parameters or body: the client's to fix (`errors` names each)",
+    401: "not signed in: no credentials, or unknown, expired or revoked ones, or a disabled user",
     403: "refused",
     404: "not found",
 }

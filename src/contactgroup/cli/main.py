@@ -74,3 +74,6 @@ imports_app.command("requirements")(offer_import.requirements_cmd)
 from contactgroup.cli import template as template_cli  # noqa: E402
 
 app.add_typer(template_cli.app, name="template")
+from contactgroup.cli import token as token_cli  # noqa: E402
+
+app.add_typer(token_cli.app, name="token")

@@ -27,6 +27,17 @@ class NotFound(ContactGroupError):
     exit_code = 3
 
 
+class NotSignedIn(ContactGroupError):
+    """No valid credentials came with a request: one answer whatever was wrong (unknown, expired, revoked or
+    malformed token; a disabled user), so that a refusal tells an attacker nothing."""
+
+    status = 401
+    exit_code = 4
+
+    def __init__(self) -> None:
+        super().__init__("not signed in, or the credentials are no longer valid: sign in again", code="not-signed-in")
+
+
 class Forbidden(ContactGroupError):
     status = 403
     exit_code = 4

@@ -84,6 +84,34 @@ cosignatures = sa.Table(
 )
 
 
+# Accounts: the means to sign in (API tokens) and what happened to them (the security log). Kept beside the record,
+# never in it: secrets and sign-ins are no part of the verifiable history, and a member's copy of the log holds none.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # public: shown in lists, named to revoke
+    sa.Column("user_name", sa.String(200), nullable=False, index=True),
+    sa.Column("secret_hash", sa.LargeBinary(32), nullable=False, unique=True),  # SHA-256 of the whole token
+    sa.Column("scope", sa.String(8), nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+security_log = sa.Table(
+    "security_log",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("user_name", sa.String(200), nullable=False, index=True),  # the account concerned
+    sa.Column("party", sa.String(128), nullable=False, index=True),  # that account's member (or the authority)
+    sa.Column("actor", sa.String(200), nullable=False),  # who acted: the user, one of its desk officers, the server
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),  # the client's address, or "cli" for a local command
+    sa.Column("detail", sa.Text, nullable=False),
+)
+
 def _column_type(tp: Any) -> tuple[sa.types.TypeEngine[Any], bool]:
     """The column type for a field's annotation, and whether it is nullable."""
     nullable = False

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from contactgroup.api.app import create_app
+from contactgroup.services import tokens
+from contactgroup.services.clock import FixedClock
+from contactgroup.storage.database import Database
+from tests.factories import World, build_world
+
+
+@pytest.fixture
+def world(founded_db: Database, clock: FixedClock) -> World:
+    return build_world(founded_db, clock)
+
+
+@pytest.fixture
+def client(world: World) -> TestClient:
+    return TestClient(create_app(world.db.url, clock=world.clock))
+
+
+def bearer(world: World, user: str, scope: tokens.Scope = tokens.Scope.WRITE) -> dict[str, str]:
+    """Headers that sign a request in as `user` with a real token issued for it."""
+    issued = tokens.issue(world.db, world.db.state(), user, now=world.clock.now(), scope=scope)
+    return {"Authorization": f"Bearer {issued.token}"}
