@@ -26,6 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from contactgroup.cli import remote
 from contactgroup.domain.errors import ContactGroupError, DatabaseBusy, DatabaseUnavailable, ValidationFailed
 from contactgroup.domain.state import State
 from contactgroup.domain.text import visible, whole
@@ -154,6 +155,7 @@ HINTS: Mapping[str, Callable[[ContactGroupError], str]] = {
     "no-log-key": lambda e: f"{e}: `contactgroup init` records it (or `contactgroup ledger init-key`)",
     "witness-key-change": lambda e: f"{e}; pass --replace to change its key to {e.params['key']}",
     "schema-behind": lambda e: f"{e}: back it up, then run `contactgroup migrate`",
+    "not-signed-in": lambda e: f"{e}: `contactgroup login`",
     "no-database": lambda e: f"{e}: run `contactgroup init` (or `contactgroup demo`) first",
 }
 
@@ -174,8 +176,12 @@ def _database_error(exc: DatabaseBusy | DatabaseUnavailable) -> str:
 SUPPORTED_DATABASES = ("sqlite", "postgresql+psycopg")
 
 
-def database(db: str | None) -> Database:
-    """The database `--db` / CONTACTGROUP_DB names; an unsupported URL is refused before any driver loads."""
+def database(db: str | None, *, local: bool = False) -> Database:
+    """The database `--db` / CONTACTGROUP_DB names; an unsupported URL is refused before any driver loads. With a
+    server named (CONTACTGROUP_SERVER), only a command `local` by nature (setting up a database, checking a copy)
+    opens one: the others refuse rather than quietly act on a local database."""
+    if not local:
+        _not_beside_a_server(db)
     url = resolve_url(db)
     scheme = url.split("://", 1)[0].lower()
     if scheme not in SUPPORTED_DATABASES:
@@ -188,12 +194,24 @@ def database(db: str | None) -> Database:
 def open_to_all(db: str | None, as_: str | None) -> State:
     """The state, for a list or show open to every user: it still takes --as, like every command, and refuses an
     unknown name."""
+    remote.refuse_local_identity(as_, db)
     state = database(db).state()
     queries.reader(state, as_)
     return state
 
 
+def _not_beside_a_server(db: str | None) -> None:
+    if remote.server() is None:
+        return
+    remote.refuse_local_identity(None, db)
+    raise ValidationFailed(f"this command does not run against a server yet: unset {remote.SERVER_ENV} to run it "
+                           "on a local database, or use the server's API (docs/api.md)", code="local-command")
+
+
 def caller(as_: str | None) -> Caller:
+    if remote.server() is not None:
+        remote.refuse_local_identity(as_, None)
+        _not_beside_a_server(None)
     if not as_:
         raise fail("say who you are: pass --as NAME or set CONTACTGROUP_USER (see `contactgroup user list`)", 2)
     return Caller(as_, SystemClock())

@@ -72,8 +72,9 @@ def _fields(cls: type) -> tuple[str, ...]:
 
 def _visible(db: str | None, as_: str | None) -> tuple[State, m.User]:
     """The state and the user whose view of it a list or show gives."""
+    who = caller(as_).user
     state = database(db).state()
-    return state, access.user(state, caller(as_).user)
+    return state, access.user(state, who)
 
 
 def _list(state: Any, rows: list[Any], cls: type, title: str, fmt: Format) -> None:

@@ -77,3 +77,8 @@ app.add_typer(template_cli.app, name="template")
 from contactgroup.cli import token as token_cli  # noqa: E402
 
 app.add_typer(token_cli.app, name="token")
+from contactgroup.cli import login as login_cli  # noqa: E402
+
+app.command("login")(login_cli.login)
+app.command("logout")(login_cli.logout)
+app.command("whoami")(login_cli.whoami)

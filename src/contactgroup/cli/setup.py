@@ -47,7 +47,7 @@ def init(
 ) -> None:
     """Create the database and found a coordination: recipient, first authority, its coordinator, members,
     and the authority's log signing key (its verifier key is recorded in the log)."""
-    database_ = database(db)
+    database_ = database(db, local=True)
     founded = found_coordination(database_, SystemClock(), recipient=recipient, authority=authority,
                                  origin=origin, admin=admin, with_members=not no_members, log_key=log_key)
     out.print(f"[green]✓[/] coordination for {recipient} founded in {database_.url}, chaired by {authority}; "
@@ -67,7 +67,7 @@ def init(
 @handles_errors
 def migrate(db: DbOption = None) -> None:
     """Bring an existing database's schema up to this version of contactgroup (back it up first)."""
-    database_ = database(db)
+    database_ = database(db, local=True)
     if not database_.is_initialised():
         raise fail(f"no contactgroup database at {database_.url}: run `contactgroup init` first", 1)
     database_.migrate()
@@ -75,7 +75,7 @@ def migrate(db: DbOption = None) -> None:
 
 
 def _fresh(url_or_path: str | None, force: bool) -> Database:
-    fresh = database(url_or_path)
+    fresh = database(url_or_path, local=True)
     if fresh.is_sqlite:
         path = Path(fresh.engine.url.database or "")
         if path.is_dir():

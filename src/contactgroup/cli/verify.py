@@ -55,7 +55,7 @@ def verify(
         for path in checkpoint:
             kept.append(KeptCheckpoint(str(path), _read(path, "--checkpoint").decode("utf-8", "replace"), keys))
     policy: Policy | None = parse_policy(_read(policy_file, "--policy")) if policy_file is not None else None
-    database_ = database(db)
+    database_ = database(db, local=True)
     database_.require_initialised()
     with Progress(TextColumn("[bold]verify[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
                   console=err, transient=True) as bar:

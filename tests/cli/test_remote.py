@@ -1,0 +1,91 @@
+"""The command line signed in to a server: login keeps a token (0600), whoami asks the server, logout revokes it;
+with CONTACTGROUP_SERVER set, --as and --db are refused and commands not yet served say so."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from contactgroup.cli import remote
+from contactgroup.cli.main import app
+from contactgroup.domain.errors import ValidationFailed
+from contactgroup.services import tokens
+from contactgroup.services.clock import SystemClock
+from contactgroup.storage.database import Database
+from tests.factories import World
+from tests.ledger_integration.conftest import serving
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "config"
+    monkeypatch.setenv(remote.CONFIG_ENV, str(folder))
+    monkeypatch.delenv(remote.SERVER_ENV, raising=False)
+    monkeypatch.delenv("CONTACTGROUP_USER", raising=False)
+    monkeypatch.delenv("CONTACTGROUP_DB", raising=False)
+    return folder
+
+
+def test_login_whoami_logout_against_a_real_server(world: World, config: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    now = SystemClock().now()  # the server checks expiry on its own clock
+    token = tokens.issue(world.db, world.db.state(), "deu", now=now, scope=tokens.Scope.WRITE).token
+    with serving(world.db.url, None) as url:
+        signed = runner.invoke(app, ["login", "--server", url, "--token-stdin"], input=token + "\n")
+        assert signed.exit_code == 0, signed.output
+        assert f"signed in to {url} as deu" in signed.stdout
+        kept = config / "credentials.json"
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and stat.S_IMODE(config.stat().st_mode) == 0o700
+
+        monkeypatch.setenv(remote.SERVER_ENV, url)
+        me = runner.invoke(app, ["whoami"])
+        assert me.exit_code == 0 and me.stdout.startswith(f"deu (desk_officer for DEU) at {url}")
+        as_someone = runner.invoke(app, ["offer", "list", "--as", "admin"])
+        assert as_someone.exit_code == 2 and "you are who you signed in as" in as_someone.output
+        with_db = runner.invoke(app, ["user", "list", "--db", world.db.url])
+        assert with_db.exit_code == 2 and "the server holds the database" in with_db.output
+        not_yet = runner.invoke(app, ["offer", "list"])
+        assert not_yet.exit_code == 2 and "does not run against a server yet" in not_yet.output
+
+        out = runner.invoke(app, ["logout"])
+        assert out.exit_code == 0, out.output
+        gone = runner.invoke(app, ["whoami"])
+        assert gone.exit_code == 4 and "contactgroup login" in gone.output
+        with pytest.raises(Exception, match="not signed in"):  # the token itself is revoked on the server
+            tokens.authenticate(world.db, world.db.state(), token, now)
+
+
+def test_a_bad_token_saves_nothing(world: World, config: Path) -> None:
+    with serving(world.db.url, None) as url:
+        refused = CliRunner().invoke(app, ["login", "--server", url, "--token-stdin"], input="cg_nope_nope\n")
+    assert refused.exit_code == 4 and "not signed in" in refused.output
+    assert not (config / "credentials.json").exists()
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://cell.example.org", "use https"),
+    ("ftp://cell.example.org", "not a server address"),
+    ("https://u:p@cell.example.org", "no user, password"),
+    ("https://cell.example.org/?x=1", "no user, password, query"),
+    ("cell.example.org", "not a server address"),
+])
+def test_server_addresses_that_would_leak_a_token_are_refused(url: str, why: str) -> None:
+    with pytest.raises(ValidationFailed, match=why):
+        remote.server_url(url)
+
+
+def test_plain_http_is_for_this_machine_only() -> None:
+    assert remote.server_url("http://127.0.0.1:8000/") == "http://127.0.0.1:8000"
+    assert remote.server_url("http://localhost:8000/cell") == "http://localhost:8000/cell"
+    assert remote.server_url("https://cell.example.org:8443") == "https://cell.example.org:8443"
+
+
+def test_local_commands_stay_local_with_a_server_named(founded_db: Database, config: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(remote.SERVER_ENV, "https://cell.example.org")
+    checked = CliRunner().invoke(app, ["verify", "--db", founded_db.url])
+    assert checked.exit_code == 0, checked.output
