@@ -26,6 +26,7 @@ from contactgroup.services import key_files
 from contactgroup.services.clock import Clock, SystemClock
 from contactgroup.storage.database import Database, DatabaseError, database_error
 from contactgroup.storage.store import StateStore
+from contactgroup.web import pages
 
 _DEFAULT_422 = "#/components/schemas/HTTPValidationError"
 
@@ -89,6 +90,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app.include_router(governance.router)
     app.include_router(me.router)
     app.mount("/docs-assets", StaticFiles(directory=_DOCS_ASSETS), name="docs-assets")
+    pages.mount(app)
 
     @app.get("/docs", include_in_schema=False)
     async def docs(request: Request) -> HTMLResponse:
