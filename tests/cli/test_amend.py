@@ -62,6 +62,18 @@ class TestOfferAmend:
         assert same.exit_code == 0 and "unchanged: nothing recorded" in same.output
         assert cli.events() == before
 
+    def test_lowered_to_what_arrived_it_says_the_offer_is_delivered(self, world: World, cli: Cli) -> None:
+        req = open_requirement(world, quantity=1000)
+        offer = enter_offer(world, quantity=600)
+        alloc = confirmed_allocation(world, offer, req, 400)
+        assert cli("delivery", "dispatch", "--allocation", alloc, "--quantity", "400", "--on", "2024-07-01",
+                   user="deu").exit_code == 0
+        assert cli("delivery", "receive", "D-00001", "--on", "2024-07-01", user="ukr").exit_code == 0
+        done = cli("offer", "amend", offer, "--quantity", "400", user="deu")
+        assert done.exit_code == 0, done.output
+        assert f"offer {offer} amended: quantity 600 → 400; status in_delivery → delivered" in done.output
+        assert cli("verify").exit_code == 0
+
 
 class TestUsersAndClasses:
     def test_a_disabled_user_is_refused_with_its_name_until_enabled(self, world: World, cli: Cli) -> None:

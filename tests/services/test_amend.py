@@ -13,6 +13,7 @@ from contactgroup.domain.errors import Conflict, Forbidden, NotFound, Validation
 from contactgroup.services import coordination as svc
 from contactgroup.services import queries
 from contactgroup.services.queries import HistoryKind
+from contactgroup.services.verify import verify
 from contactgroup.storage.database import decode, read_events
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 
@@ -116,6 +117,19 @@ class TestAmendOffer:
             world.do(svc.amend_offer, "deu", offer, quantity=300)
         assert world.event_count() == before
         world.do(svc.amend_offer, "deu", offer, quantity=400)
+
+    def test_lowered_to_what_arrived_it_is_delivered_at_once_and_the_record_verifies(self, world: World) -> None:
+        req = open_requirement(world, quantity=1000)
+        offer = enter_offer(world, quantity=600)
+        alloc = confirmed_allocation(world, offer, req, 400)
+        d = world.do(svc.dispatch, "deu", allocation=alloc, quantity=400, dispatched_on=date(2024, 7, 1))
+        world.do(svc.receive, "ukr", d.id, received_on=date(2024, 7, 1))
+        assert world.db.state().offers[offer].status is m.OfferStatus.IN_DELIVERY  # 200 still free
+        amended = world.do(svc.amend_offer, "deu", offer, quantity=400)
+        assert amended.status is m.OfferStatus.DELIVERED
+        assert world.db.state().offers[offer].status is m.OfferStatus.DELIVERED
+        report = verify(world.db)
+        assert report.ok, [str(f) for f in report.findings]
 
     def test_a_withdrawn_offer_cannot_be_amended(self, world: World) -> None:
         offer = enter_offer(world)
