@@ -397,7 +397,7 @@ def requirement_add(
         req = svc.draft_requirement(uow, who, item_class=item_class, quantity=quantity, priority=priority,
                                     needed_by=when, destination=destination, area=area, note=note, on=entered)
         if submit:
-            req = svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT)
+            req = svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT, on=entered)
     _done(f"requirement {req.id} {req.status.value}")
     out.print(req.id)
 
@@ -438,15 +438,18 @@ def requirement_move(
         metavar="ID... ACTION", help=f"The requirements, then the action: {choices(RequirementAction)}.")],
     reason: Annotated[str, typer.Option()] = "",
     awaiting_me: AwaitingOption = False,
+    on: OnOption = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Move requirements along their lifecycle: all of them, or none."""
+    """Move requirements along their lifecycle: all of them, or none; --on enters moves made in the past (not
+    before the day a historical requirement was raised)."""
     ids, action = _ids_and_verb(words)
     verb = parse_action(RequirementAction, action)
+    when = _date(on, "--on") if on else None
     for req in _move_many(db, as_, "requirement", ids, verb, awaiting_me, None,
-                          lambda uow, who, ident: svc.move_requirement(uow, who, ident, verb, reason)):
-        _done(f"requirement {req.id} is {req.status.value}")
+                          lambda uow, who, ident: svc.move_requirement(uow, who, ident, verb, reason, on=when)):
+        _done(f"requirement {req.id} is {req.status.value}" + (f" (on {when})" if when else ""))
 
 
 @requirement_app.command("prioritise")
@@ -814,10 +817,11 @@ consent_app = typer.Typer(help="Re-export consents from an item's country of ori
 
 @consent_app.command("request")
 @handles_errors
-def consent_request(offer_id: str, db: DbOption = None, as_: AsOption = None) -> None:
-    """Request the re-export consent an offer needs."""
+def consent_request(offer_id: str, on: OnOption = None, db: DbOption = None, as_: AsOption = None) -> None:
+    """Request the re-export consent an offer needs; --on enters a request made in the past."""
+    when = _date(on, "--on") if on else None
     with writer(db) as uow:
-        c = svc.request_consent(uow, caller(as_), offer_id)
+        c = svc.request_consent(uow, caller(as_), offer_id, on=when)
     _done(f"consent {c.id} requested from {c.origin}")
     out.print(c.id)
 
@@ -830,15 +834,18 @@ def consent_decide(
     awaiting_me: AwaitingOption = False,
     member: MemberFilter = None,
     reason: Annotated[str, typer.Option(help="Why; recorded with the decision.")] = "",
+    on: OnOption = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Grant or refuse consents (desk officer of the origin member): all of them, or none."""
+    """Grant or refuse consents (desk officer of the origin member): all of them, or none; --on enters decisions
+    made in the past (not before the consent was requested)."""
     ids, decision = _ids_and_verb(words)
     verb = parse_action(ConsentAction, decision, what="decision")
+    when = _date(on, "--on") if on else None
     for c in _move_many(db, as_, "consent", ids, verb, awaiting_me, member,
-                        lambda uow, who, ident: svc.decide_consent(uow, who, ident, verb, reason)):
-        _done(f"consent {c.id} {c.status.value}")
+                        lambda uow, who, ident: svc.decide_consent(uow, who, ident, verb, reason, on=when)):
+        _done(f"consent {c.id} {c.status.value}" + (f" on {c.decided_on}" if when else ""))
 
 
 @consent_app.command("list")
