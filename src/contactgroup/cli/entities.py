@@ -913,19 +913,36 @@ def delivery_track(
 @delivery_app.command("receive")
 @handles_errors
 def delivery_receive(
-    delivery_id: str,
     on: Annotated[str, typer.Option(help="Receipt date YYYY-MM-DD.")],
+    delivery_ids: Annotated[list[str] | None, typer.Argument(metavar="ID...", help="The shipments received.")]
+    = None,
     short: Annotated[int, typer.Option(parser=whole_number, help="Units missing.")] = 0,
     damaged: Annotated[int, typer.Option(parser=whole_number, help="Units damaged.")] = 0,
     wrong_item: Annotated[int, typer.Option(parser=whole_number, help="Units of the wrong item.")] = 0,
+    awaiting_me: AwaitingOption = False,
+    member: MemberFilter = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Confirm receipt of a shipment, with any discrepancies (recipient liaison)."""
-    with writer(db) as uow:
-        d = svc.receive(uow, caller(as_), delivery_id, received_on=_date(on, "--on"), short=short,
-                        damaged=damaged, wrong_item=wrong_item)
-    _done(f"shipment {delivery_id} received: {d.received} of {d.quantity} in good order")
+    """Confirm receipt of shipments, with any discrepancies (recipient liaison): all of them, or none (every
+    refusal named).
+
+    Discrepancies are stated per shipment: with --short, --damaged or --wrong-item, name one shipment."""
+    ids = delivery_ids or []
+    if (short or damaged or wrong_item) and len(ids) != 1:
+        raise fail("--short/--damaged/--wrong-item: discrepancies are stated per shipment; name exactly one "
+                   "shipment", 2)
+    when = _date(on, "--on")
+    done = _move_many(db, as_, "delivery", ids, queries.RECEIVE, awaiting_me, member,
+                      lambda uow, who, ident: svc.receive(uow, who, ident, received_on=when, short=short,
+                                                          damaged=damaged, wrong_item=wrong_item))
+    if len(done) == 1:
+        d = done[0]
+        _done(f"shipment {d.id} received: {d.received} of {d.quantity} in good order")
+    elif done:
+        good, shipped = sum(d.received for d in done), sum(d.quantity for d in done)
+        _done(f"{len(done)} shipments received on {when}: {good:,} of {shipped:,} units in good order "
+              f"({', '.join(d.id for d in done)})")
 
 
 @delivery_app.command("show")
