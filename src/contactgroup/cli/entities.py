@@ -44,6 +44,7 @@ from contactgroup.domain.workflow import (
 )
 from contactgroup.encoding.canonical import plain
 from contactgroup.io.offers import EXPORT as OFFER_COLUMNS
+from contactgroup.io.requirements import EXPORT as REQUIREMENT_COLUMNS
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import access, queries
 from contactgroup.services import coordination as svc
@@ -79,6 +80,12 @@ def _visible(db: str | None, as_: str | None) -> tuple[State, m.User]:
 def _list(state: Any, rows: list[Any], cls: type, title: str, fmt: Format) -> None:
     """Rows of a list open to every user."""
     emit([as_data(x) for x in rows], fmt, title=title, synthetic=is_synthetic(state), columns=_fields(cls))
+
+
+def _columns(fmt: Format, sheet: tuple[str, ...], table: tuple[str, ...]) -> tuple[str, ...]:
+    """A list's columns: in a spreadsheet (CSV, XLSX), those its import reads, in the order the export writes them,
+    so that the file imports back unchanged; on screen, `table`."""
+    return sheet if fmt in (Format.CSV, Format.XLSX) else table
 
 
 def _show_data(data: dict[str, Any], fmt: Format, state: Any) -> None:
@@ -413,13 +420,16 @@ def requirement_list(
     as_: AsOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
-    """List requirements by priority (every user sees them all; --as is accepted like everywhere)."""
+    """List requirements by priority (every user sees them all; --as is accepted like everywhere).
+
+    `--format csv` or `xlsx` writes a file `import requirements` reads back unchanged (edited rows amend the
+    requirements they name)."""
     state = open_to_all(db, as_)
     rows = [as_data(r) for r in queries.requirements(state, status=status, area=area, item=item)]
     emit(rows, fmt, title="Requirements", synthetic=is_synthetic(state),
-         columns=("id", "priority", "item_class", "quantity", "needed_by",
-                                                   "destination", "area", "status"),
-         drop=("destination", "area", "needed_by", "item_class"))
+         columns=_columns(fmt, REQUIREMENT_COLUMNS, ("id", "ref", "priority", "item_class", "quantity", "needed_by",
+                                                     "destination", "area", "status")),
+         drop=("area", "destination", "ref", "needed_by", "item_class"))  # the area follows from the class
 
 
 @requirement_app.command("show")
@@ -555,9 +565,8 @@ def offer_list(
     state, who = _visible(db, as_)
     rows = [as_data(o) for o in queries.offers(state, who, member=member, status=status, item=item, area=area)]
     emit(rows, fmt, title="Offers", synthetic=is_synthetic(state),
-         columns=OFFER_COLUMNS if fmt in (Format.CSV, Format.XLSX) else (
-             "id", "ref", "member", "item", "quantity", "available_from", "depot", "status", "visibility", "value",
-             "currency", "consent_from"),
+         columns=_columns(fmt, OFFER_COLUMNS, ("id", "ref", "member", "item", "quantity", "available_from", "depot",
+                                               "status", "visibility", "value", "currency", "consent_from")),
          drop=("ref", "consent_from", "visibility", "depot", "available_from", "currency", "value", "item"))
 
 
