@@ -337,6 +337,15 @@ def _effective(ctx: Context, on: date | None) -> date:
     return on
 
 
+def _not_before(ctx: Context, on: date | None, earliest: date | None, what: str) -> date:
+    """The effective day of a command (`_effective`), which may not precede the day its object began."""
+    day = _effective(ctx, on)
+    if earliest is not None and day < earliest:
+        raise ValidationFailed(f"{day} is before {what} ({earliest})", where="on", code="before-start",
+                               on=day.isoformat(), earliest=earliest.isoformat())
+    return day
+
+
 def _not_past(needed_by: date, on: date | None, ctx: Context) -> None:
     day = _effective(ctx, on)
     if needed_by < day:
@@ -709,15 +718,6 @@ def move_requirement(state: State, ctx: Context, event_type: str, req_id: str, *
     if event_type == "RequirementCancelled":
         return cancel_requirement(state, ctx, req_id, **extra)
     return move(state, ctx, event_type, req_id, **extra)
-
-
-def _not_before(ctx: Context, on: date | None, earliest: date | None, what: str) -> date:
-    """The effective day of a command (`_effective`), which may not precede the day its object began."""
-    day = _effective(ctx, on)
-    if earliest is not None and day < earliest:
-        raise ValidationFailed(f"{day} is before {what} ({earliest})", where="on", code="before-start",
-                               on=day.isoformat(), earliest=earliest.isoformat())
-    return day
 
 
 def cancel_requirement(state: State, ctx: Context, req_id: str, **extra: Any) -> list[Event]:
