@@ -4,7 +4,10 @@ on a refusal."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
+from contactgroup.domain import model as m
+from contactgroup.services import coordination as svc
 from tests.cli.conftest import Cli
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 
@@ -62,6 +65,18 @@ class TestOfferAmend:
         assert same.exit_code == 0 and "unchanged: nothing recorded" in same.output
         assert cli.events() == before
 
+    def test_lowered_to_what_arrived_it_says_the_offer_is_delivered(self, world: World, cli: Cli) -> None:
+        req = open_requirement(world, quantity=1000)
+        offer = enter_offer(world, quantity=600)
+        alloc = confirmed_allocation(world, offer, req, 400)
+        assert cli("delivery", "dispatch", "--allocation", alloc, "--quantity", "400", "--on", "2024-07-01",
+                   user="deu").exit_code == 0
+        assert cli("delivery", "receive", "D-00001", "--on", "2024-07-01", user="ukr").exit_code == 0
+        done = cli("offer", "amend", offer, "--quantity", "400", user="deu")
+        assert done.exit_code == 0, done.output
+        assert f"offer {offer} amended: quantity 600 → 400; status in_delivery → delivered" in done.output
+        assert cli("verify").exit_code == 0
+
 
 class TestUsersAndClasses:
     def test_a_disabled_user_is_refused_with_its_name_until_enabled(self, world: World, cli: Cli) -> None:
@@ -88,3 +103,68 @@ class TestUsersAndClasses:
         assert done.exit_code == 0 and "item class 155mm: 155-a, 155-b → 155-a, fpv" in done.output
         refused = cli("catalogue", "class-items", "155mm", "--remove", "155-b", user="admin")
         assert refused.exit_code == 2 and "remove: item 155-b is not in class 155mm" in refused.output
+
+
+class TestHistoricalMoves:
+    """`requirement move` and `consent decide` take --on like every command that records what happened: the
+    same parsing, limits and wording; all or nothing."""
+
+    def _drafts(self, world: World, n: int) -> list[str]:
+        return [world.do(svc.draft_requirement, "ukr", item_class="155mm", quantity=10, priority=1,
+                         needed_by=date(2024, 9, 1), destination="UKR-West").id for _ in range(n)]
+
+    def test_requirement_moves_are_dated_and_history_shows_the_day(self, world: World, cli: Cli) -> None:
+        reqs = self._drafts(world, 2)
+        done = cli("requirement", "move", *reqs, "submit", "--on", "2024-06-03", user="ukr")
+        assert done.exit_code == 0, done.output
+        assert all(f"requirement {r} is submitted (on 2024-06-03)" in done.output for r in reqs)
+        rows = json.loads(cli("requirement", "history", reqs[1], "--format", "json", user="deu").output)
+        assert (rows[-1]["type"], rows[-1]["effective"]) == ("RequirementSubmitted", "2024-06-03")
+
+    def test_a_bad_or_future_day_is_refused_as_elsewhere_and_nothing_is_written(self, world: World,
+                                                                                 cli: Cli) -> None:
+        reqs = self._drafts(world, 2)
+        offer = enter_offer(world, status="offered")
+        before = cli.events()
+        bad = cli("requirement", "move", *reqs, "submit", "--on", "31.02.2024", user="ukr")
+        assert bad.exit_code == 2 and bad.output.startswith("error: --on: ")
+        assert bad.output == cli("offer", "move", offer, "commit", "--on", "31.02.2024", user="deu").output
+        assert bad.output == cli("consent", "decide", "K-00001", "grant", "--on", "31.02.2024", user="usa").output
+        future = cli("requirement", "move", *reqs, "submit", "--on", "2999-01-01", user="ukr")
+        assert future.exit_code == 2, future.output
+        assert "2 of 2 requirement moves refused, so none was made" in future.output
+        assert f"{reqs[0]}: on: 2999-01-01 is in the future" in future.output
+        assert cli.events() == before
+        assert {world.db.state().requirements[r].status for r in reqs} == {m.RequirementStatus.DRAFT}
+
+    def test_not_before_a_historical_requirement_was_raised(self, world: World, cli: Cli) -> None:
+        req = world.do(svc.draft_requirement, "ukr", item_class="155mm", quantity=10, priority=1,
+                       needed_by=date(2023, 9, 1), destination="UKR-West", on=date(2023, 2, 1)).id
+        before = cli.events()
+        refused = cli("requirement", "move", req, "submit", "--on", "2023-01-31", user="ukr")
+        assert refused.exit_code == 2
+        assert f"on: 2023-01-31 is before requirement {req} was raised (2023-02-01)" in refused.output
+        assert cli.events() == before
+        assert cli("requirement", "move", req, "submit", "--on", "2023-02-01", user="ukr").exit_code == 0
+
+    def test_consent_decisions_are_dated_not_before_the_request(self, world: World, cli: Cli) -> None:
+        consents = [world.do(svc.request_consent, "deu", enter_offer(world, consent_from="USA")).id
+                    for _ in range(2)]  # requested on 2024-07-01 (the services' clock)
+        before = cli.events()
+        early = cli("consent", "decide", *consents, "grant", "--on", "2024-06-30", user="usa")
+        assert early.exit_code == 2, early.output
+        assert f"{consents[1]}: on: 2024-06-30 is before consent {consents[1]} was requested (2024-07-01)" in (
+            early.output)
+        assert cli.events() == before
+        done = cli("consent", "decide", *consents, "refuse", "--reason", "end use", "--on", "2024-07-15",
+                   user="usa")
+        assert done.exit_code == 0, done.output
+        assert f"consent {consents[0]} refused on 2024-07-15" in done.output
+        listed = json.loads(cli("consent", "list", "--format", "json", user="usa").output)
+        assert {c["id"]: c["decided_on"] for c in listed} == dict.fromkeys(consents, "2024-07-15")
+
+    def test_a_consent_request_is_dated_too(self, world: World, cli: Cli) -> None:
+        offer = enter_offer(world, consent_from="USA")
+        done = cli("consent", "request", offer, "--on", "2024-05-02", user="deu")
+        assert done.exit_code == 0, done.output
+        assert world.db.state().consents["K-00001"].requested_on == date(2024, 5, 2)

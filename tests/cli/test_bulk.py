@@ -4,11 +4,12 @@ with its reason (a hidden id as one that does not exist), the exit code of the r
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from contactgroup.domain import model as m
 from contactgroup.services import coordination as svc
 from tests.cli.conftest import Cli
-from tests.factories import World, enter_offer, open_requirement
+from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 
 
 def _proposed(world: World, offers: list[str], req: str, quantity: int = 100) -> list[str]:
@@ -153,3 +154,50 @@ class TestListsAndInbox:
         assert "Inbox of fra: none" in cli("inbox", user="fra").output
         assert cli("inbox", "--kind", "offer", user="deu").exit_code == 2
         assert cli("inbox", user="nobody").exit_code == 3
+
+
+class TestReceiveMany:
+    def _shipped(self, world: World, n: int) -> list[str]:
+        req = open_requirement(world, quantity=5000)
+        alloc = confirmed_allocation(world, enter_offer(world, quantity=200 * n), req, 200 * n)
+        return [world.do(svc.dispatch, "deu", allocation=alloc, quantity=200, dispatched_on=date(2024, 7, 1)).id
+                for _ in range(n)]
+
+    def test_one_summary_line_and_the_offer_is_delivered(self, world: World, cli: Cli) -> None:
+        ids = self._shipped(world, 3)
+        result = cli("delivery", "receive", *ids, "--on", "2024-07-02", user="ukr")
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines() == [
+            f"✓ 3 shipments received on 2024-07-02: 600 of 600 units in good order ({', '.join(ids)})"]
+        assert world.db.state().offers["O-00001"].status is m.OfferStatus.DELIVERED
+
+    def test_a_bad_id_among_several_is_named_and_nothing_is_written(self, world: World, cli: Cli) -> None:
+        ids = self._shipped(world, 2)
+        before = cli.events()
+        result = cli("delivery", "receive", ids[0], "D-99999", ids[1], "--on", "2024-07-02", user="ukr")
+        assert result.exit_code == 3, result.output
+        assert "1 of 3 delivery moves refused, so none was made" in result.output
+        assert "D-99999: no delivery 'D-99999' that ukr may see" in result.output
+        assert ids[0] not in result.output
+        assert cli.events() == before
+        result = cli("delivery", "receive", *ids, "--on", "2024-06-30", user="ukr")
+        assert result.exit_code == 2 and "2 of 2 delivery moves refused" in result.output, result.output
+        assert f"{ids[1]}: received_on: 2024-06-30 is before the dispatch date 2024-07-01" in result.output
+        assert cli.events() == before
+
+    def test_discrepancies_name_one_shipment(self, world: World, cli: Cli) -> None:
+        ids = self._shipped(world, 2)
+        before = cli.events()
+        result = cli("delivery", "receive", *ids, "--short", "5", "--on", "2024-07-02", user="ukr")
+        assert result.exit_code == 2 and "discrepancies are stated per shipment" in result.output
+        assert cli.events() == before
+        one = cli("delivery", "receive", ids[0], "--short", "5", "--on", "2024-07-02", user="ukr")
+        assert one.exit_code == 0 and f"shipment {ids[0]} received: 195 of 200 in good order" in one.output
+
+    def test_awaiting_me_receives_what_awaits_the_liaison(self, world: World, cli: Cli) -> None:
+        ids = self._shipped(world, 2)
+        result = cli("delivery", "receive", "--awaiting-me", "--on", "2024-07-02", user="ukr")
+        assert result.exit_code == 0 and "2 shipments received on 2024-07-02" in result.output, result.output
+        again = cli("delivery", "receive", "--awaiting-me", "--on", "2024-07-02", user="ukr")
+        assert again.exit_code == 0 and "no delivery that ukr may receive now: nothing changed" in again.output
+        assert {world.db.state().deliveries[i].status for i in ids} == {m.DeliveryStatus.RECEIVED}

@@ -3,11 +3,19 @@ drop-downs; requirements from a file; exit codes, and nothing written on refusal
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
+from contactgroup.cli import common
+from contactgroup.io.requirements import EXPORT as REQUIREMENT_EXPORT
+from contactgroup.services import coordination as svc
 from tests.cli.conftest import Cli
 from tests.factories import World, enter_offer
 
@@ -135,6 +143,53 @@ class TestRequirements:
         path.write_text(self.HEADER + "X;fpv;3;1;2030-10-01;Kyiv;\n", encoding="utf-8")
         result = cli("import", "requirements", str(path), "--as", "deu")
         assert result.exit_code == 2 and "requirement:draft" in result.output, result.output
+
+    def _listed(self, world: World) -> None:
+        world.do(svc.draft_requirement, "ukr", item_class="155mm", quantity=1000, priority=2,
+                 needed_by=date(2024, 9, 1), destination="UKR-West", ref="UKR-1", note="=1+1 (not a formula)")
+        world.do(svc.draft_requirement, "ukr", item_class="fpv", quantity=300, priority=1,
+                 needed_by=date(2024, 10, 1), destination="UKR")
+
+    def test_the_list_shows_each_ref_in_every_format(self, world: World, cli: Cli, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+        self._listed(world)
+        screen = io.StringIO()  # a terminal of the usual 80 columns: the area gives way first, not the ref
+        monkeypatch.setattr(common, "out", common.PlainConsole(file=screen, width=80, soft_wrap=True))
+        assert cli("requirement", "list", "--as", "deu").exit_code == 0
+        header = screen.getvalue().splitlines()[1].split()
+        assert header[:2] == ["id", "ref"] and "area" not in header, screen.getvalue()
+        assert "UKR-1" in screen.getvalue() and "left out at this width: area" in screen.getvalue()
+        listed = json.loads(cli("requirement", "list", "--format", "json", "--as", "deu").output)
+        assert [(r["id"], r["ref"]) for r in listed] == [("R-00002", ""), ("R-00001", "UKR-1")]
+        rows = list(csv.DictReader(io.StringIO(cli("requirement", "list", "--format", "csv", "--as", "deu").output)))
+        assert tuple(rows[0]) == REQUIREMENT_EXPORT and rows[1]["ref"] == "UKR-1"
+        xlsx = cli("requirement", "list", "--format", "xlsx", "--as", "deu")
+        path = tmp_path / "requirements.xlsx"
+        path.write_bytes(xlsx.stdout_bytes)
+        sheet = load_workbook(path).worksheets[0]
+        assert tuple(c.value for c in sheet[1]) == REQUIREMENT_EXPORT and sheet["B3"].value == "UKR-1"
+
+    @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+    def test_an_export_imports_back_unchanged_and_an_edited_one_amends(self, world: World, cli: Cli,
+                                                                        tmp_path: Path, fmt: str) -> None:
+        self._listed(world)
+        path = tmp_path / f"requirements.{fmt}"
+        path.write_bytes(cli("requirement", "list", "--format", fmt, "--as", "ukr").stdout_bytes)
+        before = cli.events()
+        again = cli("import", "requirements", str(path), "--as", "ukr")
+        assert again.exit_code == 0, again.output
+        assert f"nothing to change: all 2 rows of requirements.{fmt} are already recorded" in again.stdout
+        assert cli.events() == before
+        if fmt == "csv":
+            path.write_text(path.read_text(encoding="utf-8").replace(",1000,2,", ",1500,2,"), encoding="utf-8")
+        else:
+            book = load_workbook(path)
+            book.worksheets[0]["D3"] = 1500  # quantity of UKR-1 (second by priority)
+            book.save(path)
+        amended = cli("import", "requirements", str(path), "--as", "ukr")
+        assert amended.exit_code == 0 and "1 amended (R-00001)" in amended.output, amended.output
+        assert world.db.state().requirements["R-00001"].quantity == 1500
+        assert cli.events() == before + 1
 
 
 def test_unknown_columns_are_ignored_with_one_line_saying_so(world: World, cli: Cli, tmp_path: Path) -> None:

@@ -204,6 +204,14 @@ class Coordination(RuleBasedStateMachine):
                            if a.status is m.AllocationStatus.CONFIRMED)
 
     @invariant()
+    def an_offer_that_shipped_is_delivered_exactly_when_good_and_released_units_cover_it(self) -> None:
+        for o in self.state.offers.values():
+            confirmed = [a for a in self.state.allocations_of_offer(o.id) if a.status is m.AllocationStatus.CONFIRMED]
+            covered = sum(self.state.shipped(a.id).received + a.released for a in confirmed) >= o.quantity
+            shipped = any(self.state.where("deliveries", "allocation", a.id) for a in confirmed)
+            assert (o.status is m.OfferStatus.DELIVERED) == (shipped and covered), o
+
+    @invariant()
     def missing_is_never_negative_and_counts_what_is_owed(self) -> None:
         for row in gaps(self.state, None):
             assert row.missing > 0 and row.owed >= 0

@@ -183,3 +183,43 @@ def test_reopening_and_releasing_are_events_of_the_offer_seen_only_by_who_may_se
     for type_ in ("AllocationReopened", "AllocationOwedReleased"):
         assert may_see_event(state, "deu", type_, {"id": alloc})
         assert not may_see_event(state, "analyst", type_, {"id": alloc})
+
+
+class TestReceiveMany:
+    """Several shipments received in one unit of work: all, or none with every refused id named."""
+
+    def _shipped(self, w: World, n: int) -> list[str]:
+        req = open_requirement(w, quantity=1_000)
+        alloc = confirmed_allocation(w, enter_offer(w, quantity=100 * n), req, 100 * n)
+        return [w.do(svc.dispatch, "deu", allocation=alloc, quantity=100, dispatched_on=TODAY).id for _ in range(n)]
+
+    def _receive(self, w: World, ids: list[str], on: date = TODAY) -> list[m.Delivery]:
+        with w.db.transaction() as uow:
+            who = w.caller("ukr")
+            return svc.move_each("delivery", ids, lambda i: svc.receive(uow, who, i, received_on=on))
+
+    def test_a_bad_id_among_several_is_named_and_nothing_is_written(self, world: World) -> None:
+        ids = self._shipped(world, 3)
+        before = world.event_count()
+        with pytest.raises(svc.Refused) as refused:
+            self._receive(world, [ids[0], "D-99999", ids[1]])
+        assert [i for i, _ in refused.value.refusals] == ["D-99999"]
+        assert "1 of 3 delivery moves refused, so none was made" in str(refused.value)
+        assert "D-99999: no delivery 'D-99999' that ukr may see" in str(refused.value)
+        assert world.event_count() == before
+        state = world.db.state()
+        assert {state.deliveries[i].status for i in ids} == {m.DeliveryStatus.DISPATCHED}
+
+    def test_a_date_before_a_dispatch_refuses_all(self, world: World) -> None:
+        ids = self._shipped(world, 2)
+        with pytest.raises(svc.Refused) as refused:
+            self._receive(world, ids, on=date(2024, 6, 30))
+        assert [i for i, _ in refused.value.refusals] == ids
+
+    def test_all_received_at_once_deliver_the_offer(self, world: World) -> None:
+        ids = self._shipped(world, 3)
+        done = self._receive(world, [*ids, ids[0]])  # an id given twice is received once
+        assert [d.id for d in done] == ids and sum(d.received for d in done) == 300
+        state = world.db.state()
+        assert state.offers["O-00001"].status is m.OfferStatus.DELIVERED
+        assert queries.movable(state, state.users["ukr"], "delivery", queries.RECEIVE) == []

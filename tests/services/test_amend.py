@@ -3,6 +3,7 @@ values; a disabled user can do nothing; every object's history comes from the lo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -13,8 +14,9 @@ from contactgroup.domain.errors import Conflict, Forbidden, NotFound, Validation
 from contactgroup.services import coordination as svc
 from contactgroup.services import queries
 from contactgroup.services.queries import HistoryKind
+from contactgroup.services.verify import verify
 from contactgroup.storage.database import decode, read_events
-from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
+from tests.factories import OFFER, World, confirmed_allocation, enter_offer, open_requirement
 
 
 def last_event(world: World) -> tuple[str, dict[str, object]]:
@@ -116,6 +118,19 @@ class TestAmendOffer:
             world.do(svc.amend_offer, "deu", offer, quantity=300)
         assert world.event_count() == before
         world.do(svc.amend_offer, "deu", offer, quantity=400)
+
+    def test_lowered_to_what_arrived_it_is_delivered_at_once_and_the_record_verifies(self, world: World) -> None:
+        req = open_requirement(world, quantity=1000)
+        offer = enter_offer(world, quantity=600)
+        alloc = confirmed_allocation(world, offer, req, 400)
+        d = world.do(svc.dispatch, "deu", allocation=alloc, quantity=400, dispatched_on=date(2024, 7, 1))
+        world.do(svc.receive, "ukr", d.id, received_on=date(2024, 7, 1))
+        assert world.db.state().offers[offer].status is m.OfferStatus.IN_DELIVERY  # 200 still free
+        amended = world.do(svc.amend_offer, "deu", offer, quantity=400)
+        assert amended.status is m.OfferStatus.DELIVERED
+        assert world.db.state().offers[offer].status is m.OfferStatus.DELIVERED
+        report = verify(world.db)
+        assert report.ok, [str(f) for f in report.findings]
 
     def test_a_withdrawn_offer_cannot_be_amended(self, world: World) -> None:
         offer = enter_offer(world)
@@ -251,3 +266,41 @@ class TestPastYears:
         offer = enter_offer(world)
         with pytest.raises(ValidationFailed, match=r"on: 2025-01-01 is in the future"):
             world.do(svc.propose_allocation, "admin", offer=offer, requirement=req, quantity=5, on=date(2025, 1, 1))
+
+    def test_requirement_moves_and_consent_decisions_keep_the_day_they_happened(self, world: World) -> None:
+        with world.db.transaction() as uow:
+            ukr, admin, deu, usa = (world.caller(n) for n in ("ukr", "admin", "deu", "usa"))
+            req = svc.draft_requirement(uow, ukr, item_class="155mm", quantity=100, priority=1,
+                                        needed_by=date(2023, 5, 1), destination="UKR-West", on=date(2023, 2, 1))
+            for who, verb, day in ((ukr, "submit", 2), (admin, "validate", 3), (admin, "open", 4)):
+                svc.move_requirement(uow, who, req.id, verb, on=date(2023, 2, day))
+            offer = svc.enter_offer(uow, deu, replace(OFFER, consent_from="USA"))
+            consent = svc.request_consent(uow, deu, offer.id, on=date(2023, 2, 10))
+            svc.decide_consent(uow, usa, consent.id, "grant", on=date(2023, 2, 20))
+        assert world.db.state().consents[consent.id].decided_on == date(2023, 2, 20)
+        entries = queries.history_of(world.db, "deu", HistoryKind.REQUIREMENT, req.id)
+        assert [e.effective for e in entries] == [date(2023, 2, d) for d in (1, 2, 3, 4)]
+        assert all(e.at.year == 2024 for e in entries)  # the record keeps when each was entered too
+
+    @pytest.mark.parametrize(("on", "message"), [
+        (date(2025, 1, 1), r"on: 2025-01-01 is in the future \(today is 2024-07-01\)"),
+        (date(1899, 12, 31), r"on: 1899-12-31 is outside 1900-01-01\.\."),
+        (date(2024, 6, 30), r"on: 2024-06-30 is before consent K-00001 was requested \(2024-07-01\)"),
+    ])
+    def test_a_consent_decision_is_not_dated_in_the_future_nor_before_its_request(
+            self, world: World, on: date, message: str) -> None:
+        consent = world.do(svc.request_consent, "deu", enter_offer(world, consent_from="USA"))
+        before = world.event_count()
+        with pytest.raises(ValidationFailed, match=message):
+            world.do(svc.decide_consent, "usa", consent.id, "grant", on=on)
+        assert world.event_count() == before
+        assert world.db.state().consents[consent.id].status is m.ConsentStatus.REQUESTED
+
+    def test_a_requirement_move_is_not_dated_before_it_was_raised(self, world: World) -> None:
+        req = world.do(svc.draft_requirement, "ukr", item_class="155mm", quantity=10, priority=1,
+                       needed_by=date(2023, 9, 1), destination="UKR-West", on=date(2023, 2, 1))
+        with pytest.raises(ValidationFailed, match=r"on: 2023-01-31 is before requirement R-00001 was raised"):
+            world.do(svc.move_requirement, "ukr", req.id, "submit", on=date(2023, 1, 31))
+        with pytest.raises(ValidationFailed, match=r"on: 2025-01-01 is in the future"):
+            world.do(svc.move_requirement, "ukr", req.id, "cancel", on=date(2025, 1, 1))
+        assert world.db.state().requirements[req.id].status is m.RequirementStatus.DRAFT

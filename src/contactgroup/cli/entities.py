@@ -44,6 +44,7 @@ from contactgroup.domain.workflow import (
 )
 from contactgroup.encoding.canonical import plain
 from contactgroup.io.offers import EXPORT as OFFER_COLUMNS
+from contactgroup.io.requirements import EXPORT as REQUIREMENT_COLUMNS
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import access, queries
 from contactgroup.services import coordination as svc
@@ -80,6 +81,12 @@ def _visible(db: str | None, as_: str | None) -> tuple[State, m.User]:
 def _list(state: Any, rows: list[Any], cls: type, title: str, fmt: Format) -> None:
     """Rows of a list open to every user."""
     emit([as_data(x) for x in rows], fmt, title=title, synthetic=is_synthetic(state), columns=_fields(cls))
+
+
+def _columns(fmt: Format, sheet: tuple[str, ...], table: tuple[str, ...]) -> tuple[str, ...]:
+    """A list's columns: in a spreadsheet (CSV, XLSX), those its import reads, in the order the export writes them,
+    so that the file imports back unchanged; on screen, `table`."""
+    return sheet if fmt in (Format.CSV, Format.XLSX) else table
 
 
 def _show_data(data: dict[str, Any], fmt: Format, state: Any) -> None:
@@ -398,7 +405,7 @@ def requirement_add(
         req = svc.draft_requirement(uow, who, item_class=item_class, quantity=quantity, priority=priority,
                                     needed_by=when, destination=destination, area=area, note=note, on=entered)
         if submit:
-            req = svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT)
+            req = svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT, on=entered)
     _done(f"requirement {req.id} {req.status.value}")
     out.print(req.id)
 
@@ -414,13 +421,16 @@ def requirement_list(
     as_: AsOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
-    """List requirements by priority (every user sees them all; --as is accepted like everywhere)."""
+    """List requirements by priority (every user sees them all; --as is accepted like everywhere).
+
+    `--format csv` or `xlsx` writes a file `import requirements` reads back unchanged (edited rows amend the
+    requirements they name)."""
     state = open_to_all(db, as_)
     rows = [as_data(r) for r in queries.requirements(state, status=status, area=area, item=item)]
     emit(rows, fmt, title="Requirements", synthetic=is_synthetic(state),
-         columns=("id", "priority", "item_class", "quantity", "needed_by",
-                                                   "destination", "area", "status"),
-         drop=("destination", "area", "needed_by", "item_class"))
+         columns=_columns(fmt, REQUIREMENT_COLUMNS, ("id", "ref", "priority", "item_class", "quantity", "needed_by",
+                                                     "destination", "area", "status")),
+         drop=("area", "destination", "ref", "needed_by", "item_class"))  # the area follows from the class
 
 
 @requirement_app.command("show")
@@ -439,15 +449,18 @@ def requirement_move(
         metavar="ID... ACTION", help=f"The requirements, then the action: {choices(RequirementAction)}.")],
     reason: Annotated[str, typer.Option()] = "",
     awaiting_me: AwaitingOption = False,
+    on: OnOption = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Move requirements along their lifecycle: all of them, or none."""
+    """Move requirements along their lifecycle: all of them, or none; --on enters moves made in the past (not
+    before the day a historical requirement was raised)."""
     ids, action = _ids_and_verb(words)
     verb = parse_action(RequirementAction, action)
+    when = _date(on, "--on") if on else None
     for req in _move_many(db, as_, "requirement", ids, verb, awaiting_me, None,
-                          lambda uow, who, ident: svc.move_requirement(uow, who, ident, verb, reason)):
-        _done(f"requirement {req.id} is {req.status.value}")
+                          lambda uow, who, ident: svc.move_requirement(uow, who, ident, verb, reason, on=when)):
+        _done(f"requirement {req.id} is {req.status.value}" + (f" (on {when})" if when else ""))
 
 
 @requirement_app.command("prioritise")
@@ -553,9 +566,8 @@ def offer_list(
     state, who = _visible(db, as_)
     rows = [as_data(o) for o in queries.offers(state, who, member=member, status=status, item=item, area=area)]
     emit(rows, fmt, title="Offers", synthetic=is_synthetic(state),
-         columns=OFFER_COLUMNS if fmt in (Format.CSV, Format.XLSX) else (
-             "id", "ref", "member", "item", "quantity", "available_from", "depot", "status", "visibility", "value",
-             "currency", "consent_from"),
+         columns=_columns(fmt, OFFER_COLUMNS, ("id", "ref", "member", "item", "quantity", "available_from", "depot",
+                                               "status", "visibility", "value", "currency", "consent_from")),
          drop=("ref", "consent_from", "visibility", "depot", "available_from", "currency", "value", "item"))
 
 
@@ -815,10 +827,11 @@ consent_app = typer.Typer(help="Re-export consents from an item's country of ori
 
 @consent_app.command("request")
 @handles_errors
-def consent_request(offer_id: str, db: DbOption = None, as_: AsOption = None) -> None:
-    """Request the re-export consent an offer needs."""
+def consent_request(offer_id: str, on: OnOption = None, db: DbOption = None, as_: AsOption = None) -> None:
+    """Request the re-export consent an offer needs; --on enters a request made in the past."""
+    when = _date(on, "--on") if on else None
     with writer(db) as uow:
-        c = svc.request_consent(uow, caller(as_), offer_id)
+        c = svc.request_consent(uow, caller(as_), offer_id, on=when)
     _done(f"consent {c.id} requested from {c.origin}")
     out.print(c.id)
 
@@ -831,15 +844,18 @@ def consent_decide(
     awaiting_me: AwaitingOption = False,
     member: MemberFilter = None,
     reason: Annotated[str, typer.Option(help="Why; recorded with the decision.")] = "",
+    on: OnOption = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Grant or refuse consents (desk officer of the origin member): all of them, or none."""
+    """Grant or refuse consents (desk officer of the origin member): all of them, or none; --on enters decisions
+    made in the past (not before the consent was requested)."""
     ids, decision = _ids_and_verb(words)
     verb = parse_action(ConsentAction, decision, what="decision")
+    when = _date(on, "--on") if on else None
     for c in _move_many(db, as_, "consent", ids, verb, awaiting_me, member,
-                        lambda uow, who, ident: svc.decide_consent(uow, who, ident, verb, reason)):
-        _done(f"consent {c.id} {c.status.value}")
+                        lambda uow, who, ident: svc.decide_consent(uow, who, ident, verb, reason, on=when)):
+        _done(f"consent {c.id} {c.status.value}" + (f" on {c.decided_on}" if when else ""))
 
 
 @consent_app.command("list")
@@ -907,19 +923,36 @@ def delivery_track(
 @delivery_app.command("receive")
 @handles_errors
 def delivery_receive(
-    delivery_id: str,
     on: Annotated[str, typer.Option(help="Receipt date YYYY-MM-DD.")],
+    delivery_ids: Annotated[list[str] | None, typer.Argument(metavar="ID...", help="The shipments received.")]
+    = None,
     short: Annotated[int, typer.Option(parser=whole_number, help="Units missing.")] = 0,
     damaged: Annotated[int, typer.Option(parser=whole_number, help="Units damaged.")] = 0,
     wrong_item: Annotated[int, typer.Option(parser=whole_number, help="Units of the wrong item.")] = 0,
+    awaiting_me: AwaitingOption = False,
+    member: MemberFilter = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Confirm receipt of a shipment, with any discrepancies (recipient liaison)."""
-    with writer(db) as uow:
-        d = svc.receive(uow, caller(as_), delivery_id, received_on=_date(on, "--on"), short=short,
-                        damaged=damaged, wrong_item=wrong_item)
-    _done(f"shipment {delivery_id} received: {d.received} of {d.quantity} in good order")
+    """Confirm receipt of shipments, with any discrepancies (recipient liaison): all of them, or none (every
+    refusal named).
+
+    Discrepancies are stated per shipment: with --short, --damaged or --wrong-item, name one shipment."""
+    ids = delivery_ids or []
+    if (short or damaged or wrong_item) and len(ids) != 1:
+        raise fail("--short/--damaged/--wrong-item: discrepancies are stated per shipment; name exactly one "
+                   "shipment", 2)
+    when = _date(on, "--on")
+    done = _move_many(db, as_, "delivery", ids, queries.RECEIVE, awaiting_me, member,
+                      lambda uow, who, ident: svc.receive(uow, who, ident, received_on=when, short=short,
+                                                          damaged=damaged, wrong_item=wrong_item))
+    if len(done) == 1:
+        d = done[0]
+        _done(f"shipment {d.id} received: {d.received} of {d.quantity} in good order")
+    elif done:
+        good, shipped = sum(d.received for d in done), sum(d.quantity for d in done)
+        _done(f"{len(done)} shipments received on {when}: {good:,} of {shipped:,} units in good order "
+              f"({', '.join(d.id for d in done)})")
 
 
 @delivery_app.command("show")

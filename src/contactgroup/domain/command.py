@@ -337,6 +337,15 @@ def _effective(ctx: Context, on: date | None) -> date:
     return on
 
 
+def _not_before(ctx: Context, on: date | None, earliest: date | None, what: str) -> date:
+    """The effective day of a command (`_effective`), which may not precede the day its object began."""
+    day = _effective(ctx, on)
+    if earliest is not None and day < earliest:
+        raise ValidationFailed(f"{day} is before {what} ({earliest})", where="on", code="before-start",
+                               on=day.isoformat(), earliest=earliest.isoformat())
+    return day
+
+
 def _not_past(needed_by: date, on: date | None, ctx: Context) -> None:
     day = _effective(ctx, on)
     if needed_by < day:
@@ -698,6 +707,19 @@ def confirm_allocation(state: State, ctx: Context, alloc_id: str) -> list[Event]
     return confirmed
 
 
+def move_requirement(state: State, ctx: Context, event_type: str, req_id: str, *, on: date | None = None,
+                     reason: str = "") -> list[Event]:
+    """A requirement's lifecycle move (submit, validate, open, close, cancel, ...). `on`: a historical entry, the
+    day the move really happened (never in the future, nor before the day a historical requirement was raised)."""
+    req = _get(state.requirements, "requirement", req_id)
+    extra: dict[str, Any] = {"reason": reason} if reason else {}
+    if on is not None:
+        extra["on"] = _not_before(ctx, on, req.entered_on, f"requirement {req_id} was raised").isoformat()
+    if event_type == "RequirementCancelled":
+        return cancel_requirement(state, ctx, req_id, **extra)
+    return move(state, ctx, event_type, req_id, **extra)
+
+
 def cancel_requirement(state: State, ctx: Context, req_id: str, **extra: Any) -> list[Event]:
     """Cancel a requirement, unless something was already received for it: those units would vanish from
     coverage while their allocations still count in burden sharing. Such a requirement is closed instead."""
@@ -711,7 +733,8 @@ def cancel_requirement(state: State, ctx: Context, req_id: str, **extra: Any) ->
     return move(state, ctx, "RequirementCancelled", req_id, **extra)
 
 
-def request_consent(state: State, ctx: Context, offer_id: str) -> list[Event]:
+def request_consent(state: State, ctx: Context, offer_id: str, on: date | None = None) -> list[Event]:
+    """`on`: a historical entry, the day the consent was really asked for (never in the future)."""
     offer = _get(state.offers, "offer", offer_id)
     if offer.consent_from is None:
         raise Conflict(f"offer {offer_id} needs no re-export consent")
@@ -720,8 +743,18 @@ def request_consent(state: State, ctx: Context, offer_id: str) -> list[Event]:
     if open_:
         raise Conflict(f"offer {offer_id} already has consent {open_[0]}")
     c = m.Consent(_next_id(state, "consents", "K"), offer_id, offer.consent_from, m.ConsentStatus.REQUESTED,
-                  ctx.today)
+                  _effective(ctx, on))
     return [ctx.event("ConsentRequested", as_data(c))]
+
+
+def decide_consent(state: State, ctx: Context, event_type: str, consent_id: str, *, on: date | None = None,
+                   reason: str = "") -> list[Event]:
+    """Grant or refuse a consent, decided today or, for a historical entry, `on` (never in the future, nor
+    before the consent was requested)."""
+    c = _get(state.consents, "consent", consent_id)
+    day = _not_before(ctx, on, c.requested_on, f"consent {consent_id} was requested")
+    extra = {"reason": reason} if reason else {}
+    return move(state, ctx, event_type, consent_id, decided_on=day.isoformat(), **extra)
 
 
 # --- deliveries --------------------------------------------------------------------------------------------------

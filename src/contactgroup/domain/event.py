@@ -150,8 +150,9 @@ def _amended(table: str, key: str) -> Callable[[State, Event], None]:
     def apply(state: State, event: Event) -> None:
         current = state.tables[table][event.data[key]]
         state.put(from_data(type(current), {**as_data(current), **event.data["new"]}))
-        if table == "requirements":
-            _settle_requirement(state, event.data[key])
+        settle = SETTLED_AFTER_AMENDMENT.get(table)
+        if settle is not None:
+            settle(state, event.data[key])
 
     return apply
 
@@ -229,13 +230,15 @@ def _after_dispatched(state: State, event: Event) -> None:
 
 def _settle_offer(state: State, offer_id: str) -> None:
     """Delivered once every confirmed unit arrived in good order (none owed: units short, damaged or of the wrong
-    item stay owed until replaced or released) and nothing of the offer is left to allocate."""
+    item stay owed until replaced or released) and the confirmed units (with those released) are all it offers —
+    after a receipt, a release, or an amendment down to what was received. A proposal still pending keeps it in
+    delivery: once confirmed, its units will be owed."""
     confirmed = [a for a in state.allocations_of_offer(offer_id) if a.status is m.AllocationStatus.CONFIRMED]
     offer = state.offers[offer_id]
     if (
         offer.status is m.OfferStatus.IN_DELIVERY
         and all(state.shipped(a.id).received >= a.quantity for a in confirmed)
-        and state.allocated_of_offer(offer_id) >= offer.quantity
+        and sum(a.quantity + a.released for a in confirmed) >= offer.quantity
     ):
         state.put(dataclasses.replace(offer, status=m.OfferStatus.DELIVERED))
 
@@ -265,6 +268,12 @@ def _owed_released(state: State, event: Event) -> None:
     _settle_requirement(state, alloc.requirement)
     _settle_offer(state, alloc.offer)
 
+
+# An amendment of a quantity settles what the quantity decides: a requirement met or not, an offer delivered.
+SETTLED_AFTER_AMENDMENT: Mapping[str, Callable[[State, str], None]] = {
+    "requirements": _settle_requirement,
+    "offers": _settle_offer,
+}
 
 FOLLOW_UPS: Mapping[str, tuple[Callable[[State, Event], None], ...]] = {
     "AllocationConfirmed": (_after_confirmed,),

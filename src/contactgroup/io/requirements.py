@@ -1,7 +1,8 @@
 """The requirements spreadsheet the recipient's liaison fills in: one row per requirement, checked cell by cell
 before anything is written. Columns: item_class, quantity, priority, needed_by, destination, and optionally ref
-(the recipient's own reference), id (a requirement already recorded), area (default: the item class's), note,
-status (draft, the default, or submitted). Row numbers are the file's own (header = 1, blank lines counted)."""
+(the recipient's own reference), id (a requirement already recorded, as `requirement list` exports it), area
+(default: the item class's), note, status (draft, the default, or submitted, for a new requirement). Row numbers
+are the file's own (header = 1, blank lines counted)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from contactgroup.io.spreadsheet import Parsed, RowCheck, Sheet, header_checked
 REQUIRED = ("item_class", "quantity", "priority", "needed_by", "destination")
 OPTIONAL = ("ref", "id", "area", "note", "status")
 NEW_STATUSES = (m.RequirementStatus.DRAFT, m.RequirementStatus.SUBMITTED)  # a row may enter
+# What `requirement list --format csv|xlsx` writes, in this order: a file it wrote imports unchanged.
+EXPORT = ("id", "ref", "item_class", "quantity", "priority", "needed_by", "destination", "area", "note", "status")
 # The fields a row compares with the requirement it names (by id or ref): an amendment if any differs.
 COMPARED = ("item_class", "quantity", "priority", "needed_by", "destination", "area", "note", "ref")
 

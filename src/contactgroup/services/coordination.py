@@ -188,16 +188,13 @@ def draft_requirement(
 
 
 def move_requirement(uow: UnitOfWork, caller: Caller, req_id: str, action: RequirementAction,
-                     reason: str = "") -> m.Requirement:
-    """Every user sees every requirement: a refusal may name the permission without revealing anything."""
+                     reason: str = "", *, on: date | None = None) -> m.Requirement:
+    """Every user sees every requirement: a refusal may name the permission without revealing anything. `on`
+    dates a move made earlier."""
     action = parse_action(RequirementAction, action)
     act = REQUIREMENT_ACTIONS[action]
     ctx = authorized(uow, caller, act.permission)
-    extra = {"reason": reason} if reason else {}
-    if action is RequirementAction.CANCEL:
-        record_events(uow, command.cancel_requirement(uow.state, ctx, req_id, **extra))
-    else:
-        record_events(uow, command.move(uow.state, ctx, act.event, req_id, **extra))
+    record_events(uow, command.move_requirement(uow.state, ctx, act.event, req_id, on=on, reason=reason))
     return uow.state.requirements[req_id]
 
 
@@ -392,21 +389,21 @@ def allocation_action(who: m.User, action: AllocationAction) -> Action:
     return ALLOCATION_ACTIONS[action]
 
 
-def request_consent(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Consent:
+def request_consent(uow: UnitOfWork, caller: Caller, offer_id: str, *, on: date | None = None) -> m.Consent:
+    """`on` dates a request made earlier."""
     ctx = authorized(uow, caller, "consent:request", owner=visible_offer(uow, caller, offer_id).member)
-    (event,) = record_events(uow, command.request_consent(uow.state, ctx, offer_id))
+    (event,) = record_events(uow, command.request_consent(uow.state, ctx, offer_id, on))
     return uow.state.consents[event.data["id"]]
 
 
 def decide_consent(uow: UnitOfWork, caller: Caller, consent_id: str, action: ConsentAction,
-                   reason: str = "") -> m.Consent:
+                   reason: str = "", *, on: date | None = None) -> m.Consent:
+    """`on` dates a decision made earlier."""
     action = parse_action(ConsentAction, action, what="decision")
     consent = visible_consent(uow, caller, consent_id)
     act = CONSENT_ACTIONS[action]
     ctx = authorized(uow, caller, act.permission, owner=consent.origin, named=act.named)
-    extra = {"reason": reason} if reason else {}
-    record_events(uow, command.move(uow.state, ctx, act.event, consent_id, decided_on=ctx.today.isoformat(),
-                                    **extra))
+    record_events(uow, command.decide_consent(uow.state, ctx, act.event, consent_id, on=on, reason=reason))
     return uow.state.consents[consent_id]
 
 

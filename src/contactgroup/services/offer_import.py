@@ -46,13 +46,13 @@ class Change:
 AMENDABLE = {
     "offer": frozenset({"quantity", "available_from", "depot", "value", "currency", "basis", "visibility",
                         "end_use"}),
-    "requirement": frozenset({"quantity", "needed_by", "destination", "note"}),
+    "requirement": frozenset({"quantity", "needed_by", "destination", "note", "priority"}),
 }
 
 
 def apply_changes(uow: UnitOfWork, caller: svc.Caller, kind: str, changes: Sequence[Change]) -> list[Problem]:
-    """Amend what a re-imported file changes, through the same amendment services as `offer amend` and
-    `requirement amend`; each field no amendment may change (an offer's item, a requirement's class) and each
+    """Amend what a re-imported file changes, through the same services as `offer amend`, `requirement amend` and
+    `requirement prioritise`; each field no amendment may change (an offer's item, a requirement's class) and each
     refusal is a problem of its row, and any problem refuses the whole file."""
     problems: list[Problem] = []
     for c in changes:
@@ -61,18 +61,27 @@ def apply_changes(uow: UnitOfWork, caller: svc.Caller, kind: str, changes: Seque
             problems.append(Problem(c.where, f"{c.label} would change {', '.join(fixed)}, which no amendment "
                                              f"changes: enter a new {kind} (another ref) instead"))
             continue
-        new = {name: value for name, _, value in c.fields}
         try:
-            if kind == "offer":
-                svc.amend_offer(uow, caller, c.ident, **new)
-            else:
-                svc.amend_requirement(uow, caller, c.ident, **new)
+            _amend(uow, caller, kind, c.ident, {name: value for name, _, value in c.fields})
         except ValidationFailed as exc:
             problems.extend(Problem(f"{c.where}, column {p.where}" if p.where else c.where, p.message)
                             for p in exc.problems)
         except ContactGroupError as exc:
             problems.append(Problem(c.where, str(exc)))
     return problems
+
+
+def _amend(uow: UnitOfWork, caller: svc.Caller, kind: str, ident: str, new: dict[str, Any]) -> None:
+    """One changed row through the services a desk would call: `offer amend`, or `requirement amend` and, for a
+    new priority, `requirement prioritise`."""
+    if kind == "offer":
+        svc.amend_offer(uow, caller, ident, **new)
+        return
+    priority = new.pop("priority", None)
+    if new:
+        svc.amend_requirement(uow, caller, ident, **new)
+    if priority is not None:
+        svc.reprioritise(uow, caller, ident, priority)
 
 
 def _shown(value: Any) -> str:

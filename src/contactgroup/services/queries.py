@@ -438,9 +438,19 @@ def _consent_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
 
 
 def _delivery_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
+    """The tracking steps `who` may take, and `receive` if `who` may now confirm its receipt."""
     d = state.deliveries[ident]
     owner = _offer_owner(state, state.allocations[d.allocation].offer)
-    return _allowed(state, who, wf.DELIVERY, d.status, wf.SHIPMENT_ACTIONS, owner)
+    steps = _allowed(state, who, wf.DELIVERY, d.status, wf.SHIPMENT_ACTIONS, owner)
+    return (*steps, RECEIVE) if _receivable(state, who, d) else steps
+
+
+RECEIVE = "receive"  # a receipt is a command of its own (it carries the discrepancies), not a tracking step
+
+
+def _receivable(state: State, who: m.User, d: m.Delivery) -> bool:
+    return (m.DeliveryStatus.RECEIVED in wf.DELIVERY[d.status] and access.can_see_delivery(state, who, d)
+            and _may(state, who, "delivery:receive"))
 
 
 # kind -> (its table in the state, who may see one, the verbs of its lifecycle `who` may say to it now)
@@ -575,10 +585,9 @@ def _inbox_consents(state: State, who: m.User) -> list[InboxEntry]:
 def _inbox_deliveries(state: State, who: m.User) -> list[InboxEntry]:
     out = []
     for d in state.deliveries.values():
-        if (m.DeliveryStatus.RECEIVED in wf.DELIVERY[d.status] and access.can_see_delivery(state, who, d)
-                and _may(state, who, "delivery:receive")):
+        if _receivable(state, who, d):
             seen = listed_delivery(state, who, d)
-            out.append(InboxEntry(InboxKind.DELIVERY, d.id, ("receive",), d.dispatched_on, seen.member, seen.item,
+            out.append(InboxEntry(InboxKind.DELIVERY, d.id, (RECEIVE,), d.dispatched_on, seen.member, seen.item,
                                   d.quantity, f"{d.status.value}, for {state.allocations[d.allocation].requirement}"))
     return out
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from contactgroup.storage import schema
-from contactgroup.storage.database import read_events, replay_log
-from contactgroup.storage.schema import to_row
+from contactgroup.storage.database import rebuild_projections
 
 revision = '0005_owed'
 down_revision = '0008_places'
@@ -31,18 +29,7 @@ def upgrade() -> None:
     op.add_column('allocations', sa.Column('superseded', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column('allocations', sa.Column('reopened', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column('consents', sa.Column('reason', sa.Text(), nullable=False, server_default=''))
-    _rebuild()
-
-
-def _rebuild() -> None:
-    conn = op.get_bind()
-    state = replay_log([body for _, body, _ in read_events(conn)])
-    for name in REBUILT:
-        table = schema.projections[name]
-        conn.execute(table.delete())
-        rows = [to_row(entity) for _, entity in sorted(state.tables[name].items())]
-        if rows:
-            conn.execute(table.insert(), rows)
+    rebuild_projections(op.get_bind(), REBUILT)
 
 
 def downgrade() -> None:
