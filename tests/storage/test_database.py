@@ -87,7 +87,7 @@ def test_the_schema_revision_constant_is_the_newest_migration() -> None:
     assert head_revision() == SCHEMA_REVISION
 
 
-class TestMigration0009:
+class TestMigration0010:
     def test_rebuilds_offers_an_amendment_delivered_under_the_new_rule(self, world: World) -> None:
         """A database whose offer was lowered to what arrived while the older rule kept it in delivery: the table
         says in_delivery, the log now says delivered; `migrate` rebuilds the offers so that `verify` passes."""
@@ -98,7 +98,7 @@ class TestMigration0009:
         world.do(svc.amend_offer, "deu", "O-00001", quantity=60)
         with world.db.engine.begin() as conn:  # as the older code wrote it
             conn.execute(sa.text("UPDATE offers SET status = 'in_delivery' WHERE id = 'O-00001'"))
-            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0005_owed'"))
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0009_tokens'"))
         world.db.migrate()
         report = verify(world.db)  # without the rebuild: "offers[O-00001]: differs from the log"
         assert report.ok, [str(f) for f in report.findings]
