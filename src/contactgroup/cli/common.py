@@ -155,6 +155,8 @@ HINTS: Mapping[str, Callable[[ContactGroupError], str]] = {
     "witness-key-change": lambda e: f"{e}; pass --replace to change its key to {e.params['key']}",
     "schema-behind": lambda e: f"{e}: back it up, then run `contactgroup migrate`",
     "no-database": lambda e: f"{e}: run `contactgroup init` (or `contactgroup demo`) first",
+    "report-filter": lambda e: "; ".join(f"--{p.where.replace('_', '-')}: {p.message}"
+                                         for p in getattr(e, "problems", ())),
 }
 
 
