@@ -13,9 +13,11 @@ import base64
 import binascii
 import dataclasses
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from contactgroup.domain import model as m
@@ -40,6 +42,7 @@ from contactgroup.storage import log_tables
 from contactgroup.storage.database import Connection, Database, TreeNodes, load_state, read_events, replay_log
 
 REPORT_FORMAT = "contactgroup-report/1"
+_NUMBER = re.compile(r"-?[0-9]{1,40}(\.[0-9]{1,60})?")
 REPORTS = ("coverage", "burden", "lag", "gaps")
 MAX_REPORT_BYTES = 32 * 1024 * 1024  # a report file `report check` reads: far above any coordination's report
 # The options a report takes besides the scope's, and those of the scope it does not (a gap names no donor).
@@ -376,6 +379,16 @@ def _row_name(report: str, row: dict[str, Any]) -> str:
     return "/".join(str(row.get(k)) for k in _ROW_NAMES[report])
 
 
+def _same(in_file: Any, in_record: Any) -> bool:
+    """Equal values; exact decimals (written as strings) by their value, so "1890000" is "1890000.0"."""
+    if in_file == in_record:
+        return True
+    if isinstance(in_file, str) and isinstance(in_record, str) and _NUMBER.fullmatch(in_file) \
+            and _NUMBER.fullmatch(in_record):
+        return Decimal(in_file) == Decimal(in_record)
+    return False
+
+
 def _compare(report: str, rows: Sequence[dict[str, Any]],
              expected: Sequence[dict[str, Any]]) -> tuple[int, list[Figure], list[Figure]]:
     """(figures that match, figures that differ, figures the checker cannot compute), row by row in order."""
@@ -391,7 +404,7 @@ def _compare(report: str, rows: Sequence[dict[str, Any]],
         for column in sorted(mine.keys() | theirs.keys()):
             if column not in theirs:
                 unseen.append(Figure(i + 1, name, column, mine[column], None))
-            elif column not in mine or mine[column] != theirs[column]:
+            elif column not in mine or not _same(mine[column], theirs[column]):
                 differ.append(Figure(i + 1, name, column, mine.get(column), theirs[column]))
             else:
                 matched += 1
