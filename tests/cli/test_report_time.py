@@ -201,9 +201,10 @@ class TestCheck:
         result = cli("report", "check", str(edited(path, change)))
         assert result.exit_code == 2 and says in " ".join(result.stderr.split()), result.output
 
-    def test_not_json_is_refused(self, cli: Cli, tmp_path: Path) -> None:
+    @pytest.mark.parametrize("text", ["member,committed_eur\nDEU,1\n", "[" * 200_000])
+    def test_not_json_is_refused(self, cli: Cli, tmp_path: Path, text: str) -> None:
         path = tmp_path / "report.json"
-        path.write_text("member,committed_eur\nDEU,1\n")
+        path.write_text(text)
         result = cli("report", "check", str(path))
         assert result.exit_code == 2 and "report file: not JSON" in result.stderr
 

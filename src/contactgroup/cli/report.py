@@ -289,7 +289,9 @@ def check_cmd(
 
     Exit 6 when a figure differs (each is named: row and column), when the record's root at that size is not the
     report's, or when its checkpoint does not verify with the log key the record publishes."""
-    result = reporting.check_report(database(db), report_file.read_bytes())
+    with report_file.open("rb") as f:  # no more than the checker reads: a larger file is refused, not loaded
+        data = f.read(reporting.MAX_REPORT_BYTES + 1)
+    result = reporting.check_report(database(db), data)
     for figure in result.mismatches:
         err.print(f"[bold red]differs:[/] {escape(str(figure))}", highlight=False)
     for figure in result.cannot_check:

@@ -275,6 +275,8 @@ def _document(data: bytes) -> dict[str, Any]:
         document = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationFailed(f"not JSON ({exc})", where="report file") from None
+    except RecursionError:  # nested deeper than the parser goes: no report is
+        raise ValidationFailed("not JSON (nested too deeply)", where="report file") from None
     if not isinstance(document, dict) or not isinstance(document.get("stamp"), dict):
         raise ValidationFailed("not a stamped report (an object with report, stamp and rows: "
                                "`report ... --format json` writes one)", where="report file")
@@ -333,7 +335,10 @@ def _request(document: dict[str, Any]) -> ReportRequest:
         request = dataclasses.replace(request, gdp_year=None if year is None else _whole(params, "gdp_year",
                                                                                           "stamp.parameters"))
     elif name == "gaps":
-        request = dataclasses.replace(request, limit=max(_whole(params, "limit", "stamp.parameters"), 1))
+        limit = _whole(params, "limit", "stamp.parameters")
+        if limit < 1:
+            raise ValidationFailed(f"{limit} must be 1 or more", where="stamp.parameters.limit")
+        request = dataclasses.replace(request, limit=limit)
     return request
 
 
