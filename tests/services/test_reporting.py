@@ -91,3 +91,24 @@ def test_as_of_a_day_before_the_first_event_is_an_empty_record(demo: tuple[Datab
                                                                                              tzinfo=UTC)))
     assert snap.stamp.log_size == 0 and snap.stamp.root == merkle.root_hash([]) and snap.stamp.last_event_at is None
     assert compute(snap.state, ReportRequest("coverage")) == []
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(split=st.dates(FIRST, LAST))
+def test_two_adjoining_windows_add_up_to_the_whole(demo: tuple[Database, list[bytes]], split: date) -> None:
+    """Effective dates partition the units: what was committed or received up to a day, plus after it, is all of
+    it (every confirmed allocation's offer was committed on a day, every received shipment received on one)."""
+    db, _ = demo
+    state = db.state()
+
+    def units(report: str, scope: Scope) -> dict[tuple[str, str], int]:
+        rows = compute(state, ReportRequest(report, scope, by="tier"))
+        if report == "lag":
+            return {(r.member, r.category): r.units for r in rows}
+        return {(r.key, k): getattr(r, k) for r in rows for k in ("committed", "delivered")}
+
+    for report in ("coverage", "lag"):
+        before, after = units(report, Scope(end=split)), units(report, Scope(start=split + timedelta(days=1)))
+        whole = units(report, Scope())
+        assert {k: before.get(k, 0) + after.get(k, 0) for k in whole} == whole, report
+        assert set(before) | set(after) <= set(whole)
