@@ -188,6 +188,16 @@ class TestCheck:
         result = cli("report", "check", str(edited(path, other)))
         assert result.exit_code == 6 and "it was not computed from this record" in result.stderr
 
+    def test_a_report_as_of_a_day_must_be_at_the_size_the_record_had_then(self, scenario: Scenario, cli: Cli,
+                                                                          tmp_path: Path) -> None:
+        path = written(tmp_path, cli("report", "lag", "--as-of", "2024-07-01", "-f", "json"))
+
+        def later(document: dict[str, Any]) -> None:
+            document["stamp"]["log_size"] += 1
+
+        result = cli("report", "check", str(edited(path, later)))
+        assert result.exit_code == 6 and "events at the end of 2024-07-01" in " ".join(result.stderr.split())
+
     @pytest.mark.parametrize(("change", "says"), [
         (lambda d: d.pop("stamp"), "report file: not a stamped report"),
         (lambda d: d["stamp"].update(log_size=-1), "stamp.log_size: -1 is not a whole number"),

@@ -253,6 +253,10 @@ def check_report(db: Database, data: bytes) -> ReportCheck:
         if size > current:
             raise IntegrityError(f"the report was computed at log size {size:,}, but the record holds only "
                                  f"{current:,} events", code="report-beyond-record")
+        if request.as_of is not None and (then := log_tables.size_before(conn, end_of_day(request.as_of))) != size:
+            raise IntegrityError(f"the record held {then:,} events at the end of {request.as_of.isoformat()}, the "
+                                 f"report says it was computed as of then at log size {size:,}",
+                                 code="report-size-differs")
         root = merkle.root_from_store(TreeNodes(conn), size)
         if stamp.get("root") != b64(root):
             raise IntegrityError(f"the record's root at size {size:,} is {b64(root)}, the report says "
