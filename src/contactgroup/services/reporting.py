@@ -179,10 +179,10 @@ def snapshot(db: Database, request: ReportRequest, clock: Clock) -> Snapshot:
 
 
 def refuse_bad_scope(state: State, scope: Scope) -> None:
+    """Every problem of the scope at once (each names its filter: `where`), before anything is printed."""
     problems = scope_problems(state, scope)
     if problems:
-        first = problems[0]
-        raise ValidationFailed(problems, code="report-filter", option=first.where, reason=first.message)
+        raise ValidationFailed(problems, code="report-filter")
 
 
 def covering_checkpoint(conn: Connection, size: int) -> CoveringCheckpoint | None:
