@@ -17,7 +17,7 @@ def test_a_short_receipt_is_owed_replaced_or_released(cli: Cli, world: World) ->
     got = cli("delivery", "receive", "D-00001", "--short", "1500", "--damaged", "250", "--on", "2024-07-01",
               user="ukr")
     assert got.exit_code == 0, got.stderr
-    gaps = json.loads(cli("report", "gaps", "-f", "json").stdout)
+    gaps = json.loads(cli("report", "gaps", "-f", "json").stdout)["rows"]
     assert (gaps[0]["missing"], gaps[0]["detail"]) == (1750, "1,750 units owed after a short receipt")
     shown = json.loads(cli("allocation", "show", alloc, "-f", "json", user="admin").stdout)[0]
     assert (shown["received"], shown["owed"], shown["owed_after_receipt"]) == (8250, 1750, 1750)

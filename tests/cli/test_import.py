@@ -20,7 +20,7 @@ class TestKiel:
         again = cli("import", "kiel", str(KIEL_R29), "--as", "admin")
         assert again.exit_code == 5 and "already imported" in again.output
         assert cli.events() == before
-        rows = json.loads(cli("report", "burden", "--gdp-year", "2021", "-f", "json").stdout)
+        rows = json.loads(cli("report", "burden", "--gdp-year", "2021", "-f", "json").stdout)["rows"]
         est = next(r for r in rows if r["member"] == "EST")
         assert est["gdp_year"] == 2021 and abs(float(est["allocated_pct_gdp"]) - 3.0631409) < 1e-6
 

@@ -6,8 +6,10 @@ import csv
 import io
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from click.testing import Result
 
 from contactgroup.domain.event import Context
 from tests.cli.conftest import Cli
@@ -16,6 +18,18 @@ from tests.reports.scenario import Scenario
 
 BURDEN_KEYS = {"member", "committed_eur", "allocated_eur", "delivered_eur", "share_of_total", "gdp_year",
                "allocated_pct_gdp", "committed_pct_gdp"}
+
+
+def rows_of(result: Result) -> list[dict[str, Any]]:
+    """The rows of a stamped JSON report (the envelope's `rows`)."""
+    assert result.exit_code == 0, result.output
+    rows: list[dict[str, Any]] = json.loads(result.stdout)["rows"]
+    return rows
+
+
+def without_stamp(text: str) -> str:
+    """A CSV report without its `# label: value` header block, as an importing reader skips it."""
+    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("# "))
 
 
 def mark_synthetic(w: World) -> None:
@@ -28,14 +42,14 @@ class TestBurden:
     def test_json_has_the_fixed_keys_and_exact_money(self, scenario: Scenario, cli: Cli) -> None:
         result = cli("report", "burden", "--format", "json")
         assert result.exit_code == 0, result.output
-        rows = json.loads(result.stdout)
+        rows = json.loads(result.stdout)["rows"]
         assert all(set(r) >= BURDEN_KEYS for r in rows)
         deu = next(r for r in rows if r["member"] == "DEU")
         assert Decimal(deu["allocated_eur"]) == 1890000 and deu["gdp_year"] == 2023
         assert "AMMO" not in {r["member"] for r in rows}
 
     def test_gdp_year_option(self, scenario: Scenario, cli: Cli) -> None:
-        rows = json.loads(cli("report", "burden", "--gdp-year", "2019", "-f", "json").stdout)
+        rows = rows_of(cli("report", "burden", "--gdp-year", "2019", "-f", "json"))
         assert {r["gdp_year"] for r in rows} == {None} and {r["allocated_pct_gdp"] for r in rows} == {None}
 
     def test_a_gdp_year_without_gdp_says_so_and_which_years_there_are(self, scenario: Scenario, cli: Cli) -> None:
@@ -52,7 +66,7 @@ class TestBurden:
         assert "pro rata" in result.stdout and "SYNTHETIC" not in result.stdout
 
     def test_csv_header(self, scenario: Scenario, cli: Cli) -> None:
-        reader = csv.DictReader(io.StringIO(cli("report", "burden", "-f", "csv").stdout))
+        reader = csv.DictReader(io.StringIO(without_stamp(cli("report", "burden", "-f", "csv").stdout)))
         assert set(reader.fieldnames or []) >= BURDEN_KEYS
         assert Decimal(next(reader)["allocated_eur"]) == 1890000
 
@@ -61,7 +75,7 @@ class TestCoverage:
     @pytest.mark.parametrize(("by", "first_key", "needed"), [("requirement", "R-00001", 1000), ("tier", "1", 1200),
                                                               ("area", "artillery", 1500)])
     def test_groupings(self, scenario: Scenario, cli: Cli, by: str, first_key: str, needed: int) -> None:
-        rows = json.loads(cli("report", "coverage", "--by", by, "-f", "json").stdout)
+        rows = rows_of(cli("report", "coverage", "--by", by, "-f", "json"))
         assert rows[0]["grouping"] == by and rows[0]["key"] == first_key and rows[0]["needed"] == needed
 
     def test_table(self, scenario: Scenario, cli: Cli) -> None:
@@ -69,7 +83,7 @@ class TestCoverage:
         assert result.exit_code == 0 and "Coverage by tier" in result.stdout and "priority 1" in result.stdout
 
     def test_csv(self, scenario: Scenario, cli: Cli) -> None:
-        text = cli("report", "coverage", "-f", "csv").stdout
+        text = without_stamp(cli("report", "coverage", "-f", "csv").stdout)
         assert text.splitlines()[0].startswith("grouping,key,name,priority,area,status,requirements,needed")
 
     def test_unknown_grouping_is_refused(self, scenario: Scenario, cli: Cli) -> None:
@@ -78,12 +92,12 @@ class TestCoverage:
 
 class TestLagAndGaps:
     def test_lag_json(self, scenario: Scenario, cli: Cli) -> None:
-        rows = json.loads(cli("report", "lag", "-f", "json").stdout)
+        rows = rows_of(cli("report", "lag", "-f", "json"))
         assert {"member": "DEU", "category": "military", "shipments": 2, "units": 590, "median_days": "40",
                 "p90_days": 50, "min_days": 30, "max_days": 50} in rows
 
     def test_gaps_limit_and_reasons(self, scenario: Scenario, cli: Cli) -> None:
-        rows = json.loads(cli("report", "gaps", "--limit", "3", "-f", "json").stdout)
+        rows = rows_of(cli("report", "gaps", "--limit", "3", "-f", "json"))
         assert [r["requirement"] for r in rows] == [scenario.r1, scenario.r3, scenario.r2]
         assert rows[2]["reason"] == "taken_by_higher_priority"
         assert rows[2]["breakdown"]["needs_consent"] == 100
@@ -100,9 +114,9 @@ class TestSyntheticData:
         mark_synthetic(scenario.world)
         assert "SYNTHETIC DEMO DATA" in cli("report", report).stdout
         as_json = cli("report", report, "-f", "json")
-        assert all(r["synthetic"] is True for r in json.loads(as_json.stdout))
+        assert all(r["synthetic"] is True for r in rows_of(as_json))
         assert "SYNTHETIC" in as_json.stderr
-        assert "synthetic" in cli("report", report, "-f", "csv").stdout.splitlines()[0]
+        assert "synthetic" in without_stamp(cli("report", report, "-f", "csv").stdout).splitlines()[0]
 
 
 def test_reports_on_an_empty_coordination(cli: Cli) -> None:

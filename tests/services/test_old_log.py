@@ -32,14 +32,14 @@ def test_an_old_log_migrates_verifies_and_reports_as_before(tmp_path: Path) -> N
     assert "2 checkpoint(s), 2 witness cosignature(s) checked" in output
     code, output = _run(url, "report", "burden", "--format", "json")
     assert code == 0, output
-    rows = json.loads(output)
+    rows = json.loads(output)["rows"]
     assert not any(r.pop("tracked_only") for r in rows)  # a column added since: no donor is only tracked there
     assert rows == json.loads((FIXTURE / "report-burden.json").read_text(encoding="utf-8"))
     # Where the owed-units rule (migration 0005_owed) changes the answer, and only there: D-00001 arrived with 2 of
     # its 600 rounds damaged, so they are owed — R-00001 misses them and offer O-00001 stays in delivery.
     code, output = _run(url, "report", "gaps", "--format", "json")
     assert code == 0, output
-    first = json.loads(output)[0]
+    first = json.loads(output)["rows"][0]
     assert (first["requirement"], first["owed"], first["missing"], first["detail"]) == (
         "R-00001", 2, 2, "2 units owed after a short receipt")
     code, output = _run(url, "offer", "list", "--format", "json", "--as", "nsatu-admin")

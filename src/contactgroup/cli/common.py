@@ -157,6 +157,8 @@ HINTS: Mapping[str, Callable[[ContactGroupError], str]] = {
     "schema-behind": lambda e: f"{e}: back it up, then run `contactgroup migrate`",
     "not-signed-in": lambda e: f"{e}: `contactgroup login`",
     "no-database": lambda e: f"{e}: run `contactgroup init` (or `contactgroup demo`) first",
+    "report-filter": lambda e: "; ".join(f"--{p.where.replace('_', '-')}: {p.message}"
+                                         for p in getattr(e, "problems", ())),
 }
 
 

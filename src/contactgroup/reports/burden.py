@@ -24,6 +24,7 @@ from contactgroup.domain import model as m
 from contactgroup.domain.errors import MissingRate
 from contactgroup.domain.state import State
 from contactgroup.reports.facts import COMMITTED_OFFERS, current_tracked_aid, received_by_allocation
+from contactgroup.reports.scope import EVERYTHING, Scope
 from contactgroup.reports.valuation import Valuer
 
 ZERO = Decimal(0)
@@ -107,49 +108,75 @@ def _donors(state: State) -> dict[str, tuple[str, m.MemberKind, bool]]:
     return donors
 
 
-def burden(state: State, gdp_year: int | None = None, *, valuer: Valuer | None = None) -> list[BurdenRow]:
-    """One row per member, largest allocated value first. `gdp_year` None: each member's latest GDP year."""
+class _Sums:
+    """The EUR sums per donor that burden sharing adds up, over what its scope counts."""
+
+    def __init__(self, state: State, valuer: Valuer, scope: Scope) -> None:
+        self.state, self.valuer, self.scope = state, valuer, scope
+        self.committed: dict[str, Decimal] = defaultdict(Decimal)
+        self.allocated: dict[str, Decimal] = defaultdict(Decimal)
+        self.delivered: dict[str, Decimal] = defaultdict(Decimal)
+        self.unvalued: dict[str, int] = defaultdict(int)
+        self.values: dict[str, Decimal | None] = {}
+        self.shares = fund_shares(state, valuer)
+
+    def payers(self, owner: str) -> list[tuple[str, Decimal]]:
+        return self.shares[owner] if owner in self.state.funds else [(owner, Decimal(1))]
+
+    def add_offers(self) -> None:
+        """Committed value: offers, money pledged to funds, a tracker's commitments; unvalued offers counted."""
+        state, scope = self.state, self.scope
+        for offer in state.offers.values():
+            if offer.status in (m.OfferStatus.DRAFT, m.OfferStatus.WITHDRAWN) or not scope.offer(state, offer,
+                                                                                                 by_member=False):
+                continue
+            value = self.values[offer.id] = self.valuer.offer_value_eur(offer, state.items)
+            if value is None:
+                for member, _ in self.payers(offer.member):
+                    self.unvalued[member] += 1
+            elif (offer.status in COMMITTED_OFFERS and offer.member not in state.funds
+                  and scope.within(offer.committed_on)):
+                self.committed[offer.member] += value
+        for c in state.contributions.values():
+            if scope.contribution(state, c):
+                self.committed[c.member] += _pledge_eur(self.valuer, c)
+
+    def add_allocations(self) -> None:
+        """Allocated and delivered value of confirmed allocations (fund offers' to the contributors), and a
+        tracker's commitments and allocations."""
+        state, scope = self.state, self.scope
+        received = received_by_allocation(state, scope)
+        for a in state.allocations.values():
+            offer = state.offers[a.offer]
+            value = self.values.get(offer.id)
+            if a.status is not m.AllocationStatus.CONFIRMED or value is None:
+                continue
+            got = received.get(a.id, 0)
+            pledged = scope.within(offer.committed_on)
+            for member, share in self.payers(offer.member):
+                if pledged:
+                    self.allocated[member] += value * a.quantity / offer.quantity * share
+                if got:
+                    self.delivered[member] += value * got / offer.quantity * share
+        for aid in current_tracked_aid(state):
+            if scope.tracked(aid):
+                self.committed[aid.member] += aid.committed_eur
+                self.allocated[aid.member] += aid.allocated_eur
+
+
+def burden(state: State, gdp_year: int | None = None, *, valuer: Valuer | None = None,
+           scope: Scope = EVERYTHING) -> list[BurdenRow]:
+    """One row per member, largest allocated value first. `gdp_year` None: each member's latest GDP year.
+
+    In a window, committed and allocated value count the pledges committed in it (offers by `committed_on`,
+    contributions by `pledged_on`, tracker entries by month) and delivered value the goods received in it. A
+    member filter keeps that member's row, its share still of everyone's allocated value in scope (what a fund
+    buys is its contributors' in proportion, so the offers are not narrowed to the member)."""
     valuer = valuer or Valuer.of(state)
-    committed: dict[str, Decimal] = defaultdict(Decimal)
-    allocated: dict[str, Decimal] = defaultdict(Decimal)
-    delivered: dict[str, Decimal] = defaultdict(Decimal)
-    unvalued: dict[str, int] = defaultdict(int)
-    shares = fund_shares(state, valuer)
-
-    def payers(owner: str) -> list[tuple[str, Decimal]]:
-        return shares[owner] if owner in state.funds else [(owner, Decimal(1))]
-
-    values: dict[str, Decimal | None] = {}
-    for offer in state.offers.values():
-        if offer.status in (m.OfferStatus.DRAFT, m.OfferStatus.WITHDRAWN):
-            continue
-        value = values[offer.id] = valuer.offer_value_eur(offer, state.items)
-        if value is None:
-            for member, _ in payers(offer.member):
-                unvalued[member] += 1
-        elif offer.status in COMMITTED_OFFERS and offer.member not in state.funds:
-            committed[offer.member] += value
-
-    for c in state.contributions.values():
-        committed[c.member] += _pledge_eur(valuer, c)
-
-    received = received_by_allocation(state)
-    for a in state.allocations.values():
-        if a.status is not m.AllocationStatus.CONFIRMED:
-            continue
-        offer = state.offers[a.offer]
-        value = values.get(offer.id)
-        if value is None:
-            continue
-        got = received.get(a.id, 0)
-        for member, share in payers(offer.member):
-            allocated[member] += value * a.quantity / offer.quantity * share
-            if got:
-                delivered[member] += value * got / offer.quantity * share
-
-    for aid in current_tracked_aid(state):
-        committed[aid.member] += aid.committed_eur
-        allocated[aid.member] += aid.allocated_eur
+    sums = _Sums(state, valuer, scope)
+    sums.add_offers()
+    sums.add_allocations()
+    committed, allocated, delivered, unvalued = sums.committed, sums.allocated, sums.delivered, sums.unvalued
 
     donors = _donors(state)
     total = sum((allocated[code] for code in donors), ZERO)
@@ -168,4 +195,4 @@ def burden(state: State, gdp_year: int | None = None, *, valuer: Valuer | None =
             unvalued_offers=unvalued[code], tracked_only=tracked_only,
         ))
     rows.sort(key=lambda r: (-r.allocated_eur, -r.committed_eur, r.member))
-    return rows
+    return [r for r in rows if r.member == scope.member] if scope.member is not None else rows

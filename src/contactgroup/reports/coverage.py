@@ -16,6 +16,7 @@ from typing import Literal
 from contactgroup.domain import model as m
 from contactgroup.domain.state import State
 from contactgroup.reports.facts import counted_requirements, received_by_allocation
+from contactgroup.reports.scope import EVERYTHING, Scope
 
 Grouping = Literal["requirement", "tier", "area"]
 GROUPINGS: tuple[Grouping, ...] = ("requirement", "tier", "area")
@@ -50,21 +51,26 @@ class _Counts:
     owed: int = 0
 
 
-def _per_requirement(state: State) -> dict[str, _Counts]:
-    received = received_by_allocation(state)
+def _per_requirement(state: State, scope: Scope) -> dict[str, _Counts]:
+    """Allocated and committed units of the offers in scope pledged in the window; delivered units received in it."""
+    received = received_by_allocation(state, scope)
     allocated: dict[str, int] = defaultdict(int)
     committed: dict[str, int] = defaultdict(int)
     delivered: dict[str, int] = defaultdict(int)
     for a in state.allocations.values():
-        if a.status is m.AllocationStatus.DECLINED:
+        offer = state.offers[a.offer]
+        if a.status is m.AllocationStatus.DECLINED or not scope.offer(state, offer):
+            continue
+        if a.status is m.AllocationStatus.CONFIRMED:
+            delivered[a.requirement] += received.get(a.id, 0)
+        if not scope.within(offer.committed_on):
             continue
         allocated[a.requirement] += a.quantity
         if a.status is m.AllocationStatus.CONFIRMED:
             committed[a.requirement] += a.quantity
-            delivered[a.requirement] += received.get(a.id, 0)
     return {
         r.id: _Counts(r.quantity, allocated[r.id], committed[r.id], delivered[r.id], state.owed_after_receipt(r.id))
-        for r in counted_requirements(state)
+        for r in counted_requirements(state) if scope.requirement(state, r)
     }
 
 
@@ -82,10 +88,11 @@ def _row(grouping: Grouping, key: str, name: str, priority: int | None, area: st
     )
 
 
-def coverage(state: State, by: Grouping | Iterable[Grouping] = GROUPINGS) -> list[CoverageRow]:
+def coverage(state: State, by: Grouping | Iterable[Grouping] = GROUPINGS,
+             scope: Scope = EVERYTHING) -> list[CoverageRow]:
     """Coverage rows, for each grouping asked for in the order given; rows by priority, then key."""
     groupings: list[Grouping] = [by] if isinstance(by, str) else list(by)
-    counts = _per_requirement(state)
+    counts = _per_requirement(state, scope)
     reqs = sorted((state.requirements[rid] for rid in counts), key=lambda r: (r.priority, r.needed_by, r.id))
     rows: list[CoverageRow] = []
     for grouping in groupings:

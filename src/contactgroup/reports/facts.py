@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from contactgroup.domain import model as m
 from contactgroup.domain.state import State
+from contactgroup.reports.scope import EVERYTHING, Scope
 
 # Requirements the coordination has accepted as real needs (drafts, submissions and cancellations are not).
 COUNTED_REQUIREMENTS = frozenset({
@@ -30,11 +31,12 @@ def counted_requirements(state: State) -> list[m.Requirement]:
     return [r for r in state.requirements.values() if r.status in COUNTED_REQUIREMENTS]
 
 
-def received_by_allocation(state: State) -> dict[str, int]:
-    """Units received (net of short, damaged and wrong items) per allocation, over received shipments."""
+def received_by_allocation(state: State, scope: Scope = EVERYTHING) -> dict[str, int]:
+    """Units received (net of short, damaged and wrong items) per allocation, over received shipments (received
+    in the scope's window, if it has one)."""
     out: dict[str, int] = defaultdict(int)
     for d in state.deliveries.values():
-        if d.status is m.DeliveryStatus.RECEIVED:
+        if d.status is m.DeliveryStatus.RECEIVED and scope.within(d.received_on):
             out[d.allocation] += d.received
     return dict(out)
 

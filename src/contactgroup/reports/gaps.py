@@ -25,6 +25,7 @@ from datetime import date
 from contactgroup.domain import model as m
 from contactgroup.domain.command import ALLOCATABLE_OFFER, NOT_REQUESTED, consent_standing, declined_pair
 from contactgroup.domain.state import State
+from contactgroup.reports.scope import EVERYTHING, Scope
 
 REASONS = ("owed_after_receipt", "needs_consent", "waiting_for_consent", "consent_refused", "not_yet_confirmed",
            "no_compatible_offer", "not_yet_allocated", "declined", "taken_by_higher_priority",
@@ -108,8 +109,9 @@ class _Tally:
                 self.consents[why] += n
 
 
-def gaps(state: State, limit: int | None = DEFAULT_LIMIT) -> list[GapRow]:
-    """The first `limit` unmet open requirements by priority (then needed-by date, then id)."""
+def gaps(state: State, limit: int | None = DEFAULT_LIMIT, scope: Scope = EVERYTHING) -> list[GapRow]:
+    """The first `limit` unmet open requirements in scope (area, kind, needed by a day in the window) by priority
+    (then needed-by date, then id). A gap names no donor, so it takes no member filter."""
     held: dict[str, int] = defaultdict(int)  # offer -> units in allocations that are not declined (or released)
     confirmed: dict[str, int] = defaultdict(int)
     live: dict[str, list[m.Allocation]] = defaultdict(list)  # requirement -> pending allocations
@@ -129,7 +131,8 @@ def gaps(state: State, limit: int | None = DEFAULT_LIMIT) -> list[GapRow]:
 
     owed = {r.id: state.owed_after_receipt(r.id) for r in state.requirements.values() if r.status in OPEN}
     candidates = sorted(
-        (r for r in state.requirements.values() if r.status in OPEN and r.quantity - confirmed[r.id] + owed[r.id] > 0),
+        (r for r in state.requirements.values() if r.status in OPEN and r.quantity - confirmed[r.id] + owed[r.id] > 0
+         and scope.requirement(state, r) and scope.within(r.needed_by)),
         key=lambda r: (r.priority, r.needed_by, r.id),
     )
     if limit is not None:

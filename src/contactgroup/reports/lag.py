@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from contactgroup.domain import model as m
 from contactgroup.domain.state import State
+from contactgroup.reports.scope import EVERYTHING, Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +44,15 @@ def p90(values: list[int]) -> int:
     return ordered[max(math.ceil(0.9 * len(ordered)), 1) - 1]
 
 
-def lag(state: State) -> list[LagRow]:
+def lag(state: State, scope: Scope = EVERYTHING) -> list[LagRow]:
+    """One observation per shipment received in the scope's window, of an offer in scope."""
     days: dict[tuple[str, str], list[int]] = defaultdict(list)
     units: dict[tuple[str, str], int] = defaultdict(int)
     for d in state.deliveries.values():
-        if d.status is not m.DeliveryStatus.RECEIVED or d.received_on is None:
+        if d.status is not m.DeliveryStatus.RECEIVED or d.received_on is None or not scope.within(d.received_on):
             continue
         offer = state.offers[state.allocations[d.allocation].offer]
-        if offer.committed_on is None:
+        if offer.committed_on is None or not scope.offer(state, offer):
             continue
         item = state.items.get(offer.item)
         key = (offer.member, item.category.value if item else "unknown")

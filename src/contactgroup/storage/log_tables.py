@@ -91,6 +91,21 @@ def events_of_type(conn: Connection, type_: str, before: int) -> list[tuple[int,
     return [(int(seq), bytes(body)) for seq, body in conn.execute(q)]
 
 
+def size_before(conn: Connection, at: datetime) -> int:
+    """How many events the log held just before `at`: the seq of its first event at or after `at`, else all of
+    them (the writer stamps times that never go backwards, so the events before `at` are this prefix)."""
+    e = schema.events
+    first = conn.execute(sa.select(sa.func.min(e.c.seq)).where(e.c.at >= at)).scalar()
+    return tree_size(conn) if first is None else int(first)
+
+
+def time_of(conn: Connection, seq: int) -> datetime | None:
+    """The record time of event `seq`, or None when there is no such event."""
+    e = schema.events
+    at: datetime | None = conn.execute(sa.select(e.c.at).where(e.c.seq == seq)).scalar()
+    return at
+
+
 # --- tree nodes -----------------------------------------------------------------------------------------------
 
 
@@ -136,6 +151,13 @@ def checkpoints(conn: Connection) -> list[tuple[int, str]]:
     """(size, signed note) of every stored checkpoint, smallest first."""
     t = schema.checkpoints
     return [(int(s), str(n)) for s, n in conn.execute(sa.select(t.c.size, t.c.note).order_by(t.c.size))]
+
+
+def first_checkpoint_from(conn: Connection, size: int) -> tuple[int, str] | None:
+    """(size, signed note) of the smallest stored checkpoint of `size` leaves or more, or None."""
+    t = schema.checkpoints
+    row = conn.execute(sa.select(t.c.size, t.c.note).where(t.c.size >= size).order_by(t.c.size).limit(1)).first()
+    return None if row is None else (int(row[0]), str(row[1]))
 
 
 def checkpoints_after(conn: Connection, size: int) -> Iterator[tuple[int, str]]:
