@@ -23,6 +23,7 @@ from contactgroup.cli.common import (
     database,
     emit,
     err,
+    fail,
     fit_table,
     handles_errors,
     out,
@@ -35,6 +36,8 @@ from contactgroup.reports.coverage import coverage
 from contactgroup.reports.facts import SYNTHETIC_CAPTION, is_synthetic
 from contactgroup.reports.gaps import DEFAULT_LIMIT, REASONS, gaps
 from contactgroup.reports.lag import lag
+from contactgroup.reports.public import GDP_YEAR as PUBLIC_GDP_YEAR
+from contactgroup.reports.public import public_burden, public_part
 from contactgroup.reports.valuation import Valuer
 
 app = typer.Typer(help="Reports: coverage of requirements, burden sharing, delivery lag, gaps.",
@@ -147,13 +150,20 @@ def burden_cmd(
     gdp_year: Annotated[int | None, typer.Option("--gdp-year", parser=whole_number,
                                                  help="GDP year for the % of GDP columns "
                                                  "(default: each member's latest).")] = None,
+    public: Annotated[bool, typer.Option("--public", help="From the public part only (what `contactgroup publish` "
+                                                         "releases): public offers, pledges, tracked aid; % of "
+                                                         f"GDP {PUBLIC_GDP_YEAR}.")] = False,
     db: DbOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """Committed, allocated and delivered value in EUR per member, its share, and % of its GDP."""
     state = database(db).state()
     valuer = Valuer.of(state)
-    rows = burden(state, gdp_year, valuer=valuer)
+    if public and gdp_year not in (None, PUBLIC_GDP_YEAR):
+        raise fail(f"--public takes the GDP year of the Kiel tracker's layout ({PUBLIC_GDP_YEAR}); leave out "
+                   f"--gdp-year", 2)
+    gdp_year = PUBLIC_GDP_YEAR if public else gdp_year
+    rows = public_burden(public_part(state, valuer)) if public else burden(state, gdp_year, valuer=valuer)
     year = f"GDP {gdp_year}" if gdp_year else "latest GDP year per member"
     missing_gdp = gdp_note(state, gdp_year)
     if missing_gdp:
@@ -164,7 +174,8 @@ def burden_cmd(
     if fmt is not Format.TABLE:
         for note in rate_notes:
             err.print(f"[bold yellow]note[/]: {escape(note)}", highlight=False)
-    _show(state, _records(rows), fmt, title="Burden sharing (€ million)",
+    title = "Burden sharing, public part (€ million)" if public else "Burden sharing (€ million)"
+    _show(state, _records(rows), fmt, title=title,
           caption=f"EUR at the ECB reference rate of the pledge date; funds attributed to contributors pro rata; "
                   f"share = of all allocated value; %GDP a / c = allocated / committed as % of {year}"
                   f"{_unvalued_note(rows)}{_tracked_note(rows)}{''.join(f'; {n}' for n in rate_notes)}",

@@ -1,0 +1,34 @@
+"""`contactgroup publish OUTDIR`: the public transparency release (see docs/publish.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from contactgroup.cli.common import DbOption, database, err, handles_errors, out
+from contactgroup.services.clock import SystemClock
+from contactgroup.services.publish import publish as publish_release
+
+
+@handles_errors
+def publish(
+    outdir: Annotated[Path, typer.Argument(help="A new (or empty) directory to write the release into.")],
+    db: DbOption = None,
+) -> None:
+    """Write the public part of the record at its newest witnessed checkpoint: the Kiel tracker's layout, HXL CSV,
+    IATI XML, HTML pages and the evidence (events, inclusion proofs, the signed checkpoint) in release.json."""
+    db_ = database(db)
+    db_.require_initialised()
+    done = publish_release(db_, outdir, SystemClock())
+    if done.not_in_iati:
+        err.print(f"[bold yellow]note[/]: left out of the IATI file, having humanitarian or financial figures but no "
+                  f"IATI organisation identifier (`member iati`): {escape(', '.join(done.not_in_iati))}",
+                  highlight=False)
+    if done.not_in_kiel:
+        err.print(f"[bold yellow]note[/]: left out of kiel/, their codes being none the Kiel tracker's layout takes: "
+                  f"{escape(', '.join(done.not_in_kiel))}", highlight=False)
+    out.print(f"[green]✓[/] public release at tree size {done.tree_size:,} written to {escape(str(outdir))}: "
+              f"{len(done.files)} files, {done.records:,} records with their events and proofs", highlight=False)
