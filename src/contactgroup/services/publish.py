@@ -211,7 +211,7 @@ def _table_rows(part: PublicPart, burden: Sequence[BurdenRow]) -> dict[str, list
     }
 
 
-def _iati(part: PublicPart, state: State, generated: datetime) -> tuple[bytes, list[str]]:
+def _iati(part: PublicPart, state: State, generated: datetime) -> tuple[bytes | None, list[str]]:
     by_donor: dict[tuple[str, str], list[iati.Transaction]] = defaultdict(list)
     for f in part.months:
         if f.category not in IATI_SECTORS:
@@ -235,7 +235,7 @@ def _iati(part: PublicPart, state: State, generated: datetime) -> tuple[bytes, l
                         f"{state.recipient}, as recorded by the coordination {state.setting('origin') or ''}".strip(),
             recipient_country=recipient, sector=IATI_SECTORS[category], humanitarian=category == "humanitarian",
             start=min(t.on for t in transactions), transactions=tuple(transactions)))
-    return iati.activities_xml(activities, generated), sorted(missing)
+    return iati.activities_xml(activities, generated) if activities else None, sorted(missing)
 
 
 def _text(value: Any) -> str:
@@ -343,7 +343,9 @@ def publish(db: Database, outdir: Path, clock: Clock) -> Published:
     files: dict[str, bytes] = {name: hxl.hxl_csv(HXL_FILES[name], table).encode() for name, table in rows.items()}
     kiel_files, not_in_kiel = _kiel_files(part, release, now.date())
     files |= {name: text.encode() for name, text in kiel_files.items()}
-    files[IATI_FILE], not_in_iati = _iati(part, release.state, now)
+    iati_file, not_in_iati = _iati(part, release.state, now)
+    if iati_file is not None:  # the schema wants one activity at least: no file rather than an invalid one
+        files[IATI_FILE] = iati_file
     files[EVIDENCE_FILE] = _evidence_json(part, release, now).encode()
     files |= {name: text.encode() for name, text in _pages(rows, release).items()}
     files[pages.STYLE_SHEET] = pages.style_sheet()
