@@ -260,6 +260,19 @@ class TestEvidence:
         check = check_release(copy, _verifier(release))
         assert not check.ok and any(p.startswith(record["id"] + ":") for p in check.problems)
 
+    def test_a_figure_altered_in_a_csv_file_is_refused_naming_its_record(self, release: Release,
+                                                                         tmp_path: Path) -> None:
+        copy = tmp_path / "altered"
+        shutil.copytree(release.directory, copy)
+        path = copy / "hxl" / "offers.csv"
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        rows[2][5] = str(int(rows[2][5]) + 1)  # the first offer's quantity
+        with path.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+        check = check_release(copy, _verifier(release))
+        assert check.problems == [f"hxl/offers.csv, row 3: offer/{rows[2][0]}: quantity differ from {EVIDENCE_FILE}"]
+
     def test_a_checkpoint_not_signed_by_the_log_key_is_refused(self, release: Release, tmp_path: Path) -> None:
         other = init_coordination(Database(f"sqlite:///{tmp_path / 'other.db'}"), CLOCK)
         assert other

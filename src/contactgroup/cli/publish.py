@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from contactgroup.cli.common import DbOption, database, err, handles_errors, out
 from contactgroup.services.clock import SystemClock
+from contactgroup.services.publish import EVIDENCE_FILE
 from contactgroup.services.publish import publish as publish_release
 
 
@@ -30,5 +31,8 @@ def publish(
     if done.not_in_kiel:
         err.print(f"[bold yellow]note[/]: left out of kiel/, their codes being none the Kiel tracker's layout takes: "
                   f"{escape(', '.join(done.not_in_kiel))}", highlight=False)
+    if done.actors:
+        err.print(f"[bold yellow]note[/]: the events in {EVIDENCE_FILE} name the accounts that recorded them: "
+                  f"{escape(', '.join(done.actors))}", highlight=False)
     out.print(f"[green]✓[/] public release at tree size {done.tree_size:,} written to {escape(str(outdir))}: "
               f"{len(done.files)} files, {done.records:,} records with their events and proofs", highlight=False)

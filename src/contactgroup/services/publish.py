@@ -29,7 +29,7 @@ from contactgroup.io import hxl, iati, kiel, pages
 from contactgroup.io.hxl import Column
 from contactgroup.ledger import merkle
 from contactgroup.reports.burden import BurdenRow
-from contactgroup.reports.facts import current_tracked_aid
+from contactgroup.reports.facts import SYNTHETIC_CAPTION, current_tracked_aid, is_synthetic
 from contactgroup.reports.public import COMMITTED, PublicPart, public_burden, public_part
 from contactgroup.services.checkpoints import latest_witnessed
 from contactgroup.services.clock import Clock
@@ -65,6 +65,7 @@ class Published:
     records: int
     not_in_iati: tuple[str, ...]  # members with humanitarian or financial figures and no IATI identifier
     not_in_kiel: tuple[str, ...]  # donors whose code the tracker's layout cannot carry
+    actors: tuple[str, ...]  # the accounts the evidence's events name as their actor (see docs/publish.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +270,8 @@ def _pages(rows: Mapping[str, list[tuple[Any, ...]]], release: _Release) -> dict
     note = (f"Record {release.origin} at tree size {release.size}; every figure is exact (EUR). The evidence "
             f"(events, inclusion proofs, the signed checkpoint) is in {EVIDENCE_FILE}: `contactgroup ledger "
             f"check-release` checks it.")
-    return pages.render(f"Public release: {release.origin}", made, note)
+    synthetic = f"{SYNTHETIC_CAPTION}: " if is_synthetic(release.state) else ""
+    return pages.render(f"{synthetic}Public release: {release.origin}", made, note)
 
 
 def _record(kind: str, entity: Any, release: _Release, derived: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -302,7 +304,8 @@ def _evidence_json(part: PublicPart, release: _Release, generated: datetime) -> 
                                                                         "met": r.met}} for r in part.requirements]
     doc = {
         "format": RELEASE_FORMAT, "origin": release.origin, "tree_size": release.size,
-        "generated": plain(generated), "checkpoint": release.note, "records": records,
+        "generated": plain(generated), "synthetic": is_synthetic(state), "checkpoint": release.note,
+        "records": records,
         "aggregates": {"why_no_events": "totals of allocations, shipments and requirements, whose single dates "
                                         "and destinations are not public: they cannot be checked from the release",
                        "records": aggregates},
@@ -351,4 +354,11 @@ def publish(db: Database, outdir: Path, clock: Clock) -> Published:
     files[pages.STYLE_SHEET] = pages.style_sheet()
     _write(outdir, files)
     return Published(Path(outdir), release.size, tuple(sorted(files)), len(release.evidence), tuple(not_in_iati),
-                     tuple(not_in_kiel))
+                     tuple(not_in_kiel), _actors(release))
+
+
+def _actors(release: _Release) -> tuple[str, ...]:
+    """Every event's bytes begin with its actor, and a leaf hash is of the whole bytes: the evidence cannot show an
+    event without the account that recorded it. The publisher is told which accounts those are."""
+    return tuple(sorted({decode(release.bodies[i]).actor for indices in release.evidence.values()
+                         for i in indices}))

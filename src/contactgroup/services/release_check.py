@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +111,48 @@ def _check_record(record: dict[str, Any], checkpoint: Checkpoint, result: Releas
     result.events += len(bodies)
 
 
+# The CSV files that repeat checked records: file -> (record kind, column header -> (part of the record, figure)).
+REPEATED: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
+    "hxl/offers.csv": ("offer", {"donor": ("figures", "member"), "item": ("figures", "item"),
+                                 "quantity": ("figures", "quantity"), "value EUR": ("derived", "value_eur")}),
+    "hxl/pledges.csv": ("pledge", {"donor": ("figures", "member"), "fund": ("figures", "fund"),
+                                   "amount": ("figures", "amount"), "currency": ("figures", "currency"),
+                                   "amount EUR": ("derived", "amount_eur")}),
+}
+
+
+def _as_cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _check_repeated(directory: Path, records: dict[str, dict[str, Any]], result: ReleaseCheck) -> None:
+    """The CSV rows of checked records say what the records say (a figure changed in a CSV file is named)."""
+    for file, (kind, columns) in REPEATED.items():
+        try:
+            with (Path(directory) / file).open(encoding="utf-8", newline="") as f:
+                header, _tags, *rows = list(csv.reader(f))
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            result.problems.append(f"{file}: cannot be read: {exc}")
+            continue
+        at = {name: header.index(name) for name in columns if name in header}
+        listed = set()
+        for line, row in enumerate(rows, start=3):
+            rid = f"{kind}/{row[0] if row else ''}"
+            listed.add(rid)
+            record = records.get(rid)
+            if record is None:
+                result.problems.append(f"{file}, row {line}: {rid} is not a record of {EVIDENCE_FILE}")
+                continue
+            wrong = [name for name, (part, figure) in columns.items()
+                     if name not in at or len(row) <= at[name]
+                     or row[at[name]] != _as_cell(record.get(part, {}).get(figure))]
+            if wrong:
+                result.problems.append(f"{file}, row {line}: {rid}: {', '.join(wrong)} differ from {EVIDENCE_FILE}")
+        missing = sorted(r for r in records if r.startswith(f"{kind}/") and r not in listed)
+        if missing:
+            result.problems.append(f"{file}: leaves out {', '.join(missing[:5])}")
+
+
 def check_release(directory: Path, log_key: VerifierKey) -> ReleaseCheck:
     """Check every record of a release against its checkpoint, signed by `log_key` (never by a key it names)."""
     doc = _read(directory)
@@ -132,6 +175,7 @@ def check_release(directory: Path, log_key: VerifierKey) -> ReleaseCheck:
             _check_record(record, checkpoint, result)
         else:
             result.problems.append(f"a record that is not an object: {str(record)[:80]!r}")
+    _check_repeated(directory, {str(r.get("id")): r for r in records if isinstance(r, dict)}, result)
     aggregates = doc.get("aggregates", {})
     result.cannot_check = len(aggregates.get("records", [])) if isinstance(aggregates, dict) else 0
     return result
