@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -135,6 +136,13 @@ class TestZeroLeaks:
                  for what, marker in SECRETS.items() if marker.lower() in text.lower()]
         assert not leaks
 
+    def test_no_non_public_offer_is_named(self, release: Release) -> None:
+        state = release.db.state()
+        hidden = {o.id for o in state.offers.values() if o.visibility is not m.Visibility.PUBLIC}
+        everything = "".join(_readable_text(p) for p in release.directory.rglob("*") if p.is_file())
+        named = {f"O-{n}" for n in re.findall(r"O-(\d{5})", everything)}
+        assert named and not named & hidden
+
     def test_the_search_finds_what_is_public(self, release: Release) -> None:
         everything = "".join(_readable_text(p) for p in release.directory.rglob("*") if p.is_file())
         assert all(marker in everything for marker in PUBLIC.values())
@@ -175,6 +183,17 @@ class TestKielLayout:
         assert [{k: r[k] for k in compared} for r in imported] == with_figures
         assert any(r["allocated_pct_gdp"] for r in with_figures)  # GDP made the trip, in EUR
         assert len(with_figures) > 20
+
+    def test_the_release_number_is_the_trackers_and_must_fit_its_four_digits(self, release: Release) -> None:
+        out = release.tmp / "release-12"
+        result = runner.invoke(app, ["publish", str(out), "--release", "12", "--db", str(release.db.url)])
+        assert result.exit_code == 0, result.output
+        info = list(csv.DictReader((out / "kiel" / kiel.INFO_FILE).open(encoding="utf-8")))
+        assert [row["release"] for row in info] == ["12"]
+        assert kiel.read_release(out / "kiel").source == "Kiel UST Release 12"
+        refused = runner.invoke(app, ["publish", str(release.tmp / "r0"), "--release", "10000", "--db",
+                                      str(release.db.url)])
+        assert refused.exit_code == 2 and not (release.tmp / "r0").exists()
 
     def test_public_takes_only_the_trackers_gdp_year(self, release: Release) -> None:
         result = runner.invoke(app, ["report", "burden", "--public", "--gdp-year", "2023", "--db",
@@ -273,6 +292,18 @@ class TestEvidence:
         check = check_release(copy, _verifier(release))
         assert check.problems == [f"hxl/offers.csv, row 3: offer/{rows[2][0]}: quantity differ from {EVIDENCE_FILE}"]
 
+    @pytest.mark.parametrize("content", [b"", b"not json", b'{"format": "something else"}', b"[1, 2]"])
+    def test_a_directory_that_is_no_release_is_refused_naming_it(self, release: Release, tmp_path: Path,
+                                                                content: bytes) -> None:
+        (tmp_path / EVIDENCE_FILE).write_bytes(content)
+        result = runner.invoke(app, ["ledger", "check-release", str(tmp_path), "--key", release.log_key])
+        assert result.exit_code == 2
+        assert EVIDENCE_FILE in result.stderr and "Traceback" not in result.output
+
+    def test_members_left_out_are_named_in_the_release(self, release: Release) -> None:
+        doc = json.loads((release.directory / EVIDENCE_FILE).read_text())
+        assert doc["left_out"]["iati"] and not set(doc["left_out"]["iati"]) & set(IATI_IDS)
+
     def test_a_checkpoint_not_signed_by_the_log_key_is_refused(self, release: Release, tmp_path: Path) -> None:
         other = init_coordination(Database(f"sqlite:///{tmp_path / 'other.db'}"), CLOCK)
         assert other
@@ -288,6 +319,7 @@ def _verifier(release: Release) -> Any:
 
 
 class TestPages:
+    @pytest.mark.slow
     def test_the_pages_open_from_the_file_system_with_nothing_fetched(self, release: Release) -> None:
         playwright = pytest.importorskip("playwright.sync_api")
         chromium = Path("/usr/bin/chromium")

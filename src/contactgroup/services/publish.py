@@ -40,6 +40,7 @@ RELEASE_FORMAT = "contactgroup-release/1"
 EVIDENCE_FILE = "release.json"
 KIEL_DIR = "kiel"
 IATI_FILE = "iati-activities.xml"
+MAX_RELEASE_NUMBER = 9999  # the tracker's layout numbers releases with at most four digits
 IATI_SECTORS = {"humanitarian": "72010", "financial": "51010"}  # DAC: material relief; budget support
 # Event types behind each kind of published record: the entity's own events (never an allocation's or a
 # shipment's, which carry single dates and destinations).
@@ -163,12 +164,12 @@ def _kiel_rows(part: PublicPart) -> tuple[list[kiel.KielRow], list[str]]:
     return rows, sorted(left_out)
 
 
-def _kiel_files(part: PublicPart, release: _Release, today: date) -> tuple[dict[str, str], list[str]]:
+def _kiel_files(part: PublicPart, release: _Release, today: date, number: int) -> tuple[dict[str, str], list[str]]:
     rows, left_out = _kiel_rows(part)
-    label = f"contactgroup public release of {release.origin} at tree size {release.size}"
-    return {f"{KIEL_DIR}/{kiel.DATA_FILE}": kiel.data_explorer_csv(rows),
-            f"{KIEL_DIR}/{kiel.INFO_FILE}": kiel.release_info_csv("1", today.strftime("%m/%Y"), today.isoformat(),
-                                                                   label)}, left_out
+    label = f"contactgroup public release {number} of {release.origin} at tree size {release.size}"
+    info = kiel.release_info_csv(str(number), today.strftime("%m/%Y"), today.isoformat(), label)
+    files = {f"{KIEL_DIR}/{kiel.DATA_FILE}": kiel.data_explorer_csv(rows), f"{KIEL_DIR}/{kiel.INFO_FILE}": info}
+    return files, left_out
 
 
 HXL_FILES: Mapping[str, tuple[Column, ...]] = {
@@ -289,7 +290,7 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def _evidence_json(part: PublicPart, release: _Release, generated: datetime) -> str:
+def _evidence_json(part: PublicPart, release: _Release, generated: datetime, left_out: Mapping[str, list[str]]) -> str:
     state = release.state
     records = [_record("offer", state.offers[o.id], release, {"value_eur": o.value_eur}) for o in part.offers]
     records += [_record("pledge", state.contributions[p.id], release, {"amount_eur": p.amount_eur})
@@ -305,7 +306,7 @@ def _evidence_json(part: PublicPart, release: _Release, generated: datetime) -> 
     doc = {
         "format": RELEASE_FORMAT, "origin": release.origin, "tree_size": release.size,
         "generated": plain(generated), "synthetic": is_synthetic(state), "checkpoint": release.note,
-        "records": records,
+        "records": records, "left_out": left_out,
         "aggregates": {"why_no_events": "totals of allocations, shipments and requirements, whose single dates "
                                         "and destinations are not public: they cannot be checked from the release",
                        "records": aggregates},
@@ -337,19 +338,24 @@ def _write(outdir: Path, files: Mapping[str, bytes]) -> None:
         raise
 
 
-def publish(db: Database, outdir: Path, clock: Clock) -> Published:
-    """Write the public release of the record at its newest witnessed (or, without witnesses, signed) checkpoint."""
+def publish(db: Database, outdir: Path, clock: Clock, number: int = 1) -> Published:
+    """Write the public release of the record at its newest witnessed (or, without witnesses, signed) checkpoint.
+
+    `number` is the release's number in the tracker's layout: an importer refuses a number it already holds."""
+    if not 1 <= number <= MAX_RELEASE_NUMBER:
+        raise ValidationFailed(f"{number} is not a release number (1-{MAX_RELEASE_NUMBER})", where="release")
     release, part = _at_checkpoint(db)
     now = clock.now()
     burden = public_burden(part)
     rows = _table_rows(part, burden)
     files: dict[str, bytes] = {name: hxl.hxl_csv(HXL_FILES[name], table).encode() for name, table in rows.items()}
-    kiel_files, not_in_kiel = _kiel_files(part, release, now.date())
+    kiel_files, not_in_kiel = _kiel_files(part, release, now.date(), number)
     files |= {name: text.encode() for name, text in kiel_files.items()}
     iati_file, not_in_iati = _iati(part, release.state, now)
     if iati_file is not None:  # the schema wants one activity at least: no file rather than an invalid one
         files[IATI_FILE] = iati_file
-    files[EVIDENCE_FILE] = _evidence_json(part, release, now).encode()
+    left_out = {"iati": not_in_iati, "kiel": not_in_kiel}
+    files[EVIDENCE_FILE] = _evidence_json(part, release, now, left_out).encode()
     files |= {name: text.encode() for name, text in _pages(rows, release).items()}
     files[pages.STYLE_SHEET] = pages.style_sheet()
     _write(outdir, files)

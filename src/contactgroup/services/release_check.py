@@ -93,7 +93,7 @@ def _check_record(record: dict[str, Any], checkpoint: Checkpoint, result: Releas
     try:
         for body in bodies:
             evolve(state, decode(body))
-    except (ContactGroupError, KeyError, ValueError, TypeError) as exc:
+    except (ContactGroupError, KeyError, ValueError, TypeError, AttributeError) as exc:
         result.problems.append(f"{rid}: its events do not replay: {exc}")
         return
     table, fields = RECORD_FIELDS[kind]
@@ -129,9 +129,11 @@ def _check_repeated(directory: Path, records: dict[str, dict[str, Any]], result:
     """The CSV rows of checked records say what the records say (a figure changed in a CSV file is named)."""
     for file, (kind, columns) in REPEATED.items():
         try:
+            if (Path(directory) / file).stat().st_size > MAX_RELEASE_BYTES:
+                raise ValueError(f"larger than {MAX_RELEASE_BYTES:,} bytes")
             with (Path(directory) / file).open(encoding="utf-8", newline="") as f:
                 header, _tags, *rows = list(csv.reader(f))
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
+        except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
             result.problems.append(f"{file}: cannot be read: {exc}")
             continue
         at = {name: header.index(name) for name in columns if name in header}
