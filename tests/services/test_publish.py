@@ -326,6 +326,7 @@ class TestPages:
         if not chromium.exists():
             pytest.fail("Chromium is expected at /usr/bin/chromium")
         rows = list(csv.reader((release.directory / "hxl" / "offers.csv").open(encoding="utf-8")))[2:]
+        burden = list(csv.reader((release.directory / "hxl" / "burden.csv").open(encoding="utf-8")))[2:]
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(chromium))
             page = browser.new_page()
@@ -337,6 +338,9 @@ class TestPages:
             assert page.locator("h1").inner_text() == "Burden sharing"
             assert page.locator("#charts").count() == 1
             assert page.locator("table").evaluate("t => getComputedStyle(t).borderCollapse") == "collapse"
+            first = page.locator("tbody tr").first.locator("td")
+            assert first.nth(0).inner_text() == burden[0][0]
+            assert first.nth(3).inner_text() == f"{Decimal(burden[0][3]).quantize(Decimal(1)):,}"  # to the euro
             page.get_by_role("link", name="Public offers").click()
             page.wait_for_url("**/offers.html")
             assert page.locator("tbody tr").count() == len(rows)

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -240,12 +240,18 @@ def _iati(part: PublicPart, state: State, generated: datetime) -> tuple[bytes | 
     return iati.activities_xml(activities, generated) if activities else None, sorted(missing)
 
 
-def _text(value: Any) -> str:
+def _shown(tag: str, value: Any) -> str:
+    """A cell as the pages show it: EUR to the euro, shares as % with two decimals, % of GDP with three; the CSV
+    files keep every value exact."""
     if value is None:
         return ""
+    if isinstance(value, Decimal) and tag.startswith("#value"):
+        return f"{value.quantize(Decimal(1), ROUND_HALF_EVEN):,}"
+    if isinstance(value, Decimal) and tag == "#indicator+share":
+        return f"{value * 100:.2f} %"
     if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
+        return f"{value:.3f} %"
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 PAGES = (  # file, title, intro, the table it shows
@@ -264,11 +270,12 @@ def _pages(rows: Mapping[str, list[tuple[Any, ...]]], release: _Release) -> dict
     made = []
     for file, title, intro, source in PAGES:
         columns = HXL_FILES[source]
-        cells = tuple(tuple(_text(v) for v in row) for row in rows[source])
+        cells = tuple(tuple(_shown(c.tag, v) for c, v in zip(columns, row, strict=True)) for row in rows[source])
         numeric = frozenset(i for i, c in enumerate(columns) if c.tag.startswith(("#value", "#indicator", "#output")))
         made.append(pages.Page(file, title, intro, (pages.Table(title, tuple(c.header for c in columns), cells,
                                                                 numeric),)))
-    note = (f"Record {release.origin} at tree size {release.size}; every figure is exact (EUR). The evidence "
+    note = (f"Record {release.origin} at tree size {release.size}. EUR are rounded to the euro and shares to two "
+            f"decimals here; the CSV files (hxl/) keep every value exact. The evidence "
             f"(events, inclusion proofs, the signed checkpoint) is in {EVIDENCE_FILE}: `contactgroup ledger "
             f"check-release` checks it.")
     synthetic = f"{SYNTHETIC_CAPTION}: " if is_synthetic(release.state) else ""
