@@ -26,6 +26,7 @@ from contactgroup.domain import model as m
 from contactgroup.domain.errors import NotFound, ValidationFailed
 from contactgroup.domain.workflow import ConsentAction
 from contactgroup.io import kiel
+from contactgroup.ledger.note import parse_verifier_key
 from contactgroup.services import checkpoints, key_files, log_keys
 from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
@@ -184,6 +185,27 @@ class TestKielLayout:
         assert any(r["allocated_pct_gdp"] for r in with_figures)  # GDP made the trip, in EUR
         assert len(with_figures) > 20
 
+    def test_a_coordination_holding_release_29_gives_its_figures_back(self, tmp_path: Path) -> None:
+        """Kiel's own figures (the EU among the donors, GDP 2021 in EUR) go out in the layout and come back whole."""
+        db = Database(f"sqlite:///{tmp_path / 'r29.db'}")
+        init_coordination(db, CLOCK)
+        with db.transaction() as uow:
+            import_kiel(uow, svc.Caller("admin", CLOCK), KIEL_R29)
+        key = _sign(db)
+        publish(db, tmp_path / "release", CLOCK)
+        fresh = Database(f"sqlite:///{tmp_path / 'imported.db'}")
+        init_coordination(fresh, CLOCK, with_members=False, log_key=str(tmp_path / "imported.logkey"))
+        with fresh.transaction() as uow:
+            import_kiel(uow, svc.Caller("admin", CLOCK), tmp_path / "release" / "kiel")
+        compared = ("member", "committed_eur", "allocated_eur", "share_of_total", "gdp_eur", "allocated_pct_gdp")
+        public = [{k: r[k] for k in compared} for r in _burden_json(str(db.url), "--public")
+                  if r["committed_eur"] != "0" or r["allocated_eur"] != "0"]
+        assert public == [{k: r[k] for k in compared} for r in _burden_json(str(fresh.url))]
+        r29 = kiel.read_release(KIEL_R29)
+        assert sum(Decimal(r["allocated_eur"]) for r in public) == sum(a.allocated_eur for a in r29.tracked_aid())
+        assert "EU" in {r["member"] for r in public}
+        assert check_release(tmp_path / "release", _verifier_of(key)).ok
+
     def test_the_release_number_is_the_trackers_and_must_fit_its_four_digits(self, release: Release) -> None:
         out = release.tmp / "release-12"
         result = runner.invoke(app, ["publish", str(out), "--release", "12", "--db", str(release.db.url)])
@@ -315,8 +337,11 @@ class TestEvidence:
 
 
 def _verifier(release: Release) -> Any:
-    from contactgroup.ledger.note import parse_verifier_key
-    return parse_verifier_key(release.log_key)
+    return _verifier_of(release.log_key)
+
+
+def _verifier_of(text: str) -> Any:
+    return parse_verifier_key(text)
 
 
 class TestPages:

@@ -225,8 +225,10 @@ def _iati(part: PublicPart, state: State, generated: datetime) -> tuple[bytes | 
     recipient = codes.ALPHA2.get(state.recipient, state.recipient)
     activities, missing = [], set()
     for (code, category), transactions in sorted(by_donor.items()):
+        if code not in state.members:
+            continue  # a tracked donor: the tracker's figures, which the donor itself publishes, if at all
         org = state.iati_organisations.get(code)
-        if org is None or code not in state.members:
+        if org is None:
             missing.add(code)
             continue
         name = state.members[code].name
