@@ -80,21 +80,26 @@ class _Release:
     evidence: Mapping[str, tuple[int, ...]]
 
 
+# Record kind -> the field of its entity (and of its events' data) that names it; GDP is named by member and year.
+RECORD_KEY: Mapping[str, str] = {"offer": "id", "pledge": "id", "iati": "member", "aid": "key"}
+
+
+def _record_id(kind: str, fields: Mapping[str, Any]) -> str:
+    if kind == "gdp":
+        return f"gdp/{fields['member']}/{fields['year']}"
+    return f"{kind}/{fields[RECORD_KEY[kind]]}"
+
+
 def record_key(kind: str, entity: Any) -> str:
     """A published record's id: its kind and the entity's key ("offer/O-00012", "gdp/DEU/2021")."""
-    if kind == "gdp":
-        return f"gdp/{entity.member}/{entity.year}"
-    key = {"offer": "id", "pledge": "id", "iati": "member", "aid": "key"}[kind]
-    return f"{kind}/{getattr(entity, key)}"
+    names = ("member", "year") if kind == "gdp" else (RECORD_KEY[kind],)
+    return _record_id(kind, {name: getattr(entity, name) for name in names})
 
 
 def _event_record(type_: str, data: Mapping[str, Any]) -> str | None:
+    """The record an event is behind, if it is behind one kind of published record."""
     kind = RECORD_OF_EVENT.get(type_)
-    if kind is None:
-        return None
-    if kind == "gdp":
-        return f"gdp/{data['member']}/{data['year']}"
-    return f"{kind}/{data['member'] if kind == 'iati' else data['key'] if kind == 'aid' else data['id']}"
+    return None if kind is None else _record_id(kind, data)
 
 
 def _published_keys(state: State, part: PublicPart) -> set[str]:
