@@ -131,8 +131,9 @@ def _at_checkpoint(db: Database) -> tuple[_Release, PublicPart]:
         size, note = found
         rows = list(read_events(conn, 0, size))
         bodies = tuple(body for _, body, _ in rows)
-        if any(merkle.leaf_hash(body) != leaf for _, body, leaf in rows):
-            raise IntegrityError("an event does not match its leaf hash: run `verify`", code="tree-mismatch")
+        altered = next((seq for seq, body, leaf in rows if merkle.leaf_hash(body) != leaf), None)
+        if altered is not None:
+            raise IntegrityError(f"event {altered} does not match its leaf hash", code="tree-mismatch")
         state = replay_log(bodies)
         part = public_part(state)
         evidence = _evidence(bodies, _published_keys(state, part))
