@@ -313,7 +313,7 @@ class TestEvidence:
         with path.open("w", encoding="utf-8", newline="") as f:
             csv.writer(f, lineterminator="\n").writerows(rows)
         check = check_release(copy, _verifier(release))
-        assert check.problems == [f"hxl/offers.csv, row 3: offer/{rows[2][0]}: quantity differ from {EVIDENCE_FILE}"]
+        assert check.problems == [f"hxl/offers.csv, row 3: offer/{rows[2][0]}: not as in {EVIDENCE_FILE}: quantity"]
 
     @pytest.mark.parametrize("content", [b"", b"not json", b'{"format": "something else"}', b"[1, 2]"])
     def test_a_directory_that_is_no_release_is_refused_naming_it(self, release: Release, tmp_path: Path,

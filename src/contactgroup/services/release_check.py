@@ -149,7 +149,7 @@ def _check_repeated(directory: Path, records: dict[str, dict[str, Any]], result:
                      if name not in at or len(row) <= at[name]
                      or row[at[name]] != _as_cell(record.get(part, {}).get(figure))]
             if wrong:
-                result.problems.append(f"{file}, row {line}: {rid}: {', '.join(wrong)} differ from {EVIDENCE_FILE}")
+                result.problems.append(f"{file}, row {line}: {rid}: not as in {EVIDENCE_FILE}: {', '.join(wrong)}")
         missing = sorted(r for r in records if r.startswith(f"{kind}/") and r not in listed)
         if missing:
             result.problems.append(f"{file}: leaves out {', '.join(missing[:5])}")
