@@ -85,6 +85,7 @@ class TestInit:
             conn.execute(sa.text("DROP TABLE tracked_donors"))
             conn.execute(sa.text("DROP TABLE api_tokens"))  # 0009_tokens
             conn.execute(sa.text("DROP TABLE security_log"))
+            conn.execute(sa.text("DROP TABLE iati_organisations"))  # added by 0011_publish
             conn.execute(sa.text("ALTER TABLE users DROP COLUMN active"))  # added by 0006_amend
             conn.execute(sa.text("ALTER TABLE requirements DROP COLUMN entered_on"))
             for column in ("released", "declined_on", "declined_by", "reason", "superseded", "reopened"):  # 0005

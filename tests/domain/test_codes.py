@@ -21,3 +21,8 @@ def test_reference_members_are_known_countries_and_currencies() -> None:
     for ref in reference_members():
         assert codes.is_country(ref.member.code), ref.member.code
         assert codes.is_money_currency(ref.member.currency), ref.member.currency
+
+
+def test_alpha2_codes_match_iso_3166() -> None:
+    expected = {c.alpha_3: c.alpha_2 for c in pycountry.countries} | {"XKX": "XK"}
+    assert expected == codes.ALPHA2

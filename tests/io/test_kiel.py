@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import ValidationFailed
+from contactgroup.io import kiel
 from contactgroup.io.kiel import read_release
 
 Edit = Callable[[str], str]
@@ -84,3 +88,33 @@ class TestRejectsMalformedCells:
 
     def test_not_a_directory(self, tmp_path: Path) -> None:
         assert problems(tmp_path / "nowhere")[0].endswith("not a directory")
+
+
+# --- writing the tracker's layout (a public release) --------------------------------------------------------------
+
+_EUR = st.decimals(min_value=0, max_value=Decimal("1e15"), places=2, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def _rows(draw: st.DrawFn) -> list[kiel.KielRow]:
+    donors = draw(st.lists(st.sampled_from(["DEU", "FRA", "USA", "XKX", "EU"]), min_size=1, max_size=3, unique=True))
+    rows = []
+    for iso in donors:
+        gdp = kiel.billions(draw(_EUR))
+        for year, month in sorted(draw(st.sets(st.tuples(st.integers(2022, 2026), st.integers(1, 12)), min_size=1,
+                                               max_size=4))):
+            money = {c: kiel.billions(draw(_EUR)) for c in (*kiel.CATEGORIES, "commitments")}
+            rows.append(kiel.KielRow(row=len(rows) + 2, country=f"Donor {iso}", iso=iso, year=year, month=month,
+                                     total=sum((money[c] for c in kiel.CATEGORIES), Decimal(0)), gdp=gdp, **money))
+    return rows
+
+
+@given(_rows())
+def test_written_rows_read_back_to_the_same_euros(rows: list[kiel.KielRow]) -> None:
+    """What `data_explorer_csv` writes, `parse_rows` reads back with every amount equal to the cent (€ bn exact)."""
+    lines = kiel.data_explorer_csv(rows).splitlines()
+    header, *data = list(csv.reader(lines))
+    parsed, found = kiel.parse_rows(header, [dict(zip(header, r, strict=True)) for r in data])
+    assert found == []
+    assert [(r.iso, r.year, r.month, *(kiel.eur(getattr(r, c)) for c in kiel.MONEY)) for r in parsed] == \
+        [(r.iso, r.year, r.month, *(kiel.eur(getattr(r, c)) for c in kiel.MONEY)) for r in rows]

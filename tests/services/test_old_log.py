@@ -76,7 +76,8 @@ def test_the_old_log_holds_every_event_type_and_each_prefixed_setting(tmp_path: 
 # Event types added after the fixture was written: an old log cannot hold them.
 NEW_TYPES = frozenset({"TransitTimeSet", "WitnessAdded", "WitnessRemoved", "QuorumRuleSet", "PlaceDefined",
                        "DonorTracked", "RequirementAmended", "OfferAmended", "ItemClassChanged", "UserRoleChanged",
-                       "UserDisabled", "UserEnabled", "AllocationReopened", "AllocationOwedReleased"})
+                       "UserDisabled", "UserEnabled", "AllocationReopened", "AllocationOwedReleased",
+                       "IatiIdentifierRecorded"})
 
 
 def test_the_old_log_in_postgresql_migrates_and_verifies(tmp_path: Path) -> None:

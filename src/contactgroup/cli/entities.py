@@ -211,6 +211,20 @@ def member_gdp(
     _done(f"GDP {year} of {code} recorded")
 
 
+@member_app.command("iati")
+@handles_errors
+def member_iati(
+    code: str,
+    identifier: Annotated[str, typer.Option("--id", help="The member's IATI organisation identifier (XM-DAC-5-7).")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Record the IATI organisation identifier a member's aid is published under (`contactgroup publish`)."""
+    with writer(db) as uow:
+        svc.record_iati_identifier(uow, caller(as_), m.IatiOrganisation(code, identifier))
+    _done(f"IATI identifier of {code} recorded: {identifier}")
+
+
 user_app = typer.Typer(help="Users: who acts, for which party, in which role.", no_args_is_help=True)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from contactgroup.cli.common import (
     AsOption,
@@ -25,7 +26,15 @@ from contactgroup.domain.errors import ValidationFailed
 from contactgroup.ledger.cosignature import CosignerKey, parse_cosigner_key
 from contactgroup.ledger.note import Verifier, VerifierKey, open_note, parse_verifier_key
 from contactgroup.ledger.policy import Policy, parse_policy, published_policy
-from contactgroup.services import checkpoints, key_files, log_keys, proofs, receipts, witness_policy
+from contactgroup.services import (
+    checkpoints,
+    key_files,
+    log_keys,
+    proofs,
+    receipts,
+    release_check,
+    witness_policy,
+)
 from contactgroup.services.access import user as registered_user
 from contactgroup.services.clock import SystemClock
 from contactgroup.storage.database import Database
@@ -251,6 +260,35 @@ def check_receipt(
     under = f" under the policy {policy_file}" if member_policy is not None else ""
     out.print(f"[green]✓[/] event {result.index} ({result.event_type}) is in the log {result.origin} at tree size "
               f"{result.tree_size}, signed by the log key{by}{under}", highlight=False)
+
+
+@app.command("check-release")
+@handles_errors
+def check_release(
+    directory: Annotated[Path, typer.Argument(help="The release directory (`contactgroup publish OUTDIR`).")],
+    key: Annotated[str | None, typer.Option("--key", help="The log's verifier key text or @FILE (default: the key "
+                                                          "recorded in --db, if one is there).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Check a public release offline: every published record's events are in the log at the release's checkpoint,
+    signed by the log key, and make the figures it shows."""
+    if key is not None:
+        log_key = parse_verifier_key(key_files.parse_key_argument(key))
+    else:
+        database = Database(db)
+        if not database.is_initialised():
+            raise fail("pass --key: the log's verifier key (a release cannot vouch for its own key)", 2)
+        with database.reader() as conn:
+            log_key = witness_policy.log_info(conn).require_key()
+        err.print(f"using the log key recorded in {database.url}: {log_key.text}", highlight=False)
+    result = release_check.check_release(directory, log_key)
+    if not result.ok:
+        for problem in result.problems:
+            err.print(f"[red]✗[/] {escape(problem)}", highlight=False)
+        raise fail(f"release refused: {directory}", 6)
+    out.print(f"[green]✓[/] {result.checked:,} records ({result.events:,} events) are in the log {result.origin} at "
+              f"tree size {result.tree_size:,}, signed by the log key; {result.cannot_check:,} totals cannot be "
+              f"checked (their events are not public)", highlight=False)
 
 
 def _read_policy(path: Path) -> Policy:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from contactgroup.cli import entities, governance, offer_import, setup, verify
+from contactgroup.cli import entities, governance, offer_import, publish, setup, verify
 
 app = typer.Typer(
     name="contactgroup",
@@ -35,6 +35,7 @@ app.command()(setup.init)
 app.command()(setup.demo)
 app.command()(setup.migrate)
 app.command()(verify.verify)
+app.command()(publish.publish)
 app.add_typer(entities.member_app, name="member")
 app.add_typer(entities.user_app, name="user")
 app.add_typer(entities.coalition_app, name="coalition")

@@ -39,6 +39,7 @@ from contactgroup.domain.text import day
 from contactgroup.reports.burden import gdp_note
 from contactgroup.reports.facts import SYNTHETIC_CAPTION, is_synthetic
 from contactgroup.reports.gaps import DEFAULT_LIMIT, REASONS
+from contactgroup.reports.public import GDP_YEAR as PUBLIC_GDP_YEAR
 from contactgroup.reports.scope import Scope
 from contactgroup.reports.valuation import Valuer
 from contactgroup.services import reporting
@@ -189,11 +190,21 @@ def burden_cmd(
                                                  "(default: each member's latest).")] = None,
     as_of: AsOfOption = None, from_: FromOption = None, to: ToOption = None, area: AreaOption = None,
     member: MemberOption = None, kind: KindOption = None,
+    public: Annotated[bool, typer.Option("--public", help="From the public part only (what `contactgroup publish` "
+                                                         "releases): public offers, pledges, tracked aid; % of "
+                                                         f"GDP {PUBLIC_GDP_YEAR}.")] = False,
     db: DbOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """Committed, allocated and delivered value in EUR per member, its share, and % of its GDP."""
-    request = ReportRequest("burden", Scope(from_, to, area, member, kind), as_of, gdp_year=gdp_year)
+    scope = Scope(from_, to, area, member, kind)
+    if public and scope != Scope():
+        raise fail("--public is the whole public part: it takes no --from, --to, --area, --member or --kind", 2)
+    if public and gdp_year not in (None, PUBLIC_GDP_YEAR):
+        raise fail(f"--public takes the GDP year of the Kiel tracker's layout ({PUBLIC_GDP_YEAR}); leave out "
+                   f"--gdp-year", 2)
+    gdp_year = PUBLIC_GDP_YEAR if public else gdp_year
+    request = ReportRequest("burden", scope, as_of, gdp_year=gdp_year, public=public)
     snap = _run(db, request)
     state = snap.state
     valuer = Valuer.of(state)
@@ -208,7 +219,8 @@ def burden_cmd(
     if fmt is not Format.TABLE:
         for note in rate_notes:
             err.print(f"[bold yellow]note[/]: {escape(note)}", highlight=False)
-    _show(snap, request, reporting.records(state, rows), fmt, title="Burden sharing (€ million)",
+    title = "Burden sharing, public part (€ million)" if public else "Burden sharing (€ million)"
+    _show(snap, request, reporting.records(state, rows), fmt, title=title,
           caption=f"EUR at the ECB reference rate of the pledge date; funds attributed to contributors pro rata; "
                   f"share = of all allocated value; %GDP a / c = allocated / committed as % of {year}"
                   f"{_unvalued_note(rows)}{_tracked_note(rows)}{''.join(f'; {n}' for n in rate_notes)}",

@@ -175,6 +175,23 @@ def record_gdp(state: State, ctx: Context, gdp: m.Gdp) -> list[Event]:
     return [ctx.event("GdpRecorded", as_data(gdp))]
 
 
+# An IATI organisation identifier: a registration agency's prefix (country code or XM/XI), a hyphen, the agency's
+# identifier; letters, digits and hyphens only (IATI forbids / : ' " and spaces in identifiers).
+IATI_ORG_ID = re.compile(r"[A-Z]{2}-[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+MAX_IATI_ORG_ID = 100
+
+
+def record_iati_identifier(state: State, ctx: Context, org: m.IatiOrganisation) -> list[Event]:
+    """A member publishes its activities under this identifier (a later one replaces it)."""
+    if org.member not in state.members:
+        raise NotFound(f"no member {org.member!r}", code="not-found", kind="member", id=org.member)
+    if len(org.identifier) > MAX_IATI_ORG_ID or not IATI_ORG_ID.fullmatch(org.identifier):
+        raise _fail("identifier", f"{org.identifier[:MAX_IATI_ORG_ID]!r} is not an IATI organisation identifier "
+                                  f"(agency prefix, hyphen, identifier: XM-DAC-5-7; letters, digits and hyphens, "
+                                  f"at most {MAX_IATI_ORG_ID} characters)")
+    return [ctx.event("IatiIdentifierRecorded", as_data(org))]
+
+
 def name_key(name: str) -> str:
     """What tells user names apart: not case, nor '.', '_' against '-' (nsatu-admin and NSATU_Admin are one)."""
     return name.casefold().replace("_", "-").replace(".", "-")

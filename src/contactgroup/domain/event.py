@@ -87,6 +87,7 @@ CREATES: Mapping[str, type[Any]] = {
     "QuorumRuleSet": m.QuorumRule,
     "PlaceDefined": m.Place,
     "DonorTracked": m.TrackedDonor,
+    "IatiIdentifierRecorded": m.IatiOrganisation,
 }
 
 # Status events: (table, new status); data is {"id": ..., plus fields that change with the status}.

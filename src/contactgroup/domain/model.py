@@ -129,6 +129,14 @@ class Gdp:
 
 
 @dataclass(frozen=True, slots=True)
+class IatiOrganisation:
+    """A member's IATI organisation identifier (`XM-DAC-5-7`): what its activities are published under."""
+
+    member: str
+    identifier: str
+
+
+@dataclass(frozen=True, slots=True)
 class Authority:
     """A coordinating authority's term: `until` is None for the one that chairs now."""
 

@@ -52,6 +52,7 @@ TABLES: Mapping[str, Table] = {
         Table("quorum_rules", m.QuorumRule, ("decision",)),
         Table("places", m.Place, ("code",)),
         Table("tracked_donors", m.TrackedDonor, ("code",)),
+        Table("iati_organisations", m.IatiOrganisation, ("member",)),
     )
 }
 TABLE_OF: Mapping[type[Any], Table] = {t.entity: t for t in TABLES.values()}
@@ -280,6 +281,10 @@ class State:
     @property
     def places(self) -> dict[str, m.Place]:
         return self.tables["places"]
+
+    @property
+    def iati_organisations(self) -> dict[str, m.IatiOrganisation]:
+        return self.tables["iati_organisations"]
 
     @property
     def tracked_donors(self) -> dict[str, m.TrackedDonor]:

@@ -9,6 +9,7 @@ Row numbers count the header as row 1, so they match a spreadsheet's line number
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from contactgroup.domain import codes
 from contactgroup.domain import model as m
 from contactgroup.domain import text as t
 from contactgroup.domain.errors import Problem, ValidationFailed
-from contactgroup.io.spreadsheet import csv_unquote, header_problems
+from contactgroup.io.spreadsheet import csv_text, csv_unquote, header_problems
 
 DATA_FILE = "data_explorer.csv"
 INFO_FILE = "release_info.csv"
@@ -181,6 +182,11 @@ Cell = Callable[[str], str]
 Bad = Callable[[str, str], None]
 
 
+def is_donor_code(iso: str) -> bool:
+    """A code the tracker's layout takes: an ISO 3166 alpha-3 country or a known organisation."""
+    return bool(ISO3.fullmatch(iso) and codes.is_country(iso)) or iso in ORGANISATIONS
+
+
 def _donor(cell: Cell, bad: Bad) -> tuple[str, str]:
     """The row's country name and code, each checked."""
     country, iso = cell("country"), cell("iso")
@@ -190,7 +196,7 @@ def _donor(cell: Cell, bad: Bad) -> tuple[str, str]:
         bad("country", problem.message)
     if not iso:
         bad("iso", "missing value")
-    elif not ((ISO3.fullmatch(iso) and codes.is_country(iso)) or iso in ORGANISATIONS):
+    elif not is_donor_code(iso):
         bad("iso", f"{iso!r} is neither an ISO 3166 alpha-3 country code nor a known organisation "
                    f"({', '.join(ORGANISATIONS)})")
     return country, iso
@@ -293,3 +299,39 @@ def read_release(directory: Path) -> KielRelease:
     if problems:
         raise ValidationFailed(problems)
     return KielRelease(release=release, label=label or f"Release {release}", rows=tuple(rows))
+
+
+# The columns of Release 29's data_explorer.csv, in its order: what a release written for the tracker carries.
+COLUMNS = ("country", "iso", "year", "month", "total", "financial", "humanitarian", "military", "commitments",
+           "to_be_allocated", "gdp", "pct_gdp")
+INFO_COLUMNS = ("release", "period", "date", "label")
+
+
+def billions(amount_eur: Decimal) -> Decimal:
+    """EUR -> € bn, exactly (the inverse of `eur`)."""
+    return amount_eur.scaleb(-BILLION)
+
+
+def _number(value: Decimal) -> str:
+    return format(value.normalize() if value else Decimal(0), "f")
+
+
+def data_explorer_csv(rows: Iterable[KielRow]) -> str:
+    """Rows in the tracker's own layout (€ bn written exactly; `to_be_allocated` = commitments not yet allocated,
+    never below 0; `pct_gdp` = total as % of GDP, 0 without GDP), readable back by `read_release`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in rows:
+        pct = r.total / r.gdp * 100 if r.gdp else Decimal(0)
+        writer.writerow([csv_text(r.country), r.iso, r.year, r.month, *(_number(v) for v in (
+            r.total, r.financial, r.humanitarian, r.military, r.commitments, max(r.commitments - r.total, Decimal(0)),
+            r.gdp, pct))])
+    return buffer.getvalue()
+
+
+def release_info_csv(release: str, period: str, day: str, label: str) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([INFO_COLUMNS, (release, period, day, csv_text(label))])
+    return buffer.getvalue()

@@ -19,6 +19,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "coordination:found": frozenset({C}),
     "member:admit": frozenset({C}),
     "member:gdp": frozenset({C}),
+    "member:iati": frozenset({C}),
     "user:register": frozenset({C, D}),  # a desk officer: users of its own member (see `check_new_user`)
     "coalition:form": frozenset({C}),
     "catalogue:edit": frozenset({C}),

@@ -104,6 +104,11 @@ def record_gdp(uow: UnitOfWork, caller: Caller, gdp: m.Gdp) -> None:
     record_events(uow, command.record_gdp(uow.state, ctx, gdp))
 
 
+def record_iati_identifier(uow: UnitOfWork, caller: Caller, org: m.IatiOrganisation) -> None:
+    ctx = authorized(uow, caller, "member:iati")
+    record_events(uow, command.record_iati_identifier(uow.state, ctx, org))
+
+
 def register_user(uow: UnitOfWork, caller: Caller, user: m.User) -> m.User:
     ctx = authorized(uow, caller, "user:register", owner=user.party)
     access.check_new_user(uow.state, access.user(uow.state, caller.user), user, ctx.at)

@@ -32,6 +32,7 @@ from contactgroup.reports.coverage import GROUPINGS, Grouping, coverage
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.reports.gaps import DEFAULT_LIMIT, GapRow, gaps
 from contactgroup.reports.lag import lag
+from contactgroup.reports.public import public_burden, public_part
 from contactgroup.reports.scope import EVERYTHING, Scope, scope_problems
 from contactgroup.reports.valuation import Valuer
 from contactgroup.services.checkpoints import with_cosignatures
@@ -46,7 +47,7 @@ _NUMBER = re.compile(r"-?[0-9]{1,40}(\.[0-9]{1,60})?")
 REPORTS = ("coverage", "burden", "lag", "gaps")
 MAX_REPORT_BYTES = 32 * 1024 * 1024  # a report file `report check` reads: far above any coordination's report
 # The options a report takes besides the scope's, and those of the scope it does not (a gap names no donor).
-_OWN = {"coverage": ("by",), "burden": ("gdp_year",), "lag": (), "gaps": ("limit",)}
+_OWN = {"coverage": ("by",), "burden": ("gdp_year", "public"), "lag": (), "gaps": ("limit",)}
 _NOT_SCOPED = {"gaps": ("member",)}
 # The columns that name a row in a finding ("row 3 (DEU)").
 _ROW_NAMES = {"coverage": ("key",), "burden": ("member",), "lag": ("member", "category"), "gaps": ("requirement",)}
@@ -62,6 +63,7 @@ class ReportRequest:
     by: Grouping = "requirement"
     gdp_year: int | None = None
     limit: int = DEFAULT_LIMIT
+    public: bool = False  # burden from the public part only (what `publish` releases), % of the tracker's GDP year
 
     def parameters(self) -> dict[str, Any]:
         """What a reader needs to compute the same report again, as JSON-ready values."""
@@ -76,6 +78,8 @@ def compute(state: State, request: ReportRequest, *, valuer: Valuer | None = Non
     scope = request.scope
     if request.report == "coverage":
         return coverage(state, request.by, scope)
+    if request.report == "burden" and request.public:
+        return public_burden(public_part(state, valuer or Valuer.of(state)))
     if request.report == "burden":
         return burden(state, request.gdp_year, valuer=valuer, scope=scope)
     if request.report == "lag":
@@ -336,8 +340,11 @@ def _request(document: dict[str, Any]) -> ReportRequest:
         request = dataclasses.replace(request, by=by)
     elif name == "burden":
         year = params.get("gdp_year")
-        request = dataclasses.replace(request, gdp_year=None if year is None else _whole(params, "gdp_year",
-                                                                                          "stamp.parameters"))
+        public = params.get("public", False)
+        if not isinstance(public, bool):
+            raise ValidationFailed("must be true or false", where="stamp.parameters.public")
+        request = dataclasses.replace(request, public=public, gdp_year=None if year is None else _whole(
+            params, "gdp_year", "stamp.parameters"))
     elif name == "gaps":
         limit = _whole(params, "limit", "stamp.parameters")
         if limit < 1:

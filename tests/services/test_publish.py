@@ -1,0 +1,413 @@
+"""The public release: what it shows, that it shows nothing else, and that each format is what its readers expect.
+
+One release of the demo (with planted non-public offers, values, a consent and a user, each carrying a unique
+marker) is written once per module; the checks read its files as an outsider would."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import hxl
+import pytest
+from lxml import etree
+from typer.testing import CliRunner
+
+from contactgroup.cli.main import app
+from contactgroup.domain import model as m
+from contactgroup.domain.errors import NotFound, ValidationFailed
+from contactgroup.domain.workflow import ConsentAction
+from contactgroup.io import kiel
+from contactgroup.ledger.note import parse_verifier_key
+from contactgroup.services import checkpoints, key_files, log_keys
+from contactgroup.services import coordination as svc
+from contactgroup.services.clock import FixedClock
+from contactgroup.services.demo import build_demo
+from contactgroup.services.imports import import_kiel
+from contactgroup.services.publish import EVIDENCE_FILE, IATI_FILE, publish
+from contactgroup.services.release_check import check_release
+from contactgroup.services.setup import init_coordination
+from contactgroup.storage.database import Database
+from tests.conftest import KIEL_R29, SHARED
+from tests.factories import World
+
+pytestmark = pytest.mark.xdist_group("publish")
+runner = CliRunner()
+CLOCK = FixedClock(datetime(2026, 4, 20, 9, 0, tzinfo=UTC))
+IATI_IDS = {"USA": "US-GOV-1", "NLD": "XM-DAC-7", "JPN": "XM-DAC-701-8", "DEU": "XM-DAC-5-7"}
+# What must never be published: each appears once, in something non-public.
+SECRETS = {
+    "member-only offer's end use": "mbr-enduse-7q4zx",
+    "member-only offer's reference": "mbr-ref-9k2wd",
+    "member-only offer's value": "918273.64",
+    "coalition-only offer's end use": "coa-enduse-3v8pm",
+    "coalition-only offer's reference": "coa-ref-5t1yr",
+    "coalition-only offer's value": "736251.49",
+    "consent's reason": "consent-reason-6h0qa",
+    "a user's personal name": "hanna.zettergren",
+}
+# Put in a public offer: the search must find these, or it proves nothing.
+PUBLIC = {"public offer's end use": "pub-enduse-2m7ks", "public offer's value": "555111.22"}
+
+
+@dataclass
+class Release:
+    db: Database
+    directory: Path
+    tmp: Path
+    log_key: str  # verifier key text
+
+
+def _offer(member: str, item: str, visibility: m.Visibility, value: str, end_use: str, ref: str = "",
+           consent_from: str | None = None) -> m.Offer:
+    return m.Offer(id="", member=member, item=item, quantity=7, available_from=date(2026, 4, 20), depot=member,
+                   source=m.Source.STOCKS, status=m.OfferStatus.DRAFT, visibility=visibility, value=Decimal(value),
+                   currency="EUR", basis=m.ValuationBasis.BOOK, consent_from=consent_from, end_use=end_use, ref=ref)
+
+
+def _plant(db: Database) -> None:
+    """Non-public things with markers, a public control offer, IATI identifiers, and GDP for the Kiel year."""
+    with db.transaction() as uow:
+        admin = svc.Caller("admin", CLOCK)
+        item = sorted(uow.state.items)[0]
+        svc.register_user(uow, admin, m.User(SECRETS["a user's personal name"], "DEU", m.Role.DESK_OFFICER))
+        person = svc.Caller(SECRETS["a user's personal name"], CLOCK)
+        hidden = svc.enter_offer(uow, person, _offer(
+            "DEU", item, m.Visibility.MEMBER, SECRETS["member-only offer's value"],
+            SECRETS["member-only offer's end use"], SECRETS["member-only offer's reference"], consent_from="USA"),
+            status=m.OfferStatus.COMMITTED)
+        svc.enter_offer(uow, person, _offer(
+            "DEU", item, m.Visibility.COALITION, SECRETS["coalition-only offer's value"],
+            SECRETS["coalition-only offer's end use"], SECRETS["coalition-only offer's reference"]),
+            status=m.OfferStatus.COMMITTED)
+        consent = svc.request_consent(uow, person, hidden.id)
+        svc.decide_consent(uow, svc.Caller("usa-desk", CLOCK), consent.id, ConsentAction.REFUSE,
+                           SECRETS["consent's reason"])
+        svc.enter_offer(uow, svc.Caller("deu-desk", CLOCK), _offer(
+            "DEU", item, m.Visibility.PUBLIC, PUBLIC["public offer's value"], PUBLIC["public offer's end use"]),
+            status=m.OfferStatus.COMMITTED)
+        for member, identifier in IATI_IDS.items():
+            svc.record_iati_identifier(uow, admin, m.IatiOrganisation(member, identifier))
+        svc.record_gdp(uow, admin, m.Gdp("DEU", 2021, Decimal("3617450000000"), "EUR", "test"))
+        svc.record_gdp(uow, admin, m.Gdp("USA", 2021, Decimal("23315080000000"), "USD", "test"))
+
+
+def _sign(db: Database) -> str:
+    path = log_keys.resolve_log_key_path(db, None)
+    assert path is not None
+    signer = key_files.read_signer_key(path)
+    checkpoints.sign_checkpoint(db, signer, CLOCK)
+    return signer.verifier.text
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    tmp = tmp_path_factory.mktemp("publish")
+    db = Database(f"sqlite:///{tmp / 'demo.db'}")
+    build_demo(db)
+    _plant(db)
+    key = _sign(db)
+    publish(db, tmp / "release", CLOCK)
+    return Release(db, tmp / "release", tmp, key)
+
+
+def _readable_text(path: Path) -> str:
+    """A file as a reader could see it: its text, and for the evidence file every event's decoded bytes too."""
+    text = path.read_bytes().decode("utf-8")
+    if path.name == EVIDENCE_FILE:
+        doc = json.loads(text)
+        text += "".join(base64.b64decode(e["event"]).decode("utf-8") for r in doc["records"] for e in r["events"])
+    return text
+
+
+class TestZeroLeaks:
+    def test_no_marker_of_anything_non_public_is_in_any_file(self, release: Release) -> None:
+        files = sorted(p for p in release.directory.rglob("*") if p.is_file())
+        assert {p.name for p in files} >= {"index.html", EVIDENCE_FILE, IATI_FILE, "data_explorer.csv"}
+        texts = {p.relative_to(release.directory): _readable_text(p) for p in files}
+        leaks = [f"{what} ({marker}) in {name}" for name, text in texts.items()
+                 for what, marker in SECRETS.items() if marker.lower() in text.lower()]
+        assert not leaks
+
+    def test_no_non_public_offer_is_named(self, release: Release) -> None:
+        state = release.db.state()
+        hidden = {o.id for o in state.offers.values() if o.visibility is not m.Visibility.PUBLIC}
+        everything = "".join(_readable_text(p) for p in release.directory.rglob("*") if p.is_file())
+        named = {f"O-{n}" for n in re.findall(r"O-(\d{5})", everything)}
+        assert named and not named & hidden
+
+    def test_the_search_finds_what_is_public(self, release: Release) -> None:
+        everything = "".join(_readable_text(p) for p in release.directory.rglob("*") if p.is_file())
+        assert all(marker in everything for marker in PUBLIC.values())
+
+    def test_no_consent_event_and_no_single_shipment_is_in_the_evidence(self, release: Release) -> None:
+        doc = json.loads((release.directory / EVIDENCE_FILE).read_text())
+        types = {json.loads(base64.b64decode(e["event"]))["type"] for r in doc["records"] for e in r["events"]}
+        assert types and not any(t.startswith(("Consent", "Shipment", "Allocation", "Requirement", "User"))
+                                 for t in types)
+
+
+def _burden_json(db_url: str, *options: str) -> list[dict[str, Any]]:
+    result = runner.invoke(app, ["report", "burden", "--format", "json", "--db", db_url, *options])
+    assert result.exit_code == 0, result.output
+    rows: list[dict[str, Any]] = json.loads(result.stdout)
+    return rows
+
+
+class TestKielLayout:
+    def test_the_columns_are_release_29s(self, release: Release) -> None:
+        with (KIEL_R29 / kiel.DATA_FILE).open(encoding="utf-8-sig", newline="") as f:
+            r29 = next(csv.reader(f))
+        with (release.directory / "kiel" / kiel.DATA_FILE).open(encoding="utf-8", newline="") as f:
+            ours = next(csv.reader(f))
+        assert ours == r29
+
+    def test_importing_the_release_reproduces_the_public_burden_exactly(self, release: Release) -> None:
+        fresh = Database(f"sqlite:///{release.tmp / 'imported.db'}")
+        init_coordination(fresh, CLOCK, with_members=False, log_key=str(release.tmp / "imported.logkey"))
+        with fresh.transaction() as uow:
+            import_kiel(uow, svc.Caller("admin", CLOCK), release.directory / "kiel")
+        public = _burden_json(str(release.db.url), "--public")
+        imported = _burden_json(str(fresh.url))
+        compared = ("member", "name", "kind", "committed_eur", "allocated_eur", "share_of_total", "gdp_year",
+                    "gdp_eur", "allocated_pct_gdp", "committed_pct_gdp")
+        with_figures = [{k: r[k] for k in compared} for r in public if r["committed_eur"] != "0"
+                        or r["allocated_eur"] != "0"]
+        assert [{k: r[k] for k in compared} for r in imported] == with_figures
+        assert any(r["allocated_pct_gdp"] for r in with_figures)  # GDP made the trip, in EUR
+        assert len(with_figures) > 20
+
+    def test_a_coordination_holding_release_29_gives_its_figures_back(self, tmp_path: Path) -> None:
+        """Kiel's own figures (the EU among the donors, GDP 2021 in EUR) go out in the layout and come back whole."""
+        db = Database(f"sqlite:///{tmp_path / 'r29.db'}")
+        init_coordination(db, CLOCK)
+        with db.transaction() as uow:
+            import_kiel(uow, svc.Caller("admin", CLOCK), KIEL_R29)
+        key = _sign(db)
+        publish(db, tmp_path / "release", CLOCK)
+        fresh = Database(f"sqlite:///{tmp_path / 'imported.db'}")
+        init_coordination(fresh, CLOCK, with_members=False, log_key=str(tmp_path / "imported.logkey"))
+        with fresh.transaction() as uow:
+            import_kiel(uow, svc.Caller("admin", CLOCK), tmp_path / "release" / "kiel")
+        compared = ("member", "committed_eur", "allocated_eur", "share_of_total", "gdp_eur", "allocated_pct_gdp")
+        public = [{k: r[k] for k in compared} for r in _burden_json(str(db.url), "--public")
+                  if r["committed_eur"] != "0" or r["allocated_eur"] != "0"]
+        assert public == [{k: r[k] for k in compared} for r in _burden_json(str(fresh.url))]
+        r29 = kiel.read_release(KIEL_R29)
+        assert sum(Decimal(r["allocated_eur"]) for r in public) == sum(a.allocated_eur for a in r29.tracked_aid())
+        assert "EU" in {r["member"] for r in public}
+        assert check_release(tmp_path / "release", _verifier_of(key)).ok
+
+    def test_the_release_number_is_the_trackers_and_must_fit_its_four_digits(self, release: Release) -> None:
+        out = release.tmp / "release-12"
+        result = runner.invoke(app, ["publish", str(out), "--release", "12", "--db", str(release.db.url)])
+        assert result.exit_code == 0, result.output
+        info = list(csv.DictReader((out / "kiel" / kiel.INFO_FILE).open(encoding="utf-8")))
+        assert [row["release"] for row in info] == ["12"]
+        assert kiel.read_release(out / "kiel").source == "Kiel UST Release 12"
+        refused = runner.invoke(app, ["publish", str(release.tmp / "r0"), "--release", "10000", "--db",
+                                      str(release.db.url)])
+        assert refused.exit_code == 2 and not (release.tmp / "r0").exists()
+
+    def test_public_takes_only_the_trackers_gdp_year(self, release: Release) -> None:
+        result = runner.invoke(app, ["report", "burden", "--public", "--gdp-year", "2023", "--db",
+                                     str(release.db.url)])
+        assert result.exit_code == 2
+        assert "--public takes the GDP year" in result.output
+
+
+class TestHxl:
+    def test_every_file_carries_hashtags_libhxl_reads(self, release: Release) -> None:
+        expected = {
+            "burden.csv": {"#org+code+donor", "#value+committed+eur", "#value+allocated+eur", "#value+delivered+eur"},
+            "monthly.csv": {"#org+code+donor", "#date+month", "#sector+category", "#value+allocated+eur"},
+            "offers.csv": {"#activity+id+offer", "#item+code", "#output+quantity", "#value+eur"},
+            "pledges.csv": {"#org+code+donor", "#org+code+fund", "#value+pledged", "#currency"},
+            "requirements.csv": {"#sector+area+code", "#meta+tier", "#indicator+num+requirements"},
+        }
+        for name, tags in expected.items():
+            source = hxl.data(str(release.directory / "hxl" / name), hxl.InputOptions(allow_local=True))
+            assert tags <= {c.get_display_tag(sort_attributes=True) for c in source.columns}, name
+            assert len(list(source)) > 0, name
+
+    def test_the_offers_file_holds_exactly_the_public_offers(self, release: Release) -> None:
+        state = release.db.state()
+        public = {o.id for o in state.offers.values()
+                  if o.visibility is m.Visibility.PUBLIC and o.status is not m.OfferStatus.DRAFT}
+        source = hxl.data(str(release.directory / "hxl" / "offers.csv"), hxl.InputOptions(allow_local=True))
+        rows = {row.get("#activity+id"): row for row in source}
+        assert set(rows) == public
+        control = next(o for o in state.offers.values() if o.end_use == PUBLIC["public offer's end use"])
+        assert rows[control.id].get("#value") == PUBLIC["public offer's value"]
+
+
+class TestIati:
+    def test_the_file_is_valid_against_the_2_03_schema(self, release: Release) -> None:
+        schema = etree.XMLSchema(etree.parse(str(SHARED / "data" / "iati-2.03" / "iati-activities-schema.xsd")))
+        document = etree.parse(str(release.directory / IATI_FILE))
+        assert schema.validate(document), schema.error_log
+
+    def test_only_members_with_an_identifier_publish_activities(self, release: Release) -> None:
+        document = etree.parse(str(release.directory / IATI_FILE))
+        reporters = {e.get("ref") for e in document.iter("reporting-org")}
+        assert reporters and reporters <= set(IATI_IDS.values())
+        assert {e.text for e in document.iter("iati-identifier")} <= {
+            f"{org}-UKR-{category}" for org in IATI_IDS.values() for category in ("humanitarian", "financial")}
+        assert {e.get("code") for e in document.iter("recipient-country")} == {"UA"}
+
+    def test_members_without_an_identifier_are_named(self, release: Release) -> None:
+        out = release.tmp / "again"
+        result = runner.invoke(app, ["publish", str(out), "--db", str(release.db.url)])
+        assert result.exit_code == 0, result.output
+        assert "left out of the IATI file" in result.stderr
+        named = result.stderr.split("(`member iati`):", 1)[1]
+        assert named.strip() and not set(IATI_IDS) & {n.strip(",") for n in named.splitlines()[0].split()}
+        assert "name the accounts that recorded them: " in result.stderr  # the evidence's actors, see publish.md
+
+
+class TestEvidence:
+    def test_every_record_checks_against_the_signed_checkpoint(self, release: Release) -> None:
+        result = runner.invoke(app, ["ledger", "check-release", str(release.directory), "--key", release.log_key])
+        assert result.exit_code == 0, result.output
+        assert "records" in result.stdout and "signed by the log key" in result.stdout
+        assert "cannot be checked" in result.stdout
+
+    def test_an_altered_figure_is_refused_naming_its_record(self, release: Release, tmp_path: Path) -> None:
+        copy = tmp_path / "altered"
+        shutil.copytree(release.directory, copy)
+        doc = json.loads((copy / EVIDENCE_FILE).read_text())
+        record = next(r for r in doc["records"] if r["id"].startswith("pledge/"))
+        record["figures"]["amount"] = str(Decimal(record["figures"]["amount"]) + 1)
+        (copy / EVIDENCE_FILE).write_text(json.dumps(doc))
+        result = runner.invoke(app, ["ledger", "check-release", str(copy), "--key", release.log_key])
+        assert result.exit_code == 6
+        assert record["id"] in result.stderr and "differ from the log" in result.stderr
+
+    def test_an_altered_event_is_refused_naming_its_record(self, release: Release, tmp_path: Path) -> None:
+        copy = tmp_path / "altered"
+        shutil.copytree(release.directory, copy)
+        doc = json.loads((copy / EVIDENCE_FILE).read_text())
+        record = next(r for r in doc["records"] if r["id"].startswith("offer/"))
+        body = base64.b64decode(record["events"][0]["event"]).replace(b'"quantity":', b'"quantity":1')
+        record["events"][0]["event"] = base64.b64encode(body).decode()
+        (copy / EVIDENCE_FILE).write_text(json.dumps(doc))
+        check = check_release(copy, _verifier(release))
+        assert not check.ok and any(p.startswith(record["id"] + ":") for p in check.problems)
+
+    def test_a_figure_altered_in_a_csv_file_is_refused_naming_its_record(self, release: Release,
+                                                                         tmp_path: Path) -> None:
+        copy = tmp_path / "altered"
+        shutil.copytree(release.directory, copy)
+        path = copy / "hxl" / "offers.csv"
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        rows[2][5] = str(int(rows[2][5]) + 1)  # the first offer's quantity
+        with path.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+        check = check_release(copy, _verifier(release))
+        assert check.problems == [f"hxl/offers.csv, row 3: offer/{rows[2][0]}: not as in {EVIDENCE_FILE}: quantity"]
+
+    @pytest.mark.parametrize("content", [b"", b"not json", b'{"format": "something else"}', b"[1, 2]"])
+    def test_a_directory_that_is_no_release_is_refused_naming_it(self, release: Release, tmp_path: Path,
+                                                                content: bytes) -> None:
+        (tmp_path / EVIDENCE_FILE).write_bytes(content)
+        result = runner.invoke(app, ["ledger", "check-release", str(tmp_path), "--key", release.log_key])
+        assert result.exit_code == 2
+        assert EVIDENCE_FILE in result.stderr and "Traceback" not in result.output
+
+    def test_members_left_out_are_named_in_the_release(self, release: Release) -> None:
+        doc = json.loads((release.directory / EVIDENCE_FILE).read_text())
+        assert doc["left_out"]["iati"] and not set(doc["left_out"]["iati"]) & set(IATI_IDS)
+
+    def test_a_checkpoint_not_signed_by_the_log_key_is_refused(self, release: Release, tmp_path: Path) -> None:
+        other = init_coordination(Database(f"sqlite:///{tmp_path / 'other.db'}"), CLOCK)
+        assert other
+        stranger = key_files.read_signer_key(tmp_path / "other.db.logkey").verifier.text
+        result = runner.invoke(app, ["ledger", "check-release", str(release.directory), "--key", stranger])
+        assert result.exit_code == 6
+        assert "not signed by" in result.stderr
+
+
+def _verifier(release: Release) -> Any:
+    return _verifier_of(release.log_key)
+
+
+def _verifier_of(text: str) -> Any:
+    return parse_verifier_key(text)
+
+
+class TestPages:
+    @pytest.mark.slow
+    def test_the_pages_open_from_the_file_system_with_nothing_fetched(self, release: Release) -> None:
+        playwright = pytest.importorskip("playwright.sync_api")
+        chromium = Path("/usr/bin/chromium")
+        if not chromium.exists():
+            pytest.fail("Chromium is expected at /usr/bin/chromium")
+        rows = list(csv.reader((release.directory / "hxl" / "offers.csv").open(encoding="utf-8")))[2:]
+        burden = list(csv.reader((release.directory / "hxl" / "burden.csv").open(encoding="utf-8")))[2:]
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium))
+            page = browser.new_page()
+            requests: list[str] = []
+            errors: list[str] = []
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.goto((release.directory / "index.html").as_uri())
+            assert page.locator("h1").inner_text() == "Burden sharing"
+            assert page.locator("#charts").count() == 1
+            assert page.locator("table").evaluate("t => getComputedStyle(t).borderCollapse") == "collapse"
+            first = page.locator("tbody tr").first.locator("td")
+            assert first.nth(0).inner_text() == burden[0][0]
+            assert first.nth(3).inner_text() == f"{Decimal(burden[0][3]).quantize(Decimal(1)):,}"  # to the euro
+            page.get_by_role("link", name="Public offers").click()
+            page.wait_for_url("**/offers.html")
+            assert page.locator("tbody tr").count() == len(rows)
+            assert page.locator("tbody tr").first.locator("td").first.inner_text() == rows[0][0]
+            browser.close()
+        assert requests and all(url.startswith("file://") for url in requests)
+        assert not errors
+
+
+def _world_signer(world: World, tmp_path: Path) -> Any:
+    """The log key beside an SQLite world; a new one for a PostgreSQL world (founded without a key file)."""
+    path = log_keys.resolve_log_key_path(world.db, None)
+    if path is not None and path.exists():
+        return key_files.read_signer_key(path)
+    signer, _ = log_keys.create_log_key(world.db, world.caller("admin"), tmp_path / "log.key")
+    return signer
+
+
+class TestRefusals:
+    def test_no_checkpoint_no_release_and_nothing_written(self, world: World, tmp_path: Path) -> None:
+        with pytest.raises(NotFound, match="no signed checkpoint"):
+            publish(world.db, tmp_path / "out", CLOCK)
+        assert not (tmp_path / "out").exists()
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+    def test_a_directory_with_files_is_refused_and_left_alone(self, world: World, tmp_path: Path) -> None:
+        signer = _world_signer(world, tmp_path)
+        checkpoints.sign_checkpoint(world.db, signer, CLOCK)
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / "mine.txt").write_text("keep")
+        with pytest.raises(ValidationFailed, match="not an empty directory"):
+            publish(world.db, tmp_path / "out", CLOCK)
+        assert [p.name for p in (tmp_path / "out").iterdir()] == ["mine.txt"]
+        publish(world.db, tmp_path / "new", CLOCK)
+        assert check_release(tmp_path / "new", signer.verifier).ok
+
+    def test_a_malformed_iati_identifier_is_refused(self, world: World) -> None:
+        with world.db.transaction() as uow, pytest.raises(ValidationFailed, match="not an IATI organisation"):
+            svc.record_iati_identifier(uow, world.caller("admin"), m.IatiOrganisation("DEU", "DE/1 <x>"))
+
+    def test_only_the_coordinator_records_an_identifier(self, world: World) -> None:
+        from contactgroup.domain.errors import Forbidden
+        with world.db.transaction() as uow, pytest.raises(Forbidden):
+            svc.record_iati_identifier(uow, world.caller("deu"), m.IatiOrganisation("DEU", "XM-DAC-5-7"))
