@@ -48,8 +48,9 @@ class TestBurden:
     def test_table_rounds_money_and_explains(self, scenario: Scenario, cli: Cli) -> None:
         result = cli("report", "burden")
         assert result.exit_code == 0, result.output
-        assert "Burden sharing" in result.stdout and "1.89" in result.stdout and "66.32%" in result.stdout
+        assert "Burden sharing" in result.stdout and "1,890,000" in result.stdout and "66.32%" in result.stdout
         assert "pro rata" in result.stdout and "SYNTHETIC" not in result.stdout
+        assert "round money to the euro and shares to two decimals" in " ".join(result.stdout.split())
 
     def test_csv_header(self, scenario: Scenario, cli: Cli) -> None:
         reader = csv.DictReader(io.StringIO(cli("report", "burden", "-f", "csv").stdout))
@@ -58,7 +59,9 @@ class TestBurden:
 
 
 class TestCoverage:
-    @pytest.mark.parametrize(("by", "first_key", "needed"), [("requirement", "R-00001", 1000), ("tier", "1", 1200),
+    # Tier 1 asks for two item classes: no unit total (units of unlike things are not added), only value.
+    @pytest.mark.parametrize(("by", "first_key", "needed"), [("requirement", "R-00001", 1000), ("tier", "1", None),
+                                                              ("class", "155mm", 1500),
                                                               ("area", "artillery", 1500)])
     def test_groupings(self, scenario: Scenario, cli: Cli, by: str, first_key: str, needed: int) -> None:
         rows = json.loads(cli("report", "coverage", "--by", by, "-f", "json").stdout)
