@@ -87,8 +87,9 @@ GLOSSARY: Mapping[str, str] = {
 }
 
 
-def defined(fields: Iterable[str]) -> list[tuple[str, str]]:
+def defined(keys: Iterable[str]) -> list[tuple[str, str]]:
     """(field, meaning) for each field, in the order given; a field the glossary lacks is an error, not a gap."""
+    fields = list(keys)
     missing = [f for f in fields if f not in GLOSSARY]
     if missing:
         raise KeyError(f"not in the glossary: {', '.join(missing)}")
