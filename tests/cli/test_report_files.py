@@ -24,18 +24,21 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from contactgroup.cli.main import app
-from contactgroup.cli.report import BURDEN_FIELDS, GAPS_FIELDS, LAG_FIELDS, _coverage_fields, By
+from contactgroup.cli.report import BURDEN_FIELDS, GAPS_FIELDS, LAG_FIELDS, By, coverage_fields
+from contactgroup.domain import model as m
 from contactgroup.io.report_xlsx import HEADER_ROW, NUMBER_FORMATS
 from contactgroup.reports.document import Field, Kind, shown
 from contactgroup.reports.glossary import GLOSSARY, defined
-from tests.cli.conftest import build_demo_through_cli
+from contactgroup.services import coordination as svc
+from tests.cli.conftest import Cli, build_demo_through_cli
 from tests.conftest import DatabaseCopies
+from tests.factories import World, open_requirement
 
 pytestmark = pytest.mark.xdist_group("cli-demo")  # one worker builds the demo, not each
 
 REPORTS: dict[str, tuple[tuple[str, ...], tuple[Field, ...]]] = {
-    "coverage": (("--by", "requirement"), _coverage_fields(By.REQUIREMENT)),
-    "coverage-tier": (("--by", "tier"), _coverage_fields(By.TIER)),
+    "coverage": (("--by", "requirement"), coverage_fields(By.REQUIREMENT)),
+    "coverage-tier": (("--by", "tier"), coverage_fields(By.TIER)),
     "burden": ((), BURDEN_FIELDS),
     "lag": ((), LAG_FIELDS),
     "gaps": (("--limit", "30"), GAPS_FIELDS),
@@ -200,3 +203,26 @@ def test_json_and_csv_go_to_a_file_unchanged(demo: str, tmp_path: Path) -> None:
         target = tmp_path / f"burden.{fmt}"
         assert run("report", "burden", "--db", demo, "-f", fmt, "-o", str(target)).exit_code == 0
         assert target.read_text(encoding="utf-8") == run("report", "burden", "--db", demo, "-f", fmt).stdout
+
+
+HOSTILE = '=HYPERLINK("http://x.invalid","open") 東京 Kyiv'
+
+
+def test_hostile_names_stay_text_in_the_workbook_and_marked_in_the_pdf(world: World, cli: Cli,
+                                                                      tmp_path: Path) -> None:
+    """A name from the record that looks like a formula is a text cell, never a formula; characters the PDF's font
+    lacks are shown as "?", never failing the report."""
+    with world.db.transaction() as uow:
+        admin = world.caller("admin")
+        svc.catalogue_item(uow, admin, m.Item("odd", "Odd item", m.Category.HUMANITARIAN, "each", None,
+                                              Decimal("10")))
+        svc.define_item_class(uow, admin, m.ItemClass("odd", HOSTILE, "artillery", ("odd",)))
+    rid = open_requirement(world, 5, 1, item_class="odd")
+    book_path, pdf_path = tmp_path / "c.xlsx", tmp_path / "c.pdf"
+    assert cli("report", "coverage", "-f", "xlsx", "-o", str(book_path)).exit_code == 0
+    assert cli("report", "coverage", "-f", "pdf", "-o", str(pdf_path)).exit_code == 0
+    sheet = load_workbook(book_path)["Report"]
+    row = next(r for r in sheet.iter_rows(min_row=HEADER_ROW + 1) if r[0].value == rid)
+    assert row[1].value == HOSTILE and row[1].data_type == "s"
+    text = " ".join(PdfReader(pdf_path).pages[1].extract_text().split())
+    assert '=HYPERLINK("http://x.invalid","open") ?? Kyiv' in text

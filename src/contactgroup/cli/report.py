@@ -164,7 +164,7 @@ def _kept(records: list[dict[str, Any]], fields: Sequence[Field], keep_all: bool
 _COVERAGE_KEY = {"requirement": "requirement", "class": "class", "tier": "priority", "area": "area"}
 
 
-def _coverage_fields(by: By) -> tuple[Field, ...]:
+def coverage_fields(by: By) -> tuple[Field, ...]:
     fields = [Field("key", _COVERAGE_KEY[by.value]),
               Field("name", "item class" if by is By.REQUIREMENT else "name")]
     if by is By.REQUIREMENT:
@@ -194,7 +194,7 @@ def coverage_cmd(
     """Needed, pending, confirmed, delivered and missing units, their value in EUR and the share of need."""
     where = Destination(fmt, output)
     state = database(db).state()
-    fields = _coverage_fields(by)
+    fields = coverage_fields(by)
     records, left_out = _kept(_records(coverage(state, by.value)), fields, keep_all)
     mixed = " — rows over several item classes have no unit totals" if by in (By.TIER, By.AREA) else ""
     _show(state, Report(

@@ -16,12 +16,14 @@ SVG = "{http://www.w3.org/2000/svg}"
 # The PDF's core fonts (Helvetica) hold Windows-1252, which has the euro sign; any other character is shown as "?",
 # so a name in another script is marked rather than dropped or failing the whole report.
 ENCODING = "windows-1252"
+# Typographic signs our own captions use that Windows-1252 lacks, written the way a typewriter would.
+_PLAIN = str.maketrans({"−": "-", "→": "->", "≤": "<=", "≥": ">=", "×": "x"})
 NUMERIC = frozenset({Kind.UNITS, Kind.MONEY, Kind.SHARE, Kind.PERCENT, Kind.DAYS})
 
 
 def printable(value: str) -> str:
     """Text as the page can set it: control characters written out, characters outside the font as "?"."""
-    return text.visible(value, multiline=False).encode(ENCODING, "replace").decode(ENCODING)
+    return text.visible(value, multiline=False).translate(_PLAIN).encode(ENCODING, "replace").decode(ENCODING)
 
 
 def chart_svg(spec: Mapping[str, Any]) -> str:
@@ -29,6 +31,12 @@ def chart_svg(spec: Mapping[str, Any]) -> str:
     import vl_convert
 
     return str(vl_convert.vegalite_to_svg(dict(spec)))
+
+
+def svg_size(svg: bytes) -> tuple[float, float]:
+    """The drawing's width and height in its own units (vl-convert writes both on the root element)."""
+    root = ET.fromstring(svg)
+    return float(root.get("width", "1")), float(root.get("height", "1"))
 
 
 def for_fpdf(svg: str) -> bytes:
@@ -51,8 +59,10 @@ def for_fpdf(svg: str) -> bytes:
 def _table(pdf: Any, report: Report) -> None:
     from fpdf.fonts import FontFace
 
-    widths = [3 if f.kind is Kind.TEXT and f.key in ("name", "detail", "reasons") else 1.6 if f.kind is Kind.MONEY
-              else 1 for f in report.fields]
+    # Each column as wide as its widest cell or heading (prose at most 40 characters, folding beyond): fpdf2
+    # scales the widths to the page.
+    widths = [min(max(len(f.heading), *(len(shown(f.kind, r.get(f.key))) for r in report.rows)), 40) + 2
+              for f in report.fields]
     align = tuple("RIGHT" if f.kind in NUMERIC else "LEFT" for f in report.fields)
     with pdf.table(col_widths=tuple(widths), text_align=align, line_height=4.2, padding=0.8,
                    headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
@@ -78,9 +88,11 @@ def report_pdf(report: Report) -> bytes:
     pdf.multi_cell(0, 4, printable(caption), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     if report.chart is not None and report.chart.shown_rows(report.rows):
+        drawing = for_fpdf(chart_svg(vega_lite(report.chart, report.rows)))
+        width, height = svg_size(drawing)
         room = pdf.h - pdf.b_margin - pdf.get_y()  # the chart is scaled into what is left of the first page
-        pdf.image(io.BytesIO(for_fpdf(chart_svg(vega_lite(report.chart, report.rows)))), x=pdf.l_margin,
-                  w=pdf.epw * 0.8, h=room, keep_aspect_ratio=True)
+        w = min(pdf.epw * 0.85, room * width / height)
+        pdf.image(io.BytesIO(drawing), x=pdf.l_margin, w=w, h=w * height / width)
         pdf.set_y(pdf.h - pdf.b_margin)
         pdf.ln(2)
     pdf.set_font("helvetica", "", 7)
