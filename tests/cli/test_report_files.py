@@ -226,3 +226,10 @@ def test_hostile_names_stay_text_in_the_workbook_and_marked_in_the_pdf(world: Wo
     assert row[1].value == HOSTILE and row[1].data_type == "s"
     text = " ".join(PdfReader(pdf_path).pages[1].extract_text().split())
     assert '=HYPERLINK("http://x.invalid","open") ?? Kyiv' in text
+
+
+def test_an_output_that_cannot_be_written_is_one_clear_line(demo: str, tmp_path: Path) -> None:
+    target = tmp_path / "no-such-folder" / "burden.pdf"
+    result = run("report", "burden", "--db", demo, "-f", "pdf", "--output", str(target))
+    assert result.exit_code == 2 and f"--output {target}: cannot write it" in result.output
+    assert "Traceback" not in result.output and not target.exists()

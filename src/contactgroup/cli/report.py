@@ -108,7 +108,10 @@ def _table(report: Report) -> None:
 def _write(data: bytes, where: Destination) -> None:
     """All of it or nothing: the file is written once the whole report is rendered."""
     if where.output is not None:
-        where.output.write_bytes(data)
+        try:
+            where.output.write_bytes(data)
+        except OSError as exc:
+            raise fail(f"--output {where.output}: cannot write it ({exc.strerror or exc})", 2) from None
         err.print(f"wrote {escape(str(where.output))} ({len(data):,} bytes)", highlight=False)
         return
     sys.stdout.flush()
@@ -168,9 +171,9 @@ def coverage_fields(by: By) -> tuple[Field, ...]:
     fields = [Field("key", _COVERAGE_KEY[by.value]),
               Field("name", "item class" if by is By.REQUIREMENT else "name")]
     if by is By.REQUIREMENT:
-        fields += [Field("priority", "prio", Kind.UNITS), Field("area", "area"), Field("status", "status")]
+        fields += [Field("priority", "prio", Kind.NUMBER), Field("area", "area"), Field("status", "status")]
     else:
-        fields += [Field("requirements", "reqs", Kind.UNITS), Field("item_classes", "classes", Kind.UNITS)]
+        fields += [Field("requirements", "reqs", Kind.NUMBER), Field("item_classes", "classes", Kind.NUMBER)]
     fields += [Field(k, h, Kind.UNITS) for k, h in (("needed", "needed"), ("pending", "pending"),
                                                     ("confirmed", "confirmed"), ("delivered", "delivered"),
                                                     ("missing", "missing"))]
@@ -265,8 +268,9 @@ def _unvalued_note(rows: Sequence[Any]) -> str:
 
 
 LAG_FIELDS = (
-    Field("member", "member"), Field("category", "category"), Field("shipments", "shipments", Kind.UNITS),
-    Field("units", "units", Kind.UNITS), Field("median_days", "median", Kind.DAYS),
+    Field("member", "member"), Field("category", "category"), Field("shipments", "shipments", Kind.NUMBER),
+    # No `units`: a category's shipments carry different items, whose units do not add up (JSON and CSV keep it).
+    Field("median_days", "median", Kind.DAYS),
     Field("p90_days", "p90", Kind.DAYS), Field("min_days", "min", Kind.DAYS), Field("max_days", "max", Kind.DAYS),
 )
 
@@ -283,8 +287,8 @@ def lag_cmd(db: DbOption = None, fmt: ReportFormatOption = ReportFormat.TABLE, o
 
 
 GAPS_FIELDS = (
-    Field("rank", "#", Kind.UNITS), Field("requirement", "requirement"), Field("item_class", "class"),
-    Field("priority", "prio", Kind.UNITS), Field("needed_by", "needed by", Kind.DATE),
+    Field("rank", "#", Kind.NUMBER), Field("requirement", "requirement"), Field("item_class", "class"),
+    Field("priority", "prio", Kind.NUMBER), Field("needed_by", "needed by", Kind.DATE),
     Field("needed", "needed", Kind.UNITS), Field("pending", "pending", Kind.UNITS),
     Field("confirmed", "confirmed", Kind.UNITS), Field("missing", "missing", Kind.UNITS),
     Field("reason", "reason"), Field("detail", "why"),

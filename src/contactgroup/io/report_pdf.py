@@ -18,7 +18,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 ENCODING = "windows-1252"
 # Typographic signs our own captions use that Windows-1252 lacks, written the way a typewriter would.
 _PLAIN = str.maketrans({"−": "-", "→": "->", "≤": "<=", "≥": ">=", "×": "x"})
-NUMERIC = frozenset({Kind.UNITS, Kind.MONEY, Kind.SHARE, Kind.PERCENT, Kind.DAYS})
+NUMERIC = frozenset({Kind.NUMBER, Kind.UNITS, Kind.MONEY, Kind.SHARE, Kind.PERCENT, Kind.DAYS})
 
 
 def printable(value: str) -> str:

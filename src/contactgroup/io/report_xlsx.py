@@ -16,6 +16,7 @@ from contactgroup.reports.document import ROUNDING_NOTE, Kind, Report
 
 # How a sheet shows each kind; the cell keeps the exact value (a workbook's reader sees every digit it holds).
 NUMBER_FORMATS: Mapping[Kind, str] = {
+    Kind.NUMBER: "#,##0",
     Kind.UNITS: "#,##0",
     Kind.MONEY: "#,##0",
     Kind.SHARE: "0.00%",

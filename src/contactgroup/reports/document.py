@@ -18,6 +18,7 @@ class Kind(enum.StrEnum):
     """What a field holds, which decides how a table rounds it and which number format a workbook gives it."""
 
     TEXT = "text"
+    NUMBER = "number"  # a count or a rank that describes a row (how many requirements, a priority): not a figure
     UNITS = "units"  # whole units of one item class
     MONEY = "money"  # EUR, exact; shown to the euro
     SHARE = "share"  # a fraction 0..1; shown as a percent, two decimals

@@ -66,7 +66,8 @@ GLOSSARY: Mapping[str, str] = {
     # lag
     "category": "item category: military, humanitarian or financial",
     "shipments": "received shipments observed (one observation each)",
-    "units": "units received over those shipments",
+    "units": "pieces received over those shipments, of whatever items: a count, not a quantity of one thing "
+             "(JSON and CSV only; tables, workbooks and PDFs leave it out)",
     "median_days": "middle observation of days from commitment to receipt (mean of the two middle ones)",
     "p90_days": "nearest-rank 90th percentile of those days",
     "min_days": "fewest days from commitment to receipt",
