@@ -27,6 +27,7 @@ from contactgroup.cli.main import app
 from contactgroup.cli.report import BURDEN_FIELDS, GAPS_FIELDS, LAG_FIELDS, By, coverage_fields
 from contactgroup.domain import model as m
 from contactgroup.io.report_xlsx import HEADER_ROW, NUMBER_FORMATS
+from contactgroup.reports import charts
 from contactgroup.reports.document import Field, Kind, shown
 from contactgroup.reports.glossary import GLOSSARY, defined
 from contactgroup.services import coordination as svc
@@ -136,9 +137,23 @@ class TestXlsx:
         assert rows == defined(f.key for f in out.fields)
 
     def test_a_native_chart_over_the_report_cells(self, outputs: dict[str, Outputs], name: str) -> None:
-        book = load_workbook(outputs[name].xlsx)
-        # openpyxl reads charts back into the sheet that holds them
-        assert "Chart" in book.sheetnames and book["Chart"]._charts
+        """The workbook's chart draws the same rows and series as the report's one chart definition."""
+        from openpyxl.utils import get_column_letter
+
+        out = outputs[name]
+        chart = {"coverage": charts.COVERAGE, "burden": charts.BURDEN, "lag": charts.LAG,
+                 "gaps": charts.GAPS}[name.split("-")[0]]
+        book = load_workbook(out.xlsx)
+        (drawn,) = book["Chart"]._charts  # openpyxl reads a chart back into the sheet that holds it
+        rows = chart.shown_rows(out.rows)
+        labels = [c.value for c in book["Chart"]["A"][1:]]
+        assert labels == [chart.label(r) for r in rows] and labels
+        keys = [f.key for f in out.fields]
+        first = HEADER_ROW + 1 + out.rows.index(rows[0])
+        assert [s.val.numRef.f for s in drawn.series] == [
+            f"'Report'!${get_column_letter(keys.index(key) + 1)}${first}:"
+            f"${get_column_letter(keys.index(key) + 1)}${first + len(rows) - 1}" for key, _ in chart.series]
+        assert [s.tx.v for s in drawn.series] == [label for _, label in chart.series]
 
 
 @pytest.mark.parametrize("name", list(REPORTS))

@@ -54,31 +54,37 @@ def _put(sheet: Any, row: int, column: int, value: Any, number_format: str | Non
 
 
 def _chart(book: Any, sheet: Any, report: Report, chart: Chart) -> None:
-    """A native bar chart over the report sheet's own cells: the same rows and series as the SVG chart."""
+    """A native bar chart over the report sheet's own cells: the same rows and series as the SVG chart. Its bar
+    labels (`Chart.label`, several fields joined) are text cells of the "Chart" sheet, referenced as text."""
     from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.data_source import AxDataSource, StrRef
     from openpyxl.chart.series import SeriesLabel
 
     keys = [f.key for f in report.fields]
-    if not all(k in keys for k in (*chart.category, *(key for key, _ in chart.series))):
+    if not all(key in keys for key, _ in chart.series):
         return
-    drawn = {id(r) for r in chart.shown_rows(report.rows)}
-    rows = [HEADER_ROW + 1 + i for i, r in enumerate(report.rows) if id(r) in drawn]
-    if not rows:
+    drawn = chart.shown_rows(report.rows)
+    if not drawn:
         return
-    first, last = rows[0], rows[-1]  # the drawn rows are the first `top` with a value: one block
+    first = HEADER_ROW + 1 + next(i for i, r in enumerate(report.rows) if r is drawn[0])
+    last = first + len(drawn) - 1  # the drawn rows are the first `top` with a value: one block
+    place = book.create_sheet("Chart")
+    _put(place, 1, 1, "label")
+    for i, row in enumerate(drawn, start=2):
+        _put(place, i, 1, chart.label(row))
+    labels = AxDataSource(strRef=StrRef(f=f"'Chart'!$A$2:$A${len(drawn) + 1}"))
     bar = BarChart()
     bar.type, bar.grouping, bar.title = "bar", "clustered", chart.heading
     bar.y_axis.title = chart.axis
     bar.x_axis.scaling.orientation = "maxMin"  # the report's first row on top, as in the table
-    bar.height, bar.width = 4 + 0.6 * len(rows) * len(chart.series), 24
+    bar.height, bar.width = 4 + 0.5 * len(drawn) * len(chart.series), 24
     for key, label in chart.series:
         col = keys.index(key) + 1
         bar.add_data(Reference(sheet, min_col=col, min_row=first, max_row=last), titles_from_data=False)
         bar.series[-1].tx = SeriesLabel(v=label)
-    cats = [keys.index(c) + 1 for c in chart.category]
-    bar.set_categories(Reference(sheet, min_col=min(cats), max_col=max(cats), min_row=first, max_row=last))
-    place = book.create_sheet("Chart")
-    place.add_chart(bar, "A1")
+        bar.series[-1].cat = labels
+    place.column_dimensions["A"].width = 28
+    place.add_chart(bar, "C1")
 
 
 def report_xlsx(report: Report) -> bytes:
