@@ -16,7 +16,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "domain": {"encoding"},
     "allocation": _PURE,
     "ledger": _PURE,  # the error tree only (checked below)
-    "io": _PURE,
+    "io": _PURE | {"reports"},  # a report's description only (checked below), to write it as XLSX or PDF
     "reports": _PURE,
     "storage": _PURE | {"ledger"},
     "data": set(),
@@ -32,6 +32,8 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("cli/ledger.py", "api"): "`contactgroup serve` starts the HTTP front door; the CLI is where a process starts",
     ("api/app.py", "web"): "the server's one ASGI app carries both front doors over HTTP: the API and the pages",
 }
+# What `io/` may take from `reports/`: how a report is described (fields, chart, glossary), never a computation.
+IO_FROM_REPORTS = {"contactgroup.reports.document", "contactgroup.reports.charts", "contactgroup.reports.glossary"}
 # What `ledger/` may take from `domain/`: the error tree, so a bad signature is an error like any other.
 LEDGER_FROM_DOMAIN = {"contactgroup.domain.errors"}
 
@@ -95,3 +97,11 @@ def test_the_pure_core_touches_no_database_and_no_front_door() -> None:
 def test_the_exceptions_are_still_needed() -> None:
     for where, target in EXCEPTIONS:
         assert any(m.startswith(f"contactgroup.{target}") for m in _imports(SRC / where)), (where, target)
+
+
+def test_io_takes_only_the_description_of_a_report() -> None:
+    wrong = [f"{p.relative_to(SRC)} imports {module}"
+             for p in sorted((SRC / "io").rglob("*.py"))
+             for module in _imports(p)
+             if module.startswith("contactgroup.reports") and module not in IO_FROM_REPORTS]
+    assert not wrong, "\n".join(wrong)

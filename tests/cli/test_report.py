@@ -62,8 +62,9 @@ class TestBurden:
     def test_table_rounds_money_and_explains(self, scenario: Scenario, cli: Cli) -> None:
         result = cli("report", "burden")
         assert result.exit_code == 0, result.output
-        assert "Burden sharing" in result.stdout and "1.89" in result.stdout and "66.32%" in result.stdout
+        assert "Burden sharing" in result.stdout and "1,890,000" in result.stdout and "66.32%" in result.stdout
         assert "pro rata" in result.stdout and "SYNTHETIC" not in result.stdout
+        assert "round money to the euro and shares to two decimals" in " ".join(result.stdout.split())
 
     def test_csv_header(self, scenario: Scenario, cli: Cli) -> None:
         reader = csv.DictReader(io.StringIO(without_stamp(cli("report", "burden", "-f", "csv").stdout)))
@@ -72,7 +73,9 @@ class TestBurden:
 
 
 class TestCoverage:
-    @pytest.mark.parametrize(("by", "first_key", "needed"), [("requirement", "R-00001", 1000), ("tier", "1", 1200),
+    # Tier 1 asks for two item classes: no unit total (units of unlike things are not added), only value.
+    @pytest.mark.parametrize(("by", "first_key", "needed"), [("requirement", "R-00001", 1000), ("tier", "1", None),
+                                                              ("class", "155mm", 1500),
                                                               ("area", "artillery", 1500)])
     def test_groupings(self, scenario: Scenario, cli: Cli, by: str, first_key: str, needed: int) -> None:
         rows = rows_of(cli("report", "coverage", "--by", by, "-f", "json"))
@@ -130,3 +133,31 @@ def test_missing_database_is_one_clear_line(tmp_path: object) -> None:
 
     result = Cli(Database(f"sqlite:///{tmp_path}/none.db"))("report", "burden")
     assert result.exit_code != 0 and "contactgroup init" in result.output
+
+
+class TestZeroRows:
+    def test_burden_leaves_out_donors_with_nothing_unless_all(self, scenario: Scenario, cli: Cli) -> None:
+        shown = json.loads(cli("report", "burden", "-f", "json").stdout)
+        every = json.loads(cli("report", "burden", "--all", "-f", "json").stdout)
+        zero = [r for r in every
+                if not any(Decimal(r[k]) for k in ("committed_eur", "allocated_eur", "delivered_eur"))]
+        assert zero and [r for r in every if r not in zero] == shown
+        table = " ".join(cli("report", "burden").stdout.split())
+        rows = f"{len(zero)} row{'s' if len(zero) > 1 else ''}"
+        assert f"{rows} with every figure zero left out (--all shows them)" in table
+
+    def test_coverage_keeps_every_requirement_with_a_need(self, scenario: Scenario, cli: Cli) -> None:
+        rows = json.loads(cli("report", "coverage", "-f", "json").stdout)
+        assert [r["key"] for r in rows] == [scenario.r1, scenario.r3, scenario.r2, scenario.r4]
+
+
+class TestVocabulary:
+    @pytest.mark.parametrize("report", [("coverage",), ("gaps",)])
+    def test_tables_say_confirmed_not_committed(self, scenario: Scenario, cli: Cli, report: tuple[str, ...]) -> None:
+        table = cli("report", *report).stdout
+        assert "confirmed" in table and "committed" not in table.split("\n\n")[0].splitlines()[1]
+
+    def test_coverage_json_keeps_the_legacy_keys_beside_the_new(self, scenario: Scenario, cli: Cli) -> None:
+        r1 = json.loads(cli("report", "coverage", "-f", "json").stdout)[0]
+        assert r1["committed"] == r1["confirmed"] and r1["allocated"] == r1["pending"] + r1["confirmed"]
+        assert Decimal(r1["needed_eur"]) == r1["needed"] * Decimal(r1["unit_value_eur"])

@@ -32,15 +32,32 @@ class TestCoverage:
         assert counts(rows[scenario.r3]) == (200, 0, 0, 0, 200)
         assert rows[scenario.r1].status == "partially_met"
 
-    def test_rolled_up_per_tier_and_area_and_labelled(self, scenario: Scenario) -> None:
+    def test_rolled_up_per_class_tier_and_area_and_labelled(self, scenario: Scenario) -> None:
         rows = coverage(scenario.world.db.state())
-        assert [r.grouping for r in rows] == ["requirement"] * 4 + ["tier"] * 3 + ["area"] * 3
+        assert [r.grouping for r in rows] == ["requirement"] * 4 + ["class"] * 3 + ["tier"] * 3 + ["area"] * 3
+        classes = {r.key: r for r in rows if r.grouping == "class"}
+        assert counts(classes["155mm"]) == (1500, 1070, 1000, 690, 510)  # R-00001 and R-00002: alike units
         tiers = {r.key: r for r in rows if r.grouping == "tier"}
-        assert counts(tiers["1"]) == (1200, 900, 900, 590, 310)
-        assert tiers["1"].requirements == 2
+        assert tiers["1"].requirements == 2 and tiers["1"].item_classes == 2
         areas = {r.key: r for r in rows if r.grouping == "area"}
-        assert counts(areas["artillery"]) == (1500, 1070, 1000, 690, 510)
         assert areas["winter"].name == "Winter equipment"
+
+    def test_units_of_unlike_classes_are_never_added_but_their_value_is(self, scenario: Scenario) -> None:
+        rows = coverage(scenario.world.db.state())
+        per_req = {r.key: r for r in rows if r.grouping == "requirement"}
+        tier1 = next(r for r in rows if r.grouping == "tier" and r.key == "1")
+        assert counts(tier1) == (None,) * 5 and tier1.confirmed is None and tier1.unit_value_eur is None
+        first = [per_req[scenario.r1], per_req[scenario.r3]]
+        for field in ("needed_eur", "confirmed_eur", "delivered_eur", "missing_eur"):
+            assert getattr(tier1, field) == sum(getattr(r, field) for r in first)
+        assert tier1.confirmed_share_of_need == tier1.confirmed_eur / tier1.needed_eur
+
+    def test_value_is_units_at_the_reference_unit_value(self, scenario: Scenario) -> None:
+        r1 = next(r for r in coverage(scenario.world.db.state(), "requirement") if r.key == scenario.r1)
+        assert r1.unit_value_eur is not None and r1.needed is not None and r1.confirmed is not None
+        assert r1.needed_eur == r1.needed * r1.unit_value_eur
+        assert r1.confirmed_eur == r1.confirmed * r1.unit_value_eur
+        assert r1.committed == r1.confirmed and r1.allocated == (r1.pending or 0) + r1.confirmed  # legacy keys
 
     def test_ordered_by_priority(self, scenario: Scenario) -> None:
         keys = [r.key for r in coverage(scenario.world.db.state(), "requirement")]
@@ -167,7 +184,7 @@ class TestSummaries:
     def test_summaries_are_printable_text(self, scenario: Scenario) -> None:
         state = scenario.world.db.state()
         cov, bur = coverage_summary(state), burden_summary(state)
-        assert "4 requirements" in cov and "1,710 units needed" in cov
+        assert "4 requirements in 3 item classes" in cov and "€4,983,000 needed" in cov
         assert "DEU Germany" in bur.splitlines()[1] and "SYNTHETIC" not in bur
 
 

@@ -1,18 +1,21 @@
-"""`contactgroup report ...`: coverage, burden sharing, pledge-to-delivery lag and gaps, as a table, CSV or JSON;
-and `report check`, which computes a report file again from the record.
+"""`contactgroup report ...`: coverage, burden sharing, pledge-to-delivery lag and gaps, as a table, CSV, JSON, XLSX
+or PDF; and `report check`, which computes a report file again from the record.
 
-Reports are aggregates and visible to every role. Tables round money for reading; CSV and JSON keep it exact.
+Reports are aggregates and visible to every role. Tables and PDF pages round money to the euro and shares to two
+decimals, and say so; CSV, JSON and XLSX keep every value exact (a workbook shows it rounded by number format).
 Every report is stamped (services/reporting.py): its record time, log size, root and covering checkpoint.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import enum
+import io
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +26,6 @@ from contactgroup.cli.common import (
     Column,
     DbOption,
     Format,
-    FormatOption,
     database,
     emit,
     err,
@@ -36,8 +38,13 @@ from contactgroup.cli.common import (
 )
 from contactgroup.domain.model import Category
 from contactgroup.domain.text import day
+from contactgroup.io.report_pdf import report_pdf
+from contactgroup.io.report_xlsx import report_xlsx
+from contactgroup.reports import charts
 from contactgroup.reports.burden import gdp_note
+from contactgroup.reports.document import ROUNDING_NOTE, Kind, Report, shown
 from contactgroup.reports.facts import SYNTHETIC_CAPTION, is_synthetic
+from contactgroup.reports.fields import BURDEN_FIELDS, GAPS_FIELDS, LAG_FIELDS, coverage_fields
 from contactgroup.reports.gaps import DEFAULT_LIMIT, REASONS
 from contactgroup.reports.public import GDP_YEAR as PUBLIC_GDP_YEAR
 from contactgroup.reports.scope import Scope
@@ -53,78 +60,114 @@ app = typer.Typer(help="Reports: coverage of requirements, burden sharing, deliv
 
 class By(enum.StrEnum):
     REQUIREMENT = "requirement"
+    CLASS = "class"
     TIER = "tier"
     AREA = "area"
 
 
-Formatter = Callable[[Any], str]
+class ReportFormat(enum.StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+    XLSX = "xlsx"
+    PDF = "pdf"
 
 
-def money(value: Any) -> str:
-    """EUR in millions, two decimals: wide enough for a €10k offer and a €100bn tracker total."""
-    return "" if value is None else f"{value / 1_000_000:,.2f}"
+BINARY = frozenset({ReportFormat.XLSX, ReportFormat.PDF})
+ReportFormatOption = Annotated[ReportFormat, typer.Option(
+    "--format", "-f", help="Output: a table, CSV, JSON (exact values), an XLSX workbook or a PDF (written to "
+                           "--output FILE, or to standard output when it is not a terminal).")]
+OutputOption = Annotated[Path | None, typer.Option(
+    "--output", "-o", dir_okay=False, help="Write the report to this file instead of standard output.")]
+AllOption = Annotated[bool, typer.Option("--all", help="Keep the rows whose every figure is zero.")]
 
 
-def percent(value: Any) -> str:
-    return "" if value is None else f"{value * 100:.2f}%"
+@dataclasses.dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a report goes, checked before anything is computed: a workbook or a PDF is never shown on a
+    terminal, and a table is never written to a file."""
+
+    fmt: ReportFormat
+    output: Path | None
+
+    def __post_init__(self) -> None:
+        if self.fmt is ReportFormat.TABLE and self.output is not None:
+            raise fail("--output takes --format csv, json, xlsx or pdf; a table is for the terminal", 2)
+        if self.fmt in BINARY and self.output is None and sys.stdout.isatty():
+            raise fail(f"--format {self.fmt.value} writes a file: pass --output FILE "
+                       f"(or redirect: > report.{self.fmt.value})", 2)
 
 
-def pct3(value: Any) -> str:
-    return "" if value is None else f"{value:.3f}"
+PROSE = frozenset({"name", "detail", "reasons"})
 
 
-def text(value: Any) -> str:
-    return "" if value is None else str(value)
+def _table(report: Report) -> None:
+    cols = []
+    for f in report.fields:
+        numeric = f.kind not in (Kind.TEXT, Kind.DATE)
+        # Numbers, dates and codes never wrap nor are cut; only prose may fold onto several lines.
+        short = f.kind is not Kind.TEXT or f.key not in PROSE
+        cols.append(Column(f.key, f.heading, [shown(f.kind, r.get(f.key)) for r in report.rows],
+                           numeric=numeric, short=short))
+    out.print(fit_table(cols, title=report.title, caption=report.caption, width=out.width, drop=report.drop))
+    if not report.rows:
+        out.print("(nothing to report)")
 
 
-def plain_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+def _write(data: bytes, where: Destination) -> None:
+    """All of it or nothing: the file is written once the whole report is rendered."""
+    if where.output is not None:
+        try:
+            where.output.write_bytes(data)
+        except OSError as exc:
+            raise fail(f"--output {where.output}: cannot write it ({exc.strerror or exc})", 2) from None
+        err.print(f"wrote {escape(str(where.output))} ({len(data):,} bytes)", highlight=False)
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
-def _show(snap: Snapshot, request: ReportRequest, records: Sequence[Mapping[str, Any]], fmt: Format, *, title: str,
-          caption: str, columns: Mapping[str, tuple[str, Formatter | None]], drop: Sequence[str] = ()) -> None:
-    """Print rows: a Rich table of `columns` (key -> (heading, formatter)), or every field as CSV or JSON, stamped.
+def _show(snap: Snapshot, request: ReportRequest, report: Report, where: Destination,
+          records: Sequence[Mapping[str, Any]] | None = None) -> None:
+    """Print or write one stamped report: a Rich table (its caption names the record time, size, root and
+    checkpoint), every field as JSON (an envelope: report, stamp, rows) or CSV (the stamp as `# label: value` lines
+    first) of `records` (default its rows), or an XLSX workbook or PDF of its shown fields with the stamp in the
+    caption.
 
-    JSON is an envelope (report, stamp, rows); CSV starts with the stamp as `# label: value` lines; a table's caption
-    names the record time, log size and root. On a demo database every form says so: the table's caption, a
-    `synthetic` field, a line on stderr.
+    On a demo database every form says so: the title and caption, a `synthetic` field, a line on stderr.
     """
     state, stamp = snap.state, snap.stamp
     synthetic = is_synthetic(state)
-    if fmt is not Format.TABLE:
-        if synthetic:
-            err.print(f"[bold yellow]{SYNTHETIC_CAPTION}[/]: generated, not real", highlight=False)
-        if fmt is Format.JSON:
-            sys.stdout.write(json.dumps(reporting.envelope(request, stamp, records), indent=2, ensure_ascii=False)
-                             + "\n")
-            return
-        if fmt is Format.CSV:
-            sys.stdout.write("".join(f"# {label}: {value}\n" for label, value in stamp.lines()))
-        fields = list(records[0].keys()) if records else [*columns, *(["synthetic"] if synthetic else [])]
-        emit(records, fmt, columns=fields)
+    caption = f"{report.caption}. {_stamp_caption(stamp)}"
+    if synthetic:
+        report = dataclasses.replace(report, title=f"{report.title} — {SYNTHETIC_CAPTION}",
+                                     caption=f"{SYNTHETIC_CAPTION}. {caption}")
+    else:
+        report = dataclasses.replace(report, caption=caption)
+    fmt = where.fmt
+    if fmt is ReportFormat.TABLE:
+        _table(dataclasses.replace(report, caption=f"{report.caption}. {ROUNDING_NOTE}"))
         return
     if synthetic:
-        title, caption = f"{title} — {SYNTHETIC_CAPTION}", f"{SYNTHETIC_CAPTION}. {caption}"
-    caption = f"{caption}. {_stamp_caption(stamp)}"
-    cols = []
-    for key, (heading, fmt_) in columns.items():
-        sample = next((r.get(key) for r in records if r.get(key) is not None), None)
-        numeric = isinstance(sample, int | float | Decimal) and not isinstance(sample, bool)
-        # Numbers, dates and codes never wrap nor are cut; only prose may fold onto several lines.
-        short = numeric or isinstance(sample, date) or key not in PROSE
-        cells = [(fmt_ or plain_cell)(r.get(key)) for r in records]
-        cols.append(Column(key, heading, cells, numeric=numeric, short=short))
-    out.print(fit_table(cols, title=title, caption=caption, width=out.width, drop=drop))
-    if not records:
-        out.print("(nothing to report)")
+        err.print(f"[bold yellow]{SYNTHETIC_CAPTION}[/]: generated, not real", highlight=False)
+    if fmt in BINARY:
+        _write((report_xlsx if fmt is ReportFormat.XLSX else report_pdf)(report), where)
+        return
+    rows = list(report.rows if records is None else records)
+    if fmt is ReportFormat.JSON:
+        text = json.dumps(reporting.envelope(request, stamp, rows), indent=2, ensure_ascii=False) + "\n"
+    else:
+        fields = list(rows[0].keys()) if rows else [*(f.key for f in report.fields),
+                                                    *(["synthetic"] if synthetic else [])]
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            emit(rows, Format.CSV, columns=fields)
+        text = "".join(f"# {label}: {value}\n" for label, value in stamp.lines()) + buffer.getvalue()
+    if where.output is None:
+        sys.stdout.write(text)
+    else:
+        _write(text.encode("utf-8"), where)
 
 
 def _stamp_caption(stamp: reporting.Stamp) -> str:
@@ -132,9 +175,6 @@ def _stamp_caption(stamp: reporting.Stamp) -> str:
     when = f"as of the end of {stamp.as_of_date.isoformat()}" if stamp.as_of_date else "as of now"
     signed = f", checkpoint {stamp.checkpoint.size:,}" if stamp.checkpoint else ", no checkpoint yet"
     return f"Record {when}: {stamp.log_size:,} events, root {b64(stamp.root)}{signed}"
-
-
-PROSE = frozenset({"name", "detail", "reasons"})
 
 
 AsOfOption = Annotated[date | None, typer.Option(
@@ -149,37 +189,40 @@ MemberOption = Annotated[str | None, typer.Option("--member", help="Only this me
 KindOption = Annotated[Category | None, typer.Option("--kind", help="Only this kind of aid.")]
 
 
-def _run(db: str | None, request: ReportRequest) -> Snapshot:
-    return reporting.snapshot(database(db), request, SystemClock())
+def _run(db: str | None, request: ReportRequest) -> tuple[Snapshot, list[dict[str, Any]], str]:
+    """The stamped snapshot, the report's records on it, and the caption's note on the all-zero rows left out."""
+    snap = reporting.snapshot(database(db), request, SystemClock())
+    records, gone = reporting.records(snap.state, reporting.compute(snap.state, request), request)
+    left_out = (f"; {gone:,} row{'s' if gone != 1 else ''} with every figure zero left out (--all shows them)"
+                if gone else "")
+    return snap, records, left_out
 
 
 @app.command("coverage")
 @handles_errors
 def coverage_cmd(
-    by: Annotated[By, typer.Option("--by", help="One row per requirement, per priority tier, or per area.")] = (
+    by: Annotated[By, typer.Option("--by", help="One row per requirement, item class, priority tier, or area.")] = (
         By.REQUIREMENT),
+    keep_all: AllOption = False,
     as_of: AsOfOption = None, from_: FromOption = None, to: ToOption = None, area: AreaOption = None,
     member: MemberOption = None, kind: KindOption = None,
     db: DbOption = None,
-    fmt: FormatOption = Format.TABLE,
+    fmt: ReportFormatOption = ReportFormat.TABLE,
+    output: OutputOption = None,
 ) -> None:
-    """Needed, allocated (not declined), committed (confirmed), delivered (received) and missing units."""
-    request = ReportRequest("coverage", Scope(from_, to, area, member, kind), as_of, by=by.value)
-    snap = _run(db, request)
-    records = reporting.records(snap.state, reporting.compute(snap.state, request))
-    columns: dict[str, tuple[str, Formatter | None]] = {"key": ({"requirement": "requirement", "tier": "priority",
-                                                                  "area": "area"}[by.value], None),
-                                                         "name": ("item class" if by is By.REQUIREMENT else "name",
-                                                                  None)}
-    if by is By.REQUIREMENT:
-        columns |= {"priority": ("priority", text), "area": ("area", None), "status": ("status", None)}
-    else:
-        columns |= {"requirements": ("reqs", None)}
-    columns |= {k: (k, None) for k in ("needed", "allocated", "committed", "delivered", "missing")}
-    _show(snap, request, records, fmt, title=f"Coverage by {by.value}",
-          caption="units; allocated = not declined, committed = confirmed, delivered = received, "
-                  "missing = needed − committed",
-          columns=columns, drop=("status", "area", "allocated", "name", "priority"))
+    """Needed, pending, confirmed, delivered and missing units, their value in EUR and the share of need."""
+    where = Destination(fmt, output)
+    request = ReportRequest("coverage", Scope(from_, to, area, member, kind), as_of, by=by.value, keep_all=keep_all)
+    snap, records, left_out = _run(db, request)
+    mixed = " — rows over several item classes have no unit totals" if by in (By.TIER, By.AREA) else ""
+    _show(snap, request, Report(
+        "coverage", f"Coverage by {by.value}",
+        f"units of each requirement's item class{mixed}; pending = proposed or accepted, confirmed = in confirmed "
+        f"allocations, delivered = received, missing = needed − confirmed; € = at the class's reference unit "
+        f"value; % = of the value needed{left_out}",
+        coverage_fields(by.value), records, charts.COVERAGE,
+        drop=("status", "area", "pending", "priority", "item_classes", "requirements", "delivered_eur",
+              "missing_eur", "delivered_share_of_need", "needed_eur", "delivered", "confirmed_eur", "name")), where)
 
 
 @app.command("burden")
@@ -188,15 +231,18 @@ def burden_cmd(
     gdp_year: Annotated[int | None, typer.Option("--gdp-year", parser=whole_number,
                                                  help="GDP year for the % of GDP columns "
                                                  "(default: each member's latest).")] = None,
+    keep_all: AllOption = False,
     as_of: AsOfOption = None, from_: FromOption = None, to: ToOption = None, area: AreaOption = None,
     member: MemberOption = None, kind: KindOption = None,
     public: Annotated[bool, typer.Option("--public", help="From the public part only (what `contactgroup publish` "
                                                          "releases): public offers, pledges, tracked aid; % of "
                                                          f"GDP {PUBLIC_GDP_YEAR}.")] = False,
     db: DbOption = None,
-    fmt: FormatOption = Format.TABLE,
+    fmt: ReportFormatOption = ReportFormat.TABLE,
+    output: OutputOption = None,
 ) -> None:
     """Committed, allocated and delivered value in EUR per member, its share, and % of its GDP."""
+    where = Destination(fmt, output)
     scope = Scope(from_, to, area, member, kind)
     if public and scope != Scope():
         raise fail("--public is the whole public part: it takes no --from, --to, --area, --member or --kind", 2)
@@ -204,44 +250,36 @@ def burden_cmd(
         raise fail(f"--public takes the GDP year of the Kiel tracker's layout ({PUBLIC_GDP_YEAR}); leave out "
                    f"--gdp-year", 2)
     gdp_year = PUBLIC_GDP_YEAR if public else gdp_year
-    request = ReportRequest("burden", scope, as_of, gdp_year=gdp_year, public=public)
-    snap = _run(db, request)
+    request = ReportRequest("burden", scope, as_of, gdp_year=gdp_year, public=public, keep_all=keep_all)
+    snap, records, left_out = _run(db, request)
     state = snap.state
-    valuer = Valuer.of(state)
-    rows = reporting.compute(state, request, valuer=valuer)
     year = f"GDP {gdp_year}" if gdp_year else "latest GDP year per member"
     missing_gdp = gdp_note(state, gdp_year)
+    notes = [missing_gdp] if missing_gdp else []
     if missing_gdp:
         year = f"{year} — {missing_gdp}"
-        if fmt is not Format.TABLE:  # CSV and JSON carry no caption: say it where a reader of the run sees it
-            err.print(f"[bold yellow]note[/]: {escape(missing_gdp)}", highlight=False)
-    rate_notes = valuer.notes()
-    if fmt is not Format.TABLE:
-        for note in rate_notes:
+    rate_notes = Valuer.of(state).notes()
+    if fmt is not ReportFormat.TABLE:  # CSV and JSON carry no caption: say it where a reader of the run sees it
+        for note in [*notes, *rate_notes]:
             err.print(f"[bold yellow]note[/]: {escape(note)}", highlight=False)
-    title = "Burden sharing, public part (€ million)" if public else "Burden sharing (€ million)"
-    _show(snap, request, reporting.records(state, rows), fmt, title=title,
-          caption=f"EUR at the ECB reference rate of the pledge date; funds attributed to contributors pro rata; "
-                  f"share = of all allocated value; %GDP a / c = allocated / committed as % of {year}"
-                  f"{_unvalued_note(rows)}{_tracked_note(rows)}{''.join(f'; {n}' for n in rate_notes)}",
-          columns={
-              "member": ("member", None),
-              "committed_eur": ("committed", money), "allocated_eur": ("allocated", money),
-              "delivered_eur": ("delivered", money), "share_of_total": ("share", percent),
-              "gdp_year": ("GDP yr", text), "allocated_pct_gdp": ("%GDP a", pct3),
-              "committed_pct_gdp": ("%GDP c", pct3),
-          }, drop=("gdp_year", "committed_pct_gdp", "delivered_eur"))
+    title = "Burden sharing, public part (EUR)" if public else "Burden sharing (EUR)"
+    _show(snap, request, Report(
+        "burden", title,
+        f"EUR at the ECB reference rate of the pledge date; funds attributed to contributors pro rata; "
+        f"share = of all allocated value; %GDP a / c = allocated / committed as % of {year}"
+        f"{_unvalued_note(records)}{_tracked_note(records)}{''.join(f'; {n}' for n in rate_notes)}{left_out}",
+        BURDEN_FIELDS, records, charts.BURDEN, drop=("gdp_year", "committed_pct_gdp", "delivered_eur")), where)
 
 
-def _tracked_note(rows: Sequence[Any]) -> str:
+def _tracked_note(records: Sequence[Mapping[str, Any]]) -> str:
     """The burden table's footnote naming the donors known only from a tracker (not members)."""
-    tracked = sorted(r.member for r in rows if r.tracked_only)
+    tracked = sorted(r["member"] for r in records if r.get("tracked_only"))
     return f". Tracked donors, not members (a tracker's figures only): {', '.join(tracked)}" if tracked else ""
 
 
-def _unvalued_note(rows: Sequence[Any]) -> str:
+def _unvalued_note(records: Sequence[Mapping[str, Any]]) -> str:
     """The burden table's footnote for offers that could not be valued (no declared value, no catalogue value)."""
-    unvalued = {r.member: r.unvalued_offers for r in rows if getattr(r, "unvalued_offers", 0)}
+    unvalued = {r["member"]: r["unvalued_offers"] for r in records if r.get("unvalued_offers")}
     if not unvalued:
         return ""
     listed = ", ".join(f"{member} {n}" for member, n in sorted(unvalued.items()))
@@ -252,16 +290,14 @@ def _unvalued_note(rows: Sequence[Any]) -> str:
 @handles_errors
 def lag_cmd(as_of: AsOfOption = None, from_: FromOption = None, to: ToOption = None, area: AreaOption = None,
             member: MemberOption = None, kind: KindOption = None,
-            db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
+            db: DbOption = None, fmt: ReportFormatOption = ReportFormat.TABLE, output: OutputOption = None) -> None:
     """Days from pledge (commitment) to receipt, per member and item category, one observation per shipment."""
+    where = Destination(fmt, output)
     request = ReportRequest("lag", Scope(from_, to, area, member, kind), as_of)
-    snap = _run(db, request)
-    records = reporting.records(snap.state, reporting.compute(snap.state, request))
-    _show(snap, request, records, fmt, title="Pledge-to-delivery lag (days)",
-          caption="one observation per received shipment: committed_on → received_on",
-          columns={"member": ("member", None), "category": ("category", None), "shipments": ("shipments", None),
-                   "units": ("units", None), "median_days": ("median", None), "p90_days": ("p90", None),
-                   "min_days": ("min", None), "max_days": ("max", None)})
+    snap, records, _ = _run(db, request)
+    _show(snap, request, Report("lag", "Pledge-to-delivery lag (days)",
+                                "one observation per received shipment: committed_on → received_on",
+                                LAG_FIELDS, records, charts.LAG), where)
 
 
 @app.command("gaps")
@@ -272,22 +308,18 @@ def gaps_cmd(
     as_of: AsOfOption = None, from_: FromOption = None, to: ToOption = None, area: AreaOption = None,
     kind: KindOption = None,
     db: DbOption = None,
-    fmt: FormatOption = Format.TABLE,
+    fmt: ReportFormatOption = ReportFormat.TABLE,
+    output: OutputOption = None,
 ) -> None:
     """The highest-priority open requirements not yet fully met: what is missing and why."""
+    where = Destination(fmt, output)
     request = ReportRequest("gaps", Scope(from_, to, area, None, kind), as_of, limit=limit)
-    snap = _run(db, request)
-    records = reporting.records(snap.state, reporting.compute(snap.state, request))
-    if fmt is Format.CSV:
-        for rec in records:
-            rec.pop("breakdown")
-    _show(snap, request, records, fmt, title=f"Gaps: top {limit} unmet requirements",
-          caption=f"reasons: {', '.join(REASONS)}",
-          columns={"rank": ("#", None), "requirement": ("requirement", None), "item_class": ("class", None),
-                   "priority": ("prio", text), "needed_by": ("needed by", None),
-                   "needed": ("needed", None), "committed": ("committed", None), "missing": ("missing", None),
-                   "detail": ("why", None)},
-          drop=("needed_by", "item_class", "committed", "priority"))
+    snap, records, _ = _run(db, request)
+    flat = [{k: v for k, v in rec.items() if k != "breakdown"} for rec in records]
+    _show(snap, request, Report("gaps", f"Gaps: top {limit} unmet requirements", f"reasons: {', '.join(REASONS)}",
+                                GAPS_FIELDS, flat, charts.GAPS,
+                                drop=("needed_by", "item_class", "pending", "reason", "confirmed", "priority")),
+          where, records=records if fmt is ReportFormat.JSON else flat)
 
 
 @app.command("check")

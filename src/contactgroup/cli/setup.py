@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -127,12 +128,19 @@ def demo(
 def show_summaries(database: Database) -> None:
     """Coverage by priority tier as a compact table, then who carries the burden."""
     state = database.state()
-    table = Table(title="Coverage by priority tier (units) — SYNTHETIC DEMO DATA", title_justify="left")
-    for column in ("priority", "reqs", "needed", "committed", "delivered", "missing"):
+    # In value: a tier asks for many item classes, whose units do not add up.
+    table = Table(title="Coverage by priority tier (EUR at reference unit values) — SYNTHETIC DEMO DATA",
+                  title_justify="left")
+    for column in ("priority", "reqs", "needed", "confirmed", "delivered", "missing"):
         table.add_column(column, justify="right")
+
+    def euros(value: Decimal | None) -> str:
+        return "" if value is None else f"{value:,.0f}"
+
     for row in coverage(state, "tier"):
-        share = f" ({row.committed / row.needed:.0%})" if row.needed else ""
-        table.add_row(row.key, str(row.requirements), f"{row.needed:,}", f"{row.committed:,}{share}",
-                      f"{row.delivered:,}", f"{row.missing:,}")
+        share = row.confirmed_share_of_need
+        table.add_row(row.key, str(row.requirements), euros(row.needed_eur),
+                      euros(row.confirmed_eur) + (f" ({share:.0%})" if share is not None else ""),
+                      euros(row.delivered_eur), euros(row.missing_eur))
     out.print(table)
     out.print(burden_summary(state, top=8), highlight=False)

@@ -46,7 +46,8 @@ class GapRow:
     needed_by: date
     status: str
     needed: int
-    committed: int
+    committed: int  # legacy key: = confirmed
+    confirmed: int  # units in confirmed allocations
     pending: int
     owed: int  # confirmed units owed after a short receipt (counted in `missing`)
     missing: int
@@ -181,7 +182,8 @@ def gaps(state: State, limit: int | None = DEFAULT_LIMIT, scope: Scope = EVERYTH
         rows.append(GapRow(
             rank=rank, requirement=req.id, item_class=req.item_class, item_class_name=cls.name if cls else "",
             area=req.area, priority=req.priority, needed_by=req.needed_by, status=req.status.value,
-            needed=req.quantity, committed=confirmed[req.id], pending=sum(a.quantity for a in live[req.id]),
+            needed=req.quantity, committed=confirmed[req.id], confirmed=confirmed[req.id],
+            pending=sum(a.quantity for a in live[req.id]),
             owed=owed[req.id], missing=missing, reason=main, breakdown=breakdown, detail="; ".join(words),
         ))
     return rows

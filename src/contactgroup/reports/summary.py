@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from contactgroup.domain.state import State
 from contactgroup.reports.burden import burden
 from contactgroup.reports.coverage import coverage
@@ -13,20 +15,24 @@ def _tag(state: State) -> str:
 
 
 def coverage_summary(state: State) -> str:
-    """E.g. "Coverage: 212 requirements, 61.3% of 1,200,000 units committed, 40.2% delivered; 3 tiers ..."."""
+    """E.g. "Coverage: 212 requirements in 30 item classes, €4.6bn needed; 61.3% confirmed, 40.2% delivered ..."
+    — in value, since units of different item classes do not add up."""
     rows = coverage(state, "tier")
-    needed = sum(r.needed for r in rows)
-    if not needed:
-        return f"Coverage: no validated requirements yet.{_tag(state)}"
-    committed = sum(r.committed for r in rows)
-    delivered = sum(r.delivered for r in rows)
     count = sum(r.requirements for r in rows)
-    lines = [f"Coverage{_tag(state)}: {count} requirements, {needed:,} units needed; "
-             f"{committed / needed:.1%} committed, {delivered / needed:.1%} delivered, "
-             f"{sum(r.missing for r in rows):,} units missing."]
+    if not count:
+        return f"Coverage: no validated requirements yet.{_tag(state)}"
+    classes = len(coverage(state, "class"))
+    needed = sum((r.needed_eur or Decimal(0) for r in rows), Decimal(0))
+    if not needed or any(r.needed_eur is None for r in rows):
+        return f"Coverage{_tag(state)}: {count} requirements in {classes} item classes (some without a unit value)."
+    confirmed = sum((r.confirmed_eur or Decimal(0) for r in rows), Decimal(0))
+    delivered = sum((r.delivered_eur or Decimal(0) for r in rows), Decimal(0))
+    missing = sum((r.missing_eur or Decimal(0) for r in rows), Decimal(0))
+    lines = [f"Coverage{_tag(state)}: {count} requirements in {classes} item classes, €{needed:,.0f} needed; "
+             f"{confirmed / needed:.1%} confirmed, {delivered / needed:.1%} delivered, €{missing:,.0f} missing."]
     for r in rows[:3]:
-        lines.append(f"  priority {r.priority}: {r.committed:,}/{r.needed:,} committed ({r.committed_share:.0%}), "
-                     f"{r.missing:,} missing")
+        lines.append(f"  priority {r.priority}: {r.confirmed_share_of_need or 0:.0%} of €{r.needed_eur or 0:,.0f} "
+                     f"confirmed, €{r.missing_eur or 0:,.0f} missing")
     return "\n".join(lines)
 
 

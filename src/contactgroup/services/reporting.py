@@ -30,6 +30,7 @@ from contactgroup.ledger.checkpoint import open_checkpoint
 from contactgroup.reports.burden import burden
 from contactgroup.reports.coverage import GROUPINGS, Grouping, coverage
 from contactgroup.reports.facts import is_synthetic
+from contactgroup.reports.fields import kept
 from contactgroup.reports.gaps import DEFAULT_LIMIT, GapRow, gaps
 from contactgroup.reports.lag import lag
 from contactgroup.reports.public import public_burden, public_part
@@ -47,7 +48,8 @@ _NUMBER = re.compile(r"-?[0-9]{1,40}(\.[0-9]{1,60})?")
 REPORTS = ("coverage", "burden", "lag", "gaps")
 MAX_REPORT_BYTES = 32 * 1024 * 1024  # a report file `report check` reads: far above any coordination's report
 # The options a report takes besides the scope's, and those of the scope it does not (a gap names no donor).
-_OWN = {"coverage": ("by",), "burden": ("gdp_year", "public"), "lag": (), "gaps": ("limit",)}
+_OWN = {"coverage": ("by", "keep_all"), "burden": ("gdp_year", "public", "keep_all"), "lag": (),
+        "gaps": ("limit",)}
 _NOT_SCOPED = {"gaps": ("member",)}
 # The columns that name a row in a finding ("row 3 (DEU)").
 _ROW_NAMES = {"coverage": ("key",), "burden": ("member",), "lag": ("member", "category"), "gaps": ("requirement",)}
@@ -64,6 +66,7 @@ class ReportRequest:
     gdp_year: int | None = None
     limit: int = DEFAULT_LIMIT
     public: bool = False  # burden from the public part only (what `publish` releases), % of the tracker's GDP year
+    keep_all: bool = False  # keep the rows whose every figure is zero (coverage and burden leave them out)
 
     def parameters(self) -> dict[str, Any]:
         """What a reader needs to compute the same report again, as JSON-ready values."""
@@ -87,16 +90,17 @@ def compute(state: State, request: ReportRequest, *, valuer: Valuer | None = Non
     return gaps(state, request.limit, scope)
 
 
-def records(state: State, rows: Sequence[Any]) -> list[dict[str, Any]]:
-    """The rows as records, every field by name (a gap's breakdown as a mapping and its reasons in words); on a demo
-    database each says `synthetic`."""
+def records(state: State, rows: Sequence[Any], request: ReportRequest) -> tuple[list[dict[str, Any]], int]:
+    """The rows as records, every field by name (a gap's breakdown as a mapping and its reasons in words), without
+    the all-zero rows the request leaves out; on a demo database each says `synthetic`. And how many were left out."""
     out = []
     for row in rows:
         record = dataclasses.asdict(row)
         if isinstance(row, GapRow):
             record |= {"breakdown": dict(row.breakdown), "reasons": row.reasons}
         out.append(record)
-    return [{**r, "synthetic": True} for r in out] if is_synthetic(state) else out
+    left, gone = kept(request.report, request.by, out, request.keep_all)
+    return ([{**r, "synthetic": True} for r in left] if is_synthetic(state) else [dict(r) for r in left]), gone
 
 
 # --- the stamp ----------------------------------------------------------------------------------------------
@@ -271,7 +275,7 @@ def check_report(db: Database, data: bytes) -> ReportCheck:
     problems = scope_problems(state, request.scope)
     if problems:
         raise ValidationFailed([Problem(f"stamp.parameters.{p.where}", p.message) for p in problems])
-    expected = [plain(r) for r in records(state, compute(state, request))]
+    expected = [plain(r) for r in records(state, compute(state, request), request)[0]]
     matched, mismatches, unseen = _compare(request.report, rows, expected)
     return ReportCheck(request.report, size, current, matched, tuple(mismatches), tuple(unseen), verdict)
 
@@ -337,20 +341,24 @@ def _request(document: dict[str, Any]) -> ReportRequest:
         by = params.get("by")
         if by not in GROUPINGS:
             raise ValidationFailed(f"{by!r} is not one of {', '.join(GROUPINGS)}", where="stamp.parameters.by")
-        request = dataclasses.replace(request, by=by)
+        request = dataclasses.replace(request, by=by, keep_all=_flag(params, "keep_all"))
     elif name == "burden":
-        year = params.get("gdp_year")
-        public = params.get("public", False)
-        if not isinstance(public, bool):
-            raise ValidationFailed("must be true or false", where="stamp.parameters.public")
-        request = dataclasses.replace(request, public=public, gdp_year=None if year is None else _whole(
-            params, "gdp_year", "stamp.parameters"))
+        year = None if params.get("gdp_year") is None else _whole(params, "gdp_year", "stamp.parameters")
+        request = dataclasses.replace(request, gdp_year=year, public=_flag(params, "public"),
+                                      keep_all=_flag(params, "keep_all"))
     elif name == "gaps":
         limit = _whole(params, "limit", "stamp.parameters")
         if limit < 1:
             raise ValidationFailed(f"{limit} must be 1 or more", where="stamp.parameters.limit")
         request = dataclasses.replace(request, limit=limit)
     return request
+
+
+def _flag(params: Mapping[str, Any], name: str) -> bool:
+    value = params.get(name, False)
+    if not isinstance(value, bool):
+        raise ValidationFailed("must be true or false", where=f"stamp.parameters.{name}")
+    return value
 
 
 def _check_checkpoint(conn: Connection, size: int, root: bytes, claimed: Any) -> str:

@@ -1,0 +1,110 @@
+"""A report as a PDF (fpdf2, from PyPI alone): title, caption, the chart as vector graphics, and the table rounded
+as on screen. The chart is the report's Vega-Lite spec rendered to SVG by vl-convert, drawn by fpdf2 as paths."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from typing import Any
+
+from contactgroup.domain import text
+from contactgroup.reports.charts import vega_lite
+from contactgroup.reports.document import ROUNDING_NOTE, Kind, Report, shown
+
+SVG = "{http://www.w3.org/2000/svg}"
+# The PDF's core fonts (Helvetica) hold Windows-1252, which has the euro sign; any other character is shown as "?",
+# so a name in another script is marked rather than dropped or failing the whole report.
+ENCODING = "windows-1252"
+# Typographic signs our own captions use that Windows-1252 lacks, written the way a typewriter would.
+_PLAIN = str.maketrans({"−": "-", "→": "->", "≤": "<=", "≥": ">=", "×": "x"})
+NUMERIC = frozenset({Kind.NUMBER, Kind.UNITS, Kind.MONEY, Kind.SHARE, Kind.PERCENT, Kind.DAYS})
+
+
+def printable(value: str) -> str:
+    """Text as the page can set it: control characters written out, characters outside the font as "?"."""
+    return text.visible(value, multiline=False).translate(_PLAIN).encode(ENCODING, "replace").decode(ENCODING)
+
+
+def chart_svg(spec: Mapping[str, Any]) -> str:
+    """The Vega-Lite spec drawn as SVG (vl-convert embeds its own Vega; no browser, no network)."""
+    import vl_convert
+
+    return str(vl_convert.vegalite_to_svg(dict(spec)))
+
+
+def svg_size(svg: bytes) -> tuple[float, float]:
+    """The drawing's width and height in its own units (vl-convert writes both on the root element)."""
+    root = ET.fromstring(svg)
+    return float(root.get("width", "1")), float(root.get("height", "1"))
+
+
+def for_fpdf(svg: str) -> bytes:
+    """The SVG as fpdf2's converter reads it: empty paths (Vega's hidden hit areas) dropped, a line's omitted
+    coordinates written as their SVG default 0, text set in the page's font encoding."""
+    ET.register_namespace("", SVG[1:-1])
+    root = ET.fromstring(svg)  # our own renderer's output, not a file from outside
+    for parent in root.iter():
+        for child in list(parent):
+            if child.tag == f"{SVG}path" and not child.get("d", "").strip():
+                parent.remove(child)
+        if parent.tag == f"{SVG}line":
+            for coordinate in ("x1", "y1", "x2", "y2"):
+                parent.attrib.setdefault(coordinate, "0")
+        if parent.text and parent.tag == f"{SVG}text":
+            parent.text = printable(parent.text)
+    return bytes(ET.tostring(root, encoding="utf-8"))
+
+
+def _table(pdf: Any, report: Report) -> None:
+    from fpdf.fonts import FontFace
+
+    # Each column as wide as its widest cell or heading (prose at most 40 characters, folding beyond): fpdf2
+    # scales the widths to the page.
+    widths = [min(max(len(f.heading), *(len(shown(f.kind, r.get(f.key))) for r in report.rows)), 40) + 2
+              for f in report.fields]
+    align = tuple("RIGHT" if f.kind in NUMERIC else "LEFT" for f in report.fields)
+    with pdf.table(col_widths=tuple(widths), text_align=align, line_height=4.2, padding=0.8,
+                   headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
+                   repeat_headings=1) as table:
+        table.row([printable(f.heading) for f in report.fields])
+        for record in report.rows:
+            table.row([printable(shown(f.kind, record.get(f.key))) for f in report.fields])
+
+
+def report_pdf(report: Report) -> bytes:
+    """The PDF's bytes: A4 landscape, the chart on the first page, then the table, then the definitions."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="landscape", format="A4")
+    pdf.core_fonts_encoding = ENCODING
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.set_title(printable(report.title))
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 14)
+    pdf.multi_cell(0, 7, printable(report.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 8)
+    caption = "; ".join(p for p in (report.caption, *report.notes, ROUNDING_NOTE) if p)
+    pdf.multi_cell(0, 4, printable(caption), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    if report.chart is not None and report.chart.shown_rows(report.rows):
+        drawing = for_fpdf(chart_svg(vega_lite(report.chart, report.rows)))
+        width, height = svg_size(drawing)
+        room = pdf.h - pdf.b_margin - pdf.get_y()  # the chart is scaled into what is left of the first page
+        w = min(pdf.epw * 0.85, room * width / height)
+        pdf.image(io.BytesIO(drawing), x=pdf.l_margin, w=w, h=w * height / width)
+        pdf.set_y(pdf.h - pdf.b_margin)
+        pdf.ln(2)
+    pdf.set_font("helvetica", "", 7)
+    if report.rows:
+        _table(pdf, report)
+    else:
+        pdf.cell(0, 5, "(nothing to report)", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font("helvetica", "B", 9)
+    pdf.cell(0, 5, "Definitions", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 7)
+    for field, meaning in report.definitions():
+        pdf.multi_cell(0, 3.6, printable(f"{field}: {meaning}"), new_x="LMARGIN", new_y="NEXT")
+    data: bytes = bytes(pdf.output())
+    return data

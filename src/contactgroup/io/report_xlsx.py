@@ -1,0 +1,126 @@
+"""A report as an XLSX workbook: the exact values with number formats that show them rounded, a frozen header,
+a "Definitions" sheet from the glossary, and a native chart built from the report's one chart definition."""
+
+from __future__ import annotations
+
+import enum
+import io
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from contactgroup.domain import text
+from contactgroup.reports.charts import Chart
+from contactgroup.reports.document import ROUNDING_NOTE, Kind, Report
+
+# How a sheet shows each kind; the cell keeps the exact value (a workbook's reader sees every digit it holds).
+NUMBER_FORMATS: Mapping[Kind, str] = {
+    Kind.NUMBER: "#,##0",
+    Kind.UNITS: "#,##0",
+    Kind.MONEY: "#,##0",
+    Kind.SHARE: "0.00%",
+    Kind.PERCENT: "0.00",
+    Kind.DAYS: "#,##0.#",
+    Kind.DATE: "yyyy-mm-dd",
+}
+HEADER_ROW = 4  # title, caption and a blank line above it
+
+
+def _value(v: Any) -> Any:
+    """A record's value as a cell holds it: numbers and dates typed, an enum or a list as its text."""
+    if isinstance(v, enum.Enum):
+        return str(v.value)
+    if isinstance(v, tuple | list):
+        return ", ".join(str(x) for x in v)
+    if isinstance(v, bool | int | Decimal | date) or v is None:
+        return v
+    return str(v)
+
+
+def _put(sheet: Any, row: int, column: int, value: Any, number_format: str | None = None) -> None:
+    """One cell; text is always stored as text (never read as a formula), with characters XML cannot hold
+    written out as on screen."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = _value(value)
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        value = text.visible(value, multiline=False)
+    cell = sheet.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif number_format and value is not None and not isinstance(value, bool):
+        cell.number_format = number_format
+
+
+def _chart(book: Any, sheet: Any, report: Report, chart: Chart) -> None:
+    """A native bar chart over the report sheet's own cells: the same rows and series as the SVG chart. Its bar
+    labels (`Chart.label`, several fields joined) are text cells of the "Chart" sheet, referenced as text."""
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.data_source import AxDataSource, StrRef
+    from openpyxl.chart.series import SeriesLabel
+
+    keys = [f.key for f in report.fields]
+    if not all(key in keys for key, _ in chart.series):
+        return
+    drawn = chart.shown_rows(report.rows)
+    if not drawn:
+        return
+    first = HEADER_ROW + 1 + next(i for i, r in enumerate(report.rows) if r is drawn[0])
+    last = first + len(drawn) - 1  # the drawn rows are the first `top` with a value: one block
+    place = book.create_sheet("Chart")
+    _put(place, 1, 1, "label")
+    for i, row in enumerate(drawn, start=2):
+        _put(place, i, 1, chart.label(row))
+    labels = AxDataSource(strRef=StrRef(f=f"'Chart'!$A$2:$A${len(drawn) + 1}"))
+    bar = BarChart()
+    bar.type, bar.grouping, bar.title = "bar", "clustered", chart.heading
+    bar.y_axis.title = chart.axis
+    bar.x_axis.scaling.orientation = "maxMin"  # the report's first row on top, as in the table
+    bar.height, bar.width = 4 + 0.5 * len(drawn) * len(chart.series), 24
+    for key, label in chart.series:
+        col = keys.index(key) + 1
+        bar.add_data(Reference(sheet, min_col=col, min_row=first, max_row=last), titles_from_data=False)
+        bar.series[-1].tx = SeriesLabel(v=label)
+        bar.series[-1].cat = labels
+    place.column_dimensions["A"].width = 28
+    place.add_chart(bar, "C1")
+
+
+def report_xlsx(report: Report) -> bytes:
+    """The workbook's bytes: sheet "Report" (title, caption, header frozen, exact typed values), "Definitions"
+    (every shown field's meaning, from the glossary), and "Chart" when the report has one."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Report"
+    _put(sheet, 1, 1, report.title)
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
+    _put(sheet, 2, 1, "; ".join(p for p in (report.caption, *report.notes) if p))
+    for col, f in enumerate(report.fields, start=1):
+        _put(sheet, HEADER_ROW, col, f.key)
+        sheet.cell(row=HEADER_ROW, column=col).font = Font(bold=True)
+        sheet.column_dimensions[sheet.cell(row=HEADER_ROW, column=col).column_letter].width = max(10, len(f.key) + 2)
+    for i, record in enumerate(report.rows, start=HEADER_ROW + 1):
+        for col, f in enumerate(report.fields, start=1):
+            _put(sheet, i, col, record.get(f.key), NUMBER_FORMATS.get(f.kind))
+    sheet.freeze_panes = sheet.cell(row=HEADER_ROW + 1, column=1)
+
+    terms = book.create_sheet("Definitions")
+    _put(terms, 1, 1, "field")
+    _put(terms, 1, 2, "meaning")
+    for i, (field, meaning) in enumerate(report.definitions(), start=2):
+        _put(terms, i, 1, field)
+        _put(terms, i, 2, meaning)
+    _put(terms, len(report.fields) + 3, 1, "note")
+    _put(terms, len(report.fields) + 3, 2,
+         f"Cells hold exact values; number formats show them rounded. {ROUNDING_NOTE}.")
+    terms.column_dimensions["A"].width, terms.column_dimensions["B"].width = 26, 120
+    terms.freeze_panes = "A2"
+    if report.chart is not None:
+        _chart(book, sheet, report, report.chart)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
