@@ -137,8 +137,8 @@ def test_missing_database_is_one_clear_line(tmp_path: object) -> None:
 
 class TestZeroRows:
     def test_burden_leaves_out_donors_with_nothing_unless_all(self, scenario: Scenario, cli: Cli) -> None:
-        shown = json.loads(cli("report", "burden", "-f", "json").stdout)
-        every = json.loads(cli("report", "burden", "--all", "-f", "json").stdout)
+        shown = json.loads(cli("report", "burden", "-f", "json").stdout)["rows"]
+        every = json.loads(cli("report", "burden", "--all", "-f", "json").stdout)["rows"]
         zero = [r for r in every
                 if not any(Decimal(r[k]) for k in ("committed_eur", "allocated_eur", "delivered_eur"))]
         assert zero and [r for r in every if r not in zero] == shown
@@ -147,7 +147,7 @@ class TestZeroRows:
         assert f"{rows} with every figure zero left out (--all shows them)" in table
 
     def test_coverage_keeps_every_requirement_with_a_need(self, scenario: Scenario, cli: Cli) -> None:
-        rows = json.loads(cli("report", "coverage", "-f", "json").stdout)
+        rows = json.loads(cli("report", "coverage", "-f", "json").stdout)["rows"]
         assert [r["key"] for r in rows] == [scenario.r1, scenario.r3, scenario.r2, scenario.r4]
 
 
@@ -158,6 +158,6 @@ class TestVocabulary:
         assert "confirmed" in table and "committed" not in table.split("\n\n")[0].splitlines()[1]
 
     def test_coverage_json_keeps_the_legacy_keys_beside_the_new(self, scenario: Scenario, cli: Cli) -> None:
-        r1 = json.loads(cli("report", "coverage", "-f", "json").stdout)[0]
+        r1 = json.loads(cli("report", "coverage", "-f", "json").stdout)["rows"][0]
         assert r1["committed"] == r1["confirmed"] and r1["allocated"] == r1["pending"] + r1["confirmed"]
         assert Decimal(r1["needed_eur"]) == r1["needed"] * Decimal(r1["unit_value_eur"])

@@ -51,6 +51,7 @@ MAX_REPORT_BYTES = 32 * 1024 * 1024  # a report file `report check` reads: far a
 _OWN = {"coverage": ("by", "keep_all"), "burden": ("gdp_year", "public", "keep_all"), "lag": (),
         "gaps": ("limit",)}
 _NOT_SCOPED = {"gaps": ("member",)}
+_FLAGS = ("public", "keep_all")  # named in a stamp only when set
 # The columns that name a row in a finding ("row 3 (DEU)").
 _ROW_NAMES = {"coverage": ("key",), "burden": ("member",), "lag": ("member", "category"), "gaps": ("requirement",)}
 
@@ -71,7 +72,7 @@ class ReportRequest:
     def parameters(self) -> dict[str, Any]:
         """What a reader needs to compute the same report again, as JSON-ready values."""
         scoped = {k: v for k, v in self.scope.parameters().items() if k not in _NOT_SCOPED.get(self.report, ())}
-        own = {k: getattr(self, k) for k in _OWN[self.report]}
+        own = {k: getattr(self, k) for k in _OWN[self.report] if k not in _FLAGS or getattr(self, k)}
         params: dict[str, Any] = plain({"as_of": self.as_of, **scoped, **own})
         return params
 
