@@ -17,11 +17,18 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contactgroup.api import governance, ledger, me
+from contactgroup.api import accounts, governance, ledger, me
 from contactgroup.api.limits import MAX_BODY, BodyLimit
 from contactgroup.api.problem import detail, problem, problem_components
 from contactgroup.api.signer import CheckpointSigner
-from contactgroup.domain.errors import ContactGroupError, DatabaseBusy, NotSignedIn, ValidationFailed
+from contactgroup.domain.errors import (
+    ContactGroupError,
+    DatabaseBusy,
+    NotSignedIn,
+    SignInFailed,
+    TooManyAttempts,
+    ValidationFailed,
+)
 from contactgroup.services import key_files
 from contactgroup.services.clock import Clock, SystemClock
 from contactgroup.storage.database import Database, DatabaseError, database_error
@@ -52,6 +59,17 @@ class ContactGroupAPI(FastAPI):
 DEFAULT_CHECKPOINT_INTERVAL = 5.0  # seconds
 # Swagger UI's script and style, shipped in a Python package: the docs page works offline, with no CDN.
 _DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+
+
+def _headers(exc: ContactGroupError) -> dict[str, str] | None:
+    """The headers an error's answer carries: when to retry, or how to sign in."""
+    if isinstance(exc, DatabaseBusy):
+        return {"Retry-After": "1"}
+    if isinstance(exc, TooManyAttempts):
+        return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, NotSignedIn | SignInFailed):
+        return {"WWW-Authenticate": "Bearer"}
+    return None
 
 
 def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, clock: Clock | None = None,
@@ -88,6 +106,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app.include_router(ledger.router)
     app.include_router(governance.router)
     app.include_router(me.router)
+    app.include_router(accounts.router)
     app.mount("/docs-assets", StaticFiles(directory=_DOCS_ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
@@ -105,9 +124,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
         if isinstance(exc, ValidationFailed):
             status = 400  # bad parameters of a request are the client's to fix
             extra["errors"] = [{"where": p.where, "message": p.message} for p in exc.problems]
-        headers = ({"Retry-After": "1"} if isinstance(exc, DatabaseBusy)
-                   else {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotSignedIn) else None)
-        return problem(status, detail(exc), instance=request.url.path, headers=headers, **extra)
+        return problem(status, detail(exc), instance=request.url.path, headers=_headers(exc), **extra)
 
     @app.exception_handler(DatabaseError)
     async def database_failed(request: Request, exc: DatabaseError) -> JSONResponse:
