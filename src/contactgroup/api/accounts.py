@@ -4,13 +4,14 @@ log. Secrets appear only in the one answer that hands them out; no error or log 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import CSRF_COOKIE, SESSION_COOKIE, Reader, Writer, source
 from contactgroup.api.problem import problem_responses
+from contactgroup.domain.errors import PasskeysUnavailable
 from contactgroup.services import accounts, tokens
 from contactgroup.services.tokens import DEFAULT_DAYS, MAX_DAYS, Scope
 from contactgroup.storage.accounts import TokenRow
@@ -86,6 +87,8 @@ class SignInRequest(BaseModel):
     totp: str = _TOTP
     token: TokenRequest | None = Field(default=None, description="ask for an API token (scripts, the CLI) "
                                                                  "instead of a browser session")
+    passkey: dict[str, Any] | None = Field(default=None, description="a passkey's answer to a challenge from "
+                                                                     "`/sign-in/passkey-options`, instead of `totp`")
 
 
 class SignInAnswer(BaseModel):
@@ -97,7 +100,8 @@ class SignInAnswer(BaseModel):
     csrf_token: str | None = Field(default=None, description="echo it in `X-CSRF-Token` with every change")
 
 
-_SIGN_IN_ERRORS = problem_responses(400, 401, 429, why={
+_SIGN_IN_ERRORS = problem_responses(400, 401, 409, 429, why={
+    409: "a passkey's answer, on a server whose public origin is not configured",
     401: "the name, the password or the second factor's code is wrong (one answer for every reason)",
     429: "too many failed sign-ins for this account or from this address: `Retry-After` says how long to wait"})
 
@@ -107,7 +111,11 @@ _SIGN_IN_ERRORS = problem_responses(400, 401, 429, why={
 def sign_in(body: SignInRequest, request: Request, response: Response, store: Store, now: Now,
             src: Source) -> SignInAnswer:
     state = store.snapshot()
-    user = accounts.sign_in(store.db, state, accounts.Attempt(body.name, body.password, body.totp, src), now=now)
+    rp = request.app.state.relying_party
+    if body.passkey is not None and rp is None:
+        raise PasskeysUnavailable()
+    user = accounts.sign_in(store.db, state, accounts.Attempt(body.name, body.password, body.totp, src, body.passkey),
+                            now=now, rp=rp)
     if body.token is not None:
         issued = tokens.issue(store.db, state, user.name, now=now, scope=body.token.scope, days=body.token.days,
                               label=body.token.label, source=src)

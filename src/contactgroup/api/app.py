@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contactgroup.api import accounts, governance, ledger, me
+from contactgroup.api import accounts, governance, ledger, me, passkeys
 from contactgroup.api.limits import MAX_BODY, BodyLimit
 from contactgroup.api.problem import detail, problem, problem_components
 from contactgroup.api.signer import CheckpointSigner
@@ -31,6 +31,7 @@ from contactgroup.domain.errors import (
 )
 from contactgroup.services import key_files
 from contactgroup.services.clock import Clock, SystemClock
+from contactgroup.services.passkeys import RelyingParty
 from contactgroup.storage.database import Database, DatabaseError, database_error
 from contactgroup.storage.store import StateStore
 
@@ -74,11 +75,13 @@ def _headers(exc: ContactGroupError) -> dict[str, str] | None:
 
 def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, clock: Clock | None = None,
                checkpoint_interval: float = DEFAULT_CHECKPOINT_INTERVAL,
-               approvals_as: str | None = None, max_body: int = MAX_BODY) -> ContactGroupAPI:
+               approvals_as: str | None = None, max_body: int = MAX_BODY,
+               origin: str | None = None) -> ContactGroupAPI:
     """The API over the database at `db_url`; with `log_key` (the private key file) a background signer signs a
     new checkpoint whenever the log has grown, at most one per `checkpoint_interval` seconds; with `approvals_as`
     (a user) it takes members' signed approvals of governance proposals and hands them in as that user. A request
-    body above `max_body` bytes is refused (413) before it is read."""
+    body above `max_body` bytes is refused (413) before it is read. `origin` (default CONTACTGROUP_ORIGIN) is the
+    server's public origin, `https://host[:port]`, which passkeys are bound to; without it there are none."""
     database = Database(db_url)
     clock = clock or SystemClock()
     signer = (CheckpointSigner(database, key_files.read_signer_key(log_key), clock, checkpoint_interval)
@@ -102,11 +105,14 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app.state.clock = clock
     app.state.store = StateStore(database)  # reads take its snapshot; writes go through store.run
     app.state.approvals_as = approvals_as
+    app.state.relying_party = RelyingParty.of(origin or os.environ.get("CONTACTGROUP_ORIGIN"))
     app.add_middleware(BodyLimit, max_body=max_body)
     app.include_router(ledger.router)
     app.include_router(governance.router)
     app.include_router(me.router)
     app.include_router(accounts.router)
+    app.include_router(passkeys.router)
+    app.include_router(passkeys.page)
     app.mount("/docs-assets", StaticFiles(directory=_DOCS_ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)

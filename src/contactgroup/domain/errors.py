@@ -174,3 +174,25 @@ class EnrolmentRefused(ContactGroupError):
     def __init__(self) -> None:
         super().__init__("this enrolment code is unknown, used or expired: ask your desk officer (or the "
                          "coordinator) for a new one", code="enrolment-refused")
+
+
+class PasskeyRefused(ContactGroupError):
+    """A passkey's answer that does not verify (unknown or spent challenge, another origin, a bad signature, a
+    passkey of another user): one answer for every reason."""
+
+    status = 400
+    exit_code = 4
+
+    def __init__(self) -> None:
+        super().__init__("the passkey's answer could not be verified: try again", code="passkey-refused")
+
+
+class PasskeysUnavailable(ContactGroupError):
+    """Passkeys are bound to the server's public origin, which this server was not told."""
+
+    status = 409
+    exit_code = 5
+
+    def __init__(self) -> None:
+        super().__init__("passkeys are not available on this server: its public origin is not configured",
+                         code="no-passkeys")

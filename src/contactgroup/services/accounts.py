@@ -12,8 +12,10 @@ import functools
 import hmac
 import math
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher, Type
@@ -30,8 +32,9 @@ from contactgroup.domain.errors import (
     ValidationFailed,
 )
 from contactgroup.domain.state import State
-from contactgroup.services import access, tokens
+from contactgroup.services import access, passkeys, tokens
 from contactgroup.services import coordination as svc
+from contactgroup.services.passkeys import RelyingParty
 from contactgroup.services.tokens import Scope, SignedIn, secret_hash
 from contactgroup.storage import accounts
 from contactgroup.storage.accounts import CredentialRow, SecurityEntry, SessionRow
@@ -119,8 +122,9 @@ def reset_user(uow: UnitOfWork, caller: svc.Caller, name: str, *, source: str = 
     target = _managed(uow.state, caller.user, name)
     now = caller.clock.now()
     ended_tokens, ended_sessions = _end_access(uow.conn, target, now)
-    _log(uow.conn, target, caller.user, "factor-reset", source,
-         f"password and second factor forgotten; {ended_tokens} tokens and {ended_sessions} sessions ended", now)
+    dropped = accounts.delete_passkeys(uow.conn, target.name)
+    _log(uow.conn, target, caller.user, "factor-reset", source, f"password, TOTP and {dropped} passkeys forgotten; "
+         f"{ended_tokens} tokens and {ended_sessions} sessions ended", now)
     return _new_enrolment(uow.conn, target, caller.user, now, "enrolment-issued", source)
 
 
@@ -214,6 +218,7 @@ class Attempt:
     password: str
     totp: str
     source: str  # the client's address
+    passkey: Mapping[str, Any] | None = None  # a passkey's answer, instead of the TOTP code
 
 
 def _keys(attempt: Attempt) -> tuple[str, str]:
@@ -240,15 +245,18 @@ def _password_ok(credential: CredentialRow | None, password: str) -> bool:
         return False
 
 
-def _second_factor_ok(conn: Connection, user: m.User, credential: CredentialRow, code: str, now: datetime) -> bool:
+def _second_factor_ok(conn: Connection, user: m.User, credential: CredentialRow, attempt: Attempt, now: datetime,
+                      rp: RelyingParty | None) -> bool:
     if not needs_second_factor(user.role):
         return True
-    step = _totp_step(credential.totp_secret, code, now) if credential.totp_secret else None
+    if attempt.passkey is not None:
+        return passkeys.verify_sign_in(conn, user, attempt.passkey, rp, now)
+    step = _totp_step(credential.totp_secret, attempt.totp, now) if credential.totp_secret else None
     return step is not None and accounts.use_totp_step(conn, user.name, step)
 
 
-def sign_in(db: Database, state: State, attempt: Attempt, *, now: datetime) -> m.User:
-    """The user whose name, password and (for a role that can change the record) TOTP code these are; else
+def sign_in(db: Database, state: State, attempt: Attempt, *, now: datetime, rp: RelyingParty | None = None) -> m.User:
+    """The user whose name, password and (for a role that can change the record) TOTP code or passkey these are; else
     `SignInFailed`, the same answer, in about the same time, for an unknown name and a wrong password. After
     repeated failures for the account or from the address, `TooManyAttempts` until the back-off has passed."""
     keys = _keys(attempt)
@@ -261,7 +269,7 @@ def sign_in(db: Database, state: State, attempt: Attempt, *, now: datetime) -> m
     password_ok = _password_ok(credential, attempt.password)
     with db.writer() as conn:
         if password_ok and user is not None and user.active and credential is not None and \
-                _second_factor_ok(conn, user, credential, attempt.totp, now):
+                _second_factor_ok(conn, user, credential, attempt, now, rp):
             accounts.clear_failures(conn, keys[0])
             if HASHER.check_needs_rehash(credential.password_hash or ""):
                 accounts.update_credential(conn, user.name, now, password_hash=HASHER.hash(attempt.password))

@@ -10,7 +10,15 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from contactgroup.storage.database import Connection
-from contactgroup.storage.schema import api_tokens, credentials, security_log, sessions, sign_in_failures
+from contactgroup.storage.schema import (
+    api_tokens,
+    credentials,
+    passkeys,
+    security_log,
+    sessions,
+    sign_in_failures,
+    webauthn_challenges,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,3 +185,54 @@ def add_failure(conn: Connection, key: str, at: datetime, *, forget_before: date
 
 def clear_failures(conn: Connection, key: str) -> None:
     conn.execute(sign_in_failures.delete().where(sign_in_failures.c.key == key))
+
+
+@dataclass(frozen=True, slots=True)
+class PasskeyRow:
+    id: str
+    user_name: str
+    public_key: bytes
+    sign_count: int
+    created_at: datetime
+    used_at: datetime | None
+
+
+_PASSKEY_COLUMNS = [passkeys.c[f] for f in PasskeyRow.__slots__]
+
+
+def add_passkey(conn: Connection, row: PasskeyRow) -> None:
+    conn.execute(passkeys.insert().values(**asdict(row)))
+
+
+def passkeys_of(conn: Connection, user_name: str) -> list[PasskeyRow]:
+    rows = conn.execute(sa.select(*_PASSKEY_COLUMNS).where(passkeys.c.user_name == user_name)
+                        .order_by(passkeys.c.created_at, passkeys.c.id))
+    return [PasskeyRow(*r) for r in rows]
+
+
+def passkey(conn: Connection, passkey_id: str) -> PasskeyRow | None:
+    found = conn.execute(sa.select(*_PASSKEY_COLUMNS).where(passkeys.c.id == passkey_id)).first()
+    return None if found is None else PasskeyRow(*found)
+
+
+def use_passkey(conn: Connection, passkey_id: str, sign_count: int, at: datetime) -> None:
+    conn.execute(passkeys.update().where(passkeys.c.id == passkey_id).values(sign_count=sign_count, used_at=at))
+
+
+def delete_passkeys(conn: Connection, user_name: str) -> int:
+    return conn.execute(passkeys.delete().where(passkeys.c.user_name == user_name)).rowcount
+
+
+def add_challenge(conn: Connection, challenge_hash: bytes, purpose: str, user_name: str, expires: datetime,
+                  now: datetime) -> None:
+    """Keep a challenge until it is answered or expires (expired ones are dropped here, so the table stays small)."""
+    conn.execute(webauthn_challenges.delete().where(webauthn_challenges.c.expires_at <= now))
+    conn.execute(webauthn_challenges.insert().values(challenge_hash=challenge_hash, purpose=purpose,
+                                                     user_name=user_name, expires_at=expires))
+
+
+def take_challenge(conn: Connection, challenge_hash: bytes, purpose: str, user_name: str, now: datetime) -> bool:
+    """Spend a live challenge handed out for `purpose` (and `user_name`): False if there was none."""
+    t = webauthn_challenges
+    return conn.execute(t.delete().where(t.c.challenge_hash == challenge_hash, t.c.purpose == purpose,
+                                         t.c.user_name == user_name, t.c.expires_at > now)).rowcount == 1

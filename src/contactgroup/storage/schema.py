@@ -151,6 +151,29 @@ sign_in_failures = sa.Table(
 )
 
 
+# Passkeys (WebAuthn credentials): a public key per authenticator, an alternative to the TOTP second factor.
+passkeys = sa.Table(
+    "passkeys",
+    metadata,
+    sa.Column("id", sa.String(512), primary_key=True),  # the credential id, base64url
+    sa.Column("user_name", sa.String(200), nullable=False, index=True),
+    sa.Column("public_key", sa.LargeBinary, nullable=False),  # COSE
+    sa.Column("sign_count", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=True),
+)
+
+# WebAuthn challenges handed out and not yet answered (each answers once, within minutes), shared by every process.
+webauthn_challenges = sa.Table(
+    "webauthn_challenges",
+    metadata,
+    sa.Column("challenge_hash", sa.LargeBinary(32), primary_key=True),
+    sa.Column("purpose", sa.String(16), nullable=False),  # "register" or "sign-in"
+    sa.Column("user_name", sa.String(200), nullable=False),  # who registers; "" for a sign-in
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+
 def _column_type(tp: Any) -> tuple[sa.types.TypeEngine[Any], bool]:
     """The column type for a field's annotation, and whether it is nullable."""
     nullable = False
