@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from httpx import Response
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contactgroup.domain.errors import SignInFailed
+from contactgroup.domain.errors import SignInFailed, TooManyAttempts
 from contactgroup.services import accounts, tokens
 from contactgroup.storage import schema
 from tests.api.conftest import PASSWORD, enrolled, totp_code
@@ -62,6 +63,22 @@ class TestBackOff:
         elsewhere = accounts.Attempt("ukr", WRONG, "", "192.0.2.7")
         with pytest.raises(SignInFailed):  # another address is not held back by this one's failures
             accounts.sign_in(world.db, world.db.state(), elsewhere, now=world.clock.now())
+
+    def test_attempts_sent_at_once_get_no_more_than_five_verdicts(self, world: World) -> None:
+        enrolled(world, "deu")
+        state = world.db.state()
+
+        def one(_: int) -> str:
+            try:
+                accounts.sign_in(world.db, state, accounts.Attempt("deu", WRONG, "", "198.51.100.1"),
+                                 now=world.clock.now())
+            except (SignInFailed, TooManyAttempts) as refused:
+                return type(refused).__name__
+            return "signed in"
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            outcomes = sorted(pool.map(one, range(12)))
+        assert outcomes == ["SignInFailed"] * 5 + ["TooManyAttempts"] * 7
 
     def test_an_hour_of_quiet_forgets_the_failures(self, world: World, client: TestClient) -> None:
         for _ in range(8):

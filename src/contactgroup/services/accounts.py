@@ -255,6 +255,23 @@ def _second_factor_ok(conn: Connection, user: m.User, credential: CredentialRow,
     return step is not None and accounts.use_totp_step(conn, user.name, step)
 
 
+def _signed_in(conn: Connection, user: m.User, credential: CredentialRow, attempt: Attempt, key: str,
+               now: datetime) -> None:
+    accounts.clear_failures(conn, key)
+    if HASHER.check_needs_rehash(credential.password_hash or ""):
+        accounts.update_credential(conn, user.name, now, password_hash=HASHER.hash(attempt.password))
+    _log(conn, user, user.name, "sign-in", attempt.source, "signed in" + (" with a passkey" if attempt.passkey else ""),
+         now)
+
+
+def _failed(conn: Connection, user: m.User | None, attempt: Attempt, keys: tuple[str, str], now: datetime) -> None:
+    for key in keys:
+        accounts.add_failure(conn, key, now, forget_before=now - FORGET_FAILURES)
+    # Never the name typed for an unknown account: it may be a password typed in the wrong field.
+    _log(conn, user, user.name if user else "", "sign-in-failed", attempt.source,
+         "sign-in failed" if user else "sign-in failed for a name that is no account", now)
+
+
 def sign_in(db: Database, state: State, attempt: Attempt, *, now: datetime, rp: RelyingParty | None = None) -> m.User:
     """The user whose name, password and (for a role that can change the record) TOTP code or passkey these are; else
     `SignInFailed`, the same answer, in about the same time, for an unknown name and a wrong password. After
@@ -268,18 +285,16 @@ def sign_in(db: Database, state: State, attempt: Attempt, *, now: datetime, rp: 
         raise TooManyAttempts(wait)
     password_ok = _password_ok(credential, attempt.password)
     with db.writer() as conn:
-        if password_ok and user is not None and user.active and credential is not None and \
-                _second_factor_ok(conn, user, credential, attempt, now, rp):
-            accounts.clear_failures(conn, keys[0])
-            if HASHER.check_needs_rehash(credential.password_hash or ""):
-                accounts.update_credential(conn, user.name, now, password_hash=HASHER.hash(attempt.password))
-            _log(conn, user, user.name, "sign-in", attempt.source, "signed in", now)
-            return user
-        for key in keys:
-            accounts.add_failure(conn, key, now, forget_before=now - FORGET_FAILURES)
-        # Never the name typed for an unknown account: it may be a password typed in the wrong field.
-        _log(conn, user, user.name if user else "", "sign-in-failed", attempt.source,
-             "sign-in failed" if user else "sign-in failed for a name that is no account", now)
+        # Again under the writers' lock: attempts sent at once all passed the check above before any had failed.
+        wait = retry_after(accounts.failures(conn, keys), now)
+        if wait == 0:
+            if password_ok and user is not None and user.active and credential is not None and \
+                    _second_factor_ok(conn, user, credential, attempt, now, rp):
+                _signed_in(conn, user, credential, attempt, keys[0], now)
+                return user
+            _failed(conn, user, attempt, keys, now)
+    if wait > 0:
+        raise TooManyAttempts(wait)
     raise SignInFailed()
 
 
