@@ -3,6 +3,8 @@ own page at http://localhost:PORT — the relying party's id is the DNS name `lo
 
 from __future__ import annotations
 
+import base64
+import json
 import socket
 import threading
 import time
@@ -106,3 +108,31 @@ def test_a_server_without_an_origin_offers_no_passkeys(world: World) -> None:
                                                                            "https://cell.example.org:8443")
     with pytest.raises(ValueError, match="scheme://host"):
         RelyingParty.of("cell.example.org/path")
+
+
+def _client_data(challenge: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"type": "webauthn.get", "challenge": challenge,
+                                                "origin": "http://localhost"}).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("answer", [
+    {}, {"response": []}, {"response": {"clientDataJSON": "!!!"}}, {"id": 5, "response": {"clientDataJSON": 7}},
+    {"id": "x", "response": {"clientDataJSON": _client_data("abc")}},
+    "issued challenge, garbage signature",
+], ids=["empty", "list", "not-base64", "numbers", "unknown-challenge", "bad-signature"])
+def test_a_malformed_passkey_answer_is_refused_like_a_wrong_password(world: World, answer: Any) -> None:
+    secret = enrolled(world, "deu")
+    assert secret is not None
+    client = TestClient(create_app(world.db.url, clock=world.clock, origin="http://localhost"))
+    if isinstance(answer, str):
+        challenge = client.post("/api/v1/sign-in/passkey-options").json()["challenge"]
+        answer = {"id": "AAAA", "rawId": "AAAA", "type": "public-key",
+                  "response": {"clientDataJSON": _client_data(challenge), "authenticatorData": "AAAA",
+                               "signature": "AAAA"}}
+    signed = client.post("/api/v1/sign-in", json={"name": "deu", "password": PASSWORD, "passkey": answer})
+    wrong = client.post("/api/v1/sign-in", json={"name": "deu", "password": "not the password", "totp": "1"})
+    assert (signed.status_code, signed.json()["detail"]) == (wrong.status_code, wrong.json()["detail"]) == (
+        401, wrong.json()["detail"])
+    client.post("/api/v1/sign-in", json={"name": "deu", "password": PASSWORD, "totp": totp_code(world, secret)})
+    added = client.post("/api/v1/passkeys", json=answer, headers={"X-CSRF-Token": client.cookies["cg_csrf"]})
+    assert added.status_code == 400 and "could not be verified" in added.json()["detail"]
