@@ -4,8 +4,9 @@ HTTP, resets and disabled users, and who reads the security log."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -237,6 +238,21 @@ class TestCli:
         log = json.loads(runner.invoke(app, ["user", "security-log", "--as", "deu", "--format", "json"]).stdout)
         assert [e["kind"] for e in log][:3] == ["user-disabled", "token-issued", "enrolled"]
         assert code not in json.dumps(log) and token not in json.dumps(log)
+
+
+def test_user_enrol_asks_for_everything_and_echoes_no_secret(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONTACTGROUP_DB", world.db.url)
+    world.clock.at = datetime.now(UTC)  # the command runs on the system clock
+    code = world.do(accounts.reset_user, "admin", "admin").code  # the first coordinator's enrolment
+    secret = pyotp.random_base32()
+    monkeypatch.setattr(pyotp, "random_base32", lambda: secret)  # the secret the command will show
+    typed = f"{code}\n{PASSWORD}\n{PASSWORD}\n{pyotp.TOTP(secret).now()}\n"
+    result = CliRunner().invoke(app, ["user", "enrol"], input=typed)
+    assert result.exit_code == 0, result.output
+    assert "admin enrolled" in result.stdout and "otpauth://totp/contactgroup:admin" in result.stdout
+    assert code not in result.output and PASSWORD not in result.output
+    again = CliRunner().invoke(app, ["user", "enrol"], input=f"{code}\n{PASSWORD}\n{PASSWORD}\n")
+    assert again.exit_code == 4 and "unknown, used or expired" in again.output
 
 
 def test_sign_in_failed_is_one_error(world: World) -> None:

@@ -47,6 +47,7 @@ from contactgroup.io.offers import EXPORT as OFFER_COLUMNS
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import access, accounts, queries
 from contactgroup.services import coordination as svc
+from contactgroup.services.clock import SystemClock
 
 T = TypeVar("T")
 
@@ -247,6 +248,24 @@ def user_reset(name: str, db: DbOption = None, as_: AsOption = None) -> None:
         enrolment = accounts.reset_user(uow, caller(as_), name)
     _done(f"user {name}'s password and second factor reset")
     _enrolment(enrolment)
+
+
+@user_app.command("enrol")
+@handles_errors
+def user_enrol(db: DbOption = None) -> None:
+    """Enrol with your one-time code on the server's machine: set your own password and, for a role that can change
+    the record, your TOTP second factor. Everything is asked for, nothing is echoed or on the command line."""
+    db_ = database(db)
+    code = typer.prompt("Enrolment code", hide_input=True)
+    password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    factor = accounts.enrol(db_, db_.state(), code, password, now=SystemClock().now())
+    if factor.secret is None:
+        _done(f"{factor.user} enrolled: this role signs in with its password alone")
+        return
+    typer.echo(f"Add this account to your authenticator app (secret {factor.secret}):\n{factor.uri}")
+    totp = typer.prompt("The app's code")
+    accounts.confirm_enrolment(db_, db_.state(), code, totp, now=SystemClock().now())
+    _done(f"{factor.user} enrolled: sign in with your password and the app's code")
 
 
 @user_app.command("security-log")
