@@ -204,3 +204,20 @@ class TestNoSecretsLeak:
         assert "sign-in failed" in log and "enrolled" in log and "token-revoked" in log
         assert all(s and s not in seen for s in secrets), [s for s in secrets if s in seen]
         assert all(h.startswith("$argon2id$v=19$m=19456,t=2,p=1$") for h in hashes if h.startswith("$"))
+
+
+class TestHostileInput:
+    """Characters a database refuses (NUL on PostgreSQL) or a comparison refuses (non-ASCII) answer like any
+    other bad value, never with a server error."""
+
+    def test_odd_characters_in_names_codes_and_ids(self, world: World, client: TestClient) -> None:
+        secret = enrolled(world, "deu")
+        assert secret is not None
+        assert attempt(client, "de\x00u").status_code == 401
+        assert attempt(client, "deu", PASSWORD, "é\x00").status_code == 401
+        assert client.post("/api/v1/enrol", json={"code": "enrol-\x00é", "password": PASSWORD}).status_code == 400
+        issued = tokens.issue(world.db, world.db.state(), "deu", now=world.clock.now(), scope=tokens.Scope.WRITE)
+        bearer = {"Authorization": f"Bearer {issued.token}"}
+        assert client.get("/api/v1/security-log", params={"user": "de\x00u"}, headers=bearer).json() == []
+        assert client.delete("/api/v1/tokens/ab%00cd", headers=bearer).status_code == 404
+        assert client.get("/api/v1/me", headers={"Authorization": "Bearer cg_\x01"}).status_code == 401

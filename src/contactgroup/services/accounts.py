@@ -9,6 +9,7 @@ must also give a TOTP code (RFC 6238), each code usable once."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 import math
 import secrets
@@ -188,7 +189,7 @@ def _totp_step(secret: str, code: str, now: datetime) -> int | None:
     totp = pyotp.TOTP(secret)
     for drift in (0, -1, 1):
         at = now + timedelta(seconds=drift * totp.interval)
-        if hmac.compare_digest(totp.at(at), code.strip()):
+        if hmac.compare_digest(totp.at(at).encode(), code.strip().encode()):
             return int(totp.timecode(at))
     return None
 
@@ -222,7 +223,9 @@ class Attempt:
 
 
 def _keys(attempt: Attempt) -> tuple[str, str]:
-    return f"user:{attempt.name.casefold()}"[:256], f"addr:{attempt.source}"[:256]
+    """The back-off's keys: the account's (a hash of the name typed, which may be a password typed in the wrong
+    field) and the address's."""
+    return f"user:{hashlib.sha256(attempt.name.casefold().encode()).hexdigest()}", f"addr:{attempt.source}"[:256]
 
 
 def retry_after(failures: list[tuple[int, datetime]], now: datetime) -> int:
@@ -280,7 +283,7 @@ def sign_in(db: Database, state: State, attempt: Attempt, *, now: datetime, rp: 
     user = state.users.get(attempt.name)
     with db.reader(checked=False) as conn:
         wait = retry_after(accounts.failures(conn, keys), now)
-        credential = accounts.credential(conn, attempt.name)
+        credential = accounts.credential(conn, user.name if user else "")  # the same query for a name that is none
     if wait > 0:
         raise TooManyAttempts(wait)
     password_ok = _password_ok(credential, attempt.password)
@@ -361,6 +364,8 @@ def security_log(db: Database, state: State, who: str, *, user: str | None = Non
     anyone else its own; `user` narrows to one account (an account one may not see lists nothing)."""
     acting = access.user(state, who)
     authority = state.authority
+    if user is not None and not user.isprintable():
+        return []  # no account has such a name
     names = [user] if user is not None else None
     with db.reader() as conn:
         if acting.role is m.Role.COORDINATOR and authority is not None and acting.party == authority.name:

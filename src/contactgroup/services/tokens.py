@@ -111,6 +111,8 @@ def revoke(db: Database, state: State, who: str, token_id: str | None, *, of: st
     is not that user's token is not found, whoever owns it."""
     acting = access.user(state, who)
     target = _manageable(state, who, of)
+    if token_id is not None and not token_id.isalnum():  # no token has such an id: not worth a query
+        raise NotFound(f"{target.name} has no live token {token_id}", code="unknown-token")
     with db.writer() as conn:
         count = accounts.revoke_tokens(conn, now, user_name=target.name, token_id=token_id)
         if token_id is not None and count == 0:  # not that user's, or ended already: nothing is written
