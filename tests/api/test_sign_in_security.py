@@ -195,13 +195,22 @@ class TestNoSecretsLeak:
         bodies += [client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}x"}).text,
                    client.delete("/api/v1/tokens/nope", headers={"Authorization": f"Bearer {token}"}).text]
         client.post("/api/v1/sign-out", headers={"Authorization": f"Bearer {token}"})
+        world.clock.at += timedelta(seconds=30)
+        csrf = attempt(client, "deu", PASSWORD, totp_code(world, factor["totp_secret"])).json()["csrf_token"]
+        cookie = client.cookies["cg_session"]
+        bodies += [client.post("/api/v1/tokens", json={"scope": "write"}).text,  # no CSRF token
+                   client.post("/api/v1/tokens", json={"scope": "write"}, headers={"X-CSRF-Token": csrf + "x"}).text]
+        client.post("/api/v1/sign-out", headers={"X-CSRF-Token": csrf})
+        bodies.append(client.get("/api/v1/me").text)  # the ended session
         with world.db.engine.connect() as conn:
             log = repr([tuple(r) for r in conn.execute(sa.select(schema.security_log))])
             hashes = [r[0] for r in conn.execute(sa.select(schema.credentials.c.password_hash))]
             hashes += [r[0].hex() for r in conn.execute(sa.select(schema.api_tokens.c.secret_hash))]
-        secrets = [PASSWORD, "p" * 100, code, factor["totp_secret"], first, token, token.split("_")[-1], *hashes]
+            hashes += [r[0].hex() for r in conn.execute(sa.select(schema.sessions.c.secret_hash))]
+        secrets = [PASSWORD, "p" * 100, code, factor["totp_secret"], first, token, token.split("_")[-1], cookie,
+                   cookie.split("_")[-1], csrf, *hashes]
         seen = "\n".join([log, caplog.text, *bodies])
-        assert "sign-in failed" in log and "enrolled" in log and "token-revoked" in log
+        assert "sign-in failed" in log and "enrolled" in log and "token-revoked" in log and "signed-out" in log
         assert all(s and s not in seen for s in secrets), [s for s in secrets if s in seen]
         assert all(h.startswith("$argon2id$v=19$m=19456,t=2,p=1$") for h in hashes if h.startswith("$"))
 
