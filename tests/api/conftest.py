@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pyotp
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from contactgroup.api.app import create_app
@@ -18,9 +21,27 @@ def world(founded_db: Database, clock: FixedClock) -> World:
     return build_world(founded_db, clock)
 
 
+Apps = Callable[..., TestClient]
+
+
 @pytest.fixture
-def client(world: World) -> TestClient:
-    return TestClient(create_app(world.db.url, clock=world.clock))
+def apps(world: World) -> Iterator[Apps]:
+    """Clients of apps over the world's database (`base_url` and `create_app`'s options as keywords); each app's
+    connections are closed afterwards, so that a run does not hold PostgreSQL's connections until collected."""
+    made: list[FastAPI] = []
+
+    def make(base_url: str = "http://testserver", **options: Any) -> TestClient:
+        made.append(create_app(world.db.url, clock=world.clock, **options))
+        return TestClient(made[-1], base_url=base_url)
+
+    yield make
+    for app in made:
+        app.state.db.engine.dispose()
+
+
+@pytest.fixture
+def client(apps: Apps) -> TestClient:
+    return apps()
 
 
 def bearer(world: World, user: str, scope: tokens.Scope = tokens.Scope.WRITE) -> dict[str, str]:

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from typer.testing import CliRunner
 
-from contactgroup.api.app import create_app
 from contactgroup.cli.main import app
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import EnrolmentRefused, Forbidden, SignInFailed, ValidationFailed
@@ -21,7 +20,7 @@ from contactgroup.ledger import note
 from contactgroup.services import accounts, tokens
 from contactgroup.services import governance as gov
 from contactgroup.storage import schema
-from tests.api.conftest import PASSWORD, enrolled, totp_code
+from tests.api.conftest import PASSWORD, Apps, enrolled, totp_code
 from tests.factories import World
 
 
@@ -126,10 +125,10 @@ class TestSessions:
         client.cookies.set("cg_session", old)
         assert client.get("/api/v1/me").status_code == 401  # the session a browser held before ended
 
-    def test_a_session_under_tls_is_secure(self, world: World) -> None:
+    def test_a_session_under_tls_is_secure(self, world: World, apps: Apps) -> None:
         secret = enrolled(world, "deu")
         assert secret is not None
-        tls = TestClient(create_app(world.db.url, clock=world.clock), base_url="https://testserver")
+        tls = apps(base_url="https://testserver")
         assert "Secure" in sign_in(tls, "deu", totp_code(world, secret)).headers["set-cookie"]
 
     @pytest.mark.parametrize(("idle", "ok"), [(29, True), (31, False)])

@@ -19,7 +19,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from contactgroup.api.app import create_app
 from contactgroup.services.passkeys import RelyingParty
-from tests.api.conftest import PASSWORD, enrolled, totp_code
+from tests.api.conftest import PASSWORD, Apps, enrolled, totp_code
 from tests.factories import World
 
 CHROMIUM = "/usr/bin/chromium"
@@ -37,8 +37,8 @@ def origin(world: World) -> Iterator[str]:
     """The API served for real on 127.0.0.1, known to passkeys as http://localhost:PORT."""
     port = _free_port()
     origin = f"http://localhost:{port}"
-    server = uvicorn.Server(uvicorn.Config(create_app(world.db.url, clock=world.clock, origin=origin),
-                                           host="127.0.0.1", port=port, log_level="warning"))
+    app = create_app(world.db.url, clock=world.clock, origin=origin)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -48,6 +48,7 @@ def origin(world: World) -> Iterator[str]:
     yield origin
     server.should_exit = True
     thread.join(10)
+    app.state.db.engine.dispose()
 
 
 @pytest.fixture
@@ -100,8 +101,7 @@ def test_a_passkey_answers_once_for_its_own_user_with_the_right_password(world: 
     assert replayed.status_code == 401 and answer["response"]["signature"] not in replayed.text
 
 
-def test_a_server_without_an_origin_offers_no_passkeys(world: World) -> None:
-    client = TestClient(create_app(world.db.url, clock=world.clock))
+def test_a_server_without_an_origin_offers_no_passkeys(client: TestClient) -> None:
     answer = client.post("/api/v1/sign-in/passkey-options")
     assert answer.status_code == 409 and "origin is not configured" in answer.json()["detail"]
     assert RelyingParty.of("https://cell.example.org:8443") == RelyingParty("cell.example.org",
@@ -120,10 +120,10 @@ def _client_data(challenge: str) -> str:
     {"id": "x", "response": {"clientDataJSON": _client_data("abc")}},
     "issued challenge, garbage signature",
 ], ids=["empty", "list", "not-base64", "numbers", "unknown-challenge", "bad-signature"])
-def test_a_malformed_passkey_answer_is_refused_like_a_wrong_password(world: World, answer: Any) -> None:
+def test_a_malformed_passkey_answer_is_refused_like_a_wrong_password(world: World, apps: Apps, answer: Any) -> None:
     secret = enrolled(world, "deu")
     assert secret is not None
-    client = TestClient(create_app(world.db.url, clock=world.clock, origin="http://localhost"))
+    client = apps(origin="http://localhost")
     if isinstance(answer, str):
         challenge = client.post("/api/v1/sign-in/passkey-options").json()["challenge"]
         answer = {"id": "AAAA", "rawId": "AAAA", "type": "public-key",
