@@ -83,9 +83,10 @@ class TestInit:
             conn.execute(sa.text("DROP TABLE quorum_rules"))
             conn.execute(sa.text("DROP TABLE places"))
             conn.execute(sa.text("DROP TABLE tracked_donors"))
-            conn.execute(sa.text("DROP TABLE api_tokens"))  # 0009_tokens
-            conn.execute(sa.text("DROP TABLE security_log"))
-            conn.execute(sa.text("DROP TABLE iati_organisations"))  # added by 0011_publish
+            for table in ("api_tokens", "security_log",  # 0009_tokens
+                          "credentials", "sessions", "sign_in_failures", "passkeys", "webauthn_challenges",  # 0012
+                          "iati_organisations"):  # 0011_publish
+                conn.execute(sa.text(f"DROP TABLE {table}"))
             conn.execute(sa.text("ALTER TABLE users DROP COLUMN active"))  # added by 0006_amend
             conn.execute(sa.text("ALTER TABLE requirements DROP COLUMN entered_on"))
             for column in ("released", "declined_on", "declined_by", "reason", "superseded", "reopened"):  # 0005

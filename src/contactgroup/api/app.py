@@ -17,13 +17,21 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contactgroup.api import governance, ledger, me
+from contactgroup.api import accounts, governance, ledger, me, passkeys
 from contactgroup.api.limits import MAX_BODY, BodyLimit
 from contactgroup.api.problem import detail, problem, problem_components
 from contactgroup.api.signer import CheckpointSigner
-from contactgroup.domain.errors import ContactGroupError, DatabaseBusy, NotSignedIn, ValidationFailed
+from contactgroup.domain.errors import (
+    ContactGroupError,
+    DatabaseBusy,
+    NotSignedIn,
+    SignInFailed,
+    TooManyAttempts,
+    ValidationFailed,
+)
 from contactgroup.services import key_files
 from contactgroup.services.clock import Clock, SystemClock
+from contactgroup.services.passkeys import RelyingParty
 from contactgroup.storage.database import Database, DatabaseError, database_error
 from contactgroup.storage.store import StateStore
 from contactgroup.web import pages
@@ -55,13 +63,26 @@ DEFAULT_CHECKPOINT_INTERVAL = 5.0  # seconds
 _DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 
+def _headers(exc: ContactGroupError) -> dict[str, str] | None:
+    """The headers an error's answer carries: when to retry, or how to sign in."""
+    if isinstance(exc, DatabaseBusy):
+        return {"Retry-After": "1"}
+    if isinstance(exc, TooManyAttempts):
+        return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, NotSignedIn | SignInFailed):
+        return {"WWW-Authenticate": "Bearer"}
+    return None
+
+
 def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, clock: Clock | None = None,
                checkpoint_interval: float = DEFAULT_CHECKPOINT_INTERVAL,
-               approvals_as: str | None = None, max_body: int = MAX_BODY) -> ContactGroupAPI:
+               approvals_as: str | None = None, max_body: int = MAX_BODY,
+               origin: str | None = None) -> ContactGroupAPI:
     """The API over the database at `db_url`; with `log_key` (the private key file) a background signer signs a
     new checkpoint whenever the log has grown, at most one per `checkpoint_interval` seconds; with `approvals_as`
     (a user) it takes members' signed approvals of governance proposals and hands them in as that user. A request
-    body above `max_body` bytes is refused (413) before it is read."""
+    body above `max_body` bytes is refused (413) before it is read. `origin` (default CONTACTGROUP_ORIGIN) is the
+    server's public origin, `https://host[:port]`, which passkeys are bound to; without it there are none."""
     database = Database(db_url)
     clock = clock or SystemClock()
     signer = (CheckpointSigner(database, key_files.read_signer_key(log_key), clock, checkpoint_interval)
@@ -85,10 +106,14 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app.state.clock = clock
     app.state.store = StateStore(database)  # reads take its snapshot; writes go through store.run
     app.state.approvals_as = approvals_as
+    app.state.relying_party = RelyingParty.of(origin or os.environ.get("CONTACTGROUP_ORIGIN"))
     app.add_middleware(BodyLimit, max_body=max_body)
     app.include_router(ledger.router)
     app.include_router(governance.router)
     app.include_router(me.router)
+    app.include_router(accounts.router)
+    app.include_router(passkeys.router)
+    app.include_router(passkeys.page)
     app.mount("/docs-assets", StaticFiles(directory=_DOCS_ASSETS), name="docs-assets")
     pages.mount(app)
 
@@ -107,9 +132,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
         if isinstance(exc, ValidationFailed):
             status = 400  # bad parameters of a request are the client's to fix
             extra["errors"] = [{"where": p.where, "message": p.message} for p in exc.problems]
-        headers = ({"Retry-After": "1"} if isinstance(exc, DatabaseBusy)
-                   else {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotSignedIn) else None)
-        return problem(status, detail(exc), instance=request.url.path, headers=headers, **extra)
+        return problem(status, detail(exc), instance=request.url.path, headers=_headers(exc), **extra)
 
     @app.exception_handler(DatabaseError)
     async def database_failed(request: Request, exc: DatabaseError) -> JSONResponse:

@@ -1,5 +1,8 @@
-"""Who a request acts for: the bearer token it carries, checked on every request (a revoked token or a disabled
-user is refused at the next one). Routes depend on `signed_in` to read and on `may_write` to change the record."""
+"""Who a request acts for: the bearer token it carries, or the browser session its cookie names, checked on every
+request (a revoked token, an ended session or a disabled user is refused at the next one). A change asked with a
+session cookie must also carry the session's CSRF token in `X-CSRF-Token` (double submit: a page of another site
+can make the browser send the cookie, never read the token). Routes depend on `Reader` to read and on `Writer` to
+change the record."""
 
 from __future__ import annotations
 
@@ -8,21 +11,36 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from contactgroup.domain.errors import NotSignedIn
-from contactgroup.services import tokens
+from contactgroup.services import accounts, tokens
 from contactgroup.services.tokens import SignedIn
+
+SESSION_COOKIE = "cg_session"
+CSRF_COOKIE = "cg_csrf"  # readable by the page's own script, which echoes it in the header
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def signed_in(request: Request) -> SignedIn:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        raise NotSignedIn()
     store = request.app.state.store
-    return tokens.authenticate(store.db, store.snapshot(), token.strip(), request.app.state.clock.now())
+    now = request.app.state.clock.now()
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return tokens.authenticate(store.db, store.snapshot(), token.strip(), now)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie is None:
+        raise NotSignedIn()
+    return accounts.session_caller(store.db, store.snapshot(), cookie, now=now,
+                                   csrf=request.headers.get(CSRF_HEADER), changes=request.method not in _SAFE)
 
 
 def may_write(caller: Annotated[SignedIn, Depends(signed_in)]) -> SignedIn:
     tokens.require_write(caller)
     return caller
+
+
+def source(request: Request) -> str:
+    """The client's address, as the security log and the sign-in back-off name it."""
+    return request.client.host if request.client else "unknown"
 
 
 Reader = Annotated[SignedIn, Depends(signed_in)]

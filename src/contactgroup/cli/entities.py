@@ -46,8 +46,9 @@ from contactgroup.encoding.canonical import plain
 from contactgroup.io.offers import EXPORT as OFFER_COLUMNS
 from contactgroup.io.requirements import EXPORT as REQUIREMENT_COLUMNS
 from contactgroup.reports.facts import is_synthetic
-from contactgroup.services import access, queries
+from contactgroup.services import access, accounts, queries
 from contactgroup.services import coordination as svc
+from contactgroup.services.clock import SystemClock
 
 T = TypeVar("T")
 
@@ -248,18 +249,74 @@ def user_add(
     """Register a user (coordinator; once member keys exist, a member's users are added by its own desk
     officers, the coordinator adding only the first user of a member that has none)."""
     with writer(db) as uow:
-        svc.register_user(uow, caller(as_), m.User(name, party, role))
+        enrolment = accounts.register_user(uow, caller(as_), m.User(name, party, role))
     _done(f"user {name} registered ({role.value} for {party})")
+    _enrolment(enrolment)
+
+
+def _enrolment(enrolment: accounts.Enrolment) -> None:
+    """The one-time code, printed once: whoever hands it over never learns the password or second factor set."""
+    err.print(f"enrolment code for {enrolment.user}, valid until {enrolment.expires_at:%Y-%m-%d %H:%M} UTC and "
+              "shown only now: the user sets its own password and second factor with it", highlight=False)
+    typer.echo(enrolment.code)
+
+
+@user_app.command("reset")
+@handles_errors
+def user_reset(name: str, db: DbOption = None, as_: AsOption = None) -> None:
+    """Reset a user's sign-in: its password and second factor stop working, its tokens and sessions end, and a new
+    enrolment code is printed (whoever may add that user; under governance a member's own desk officers)."""
+    with writer(db) as uow:
+        enrolment = accounts.reset_user(uow, caller(as_), name)
+    _done(f"user {name}'s password and second factor reset")
+    _enrolment(enrolment)
+
+
+@user_app.command("enrol")
+@handles_errors
+def user_enrol(db: DbOption = None) -> None:
+    """Enrol with your one-time code on the server's machine: set your own password and, for a role that can change
+    the record, your TOTP second factor. Everything is asked for, nothing is echoed or on the command line."""
+    db_ = database(db)
+    code = typer.prompt("Enrolment code", hide_input=True)
+    password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    factor = accounts.enrol(db_, db_.state(), code, password, now=SystemClock().now())
+    if factor.secret is None:
+        _done(f"{factor.user} enrolled: this role signs in with its password alone")
+        return
+    typer.echo(f"Add this account to your authenticator app (secret {factor.secret}):\n{factor.uri}")
+    totp = typer.prompt("The app's code")
+    accounts.confirm_enrolment(db_, db_.state(), code, totp, now=SystemClock().now())
+    _done(f"{factor.user} enrolled: sign in with your password and the app's code")
+
+
+@user_app.command("security-log")
+@handles_errors
+def user_security_log(
+    user: Annotated[str | None, typer.Option(help="Only this account's entries.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000, help="At most this many entries, newest first.")] = 200,
+    db: DbOption = None,
+    as_: AsOption = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Sign-ins, tokens, enrolments, resets and disabled users: the coordinator reads every entry, a desk officer
+    its member's accounts', anyone else its own."""
+    who = caller(as_)
+    db_ = database(db)
+    rows = [{"at": e.at.isoformat(timespec="seconds"), "user": e.user_name, "party": e.party, "actor": e.actor,
+             "kind": e.kind, "source": e.source, "detail": e.detail}
+            for e in accounts.security_log(db_, db_.state(), who.user, user=user, limit=limit)]
+    emit(rows, fmt, title="Security log")
 
 
 @user_app.command("disable")
 @handles_errors
 def user_disable(name: str, db: DbOption = None, as_: AsOption = None) -> None:
-    """Disable a user: from its next command on it can do nothing (whoever may add that user; under governance a
-    member's users are its own desk officers' to manage)."""
+    """Disable a user: from its next command on it can do nothing, and every token and session of it ends at once
+    (whoever may add that user; under governance a member's users are its own desk officers' to manage)."""
     with writer(db) as uow:
-        svc.disable_user(uow, caller(as_), name)
-    _done(f"user {name} disabled")
+        accounts.disable_user(uow, caller(as_), name)
+    _done(f"user {name} disabled; its tokens and sessions ended")
 
 
 @user_app.command("enable")

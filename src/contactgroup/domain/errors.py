@@ -129,3 +129,70 @@ class DatabaseUnavailable(ContactGroupError):
     def __init__(self, message: str, *, reason: str = "unusable", detail: str = "") -> None:
         super().__init__(message)
         self.reason, self.detail = reason, detail
+
+
+class SignInFailed(ContactGroupError):
+    """A sign-in with a wrong name, password or second factor, or an account not (yet) enrolled: one answer for
+    every reason, so that it tells no one which names exist."""
+
+    status = 401
+    exit_code = 4
+
+    def __init__(self) -> None:
+        super().__init__("sign-in failed: the name, the password or the second factor's code is wrong",
+                         code="sign-in-failed")
+
+
+class TooManyAttempts(ContactGroupError):
+    """Sign-in refused for a while after repeated failures for the account or from the address: `retry_after`
+    seconds (a back-off that grows and is capped, never a lock-out)."""
+
+    status = 429
+    exit_code = 5
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-ins: try again in {retry_after} seconds", code="too-many-attempts",
+                         retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class CsrfRefused(Forbidden):
+    """A change asked with a browser session's cookie but without the session's CSRF token: it may come from
+    another site's page."""
+
+    def __init__(self) -> None:
+        super().__init__("a change made with a browser session must carry the session's CSRF token",
+                         code="csrf")
+
+
+class EnrolmentRefused(ContactGroupError):
+    """An enrolment code that is unknown, used or expired: one answer for every reason."""
+
+    status = 400
+    exit_code = 4
+
+    def __init__(self) -> None:
+        super().__init__("this enrolment code is unknown, used or expired: ask your desk officer (or the "
+                         "coordinator) for a new one", code="enrolment-refused")
+
+
+class PasskeyRefused(ContactGroupError):
+    """A passkey's answer that does not verify (unknown or spent challenge, another origin, a bad signature, a
+    passkey of another user): one answer for every reason."""
+
+    status = 400
+    exit_code = 4
+
+    def __init__(self) -> None:
+        super().__init__("the passkey's answer could not be verified: try again", code="passkey-refused")
+
+
+class PasskeysUnavailable(ContactGroupError):
+    """Passkeys are bound to the server's public origin, which this server was not told."""
+
+    status = 409
+    exit_code = 5
+
+    def __init__(self) -> None:
+        super().__init__("passkeys are not available on this server: its public origin is not configured",
+                         code="no-passkeys")

@@ -33,11 +33,12 @@ class Scope(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SignedIn:
-    """Who a request acts for, as its token says."""
+    """Who a request acts for, as its token (or browser session) says."""
 
     user: User
     scope: Scope
-    token_id: str
+    token_id: str  # the token's public id, or the session's
+    session: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ class Issued:
     row: TokenRow
 
 
-def _hash(token: str) -> bytes:
+def secret_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
@@ -67,7 +68,7 @@ def issue(db: Database, state: State, name: str, *, now: datetime, scope: Scope 
     token = f"{_PREFIX}{ident}_{secrets.token_urlsafe(32)}"
     row = TokenRow(ident, user.name, scope.value, label, now, now + timedelta(days=days), None)
     with db.writer() as conn:
-        accounts.add_token(conn, row, _hash(token))
+        accounts.add_token(conn, row, secret_hash(token))
         accounts.log_security(conn, SecurityEntry(now, user.name, user.party, user.name, "token-issued", source,
                                                   f"token {ident} ({scope.value}, {days} days){_label(label)}"))
     return Issued(token, row)
@@ -82,7 +83,7 @@ def authenticate(db: Database, state: State, token: str, now: datetime) -> Signe
     if not token.startswith(_PREFIX) or len(token) > 200:
         raise NotSignedIn()
     with db.reader(checked=False) as conn:
-        row = accounts.token_by_hash(conn, _hash(token))
+        row = accounts.token_by_hash(conn, secret_hash(token))
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise NotSignedIn()
     user = state.users.get(row.user_name)
@@ -110,6 +111,8 @@ def revoke(db: Database, state: State, who: str, token_id: str | None, *, of: st
     is not that user's token is not found, whoever owns it."""
     acting = access.user(state, who)
     target = _manageable(state, who, of)
+    if token_id is not None and not token_id.isalnum():  # no token has such an id: not worth a query
+        raise NotFound(f"{target.name} has no live token {token_id}", code="unknown-token")
     with db.writer() as conn:
         count = accounts.revoke_tokens(conn, now, user_name=target.name, token_id=token_id)
         if token_id is not None and count == 0:  # not that user's, or ended already: nothing is written

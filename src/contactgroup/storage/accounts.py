@@ -1,4 +1,5 @@
-"""The account tables' rows: API tokens and the security log (beside the record, see `schema.api_tokens`)."""
+"""The account tables' rows: credentials, sessions, API tokens, sign-in failures and the security log (beside the
+record, see `schema.api_tokens`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from contactgroup.storage.database import Connection
-from contactgroup.storage.schema import api_tokens, security_log
+from contactgroup.storage.schema import (
+    api_tokens,
+    credentials,
+    passkeys,
+    security_log,
+    sessions,
+    sign_in_failures,
+    webauthn_challenges,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +83,156 @@ def security_entries(conn: Connection, *, user_names: Sequence[str] | None = Non
         query = query.where(security_log.c.party == party)
     rows = conn.execute(query.order_by(security_log.c.id.desc()).limit(limit))
     return [SecurityEntry(*r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialRow:
+    user_name: str
+    password_hash: str | None
+    totp_secret: str | None
+    totp_pending: str | None
+    totp_last_step: int | None
+    enrolment_expires: datetime | None
+    updated_at: datetime
+
+
+_CREDENTIAL_COLUMNS = [credentials.c[f] for f in CredentialRow.__slots__]
+
+
+def credential(conn: Connection, user_name: str) -> CredentialRow | None:
+    found = conn.execute(sa.select(*_CREDENTIAL_COLUMNS).where(credentials.c.user_name == user_name)).first()
+    return None if found is None else CredentialRow(*found)
+
+
+def credential_by_enrolment(conn: Connection, code_hash: bytes) -> CredentialRow | None:
+    found = conn.execute(sa.select(*_CREDENTIAL_COLUMNS)
+                         .where(credentials.c.enrolment_hash == code_hash)).first()
+    return None if found is None else CredentialRow(*found)
+
+
+def reset_credential(conn: Connection, user_name: str, code_hash: bytes, expires: datetime, at: datetime) -> None:
+    """Forget the user's password and second factor; only the new enrolment code (its hash) opens the account."""
+    values = {"password_hash": None, "totp_secret": None, "totp_pending": None, "totp_last_step": None,
+              "enrolment_hash": code_hash, "enrolment_expires": expires, "updated_at": at}
+    if conn.execute(credentials.update().where(credentials.c.user_name == user_name).values(**values)).rowcount == 0:
+        conn.execute(credentials.insert().values(user_name=user_name, **values))
+
+
+def update_credential(conn: Connection, user_name: str, at: datetime, **values: object) -> None:
+    conn.execute(credentials.update().where(credentials.c.user_name == user_name).values(updated_at=at, **values))
+
+
+def use_totp_step(conn: Connection, user_name: str, step: int) -> bool:
+    """Mark TOTP time step `step` used, if it is later than the last one used: False for a replayed code (checked
+    and set in one statement, so two requests cannot both use one code)."""
+    last = credentials.c.totp_last_step
+    return conn.execute(credentials.update().where(credentials.c.user_name == user_name,
+                                                   sa.or_(last.is_(None), last < step))
+                        .values(totp_last_step=step)).rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    id: str
+    user_name: str
+    csrf_hash: bytes
+    created_at: datetime
+    seen_at: datetime
+    ended_at: datetime | None
+
+
+_SESSION_COLUMNS = [sessions.c[f] for f in SessionRow.__slots__]
+
+
+def add_session(conn: Connection, row: SessionRow, secret_hash: bytes) -> None:
+    conn.execute(sessions.insert().values(secret_hash=secret_hash, **asdict(row)))
+
+
+def session_by_hash(conn: Connection, secret_hash: bytes) -> SessionRow | None:
+    found = conn.execute(sa.select(*_SESSION_COLUMNS).where(sessions.c.secret_hash == secret_hash)).first()
+    return None if found is None else SessionRow(*found)
+
+
+def touch_session(conn: Connection, session_id: str, at: datetime) -> None:
+    conn.execute(sessions.update().where(sessions.c.id == session_id).values(seen_at=at))
+
+
+def end_sessions(conn: Connection, at: datetime, *, user_name: str | None = None,
+                 session_id: str | None = None) -> int:
+    """End one session, or every live session of a user: how many were live."""
+    where: list[sa.ColumnElement[bool]] = [sessions.c.ended_at.is_(None)]
+    if user_name is not None:
+        where.append(sessions.c.user_name == user_name)
+    if session_id is not None:
+        where.append(sessions.c.id == session_id)
+    return conn.execute(sessions.update().where(*where).values(ended_at=at)).rowcount
+
+
+def failures(conn: Connection, keys: Sequence[str]) -> list[tuple[int, datetime]]:
+    """(failures, last failure) of each throttling key that has any."""
+    rows = conn.execute(sa.select(sign_in_failures.c.failures, sign_in_failures.c.last_at)
+                        .where(sign_in_failures.c.key.in_(keys)))
+    return [(int(n), at) for n, at in rows]
+
+
+def add_failure(conn: Connection, key: str, at: datetime, *, forget_before: datetime) -> None:
+    """One more failure for `key`; failures older than `forget_before` are forgotten (this one counts as the first)."""
+    t = sign_in_failures
+    count = sa.case((t.c.last_at < forget_before, 1), else_=t.c.failures + 1)
+    if conn.execute(t.update().where(t.c.key == key).values(failures=count, last_at=at)).rowcount == 0:
+        conn.execute(t.insert().values(key=key, failures=1, last_at=at))
+
+
+def clear_failures(conn: Connection, key: str) -> None:
+    conn.execute(sign_in_failures.delete().where(sign_in_failures.c.key == key))
+
+
+@dataclass(frozen=True, slots=True)
+class PasskeyRow:
+    id: str
+    user_name: str
+    public_key: bytes
+    sign_count: int
+    created_at: datetime
+    used_at: datetime | None
+
+
+_PASSKEY_COLUMNS = [passkeys.c[f] for f in PasskeyRow.__slots__]
+
+
+def add_passkey(conn: Connection, row: PasskeyRow) -> None:
+    conn.execute(passkeys.insert().values(**asdict(row)))
+
+
+def passkeys_of(conn: Connection, user_name: str) -> list[PasskeyRow]:
+    rows = conn.execute(sa.select(*_PASSKEY_COLUMNS).where(passkeys.c.user_name == user_name)
+                        .order_by(passkeys.c.created_at, passkeys.c.id))
+    return [PasskeyRow(*r) for r in rows]
+
+
+def passkey(conn: Connection, passkey_id: str) -> PasskeyRow | None:
+    found = conn.execute(sa.select(*_PASSKEY_COLUMNS).where(passkeys.c.id == passkey_id)).first()
+    return None if found is None else PasskeyRow(*found)
+
+
+def use_passkey(conn: Connection, passkey_id: str, sign_count: int, at: datetime) -> None:
+    conn.execute(passkeys.update().where(passkeys.c.id == passkey_id).values(sign_count=sign_count, used_at=at))
+
+
+def delete_passkeys(conn: Connection, user_name: str) -> int:
+    return conn.execute(passkeys.delete().where(passkeys.c.user_name == user_name)).rowcount
+
+
+def add_challenge(conn: Connection, challenge_hash: bytes, purpose: str, user_name: str, expires: datetime,
+                  now: datetime) -> None:
+    """Keep a challenge until it is answered or expires (expired ones are dropped here, so the table stays small)."""
+    conn.execute(webauthn_challenges.delete().where(webauthn_challenges.c.expires_at <= now))
+    conn.execute(webauthn_challenges.insert().values(challenge_hash=challenge_hash, purpose=purpose,
+                                                     user_name=user_name, expires_at=expires))
+
+
+def take_challenge(conn: Connection, challenge_hash: bytes, purpose: str, user_name: str, now: datetime) -> bool:
+    """Spend a live challenge handed out for `purpose` (and `user_name`): False if there was none."""
+    t = webauthn_challenges
+    return conn.execute(t.delete().where(t.c.challenge_hash == challenge_hash, t.c.purpose == purpose,
+                                         t.c.user_name == user_name, t.c.expires_at > now)).rowcount == 1

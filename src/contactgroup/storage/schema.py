@@ -112,6 +112,68 @@ security_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
 )
 
+# How a user signs in: set by the user at enrolment (the enrolment code is all anyone else ever sees), never known to
+# anyone else. The TOTP secret is a shared secret by design (RFC 6238): the server must read it to check a code.
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("user_name", sa.String(200), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=True),  # argon2id (PHC string); None until enrolled
+    sa.Column("totp_secret", sa.String(64), nullable=True),  # confirmed second factor
+    sa.Column("totp_pending", sa.String(64), nullable=True),  # offered at enrolment, until a first code confirms it
+    sa.Column("totp_last_step", sa.BigInteger, nullable=True),  # the last time step used: a code works once
+    sa.Column("enrolment_hash", sa.LargeBinary(32), nullable=True, unique=True),  # SHA-256 of the one-time code
+    sa.Column("enrolment_expires", UTCDateTime, nullable=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Browser sessions: the cookie's SHA-256 only, with its CSRF secret's SHA-256.
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # public: named in the security log
+    sa.Column("secret_hash", sa.LargeBinary(32), nullable=False, unique=True),
+    sa.Column("csrf_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("user_name", sa.String(200), nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime, nullable=True),
+)
+
+# Failed sign-ins per account ("user:NAME") and per source address ("addr:IP"): the back-off's memory, shared by
+# every server process.
+sign_in_failures = sa.Table(
+    "sign_in_failures",
+    metadata,
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_at", UTCDateTime, nullable=False),
+)
+
+
+# Passkeys (WebAuthn credentials): a public key per authenticator, an alternative to the TOTP second factor.
+passkeys = sa.Table(
+    "passkeys",
+    metadata,
+    sa.Column("id", sa.String(512), primary_key=True),  # the credential id, base64url
+    sa.Column("user_name", sa.String(200), nullable=False, index=True),
+    sa.Column("public_key", sa.LargeBinary, nullable=False),  # COSE
+    sa.Column("sign_count", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=True),
+)
+
+# WebAuthn challenges handed out and not yet answered (each answers once, within minutes), shared by every process.
+webauthn_challenges = sa.Table(
+    "webauthn_challenges",
+    metadata,
+    sa.Column("challenge_hash", sa.LargeBinary(32), primary_key=True),
+    sa.Column("purpose", sa.String(16), nullable=False),  # "register" or "sign-in"
+    sa.Column("user_name", sa.String(200), nullable=False),  # who registers; "" for a sign-in
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+
 def _column_type(tp: Any) -> tuple[sa.types.TypeEngine[Any], bool]:
     """The column type for a field's annotation, and whether it is nullable."""
     nullable = False
