@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
+import contactgroup.storage
 from contactgroup.domain.errors import Conflict
 from contactgroup.services import coordination as svc
 from contactgroup.services.verify import verify
@@ -87,7 +90,15 @@ def test_the_schema_revision_constant_is_the_newest_migration() -> None:
     assert head_revision() == SCHEMA_REVISION
 
 
-class TestMigration0010:
+def _revision_before(name: str) -> str:
+    text = (Path(contactgroup.storage.__file__).parent / "migrations" / "versions" / f"{name}.py").read_text()
+    return text.split("down_revision = '", 1)[1].split("'", 1)[0]
+
+
+_BEFORE_LOOP = _revision_before("0012_loop")
+
+
+class TestMigrationLoop:
     def test_rebuilds_offers_an_amendment_delivered_under_the_new_rule(self, world: World) -> None:
         """A database whose offer was lowered to what arrived while the older rule kept it in delivery: the table
         says in_delivery, the log now says delivered; `migrate` rebuilds the offers so that `verify` passes."""
@@ -98,7 +109,7 @@ class TestMigration0010:
         world.do(svc.amend_offer, "deu", "O-00001", quantity=60)
         with world.db.engine.begin() as conn:  # as the older code wrote it
             conn.execute(sa.text("UPDATE offers SET status = 'in_delivery' WHERE id = 'O-00001'"))
-            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0009_tokens'"))
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = :before"), {"before": _BEFORE_LOOP})
         world.db.migrate()
         report = verify(world.db)  # without the rebuild: "offers[O-00001]: differs from the log"
         assert report.ok, [str(f) for f in report.findings]

@@ -8,8 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011_publish'
-down_revision = '0010_loop'
+revision = '0010_publish'
+down_revision = '0009_tokens'
 branch_labels = None
 depends_on = None
 

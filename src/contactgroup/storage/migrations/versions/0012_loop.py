@@ -11,8 +11,8 @@ from alembic import op
 
 from contactgroup.storage.database import rebuild_projections
 
-revision = '0010_loop'
-down_revision = '0009_tokens'
+revision = '0012_loop'
+down_revision = '0011_accounts'
 branch_labels = None
 depends_on = None
 

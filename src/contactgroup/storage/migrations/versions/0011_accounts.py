@@ -8,8 +8,8 @@ from alembic import op
 
 from contactgroup.storage.schema import UTCDateTime
 
-revision = '0012_accounts'
-down_revision = '0011_publish'
+revision = '0011_accounts'
+down_revision = '0010_publish'
 branch_labels = None
 depends_on = None
 
