@@ -5,21 +5,24 @@ of the granting country (`workday.py`); a shipment that reaches a border before 
 there. A leg whose ends lie in two countries crosses into the country of its end, and that country's rule for
 the leg's mode decides; the departure day of that leg is the crossing day.
 
-Why a label-setting Dijkstra is exact here although the network is time-dependent: the earliest day a shipment
-can leave a place along a leg, given the day it arrived there, is `dep(a) = min over the crossing's options o
-of max(a, ready_o)` (an option is: no permission needed, the rule's permission, or a zone's from its start day
-on), and it arrives `dep(a) + transit` days later. Each such function is non-decreasing in `a`: arriving
-earlier never makes one arrive later (the FIFO property, which waiting makes hold). Then the earliest arrival at
-every place is reached by a path whose prefixes are themselves earliest arrivals, so the first time a place is
-taken off the heap its arrival day is final, exactly as with constant lengths (Dreyfus 1969; Kaufman and Smith
-1993). Only the arrival days differ from the static case: edge "lengths" are evaluated at the label's time.
+Why a label-setting Dijkstra is exact here although the network is time-dependent: every way across a border
+(no permission needed, the rule's permission, a zone's waiver or shorter lead from its start day on) is usable on
+every day from some day `ready_o` on, so a shipment that reaches the leg on day `a` may leave on
+`dep(a) = min over o of max(a, ready_o) = max(a, min over o of ready_o)`, and arrives `dep(a) + transit` days
+later. That is non-decreasing in `a`: arriving earlier never makes one arrive later (the FIFO property; waiting
+is what makes it hold). Then the earliest arrival at every place is reached by a path whose prefixes are
+themselves earliest arrivals, so the first time a place is taken off the heap its arrival day is final, exactly
+as with constant lengths (Dreyfus 1969; Kaufman and Smith 1993): only the "length" of a leg is evaluated at the
+day its start is reached. The earliest `ready_o` of a crossing depends on the shipment's nationality, goods,
+planning day and refusals, never on the route, so it is worked out once per crossing and kept for the next
+shipment alike.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from contactgroup.domain.errors import ValidationFailed
@@ -106,11 +109,9 @@ class _Option:
     zone: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Edge:
-    leg: Leg
-    head: int
-    crossing: tuple[str, str, Mode] | None  # (from country, into country, mode)
+Crossing = tuple[str, str, Mode]  # (from country, into country, mode)
+_Edge = tuple[int, int, "Crossing | None", Leg]  # (head place, transit days, crossing, leg)
+_Context = tuple[str, bool, date, Refusals]  # what a crossing's options depend on: nationality, goods, day, refusals
 
 
 class Router:
@@ -127,8 +128,9 @@ class Router:
         for leg in network.legs:
             a, b = country[self.index[leg.origin]], country[self.index[leg.to]]
             self.adjacent[self.index[leg.origin]].append(
-                _Edge(leg, self.index[leg.to], (a, b, leg.mode) if a != b else None))
+                (self.index[leg.to], leg.transit_days, (a, b, leg.mode) if a != b else None, leg))
         self.rules = {(r.country, r.mode): r for r in network.rules}
+        self._crossings: dict[tuple[Crossing, _Context], _Option | None] = {}
 
     def route(self, shipment: Shipment, refused: Iterable[tuple[str, Mode]] = ()) -> Route | NoRoute:
         """The earliest-arrival route for `shipment`, avoiding crossings whose permission was `refused` (a zone
@@ -143,37 +145,46 @@ class Router:
             return NoRoute(shipment, self._why_not(shipment, search.refused))
         return found
 
-    def options(self, crossing: tuple[str, str, Mode], shipment: Shipment, leg: Leg) -> list[_Option]:
-        """Every way across `crossing` for `shipment`, refused ones included (the caller drops them)."""
+    def crossing(self, crossing: Crossing, shipment: Shipment, refused: Refusals) -> _Option | None:
+        """The usable way across `crossing` that opens first (no permission before a permission on the same day),
+        or None when every way needs a refused permission. Its permission names no leg yet (`_Search._route`
+        fills it in): it is the same for every leg of the crossing."""
+        key = (crossing, (shipment.nationality, shipment.dangerous, shipment.requested, refused))
+        if key not in self._crossings:
+            usable = [o for o in self.options(crossing, shipment)
+                      if o.permission is None or (crossing[1], crossing[2]) not in refused]
+            self._crossings[key] = min(usable, key=lambda o: (o.ready, o.permission is not None), default=None)
+        return self._crossings[key]
+
+    def options(self, crossing: Crossing, shipment: Shipment) -> list[_Option]:
+        """Every way across `crossing` for `shipment`, refused ones included."""
         origin, country, mode = crossing
         rule = self.rules.get((country, mode))
         if rule is None or not rule.permission or shipment.nationality in rule.preauthorised | {country}:
             return [_Option(FREE, None, None)]
         lead = rule.lead_days + (rule.dangerous_extra_days if shipment.dangerous else 0)
-        found = [self._permission(country, mode, leg, shipment, lead, None)]
+        found = [self._permission(country, mode, shipment, lead, None)]
         for zone in self.network.zones:
             if {origin, country} <= zone.countries and mode in zone.modes:
                 starts = zone.starts.toordinal()
                 if zone.lead_days is None:
                     found.append(_Option(starts, None, zone.code))
                 elif zone.lead_days < lead:
-                    shorter = self._permission(country, mode, leg, shipment, zone.lead_days, zone.code)
+                    shorter = self._permission(country, mode, shipment, zone.lead_days, zone.code)
                     found.append(_Option(max(starts, shorter.ready), shorter.permission, zone.code))
         return found
 
-    def _permission(self, country: str, mode: Mode, leg: Leg, shipment: Shipment, lead: int,
-                    zone: str | None) -> _Option:
+    def _permission(self, country: str, mode: Mode, shipment: Shipment, lead: int, zone: str | None) -> _Option:
         ready = self.calendar.ready(country, shipment.requested, lead)
-        return _Option(ready.toordinal(),
-                       Permission(country, mode, leg.key, lead, shipment.requested, ready, zone), zone)
+        return _Option(ready.toordinal(), Permission(country, mode, "", lead, shipment.requested, ready, zone), zone)
 
     def _why_not(self, shipment: Shipment, refused: Refusals) -> str:
         reach, todo = {self.index[shipment.origin]}, [self.index[shipment.origin]]
         while todo:
-            for edge in self.adjacent[todo.pop()]:
-                if edge.head not in reach:
-                    reach.add(edge.head)
-                    todo.append(edge.head)
+            for head, *_ in self.adjacent[todo.pop()]:
+                if head not in reach:
+                    reach.add(head)
+                    todo.append(head)
         if self.index[shipment.destination] not in reach:
             return f"no legs lead from {shipment.origin} to {shipment.destination}"
         named = ", ".join(f"{c} by {m.value}" for c, m in sorted(refused))
@@ -185,59 +196,53 @@ class _Search:
 
     def __init__(self, router: Router, shipment: Shipment, refused: Refusals) -> None:
         self.router, self.shipment, self.refused = router, shipment, refused
-        self.crossings: dict[tuple[str, str, Mode], list[_Option]] = {}
+        self.crossings: dict[Crossing, _Option | None] = {}
         # place -> (the edge that reached it, the day its start was reached, departure day, crossing option used)
         self.came: dict[int, tuple[_Edge, int, int, _Option | None]] = {}
-
-    def _usable(self, edge: _Edge) -> list[_Option]:
-        assert edge.crossing is not None
-        if edge.crossing not in self.crossings:
-            self.crossings[edge.crossing] = [
-                o for o in self.router.options(edge.crossing, self.shipment, edge.leg)
-                if o.permission is None or (edge.crossing[1], edge.crossing[2]) not in self.refused]
-        return self.crossings[edge.crossing]
-
-    def _departure(self, edge: _Edge, reached: int) -> tuple[int, _Option | None] | None:
-        if edge.crossing is None:
-            return reached, None
-        best = min(self._usable(edge), key=lambda o: max(reached, o.ready), default=None)
-        return None if best is None else (max(reached, best.ready), best)
 
     def run(self) -> Route | None:
         start, goal = self.router.index[self.shipment.origin], self.router.index[self.shipment.destination]
         best = {start: self.shipment.leaves.toordinal()}
         heap = [(best[start], start)]
         done: set[int] = set()
+        crossings = self.crossings
         while heap:
             day, place = heapq.heappop(heap)
-            if place in done:
-                continue
             if place == goal:
                 return self._route(goal)
+            if place in done:
+                continue
             done.add(place)
             for edge in self.router.adjacent[place]:
-                leaving = self._departure(edge, day)
-                if leaving is None or edge.head in done:
+                head, transit, crossing, _ = edge
+                option = None if crossing is None else (
+                    crossings[crossing] if crossing in crossings else self._crossing(crossing))
+                if head in done or (crossing is not None and option is None):
                     continue
-                arrives = leaving[0] + edge.leg.transit_days
-                if arrives < best.get(edge.head, arrives + 1):
-                    best[edge.head] = arrives
-                    self.came[edge.head] = (edge, day, leaving[0], leaving[1])
-                    heapq.heappush(heap, (arrives, edge.head))
+                departs = day if option is None or option.ready <= day else option.ready
+                if departs + transit < best.get(head, departs + transit + 1):
+                    best[head] = departs + transit
+                    self.came[head] = (edge, day, departs, option)
+                    heapq.heappush(heap, (departs + transit, head))
         return None
+
+    def _crossing(self, crossing: Crossing) -> _Option | None:
+        if crossing not in self.crossings:
+            self.crossings[crossing] = self.router.crossing(crossing, self.shipment, self.refused)
+        return self.crossings[crossing]
 
     def _route(self, goal: int) -> Route:
         steps: list[Step] = []
         permissions: list[Permission] = []
         place = goal
         while place in self.came:
-            edge, reached, departs, option = self.came[place]
-            arrives = date.fromordinal(departs + edge.leg.transit_days)
+            (_, transit, _, leg), reached, departs, option = self.came[place]
             zone = option.zone if option is not None and option.permission is None else None
-            steps.append(Step(edge.leg, date.fromordinal(reached), date.fromordinal(departs), arrives, zone))
+            steps.append(Step(leg, date.fromordinal(reached), date.fromordinal(departs),
+                              date.fromordinal(departs + transit), zone))
             if option is not None and option.permission is not None:
-                permissions.append(option.permission)
-            place = self.router.index[edge.leg.origin]
+                permissions.append(replace(option.permission, leg=leg.key))
+            place = self.router.index[leg.origin]
         steps.reverse()
         permissions.reverse()
         eta = steps[-1].arrives if steps else self.shipment.leaves
