@@ -36,13 +36,13 @@ def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 
     stages = []
     deadline = time.monotonic() + time_limit
     objectives = model.objectives()
-    for n, (name, expr, bound, maximise) in enumerate(objectives):
-        value = model.value(expr, days)
+    for n, (name, coefs, bound, maximise) in enumerate(objectives):
+        value, expr = model.value(coefs, days), model.linear(coefs)
         if value != bound:
             left = max(0.1, (deadline - time.monotonic()) / (len(objectives) - n))
-            value, bound, days = model.optimise(expr, maximise, bound, days, left, workers)
+            value, bound, days = model.optimise(expr, coefs, maximise, bound, days, left, workers)
         stages.append(Stage(name, value, bound, value == bound))
-        model.keep(expr, value, maximise)
+        model.add(expr >= value if maximise else expr <= value)
     return Schedule(departures(instance, left_shift(instance, days)), tuple(stages))
 
 
@@ -69,7 +69,8 @@ class _Model:
                         terms[(r, d + off)].append((amount, x))
         for (resource, _), found in terms.items():
             if sum(a for a, _ in found) > self.instance.cap[resource]:
-                self.model.add(sum(a * x for a, x in found) <= self.instance.cap[resource])
+                amounts, xs = zip(*found, strict=True)
+                self.model.add(cp_model.LinearExpr.weighted_sum(xs, amounts) <= self.instance.cap[resource])
 
     def objectives(self) -> list[tuple[str, dict[tuple[int, int], int], int, bool]]:
         """(name, coefficients by (movement, day), obvious bound, maximise) per stage, in lexicographic order."""
@@ -87,25 +88,25 @@ class _Model:
     def value(self, coefs: dict[tuple[int, int], int], days: list[int]) -> int:
         return sum(coefs.get((i, d), 0) for i, d in enumerate(days))
 
-    def _expr(self, coefs: dict[tuple[int, int], int]) -> cp_model.LinearExprT:
+    def linear(self, coefs: dict[tuple[int, int], int]) -> cp_model.LinearExpr:
         """The objective over the variables; a movement without choice adds a constant."""
         fixed = sum(c for (i, d), c in coefs.items() if not self.choice[i])
-        return fixed + sum(c * self.choice[i][d] for (i, d), c in coefs.items() if self.choice[i] and c)
+        terms = [(self.choice[i][d], c) for (i, d), c in coefs.items() if self.choice[i] and c]
+        xs, weights = zip(*terms, strict=True) if terms else ((), ())
+        return cp_model.LinearExpr.weighted_sum(xs, weights) + fixed
 
-    def keep(self, coefs: dict[tuple[int, int], int], value: int, maximise: bool) -> None:
-        expr = self._expr(coefs)
-        self.model.add(expr >= value if maximise else expr <= value)
+    def add(self, constraint: cp_model.BoundedLinearExpression | bool) -> None:
+        self.model.add(constraint)
 
-    def optimise(self, coefs: dict[tuple[int, int], int], maximise: bool, obvious: int, hint: list[int],
-                 seconds: float, workers: int) -> tuple[int, int, list[int]]:
+    def optimise(self, expr: cp_model.LinearExpr, coefs: dict[tuple[int, int], int], maximise: bool,
+                 obvious: int, hint: list[int], seconds: float, workers: int) -> tuple[int, int, list[int]]:
         """(value, proven bound, days) of this stage, starting from `hint`; the hint itself (and the obvious
         bound) if the solver found nothing in time."""
-        expr = self._expr(coefs)
         (self.model.maximize if maximise else self.model.minimize)(expr)
         self.model.clear_hints()  # type: ignore[no-untyped-call]
-        for i, chosen in enumerate(self.choice):
-            for d, x in chosen.items():
-                self.model.add_hint(x, d == hint[i])
+        for i, chosen in enumerate(self.choice):  # the chosen day of each: exactly-one sets the others
+            if chosen:
+                self.model.add_hint(chosen[hint[i]], True)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = seconds
         solver.parameters.num_workers = workers
