@@ -168,6 +168,10 @@ def main() -> None:
     print(f"| optimal | {schedule.optimal} (largest gap {schedule.gap:.4%}) |")
     for stage in schedule.stages:
         print(f"| stage: {stage.objective} | {stage.value:,} (bound {stage.bound:,}, gap {stage.gap:.4%}) |")
+    waiting = [d for d in schedule.departures if d.waits][:3]
+    print("\nWhy shipments wait (the first three):")
+    for d in waiting:
+        print(f"- {d.movement} (priority {d.priority}): {'; '.join(str(w) for w in d.waits)}")
 
 
 if __name__ == "__main__":

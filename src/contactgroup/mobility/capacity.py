@@ -5,7 +5,10 @@ that encode that order exactly grow like a product of the tiers' sizes, past 64 
 movements. So each stage optimises one objective and, before the next, its value is fixed as a constraint;
 the previous stage's solution is the next one's hint (it stays feasible), so no stage starts from nothing.
 A stage whose hint already reaches its obvious bound (every movement of the tier that could be on time alone
-is; every movement as early as its window allows) is optimal without a solve.
+is; every movement as early as its window allows) is optimal without a solve. A stage's solution is moved
+left (`schedule.left_shift`, which makes no objective worse) and kept only if it beats the hint, so a stage cut
+short by its time limit never undoes what an earlier one found; its reported bound is the better of the
+solver's and the obvious one.
 """
 
 from __future__ import annotations
@@ -36,11 +39,16 @@ def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 
     stages = []
     deadline = time.monotonic() + time_limit
     objectives = model.objectives()
-    for n, (name, coefs, bound, maximise) in enumerate(objectives):
-        value, expr = model.value(coefs, days), model.linear(coefs)
-        if value != bound:
+    for n, (name, coefs, obvious, maximise) in enumerate(objectives):
+        value, bound, expr = model.value(coefs, days), obvious, model.linear(coefs)
+        if value != obvious:
             left = max(0.1, (deadline - time.monotonic()) / (len(objectives) - n))
-            value, bound, days = model.optimise(expr, coefs, maximise, bound, days, left, workers)
+            found, proven = model.optimise(expr, maximise, days, left, workers)
+            bound = min(proven, obvious) if maximise else max(proven, obvious)
+            shifted = left_shift(instance, found) if found is not None else days
+            better = model.value(coefs, shifted)
+            if better > value if maximise else better < value:
+                days, value = shifted, better
         stages.append(Stage(name, value, bound, value == bound))
         model.add(expr >= value if maximise else expr <= value)
     return Schedule(departures(instance, left_shift(instance, days)), tuple(stages))
@@ -98,22 +106,22 @@ class _Model:
     def add(self, constraint: cp_model.BoundedLinearExpression | bool) -> None:
         self.model.add(constraint)
 
-    def optimise(self, expr: cp_model.LinearExpr, coefs: dict[tuple[int, int], int], maximise: bool,
-                 obvious: int, hint: list[int], seconds: float, workers: int) -> tuple[int, int, list[int]]:
-        """(value, proven bound, days) of this stage, starting from `hint`; the hint itself (and the obvious
-        bound) if the solver found nothing in time."""
+    def optimise(self, expr: cp_model.LinearExpr, maximise: bool, hint: list[int], seconds: float,
+                 workers: int) -> tuple[list[int] | None, int]:
+        """(days, proven bound) of this stage, starting from `hint`; no days if the solver found none in time
+        (its bound then is no bound: the caller keeps the obvious one)."""
         (self.model.maximize if maximise else self.model.minimize)(expr)
         self.model.clear_hints()  # type: ignore[no-untyped-call]
-        for i, chosen in enumerate(self.choice):  # the chosen day of each: exactly-one sets the others
-            if chosen:
-                self.model.add_hint(chosen[hint[i]], True)
+        given = self.model.proto.solution_hint  # a complete hint, written at once: add_hint is slow at 10^5
+        given.vars.extend(x.index for chosen in self.choice for x in chosen.values())
+        given.values.extend(int(d == hint[i]) for i, chosen in enumerate(self.choice) for d in chosen)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = seconds
         solver.parameters.num_workers = workers
         status = solver.solve(self.model)
+        worst = -(2**62) if not maximise else 2**62
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return self.value(coefs, hint), obvious, hint
-        bound = round(solver.best_objective_bound)
+            return None, worst
         days = [next(d for d, x in chosen.items() if solver.boolean_value(x)) if chosen else hint[i]
                 for i, chosen in enumerate(self.choice)]
-        return round(solver.objective_value), bound, days
+        return days, round(solver.best_objective_bound)
