@@ -8,9 +8,11 @@ from datetime import date, timedelta
 
 import holidays
 import networkx as nx
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from contactgroup.domain.errors import ValidationFailed
 from contactgroup.mobility import (
     BorderRule,
     Leg,
@@ -117,6 +119,16 @@ def test_no_route_says_why() -> None:
     assert stopped.reason == "every route from RTM to RZE-HUB crosses a refused border (DEU by road)"
     backwards = router.route(Shipment("S-2", "RZE-HUB", "RTM", MONDAY, "NLD"))
     assert isinstance(backwards, NoRoute) and backwards.reason == "no legs lead from RZE-HUB to RTM"
+
+
+def test_a_bad_shipment_is_refused_naming_each_field() -> None:
+    bad = Shipment("S-4", "LVIV", "RZE-HUB", date(3100, 1, 1), "XX")
+    with pytest.raises(ValidationFailed) as refused:
+        Router(CORRIDOR, CALENDAR).route(bad)
+    assert [str(p) for p in refused.value.problems] == [
+        "shipment.origin: unknown place 'LVIV'",
+        "shipment.nationality: 'XX' is not an ISO 3166 alpha-3 country code",
+        "shipment.leaves: must be between 1900-01-01 and 2999-12-31, got 3100-01-01"]
 
 
 def test_a_shipment_already_at_its_destination_arrives_the_day_it_leaves() -> None:

@@ -25,7 +25,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain import codes
+from contactgroup.domain.errors import Problem, ValidationFailed
+from contactgroup.domain.model import FIRST_DAY, LAST_DAY
 from contactgroup.mobility.network import Leg, Mode, Network, check
 from contactgroup.mobility.workday import WorkingDays
 
@@ -135,14 +137,25 @@ class Router:
     def route(self, shipment: Shipment, refused: Iterable[tuple[str, Mode]] = ()) -> Route | NoRoute:
         """The earliest-arrival route for `shipment`, avoiding crossings whose permission was `refused` (a zone
         or a pre-authorisation that needs none still passes); NoRoute with the reason when there is none."""
-        for field in ("origin", "destination"):
-            if getattr(shipment, field) not in self.index:
-                raise ValidationFailed(f"unknown place {getattr(shipment, field)!r}", f"shipment.{field}",
-                                       code="unknown-place")
+        problems = self.shipment_problems(shipment)
+        if problems:
+            raise ValidationFailed(problems, code="invalid-shipment")
         search = _Search(self, shipment, frozenset(refused))
         found = search.run()
         if found is None:
             return NoRoute(shipment, self._why_not(shipment, search.refused))
+        return found
+
+    def shipment_problems(self, shipment: Shipment) -> list[Problem]:
+        found = [Problem(f"shipment.{field}", f"unknown place {getattr(shipment, field)!r}")
+                 for field in ("origin", "destination") if getattr(shipment, field) not in self.index]
+        if not codes.is_country(shipment.nationality):
+            found.append(Problem("shipment.nationality", f"{shipment.nationality!r} is not an ISO 3166 alpha-3 "
+                                                         f"country code"))
+        for field in ("leaves", "planned"):
+            day = getattr(shipment, field)
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                found.append(Problem(f"shipment.{field}", f"must be between {FIRST_DAY} and {LAST_DAY}, got {day}"))
         return found
 
     def crossing(self, crossing: Crossing, shipment: Shipment, refused: Refusals) -> _Option | None:
