@@ -4,6 +4,7 @@ reasons a shipment gives for waiting."""
 from __future__ import annotations
 
 import itertools
+import random
 from datetime import date, timedelta
 
 import pytest
@@ -169,3 +170,23 @@ def test_the_schedule_covers_each_priority_and_is_as_little_late_as_brute_force(
         window, _ = _window(problem, m)
         waited = len(window) - 1 if d.departs is None else window.index((d.departs - START).days)
         assert sum(w.days for w in d.waits) == waited or d.note.startswith("needs")  # every day waited is explained
+
+
+def test_a_schedule_cut_short_is_still_feasible_and_reports_its_bounds() -> None:
+    rng = random.Random(7)
+    movements = tuple(Movement(f"M{i}", tuple(Use(r, rng.randint(0, 4)) for r in rng.sample(RESOURCES, 2)), 4,
+                               rng.randint(1, 20), rng.randint(1, 3), START + timedelta(rng.randrange(20)),
+                               START + timedelta(rng.randrange(5, 30))) for i in range(400))
+    caps = {"HUB": Capacity(4), "LEG": Capacity(60, Unit.TONNES), "XING": Capacity(5)}
+    problem = ScheduleProblem(movements, caps, START, days=30, max_wait=10)
+    schedule = solve(problem, time_limit=0.5, workers=1)
+    days = tuple(None if d.departs is None else (d.departs - START).days for d in schedule.departures)
+    assert _loads_fit(problem, days)
+    for stage in schedule.stages:
+        maximise = stage.objective.startswith("on time")
+        assert (stage.value <= stage.bound) if maximise else (stage.value >= stage.bound)
+        assert stage.optimal == (stage.gap == 0.0)
+    # Each stage kept what the earlier ones reached: the departures reach at least every stage's value.
+    on_time = schedule.on_time()
+    assert all(stage.value <= on_time[int(stage.objective.rsplit(" ", 1)[1])] for stage in schedule.stages[:-1])
+    assert schedule.late_days <= schedule.stages[-1].value
