@@ -1,7 +1,7 @@
 """Benchmark of military mobility: earliest-arrival routing with border rules, and departure scheduling under
 capacity, on a synthetic network.
 
-Usage: .venv/bin/python bench/mobility.py [--places 500] [--shipments 10000] [--days 90] [--time-limit 15]
+Usage: .venv/bin/python bench/mobility.py [--places 500] [--shipments 10000] [--days 90] [--time-limit 10]
                                         [--max-wait 21] [--seed 2024] [--workers 2]
 
 Routing is timed in CPU seconds of this process (the machine is shared; wall time would count the others' work)
@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--places", type=int, default=500)
     parser.add_argument("--shipments", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--time-limit", type=float, default=15.0)
+    parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--max-wait", type=int, default=21)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2024)
