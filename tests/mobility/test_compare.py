@@ -1,11 +1,15 @@
-"""What a zone saves, with every figure worked out by hand from the corridor of test_route.py."""
+"""What a zone saves, with every figure worked out by hand from the corridor of test_route.py; and that a zone
+never makes a shipment later, on random networks."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from contactgroup.mobility import Consignment, Mode, Shipment, Zone, compare
-from tests.mobility.test_route import CALENDAR, CORRIDOR, MONDAY, NL_DE_PL
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contactgroup.mobility import Consignment, Mode, Network, Shipment, Zone, compare
+from tests.mobility.test_route import CALENDAR, CORRIDOR, MONDAY, NL_DE_PL, cases
 
 ZONE = Zone("NL-DE-PL", "North Sea–eastern flank corridor", NL_DE_PL, date(2026, 3, 4))
 
@@ -63,3 +67,16 @@ def test_a_shipment_without_a_route_either_way_is_counted_but_not_compared() -> 
     assert saving.eta_without is None and saving.eta_with == date(2026, 3, 9) and saving.days_saved is None
     assert (found.total.consignments, found.total.compared, found.total.days_saved) == (1, 0, 0)
     assert (found.total.units_on_time_without, found.total.units_on_time_with) == (0, 100)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(), st.sampled_from([None, 0, 2]), st.integers(-5, 10))
+def test_a_zone_never_makes_a_shipment_later(case: tuple[Network, Shipment, set[tuple[str, Mode]]],
+                                               lead: int | None, starts: int) -> None:
+    network, shipment, refused = case
+    zone = Zone("NEW", "new zone", frozenset({"NLD", "DEU", "POL", "UKR"}), shipment.leaves + timedelta(starts), lead)
+    found = compare(network, [Consignment(shipment, "NLD", 1, 5, shipment.leaves)], zone, refused=refused,
+                    calendar=CALENDAR)
+    (saving,) = found.savings
+    assert saving.eta_without is None or (saving.days_saved is not None and saving.days_saved >= 0)
+    assert found.total.units_on_time_change >= 0 and found.total.late_days_change <= 0
