@@ -18,12 +18,13 @@ MAY_IMPORT: dict[str, set[str]] = {
     "ledger": _PURE,  # the error tree only (checked below)
     "io": _PURE | {"reports"},  # a report's description only (checked below), to write it as XLSX or PDF
     "reports": _PURE,
+    "mobility": _PURE,
     "storage": _PURE | {"ledger"},
     "data": set(),
-    "services": _PURE | {"allocation", "ledger", "io", "reports", "storage"},
-    "api": _PURE | {"allocation", "ledger", "io", "reports", "storage", "services"},
-    "cli": _PURE | {"allocation", "ledger", "io", "reports", "storage", "services"},
-    "web": _PURE | {"allocation", "ledger", "io", "reports", "storage", "services"},
+    "services": _PURE | {"allocation", "mobility", "ledger", "io", "reports", "storage"},
+    "api": _PURE | {"allocation", "mobility", "ledger", "io", "reports", "storage", "services"},
+    "cli": _PURE | {"allocation", "mobility", "ledger", "io", "reports", "storage", "services"},
+    "web": _PURE | {"allocation", "mobility", "ledger", "io", "reports", "storage", "services"},
     "__main__": {"cli"},
     "__init__": set(),
 }
@@ -87,7 +88,7 @@ def test_ledger_takes_only_the_error_tree_from_the_domain() -> None:
 def test_the_pure_core_touches_no_database_and_no_front_door() -> None:
     forbidden = ("sqlalchemy", "alembic", "typer", "fastapi", "httpx", "uvicorn", "rich")
     wrong = [f"{p.relative_to(SRC)} imports {module}"
-             for package in ("encoding", "domain", "allocation", "ledger")
+             for package in ("encoding", "domain", "allocation", "mobility", "ledger")
              for p in sorted((SRC / package).rglob("*.py"))
              for module in _imports(p)
              if module.split(".")[0] in forbidden]

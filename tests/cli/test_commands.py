@@ -84,7 +84,7 @@ class TestInit:
             conn.execute(sa.text("DROP TABLE places"))
             conn.execute(sa.text("DROP TABLE tracked_donors"))
             for table in ("api_tokens", "security_log",  # 0009_tokens
-                          "credentials", "sessions", "sign_in_failures", "passkeys", "webauthn_challenges",  # 0011_accounts
+                          "credentials", "sessions", "sign_in_failures", "passkeys", "webauthn_challenges",  # 0011
                           "iati_organisations"):  # 0010_publish
                 conn.execute(sa.text(f"DROP TABLE {table}"))
             conn.execute(sa.text("ALTER TABLE users DROP COLUMN active"))  # added by 0006_amend

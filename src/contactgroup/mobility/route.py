@@ -1,0 +1,262 @@
+"""Earliest-arrival routes through the network, with the border permissions they need.
+
+Every permission is requested on the planning day and is ready after its lead time, counted on the working days
+of the granting country (`workday.py`); a shipment that reaches a border before its permission is ready waits
+there. A leg whose ends lie in two countries crosses into the country of its end, and that country's rule for
+the leg's mode decides; the departure day of that leg is the crossing day.
+
+Why a label-setting Dijkstra is exact here although the network is time-dependent: every way across a border
+(no permission needed, the rule's permission, a zone's waiver or shorter lead from its start day on) is usable on
+every day from some day `ready_o` on, so a shipment that reaches the leg on day `a` may leave on
+`dep(a) = min over o of max(a, ready_o) = max(a, min over o of ready_o)`, and arrives `dep(a) + transit` days
+later. That is non-decreasing in `a`: arriving earlier never makes one arrive later (the FIFO property; waiting
+is what makes it hold). Then the earliest arrival at every place is reached by a path whose prefixes are
+themselves earliest arrivals, so the first time a place is taken off the heap its arrival day is final, exactly
+as with constant lengths (Dreyfus 1969; Kaufman and Smith 1993): only the "length" of a leg is evaluated at the
+day its start is reached. The earliest `ready_o` of a crossing depends on the shipment's nationality, goods,
+planning day and refusals, never on the route, so it is worked out once per crossing and kept for the next
+shipment alike.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+
+from contactgroup.domain import codes
+from contactgroup.domain.errors import Problem, ValidationFailed
+from contactgroup.domain.model import FIRST_DAY, LAST_DAY
+from contactgroup.mobility.network import Leg, Mode, Network, check
+from contactgroup.mobility.workday import WorkingDays
+
+FREE = -(10**9)  # the "ready" day of a crossing that needs no permission: any arrival day can leave at once
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """What moves: from place `origin` to place `destination`, leaving on `leaves`, moved by a donor of
+    `nationality` (ISO alpha-3); `dangerous` for UN class 1. Permissions are requested on `planned` (the leaving
+    day when None)."""
+
+    id: str
+    origin: str
+    destination: str
+    leaves: date
+    nationality: str
+    dangerous: bool = False
+    planned: date | None = None
+
+    @property
+    def requested(self) -> date:
+        return self.planned or self.leaves
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    """A movement permission the route needs: into `country` by `mode` on `leg`, granted `lead_days` working
+    days after the request (`zone` names the zone whose shorter lead time applied)."""
+
+    country: str
+    mode: Mode
+    leg: str
+    lead_days: int
+    requested: date
+    ready: date
+    zone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One leg of a route: reached its start on `reached`, left on `departs` (later when waiting for a permission
+    or a zone's start), arrives on `arrives`. `zone` names a zone that removed the permission."""
+
+    leg: Leg
+    reached: date
+    departs: date
+    arrives: date
+    zone: str | None = None
+
+    @property
+    def waited(self) -> int:
+        return (self.departs - self.reached).days
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    shipment: Shipment
+    steps: tuple[Step, ...]
+    permissions: tuple[Permission, ...]
+    eta: date
+
+
+@dataclass(frozen=True, slots=True)
+class NoRoute:
+    """No route exists, and why (no leg leads there, or every way crosses a refused border)."""
+
+    shipment: Shipment
+    reason: str
+
+
+Refusals = frozenset[tuple[str, Mode]]  # (country, mode) whose permission was refused
+
+
+@dataclass(frozen=True, slots=True)
+class _Option:
+    """One way across a border: leave no earlier than `ready` (an ordinal day), needing `permission`."""
+
+    ready: int
+    permission: Permission | None
+    zone: str | None
+
+
+Crossing = tuple[str, str, Mode]  # (from country, into country, mode)
+_Edge = tuple[int, int, "Crossing | None", Leg]  # (head place, transit days, crossing, leg)
+_Context = tuple[str, bool, date, Refusals]  # what a crossing's options depend on: nationality, goods, day, refusals
+
+
+class Router:
+    """Routes on one network; compiled once (indexes, adjacency, rules by country and mode), then `route` per
+    shipment. Working-day results are cached in `calendar`, so a batch of shipments pays for each once."""
+
+    def __init__(self, network: Network, calendar: WorkingDays | None = None) -> None:
+        check(network)
+        self.network = network
+        self.calendar = calendar or WorkingDays()
+        self.index = {p.code: i for i, p in enumerate(network.places)}
+        country = [p.country for p in network.places]
+        self.adjacent: list[list[_Edge]] = [[] for _ in network.places]
+        for leg in network.legs:
+            a, b = country[self.index[leg.origin]], country[self.index[leg.to]]
+            self.adjacent[self.index[leg.origin]].append(
+                (self.index[leg.to], leg.transit_days, (a, b, leg.mode) if a != b else None, leg))
+        self.rules = {(r.country, r.mode): r for r in network.rules}
+        self._crossings: dict[tuple[Crossing, _Context], _Option | None] = {}
+
+    def route(self, shipment: Shipment, refused: Iterable[tuple[str, Mode]] = ()) -> Route | NoRoute:
+        """The earliest-arrival route for `shipment`, avoiding crossings whose permission was `refused` (a zone
+        or a pre-authorisation that needs none still passes); NoRoute with the reason when there is none."""
+        problems = self.shipment_problems(shipment)
+        if problems:
+            raise ValidationFailed(problems, code="invalid-shipment")
+        search = _Search(self, shipment, frozenset(refused))
+        found = search.run()
+        if found is None:
+            return NoRoute(shipment, self._why_not(shipment, search.refused))
+        return found
+
+    def shipment_problems(self, shipment: Shipment) -> list[Problem]:
+        found = [Problem(f"shipment.{field}", f"unknown place {getattr(shipment, field)!r}")
+                 for field in ("origin", "destination") if getattr(shipment, field) not in self.index]
+        if not codes.is_country(shipment.nationality):
+            found.append(Problem("shipment.nationality", f"{shipment.nationality!r} is not an ISO 3166 alpha-3 "
+                                                         f"country code"))
+        for field in ("leaves", "planned"):
+            day = getattr(shipment, field)
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                found.append(Problem(f"shipment.{field}", f"must be between {FIRST_DAY} and {LAST_DAY}, got {day}"))
+        return found
+
+    def crossing(self, crossing: Crossing, shipment: Shipment, refused: Refusals) -> _Option | None:
+        """The usable way across `crossing` that opens first (no permission before a permission on the same day),
+        or None when every way needs a refused permission. Its permission names no leg yet (`_Search._route`
+        fills it in): it is the same for every leg of the crossing."""
+        key = (crossing, (shipment.nationality, shipment.dangerous, shipment.requested, refused))
+        if key not in self._crossings:
+            usable = [o for o in self.options(crossing, shipment)
+                      if o.permission is None or (crossing[1], crossing[2]) not in refused]
+            self._crossings[key] = min(usable, key=lambda o: (o.ready, o.permission is not None), default=None)
+        return self._crossings[key]
+
+    def options(self, crossing: Crossing, shipment: Shipment) -> list[_Option]:
+        """Every way across `crossing` for `shipment`, refused ones included."""
+        origin, country, mode = crossing
+        rule = self.rules.get((country, mode))
+        if rule is None or not rule.permission or shipment.nationality in rule.preauthorised | {country}:
+            return [_Option(FREE, None, None)]
+        lead = rule.lead_days + (rule.dangerous_extra_days if shipment.dangerous else 0)
+        found = [self._permission(country, mode, shipment, lead, None)]
+        for zone in self.network.zones:
+            if {origin, country} <= zone.countries and mode in zone.modes:
+                starts = zone.starts.toordinal()
+                if zone.lead_days is None:
+                    found.append(_Option(starts, None, zone.code))
+                elif zone.lead_days < lead:
+                    shorter = self._permission(country, mode, shipment, zone.lead_days, zone.code)
+                    found.append(_Option(max(starts, shorter.ready), shorter.permission, zone.code))
+        return found
+
+    def _permission(self, country: str, mode: Mode, shipment: Shipment, lead: int, zone: str | None) -> _Option:
+        ready = self.calendar.ready(country, shipment.requested, lead)
+        return _Option(ready.toordinal(), Permission(country, mode, "", lead, shipment.requested, ready, zone), zone)
+
+    def _why_not(self, shipment: Shipment, refused: Refusals) -> str:
+        reach, todo = {self.index[shipment.origin]}, [self.index[shipment.origin]]
+        while todo:
+            for head, *_ in self.adjacent[todo.pop()]:
+                if head not in reach:
+                    reach.add(head)
+                    todo.append(head)
+        if self.index[shipment.destination] not in reach:
+            return f"no legs lead from {shipment.origin} to {shipment.destination}"
+        named = ", ".join(f"{c} by {m.value}" for c, m in sorted(refused))
+        return f"every route from {shipment.origin} to {shipment.destination} crosses a refused border ({named})"
+
+
+class _Search:
+    """One time-dependent Dijkstra (see the module's docstring for why it is exact)."""
+
+    def __init__(self, router: Router, shipment: Shipment, refused: Refusals) -> None:
+        self.router, self.shipment, self.refused = router, shipment, refused
+        self.crossings: dict[Crossing, _Option | None] = {}
+        # place -> (the edge that reached it, the day its start was reached, departure day, crossing option used)
+        self.came: dict[int, tuple[_Edge, int, int, _Option | None]] = {}
+
+    def run(self) -> Route | None:
+        start, goal = self.router.index[self.shipment.origin], self.router.index[self.shipment.destination]
+        best = {start: self.shipment.leaves.toordinal()}
+        heap = [(best[start], start)]
+        done: set[int] = set()
+        crossings = self.crossings
+        while heap:
+            day, place = heapq.heappop(heap)
+            if place == goal:
+                return self._route(goal)
+            if place in done:
+                continue
+            done.add(place)
+            for edge in self.router.adjacent[place]:
+                head, transit, crossing, _ = edge
+                option = None if crossing is None else (
+                    crossings[crossing] if crossing in crossings else self._crossing(crossing))
+                if head in done or (crossing is not None and option is None):
+                    continue
+                departs = day if option is None or option.ready <= day else option.ready
+                if departs + transit < best.get(head, departs + transit + 1):
+                    best[head] = departs + transit
+                    self.came[head] = (edge, day, departs, option)
+                    heapq.heappush(heap, (departs + transit, head))
+        return None
+
+    def _crossing(self, crossing: Crossing) -> _Option | None:
+        if crossing not in self.crossings:
+            self.crossings[crossing] = self.router.crossing(crossing, self.shipment, self.refused)
+        return self.crossings[crossing]
+
+    def _route(self, goal: int) -> Route:
+        steps: list[Step] = []
+        permissions: list[Permission] = []
+        place = goal
+        while place in self.came:
+            (_, transit, _, leg), reached, departs, option = self.came[place]
+            zone = option.zone if option is not None and option.permission is None else None
+            steps.append(Step(leg, date.fromordinal(reached), date.fromordinal(departs),
+                              date.fromordinal(departs + transit), zone))
+            if option is not None and option.permission is not None:
+                permissions.append(replace(option.permission, leg=leg.key))
+            place = self.router.index[leg.origin]
+        steps.reverse()
+        permissions.reverse()
+        eta = steps[-1].arrives if steps else self.shipment.leaves
+        return Route(self.shipment, tuple(steps), tuple(permissions), eta)
