@@ -6,6 +6,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pyotp
 import pytest
 from typer.testing import CliRunner
 
@@ -15,6 +16,7 @@ from contactgroup.domain.errors import ValidationFailed
 from contactgroup.services import tokens
 from contactgroup.services.clock import SystemClock
 from contactgroup.storage.database import Database
+from tests.api.conftest import PASSWORD, enrolled
 from tests.factories import World
 from tests.ledger_integration.conftest import serving
 
@@ -89,3 +91,19 @@ def test_local_commands_stay_local_with_a_server_named(founded_db: Database, con
     monkeypatch.setenv(remote.SERVER_ENV, "https://cell.example.org")
     checked = CliRunner().invoke(app, ["verify", "--db", founded_db.url])
     assert checked.exit_code == 0, checked.output
+
+
+def test_login_with_password_and_one_time_code(world: World, config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = enrolled(world, "deu")
+    assert secret is not None
+    runner = CliRunner()
+    with serving(world.db.url, None) as url:
+        wrong = runner.invoke(app, ["login", "--server", url], input=f"deu\nnot the password\n{'0' * 6}\n")
+        assert wrong.exit_code == 4 and not (config / "credentials.json").exists()
+        typed = f"deu\n{PASSWORD}\n{pyotp.TOTP(secret).now()}\n"  # the server's clock is the real one
+        signed = runner.invoke(app, ["login", "--server", url, "--scope", "read"], input=typed)
+        assert signed.exit_code == 0, signed.output
+        assert "as deu (desk_officer for DEU, read token" in signed.stdout
+        assert PASSWORD not in (config / "credentials.json").read_text()
+        monkeypatch.setenv(remote.SERVER_ENV, url)
+        assert runner.invoke(app, ["whoami"]).stdout.startswith("deu (desk_officer for DEU)")

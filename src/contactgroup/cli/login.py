@@ -45,10 +45,11 @@ def login(
     else:
         name = typer.prompt("user")
         password = typer.prompt("password", hide_input=True)
-        code = typer.prompt("one-time code (authenticator app)")
+        code = typer.prompt("one-time code from your authenticator app (Enter if your role has none)",
+                            default="", show_default=False)
         answer = remote.Client(base, ca_cert=cert).request("POST", "/api/v1/sign-in", json={
-            "name": name, "password": password, "code": code, "scope": scope.value,
-            "label": f"cli on {socket.gethostname()}"[:200]})
+            "name": name, "password": password, "totp": code,
+            "token": {"scope": scope.value, "label": f"cli on {socket.gethostname()}"[:200]}})
         token = str(answer["token"])
     me = remote.Client(base, token, cert).request("GET", "/api/v1/me")
     remote.save(remote.Login(base, me["name"], token, me["token"], cert))
