@@ -1,0 +1,92 @@
+"""`contactgroup serve` as a user starts it: the loopback by default, HTTPS with its own certificate, forwarded
+headers believed only from the proxies named, and a configuration that cannot work refused before it starts."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+import httpx
+import pytest
+
+from contactgroup.services.clock import FixedClock
+from contactgroup.services.setup import init_coordination
+from contactgroup.storage.database import Database
+from tests.ledger_integration.conftest import cli
+from tests.ledger_integration.servers import Served, certificate, served, wait_for
+
+SPOOFED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+
+
+@pytest.fixture
+def founded(tmp_path: Path, clock: FixedClock) -> str:
+    """An SQLite coordination with its log key beside it (what `contactgroup init` makes)."""
+    url = f"sqlite:///{tmp_path / 'cg.db'}"
+    init_coordination(Database(url), clock, log_key=tmp_path / "cg.db.logkey", with_members=True)
+    return url
+
+
+def _redirect_and_client(server: Served) -> tuple[str, str]:
+    """Where the server sends `GET /policy/` (its own absolute URL, scheme included) when the request claims to
+    come through a proxy from 203.0.113.9, and the client address its access log names for that request."""
+    answer = httpx.get(f"{server.url}/policy/", headers=SPOOFED, follow_redirects=False)
+    assert answer.status_code == 307
+    wait_for(lambda: '"GET /policy/ HTTP/1.1" 307' in server.output, "the access log line")
+    line = next(line for line in server.output.splitlines() if '"GET /policy/ HTTP/1.1" 307' in line)
+    return answer.headers["location"], line.split()[1].rsplit(":", 1)[0]
+
+
+class TestTLS:
+    def test_serves_https_with_its_certificate_and_nothing_else(self, founded: str, tmp_path: Path) -> None:
+        cert, key = certificate(tmp_path)
+        with served(tmp_path, "--db", founded, "--tls-cert", str(cert), "--tls-key", str(key), https=True) as server:
+            assert "Uvicorn running on https://127.0.0.1:" in server.output
+            trusting = ssl.create_default_context(cafile=cert)
+            answer = httpx.get(f"{server.url}/policy", verify=trusting)
+            assert answer.status_code == 200 and answer.json()["origin"]
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                httpx.get(f"{server.url}/policy")  # a client that does not trust the cell's certificate
+            with pytest.raises(httpx.HTTPError):
+                httpx.get(server.url.replace("https://localhost", "http://127.0.0.1") + "/policy")  # plain HTTP
+
+    def test_half_a_tls_configuration_is_refused_before_starting(self, founded: str, tmp_path: Path) -> None:
+        cert, _ = certificate(tmp_path)
+        code, output = cli("serve", "--db", founded, "--tls-cert", str(cert))
+        assert code == 2 and "TLS needs both a certificate and its private key" in output
+
+    def test_a_key_that_is_not_the_certificates_is_refused(self, founded: str, tmp_path: Path) -> None:
+        cert, _ = certificate(tmp_path, "one")
+        _, other = certificate(tmp_path, "two")
+        code, output = cli("serve", "--db", founded, "--tls-cert", str(cert), "--tls-key", str(other))
+        assert code == 2 and f"cannot use the certificate {cert}" in output and "Traceback" not in output
+
+    def test_a_missing_certificate_file_is_named(self, founded: str, tmp_path: Path) -> None:
+        _, key = certificate(tmp_path)
+        code, output = cli("serve", "--db", founded, "--tls-cert", str(tmp_path / "absent.crt"), "--tls-key",
+                           str(key))
+        assert code == 2 and "absent.crt" in output and "No such file" in output
+
+
+class TestForwardedHeaders:
+    def test_binds_the_loopback_and_ignores_forwarded_headers_by_default(self, founded: str,
+                                                                        tmp_path: Path) -> None:
+        # FORWARDED_ALLOW_IPS (uvicorn's own variable) must not open the door either.
+        with served(tmp_path, "--db", founded, env={"FORWARDED_ALLOW_IPS": "*"}) as server:
+            assert "Uvicorn running on http://127.0.0.1:" in server.output
+            location, client = _redirect_and_client(server)
+            assert location.startswith("http://127.0.0.1:") and client == "127.0.0.1"
+
+    def test_headers_from_a_peer_outside_the_trusted_proxies_are_ignored(self, founded: str,
+                                                                        tmp_path: Path) -> None:
+        with served(tmp_path, "--db", founded, "--forwarded-allow-ips", "10.0.0.0/8,192.0.2.1") as server:
+            location, client = _redirect_and_client(server)
+            assert location.startswith("http://") and client == "127.0.0.1"
+
+    def test_headers_from_a_trusted_proxy_are_believed(self, founded: str, tmp_path: Path) -> None:
+        with served(tmp_path, "--db", founded, "--forwarded-allow-ips", "127.0.0.1") as server:
+            location, client = _redirect_and_client(server)
+            assert location.startswith("https://") and client == "203.0.113.9"
+
+    def test_a_proxy_that_is_not_an_address_is_refused(self, founded: str) -> None:
+        code, output = cli("serve", "--db", founded, "--forwarded-allow-ips", "127.0.0.1,proxy.example")
+        assert code == 2 and "'proxy.example' is not an IP address or network" in output
