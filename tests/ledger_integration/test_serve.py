@@ -9,10 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contactgroup.cli.main import app
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.setup import init_coordination
 from contactgroup.storage.database import Database
-from tests.ledger_integration.conftest import cli
+from tests.ledger_integration.conftest import cli, runner
 from tests.ledger_integration.servers import Served, certificate, served, wait_for
 
 SPOOFED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
@@ -48,6 +49,25 @@ class TestTLS:
                 httpx.get(f"{server.url}/policy")  # a client that does not trust the cell's certificate
             with pytest.raises(httpx.HTTPError):
                 httpx.get(server.url.replace("https://localhost", "http://127.0.0.1") + "/policy")  # plain HTTP
+
+    def test_a_members_witness_follows_and_cosigns_over_https_with_the_cells_own_ca(self, founded: str,
+                                                                                   tmp_path: Path) -> None:
+        # As docs/deployment.md tells a member: SSL_CERT_FILE names the CA the system itself does not trust.
+        cert, key = certificate(tmp_path)
+        keygen = runner.invoke(app, ["witness", "keygen", "w.deu", "--out", str(tmp_path / "w.key")])
+        assert cli("ledger", "witness-add", "w.deu", keygen.stdout.strip(), "--as", "admin", "--db", founded)[0] == 0
+        log_vkey = runner.invoke(app, ["ledger", "public-key", "--db", founded]).stdout.strip()
+        with served(tmp_path, "--db", founded, "--tls-cert", str(cert), "--tls-key", str(key),
+                    "--checkpoint-interval", "0.2", https=True) as server:
+            wait_for(lambda: "signed the checkpoint" in server.output, "the first checkpoint")
+            follow = ("witness", "--log", server.url, "--key", str(tmp_path / "w.key"), "--state",
+                      str(tmp_path / "state"), "--log-key", log_vkey, "--once")
+            code, output = cli(*follow)
+            assert code == 1 and "CERTIFICATE_VERIFY_FAILED" in output  # the system's CAs do not vouch for it
+            code, output = cli(*follow, env={"SSL_CERT_FILE": str(cert)})
+            assert code == 0 and "cosigned" in output, output
+            note = httpx.get(f"{server.url}/checkpoint", verify=ssl.create_default_context(cafile=cert)).text
+        assert "— w.deu " in note  # the server keeps the cosignature and serves it with the checkpoint
 
     def test_half_a_tls_configuration_is_refused_before_starting(self, founded: str, tmp_path: Path) -> None:
         cert, _ = certificate(tmp_path)
