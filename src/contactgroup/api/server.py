@@ -33,10 +33,6 @@ class Listening:
     max_connections: int = 100
     keep_alive: int = 5
 
-    @property
-    def tls(self) -> bool:
-        return self.tls_cert is not None
-
 
 def trusted_proxies(text: str) -> tuple[str, ...]:
     """A comma-separated list of proxy addresses or networks (`127.0.0.1`, `10.0.0.0/24`, `::1`); refused
@@ -65,7 +61,8 @@ def check_tls(cert: Path | None, key: Path | None) -> None:
 
 
 def uvicorn_config(app: FastAPI, listening: Listening, log_level: str = "info") -> uvicorn.Config:
-    check_tls(listening.tls_cert, listening.tls_key)
+    """The server's configuration (its TLS files checked by `check_tls` beforehand, when the operator can still be
+    told which file is wrong)."""
     trusted = ",".join(listening.forwarded_allow_ips)
     return uvicorn.Config(
         app, host=listening.host, port=listening.port, log_level=log_level,
