@@ -3,6 +3,7 @@ headers believed only from the proxies named, and a configuration that cannot wo
 
 from __future__ import annotations
 
+import socket
 import ssl
 from pathlib import Path
 
@@ -110,3 +111,12 @@ class TestForwardedHeaders:
     def test_a_proxy_that_is_not_an_address_is_refused(self, founded: str) -> None:
         code, output = cli("serve", "--db", founded, "--forwarded-allow-ips", "127.0.0.1,proxy.example")
         assert code == 2 and "'proxy.example' is not an IP address or network" in output
+
+
+def test_a_port_already_taken_is_a_clear_failure(founded: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, output = cli("serve", "--db", founded, "--port", str(port))
+    assert code == 1 and f"cannot listen on 127.0.0.1 port {port}" in output and "Traceback" not in output

@@ -425,6 +425,7 @@ def serve(
     Members read a proposal's text at GET /proposals/ID/text, sign it offline (`governance sign`) and, with
     --approvals-as, POST the signed note to /proposals/ID/approvals: no account and no database access needed."""
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
 
     from contactgroup.api.app import create_app
     from contactgroup.api.server import Listening, check_tls, trusted_proxies, uvicorn_config
@@ -444,7 +445,12 @@ def serve(
     if app.state.signer is not None:
         app.state.signer.check()  # a key that is not the log's is refused now, not at every signature
     _log_to_stderr("contactgroup")
-    uvicorn.Server(uvicorn_config(app, listening)).run()
+    try:
+        uvicorn.Server(uvicorn_config(app, listening)).run()
+    except SystemExit as exc:  # uvicorn's exit when it cannot listen: its code (3) would read "not found" here
+        if exc.code == STARTUP_FAILURE:
+            raise fail(f"cannot listen on {host} port {port} (the reason is above)", 1) from None
+        raise
 
 
 def _log_to_stderr(name: str) -> None:
