@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from contactgroup.services.clock import FixedClock
@@ -71,6 +72,7 @@ def _restored_postgresql(log: Log, tmp_path: Path, database: str) -> str:
     return PG_SERVER.rsplit("/", 1)[0] + f"/{database}?options=-csearch_path%3D{schema}"
 
 
+@pytest.mark.slow  # on PostgreSQL: CREATE and DROP DATABASE wait on the server's other sessions
 def test_a_backup_taken_while_serving_restores_into_a_new_database_that_verifies(log: Log, tmp_path: Path) -> None:
     with serving(log.url, log.key):  # signs a checkpoint, and keeps its connections open while the copy is taken
         if log.db.is_sqlite:

@@ -27,7 +27,7 @@ from tests.conftest import postgres_schema
 from tests.ledger_integration.conftest import cli
 from tests.ledger_integration.servers import Served, served, wait_for
 
-pytestmark = pytest.mark.xdist_group("many-servers")
+pytestmark = [pytest.mark.xdist_group("many-servers"), pytest.mark.slow]
 
 TIMEOUT = httpx.Timeout(60.0)
 

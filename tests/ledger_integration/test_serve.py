@@ -9,8 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from contactgroup.api.server import trusted_proxies
 from contactgroup.cli.main import app
+from contactgroup.domain.errors import ValidationFailed
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.setup import init_coordination
 from contactgroup.storage.database import Database
@@ -120,3 +124,15 @@ def test_a_port_already_taken_is_a_clear_failure(founded: str) -> None:
         port = taken.getsockname()[1]
         code, output = cli("serve", "--db", founded, "--port", str(port))
     assert code == 1 and f"cannot listen on 127.0.0.1 port {port}" in output and "Traceback" not in output
+
+
+@given(st.lists(st.ip_addresses(), min_size=1, max_size=4), st.integers(min_value=8, max_value=32))
+def test_every_address_and_network_is_taken_as_written(addresses: list[object], prefix: int) -> None:
+    written = [str(a) for a in addresses] + [f"10.0.0.0/{prefix}"]
+    assert trusted_proxies(" , ".join(written)) == tuple(written)
+
+
+@given(st.from_regex(r"\A[a-z][a-z0-9-]{0,20}(\.[a-z]{2,6})?\Z"))
+def test_a_name_is_never_taken_for_an_address(name: str) -> None:
+    with pytest.raises(ValidationFailed, match=f"'{name}' is not an IP address or network"):
+        trusted_proxies(f"127.0.0.1,{name}")
