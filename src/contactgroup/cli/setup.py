@@ -86,7 +86,7 @@ def backup(
     (docs/deployment.md). The log's signing key is not in the database: keep a copy of it apart."""
     from contactgroup.storage.backup import backup_sqlite
 
-    events = backup_sqlite(database(db), dest)
+    events = backup_sqlite(database(db, local=True), dest)
     out.print(f"[green]✓[/] backed up {events} events to {dest}", highlight=False)
 
 
