@@ -4,6 +4,7 @@ pg_restore)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import subprocess
@@ -61,7 +62,17 @@ def _restored_sqlite(log: Log, tmp_path: Path) -> str:
     return f"sqlite:///{restored}"
 
 
+def _require_pg_tools() -> None:
+    missing = [tool for tool in ("pg_dump", "pg_restore") if shutil.which(tool) is None]
+    if missing:
+        message = f"{' and '.join(missing)} not installed (Debian: apt-get install postgresql-client)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 def _restored_postgresql(log: Log, tmp_path: Path, database: str) -> str:
+    _require_pg_tools()
     schema = _pg_schema(log.url)
     dump = tmp_path / "cg.dump"
     subprocess.run(["pg_dump", "--format=custom", f"--schema={schema}", f"--file={dump}", f"--dbname={LIBPQ}"],
