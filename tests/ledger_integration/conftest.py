@@ -85,7 +85,9 @@ _SIGNERS: dict[str, CheckpointSigner] = {}
 
 def settle(url: str) -> None:
     """Let the server at `url` sign the log as it is now (as its background signer will within its interval)."""
-    _SIGNERS[url].tick()
+    signer = _SIGNERS[url]
+    signer.tick()
+    assert signer.signing, "the test server's signer could not take the signer's lease (see the log above)"
 
 
 @contextmanager

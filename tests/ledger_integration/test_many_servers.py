@@ -85,14 +85,17 @@ def test_two_servers_take_writes_at_once_and_each_reads_every_acknowledged_write
             for n, code in enumerate(codes):
                 writer, reader = servers[(first + n) % 2], servers[(first + n + 1) % 2]
                 signed = note.sign_note(cell.text, [cell.signers[code]])
-                answer = httpx.post(f"{writer.url}/proposals/{cell.proposal}/approvals", content=signed,
-                                    timeout=TIMEOUT)
-                if answer.status_code != 201:
-                    failures.append(f"{code}: {answer.status_code} {answer.text}")
-                    continue
-                acknowledged.append(code)
-                if code not in _approved(reader, cell.proposal):
-                    failures.append(f"{code}: acknowledged by {writer.url}, not seen by {reader.url}")
+                try:
+                    answer = httpx.post(f"{writer.url}/proposals/{cell.proposal}/approvals", content=signed,
+                                        timeout=TIMEOUT)
+                    if answer.status_code != 201:
+                        failures.append(f"{code}: {answer.status_code} {answer.text}")
+                        continue
+                    acknowledged.append(code)
+                    if code not in _approved(reader, cell.proposal):
+                        failures.append(f"{code}: acknowledged by {writer.url}, not seen by {reader.url}")
+                except (httpx.HTTPError, AssertionError) as exc:  # told, not lost with the thread
+                    failures.append(f"{code}: {exc!r}")
 
         writers = [threading.Thread(target=hand_in, args=(approvers[i::2], i)) for i in range(2)]
         for thread in writers:

@@ -15,6 +15,8 @@ that needs several server processes runs on PostgreSQL, docs/deployment.md).
 
 from __future__ import annotations
 
+import threading
+
 import sqlalchemy as sa
 
 from contactgroup.storage.database import Connection, Database
@@ -28,12 +30,18 @@ class Lease:
     def __init__(self, db: Database, key: int = SIGNER_LEASE) -> None:
         self.db, self.key = db, key
         self._conn: Connection | None = None
+        self._using = threading.Lock()  # one connection, one thread at a time (a signer's tick, a shutdown)
 
     def held(self) -> bool:
         """True if this process holds the lease: kept (its session still answers) or just taken. A database that
         cannot be reached ends the lease: PostgreSQL has released the lock with the session, or will."""
         if self.db.is_sqlite:
             return True
+        with self._using:
+            return self._kept() or self._take()
+
+    def _kept(self) -> bool:
+        """Whether the session holding the lock still answers; one that does not is dropped."""
         if self._conn is not None:
             try:
                 self._conn.execute(sa.text("SELECT 1"))
@@ -41,7 +49,7 @@ class Lease:
                 return True
             except sa.exc.DBAPIError:
                 self._drop()
-        return self._take()
+        return False
 
     def _take(self) -> bool:
         conn = self.db.engine.connect()
@@ -61,16 +69,17 @@ class Lease:
 
     def release(self) -> None:
         """Give the lease up (another process may take it at once)."""
-        if self._conn is None:
-            return
-        try:
-            self._conn.execute(sa.text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))"),
-                               {"key": self.key})
-            self._conn.commit()
-            self._conn.close()
-        except sa.exc.DBAPIError:
-            self._drop()
-        self._conn = None
+        with self._using:
+            if self._conn is None:
+                return
+            try:
+                self._conn.execute(sa.text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))"),
+                                   {"key": self.key})
+                self._conn.commit()
+                self._conn.close()
+            except sa.exc.DBAPIError:
+                self._drop()
+            self._conn = None
 
     def _drop(self) -> None:
         """Forget a connection whose session is gone (or going): never back into the pool with a lock on it."""
