@@ -17,6 +17,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from contactgroup.api.app import create_app
+from contactgroup.api.server import Listening, uvicorn_config
 from contactgroup.api.signer import CheckpointSigner
 from contactgroup.cli.main import app
 from contactgroup.services.clock import FixedClock
@@ -84,20 +85,23 @@ _SIGNERS: dict[str, CheckpointSigner] = {}
 
 def settle(url: str) -> None:
     """Let the server at `url` sign the log as it is now (as its background signer will within its interval)."""
-    _SIGNERS[url].tick()
+    signer = _SIGNERS[url]
+    signer.tick()
+    assert signer.signing, "the test server's signer could not take the signer's lease (see the log above)"
 
 
 @contextmanager
-def serving(db_url: str, log_key: Path | None, checkpoint_interval: float = 0.0) -> Iterator[str]:
-    """A real uvicorn server on 127.0.0.1 (an ephemeral port) in a thread; yields its base URL once the log as it
-    is has been signed. Its background signer signs again every `checkpoint_interval` seconds if the log grew;
-    `settle(url)` has it sign at once."""
+def serving(db_url: str, log_key: Path | None, checkpoint_interval: float = 0.0,
+            forwarded_allow_ips: tuple[str, ...] = ()) -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 (an ephemeral port) in a thread, configured as `contactgroup serve`
+    configures it; yields its base URL once the log as it is has been signed. Its background signer signs again
+    every `checkpoint_interval` seconds if the log grew; `settle(url)` has it sign at once."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     app = create_app(db_url, log_key=log_key, checkpoint_interval=checkpoint_interval)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server = uvicorn.Server(uvicorn_config(app, Listening(forwarded_allow_ips=forwarded_allow_ips), "warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

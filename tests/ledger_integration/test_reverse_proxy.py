@@ -3,7 +3,6 @@ TLS passes requests through, a slow client is dropped, an oversized body never r
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import socket
@@ -15,15 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.setup import init_coordination
 from contactgroup.storage.database import Database
 from tests.ledger_integration.conftest import serving
+from tests.ledger_integration.servers import certificate, free_port
 
 CONFIG = Path(__file__).resolve().parents[2] / "docs" / "reverse-proxy" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -35,29 +31,6 @@ def _require_nginx() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-
-
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    (folder / "cell.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "cell.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                        serialization.PrivateFormat.PKCS8,
-                                                        serialization.NoEncryption()))
-    return folder / "cell.crt", folder / "cell.key"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _configured(upstream: int, port: int, cert: Path, key: Path) -> str:
@@ -80,9 +53,9 @@ def proxied(tmp_path: Path, clock: FixedClock) -> Iterator[tuple[str, Path]]:
     _require_nginx()
     url = f"sqlite:///{tmp_path / 'cg.db'}"
     init_coordination(Database(url), clock, log_key=tmp_path / "log.key", with_members=True)
-    cert, key = _certificate(tmp_path)
-    port = _free_port()
-    with serving(url, tmp_path / "log.key") as upstream:
+    cert, key = certificate(tmp_path)
+    port = free_port()
+    with serving(url, tmp_path / "log.key", forwarded_allow_ips=("127.0.0.1",)) as upstream:  # as documented
         (tmp_path / "contactgroup.conf").write_text(_configured(int(upstream.rsplit(":", 1)[1]), port, cert, key))
         temp = {name: tmp_path / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
         for folder in temp.values():
@@ -141,3 +114,11 @@ def test_an_oversized_body_is_refused_by_the_proxy(proxied: tuple[str, Path]) ->
     response = httpx.post(f"{base}/cosignatures", content=b"x" * (11 * 1024 * 1024),
                           verify=ssl.create_default_context(cafile=cert))
     assert response.status_code == 413
+
+
+def test_the_server_believes_the_scheme_nginx_forwards(proxied: tuple[str, Path]) -> None:
+    # The server's own absolute URLs (here a redirect) say https: it trusts nginx's X-Forwarded-Proto, as
+    # `serve --forwarded-allow-ips 127.0.0.1` makes it.
+    base, cert = proxied
+    response = httpx.get(f"{base}/policy/", verify=ssl.create_default_context(cafile=cert), follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"].startswith("https://localhost")

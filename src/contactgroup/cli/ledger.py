@@ -386,8 +386,17 @@ def policy(
 
 @handles_errors
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default; 0.0.0.0 for every "
+                                           "interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(parser=whole_number_in(0, 65535), help="TCP port (0 to 65535).")] = 8000,
+    tls_cert: Annotated[Path | None, typer.Option(
+        "--tls-cert", help="PEM certificate (chain) to serve HTTPS with; needs --tls-key.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(
+        "--tls-key", help="The certificate's PEM private key.")] = None,
+    forwarded_allow_ips: Annotated[str, typer.Option(
+        "--forwarded-allow-ips", help="Comma-separated addresses or networks of reverse proxies whose "
+                                      "X-Forwarded-For and X-Forwarded-Proto are trusted (e.g. 127.0.0.1 for nginx "
+                                      "on the same machine). Default: none, the headers are ignored.")] = "",
     checkpoint_interval: Annotated[float, typer.Option(
         help="Sign a new checkpoint at most every this many seconds (0: on every request after the log grew). "
              "Witnesses polling within one interval cosign the same checkpoint.")] = 5.0,
@@ -406,17 +415,24 @@ def serve(
     proposals (OpenAPI at /docs).
 
     With the log key available, a background signer signs a checkpoint when the log has grown, at most once per
-    --checkpoint-interval; GET /checkpoint only reads (the latest; ?size=N an older one).
+    --checkpoint-interval; GET /checkpoint only reads (the latest; ?size=N an older one). Several servers may run
+    on one PostgreSQL database: they elect one signer among them (a database lock), and another takes over if it
+    stops. On SQLite run one server per database file.
 
     Request bodies above 10 MiB are refused before they are read. The server has no header timeout of its own:
-    facing the internet, run it behind the reverse proxy of docs/reverse-proxy.md.
+    facing the internet, run it behind the reverse proxy of docs/reverse-proxy.md (see docs/deployment.md).
 
     Members read a proposal's text at GET /proposals/ID/text, sign it offline (`governance sign`) and, with
     --approvals-as, POST the signed note to /proposals/ID/approvals: no account and no database access needed."""
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
 
     from contactgroup.api.app import create_app
+    from contactgroup.api.server import Listening, check_tls, trusted_proxies, uvicorn_config
 
+    listening = Listening(host, port, tls_cert, tls_key, trusted_proxies(forwarded_allow_ips), max_connections,
+                          keep_alive)
+    check_tls(tls_cert, tls_key)  # before the database is opened: a typo in a path is the first thing to say
     database = _db(db)
     path = log_keys.resolve_log_key_path(database, log_key)
     signing = path if path is not None and path.exists() else None
@@ -428,5 +444,21 @@ def serve(
                      approvals_as=approvals_as)
     if app.state.signer is not None:
         app.state.signer.check()  # a key that is not the log's is refused now, not at every signature
-    uvicorn.run(app, host=host, port=port, log_level="info", limit_concurrency=max_connections,
-                timeout_keep_alive=keep_alive)
+    _log_to_stderr("contactgroup")
+    try:
+        uvicorn.Server(uvicorn_config(app, listening)).run()
+    except SystemExit as exc:  # uvicorn's exit when it cannot listen: its code (3) would read "not found" here
+        if exc.code == STARTUP_FAILURE:
+            raise fail(f"cannot listen on {host} port {port} (the reason is above)", 1) from None
+        raise
+
+
+def _log_to_stderr(name: str) -> None:
+    """The server's own messages (which process signs, what it signed) beside uvicorn's on stderr."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

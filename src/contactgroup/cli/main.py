@@ -34,6 +34,7 @@ def main(
 app.command()(setup.init)
 app.command()(setup.demo)
 app.command()(setup.migrate)
+app.command()(setup.backup)
 app.command()(verify.verify)
 app.command()(publish.publish)
 app.add_typer(entities.member_app, name="member")

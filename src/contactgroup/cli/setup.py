@@ -75,6 +75,21 @@ def migrate(db: DbOption = None) -> None:
     out.print(f"[green]✓[/] {database_.url} is at schema revision {SCHEMA_REVISION}", highlight=False)
 
 
+@handles_errors
+def backup(
+    dest: Annotated[Path, typer.Argument(help="The new file to write (never overwritten).")],
+    db: DbOption = None,
+) -> None:
+    """Copy an SQLite database, while servers and commands keep using it, into a new file DEST (mode 0600):
+    the database as it was at one commit. Restore by stopping the server and putting DEST in the database's place;
+    `contactgroup verify --db DEST` checks the copy. A PostgreSQL database is backed up with pg_dump
+    (docs/deployment.md). The log's signing key is not in the database: keep a copy of it apart."""
+    from contactgroup.storage.backup import backup_sqlite
+
+    events = backup_sqlite(database(db, local=True), dest)
+    out.print(f"[green]✓[/] backed up {events} events to {dest}", highlight=False)
+
+
 def _fresh(url_or_path: str | None, force: bool) -> Database:
     fresh = database(url_or_path, local=True)
     if fresh.is_sqlite:
