@@ -129,3 +129,19 @@ class DatabaseUnavailable(ContactGroupError):
     def __init__(self, message: str, *, reason: str = "unusable", detail: str = "") -> None:
         super().__init__(message)
         self.reason, self.detail = reason, detail
+
+
+class PreconditionFailed(ContactGroupError):
+    """A change sent with the version it read (`If-Match`) that is no longer the current one: someone changed the
+    object since, so the change is refused rather than written over theirs."""
+
+    status = 412
+    exit_code = 5
+
+
+class PreconditionRequired(ContactGroupError):
+    """An amendment sent without the version it read: refused, so that no change is written over an unseen one."""
+
+    status = 428
+    exit_code = 2
+
