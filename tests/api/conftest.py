@@ -24,3 +24,6 @@ def bearer(world: World, user: str, scope: tokens.Scope = tokens.Scope.WRITE) ->
     """Headers that sign a request in as `user` with a real token issued for it."""
     issued = tokens.issue(world.db, world.db.state(), user, now=world.clock.now(), scope=scope)
     return {"Authorization": f"Bearer {issued.token}"}
+
+
+from tests.api.test_authorization_matrix import scenario  # noqa: E402,F401  (the matrix's scenario, for schemathesis)

@@ -262,3 +262,20 @@ def test_an_import_names_every_bad_row_and_writes_nothing(api: Api, world: World
     done = api.client.post("/api/v1/imports/offers", headers=api.headers("deu"),
                            files={"file": ("../../offers.csv", "\n".join(good).encode(), "text/csv")})
     assert len(ok(done)["entered"]) == 1
+
+
+def test_a_retried_upload_is_the_same_request_whatever_its_multipart_boundary(api: Api, world: World) -> None:
+    body = b"member,item,quantity,available_from,depot\nDEU,155-a,100,2024-08-01,DEU\n"
+    sent = []
+    for boundary in ("first-boundary", "another-one"):
+        files = {"file": ("offers.csv", body, "text/csv")}
+        request = api.client.build_request("POST", "/api/v1/imports/offers", files=files,
+                                           headers=api.headers("deu", **{"Idempotency-Key": "upload-1"}))
+        raw = request.read().replace(request.headers["content-type"].split("boundary=")[1].encode(),
+                                     boundary.encode())
+        headers = {**request.headers, "content-type": f"multipart/form-data; boundary={boundary}"}
+        headers.pop("content-length")
+        sent.append(api.client.post("/api/v1/imports/offers", content=raw, headers=headers))
+    assert [r.status_code for r in sent] == [200, 200]
+    assert sent[0].json() == sent[1].json() and sent[1].headers["idempotent-replayed"] == "true"
+    assert len(ok(api.get("deu", "/api/v1/offers"))["items"]) == 1

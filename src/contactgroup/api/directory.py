@@ -13,7 +13,19 @@ from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import Reader, Writer
 from contactgroup.api.problem import problem_responses
-from contactgroup.api.resource import TAGGED, IfMatch, Page, Pages, act, changed, listed, sorting, state, tagged
+from contactgroup.api.resource import (
+    TAGGED,
+    IfMatch,
+    Page,
+    Pages,
+    act,
+    changed,
+    list_responses,
+    listed,
+    sorting,
+    state,
+    tagged,
+)
 from contactgroup.domain import model as m
 from contactgroup.domain.errors import NotFound
 from contactgroup.services import coordination as svc
@@ -52,7 +64,7 @@ class GdpIn(BaseModel):
     source: Annotated[str, Field(max_length=500)] = "entered over the API"
 
 
-@router.get("/members", tags=["members"], response_model=Page[m.Member], responses=problem_responses(400, 401))
+@router.get("/members", tags=["members"], response_model=Page[m.Member], responses=list_responses())
 def list_members(request: Request, caller: Reader, paging: Pages,
                  sort: Annotated[str, sorting("code", "name", "kind")] = "code") -> Any:
     """Every member, with its currency and NATO/EU flags."""
@@ -84,7 +96,7 @@ class RoleIn(BaseModel):
     role: m.Role
 
 
-@router.get("/users", tags=["users"], response_model=Page[m.User], responses=problem_responses(400, 401))
+@router.get("/users", tags=["users"], response_model=Page[m.User], responses=list_responses())
 def list_users(request: Request, caller: Reader, paging: Pages,
                sort: Annotated[str, sorting("name", "party", "role")] = "name") -> Any:
     """Every registered user, its party and role."""
@@ -155,7 +167,7 @@ class CoalitionIn(BaseModel):
 
 
 @router.get("/coalitions", tags=["coalitions"], response_model=Page[m.Coalition],
-            responses=problem_responses(400, 401))
+            responses=list_responses())
 def list_coalitions(request: Request, caller: Reader, paging: Pages,
                     sort: Annotated[str, sorting("area", "name")] = "area") -> Any:
     """Every capability coalition and its lead members."""
@@ -191,7 +203,7 @@ class ItemClassChange(BaseModel):
     remove: Annotated[list[Code], Field(max_length=200)] = []
 
 
-@router.get("/items", tags=["catalogue"], response_model=Page[m.Item], responses=problem_responses(400, 401))
+@router.get("/items", tags=["catalogue"], response_model=Page[m.Item], responses=list_responses())
 def list_items(request: Request, caller: Reader, paging: Pages,
                sort: Annotated[str, sorting("code", "name", "category", "unit_value_eur")] = "code") -> Any:
     """The catalogue's items."""
@@ -206,7 +218,7 @@ def catalogue_item(request: Request, caller: Writer, body: ItemIn) -> m.Item:
 
 
 @router.get("/item-classes", tags=["catalogue"], response_model=Page[m.ItemClass],
-            responses=problem_responses(400, 401))
+            responses=list_responses())
 def list_item_classes(request: Request, caller: Reader, paging: Pages,
                       sort: Annotated[str, sorting("code", "name", "area")] = "code") -> Any:
     """The item classes requirements ask for, and the items that satisfy each."""
@@ -266,7 +278,7 @@ class RateIn(BaseModel):
     per_eur: Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=10)]
 
 
-@router.get("/places", tags=["places"], response_model=Page[m.Place], responses=problem_responses(400, 401))
+@router.get("/places", tags=["places"], response_model=Page[m.Place], responses=list_responses())
 def list_places(request: Request, caller: Reader, paging: Pages,
                 sort: Annotated[str, sorting("code", "name", "country", "kind")] = "code") -> Any:
     """The named places requirements go to and offers ship from."""
@@ -283,7 +295,7 @@ def _route(row: Any) -> str:
     return f"{row.origin}/{row.destination}"
 
 
-@router.get("/transit", tags=["transit"], response_model=Page[transit.Transit], responses=problem_responses(400, 401))
+@router.get("/transit", tags=["transit"], response_model=Page[transit.Transit], responses=list_responses())
 def list_transit(request: Request, caller: Reader, paging: Pages,
                  sort: Annotated[str, sorting("origin", "destination", "days")] = "origin") -> Any:
     """The recorded transit times, in days, from an origin to a destination."""
@@ -301,7 +313,7 @@ def _rate(row: Any) -> str:
     return f"{row.currency}/{row.on}"
 
 
-@router.get("/rates", tags=["rates"], response_model=Page[m.Rate], responses=problem_responses(400, 401))
+@router.get("/rates", tags=["rates"], response_model=Page[m.Rate], responses=list_responses())
 def list_rates(request: Request, caller: Reader, paging: Pages,
                sort: Annotated[str, sorting("currency", "on", "per_eur")] = "on") -> Any:
     """The exchange rates recorded beyond the bundled ECB series (units of the currency per euro)."""

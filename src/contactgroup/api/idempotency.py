@@ -63,8 +63,7 @@ class Idempotency:
         except HTTPException as exc:  # too large: BodyLimit's refusal, said here since no handler is further out
             await _send(send, *_problem(exc.status_code, "Content Too Large", str(exc.detail), path))
             return
-        digest = hashlib.sha256(b"\n".join([scope["method"].encode(), path.encode(), scope.get("query_string", b""),
-                                            headers.get(b"content-type", b""), body])).digest()
+        digest = _request_hash(scope, headers.get(b"content-type", b""), body)
         app_state = scope["app"].state
         store, now = app_state.store, app_state.clock.now()
 
@@ -137,6 +136,17 @@ def _user(scope: Scope, headers: dict[bytes, bytes]) -> str | None:
                                    app_state.clock.now()).user.name
     except ContactGroupError:
         return None
+
+
+def _request_hash(scope: Scope, content_type: bytes, body: bytes) -> bytes:
+    """What makes two requests the same: method, path, query, and body — a multipart body without its boundary,
+    which each client picks afresh for every request it sends (a retried upload is the same request)."""
+    kind, _, boundary = content_type.partition(b"boundary=")
+    if kind.strip().lower().startswith(b"multipart/") and boundary:
+        body = body.replace(boundary.split(b";")[0].strip(b'" '), b"")
+        content_type = kind
+    return hashlib.sha256(b"\n".join([scope["method"].encode(), scope["path"].encode(),
+                                      scope.get("query_string", b""), content_type, body])).digest()
 
 
 async def _body(receive: Receive) -> bytes:
