@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -16,8 +18,10 @@ def world(founded_db: Database, clock: FixedClock) -> World:
 
 
 @pytest.fixture
-def client(world: World) -> TestClient:
-    return TestClient(create_app(world.db.url, clock=world.clock))
+def client(world: World) -> Iterator[TestClient]:
+    app = create_app(world.db.url, clock=world.clock)
+    yield TestClient(app)
+    app.state.db.engine.dispose()  # PostgreSQL takes few connections: none left open by a finished test
 
 
 def bearer(world: World, user: str, scope: tokens.Scope = tokens.Scope.WRITE) -> dict[str, str]:

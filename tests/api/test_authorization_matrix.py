@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -212,18 +213,28 @@ def outcome(status: int) -> str:
 def observe(s: Scenario, route: str) -> tuple[str, dict[str, list[str]]]:
     """The route's row as it runs, and every response body each user got."""
     world = s.world
-    client = TestClient(create_app(world.db.url, clock=world.clock))
     bodies: dict[str, list[str]] = {user: [] for user in ROLES.values()}
     cells = []
-    for user in ROLES.values():
-        headers = bearer(world, user)
-        got = ""
-        for obj in (OBJECTS if has_object(route) else ["own"]):
-            answer = call(client, headers, route, s, obj)
-            bodies[user].append(answer.content.decode("utf-8", errors="replace"))
-            got += outcome(answer.status_code)
-        cells.append(got)
+    with served(world) as client:
+        for user in ROLES.values():
+            headers = bearer(world, user)
+            got = ""
+            for obj in (OBJECTS if has_object(route) else ["own"]):
+                answer = call(client, headers, route, s, obj)
+                bodies[user].append(answer.content.decode("utf-8", errors="replace"))
+                got += outcome(answer.status_code)
+            cells.append(got)
     return " ".join(cells), bodies
+
+
+@contextmanager
+def served(world: World) -> Iterator[TestClient]:
+    """A client of the API over the world's database; the app's connections closed after (PostgreSQL has few)."""
+    app = create_app(world.db.url, clock=world.clock)
+    try:
+        yield TestClient(app)
+    finally:
+        app.state.db.engine.dispose()
 
 
 # route -> the outcome for each role, in the order of ROLES (coordinator, desk_owner, desk_other, lead_in, lead_out,
@@ -331,7 +342,12 @@ LISTS = ["/api/v1/offers", "/api/v1/allocations", "/api/v1/consents", "/api/v1/d
 
 def test_no_list_or_export_shows_a_hidden_offer(scenario: Scenario) -> None:
     s, world = scenario, scenario.world
-    client = TestClient(create_app(world.db.url, clock=world.clock))
+    with served(world) as client:
+        _no_list_shows_a_hidden_offer(s, client)
+
+
+def _no_list_shows_a_hidden_offer(s: Scenario, client: TestClient) -> None:
+    world = s.world
     for index, user in enumerate(ROLES.values()):
         headers = bearer(world, user)
         hidden = _hidden_from(index)

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from typer.testing import CliRunner
 
+from contactgroup.cli.main import app
 from contactgroup.domain import model as m
 from contactgroup.services import coordination as svc
 from tests.api.conftest import bearer
@@ -85,13 +87,19 @@ def test_the_loop_runs_over_http(api: Api, world: World) -> None:
     assert [h["type"] for h in history][-2:] == ["ShipmentDispatched", "ShipmentReceived"]
 
 
-def test_the_api_says_what_the_cli_says(api: Api, world: World) -> None:
-    req = open_requirement(world)
-    refused = api.post("ukr", f"/api/v1/requirements/{req}/actions/submit")
-    assert refused.status_code == 409
-    assert refused.json()["detail"] == f"requirement {req} cannot go from 'open' to 'submitted'"
-    denied = api.post("analyst", "/api/v1/members", {"code": "XYZ", "name": "X", "currency": "EUR"})
-    assert denied.status_code == 403 and "analyst" in denied.json()["detail"]
+@pytest.mark.parametrize("user, url, cli", [
+    ("ukr", "/api/v1/requirements/{req}/actions/submit", ["requirement", "move", "{req}", "submit"]),
+    ("analyst", "/api/v1/requirements/{req}/actions/close", ["requirement", "move", "{req}", "close"]),
+    ("fra", "/api/v1/offers/{offer}/actions/withdraw", ["offer", "move", "{offer}", "withdraw"]),
+    ("deu", "/api/v1/allocations/A-00404/actions/accept", ["allocation", "move", "A-00404", "accept"]),
+])
+def test_the_api_says_what_the_cli_says(api: Api, world: World, monkeypatch: pytest.MonkeyPatch, user: str,
+                                        url: str, cli: list[str]) -> None:
+    ids = {"req": open_requirement(world), "offer": enter_offer(world)}
+    refused = api.post(user, url.format(**ids))
+    said = CliRunner().invoke(app, [*(w.format(**ids) for w in cli), "--as", user, "--db", world.db.url])
+    assert refused.status_code in (403, 404, 409) and said.exit_code != 0
+    assert said.stderr.strip() == f"error: {refused.json()['detail']}"
 
 
 def _same_but_id(a: Any, b: Any, id_a: str, id_b: str) -> None:

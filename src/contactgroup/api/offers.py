@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from contactgroup.api.caller import Reader, Writer
 from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import (
+    CREATED,
     TAGGED,
     IfMatch,
     Page,
@@ -95,16 +96,16 @@ def list_offers(
     return listed(rows, m.Offer, "offers", paging, sort)
 
 
-@router.post("/offers", tags=["offers"], status_code=201, response_model=m.Offer, responses=WRITES)
-def enter_offer(request: Request, caller: Writer, body: OfferIn) -> m.Offer:
+@router.post("/offers", tags=["offers"], status_code=201, response_model=m.Offer, responses={**CREATED, **WRITES})
+def enter_offer(request: Request, response: Response, caller: Writer, body: OfferIn) -> m.Offer:
     """Enter an offer as a draft, or straight on to offered or committed (a member's desk officer, or the
     coordinator)."""
     offer = m.Offer(id="", member=body.member, item=body.item, quantity=body.quantity,
                     available_from=body.available_from, depot=body.depot, source=body.source,
                     status=m.OfferStatus.DRAFT, visibility=body.visibility, value=body.value, currency=body.currency,
                     basis=body.basis, consent_from=body.consent_from, end_use=body.end_use)
-    return act(request, caller, lambda uow, who: svc.enter_offer(uow, who, offer, status=body.status,
-                                                                 committed_on=body.committed_on))
+    return tagged(response, act(request, caller, lambda uow, who: svc.enter_offer(
+        uow, who, offer, status=body.status, committed_on=body.committed_on)))
 
 
 @router.get("/offers/{offer_id}", tags=["offers"], response_model=m.Offer,

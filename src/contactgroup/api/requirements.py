@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from contactgroup.api.caller import Reader, Writer
 from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import (
+    CREATED,
     TAGGED,
     IfMatch,
     Page,
@@ -84,8 +85,8 @@ def list_requirements(
     return listed(rows, m.Requirement, "requirements", paging, sort)
 
 
-@router.post("/requirements", status_code=201, response_model=m.Requirement, responses=WRITES)
-def add_requirement(request: Request, caller: Writer, body: RequirementIn) -> m.Requirement:
+@router.post("/requirements", status_code=201, response_model=m.Requirement, responses={**CREATED, **WRITES})
+def add_requirement(request: Request, response: Response, caller: Writer, body: RequirementIn) -> m.Requirement:
     """Draft a requirement (and submit it with `submit`)."""
 
     def add(uow: UnitOfWork, who: svc.Caller) -> m.Requirement:
@@ -94,7 +95,7 @@ def add_requirement(request: Request, caller: Writer, body: RequirementIn) -> m.
                                     area=body.area, note=body.note, on=body.on, ref=body.ref)
         return svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT) if body.submit else req
 
-    return act(request, caller, add)
+    return tagged(response, act(request, caller, add))
 
 
 @router.get("/requirements/{req_id}", response_model=m.Requirement,

@@ -82,8 +82,9 @@ def matches(if_match: str | None, current: Any, *, required: bool) -> None:
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="the ETag of the version read; an amendment "
                                        "needs it (428 without, 412 when stale), an action may send it",
                                        max_length=1000)]
-TAGGED: dict[int | str, dict[str, Any]] = {
-    200: {"headers": {"ETag": {"description": "the object's version, for If-Match", "schema": {"type": "string"}}}}}
+_ETAG = {"ETag": {"description": "the object's version, for If-Match", "schema": {"type": "string"}}}
+TAGGED: dict[int | str, dict[str, Any]] = {200: {"headers": _ETAG}}
+CREATED: dict[int | str, dict[str, Any]] = {201: {"headers": _ETAG}}
 
 
 def changed(request_if_match: str | None, required: bool = True) -> Callable[[Any], None]:
