@@ -42,7 +42,7 @@ Code = Annotated[str, Field(min_length=1, max_length=64)]
 Ident = Annotated[str, Path(min_length=1, max_length=64)]
 Units = Annotated[int, Field(ge=1, le=10**12)]
 Count = Annotated[int, Field(ge=0, le=10**12)]
-Text = Annotated[str, Field(max_length=2000)]
+Text = Annotated[str, Field(max_length=4000)]
 Filter = Annotated[str | None, Query(max_length=64)]
 WRITES = problem_responses(400, 401, 403, 404, 409)
 ACTIONS = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412)}
