@@ -243,6 +243,7 @@ def served(world: World) -> Iterator[TestClient]:
 MATRIX: dict[str, str] = {
     #                                                         coord desk  other lead  lead- recip anal- audit
     "GET /api/v1/me":                                        "o     o     o     o     o     o     o     o",
+    "GET /api/v1/inbox":                                     "o     o     o     o     o     o     o     o",
     "GET /api/v1/members":                                   "o     o     o     o     o     o     o     o",
     "POST /api/v1/members":                                  "o     f     f     f     f     f     f     f",
     "POST /api/v1/members/{code}/gdp":                       "o     f     f     f     f     f     f     f",
@@ -337,7 +338,8 @@ def test_route_answers_each_role_as_the_table_says(scenario: Scenario, route: st
             assert leaked == [], f"{user} got {obj}'s offer through {route}"
 
 
-LISTS = ["/api/v1/offers", "/api/v1/allocations", "/api/v1/consents", "/api/v1/deliveries", "/api/v1/funds/F1"]
+LISTS = ["/api/v1/inbox", "/api/v1/offers", "/api/v1/allocations", "/api/v1/consents", "/api/v1/deliveries",
+         "/api/v1/funds/F1"]
 
 
 def test_no_list_or_export_shows_a_hidden_offer(scenario: Scenario) -> None:

@@ -17,7 +17,18 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contactgroup.api import allocations, directory, governance, imports, ledger, me, offers, reports, requirements
+from contactgroup.api import (
+    allocations,
+    directory,
+    governance,
+    imports,
+    inbox,
+    ledger,
+    me,
+    offers,
+    reports,
+    requirements,
+)
 from contactgroup.api.idempotency import Idempotency, idempotency_parameter
 from contactgroup.api.limits import MAX_BODY, BodyLimit
 from contactgroup.api.problem import detail, problem, problem_components
@@ -90,7 +101,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app.state.approvals_as = approvals_as
     app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit, max_body=max_body)  # outermost: a body too large is refused before it is read
-    for module in (ledger, governance, me, directory, requirements, offers, allocations, imports, reports):
+    for module in (ledger, governance, me, inbox, directory, requirements, offers, allocations, imports, reports):
         app.include_router(module.router)
     app.mount("/docs-assets", StaticFiles(directory=_DOCS_ASSETS), name="docs-assets")
 
