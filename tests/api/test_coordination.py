@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -287,3 +288,11 @@ def test_a_retried_upload_is_the_same_request_whatever_its_multipart_boundary(ap
     assert [r.status_code for r in sent] == [200, 200]
     assert sent[0].json() == sent[1].json() and sent[1].headers["idempotent-replayed"] == "true"
     assert len(ok(api.get("deu", "/api/v1/offers"))["items"]) == 1
+
+
+def test_a_key_is_forgotten_after_a_day(api: Api, world: World) -> None:
+    key = {"Idempotency-Key": "daily"}
+    first = ok(api.post("ukr", "/api/v1/requirements", REQUIREMENT, headers=key), 201)
+    world.clock.at += timedelta(hours=24, seconds=1)
+    again = ok(api.post("ukr", "/api/v1/requirements", REQUIREMENT, headers=key), 201)
+    assert again["id"] != first["id"]
