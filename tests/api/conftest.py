@@ -9,6 +9,7 @@ from contactgroup.api.app import create_app
 from contactgroup.services import tokens
 from contactgroup.services.clock import FixedClock
 from contactgroup.storage.database import Database
+from tests.api.scenario import scenario  # noqa: F401  (a fixture of the matrix and of schemathesis)
 from tests.factories import World, build_world
 
 
@@ -28,6 +29,3 @@ def bearer(world: World, user: str, scope: tokens.Scope = tokens.Scope.WRITE) ->
     """Headers that sign a request in as `user` with a real token issued for it."""
     issued = tokens.issue(world.db, world.db.state(), user, now=world.clock.now(), scope=scope)
     return {"Authorization": f"Bearer {issued.token}"}
-
-
-from tests.api.test_authorization_matrix import scenario  # noqa: E402,F401  (the matrix's scenario, for schemathesis)

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 
 from contactgroup.api.app import create_app
 from tests.api.conftest import bearer
-from tests.api.test_authorization_matrix import Scenario
+from tests.api.scenario import Scenario
 from tests.ledger_integration.test_api_schema import CHECKS, SEED
 
 # per operation and user, all phases together; bench/api_schema.py asks for a longer run
