@@ -13,6 +13,7 @@ from contactgroup.api.app import create_app
 from contactgroup.services import accounts, tokens
 from contactgroup.services.clock import FixedClock
 from contactgroup.storage.database import Database
+from tests.api.scenario import scenario  # noqa: F401  (a fixture of the matrix and of schemathesis)
 from tests.factories import World, build_world
 
 

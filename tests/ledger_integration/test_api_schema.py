@@ -5,6 +5,7 @@ input is refused with a 4xx, and every 4xx is an RFC 9457 problem document."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +83,7 @@ class Served:
 
 
 @pytest.fixture
-def served(log: Log) -> Served:
+def served(log: Log) -> Iterator[Served]:
     """The API over the founded log (its key, a witness in the policy, a signed checkpoint that witness cosigned,
     an open proposal P-00001, approvals taken as `admin`)."""
     witness, key = generate_cosigner("w.nor")
@@ -95,7 +96,8 @@ def served(log: Log) -> Served:
     received = checkpoints.add_cosignature(app.state.db, witness.cosign(checkpoint, 1_720_000_000).line, None,
                                           app.state.clock)
     assert received.witnessed
-    return Served(app, witness)
+    yield Served(app, witness)
+    app.state.db.engine.dispose()  # PostgreSQL takes few connections: none left open by a finished test
 
 
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,

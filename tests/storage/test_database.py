@@ -95,7 +95,7 @@ def _revision_before(name: str) -> str:
     return text.split("down_revision = '", 1)[1].split("'", 1)[0]
 
 
-_BEFORE_LOOP = _revision_before("0012_loop")
+_BEFORE_LOOP = _revision_before("0013_loop")
 
 
 class TestMigrationLoop:

@@ -17,7 +17,21 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contactgroup.api import accounts, governance, ledger, me, passkeys
+from contactgroup.api import (
+    accounts,
+    allocations,
+    directory,
+    governance,
+    imports,
+    inbox,
+    ledger,
+    me,
+    offers,
+    passkeys,
+    reports,
+    requirements,
+)
+from contactgroup.api.idempotency import Idempotency, idempotency_parameter
 from contactgroup.api.limits import MAX_BODY, BodyLimit
 from contactgroup.api.problem import detail, problem, problem_components
 from contactgroup.api.signer import CheckpointSigner
@@ -52,6 +66,9 @@ class ContactGroupAPI(FastAPI):
                     responses = operation.get("responses", {})
                     if _DEFAULT_422 in json.dumps(responses.get("422", {})):  # the one FastAPI adds by itself
                         del responses["422"]
+            for url, path in schema.get("paths", {}).items():
+                if url.startswith("/api/v1/") and "post" in path:
+                    idempotency_parameter(path["post"])
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.pop(unused, None)
             components.update(problem_components())
@@ -107,12 +124,11 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app.state.store = StateStore(database)  # reads take its snapshot; writes go through store.run
     app.state.approvals_as = approvals_as
     app.state.relying_party = RelyingParty.of(origin or os.environ.get("CONTACTGROUP_ORIGIN"))
-    app.add_middleware(BodyLimit, max_body=max_body)
-    app.include_router(ledger.router)
-    app.include_router(governance.router)
-    app.include_router(me.router)
-    app.include_router(accounts.router)
-    app.include_router(passkeys.router)
+    app.add_middleware(Idempotency)
+    app.add_middleware(BodyLimit, max_body=max_body)  # outermost: a body too large is refused before it is read
+    for module in (ledger, governance, me, accounts, passkeys, inbox, directory, requirements, offers, allocations,
+                   imports, reports):
+        app.include_router(module.router)
     app.include_router(passkeys.page)
     app.mount("/docs-assets", StaticFiles(directory=_DOCS_ASSETS), name="docs-assets")
     pages.mount(app)

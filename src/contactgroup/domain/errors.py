@@ -196,3 +196,19 @@ class PasskeysUnavailable(ContactGroupError):
     def __init__(self) -> None:
         super().__init__("passkeys are not available on this server: its public origin is not configured",
                          code="no-passkeys")
+
+
+class PreconditionFailed(ContactGroupError):
+    """A change sent with the version it read (`If-Match`) that is no longer the current one: someone changed the
+    object since, so the change is refused rather than written over theirs."""
+
+    status = 412
+    exit_code = 5
+
+
+class PreconditionRequired(ContactGroupError):
+    """An amendment sent without the version it read: refused, so that no change is written over an unseen one."""
+
+    status = 428
+    exit_code = 2
+

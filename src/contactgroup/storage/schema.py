@@ -258,3 +258,17 @@ def row_reader(table: str) -> Callable[[Sequence[Any]], Any]:
 
 
 ROW_READERS: dict[str, Callable[[Sequence[Any]], Any]] = {name: row_reader(name) for name in TABLES}
+
+# Idempotency keys of API POSTs (`api/idempotency.py`): the first answer to a user's key, replayed to a retry. An
+# operational table beside the record, like the tokens: never a leaf of the log, dropped after a day.
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("user_name", sa.String(200), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("request_hash", sa.LargeBinary(32), nullable=False),  # SHA-256 of method, path, query and body
+    sa.Column("created_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("status", sa.Integer, nullable=True),  # None: the first request is still being answered
+    sa.Column("headers", sa.Text, nullable=False),  # JSON: the response headers worth replaying
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)

@@ -11,8 +11,8 @@ from alembic import op
 
 from contactgroup.storage.database import rebuild_projections
 
-revision = '0012_loop'
-down_revision = '0011_accounts'
+revision = '0013_loop'
+down_revision = '0012_api'
 branch_labels = None
 depends_on = None
 

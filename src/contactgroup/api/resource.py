@@ -1,0 +1,237 @@
+"""What every route of `/api/v1` shares: the caller's view of the state, writes through the state store, ETags and
+`If-Match`, and lists with cursor pagination, sorting and whole-list exports (CSV, XLSX).
+
+Handlers stay thin adapters: parse → a service of `services/` → the typed record it returns → JSON."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import dataclasses
+import enum
+import hashlib
+import io
+import json
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Header, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from contactgroup.api.problem import problem_responses
+from contactgroup.domain.errors import PreconditionFailed, PreconditionRequired, ValidationFailed
+from contactgroup.domain.state import State, as_data
+from contactgroup.io.spreadsheet import Cell, csv_text, write_xlsx
+from contactgroup.services.coordination import Caller
+from contactgroup.services.tokens import SignedIn
+from contactgroup.storage.database import UnitOfWork
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def state(request: Request) -> State:
+    """The newest published state (a read never waits for a writer)."""
+    snapshot: State = request.app.state.store.snapshot()
+    return snapshot
+
+
+def act(request: Request, caller: SignedIn, work: Callable[[UnitOfWork, Caller], R]) -> R:
+    """`work` as the signed-in caller, in one transaction of the state store, which publishes it once committed."""
+    who = Caller(caller.user.name, request.app.state.clock)
+    result: R = request.app.state.store.run(lambda uow: work(uow, who))
+    return result
+
+
+# --- versions: ETag and If-Match ---------------------------------------------------------------------------------
+
+def etag(obj: Any) -> str:
+    """An object's version: a hash of its JSON (its data as the record keeps it)."""
+    data = json.dumps(as_data(obj), sort_keys=True, separators=(",", ":")).encode()
+    return f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+
+
+def tagged(response: Response, obj: T) -> T:
+    response.headers["ETag"] = etag(obj)
+    return obj
+
+
+def matches(if_match: str | None, current: Any, *, required: bool) -> None:
+    """Refuse a change made to another version than the current one (412); an amendment must say which version it
+    read (428), an action may."""
+    if if_match is None:
+        if required:
+            raise PreconditionRequired("an amendment must send If-Match with the ETag of the version it changes "
+                                       "(read the object first)", code="if-match-required")
+        return
+    tags = {t.strip().removeprefix("W/") for t in if_match.split(",")}
+    if "*" not in tags and etag(current) not in tags:
+        raise PreconditionFailed("the object changed since that version was read (If-Match does not match its "
+                                 "ETag): read it again, then send the change", code="stale")
+
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="the ETag of the version read; an amendment "
+                                       "needs it (428 without, 412 when stale), an action may send it",
+                                       max_length=1000)]
+_ETAG = {"ETag": {"description": "the object's version, for If-Match", "schema": {"type": "string"}}}
+TAGGED: dict[int | str, dict[str, Any]] = {200: {"headers": _ETAG}}
+CREATED: dict[int | str, dict[str, Any]] = {201: {"headers": _ETAG}}
+
+
+def changed(request_if_match: str | None, required: bool = True) -> Callable[[Any], None]:
+    """A check to call inside the write, on the object as the transaction sees it."""
+    return lambda current: matches(request_if_match, current, required=required)
+
+
+# --- lists -------------------------------------------------------------------------------------------------------
+
+class Export(enum.StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, in the order asked for; `next_cursor` fetches the next (None: this is the last)."""
+
+    items: list[T]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"rows per page (1 to {MAX_LIMIT})")]
+Cursor = Annotated[str | None, Query(max_length=2000, description="the `next_cursor` of the page before")]
+Format = Annotated[Export | None, Query(alias="format", description="the whole filtered list as a file, not a page")]
+
+
+def sorting(*fields: str) -> Any:
+    """The `sort` parameter of a list: one of `fields`, with a leading '-' to sort down."""
+    return Query(pattern=f"^-?({'|'.join(fields)})$",
+                 description=f"a field to sort by ({', '.join(fields)}); a leading '-' sorts down; ties by id")
+
+
+def list_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                              XLSX: {"schema": {"type": "string", "format": "binary"}}}},
+            **problem_responses(400, 401, *statuses)}
+
+
+def _rank(value: Any) -> tuple[int, Any]:
+    """A sort key of one field's values: numbers as numbers, everything else as its text, nulls last."""
+    if value is None:
+        return (2, "")
+    if isinstance(value, bool | int | Decimal):
+        return (0, Decimal(value))
+    return (1, value.value if isinstance(value, enum.Enum) else str(value))
+
+
+def _encode(field: str, rank: tuple[int, Any], ident: str) -> str:
+    raw = json.dumps([field, rank[0], str(rank[1]), ident]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, field: str) -> tuple[tuple[int, Any], str]:
+    try:
+        name, kind, text, ident = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if name != field or kind not in (0, 1, 2) or not isinstance(text, str) or not isinstance(ident, str):
+            raise ValueError(cursor)
+        return (kind, Decimal(text) if kind == 0 else text), ident
+    except (ValueError, TypeError, binascii.Error, ArithmeticError):
+        raise ValidationFailed("not a cursor of this list and sort order: pass the next_cursor of the page "
+                               "before, with the same sort", where="cursor") from None
+
+
+Key = Callable[[Any], str]
+
+
+def by_id(row: Any) -> str:
+    return str(row.id)
+
+
+def page(rows: Sequence[Any], *, sort: str, limit: int, cursor: str | None, key: Key = by_id) -> Page[Any]:
+    """One page of `rows` (typed records) sorted by `sort` then `key`: the rows after the cursor's, at most `limit`.
+    The cursor names the last row's sort value and id, so a page stays right when rows come or go."""
+    field, down = sort.removeprefix("-"), sort.startswith("-")
+
+    def order(row: Any) -> tuple[tuple[int, Any], str]:
+        return _rank(getattr(row, field)), key(row)
+
+    ordered = sorted(rows, key=order, reverse=down)
+    if cursor is not None:
+        after = _decode(cursor, sort)
+        ordered = [r for r in ordered if (order(r) < after if down else order(r) > after)]
+    chosen = ordered[:limit]
+    more = len(ordered) > limit
+    last = chosen[-1] if chosen and more else None
+    return Page(items=chosen, next_cursor=_encode(sort, *order(last)) if last is not None else None)
+
+
+def _joined(values: Sequence[Any]) -> str:
+    """A list in one cell: `a, b`, and pairs as `a=1; b=2`."""
+    if values and all(isinstance(v, tuple) and len(v) == 2 for v in values):
+        return "; ".join(f"{k}={v}" for k, v in values)
+    return ", ".join(str(v) for v in values)
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list):
+        return csv_text(_joined(value))
+    return csv_text(str(value.value if isinstance(value, enum.Enum) else value))
+
+
+def _xlsx_cell(value: Any) -> Cell:
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, tuple | list):
+        return _joined(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value if isinstance(value, str | int | Decimal | date | bool) or value is None else str(value)
+
+
+def export(rows: Sequence[Any], cls: type, fmt: Export, name: str) -> Response:
+    """The whole list as one file: CSV (text that a spreadsheet would run as a formula is neutralised) or XLSX
+    (typed cells, text never a formula)."""
+    columns = [f.name for f in dataclasses.fields(cls)]
+    headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt.value}"'}
+    if fmt is Export.CSV:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_csv_cell(getattr(r, c)) for c in columns] for r in rows)
+        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "list.xlsx"
+        write_xlsx(path, columns, ([_xlsx_cell(getattr(r, c)) for c in columns] for r in rows))
+        return Response(path.read_bytes(), media_type=XLSX, headers=headers)
+
+
+@dataclasses.dataclass
+class Paging:
+    """How a list is asked for: a page (`limit`, `cursor`) or the whole filtered list as a file (`format`)."""
+
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Cursor = None
+    fmt: Format = None
+
+
+Pages = Annotated[Paging, Depends()]
+
+
+def listed(rows: Sequence[Any], cls: type, name: str, paging: Paging, sort: str,
+           key: Key = by_id) -> Page[Any] | Response:
+    """A list as asked: a page, or the whole (filtered) list as a file."""
+    if paging.fmt is not None:
+        return export(rows, cls, paging.fmt, name)
+    return page(rows, sort=sort, limit=paging.limit, cursor=paging.cursor, key=key)
