@@ -176,7 +176,7 @@ def issue_token(body: TokenRequest, caller: Writer, store: Store, now: Now, src:
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke one of one's tokens",
-               responses=problem_responses(401, 403, 404))
+               responses=problem_responses(400, 401, 403, 404))
 def revoke_token(token_id: Annotated[str, Path(max_length=32)], caller: Writer, store: Store, now: Now,
                  src: Source) -> Response:
     tokens.revoke(store.db, store.snapshot(), caller.user.name, token_id, now=now, source=src)

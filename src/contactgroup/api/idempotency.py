@@ -120,7 +120,8 @@ def idempotency_parameter(operation: dict[str, Any]) -> None:
         "description": "a key of yours for this request, kept a day: a retry with it gets the first answer and "
                        "changes nothing", "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY,
                                                      "pattern": "^[\\x20-\\x7e]+$"}})
-    operation["responses"].update(problem_responses(409, 422, why={
+    operation["responses"].update(problem_responses(400, 409, 422, why={
+        400: "bad parameters or body, or a malformed Idempotency-Key (`errors` names each)",
         409: "a conflict with the record's state, or the first request with this Idempotency-Key is still being "
              "answered",
         422: "this Idempotency-Key was sent before with another request"}))
