@@ -21,9 +21,8 @@ def main() -> int:
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    env = {**os.environ, "CONTACTGROUP_SCHEMA_EXAMPLES": str(args.examples)}
-    command = [sys.executable, "-m", "pytest", "-q", "-n", str(args.workers), "tests/api/test_api_schema.py",
-               "-k", args.engine]
+    env = {**os.environ, "CONTACTGROUP_SCHEMA_EXAMPLES": str(args.examples), "CONTACTGROUP_SCHEMA_ENGINE": args.engine}
+    command = [sys.executable, "-m", "pytest", "-q", "-n", str(args.workers), "tests/api/test_api_schema.py"]
     return subprocess.call(command, env=env)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,14 @@ from contactgroup.api.app import create_app
 from tests.api.conftest import bearer
 from tests.api.scenario import OBJECTS, ROLES, Scenario, secret
 from tests.factories import World
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """SQLite only: who may do what is decided above the database, alike on both engines (the coordination tests
+    run on both); one engine keeps this route-by-route table inside the suite's time."""
+    return f"sqlite:///{tmp_path / 'contactgroup.db'}"
+
 
 # --- how each route is called ----------------------------------------------------------------------------------
 
