@@ -158,7 +158,7 @@ class TestZeroLeaks:
 def _burden_json(db_url: str, *options: str) -> list[dict[str, Any]]:
     result = runner.invoke(app, ["report", "burden", "--format", "json", "--db", db_url, *options])
     assert result.exit_code == 0, result.output
-    rows: list[dict[str, Any]] = json.loads(result.stdout)
+    rows: list[dict[str, Any]] = json.loads(result.stdout)["rows"]
     return rows
 
 
