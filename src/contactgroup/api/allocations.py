@@ -126,6 +126,7 @@ class RunDoc(BaseModel):
     held_back: list[runs.HeldBack]
     consents_requested: list[str]
     events: list[int] | None = Field(description="first and last log index recorded; null when none")
+    seconds: float = Field(description="the solver's time")
     plan: dict[str, Any] = Field(description="the plan (docs/formats/allocation.md)")
 
 
@@ -206,7 +207,8 @@ def allocation_run(request: Request, caller: Writer, body: RunIn) -> RunDoc:
     return RunDoc(recorded=recorded, tiers=list(run.tiers), proposed=list(run.proposed), kept=run.kept,
                   declined=run.declined, held_back=list(run.held_back),
                   consents_requested=list(run.consents_requested),
-                  events=list(run.events) if run.events and recorded else None, plan=plan_to_dict(run.plan))
+                  events=list(run.events) if run.events and recorded else None, seconds=run.seconds,
+                  plan=plan_to_dict(run.plan))
 
 
 # --- consents ----------------------------------------------------------------------------------------------------

@@ -68,6 +68,11 @@ class Reason(BaseModel):
     reason: Text = ""
 
 
+class RequirementMove(Reason):
+    on: date | None = Field(default=None, description="a historical move: the day it was really made (not before "
+                                                      "the requirement was raised)")
+
+
 class PriorityIn(BaseModel):
     priority: Annotated[int, Field(ge=1, le=10**6)]
 
@@ -93,7 +98,7 @@ def add_requirement(request: Request, response: Response, caller: Writer, body: 
         req = svc.draft_requirement(uow, who, item_class=body.item_class, quantity=body.quantity,
                                     priority=body.priority, needed_by=body.needed_by, destination=body.destination,
                                     area=body.area, note=body.note, on=body.on, ref=body.ref)
-        return svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT) if body.submit else req
+        return svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT, on=body.on) if body.submit else req
 
     return tagged(response, act(request, caller, add))
 
@@ -123,12 +128,13 @@ def amend_requirement(request: Request, response: Response, caller: Writer, req_
 
 @router.post("/requirements/{req_id}/actions/{action}", response_model=m.Requirement, responses=ACTIONS)
 def move_requirement(request: Request, response: Response, caller: Writer, req_id: ReqId, action: RequirementAction,
-                     body: Reason | None = None, if_match: IfMatch = None) -> m.Requirement:
+                     body: RequirementMove | None = None, if_match: IfMatch = None) -> m.Requirement:
     """Move a requirement through its lifecycle: submit, return, validate, open, close, cancel."""
+    said = body or RequirementMove()
 
     def move(uow: UnitOfWork, who: svc.Caller) -> m.Requirement:
         changed(if_match, required=False)(_current(uow, req_id))
-        return svc.move_requirement(uow, who, req_id, action, body.reason if body else "")
+        return svc.move_requirement(uow, who, req_id, action, said.reason, on=said.on)
 
     return tagged(response, act(request, caller, move))
 

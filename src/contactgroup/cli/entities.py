@@ -9,10 +9,12 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 import typer
 from rich.markup import escape
 
+from contactgroup.cli import seam
 from contactgroup.cli.common import (
     AsOption,
     DbOption,
@@ -122,13 +124,19 @@ def _ids_and_verb(words: list[str]) -> tuple[list[str], str]:
 
 
 def _move_many(db: str | None, as_: str | None, kind: str, ids: list[str], verb: str, awaiting_me: bool,
-               member: str | None, move: Callable[[Any, svc.Caller, str], T]) -> list[T]:
+               member: str | None, move: Callable[[Any, svc.Caller, str], T],
+               served: Callable[[str], seam.Remote[T]] | None = None) -> list[T]:
     """Move the ids given, or those the filter selects, in one transaction: all, or none with every refusal named
-    (the exit code of the refusals' kind). A filter that selects nothing says so and changes nothing."""
+    (the exit code of the refusals' kind). A filter that selects nothing says so and changes nothing.
+
+    Against a server (`served`: the request for one id), one id is moved per command: the API moves one object
+    per request, and several requests would not be all or none."""
     if ids and (awaiting_me or member):
         raise fail(f"name the {kind} ids or select them with --awaiting-me/--member, not both", 2)
     if not ids and not (awaiting_me or member):
         raise fail(f"name the {kind} ids before '{verb}', or select them with --awaiting-me or --member", 2)
+    if seam.against_server():
+        return [_move_one(db, as_, kind, ids, awaiting_me or bool(member), move, served)]
     who = caller(as_)
     try:
         with writer(db) as uow:
@@ -140,6 +148,17 @@ def _move_many(db: str | None, as_: str | None, kind: str, ids: list[str], verb:
             return svc.move_each(kind, chosen, lambda ident: move(uow, who, ident))
     except svc.Refused as exc:
         raise fail(exc.said(worded), exc.exit_code) from None
+
+
+def _move_one(db: str | None, as_: str | None, kind: str, ids: list[str], filtered: bool,
+              move: Callable[[Any, svc.Caller, str], T], served: Callable[[str], seam.Remote[T]] | None) -> T:
+    """One object moved against the server, or a refusal that says what the server does not take yet."""
+    if served is None or filtered or len(ids) != 1:
+        why = ("this move" if served is None else "--awaiting-me and --member" if filtered
+               else "moving several at once")
+        raise fail(f"{why} does not run against a server yet: name one {kind} id per command, or unset "
+                   f"CONTACTGROUP_SERVER to work on a local database", 2)
+    return seam.change(db, as_, lambda uow, who: move(uow, who, ids[0]), served(ids[0]))
 
 
 def _amended(kind: str, ident: str, before: Any, after: Any) -> None:
@@ -471,12 +490,16 @@ def requirement_add(
     historical (--on)."""
     when = _date(needed_by, "--needed-by")
     entered = _date(on, "--on") if on else None
-    who = caller(as_)
-    with writer(db) as uow:
+
+    def add(uow: Any, who: svc.Caller) -> m.Requirement:
         req = svc.draft_requirement(uow, who, item_class=item_class, quantity=quantity, priority=priority,
                                     needed_by=when, destination=destination, area=area, note=note, on=entered)
-        if submit:
-            req = svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT, on=entered)
+        return svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT, on=entered) if submit else req
+
+    body = {"item_class": item_class, "quantity": quantity, "priority": priority, "needed_by": when,
+            "destination": destination, "area": area, "note": note, "on": entered, "submit": submit}
+    req = seam.change(db, as_, add, seam.Remote("POST", "/api/v1/requirements", seam.typed(m.Requirement),
+                                                json=plain(body)))
     _done(f"requirement {req.id} {req.status.value}")
     out.print(req.id)
 
@@ -496,9 +519,11 @@ def requirement_list(
 
     `--format csv` or `xlsx` writes a file `import requirements` reads back unchanged (edited rows amend the
     requirements they name)."""
-    state = open_to_all(db, as_)
-    rows = [as_data(r) for r in queries.requirements(state, status=status, area=area, item=item)]
-    emit(rows, fmt, title="Requirements", synthetic=is_synthetic(state),
+    found = seam.listing(db, as_, lambda state, _: queries.requirements(state, status=status, area=area, item=item),
+                         seam.Remote("GET", "/api/v1/requirements", seam.typed(m.Requirement),
+                                     params=seam.given({"status": status, "area": area, "item": item})),
+                         open_to_all=True)
+    emit([as_data(r) for r in found.rows], fmt, title="Requirements", synthetic=found.synthetic,
          columns=_columns(fmt, REQUIREMENT_COLUMNS, ("id", "ref", "priority", "item_class", "quantity", "needed_by",
                                                      "destination", "area", "status")),
          drop=("area", "destination", "ref", "needed_by", "item_class"))  # the area follows from the class
@@ -529,8 +554,10 @@ def requirement_move(
     ids, action = _ids_and_verb(words)
     verb = parse_action(RequirementAction, action)
     when = _date(on, "--on") if on else None
+    served = seam.action("requirements", verb, m.Requirement, plain({"reason": reason, "on": when}))
     for req in _move_many(db, as_, "requirement", ids, verb, awaiting_me, None,
-                          lambda uow, who, ident: svc.move_requirement(uow, who, ident, verb, reason, on=when)):
+                          lambda uow, who, ident: svc.move_requirement(uow, who, ident, verb, reason, on=when),
+                          served):
         _done(f"requirement {req.id} is {req.status.value}" + (f" (on {when})" if when else ""))
 
 
@@ -616,8 +643,11 @@ def offer_add(
         value=_decimal(value, "--value") if value is not None else None, currency=currency, basis=basis,
         consent_from=consent_from, end_use=end_use,
     )
-    with writer(db) as uow:
-        created = svc.enter_offer(uow, caller(as_), offer, status=m.OfferStatus(status), committed_on=pledged)
+    body = {k: v for k, v in as_data(offer).items() if k not in ("id", "status", "ref", "committed_on")}  # OfferIn
+    created = seam.change(
+        db, as_, lambda uow, who: svc.enter_offer(uow, who, offer, status=m.OfferStatus(status), committed_on=pledged),
+        seam.Remote("POST", "/api/v1/offers", seam.typed(m.Offer),
+                    json={**body, "status": status, "committed_on": plain(pledged)}))
     _done(f"offer {created.id} {created.status.value}")
     out.print(created.id)
 
@@ -634,9 +664,11 @@ def offer_list(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List the offers you may see."""
-    state, who = _visible(db, as_)
-    rows = [as_data(o) for o in queries.offers(state, who, member=member, status=status, item=item, area=area)]
-    emit(rows, fmt, title="Offers", synthetic=is_synthetic(state),
+    found = seam.listing(db, as_, lambda state, who: queries.offers(state, _named(who), member=member, status=status,
+                                                                    item=item, area=area),
+                         seam.Remote("GET", "/api/v1/offers", seam.typed(m.Offer), params=seam.given(
+                             {"member": member, "status": status, "item": item, "area": area})))
+    emit([as_data(o) for o in found.rows], fmt, title="Offers", synthetic=found.synthetic,
          columns=_columns(fmt, OFFER_COLUMNS, ("id", "ref", "member", "item", "quantity", "available_from", "depot",
                                                "status", "visibility", "value", "currency", "consent_from")),
          drop=("ref", "consent_from", "visibility", "depot", "available_from", "currency", "value", "item"))
@@ -826,15 +858,31 @@ def allocation_list(
 ) -> None:
     """List allocations of offers you may see, and (recipient liaison) those proposed to the recipient; the
     member is shown only if you may see the offer."""
-    state, who = _visible(db, as_)
-    rows = [_with_offer(as_data(a), queries.listed_allocation(state, who, a))
-            for a in queries.allocations(state, who, status=status, member=member, item=item, area=area)]
-    emit(rows, fmt, title="Allocations", synthetic=is_synthetic(state),
+    def rows(state: State, who: m.User | None) -> list[dict[str, Any]]:
+        return [_with_offer(as_data(a), queries.listed_allocation(state, _named(who), a))
+                for a in queries.allocations(state, _named(who), status=status, member=member, item=item, area=area)]
+
+    found = seam.listing(db, as_, rows, seam.Remote("GET", "/api/v1/allocations", _listed_row(m.Allocation),
+                                                    params=seam.given({"status": status, "member": member,
+                                                                       "item": item, "area": area})))
+    emit(found.rows, fmt, title="Allocations", synthetic=found.synthetic,
          columns=(*_fields(m.Allocation), "member", "item"))
 
 
 def _with_offer(row: dict[str, Any], seen: queries.Listed) -> dict[str, Any]:
     return {**row, "member": seen.member, "item": seen.item}
+
+
+def _named(who: m.User | None) -> m.User:
+    """The user of a list that is not open to all (the seam names one for it)."""
+    assert who is not None
+    return who
+
+
+def _listed_row(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """A server's list row as the local list prints it: the object's fields, its offer's member and item."""
+    parse: Callable[[Any], Any] = seam.typed(cls)
+    return lambda row: {**as_data(parse(row)), "member": row["member"], "item": row["item"]}
 
 
 @allocation_app.command("show")
@@ -875,8 +923,10 @@ def allocation_move(
     """
     ids, action = _ids_and_verb(words)
     verb = parse_action(AllocationAction, action)
+    served = seam.action("allocations", verb, m.Allocation, {"reason": reason, "units": units})
     for a in _move_many(db, as_, "allocation", ids, verb, awaiting_me, member,
-                        lambda uow, who, ident: svc.move_allocation(uow, who, ident, verb, reason, units=units)):
+                        lambda uow, who, ident: svc.move_allocation(uow, who, ident, verb, reason, units=units),
+                        served):
         if verb is AllocationAction.REOPEN:
             _done(f"allocation {a.id}: offer {a.offer} may be proposed for {a.requirement} again")
         elif verb is AllocationAction.RELEASE_OWED:
@@ -967,8 +1017,11 @@ def delivery_dispatch(
     as_: AsOption = None,
 ) -> None:
     """Dispatch a shipment for a confirmed allocation."""
-    with writer(db) as uow:
-        d = svc.dispatch(uow, caller(as_), allocation=allocation, quantity=quantity, dispatched_on=_date(on, "--on"))
+    when = _date(on, "--on")
+    d = seam.change(db, as_, lambda uow, who: svc.dispatch(uow, who, allocation=allocation, quantity=quantity,
+                                                           dispatched_on=when),
+                    seam.Remote("POST", "/api/v1/deliveries", seam.typed(m.Delivery), json={
+                        "allocation": allocation, "quantity": quantity, "dispatched_on": plain(when)}))
     _done(f"shipment {d.id} dispatched")
     out.print(d.id)
 
@@ -1014,9 +1067,12 @@ def delivery_receive(
         raise fail("--short/--damaged/--wrong-item: discrepancies are stated per shipment; name exactly one "
                    "shipment", 2)
     when = _date(on, "--on")
+    said = {"received_on": plain(when), "short": short, "damaged": damaged, "wrong_item": wrong_item}
     done = _move_many(db, as_, "delivery", ids, queries.RECEIVE, awaiting_me, member,
                       lambda uow, who, ident: svc.receive(uow, who, ident, received_on=when, short=short,
-                                                          damaged=damaged, wrong_item=wrong_item))
+                                                          damaged=damaged, wrong_item=wrong_item),
+                      lambda ident: seam.Remote("POST", f"/api/v1/deliveries/{quote(ident, safe='')}/receive",
+                                                seam.typed(m.Delivery), json=said))
     if len(done) == 1:
         d = done[0]
         _done(f"shipment {d.id} received: {d.received} of {d.quantity} in good order")
@@ -1050,10 +1106,14 @@ def delivery_list(
 ) -> None:
     """List shipments of allocations you may see (the recipient liaison: every shipment to the recipient); the
     member is shown only if you may see the offer."""
-    state, who = _visible(db, as_)
-    rows = [_with_offer(as_data(d), queries.listed_delivery(state, who, d))
-            for d in queries.deliveries(state, who, status=status, member=member, item=item, area=area)]
-    emit(rows, fmt, title="Deliveries", synthetic=is_synthetic(state),
+    def rows(state: State, who: m.User | None) -> list[dict[str, Any]]:
+        return [_with_offer(as_data(d), queries.listed_delivery(state, _named(who), d))
+                for d in queries.deliveries(state, _named(who), status=status, member=member, item=item, area=area)]
+
+    found = seam.listing(db, as_, rows, seam.Remote("GET", "/api/v1/deliveries", _listed_row(m.Delivery),
+                                                    params=seam.given({"status": status, "member": member,
+                                                                       "item": item, "area": area})))
+    emit(found.rows, fmt, title="Deliveries", synthetic=found.synthetic,
          columns=(*_fields(m.Delivery), "member", "item"))
 
 
