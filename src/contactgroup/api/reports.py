@@ -14,6 +14,7 @@ from contactgroup.api.caller import Reader
 from contactgroup.api.resource import Format, export, list_responses
 from contactgroup.domain.errors import ValidationFailed
 from contactgroup.domain.model import Category
+from contactgroup.domain.text import day
 from contactgroup.reports.burden import BurdenRow
 from contactgroup.reports.coverage import CoverageRow
 from contactgroup.reports.gaps import DEFAULT_LIMIT, GapRow
@@ -41,12 +42,27 @@ class StampedReport(BaseModel):
     notes: list[str] = Field(description="gdp_note and rate_notes together")
 
 
-AsOf = Annotated[date | None, Query(description="the record as it stood at the end of this day (UTC)")]
-From = Annotated[date | None, Query(alias="from", description="count only what took effect on or after this day")]
-To = Annotated[date | None, Query(description="count only what took effect on or before this day")]
+ISO_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # a day as YYYY-MM-DD only (pydantic would read "0" as a timestamp)
+AsOf = Annotated[str | None, Query(pattern=ISO_DAY, description="the record as it stood at the end of this day "
+                                                                "(UTC), YYYY-MM-DD")]
+From = Annotated[str | None, Query(alias="from", pattern=ISO_DAY, description="count only what took effect on or "
+                                                                              "after this day")]
+To = Annotated[str | None, Query(pattern=ISO_DAY, description="count only what took effect on or before this day")]
 Area = Annotated[str | None, Query(max_length=64)]
 Member = Annotated[str | None, Query(max_length=64, description="a member, fund or tracked donor")]
 KeepAll = Annotated[bool, Query(description="keep the rows whose every figure is zero")]
+def _day(value: str | None, where: str) -> date | None:
+    try:
+        return day(value) if value is not None else None
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), where=where) from None
+
+
+def _scope(start: str | None, end: str | None, area: str | None, member: str | None,
+           kind: Category | None) -> Scope:
+    return Scope(_day(start, "from"), _day(end, "to"), area, member, kind)
+
+
 ROWS: dict[str, type] = {"coverage": CoverageRow, "burden": BurdenRow, "lag": LagRow, "gaps": GapRow}
 
 
@@ -67,7 +83,8 @@ def coverage_report(request: Request, caller: Reader, fmt: Format = None,
                     kind: Category | None = None) -> Any:
     """Needed, pending, confirmed, delivered and missing units and their value, per requirement, item class,
     priority tier or capability area."""
-    asked = ReportRequest("coverage", Scope(start, to, area, member, kind), as_of, by=by, keep_all=keep_all)
+    asked = ReportRequest("coverage", _scope(start, to, area, member, kind), _day(as_of, "as_of"), by=by,
+                          keep_all=keep_all)
     return _report(request, asked, fmt, f"coverage-{by}")
 
 
@@ -80,13 +97,13 @@ def burden_report(request: Request, caller: Reader, fmt: Format = None,
                   public: Annotated[bool, Query(description="from the public part only (what `publish` releases); "
                                                             "takes no other filter")] = False) -> Any:
     """Committed, allocated and delivered value in EUR per member, its share, and % of its GDP."""
-    scope = Scope(start, to, area, member, kind)
+    scope = _scope(start, to, area, member, kind)
     if public and (scope != Scope() or gdp_year not in (None, PUBLIC_GDP_YEAR)):
         raise ValidationFailed(f"public is the whole public part, at the GDP year of the Kiel tracker's layout "
                                f"({PUBLIC_GDP_YEAR}): it takes no from, to, area, member, kind or other gdp_year",
                                where="public")
-    asked = ReportRequest("burden", scope, as_of, gdp_year=PUBLIC_GDP_YEAR if public else gdp_year, public=public,
-                          keep_all=keep_all)
+    asked = ReportRequest("burden", scope, _day(as_of, "as_of"), gdp_year=PUBLIC_GDP_YEAR if public else gdp_year,
+                          public=public, keep_all=keep_all)
     return _report(request, asked, fmt, "burden")
 
 
@@ -94,7 +111,8 @@ def burden_report(request: Request, caller: Reader, fmt: Format = None,
 def lag_report(request: Request, caller: Reader, fmt: Format = None, as_of: AsOf = None, start: From = None,
                to: To = None, area: Area = None, member: Member = None, kind: Category | None = None) -> Any:
     """Days from pledge (commitment) to receipt, per member and item category, one observation per shipment."""
-    return _report(request, ReportRequest("lag", Scope(start, to, area, member, kind), as_of), fmt, "lag")
+    asked = ReportRequest("lag", _scope(start, to, area, member, kind), _day(as_of, "as_of"))
+    return _report(request, asked, fmt, "lag")
 
 
 @router.get("/gaps", response_model=StampedReport, responses=list_responses())
@@ -102,5 +120,5 @@ def gaps_report(request: Request, caller: Reader, fmt: Format = None,
                 limit: Annotated[int, Query(ge=1, le=10000)] = DEFAULT_LIMIT, as_of: AsOf = None,
                 start: From = None, to: To = None, area: Area = None, kind: Category | None = None) -> Any:
     """The highest-priority open requirements not yet fully met: what is missing and why."""
-    asked = ReportRequest("gaps", Scope(start, to, area, None, kind), as_of, limit=limit)
+    asked = ReportRequest("gaps", _scope(start, to, area, None, kind), _day(as_of, "as_of"), limit=limit)
     return _report(request, asked, fmt, "gaps")

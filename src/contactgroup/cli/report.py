@@ -16,6 +16,7 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -145,12 +146,12 @@ def _show(result: Computed, report: Report, where: Destination,
         report = dataclasses.replace(report, caption=caption)
     fmt = where.fmt
     if fmt is ReportFormat.TABLE:
-        _table(dataclasses.replace(report, caption=f"{report.caption}. {ROUNDING_NOTE}"))
+        _table(dataclasses.replace(_typed(report), caption=f"{report.caption}. {ROUNDING_NOTE}"))
         return
     if synthetic:
         err.print(f"[bold yellow]{SYNTHETIC_CAPTION}[/]: generated, not real", highlight=False)
     if fmt in BINARY:
-        _write((report_xlsx if fmt is ReportFormat.XLSX else report_pdf)(report), where)
+        _write((report_xlsx if fmt is ReportFormat.XLSX else report_pdf)(_typed(report)), where)
         return
     rows = list(report.rows if records is None else records)
     if fmt is ReportFormat.JSON:
@@ -166,6 +167,26 @@ def _show(result: Computed, report: Report, where: Destination,
         sys.stdout.write(text)
     else:
         _write(text.encode("utf-8"), where)
+
+
+FIGURES = frozenset({Kind.NUMBER, Kind.UNITS, Kind.MONEY, Kind.SHARE, Kind.PERCENT, Kind.DAYS})
+
+
+def _typed(report: Report) -> Report:
+    """The rows with their figures and dates typed again where they came as JSON text (a server's report), so that a
+    table rounds them and a workbook types its cells exactly as for a report computed here."""
+
+    def value(kind: Kind, v: Any) -> Any:
+        if not isinstance(v, str) or kind not in FIGURES | {Kind.DATE}:
+            return v
+        try:
+            return Decimal(v) if kind in FIGURES else date.fromisoformat(v)
+        except (ArithmeticError, ValueError):  # text in a figure's column (a note): shown as it is
+            return v
+
+    fields = [(f.key, f.kind) for f in report.fields]
+    rows = [{**r, **{k: value(kind, r[k]) for k, kind in fields if k in r}} for r in report.rows]
+    return dataclasses.replace(report, rows=rows)
 
 
 def _stamp_caption(stamp: reporting.Stamp) -> str:
