@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from contactgroup.cli import remote
@@ -25,7 +26,7 @@ from tests.factories import build_world
 from tests.ledger_integration.conftest import serving
 
 USERS = ("admin", "ukr", "deu", "analyst")
-Run = Callable[[str | None, list[str]], str]  # (acting user or None, command) -> standard output
+Run = Callable[[str | None, list[str]], Result]  # (acting user or None, command) -> what the command did
 
 
 def _found(db: Database, directory: Path, clock: FixedClock) -> None:
@@ -63,10 +64,24 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def _invoke(args: list[str]) -> str:
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, f"{args}: {result.output}"
+def _invoke(args: list[str]) -> Result:
+    return CliRunner().invoke(app, args)
+
+
+def _ok(result: Result) -> str:
+    assert result.exit_code == 0, result.output
     return result.stdout
+
+
+# Refusals the loop meets on the way: each must exit and read the same locally and against the server.
+REFUSED = [
+    ("ukr", ["requirement", "add", "--class", "nope", "--quantity", "1", "--priority", "1", "--needed-by",
+             "2031-06-01", "--destination", "UKR"]),
+    ("deu", ["offer", "add", "--member", "FRA", "--item", "155-a", "--quantity", "1", "--available-from",
+             "2031-01-01", "--depot", "FRA"]),  # another member's offer
+    ("deu", ["allocation", "move", "A-99999", "accept"]),
+    ("ukr", ["delivery", "receive", "D-99999", "--on", "2030-01-01"]),
+]
 
 
 def _locally(db: Database) -> Run:
@@ -85,8 +100,12 @@ def _against(url: str, logins: dict[str, remote.Login]) -> Run:
     return run
 
 
-def _loop(run: Run) -> dict[str, Any]:
+def _loop(run_: Run) -> dict[str, Any]:
     """The loop through the command line; what it printed that must be the same either way."""
+
+    def run(user: str | None, args: list[str]) -> str:
+        return _ok(run_(user, args))
+
     today = datetime.now(UTC).date().isoformat()
     req = run("ukr", ["requirement", "add", "--class", "155mm", "--quantity", "1000", "--priority", "1",
                       "--needed-by", "2031-06-01", "--destination", "UKR-West", "--submit"]).split()[-1]
@@ -102,6 +121,10 @@ def _loop(run: Run) -> dict[str, Any]:
     shipped = run("deu", ["delivery", "dispatch", "--allocation", alloc, "--quantity", "600", "--on", today])
     run("ukr", ["delivery", "receive", shipped.split()[-1], "--on", today])
     seen: dict[str, Any] = {"ids": (req, offer, alloc)}
+    for user, args in REFUSED:
+        refused = run_(user, args)
+        seen[" ".join(args)] = (refused.exit_code, " ".join(refused.output.split()))
+        assert refused.exit_code != 0
     for listed, user in (("requirement", "analyst"), ("offer", "deu"), ("allocation", "ukr"), ("delivery", "deu")):
         for fmt in ("table", "csv", "json"):
             seen[f"{listed} list {fmt}"] = run(user, [listed, "list", "--format", fmt])
@@ -148,6 +171,7 @@ def test_the_loop_gives_the_same_output_locally_and_against_a_server(two: tuple[
 def test_a_command_not_served_yet_still_says_so(two: tuple[Database, Database], env: pytest.MonkeyPatch) -> None:
     _, served = two
     issued = tokens.issue(served, served.state(), "admin", now=SystemClock().now(), scope=tokens.Scope.WRITE)
+    before = _event_types(served)
     with serving(served.url, None) as url:
         remote.save(remote.Login(url, "admin", issued.token, issued.row.id))
         env.setenv(remote.SERVER_ENV, url)
@@ -155,3 +179,8 @@ def test_a_command_not_served_yet_still_says_so(two: tuple[Database, Database], 
         assert refused.exit_code == 2 and "does not run against a server yet" in refused.output
         several = CliRunner().invoke(app, ["requirement", "move", "R-00001", "R-00002", "cancel"])
         assert several.exit_code == 2 and "name one requirement id per command" in several.output
+        filtered = CliRunner().invoke(app, ["allocation", "move", "confirm", "--awaiting-me"])
+        assert filtered.exit_code == 2 and "--awaiting-me and --member do not run against a server" in filtered.output
+        unserved_move = CliRunner().invoke(app, ["consent", "decide", "C-00001", "grant"])
+        assert unserved_move.exit_code == 2 and "does not run against a server yet" in unserved_move.output
+    assert _event_types(served) == before, "a refused command writes nothing"

@@ -153,11 +153,13 @@ def _move_many(db: str | None, as_: str | None, kind: str, ids: list[str], verb:
 def _move_one(db: str | None, as_: str | None, kind: str, ids: list[str], filtered: bool,
               move: Callable[[Any, svc.Caller, str], T], served: Callable[[str], seam.Remote[T]] | None) -> T:
     """One object moved against the server, or a refusal that says what the server does not take yet."""
-    if served is None or filtered or len(ids) != 1:
-        why = ("this move" if served is None else "--awaiting-me and --member" if filtered
-               else "moving several at once")
-        raise fail(f"{why} does not run against a server yet: name one {kind} id per command, or unset "
-                   f"CONTACTGROUP_SERVER to work on a local database", 2)
+    local = "unset CONTACTGROUP_SERVER to work on a local database"
+    if served is None:
+        raise fail(f"this command does not run against a server yet: {local}, or use the server's API "
+                   "(docs/api.md)", 2)
+    if filtered or len(ids) != 1:
+        why = "--awaiting-me and --member do" if filtered else f"moving several {kind} ids at once does"
+        raise fail(f"{why} not run against a server yet: name one {kind} id per command, or {local}", 2)
     return seam.change(db, as_, lambda uow, who: move(uow, who, ids[0]), served(ids[0]))
 
 
