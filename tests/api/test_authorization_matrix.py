@@ -65,8 +65,13 @@ BODIES: dict[str, Callable[[Scenario, str], Any]] = {
     "POST /api/v1/consents": lambda s, o: {"offer": s.offers[o]},
     "POST /api/v1/deliveries": lambda s, o: {"allocation": s.allocations[o], "quantity": 1, "dispatched_on": DAY},
     "POST /api/v1/deliveries/{delivery_id}/receive": lambda s, o: {"received_on": DAY},
+    # the bulk moves, with one id: the same outcome as the route of that one object
+    "POST /api/v1/requirements/actions/{action}": lambda s, o: {"ids": [s.requirement]},
+    "POST /api/v1/allocations/actions/{action}": lambda s, o: {"ids": [s.allocations[o]]},
+    "POST /api/v1/deliveries/receive": lambda s, o: {"ids": [s.deliveries[o]], "received_on": DAY},
 }
-OBJECT_BODIES = frozenset({"POST /api/v1/allocations", "POST /api/v1/consents", "POST /api/v1/deliveries"})
+OBJECT_BODIES = frozenset({"POST /api/v1/allocations", "POST /api/v1/consents", "POST /api/v1/deliveries",
+                           "POST /api/v1/allocations/actions/{action}", "POST /api/v1/deliveries/receive"})
 FILES = {
     # each call a new offer (its own ref): a row the same as one recorded is refused as such
     "/api/v1/imports/offers": ("offers.csv", "member,item,quantity,available_from,depot,ref\n"
@@ -188,6 +193,7 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/requirements/{req_id}":                     "o     o     o     o     o     o     o     o",
     "PATCH /api/v1/requirements/{req_id}":                   "o     f     f     f     f     o     f     f",
     "POST /api/v1/requirements/{req_id}/actions/{action}":   "o     f     f     f     f     f     f     f",
+    "POST /api/v1/requirements/actions/{action}":            "o     f     f     f     f     f     f     f",
     "POST /api/v1/requirements/{req_id}/priority":           "f     f     f     f     f     o     f     f",
     "GET /api/v1/requirements/{req_id}/history":             "o     o     o     o     o     o     o     o",
     "GET /api/v1/offers":                                    "o     o     o     o     o     o     o     o",
@@ -206,6 +212,7 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/allocations/{alloc_id}":                    "oooo  ohoo  hoho  hhoo  hhho  oooo  hhho  hhho",
     # accept: the donor's desk or the recipient's liaison (the coordinator confirms)
     "POST /api/v1/allocations/{alloc_id}/actions/{action}":  "ffff  ohoo  hohf  hhff  hhhf  oooo  hhhf  hhhf",
+    "POST /api/v1/allocations/actions/{action}":             "ffff  ohoo  hohf  hhff  hhhf  oooo  hhhf  hhhf",
     "GET /api/v1/allocations/{alloc_id}/history":            "oooo  ohoo  hoho  hhoo  hhho  oooo  hhho  hhho",
     "POST /api/v1/allocation-runs":                          "o     f     f     f     f     f     f     f",
     "GET /api/v1/consents":                                  "o     o     o     o     o     o     o     o",
@@ -217,6 +224,7 @@ MATRIX: dict[str, str] = {
     "POST /api/v1/deliveries":                               "oooo  ohoo  hohf  hhff  hhhf  ffff  hhhf  hhhf",
     "GET /api/v1/deliveries/{delivery_id}":                  "oooo  ohoo  hoho  hhoo  hhho  oooo  hhho  hhho",
     "POST /api/v1/deliveries/{delivery_id}/receive":         "ffff  fhff  hfhf  hhff  hhhf  oooo  hhhf  hhhf",
+    "POST /api/v1/deliveries/receive":                       "ffff  fhff  hfhf  hhff  hhhf  oooo  hhhf  hhhf",
     "POST /api/v1/deliveries/{delivery_id}/actions/{step}":  "oooo  ohoo  hohf  hhff  hhhf  ffff  hhhf  hhhf",
     # an import refuses each row the caller may not enter, naming it (400), and writes nothing
     "POST /api/v1/imports/offers":                           "o     o     b     b     b     b     b     b",

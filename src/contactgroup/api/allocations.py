@@ -30,6 +30,7 @@ from contactgroup.api.resource import (
 )
 from contactgroup.api.resource import tagged as with_etag
 from contactgroup.domain import model as m
+from contactgroup.domain.errors import ValidationFailed
 from contactgroup.domain.workflow import AllocationAction, ConsentAction, ShipmentAction
 from contactgroup.services import allocation as runs
 from contactgroup.services import coordination as svc
@@ -45,6 +46,7 @@ Count = Annotated[int, Field(ge=0, le=10**12)]
 Text = Annotated[str, Field(max_length=4000)]
 Filter = Annotated[str | None, Query(max_length=64)]
 WRITES = problem_responses(400, 401, 403, 404, 409)
+MAX_IDS = 1000
 ACTIONS = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412)}
 SHOWN = {**TAGGED, **problem_responses(400, 401, 404)}
 
@@ -109,6 +111,10 @@ class AllocationMove(BaseModel):
     units: Units | None = Field(default=None, description="release-owed only: the owed units never to come")
 
 
+class AllocationMoves(AllocationMove):
+    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the allocations to move")]
+
+
 class RunIn(BaseModel):
     area: Code | None = Field(default=None, description="only this capability area (a coalition lead names its own)")
     request_consent: bool = Field(default=False, description="also request the consents the run holds offers "
@@ -171,6 +177,15 @@ def move_allocation(request: Request, response: Response, caller: Writer, alloc_
         return svc.move_allocation(uow, who, alloc_id, action, said.reason, units=said.units)
 
     return with_etag(response, act(request, caller, move))
+
+
+@router.post("/allocations/actions/{action}", tags=["allocations"], response_model=list[m.Allocation],
+             responses=WRITES)
+def move_allocations(request: Request, caller: Writer, action: AllocationAction,
+                     body: AllocationMoves) -> list[m.Allocation]:
+    """Move several allocations at once: all of them, or none (the problem names every refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each("allocation", body.ids, lambda ident: (
+        svc.move_allocation(uow, who, ident, action, body.reason, units=body.units))))
 
 
 @router.get("/allocations/{alloc_id}/history", tags=["allocations"], response_model=list[queries.HistoryEntry],
@@ -299,6 +314,22 @@ class ReceiptIn(BaseModel):
     short: Count = 0
     damaged: Count = 0
     wrong_item: Count = 0
+
+
+class Receipts(ReceiptIn):
+    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the shipments received")]
+
+
+@router.post("/deliveries/receive", tags=["deliveries"], response_model=list[m.Delivery], responses=WRITES)
+def receive_many(request: Request, caller: Writer, body: Receipts) -> list[m.Delivery]:
+    """Record the receipt of several shipments at once: all of them, or none (the problem names every refusal).
+    Units short, damaged or of the wrong item are stated per shipment: with them, name one."""
+    if (body.short or body.damaged or body.wrong_item) and len(body.ids) != 1:
+        raise ValidationFailed("discrepancies are stated per shipment: name exactly one shipment with short, "
+                               "damaged or wrong_item", where="ids")
+    return act(request, caller, lambda uow, who: svc.move_each("delivery", body.ids, lambda ident: svc.receive(
+        uow, who, ident, received_on=body.received_on, short=body.short, damaged=body.damaged,
+        wrong_item=body.wrong_item)))
 
 
 @router.get("/deliveries", tags=["deliveries"], response_model=Page[DeliveryListed],

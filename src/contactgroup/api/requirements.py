@@ -37,6 +37,7 @@ ReqId = Annotated[str, Path(min_length=1, max_length=64, description="a requirem
 Text = Annotated[str, Field(max_length=4000)]
 Units = Annotated[int, Field(ge=1, le=10**12)]
 WRITES = problem_responses(400, 401, 403, 404, 409)
+MAX_IDS = 1000
 CHANGES = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412, 428)}
 ACTIONS = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412)}
 
@@ -71,6 +72,10 @@ class Reason(BaseModel):
 class RequirementMove(Reason):
     on: date | None = Field(default=None, description="a historical move: the day it was really made (not before "
                                                       "the requirement was raised)")
+
+
+class RequirementMoves(RequirementMove):
+    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the requirements to move")]
 
 
 class PriorityIn(BaseModel):
@@ -137,6 +142,14 @@ def move_requirement(request: Request, response: Response, caller: Writer, req_i
         return svc.move_requirement(uow, who, req_id, action, said.reason, on=said.on)
 
     return tagged(response, act(request, caller, move))
+
+
+@router.post("/requirements/actions/{action}", response_model=list[m.Requirement], responses=WRITES)
+def move_requirements(request: Request, caller: Writer, action: RequirementAction,
+                      body: RequirementMoves) -> list[m.Requirement]:
+    """Move several requirements at once: all of them, or none (the problem names every refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each("requirement", body.ids, lambda ident: (
+        svc.move_requirement(uow, who, ident, action, body.reason, on=body.on))))
 
 
 @router.post("/requirements/{req_id}/priority", response_model=m.Requirement, responses=ACTIONS)

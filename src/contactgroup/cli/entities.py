@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
-from urllib.parse import quote
 
 import typer
 from rich.markup import escape
@@ -125,18 +124,17 @@ def _ids_and_verb(words: list[str]) -> tuple[list[str], str]:
 
 def _move_many(db: str | None, as_: str | None, kind: str, ids: list[str], verb: str, awaiting_me: bool,
                member: str | None, move: Callable[[Any, svc.Caller, str], T],
-               served: Callable[[str], seam.Remote[T]] | None = None) -> list[T]:
+               served: Callable[[list[str]], seam.Remote[list[T]]] | None = None) -> list[T]:
     """Move the ids given, or those the filter selects, in one transaction: all, or none with every refusal named
     (the exit code of the refusals' kind). A filter that selects nothing says so and changes nothing.
 
-    Against a server (`served`: the request for one id), one id is moved per command: the API moves one object
-    per request, and several requests would not be all or none."""
+    Against a server, `served` is the one request that moves them all (all or none there too)."""
     if ids and (awaiting_me or member):
         raise fail(f"name the {kind} ids or select them with --awaiting-me/--member, not both", 2)
     if not ids and not (awaiting_me or member):
         raise fail(f"name the {kind} ids before '{verb}', or select them with --awaiting-me or --member", 2)
     if seam.against_server():
-        return [_move_one(db, as_, kind, ids, awaiting_me or bool(member), move, served)]
+        return _move_served(db, as_, kind, ids, awaiting_me or bool(member), served)
     who = caller(as_)
     try:
         with writer(db) as uow:
@@ -150,17 +148,17 @@ def _move_many(db: str | None, as_: str | None, kind: str, ids: list[str], verb:
         raise fail(exc.said(worded), exc.exit_code) from None
 
 
-def _move_one(db: str | None, as_: str | None, kind: str, ids: list[str], filtered: bool,
-              move: Callable[[Any, svc.Caller, str], T], served: Callable[[str], seam.Remote[T]] | None) -> T:
-    """One object moved against the server, or a refusal that says what the server does not take yet."""
+def _move_served(db: str | None, as_: str | None, kind: str, ids: list[str], filtered: bool,
+                 served: Callable[[list[str]], seam.Remote[list[T]]] | None) -> list[T]:
+    """The ids moved by the server in one request, or a refusal that says what the server does not take yet."""
     local = "unset CONTACTGROUP_SERVER to work on a local database"
     if served is None:
         raise fail(f"this command does not run against a server yet: {local}, or use the server's API "
                    "(docs/api.md)", 2)
-    if filtered or len(ids) != 1:
-        why = "--awaiting-me and --member do" if filtered else f"moving several {kind} ids at once does"
-        raise fail(f"{why} not run against a server yet: name one {kind} id per command, or {local}", 2)
-    return seam.change(db, as_, lambda uow, who: move(uow, who, ids[0]), served(ids[0]))
+    if filtered:
+        raise fail(f"--awaiting-me and --member do not run against a server yet: name the {kind} ids, or {local}",
+                   2)
+    return seam.ask(db, as_, served(ids))
 
 
 def _amended(kind: str, ident: str, before: Any, after: Any) -> None:
@@ -556,7 +554,7 @@ def requirement_move(
     ids, action = _ids_and_verb(words)
     verb = parse_action(RequirementAction, action)
     when = _date(on, "--on") if on else None
-    served = seam.action("requirements", verb, m.Requirement, plain({"reason": reason, "on": when}))
+    served = seam.moves("requirements", verb, m.Requirement, plain({"reason": reason, "on": when}))
     for req in _move_many(db, as_, "requirement", ids, verb, awaiting_me, None,
                           lambda uow, who, ident: svc.move_requirement(uow, who, ident, verb, reason, on=when),
                           served):
@@ -925,7 +923,7 @@ def allocation_move(
     """
     ids, action = _ids_and_verb(words)
     verb = parse_action(AllocationAction, action)
-    served = seam.action("allocations", verb, m.Allocation, {"reason": reason, "units": units})
+    served = seam.moves("allocations", verb, m.Allocation, {"reason": reason, "units": units})
     for a in _move_many(db, as_, "allocation", ids, verb, awaiting_me, member,
                         lambda uow, who, ident: svc.move_allocation(uow, who, ident, verb, reason, units=units),
                         served):
@@ -1073,8 +1071,8 @@ def delivery_receive(
     done = _move_many(db, as_, "delivery", ids, queries.RECEIVE, awaiting_me, member,
                       lambda uow, who, ident: svc.receive(uow, who, ident, received_on=when, short=short,
                                                           damaged=damaged, wrong_item=wrong_item),
-                      lambda ident: seam.Remote("POST", f"/api/v1/deliveries/{quote(ident, safe='')}/receive",
-                                                seam.typed(m.Delivery), json=said))
+                      lambda chosen: seam.Remote("POST", "/api/v1/deliveries/receive", seam.typed(list[m.Delivery]),
+                                                 json={**said, "ids": chosen}))
     if len(done) == 1:
         d = done[0]
         _done(f"shipment {d.id} received: {d.received} of {d.quantity} in good order")

@@ -10,7 +10,6 @@ import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
-from urllib.parse import quote
 
 from pydantic import TypeAdapter
 
@@ -44,10 +43,13 @@ def typed(cls: type[T]) -> Callable[[Any], T]:
     return adapter.validate_python
 
 
-def action(collection: str, verb: enum.Enum, cls: type[T], body: Any) -> Callable[[str], Remote[T]]:
-    """The request that moves one object of `collection` (`/api/v1/allocations/ID/actions/accept`)."""
-    return lambda ident: Remote("POST", f"/api/v1/{collection}/{quote(ident, safe='')}/actions/{verb.value}",
-                                typed(cls), json=body)
+def moves(collection: str, verb: enum.Enum, cls: type[T], body: Mapping[str, Any]) -> Callable[
+        [list[str]], Remote[list[T]]]:
+    """The one request that moves objects of `collection` by id, all or none
+    (`POST /api/v1/allocations/actions/accept {"ids": [...]}`)."""
+    parse: Callable[[Any], list[T]] = typed(list[cls])  # type: ignore[valid-type]
+    return lambda ids: Remote("POST", f"/api/v1/{collection}/actions/{verb.value}", parse,
+                              json={**body, "ids": ids})
 
 
 def given(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -65,11 +67,18 @@ def _remote_identity(as_: str | None, db: str | None) -> remote.Client | None:
 
 def change(db: str | None, as_: str | None, local: Callable[[UnitOfWork, Caller], T], served: Remote[T]) -> T:
     """A change: in one local transaction as `--as`, or one request to the server as the signed-in user."""
+    if against_server():
+        return ask(db, as_, served)
+    who = caller(as_)
+    with writer(db) as uow:
+        return local(uow, who)
+
+
+def ask(db: str | None, as_: str | None, served: Remote[T]) -> T:
+    """The request, to the server CONTACTGROUP_SERVER names, as the user signed in to it."""
     client = _remote_identity(as_, db)
     if client is None:
-        who = caller(as_)
-        with writer(db) as uow:
-            return local(uow, who)
+        raise ValueError("no server named: the command runs locally")
     return served.parse(client.request(served.method, served.path, json=served.json, params=served.params))
 
 
