@@ -519,10 +519,9 @@ def requirement_list(
 
     `--format csv` or `xlsx` writes a file `import requirements` reads back unchanged (edited rows amend the
     requirements they name)."""
-    found = seam.listing(db, as_, lambda state, _: queries.requirements(state, status=status, area=area, item=item),
-                         seam.Remote("GET", "/api/v1/requirements", seam.typed(m.Requirement),
-                                     params=seam.given({"status": status, "area": area, "item": item})),
-                         open_to_all=True)
+    found = seam.open_listing(db, as_, lambda state: queries.requirements(state, status=status, area=area, item=item),
+                              seam.Remote("GET", "/api/v1/requirements", seam.typed(m.Requirement),
+                                          params=seam.given({"status": status, "area": area, "item": item})))
     emit([as_data(r) for r in found.rows], fmt, title="Requirements", synthetic=found.synthetic,
          columns=_columns(fmt, REQUIREMENT_COLUMNS, ("id", "ref", "priority", "item_class", "quantity", "needed_by",
                                                      "destination", "area", "status")),
@@ -664,7 +663,7 @@ def offer_list(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List the offers you may see."""
-    found = seam.listing(db, as_, lambda state, who: queries.offers(state, _named(who), member=member, status=status,
+    found = seam.listing(db, as_, lambda state, who: queries.offers(state, who, member=member, status=status,
                                                                     item=item, area=area),
                          seam.Remote("GET", "/api/v1/offers", seam.typed(m.Offer), params=seam.given(
                              {"member": member, "status": status, "item": item, "area": area})))
@@ -858,9 +857,9 @@ def allocation_list(
 ) -> None:
     """List allocations of offers you may see, and (recipient liaison) those proposed to the recipient; the
     member is shown only if you may see the offer."""
-    def rows(state: State, who: m.User | None) -> list[dict[str, Any]]:
-        return [_with_offer(as_data(a), queries.listed_allocation(state, _named(who), a))
-                for a in queries.allocations(state, _named(who), status=status, member=member, item=item, area=area)]
+    def rows(state: State, who: m.User) -> list[dict[str, Any]]:
+        return [_with_offer(as_data(a), queries.listed_allocation(state, who, a))
+                for a in queries.allocations(state, who, status=status, member=member, item=item, area=area)]
 
     found = seam.listing(db, as_, rows, seam.Remote("GET", "/api/v1/allocations", _listed_row(m.Allocation),
                                                     params=seam.given({"status": status, "member": member,
@@ -871,12 +870,6 @@ def allocation_list(
 
 def _with_offer(row: dict[str, Any], seen: queries.Listed) -> dict[str, Any]:
     return {**row, "member": seen.member, "item": seen.item}
-
-
-def _named(who: m.User | None) -> m.User:
-    """The user of a list that is not open to all (the seam names one for it)."""
-    assert who is not None
-    return who
 
 
 def _listed_row(cls: type) -> Callable[[Any], dict[str, Any]]:
@@ -1106,9 +1099,9 @@ def delivery_list(
 ) -> None:
     """List shipments of allocations you may see (the recipient liaison: every shipment to the recipient); the
     member is shown only if you may see the offer."""
-    def rows(state: State, who: m.User | None) -> list[dict[str, Any]]:
-        return [_with_offer(as_data(d), queries.listed_delivery(state, _named(who), d))
-                for d in queries.deliveries(state, _named(who), status=status, member=member, item=item, area=area)]
+    def rows(state: State, who: m.User) -> list[dict[str, Any]]:
+        return [_with_offer(as_data(d), queries.listed_delivery(state, who, d))
+                for d in queries.deliveries(state, who, status=status, member=member, item=item, area=area)]
 
     found = seam.listing(db, as_, rows, seam.Remote("GET", "/api/v1/deliveries", _listed_row(m.Delivery),
                                                     params=seam.given({"status": status, "member": member,

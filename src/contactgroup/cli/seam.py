@@ -7,15 +7,17 @@ back the same typed result, so the command prints it with the same code either w
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from contactgroup.cli import remote
 from contactgroup.cli.common import caller, database, writer
 from contactgroup.domain import model as m
+from contactgroup.domain.errors import ContactGroupError
 from contactgroup.domain.state import State
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import access, queries
@@ -57,10 +59,11 @@ def given(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
 
 
-def _remote_identity(as_: str | None, db: str | None) -> remote.Client | None:
+def _signed_in(as_: str | None, db: str | None) -> remote.Client:
+    """The client of the server named, as the user signed in to it (`--as` and `--db` are refused beside it)."""
     where = remote.server()
     if where is None:
-        return None
+        raise ContactGroupError("no server named (CONTACTGROUP_SERVER): the command runs locally", code="no-server")
     remote.refuse_local_identity(as_, db)
     return remote.Client.signed_in(where)
 
@@ -76,10 +79,19 @@ def change(db: str | None, as_: str | None, local: Callable[[UnitOfWork, Caller]
 
 def ask(db: str | None, as_: str | None, served: Remote[T]) -> T:
     """The request, to the server CONTACTGROUP_SERVER names, as the user signed in to it."""
-    client = _remote_identity(as_, db)
-    if client is None:
-        raise ValueError("no server named: the command runs locally")
-    return served.parse(client.request(served.method, served.path, json=served.json, params=served.params))
+    client = _signed_in(as_, db)
+    answer = client.request(served.method, served.path, json=served.json, params=served.params)
+    return _understood(client, lambda: served.parse(answer))
+
+
+def _understood(client: remote.Client, read: Callable[[], T]) -> T:
+    """What the server answered, read as the command's result; an answer of another shape (another version of the
+    platform, or not this platform at all) is a clear error, not a traceback."""
+    try:
+        return read()
+    except (ValidationError, KeyError, TypeError, AttributeError) as exc:
+        raise ContactGroupError(f"{client.base} answered in a form this command line does not read ({exc}); is it "
+                                "a contactgroup server of the same version?", code="server") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,36 +100,55 @@ class Listing(Generic[T]):
     synthetic: bool  # a demo's data: every form of the list says so
 
 
-def listing(db: str | None, as_: str | None, local: Callable[[State, m.User | None], Iterable[T]],
-            served: Remote[T], *, open_to_all: bool = False) -> Listing[T]:
-    """A list as the caller may see it: from the local state, or every page of the server's list."""
-    client = _remote_identity(as_, db)
-    if client is None:
-        if open_to_all:
-            state = database(db).state()
-            return Listing(list(local(state, queries.reader(state, as_))), is_synthetic(state))
-        name = caller(as_).user
-        state = database(db).state()
-        return Listing(list(local(state, access.user(state, name))), is_synthetic(state))
+def listing(db: str | None, as_: str | None, local: Callable[[State, m.User], Iterable[T]],
+            served: Remote[T]) -> Listing[T]:
+    """A list as the caller may see it: from the local state as `--as`, or every page of the server's list."""
+    if against_server():
+        return _all_pages(db, as_, served)
+    name = caller(as_).user
+    state = database(db).state()
+    return Listing(list(local(state, access.user(state, name))), is_synthetic(state))
+
+
+def open_listing(db: str | None, as_: str | None, local: Callable[[State], Iterable[T]],
+                 served: Remote[T]) -> Listing[T]:
+    """A list open to every user (`--as` optional, but a name given must be a user's), or the server's."""
+    if against_server():
+        return _all_pages(db, as_, served)
+    state = database(db).state()
+    queries.reader(state, as_)
+    return Listing(list(local(state)), is_synthetic(state))
+
+
+def _all_pages(db: str | None, as_: str | None, served: Remote[T]) -> Listing[T]:
+    client = _signed_in(as_, db)
+    me = client.request("GET", "/api/v1/me")  # is it a demo's data? (every form of a list says so)
     rows: list[T] = []
     cursor: str | None = None
+    seen: set[str] = set()
     while True:
         page = client.request("GET", served.path, params={**served.params, "limit": PAGE,
                                                          **({"cursor": cursor} if cursor else {})})
-        rows.extend(served.parse(item) for item in page["items"])
-        cursor = page.get("next_cursor")
+        items, cursor = _understood(client, functools.partial(_page, served, page))
+        rows.extend(items)
         if not cursor:
             break
-    synthetic = bool(client.request("GET", "/api/v1/me").get("synthetic"))
-    return Listing(rows, synthetic)
+        if cursor in seen:  # a server that pages in a circle would never end the list
+            raise ContactGroupError(f"{client.base} gave the same page twice: the list is not complete",
+                                    code="server")
+        seen.add(cursor)
+    return Listing(rows, bool(me.get("synthetic")))
+
+
+def _page(served: Remote[T], page: Any) -> tuple[list[T], str | None]:
+    """A page's rows, and the cursor of the next page (None: the last)."""
+    cursor = page.get("next_cursor")
+    return [served.parse(item) for item in page["items"]], str(cursor) if cursor else None
 
 
 def fetch(db: str | None, local: Callable[[], T], served: Remote[T]) -> T:
     """A read that needs nobody's name locally (a report): computed here, or by the server."""
-    client = _remote_identity(None, db)
-    if client is None:
-        return local()
-    return served.parse(client.request(served.method, served.path, json=served.json, params=served.params))
+    return ask(db, None, served) if against_server() else local()
 
 
 def against_server() -> bool:
