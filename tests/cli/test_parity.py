@@ -82,6 +82,7 @@ REFUSED = [
     ("deu", ["allocation", "move", "A-99999", "accept"]),
     ("ukr", ["delivery", "receive", "D-99999", "--on", "2030-01-01"]),
     ("admin", ["requirement", "move", "R-99998", "R-99999", "cancel"]),  # all or none: every refusal named
+    ("deu", ["offer", "show", "O-99999"]),
 ]
 
 
@@ -124,6 +125,11 @@ def _loop(run_: Run) -> dict[str, Any]:
     shipped = run("deu", ["delivery", "dispatch", "--allocation", alloc, "--quantity", "600", "--on", today])
     run("ukr", ["delivery", "receive", shipped.split()[-1], "--on", today])
     seen: dict[str, Any] = {"ids": (req, offer, alloc)}
+    delivery = shipped.split()[-1]
+    for kind, ident, user in (("requirement", req, None), ("offer", offer, "deu"), ("allocation", alloc, "ukr"),
+                              ("delivery", delivery, "deu")):
+        for fmt in ("table", "json"):
+            seen[f"{kind} show {fmt}"] = run(user, [kind, "show", ident, "--format", fmt])
     for user, args in REFUSED:
         refused = run_(user, args)
         seen[" ".join(args)] = (refused.exit_code, " ".join(refused.output.split()))

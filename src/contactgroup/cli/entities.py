@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 import typer
 from rich.markup import escape
@@ -91,8 +92,7 @@ def _columns(fmt: Format, sheet: tuple[str, ...], table: tuple[str, ...]) -> tup
     return sheet if fmt in (Format.CSV, Format.XLSX) else table
 
 
-def _show_data(data: dict[str, Any], fmt: Format, state: Any) -> None:
-    synthetic = is_synthetic(state)
+def _show_data(data: dict[str, Any], fmt: Format, synthetic: bool) -> None:
     if fmt is Format.TABLE:
         emit([{"field": k, "value": v} for k, v in data.items()], fmt, synthetic=synthetic)
     else:
@@ -533,8 +533,10 @@ def requirement_list(
 def requirement_show(req_id: str, db: DbOption = None, as_: AsOption = None,
                      fmt: FormatOption = Format.TABLE) -> None:
     """Show one requirement (every user sees them all; --as is accepted like everywhere)."""
-    state = open_to_all(db, as_)
-    _show_data(as_data(queries.requirement(state, req_id)), fmt, state)
+    found = seam.shown(db, as_, lambda state, _: queries.requirement(state, req_id),
+                       seam.Remote("GET", f"/api/v1/requirements/{quote(req_id, safe='')}",
+                                   seam.typed(m.Requirement)), open_to_all=True)
+    _show_data(as_data(found.rows[0]), fmt, found.synthetic)
 
 
 @requirement_app.command("move")
@@ -677,8 +679,9 @@ def offer_list(
 @handles_errors
 def offer_show(offer_id: str, db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Show one offer, if you may see it."""
-    state, who = _visible(db, as_)
-    _show_data(as_data(queries.offer(state, who, offer_id)), fmt, state)
+    found = seam.shown(db, as_, lambda state, who: queries.offer(state, _user(who), offer_id),
+                       seam.Remote("GET", f"/api/v1/offers/{quote(offer_id, safe='')}", seam.typed(m.Offer)))
+    _show_data(as_data(found.rows[0]), fmt, found.synthetic)
 
 
 @offer_app.command("move")
@@ -868,6 +871,13 @@ def allocation_list(
          columns=(*_fields(m.Allocation), "member", "item"))
 
 
+def _user(who: m.User | None) -> m.User:
+    """The user a show that is not open to all is given (`seam.shown` names one for it)."""
+    if who is None:
+        raise fail("say who you are: pass --as NAME or set CONTACTGROUP_USER (see `contactgroup user list`)", 2)
+    return who
+
+
 def _with_offer(row: dict[str, Any], seen: queries.Listed) -> dict[str, Any]:
     return {**row, "member": seen.member, "item": seen.item}
 
@@ -884,11 +894,13 @@ def allocation_show(alloc_id: str, db: DbOption = None, as_: AsOption = None,
                     fmt: FormatOption = Format.TABLE) -> None:
     """Show one allocation, with its offer's member and item and its shipments, if you may see the offer (or,
     as the recipient liaison, it was proposed to the recipient)."""
-    state, who = _visible(db, as_)
-    v = queries.allocation(state, who, alloc_id)
+    found = seam.shown(db, as_, lambda state, who: queries.allocation(state, _user(who), alloc_id),
+                       seam.Remote("GET", f"/api/v1/allocations/{quote(alloc_id, safe='')}",
+                                   seam.typed(queries.AllocationView)))
+    v = found.rows[0]
     _show_data({**as_data(v.allocation), "member": v.member, "item": v.item, "shipments": ", ".join(v.shipments),
                 "shipped": v.shipped, "received": v.received, "owed": v.owed,
-                "owed_after_receipt": v.owed_after_receipt}, fmt, state)
+                "owed_after_receipt": v.owed_after_receipt}, fmt, found.synthetic)
 
 
 @allocation_app.command("move")
@@ -1080,10 +1092,12 @@ def delivery_receive(
 def delivery_show(delivery_id: str, db: DbOption = None, as_: AsOption = None,
                   fmt: FormatOption = Format.TABLE) -> None:
     """Show one shipment, with its allocation, offer and requirement, if you may see its allocation."""
-    state, who = _visible(db, as_)
-    v = queries.delivery(state, who, delivery_id)
+    found = seam.shown(db, as_, lambda state, who: queries.delivery(state, _user(who), delivery_id),
+                       seam.Remote("GET", f"/api/v1/deliveries/{quote(delivery_id, safe='')}",
+                                   seam.typed(queries.DeliveryView)))
+    v = found.rows[0]
     _show_data({**as_data(v.delivery), "offer": v.offer, "member": v.member, "item": v.item,
-                "requirement": v.requirement}, fmt, state)
+                "requirement": v.requirement}, fmt, found.synthetic)
 
 
 @delivery_app.command("list")

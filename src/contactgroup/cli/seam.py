@@ -105,9 +105,8 @@ def listing(db: str | None, as_: str | None, local: Callable[[State, m.User], It
     """A list as the caller may see it: from the local state as `--as`, or every page of the server's list."""
     if against_server():
         return _all_pages(db, as_, served)
-    name = caller(as_).user
-    state = database(db).state()
-    return Listing(list(local(state, access.user(state, name))), is_synthetic(state))
+    state, who = _as_user(db, as_)
+    return Listing(list(local(state, who)), is_synthetic(state))
 
 
 def open_listing(db: str | None, as_: str | None, local: Callable[[State], Iterable[T]],
@@ -120,9 +119,33 @@ def open_listing(db: str | None, as_: str | None, local: Callable[[State], Itera
     return Listing(list(local(state)), is_synthetic(state))
 
 
+def shown(db: str | None, as_: str | None, local: Callable[[State, m.User | None], T], served: Remote[T], *,
+          open_to_all: bool = False) -> Listing[T]:
+    """One object as the caller may see it (the user is None where it is open to all and --as was not given)."""
+    if against_server():
+        client = _signed_in(as_, db)
+        answer = client.request(served.method, served.path, params=served.params)
+        return Listing([_understood(client, lambda: served.parse(answer))], _synthetic(client))
+    if open_to_all:
+        state = database(db).state()
+        return Listing([local(state, queries.reader(state, as_))], is_synthetic(state))
+    state, who = _as_user(db, as_)
+    return Listing([local(state, who)], is_synthetic(state))
+
+
+def _as_user(db: str | None, as_: str | None) -> tuple[State, m.User]:
+    name = caller(as_).user
+    state = database(db).state()
+    return state, access.user(state, name)
+
+
+def _synthetic(client: remote.Client) -> bool:
+    """Whether the server holds a demo's data (every form of a list or a show says so)."""
+    return bool(_understood(client, lambda: client.request("GET", "/api/v1/me")["synthetic"]))
+
+
 def _all_pages(db: str | None, as_: str | None, served: Remote[T]) -> Listing[T]:
     client = _signed_in(as_, db)
-    me = client.request("GET", "/api/v1/me")  # is it a demo's data? (every form of a list says so)
     rows: list[T] = []
     cursor: str | None = None
     seen: set[str] = set()
@@ -137,7 +160,7 @@ def _all_pages(db: str | None, as_: str | None, served: Remote[T]) -> Listing[T]
             raise ContactGroupError(f"{client.base} gave the same page twice: the list is not complete",
                                     code="server")
         seen.add(cursor)
-    return Listing(rows, bool(me.get("synthetic")))
+    return Listing(rows, _synthetic(client))
 
 
 def _page(served: Remote[T], page: Any) -> tuple[list[T], str | None]:
