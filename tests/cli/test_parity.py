@@ -8,11 +8,13 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import Result
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from contactgroup.cli import remote
@@ -102,7 +104,7 @@ def _against(url: str, logins: dict[str, remote.Login]) -> Run:
     return run
 
 
-def _loop(run_: Run) -> dict[str, Any]:
+def _loop(run_: Run, tmp: Path) -> dict[str, Any]:
     """The loop through the command line; what it printed that must be the same either way."""
 
     def run(user: str | None, args: list[str]) -> str:
@@ -144,6 +146,10 @@ def _loop(run_: Run) -> dict[str, Any]:
         csv_rows = [line for line in run(None, ["report", name, "--format", "csv"]).splitlines()
                     if not line.startswith("#")]
         seen[f"report {name} csv"] = csv_rows
+        book = tmp / f"{name}-{len(list(tmp.iterdir()))}.xlsx"
+        run(None, ["report", name, "--format", "xlsx", "--output", str(book)])
+        seen[f"report {name} xlsx figures"] = [c.value for row in load_workbook(book).active.iter_rows()
+                                               for c in row if isinstance(c.value, int | float | Decimal)]
         table = run(None, ["report", name])  # its caption names the record's root, which differs with event times
         seen[f"report {name} table"] = re.sub(r"root \S+", "root …", " ".join(table.split()))
     return seen
@@ -155,9 +161,10 @@ def _event_types(db: Database) -> list[str]:
 
 
 def test_the_loop_gives_the_same_output_locally_and_against_a_server(two: tuple[Database, Database],
-                                                                       env: pytest.MonkeyPatch) -> None:
+                                                                       env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     local, served = two
-    here = _loop(_locally(local))
+    (tmp_path / "books").mkdir()
+    here = _loop(_locally(local), tmp_path / "books")
 
     now = SystemClock().now()  # the server checks a token's expiry on its own clock
     with serving(served.url, None) as url:
@@ -165,7 +172,7 @@ def test_the_loop_gives_the_same_output_locally_and_against_a_server(two: tuple[
                   for name in USERS}
         logins = {name: remote.Login(url, name, i.token, i.row.id) for name, i in issued.items()}
         env.setenv(remote.SERVER_ENV, url)
-        there = _loop(_against(url, logins))
+        there = _loop(_against(url, logins), tmp_path / "books")
 
     assert there == here
     assert here["report coverage"][1][0]["delivered"] == 600, "the loop delivered what it shipped"
