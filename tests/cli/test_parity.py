@@ -152,6 +152,13 @@ def _loop(run_: Run, tmp: Path) -> dict[str, Any]:
                                                for c in row if isinstance(c.value, int | float | Decimal)]
         table = run(None, ["report", name])  # its caption names the record's root, which differs with event times
         seen[f"report {name} table"] = re.sub(r"root \S+", "root …", " ".join(table.split()))
+    # after the reports, the other moves the server takes: an offer made and withdrawn, a shipment's step refused
+    drafted = run("deu", ["offer", "add", "--member", "DEU", "--item", "fpv", "--quantity", "5", "--available-from",
+                          "2031-01-01", "--depot", "DEU", "--status", "draft"]).split()[-1]
+    seen["offer moves"] = [run("deu", ["offer", "move", drafted, verb, "--reason", "not needed"])
+                           for verb in ("make", "withdraw")]
+    late = run_("deu", ["delivery", "track", delivery, "hub"])  # received already: refused, nothing written
+    seen["delivery track"] = (late.exit_code, " ".join(late.output.split()))
     return seen
 
 
@@ -178,7 +185,8 @@ def test_the_loop_gives_the_same_output_locally_and_against_a_server(two: tuple[
     assert here["report coverage"][1][0]["delivered"] == 600, "the loop delivered what it shipped"
     types = _event_types(local)
     assert _event_types(served) == types
-    assert types[-17:] == ["RequirementDrafted", "RequirementSubmitted", "RequirementDrafted", "RequirementSubmitted",
+    assert types[-3:] == ["OfferDrafted", "OfferMade", "OfferWithdrawn"]
+    assert types[-20:-3] == ["RequirementDrafted", "RequirementSubmitted", "RequirementDrafted", "RequirementSubmitted",
                            "RequirementValidated", "RequirementValidated", "RequirementOpened", "RequirementOpened",
                            "OfferDrafted", "OfferMade", "OfferCommitted", "AllocationProposed",
                            "AllocationAcceptedByDonor", "AllocationAcceptedByRecipient", "AllocationConfirmed",
@@ -196,6 +204,6 @@ def test_a_command_not_served_yet_still_says_so(two: tuple[Database, Database], 
         assert refused.exit_code == 2 and "does not run against a server yet" in refused.output
         filtered = CliRunner().invoke(app, ["allocation", "move", "confirm", "--awaiting-me"])
         assert filtered.exit_code == 2 and "--awaiting-me and --member do not run against a server" in filtered.output
-        unserved_move = CliRunner().invoke(app, ["consent", "decide", "C-00001", "grant"])
+        unserved_move = CliRunner().invoke(app, ["offer", "amend", "O-00001", "--quantity", "5"])
         assert unserved_move.exit_code == 2 and "does not run against a server yet" in unserved_move.output
     assert _event_types(served) == before, "a refused command writes nothing"

@@ -288,6 +288,18 @@ def show_consent(request: Request, response: Response, caller: Reader, consent_i
     return _consent(found)
 
 
+class Decisions(Decision):
+    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the consents decided")]
+    on: date | None = Field(default=None, description="a historical decision: the day it was really made")
+
+
+@router.post("/consents/actions/{decision}", tags=["consents"], response_model=list[m.Consent], responses=WRITES)
+def decide_consents(request: Request, caller: Writer, decision: ConsentAction, body: Decisions) -> list[m.Consent]:
+    """Grant or refuse several consents at once: all of them, or none (the problem names every refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each("consent", body.ids, lambda ident: (
+        svc.decide_consent(uow, who, ident, decision, body.reason, on=body.on))))
+
+
 @router.post("/consents/{consent_id}/actions/{decision}", tags=["consents"], response_model=m.Consent,
              responses=ACTIONS)
 def decide_consent(request: Request, response: Response, caller: Writer, consent_id: Ident, decision: ConsentAction,
@@ -371,6 +383,17 @@ def receive(request: Request, response: Response, caller: Writer, delivery_id: I
                            damaged=body.damaged, wrong_item=body.wrong_item)
 
     return with_etag(response, act(request, caller, take))
+
+
+class Shipments(BaseModel):
+    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the shipments tracked")]
+
+
+@router.post("/deliveries/actions/{step}", tags=["deliveries"], response_model=list[m.Delivery], responses=WRITES)
+def track_many(request: Request, caller: Writer, step: ShipmentAction, body: Shipments) -> list[m.Delivery]:
+    """Track several shipments at once: all of them, or none (the problem names every refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each("delivery", body.ids, lambda ident: (
+        svc.track_shipment(uow, who, ident, step))))
 
 
 @router.post("/deliveries/{delivery_id}/actions/{step}", tags=["deliveries"], response_model=m.Delivery,

@@ -124,7 +124,7 @@ def _ids_and_verb(words: list[str]) -> tuple[list[str], str]:
 
 def _move_many(db: str | None, as_: str | None, kind: str, ids: list[str], verb: str, awaiting_me: bool,
                member: str | None, move: Callable[[Any, svc.Caller, str], T],
-               served: Callable[[list[str]], seam.Remote[list[T]]] | None = None) -> list[T]:
+               served: Callable[[list[str]], seam.Remote[list[T]]]) -> list[T]:
     """Move the ids given, or those the filter selects, in one transaction: all, or none with every refusal named
     (the exit code of the refusals' kind). A filter that selects nothing says so and changes nothing.
 
@@ -149,15 +149,12 @@ def _move_many(db: str | None, as_: str | None, kind: str, ids: list[str], verb:
 
 
 def _move_served(db: str | None, as_: str | None, kind: str, ids: list[str], filtered: bool,
-                 served: Callable[[list[str]], seam.Remote[list[T]]] | None) -> list[T]:
-    """The ids moved by the server in one request, or a refusal that says what the server does not take yet."""
-    local = "unset CONTACTGROUP_SERVER to work on a local database"
-    if served is None:
-        raise fail(f"this command does not run against a server yet: {local}, or use the server's API "
-                   "(docs/api.md)", 2)
+                 served: Callable[[list[str]], seam.Remote[list[T]]]) -> list[T]:
+    """The ids moved by the server in one request (all or none there too), or a refusal of what it does not take
+    yet."""
     if filtered:
-        raise fail(f"--awaiting-me and --member do not run against a server yet: name the {kind} ids, or {local}",
-                   2)
+        raise fail(f"--awaiting-me and --member do not run against a server yet: name the {kind} ids, or unset "
+                   "CONTACTGROUP_SERVER to work on a local database", 2)
     return seam.ask(db, as_, served(ids))
 
 
@@ -701,7 +698,8 @@ def offer_move(
     verb = parse_action(OfferAction, action)
     when = _date(on, "--on") if on else None
     for offer in _move_many(db, as_, "offer", ids, verb, awaiting_me, member,
-                            lambda uow, who, ident: svc.move_offer(uow, who, ident, verb, on=when, reason=reason)):
+                            lambda uow, who, ident: svc.move_offer(uow, who, ident, verb, on=when, reason=reason),
+                            seam.moves("offers", verb, m.Offer, plain({"on": when, "reason": reason}))):
         _done(f"offer {offer.id} is {offer.status.value}")
 
 
@@ -980,7 +978,8 @@ def consent_decide(
     verb = parse_action(ConsentAction, decision, what="decision")
     when = _date(on, "--on") if on else None
     for c in _move_many(db, as_, "consent", ids, verb, awaiting_me, member,
-                        lambda uow, who, ident: svc.decide_consent(uow, who, ident, verb, reason, on=when)):
+                        lambda uow, who, ident: svc.decide_consent(uow, who, ident, verb, reason, on=when),
+                        seam.moves("consents", verb, m.Consent, plain({"reason": reason, "on": when}))):
         _done(f"consent {c.id} {c.status.value}" + (f" on {c.decided_on}" if when else ""))
 
 
@@ -1045,7 +1044,8 @@ def delivery_track(
     ids, step = _ids_and_verb(words)
     verb = parse_action(ShipmentAction, step, what="step")
     for d in _move_many(db, as_, "delivery", ids, verb, awaiting_me, member,
-                        lambda uow, who, ident: svc.track_shipment(uow, who, ident, verb)):
+                        lambda uow, who, ident: svc.track_shipment(uow, who, ident, verb),
+                        seam.moves("deliveries", verb, m.Delivery, {})):
         _done(f"shipment {d.id} is {d.status.value}")
 
 
