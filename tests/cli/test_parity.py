@@ -27,7 +27,7 @@ from tests.conftest import DatabaseCopies, postgres_schema
 from tests.factories import build_world
 from tests.ledger_integration.conftest import serving
 
-USERS = ("admin", "ukr", "deu", "analyst")
+USERS = ("admin", "ukr", "deu", "usa", "analyst")
 Run = Callable[[str | None, list[str]], Result]  # (acting user or None, command) -> what the command did
 
 
@@ -152,11 +152,16 @@ def _loop(run_: Run, tmp: Path) -> dict[str, Any]:
                                                for c in row if isinstance(c.value, int | float | Decimal)]
         table = run(None, ["report", name])  # its caption names the record's root, which differs with event times
         seen[f"report {name} table"] = re.sub(r"root \S+", "root …", " ".join(table.split()))
-    # after the reports, the other moves the server takes: an offer made and withdrawn, a shipment's step refused
+    # after the reports, the other moves the server takes: an offer made, its re-export consent requested and
+    # granted, the offer withdrawn; a shipment's step refused
     drafted = run("deu", ["offer", "add", "--member", "DEU", "--item", "fpv", "--quantity", "5", "--available-from",
-                          "2031-01-01", "--depot", "DEU", "--status", "draft"]).split()[-1]
-    seen["offer moves"] = [run("deu", ["offer", "move", drafted, verb, "--reason", "not needed"])
-                           for verb in ("make", "withdraw")]
+                          "2031-01-01", "--depot", "DEU", "--status", "draft", "--consent-from", "USA"]).split()[-1]
+    seen["offer made"] = run("deu", ["offer", "move", drafted, "make"])
+    consent = run("deu", ["consent", "request", drafted]).split()[-1]
+    seen["consent list"] = [run(user, ["consent", "list", "--format", fmt]) for user in ("deu", "usa")
+                            for fmt in ("table", "json")]
+    seen["consent granted"] = run("usa", ["consent", "decide", consent, "grant"])
+    seen["offer withdrawn"] = run("deu", ["offer", "move", drafted, "withdraw", "--reason", "not needed"])
     late = run_("deu", ["delivery", "track", delivery, "hub"])  # received already: refused, nothing written
     seen["delivery track"] = (late.exit_code, " ".join(late.output.split()))
     return seen
@@ -185,8 +190,8 @@ def test_the_loop_gives_the_same_output_locally_and_against_a_server(two: tuple[
     assert here["report coverage"][1][0]["delivered"] == 600, "the loop delivered what it shipped"
     types = _event_types(local)
     assert _event_types(served) == types
-    assert types[-3:] == ["OfferDrafted", "OfferMade", "OfferWithdrawn"]
-    assert types[-20:-3] == ["RequirementDrafted", "RequirementSubmitted", "RequirementDrafted", "RequirementSubmitted",
+    assert types[-5:] == ["OfferDrafted", "OfferMade", "ConsentRequested", "ConsentGranted", "OfferWithdrawn"]
+    assert types[-22:-5] == ["RequirementDrafted", "RequirementSubmitted", "RequirementDrafted", "RequirementSubmitted",
                            "RequirementValidated", "RequirementValidated", "RequirementOpened", "RequirementOpened",
                            "OfferDrafted", "OfferMade", "OfferCommitted", "AllocationProposed",
                            "AllocationAcceptedByDonor", "AllocationAcceptedByRecipient", "AllocationConfirmed",

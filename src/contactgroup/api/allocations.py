@@ -255,6 +255,7 @@ def _consent(v: queries.ConsentView) -> ConsentListed:
 
 class ConsentIn(BaseModel):
     offer: Code
+    on: date | None = Field(default=None, description="a historical request: the day it was really made")
 
 
 class Decision(BaseModel):
@@ -275,7 +276,7 @@ def list_consents(request: Request, caller: Reader, paging: Pages, status: m.Con
 @router.post("/consents", tags=["consents"], status_code=201, response_model=m.Consent, responses=WRITES)
 def request_consent(request: Request, caller: Writer, body: ConsentIn) -> m.Consent:
     """Ask the origin member for its consent to re-export an offer."""
-    return act(request, caller, lambda uow, who: svc.request_consent(uow, who, body.offer))
+    return act(request, caller, lambda uow, who: svc.request_consent(uow, who, body.offer, on=body.on))
 
 
 @router.get("/consents/{consent_id}", tags=["consents"], response_model=ConsentListed, responses=SHOWN)

@@ -954,8 +954,9 @@ consent_app = typer.Typer(help="Re-export consents from an item's country of ori
 def consent_request(offer_id: str, on: OnOption = None, db: DbOption = None, as_: AsOption = None) -> None:
     """Request the re-export consent an offer needs; --on enters a request made in the past."""
     when = _date(on, "--on") if on else None
-    with writer(db) as uow:
-        c = svc.request_consent(uow, caller(as_), offer_id, on=when)
+    c = seam.change(db, as_, lambda uow, who: svc.request_consent(uow, who, offer_id, on=when),
+                    seam.Remote("POST", "/api/v1/consents", seam.typed(m.Consent),
+                                json=plain({"offer": offer_id, "on": when})))
     _done(f"consent {c.id} requested from {c.origin}")
     out.print(c.id)
 
@@ -999,13 +1000,30 @@ def consent_list(
     Each shows what it is for: item, quantity, end use and destination.
 
     The offer and its member are shown only if you may see the offer."""
-    state, who = _visible(db, as_)
-    chosen = {c.id for c in queries.consents(state, who, status=status, member=member, item=item, area=area)}
-    rows = [{**as_data(v.consent), "item": v.item, "item_name": v.item_name, "quantity": v.quantity,
-             "end_use": v.end_use, "destination": v.destination, "offer": v.offer or "", "member": v.member or ""}
-            for v in queries.consent_views(state, who) if v.consent.id in chosen]
-    emit(rows, fmt, title="Consents", synthetic=is_synthetic(state),
+    def rows(state: State, who: m.User) -> list[dict[str, Any]]:
+        chosen = {c.id for c in queries.consents(state, who, status=status, member=member, item=item, area=area)}
+        return [_consent_row(as_data(v.consent), {k: getattr(v, k) for k in CONSENT_ABOUT})
+                for v in queries.consent_views(state, who) if v.consent.id in chosen]
+
+    found = seam.listing(db, as_, rows, seam.Remote("GET", "/api/v1/consents", _served_consent,
+                                                    params=seam.given({"status": status, "member": member,
+                                                                       "item": item, "area": area})))
+    emit(found.rows, fmt, title="Consents", synthetic=found.synthetic,
          columns=(*_fields(m.Consent), "item", "item_name", "quantity", "end_use", "destination", "member"))
+
+
+CONSENT_ABOUT = ("item", "item_name", "quantity", "end_use", "destination", "offer", "member")
+
+
+def _consent_row(consent: dict[str, Any], about: dict[str, Any]) -> dict[str, Any]:
+    """A consent and what it is asked for; the offer and its member only where the caller may see the offer."""
+    return {**consent, **about, "offer": about["offer"] or "", "member": about["member"] or ""}
+
+
+def _served_consent(row: Any) -> dict[str, Any]:
+    """A server's consent row as the local list prints it."""
+    consent = seam.typed(m.Consent)({**row, "offer": row["offer"] or ""})
+    return _consent_row(as_data(consent), {k: row[k] for k in CONSENT_ABOUT})
 
 
 delivery_app = typer.Typer(help="Shipments of allocated quantities, to receipt.", no_args_is_help=True)
