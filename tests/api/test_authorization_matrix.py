@@ -75,8 +75,18 @@ BODIES: dict[str, Callable[[Scenario, str], Any]] = {
     "POST /api/v1/consents": lambda s, o: {"offer": s.offers[o]},
     "POST /api/v1/deliveries": lambda s, o: {"allocation": s.allocations[o], "quantity": 1, "dispatched_on": DAY},
     "POST /api/v1/deliveries/{delivery_id}/receive": lambda s, o: {"received_on": DAY},
+    # the bulk moves, with one id: the same outcome as the route of that one object
+    "POST /api/v1/requirements/actions/{action}": lambda s, o: {"ids": [s.requirement]},
+    "POST /api/v1/allocations/actions/{action}": lambda s, o: {"ids": [s.allocations[o]]},
+    "POST /api/v1/deliveries/receive": lambda s, o: {"ids": [s.deliveries[o]], "received_on": DAY},
+    "POST /api/v1/offers/actions/{action}": lambda s, o: {"ids": [s.offers[o]]},
+    "POST /api/v1/consents/actions/{decision}": lambda s, o: {"ids": [s.consents[o]]},
+    "POST /api/v1/deliveries/actions/{step}": lambda s, o: {"ids": [s.deliveries[o]]},
 }
-OBJECT_BODIES = frozenset({"POST /api/v1/allocations", "POST /api/v1/consents", "POST /api/v1/deliveries"})
+OBJECT_BODIES = frozenset({"POST /api/v1/allocations", "POST /api/v1/consents", "POST /api/v1/deliveries",
+                           "POST /api/v1/allocations/actions/{action}", "POST /api/v1/deliveries/receive",
+                           "POST /api/v1/offers/actions/{action}", "POST /api/v1/consents/actions/{decision}",
+                           "POST /api/v1/deliveries/actions/{step}"})
 FILES = {
     # each call a new offer (its own ref): a row the same as one recorded is refused as such
     "/api/v1/imports/offers": ("offers.csv", "member,item,quantity,available_from,depot,ref\n"
@@ -208,6 +218,7 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/requirements/{req_id}":                     "o     o     o     o     o     o     o     o",
     "PATCH /api/v1/requirements/{req_id}":                   "o     f     f     f     f     o     f     f",
     "POST /api/v1/requirements/{req_id}/actions/{action}":   "o     f     f     f     f     f     f     f",
+    "POST /api/v1/requirements/actions/{action}":            "o     f     f     f     f     f     f     f",
     "POST /api/v1/requirements/{req_id}/priority":           "f     f     f     f     f     o     f     f",
     "GET /api/v1/requirements/{req_id}/history":             "o     o     o     o     o     o     o     o",
     "GET /api/v1/offers":                                    "o     o     o     o     o     o     o     o",
@@ -215,6 +226,7 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/offers/{offer_id}":                         "oooo  ohoo  hoho  hhoo  hhho  hhho  hhho  hhho",
     "PATCH /api/v1/offers/{offer_id}":                       "oooo  ohoo  hohf  hhff  hhhf  hhhf  hhhf  hhhf",
     "POST /api/v1/offers/{offer_id}/actions/{action}":       "oooo  ohoo  hohf  hhff  hhhf  hhhf  hhhf  hhhf",
+    "POST /api/v1/offers/actions/{action}":                  "oooo  ohoo  hohf  hhff  hhhf  hhhf  hhhf  hhhf",
     "GET /api/v1/offers/{offer_id}/history":                 "oooo  ohoo  hoho  hhoo  hhho  hhho  hhho  hhho",
     "GET /api/v1/funds":                                     "o     o     o     o     o     o     o     o",
     "POST /api/v1/funds":                                    "o     f     f     f     f     f     f     f",
@@ -226,6 +238,7 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/allocations/{alloc_id}":                    "oooo  ohoo  hoho  hhoo  hhho  oooo  hhho  hhho",
     # accept: the donor's desk or the recipient's liaison (the coordinator confirms)
     "POST /api/v1/allocations/{alloc_id}/actions/{action}":  "ffff  ohoo  hohf  hhff  hhhf  oooo  hhhf  hhhf",
+    "POST /api/v1/allocations/actions/{action}":             "ffff  ohoo  hohf  hhff  hhhf  oooo  hhhf  hhhf",
     "GET /api/v1/allocations/{alloc_id}/history":            "oooo  ohoo  hoho  hhoo  hhho  oooo  hhho  hhho",
     "POST /api/v1/allocation-runs":                          "o     f     f     f     f     f     f     f",
     "GET /api/v1/consents":                                  "o     o     o     o     o     o     o     o",
@@ -233,11 +246,14 @@ MATRIX: dict[str, str] = {
     # a consent is seen by the member it is asked of (USA for DEU's offers, DEU for USA's), which alone decides it
     "GET /api/v1/consents/{consent_id}":                     "oooo  oooo  oooo  hhoo  hhho  hhho  hhho  hhho",
     "POST /api/v1/consents/{consent_id}/actions/{decision}": "ffff  foff  ofoo  hhff  hhhf  hhhf  hhhf  hhhf",
+    "POST /api/v1/consents/actions/{decision}":              "ffff  foff  ofoo  hhff  hhhf  hhhf  hhhf  hhhf",
     "GET /api/v1/deliveries":                                "o     o     o     o     o     o     o     o",
     "POST /api/v1/deliveries":                               "oooo  ohoo  hohf  hhff  hhhf  ffff  hhhf  hhhf",
     "GET /api/v1/deliveries/{delivery_id}":                  "oooo  ohoo  hoho  hhoo  hhho  oooo  hhho  hhho",
     "POST /api/v1/deliveries/{delivery_id}/receive":         "ffff  fhff  hfhf  hhff  hhhf  oooo  hhhf  hhhf",
+    "POST /api/v1/deliveries/receive":                       "ffff  fhff  hfhf  hhff  hhhf  oooo  hhhf  hhhf",
     "POST /api/v1/deliveries/{delivery_id}/actions/{step}":  "oooo  ohoo  hohf  hhff  hhhf  ffff  hhhf  hhhf",
+    "POST /api/v1/deliveries/actions/{step}":                "oooo  ohoo  hohf  hhff  hhhf  ffff  hhhf  hhhf",
     # an import refuses each row the caller may not enter, naming it (400), and writes nothing
     "POST /api/v1/imports/offers":                           "o     o     b     b     b     b     b     b",
     "POST /api/v1/imports/requirements":                     "o     b     b     b     b     o     b     b",

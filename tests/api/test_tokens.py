@@ -25,7 +25,7 @@ def test_a_token_signs_its_user_in_and_only_its_hash_is_kept(world: World, clien
     answer = client.get("/api/v1/me", headers={"Authorization": f"Bearer {issued.token}"})
     assert answer.status_code == 200
     assert answer.json() == {"name": "deu", "party": "DEU", "role": "desk_officer", "scope": "read",
-                             "token": issued.row.id}
+                             "token": issued.row.id, "synthetic": False}
     with world.db.engine.connect() as conn:
         stored = [tuple(r) for r in conn.execute(sa.select(schema.api_tokens))]
         logged = [r.detail for r in conn.execute(sa.select(schema.security_log))]

@@ -30,6 +30,7 @@ from contactgroup.api.resource import (
 )
 from contactgroup.api.resource import tagged as with_etag
 from contactgroup.domain import model as m
+from contactgroup.domain.errors import ValidationFailed
 from contactgroup.domain.workflow import AllocationAction, ConsentAction, ShipmentAction
 from contactgroup.services import allocation as runs
 from contactgroup.services import coordination as svc
@@ -45,6 +46,7 @@ Count = Annotated[int, Field(ge=0, le=10**12)]
 Text = Annotated[str, Field(max_length=4000)]
 Filter = Annotated[str | None, Query(max_length=64)]
 WRITES = problem_responses(400, 401, 403, 404, 409)
+MAX_IDS = 1000
 ACTIONS = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412)}
 SHOWN = {**TAGGED, **problem_responses(400, 401, 404)}
 
@@ -109,6 +111,10 @@ class AllocationMove(BaseModel):
     units: Units | None = Field(default=None, description="release-owed only: the owed units never to come")
 
 
+class AllocationMoves(AllocationMove):
+    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the allocations to move")]
+
+
 class RunIn(BaseModel):
     area: Code | None = Field(default=None, description="only this capability area (a coalition lead names its own)")
     request_consent: bool = Field(default=False, description="also request the consents the run holds offers "
@@ -126,6 +132,7 @@ class RunDoc(BaseModel):
     held_back: list[runs.HeldBack]
     consents_requested: list[str]
     events: list[int] | None = Field(description="first and last log index recorded; null when none")
+    seconds: float = Field(description="the solver's time")
     plan: dict[str, Any] = Field(description="the plan (docs/formats/allocation.md)")
 
 
@@ -172,6 +179,15 @@ def move_allocation(request: Request, response: Response, caller: Writer, alloc_
     return with_etag(response, act(request, caller, move))
 
 
+@router.post("/allocations/actions/{action}", tags=["allocations"], response_model=list[m.Allocation],
+             responses=WRITES)
+def move_allocations(request: Request, caller: Writer, action: AllocationAction,
+                     body: AllocationMoves) -> list[m.Allocation]:
+    """Move several allocations at once: all of them, or none (the problem names every refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each("allocation", body.ids, lambda ident: (
+        svc.move_allocation(uow, who, ident, action, body.reason, units=body.units))))
+
+
 @router.get("/allocations/{alloc_id}/history", tags=["allocations"], response_model=list[queries.HistoryEntry],
             responses=problem_responses(400, 401, 404))
 def allocation_history(request: Request, caller: Reader, alloc_id: Ident) -> list[queries.HistoryEntry]:
@@ -206,7 +222,8 @@ def allocation_run(request: Request, caller: Writer, body: RunIn) -> RunDoc:
     return RunDoc(recorded=recorded, tiers=list(run.tiers), proposed=list(run.proposed), kept=run.kept,
                   declined=run.declined, held_back=list(run.held_back),
                   consents_requested=list(run.consents_requested),
-                  events=list(run.events) if run.events and recorded else None, plan=plan_to_dict(run.plan))
+                  events=list(run.events) if run.events and recorded else None, seconds=run.seconds,
+                  plan=plan_to_dict(run.plan))
 
 
 # --- consents ----------------------------------------------------------------------------------------------------
@@ -238,6 +255,7 @@ def _consent(v: queries.ConsentView) -> ConsentListed:
 
 class ConsentIn(BaseModel):
     offer: Code
+    on: date | None = Field(default=None, description="a historical request: the day it was really made")
 
 
 class Decision(BaseModel):
@@ -258,7 +276,7 @@ def list_consents(request: Request, caller: Reader, paging: Pages, status: m.Con
 @router.post("/consents", tags=["consents"], status_code=201, response_model=m.Consent, responses=WRITES)
 def request_consent(request: Request, caller: Writer, body: ConsentIn) -> m.Consent:
     """Ask the origin member for its consent to re-export an offer."""
-    return act(request, caller, lambda uow, who: svc.request_consent(uow, who, body.offer))
+    return act(request, caller, lambda uow, who: svc.request_consent(uow, who, body.offer, on=body.on))
 
 
 @router.get("/consents/{consent_id}", tags=["consents"], response_model=ConsentListed, responses=SHOWN)
@@ -269,6 +287,18 @@ def show_consent(request: Request, response: Response, caller: Reader, consent_i
         raise svc.hidden("consent", consent_id, who)
     response.headers["ETag"] = etag(found.consent)
     return _consent(found)
+
+
+class Decisions(Decision):
+    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the consents decided")]
+    on: date | None = Field(default=None, description="a historical decision: the day it was really made")
+
+
+@router.post("/consents/actions/{decision}", tags=["consents"], response_model=list[m.Consent], responses=WRITES)
+def decide_consents(request: Request, caller: Writer, decision: ConsentAction, body: Decisions) -> list[m.Consent]:
+    """Grant or refuse several consents at once: all of them, or none (the problem names every refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each("consent", body.ids, lambda ident: (
+        svc.decide_consent(uow, who, ident, decision, body.reason, on=body.on))))
 
 
 @router.post("/consents/{consent_id}/actions/{decision}", tags=["consents"], response_model=m.Consent,
@@ -297,6 +327,22 @@ class ReceiptIn(BaseModel):
     short: Count = 0
     damaged: Count = 0
     wrong_item: Count = 0
+
+
+class Receipts(ReceiptIn):
+    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the shipments received")]
+
+
+@router.post("/deliveries/receive", tags=["deliveries"], response_model=list[m.Delivery], responses=WRITES)
+def receive_many(request: Request, caller: Writer, body: Receipts) -> list[m.Delivery]:
+    """Record the receipt of several shipments at once: all of them, or none (the problem names every refusal).
+    Units short, damaged or of the wrong item are stated per shipment: with them, name one."""
+    if (body.short or body.damaged or body.wrong_item) and len(body.ids) != 1:
+        raise ValidationFailed("discrepancies are stated per shipment: name exactly one shipment with short, "
+                               "damaged or wrong_item", where="ids")
+    return act(request, caller, lambda uow, who: svc.move_each("delivery", body.ids, lambda ident: svc.receive(
+        uow, who, ident, received_on=body.received_on, short=body.short, damaged=body.damaged,
+        wrong_item=body.wrong_item)))
 
 
 @router.get("/deliveries", tags=["deliveries"], response_model=Page[DeliveryListed],
@@ -338,6 +384,17 @@ def receive(request: Request, response: Response, caller: Writer, delivery_id: I
                            damaged=body.damaged, wrong_item=body.wrong_item)
 
     return with_etag(response, act(request, caller, take))
+
+
+class Shipments(BaseModel):
+    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the shipments tracked")]
+
+
+@router.post("/deliveries/actions/{step}", tags=["deliveries"], response_model=list[m.Delivery], responses=WRITES)
+def track_many(request: Request, caller: Writer, step: ShipmentAction, body: Shipments) -> list[m.Delivery]:
+    """Track several shipments at once: all of them, or none (the problem names every refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each("delivery", body.ids, lambda ident: (
+        svc.track_shipment(uow, who, ident, step))))
 
 
 @router.post("/deliveries/{delivery_id}/actions/{step}", tags=["deliveries"], response_model=m.Delivery,

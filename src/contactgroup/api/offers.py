@@ -42,6 +42,7 @@ Units = Annotated[int, Field(ge=1, le=10**12)]
 Money = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=2)]
 Text = Annotated[str, Field(max_length=4000)]
 WRITES = problem_responses(400, 401, 403, 404, 409)
+MAX_IDS = 1000
 CHANGES = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412, 428)}
 ACTIONS = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412)}
 
@@ -139,6 +140,17 @@ def move_offer(request: Request, response: Response, caller: Writer, offer_id: O
         return svc.move_offer(uow, who, offer_id, action, on=said.on, reason=said.reason)
 
     return tagged(response, act(request, caller, move))
+
+
+class OfferMoves(OfferMove):
+    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the offers to move")]
+
+
+@router.post("/offers/actions/{action}", tags=["offers"], response_model=list[m.Offer], responses=WRITES)
+def move_offers(request: Request, caller: Writer, action: OfferAction, body: OfferMoves) -> list[m.Offer]:
+    """Move several offers at once: all of them, or none (the problem names every refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each("offer", body.ids, lambda ident: svc.move_offer(
+        uow, who, ident, action, on=body.on, reason=body.reason)))
 
 
 @router.get("/offers/{offer_id}/history", tags=["offers"], response_model=list[queries.HistoryEntry],

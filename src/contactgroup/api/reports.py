@@ -1,70 +1,124 @@
-"""`/api/v1/reports`: coverage, burden sharing, lag and gaps, as the CLI's `report` commands give them — JSON, or
-`?format=csv|xlsx` for the rows as a file."""
+"""`/api/v1/reports`: coverage, burden sharing, lag and gaps exactly as the CLI's `report` commands give them — the
+same stamped envelope (report, stamp, rows) from services/reporting.py, with the same filters — or `?format=csv|xlsx`
+for the rows as a file."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import Reader
-from contactgroup.api.resource import Format, export, list_responses, state
-from contactgroup.reports.burden import BurdenRow, burden, gdp_note
-from contactgroup.reports.coverage import CoverageRow, coverage
-from contactgroup.reports.facts import is_synthetic
-from contactgroup.reports.gaps import DEFAULT_LIMIT, GapRow, gaps
-from contactgroup.reports.lag import LagRow, lag
-from contactgroup.reports.valuation import Valuer
+from contactgroup.api.resource import Format, export, list_responses
+from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.model import Category
+from contactgroup.domain.text import day
+from contactgroup.reports.burden import BurdenRow
+from contactgroup.reports.coverage import CoverageRow
+from contactgroup.reports.gaps import DEFAULT_LIMIT, GapRow
+from contactgroup.reports.lag import LagRow
+from contactgroup.reports.public import GDP_YEAR as PUBLIC_GDP_YEAR
+from contactgroup.reports.scope import Scope
+from contactgroup.services import reporting
+from contactgroup.services.reporting import ReportRequest
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-T = TypeVar("T")
 
 
-class Report(BaseModel, Generic[T]):
-    """A report's rows, whether they come from a demo's synthetic data, and what a reader should know of them."""
+class StampedReport(BaseModel):
+    """A report as `contactgroup report ... --format json` writes it (report, stamp, rows), and what its caption
+    says: the all-zero rows left out, whether it is a demo's synthetic data, notes on GDP and exchange rates."""
 
-    rows: list[T]
+    report: str
+    stamp: dict[str, Any] = Field(description="record time, log size, Merkle root, covering checkpoint, parameters "
+                                              "(`contactgroup report check` computes the report again from them)")
+    rows: list[dict[str, Any]]
+    left_out: int = Field(description="rows whose every figure is zero, left out (keep_all=true keeps them)")
     synthetic: bool = Field(description="true: a demo's synthetic data, not a real coordination's")
-    notes: list[str] = Field(description="e.g. rates standing in beyond the bundled ECB series, a missing GDP")
+    gdp_note: str | None = Field(description="burden: members without GDP for the year asked")
+    rate_notes: list[str] = Field(description="burden: rates standing in beyond the bundled ECB series")
+    notes: list[str] = Field(description="gdp_note and rate_notes together")
 
 
-def _report(request: Request, rows: Sequence[Any], cls: type, name: str, fmt: Any,
-            notes: Sequence[str] = ()) -> Any:
+ISO_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # a day as YYYY-MM-DD only (pydantic would read "0" as a timestamp)
+AsOf = Annotated[str | None, Query(pattern=ISO_DAY, description="the record as it stood at the end of this day "
+                                                                "(UTC), YYYY-MM-DD")]
+From = Annotated[str | None, Query(alias="from", pattern=ISO_DAY, description="count only what took effect on or "
+                                                                              "after this day")]
+To = Annotated[str | None, Query(pattern=ISO_DAY, description="count only what took effect on or before this day")]
+Area = Annotated[str | None, Query(max_length=64)]
+Member = Annotated[str | None, Query(max_length=64, description="a member, fund or tracked donor")]
+KeepAll = Annotated[bool, Query(description="keep the rows whose every figure is zero")]
+def _day(value: str | None, where: str) -> date | None:
+    try:
+        return day(value) if value is not None else None
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), where=where) from None
+
+
+def _scope(start: str | None, end: str | None, area: str | None, member: str | None,
+           kind: Category | None) -> Scope:
+    return Scope(_day(start, "from"), _day(end, "to"), area, member, kind)
+
+
+ROWS: dict[str, type] = {"coverage": CoverageRow, "burden": BurdenRow, "lag": LagRow, "gaps": GapRow}
+
+
+def _report(request: Request, asked: ReportRequest, fmt: Any, name: str) -> Any:
+    db, clock = request.app.state.store.db, request.app.state.clock
     if fmt is not None:
-        return export(rows, cls, fmt, name)
-    return Report[Any](rows=list(rows), synthetic=is_synthetic(state(request)), notes=list(notes))
+        snap = reporting.snapshot(db, asked, clock)
+        return export(reporting.compute(snap.state, asked), ROWS[asked.report], fmt, name)
+    result = reporting.computed(db, asked, clock)
+    document = result.as_json()
+    return StampedReport(**document, notes=[n for n in (result.gdp_note, *result.rate_notes) if n])
 
 
-@router.get("/coverage", response_model=Report[CoverageRow], responses=list_responses())
+@router.get("/coverage", response_model=StampedReport, responses=list_responses())
 def coverage_report(request: Request, caller: Reader, fmt: Format = None,
-                    by: Literal["requirement", "tier", "area"] = "requirement") -> Any:
-    """Needed, allocated (not declined), committed (confirmed), delivered (received) and missing units, per
-    requirement, priority tier or capability area."""
-    return _report(request, coverage(state(request), by), CoverageRow, f"coverage-{by}", fmt)
+                    by: Literal["requirement", "class", "tier", "area"] = "requirement", keep_all: KeepAll = False,
+                    as_of: AsOf = None, start: From = None, to: To = None, area: Area = None, member: Member = None,
+                    kind: Category | None = None) -> Any:
+    """Needed, pending, confirmed, delivered and missing units and their value, per requirement, item class,
+    priority tier or capability area."""
+    asked = ReportRequest("coverage", _scope(start, to, area, member, kind), _day(as_of, "as_of"), by=by,
+                          keep_all=keep_all)
+    return _report(request, asked, fmt, f"coverage-{by}")
 
 
-@router.get("/burden", response_model=Report[BurdenRow], responses=list_responses())
+@router.get("/burden", response_model=StampedReport, responses=list_responses())
 def burden_report(request: Request, caller: Reader, fmt: Format = None,
                   gdp_year: Annotated[int | None, Query(ge=1900, le=2200, description="default: each member's "
-                                                                                      "latest")] = None) -> Any:
+                                                                                      "latest")] = None,
+                  keep_all: KeepAll = False, as_of: AsOf = None, start: From = None, to: To = None,
+                  area: Area = None, member: Member = None, kind: Category | None = None,
+                  public: Annotated[bool, Query(description="from the public part only (what `publish` releases); "
+                                                            "takes no other filter")] = False) -> Any:
     """Committed, allocated and delivered value in EUR per member, its share, and % of its GDP."""
-    st = state(request)
-    valuer = Valuer.of(st)
-    rows = burden(st, gdp_year, valuer=valuer)
-    notes = [n for n in (gdp_note(st, gdp_year), *valuer.notes()) if n]
-    return _report(request, rows, BurdenRow, "burden", fmt, notes)
+    scope = _scope(start, to, area, member, kind)
+    if public and (scope != Scope() or gdp_year not in (None, PUBLIC_GDP_YEAR)):
+        raise ValidationFailed(f"public is the whole public part, at the GDP year of the Kiel tracker's layout "
+                               f"({PUBLIC_GDP_YEAR}): it takes no from, to, area, member, kind or other gdp_year",
+                               where="public")
+    asked = ReportRequest("burden", scope, _day(as_of, "as_of"), gdp_year=PUBLIC_GDP_YEAR if public else gdp_year,
+                          public=public, keep_all=keep_all)
+    return _report(request, asked, fmt, "burden")
 
 
-@router.get("/lag", response_model=Report[LagRow], responses=list_responses())
-def lag_report(request: Request, caller: Reader, fmt: Format = None) -> Any:
+@router.get("/lag", response_model=StampedReport, responses=list_responses())
+def lag_report(request: Request, caller: Reader, fmt: Format = None, as_of: AsOf = None, start: From = None,
+               to: To = None, area: Area = None, member: Member = None, kind: Category | None = None) -> Any:
     """Days from pledge (commitment) to receipt, per member and item category, one observation per shipment."""
-    return _report(request, lag(state(request)), LagRow, "lag", fmt)
+    asked = ReportRequest("lag", _scope(start, to, area, member, kind), _day(as_of, "as_of"))
+    return _report(request, asked, fmt, "lag")
 
 
-@router.get("/gaps", response_model=Report[GapRow], responses=list_responses())
+@router.get("/gaps", response_model=StampedReport, responses=list_responses())
 def gaps_report(request: Request, caller: Reader, fmt: Format = None,
-                limit: Annotated[int, Query(ge=1, le=10000)] = DEFAULT_LIMIT) -> Any:
+                limit: Annotated[int, Query(ge=1, le=10000)] = DEFAULT_LIMIT, as_of: AsOf = None,
+                start: From = None, to: To = None, area: Area = None, kind: Category | None = None) -> Any:
     """The highest-priority open requirements not yet fully met: what is missing and why."""
-    return _report(request, gaps(state(request), limit), GapRow, "gaps", fmt)
+    asked = ReportRequest("gaps", _scope(start, to, area, None, kind), _day(as_of, "as_of"), limit=limit)
+    return _report(request, asked, fmt, "gaps")

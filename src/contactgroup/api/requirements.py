@@ -37,6 +37,7 @@ ReqId = Annotated[str, Path(min_length=1, max_length=64, description="a requirem
 Text = Annotated[str, Field(max_length=4000)]
 Units = Annotated[int, Field(ge=1, le=10**12)]
 WRITES = problem_responses(400, 401, 403, 404, 409)
+MAX_IDS = 1000
 CHANGES = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412, 428)}
 ACTIONS = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412)}
 
@@ -68,6 +69,15 @@ class Reason(BaseModel):
     reason: Text = ""
 
 
+class RequirementMove(Reason):
+    on: date | None = Field(default=None, description="a historical move: the day it was really made (not before "
+                                                      "the requirement was raised)")
+
+
+class RequirementMoves(RequirementMove):
+    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the requirements to move")]
+
+
 class PriorityIn(BaseModel):
     priority: Annotated[int, Field(ge=1, le=10**6)]
 
@@ -93,7 +103,7 @@ def add_requirement(request: Request, response: Response, caller: Writer, body: 
         req = svc.draft_requirement(uow, who, item_class=body.item_class, quantity=body.quantity,
                                     priority=body.priority, needed_by=body.needed_by, destination=body.destination,
                                     area=body.area, note=body.note, on=body.on, ref=body.ref)
-        return svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT) if body.submit else req
+        return svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT, on=body.on) if body.submit else req
 
     return tagged(response, act(request, caller, add))
 
@@ -123,14 +133,23 @@ def amend_requirement(request: Request, response: Response, caller: Writer, req_
 
 @router.post("/requirements/{req_id}/actions/{action}", response_model=m.Requirement, responses=ACTIONS)
 def move_requirement(request: Request, response: Response, caller: Writer, req_id: ReqId, action: RequirementAction,
-                     body: Reason | None = None, if_match: IfMatch = None) -> m.Requirement:
+                     body: RequirementMove | None = None, if_match: IfMatch = None) -> m.Requirement:
     """Move a requirement through its lifecycle: submit, return, validate, open, close, cancel."""
+    said = body or RequirementMove()
 
     def move(uow: UnitOfWork, who: svc.Caller) -> m.Requirement:
         changed(if_match, required=False)(_current(uow, req_id))
-        return svc.move_requirement(uow, who, req_id, action, body.reason if body else "")
+        return svc.move_requirement(uow, who, req_id, action, said.reason, on=said.on)
 
     return tagged(response, act(request, caller, move))
+
+
+@router.post("/requirements/actions/{action}", response_model=list[m.Requirement], responses=WRITES)
+def move_requirements(request: Request, caller: Writer, action: RequirementAction,
+                      body: RequirementMoves) -> list[m.Requirement]:
+    """Move several requirements at once: all of them, or none (the problem names every refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each("requirement", body.ids, lambda ident: (
+        svc.move_requirement(uow, who, ident, action, body.reason, on=body.on))))
 
 
 @router.post("/requirements/{req_id}/priority", response_model=m.Requirement, responses=ACTIONS)

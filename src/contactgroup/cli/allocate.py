@@ -7,6 +7,7 @@ import os
 import stat
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -15,9 +16,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from contactgroup.cli.common import AsOption, DbOption, caller, handles_errors, worded, writer
+from contactgroup.cli import seam
+from contactgroup.cli.common import AsOption, DbOption, handles_errors, worded
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.ledger.atomicfile import write_atomic
+from contactgroup.services import allocation as runs
+from contactgroup.services.coordination import Caller
+from contactgroup.storage.database import UnitOfWork
 
 if TYPE_CHECKING:  # the solver (numpy, OR-Tools) is imported only when a command allocates
     from contactgroup.allocation import AllocationProblem, Plan
@@ -91,19 +96,53 @@ def allocate(
     _summary(console, exact, exact_seconds, comparison, None if to_stdout else plan)
 
 
+@dataclass(frozen=True, slots=True)
+class Ran:
+    """What an allocation run did, as this command prints it, whether it ran here or on the server (whose
+    `/allocation-runs` answers with the same fields)."""
+
+    tiers: tuple[runs.Tier, ...]
+    proposed: tuple[str, ...]
+    kept: int
+    declined: int
+    seconds: float
+    plan: dict[str, Any]
+    events: tuple[int, int] | None = None
+    held_back: tuple[runs.HeldBack, ...] = ()
+    consents_requested: tuple[str, ...] = ()
+
+
 @handles_errors
 def _from_database(db: str | None, as_: str | None, area: str | None, plan: Path | None,
                    request_consent: bool) -> None:
-    """Database mode: propose allocations for the open requirements from the record's current state."""
-    from contactgroup.allocation import plan_to_dict
-    from contactgroup.services.allocation import propose_optimal
+    """Database mode: propose allocations for the open requirements from the record's current state (or the
+    server's, recorded through its `/allocation-runs`)."""
 
-    who = caller(as_)
-    with writer(db) as uow:
+    def run_here(uow: UnitOfWork, who: Caller) -> Ran:
+        from contactgroup.allocation import plan_to_dict
+        from contactgroup.services.allocation import propose_optimal
+
         run = propose_optimal(uow, who, area, request_consent=request_consent)
-        if plan is not None:
-            text = json.dumps(plan_to_dict(run.plan), indent=2, ensure_ascii=False) + "\n"
-            typer.echo(text, nl=False) if str(plan) == "-" else _write(plan, text, None)
+        ran = Ran(run.tiers, run.proposed, run.kept, run.declined, run.seconds, plan_to_dict(run.plan), run.events,
+                  run.held_back, run.consents_requested)
+        _plan_out(plan, ran)  # inside the transaction: a plan that cannot be written records nothing
+        return ran
+
+    served = seam.Remote("POST", "/api/v1/allocation-runs", seam.typed(Ran),
+                         json={"area": area, "request_consent": request_consent, "record": True})
+    run = seam.change(db, as_, run_here, served)
+    if seam.against_server():
+        _plan_out(plan, run)
+    _run_summary(run, plan)
+
+
+def _plan_out(plan: Path | None, run: Ran) -> None:
+    if plan is not None:
+        text = json.dumps(run.plan, indent=2, ensure_ascii=False) + "\n"
+        typer.echo(text, nl=False) if str(plan) == "-" else _write(plan, text, None)
+
+
+def _run_summary(run: Ran, plan: Path | None) -> None:
     table = Table(title="Units per priority", title_justify="left")
     for column in ("priority", "needed", "before", "after", "greedy", "gain"):
         table.add_column(column, justify="right", no_wrap=True)

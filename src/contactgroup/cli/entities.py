@@ -9,10 +9,12 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 import typer
 from rich.markup import escape
 
+from contactgroup.cli import seam
 from contactgroup.cli.common import (
     AsOption,
     DbOption,
@@ -90,8 +92,7 @@ def _columns(fmt: Format, sheet: tuple[str, ...], table: tuple[str, ...]) -> tup
     return sheet if fmt in (Format.CSV, Format.XLSX) else table
 
 
-def _show_data(data: dict[str, Any], fmt: Format, state: Any) -> None:
-    synthetic = is_synthetic(state)
+def _show_data(data: dict[str, Any], fmt: Format, synthetic: bool) -> None:
     if fmt is Format.TABLE:
         emit([{"field": k, "value": v} for k, v in data.items()], fmt, synthetic=synthetic)
     else:
@@ -122,13 +123,18 @@ def _ids_and_verb(words: list[str]) -> tuple[list[str], str]:
 
 
 def _move_many(db: str | None, as_: str | None, kind: str, ids: list[str], verb: str, awaiting_me: bool,
-               member: str | None, move: Callable[[Any, svc.Caller, str], T]) -> list[T]:
+               member: str | None, move: Callable[[Any, svc.Caller, str], T],
+               served: Callable[[list[str]], seam.Remote[list[T]]]) -> list[T]:
     """Move the ids given, or those the filter selects, in one transaction: all, or none with every refusal named
-    (the exit code of the refusals' kind). A filter that selects nothing says so and changes nothing."""
+    (the exit code of the refusals' kind). A filter that selects nothing says so and changes nothing.
+
+    Against a server, `served` is the one request that moves them all (all or none there too)."""
     if ids and (awaiting_me or member):
         raise fail(f"name the {kind} ids or select them with --awaiting-me/--member, not both", 2)
     if not ids and not (awaiting_me or member):
         raise fail(f"name the {kind} ids before '{verb}', or select them with --awaiting-me or --member", 2)
+    if seam.against_server():
+        return _move_served(db, as_, kind, ids, awaiting_me or bool(member), served)
     who = caller(as_)
     try:
         with writer(db) as uow:
@@ -140,6 +146,16 @@ def _move_many(db: str | None, as_: str | None, kind: str, ids: list[str], verb:
             return svc.move_each(kind, chosen, lambda ident: move(uow, who, ident))
     except svc.Refused as exc:
         raise fail(exc.said(worded), exc.exit_code) from None
+
+
+def _move_served(db: str | None, as_: str | None, kind: str, ids: list[str], filtered: bool,
+                 served: Callable[[list[str]], seam.Remote[list[T]]]) -> list[T]:
+    """The ids moved by the server in one request (all or none there too), or a refusal of what it does not take
+    yet."""
+    if filtered:
+        raise fail(f"--awaiting-me and --member do not run against a server yet: name the {kind} ids, or unset "
+                   "CONTACTGROUP_SERVER to work on a local database", 2)
+    return seam.ask(db, as_, served(ids))
 
 
 def _amended(kind: str, ident: str, before: Any, after: Any) -> None:
@@ -471,12 +487,16 @@ def requirement_add(
     historical (--on)."""
     when = _date(needed_by, "--needed-by")
     entered = _date(on, "--on") if on else None
-    who = caller(as_)
-    with writer(db) as uow:
+
+    def add(uow: Any, who: svc.Caller) -> m.Requirement:
         req = svc.draft_requirement(uow, who, item_class=item_class, quantity=quantity, priority=priority,
                                     needed_by=when, destination=destination, area=area, note=note, on=entered)
-        if submit:
-            req = svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT, on=entered)
+        return svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT, on=entered) if submit else req
+
+    body = {"item_class": item_class, "quantity": quantity, "priority": priority, "needed_by": when,
+            "destination": destination, "area": area, "note": note, "on": entered, "submit": submit}
+    req = seam.change(db, as_, add, seam.Remote("POST", "/api/v1/requirements", seam.typed(m.Requirement),
+                                                json=plain(body)))
     _done(f"requirement {req.id} {req.status.value}")
     out.print(req.id)
 
@@ -496,9 +516,10 @@ def requirement_list(
 
     `--format csv` or `xlsx` writes a file `import requirements` reads back unchanged (edited rows amend the
     requirements they name)."""
-    state = open_to_all(db, as_)
-    rows = [as_data(r) for r in queries.requirements(state, status=status, area=area, item=item)]
-    emit(rows, fmt, title="Requirements", synthetic=is_synthetic(state),
+    found = seam.open_listing(db, as_, lambda state: queries.requirements(state, status=status, area=area, item=item),
+                              seam.Remote("GET", "/api/v1/requirements", seam.typed(m.Requirement),
+                                          params=seam.given({"status": status, "area": area, "item": item})))
+    emit([as_data(r) for r in found.rows], fmt, title="Requirements", synthetic=found.synthetic,
          columns=_columns(fmt, REQUIREMENT_COLUMNS, ("id", "ref", "priority", "item_class", "quantity", "needed_by",
                                                      "destination", "area", "status")),
          drop=("area", "destination", "ref", "needed_by", "item_class"))  # the area follows from the class
@@ -509,8 +530,10 @@ def requirement_list(
 def requirement_show(req_id: str, db: DbOption = None, as_: AsOption = None,
                      fmt: FormatOption = Format.TABLE) -> None:
     """Show one requirement (every user sees them all; --as is accepted like everywhere)."""
-    state = open_to_all(db, as_)
-    _show_data(as_data(queries.requirement(state, req_id)), fmt, state)
+    found = seam.shown(db, as_, lambda state, _: queries.requirement(state, req_id),
+                       seam.Remote("GET", f"/api/v1/requirements/{quote(req_id, safe='')}",
+                                   seam.typed(m.Requirement)), open_to_all=True)
+    _show_data(as_data(found.rows[0]), fmt, found.synthetic)
 
 
 @requirement_app.command("move")
@@ -529,8 +552,10 @@ def requirement_move(
     ids, action = _ids_and_verb(words)
     verb = parse_action(RequirementAction, action)
     when = _date(on, "--on") if on else None
+    served = seam.moves("requirements", verb, m.Requirement, plain({"reason": reason, "on": when}))
     for req in _move_many(db, as_, "requirement", ids, verb, awaiting_me, None,
-                          lambda uow, who, ident: svc.move_requirement(uow, who, ident, verb, reason, on=when)):
+                          lambda uow, who, ident: svc.move_requirement(uow, who, ident, verb, reason, on=when),
+                          served):
         _done(f"requirement {req.id} is {req.status.value}" + (f" (on {when})" if when else ""))
 
 
@@ -616,8 +641,11 @@ def offer_add(
         value=_decimal(value, "--value") if value is not None else None, currency=currency, basis=basis,
         consent_from=consent_from, end_use=end_use,
     )
-    with writer(db) as uow:
-        created = svc.enter_offer(uow, caller(as_), offer, status=m.OfferStatus(status), committed_on=pledged)
+    body = {k: v for k, v in as_data(offer).items() if k not in ("id", "status", "ref", "committed_on")}  # OfferIn
+    created = seam.change(
+        db, as_, lambda uow, who: svc.enter_offer(uow, who, offer, status=m.OfferStatus(status), committed_on=pledged),
+        seam.Remote("POST", "/api/v1/offers", seam.typed(m.Offer),
+                    json={**body, "status": status, "committed_on": plain(pledged)}))
     _done(f"offer {created.id} {created.status.value}")
     out.print(created.id)
 
@@ -634,9 +662,11 @@ def offer_list(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List the offers you may see."""
-    state, who = _visible(db, as_)
-    rows = [as_data(o) for o in queries.offers(state, who, member=member, status=status, item=item, area=area)]
-    emit(rows, fmt, title="Offers", synthetic=is_synthetic(state),
+    found = seam.listing(db, as_, lambda state, who: queries.offers(state, who, member=member, status=status,
+                                                                    item=item, area=area),
+                         seam.Remote("GET", "/api/v1/offers", seam.typed(m.Offer), params=seam.given(
+                             {"member": member, "status": status, "item": item, "area": area})))
+    emit([as_data(o) for o in found.rows], fmt, title="Offers", synthetic=found.synthetic,
          columns=_columns(fmt, OFFER_COLUMNS, ("id", "ref", "member", "item", "quantity", "available_from", "depot",
                                                "status", "visibility", "value", "currency", "consent_from")),
          drop=("ref", "consent_from", "visibility", "depot", "available_from", "currency", "value", "item"))
@@ -646,8 +676,9 @@ def offer_list(
 @handles_errors
 def offer_show(offer_id: str, db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Show one offer, if you may see it."""
-    state, who = _visible(db, as_)
-    _show_data(as_data(queries.offer(state, who, offer_id)), fmt, state)
+    found = seam.shown(db, as_, lambda state, who: queries.offer(state, _user(who), offer_id),
+                       seam.Remote("GET", f"/api/v1/offers/{quote(offer_id, safe='')}", seam.typed(m.Offer)))
+    _show_data(as_data(found.rows[0]), fmt, found.synthetic)
 
 
 @offer_app.command("move")
@@ -667,7 +698,8 @@ def offer_move(
     verb = parse_action(OfferAction, action)
     when = _date(on, "--on") if on else None
     for offer in _move_many(db, as_, "offer", ids, verb, awaiting_me, member,
-                            lambda uow, who, ident: svc.move_offer(uow, who, ident, verb, on=when, reason=reason)):
+                            lambda uow, who, ident: svc.move_offer(uow, who, ident, verb, on=when, reason=reason),
+                            seam.moves("offers", verb, m.Offer, plain({"on": when, "reason": reason}))):
         _done(f"offer {offer.id} is {offer.status.value}")
 
 
@@ -826,15 +858,32 @@ def allocation_list(
 ) -> None:
     """List allocations of offers you may see, and (recipient liaison) those proposed to the recipient; the
     member is shown only if you may see the offer."""
-    state, who = _visible(db, as_)
-    rows = [_with_offer(as_data(a), queries.listed_allocation(state, who, a))
-            for a in queries.allocations(state, who, status=status, member=member, item=item, area=area)]
-    emit(rows, fmt, title="Allocations", synthetic=is_synthetic(state),
+    def rows(state: State, who: m.User) -> list[dict[str, Any]]:
+        return [_with_offer(as_data(a), queries.listed_allocation(state, who, a))
+                for a in queries.allocations(state, who, status=status, member=member, item=item, area=area)]
+
+    found = seam.listing(db, as_, rows, seam.Remote("GET", "/api/v1/allocations", _listed_row(m.Allocation),
+                                                    params=seam.given({"status": status, "member": member,
+                                                                       "item": item, "area": area})))
+    emit(found.rows, fmt, title="Allocations", synthetic=found.synthetic,
          columns=(*_fields(m.Allocation), "member", "item"))
+
+
+def _user(who: m.User | None) -> m.User:
+    """The user a show that is not open to all is given (`seam.shown` names one for it)."""
+    if who is None:
+        raise fail("say who you are: pass --as NAME or set CONTACTGROUP_USER (see `contactgroup user list`)", 2)
+    return who
 
 
 def _with_offer(row: dict[str, Any], seen: queries.Listed) -> dict[str, Any]:
     return {**row, "member": seen.member, "item": seen.item}
+
+
+def _listed_row(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """A server's list row as the local list prints it: the object's fields, its offer's member and item."""
+    parse: Callable[[Any], Any] = seam.typed(cls)
+    return lambda row: {**as_data(parse(row)), "member": row["member"], "item": row["item"]}
 
 
 @allocation_app.command("show")
@@ -843,11 +892,13 @@ def allocation_show(alloc_id: str, db: DbOption = None, as_: AsOption = None,
                     fmt: FormatOption = Format.TABLE) -> None:
     """Show one allocation, with its offer's member and item and its shipments, if you may see the offer (or,
     as the recipient liaison, it was proposed to the recipient)."""
-    state, who = _visible(db, as_)
-    v = queries.allocation(state, who, alloc_id)
+    found = seam.shown(db, as_, lambda state, who: queries.allocation(state, _user(who), alloc_id),
+                       seam.Remote("GET", f"/api/v1/allocations/{quote(alloc_id, safe='')}",
+                                   seam.typed(queries.AllocationView)))
+    v = found.rows[0]
     _show_data({**as_data(v.allocation), "member": v.member, "item": v.item, "shipments": ", ".join(v.shipments),
                 "shipped": v.shipped, "received": v.received, "owed": v.owed,
-                "owed_after_receipt": v.owed_after_receipt}, fmt, state)
+                "owed_after_receipt": v.owed_after_receipt}, fmt, found.synthetic)
 
 
 @allocation_app.command("move")
@@ -875,8 +926,10 @@ def allocation_move(
     """
     ids, action = _ids_and_verb(words)
     verb = parse_action(AllocationAction, action)
+    served = seam.moves("allocations", verb, m.Allocation, {"reason": reason, "units": units})
     for a in _move_many(db, as_, "allocation", ids, verb, awaiting_me, member,
-                        lambda uow, who, ident: svc.move_allocation(uow, who, ident, verb, reason, units=units)):
+                        lambda uow, who, ident: svc.move_allocation(uow, who, ident, verb, reason, units=units),
+                        served):
         if verb is AllocationAction.REOPEN:
             _done(f"allocation {a.id}: offer {a.offer} may be proposed for {a.requirement} again")
         elif verb is AllocationAction.RELEASE_OWED:
@@ -901,8 +954,9 @@ consent_app = typer.Typer(help="Re-export consents from an item's country of ori
 def consent_request(offer_id: str, on: OnOption = None, db: DbOption = None, as_: AsOption = None) -> None:
     """Request the re-export consent an offer needs; --on enters a request made in the past."""
     when = _date(on, "--on") if on else None
-    with writer(db) as uow:
-        c = svc.request_consent(uow, caller(as_), offer_id, on=when)
+    c = seam.change(db, as_, lambda uow, who: svc.request_consent(uow, who, offer_id, on=when),
+                    seam.Remote("POST", "/api/v1/consents", seam.typed(m.Consent),
+                                json=plain({"offer": offer_id, "on": when})))
     _done(f"consent {c.id} requested from {c.origin}")
     out.print(c.id)
 
@@ -925,7 +979,8 @@ def consent_decide(
     verb = parse_action(ConsentAction, decision, what="decision")
     when = _date(on, "--on") if on else None
     for c in _move_many(db, as_, "consent", ids, verb, awaiting_me, member,
-                        lambda uow, who, ident: svc.decide_consent(uow, who, ident, verb, reason, on=when)):
+                        lambda uow, who, ident: svc.decide_consent(uow, who, ident, verb, reason, on=when),
+                        seam.moves("consents", verb, m.Consent, plain({"reason": reason, "on": when}))):
         _done(f"consent {c.id} {c.status.value}" + (f" on {c.decided_on}" if when else ""))
 
 
@@ -945,13 +1000,30 @@ def consent_list(
     Each shows what it is for: item, quantity, end use and destination.
 
     The offer and its member are shown only if you may see the offer."""
-    state, who = _visible(db, as_)
-    chosen = {c.id for c in queries.consents(state, who, status=status, member=member, item=item, area=area)}
-    rows = [{**as_data(v.consent), "item": v.item, "item_name": v.item_name, "quantity": v.quantity,
-             "end_use": v.end_use, "destination": v.destination, "offer": v.offer or "", "member": v.member or ""}
-            for v in queries.consent_views(state, who) if v.consent.id in chosen]
-    emit(rows, fmt, title="Consents", synthetic=is_synthetic(state),
+    def rows(state: State, who: m.User) -> list[dict[str, Any]]:
+        chosen = {c.id for c in queries.consents(state, who, status=status, member=member, item=item, area=area)}
+        return [_consent_row(as_data(v.consent), {k: getattr(v, k) for k in CONSENT_ABOUT})
+                for v in queries.consent_views(state, who) if v.consent.id in chosen]
+
+    found = seam.listing(db, as_, rows, seam.Remote("GET", "/api/v1/consents", _served_consent,
+                                                    params=seam.given({"status": status, "member": member,
+                                                                       "item": item, "area": area})))
+    emit(found.rows, fmt, title="Consents", synthetic=found.synthetic,
          columns=(*_fields(m.Consent), "item", "item_name", "quantity", "end_use", "destination", "member"))
+
+
+CONSENT_ABOUT = ("item", "item_name", "quantity", "end_use", "destination", "offer", "member")
+
+
+def _consent_row(consent: dict[str, Any], about: dict[str, Any]) -> dict[str, Any]:
+    """A consent and what it is asked for; the offer and its member only where the caller may see the offer."""
+    return {**consent, **about, "offer": about["offer"] or "", "member": about["member"] or ""}
+
+
+def _served_consent(row: Any) -> dict[str, Any]:
+    """A server's consent row as the local list prints it."""
+    consent = seam.typed(m.Consent)({**row, "offer": row["offer"] or ""})
+    return _consent_row(as_data(consent), {k: row[k] for k in CONSENT_ABOUT})
 
 
 delivery_app = typer.Typer(help="Shipments of allocated quantities, to receipt.", no_args_is_help=True)
@@ -967,8 +1039,11 @@ def delivery_dispatch(
     as_: AsOption = None,
 ) -> None:
     """Dispatch a shipment for a confirmed allocation."""
-    with writer(db) as uow:
-        d = svc.dispatch(uow, caller(as_), allocation=allocation, quantity=quantity, dispatched_on=_date(on, "--on"))
+    when = _date(on, "--on")
+    d = seam.change(db, as_, lambda uow, who: svc.dispatch(uow, who, allocation=allocation, quantity=quantity,
+                                                           dispatched_on=when),
+                    seam.Remote("POST", "/api/v1/deliveries", seam.typed(m.Delivery), json={
+                        "allocation": allocation, "quantity": quantity, "dispatched_on": plain(when)}))
     _done(f"shipment {d.id} dispatched")
     out.print(d.id)
 
@@ -987,7 +1062,8 @@ def delivery_track(
     ids, step = _ids_and_verb(words)
     verb = parse_action(ShipmentAction, step, what="step")
     for d in _move_many(db, as_, "delivery", ids, verb, awaiting_me, member,
-                        lambda uow, who, ident: svc.track_shipment(uow, who, ident, verb)):
+                        lambda uow, who, ident: svc.track_shipment(uow, who, ident, verb),
+                        seam.moves("deliveries", verb, m.Delivery, {})):
         _done(f"shipment {d.id} is {d.status.value}")
 
 
@@ -1014,9 +1090,12 @@ def delivery_receive(
         raise fail("--short/--damaged/--wrong-item: discrepancies are stated per shipment; name exactly one "
                    "shipment", 2)
     when = _date(on, "--on")
+    said = {"received_on": plain(when), "short": short, "damaged": damaged, "wrong_item": wrong_item}
     done = _move_many(db, as_, "delivery", ids, queries.RECEIVE, awaiting_me, member,
                       lambda uow, who, ident: svc.receive(uow, who, ident, received_on=when, short=short,
-                                                          damaged=damaged, wrong_item=wrong_item))
+                                                          damaged=damaged, wrong_item=wrong_item),
+                      lambda chosen: seam.Remote("POST", "/api/v1/deliveries/receive", seam.typed(list[m.Delivery]),
+                                                 json={**said, "ids": chosen}))
     if len(done) == 1:
         d = done[0]
         _done(f"shipment {d.id} received: {d.received} of {d.quantity} in good order")
@@ -1031,10 +1110,12 @@ def delivery_receive(
 def delivery_show(delivery_id: str, db: DbOption = None, as_: AsOption = None,
                   fmt: FormatOption = Format.TABLE) -> None:
     """Show one shipment, with its allocation, offer and requirement, if you may see its allocation."""
-    state, who = _visible(db, as_)
-    v = queries.delivery(state, who, delivery_id)
+    found = seam.shown(db, as_, lambda state, who: queries.delivery(state, _user(who), delivery_id),
+                       seam.Remote("GET", f"/api/v1/deliveries/{quote(delivery_id, safe='')}",
+                                   seam.typed(queries.DeliveryView)))
+    v = found.rows[0]
     _show_data({**as_data(v.delivery), "offer": v.offer, "member": v.member, "item": v.item,
-                "requirement": v.requirement}, fmt, state)
+                "requirement": v.requirement}, fmt, found.synthetic)
 
 
 @delivery_app.command("list")
@@ -1050,10 +1131,14 @@ def delivery_list(
 ) -> None:
     """List shipments of allocations you may see (the recipient liaison: every shipment to the recipient); the
     member is shown only if you may see the offer."""
-    state, who = _visible(db, as_)
-    rows = [_with_offer(as_data(d), queries.listed_delivery(state, who, d))
-            for d in queries.deliveries(state, who, status=status, member=member, item=item, area=area)]
-    emit(rows, fmt, title="Deliveries", synthetic=is_synthetic(state),
+    def rows(state: State, who: m.User) -> list[dict[str, Any]]:
+        return [_with_offer(as_data(d), queries.listed_delivery(state, who, d))
+                for d in queries.deliveries(state, who, status=status, member=member, item=item, area=area)]
+
+    found = seam.listing(db, as_, rows, seam.Remote("GET", "/api/v1/deliveries", _listed_row(m.Delivery),
+                                                    params=seam.given({"status": status, "member": member,
+                                                                       "item": item, "area": area})))
+    emit(found.rows, fmt, title="Deliveries", synthetic=found.synthetic,
          columns=(*_fields(m.Delivery), "member", "item"))
 
 

@@ -9,7 +9,9 @@ from contactgroup.cli import entities, governance, offer_import, publish, setup,
 app = typer.Typer(
     name="contactgroup",
     help="Coordinate a coalition's assistance to a recipient: requirements, offers, allocations, "
-    "deliveries, reports, and a record every member can verify.",
+    "deliveries, reports, and a record every member can verify.\n\nWith CONTACTGROUP_SERVER set (after "
+    "`contactgroup login`), the commands of the coordination loop run against that server as you, with the same "
+    "arguments and output (docs/deployment.md says which).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )

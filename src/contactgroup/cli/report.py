@@ -16,12 +16,14 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
+from contactgroup.cli import seam
 from contactgroup.cli.common import (
     Column,
     DbOption,
@@ -41,18 +43,16 @@ from contactgroup.domain.text import day
 from contactgroup.io.report_pdf import report_pdf
 from contactgroup.io.report_xlsx import report_xlsx
 from contactgroup.reports import charts
-from contactgroup.reports.burden import gdp_note
 from contactgroup.reports.document import ROUNDING_NOTE, Kind, Report, shown
-from contactgroup.reports.facts import SYNTHETIC_CAPTION, is_synthetic
+from contactgroup.reports.facts import SYNTHETIC_CAPTION
 from contactgroup.reports.fields import BURDEN_FIELDS, GAPS_FIELDS, LAG_FIELDS, coverage_fields
 from contactgroup.reports.gaps import DEFAULT_LIMIT, REASONS
 from contactgroup.reports.public import GDP_YEAR as PUBLIC_GDP_YEAR
 from contactgroup.reports.scope import Scope
-from contactgroup.reports.valuation import Valuer
 from contactgroup.services import reporting
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.proofs import b64
-from contactgroup.services.reporting import ReportRequest, Snapshot
+from contactgroup.services.reporting import Computed, ReportRequest
 
 app = typer.Typer(help="Reports: coverage of requirements, burden sharing, delivery lag, gaps.",
                   no_args_is_help=True)
@@ -128,7 +128,7 @@ def _write(data: bytes, where: Destination) -> None:
     sys.stdout.buffer.flush()
 
 
-def _show(snap: Snapshot, request: ReportRequest, report: Report, where: Destination,
+def _show(result: Computed, report: Report, where: Destination,
           records: Sequence[Mapping[str, Any]] | None = None) -> None:
     """Print or write one stamped report: a Rich table (its caption names the record time, size, root and
     checkpoint), every field as JSON (an envelope: report, stamp, rows) or CSV (the stamp as `# label: value` lines
@@ -137,8 +137,7 @@ def _show(snap: Snapshot, request: ReportRequest, report: Report, where: Destina
 
     On a demo database every form says so: the title and caption, a `synthetic` field, a line on stderr.
     """
-    state, stamp = snap.state, snap.stamp
-    synthetic = is_synthetic(state)
+    request, stamp, synthetic = result.request, result.stamp, result.synthetic
     caption = f"{report.caption}. {_stamp_caption(stamp)}"
     if synthetic:
         report = dataclasses.replace(report, title=f"{report.title} — {SYNTHETIC_CAPTION}",
@@ -147,12 +146,12 @@ def _show(snap: Snapshot, request: ReportRequest, report: Report, where: Destina
         report = dataclasses.replace(report, caption=caption)
     fmt = where.fmt
     if fmt is ReportFormat.TABLE:
-        _table(dataclasses.replace(report, caption=f"{report.caption}. {ROUNDING_NOTE}"))
+        _table(dataclasses.replace(_typed(report), caption=f"{report.caption}. {ROUNDING_NOTE}"))
         return
     if synthetic:
         err.print(f"[bold yellow]{SYNTHETIC_CAPTION}[/]: generated, not real", highlight=False)
     if fmt in BINARY:
-        _write((report_xlsx if fmt is ReportFormat.XLSX else report_pdf)(report), where)
+        _write((report_xlsx if fmt is ReportFormat.XLSX else report_pdf)(_typed(report)), where)
         return
     rows = list(report.rows if records is None else records)
     if fmt is ReportFormat.JSON:
@@ -168,6 +167,26 @@ def _show(snap: Snapshot, request: ReportRequest, report: Report, where: Destina
         sys.stdout.write(text)
     else:
         _write(text.encode("utf-8"), where)
+
+
+FIGURES = frozenset({Kind.NUMBER, Kind.UNITS, Kind.MONEY, Kind.SHARE, Kind.PERCENT, Kind.DAYS})
+
+
+def _typed(report: Report) -> Report:
+    """The rows with their figures and dates typed again where they came as JSON text (a server's report), so that a
+    table rounds them and a workbook types its cells exactly as for a report computed here."""
+
+    def value(kind: Kind, v: Any) -> Any:
+        if not isinstance(v, str) or kind not in FIGURES | {Kind.DATE}:
+            return v
+        try:
+            return Decimal(v) if kind in FIGURES else date.fromisoformat(v)
+        except (ArithmeticError, ValueError):  # text in a figure's column (a note): shown as it is
+            return v
+
+    fields = [(f.key, f.kind) for f in report.fields]
+    rows = [{**r, **{k: value(kind, r[k]) for k, kind in fields if k in r}} for r in report.rows]
+    return dataclasses.replace(report, rows=rows)
 
 
 def _stamp_caption(stamp: reporting.Stamp) -> str:
@@ -189,13 +208,17 @@ MemberOption = Annotated[str | None, typer.Option("--member", help="Only this me
 KindOption = Annotated[Category | None, typer.Option("--kind", help="Only this kind of aid.")]
 
 
-def _run(db: str | None, request: ReportRequest) -> tuple[Snapshot, list[dict[str, Any]], str]:
-    """The stamped snapshot, the report's records on it, and the caption's note on the all-zero rows left out."""
-    snap = reporting.snapshot(database(db), request, SystemClock())
-    records, gone = reporting.records(snap.state, reporting.compute(snap.state, request), request)
+def _run(db: str | None, request: ReportRequest) -> tuple[Computed, list[dict[str, Any]], str]:
+    """The stamped report (computed here, or by the server), its records, and the caption's note on the all-zero
+    rows left out."""
+    asked = seam.given({k: v.value if isinstance(v, enum.Enum) else v for k, v in request.parameters().items()})
+    result = seam.fetch(db, lambda: reporting.computed(database(db), request, SystemClock()),
+                        seam.Remote("GET", f"/api/v1/reports/{request.report}",
+                                    lambda doc: reporting.received(request, doc), params=asked))
+    gone = result.left_out
     left_out = (f"; {gone:,} row{'s' if gone != 1 else ''} with every figure zero left out (--all shows them)"
                 if gone else "")
-    return snap, records, left_out
+    return result, result.records, left_out
 
 
 @app.command("coverage")
@@ -213,9 +236,9 @@ def coverage_cmd(
     """Needed, pending, confirmed, delivered and missing units, their value in EUR and the share of need."""
     where = Destination(fmt, output)
     request = ReportRequest("coverage", Scope(from_, to, area, member, kind), as_of, by=by.value, keep_all=keep_all)
-    snap, records, left_out = _run(db, request)
+    result, records, left_out = _run(db, request)
     mixed = " — rows over several item classes have no unit totals" if by in (By.TIER, By.AREA) else ""
-    _show(snap, request, Report(
+    _show(result, Report(
         "coverage", f"Coverage by {by.value}",
         f"units of each requirement's item class{mixed}; pending = proposed or accepted, confirmed = in confirmed "
         f"allocations, delivered = received, missing = needed − confirmed; € = at the class's reference unit "
@@ -251,19 +274,18 @@ def burden_cmd(
                    f"--gdp-year", 2)
     gdp_year = PUBLIC_GDP_YEAR if public else gdp_year
     request = ReportRequest("burden", scope, as_of, gdp_year=gdp_year, public=public, keep_all=keep_all)
-    snap, records, left_out = _run(db, request)
-    state = snap.state
+    result, records, left_out = _run(db, request)
     year = f"GDP {gdp_year}" if gdp_year else "latest GDP year per member"
-    missing_gdp = gdp_note(state, gdp_year)
+    missing_gdp = result.gdp_note
     notes = [missing_gdp] if missing_gdp else []
     if missing_gdp:
         year = f"{year} — {missing_gdp}"
-    rate_notes = Valuer.of(state).notes()
+    rate_notes = list(result.rate_notes)
     if fmt is not ReportFormat.TABLE:  # CSV and JSON carry no caption: say it where a reader of the run sees it
         for note in [*notes, *rate_notes]:
             err.print(f"[bold yellow]note[/]: {escape(note)}", highlight=False)
     title = "Burden sharing, public part (EUR)" if public else "Burden sharing (EUR)"
-    _show(snap, request, Report(
+    _show(result, Report(
         "burden", title,
         f"EUR at the ECB reference rate of the pledge date; funds attributed to contributors pro rata; "
         f"share = of all allocated value; %GDP a / c = allocated / committed as % of {year}"
@@ -294,8 +316,8 @@ def lag_cmd(as_of: AsOfOption = None, from_: FromOption = None, to: ToOption = N
     """Days from pledge (commitment) to receipt, per member and item category, one observation per shipment."""
     where = Destination(fmt, output)
     request = ReportRequest("lag", Scope(from_, to, area, member, kind), as_of)
-    snap, records, _ = _run(db, request)
-    _show(snap, request, Report("lag", "Pledge-to-delivery lag (days)",
+    result, records, _ = _run(db, request)
+    _show(result, Report("lag", "Pledge-to-delivery lag (days)",
                                 "one observation per received shipment: committed_on → received_on",
                                 LAG_FIELDS, records, charts.LAG), where)
 
@@ -314,9 +336,9 @@ def gaps_cmd(
     """The highest-priority open requirements not yet fully met: what is missing and why."""
     where = Destination(fmt, output)
     request = ReportRequest("gaps", Scope(from_, to, area, None, kind), as_of, limit=limit)
-    snap, records, _ = _run(db, request)
+    result, records, _ = _run(db, request)
     flat = [{k: v for k, v in rec.items() if k != "breakdown"} for rec in records]
-    _show(snap, request, Report("gaps", f"Gaps: top {limit} unmet requirements", f"reasons: {', '.join(REASONS)}",
+    _show(result, Report("gaps", f"Gaps: top {limit} unmet requirements", f"reasons: {', '.join(REASONS)}",
                                 GAPS_FIELDS, flat, charts.GAPS,
                                 drop=("needed_by", "item_class", "pending", "reason", "confirmed", "priority")),
           where, records=records if fmt is ReportFormat.JSON else flat)

@@ -27,7 +27,7 @@ from contactgroup.domain.text import day
 from contactgroup.encoding.canonical import plain
 from contactgroup.ledger import merkle
 from contactgroup.ledger.checkpoint import open_checkpoint
-from contactgroup.reports.burden import burden
+from contactgroup.reports.burden import burden, gdp_note
 from contactgroup.reports.coverage import GROUPINGS, Grouping, coverage
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.reports.fields import kept
@@ -208,6 +208,63 @@ def covering_checkpoint(conn: Connection, size: int) -> CoveringCheckpoint | Non
 def envelope(request: ReportRequest, stamp: Stamp, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The JSON a report is handed on as: which report, its stamp, its rows (each as before stamps existed)."""
     return {"report": request.report, "stamp": stamp.as_json(), "rows": [plain(dict(r)) for r in rows]}
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """A stamped report as every front door hands it on (the command line, the API, the command line against a
+    server): its records, how many all-zero rows were left out, whether the data is a demo's, and the notes on
+    GDP and exchange rates its caption carries (burden only)."""
+
+    request: ReportRequest
+    stamp: Stamp
+    records: list[dict[str, Any]]
+    left_out: int
+    synthetic: bool
+    gdp_note: str | None = None
+    rate_notes: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        """The envelope, and what a reader of the rows needs to caption them."""
+        return {**envelope(self.request, self.stamp, self.records), "left_out": self.left_out,
+                "synthetic": self.synthetic, "gdp_note": self.gdp_note, "rate_notes": list(self.rate_notes)}
+
+
+def computed(db: Database, request: ReportRequest, clock: Clock) -> Computed:
+    """The report `request` asks for, on one stamped snapshot of the record."""
+    snap = snapshot(db, request, clock)
+    state = snap.state
+    rows, gone = records(state, compute(state, request), request)
+    notes: tuple[str | None, tuple[str, ...]] = (None, ())
+    if request.report == "burden":
+        notes = (gdp_note(state, request.gdp_year), tuple(Valuer.of(state).notes()))
+    return Computed(request, snap.stamp, rows, gone, is_synthetic(state), *notes)
+
+
+def received(request: ReportRequest, document: Mapping[str, Any]) -> Computed:
+    """A report as a server's `/api/v1/reports/...` answered it (`Computed.as_json`), for the request sent."""
+    return Computed(request, stamp_from_json(document["stamp"]), [dict(r) for r in document["rows"]],
+                    int(document["left_out"]), bool(document["synthetic"]), document.get("gdp_note"),
+                    tuple(document.get("rate_notes") or ()))
+
+
+def stamp_from_json(data: Mapping[str, Any]) -> Stamp:
+    """A stamp read back from its JSON (`Stamp.as_json`)."""
+    cp = data.get("checkpoint")
+    checkpoint = (CoveringCheckpoint(int(cp["size"]), str(cp["note"]),
+                                     tuple(base64.b64decode(p) for p in cp["consistency_proof"])) if cp else None)
+
+    def moment(key: str) -> datetime | None:
+        return datetime.fromisoformat(data[key]) if data.get(key) else None
+
+    as_of, generated = moment("as_of"), moment("generated_at")
+    if as_of is None or generated is None:
+        raise ValidationFailed("a stamp names its as_of and generated_at times", where="stamp")
+    return Stamp(origin=str(data["origin"]), as_of=as_of,
+                 as_of_date=day(data["as_of_date"]) if data.get("as_of_date") else None,
+                 log_size=int(data["log_size"]), root=base64.b64decode(data["root"]),
+                 last_event_at=moment("last_event_at"), generated_at=generated,
+                 parameters=dict(data["parameters"]), checkpoint=checkpoint)
 
 
 # --- checking a report against the record ---------------------------------------------------------------------

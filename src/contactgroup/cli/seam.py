@@ -1,0 +1,178 @@
+"""Where a command runs: on the local database, or against the server CONTACTGROUP_SERVER names.
+
+A command builds what it asks for once, as a local call (a service in a unit of work, or a query on the state) and
+as the HTTP request that calls the same service on the server; `change`, `listing` and `fetch` pick one and hand
+back the same typed result, so the command prints it with the same code either way."""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from contactgroup.cli import remote
+from contactgroup.cli.common import caller, database, writer
+from contactgroup.domain import model as m
+from contactgroup.domain.errors import ContactGroupError
+from contactgroup.domain.state import State
+from contactgroup.reports.facts import is_synthetic
+from contactgroup.services import access, queries
+from contactgroup.services.coordination import Caller
+from contactgroup.storage.database import UnitOfWork
+
+T = TypeVar("T")
+PAGE = 500  # the largest page the API gives: a list is fetched whole, as a local list is printed whole
+
+
+@dataclass(frozen=True, slots=True)
+class Remote(Generic[T]):
+    """The request that does a command's work on the server, and how its JSON answer becomes the command's result."""
+
+    method: str
+    path: str
+    parse: Callable[[Any], T]
+    json: Any = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def typed(cls: type[T]) -> Callable[[Any], T]:
+    """The answer read back into the record type a local call returns (dates, decimals and enums as such)."""
+    adapter = TypeAdapter(cls)
+    return adapter.validate_python
+
+
+def moves(collection: str, verb: enum.Enum, cls: type[T], body: Mapping[str, Any]) -> Callable[
+        [list[str]], Remote[list[T]]]:
+    """The one request that moves objects of `collection` by id, all or none
+    (`POST /api/v1/allocations/actions/accept {"ids": [...]}`)."""
+    parse: Callable[[Any], list[T]] = typed(list[cls])  # type: ignore[valid-type]
+    return lambda ids: Remote("POST", f"/api/v1/{collection}/actions/{verb.value}", parse,
+                              json={**body, "ids": ids})
+
+
+def given(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Query parameters without the options left out."""
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def _signed_in(as_: str | None, db: str | None) -> remote.Client:
+    """The client of the server named, as the user signed in to it (`--as` and `--db` are refused beside it)."""
+    where = remote.server()
+    if where is None:
+        raise ContactGroupError("no server named (CONTACTGROUP_SERVER): the command runs locally", code="no-server")
+    remote.refuse_local_identity(as_, db)
+    return remote.Client.signed_in(where)
+
+
+def change(db: str | None, as_: str | None, local: Callable[[UnitOfWork, Caller], T], served: Remote[T]) -> T:
+    """A change: in one local transaction as `--as`, or one request to the server as the signed-in user."""
+    if against_server():
+        return ask(db, as_, served)
+    who = caller(as_)
+    with writer(db) as uow:
+        return local(uow, who)
+
+
+def ask(db: str | None, as_: str | None, served: Remote[T]) -> T:
+    """The request, to the server CONTACTGROUP_SERVER names, as the user signed in to it."""
+    client = _signed_in(as_, db)
+    answer = client.request(served.method, served.path, json=served.json, params=served.params)
+    return _understood(client, lambda: served.parse(answer))
+
+
+def _understood(client: remote.Client, read: Callable[[], T]) -> T:
+    """What the server answered, read as the command's result; an answer of another shape (another version of the
+    platform, or not this platform at all) is a clear error, not a traceback."""
+    try:
+        return read()
+    except (ValidationError, KeyError, TypeError, AttributeError) as exc:
+        raise ContactGroupError(f"{client.base} answered in a form this command line does not read ({exc}); is it "
+                                "a contactgroup server of the same version?", code="server") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing(Generic[T]):
+    rows: list[T]
+    synthetic: bool  # a demo's data: every form of the list says so
+
+
+def listing(db: str | None, as_: str | None, local: Callable[[State, m.User], Iterable[T]],
+            served: Remote[T]) -> Listing[T]:
+    """A list as the caller may see it: from the local state as `--as`, or every page of the server's list."""
+    if against_server():
+        return _all_pages(db, as_, served)
+    state, who = _as_user(db, as_)
+    return Listing(list(local(state, who)), is_synthetic(state))
+
+
+def open_listing(db: str | None, as_: str | None, local: Callable[[State], Iterable[T]],
+                 served: Remote[T]) -> Listing[T]:
+    """A list open to every user (`--as` optional, but a name given must be a user's), or the server's."""
+    if against_server():
+        return _all_pages(db, as_, served)
+    state = database(db).state()
+    queries.reader(state, as_)
+    return Listing(list(local(state)), is_synthetic(state))
+
+
+def shown(db: str | None, as_: str | None, local: Callable[[State, m.User | None], T], served: Remote[T], *,
+          open_to_all: bool = False) -> Listing[T]:
+    """One object as the caller may see it (the user is None where it is open to all and --as was not given)."""
+    if against_server():
+        client = _signed_in(as_, db)
+        answer = client.request(served.method, served.path, params=served.params)
+        return Listing([_understood(client, lambda: served.parse(answer))], _synthetic(client))
+    if open_to_all:
+        state = database(db).state()
+        return Listing([local(state, queries.reader(state, as_))], is_synthetic(state))
+    state, who = _as_user(db, as_)
+    return Listing([local(state, who)], is_synthetic(state))
+
+
+def _as_user(db: str | None, as_: str | None) -> tuple[State, m.User]:
+    name = caller(as_).user
+    state = database(db).state()
+    return state, access.user(state, name)
+
+
+def _synthetic(client: remote.Client) -> bool:
+    """Whether the server holds a demo's data (every form of a list or a show says so)."""
+    return bool(_understood(client, lambda: client.request("GET", "/api/v1/me")["synthetic"]))
+
+
+def _all_pages(db: str | None, as_: str | None, served: Remote[T]) -> Listing[T]:
+    client = _signed_in(as_, db)
+    rows: list[T] = []
+    cursor: str | None = None
+    seen: set[str] = set()
+    while True:
+        page = client.request("GET", served.path, params={**served.params, "limit": PAGE,
+                                                         **({"cursor": cursor} if cursor else {})})
+        items, cursor = _understood(client, functools.partial(_page, served, page))
+        rows.extend(items)
+        if not cursor:
+            break
+        if cursor in seen:  # a server that pages in a circle would never end the list
+            raise ContactGroupError(f"{client.base} gave the same page twice: the list is not complete",
+                                    code="server")
+        seen.add(cursor)
+    return Listing(rows, _synthetic(client))
+
+
+def _page(served: Remote[T], page: Any) -> tuple[list[T], str | None]:
+    """A page's rows, and the cursor of the next page (None: the last)."""
+    cursor = page.get("next_cursor")
+    return [served.parse(item) for item in page["items"]], str(cursor) if cursor else None
+
+
+def fetch(db: str | None, local: Callable[[], T], served: Remote[T]) -> T:
+    """A read that needs nobody's name locally (a report): computed here, or by the server."""
+    return ask(db, None, served) if against_server() else local()
+
+
+def against_server() -> bool:
+    return remote.server() is not None

@@ -1,0 +1,214 @@
+"""Parity: the coordination loop (requirement → offer → allocate → accept by donor and recipient → confirm →
+dispatch → receive → reports) run by the command line on a local database, and by the same commands against a real
+server on another database founded the same way, prints the same lists and reports and records the same events."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from contactgroup.cli import remote
+from contactgroup.cli.main import app
+from contactgroup.services import tokens
+from contactgroup.services.clock import FixedClock, SystemClock
+from contactgroup.services.setup import init_coordination
+from contactgroup.storage.database import Database, read_events
+from tests.conftest import DatabaseCopies, postgres_schema
+from tests.factories import build_world
+from tests.ledger_integration.conftest import serving
+
+USERS = ("admin", "ukr", "deu", "usa", "analyst")
+Run = Callable[[str | None, list[str]], Result]  # (acting user or None, command) -> what the command did
+
+
+def _found(db: Database, directory: Path, clock: FixedClock) -> None:
+    init_coordination(db, clock)
+    build_world(db, clock)
+
+
+@pytest.fixture
+def two(db_url: str, clock: FixedClock, tmp_path: Path, database_copies: DatabaseCopies) -> Iterator[
+        tuple[Database, Database]]:
+    """Two databases founded the same way, with the same users: one for the local run, one behind the server."""
+    def build(db: Database, directory: Path) -> None:
+        _found(db, directory, clock)
+
+    key = ("parity", clock.at)
+    local = database_copies.copy(db_url, tmp_path, key, build)
+    if db_url.startswith("sqlite"):
+        (tmp_path / "served").mkdir()
+        served = database_copies.copy(f"sqlite:///{tmp_path / 'served' / 'contactgroup.db'}", tmp_path / "served",
+                                      key, build)
+        yield local, served
+    else:
+        with postgres_schema() as url:
+            served = database_copies.copy(url, tmp_path / "served", key, build)
+            yield local, served
+            served.engine.dispose()
+    local.engine.dispose()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    monkeypatch.setenv(remote.CONFIG_ENV, str(tmp_path / "config"))
+    for name in (remote.SERVER_ENV, "CONTACTGROUP_USER", "CONTACTGROUP_DB"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def _invoke(args: list[str]) -> Result:
+    return CliRunner().invoke(app, args)
+
+
+def _ok(result: Result) -> str:
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+# Refusals the loop meets on the way: each must exit and read the same locally and against the server.
+REFUSED = [
+    ("ukr", ["requirement", "add", "--class", "nope", "--quantity", "1", "--priority", "1", "--needed-by",
+             "2031-06-01", "--destination", "UKR"]),
+    ("deu", ["offer", "add", "--member", "FRA", "--item", "155-a", "--quantity", "1", "--available-from",
+             "2031-01-01", "--depot", "FRA"]),  # another member's offer
+    ("deu", ["allocation", "move", "A-99999", "accept"]),
+    ("ukr", ["delivery", "receive", "D-99999", "--on", "2030-01-01"]),
+    ("admin", ["requirement", "move", "R-99998", "R-99999", "cancel"]),  # all or none: every refusal named
+    ("deu", ["offer", "show", "O-99999"]),
+]
+
+
+def _locally(db: Database) -> Run:
+    def run(user: str | None, args: list[str]) -> str:
+        return _invoke([*args, "--db", db.url, *(["--as", user] if user else [])])
+
+    return run
+
+
+def _against(url: str, logins: dict[str, remote.Login]) -> Run:
+    """Commands against the server, each as the user `contactgroup login` signed in (its kept token)."""
+    def run(user: str | None, args: list[str]) -> str:
+        remote.save(logins[user or "analyst"])
+        return _invoke(args)
+
+    return run
+
+
+def _loop(run_: Run, tmp: Path) -> dict[str, Any]:
+    """The loop through the command line; what it printed that must be the same either way."""
+
+    def run(user: str | None, args: list[str]) -> str:
+        return _ok(run_(user, args))
+
+    today = datetime.now(UTC).date().isoformat()
+    req = run("ukr", ["requirement", "add", "--class", "155mm", "--quantity", "1000", "--priority", "1",
+                      "--needed-by", "2031-06-01", "--destination", "UKR-West", "--submit"]).split()[-1]
+    drones = run("ukr", ["requirement", "add", "--class", "fpv", "--quantity", "50", "--priority", "2",
+                         "--needed-by", "2031-03-01", "--destination", "UKR", "--submit"]).split()[-1]
+    for verb in ("validate", "open"):  # both at once: all or none
+        run("admin", ["requirement", "move", req, drones, verb])
+    offer = run("deu", ["offer", "add", "--member", "DEU", "--item", "155-a", "--quantity", "600",
+                        "--available-from", "2031-01-01", "--depot", "DEU", "--status", "committed"]).split()[-1]
+    assert "1 allocations proposed" in run("admin", ["allocate"]).replace("\n", " ")
+    (alloc,) = [a["id"] for a in json.loads(run("admin", ["allocation", "list", "--format", "json"]))]
+    run("deu", ["allocation", "move", alloc, "accept"])
+    run("ukr", ["allocation", "move", alloc, "accept"])
+    run("admin", ["allocation", "move", alloc, "confirm"])
+    shipped = run("deu", ["delivery", "dispatch", "--allocation", alloc, "--quantity", "600", "--on", today])
+    run("ukr", ["delivery", "receive", shipped.split()[-1], "--on", today])
+    seen: dict[str, Any] = {"ids": (req, offer, alloc)}
+    delivery = shipped.split()[-1]
+    for kind, ident, user in (("requirement", req, None), ("offer", offer, "deu"), ("allocation", alloc, "ukr"),
+                              ("delivery", delivery, "deu")):
+        for fmt in ("table", "json"):
+            seen[f"{kind} show {fmt}"] = run(user, [kind, "show", ident, "--format", fmt])
+    for user, args in REFUSED:
+        refused = run_(user, args)
+        seen[" ".join(args)] = (refused.exit_code, " ".join(refused.output.split()))
+        assert refused.exit_code != 0
+    for listed, user in (("requirement", "analyst"), ("offer", "deu"), ("allocation", "ukr"), ("delivery", "deu")):
+        for fmt in ("table", "csv", "json"):
+            seen[f"{listed} list {fmt}"] = run(user, [listed, "list", "--format", fmt])
+    for name in ("coverage", "burden", "lag", "gaps"):
+        document = json.loads(run(None, ["report", name, "--format", "json"]))
+        stamp = document["stamp"]
+        seen[f"report {name}"] = (document["report"], document["rows"], stamp["parameters"], stamp["log_size"])
+        csv_rows = [line for line in run(None, ["report", name, "--format", "csv"]).splitlines()
+                    if not line.startswith("#")]
+        seen[f"report {name} csv"] = csv_rows
+        book = tmp / f"{name}-{len(list(tmp.iterdir()))}.xlsx"
+        run(None, ["report", name, "--format", "xlsx", "--output", str(book)])
+        seen[f"report {name} xlsx figures"] = [c.value for row in load_workbook(book).active.iter_rows()
+                                               for c in row if isinstance(c.value, int | float | Decimal)]
+        table = run(None, ["report", name])  # its caption names the record's root, which differs with event times
+        seen[f"report {name} table"] = re.sub(r"root \S+", "root …", " ".join(table.split()))
+    # after the reports, the other moves the server takes: an offer made, its re-export consent requested and
+    # granted, the offer withdrawn; a shipment's step refused
+    drafted = run("deu", ["offer", "add", "--member", "DEU", "--item", "fpv", "--quantity", "5", "--available-from",
+                          "2031-01-01", "--depot", "DEU", "--status", "draft", "--consent-from", "USA"]).split()[-1]
+    seen["offer made"] = run("deu", ["offer", "move", drafted, "make"])
+    consent = run("deu", ["consent", "request", drafted]).split()[-1]
+    seen["consent list"] = [run(user, ["consent", "list", "--format", fmt]) for user in ("deu", "usa")
+                            for fmt in ("table", "json")]
+    seen["consent granted"] = run("usa", ["consent", "decide", consent, "grant"])
+    seen["offer withdrawn"] = run("deu", ["offer", "move", drafted, "withdraw", "--reason", "not needed"])
+    late = run_("deu", ["delivery", "track", delivery, "hub"])  # received already: refused, nothing written
+    seen["delivery track"] = (late.exit_code, " ".join(late.output.split()))
+    return seen
+
+
+def _event_types(db: Database) -> list[str]:
+    with db.reader() as conn:
+        return [json.loads(body)["type"] for _, body, _ in read_events(conn)]
+
+
+def test_the_loop_gives_the_same_output_locally_and_against_a_server(two: tuple[Database, Database],
+                                                                       env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    local, served = two
+    (tmp_path / "books").mkdir()
+    here = _loop(_locally(local), tmp_path / "books")
+
+    now = SystemClock().now()  # the server checks a token's expiry on its own clock
+    with serving(served.url, None) as url:
+        issued = {name: tokens.issue(served, served.state(), name, now=now, scope=tokens.Scope.WRITE)
+                  for name in USERS}
+        logins = {name: remote.Login(url, name, i.token, i.row.id) for name, i in issued.items()}
+        env.setenv(remote.SERVER_ENV, url)
+        there = _loop(_against(url, logins), tmp_path / "books")
+
+    assert there == here
+    assert here["report coverage"][1][0]["delivered"] == 600, "the loop delivered what it shipped"
+    types = _event_types(local)
+    assert _event_types(served) == types
+    assert types[-5:] == ["OfferDrafted", "OfferMade", "ConsentRequested", "ConsentGranted", "OfferWithdrawn"]
+    assert types[-22:-5] == ["RequirementDrafted", "RequirementSubmitted", "RequirementDrafted", "RequirementSubmitted",
+                           "RequirementValidated", "RequirementValidated", "RequirementOpened", "RequirementOpened",
+                           "OfferDrafted", "OfferMade", "OfferCommitted", "AllocationProposed",
+                           "AllocationAcceptedByDonor", "AllocationAcceptedByRecipient", "AllocationConfirmed",
+                           "ShipmentDispatched", "ShipmentReceived"]
+
+
+def test_a_command_not_served_yet_still_says_so(two: tuple[Database, Database], env: pytest.MonkeyPatch) -> None:
+    _, served = two
+    issued = tokens.issue(served, served.state(), "admin", now=SystemClock().now(), scope=tokens.Scope.WRITE)
+    before = _event_types(served)
+    with serving(served.url, None) as url:
+        remote.save(remote.Login(url, "admin", issued.token, issued.row.id))
+        env.setenv(remote.SERVER_ENV, url)
+        refused = CliRunner().invoke(app, ["fund", "list"])
+        assert refused.exit_code == 2 and "does not run against a server yet" in refused.output
+        filtered = CliRunner().invoke(app, ["allocation", "move", "confirm", "--awaiting-me"])
+        assert filtered.exit_code == 2 and "--awaiting-me and --member do not run against a server" in filtered.output
+        unserved_move = CliRunner().invoke(app, ["offer", "amend", "O-00001", "--quantity", "5"])
+        assert unserved_move.exit_code == 2 and "does not run against a server yet" in unserved_move.output
+    assert _event_types(served) == before, "a refused command writes nothing"
