@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import Offer, OfferStatus, Source, Visibility
 from contactgroup.services import coordination as svc
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.demo import build_demo
@@ -41,9 +41,9 @@ def median(repeat: int, fn: Callable[[], object]) -> float:
     return statistics.median(times)
 
 
-def offer() -> m.Offer:
-    return m.Offer(id="", member="DEU", item="winter-gear-b", quantity=10, available_from=date(2026, 5, 1),
-                   depot="DEU", source=m.Source.STOCKS, status=m.OfferStatus.DRAFT, visibility=m.Visibility.MEMBER)
+def offer() -> Offer:
+    return Offer(id="", member="DEU", item="winter-gear-b", quantity=10, available_from=date(2026, 5, 1),
+                   depot="DEU", source=Source.STOCKS, status=OfferStatus.DRAFT, visibility=Visibility.MEMBER)
 
 
 def insert_loop(path: Path, n: int) -> None:

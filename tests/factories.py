@@ -7,7 +7,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import (
+    Category,
+    Coalition,
+    Item,
+    ItemClass,
+    Offer,
+    OfferStatus,
+    Role,
+    Source,
+    User,
+    Visibility,
+)
 from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
 from contactgroup.storage.database import Database
@@ -36,25 +47,25 @@ def build_world(db: Database, clock: FixedClock) -> World:
     w = World(db, clock)
     with db.transaction() as uow:
         admin = w.caller("admin")
-        svc.form_coalition(uow, admin, m.Coalition("artillery", "Artillery", ("FRA", "USA")))
-        svc.form_coalition(uow, admin, m.Coalition("drones", "Drones", ("LVA", "GBR")))
-        svc.catalogue_item(uow, admin, m.Item("155-a", "155 mm HE, type A", m.Category.MILITARY, "round",
+        svc.form_coalition(uow, admin, Coalition("artillery", "Artillery", ("FRA", "USA")))
+        svc.form_coalition(uow, admin, Coalition("drones", "Drones", ("LVA", "GBR")))
+        svc.catalogue_item(uow, admin, Item("155-a", "155 mm HE, type A", Category.MILITARY, "round",
                                               "1320-01-234-5678", Decimal("3000")))
-        svc.catalogue_item(uow, admin, m.Item("155-b", "155 mm HE, type B", m.Category.MILITARY, "round",
+        svc.catalogue_item(uow, admin, Item("155-b", "155 mm HE, type B", Category.MILITARY, "round",
                                               None, Decimal("3500")))
-        svc.catalogue_item(uow, admin, m.Item("fpv", "FPV drone kit", m.Category.MILITARY, "kit", None,
+        svc.catalogue_item(uow, admin, Item("fpv", "FPV drone kit", Category.MILITARY, "kit", None,
                                               Decimal("500")))
-        svc.define_item_class(uow, admin, m.ItemClass("155mm", "155 mm round", "artillery", ("155-a", "155-b")))
-        svc.define_item_class(uow, admin, m.ItemClass("fpv", "FPV drones", "drones", ("fpv",)))
+        svc.define_item_class(uow, admin, ItemClass("155mm", "155 mm round", "artillery", ("155-a", "155-b")))
+        svc.define_item_class(uow, admin, ItemClass("fpv", "FPV drones", "drones", ("fpv",)))
         for name, party, role in (
-            ("ukr", "UKR", m.Role.RECIPIENT_LIAISON),
-            ("deu", "DEU", m.Role.DESK_OFFICER),
-            ("fra", "FRA", m.Role.DESK_OFFICER),
-            ("usa", "USA", m.Role.DESK_OFFICER),
-            ("fra-lead", "FRA", m.Role.COALITION_LEAD),
-            ("analyst", "EST", m.Role.ANALYST),
+            ("ukr", "UKR", Role.RECIPIENT_LIAISON),
+            ("deu", "DEU", Role.DESK_OFFICER),
+            ("fra", "FRA", Role.DESK_OFFICER),
+            ("usa", "USA", Role.DESK_OFFICER),
+            ("fra-lead", "FRA", Role.COALITION_LEAD),
+            ("analyst", "EST", Role.ANALYST),
         ):
-            svc.register_user(uow, admin, m.User(name, party, role))
+            svc.register_user(uow, admin, User(name, party, role))
     return w
 
 
@@ -68,8 +79,8 @@ def open_requirement(w: World, quantity: int = 1000, priority: int = 1, item_cla
         return req.id
 
 
-OFFER = m.Offer(id="", member="DEU", item="155-a", quantity=600, available_from=date(2024, 8, 1), depot="DEU",
-                source=m.Source.STOCKS, status=m.OfferStatus.DRAFT, visibility=m.Visibility.MEMBER)
+OFFER = Offer(id="", member="DEU", item="155-a", quantity=600, available_from=date(2024, 8, 1), depot="DEU",
+                source=Source.STOCKS, status=OfferStatus.DRAFT, visibility=Visibility.MEMBER)
 
 
 def enter_offer(w: World, user: str = "deu", status: str = "committed", **changes: Any) -> str:

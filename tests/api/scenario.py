@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import Fund, OfferStatus, Role, User, ValuationBasis, Visibility
 from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.setup import init_coordination
@@ -23,8 +23,8 @@ from tests.factories import OFFER, World, build_world, open_requirement
 ROLES = {"coordinator": "admin", "desk_owner": "deu", "desk_other": "usa", "lead_in": "fra-lead",
          "lead_out": "gbr-lead", "recipient": "ukr", "analyst": "analyst", "auditor": "auditor"}
 # object -> (its offer's member, its visibility). desk_owner's member owns all but `other`, which desk_other's does.
-OBJECTS = {"own": ("DEU", m.Visibility.MEMBER), "other": ("USA", m.Visibility.MEMBER),
-           "coalition": ("DEU", m.Visibility.COALITION), "public": ("DEU", m.Visibility.PUBLIC)}
+OBJECTS = {"own": ("DEU", Visibility.MEMBER), "other": ("USA", Visibility.MEMBER),
+           "coalition": ("DEU", Visibility.COALITION), "public": ("DEU", Visibility.PUBLIC)}
 
 
 def secret(obj: str) -> str:
@@ -48,18 +48,18 @@ class Scenario:
 def build(world: World) -> None:
     with world.db.transaction() as uow:
         admin = world.caller("admin")
-        svc.register_user(uow, admin, m.User("gbr-lead", "GBR", m.Role.COALITION_LEAD))
-        svc.register_user(uow, admin, m.User("auditor", "EST", m.Role.AUDITOR))
-        svc.register_user(uow, admin, m.User("spare", "DEU", m.Role.DESK_OFFICER))
-        svc.create_fund(uow, admin, m.Fund("F1", "Artillery fund", "DEU", "artillery"))
+        svc.register_user(uow, admin, User("gbr-lead", "GBR", Role.COALITION_LEAD))
+        svc.register_user(uow, admin, User("auditor", "EST", Role.AUDITOR))
+        svc.register_user(uow, admin, User("spare", "DEU", Role.DESK_OFFICER))
+        svc.create_fund(uow, admin, Fund("F1", "Artillery fund", "DEU", "artillery"))
     req = open_requirement(world, quantity=10_000)
     for obj, (member, visibility) in OBJECTS.items():
         desk, origin = ("deu", "USA") if member == "DEU" else ("usa", "DEU")
         with world.db.transaction() as uow:
             offer = svc.enter_offer(uow, world.caller(desk), replace(
                 OFFER, member=member, depot=member, visibility=visibility, consent_from=origin, ref=secret(obj),
-                value=Decimal("123456.78"), currency="EUR", basis=m.ValuationBasis.MARKET),
-                status=m.OfferStatus.COMMITTED)
+                value=Decimal("123456.78"), currency="EUR", basis=ValuationBasis.MARKET),
+                status=OfferStatus.COMMITTED)
             consent = svc.request_consent(uow, world.caller(desk), offer.id)
             svc.decide_consent(uow, world.caller(origin.lower()), consent.id, "grant")
             a = svc.propose_allocation(uow, world.caller("admin"), offer=offer.id, requirement=req, quantity=100)

@@ -14,8 +14,8 @@ from httpx import Response
 from typer.testing import CliRunner
 
 from contactgroup.cli.main import app
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import EnrolmentRefused, Forbidden, SignInFailed, ValidationFailed
+from contactgroup.domain.model import Role, User
 from contactgroup.ledger import note
 from contactgroup.services import accounts, tokens
 from contactgroup.services import governance as gov
@@ -31,9 +31,9 @@ def sign_in(client: TestClient, name: str, totp: str = "", password: str = PASSW
 class TestEnrolment:
     def test_a_new_user_sets_its_own_password_and_second_factor_then_signs_in(self, world: World,
                                                                               client: TestClient) -> None:
-        enrolment = world.do(accounts.register_user, "deu", m.User("deu-2", "DEU", m.Role.DESK_OFFICER))
+        enrolment = world.do(accounts.register_user, "deu", User("deu-2", "DEU", Role.DESK_OFFICER))
         assert enrolment.expires_at == world.clock.now() + timedelta(hours=72)
-        assert world.db.state().users["deu-2"].role is m.Role.DESK_OFFICER  # the UserRegistered event is kept
+        assert world.db.state().users["deu-2"].role is Role.DESK_OFFICER  # the UserRegistered event is kept
         answer = client.post("/api/v1/enrol", json={"code": enrolment.code, "password": PASSWORD})
         assert answer.status_code == 200, answer.text
         body = answer.json()
@@ -69,8 +69,8 @@ class TestEnrolment:
 
     def test_a_role_that_only_reads_needs_no_second_factor(self, world: World, client: TestClient) -> None:
         assert enrolled(world, "analyst") is None
-        assert not accounts.needs_second_factor(m.Role.ANALYST) and not accounts.needs_second_factor(m.Role.AUDITOR)
-        assert all(accounts.needs_second_factor(r) for r in m.Role if r not in (m.Role.ANALYST, m.Role.AUDITOR))
+        assert not accounts.needs_second_factor(Role.ANALYST) and not accounts.needs_second_factor(Role.AUDITOR)
+        assert all(accounts.needs_second_factor(r) for r in Role if r not in (Role.ANALYST, Role.AUDITOR))
         assert sign_in(client, "analyst").status_code == 200
 
     def test_a_reset_ends_the_old_password_tokens_and_sessions(self, world: World, client: TestClient) -> None:
@@ -95,10 +95,10 @@ class TestGovernance:
         with pytest.raises(Forbidden, match="governance is in force"):
             world.do(accounts.reset_user, "admin", "deu")
         with pytest.raises(Forbidden, match="governance is in force"):
-            world.do(accounts.register_user, "admin", m.User("deu-2", "DEU", m.Role.DESK_OFFICER))
+            world.do(accounts.register_user, "admin", User("deu-2", "DEU", Role.DESK_OFFICER))
         with pytest.raises(Forbidden, match="may not user:manage for FRA"):
             world.do(accounts.reset_user, "deu", "fra")
-        world.do(accounts.register_user, "deu", m.User("deu-2", "DEU", m.Role.DESK_OFFICER))
+        world.do(accounts.register_user, "deu", User("deu-2", "DEU", Role.DESK_OFFICER))
         world.do(accounts.reset_user, "deu", "deu-2")
         seen = accounts.security_log(world.db, world.db.state(), "deu")
         assert [(e.user_name, e.actor, e.kind) for e in seen] == [

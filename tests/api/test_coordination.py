@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from contactgroup.cli.main import app
-from contactgroup.domain import model as m
+from contactgroup.domain.model import FIRST_DAY, Visibility
 from contactgroup.services import coordination as svc
 from tests.api.conftest import bearer
 from tests.factories import World, enter_offer, open_requirement
@@ -110,7 +110,7 @@ def _same_but_id(a: Any, b: Any, id_a: str, id_b: str) -> None:
 
 @pytest.mark.parametrize("route", ["/api/v1/offers/{}", "/api/v1/offers/{}/history"])
 def test_a_hidden_offer_answers_exactly_like_a_missing_one(api: Api, world: World, route: str) -> None:
-    offer = enter_offer(world, visibility=m.Visibility.MEMBER)
+    offer = enter_offer(world, visibility=Visibility.MEMBER)
     hidden, missing = api.get("fra", route.format(offer)), api.get("fra", route.format("O-99999"))
     assert hidden.status_code == 404
     _same_but_id(hidden, missing, offer, "O-99999")
@@ -119,7 +119,7 @@ def test_a_hidden_offer_answers_exactly_like_a_missing_one(api: Api, world: Worl
 
 
 def test_changing_a_hidden_offer_answers_like_a_missing_one(api: Api, world: World) -> None:
-    offer = enter_offer(world, visibility=m.Visibility.MEMBER)
+    offer = enter_offer(world, visibility=Visibility.MEMBER)
     before = world.event_count()
     for url in ("/api/v1/offers/{}/actions/withdraw",):
         _same_but_id(api.post("fra", url.format(offer)), api.post("fra", url.format("O-99999")), offer, "O-99999")
@@ -130,8 +130,8 @@ def test_changing_a_hidden_offer_answers_like_a_missing_one(api: Api, world: Wor
 
 
 def test_lists_hold_only_what_the_caller_may_see(api: Api, world: World) -> None:
-    mine = enter_offer(world, visibility=m.Visibility.MEMBER)
-    public = enter_offer(world, visibility=m.Visibility.PUBLIC)
+    mine = enter_offer(world, visibility=Visibility.MEMBER)
+    public = enter_offer(world, visibility=Visibility.PUBLIC)
     assert [o["id"] for o in ok(api.get("fra", "/api/v1/offers"))["items"]] == [public]
     assert [o["id"] for o in ok(api.get("deu", "/api/v1/offers"))["items"]] == [mine, public]
     assert ok(api.get("fra", "/api/v1/offers", params={"member": "DEU"}))["items"][0]["id"] == public
@@ -180,7 +180,7 @@ def test_exports_hold_the_whole_filtered_list_with_formulas_neutralised(api: Api
     with world.db.transaction() as uow:
         for i in range(3):
             svc.draft_requirement(uow, world.caller("ukr"), item_class="155mm", quantity=10 + i, priority=1,
-                                  needed_by=m.FIRST_DAY.replace(year=2024, month=9, day=1), destination="UKR-West",
+                                  needed_by=FIRST_DAY.replace(year=2024, month=9, day=1), destination="UKR-West",
                                   note="=HYPERLINK(\"http://x\")")
     text = api.get("deu", "/api/v1/requirements", params={"format": "csv", "limit": 1, "status": "draft"}).text
     rows = list(csv.DictReader(io.StringIO(text)))

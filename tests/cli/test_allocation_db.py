@@ -8,7 +8,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from contactgroup.cli.main import app
-from contactgroup.domain import model as m
+from contactgroup.domain.model import Visibility
 from tests.cli.conftest import Cli
 from tests.factories import World, enter_offer, open_requirement
 
@@ -79,7 +79,7 @@ class TestTransit:
 class TestAllocate:
     def test_a_lead_allocates_its_area_twice_and_sees_what_was_recorded(self, cli: Cli, world: World) -> None:
         open_requirement(world, quantity=10, priority=5)
-        enter_offer(world, quantity=10, visibility=m.Visibility.COALITION)
+        enter_offer(world, quantity=10, visibility=Visibility.COALITION)
         assert cli("allocate", "--area", "artillery", user="fra-lead").exit_code == 0
         open_requirement(world, quantity=10, priority=1)
         first = cli.events()

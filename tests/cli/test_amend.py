@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import RequirementStatus
 from contactgroup.services import coordination as svc
 from tests.cli.conftest import Cli
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
@@ -135,7 +135,7 @@ class TestHistoricalMoves:
         assert "2 of 2 requirement moves refused, so none was made" in future.output
         assert f"{reqs[0]}: on: 2999-01-01 is in the future" in future.output
         assert cli.events() == before
-        assert {world.db.state().requirements[r].status for r in reqs} == {m.RequirementStatus.DRAFT}
+        assert {world.db.state().requirements[r].status for r in reqs} == {RequirementStatus.DRAFT}
 
     def test_not_before_a_historical_requirement_was_raised(self, world: World, cli: Cli) -> None:
         req = world.do(svc.draft_requirement, "ukr", item_class="155mm", quantity=10, priority=1,

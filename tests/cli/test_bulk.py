@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import ConsentStatus, DeliveryStatus, OfferStatus, RequirementStatus, Visibility
 from contactgroup.services import coordination as svc
 from tests.cli.conftest import Cli
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
@@ -73,20 +73,20 @@ class TestAllOrNothing:
         result = cli("requirement", "move", "validate", "--awaiting-me", user="admin")
         assert result.exit_code == 0, result.output
         state = world.db.state()
-        assert {state.requirements[r].status for r in reqs} == {m.RequirementStatus.VALIDATED}
+        assert {state.requirements[r].status for r in reqs} == {RequirementStatus.VALIDATED}
 
         offers = [enter_offer(world, consent_from="USA") for _ in range(2)]
         consents = [world.do(svc.request_consent, "deu", o).id for o in offers]
         result = cli("consent", "decide", *consents, "grant", user="usa")
         assert result.exit_code == 0, result.output
         state = world.db.state()
-        assert {state.consents[c].status for c in consents} == {m.ConsentStatus.GRANTED}
+        assert {state.consents[c].status for c in consents} == {ConsentStatus.GRANTED}
 
 
 class TestFilters:
     def test_awaiting_me_and_member_select_what_the_user_may_move_now(self, world: World, cli: Cli) -> None:
         req = open_requirement(world, quantity=5000)
-        shown = m.Visibility.RECIPIENT
+        shown = Visibility.RECIPIENT
         deu = _proposed(world, [enter_offer(world, visibility=shown), enter_offer(world, visibility=shown)], req)
         fra = _proposed(world, [enter_offer(world, user="fra", member="FRA")], req)  # the liaison may not see it
         result = cli("allocation", "move", "accept", "--awaiting-me", user="deu")
@@ -169,7 +169,7 @@ class TestReceiveMany:
         assert result.exit_code == 0, result.output
         assert result.output.splitlines() == [
             f"✓ 3 shipments received on 2024-07-02: 600 of 600 units in good order ({', '.join(ids)})"]
-        assert world.db.state().offers["O-00001"].status is m.OfferStatus.DELIVERED
+        assert world.db.state().offers["O-00001"].status is OfferStatus.DELIVERED
 
     def test_a_bad_id_among_several_is_named_and_nothing_is_written(self, world: World, cli: Cli) -> None:
         ids = self._shipped(world, 2)
@@ -200,4 +200,4 @@ class TestReceiveMany:
         assert result.exit_code == 0 and "2 shipments received on 2024-07-02" in result.output, result.output
         again = cli("delivery", "receive", "--awaiting-me", "--on", "2024-07-02", user="ukr")
         assert again.exit_code == 0 and "no delivery that ukr may receive now: nothing changed" in again.output
-        assert {world.db.state().deliveries[i].status for i in ids} == {m.DeliveryStatus.RECEIVED}
+        assert {world.db.state().deliveries[i].status for i in ids} == {DeliveryStatus.RECEIVED}

@@ -10,7 +10,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from contactgroup.cli.main import app
-from contactgroup.domain import model as m
+from contactgroup.domain.model import ValuationBasis
 from contactgroup.services import coordination as svc
 from tests.cli.conftest import Cli, build_demo_through_cli
 from tests.conftest import DatabaseCopies
@@ -53,7 +53,7 @@ class TestBurdenWithoutARate:
     def test_names_the_offer_and_member(self, world: World, cli: Cli) -> None:
         from decimal import Decimal
 
-        offer = enter_offer(world, value=Decimal(1000), currency="UAH", basis=m.ValuationBasis.MARKET)
+        offer = enter_offer(world, value=Decimal(1000), currency="UAH", basis=ValuationBasis.MARKET)
         result = cli("report", "burden", user="admin")
         assert result.exit_code == 2
         assert f"offer {offer} of DEU" in result.output and "UAH" in result.output

@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from contactgroup.cli import common
-from contactgroup.domain import model as m
+from contactgroup.domain.model import Category, Item
 from contactgroup.services import coordination as svc
 from tests.cli.conftest import Cli
 from tests.factories import World, enter_offer, open_requirement
@@ -40,7 +40,7 @@ class TestStoredMarkupShowsAsText:
         assert MARKUP in shown.output
 
     def test_an_item_name_with_markup_shows_in_the_catalogue(self, world: World, cli: Cli) -> None:
-        world.do(svc.catalogue_item, "admin", m.Item("odd", "Odd [/] kit [link=x]y", m.Category.MILITARY, "kit"))
+        world.do(svc.catalogue_item, "admin", Item("odd", "Odd [/] kit [link=x]y", Category.MILITARY, "kit"))
         listed = cli("catalogue", "items", user="deu")
         assert listed.exit_code == 0, listed.output
         assert "Odd [/] kit [link=x]y" in listed.output

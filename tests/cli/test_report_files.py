@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from contactgroup.cli.main import app
 from contactgroup.cli.report import BURDEN_FIELDS, GAPS_FIELDS, LAG_FIELDS, By, coverage_fields
-from contactgroup.domain import model as m
+from contactgroup.domain.model import Category, Item, ItemClass
 from contactgroup.io.report_xlsx import HEADER_ROW, NUMBER_FORMATS
 from contactgroup.reports import charts
 from contactgroup.reports.document import Field, Kind, shown
@@ -236,9 +236,9 @@ def test_hostile_names_stay_text_in_the_workbook_and_marked_in_the_pdf(world: Wo
     lacks are shown as "?", never failing the report."""
     with world.db.transaction() as uow:
         admin = world.caller("admin")
-        svc.catalogue_item(uow, admin, m.Item("odd", "Odd item", m.Category.HUMANITARIAN, "each", None,
+        svc.catalogue_item(uow, admin, Item("odd", "Odd item", Category.HUMANITARIAN, "each", None,
                                               Decimal("10")))
-        svc.define_item_class(uow, admin, m.ItemClass("odd", HOSTILE, "artillery", ("odd",)))
+        svc.define_item_class(uow, admin, ItemClass("odd", HOSTILE, "artillery", ("odd",)))
     rid = open_requirement(world, 5, 1, item_class="odd")
     book_path, pdf_path = tmp_path / "c.xlsx", tmp_path / "c.pdf"
     assert cli("report", "coverage", "-f", "xlsx", "-o", str(book_path)).exit_code == 0

@@ -13,9 +13,23 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from contactgroup.domain import command
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError
 from contactgroup.domain.event import Context, Event, evolve, replay
+from contactgroup.domain.model import (
+    AllocationStatus,
+    Category,
+    Coalition,
+    ConsentStatus,
+    Item,
+    ItemClass,
+    Member,
+    MemberKind,
+    Offer,
+    OfferStatus,
+    RequirementStatus,
+    Source,
+    Visibility,
+)
 from contactgroup.domain.state import State, as_data
 from contactgroup.reports.gaps import gaps
 
@@ -30,12 +44,12 @@ class Coordination(RuleBasedStateMachine):
         ctx = Context("admin", "IDCC", "IDCC", AT)
         self.apply(command.found(self.state, ctx, recipient="UKR", authority="IDCC", origin="test"))
         for code in ("DEU", "USA"):
-            self.apply(command.admit_member(self.state, ctx, m.Member(code, code, m.MemberKind.NATION, "EUR")))
-        self.apply(command.form_coalition(self.state, ctx, m.Coalition("art", "Artillery", ("DEU",))))
+            self.apply(command.admit_member(self.state, ctx, Member(code, code, MemberKind.NATION, "EUR")))
+        self.apply(command.form_coalition(self.state, ctx, Coalition("art", "Artillery", ("DEU",))))
         for item in ("a", "b"):
-            self.apply(command.catalogue_item(self.state, ctx, m.Item(item, item, m.Category.MILITARY, "round",
+            self.apply(command.catalogue_item(self.state, ctx, Item(item, item, Category.MILITARY, "round",
                                                                       None, Decimal(10))))
-        self.apply(command.define_item_class(self.state, ctx, m.ItemClass("c", "c", "art", ("a", "b"))))
+        self.apply(command.define_item_class(self.state, ctx, ItemClass("c", "c", "art", ("a", "b"))))
         self.ctx = ctx
         # Something to allocate from the first step on, so that the steps reach confirmations and shipments.
         self.requirement(quantity=30, priority=1)
@@ -70,8 +84,8 @@ class Coordination(RuleBasedStateMachine):
     @rule(member=st.sampled_from(["DEU", "USA"]), item=st.sampled_from(["a", "b"]), quantity=st.integers(1, 50),
           consent=st.booleans())
     def offer(self, member: str, item: str, quantity: int, consent: bool) -> None:
-        offer = m.Offer("", member, item, quantity, date(2024, 2, 1), member, m.Source.STOCKS, m.OfferStatus.DRAFT,
-                        m.Visibility.PUBLIC, consent_from="USA" if consent and member == "DEU" else None)
+        offer = Offer("", member, item, quantity, date(2024, 2, 1), member, Source.STOCKS, OfferStatus.DRAFT,
+                        Visibility.PUBLIC, consent_from="USA" if consent and member == "DEU" else None)
         events = command.draft_offer(self.state, self.ctx, offer)
         self.apply(events)
         self.attempt(command.move, "OfferMade", events[0].data["id"])
@@ -121,7 +135,7 @@ class Coordination(RuleBasedStateMachine):
         self.attempt(command.confirm_allocation, alloc)
 
     def pick_confirmed(self, i: int) -> str:
-        keys = sorted(k for k, a in self.state.allocations.items() if a.status is m.AllocationStatus.CONFIRMED)
+        keys = sorted(k for k, a in self.state.allocations.items() if a.status is AllocationStatus.CONFIRMED)
         return keys[i % len(keys)] if keys else "none"
 
     @rule(o=st.integers(0, 20), grant=st.booleans())
@@ -129,7 +143,7 @@ class Coordination(RuleBasedStateMachine):
         oid = self.pick("offers", o)
         self.attempt(command.request_consent, oid)
         for c in list(self.state.consents.values()):
-            if c.offer == oid and c.status is m.ConsentStatus.REQUESTED:
+            if c.offer == oid and c.status is ConsentStatus.REQUESTED:
                 self.attempt(command.move, "ConsentGranted" if grant else "ConsentRefused", c.id)
 
     @rule(o=st.integers(0, 20))
@@ -175,8 +189,8 @@ class Coordination(RuleBasedStateMachine):
         for r in self.state.requirements.values():
             confirmed = self.state.confirmed_of_requirement(r.id)
             assert confirmed + self.state.pending_of_requirement(r.id) <= r.quantity
-            expected = (m.RequirementStatus.MET if confirmed == r.quantity else
-                        m.RequirementStatus.PARTIALLY_MET if confirmed else m.RequirementStatus.OPEN)
+            expected = (RequirementStatus.MET if confirmed == r.quantity else
+                        RequirementStatus.PARTIALLY_MET if confirmed else RequirementStatus.OPEN)
             assert r.status is expected
 
     @invariant()
@@ -187,9 +201,9 @@ class Coordination(RuleBasedStateMachine):
     def confirmed_allocations_have_consent_and_shipments_fit(self) -> None:
         for a in self.state.allocations.values():
             offer = self.state.offers[a.offer]
-            if a.status is m.AllocationStatus.CONFIRMED:
+            if a.status is AllocationStatus.CONFIRMED:
                 assert not command.consent_pending(self.state, offer)
-            if a.status is not m.AllocationStatus.CONFIRMED:
+            if a.status is not AllocationStatus.CONFIRMED:
                 assert not self.state.where("deliveries", "allocation", a.id) and a.released == 0
                 continue
             books = self.state.shipped(a.id)
@@ -199,17 +213,17 @@ class Coordination(RuleBasedStateMachine):
     @invariant()
     def an_offer_is_delivered_only_when_nothing_of_it_is_owed(self) -> None:
         for o in self.state.offers.values():
-            if o.status is m.OfferStatus.DELIVERED:
+            if o.status is OfferStatus.DELIVERED:
                 assert all(self.state.shipped(a.id).owed == 0 for a in self.state.allocations_of_offer(o.id)
-                           if a.status is m.AllocationStatus.CONFIRMED)
+                           if a.status is AllocationStatus.CONFIRMED)
 
     @invariant()
     def an_offer_that_shipped_is_delivered_exactly_when_good_and_released_units_cover_it(self) -> None:
         for o in self.state.offers.values():
-            confirmed = [a for a in self.state.allocations_of_offer(o.id) if a.status is m.AllocationStatus.CONFIRMED]
+            confirmed = [a for a in self.state.allocations_of_offer(o.id) if a.status is AllocationStatus.CONFIRMED]
             covered = sum(self.state.shipped(a.id).received + a.released for a in confirmed) >= o.quantity
             shipped = any(self.state.where("deliveries", "allocation", a.id) for a in confirmed)
-            assert (o.status is m.OfferStatus.DELIVERED) == (shipped and covered), o
+            assert (o.status is OfferStatus.DELIVERED) == (shipped and covered), o
 
     @invariant()
     def missing_is_never_negative_and_counts_what_is_owed(self) -> None:

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import OfferStatus, enum
 from contactgroup.domain.state import TABLES, as_data, field_types, from_data
 from contactgroup.encoding.canonical import canonical_bytes
 
 
 def test_encoding_is_sorted_compact_and_exact() -> None:
-    value = {"b": Decimal("1.10"), "a": [date(2024, 1, 2), m.OfferStatus.COMMITTED], "é": "ü"}
+    value = {"b": Decimal("1.10"), "a": [date(2024, 1, 2), OfferStatus.COMMITTED], "é": "ü"}
     assert canonical_bytes(value) == '{"a":["2024-01-02","committed"],"b":"1.10","é":"ü"}'.encode()
 
 
@@ -58,7 +58,7 @@ def test_every_entity_round_trips_through_event_data(table: str) -> None:
         base = next(a for a in typing.get_args(tp) if a is not type(None)) if optional else tp
         if typing.get_origin(base) is tuple:
             values[name] = ("a", "b")
-        elif isinstance(base, type) and issubclass(base, m.enum.Enum):
+        elif isinstance(base, type) and issubclass(base, enum.Enum):
             values[name] = next(iter(base))
         else:
             values[name] = samples[base]

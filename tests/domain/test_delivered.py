@@ -11,9 +11,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contactgroup.domain import command
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError
 from contactgroup.domain.event import Context, Event, evolve, replay
+from contactgroup.domain.model import (
+    AllocationStatus,
+    Category,
+    Coalition,
+    Item,
+    ItemClass,
+    Member,
+    MemberKind,
+    Offer,
+    OfferStatus,
+    Source,
+    Visibility,
+)
 from contactgroup.domain.state import State, as_data
 
 CTX = Context("admin", "IDCC", "IDCC", datetime(2024, 7, 1, tzinfo=UTC))
@@ -26,18 +38,18 @@ class Books:
     def __init__(self, quantity: int = 100, needed: int = 1000) -> None:
         self.state, self.log = State(), list[Event]()
         self.apply(command.found(self.state, CTX, recipient="UKR", authority="IDCC", origin="test"))
-        self.apply(command.admit_member(self.state, CTX, m.Member("DEU", "DEU", m.MemberKind.NATION, "EUR")))
-        self.apply(command.form_coalition(self.state, CTX, m.Coalition("art", "Artillery", ("DEU",))))
-        self.apply(command.catalogue_item(self.state, CTX, m.Item("a", "a", m.Category.MILITARY, "round", None,
+        self.apply(command.admit_member(self.state, CTX, Member("DEU", "DEU", MemberKind.NATION, "EUR")))
+        self.apply(command.form_coalition(self.state, CTX, Coalition("art", "Artillery", ("DEU",))))
+        self.apply(command.catalogue_item(self.state, CTX, Item("a", "a", Category.MILITARY, "round", None,
                                                                   Decimal(10))))
-        self.apply(command.define_item_class(self.state, CTX, m.ItemClass("c", "c", "art", ("a",))))
+        self.apply(command.define_item_class(self.state, CTX, ItemClass("c", "c", "art", ("a",))))
         self.apply(command.draft_requirement(self.state, CTX, item_class="c", quantity=needed, priority=1,
                                              needed_by=date(2024, 9, 1), destination="UKR"))
         for step in ("RequirementSubmitted", "RequirementValidated", "RequirementOpened"):
             self.apply(command.move(self.state, CTX, step, "R-00001"))
-        self.apply(command.draft_offer(self.state, CTX, m.Offer(
-            "", "DEU", "a", quantity, date(2024, 2, 1), "DEU", m.Source.STOCKS, m.OfferStatus.DRAFT,
-            m.Visibility.PUBLIC)))
+        self.apply(command.draft_offer(self.state, CTX, Offer(
+            "", "DEU", "a", quantity, date(2024, 2, 1), "DEU", Source.STOCKS, OfferStatus.DRAFT,
+            Visibility.PUBLIC)))
         self.apply(command.move(self.state, CTX, "OfferMade", "O-00001"))
 
     def apply(self, events: list[Event]) -> None:
@@ -61,7 +73,7 @@ class Books:
         self.apply(command.receive(self.state, CTX, dispatched.data["id"], received_on=DAY, short=short))
 
     @property
-    def status(self) -> m.OfferStatus:
+    def status(self) -> OfferStatus:
         return self.state.offers["O-00001"].status
 
 
@@ -69,18 +81,18 @@ class TestAmendedDownToWhatArrived:
     def test_an_offer_in_delivery_lowered_to_what_was_received_is_delivered_at_once(self) -> None:
         books = Books(quantity=100)
         books.shipped(books.confirmed(60), 60)
-        assert books.status is m.OfferStatus.IN_DELIVERY  # 40 units still free to allocate
+        assert books.status is OfferStatus.IN_DELIVERY  # 40 units still free to allocate
         books.apply(command.amend_offer(books.state, CTX, "O-00001", {"quantity": 60}))
-        assert books.status is m.OfferStatus.DELIVERED
+        assert books.status is OfferStatus.DELIVERED
 
     def test_units_still_owed_keep_it_in_delivery_until_released(self) -> None:
         books = Books(quantity=100)
         alloc = books.confirmed(60)
         books.shipped(alloc, 60, short=5)
         books.apply(command.amend_offer(books.state, CTX, "O-00001", {"quantity": 60}))
-        assert books.status is m.OfferStatus.IN_DELIVERY  # 5 owed: a replacement may still come
+        assert books.status is OfferStatus.IN_DELIVERY  # 5 owed: a replacement may still come
         books.apply(command.release_owed(books.state, CTX, alloc, 5))
-        assert books.status is m.OfferStatus.DELIVERED
+        assert books.status is OfferStatus.DELIVERED
 
     def test_a_pending_proposal_keeps_it_in_delivery(self) -> None:
         books = Books(quantity=100)
@@ -90,12 +102,12 @@ class TestAmendedDownToWhatArrived:
         books.apply(command.propose_allocation(books.state, CTX, offer="O-00001", requirement="R-00001",
                                                quantity=40))
         books.apply(command.receive(books.state, CTX, dispatched.data["id"], received_on=DAY))
-        assert books.status is m.OfferStatus.IN_DELIVERY  # the 40 proposed will be owed once confirmed
+        assert books.status is OfferStatus.IN_DELIVERY  # the 40 proposed will be owed once confirmed
 
     def test_a_delivered_offer_is_no_longer_amended(self) -> None:
         books = Books(quantity=60)
         books.shipped(books.confirmed(60), 60)
-        assert books.status is m.OfferStatus.DELIVERED
+        assert books.status is OfferStatus.DELIVERED
         try:
             command.amend_offer(books.state, CTX, "O-00001", {"quantity": 80})
         except ContactGroupError as exc:
@@ -115,7 +127,7 @@ def _attempt(books: Books, fn: object, *args: object, **kwargs: object) -> None:
 
 
 def _step(books: Books, kind: str, n: int) -> None:
-    confirmed = [a.id for a in books.state.allocations.values() if a.status is m.AllocationStatus.CONFIRMED]
+    confirmed = [a.id for a in books.state.allocations.values() if a.status is AllocationStatus.CONFIRMED]
     if kind == "allocate":
         with contextlib.suppress(ContactGroupError):
             books.confirmed(n)
@@ -147,11 +159,11 @@ def test_delivered_exactly_when_good_and_released_units_cover_the_offer(quantity
         _step(books, kind, n)
         offer = books.state.offers["O-00001"]
         allocations = [a for a in books.state.allocations_of_offer(offer.id)
-                       if a.status is m.AllocationStatus.CONFIRMED]
+                       if a.status is AllocationStatus.CONFIRMED]
         good = sum(books.state.shipped(a.id).received for a in allocations)
         released = sum(a.released for a in allocations)
         shipped = any(books.state.where("deliveries", "allocation", a.id) for a in allocations)
-        assert (offer.status is m.OfferStatus.DELIVERED) == (shipped and good + released >= offer.quantity), (
+        assert (offer.status is OfferStatus.DELIVERED) == (shipped and good + released >= offer.quantity), (
             offer, good, released)
     rebuilt = replay(books.log)
     assert as_data(rebuilt.offers["O-00001"]) == as_data(books.state.offers["O-00001"])

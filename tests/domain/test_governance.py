@@ -14,9 +14,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from contactgroup.domain import command
 from contactgroup.domain import governance as gov
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Forbidden, ValidationFailed
 from contactgroup.domain.event import Context, Event, evolve
+from contactgroup.domain.model import Coalition, Member, MemberKind, Proposal, ProposalKind, ProposalStatus
 from contactgroup.domain.state import State
 from contactgroup.ledger import note
 from contactgroup.services.governance import key_problems, verify
@@ -33,7 +33,7 @@ def founded() -> tuple[State, Context]:
     for e in command.found(state, ctx, recipient="UKR", authority="IDCC", origin="log"):
         evolve(state, e)
     for code in MEMBERS:
-        for e in command.admit_member(state, ctx, m.Member(code, code, m.MemberKind.NATION, "EUR")):
+        for e in command.admit_member(state, ctx, Member(code, code, MemberKind.NATION, "EUR")):
             evolve(state, e)
     return state, ctx
 
@@ -79,7 +79,7 @@ class Decisions(RuleBasedStateMachine):
     @precondition(lambda self: self.proposal is None)
     @rule(days=st.integers(1, 5))
     def propose(self, days: int) -> None:
-        events = gov.propose(self.state, self.at(), m.ProposalKind.HANDOVER,
+        events = gov.propose(self.state, self.at(), ProposalKind.HANDOVER,
                              {"to": "NSATU", "users": ["nsatu-admin"], "log_key": NEW_LOG}, key_problems,
                              timedelta(days=days))
         apply(self.state, events)
@@ -96,7 +96,7 @@ class Decisions(RuleBasedStateMachine):
         # A member's earlier approval stops blocking a new one once the key that signed it is revoked.
         still_counts = member in self.counted and self.registered.get(self.counted[member], False)
         should_count = (not forged and self.registered.get(key, False) and not still_counts
-                        and proposal.status is m.ProposalStatus.OPEN and self.now <= proposal.expires_at)
+                        and proposal.status is ProposalStatus.OPEN and self.now <= proposal.expires_at)
         try:
             apply(self.state, gov.approve(self.state, self.at(), self.proposal, signed, verify))
         except ContactGroupError:
@@ -112,7 +112,7 @@ class Decisions(RuleBasedStateMachine):
         try:
             apply(self.state, gov.withdraw(self.state, Context("admin", "IDCC", "IDCC", self.now), self.proposal))
         except ContactGroupError:
-            assert self.state.proposals[self.proposal].status is not m.ProposalStatus.OPEN
+            assert self.state.proposals[self.proposal].status is not ProposalStatus.OPEN
 
     @rule(days=st.integers(1, 3))
     def time_passes(self, days: int) -> None:
@@ -126,12 +126,12 @@ class Decisions(RuleBasedStateMachine):
         needed = math.ceil(2 * len(MEMBERS) / 3)
         # Counted approvals whose key is still active (revocation voids an approval of an open proposal).
         valid = {mem for mem, key in self.counted.items() if self.registered.get(key)}
-        if proposal.status is m.ProposalStatus.EFFECTIVE:
+        if proposal.status is ProposalStatus.EFFECTIVE:
             assert self.state.authority is not None and self.state.authority.name == "NSATU"
             assert self.state.setting("log_verifier_key") == NEW_LOG
         else:
             assert self.state.authority is not None and self.state.authority.name == "IDCC"
-            if proposal.status is m.ProposalStatus.OPEN:
+            if proposal.status is ProposalStatus.OPEN:
                 assert len(valid) < needed
                 assert set(gov.quorum(self.state, proposal).approved) == valid
 
@@ -146,7 +146,7 @@ class TestApprovalRefusals:
         for code in MEMBERS:
             apply(self.state, gov.register_key(self.state, self.ctx, code, SIGNERS[code][0].verifier.text,
                                                key_problems))
-        events = gov.propose(self.state, self.ctx, m.ProposalKind.HANDOVER,
+        events = gov.propose(self.state, self.ctx, ProposalKind.HANDOVER,
                              {"to": "NSATU", "users": ["nsatu-admin"], "log_key": NEW_LOG}, key_problems)
         apply(self.state, events)
         self.p = self.state.proposals[events[0].data["id"]]
@@ -180,7 +180,7 @@ class TestApprovalRefusals:
     def test_one_note_may_carry_several_members_signatures(self) -> None:
         signed = note.sign_note(self.p.text, [SIGNERS[c][0] for c in ("DEU", "FRA", "GBR", "NLD")])
         self.approve(signed)
-        assert self.state.proposals[self.p.id].status is m.ProposalStatus.EFFECTIVE
+        assert self.state.proposals[self.p.id].status is ProposalStatus.EFFECTIVE
         handover = self.state.authority
         assert handover is not None and handover.name == "NSATU"
 
@@ -202,13 +202,13 @@ class TestApprovalRefusals:
         assert decision.quorum.refused == ()  # POL's second key is not registered: not a signer at all
 
 
-def propose(state: State, kind: m.ProposalKind, payload: dict[str, object], at: datetime = START) -> m.Proposal:
+def propose(state: State, kind: ProposalKind, payload: dict[str, object], at: datetime = START) -> Proposal:
     events = gov.propose(state, Context("admin", "IDCC", "IDCC", at), kind, payload, key_problems)
     apply(state, events)
     return state.proposals[events[0].data["id"]]
 
 
-def approve_by(state: State, proposal: m.Proposal, *members: str) -> None:
+def approve_by(state: State, proposal: Proposal, *members: str) -> None:
     signed = note.sign_note(proposal.text, [SIGNERS[c][0] for c in members])
     apply(state, gov.approve(state, Context("admin", "IDCC", "IDCC", START), proposal.id, signed, verify))
 
@@ -228,22 +228,22 @@ class TestProposalChecks:
         state = with_keys()
         wrong = note.generate_key("another.example/log")[1].text
         with pytest.raises(ValidationFailed, match="not for the log's origin 'log'"):
-            propose(state, m.ProposalKind.HANDOVER, {**HANDOVER, "log_key": wrong})
+            propose(state, ProposalKind.HANDOVER, {**HANDOVER, "log_key": wrong})
 
     @pytest.mark.parametrize("days", [0, 3651, 100_000_000])
     def test_a_proposal_stays_open_one_to_3650_days(self, days: int) -> None:
         state = with_keys()
         with pytest.raises(ValidationFailed, match="expires"):
-            gov.propose(state, Context("admin", "IDCC", "IDCC", START), m.ProposalKind.HANDOVER, HANDOVER,
+            gov.propose(state, Context("admin", "IDCC", "IDCC", START), ProposalKind.HANDOVER, HANDOVER,
                         key_problems, timedelta(days=days))
 
     def test_names_of_an_open_handover_are_reserved(self) -> None:
         state = with_keys()
-        first = propose(state, m.ProposalKind.HANDOVER, HANDOVER)
+        first = propose(state, ProposalKind.HANDOVER, HANDOVER)
         with pytest.raises(ValidationFailed, match=f"user name nsatu-admin is reserved by open proposal {first.id}"):
-            propose(state, m.ProposalKind.HANDOVER, {**HANDOVER, "to": "OTHER"})
+            propose(state, ProposalKind.HANDOVER, {**HANDOVER, "to": "OTHER"})
         with pytest.raises(ValidationFailed, match=f"NSATU is the new authority named by open proposal {first.id}"):
-            propose(state, m.ProposalKind.ADMIT_MEMBER, {"code": "NSATU", "name": "x", "kind": "organisation",
+            propose(state, ProposalKind.ADMIT_MEMBER, {"code": "NSATU", "name": "x", "kind": "organisation",
                                                           "currency": "EUR", "nato": False, "eu": False})
         # Once it expired, the names are free again (and it can no longer take effect).
         assert gov.reserved(state, first.expires_at + timedelta(seconds=1)) == ({}, {})
@@ -268,15 +268,15 @@ class TestElectorate:
     def leadless(self) -> State:
         state = with_keys()
         apply(state, command.form_coalition(state, Context("admin", "IDCC", "IDCC", START),
-                                            m.Coalition("air", "Air defence", ("USA",))))
-        removal = propose(state, m.ProposalKind.REMOVE_MEMBER, {"code": "USA"})
+                                            Coalition("air", "Air defence", ("USA",))))
+        removal = propose(state, ProposalKind.REMOVE_MEMBER, {"code": "USA"})
         approve_by(state, removal, "DEU", "FRA", "GBR", "NLD")
         assert not state.members["USA"].active
         return state
 
     def test_a_coalition_without_active_leads_falls_back_to_the_member_quorum(self) -> None:
         state = self.leadless()
-        change = propose(state, m.ProposalKind.CHANGE_LEAD, {"area": "air", "leads": ["POL"]})
+        change = propose(state, ProposalKind.CHANGE_LEAD, {"area": "air", "leads": ["POL"]})
         q = gov.quorum(state, change)
         assert (q.rule, q.needed, len(q.eligible)) == ("2/3", 4, 5) and "no active lead" in q.fallback
         approve_by(state, change, "DEU", "FRA", "GBR", "NLD")
@@ -285,22 +285,22 @@ class TestElectorate:
     def test_a_change_lead_for_a_new_area_forms_the_coalition(self) -> None:
         state = with_keys()
         with pytest.raises(ValidationFailed, match="give it a name to form it"):
-            propose(state, m.ProposalKind.CHANGE_LEAD, {"area": "drones", "leads": ["POL"]})
-        form = propose(state, m.ProposalKind.CHANGE_LEAD, {"area": "drones", "name": "Drones", "leads": ["POL"]})
+            propose(state, ProposalKind.CHANGE_LEAD, {"area": "drones", "leads": ["POL"]})
+        form = propose(state, ProposalKind.CHANGE_LEAD, {"area": "drones", "name": "Drones", "leads": ["POL"]})
         assert gov.quorum(state, form).needed == 4  # no lead yet: two thirds of the six members
         approve_by(state, form, "DEU", "FRA", "GBR", "NLD")
-        assert state.coalitions["drones"] == m.Coalition("drones", "Drones", ("POL",))
+        assert state.coalitions["drones"] == Coalition("drones", "Drones", ("POL",))
 
     def test_open_proposals_are_settled_when_the_electorate_shrinks(self) -> None:
         state = with_keys()
         ctx = Context("admin", "IDCC", "IDCC", START)
-        apply(state, command.form_coalition(state, ctx, m.Coalition("air", "Air defence", ("DEU", "FRA"))))
-        change = propose(state, m.ProposalKind.CHANGE_LEAD, {"area": "air", "leads": ["POL"]})
+        apply(state, command.form_coalition(state, ctx, Coalition("air", "Air defence", ("DEU", "FRA"))))
+        change = propose(state, ProposalKind.CHANGE_LEAD, {"area": "air", "leads": ["POL"]})
         approve_by(state, change, "DEU")  # 1 of the 2 leads
-        removal = propose(state, m.ProposalKind.REMOVE_MEMBER, {"code": "FRA"})
+        removal = propose(state, ProposalKind.REMOVE_MEMBER, {"code": "FRA"})
         approve_by(state, removal, "DEU", "GBR", "NLD", "USA")
-        assert state.proposals[change.id].status is m.ProposalStatus.OPEN
+        assert state.proposals[change.id].status is ProposalStatus.OPEN
         assert gov.quorum(state, change).met  # DEU is now the only lead, and approved
         apply(state, gov.settle(state, ctx))
-        assert state.proposals[change.id].status is m.ProposalStatus.EFFECTIVE
+        assert state.proposals[change.id].status is ProposalStatus.EFFECTIVE
         assert gov.settle(state, ctx) == []

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.model import ProposalKind
 from tests.domain.test_governance import HANDOVER, propose, with_keys
 
 
@@ -14,16 +14,16 @@ from tests.domain.test_governance import HANDOVER, propose, with_keys
                                              ("NSATU\n", r"U\+000A")])
 def test_a_handover_names_the_new_authority_within_the_rules(name: str, says: str) -> None:
     with pytest.raises(ValidationFailed, match=says):
-        propose(with_keys(), m.ProposalKind.HANDOVER, {**HANDOVER, "to": name})
+        propose(with_keys(), ProposalKind.HANDOVER, {**HANDOVER, "to": name})
 
 
 def test_a_new_coalition_by_proposal_has_a_name_within_the_rules() -> None:
     with pytest.raises(ValidationFailed, match="name: is 201 characters long"):
-        propose(with_keys(), m.ProposalKind.CHANGE_LEAD, {"area": "drones", "name": "D" * 201, "leads": ["POL"]})
+        propose(with_keys(), ProposalKind.CHANGE_LEAD, {"area": "drones", "name": "D" * 201, "leads": ["POL"]})
 
 
 def test_a_member_admitted_by_proposal_has_a_name_within_the_rules() -> None:
     with pytest.raises(ValidationFailed, match="U\\+200B"):
-        propose(with_keys(), m.ProposalKind.ADMIT_MEMBER, {"code": "NEWORG", "name": "New\u200borg",
+        propose(with_keys(), ProposalKind.ADMIT_MEMBER, {"code": "NEWORG", "name": "New\u200borg",
                                                             "kind": "organisation", "currency": "EUR",
                                                             "nato": False, "eu": False})

@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contactgroup.domain import model as m
 from contactgroup.domain.event import Event, replay, upcast
 from contactgroup.domain.governance import rule_for
+from contactgroup.domain.model import WITNESSES, ProposalKind, QuorumRule, TransitTime, Witness
 
 AT = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -26,21 +26,21 @@ def _setting(name: str, value: str) -> Event:
 
 def test_an_old_transit_setting_is_a_transit_time_and_no_setting() -> None:
     state = replay([_setting("transit:DEU:UKR-West", "4"), _setting("transit:DEU:UKR-West", "3")])
-    assert state.transit_times == {("DEU", "UKR-West"): m.TransitTime("DEU", "UKR-West", 3)}
+    assert state.transit_times == {("DEU", "UKR-West"): TransitTime("DEU", "UKR-West", 3)}
     assert state.tables["settings"] == {}
 
 
 def test_a_removed_witness_keeps_the_key_it_had_and_counts_no_more() -> None:
     state = replay([_setting("witness:w.example", "w.example+01+KEY"), _setting("witness:w.example", "")])
-    assert state.witnesses == {"w.example": m.Witness("w.example", "w.example+01+KEY", active=False)}
+    assert state.witnesses == {"w.example": Witness("w.example", "w.example+01+KEY", active=False)}
 
 
 def test_old_quorum_settings_are_quorum_rules_that_governance_reads() -> None:
     state = replay([_setting("witness_quorum", "2"), _setting("quorum:admit_member", "1/2")])
-    assert state.quorum_rules == {m.WITNESSES: m.QuorumRule(m.WITNESSES, "2"),
-                                  "admit_member": m.QuorumRule("admit_member", "1/2")}
-    assert rule_for(state, m.ProposalKind.ADMIT_MEMBER) == "1/2"
-    assert rule_for(state, m.ProposalKind.HANDOVER) == "2/3"  # not set: the default
+    assert state.quorum_rules == {WITNESSES: QuorumRule(WITNESSES, "2"),
+                                  "admit_member": QuorumRule("admit_member", "1/2")}
+    assert rule_for(state, ProposalKind.ADMIT_MEMBER) == "1/2"
+    assert rule_for(state, ProposalKind.HANDOVER) == "2/3"  # not set: the default
 
 
 def test_the_log_key_and_other_settings_stay_settings() -> None:
@@ -54,7 +54,7 @@ _change = st.one_of(
               st.integers(0, 3650)),
     st.tuples(st.just("witness"), _witness, st.sampled_from(["K1", "K2"])),
     st.tuples(st.just("remove"), _witness),
-    st.tuples(st.just("quorum"), st.sampled_from([m.WITNESSES, "handover", "admit_member"]),
+    st.tuples(st.just("quorum"), st.sampled_from([WITNESSES, "handover", "admit_member"]),
               st.sampled_from(["1", "2", "2/3", "all"])),
 )
 
@@ -67,7 +67,7 @@ def _old(change: tuple[Any, ...]) -> Event:
         return _setting(f"witness:{args[0]}", args[1])
     if kind == "remove":
         return _setting(f"witness:{args[0]}", "")
-    name = "witness_quorum" if args[0] == m.WITNESSES else f"quorum:{args[0]}"
+    name = "witness_quorum" if args[0] == WITNESSES else f"quorum:{args[0]}"
     return _setting(name, args[1])
 
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.model import MemberKind
 from contactgroup.io import kiel
 from contactgroup.io.kiel import read_release
 
@@ -42,7 +42,7 @@ class TestReadRelease29:
         donors = {d.iso: d for d in read_release(kiel_r29).donors()}
         assert len(donors) == 42
         eu = donors["EU"]
-        assert (eu.kind, eu.name, eu.gdp_eur) == (m.MemberKind.ORGANISATION, "EU (Commission and Council)", None)
+        assert (eu.kind, eu.name, eu.gdp_eur) == (MemberKind.ORGANISATION, "EU (Commission and Council)", None)
         assert donors["AUS"].gdp_eur == Decimal("1312.77115526256") * 10**9
 
     def test_tracked_aid_is_in_eur_per_category_and_commitments_unsplit(self, kiel_r29: Path) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.model import Rate
 from contactgroup.io.rates import read_rates
 
 
@@ -19,8 +19,8 @@ def write(tmp_path: Path, body: str) -> Path:
 
 def test_reads_rates_per_eur(tmp_path: Path) -> None:
     path = write(tmp_path, "currency,date,per_eur\nUAH,2024-01-02,42.1\nGEL,2024-01-02,2.95\n")
-    assert read_rates(path) == [m.Rate("UAH", date(2024, 1, 2), Decimal("42.1")),
-                                m.Rate("GEL", date(2024, 1, 2), Decimal("2.95"))]
+    assert read_rates(path) == [Rate("UAH", date(2024, 1, 2), Decimal("42.1")),
+                                Rate("GEL", date(2024, 1, 2), Decimal("2.95"))]
 
 
 @pytest.mark.parametrize(("line", "column", "words"), [

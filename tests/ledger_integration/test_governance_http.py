@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from contactgroup.api.app import create_app
-from contactgroup.domain import model as m
+from contactgroup.domain.model import ProposalKind
 from contactgroup.ledger import note
 from contactgroup.services import governance as gov
 from tests.ledger_integration.conftest import Log
@@ -17,7 +17,7 @@ def test_a_quorum_of_members_carries_a_proposal_over_http(log: Log) -> None:
     world = log.world
     leaving = sorted(signers)[-1]
     with world.db.transaction() as uow:
-        proposal = gov.propose(uow, world.caller("deu-keys"), m.ProposalKind.REMOVE_MEMBER, {"code": leaving})
+        proposal = gov.propose(uow, world.caller("deu-keys"), ProposalKind.REMOVE_MEMBER, {"code": leaving})
     url = f"/proposals/{proposal.id}"
     client = TestClient(create_app(log.url, clock=world.clock, approvals_as="admin"))
 
@@ -45,7 +45,7 @@ def test_a_server_started_without_approvals_as_takes_none(log: Log) -> None:
     signers = _register_member_keys(log)
     world = log.world
     with world.db.transaction() as uow:
-        proposal = gov.propose(uow, world.caller("deu-keys"), m.ProposalKind.REMOVE_MEMBER,
+        proposal = gov.propose(uow, world.caller("deu-keys"), ProposalKind.REMOVE_MEMBER,
                                {"code": sorted(signers)[-1]})
     before = world.event_count()
     client = TestClient(create_app(log.url, clock=world.clock))

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Forbidden
+from contactgroup.domain.model import ProposalKind, Role, User
 from contactgroup.ledger import note
 from contactgroup.services import coordination as svc
 from contactgroup.services import governance as gov
@@ -25,7 +25,7 @@ def _register_member_keys(log: Log) -> dict[str, note.SignerKey]:
     signers = {code: note.generate_key(f"{code}-1")[0] for code in members}
     with world.db.transaction() as uow:  # users first: once a member key exists, members add their own users
         for code in members:
-            svc.register_user(uow, world.caller("admin"), m.User(f"{code.lower()}-keys", code, m.Role.DESK_OFFICER))
+            svc.register_user(uow, world.caller("admin"), User(f"{code.lower()}-keys", code, Role.DESK_OFFICER))
         for code in members:
             gov.register_key(uow, world.caller(f"{code.lower()}-keys"), code, signers[code].verifier.text)
     return signers
@@ -35,7 +35,7 @@ def _hand_over(log: Log, signers: dict[str, note.SignerKey], new_key: note.Verif
     """DEU proposes the move to NSATU with `new_key`; 35 of the 52 members approve (the quorum)."""
     world = log.world
     with world.db.transaction() as uow:
-        proposal = gov.propose(uow, world.caller("deu-keys"), m.ProposalKind.HANDOVER,
+        proposal = gov.propose(uow, world.caller("deu-keys"), ProposalKind.HANDOVER,
                                {"to": "NSATU", "users": ["nsatu-admin"], "log_key": new_key.text})
     with world.db.transaction() as uow:  # handed in together: the same events as 35 transactions, at far less cost
         for code in sorted(signers)[:35]:
@@ -105,7 +105,7 @@ def test_a_member_that_left_can_still_check_its_receipts(log: Log, tmp_path: Pat
     assert log.cli("ledger", "receipt", "--index", str(offer_event(log)), "--out", str(receipt), user="deu")[0] == 0
     world = log.world
     with world.db.transaction() as uow:
-        proposal = gov.propose(uow, world.caller("admin"), m.ProposalKind.REMOVE_MEMBER, {"code": "DEU"})
+        proposal = gov.propose(uow, world.caller("admin"), ProposalKind.REMOVE_MEMBER, {"code": "DEU"})
     with world.db.transaction() as uow:  # handed in together: the same events as 35 transactions, at far less cost
         for code in sorted(signers)[:35]:
             gov.approve(uow, world.caller("admin"), proposal.id, note.sign_note(proposal.text, [signers[code]]))

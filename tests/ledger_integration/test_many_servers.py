@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import ProposalKind, Role, User
 from contactgroup.ledger import note
 from contactgroup.services import coordination as svc
 from contactgroup.services import governance as gov
@@ -55,11 +55,11 @@ def cell(tmp_path: Path) -> Iterator[Cell]:
         signers = {code: note.generate_key(f"{code}-1")[0] for code in members}
         with db.transaction() as uow:
             for code in members:
-                svc.register_user(uow, Caller("admin", clock), m.User(f"{code.lower()}-keys", code,
-                                                                      m.Role.DESK_OFFICER))
+                svc.register_user(uow, Caller("admin", clock), User(f"{code.lower()}-keys", code,
+                                                                      Role.DESK_OFFICER))
             for code in members:
                 gov.register_key(uow, Caller(f"{code.lower()}-keys", clock), code, signers[code].verifier.text)
-            proposal = gov.propose(uow, Caller("deu-keys", clock), m.ProposalKind.REMOVE_MEMBER,
+            proposal = gov.propose(uow, Caller("deu-keys", clock), ProposalKind.REMOVE_MEMBER,
                                    {"code": members[-1]})
         db.engine.dispose()
         yield Cell(url, tmp_path, proposal.id, proposal.text, signers)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import Category, Coalition, Fund, Item, ItemClass, ValuationBasis
 from contactgroup.services import coordination as svc
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 
@@ -31,11 +31,11 @@ class Scenario:
 def build_scenario(w: World) -> Scenario:
     with w.db.transaction() as uow:
         admin = w.caller("admin")
-        svc.form_coalition(uow, admin, m.Coalition("winter", "Winter equipment", ("NOR",)))
-        svc.catalogue_item(uow, admin, m.Item("tent", "Winter tent", m.Category.HUMANITARIAN, "each", None,
+        svc.form_coalition(uow, admin, Coalition("winter", "Winter equipment", ("NOR",)))
+        svc.catalogue_item(uow, admin, Item("tent", "Winter tent", Category.HUMANITARIAN, "each", None,
                                               Decimal("800")))
-        svc.define_item_class(uow, admin, m.ItemClass("tents", "Winter tents", "winter", ("tent",)))
-        svc.create_fund(uow, admin, m.Fund("AMMO", "Ammunition initiative", "DEU", "artillery"))
+        svc.define_item_class(uow, admin, ItemClass("tents", "Winter tents", "winter", ("tent",)))
+        svc.create_fund(uow, admin, Fund("AMMO", "Ammunition initiative", "DEU", "artillery"))
         svc.contribute(uow, admin, fund="AMMO", member="DEU", amount=Decimal("300000"), currency="EUR",
                        pledged_on=date(2024, 6, 1))
         svc.contribute(uow, admin, fund="AMMO", member="USA", amount=Decimal("700000"), currency="EUR",
@@ -46,7 +46,7 @@ def build_scenario(w: World) -> Scenario:
     r4 = open_requirement(w, 10, 3, item_class="tents")
     o1 = enter_offer(w, "deu")
     o2 = enter_offer(w, "fra", member="FRA", item="155-b", quantity=400, value=Decimal("1000000"), currency="EUR",
-                     basis=m.ValuationBasis.MARKET)
+                     basis=ValuationBasis.MARKET)
     o3 = enter_offer(w, "deu", member="AMMO", quantity=100)
     o4 = enter_offer(w, "usa", member="USA", item="155-b", quantity=100, consent_from="DEU")
     o5 = enter_offer(w, "usa", member="USA", item="fpv", quantity=50)

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import AllocationStatus, Gdp
 from contactgroup.encoding.canonical import plain
 from contactgroup.reports.burden import burden
 from contactgroup.reports.coverage import coverage
@@ -93,7 +93,7 @@ class TestBurden:
 
     def test_percent_of_gdp_for_a_chosen_year(self, scenario: Scenario) -> None:
         w = scenario.world
-        w.do(svc.record_gdp, "admin", m.Gdp("DEU", 2022, Decimal("3780000000000"), "EUR", "test"))
+        w.do(svc.record_gdp, "admin", Gdp("DEU", 2022, Decimal("3780000000000"), "EUR", "test"))
         deu = next(r for r in burden(w.db.state(), gdp_year=2022) if r.member == "DEU")
         assert deu.gdp_year == 2022
         assert deu.allocated_pct_gdp == Decimal(1890000) / Decimal("3780000000000") * 100 == Decimal("0.00005")
@@ -177,7 +177,7 @@ class TestGaps:
         assert (first.requirement, first.missing, first.breakdown) == (
             scenario.r1, 60, (("owed_after_receipt", 10), ("waiting_for_consent", 50)))
         assert first.detail.endswith("50 units: consent requested on 2024-09-01")
-        assert b.status is m.AllocationStatus.PROPOSED
+        assert b.status is AllocationStatus.PROPOSED
 
 
 class TestSummaries:

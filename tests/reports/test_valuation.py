@@ -5,21 +5,21 @@ from decimal import Decimal
 
 import pytest
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import MissingRate
+from contactgroup.domain.model import Category, Gdp, Item, Offer, OfferStatus, Rate, Source, ValuationBasis, Visibility
 from contactgroup.reports.valuation import MAX_GAP_DAYS, EcbRates, Valuer, ecb_converter
 
 
 @pytest.fixture(scope="module")
 def valuer() -> Valuer:
-    return Valuer([m.Rate("UAH", date(2024, 1, 1), Decimal("42")), m.Rate("UAH", date(2024, 6, 1), Decimal("44")),
-                   m.Rate("USD", date(2024, 1, 6), Decimal("1.2"))])
+    return Valuer([Rate("UAH", date(2024, 1, 1), Decimal("42")), Rate("UAH", date(2024, 6, 1), Decimal("44")),
+                   Rate("USD", date(2024, 1, 6), Decimal("1.2"))])
 
 
-def offer(**changes: object) -> m.Offer:
-    base = m.Offer(id="O-1", member="DEU", item="155-a", quantity=10, available_from=date(2024, 3, 1), depot="DEU",
-                   source=m.Source.STOCKS, status=m.OfferStatus.COMMITTED, visibility=m.Visibility.MEMBER)
-    return m.Offer(**{**{f: getattr(base, f) for f in m.Offer.__slots__}, **changes})
+def offer(**changes: object) -> Offer:
+    base = Offer(id="O-1", member="DEU", item="155-a", quantity=10, available_from=date(2024, 3, 1), depot="DEU",
+                   source=Source.STOCKS, status=OfferStatus.COMMITTED, visibility=Visibility.MEMBER)
+    return Offer(**{**{f: getattr(base, f) for f in Offer.__slots__}, **changes})
 
 
 class TestEcbRate:
@@ -52,7 +52,7 @@ class TestEcbRate:
 
     def test_year_average_is_the_mean_of_daily_rates(self, valuer: Valuer) -> None:
         assert abs(valuer.year_rate("USD", 2023) - Decimal("1.0813")) < Decimal("0.0001")  # ECB: 1.0813
-        gdp = m.Gdp("USA", 2023, Decimal("1081300"), "USD", "test")
+        gdp = Gdp("USA", 2023, Decimal("1081300"), "USD", "test")
         assert abs(valuer.gdp_eur(gdp) - Decimal(1000000)) < Decimal(100)
 
 
@@ -69,7 +69,7 @@ class TestBeyondTheSeries:
 
     def test_a_recorded_rate_newer_than_the_series_is_used_and_said(self) -> None:
         end = EcbRates().end
-        valuer = Valuer([m.Rate("USD", end + timedelta(days=10), Decimal("1.5"))])
+        valuer = Valuer([Rate("USD", end + timedelta(days=10), Decimal("1.5"))])
         assert valuer.to_eur(Decimal(3), "USD", end + timedelta(days=20)) == Decimal(2)
         assert valuer.notes() == [f"USD on dates after the bundled ECB series ends ({end}, up to "
                                   f"{end + timedelta(days=20)}) is converted at the rate recorded for "
@@ -111,22 +111,22 @@ class TestMissingRate:
 
     def test_gdp_without_any_rate_for_its_year(self) -> None:
         with pytest.raises(MissingRate, match="GEL"):
-            Valuer().gdp_eur(m.Gdp("GEO", 2023, Decimal(1), "GEL", "test"))
+            Valuer().gdp_eur(Gdp("GEO", 2023, Decimal(1), "GEL", "test"))
 
 
-ITEMS = {"155-a": m.Item("155-a", "155 mm", m.Category.MILITARY, "round", None, Decimal("3000")),
-         "x": m.Item("x", "unvalued", m.Category.MILITARY, "each")}
+ITEMS = {"155-a": Item("155-a", "155 mm", Category.MILITARY, "round", None, Decimal("3000")),
+         "x": Item("x", "unvalued", Category.MILITARY, "each")}
 
 
 class TestOfferValue:
 
     def test_declared_value_at_commitment_date(self, valuer: Valuer) -> None:
-        o = offer(value=Decimal("1095.6"), currency="USD", basis=m.ValuationBasis.MARKET,
+        o = offer(value=Decimal("1095.6"), currency="USD", basis=ValuationBasis.MARKET,
                   committed_on=date(2024, 1, 2))
         assert valuer.offer_value_eur(o, ITEMS) == Decimal(1000)
 
     def test_declared_value_without_commitment_uses_available_from(self, valuer: Valuer) -> None:
-        o = offer(value=Decimal(4400), currency="UAH", basis=m.ValuationBasis.BOOK, available_from=date(2024, 7, 1))
+        o = offer(value=Decimal(4400), currency="UAH", basis=ValuationBasis.BOOK, available_from=date(2024, 7, 1))
         assert valuer.offer_value_eur(o, ITEMS) == Decimal(100)
 
     def test_without_declared_value_uses_catalogue_unit_value(self, valuer: Valuer) -> None:
@@ -152,4 +152,4 @@ class TestMissingRateSaysWhy:
 
     def test_names_the_gdp_figure(self) -> None:
         with pytest.raises(MissingRate, match="the 2023 GDP of GEO"):
-            Valuer().gdp_eur(m.Gdp("GEO", 2023, Decimal(1), "GEL", "test"))
+            Valuer().gdp_eur(Gdp("GEO", 2023, Decimal(1), "GEL", "test"))

@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Forbidden, NotFound
 from contactgroup.domain.event import Event
+from contactgroup.domain.model import AllocationStatus, ItemClass, Visibility
 from contactgroup.services import coordination as svc
 from contactgroup.services import transit
 from contactgroup.services.allocation import AllocationRun, problem_from_state, propose_optimal
@@ -19,7 +19,7 @@ from tests.factories import World, confirmed_allocation, enter_offer, open_requi
 
 def narrow_class(w: World) -> None:
     with w.db.transaction() as uow:
-        svc.define_item_class(uow, w.caller("admin"), m.ItemClass("155a", "155 mm type A only", "artillery",
+        svc.define_item_class(uow, w.caller("admin"), ItemClass("155a", "155 mm type A only", "artillery",
                                                                   ("155-a",)))
 
 
@@ -49,7 +49,7 @@ def test_pins_agreed_allocations_and_reruns_are_idempotent(world: World) -> None
     result = run(world)
     assert len(result.proposed) == 1
     proposal = world.db.state().allocations[result.proposed[0]]
-    assert (proposal.offer, proposal.quantity, proposal.status) == ("O-00002", 40, m.AllocationStatus.PROPOSED)
+    assert (proposal.offer, proposal.quantity, proposal.status) == ("O-00002", 40, AllocationStatus.PROPOSED)
     again = run(world)
     assert (again.proposed, again.kept, again.declined) == ((), 1, 0)
 
@@ -72,7 +72,7 @@ def test_a_superseded_proposal_is_declined(world: World) -> None:
     high = open_requirement(world, quantity=10, priority=1)
     result = run(world)
     state = world.db.state()
-    assert state.allocations[manual.id].status is m.AllocationStatus.DECLINED
+    assert state.allocations[manual.id].status is AllocationStatus.DECLINED
     (new,) = result.proposed
     assert state.allocations[new].requirement == high
 
@@ -83,7 +83,7 @@ def test_coalition_lead_allocates_only_its_area(world: World) -> None:
     with pytest.raises(Forbidden, match="does not lead the capability coalition for drones"):
         run(world, "fra-lead", area="drones")
     art = open_requirement(world, quantity=10)
-    enter_offer(world, quantity=10, visibility=m.Visibility.COALITION)  # a lead allocates only offers it may see
+    enter_offer(world, quantity=10, visibility=Visibility.COALITION)  # a lead allocates only offers it may see
     result = run(world, "fra-lead", area="artillery")
     assert [world.db.state().allocations[a].requirement for a in result.proposed] == [art]
 
@@ -102,14 +102,14 @@ def test_problem_from_state_leaves_out_what_cannot_be_used(world: World) -> None
 class TestLeadRuns:
     def test_a_lead_reruns_its_area_superseding_earlier_proposals(self, world: World) -> None:
         low = open_requirement(world, quantity=10, priority=5)
-        offer = enter_offer(world, quantity=10, visibility=m.Visibility.COALITION)
+        offer = enter_offer(world, quantity=10, visibility=Visibility.COALITION)
         first = run(world, "fra-lead", area="artillery")
         high = open_requirement(world, quantity=10, priority=1)
         second = run(world, "fra-lead", area="artillery")
         state = world.db.state()
         (old,) = first.proposed
         assert state.allocations[old].requirement == low
-        assert state.allocations[old].status is m.AllocationStatus.DECLINED
+        assert state.allocations[old].status is AllocationStatus.DECLINED
         assert [(state.allocations[a].offer, state.allocations[a].requirement) for a in second.proposed] == [
             (offer, high)
         ]
@@ -117,7 +117,7 @@ class TestLeadRuns:
 
     def test_the_record_says_the_proposal_was_superseded_not_refused(self, world: World) -> None:
         open_requirement(world, quantity=10, priority=5)
-        enter_offer(world, quantity=10, visibility=m.Visibility.COALITION)
+        enter_offer(world, quantity=10, visibility=Visibility.COALITION)
         (old,) = run(world, "fra-lead", area="artillery").proposed
         open_requirement(world, quantity=10, priority=1)
         second = run(world, "fra-lead", area="artillery")
@@ -133,10 +133,10 @@ class TestLeadRuns:
         hidden = enter_offer(world, quantity=10)  # member-only: DEU and the authority see it, the lead does not
         (held,) = run(world).proposed  # the coordinator proposes it
         open_requirement(world, quantity=10, priority=1)
-        seen = enter_offer(world, quantity=5, visibility=m.Visibility.COALITION)
+        seen = enter_offer(world, quantity=5, visibility=Visibility.COALITION)
         second = run(world, "fra-lead", area="artillery")
         state = world.db.state()
-        assert state.allocations[held].status is m.AllocationStatus.PROPOSED  # not superseded by the lead
+        assert state.allocations[held].status is AllocationStatus.PROPOSED  # not superseded by the lead
         assert state.allocations[held].requirement == low
         assert {state.allocations[a].offer for a in second.proposed} == {seen} and hidden != seen
 
@@ -163,10 +163,10 @@ class TestStability:
         enter_offer(world, quantity=500, item="155-b")
         open_requirement(world, quantity=50, item_class="fpv")
         first = run(world)
-        before = {a.id for a in world.db.state().allocations.values() if a.status is m.AllocationStatus.PROPOSED}
+        before = {a.id for a in world.db.state().allocations.values() if a.status is AllocationStatus.PROPOSED}
         enter_offer(world, quantity=30, item="fpv")
         second = run(world)
-        after = {a.id for a in world.db.state().allocations.values() if a.status is m.AllocationStatus.PROPOSED}
+        after = {a.id for a in world.db.state().allocations.values() if a.status is AllocationStatus.PROPOSED}
         assert second.declined == 0
         assert before <= after and second.kept == len(first.proposed)
         assert [world.db.state().allocations[a].offer for a in second.proposed] == ["O-00006"]

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from contactgroup.allocation import Reason
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, Forbidden
+from contactgroup.domain.model import AllocationStatus, Delivery, DeliveryStatus, OfferStatus, RequirementStatus
 from contactgroup.reports.gaps import gaps
 from contactgroup.services import coordination as svc
 from contactgroup.services import queries
@@ -45,7 +45,7 @@ class TestOwedUnits:
     def test_a_short_receipt_leaves_the_units_owed_and_the_offer_in_delivery(self, world: World) -> None:
         req, offer, alloc = short_receipt(world)
         state = world.db.state()
-        assert state.offers[offer].status is m.OfferStatus.IN_DELIVERY
+        assert state.offers[offer].status is OfferStatus.IN_DELIVERY
         books = state.shipped(alloc)
         assert (books.received, books.in_transit, books.owed, books.short_owed) == (8_250, 0, 1_750, 1_750)
         (row,) = gaps(state)
@@ -62,7 +62,7 @@ class TestOwedUnits:
         assert (books.received, books.in_transit, books.owed) == (8_250, 1_750, 0)
         world.do(svc.receive, "ukr", d.id, received_on=TODAY)
         state = world.db.state()
-        assert state.offers[offer].status is m.OfferStatus.DELIVERED
+        assert state.offers[offer].status is OfferStatus.DELIVERED
         assert gaps(state) == []
 
     def test_releasing_owed_units_reopens_the_need_and_the_plan_looks_elsewhere(self, world: World) -> None:
@@ -73,10 +73,10 @@ class TestOwedUnits:
         with pytest.raises(Conflict, match="owes 1,750 units, not 2,000"):
             world.do(svc.move_allocation, "admin", alloc, "release-owed", units=2_000)
         a = world.do(svc.move_allocation, "admin", alloc, "release-owed", "lost in transit", units=1_750)
-        assert (a.quantity, a.released, a.status) == (8_250, 1_750, m.AllocationStatus.CONFIRMED)
+        assert (a.quantity, a.released, a.status) == (8_250, 1_750, AllocationStatus.CONFIRMED)
         state = world.db.state()
-        assert state.requirements[req].status is m.RequirementStatus.PARTIALLY_MET
-        assert state.offers[offer].status is m.OfferStatus.DELIVERED  # nothing of it is owed any more
+        assert state.requirements[req].status is RequirementStatus.PARTIALLY_MET
+        assert state.offers[offer].status is OfferStatus.DELIVERED  # nothing of it is owed any more
         (row,) = gaps(state)
         assert (row.missing, row.owed, row.breakdown) == (1_750, 0, (("not_yet_allocated", 1_750),))
         result = run(world)
@@ -103,7 +103,7 @@ class TestDeclines:
         with pytest.raises(Conflict, match="declined by DEU; only it or the coordinator may reopen"):
             world.do(svc.move_allocation, "ukr", first, "reopen")
         a = world.do(svc.move_allocation, "deu", first, "reopen", "stock arrived")
-        assert a.reopened and a.status is m.AllocationStatus.DECLINED
+        assert a.reopened and a.status is AllocationStatus.DECLINED
         (second,) = run(world).proposed
         assert world.db.state().allocations[second].offer == offer
 
@@ -193,7 +193,7 @@ class TestReceiveMany:
         alloc = confirmed_allocation(w, enter_offer(w, quantity=100 * n), req, 100 * n)
         return [w.do(svc.dispatch, "deu", allocation=alloc, quantity=100, dispatched_on=TODAY).id for _ in range(n)]
 
-    def _receive(self, w: World, ids: list[str], on: date = TODAY) -> list[m.Delivery]:
+    def _receive(self, w: World, ids: list[str], on: date = TODAY) -> list[Delivery]:
         with w.db.transaction() as uow:
             who = w.caller("ukr")
             return svc.move_each("delivery", ids, lambda i: svc.receive(uow, who, i, received_on=on))
@@ -208,7 +208,7 @@ class TestReceiveMany:
         assert "D-99999: no delivery 'D-99999' that ukr may see" in str(refused.value)
         assert world.event_count() == before
         state = world.db.state()
-        assert {state.deliveries[i].status for i in ids} == {m.DeliveryStatus.DISPATCHED}
+        assert {state.deliveries[i].status for i in ids} == {DeliveryStatus.DISPATCHED}
 
     def test_a_date_before_a_dispatch_refuses_all(self, world: World) -> None:
         ids = self._shipped(world, 2)
@@ -221,5 +221,5 @@ class TestReceiveMany:
         done = self._receive(world, [*ids, ids[0]])  # an id given twice is received once
         assert [d.id for d in done] == ids and sum(d.received for d in done) == 300
         state = world.db.state()
-        assert state.offers["O-00001"].status is m.OfferStatus.DELIVERED
+        assert state.offers["O-00001"].status is OfferStatus.DELIVERED
         assert queries.movable(state, state.users["ukr"], "delivery", queries.RECEIVE) == []

@@ -9,8 +9,18 @@ from decimal import Decimal
 
 import pytest
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from contactgroup.domain.model import (
+    ConsentStatus,
+    Offer,
+    OfferStatus,
+    RequirementStatus,
+    Role,
+    Source,
+    User,
+    ValuationBasis,
+    Visibility,
+)
 from contactgroup.services import coordination as svc
 from contactgroup.services import queries
 from contactgroup.services.queries import HistoryKind
@@ -52,9 +62,9 @@ class TestAmendRequirement:
         req = open_requirement(world, quantity=1000)
         confirmed_allocation(world, enter_offer(world, quantity=600), req, 600)
         world.do(svc.amend_requirement, "ukr", req, quantity=600)
-        assert world.db.state().requirements[req].status is m.RequirementStatus.MET
+        assert world.db.state().requirements[req].status is RequirementStatus.MET
         world.do(svc.amend_requirement, "ukr", req, quantity=900)
-        assert world.db.state().requirements[req].status is m.RequirementStatus.PARTIALLY_MET
+        assert world.db.state().requirements[req].status is RequirementStatus.PARTIALLY_MET
 
     def test_a_cancelled_requirement_cannot_be_amended(self, world: World) -> None:
         req = open_requirement(world)
@@ -93,11 +103,11 @@ class TestAmendOffer:
     def test_terms_change_and_the_event_keeps_old_and_new(self, world: World) -> None:
         offer = enter_offer(world, quantity=600)
         world.do(svc.amend_offer, "deu", offer, quantity=800, available_from=date(2024, 9, 1), depot="POL",
-                 value=Decimal("2000000"), currency="EUR", basis=m.ValuationBasis.MARKET,
-                 visibility=m.Visibility.COALITION)
+                 value=Decimal("2000000"), currency="EUR", basis=ValuationBasis.MARKET,
+                 visibility=Visibility.COALITION)
         o = world.db.state().offers[offer]
         assert (o.quantity, o.available_from, o.depot, o.value, o.visibility) == (
-            800, date(2024, 9, 1), "POL", Decimal("2000000"), m.Visibility.COALITION)
+            800, date(2024, 9, 1), "POL", Decimal("2000000"), Visibility.COALITION)
         type_, data = last_event(world)
         assert type_ == "OfferAmended"
         assert data["old"] == {"quantity": 600, "available_from": "2024-08-01", "depot": "DEU", "value": None,
@@ -125,10 +135,10 @@ class TestAmendOffer:
         alloc = confirmed_allocation(world, offer, req, 400)
         d = world.do(svc.dispatch, "deu", allocation=alloc, quantity=400, dispatched_on=date(2024, 7, 1))
         world.do(svc.receive, "ukr", d.id, received_on=date(2024, 7, 1))
-        assert world.db.state().offers[offer].status is m.OfferStatus.IN_DELIVERY  # 200 still free
+        assert world.db.state().offers[offer].status is OfferStatus.IN_DELIVERY  # 200 still free
         amended = world.do(svc.amend_offer, "deu", offer, quantity=400)
-        assert amended.status is m.OfferStatus.DELIVERED
-        assert world.db.state().offers[offer].status is m.OfferStatus.DELIVERED
+        assert amended.status is OfferStatus.DELIVERED
+        assert world.db.state().offers[offer].status is OfferStatus.DELIVERED
         report = verify(world.db)
         assert report.ok, [str(f) for f in report.findings]
 
@@ -189,16 +199,16 @@ class TestUsers:
 
     def test_a_desk_officer_manages_its_own_members_users_only(self, world: World) -> None:
         with world.db.transaction() as uow:
-            svc.register_user(uow, world.caller("admin"), m.User("deu-2", "DEU", m.Role.DESK_OFFICER))
-        world.do(svc.change_role, "deu", "deu-2", m.Role.ANALYST)
-        assert world.db.state().users["deu-2"].role is m.Role.ANALYST
+            svc.register_user(uow, world.caller("admin"), User("deu-2", "DEU", Role.DESK_OFFICER))
+        world.do(svc.change_role, "deu", "deu-2", Role.ANALYST)
+        assert world.db.state().users["deu-2"].role is Role.ANALYST
         assert last_event(world)[1] == {"name": "deu-2", "old": {"role": "desk_officer"}, "new": {"role": "analyst"}}
         with pytest.raises(Forbidden, match="deu is a desk officer for DEU and may not user:manage for FRA"):
             world.do(svc.disable_user, "deu", "fra")
 
     def test_a_role_must_suit_the_party_and_nobody_disables_itself(self, world: World) -> None:
         with pytest.raises(ValidationFailed, match="only the coordinating authority's users can be coordinators"):
-            world.do(svc.change_role, "admin", "deu", m.Role.COORDINATOR)
+            world.do(svc.change_role, "admin", "deu", Role.COORDINATOR)
         with pytest.raises(Conflict, match="user admin may not disable itself"):
             world.do(svc.disable_user, "admin", "admin")
         with pytest.raises(NotFound, match="no user 'ghost'"):
@@ -244,10 +254,10 @@ class TestPastYears:
                                         needed_by=date(2023, 5, 1), destination="UKR-West", on=date(2023, 2, 1))
             for who, verb in ((ukr, "submit"), (admin, "validate"), (admin, "open")):
                 svc.move_requirement(uow, who, req.id, verb)
-            offer = svc.enter_offer(uow, deu, m.Offer(
+            offer = svc.enter_offer(uow, deu, Offer(
                 id="", member="DEU", item="155-a", quantity=100, available_from=date(2023, 3, 1), depot="DEU",
-                source=m.Source.STOCKS, status=m.OfferStatus.DRAFT, visibility=m.Visibility.MEMBER),
-                status=m.OfferStatus.COMMITTED, committed_on=date(2023, 3, 1))
+                source=Source.STOCKS, status=OfferStatus.DRAFT, visibility=Visibility.MEMBER),
+                status=OfferStatus.COMMITTED, committed_on=date(2023, 3, 1))
             a = svc.propose_allocation(uow, admin, offer=offer.id, requirement=req.id, quantity=100,
                                        on=date(2023, 3, 10))
             svc.move_allocation(uow, deu, a.id, "accept")
@@ -294,7 +304,7 @@ class TestPastYears:
         with pytest.raises(ValidationFailed, match=message):
             world.do(svc.decide_consent, "usa", consent.id, "grant", on=on)
         assert world.event_count() == before
-        assert world.db.state().consents[consent.id].status is m.ConsentStatus.REQUESTED
+        assert world.db.state().consents[consent.id].status is ConsentStatus.REQUESTED
 
     def test_a_requirement_move_is_not_dated_before_it_was_raised(self, world: World) -> None:
         req = world.do(svc.draft_requirement, "ukr", item_class="155mm", quantity=10, priority=1,
@@ -303,4 +313,4 @@ class TestPastYears:
             world.do(svc.move_requirement, "ukr", req.id, "submit", on=date(2023, 1, 31))
         with pytest.raises(ValidationFailed, match=r"on: 2025-01-01 is in the future"):
             world.do(svc.move_requirement, "ukr", req.id, "cancel", on=date(2025, 1, 1))
-        assert world.db.state().requirements[req.id].status is m.RequirementStatus.DRAFT
+        assert world.db.state().requirements[req.id].status is RequirementStatus.DRAFT

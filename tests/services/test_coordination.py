@@ -6,8 +6,16 @@ from datetime import date
 
 import pytest
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from contactgroup.domain.model import (
+    AllocationStatus,
+    Decimal,
+    DeliveryStatus,
+    Fund,
+    OfferStatus,
+    RequirementStatus,
+    Visibility,
+)
 from contactgroup.services import access
 from contactgroup.services import coordination as svc
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
@@ -18,10 +26,10 @@ class TestRequirementLifecycle:
         req = open_requirement(world, quantity=1000)
         offer = enter_offer(world, quantity=600)
         confirmed_allocation(world, offer, req, 600)
-        assert world.db.state().requirements[req].status is m.RequirementStatus.PARTIALLY_MET
+        assert world.db.state().requirements[req].status is RequirementStatus.PARTIALLY_MET
         other = enter_offer(world, quantity=400, item="155-b")
         confirmed_allocation(world, other, req, 400)
-        assert world.db.state().requirements[req].status is m.RequirementStatus.MET
+        assert world.db.state().requirements[req].status is RequirementStatus.MET
 
     def test_illegal_move_names_object_and_both_states(self, world: World) -> None:
         req = open_requirement(world)
@@ -73,8 +81,8 @@ class TestPermissions:
     def test_coalition_lead_proposes_only_in_its_own_area(self, world: World) -> None:
         art = open_requirement(world, quantity=10)
         drones = open_requirement(world, quantity=10, item_class="fpv")
-        art_offer = enter_offer(world, quantity=10, visibility=m.Visibility.COALITION)
-        fpv_offer = enter_offer(world, quantity=10, item="fpv", visibility=m.Visibility.COALITION)
+        art_offer = enter_offer(world, quantity=10, visibility=Visibility.COALITION)
+        fpv_offer = enter_offer(world, quantity=10, item="fpv", visibility=Visibility.COALITION)
         world.do(svc.propose_allocation, "fra-lead", offer=art_offer, requirement=art, quantity=10)
         with pytest.raises(Forbidden, match="does not lead the capability coalition for drones"):
             world.do(svc.propose_allocation, "fra-lead", offer=fpv_offer, requirement=drones, quantity=10)
@@ -90,13 +98,13 @@ class TestVisibility:
     @pytest.mark.parametrize(
         ("visibility", "seen_by"),
         [
-            (m.Visibility.MEMBER, {"admin", "deu"}),
-            (m.Visibility.COALITION, {"admin", "deu", "fra-lead"}),
-            (m.Visibility.RECIPIENT, {"admin", "deu", "fra-lead", "ukr"}),
-            (m.Visibility.PUBLIC, {"admin", "deu", "ukr", "fra", "usa", "fra-lead", "analyst"}),
+            (Visibility.MEMBER, {"admin", "deu"}),
+            (Visibility.COALITION, {"admin", "deu", "fra-lead"}),
+            (Visibility.RECIPIENT, {"admin", "deu", "fra-lead", "ukr"}),
+            (Visibility.PUBLIC, {"admin", "deu", "ukr", "fra", "usa", "fra-lead", "analyst"}),
         ],
     )
-    def test_offer_is_seen_by_exactly_its_circle(self, world: World, visibility: m.Visibility,
+    def test_offer_is_seen_by_exactly_its_circle(self, world: World, visibility: Visibility,
                                                  seen_by: set[str]) -> None:
         offer_id = enter_offer(world, visibility=visibility)
         state = world.db.state()
@@ -132,7 +140,7 @@ class TestAllocation:
         with pytest.raises(Forbidden):
             world.do(svc.decide_consent, "deu", consent.id, "grant")  # only the origin decides
         world.do(svc.decide_consent, "usa", consent.id, "grant")
-        assert world.do(svc.move_allocation, "admin", a.id, "confirm").status is m.AllocationStatus.CONFIRMED
+        assert world.do(svc.move_allocation, "admin", a.id, "confirm").status is AllocationStatus.CONFIRMED
 
     def test_confirmed_allocation_is_pinned(self, world: World) -> None:
         req = open_requirement(world, quantity=100)
@@ -149,8 +157,8 @@ class TestAllocation:
         a = world.do(svc.propose_allocation, "admin", offer=offer, requirement=req, quantity=100)
         world.do(svc.move_offer, "deu", offer, "withdraw")
         state = world.db.state()
-        assert state.allocations[a.id].status is m.AllocationStatus.DECLINED
-        assert state.offers[offer].status is m.OfferStatus.WITHDRAWN
+        assert state.allocations[a.id].status is AllocationStatus.DECLINED
+        assert state.offers[offer].status is OfferStatus.WITHDRAWN
 
 
 class TestDelivery:
@@ -162,11 +170,11 @@ class TestDelivery:
         d = world.do(svc.dispatch, "deu", allocation=alloc, quantity=100, dispatched_on=date(2024, 7, 1))
         world.do(svc.track_shipment, "deu", d.id, "hub")
         got = world.do(svc.receive, "ukr", d.id, received_on=date(2024, 7, 1), short=3, damaged=2)
-        assert (got.received, got.short, got.damaged, got.status) == (95, 3, 2, m.DeliveryStatus.RECEIVED)
-        assert world.db.state().offers[offer].status is m.OfferStatus.IN_DELIVERY  # 5 units still owed
+        assert (got.received, got.short, got.damaged, got.status) == (95, 3, 2, DeliveryStatus.RECEIVED)
+        assert world.db.state().offers[offer].status is OfferStatus.IN_DELIVERY  # 5 units still owed
         again = world.do(svc.dispatch, "deu", allocation=alloc, quantity=5, dispatched_on=date(2024, 7, 1))
         world.do(svc.receive, "ukr", again.id, received_on=date(2024, 7, 1))
-        assert world.db.state().offers[offer].status is m.OfferStatus.DELIVERED
+        assert world.db.state().offers[offer].status is OfferStatus.DELIVERED
 
     def test_refuses_shipping_more_than_allocated_or_unconfirmed(self, world: World) -> None:
         req = open_requirement(world, quantity=100)
@@ -210,8 +218,8 @@ class TestUnknownReferences:
 
 class TestFunds:
     def test_fund_offer_is_entered_by_the_managers_desk(self, world: World) -> None:
-        world.do(svc.create_fund, "admin", m.Fund("AMMO", "Ammunition initiative", "DEU", "artillery"))
-        c = world.do(svc.contribute, "fra", fund="AMMO", member="FRA", amount=m.Decimal("5000000"),
+        world.do(svc.create_fund, "admin", Fund("AMMO", "Ammunition initiative", "DEU", "artillery"))
+        c = world.do(svc.contribute, "fra", fund="AMMO", member="FRA", amount=Decimal("5000000"),
                      currency="EUR", pledged_on=date(2024, 6, 1))
         assert c.id == "C-00001"
         offer = enter_offer(world, user="deu", member="AMMO")

@@ -9,16 +9,16 @@ from datetime import date
 
 import pytest
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, ValidationFailed
+from contactgroup.domain.model import Category, Item, Member, MemberKind, Requirement, Role, User
 from contactgroup.services import coordination as svc
 from tests.factories import OFFER, World, enter_offer, open_requirement
 
 
-def _draft(world: World, **changes: object) -> m.Requirement:
+def _draft(world: World, **changes: object) -> Requirement:
     fields: dict[str, object] = {"item_class": "155mm", "quantity": 10, "priority": 1,
                                  "needed_by": date(2024, 9, 1), "destination": "UKR-West", **changes}
-    result: m.Requirement = world.do(svc.draft_requirement, "ukr", **fields)
+    result: Requirement = world.do(svc.draft_requirement, "ukr", **fields)
     return result
 
 
@@ -69,33 +69,33 @@ class TestFreeText:
 class TestNames:
     @pytest.mark.parametrize("name", ["deu-desk\n", "deu-desk\r", "deu\u200bdesk", "d" * 300])
     def test_a_user_name_with_a_trailing_newline_is_not_a_second_user(self, world: World, name: str) -> None:
-        world.do(svc.register_user, "admin", m.User("deu-desk", "DEU", m.Role.DESK_OFFICER))
+        world.do(svc.register_user, "admin", User("deu-desk", "DEU", Role.DESK_OFFICER))
         with pytest.raises((ValidationFailed, Conflict)):
-            world.do(svc.register_user, "admin", m.User(name, "DEU", m.Role.DESK_OFFICER))
+            world.do(svc.register_user, "admin", User(name, "DEU", Role.DESK_OFFICER))
         with world.db.transaction() as uow:
             assert [u for u in uow.state.users if u.startswith("deu")] == ["deu", "deu-desk"]
 
     @pytest.mark.parametrize("code", ["fpv2\n", "fpv2\u202e"])
     def test_item_codes_match_whole(self, world: World, code: str) -> None:
         with pytest.raises(ValidationFailed, match="code"):
-            world.do(svc.catalogue_item, "admin", m.Item(code, "FPV kit", m.Category.MILITARY, "kit"))
+            world.do(svc.catalogue_item, "admin", Item(code, "FPV kit", Category.MILITARY, "kit"))
 
     def test_organisation_codes_match_whole(self, world: World) -> None:
         with pytest.raises(ValidationFailed, match="code"):
-            world.do(svc.admit_member, "admin", m.Member("NEWORG\n", "New org", m.MemberKind.ORGANISATION, "EUR"))
+            world.do(svc.admit_member, "admin", Member("NEWORG\n", "New org", MemberKind.ORGANISATION, "EUR"))
 
     @pytest.mark.parametrize(("name", "says"), [("Evil\u202eaniamoR", "U+202E"), ("n" * 201, "at most 200"),
                                                  ("Tab\tname", "U+0009")])
     def test_item_and_member_names_refuse_invisible_characters_and_length(self, world: World, name: str,
                                                                          says: str) -> None:
         with pytest.raises(ValidationFailed, match=re.escape(says)):
-            world.do(svc.catalogue_item, "admin", m.Item("new", name, m.Category.MILITARY, "kit"))
+            world.do(svc.catalogue_item, "admin", Item("new", name, Category.MILITARY, "kit"))
         with pytest.raises(ValidationFailed, match=re.escape(says)):
-            world.do(svc.admit_member, "admin", m.Member("EVL", name, m.MemberKind.ORGANISATION, "EUR"))
+            world.do(svc.admit_member, "admin", Member("EVL", name, MemberKind.ORGANISATION, "EUR"))
 
     def test_nsn_digits_are_ascii(self, world: World) -> None:
         with pytest.raises(ValidationFailed, match="nsn"):
-            world.do(svc.catalogue_item, "admin", m.Item("x", "X", m.Category.MILITARY, "kit", "١٣٢٠-01-234-5678"))
+            world.do(svc.catalogue_item, "admin", Item("x", "X", Category.MILITARY, "kit", "١٣٢٠-01-234-5678"))
 
 
 def test_an_offer_with_markup_and_bidi_in_its_end_use_is_kept_verbatim(world: World) -> None:

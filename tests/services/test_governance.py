@@ -11,8 +11,19 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, Forbidden
+from contactgroup.domain.model import (
+    Coalition,
+    Member,
+    MemberKind,
+    Proposal,
+    ProposalKind,
+    ProposalStatus,
+    RequirementStatus,
+    Role,
+    User,
+    Visibility,
+)
 from contactgroup.ledger import note
 from contactgroup.reports.burden import burden
 from contactgroup.reports.coverage import coverage
@@ -54,7 +65,7 @@ def test_handover_from_idcc_to_nsatu(demo: Database) -> None:
             gov.register_key(uow, as_(f"{code.lower()}-desk"), code, signers[code].verifier.text)
     new_log_key = note.generate_key(demo.state().setting("origin"))[1].text
     with demo.transaction() as uow:  # a member proposes: the outgoing authority's cooperation is not needed
-        proposal = gov.propose(uow, as_("deu-desk"), m.ProposalKind.HANDOVER,
+        proposal = gov.propose(uow, as_("deu-desk"), ProposalKind.HANDOVER,
                                {"to": "NSATU", "users": ["nsatu-admin"], "log_key": new_log_key})
 
     def approve(signer: note.SignerKey, user: str = "admin") -> gov.gov.Quorum:
@@ -66,7 +77,7 @@ def test_handover_from_idcc_to_nsatu(demo: Database) -> None:
             quorum = gov.approve(uow, as_("admin"), proposal.id, note.sign_note(proposal.text, [signers[code]]))
     assert (len(quorum.approved), quorum.needed) == (34, 35)
     state = demo.state()
-    assert state.proposals[proposal.id].status is m.ProposalStatus.OPEN
+    assert state.proposals[proposal.id].status is ProposalStatus.OPEN
     assert state.authority is not None and state.authority.name == "IDCC"
 
     # The outgoing authority alone can neither fake an approval nor block the proposal.
@@ -86,19 +97,19 @@ def test_handover_from_idcc_to_nsatu(demo: Database) -> None:
 
     quorum = approve(signers[members[35]], user="pol-auditor")  # anyone may hand in a signed approval
     state = demo.state()
-    assert state.proposals[proposal.id].status is m.ProposalStatus.EFFECTIVE
+    assert state.proposals[proposal.id].status is ProposalStatus.EFFECTIVE
     assert state.authority is not None and state.authority.name == "NSATU"
     assert state.setting("log_verifier_key") == new_log_key
     history = sorted(state.tables["authorities"].values(), key=lambda a: a.since)
     assert [(a.name, a.until is None) for a in history] == [("IDCC", False), ("NSATU", True)]
 
     # The old authority's coordinators are refused; the new one's work.
-    req = next(r for r in state.requirements.values() if r.status is m.RequirementStatus.OPEN)
+    req = next(r for r in state.requirements.values() if r.status is RequirementStatus.OPEN)
     refused = "acts for IDCC, which is not the coordinating authority \\(now NSATU\\)"
     with pytest.raises(Forbidden, match=refused), demo.transaction() as uow:
         svc.move_requirement(uow, as_("admin"), req.id, "close")
     with demo.transaction() as uow:
-        svc.register_user(uow, as_("nsatu-admin"), m.User("nsatu-desk-1", "NSATU", m.Role.COORDINATOR))
+        svc.register_user(uow, as_("nsatu-admin"), User("nsatu-desk-1", "NSATU", Role.COORDINATOR))
     # Nothing lost: every report is identical, and the record verifies across the handover.
     assert reports(demo) == before
     assert verify(demo).ok
@@ -125,7 +136,7 @@ def keyed(world: World) -> dict[str, note.SignerKey]:
     signers = {code: note.generate_key(f"{code}-1")[0] for code in members}
     with world.db.transaction() as uow:
         for code in members:
-            svc.register_user(uow, world.caller("admin"), m.User(f"{code.lower()}-keys", code, m.Role.DESK_OFFICER))
+            svc.register_user(uow, world.caller("admin"), User(f"{code.lower()}-keys", code, Role.DESK_OFFICER))
         for code in members:
             gov.register_key(uow, world.caller(f"{code.lower()}-keys"), code, signers[code].verifier.text)
     return signers
@@ -151,9 +162,9 @@ def refused(world: World, error: type[ContactGroupError], match: str, fn: object
     assert world.event_count() == before
 
 
-def propose_handover(world: World, user: str = "deu", admin: str = "nsatu-admin", log_key: str = "") -> m.Proposal:
+def propose_handover(world: World, user: str = "deu", admin: str = "nsatu-admin", log_key: str = "") -> Proposal:
     log_key = log_key or note.generate_key(world.db.state().setting("origin"))[1].text
-    result: m.Proposal = world.do(gov.propose, user, m.ProposalKind.HANDOVER,
+    result: Proposal = world.do(gov.propose, user, ProposalKind.HANDOVER,
                                   {"to": "NSATU", "users": [admin], "log_key": log_key})
     return result
 
@@ -164,42 +175,42 @@ class TestOutgoingAuthority:
         p = propose_handover(world)
         for look_alike in ("nsatu-admin", "NSATU-ADMIN", "Nsatu_admin", "nsatu.admin"):
             refused(world, Conflict, f"user name {look_alike} is reserved by open handover proposal {p.id}",
-                    svc.register_user, "admin", m.User(look_alike, "IDCC", m.Role.COORDINATOR))
+                    svc.register_user, "admin", User(look_alike, "IDCC", Role.COORDINATOR))
         approve_all(world, p.id, signers, sorted(signers)[:35])
         assert world.db.state().authority.name == "NSATU"  # type: ignore[union-attr]
 
     def test_a_handover_cannot_name_a_user_too_like_an_existing_one(self, world: World) -> None:
         keyed(world)
-        world.do(svc.register_user, "admin", m.User("nsatu-admin", "IDCC", m.Role.COORDINATOR))
+        world.do(svc.register_user, "admin", User("nsatu-admin", "IDCC", Role.COORDINATOR))
         with pytest.raises(ValidationFailed, match="user NSATU_Admin is too like the existing user nsatu-admin"):
             propose_handover(world, admin="NSATU_Admin")
         with pytest.raises(Conflict, match=r"user Nsatu\.Admin is too like the existing user nsatu-admin"):
-            world.do(svc.register_user, "admin", m.User("Nsatu.Admin", "IDCC", m.Role.COORDINATOR))
+            world.do(svc.register_user, "admin", User("Nsatu.Admin", "IDCC", Role.COORDINATOR))
 
     def test_cannot_admit_members_or_form_coalitions_once_members_hold_keys(self, world: World) -> None:
-        world.do(svc.admit_member, "admin", m.Member("CHL", "Chile", m.MemberKind.NATION, "EUR"))  # before: may
+        world.do(svc.admit_member, "admin", Member("CHL", "Chile", MemberKind.NATION, "EUR"))  # before: may
         keyed(world)
         refused(world, Forbidden, "admitted only by an admit-member proposal", svc.admit_member, "admin",
-                m.Member("AAA", "Stack", m.MemberKind.NATION, "EUR"))
+                Member("AAA", "Stack", MemberKind.NATION, "EUR"))
         refused(world, Forbidden, "formed only by a change-lead proposal", svc.form_coalition, "admin",
-                m.Coalition("mines", "Demining", ("DEU",)))
+                Coalition("mines", "Demining", ("DEU",)))
 
     def test_cannot_add_users_to_a_member_that_has_users(self, world: World) -> None:
         signers = keyed(world)
         refused(world, Forbidden, "DEU's users are added by its own desk officers", svc.register_user, "admin",
-                m.User("deu-fake", "DEU", m.Role.DESK_OFFICER))
-        world.do(svc.register_user, "deu", m.User("deu-2", "DEU", m.Role.AUDITOR))  # the member itself may
+                User("deu-fake", "DEU", Role.DESK_OFFICER))
+        world.do(svc.register_user, "deu", User("deu-2", "DEU", Role.AUDITOR))  # the member itself may
         refused(world, Forbidden, "desk officer for DEU and may not user:register for FRA", svc.register_user,
-                "deu", m.User("fra-fake", "FRA", m.Role.DESK_OFFICER))
+                "deu", User("fra-fake", "FRA", Role.DESK_OFFICER))
         # A member admitted by proposal gets its first user from the authority, and its next from itself.
-        admit = world.do(gov.propose, "deu", m.ProposalKind.ADMIT_MEMBER,
+        admit = world.do(gov.propose, "deu", ProposalKind.ADMIT_MEMBER,
                          {"code": "CHL", "name": "Chile", "kind": "nation", "currency": "CLP", "nato": False,
                           "eu": False})
         approve_all(world, admit.id, signers, sorted(signers)[:35])
-        world.do(svc.register_user, "admin", m.User("chl-desk", "CHL", m.Role.DESK_OFFICER))
+        world.do(svc.register_user, "admin", User("chl-desk", "CHL", Role.DESK_OFFICER))
         refused(world, Forbidden, "CHL's users are added by its own desk officers", svc.register_user, "admin",
-                m.User("chl-2", "CHL", m.Role.DESK_OFFICER))
-        world.do(svc.register_user, "chl-desk", m.User("chl-2", "CHL", m.Role.ANALYST))
+                User("chl-2", "CHL", Role.DESK_OFFICER))
+        world.do(svc.register_user, "chl-desk", User("chl-2", "CHL", Role.ANALYST))
 
     def test_cannot_revoke_members_keys_or_withdraw_their_proposals(self, world: World) -> None:
         signers = keyed(world)
@@ -211,7 +222,7 @@ class TestOutgoingAuthority:
 
     def test_loses_sight_of_confidential_offers_with_the_chair(self, world: World) -> None:
         signers = keyed(world)
-        offer_id = enter_offer(world, visibility=m.Visibility.MEMBER)
+        offer_id = enter_offer(world, visibility=Visibility.MEMBER)
         state = world.db.state()
         assert access.can_see_offer(state, state.users["admin"], state.offers[offer_id])
         approve_all(world, propose_handover(world).id, signers, sorted(signers)[:35])
@@ -275,19 +286,19 @@ class TestVerifyChecksGovernance:
 class TestElectorateChanges:
     def test_a_proposal_takes_effect_when_a_removal_shrinks_its_electorate(self, world: World) -> None:
         signers = keyed(world)
-        change = world.do(gov.propose, "fra", m.ProposalKind.CHANGE_LEAD, {"area": "artillery", "leads": ["POL"]})
+        change = world.do(gov.propose, "fra", ProposalKind.CHANGE_LEAD, {"area": "artillery", "leads": ["POL"]})
         world.do(gov.approve, "admin", change.id, note.sign_note(change.text, [signers["FRA"]]))  # 1 of 2 leads
-        removal = world.do(gov.propose, "deu", m.ProposalKind.REMOVE_MEMBER, {"code": "USA"})
+        removal = world.do(gov.propose, "deu", ProposalKind.REMOVE_MEMBER, {"code": "USA"})
         q = approve_all(world, removal.id, signers, [c for c in sorted(signers) if c != "USA"][:35])
         assert (len(q.approved), q.needed) == (35, 35)  # counted before USA left (not "35 of 34")
         state = world.db.state()
-        assert state.proposals[change.id].status is m.ProposalStatus.EFFECTIVE
+        assert state.proposals[change.id].status is ProposalStatus.EFFECTIVE
         assert state.coalitions["artillery"].leads == ("POL",)
 
     def test_proposals_stay_open_one_to_3650_days(self, world: World) -> None:
         for days in (0, 3651, 100_000_000):
             with pytest.raises(ValidationFailed, match="stays open 1 to 3650 days"):
-                world.do(gov.propose, "deu", m.ProposalKind.REMOVE_MEMBER, {"code": "USA"}, days)
+                world.do(gov.propose, "deu", ProposalKind.REMOVE_MEMBER, {"code": "USA"}, days)
 
     def test_users_and_keys_registered_against_the_rules_are_findings_and_do_not_vote(self, world: World) -> None:
         """The audit's in-platform fake: desk officers registered by the authority for members that have users,

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, Forbidden, MissingRate, ValidationFailed
 from contactgroup.domain.governance import in_force
+from contactgroup.domain.model import Fund, Gdp, Member, MemberKind, TrackedDonor
 from contactgroup.ledger import note
 from contactgroup.reports.burden import burden
 from contactgroup.reports.valuation import Valuer
@@ -63,11 +63,11 @@ class TestImportKiel:
         assert summary.donors_tracked == ("CHE", "CHN", "CYP", "EU", "IND", "MLT", "TWN")
         state = world.db.state()
         assert set(state.members) == members
-        assert state.tracked_donors["EU"] == m.TrackedDonor("EU", "EU (Commission and Council)",
-                                                            m.MemberKind.ORGANISATION, "Kiel UST Release 29")
+        assert state.tracked_donors["EU"] == TrackedDonor("EU", "EU (Commission and Council)",
+                                                            MemberKind.ORGANISATION, "Kiel UST Release 29")
         assert state.tracked_donors["TWN"].name == "Taiwan"
         assert state.gdp[("CHN", 2021)].source == "Kiel UST Release 29"
-        assert state.gdp[("AUS", 2021)] == m.Gdp("AUS", 2021, Decimal("1312.77115526256") * 10**9, "EUR",
+        assert state.gdp[("AUS", 2021)] == Gdp("AUS", 2021, Decimal("1312.77115526256") * 10**9, "EUR",
                                                  "Kiel UST Release 29")
         assert ("EU", 2021) not in state.gdp
 
@@ -126,7 +126,7 @@ class TestImportKielIntoALiveCoordination:
             world.do(gov.register_key, "deu", "DEU", note.generate_key("DEU-1")[0].verifier.text)
             assert in_force(world.db.state())
             with pytest.raises(Forbidden, match="governance is in force"):
-                world.do(svc.admit_member, "admin", m.Member("CHN", "China", m.MemberKind.NATION, "CNY"))
+                world.do(svc.admit_member, "admin", Member("CHN", "China", MemberKind.NATION, "CNY"))
         before = world.db.state()
         summary = world.do(import_kiel, "admin", KIEL_R29)
         state = world.db.state()
@@ -144,7 +144,7 @@ class TestImportKielIntoALiveCoordination:
 
     def test_a_tracked_donor_admitted_later_is_one_row(self, world: World) -> None:
         world.do(import_kiel, "admin", KIEL_R29)
-        world.do(svc.admit_member, "admin", m.Member("TWN", "Taiwan", m.MemberKind.NATION, "TWD"))
+        world.do(svc.admit_member, "admin", Member("TWN", "Taiwan", MemberKind.NATION, "TWD"))
         rows = [r for r in burden(world.db.state(), gdp_year=2021) if r.member == "TWN"]
         assert len(rows) == 1 and not rows[0].tracked_only and rows[0].allocated_pct_gdp is not None
 
@@ -180,7 +180,7 @@ class TestImportRates:
         path.write_text("currency,date,per_eur\nNOK,2024-06-01,11.5\n")
         world.do(import_rates, "admin", path)
         with world.db.transaction() as uow:
-            svc.create_fund(uow, world.caller("admin"), m.Fund("FN", "Fund", "DEU", "artillery"))
+            svc.create_fund(uow, world.caller("admin"), Fund("FN", "Fund", "DEU", "artillery"))
             svc.contribute(uow, world.caller("admin"), fund="FN", member="NOR", amount=Decimal("115"),
                            currency="NOK", pledged_on=date(2024, 6, 1))  # a Saturday: the user rate is newer
         nor = next(r for r in burden(world.db.state()) if r.member == "NOR")

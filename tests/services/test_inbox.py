@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import NotFound
+from contactgroup.domain.model import AllocationStatus, ConsentStatus, DeliveryStatus, Offer, ProposalKind
 from contactgroup.domain.state import State
 from contactgroup.ledger import note
 from contactgroup.services import access, queries
@@ -28,7 +28,7 @@ SEES = {InboxKind.ALLOCATION: lambda s, w, i: access.can_see_allocation(s, w, s.
         InboxKind.PROPOSAL: lambda s, w, i: True}
 
 
-def _offer_of(state: State, e: queries.InboxEntry) -> m.Offer | None:
+def _offer_of(state: State, e: queries.InboxEntry) -> Offer | None:
     if e.kind is InboxKind.ALLOCATION:
         return state.offers[state.allocations[e.id].offer]
     if e.kind is InboxKind.CONSENT:
@@ -63,15 +63,15 @@ def test_each_role_finds_exactly_its_next_steps(demo_state: State) -> None:
 
     # The desk: allocations of its member's offers to accept, consents asked of its member.
     assert ids("deu-desk", InboxKind.ALLOCATION) == {
-        a.id for a in state.allocations.values() if a.status is m.AllocationStatus.PROPOSED
+        a.id for a in state.allocations.values() if a.status is AllocationStatus.PROPOSED
         and access.owner_party(state, state.offers[a.offer].member) == "DEU"}
     assert ids("deu-desk", InboxKind.CONSENT) == {
-        c.id for c in state.consents.values() if c.origin == "DEU" and c.status is m.ConsentStatus.REQUESTED}
+        c.id for c in state.consents.values() if c.origin == "DEU" and c.status is ConsentStatus.REQUESTED}
     # The coordinator confirms what both sides accepted; the liaison receives what is on its way.
     assert ids("admin", InboxKind.ALLOCATION) == {
-        a.id for a in state.allocations.values() if a.status is m.AllocationStatus.ACCEPTED_BY_RECIPIENT}
+        a.id for a in state.allocations.values() if a.status is AllocationStatus.ACCEPTED_BY_RECIPIENT}
     assert ids("ukr-liaison", InboxKind.DELIVERY) == {
-        d.id for d in state.deliveries.values() if d.status is not m.DeliveryStatus.RECEIVED}
+        d.id for d in state.deliveries.values() if d.status is not DeliveryStatus.RECEIVED}
     assert ids("deu-desk", InboxKind.ALLOCATION) and ids("deu-desk", InboxKind.CONSENT)
     # Readers decide nothing: nothing awaits them.
     for user in ("est-analyst", "pol-auditor", "fra-lead"):
@@ -174,7 +174,7 @@ class TestEachStepAppearsAndLeaves:
         signer, verifier = note.generate_key("DEU-2026")
         world.do(gov.register_key, "deu", "DEU", verifier.text)
         log_key = note.generate_key(world.db.state().setting("origin"))[1].text
-        p = world.do(gov.propose, "deu", m.ProposalKind.HANDOVER,
+        p = world.do(gov.propose, "deu", ProposalKind.HANDOVER,
                      {"to": "NSATU", "users": ["nsatu-admin"], "log_key": log_key})
 
         def waiting(user: str) -> list[str]:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, Forbidden, ValidationFailed
 from contactgroup.domain.event import Context, replay
+from contactgroup.domain.model import Place, PlaceKind, Requirement, RequirementStatus
 from contactgroup.domain.place import check_destination
 from contactgroup.domain.state import State, as_data
 from contactgroup.services import coordination as svc
@@ -22,12 +22,12 @@ from contactgroup.storage.database import decode, read_events
 from tests.factories import World, enter_offer
 from tests.services.test_allocation import run
 
-HUB = m.Place("RZESZOW-HP", "Rzeszów handover point", "POL", m.PlaceKind.HANDOVER_POINT)
-LVIV = m.Place("LVIV-HP", "Lviv handover point", "UKR", m.PlaceKind.HANDOVER_POINT, region="West")
+HUB = Place("RZESZOW-HP", "Rzeszów handover point", "POL", PlaceKind.HANDOVER_POINT)
+LVIV = Place("LVIV-HP", "Lviv handover point", "UKR", PlaceKind.HANDOVER_POINT, region="West")
 
 
-def draft(world: World, destination: str, user: str = "ukr") -> m.Requirement:
-    result: m.Requirement = world.do(svc.draft_requirement, user, item_class="155mm", quantity=10, priority=1,
+def draft(world: World, destination: str, user: str = "ukr") -> Requirement:
+    result: Requirement = world.do(svc.draft_requirement, user, item_class="155mm", quantity=10, priority=1,
                                      needed_by=date(2024, 9, 1), destination=destination)
     return result
 
@@ -160,8 +160,8 @@ class TestOldFreeTextDestinations:
         """A requirement written before places were checked replays and verifies as it was written."""
         with world.db.transaction() as uow:
             ctx = Context("ukr", "UKR", uow.state.authority.name if uow.state.authority else "", world.clock.now())
-            old = m.Requirement("R-00001", "155mm", 10, 1, date(2024, 9, 1), "Lviv depot, gate 2", "artillery",
-                                m.RequirementStatus.DRAFT)
+            old = Requirement("R-00001", "155mm", 10, 1, date(2024, 9, 1), "Lviv depot, gate 2", "artillery",
+                                RequirementStatus.DRAFT)
             uow.record([ctx.event("RequirementDrafted", as_data(old))])
         state = world.db.state()
         assert state.requirements["R-00001"].destination == "Lviv depot, gate 2"

@@ -9,11 +9,11 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import Consent, ConsentStatus, Offer, OfferStatus, Role, Source, User, Visibility
 from contactgroup.domain.state import State
 from contactgroup.reports.public import public_burden, public_part
 
-HIDDEN = [m.Visibility.MEMBER, m.Visibility.COALITION, m.Visibility.RECIPIENT]
+HIDDEN = [Visibility.MEMBER, Visibility.COALITION, Visibility.RECIPIENT]
 _VALUES = st.decimals(min_value=1, max_value=Decimal("1e12"), places=2, allow_nan=False, allow_infinity=False)
 _DAYS = st.dates(min_value=date(2022, 1, 1), max_value=date(2026, 12, 31))
 
@@ -24,19 +24,19 @@ def _hidden_changes(draw: st.DrawFn, state: State) -> list[object]:
     members, items = sorted(state.members), sorted(state.items)
     changes: list[object] = []
     for n in range(draw(st.integers(1, 5))):
-        changes.append(m.Offer(
+        changes.append(Offer(
             id=f"O-9{n:04d}", member=draw(st.sampled_from(members)), item=draw(st.sampled_from(items)),
-            quantity=draw(st.integers(1, 10**6)), available_from=draw(_DAYS), depot="DEU", source=m.Source.STOCKS,
-            status=draw(st.sampled_from([m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED])),
+            quantity=draw(st.integers(1, 10**6)), available_from=draw(_DAYS), depot="DEU", source=Source.STOCKS,
+            status=draw(st.sampled_from([OfferStatus.OFFERED, OfferStatus.COMMITTED])),
             visibility=draw(st.sampled_from(HIDDEN)), value=draw(_VALUES), currency="EUR",
             committed_on=draw(_DAYS), end_use=draw(st.text(max_size=20))))
-    hidden = sorted(o.id for o in state.offers.values() if o.visibility is not m.Visibility.PUBLIC)
+    hidden = sorted(o.id for o in state.offers.values() if o.visibility is not Visibility.PUBLIC)
     for offer_id in draw(st.lists(st.sampled_from(hidden), max_size=3, unique=True)):
         changes.append(dataclasses.replace(state.offers[offer_id], value=draw(_VALUES), currency="EUR",
                                            quantity=draw(st.integers(1, 10**6))))
-        changes.append(m.Consent(f"C-9{offer_id}", offer_id, "USA", m.ConsentStatus.REFUSED, draw(_DAYS),
+        changes.append(Consent(f"C-9{offer_id}", offer_id, "USA", ConsentStatus.REFUSED, draw(_DAYS),
                                  reason=draw(st.text(max_size=20))))
-    changes.append(m.User(draw(st.text("abcdefghij.", min_size=3, max_size=12)), "DEU", m.Role.DESK_OFFICER))
+    changes.append(User(draw(st.text("abcdefghij.", min_size=3, max_size=12)), "DEU", Role.DESK_OFFICER))
     return changes
 
 
@@ -56,9 +56,9 @@ def test_nothing_non_public_moves_a_published_figure(demo_state: State, data: st
 def test_a_public_offer_does_move_them(demo_state: State) -> None:
     """The property above could not fail if nothing ever moved the figures: a public offer does."""
     changed = demo_state.fork()
-    changed.put(m.Offer(id="O-99999", member="DEU", item=sorted(demo_state.items)[0], quantity=3,
-                        available_from=date(2026, 4, 1), depot="DEU", source=m.Source.STOCKS,
-                        status=m.OfferStatus.COMMITTED, visibility=m.Visibility.PUBLIC, value=Decimal("1234.56"),
+    changed.put(Offer(id="O-99999", member="DEU", item=sorted(demo_state.items)[0], quantity=3,
+                        available_from=date(2026, 4, 1), depot="DEU", source=Source.STOCKS,
+                        status=OfferStatus.COMMITTED, visibility=Visibility.PUBLIC, value=Decimal("1234.56"),
                         currency="EUR", committed_on=date(2026, 4, 1)))
     after = public_part(changed)
     assert any(o.id == "O-99999" for o in after.offers)

@@ -22,8 +22,18 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from contactgroup.cli.main import app
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import NotFound, ValidationFailed
+from contactgroup.domain.model import (
+    Gdp,
+    IatiOrganisation,
+    Offer,
+    OfferStatus,
+    Role,
+    Source,
+    User,
+    ValuationBasis,
+    Visibility,
+)
 from contactgroup.domain.workflow import ConsentAction
 from contactgroup.io import kiel
 from contactgroup.ledger.note import parse_verifier_key
@@ -66,11 +76,11 @@ class Release:
     log_key: str  # verifier key text
 
 
-def _offer(member: str, item: str, visibility: m.Visibility, value: str, end_use: str, ref: str = "",
-           consent_from: str | None = None) -> m.Offer:
-    return m.Offer(id="", member=member, item=item, quantity=7, available_from=date(2026, 4, 20), depot=member,
-                   source=m.Source.STOCKS, status=m.OfferStatus.DRAFT, visibility=visibility, value=Decimal(value),
-                   currency="EUR", basis=m.ValuationBasis.BOOK, consent_from=consent_from, end_use=end_use, ref=ref)
+def _offer(member: str, item: str, visibility: Visibility, value: str, end_use: str, ref: str = "",
+           consent_from: str | None = None) -> Offer:
+    return Offer(id="", member=member, item=item, quantity=7, available_from=date(2026, 4, 20), depot=member,
+                   source=Source.STOCKS, status=OfferStatus.DRAFT, visibility=visibility, value=Decimal(value),
+                   currency="EUR", basis=ValuationBasis.BOOK, consent_from=consent_from, end_use=end_use, ref=ref)
 
 
 def _plant(db: Database) -> None:
@@ -78,26 +88,26 @@ def _plant(db: Database) -> None:
     with db.transaction() as uow:
         admin = svc.Caller("admin", CLOCK)
         item = sorted(uow.state.items)[0]
-        svc.register_user(uow, admin, m.User(SECRETS["a user's personal name"], "DEU", m.Role.DESK_OFFICER))
+        svc.register_user(uow, admin, User(SECRETS["a user's personal name"], "DEU", Role.DESK_OFFICER))
         person = svc.Caller(SECRETS["a user's personal name"], CLOCK)
         hidden = svc.enter_offer(uow, person, _offer(
-            "DEU", item, m.Visibility.MEMBER, SECRETS["member-only offer's value"],
+            "DEU", item, Visibility.MEMBER, SECRETS["member-only offer's value"],
             SECRETS["member-only offer's end use"], SECRETS["member-only offer's reference"], consent_from="USA"),
-            status=m.OfferStatus.COMMITTED)
+            status=OfferStatus.COMMITTED)
         svc.enter_offer(uow, person, _offer(
-            "DEU", item, m.Visibility.COALITION, SECRETS["coalition-only offer's value"],
+            "DEU", item, Visibility.COALITION, SECRETS["coalition-only offer's value"],
             SECRETS["coalition-only offer's end use"], SECRETS["coalition-only offer's reference"]),
-            status=m.OfferStatus.COMMITTED)
+            status=OfferStatus.COMMITTED)
         consent = svc.request_consent(uow, person, hidden.id)
         svc.decide_consent(uow, svc.Caller("usa-desk", CLOCK), consent.id, ConsentAction.REFUSE,
                            SECRETS["consent's reason"])
         svc.enter_offer(uow, svc.Caller("deu-desk", CLOCK), _offer(
-            "DEU", item, m.Visibility.PUBLIC, PUBLIC["public offer's value"], PUBLIC["public offer's end use"]),
-            status=m.OfferStatus.COMMITTED)
+            "DEU", item, Visibility.PUBLIC, PUBLIC["public offer's value"], PUBLIC["public offer's end use"]),
+            status=OfferStatus.COMMITTED)
         for member, identifier in IATI_IDS.items():
-            svc.record_iati_identifier(uow, admin, m.IatiOrganisation(member, identifier))
-        svc.record_gdp(uow, admin, m.Gdp("DEU", 2021, Decimal("3617450000000"), "EUR", "test"))
-        svc.record_gdp(uow, admin, m.Gdp("USA", 2021, Decimal("23315080000000"), "USD", "test"))
+            svc.record_iati_identifier(uow, admin, IatiOrganisation(member, identifier))
+        svc.record_gdp(uow, admin, Gdp("DEU", 2021, Decimal("3617450000000"), "EUR", "test"))
+        svc.record_gdp(uow, admin, Gdp("USA", 2021, Decimal("23315080000000"), "USD", "test"))
 
 
 def _sign(db: Database) -> str:
@@ -139,7 +149,7 @@ class TestZeroLeaks:
 
     def test_no_non_public_offer_is_named(self, release: Release) -> None:
         state = release.db.state()
-        hidden = {o.id for o in state.offers.values() if o.visibility is not m.Visibility.PUBLIC}
+        hidden = {o.id for o in state.offers.values() if o.visibility is not Visibility.PUBLIC}
         everything = "".join(_readable_text(p) for p in release.directory.rglob("*") if p.is_file())
         named = {f"O-{n}" for n in re.findall(r"O-(\d{5})", everything)}
         assert named and not named & hidden
@@ -241,7 +251,7 @@ class TestHxl:
     def test_the_offers_file_holds_exactly_the_public_offers(self, release: Release) -> None:
         state = release.db.state()
         public = {o.id for o in state.offers.values()
-                  if o.visibility is m.Visibility.PUBLIC and o.status is not m.OfferStatus.DRAFT}
+                  if o.visibility is Visibility.PUBLIC and o.status is not OfferStatus.DRAFT}
         source = hxl.data(str(release.directory / "hxl" / "offers.csv"), hxl.InputOptions(allow_local=True))
         rows = {row.get("#activity+id"): row for row in source}
         assert set(rows) == public
@@ -405,9 +415,9 @@ class TestRefusals:
 
     def test_a_malformed_iati_identifier_is_refused(self, world: World) -> None:
         with world.db.transaction() as uow, pytest.raises(ValidationFailed, match="not an IATI organisation"):
-            svc.record_iati_identifier(uow, world.caller("admin"), m.IatiOrganisation("DEU", "DE/1 <x>"))
+            svc.record_iati_identifier(uow, world.caller("admin"), IatiOrganisation("DEU", "DE/1 <x>"))
 
     def test_only_the_coordinator_records_an_identifier(self, world: World) -> None:
         from contactgroup.domain.errors import Forbidden
         with world.db.transaction() as uow, pytest.raises(Forbidden):
-            svc.record_iati_identifier(uow, world.caller("deu"), m.IatiOrganisation("DEU", "XM-DAC-5-7"))
+            svc.record_iati_identifier(uow, world.caller("deu"), IatiOrganisation("DEU", "XM-DAC-5-7"))

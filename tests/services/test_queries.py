@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import NotFound
+from contactgroup.domain.model import RequirementStatus, Visibility
 from contactgroup.domain.state import State
 from contactgroup.reports.valuation import Valuer
 from contactgroup.services import access, queries
@@ -64,7 +64,7 @@ def test_a_fund_names_only_the_offers_its_reader_may_see_and_counts_the_rest_in_
             view = queries.fund(state, code, who)
             named = {b.offer for b in view.bought}
             assert named == {o.id for o in fund_offers
-                             if (access.can_see_offer(state, who, o) if who else o.visibility is m.Visibility.PUBLIC)}
+                             if (access.can_see_offer(state, who, o) if who else o.visibility is Visibility.PUBLIC)}
             assert len(named) + view.not_shown == len(fund_offers)
             assert sum((b.value_eur or Decimal(0) for b in view.bought), view.not_shown_eur) == total
     # The chair sees every offer; a reader who names nobody, here, not all of them.
@@ -73,8 +73,8 @@ def test_a_fund_names_only_the_offers_its_reader_may_see_and_counts_the_rest_in_
 
 
 def test_requirements_by_priority_then_id_and_an_unknown_one_is_not_found(demo_state: State) -> None:
-    reqs = queries.requirements(demo_state, status=m.RequirementStatus.OPEN)
-    assert reqs and all(r.status is m.RequirementStatus.OPEN for r in reqs)
+    reqs = queries.requirements(demo_state, status=RequirementStatus.OPEN)
+    assert reqs and all(r.status is RequirementStatus.OPEN for r in reqs)
     assert [(r.priority, r.id) for r in reqs] == sorted((r.priority, r.id) for r in reqs)
     with pytest.raises(NotFound, match="no requirement 'R-99999'"):
         queries.requirement(demo_state, "R-99999")

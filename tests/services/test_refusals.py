@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, NotFound
+from contactgroup.domain.model import RequirementStatus, User
 from contactgroup.domain.state import State
 from contactgroup.domain.workflow import AllocationAction, ConsentAction, OfferAction, ShipmentAction
 from contactgroup.services import access
@@ -35,7 +35,7 @@ class Probe:
 def _probes(state: State) -> list[Probe]:
     today = date(2026, 1, 1)
     open_req = next(r.id for r in sorted(state.requirements.values(), key=lambda r: r.id)
-                    if r.status is m.RequirementStatus.OPEN)
+                    if r.status is RequirementStatus.OPEN)
     probes = [Probe("offer", f"offer move {a}", lambda u, c, i, a=a: svc.move_offer(u, c, i, a)) for a in OfferAction]
     probes += [
         Probe("offer", "consent request", svc.request_consent),
@@ -55,7 +55,7 @@ def _probes(state: State) -> list[Probe]:
     return probes
 
 
-def _hidden(state: State, who: m.User, kind: str) -> Iterator[str]:
+def _hidden(state: State, who: User, kind: str) -> Iterator[str]:
     """Every object of `kind` that `who` may not see."""
     if kind == "offer":
         yield from (o.id for o in state.offers.values() if not access.can_see_offer(state, who, o))

@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from contactgroup.cli.main import app
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.model import RequirementStatus
 from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.requirement_import import import_requirements
@@ -117,5 +117,5 @@ class TestRoundTrip:
         summary = _import(other, path)
         assert len(summary.entered) == 3
         assert _kept(other) == _kept(world)
-        assert {r.status for r in other.db.state().requirements.values()} == {m.RequirementStatus.DRAFT,
-                                                                             m.RequirementStatus.SUBMITTED}
+        assert {r.status for r in other.db.state().requirements.values()} == {RequirementStatus.DRAFT,
+                                                                             RequirementStatus.SUBMITTED}

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, Forbidden, NotFound
+from contactgroup.domain.model import KeyStatus, MemberKey, Role, User
 from contactgroup.domain.state import State
 from contactgroup.services import access, queries
 from contactgroup.services import coordination as svc
@@ -20,8 +20,8 @@ CLOCK = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
 def governed(demo_state: State) -> State:
     """The demo once a member key exists (governance in force), with a second DEU desk officer."""
     state = demo_state.fork()
-    state.put(m.MemberKey("deu+00000000+key", "DEU", m.KeyStatus.ACTIVE, CLOCK.now()))
-    state.put(m.User("deu-2", "DEU", m.Role.DESK_OFFICER))
+    state.put(MemberKey("deu+00000000+key", "DEU", KeyStatus.ACTIVE, CLOCK.now()))
+    state.put(User("deu-2", "DEU", Role.DESK_OFFICER))
     return state
 
 
@@ -35,7 +35,7 @@ class TestUnderGovernance:
         with pytest.raises(Forbidden, match="governance is in force, so DEU's users are managed by its own desk"):
             svc.disable_user(work, svc.Caller("admin", CLOCK), "deu-2")
         with pytest.raises(Forbidden, match="governance is in force"):
-            svc.change_role(work, svc.Caller("admin", CLOCK), "deu-2", m.Role.ANALYST)
+            svc.change_role(work, svc.Caller("admin", CLOCK), "deu-2", Role.ANALYST)
         assert not work.pending
 
     def test_the_members_own_desk_may(self, demo_state: State) -> None:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 import contactgroup.storage
 from contactgroup.domain.errors import Conflict
+from contactgroup.domain.model import Fund, OfferStatus
 from contactgroup.services import coordination as svc
 from contactgroup.services.verify import verify
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
@@ -41,8 +42,8 @@ class TestAppendOnly:
     def test_failed_command_writes_nothing(self, world: World) -> None:
         before = world.event_count()
         with pytest.raises(Conflict), world.db.transaction() as uow:
-            svc.create_fund(uow, world.caller("admin"), svc.m.Fund("F1", "A fund", "DEU", "artillery"))
-            svc.create_fund(uow, world.caller("admin"), svc.m.Fund("F1", "Again", "DEU", "artillery"))
+            svc.create_fund(uow, world.caller("admin"), Fund("F1", "A fund", "DEU", "artillery"))
+            svc.create_fund(uow, world.caller("admin"), Fund("F1", "Again", "DEU", "artillery"))
         assert world.event_count() == before
         assert "F1" not in world.db.state().funds
 
@@ -113,4 +114,4 @@ class TestMigrationLoop:
         world.db.migrate()
         report = verify(world.db)  # without the rebuild: "offers[O-00001]: differs from the log"
         assert report.ok, [str(f) for f in report.findings]
-        assert world.db.state().offers["O-00001"].status is svc.m.OfferStatus.DELIVERED
+        assert world.db.state().offers["O-00001"].status is OfferStatus.DELIVERED

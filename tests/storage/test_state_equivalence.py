@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError
+from contactgroup.domain.model import Fund, Rate, TrackedAid
 from contactgroup.domain.state import TABLES, State
 from contactgroup.reports.burden import burden
 from contactgroup.reports.coverage import coverage
@@ -84,14 +84,14 @@ def _offer_allocated(member: str, quantity: int, value: Decimal | None, currency
 def _aid(member: str, month: str, category: str, allocated: Decimal, committed: Decimal) -> Command:
     def run(uow: UnitOfWork, t: Trading) -> None:
         key = f"kiel/{member}/{month}/{category}"
-        svc.track_aid(uow, t.world.caller("admin"), [m.TrackedAid(key, "kiel", member, month, category, allocated,
+        svc.track_aid(uow, t.world.caller("admin"), [TrackedAid(key, "kiel", member, month, category, allocated,
                                                              committed)])
     return run
 
 
 def _rate(currency: str, on: date, per_eur: Decimal) -> Command:
     def run(uow: UnitOfWork, t: Trading) -> None:
-        svc.record_rates(uow, t.world.caller("admin"), [m.Rate(currency, on, per_eur)])
+        svc.record_rates(uow, t.world.caller("admin"), [Rate(currency, on, per_eur)])
     return run
 
 
@@ -118,7 +118,7 @@ commands = st.one_of(
 @pytest.fixture
 def trading(world: World) -> Trading:
     with world.db.transaction() as uow:
-        svc.create_fund(uow, world.caller("admin"), m.Fund("PURL", "Priority list", "USA", "artillery"))
+        svc.create_fund(uow, world.caller("admin"), Fund("PURL", "Priority list", "USA", "artillery"))
     return Trading(world, open_requirement(world, quantity=10**6))
 
 

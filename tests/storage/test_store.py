@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Forbidden
+from contactgroup.domain.model import Offer, OfferStatus, Source, Visibility
 from contactgroup.services import coordination as svc
 from contactgroup.services.verify import verify
 from contactgroup.storage.database import UnitOfWork
@@ -21,9 +21,9 @@ from tests.factories import World
 GUARD = 120  # seconds: only so that a hang fails the test instead of stalling the suite
 
 
-def _offer(quantity: int) -> m.Offer:
-    return m.Offer(id="", member="DEU", item="155-a", quantity=quantity, available_from=date(2024, 8, 1),
-                   depot="DEU", source=m.Source.STOCKS, status=m.OfferStatus.DRAFT, visibility=m.Visibility.MEMBER)
+def _offer(quantity: int) -> Offer:
+    return Offer(id="", member="DEU", item="155-a", quantity=quantity, available_from=date(2024, 8, 1),
+                   depot="DEU", source=Source.STOCKS, status=OfferStatus.DRAFT, visibility=Visibility.MEMBER)
 
 
 def _cli_offer_add(db_url: str, quantity: int) -> str:
@@ -50,7 +50,7 @@ class TestReads:
         recorded, release = threading.Event(), threading.Event()
         caller = world.caller("deu")
 
-        def slow_write(uow: UnitOfWork) -> m.Offer:
+        def slow_write(uow: UnitOfWork) -> Offer:
             offer = svc.enter_offer(uow, caller, _offer(555))
             recorded.set()
             assert release.wait(GUARD)  # holds the writer lock (and the database's) until the reader has read

@@ -29,8 +29,8 @@ from contactgroup.api.resource import (
     state,
 )
 from contactgroup.api.resource import tagged as with_etag
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.model import Allocation, AllocationStatus, Consent, ConsentStatus, Delivery, DeliveryStatus
 from contactgroup.domain.workflow import AllocationAction, ConsentAction, ShipmentAction
 from contactgroup.services import allocation as runs
 from contactgroup.services import coordination as svc
@@ -65,7 +65,7 @@ class AllocationListed:
     offer: str
     requirement: str
     quantity: int
-    status: m.AllocationStatus
+    status: AllocationStatus
     proposed_on: date
     released: int
     declined_on: date | None
@@ -85,7 +85,7 @@ class DeliveryListed:
     id: str
     allocation: str
     quantity: int
-    status: m.DeliveryStatus
+    status: DeliveryStatus
     dispatched_on: date
     received_on: date | None
     received: int
@@ -138,7 +138,7 @@ class RunDoc(BaseModel):
 
 @router.get("/allocations", tags=["allocations"], response_model=Page[AllocationListed],
             responses=list_responses())
-def list_allocations(request: Request, caller: Reader, paging: Pages, status: m.AllocationStatus | None = None,
+def list_allocations(request: Request, caller: Reader, paging: Pages, status: AllocationStatus | None = None,
                      member: Filter = None, item: Filter = None, area: Filter = None,
                      sort: Annotated[str, sorting("id", "offer", "requirement", "quantity", "status",
                                                   "proposed_on")] = "id") -> Any:
@@ -149,8 +149,8 @@ def list_allocations(request: Request, caller: Reader, paging: Pages, status: m.
     return listed(rows, AllocationListed, "allocations", paging, sort)
 
 
-@router.post("/allocations", tags=["allocations"], status_code=201, response_model=m.Allocation, responses=WRITES)
-def propose_allocation(request: Request, caller: Writer, body: AllocationIn) -> m.Allocation:
+@router.post("/allocations", tags=["allocations"], status_code=201, response_model=Allocation, responses=WRITES)
+def propose_allocation(request: Request, caller: Writer, body: AllocationIn) -> Allocation:
     """Propose an allocation of an offer to a requirement by hand."""
     return act(request, caller, lambda uow, who: svc.propose_allocation(
         uow, who, offer=body.offer, requirement=body.requirement, quantity=body.quantity, on=body.on))
@@ -164,25 +164,25 @@ def show_allocation(request: Request, response: Response, caller: Reader, alloc_
     return view
 
 
-@router.post("/allocations/{alloc_id}/actions/{action}", tags=["allocations"], response_model=m.Allocation,
+@router.post("/allocations/{alloc_id}/actions/{action}", tags=["allocations"], response_model=Allocation,
              responses=ACTIONS)
 def move_allocation(request: Request, response: Response, caller: Writer, alloc_id: Ident, action: AllocationAction,
-                    body: AllocationMove | None = None, if_match: IfMatch = None) -> m.Allocation:
+                    body: AllocationMove | None = None, if_match: IfMatch = None) -> Allocation:
     """accept (the donor's desk or the recipient's liaison, whichever is next), confirm, decline, reopen a declined
     pair, or release owed units (the coordinator)."""
     said = body or AllocationMove()
 
-    def move(uow: UnitOfWork, who: svc.Caller) -> m.Allocation:
+    def move(uow: UnitOfWork, who: svc.Caller) -> Allocation:
         changed(if_match, required=False)(svc.visible_allocation(uow, who, alloc_id))
         return svc.move_allocation(uow, who, alloc_id, action, said.reason, units=said.units)
 
     return with_etag(response, act(request, caller, move))
 
 
-@router.post("/allocations/actions/{action}", tags=["allocations"], response_model=list[m.Allocation],
+@router.post("/allocations/actions/{action}", tags=["allocations"], response_model=list[Allocation],
              responses=WRITES)
 def move_allocations(request: Request, caller: Writer, action: AllocationAction,
-                     body: AllocationMoves) -> list[m.Allocation]:
+                     body: AllocationMoves) -> list[Allocation]:
     """Move several allocations at once: all of them, or none (the problem names every refusal)."""
     return act(request, caller, lambda uow, who: svc.move_each("allocation", body.ids, lambda ident: (
         svc.move_allocation(uow, who, ident, action, body.reason, units=body.units))))
@@ -236,7 +236,7 @@ class ConsentListed:
     offer: str | None
     member: str | None
     origin: str
-    status: m.ConsentStatus
+    status: ConsentStatus
     requested_on: date
     decided_on: date | None
     reason: str
@@ -263,7 +263,7 @@ class Decision(BaseModel):
 
 
 @router.get("/consents", tags=["consents"], response_model=Page[ConsentListed], responses=list_responses())
-def list_consents(request: Request, caller: Reader, paging: Pages, status: m.ConsentStatus | None = None,
+def list_consents(request: Request, caller: Reader, paging: Pages, status: ConsentStatus | None = None,
                   member: Filter = None, item: Filter = None, area: Filter = None,
                   sort: Annotated[str, sorting("id", "origin", "status", "requested_on")] = "id") -> Any:
     """The consents of offers the caller may see, and those asked of its own member."""
@@ -273,8 +273,8 @@ def list_consents(request: Request, caller: Reader, paging: Pages, status: m.Con
     return listed(rows, ConsentListed, "consents", paging, sort)
 
 
-@router.post("/consents", tags=["consents"], status_code=201, response_model=m.Consent, responses=WRITES)
-def request_consent(request: Request, caller: Writer, body: ConsentIn) -> m.Consent:
+@router.post("/consents", tags=["consents"], status_code=201, response_model=Consent, responses=WRITES)
+def request_consent(request: Request, caller: Writer, body: ConsentIn) -> Consent:
     """Ask the origin member for its consent to re-export an offer."""
     return act(request, caller, lambda uow, who: svc.request_consent(uow, who, body.offer, on=body.on))
 
@@ -294,20 +294,20 @@ class Decisions(Decision):
     on: date | None = Field(default=None, description="a historical decision: the day it was really made")
 
 
-@router.post("/consents/actions/{decision}", tags=["consents"], response_model=list[m.Consent], responses=WRITES)
-def decide_consents(request: Request, caller: Writer, decision: ConsentAction, body: Decisions) -> list[m.Consent]:
+@router.post("/consents/actions/{decision}", tags=["consents"], response_model=list[Consent], responses=WRITES)
+def decide_consents(request: Request, caller: Writer, decision: ConsentAction, body: Decisions) -> list[Consent]:
     """Grant or refuse several consents at once: all of them, or none (the problem names every refusal)."""
     return act(request, caller, lambda uow, who: svc.move_each("consent", body.ids, lambda ident: (
         svc.decide_consent(uow, who, ident, decision, body.reason, on=body.on))))
 
 
-@router.post("/consents/{consent_id}/actions/{decision}", tags=["consents"], response_model=m.Consent,
+@router.post("/consents/{consent_id}/actions/{decision}", tags=["consents"], response_model=Consent,
              responses=ACTIONS)
 def decide_consent(request: Request, response: Response, caller: Writer, consent_id: Ident, decision: ConsentAction,
-                   body: Decision | None = None, if_match: IfMatch = None) -> m.Consent:
+                   body: Decision | None = None, if_match: IfMatch = None) -> Consent:
     """Grant or refuse a consent (the origin member's desk officer)."""
 
-    def decide(uow: UnitOfWork, who: svc.Caller) -> m.Consent:
+    def decide(uow: UnitOfWork, who: svc.Caller) -> Consent:
         changed(if_match, required=False)(svc.visible_consent(uow, who, consent_id))
         return svc.decide_consent(uow, who, consent_id, decision, body.reason if body else "")
 
@@ -333,8 +333,8 @@ class Receipts(ReceiptIn):
     ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the shipments received")]
 
 
-@router.post("/deliveries/receive", tags=["deliveries"], response_model=list[m.Delivery], responses=WRITES)
-def receive_many(request: Request, caller: Writer, body: Receipts) -> list[m.Delivery]:
+@router.post("/deliveries/receive", tags=["deliveries"], response_model=list[Delivery], responses=WRITES)
+def receive_many(request: Request, caller: Writer, body: Receipts) -> list[Delivery]:
     """Record the receipt of several shipments at once: all of them, or none (the problem names every refusal).
     Units short, damaged or of the wrong item are stated per shipment: with them, name one."""
     if (body.short or body.damaged or body.wrong_item) and len(body.ids) != 1:
@@ -347,7 +347,7 @@ def receive_many(request: Request, caller: Writer, body: Receipts) -> list[m.Del
 
 @router.get("/deliveries", tags=["deliveries"], response_model=Page[DeliveryListed],
             responses=list_responses())
-def list_deliveries(request: Request, caller: Reader, paging: Pages, status: m.DeliveryStatus | None = None,
+def list_deliveries(request: Request, caller: Reader, paging: Pages, status: DeliveryStatus | None = None,
                     member: Filter = None, item: Filter = None, area: Filter = None,
                     sort: Annotated[str, sorting("id", "allocation", "quantity", "status", "dispatched_on")] = "id",
                     ) -> Any:
@@ -358,8 +358,8 @@ def list_deliveries(request: Request, caller: Reader, paging: Pages, status: m.D
     return listed(rows, DeliveryListed, "deliveries", paging, sort)
 
 
-@router.post("/deliveries", tags=["deliveries"], status_code=201, response_model=m.Delivery, responses=WRITES)
-def dispatch(request: Request, caller: Writer, body: DispatchIn) -> m.Delivery:
+@router.post("/deliveries", tags=["deliveries"], status_code=201, response_model=Delivery, responses=WRITES)
+def dispatch(request: Request, caller: Writer, body: DispatchIn) -> Delivery:
     """Ship units of a confirmed allocation (the donor's desk officer, or the coordinator)."""
     return act(request, caller, lambda uow, who: svc.dispatch(uow, who, allocation=body.allocation,
                                                               quantity=body.quantity,
@@ -373,12 +373,12 @@ def show_delivery(request: Request, response: Response, caller: Reader, delivery
     return view
 
 
-@router.post("/deliveries/{delivery_id}/receive", tags=["deliveries"], response_model=m.Delivery, responses=ACTIONS)
+@router.post("/deliveries/{delivery_id}/receive", tags=["deliveries"], response_model=Delivery, responses=ACTIONS)
 def receive(request: Request, response: Response, caller: Writer, delivery_id: Ident, body: ReceiptIn,
-            if_match: IfMatch = None) -> m.Delivery:
+            if_match: IfMatch = None) -> Delivery:
     """Record a shipment's receipt, with units short, damaged or of the wrong item (the recipient's liaison)."""
 
-    def take(uow: UnitOfWork, who: svc.Caller) -> m.Delivery:
+    def take(uow: UnitOfWork, who: svc.Caller) -> Delivery:
         changed(if_match, required=False)(svc.visible_delivery(uow, who, delivery_id))
         return svc.receive(uow, who, delivery_id, received_on=body.received_on, short=body.short,
                            damaged=body.damaged, wrong_item=body.wrong_item)
@@ -390,20 +390,20 @@ class Shipments(BaseModel):
     ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the shipments tracked")]
 
 
-@router.post("/deliveries/actions/{step}", tags=["deliveries"], response_model=list[m.Delivery], responses=WRITES)
-def track_many(request: Request, caller: Writer, step: ShipmentAction, body: Shipments) -> list[m.Delivery]:
+@router.post("/deliveries/actions/{step}", tags=["deliveries"], response_model=list[Delivery], responses=WRITES)
+def track_many(request: Request, caller: Writer, step: ShipmentAction, body: Shipments) -> list[Delivery]:
     """Track several shipments at once: all of them, or none (the problem names every refusal)."""
     return act(request, caller, lambda uow, who: svc.move_each("delivery", body.ids, lambda ident: (
         svc.track_shipment(uow, who, ident, step))))
 
 
-@router.post("/deliveries/{delivery_id}/actions/{step}", tags=["deliveries"], response_model=m.Delivery,
+@router.post("/deliveries/{delivery_id}/actions/{step}", tags=["deliveries"], response_model=Delivery,
              responses=ACTIONS)
 def track(request: Request, response: Response, caller: Writer, delivery_id: Ident, step: ShipmentAction,
-          if_match: IfMatch = None) -> m.Delivery:
+          if_match: IfMatch = None) -> Delivery:
     """Track a shipment: hub (reached the hub), handover (handed over to the recipient)."""
 
-    def move(uow: UnitOfWork, who: svc.Caller) -> m.Delivery:
+    def move(uow: UnitOfWork, who: svc.Caller) -> Delivery:
         changed(if_match, required=False)(svc.visible_delivery(uow, who, delivery_id))
         return svc.track_shipment(uow, who, delivery_id, step)
 

@@ -26,8 +26,21 @@ from contactgroup.api.resource import (
     state,
     tagged,
 )
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import NotFound
+from contactgroup.domain.model import (
+    Category,
+    Coalition,
+    Gdp,
+    Item,
+    ItemClass,
+    Member,
+    MemberKind,
+    Place,
+    PlaceKind,
+    Rate,
+    Role,
+    User,
+)
 from contactgroup.services import accounts, place, queries, transit
 from contactgroup.services import coordination as svc
 from contactgroup.services.tokens import SignedIn
@@ -51,7 +64,7 @@ def _key(field: str) -> Any:
 class MemberIn(BaseModel):
     code: Code
     name: Name
-    kind: m.MemberKind = m.MemberKind.NATION
+    kind: MemberKind = MemberKind.NATION
     currency: Annotated[str, Field(pattern="^[A-Z]{3}$")]
     nato: bool = False
     eu: bool = False
@@ -64,24 +77,24 @@ class GdpIn(BaseModel):
     source: Annotated[str, Field(max_length=500)] = "entered over the API"
 
 
-@router.get("/members", tags=["members"], response_model=Page[m.Member], responses=list_responses())
+@router.get("/members", tags=["members"], response_model=Page[Member], responses=list_responses())
 def list_members(request: Request, caller: Reader, paging: Pages,
                  sort: Annotated[str, sorting("code", "name", "kind")] = "code") -> Any:
     """Every member, with its currency and NATO/EU flags."""
-    return listed(queries.members(state(request)), m.Member, "members", paging, sort, _key("code"))
+    return listed(queries.members(state(request)), Member, "members", paging, sort, _key("code"))
 
 
-@router.post("/members", tags=["members"], status_code=201, response_model=m.Member, responses=WRITES)
-def admit_member(request: Request, caller: Writer, body: MemberIn) -> m.Member:
+@router.post("/members", tags=["members"], status_code=201, response_model=Member, responses=WRITES)
+def admit_member(request: Request, caller: Writer, body: MemberIn) -> Member:
     """Admit a member (the coordinator; under governance, only by an admit-member proposal)."""
-    member = m.Member(body.code, body.name, body.kind, body.currency, body.nato, body.eu)
+    member = Member(body.code, body.name, body.kind, body.currency, body.nato, body.eu)
     return act(request, caller, lambda uow, who: svc.admit_member(uow, who, member))
 
 
-@router.post("/members/{code}/gdp", tags=["members"], status_code=201, response_model=m.Gdp, responses=WRITES)
-def record_gdp(request: Request, caller: Writer, code: PathCode, body: GdpIn) -> m.Gdp:
+@router.post("/members/{code}/gdp", tags=["members"], status_code=201, response_model=Gdp, responses=WRITES)
+def record_gdp(request: Request, caller: Writer, code: PathCode, body: GdpIn) -> Gdp:
     """Record a member's GDP for a year (full units of its currency)."""
-    gdp = m.Gdp(code, body.year, body.amount, body.currency, body.source)
+    gdp = Gdp(code, body.year, body.amount, body.currency, body.source)
     act(request, caller, lambda uow, who: svc.record_gdp(uow, who, gdp))
     return gdp
 
@@ -89,18 +102,18 @@ def record_gdp(request: Request, caller: Writer, code: PathCode, body: GdpIn) ->
 class UserIn(BaseModel):
     name: Name
     party: Code
-    role: m.Role
+    role: Role
 
 
 class RoleIn(BaseModel):
-    role: m.Role
+    role: Role
 
 
-@router.get("/users", tags=["users"], response_model=Page[m.User], responses=list_responses())
+@router.get("/users", tags=["users"], response_model=Page[User], responses=list_responses())
 def list_users(request: Request, caller: Reader, paging: Pages,
                sort: Annotated[str, sorting("name", "party", "role")] = "name") -> Any:
     """Every registered user, its party and role."""
-    return listed(queries.users(state(request)), m.User, "users", paging, sort, _key("name"))
+    return listed(queries.users(state(request)), User, "users", paging, sort, _key("name"))
 
 
 class Enrolling(BaseModel):
@@ -120,7 +133,7 @@ def _enrolling(enrolment: accounts.Enrolment) -> Enrolling:
 def register_user(request: Request, caller: Writer, body: UserIn) -> Enrolling:
     """Register a user and issue its enrolment code (under governance a member's users are its own desk officers'
     to add)."""
-    user = m.User(body.name, body.party, body.role)
+    user = User(body.name, body.party, body.role)
     return _enrolling(act(request, caller, lambda uow, who: accounts.register_user(uow, who, user,
                                                                                    source=source(request))))
 
@@ -133,24 +146,24 @@ def reset_user(request: Request, caller: Writer, name: PathCode) -> Enrolling:
                                                                                 source=source(request))))
 
 
-def _user(request: Request, name: str) -> m.User:
+def _user(request: Request, name: str) -> User:
     found = state(request).users.get(name)
     if found is None:
         raise NotFound(f"no user {name!r}", code="not-found", kind="user", id=name)
     return found
 
 
-@router.get("/users/{name}", tags=["users"], response_model=m.User, responses={**TAGGED,
+@router.get("/users/{name}", tags=["users"], response_model=User, responses={**TAGGED,
             **problem_responses(400, 401, 404)})
-def show_user(request: Request, response: Response, caller: Reader, name: PathCode) -> m.User:
+def show_user(request: Request, response: Response, caller: Reader, name: PathCode) -> User:
     return tagged(response, _user(request, name))
 
 
 def _user_action(request: Request, response: Response, caller: SignedIn, name: str, if_match: str | None,
-                 do: Callable[[UnitOfWork, svc.Caller], m.User]) -> m.User:
+                 do: Callable[[UnitOfWork, svc.Caller], User]) -> User:
     """`do` to user `name`, checking an If-Match sent against the user as the transaction sees it."""
 
-    def checked(uow: UnitOfWork, who: svc.Caller) -> m.User:
+    def checked(uow: UnitOfWork, who: svc.Caller) -> User:
         current = uow.state.users.get(name)
         if current is not None:
             changed(if_match, required=False)(current)
@@ -159,23 +172,23 @@ def _user_action(request: Request, response: Response, caller: SignedIn, name: s
     return tagged(response, act(request, caller, checked))
 
 
-@router.post("/users/{name}/disable", tags=["users"], response_model=m.User, responses=ACTIONS)
+@router.post("/users/{name}/disable", tags=["users"], response_model=User, responses=ACTIONS)
 def disable_user(request: Request, response: Response, caller: Writer, name: PathCode,
-                 if_match: IfMatch = None) -> m.User:
+                 if_match: IfMatch = None) -> User:
     """From its next request on, the user can do nothing (its events stay in the record)."""
     return _user_action(request, response, caller, name, if_match,
                         lambda uow, who: accounts.disable_user(uow, who, name, source=source(request)))
 
 
-@router.post("/users/{name}/enable", tags=["users"], response_model=m.User, responses=ACTIONS)
+@router.post("/users/{name}/enable", tags=["users"], response_model=User, responses=ACTIONS)
 def enable_user(request: Request, response: Response, caller: Writer, name: PathCode,
-                if_match: IfMatch = None) -> m.User:
+                if_match: IfMatch = None) -> User:
     return _user_action(request, response, caller, name, if_match, lambda uow, who: svc.enable_user(uow, who, name))
 
 
-@router.post("/users/{name}/role", tags=["users"], response_model=m.User, responses=ACTIONS)
+@router.post("/users/{name}/role", tags=["users"], response_model=User, responses=ACTIONS)
 def change_role(request: Request, response: Response, caller: Writer, name: PathCode, body: RoleIn,
-                if_match: IfMatch = None) -> m.User:
+                if_match: IfMatch = None) -> User:
     """Change a user's role (whoever may add that user; the role must suit its party)."""
     return _user_action(request, response, caller, name, if_match,
                         lambda uow, who: svc.change_role(uow, who, name, body.role))
@@ -189,18 +202,18 @@ class CoalitionIn(BaseModel):
     leads: Annotated[list[Code], Field(min_length=1, max_length=50)]
 
 
-@router.get("/coalitions", tags=["coalitions"], response_model=Page[m.Coalition],
+@router.get("/coalitions", tags=["coalitions"], response_model=Page[Coalition],
             responses=list_responses())
 def list_coalitions(request: Request, caller: Reader, paging: Pages,
                     sort: Annotated[str, sorting("area", "name")] = "area") -> Any:
     """Every capability coalition and its lead members."""
-    return listed(queries.coalitions(state(request)), m.Coalition, "coalitions", paging, sort, _key("area"))
+    return listed(queries.coalitions(state(request)), Coalition, "coalitions", paging, sort, _key("area"))
 
 
-@router.post("/coalitions", tags=["coalitions"], status_code=201, response_model=m.Coalition, responses=WRITES)
-def form_coalition(request: Request, caller: Writer, body: CoalitionIn) -> m.Coalition:
+@router.post("/coalitions", tags=["coalitions"], status_code=201, response_model=Coalition, responses=WRITES)
+def form_coalition(request: Request, caller: Writer, body: CoalitionIn) -> Coalition:
     """Form a capability coalition (the coordinator; under governance, only by a change-lead proposal)."""
-    coalition = m.Coalition(body.area, body.name, tuple(body.leads))
+    coalition = Coalition(body.area, body.name, tuple(body.leads))
     act(request, caller, lambda uow, who: svc.form_coalition(uow, who, coalition))
     return coalition
 
@@ -208,7 +221,7 @@ def form_coalition(request: Request, caller: Writer, body: CoalitionIn) -> m.Coa
 class ItemIn(BaseModel):
     code: Code
     name: Name
-    category: m.Category
+    category: Category
     unit: Code
     nsn: Annotated[str | None, Field(pattern="^[0-9]{4}-[0-9]{2}-[0-9]{3}-[0-9]{4}$")] = None
     unit_value_eur: Annotated[Decimal | None, Field(ge=0, max_digits=20, decimal_places=2)] = None
@@ -226,51 +239,51 @@ class ItemClassChange(BaseModel):
     remove: Annotated[list[Code], Field(max_length=200)] = []
 
 
-@router.get("/items", tags=["catalogue"], response_model=Page[m.Item], responses=list_responses())
+@router.get("/items", tags=["catalogue"], response_model=Page[Item], responses=list_responses())
 def list_items(request: Request, caller: Reader, paging: Pages,
                sort: Annotated[str, sorting("code", "name", "category", "unit_value_eur")] = "code") -> Any:
     """The catalogue's items."""
-    return listed(queries.items(state(request)), m.Item, "items", paging, sort, _key("code"))
+    return listed(queries.items(state(request)), Item, "items", paging, sort, _key("code"))
 
 
-@router.post("/items", tags=["catalogue"], status_code=201, response_model=m.Item, responses=WRITES)
-def catalogue_item(request: Request, caller: Writer, body: ItemIn) -> m.Item:
-    item = m.Item(body.code, body.name, body.category, body.unit, body.nsn, body.unit_value_eur)
+@router.post("/items", tags=["catalogue"], status_code=201, response_model=Item, responses=WRITES)
+def catalogue_item(request: Request, caller: Writer, body: ItemIn) -> Item:
+    item = Item(body.code, body.name, body.category, body.unit, body.nsn, body.unit_value_eur)
     act(request, caller, lambda uow, who: svc.catalogue_item(uow, who, item))
     return item
 
 
-@router.get("/item-classes", tags=["catalogue"], response_model=Page[m.ItemClass],
+@router.get("/item-classes", tags=["catalogue"], response_model=Page[ItemClass],
             responses=list_responses())
 def list_item_classes(request: Request, caller: Reader, paging: Pages,
                       sort: Annotated[str, sorting("code", "name", "area")] = "code") -> Any:
     """The item classes requirements ask for, and the items that satisfy each."""
-    return listed(queries.item_classes(state(request)), m.ItemClass, "item-classes", paging, sort, _key("code"))
+    return listed(queries.item_classes(state(request)), ItemClass, "item-classes", paging, sort, _key("code"))
 
 
-@router.get("/item-classes/{code}", tags=["catalogue"], response_model=m.ItemClass,
+@router.get("/item-classes/{code}", tags=["catalogue"], response_model=ItemClass,
             responses={**TAGGED, **problem_responses(400, 401, 404)})
-def show_item_class(request: Request, response: Response, caller: Reader, code: PathCode) -> m.ItemClass:
+def show_item_class(request: Request, response: Response, caller: Reader, code: PathCode) -> ItemClass:
     found = state(request).item_classes.get(code)
     if found is None:
         raise NotFound(f"no item class {code!r}", code="not-found", kind="item class", id=code)
     return tagged(response, found)
 
 
-@router.post("/item-classes", tags=["catalogue"], status_code=201, response_model=m.ItemClass, responses=WRITES)
-def define_item_class(request: Request, caller: Writer, body: ItemClassIn) -> m.ItemClass:
-    item_class = m.ItemClass(body.code, body.name, body.area, tuple(body.items))
+@router.post("/item-classes", tags=["catalogue"], status_code=201, response_model=ItemClass, responses=WRITES)
+def define_item_class(request: Request, caller: Writer, body: ItemClassIn) -> ItemClass:
+    item_class = ItemClass(body.code, body.name, body.area, tuple(body.items))
     act(request, caller, lambda uow, who: svc.define_item_class(uow, who, item_class))
     return item_class
 
 
-@router.patch("/item-classes/{code}", tags=["catalogue"], response_model=m.ItemClass,
+@router.patch("/item-classes/{code}", tags=["catalogue"], response_model=ItemClass,
               responses={**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412, 428)})
 def change_item_class(request: Request, response: Response, caller: Writer, code: PathCode, body: ItemClassChange,
-                      if_match: IfMatch = None) -> m.ItemClass:
+                      if_match: IfMatch = None) -> ItemClass:
     """Add items to a class or remove them (an item held by a pending allocation cannot leave it)."""
 
-    def change(uow: UnitOfWork, who: svc.Caller) -> m.ItemClass:
+    def change(uow: UnitOfWork, who: svc.Caller) -> ItemClass:
         current = uow.state.item_classes.get(code)
         if current is not None:
             changed(if_match)(current)
@@ -285,7 +298,7 @@ class PlaceIn(BaseModel):
     code: Code
     name: Name
     country: Annotated[str, Field(pattern="^[A-Z]{3}$")]
-    kind: m.PlaceKind
+    kind: PlaceKind
     region: Annotated[str, Field(max_length=64)] = ""
 
 
@@ -301,16 +314,16 @@ class RateIn(BaseModel):
     per_eur: Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=10)]
 
 
-@router.get("/places", tags=["places"], response_model=Page[m.Place], responses=list_responses())
+@router.get("/places", tags=["places"], response_model=Page[Place], responses=list_responses())
 def list_places(request: Request, caller: Reader, paging: Pages,
                 sort: Annotated[str, sorting("code", "name", "country", "kind")] = "code") -> Any:
     """The named places requirements go to and offers ship from."""
-    return listed(place.listed(state(request)), m.Place, "places", paging, sort, _key("code"))
+    return listed(place.listed(state(request)), Place, "places", paging, sort, _key("code"))
 
 
-@router.post("/places", tags=["places"], status_code=201, response_model=m.Place, responses=WRITES)
-def define_place(request: Request, caller: Writer, body: PlaceIn) -> m.Place:
-    new = m.Place(body.code, body.name, body.country, body.kind, body.region)
+@router.post("/places", tags=["places"], status_code=201, response_model=Place, responses=WRITES)
+def define_place(request: Request, caller: Writer, body: PlaceIn) -> Place:
+    new = Place(body.code, body.name, body.country, body.kind, body.region)
     return act(request, caller, lambda uow, who: place.define_place(uow, who, new))
 
 
@@ -336,17 +349,17 @@ def _rate(row: Any) -> str:
     return f"{row.currency}/{row.on}"
 
 
-@router.get("/rates", tags=["rates"], response_model=Page[m.Rate], responses=list_responses())
+@router.get("/rates", tags=["rates"], response_model=Page[Rate], responses=list_responses())
 def list_rates(request: Request, caller: Reader, paging: Pages,
                sort: Annotated[str, sorting("currency", "on", "per_eur")] = "on") -> Any:
     """The exchange rates recorded beyond the bundled ECB series (units of the currency per euro)."""
-    return listed(list(state(request).rates.values()), m.Rate, "rates", paging, sort, _rate)
+    return listed(list(state(request).rates.values()), Rate, "rates", paging, sort, _rate)
 
 
-@router.post("/rates", tags=["rates"], status_code=201, response_model=list[m.Rate], responses=WRITES)
+@router.post("/rates", tags=["rates"], status_code=201, response_model=list[Rate], responses=WRITES)
 def record_rates(request: Request, caller: Writer,
-                 body: Annotated[list[RateIn], Field(min_length=1, max_length=10000)]) -> list[m.Rate]:
+                 body: Annotated[list[RateIn], Field(min_length=1, max_length=10000)]) -> list[Rate]:
     """Record exchange rates (a rate for a currency and day already known is replaced)."""
-    rates = [m.Rate(r.currency, r.on, r.per_eur) for r in body]
+    rates = [Rate(r.currency, r.on, r.per_eur) for r in body]
     act(request, caller, lambda uow, who: svc.record_rates(uow, who, rates))
     return rates

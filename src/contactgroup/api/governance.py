@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from contactgroup.api.problem import problem_responses
 from contactgroup.domain import governance as gov
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Forbidden, NotFound, ValidationFailed
+from contactgroup.domain.model import Proposal
 from contactgroup.services import governance as svc
 from contactgroup.services import queries
 from contactgroup.services.coordination import Caller
@@ -121,7 +121,7 @@ async def post_approval(request: Request, pid: ProposalId) -> dict[str, Any]:
         raise ValidationFailed("body must hold a signed note over the proposal's text", where="approval")
     caller = Caller(user, request.app.state.clock)
 
-    def approve(uow: UnitOfWork) -> tuple[gov.Quorum, m.Proposal]:
+    def approve(uow: UnitOfWork) -> tuple[gov.Quorum, Proposal]:
         return svc.approve(uow, caller, pid, note), uow.state.proposals[pid]
 
     quorum, proposal = await run_in_threadpool(_store(request).run, approve)

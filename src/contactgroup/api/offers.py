@@ -27,7 +27,7 @@ from contactgroup.api.resource import (
     state,
     tagged,
 )
-from contactgroup.domain import model as m
+from contactgroup.domain.model import Contribution, Fund, Offer, OfferStatus, Source, ValuationBasis, Visibility
 from contactgroup.domain.workflow import OfferAction
 from contactgroup.services import coordination as svc
 from contactgroup.services import queries
@@ -53,14 +53,14 @@ class OfferIn(BaseModel):
     quantity: Units
     available_from: date
     depot: Code = Field(description="the country it ships from (ISO3)")
-    source: m.Source = m.Source.STOCKS
-    visibility: m.Visibility = m.Visibility.MEMBER
+    source: Source = Source.STOCKS
+    visibility: Visibility = Visibility.MEMBER
     value: Money | None = Field(default=None, description="declared total value; default the catalogue's")
     currency: Currency | None = None
-    basis: m.ValuationBasis | None = None
+    basis: ValuationBasis | None = None
     consent_from: Code | None = Field(default=None, description="the member whose re-export consent is needed")
     end_use: Text = ""
-    status: m.OfferStatus = Field(default=m.OfferStatus.OFFERED, description="draft, offered or committed")
+    status: OfferStatus = Field(default=OfferStatus.OFFERED, description="draft, offered or committed")
     committed_on: date | None = Field(default=None, description="with status committed: the day it was pledged")
 
 
@@ -72,8 +72,8 @@ class OfferChange(BaseModel):
     depot: Code | None = None
     value: Money | None = None
     currency: Currency | None = None
-    basis: m.ValuationBasis | None = None
-    visibility: m.Visibility | None = None
+    basis: ValuationBasis | None = None
+    visibility: Visibility | None = None
     end_use: Text | None = None
     on: date | None = Field(default=None, description="the day the change was really made")
 
@@ -83,44 +83,44 @@ class OfferMove(BaseModel):
     on: date | None = Field(default=None, description="commit: the day it was pledged (default today)")
 
 
-@router.get("/offers", tags=["offers"], response_model=Page[m.Offer], responses=list_responses())
+@router.get("/offers", tags=["offers"], response_model=Page[Offer], responses=list_responses())
 def list_offers(
     request: Request, caller: Reader, paging: Pages,
     member: Annotated[str | None, Query(max_length=64)] = None,
-    status: m.OfferStatus | None = None,
+    status: OfferStatus | None = None,
     item: Annotated[str | None, Query(max_length=64)] = None,
     area: Annotated[str | None, Query(max_length=64)] = None,
     sort: Annotated[str, sorting("id", "member", "item", "quantity", "available_from", "status")] = "id",
 ) -> Any:
     """The offers the caller may see, filtered by member, status, item or capability area."""
     rows = queries.offers(state(request), caller.user, member=member, status=status, item=item, area=area)
-    return listed(rows, m.Offer, "offers", paging, sort)
+    return listed(rows, Offer, "offers", paging, sort)
 
 
-@router.post("/offers", tags=["offers"], status_code=201, response_model=m.Offer, responses={**CREATED, **WRITES})
-def enter_offer(request: Request, response: Response, caller: Writer, body: OfferIn) -> m.Offer:
+@router.post("/offers", tags=["offers"], status_code=201, response_model=Offer, responses={**CREATED, **WRITES})
+def enter_offer(request: Request, response: Response, caller: Writer, body: OfferIn) -> Offer:
     """Enter an offer as a draft, or straight on to offered or committed (a member's desk officer, or the
     coordinator)."""
-    offer = m.Offer(id="", member=body.member, item=body.item, quantity=body.quantity,
+    offer = Offer(id="", member=body.member, item=body.item, quantity=body.quantity,
                     available_from=body.available_from, depot=body.depot, source=body.source,
-                    status=m.OfferStatus.DRAFT, visibility=body.visibility, value=body.value, currency=body.currency,
+                    status=OfferStatus.DRAFT, visibility=body.visibility, value=body.value, currency=body.currency,
                     basis=body.basis, consent_from=body.consent_from, end_use=body.end_use)
     return tagged(response, act(request, caller, lambda uow, who: svc.enter_offer(
         uow, who, offer, status=body.status, committed_on=body.committed_on)))
 
 
-@router.get("/offers/{offer_id}", tags=["offers"], response_model=m.Offer,
+@router.get("/offers/{offer_id}", tags=["offers"], response_model=Offer,
             responses={**TAGGED, **problem_responses(400, 401, 404)})
-def show_offer(request: Request, response: Response, caller: Reader, offer_id: OfferId) -> m.Offer:
+def show_offer(request: Request, response: Response, caller: Reader, offer_id: OfferId) -> Offer:
     return tagged(response, queries.offer(state(request), caller.user, offer_id))
 
 
-@router.patch("/offers/{offer_id}", tags=["offers"], response_model=m.Offer, responses=CHANGES)
+@router.patch("/offers/{offer_id}", tags=["offers"], response_model=Offer, responses=CHANGES)
 def amend_offer(request: Request, response: Response, caller: Writer, offer_id: OfferId, body: OfferChange,
-                if_match: IfMatch = None) -> m.Offer:
+                if_match: IfMatch = None) -> Offer:
     """Amend an offer's terms (`If-Match` required)."""
 
-    def amend(uow: UnitOfWork, who: svc.Caller) -> m.Offer:
+    def amend(uow: UnitOfWork, who: svc.Caller) -> Offer:
         changed(if_match)(svc.visible_offer(uow, who, offer_id))
         return svc.amend_offer(uow, who, offer_id, quantity=body.quantity, available_from=body.available_from,
                                depot=body.depot, value=body.value, currency=body.currency, basis=body.basis,
@@ -129,13 +129,13 @@ def amend_offer(request: Request, response: Response, caller: Writer, offer_id: 
     return tagged(response, act(request, caller, amend))
 
 
-@router.post("/offers/{offer_id}/actions/{action}", tags=["offers"], response_model=m.Offer, responses=ACTIONS)
+@router.post("/offers/{offer_id}/actions/{action}", tags=["offers"], response_model=Offer, responses=ACTIONS)
 def move_offer(request: Request, response: Response, caller: Writer, offer_id: OfferId, action: OfferAction,
-               body: OfferMove | None = None, if_match: IfMatch = None) -> m.Offer:
+               body: OfferMove | None = None, if_match: IfMatch = None) -> Offer:
     """Move an offer through its lifecycle: make (offer a draft), commit, withdraw."""
     said = body or OfferMove()
 
-    def move(uow: UnitOfWork, who: svc.Caller) -> m.Offer:
+    def move(uow: UnitOfWork, who: svc.Caller) -> Offer:
         changed(if_match, required=False)(svc.visible_offer(uow, who, offer_id))
         return svc.move_offer(uow, who, offer_id, action, on=said.on, reason=said.reason)
 
@@ -146,8 +146,8 @@ class OfferMoves(OfferMove):
     ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the offers to move")]
 
 
-@router.post("/offers/actions/{action}", tags=["offers"], response_model=list[m.Offer], responses=WRITES)
-def move_offers(request: Request, caller: Writer, action: OfferAction, body: OfferMoves) -> list[m.Offer]:
+@router.post("/offers/actions/{action}", tags=["offers"], response_model=list[Offer], responses=WRITES)
+def move_offers(request: Request, caller: Writer, action: OfferAction, body: OfferMoves) -> list[Offer]:
     """Move several offers at once: all of them, or none (the problem names every refusal)."""
     return act(request, caller, lambda uow, who: svc.move_each("offer", body.ids, lambda ident: svc.move_offer(
         uow, who, ident, action, on=body.on, reason=body.reason)))
@@ -201,9 +201,9 @@ def list_funds(request: Request, caller: Reader, paging: Pages,
     return listed(rows, FundListed, "funds", paging, sort, lambda r: str(r.code))
 
 
-@router.post("/funds", tags=["funds"], status_code=201, response_model=m.Fund, responses=WRITES)
-def create_fund(request: Request, caller: Writer, body: FundIn) -> m.Fund:
-    fund = m.Fund(body.code, body.name, body.manager, body.area)
+@router.post("/funds", tags=["funds"], status_code=201, response_model=Fund, responses=WRITES)
+def create_fund(request: Request, caller: Writer, body: FundIn) -> Fund:
+    fund = Fund(body.code, body.name, body.manager, body.area)
     act(request, caller, lambda uow, who: svc.create_fund(uow, who, fund))
     return fund
 
@@ -216,10 +216,10 @@ def show_fund(request: Request, caller: Reader, code: Annotated[str, Path(max_le
     return queries.fund(state(request), code, caller.user)
 
 
-@router.post("/funds/{code}/pledges", tags=["funds"], status_code=201, response_model=m.Contribution,
+@router.post("/funds/{code}/pledges", tags=["funds"], status_code=201, response_model=Contribution,
              responses=WRITES)
 def pledge(request: Request, caller: Writer, code: Annotated[str, Path(max_length=64)],
-           body: PledgeIn) -> m.Contribution:
+           body: PledgeIn) -> Contribution:
     """Pledge a member's contribution to a fund (its desk officer, or the coordinator)."""
     return act(request, caller, lambda uow, who: svc.contribute(uow, who, fund=code, member=body.member,
                                                                 amount=body.amount, currency=body.currency,

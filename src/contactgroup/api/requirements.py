@@ -24,7 +24,7 @@ from contactgroup.api.resource import (
     state,
     tagged,
 )
-from contactgroup.domain import model as m
+from contactgroup.domain.model import Requirement, RequirementStatus
 from contactgroup.domain.workflow import RequirementAction
 from contactgroup.services import coordination as svc
 from contactgroup.services import queries
@@ -82,24 +82,24 @@ class PriorityIn(BaseModel):
     priority: Annotated[int, Field(ge=1, le=10**6)]
 
 
-@router.get("/requirements", response_model=Page[m.Requirement], responses=list_responses())
+@router.get("/requirements", response_model=Page[Requirement], responses=list_responses())
 def list_requirements(
     request: Request, caller: Reader, paging: Pages,
-    status: m.RequirementStatus | None = None,
+    status: RequirementStatus | None = None,
     area: Annotated[str | None, Query(max_length=64)] = None,
     item: Annotated[str | None, Query(max_length=64, description="its class, or an item that satisfies it")] = None,
     sort: Annotated[str, sorting("priority", "id", "needed_by", "quantity", "status", "area")] = "priority",
 ) -> Any:
     """The requirements, by priority then id, filtered by status, capability area or item."""
     rows = queries.requirements(state(request), status=status, area=area, item=item)
-    return listed(rows, m.Requirement, "requirements", paging, sort)
+    return listed(rows, Requirement, "requirements", paging, sort)
 
 
-@router.post("/requirements", status_code=201, response_model=m.Requirement, responses={**CREATED, **WRITES})
-def add_requirement(request: Request, response: Response, caller: Writer, body: RequirementIn) -> m.Requirement:
+@router.post("/requirements", status_code=201, response_model=Requirement, responses={**CREATED, **WRITES})
+def add_requirement(request: Request, response: Response, caller: Writer, body: RequirementIn) -> Requirement:
     """Draft a requirement (and submit it with `submit`)."""
 
-    def add(uow: UnitOfWork, who: svc.Caller) -> m.Requirement:
+    def add(uow: UnitOfWork, who: svc.Caller) -> Requirement:
         req = svc.draft_requirement(uow, who, item_class=body.item_class, quantity=body.quantity,
                                     priority=body.priority, needed_by=body.needed_by, destination=body.destination,
                                     area=body.area, note=body.note, on=body.on, ref=body.ref)
@@ -108,22 +108,22 @@ def add_requirement(request: Request, response: Response, caller: Writer, body: 
     return tagged(response, act(request, caller, add))
 
 
-@router.get("/requirements/{req_id}", response_model=m.Requirement,
+@router.get("/requirements/{req_id}", response_model=Requirement,
             responses={**TAGGED, **problem_responses(400, 401, 404)})
-def show_requirement(request: Request, response: Response, caller: Reader, req_id: ReqId) -> m.Requirement:
+def show_requirement(request: Request, response: Response, caller: Reader, req_id: ReqId) -> Requirement:
     return tagged(response, queries.requirement(state(request), req_id))
 
 
-def _current(uow: UnitOfWork, req_id: str) -> m.Requirement:
+def _current(uow: UnitOfWork, req_id: str) -> Requirement:
     return queries.requirement(uow.state, req_id)
 
 
-@router.patch("/requirements/{req_id}", response_model=m.Requirement, responses=CHANGES)
+@router.patch("/requirements/{req_id}", response_model=Requirement, responses=CHANGES)
 def amend_requirement(request: Request, response: Response, caller: Writer, req_id: ReqId, body: RequirementChange,
-                      if_match: IfMatch = None) -> m.Requirement:
+                      if_match: IfMatch = None) -> Requirement:
     """Change what a requirement asks for (`If-Match` required)."""
 
-    def amend(uow: UnitOfWork, who: svc.Caller) -> m.Requirement:
+    def amend(uow: UnitOfWork, who: svc.Caller) -> Requirement:
         changed(if_match)(_current(uow, req_id))
         return svc.amend_requirement(uow, who, req_id, quantity=body.quantity, needed_by=body.needed_by,
                                      destination=body.destination, note=body.note, on=body.on)
@@ -131,33 +131,33 @@ def amend_requirement(request: Request, response: Response, caller: Writer, req_
     return tagged(response, act(request, caller, amend))
 
 
-@router.post("/requirements/{req_id}/actions/{action}", response_model=m.Requirement, responses=ACTIONS)
+@router.post("/requirements/{req_id}/actions/{action}", response_model=Requirement, responses=ACTIONS)
 def move_requirement(request: Request, response: Response, caller: Writer, req_id: ReqId, action: RequirementAction,
-                     body: RequirementMove | None = None, if_match: IfMatch = None) -> m.Requirement:
+                     body: RequirementMove | None = None, if_match: IfMatch = None) -> Requirement:
     """Move a requirement through its lifecycle: submit, return, validate, open, close, cancel."""
     said = body or RequirementMove()
 
-    def move(uow: UnitOfWork, who: svc.Caller) -> m.Requirement:
+    def move(uow: UnitOfWork, who: svc.Caller) -> Requirement:
         changed(if_match, required=False)(_current(uow, req_id))
         return svc.move_requirement(uow, who, req_id, action, said.reason, on=said.on)
 
     return tagged(response, act(request, caller, move))
 
 
-@router.post("/requirements/actions/{action}", response_model=list[m.Requirement], responses=WRITES)
+@router.post("/requirements/actions/{action}", response_model=list[Requirement], responses=WRITES)
 def move_requirements(request: Request, caller: Writer, action: RequirementAction,
-                      body: RequirementMoves) -> list[m.Requirement]:
+                      body: RequirementMoves) -> list[Requirement]:
     """Move several requirements at once: all of them, or none (the problem names every refusal)."""
     return act(request, caller, lambda uow, who: svc.move_each("requirement", body.ids, lambda ident: (
         svc.move_requirement(uow, who, ident, action, body.reason, on=body.on))))
 
 
-@router.post("/requirements/{req_id}/priority", response_model=m.Requirement, responses=ACTIONS)
+@router.post("/requirements/{req_id}/priority", response_model=Requirement, responses=ACTIONS)
 def reprioritise(request: Request, response: Response, caller: Writer, req_id: ReqId, body: PriorityIn,
-                 if_match: IfMatch = None) -> m.Requirement:
+                 if_match: IfMatch = None) -> Requirement:
     """Re-rank a requirement: give it another priority (1 is the most important)."""
 
-    def rerank(uow: UnitOfWork, who: svc.Caller) -> m.Requirement:
+    def rerank(uow: UnitOfWork, who: svc.Caller) -> Requirement:
         changed(if_match, required=False)(_current(uow, req_id))
         return svc.reprioritise(uow, who, req_id, body.priority)
 

@@ -32,8 +32,33 @@ from contactgroup.cli.common import (
     worded,
     writer,
 )
-from contactgroup.domain import model as m
 from contactgroup.domain import text
+from contactgroup.domain.model import (
+    Allocation,
+    AllocationStatus,
+    Category,
+    Coalition,
+    Consent,
+    ConsentStatus,
+    Delivery,
+    DeliveryStatus,
+    Fund,
+    Gdp,
+    IatiOrganisation,
+    Item,
+    ItemClass,
+    Member,
+    MemberKind,
+    Offer,
+    OfferStatus,
+    Requirement,
+    RequirementStatus,
+    Role,
+    Source,
+    User,
+    ValuationBasis,
+    Visibility,
+)
 from contactgroup.domain.state import State, as_data
 from contactgroup.domain.workflow import (
     AllocationAction,
@@ -74,7 +99,7 @@ def _fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
-def _visible(db: str | None, as_: str | None) -> tuple[State, m.User]:
+def _visible(db: str | None, as_: str | None) -> tuple[State, User]:
     """The state and the user whose view of it a list or show gives."""
     who = caller(as_).user
     state = database(db).state()
@@ -189,7 +214,7 @@ member_app = typer.Typer(help="Members of the coordination: nations and organisa
 def member_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List members with their currency and NATO/EU flags."""
     state = open_to_all(db, as_)
-    _list(state, queries.members(state), m.Member, "Members", fmt)
+    _list(state, queries.members(state), Member, "Members", fmt)
 
 
 @member_app.command("add")
@@ -205,9 +230,9 @@ def member_add(
     as_: AsOption = None,
 ) -> None:
     """Admit a member (coordinator; once member keys exist, only by an admit-member proposal)."""
-    kind = m.MemberKind.ORGANISATION if organisation else m.MemberKind.NATION
+    kind = MemberKind.ORGANISATION if organisation else MemberKind.NATION
     with writer(db) as uow:
-        svc.admit_member(uow, caller(as_), m.Member(code, name, kind, currency, nato, eu))
+        svc.admit_member(uow, caller(as_), Member(code, name, kind, currency, nato, eu))
     _done(f"member {code} admitted")
 
 
@@ -224,7 +249,7 @@ def member_gdp(
 ) -> None:
     """Record a member's GDP for a year."""
     with writer(db) as uow:
-        svc.record_gdp(uow, caller(as_), m.Gdp(code, year, _decimal(amount, "--amount"), currency, source))
+        svc.record_gdp(uow, caller(as_), Gdp(code, year, _decimal(amount, "--amount"), currency, source))
     _done(f"GDP {year} of {code} recorded")
 
 
@@ -238,7 +263,7 @@ def member_iati(
 ) -> None:
     """Record the IATI organisation identifier a member's aid is published under (`contactgroup publish`)."""
     with writer(db) as uow:
-        svc.record_iati_identifier(uow, caller(as_), m.IatiOrganisation(code, identifier))
+        svc.record_iati_identifier(uow, caller(as_), IatiOrganisation(code, identifier))
     _done(f"IATI identifier of {code} recorded: {identifier}")
 
 
@@ -250,7 +275,7 @@ user_app = typer.Typer(help="Users: who acts, for which party, in which role.", 
 def user_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List registered users (every user sees them all; --as is accepted like everywhere)."""
     state = open_to_all(db, as_)
-    _list(state, queries.users(state), m.User, "Users", fmt)
+    _list(state, queries.users(state), User, "Users", fmt)
 
 
 @user_app.command("add")
@@ -258,14 +283,14 @@ def user_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = For
 def user_add(
     name: str,
     party: Annotated[str, typer.Option(help="Member code, the recipient, or the coordinating authority.")],
-    role: Annotated[m.Role, typer.Option(help="What the user does.")],
+    role: Annotated[Role, typer.Option(help="What the user does.")],
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Register a user (coordinator; once member keys exist, a member's users are added by its own desk
     officers, the coordinator adding only the first user of a member that has none)."""
     with writer(db) as uow:
-        enrolment = accounts.register_user(uow, caller(as_), m.User(name, party, role))
+        enrolment = accounts.register_user(uow, caller(as_), User(name, party, role))
     _done(f"user {name} registered ({role.value} for {party})")
     _enrolment(enrolment)
 
@@ -348,7 +373,7 @@ def user_enable(name: str, db: DbOption = None, as_: AsOption = None) -> None:
 @handles_errors
 def user_role(
     name: str,
-    role: Annotated[m.Role, typer.Argument(help="The user's new role.")],
+    role: Annotated[Role, typer.Argument(help="The user's new role.")],
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
@@ -371,7 +396,7 @@ catalogue_app = typer.Typer(help="The catalogue: items, and the item classes req
 def catalogue_items(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List catalogue items."""
     state = open_to_all(db, as_)
-    _list(state, queries.items(state), m.Item, "Items", fmt)
+    _list(state, queries.items(state), Item, "Items", fmt)
 
 
 @catalogue_app.command("classes")
@@ -379,7 +404,7 @@ def catalogue_items(db: DbOption = None, as_: AsOption = None, fmt: FormatOption
 def catalogue_classes(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List item classes and the items that satisfy each."""
     state = open_to_all(db, as_)
-    _list(state, queries.item_classes(state), m.ItemClass, "Item classes", fmt)
+    _list(state, queries.item_classes(state), ItemClass, "Item classes", fmt)
 
 
 @catalogue_app.command("add-item")
@@ -387,7 +412,7 @@ def catalogue_classes(db: DbOption = None, as_: AsOption = None, fmt: FormatOpti
 def catalogue_add_item(
     code: str,
     name: Annotated[str, typer.Option()],
-    category: Annotated[m.Category, typer.Option()],
+    category: Annotated[Category, typer.Option()],
     unit: Annotated[str, typer.Option(help="Unit of issue: round, each, kit, ...")],
     nsn: Annotated[str | None, typer.Option(help="NATO Stock Number NNNN-NN-NNN-NNNN.")] = None,
     unit_value_eur: Annotated[str | None, typer.Option(help="Reference value of one unit in EUR.")] = None,
@@ -397,7 +422,7 @@ def catalogue_add_item(
     """Add an item to the catalogue."""
     value = _decimal(unit_value_eur, "--unit-value-eur") if unit_value_eur is not None else None
     with writer(db) as uow:
-        svc.catalogue_item(uow, caller(as_), m.Item(code, name, category, unit, nsn, value))
+        svc.catalogue_item(uow, caller(as_), Item(code, name, category, unit, nsn, value))
     _done(f"item {code} catalogued")
 
 
@@ -413,7 +438,7 @@ def catalogue_add_class(
 ) -> None:
     """Define an item class and the interchangeable items that satisfy it."""
     with writer(db) as uow:
-        svc.define_item_class(uow, caller(as_), m.ItemClass(code, name, area, tuple(items)))
+        svc.define_item_class(uow, caller(as_), ItemClass(code, name, area, tuple(items)))
     _done(f"item class {code} defined")
 
 
@@ -444,7 +469,7 @@ coalition_app = typer.Typer(help="Capability coalitions and their lead members."
 def coalition_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List capability coalitions."""
     state = open_to_all(db, as_)
-    _list(state, queries.coalitions(state), m.Coalition, "Capability coalitions", fmt)
+    _list(state, queries.coalitions(state), Coalition, "Capability coalitions", fmt)
 
 
 @coalition_app.command("add")
@@ -458,7 +483,7 @@ def coalition_add(
 ) -> None:
     """Form a capability coalition (coordinator; once member keys exist, only by a change-lead proposal)."""
     with writer(db) as uow:
-        svc.form_coalition(uow, caller(as_), m.Coalition(area, name, tuple(leads)))
+        svc.form_coalition(uow, caller(as_), Coalition(area, name, tuple(leads)))
     _done(f"capability coalition {area} formed")
 
 
@@ -488,14 +513,14 @@ def requirement_add(
     when = _date(needed_by, "--needed-by")
     entered = _date(on, "--on") if on else None
 
-    def add(uow: Any, who: svc.Caller) -> m.Requirement:
+    def add(uow: Any, who: svc.Caller) -> Requirement:
         req = svc.draft_requirement(uow, who, item_class=item_class, quantity=quantity, priority=priority,
                                     needed_by=when, destination=destination, area=area, note=note, on=entered)
         return svc.move_requirement(uow, who, req.id, RequirementAction.SUBMIT, on=entered) if submit else req
 
     body = {"item_class": item_class, "quantity": quantity, "priority": priority, "needed_by": when,
             "destination": destination, "area": area, "note": note, "on": entered, "submit": submit}
-    req = seam.change(db, as_, add, seam.Remote("POST", "/api/v1/requirements", seam.typed(m.Requirement),
+    req = seam.change(db, as_, add, seam.Remote("POST", "/api/v1/requirements", seam.typed(Requirement),
                                                 json=plain(body)))
     _done(f"requirement {req.id} {req.status.value}")
     out.print(req.id)
@@ -504,7 +529,7 @@ def requirement_add(
 @requirement_app.command("list")
 @handles_errors
 def requirement_list(
-    status: Annotated[m.RequirementStatus | None, typer.Option(help="Only this status.")] = None,
+    status: Annotated[RequirementStatus | None, typer.Option(help="Only this status.")] = None,
     area: Annotated[str | None, typer.Option(help="Only this capability area.")] = None,
     item: Annotated[str | None, typer.Option(help="Only for this item class, or classes this item satisfies.")]
     = None,
@@ -517,7 +542,7 @@ def requirement_list(
     `--format csv` or `xlsx` writes a file `import requirements` reads back unchanged (edited rows amend the
     requirements they name)."""
     found = seam.open_listing(db, as_, lambda state: queries.requirements(state, status=status, area=area, item=item),
-                              seam.Remote("GET", "/api/v1/requirements", seam.typed(m.Requirement),
+                              seam.Remote("GET", "/api/v1/requirements", seam.typed(Requirement),
                                           params=seam.given({"status": status, "area": area, "item": item})))
     emit([as_data(r) for r in found.rows], fmt, title="Requirements", synthetic=found.synthetic,
          columns=_columns(fmt, REQUIREMENT_COLUMNS, ("id", "ref", "priority", "item_class", "quantity", "needed_by",
@@ -532,7 +557,7 @@ def requirement_show(req_id: str, db: DbOption = None, as_: AsOption = None,
     """Show one requirement (every user sees them all; --as is accepted like everywhere)."""
     found = seam.shown(db, as_, lambda state, _: queries.requirement(state, req_id),
                        seam.Remote("GET", f"/api/v1/requirements/{quote(req_id, safe='')}",
-                                   seam.typed(m.Requirement)), open_to_all=True)
+                                   seam.typed(Requirement)), open_to_all=True)
     _show_data(as_data(found.rows[0]), fmt, found.synthetic)
 
 
@@ -552,7 +577,7 @@ def requirement_move(
     ids, action = _ids_and_verb(words)
     verb = parse_action(RequirementAction, action)
     when = _date(on, "--on") if on else None
-    served = seam.moves("requirements", verb, m.Requirement, plain({"reason": reason, "on": when}))
+    served = seam.moves("requirements", verb, Requirement, plain({"reason": reason, "on": when}))
     for req in _move_many(db, as_, "requirement", ids, verb, awaiting_me, None,
                           lambda uow, who, ident: svc.move_requirement(uow, who, ident, verb, reason, on=when),
                           served):
@@ -614,12 +639,12 @@ def offer_add(
     quantity: Annotated[int, typer.Option(parser=whole_number)],
     available_from: Annotated[str, typer.Option(help="YYYY-MM-DD")],
     depot: Annotated[str, typer.Option(help="Country the offer ships from (ISO3).")],
-    source: Annotated[m.Source, typer.Option()] = m.Source.STOCKS,
-    visibility: Annotated[m.Visibility, typer.Option(help="Who besides the member and authority may see it.")]
-    = m.Visibility.MEMBER,
+    source: Annotated[Source, typer.Option()] = Source.STOCKS,
+    visibility: Annotated[Visibility, typer.Option(help="Who besides the member and authority may see it.")]
+    = Visibility.MEMBER,
     value: Annotated[str | None, typer.Option(help="Declared total value (default: catalogue value).")] = None,
     currency: Annotated[str | None, typer.Option()] = None,
-    basis: Annotated[m.ValuationBasis | None, typer.Option()] = None,
+    basis: Annotated[ValuationBasis | None, typer.Option()] = None,
     consent_from: Annotated[str | None, typer.Option(help="Member whose re-export consent is needed.")] = None,
     end_use: Annotated[str, typer.Option(help="End-use restrictions.")] = "",
     status: Annotated[str, typer.Option(help="draft, offered or committed.")] = "offered",
@@ -635,16 +660,16 @@ def offer_add(
     pledged = _date(committed_on, "--committed-on") if committed_on is not None else None
     if pledged is not None and status != "committed":
         raise fail("--committed-on: a commitment date needs --status committed", 2)
-    offer = m.Offer(
+    offer = Offer(
         id="", member=member, item=item, quantity=quantity, available_from=_date(available_from, "--available-from"),
-        depot=depot, source=source, status=m.OfferStatus.DRAFT, visibility=visibility,
+        depot=depot, source=source, status=OfferStatus.DRAFT, visibility=visibility,
         value=_decimal(value, "--value") if value is not None else None, currency=currency, basis=basis,
         consent_from=consent_from, end_use=end_use,
     )
     body = {k: v for k, v in as_data(offer).items() if k not in ("id", "status", "ref", "committed_on")}  # OfferIn
     created = seam.change(
-        db, as_, lambda uow, who: svc.enter_offer(uow, who, offer, status=m.OfferStatus(status), committed_on=pledged),
-        seam.Remote("POST", "/api/v1/offers", seam.typed(m.Offer),
+        db, as_, lambda uow, who: svc.enter_offer(uow, who, offer, status=OfferStatus(status), committed_on=pledged),
+        seam.Remote("POST", "/api/v1/offers", seam.typed(Offer),
                     json={**body, "status": status, "committed_on": plain(pledged)}))
     _done(f"offer {created.id} {created.status.value}")
     out.print(created.id)
@@ -654,7 +679,7 @@ def offer_add(
 @handles_errors
 def offer_list(
     member: Annotated[str | None, typer.Option(help="Only this member's offers.")] = None,
-    status: Annotated[m.OfferStatus | None, typer.Option()] = None,
+    status: Annotated[OfferStatus | None, typer.Option()] = None,
     item: Annotated[str | None, typer.Option(help="Only offers of this item.")] = None,
     area: Annotated[str | None, typer.Option(help="Only offers whose item a class of this area takes.")] = None,
     db: DbOption = None,
@@ -664,7 +689,7 @@ def offer_list(
     """List the offers you may see."""
     found = seam.listing(db, as_, lambda state, who: queries.offers(state, who, member=member, status=status,
                                                                     item=item, area=area),
-                         seam.Remote("GET", "/api/v1/offers", seam.typed(m.Offer), params=seam.given(
+                         seam.Remote("GET", "/api/v1/offers", seam.typed(Offer), params=seam.given(
                              {"member": member, "status": status, "item": item, "area": area})))
     emit([as_data(o) for o in found.rows], fmt, title="Offers", synthetic=found.synthetic,
          columns=_columns(fmt, OFFER_COLUMNS, ("id", "ref", "member", "item", "quantity", "available_from", "depot",
@@ -677,7 +702,7 @@ def offer_list(
 def offer_show(offer_id: str, db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Show one offer, if you may see it."""
     found = seam.shown(db, as_, lambda state, who: queries.offer(state, _user(who), offer_id),
-                       seam.Remote("GET", f"/api/v1/offers/{quote(offer_id, safe='')}", seam.typed(m.Offer)))
+                       seam.Remote("GET", f"/api/v1/offers/{quote(offer_id, safe='')}", seam.typed(Offer)))
     _show_data(as_data(found.rows[0]), fmt, found.synthetic)
 
 
@@ -699,7 +724,7 @@ def offer_move(
     when = _date(on, "--on") if on else None
     for offer in _move_many(db, as_, "offer", ids, verb, awaiting_me, member,
                             lambda uow, who, ident: svc.move_offer(uow, who, ident, verb, on=when, reason=reason),
-                            seam.moves("offers", verb, m.Offer, plain({"on": when, "reason": reason}))):
+                            seam.moves("offers", verb, Offer, plain({"on": when, "reason": reason}))):
         _done(f"offer {offer.id} is {offer.status.value}")
 
 
@@ -713,8 +738,8 @@ def offer_amend(
     depot: Annotated[str | None, typer.Option(help="Country the offer ships from (ISO3).")] = None,
     value: Annotated[str | None, typer.Option(help="Declared total value (with --currency and --basis).")] = None,
     currency: Annotated[str | None, typer.Option()] = None,
-    basis: Annotated[m.ValuationBasis | None, typer.Option()] = None,
-    visibility: Annotated[m.Visibility | None, typer.Option()] = None,
+    basis: Annotated[ValuationBasis | None, typer.Option()] = None,
+    visibility: Annotated[Visibility | None, typer.Option()] = None,
     end_use: Annotated[str | None, typer.Option(help="End-use restrictions.")] = None,
     on: OnOption = None,
     db: DbOption = None,
@@ -750,7 +775,7 @@ def fund_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = For
     state = open_to_all(db, as_)
     rows = [{**as_data(r.fund), "contributors": r.contributors, "pledges": r.pledges} for r in queries.funds(state)]
     emit(rows, fmt, title="Funds", synthetic=is_synthetic(state),
-         columns=(*_fields(m.Fund), "contributors", "pledges"))
+         columns=(*_fields(Fund), "contributors", "pledges"))
 
 
 @fund_app.command("show")
@@ -800,7 +825,7 @@ def fund_add(
 ) -> None:
     """Create a fund (coordinator)."""
     with writer(db) as uow:
-        svc.create_fund(uow, caller(as_), m.Fund(code, name, manager, area))
+        svc.create_fund(uow, caller(as_), Fund(code, name, manager, area))
     _done(f"fund {code} created")
 
 
@@ -848,7 +873,7 @@ def allocation_propose(
 @allocation_app.command("list")
 @handles_errors
 def allocation_list(
-    status: Annotated[m.AllocationStatus | None, typer.Option()] = None,
+    status: Annotated[AllocationStatus | None, typer.Option()] = None,
     member: OfMember = None,
     item: OfItem = None,
     area: ForArea = None,
@@ -858,18 +883,18 @@ def allocation_list(
 ) -> None:
     """List allocations of offers you may see, and (recipient liaison) those proposed to the recipient; the
     member is shown only if you may see the offer."""
-    def rows(state: State, who: m.User) -> list[dict[str, Any]]:
+    def rows(state: State, who: User) -> list[dict[str, Any]]:
         return [_with_offer(as_data(a), queries.listed_allocation(state, who, a))
                 for a in queries.allocations(state, who, status=status, member=member, item=item, area=area)]
 
-    found = seam.listing(db, as_, rows, seam.Remote("GET", "/api/v1/allocations", _listed_row(m.Allocation),
+    found = seam.listing(db, as_, rows, seam.Remote("GET", "/api/v1/allocations", _listed_row(Allocation),
                                                     params=seam.given({"status": status, "member": member,
                                                                        "item": item, "area": area})))
     emit(found.rows, fmt, title="Allocations", synthetic=found.synthetic,
-         columns=(*_fields(m.Allocation), "member", "item"))
+         columns=(*_fields(Allocation), "member", "item"))
 
 
-def _user(who: m.User | None) -> m.User:
+def _user(who: User | None) -> User:
     """The user a show that is not open to all is given (`seam.shown` names one for it)."""
     if who is None:
         raise fail("say who you are: pass --as NAME or set CONTACTGROUP_USER (see `contactgroup user list`)", 2)
@@ -926,7 +951,7 @@ def allocation_move(
     """
     ids, action = _ids_and_verb(words)
     verb = parse_action(AllocationAction, action)
-    served = seam.moves("allocations", verb, m.Allocation, {"reason": reason, "units": units})
+    served = seam.moves("allocations", verb, Allocation, {"reason": reason, "units": units})
     for a in _move_many(db, as_, "allocation", ids, verb, awaiting_me, member,
                         lambda uow, who, ident: svc.move_allocation(uow, who, ident, verb, reason, units=units),
                         served):
@@ -955,7 +980,7 @@ def consent_request(offer_id: str, on: OnOption = None, db: DbOption = None, as_
     """Request the re-export consent an offer needs; --on enters a request made in the past."""
     when = _date(on, "--on") if on else None
     c = seam.change(db, as_, lambda uow, who: svc.request_consent(uow, who, offer_id, on=when),
-                    seam.Remote("POST", "/api/v1/consents", seam.typed(m.Consent),
+                    seam.Remote("POST", "/api/v1/consents", seam.typed(Consent),
                                 json=plain({"offer": offer_id, "on": when})))
     _done(f"consent {c.id} requested from {c.origin}")
     out.print(c.id)
@@ -980,14 +1005,14 @@ def consent_decide(
     when = _date(on, "--on") if on else None
     for c in _move_many(db, as_, "consent", ids, verb, awaiting_me, member,
                         lambda uow, who, ident: svc.decide_consent(uow, who, ident, verb, reason, on=when),
-                        seam.moves("consents", verb, m.Consent, plain({"reason": reason, "on": when}))):
+                        seam.moves("consents", verb, Consent, plain({"reason": reason, "on": when}))):
         _done(f"consent {c.id} {c.status.value}" + (f" on {c.decided_on}" if when else ""))
 
 
 @consent_app.command("list")
 @handles_errors
 def consent_list(
-    status: Annotated[m.ConsentStatus | None, typer.Option()] = None,
+    status: Annotated[ConsentStatus | None, typer.Option()] = None,
     member: OfMember = None,
     item: OfItem = None,
     area: Annotated[str | None, typer.Option(help="Only of items a class of this capability area takes.")] = None,
@@ -1000,7 +1025,7 @@ def consent_list(
     Each shows what it is for: item, quantity, end use and destination.
 
     The offer and its member are shown only if you may see the offer."""
-    def rows(state: State, who: m.User) -> list[dict[str, Any]]:
+    def rows(state: State, who: User) -> list[dict[str, Any]]:
         chosen = {c.id for c in queries.consents(state, who, status=status, member=member, item=item, area=area)}
         return [_consent_row(as_data(v.consent), {k: getattr(v, k) for k in CONSENT_ABOUT})
                 for v in queries.consent_views(state, who) if v.consent.id in chosen]
@@ -1009,7 +1034,7 @@ def consent_list(
                                                     params=seam.given({"status": status, "member": member,
                                                                        "item": item, "area": area})))
     emit(found.rows, fmt, title="Consents", synthetic=found.synthetic,
-         columns=(*_fields(m.Consent), "item", "item_name", "quantity", "end_use", "destination", "member"))
+         columns=(*_fields(Consent), "item", "item_name", "quantity", "end_use", "destination", "member"))
 
 
 CONSENT_ABOUT = ("item", "item_name", "quantity", "end_use", "destination", "offer", "member")
@@ -1022,7 +1047,7 @@ def _consent_row(consent: dict[str, Any], about: dict[str, Any]) -> dict[str, An
 
 def _served_consent(row: Any) -> dict[str, Any]:
     """A server's consent row as the local list prints it."""
-    consent = seam.typed(m.Consent)({**row, "offer": row["offer"] or ""})
+    consent = seam.typed(Consent)({**row, "offer": row["offer"] or ""})
     return _consent_row(as_data(consent), {k: row[k] for k in CONSENT_ABOUT})
 
 
@@ -1042,7 +1067,7 @@ def delivery_dispatch(
     when = _date(on, "--on")
     d = seam.change(db, as_, lambda uow, who: svc.dispatch(uow, who, allocation=allocation, quantity=quantity,
                                                            dispatched_on=when),
-                    seam.Remote("POST", "/api/v1/deliveries", seam.typed(m.Delivery), json={
+                    seam.Remote("POST", "/api/v1/deliveries", seam.typed(Delivery), json={
                         "allocation": allocation, "quantity": quantity, "dispatched_on": plain(when)}))
     _done(f"shipment {d.id} dispatched")
     out.print(d.id)
@@ -1063,7 +1088,7 @@ def delivery_track(
     verb = parse_action(ShipmentAction, step, what="step")
     for d in _move_many(db, as_, "delivery", ids, verb, awaiting_me, member,
                         lambda uow, who, ident: svc.track_shipment(uow, who, ident, verb),
-                        seam.moves("deliveries", verb, m.Delivery, {})):
+                        seam.moves("deliveries", verb, Delivery, {})):
         _done(f"shipment {d.id} is {d.status.value}")
 
 
@@ -1094,7 +1119,7 @@ def delivery_receive(
     done = _move_many(db, as_, "delivery", ids, queries.RECEIVE, awaiting_me, member,
                       lambda uow, who, ident: svc.receive(uow, who, ident, received_on=when, short=short,
                                                           damaged=damaged, wrong_item=wrong_item),
-                      lambda chosen: seam.Remote("POST", "/api/v1/deliveries/receive", seam.typed(list[m.Delivery]),
+                      lambda chosen: seam.Remote("POST", "/api/v1/deliveries/receive", seam.typed(list[Delivery]),
                                                  json={**said, "ids": chosen}))
     if len(done) == 1:
         d = done[0]
@@ -1121,7 +1146,7 @@ def delivery_show(delivery_id: str, db: DbOption = None, as_: AsOption = None,
 @delivery_app.command("list")
 @handles_errors
 def delivery_list(
-    status: Annotated[m.DeliveryStatus | None, typer.Option()] = None,
+    status: Annotated[DeliveryStatus | None, typer.Option()] = None,
     member: OfMember = None,
     item: OfItem = None,
     area: ForArea = None,
@@ -1131,14 +1156,14 @@ def delivery_list(
 ) -> None:
     """List shipments of allocations you may see (the recipient liaison: every shipment to the recipient); the
     member is shown only if you may see the offer."""
-    def rows(state: State, who: m.User) -> list[dict[str, Any]]:
+    def rows(state: State, who: User) -> list[dict[str, Any]]:
         return [_with_offer(as_data(d), queries.listed_delivery(state, who, d))
                 for d in queries.deliveries(state, who, status=status, member=member, item=item, area=area)]
 
-    found = seam.listing(db, as_, rows, seam.Remote("GET", "/api/v1/deliveries", _listed_row(m.Delivery),
+    found = seam.listing(db, as_, rows, seam.Remote("GET", "/api/v1/deliveries", _listed_row(Delivery),
                                                     params=seam.given({"status": status, "member": member,
                                                                        "item": item, "area": area})))
     emit(found.rows, fmt, title="Deliveries", synthetic=found.synthetic,
-         columns=(*_fields(m.Delivery), "member", "item"))
+         columns=(*_fields(Delivery), "member", "item"))
 
 

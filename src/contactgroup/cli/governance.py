@@ -26,7 +26,7 @@ from contactgroup.cli.common import (
     writer,
 )
 from contactgroup.domain import governance as gov
-from contactgroup.domain import model as m
+from contactgroup.domain.model import KeyStatus, ProposalKind, ProposalStatus
 from contactgroup.encoding.canonical import plain
 from contactgroup.services import governance as svc
 from contactgroup.services import queries
@@ -101,7 +101,7 @@ def keys_export(db: DbOption = None) -> None:
     sys.stdout.write("# contactgroup member keys: MEMBER KEY, or MEMBER alone for a member with no key\n")
     for code in sorted(c for c, member in state.members.items() if member.active):
         keys = sorted(k.key for k in state.member_keys.values()
-                      if k.member == code and k.status is m.KeyStatus.ACTIVE)
+                      if k.member == code and k.status is KeyStatus.ACTIVE)
         for key in keys or [""]:
             sys.stdout.write(f"{code} {key}".rstrip() + "\n")
 
@@ -112,7 +112,7 @@ propose_app = typer.Typer(help="Make a governance proposal.", no_args_is_help=Tr
 governance_app.add_typer(propose_app, name="propose")
 
 
-def _propose(db: str | None, as_: str | None, kind: m.ProposalKind, payload: dict[str, Any], days: int) -> None:
+def _propose(db: str | None, as_: str | None, kind: ProposalKind, payload: dict[str, Any], days: int) -> None:
     with writer(db) as uow:
         p = svc.propose(uow, caller(as_), kind, payload, days)
         q = gov.quorum(uow.state, p)
@@ -138,7 +138,7 @@ def propose_handover(
     as_: AsOption = None,
 ) -> None:
     """Propose handing the coordinating authority over (default quorum: two thirds of members)."""
-    _propose(db, as_, m.ProposalKind.HANDOVER, {"to": to, "users": users, "log_key": parse_key_argument(log_key)},
+    _propose(db, as_, ProposalKind.HANDOVER, {"to": to, "users": users, "log_key": parse_key_argument(log_key)},
              days)
 
 
@@ -157,7 +157,7 @@ def propose_admit(
 ) -> None:
     """Propose admitting a member."""
     kind = "organisation" if organisation else "nation"
-    _propose(db, as_, m.ProposalKind.ADMIT_MEMBER, {"code": code, "name": name, "kind": kind,
+    _propose(db, as_, ProposalKind.ADMIT_MEMBER, {"code": code, "name": name, "kind": kind,
                                                       "currency": currency, "nato": nato, "eu": eu}, days)
 
 
@@ -166,7 +166,7 @@ def propose_admit(
 def propose_remove(code: Annotated[str, typer.Option()], days: Days = 30, db: DbOption = None,
                    as_: AsOption = None) -> None:
     """Propose removing a member (its record stays; it can no longer act)."""
-    _propose(db, as_, m.ProposalKind.REMOVE_MEMBER, {"code": code}, days)
+    _propose(db, as_, ProposalKind.REMOVE_MEMBER, {"code": code}, days)
 
 
 @propose_app.command("change-lead")
@@ -184,20 +184,20 @@ def propose_change_lead(
     payload: dict[str, Any] = {"area": area, "leads": leads}
     if name is not None:
         payload["name"] = name
-    _propose(db, as_, m.ProposalKind.CHANGE_LEAD, payload, days)
+    _propose(db, as_, ProposalKind.CHANGE_LEAD, payload, days)
 
 
 @propose_app.command("change-quorum")
 @handles_errors
 def propose_change_quorum(
-    kind: Annotated[m.ProposalKind, typer.Option(help="Which kind of proposal the rule governs.")],
+    kind: Annotated[ProposalKind, typer.Option(help="Which kind of proposal the rule governs.")],
     rule: Annotated[str, typer.Option(help="A fraction of members like 2/3, all, or leads.")],
     days: Days = 30,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Propose a new quorum rule for a kind of proposal."""
-    _propose(db, as_, m.ProposalKind.CHANGE_QUORUM, {"kind": kind.value, "rule": rule}, days)
+    _propose(db, as_, ProposalKind.CHANGE_QUORUM, {"kind": kind.value, "rule": rule}, days)
 
 
 def _rule(q: gov.Quorum) -> str:
@@ -255,7 +255,7 @@ def governance_approve(
         q = svc.approve(uow, caller(as_), pid, signed)
         status = uow.state.proposals[pid].status
         settled = queries.took_effect_with(was_open, uow.state, pid)
-    word = "now EFFECTIVE" if status is m.ProposalStatus.EFFECTIVE else "still open"
+    word = "now EFFECTIVE" if status is ProposalStatus.EFFECTIVE else "still open"
     out.print(f"[green]✓[/] approval counted: {len(q.approved)} of {q.needed} needed; {pid} is {word}",
               highlight=False)
     for why in q.refused:
@@ -298,7 +298,7 @@ def governance_status(pid: str, db: DbOption = None, fmt: FormatOption = Format.
               f"needed approvals ({len(q.eligible)} members decide); "
               f"{when_word.get(status, status + ' (no longer open)')}", highlight=False)
     emit(rows, Format.TABLE, title="Approvals")
-    if p.status is m.ProposalStatus.OPEN:
+    if p.status is ProposalStatus.OPEN:
         out.print(f"missing ({len(q.missing)}): {', '.join(q.missing)}", highlight=False)
 
 

@@ -18,7 +18,7 @@ from contactgroup.cli.common import (
     out,
     writer,
 )
-from contactgroup.domain import model as m
+from contactgroup.domain.model import Place, PlaceKind
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import place as svc
 
@@ -31,12 +31,12 @@ app = typer.Typer(
 COLUMNS = ("code", "name", "kind", "country", "region")
 
 
-def _kind(text: str) -> m.PlaceKind:
+def _kind(text: str) -> PlaceKind:
     try:
-        return m.PlaceKind(text.strip().replace("-", "_"))
+        return PlaceKind(text.strip().replace("-", "_"))
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a kind of place; choose "
-                                 f"{', '.join(k.value for k in m.PlaceKind)}") from None
+                                 f"{', '.join(k.value for k in PlaceKind)}") from None
 
 
 @app.command("add")
@@ -46,9 +46,9 @@ def place_add(
                                              "it may not start with a country code and '-'.")],
     name: Annotated[str, typer.Option("--name", help="What the place is called.")],
     country: Annotated[str, typer.Option("--country", help="The country it lies in (ISO 3166 alpha-3, e.g. POL).")],
-    kind: Annotated[m.PlaceKind, typer.Option("--kind", parser=_kind, metavar="KIND",
+    kind: Annotated[PlaceKind, typer.Option("--kind", parser=_kind, metavar="KIND",
                                               help="handover_point (also written handover-point).")] = (
-        m.PlaceKind.HANDOVER_POINT),
+        PlaceKind.HANDOVER_POINT),
     region: Annotated[str, typer.Option("--region", help="The country's region it lies in, as destinations write "
                                                          "it after the country (West for UKR-West).")] = "",
     db: DbOption = None,
@@ -56,7 +56,7 @@ def place_add(
 ) -> None:
     """Define a place requirements may be delivered to (coordinator)."""
     with writer(db) as uow:
-        p = svc.define_place(uow, caller(as_), m.Place(code, name, country, kind, region))
+        p = svc.define_place(uow, caller(as_), Place(code, name, country, kind, region))
     where = f"{p.country}-{p.region}" if p.region else p.country
     out.print(f"place {p.code} defined ({p.kind.value} in {where})", highlight=False)
 

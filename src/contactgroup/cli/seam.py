@@ -16,8 +16,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from contactgroup.cli import remote
 from contactgroup.cli.common import caller, database, writer
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError
+from contactgroup.domain.model import User
 from contactgroup.domain.state import State
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import access, queries
@@ -100,7 +100,7 @@ class Listing(Generic[T]):
     synthetic: bool  # a demo's data: every form of the list says so
 
 
-def listing(db: str | None, as_: str | None, local: Callable[[State, m.User], Iterable[T]],
+def listing(db: str | None, as_: str | None, local: Callable[[State, User], Iterable[T]],
             served: Remote[T]) -> Listing[T]:
     """A list as the caller may see it: from the local state as `--as`, or every page of the server's list."""
     if against_server():
@@ -119,7 +119,7 @@ def open_listing(db: str | None, as_: str | None, local: Callable[[State], Itera
     return Listing(list(local(state)), is_synthetic(state))
 
 
-def shown(db: str | None, as_: str | None, local: Callable[[State, m.User | None], T], served: Remote[T], *,
+def shown(db: str | None, as_: str | None, local: Callable[[State, User | None], T], served: Remote[T], *,
           open_to_all: bool = False) -> Listing[T]:
     """One object as the caller may see it (the user is None where it is open to all and --as was not given)."""
     if against_server():
@@ -133,7 +133,7 @@ def shown(db: str | None, as_: str | None, local: Callable[[State, m.User | None
     return Listing([local(state, who)], is_synthetic(state))
 
 
-def _as_user(db: str | None, as_: str | None) -> tuple[State, m.User]:
+def _as_user(db: str | None, as_: str | None) -> tuple[State, User]:
     name = caller(as_).user
     state = database(db).state()
     return state, access.user(state, name)

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from contactgroup.cli.common import DbOption, database, fail, handles_errors, out
-from contactgroup.domain import model as m
+from contactgroup.domain.model import Source, ValuationBasis, Visibility
 from contactgroup.domain.state import State
 from contactgroup.io import offers, requirements
 from contactgroup.io.spreadsheet import write_template
@@ -45,9 +45,9 @@ def offers_cmd(file: FileArgument, db: DbOption = None) -> None:
         "item": sorted(state.items),
         "depot": sorted(state.members),
         "currency": _currencies(state),
-        "visibility": [v.value for v in m.Visibility],
-        "source": [s.value for s in m.Source],
-        "basis": [b.value for b in m.ValuationBasis],
+        "visibility": [v.value for v in Visibility],
+        "source": [s.value for s in Source],
+        "basis": [b.value for b in ValuationBasis],
         "consent_from": sorted(state.members),
         "status": [s.value for s in offers.NEW_STATUSES],
     })

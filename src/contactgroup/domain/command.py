@@ -13,9 +13,39 @@ from decimal import Decimal
 from typing import Any
 
 from contactgroup.domain import codes, place, text
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, NotFound, Problem, ValidationFailed
 from contactgroup.domain.event import MOVES, TABLE_WORKFLOW, Context, Event
+from contactgroup.domain.model import (
+    FIRST_DAY,
+    LAST_DAY,
+    MAX_AMOUNT,
+    MAX_AMOUNT_CHARS,
+    MAX_UNITS,
+    Allocation,
+    AllocationStatus,
+    Coalition,
+    Consent,
+    ConsentStatus,
+    Contribution,
+    Delivery,
+    DeliveryStatus,
+    Fund,
+    Gdp,
+    IatiOrganisation,
+    Item,
+    ItemClass,
+    Member,
+    MemberKind,
+    Offer,
+    OfferStatus,
+    Rate,
+    Requirement,
+    RequirementStatus,
+    Role,
+    TrackedAid,
+    TrackedDonor,
+    User,
+)
 from contactgroup.domain.state import State, as_data
 from contactgroup.domain.workflow import check
 
@@ -50,23 +80,23 @@ def _positive(where: str, value: int) -> None:
 
 
 def _dated(where: str, value: date) -> None:
-    if not m.FIRST_DAY <= value <= m.LAST_DAY:
-        raise _fail(where, f"{value} is outside {m.FIRST_DAY}..{m.LAST_DAY}")
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise _fail(where, f"{value} is outside {FIRST_DAY}..{LAST_DAY}")
 
 
 def _at_most(where: str, value: int) -> None:
-    if value > m.MAX_UNITS:
-        raise _fail(where, f"must be at most {m.MAX_UNITS:,} (10^12), got {value}")
+    if value > MAX_UNITS:
+        raise _fail(where, f"must be at most {MAX_UNITS:,} (10^12), got {value}")
 
 
 def amount_problems(where: str, value: Decimal) -> list[Problem]:
     """A money amount must be finite, below `MAX_AMOUNT` and short enough to store exactly."""
     if not value.is_finite():
         return [Problem(where, f"must be a finite number, got {value}")]
-    if abs(value) >= m.MAX_AMOUNT:
+    if abs(value) >= MAX_AMOUNT:
         return [Problem(where, f"must be below 10^18, got {value}")]
-    if len(format(value, "f")) > m.MAX_AMOUNT_CHARS:
-        return [Problem(where, f"has too many digits ({value}); at most {m.MAX_AMOUNT_CHARS} characters")]
+    if len(format(value, "f")) > MAX_AMOUNT_CHARS:
+        return [Problem(where, f"has too many digits ({value}); at most {MAX_AMOUNT_CHARS} characters")]
     return []
 
 
@@ -136,9 +166,9 @@ def found(state: State, ctx: Context, *, recipient: str, authority: str, origin:
                                               "origin": origin, "at": ctx.at.isoformat()})]
 
 
-def admit_member(state: State, ctx: Context, member: m.Member) -> list[Event]:
+def admit_member(state: State, ctx: Context, member: Member) -> list[Event]:
     problems = _words(names={"name": member.name})
-    if member.kind is m.MemberKind.NATION:
+    if member.kind is MemberKind.NATION:
         if not (ISO3.fullmatch(member.code) and codes.is_country(member.code)):
             problems.append(Problem("code", f"{member.code!r} is not an ISO 3166 alpha-3 country code"))
     elif not ORG_CODE.fullmatch(member.code):
@@ -162,7 +192,7 @@ def _donor(state: State, code: str) -> None:
         raise NotFound(f"no member or tracked donor {code!r}", code="not-found", kind="member", id=code)
 
 
-def record_gdp(state: State, ctx: Context, gdp: m.Gdp) -> list[Event]:
+def record_gdp(state: State, ctx: Context, gdp: Gdp) -> list[Event]:
     _donor(state, gdp.member)
     _amount("amount", gdp.amount)
     _checked_words(names={"source": gdp.source})
@@ -181,7 +211,7 @@ IATI_ORG_ID = re.compile(r"[A-Z]{2}-[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 MAX_IATI_ORG_ID = 100
 
 
-def record_iati_identifier(state: State, ctx: Context, org: m.IatiOrganisation) -> list[Event]:
+def record_iati_identifier(state: State, ctx: Context, org: IatiOrganisation) -> list[Event]:
     """A member publishes its activities under this identifier (a later one replaces it)."""
     if org.member not in state.members:
         raise NotFound(f"no member {org.member!r}", code="not-found", kind="member", id=org.member)
@@ -203,7 +233,7 @@ def look_alike(state: State, name: str) -> str | None:
     return next((u for u in sorted(state.users) if name_key(u) == key), None)
 
 
-def register_user(state: State, ctx: Context, user: m.User) -> list[Event]:
+def register_user(state: State, ctx: Context, user: User) -> list[Event]:
     if not CODE.fullmatch(user.name):
         raise _fail("name", f"{user.name!r}: use letters, digits, '.', '_' or '-'")
     if user.name in state.users:
@@ -215,22 +245,22 @@ def register_user(state: State, ctx: Context, user: m.User) -> list[Event]:
     return [ctx.event("UserRegistered", as_data(user))]
 
 
-def _check_role(state: State, user: m.User) -> None:
+def _check_role(state: State, user: User) -> None:
     """The role `user` may have for its party: coordinators act for the authority, liaisons for the recipient."""
     authority = state.authority
     is_authority = authority is not None and user.party == authority.name
     if not is_authority and user.party not in state.members and user.party != state.recipient:
         raise NotFound(f"party: {user.party!r} is neither a member, the recipient, nor the coordinating authority")
-    if user.role is m.Role.COORDINATOR and not is_authority:
+    if user.role is Role.COORDINATOR and not is_authority:
         raise _fail("role", f"only the coordinating authority's users can be coordinators, not {user.party}'s")
-    if user.role is m.Role.RECIPIENT_LIAISON and user.party != state.recipient:
+    if user.role is Role.RECIPIENT_LIAISON and user.party != state.recipient:
         raise _fail("role", f"recipient liaisons act for the recipient {state.recipient}, not {user.party}")
-    if user.role in (m.Role.DESK_OFFICER, m.Role.COALITION_LEAD) and user.party not in state.members:
+    if user.role in (Role.DESK_OFFICER, Role.COALITION_LEAD) and user.party not in state.members:
         raise _fail("role", f"{user.role.value.replace('_', ' ')}s act for a member; {user.party} is "
                             f"{'the recipient' if user.party == state.recipient else 'the coordinating authority'}")
 
 
-def change_role(state: State, ctx: Context, name: str, role: m.Role) -> list[Event]:
+def change_role(state: State, ctx: Context, name: str, role: Role) -> list[Event]:
     user = _get(state.users, "user", name)
     if user.role is role:
         raise Conflict(f"user {name} is already {role.value.replace('_', ' ')} for {user.party}")
@@ -249,7 +279,7 @@ def set_user_active(state: State, ctx: Context, name: str, active: bool) -> list
     return [ctx.event("UserEnabled" if active else "UserDisabled", {"name": name})]
 
 
-def form_coalition(state: State, ctx: Context, coalition: m.Coalition) -> list[Event]:
+def form_coalition(state: State, ctx: Context, coalition: Coalition) -> list[Event]:
     if not CODE.fullmatch(coalition.area):
         raise _fail("area", f"{coalition.area!r} is not a valid code")
     _checked_words(names={"name": coalition.name})
@@ -262,7 +292,7 @@ def form_coalition(state: State, ctx: Context, coalition: m.Coalition) -> list[E
     return [ctx.event("CoalitionFormed", as_data(coalition))]
 
 
-def catalogue_item(state: State, ctx: Context, item: m.Item) -> list[Event]:
+def catalogue_item(state: State, ctx: Context, item: Item) -> list[Event]:
     problems = _words(names={"name": item.name, "unit": item.unit})
     if not CODE.fullmatch(item.code):
         problems.append(Problem("code", f"{item.code!r} is not a valid code"))
@@ -279,7 +309,7 @@ def catalogue_item(state: State, ctx: Context, item: m.Item) -> list[Event]:
     return [ctx.event("ItemCatalogued", as_data(item))]
 
 
-def define_item_class(state: State, ctx: Context, item_class: m.ItemClass) -> list[Event]:
+def define_item_class(state: State, ctx: Context, item_class: ItemClass) -> list[Event]:
     if not CODE.fullmatch(item_class.code):
         raise _fail("code", f"{item_class.code!r} is not a valid code")
     _checked_words(names={"name": item_class.name})
@@ -313,7 +343,7 @@ def change_item_class(state: State, ctx: Context, code: str, *, add: Sequence[st
     if not add and not remove:
         raise _fail("items", "name an item to add or to remove")
     for a in state.allocations.values():
-        if a.status in (m.AllocationStatus.CONFIRMED, m.AllocationStatus.DECLINED):
+        if a.status in (AllocationStatus.CONFIRMED, AllocationStatus.DECLINED):
             continue
         item = state.offers[a.offer].item
         if item in remove and state.requirements[a.requirement].item_class == code:
@@ -403,7 +433,7 @@ def draft_requirement(
         raise NotFound(f"area: no capability area {area!r}")
     if problems := place.check_destination(state, destination.strip()):
         raise ValidationFailed(problems)
-    req = m.Requirement(
+    req = Requirement(
         id=_next_id(state, "requirements", "R"),
         item_class=item_class,
         quantity=quantity,
@@ -411,7 +441,7 @@ def draft_requirement(
         needed_by=needed_by,
         destination=destination.strip(),
         area=area,
-        status=m.RequirementStatus.DRAFT,
+        status=RequirementStatus.DRAFT,
         note=note,
         entered_on=on,
         ref=ref,
@@ -422,13 +452,13 @@ def draft_requirement(
 def reprioritise(state: State, ctx: Context, req_id: str, priority: int) -> list[Event]:
     req = _get(state.requirements, "requirement", req_id)
     _positive("priority", priority)
-    if req.status in (m.RequirementStatus.CLOSED, m.RequirementStatus.CANCELLED):
+    if req.status in (RequirementStatus.CLOSED, RequirementStatus.CANCELLED):
         raise Conflict(f"requirement {req_id} is {req.status.value}; its priority can no longer change")
     return [ctx.event("RequirementReprioritised", {"id": req_id, "priority": priority})]
 
 
-AMENDABLE_REQUIREMENT = frozenset(set(m.RequirementStatus) - {m.RequirementStatus.CLOSED,
-                                                                 m.RequirementStatus.CANCELLED})
+AMENDABLE_REQUIREMENT = frozenset(set(RequirementStatus) - {RequirementStatus.CLOSED,
+                                                                 RequirementStatus.CANCELLED})
 
 
 def amend_requirement(
@@ -473,7 +503,7 @@ def amend_requirement(
 # --- offers ------------------------------------------------------------------------------------------------------
 
 
-def draft_offer(state: State, ctx: Context, offer: m.Offer) -> list[Event]:
+def draft_offer(state: State, ctx: Context, offer: Offer) -> list[Event]:
     """`offer.id` is ignored: the next free id is assigned."""
     _checked_words(names={"ref": offer.ref}, texts={"end_use": offer.end_use})
     _unused_ref(state.offers.values(), offer.ref, offer.member, "offer")
@@ -486,12 +516,12 @@ def draft_offer(state: State, ctx: Context, offer: m.Offer) -> list[Event]:
         problems.append(Problem("consent_from", f"no member {offer.consent_from!r}"))
     if problems:
         raise ValidationFailed(problems)
-    new = m.Offer(**{**{f: getattr(offer, f) for f in m.Offer.__slots__}, "id": _next_id(state, "offers", "O"),
-                     "status": m.OfferStatus.DRAFT, "committed_on": None})
+    new = Offer(**{**{f: getattr(offer, f) for f in Offer.__slots__}, "id": _next_id(state, "offers", "O"),
+                     "status": OfferStatus.DRAFT, "committed_on": None})
     return [ctx.event("OfferDrafted", as_data(new))]
 
 
-def _offer_terms(offer: m.Offer) -> list[Problem]:
+def _offer_terms(offer: Offer) -> list[Problem]:
     """What is wrong with an offer's depot and declared value, as entered or as amended."""
     problems = []
     if not (ISO3.fullmatch(offer.depot) and codes.is_country(offer.depot)):
@@ -515,8 +545,8 @@ def _offer_terms(offer: m.Offer) -> list[Problem]:
     return problems
 
 
-AMENDABLE_OFFER = frozenset({m.OfferStatus.DRAFT, m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED,
-                             m.OfferStatus.ALLOCATED, m.OfferStatus.IN_DELIVERY})
+AMENDABLE_OFFER = frozenset({OfferStatus.DRAFT, OfferStatus.OFFERED, OfferStatus.COMMITTED,
+                             OfferStatus.ALLOCATED, OfferStatus.IN_DELIVERY})
 # The terms of an offer an amendment may change (its member, item and source are what it is: withdraw and re-enter).
 OFFER_TERMS = ("quantity", "available_from", "depot", "value", "currency", "basis", "visibility", "end_use")
 
@@ -567,11 +597,11 @@ def move(state: State, ctx: Context, event_type: str, ident: str, **changes: Any
 def withdraw_offer(state: State, ctx: Context, offer_id: str, reason: str = "") -> list[Event]:
     _checked_words(texts={"reason": reason})
     offer = _get(state.offers, "offer", offer_id)
-    check(TABLE_WORKFLOW["offers"][1], "offer", offer_id, offer.status, m.OfferStatus.WITHDRAWN)
-    confirmed = [a.id for a in state.allocations_of_offer(offer_id) if a.status is m.AllocationStatus.CONFIRMED]
+    check(TABLE_WORKFLOW["offers"][1], "offer", offer_id, offer.status, OfferStatus.WITHDRAWN)
+    confirmed = [a.id for a in state.allocations_of_offer(offer_id) if a.status is AllocationStatus.CONFIRMED]
     if confirmed:
         raise Conflict(f"offer {offer_id} has confirmed allocations ({', '.join(confirmed)}); they are pinned")
-    pending = [a.id for a in state.allocations_of_offer(offer_id) if a.status is not m.AllocationStatus.DECLINED]
+    pending = [a.id for a in state.allocations_of_offer(offer_id) if a.status is not AllocationStatus.DECLINED]
     events = [ctx.event("AllocationDeclined", {"id": a, "reason": f"offer {offer_id} withdrawn"}) for a in pending]
     return [*events, ctx.event("OfferWithdrawn", {"id": offer_id, "reason": reason})]
 
@@ -579,7 +609,7 @@ def withdraw_offer(state: State, ctx: Context, offer_id: str, reason: str = "") 
 # --- funds -------------------------------------------------------------------------------------------------------
 
 
-def create_fund(state: State, ctx: Context, fund: m.Fund) -> list[Event]:
+def create_fund(state: State, ctx: Context, fund: Fund) -> list[Event]:
     if not ORG_CODE.fullmatch(fund.code):
         raise _fail("code", f"{fund.code!r} is not a valid fund code (capitals, digits, '-')")
     _checked_words(names={"name": fund.name})
@@ -602,15 +632,15 @@ def pledge_contribution(
         raise _fail("amount", f"must be positive, got {amount}")
     if not _money_currency(currency):
         raise _fail("currency", f"{currency!r} is not an ISO 4217 currency code")
-    c = m.Contribution(_next_id(state, "contributions", "C"), fund, member, amount, currency, pledged_on)
+    c = Contribution(_next_id(state, "contributions", "C"), fund, member, amount, currency, pledged_on)
     return [ctx.event("ContributionPledged", as_data(c))]
 
 
 # --- allocations and consents ------------------------------------------------------------------------------------
 
-ALLOCATABLE_OFFER = (m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED, m.OfferStatus.ALLOCATED,
-                     m.OfferStatus.IN_DELIVERY)
-OPEN_REQUIREMENT = (m.RequirementStatus.OPEN, m.RequirementStatus.PARTIALLY_MET)
+ALLOCATABLE_OFFER = (OfferStatus.OFFERED, OfferStatus.COMMITTED, OfferStatus.ALLOCATED,
+                     OfferStatus.IN_DELIVERY)
+OPEN_REQUIREMENT = (RequirementStatus.OPEN, RequirementStatus.PARTIALLY_MET)
 
 
 def propose_allocation(state: State, ctx: Context, *, offer: str, requirement: str, quantity: int,
@@ -635,22 +665,22 @@ def propose_allocation(state: State, ctx: Context, *, offer: str, requirement: s
     missing = r.quantity - state.confirmed_of_requirement(requirement) - state.pending_of_requirement(requirement)
     if quantity > missing:
         raise Conflict(f"requirement {requirement} still needs {missing} units, not {quantity}")
-    a = m.Allocation(_next_id(state, "allocations", "A"), offer, requirement, quantity,
-                     m.AllocationStatus.PROPOSED, _effective(ctx, on))
+    a = Allocation(_next_id(state, "allocations", "A"), offer, requirement, quantity,
+                     AllocationStatus.PROPOSED, _effective(ctx, on))
     return [ctx.event("AllocationProposed", as_data(a))]
 
 
-def consent_pending(state: State, offer: m.Offer) -> bool:
+def consent_pending(state: State, offer: Offer) -> bool:
     """True if the offer needs a re-export consent that has not been granted."""
     if offer.consent_from is None:
         return False
-    return not any(c.offer == offer.id and c.status is m.ConsentStatus.GRANTED for c in state.consents.values())
+    return not any(c.offer == offer.id and c.status is ConsentStatus.GRANTED for c in state.consents.values())
 
 
 NOT_REQUESTED = "needs consent (not requested)"
 
 
-def consent_standing(state: State, offer: m.Offer) -> str | None:
+def consent_standing(state: State, offer: Offer) -> str | None:
     """Why an offer is held back for its re-export consent, in the words gaps and plans both use —
     "needs consent (not requested)", "consent requested on DATE", "consent refused on DATE" — or None when it
     needs none or has it."""
@@ -660,20 +690,20 @@ def consent_standing(state: State, offer: m.Offer) -> str | None:
     if not asked:
         return NOT_REQUESTED
     last = max(asked, key=lambda c: c.id)
-    if last.status is m.ConsentStatus.REFUSED:
+    if last.status is ConsentStatus.REFUSED:
         return f"consent refused on {last.decided_on}"
     return f"consent requested on {last.requested_on}"
 
 
-def declined_pair(state: State, offer: str, requirement: str) -> m.Allocation | None:
+def declined_pair(state: State, offer: str, requirement: str) -> Allocation | None:
     """The allocation by which a party declined this offer for this requirement and that nobody reopened; a
     plan's superseding or an offer's withdrawal is not a party's decline."""
     return next((a for a in state.allocations_of_offer(offer)
-                 if a.requirement == requirement and a.status is m.AllocationStatus.DECLINED
+                 if a.requirement == requirement and a.status is AllocationStatus.DECLINED
                  and not a.superseded and not a.reopened and a.declined_on is not None), None)
 
 
-def declined_words(a: m.Allocation) -> str:
+def declined_words(a: Allocation) -> str:
     return f"declined on {a.declined_on}: {a.reason}" if a.reason else f"declined on {a.declined_on}"
 
 
@@ -681,7 +711,7 @@ def reopen_allocation(state: State, ctx: Context, alloc_id: str, *, coordinator:
     """Let a declined pair be proposed again: by the party that declined it, or by the coordinator."""
     _checked_words(texts={"reason": reason})
     a = _get(state.allocations, "allocation", alloc_id)
-    if a.status is not m.AllocationStatus.DECLINED or a.superseded or a.reopened:
+    if a.status is not AllocationStatus.DECLINED or a.superseded or a.reopened:
         state_ = "reopened already" if a.reopened else ("superseded by a plan, so its pair is open" if a.superseded
                                                         else a.status.value)
         raise Conflict(f"allocation {alloc_id} is {state_}; only a declined pair can be reopened",
@@ -698,7 +728,7 @@ def release_owed(state: State, ctx: Context, alloc_id: str, units: int, reason: 
     _checked_words(texts={"reason": reason})
     a = _get(state.allocations, "allocation", alloc_id)
     _positive("units", units)
-    if a.status is not m.AllocationStatus.CONFIRMED:
+    if a.status is not AllocationStatus.CONFIRMED:
         raise Conflict(f"allocation {alloc_id} is {a.status.value}; only a confirmed allocation owes units",
                        code="not-confirmed", id=alloc_id)
     owed = state.shipped(alloc_id).owed
@@ -719,7 +749,7 @@ def confirm_allocation(state: State, ctx: Context, alloc_id: str) -> list[Event]
             f"from {offer.consent_from}, not granted yet"
         )
     confirmed = move(state, ctx, "AllocationConfirmed", alloc_id)
-    if offer.status is m.OfferStatus.OFFERED:
+    if offer.status is OfferStatus.OFFERED:
         return [*move(state, ctx, "OfferCommitted", offer.id, committed_on=ctx.today.isoformat()), *confirmed]
     return confirmed
 
@@ -742,7 +772,7 @@ def cancel_requirement(state: State, ctx: Context, req_id: str, **extra: Any) ->
     coverage while their allocations still count in burden sharing. Such a requirement is closed instead."""
     _get(state.requirements, "requirement", req_id)
     received = sum(d.received for a in state.allocations_of_requirement(req_id)
-                   for d in state.where("deliveries", "allocation", a.id) if d.status is m.DeliveryStatus.RECEIVED)
+                   for d in state.where("deliveries", "allocation", a.id) if d.status is DeliveryStatus.RECEIVED)
     if received:
         raise Conflict(f"requirement {req_id} cannot be cancelled: {received:,} unit(s) were already received for "
                        f"it; close it instead (a coordinator's step)", code="received-requirement", id=req_id,
@@ -756,10 +786,10 @@ def request_consent(state: State, ctx: Context, offer_id: str, on: date | None =
     if offer.consent_from is None:
         raise Conflict(f"offer {offer_id} needs no re-export consent")
     open_ = [c.id for c in state.consents.values()
-             if c.offer == offer_id and c.status is not m.ConsentStatus.REFUSED]
+             if c.offer == offer_id and c.status is not ConsentStatus.REFUSED]
     if open_:
         raise Conflict(f"offer {offer_id} already has consent {open_[0]}")
-    c = m.Consent(_next_id(state, "consents", "K"), offer_id, offer.consent_from, m.ConsentStatus.REQUESTED,
+    c = Consent(_next_id(state, "consents", "K"), offer_id, offer.consent_from, ConsentStatus.REQUESTED,
                   _effective(ctx, on))
     return [ctx.event("ConsentRequested", as_data(c))]
 
@@ -780,7 +810,7 @@ def decide_consent(state: State, ctx: Context, event_type: str, consent_id: str,
 def dispatch(state: State, ctx: Context, *, allocation: str, quantity: int, dispatched_on: date) -> list[Event]:
     a = _get(state.allocations, "allocation", allocation)
     _positive("quantity", quantity)
-    if a.status is not m.AllocationStatus.CONFIRMED:
+    if a.status is not AllocationStatus.CONFIRMED:
         raise Conflict(f"allocation {allocation} is {a.status.value}; only confirmed allocations ship")
     if dispatched_on < a.proposed_on:
         raise _fail("dispatched_on", f"{dispatched_on} is before allocation {allocation} was proposed "
@@ -792,7 +822,7 @@ def dispatch(state: State, ctx: Context, *, allocation: str, quantity: int, disp
     owed = state.shipped(allocation).owed
     if quantity > owed:
         raise Conflict(f"allocation {allocation} has {owed} units left to ship, not {quantity}")
-    d = m.Delivery(_next_id(state, "deliveries", "D"), allocation, quantity, m.DeliveryStatus.DISPATCHED,
+    d = Delivery(_next_id(state, "deliveries", "D"), allocation, quantity, DeliveryStatus.DISPATCHED,
                    dispatched_on)
     return [ctx.event("ShipmentDispatched", as_data(d))]
 
@@ -820,18 +850,18 @@ def receive(
 # --- reference data ----------------------------------------------------------------------------------------------
 
 
-def track_aid(state: State, ctx: Context, aid: Sequence[m.TrackedAid]) -> list[Event]:
+def track_aid(state: State, ctx: Context, aid: Sequence[TrackedAid]) -> list[Event]:
     for a in aid:
         _donor(state, a.member)
     return [ctx.event("AidTracked", as_data(a)) for a in aid]
 
 
-def track_donor(state: State, ctx: Context, donor: m.TrackedDonor) -> list[Event]:
+def track_donor(state: State, ctx: Context, donor: TrackedDonor) -> list[Event]:
     """Record a tracker's donor that is not a member, without admitting it (no proposal needed under governance)."""
     problems = _words(names={"name": donor.name, "source": donor.source})
-    if donor.kind is m.MemberKind.NATION and not (ISO3.fullmatch(donor.code) and codes.is_country(donor.code)):
+    if donor.kind is MemberKind.NATION and not (ISO3.fullmatch(donor.code) and codes.is_country(donor.code)):
         problems.append(Problem("code", f"{donor.code!r} is not an ISO 3166 alpha-3 country code"))
-    elif donor.kind is m.MemberKind.ORGANISATION and not ORG_CODE.fullmatch(donor.code):
+    elif donor.kind is MemberKind.ORGANISATION and not ORG_CODE.fullmatch(donor.code):
         problems.append(Problem("code", f"{donor.code!r} is not a valid organisation code (capitals, digits, '-')"))
     if problems:
         raise ValidationFailed(problems)
@@ -842,7 +872,7 @@ def track_donor(state: State, ctx: Context, donor: m.TrackedDonor) -> list[Event
     return [ctx.event("DonorTracked", as_data(donor))]
 
 
-def record_rate(state: State, ctx: Context, rate: m.Rate) -> list[Event]:
+def record_rate(state: State, ctx: Context, rate: Rate) -> list[Event]:
     if not _money_currency(rate.currency):
         raise _fail("currency", f"{rate.currency!r} is not an ISO 4217 currency code")
     _amount("per_eur", rate.per_eur)

@@ -12,9 +12,44 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from contactgroup.domain import model as m
 from contactgroup.domain import workflow
 from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.model import (
+    WITNESSES,
+    Allocation,
+    AllocationStatus,
+    Approval,
+    Authority,
+    Coalition,
+    Consent,
+    ConsentStatus,
+    Contribution,
+    Delivery,
+    DeliveryStatus,
+    Fund,
+    Gdp,
+    IatiOrganisation,
+    Item,
+    ItemClass,
+    KeyStatus,
+    Member,
+    MemberKey,
+    Offer,
+    OfferStatus,
+    Place,
+    Proposal,
+    ProposalStatus,
+    QuorumRule,
+    Rate,
+    Requirement,
+    RequirementStatus,
+    Setting,
+    TrackedAid,
+    TrackedDonor,
+    TransitTime,
+    User,
+    Witness,
+)
 from contactgroup.domain.state import State, as_data, from_data
 
 
@@ -63,55 +98,55 @@ class Context:
 
 # Entity-creating events: their data is the whole entity.
 CREATES: Mapping[str, type[Any]] = {
-    "MemberAdmitted": m.Member,
-    "GdpRecorded": m.Gdp,
-    "UserRegistered": m.User,
-    "CoalitionFormed": m.Coalition,
-    "ItemCatalogued": m.Item,
-    "ItemClassDefined": m.ItemClass,
-    "RequirementDrafted": m.Requirement,
-    "OfferDrafted": m.Offer,
-    "FundCreated": m.Fund,
-    "ContributionPledged": m.Contribution,
-    "AllocationProposed": m.Allocation,
-    "ConsentRequested": m.Consent,
-    "ShipmentDispatched": m.Delivery,
-    "AidTracked": m.TrackedAid,
-    "RateRecorded": m.Rate,
-    "SettingChanged": m.Setting,
-    "MemberKeyRegistered": m.MemberKey,
-    "ProposalMade": m.Proposal,
-    "ProposalApproved": m.Approval,
-    "TransitTimeSet": m.TransitTime,
-    "WitnessAdded": m.Witness,
-    "QuorumRuleSet": m.QuorumRule,
-    "PlaceDefined": m.Place,
-    "DonorTracked": m.TrackedDonor,
-    "IatiIdentifierRecorded": m.IatiOrganisation,
+    "MemberAdmitted": Member,
+    "GdpRecorded": Gdp,
+    "UserRegistered": User,
+    "CoalitionFormed": Coalition,
+    "ItemCatalogued": Item,
+    "ItemClassDefined": ItemClass,
+    "RequirementDrafted": Requirement,
+    "OfferDrafted": Offer,
+    "FundCreated": Fund,
+    "ContributionPledged": Contribution,
+    "AllocationProposed": Allocation,
+    "ConsentRequested": Consent,
+    "ShipmentDispatched": Delivery,
+    "AidTracked": TrackedAid,
+    "RateRecorded": Rate,
+    "SettingChanged": Setting,
+    "MemberKeyRegistered": MemberKey,
+    "ProposalMade": Proposal,
+    "ProposalApproved": Approval,
+    "TransitTimeSet": TransitTime,
+    "WitnessAdded": Witness,
+    "QuorumRuleSet": QuorumRule,
+    "PlaceDefined": Place,
+    "DonorTracked": TrackedDonor,
+    "IatiIdentifierRecorded": IatiOrganisation,
 }
 
 # Status events: (table, new status); data is {"id": ..., plus fields that change with the status}.
 MOVES: Mapping[str, tuple[str, Any]] = {
-    "RequirementSubmitted": ("requirements", m.RequirementStatus.SUBMITTED),
-    "RequirementReturned": ("requirements", m.RequirementStatus.DRAFT),
-    "RequirementValidated": ("requirements", m.RequirementStatus.VALIDATED),
-    "RequirementOpened": ("requirements", m.RequirementStatus.OPEN),
-    "RequirementClosed": ("requirements", m.RequirementStatus.CLOSED),
-    "RequirementCancelled": ("requirements", m.RequirementStatus.CANCELLED),
-    "OfferMade": ("offers", m.OfferStatus.OFFERED),
-    "OfferCommitted": ("offers", m.OfferStatus.COMMITTED),
-    "OfferWithdrawn": ("offers", m.OfferStatus.WITHDRAWN),
-    "AllocationAcceptedByDonor": ("allocations", m.AllocationStatus.ACCEPTED_BY_DONOR),
-    "AllocationAcceptedByRecipient": ("allocations", m.AllocationStatus.ACCEPTED_BY_RECIPIENT),
-    "AllocationConfirmed": ("allocations", m.AllocationStatus.CONFIRMED),
-    "AllocationDeclined": ("allocations", m.AllocationStatus.DECLINED),
-    "ConsentGranted": ("consents", m.ConsentStatus.GRANTED),
-    "ConsentRefused": ("consents", m.ConsentStatus.REFUSED),
-    "ShipmentReachedHub": ("deliveries", m.DeliveryStatus.AT_HUB),
-    "ShipmentHandedOver": ("deliveries", m.DeliveryStatus.HANDED_OVER),
-    "ShipmentReceived": ("deliveries", m.DeliveryStatus.RECEIVED),
-    "ProposalWithdrawn": ("proposals", m.ProposalStatus.WITHDRAWN),
-    "ProposalEnacted": ("proposals", m.ProposalStatus.EFFECTIVE),
+    "RequirementSubmitted": ("requirements", RequirementStatus.SUBMITTED),
+    "RequirementReturned": ("requirements", RequirementStatus.DRAFT),
+    "RequirementValidated": ("requirements", RequirementStatus.VALIDATED),
+    "RequirementOpened": ("requirements", RequirementStatus.OPEN),
+    "RequirementClosed": ("requirements", RequirementStatus.CLOSED),
+    "RequirementCancelled": ("requirements", RequirementStatus.CANCELLED),
+    "OfferMade": ("offers", OfferStatus.OFFERED),
+    "OfferCommitted": ("offers", OfferStatus.COMMITTED),
+    "OfferWithdrawn": ("offers", OfferStatus.WITHDRAWN),
+    "AllocationAcceptedByDonor": ("allocations", AllocationStatus.ACCEPTED_BY_DONOR),
+    "AllocationAcceptedByRecipient": ("allocations", AllocationStatus.ACCEPTED_BY_RECIPIENT),
+    "AllocationConfirmed": ("allocations", AllocationStatus.CONFIRMED),
+    "AllocationDeclined": ("allocations", AllocationStatus.DECLINED),
+    "ConsentGranted": ("consents", ConsentStatus.GRANTED),
+    "ConsentRefused": ("consents", ConsentStatus.REFUSED),
+    "ShipmentReachedHub": ("deliveries", DeliveryStatus.AT_HUB),
+    "ShipmentHandedOver": ("deliveries", DeliveryStatus.HANDED_OVER),
+    "ShipmentReceived": ("deliveries", DeliveryStatus.RECEIVED),
+    "ProposalWithdrawn": ("proposals", ProposalStatus.WITHDRAWN),
+    "ProposalEnacted": ("proposals", ProposalStatus.EFFECTIVE),
 }
 TABLE_WORKFLOW: Mapping[str, tuple[str, Mapping[Any, frozenset[Any]]]] = {
     "requirements": ("requirement", workflow.REQUIREMENT),
@@ -167,7 +202,7 @@ def _user_active(active: bool) -> Callable[[State, Event], None]:
 
 def _key_revoked(state: State, event: Event) -> None:
     key = state.member_keys[event.data["key"]]
-    state.put(dataclasses.replace(key, status=m.KeyStatus.REVOKED, revoked_at=event.at))
+    state.put(dataclasses.replace(key, status=KeyStatus.REVOKED, revoked_at=event.at))
 
 
 def _member_left(state: State, event: Event) -> None:
@@ -182,7 +217,7 @@ def _authority_handed_over(state: State, event: Event) -> None:
     current = state.authority
     if current is not None:
         state.put(dataclasses.replace(current, until=event.at))
-    state.put(m.Authority(name=event.data["to"], since=event.at))
+    state.put(Authority(name=event.data["to"], since=event.at))
 
 
 def _witness_removed(state: State, event: Event) -> None:
@@ -190,23 +225,23 @@ def _witness_removed(state: State, event: Event) -> None:
 
 
 def _founded(state: State, event: Event) -> None:
-    state.put(m.Setting("recipient", event.data["recipient"]))
-    state.put(m.Setting("origin", event.data["origin"]))
-    state.put(m.Authority(name=event.data["authority"], since=datetime.fromisoformat(event.data["at"])))
+    state.put(Setting("recipient", event.data["recipient"]))
+    state.put(Setting("origin", event.data["origin"]))
+    state.put(Authority(name=event.data["authority"], since=datetime.fromisoformat(event.data["at"])))
 
 
 # Follow-ups: consequences that a status event has on other entities, derived here so they cannot be forgotten.
 def _settle_requirement(state: State, req_id: str) -> None:
     req = state.requirements[req_id]
-    if req.status not in (m.RequirementStatus.OPEN, m.RequirementStatus.PARTIALLY_MET, m.RequirementStatus.MET):
+    if req.status not in (RequirementStatus.OPEN, RequirementStatus.PARTIALLY_MET, RequirementStatus.MET):
         return
     confirmed = state.confirmed_of_requirement(req_id)
     if confirmed >= req.quantity:
-        target = m.RequirementStatus.MET
+        target = RequirementStatus.MET
     elif confirmed > 0:
-        target = m.RequirementStatus.PARTIALLY_MET
+        target = RequirementStatus.PARTIALLY_MET
     else:
-        target = m.RequirementStatus.OPEN
+        target = RequirementStatus.OPEN
     if target is not req.status:
         workflow.check(workflow.REQUIREMENT, "requirement", req_id, req.status, target)
         state.put(dataclasses.replace(req, status=target))
@@ -215,18 +250,18 @@ def _settle_requirement(state: State, req_id: str) -> None:
 def _after_confirmed(state: State, event: Event) -> None:
     alloc = state.allocations[event.data["id"]]
     offer = state.offers[alloc.offer]
-    if offer.status is m.OfferStatus.OFFERED:
-        offer = dataclasses.replace(offer, status=m.OfferStatus.COMMITTED, committed_on=event.at.date())
-    if offer.status is m.OfferStatus.COMMITTED:
-        offer = dataclasses.replace(offer, status=m.OfferStatus.ALLOCATED)
+    if offer.status is OfferStatus.OFFERED:
+        offer = dataclasses.replace(offer, status=OfferStatus.COMMITTED, committed_on=event.at.date())
+    if offer.status is OfferStatus.COMMITTED:
+        offer = dataclasses.replace(offer, status=OfferStatus.ALLOCATED)
     state.put(offer)
     _settle_requirement(state, alloc.requirement)
 
 
 def _after_dispatched(state: State, event: Event) -> None:
     offer = state.offers[state.allocations[event.data["allocation"]].offer]
-    if offer.status is m.OfferStatus.ALLOCATED:
-        state.put(dataclasses.replace(offer, status=m.OfferStatus.IN_DELIVERY))
+    if offer.status is OfferStatus.ALLOCATED:
+        state.put(dataclasses.replace(offer, status=OfferStatus.IN_DELIVERY))
 
 
 def _settle_offer(state: State, offer_id: str) -> None:
@@ -234,14 +269,14 @@ def _settle_offer(state: State, offer_id: str) -> None:
     item stay owed until replaced or released) and the confirmed units (with those released) are all it offers —
     after a receipt, a release, or an amendment down to what was received. A proposal still pending keeps it in
     delivery: once confirmed, its units will be owed."""
-    confirmed = [a for a in state.allocations_of_offer(offer_id) if a.status is m.AllocationStatus.CONFIRMED]
+    confirmed = [a for a in state.allocations_of_offer(offer_id) if a.status is AllocationStatus.CONFIRMED]
     offer = state.offers[offer_id]
     if (
-        offer.status is m.OfferStatus.IN_DELIVERY
+        offer.status is OfferStatus.IN_DELIVERY
         and all(state.shipped(a.id).received >= a.quantity for a in confirmed)
         and sum(a.quantity + a.released for a in confirmed) >= offer.quantity
     ):
-        state.put(dataclasses.replace(offer, status=m.OfferStatus.DELIVERED))
+        state.put(dataclasses.replace(offer, status=OfferStatus.DELIVERED))
 
 
 def _after_received(state: State, event: Event) -> None:
@@ -255,7 +290,7 @@ def _after_declined(state: State, event: Event) -> None:
 
 def _reopened(state: State, event: Event) -> None:
     alloc = state.allocations[event.data["id"]]
-    if alloc.status is not m.AllocationStatus.DECLINED or alloc.superseded or alloc.reopened:
+    if alloc.status is not AllocationStatus.DECLINED or alloc.superseded or alloc.reopened:
         raise ValidationFailed(f"allocation {alloc.id} is not a declined pair to reopen", where="event")
     state.put(dataclasses.replace(alloc, reopened=True))
 
@@ -263,7 +298,7 @@ def _reopened(state: State, event: Event) -> None:
 def _owed_released(state: State, event: Event) -> None:
     alloc = state.allocations[event.data["id"]]
     units = int(event.data["units"])
-    if alloc.status is not m.AllocationStatus.CONFIRMED or not 0 < units <= state.shipped(alloc.id).owed:
+    if alloc.status is not AllocationStatus.CONFIRMED or not 0 < units <= state.shipped(alloc.id).owed:
         raise ValidationFailed(f"allocation {alloc.id} does not owe {units} units", where="event")
     state.put(dataclasses.replace(alloc, quantity=alloc.quantity - units, released=alloc.released + units))
     _settle_requirement(state, alloc.requirement)
@@ -336,7 +371,7 @@ def upcast(event: Event) -> Event:
             return dataclasses.replace(event, type="WitnessRemoved", data={"name": witness})
         return dataclasses.replace(event, type="WitnessAdded", data={"name": witness, "key": value})
     if name == WITNESS_QUORUM_SETTING:
-        return dataclasses.replace(event, type="QuorumRuleSet", data={"decision": m.WITNESSES, "rule": value})
+        return dataclasses.replace(event, type="QuorumRuleSet", data={"decision": WITNESSES, "rule": value})
     if name.startswith(QUORUM_PREFIX):
         return dataclasses.replace(event, type="QuorumRuleSet",
                                    data={"decision": name[len(QUORUM_PREFIX):], "rule": value})

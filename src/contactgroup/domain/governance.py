@@ -18,9 +18,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from contactgroup.domain import command, text
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, ContactGroupError, Forbidden, NotFound, Problem, ValidationFailed
 from contactgroup.domain.event import Context, Event
+from contactgroup.domain.model import (
+    Approval,
+    Coalition,
+    KeyStatus,
+    Member,
+    MemberKey,
+    MemberKind,
+    Proposal,
+    ProposalKind,
+    ProposalStatus,
+    Role,
+    User,
+)
 from contactgroup.domain.state import State, as_data
 from contactgroup.encoding.canonical import canonical_bytes, plain
 
@@ -29,12 +41,12 @@ Verify = Callable[[str, str], bool]
 # verifier key text -> its problems (empty if it is a well-formed Ed25519 verifier key)
 KeyProblems = Callable[[str], list[Problem]]
 
-DEFAULT_RULES: Mapping[m.ProposalKind, str] = {
-    m.ProposalKind.HANDOVER: "2/3",
-    m.ProposalKind.ADMIT_MEMBER: "2/3",
-    m.ProposalKind.REMOVE_MEMBER: "2/3",
-    m.ProposalKind.CHANGE_LEAD: "leads",
-    m.ProposalKind.CHANGE_QUORUM: "2/3",
+DEFAULT_RULES: Mapping[ProposalKind, str] = {
+    ProposalKind.HANDOVER: "2/3",
+    ProposalKind.ADMIT_MEMBER: "2/3",
+    ProposalKind.REMOVE_MEMBER: "2/3",
+    ProposalKind.CHANGE_LEAD: "leads",
+    ProposalKind.CHANGE_QUORUM: "2/3",
 }
 RULE = re.compile(r"(all|leads|([1-9][0-9]*)/([1-9][0-9]*))")  # fullmatch: no trailing newline, ASCII digits
 # A `leads` vote with no active lead to decide it (a coalition whose leads all left, or one not yet formed)
@@ -58,8 +70,8 @@ def in_force(state: State) -> bool:
     return bool(state.member_keys)
 
 
-def is_open(proposal: m.Proposal, at: datetime) -> bool:
-    return proposal.status is m.ProposalStatus.OPEN and at <= proposal.expires_at
+def is_open(proposal: Proposal, at: datetime) -> bool:
+    return proposal.status is ProposalStatus.OPEN and at <= proposal.expires_at
 
 
 def reserved(state: State, at: datetime, *, excluding: str = "") -> tuple[dict[str, str], dict[str, str]]:
@@ -69,7 +81,7 @@ def reserved(state: State, at: datetime, *, excluding: str = "") -> tuple[dict[s
     users: dict[str, str] = {}
     parties: dict[str, str] = {}
     for p in sorted(state.proposals.values(), key=lambda p: p.id):
-        if p.kind is m.ProposalKind.HANDOVER and p.id != excluding and is_open(p, at):
+        if p.kind is ProposalKind.HANDOVER and p.id != excluding and is_open(p, at):
             payload = json.loads(p.payload)
             for u in payload.get("users", []):
                 users.setdefault(command.name_key(str(u)), p.id)
@@ -84,7 +96,7 @@ def rule_problems(rule: str) -> list[Problem]:
     return []
 
 
-def rule_for(state: State, kind: m.ProposalKind) -> str:
+def rule_for(state: State, kind: ProposalKind) -> str:
     rule = state.quorum_rules.get(kind.value)
     return rule.rule if rule else DEFAULT_RULES[kind]
 
@@ -100,7 +112,7 @@ def register_key(state: State, ctx: Context, member: str, key: str, key_problems
         raise ValidationFailed([Problem("key", p.message) for p in problems])
     if key in state.member_keys:
         raise Conflict(f"key {key_label(key)} is already registered (for {state.member_keys[key].member})")
-    return [ctx.event("MemberKeyRegistered", as_data(m.MemberKey(key, member, m.KeyStatus.ACTIVE, ctx.at)))]
+    return [ctx.event("MemberKeyRegistered", as_data(MemberKey(key, member, KeyStatus.ACTIVE, ctx.at)))]
 
 
 def revoke_key(state: State, ctx: Context, key: str) -> list[Event]:
@@ -108,7 +120,7 @@ def revoke_key(state: State, ctx: Context, key: str) -> list[Event]:
                                                 if key_label(k.key) == key), None)
     if found is None:
         raise NotFound(f"no registered key {key!r} (give the verifier key, or its name+id)")
-    if found.status is m.KeyStatus.REVOKED:
+    if found.status is KeyStatus.REVOKED:
         raise Conflict(f"key {key_label(found.key)} of {found.member} is already revoked")
     return [ctx.event("MemberKeyRevoked", {"key": found.key})]
 
@@ -116,14 +128,14 @@ def revoke_key(state: State, ctx: Context, key: str) -> list[Event]:
 # --- proposals ---------------------------------------------------------------------------------------------------
 
 
-def _payload_problems(state: State, ctx: Context, kind: m.ProposalKind, payload: Mapping[str, Any],
+def _payload_problems(state: State, ctx: Context, kind: ProposalKind, payload: Mapping[str, Any],
                       key_problems: KeyProblems, own: str = "") -> list[Problem]:
     """What is wrong with a proposal's payload, checked when proposed and again when enacted (`own`: the
     proposal being enacted, whose own reservations do not count against it)."""
     p: list[Problem] = []
     users_reserved, parties_reserved = reserved(state, ctx.at, excluding=own)
     try:
-        if kind is m.ProposalKind.HANDOVER:
+        if kind is ProposalKind.HANDOVER:
             authority = state.authority
             to, users, key = payload.get("to", ""), payload.get("users", []), payload.get("log_key", "")
             if not isinstance(to, str) or not to.strip():
@@ -153,16 +165,16 @@ def _payload_problems(state: State, ctx: Context, kind: m.ProposalKind, payload:
             if not key_found and key_text.split("+", 1)[0] != origin:
                 p.append(Problem("log_key", f"the log key is named {key_text.split('+', 1)[0]!r}, not for the "
                                             f"log's origin {origin!r}: make a key named {origin!r}"))
-        elif kind is m.ProposalKind.ADMIT_MEMBER:
-            command.admit_member(state, ctx, m.Member(**{**payload, "kind": m.MemberKind(payload["kind"])}))
+        elif kind is ProposalKind.ADMIT_MEMBER:
+            command.admit_member(state, ctx, Member(**{**payload, "kind": MemberKind(payload["kind"])}))
             if payload["code"] in parties_reserved:
                 p.append(Problem("code", f"{payload['code']} is the new authority named by open proposal "
                                          f"{parties_reserved[payload['code']]}"))
-        elif kind is m.ProposalKind.REMOVE_MEMBER:
+        elif kind is ProposalKind.REMOVE_MEMBER:
             member = state.members.get(payload["code"])
             if member is None or not member.active:
                 p.append(Problem("code", f"{payload['code']!r} is not an active member"))
-        elif kind is m.ProposalKind.CHANGE_LEAD:
+        elif kind is ProposalKind.CHANGE_LEAD:
             area = payload["area"]
             if area not in state.coalitions:  # forms the coalition: once governance is in force, the only way
                 if not isinstance(area, str) or not command.CODE.fullmatch(area):
@@ -174,8 +186,8 @@ def _payload_problems(state: State, ctx: Context, kind: m.ProposalKind, payload:
             if (not isinstance(leads, list) or not leads
                     or any(x not in state.members or not state.members[x].active for x in leads)):
                 p.append(Problem("leads", f"{leads!r}: name one or more active members"))
-        elif kind is m.ProposalKind.CHANGE_QUORUM:
-            m.ProposalKind(payload["kind"])
+        elif kind is ProposalKind.CHANGE_QUORUM:
+            ProposalKind(payload["kind"])
             p.extend(rule_problems(payload["rule"]))
     except (KeyError, TypeError) as exc:
         p.append(Problem("payload", f"missing or malformed field {exc}"))
@@ -186,13 +198,13 @@ def _payload_problems(state: State, ctx: Context, kind: m.ProposalKind, payload:
     return p
 
 
-def proposal_text(origin: str, pid: str, kind: m.ProposalKind, expires_at: datetime, payload: str) -> str:
+def proposal_text(origin: str, pid: str, kind: ProposalKind, expires_at: datetime, payload: str) -> str:
     """The exact text members sign: readable, one fact per line, ending in a newline."""
     return (f"{HEADER}\norigin {origin}\nid {pid}\nkind {kind.value}\nexpires {plain(expires_at)}\n"
             f"payload {payload}\n")
 
 
-def propose(state: State, ctx: Context, kind: m.ProposalKind, payload: Mapping[str, Any],
+def propose(state: State, ctx: Context, kind: ProposalKind, payload: Mapping[str, Any],
             key_problems: KeyProblems, lifetime: timedelta = DEFAULT_LIFETIME) -> list[Event]:
     problems = _payload_problems(state, ctx, kind, payload, key_problems)
     if problems:
@@ -204,8 +216,8 @@ def propose(state: State, ctx: Context, kind: m.ProposalKind, payload: Mapping[s
     pid = f"P-{len(state.proposals) + 1:05d}"
     body = canonical_bytes(payload).decode()
     expires = ctx.at + lifetime
-    proposal = m.Proposal(pid, kind, body, proposal_text(state.setting("origin"), pid, kind, expires, body),
-                          ctx.actor, ctx.at, expires, m.ProposalStatus.OPEN, rule_for(state, kind))
+    proposal = Proposal(pid, kind, body, proposal_text(state.setting("origin"), pid, kind, expires, body),
+                          ctx.actor, ctx.at, expires, ProposalStatus.OPEN, rule_for(state, kind))
     return [ctx.event("ProposalMade", as_data(proposal))]
 
 
@@ -217,7 +229,7 @@ def withdraw(state: State, ctx: Context, pid: str) -> list[Event]:
     return [ctx.event("ProposalWithdrawn", {"id": pid})]
 
 
-def _proposal(state: State, pid: str) -> m.Proposal:
+def _proposal(state: State, pid: str) -> Proposal:
     try:
         return state.proposals[pid]
     except KeyError:
@@ -246,14 +258,14 @@ class Quorum:
         return tuple(sorted(self.eligible - set(self.approved)))
 
 
-def electorate(state: State, proposal: m.Proposal) -> tuple[frozenset[str], str, str]:
+def electorate(state: State, proposal: Proposal) -> tuple[frozenset[str], str, str]:
     """(the members who decide `proposal` now, the rule applied, why it differs from the proposal's rule).
 
     Counted afresh each time, so a member that leaves stops counting at once, and a `leads` vote without any
     active lead is decided by LEADLESS_RULE of the active members instead of being stuck."""
     active = frozenset(code for code, member in state.members.items() if member.active)
     if proposal.rule == "leads":
-        if proposal.kind is m.ProposalKind.CHANGE_LEAD:
+        if proposal.kind is ProposalKind.CHANGE_LEAD:
             area = json.loads(proposal.payload)["area"]
             leads = set(state.coalitions[area].leads) if area in state.coalitions else set()
         else:
@@ -264,7 +276,7 @@ def electorate(state: State, proposal: m.Proposal) -> tuple[frozenset[str], str,
     return active, proposal.rule, ""
 
 
-def eligible(state: State, proposal: m.Proposal) -> frozenset[str]:
+def eligible(state: State, proposal: Proposal) -> frozenset[str]:
     return electorate(state, proposal)[0]
 
 
@@ -275,7 +287,7 @@ def needed(rule: str, eligible_count: int) -> int:
     return max(1, math.ceil(int(match.group(2)) * eligible_count / int(match.group(3))))
 
 
-def quorum(state: State, proposal: m.Proposal, extra: tuple[m.Approval, ...] = ()) -> Quorum:
+def quorum(state: State, proposal: Proposal, extra: tuple[Approval, ...] = ()) -> Quorum:
     voters, rule, fallback = electorate(state, proposal)
     approved, void = [], []
     latest = {a.member: a for a in state.approvals.values() if a.proposal == proposal.id}
@@ -284,7 +296,7 @@ def quorum(state: State, proposal: m.Proposal, extra: tuple[m.Approval, ...] = (
         key = state.member_keys.get(a.signer)
         if a.member not in voters:
             void.append((a.member, "not among the members who decide this proposal"))
-        elif key is None or key.status is not m.KeyStatus.ACTIVE:
+        elif key is None or key.status is not KeyStatus.ACTIVE:
             void.append((a.member, "signed with a key that has since been revoked"))
         else:
             approved.append(a.member)
@@ -302,7 +314,7 @@ class Decision:
 def decide_approval(state: State, ctx: Context, pid: str, note: str, verify: Verify) -> Decision:
     """Record the approvals a signed note carries; if that meets the quorum, enact the proposal at once."""
     proposal = _proposal(state, pid)
-    if proposal.status is not m.ProposalStatus.OPEN:
+    if proposal.status is not ProposalStatus.OPEN:
         raise Conflict(f"proposal {pid} is {proposal.status.value}; approvals count for nothing")
     if ctx.at > proposal.expires_at:
         raise Conflict(f"proposal {pid} expired at {plain(proposal.expires_at)}; approvals count for nothing")
@@ -315,11 +327,11 @@ def decide_approval(state: State, ctx: Context, pid: str, note: str, verify: Ver
                         "unregistered key): it counts for nothing")
     before = quorum(state, proposal)
     counting = set(before.approved)  # only approvals that still count make a second one a duplicate
-    new: list[m.Approval] = []
+    new: list[Approval] = []
     refused: list[str] = []
     for key in sorted(signers, key=lambda k: k.member):
         name = key_label(key.key).split("+")[0]
-        if key.status is not m.KeyStatus.ACTIVE:
+        if key.status is not KeyStatus.ACTIVE:
             refused.append(f"{key.member}'s key {name} is revoked")
         elif not state.members[key.member].active:
             refused.append(f"{key.member} is no longer a member")
@@ -329,7 +341,7 @@ def decide_approval(state: State, ctx: Context, pid: str, note: str, verify: Ver
         elif key.member in counting or any(a.member == key.member for a in new):
             refused.append(f"{key.member} already approved {pid}")
         else:
-            new.append(m.Approval(f"{pid}/{key.member}", pid, key.member, key.key, note, ctx.at))
+            new.append(Approval(f"{pid}/{key.member}", pid, key.member, key.key, note, ctx.at))
     if not new:
         raise Conflict("; ".join(refused) + ": the approval counts for nothing")
     events = [ctx.event("ProposalApproved", as_data(a)) for a in new]
@@ -356,7 +368,7 @@ def settle(state: State, ctx: Context) -> list[Event]:
     return []
 
 
-def enact(state: State, ctx: Context, proposal: m.Proposal, new: tuple[m.Approval, ...]) -> list[Event]:
+def enact(state: State, ctx: Context, proposal: Proposal, new: tuple[Approval, ...]) -> list[Event]:
     """The events a proposal produces once effective. The handover event carries the proposal's exact text and
     every counted signature, so that a witness can check each note signs that text (see `ledger.handover`)."""
     payload = json.loads(proposal.payload)
@@ -364,7 +376,7 @@ def enact(state: State, ctx: Context, proposal: m.Proposal, new: tuple[m.Approva
     if problems:  # the world changed since it was proposed (e.g. the member it names left)
         raise ValidationFailed(problems)
     events = [ctx.event("ProposalEnacted", {"id": proposal.id})]
-    if proposal.kind is m.ProposalKind.HANDOVER:
+    if proposal.kind is ProposalKind.HANDOVER:
         counted = set(quorum(state, proposal, new).approved)
         latest = {a.member: a for a in state.approvals.values() if a.proposal == proposal.id}
         latest.update({a.member: a for a in new})
@@ -373,19 +385,19 @@ def enact(state: State, ctx: Context, proposal: m.Proposal, new: tuple[m.Approva
         events.append(ctx.event("AuthorityHandedOver", {
             "proposal": proposal.id, "from": outgoing.name if outgoing else "", "to": payload["to"],
             "log_key": payload["log_key"], "proposal_text": proposal.text, "approvals": notes}))
-        events += [ctx.event("UserRegistered", as_data(m.User(u, payload["to"], m.Role.COORDINATOR)))
+        events += [ctx.event("UserRegistered", as_data(User(u, payload["to"], Role.COORDINATOR)))
                    for u in payload["users"]]
         events.append(ctx.event("SettingChanged", {"name": "log_verifier_key", "value": payload["log_key"]}))
-    elif proposal.kind is m.ProposalKind.ADMIT_MEMBER:
+    elif proposal.kind is ProposalKind.ADMIT_MEMBER:
         events.append(ctx.event("MemberAdmitted", payload))
-    elif proposal.kind is m.ProposalKind.REMOVE_MEMBER:
+    elif proposal.kind is ProposalKind.REMOVE_MEMBER:
         events.append(ctx.event("MemberLeft", {"code": payload["code"]}))
-    elif proposal.kind is m.ProposalKind.CHANGE_LEAD:
+    elif proposal.kind is ProposalKind.CHANGE_LEAD:
         if payload["area"] in state.coalitions:
             events.append(ctx.event("CoalitionLeadsChanged", {"area": payload["area"], "leads": payload["leads"]}))
         else:
             events.append(ctx.event("CoalitionFormed", as_data(
-                m.Coalition(payload["area"], payload["name"], tuple(payload["leads"])))))
+                Coalition(payload["area"], payload["name"], tuple(payload["leads"])))))
     else:
         events.append(ctx.event("QuorumRuleSet", {"decision": payload["kind"], "rule": payload["rule"]}))
     return events

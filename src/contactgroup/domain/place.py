@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 from contactgroup.domain import codes, text
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, Problem, ValidationFailed
 from contactgroup.domain.event import Context, Event
+from contactgroup.domain.model import Place
 from contactgroup.domain.state import State, as_data
 
 # Matched with fullmatch only; [0-9], not \d, so that other scripts' digits are not taken.
@@ -68,7 +68,7 @@ def transit_keys(state: State, destination: str) -> list[str]:
     return keys
 
 
-def place_problems(state: State, place: m.Place) -> list[Problem]:
+def place_problems(state: State, place: Place) -> list[Problem]:
     """Everything wrong with a place to be defined."""
     found = text.name_problems("name", place.name)
     if not PLACE_CODE.fullmatch(place.code):
@@ -86,7 +86,7 @@ def place_problems(state: State, place: m.Place) -> list[Problem]:
     return found
 
 
-def define_place(state: State, ctx: Context, place: m.Place) -> list[Event]:
+def define_place(state: State, ctx: Context, place: Place) -> list[Event]:
     problems = place_problems(state, place)
     if problems:
         raise ValidationFailed(problems)

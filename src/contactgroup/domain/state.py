@@ -11,7 +11,36 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import (
+    Allocation,
+    AllocationStatus,
+    Approval,
+    Authority,
+    Coalition,
+    Consent,
+    Contribution,
+    Delivery,
+    DeliveryStatus,
+    Fund,
+    Gdp,
+    IatiOrganisation,
+    Item,
+    ItemClass,
+    Member,
+    MemberKey,
+    Offer,
+    Place,
+    Proposal,
+    QuorumRule,
+    Rate,
+    Requirement,
+    Setting,
+    TrackedAid,
+    TrackedDonor,
+    TransitTime,
+    User,
+    Witness,
+)
 from contactgroup.encoding.canonical import plain
 
 
@@ -27,32 +56,32 @@ class Table:
 TABLES: Mapping[str, Table] = {
     t.name: t
     for t in (
-        Table("members", m.Member, ("code",)),
-        Table("gdp", m.Gdp, ("member", "year")),
-        Table("authorities", m.Authority, ("name", "since")),
-        Table("users", m.User, ("name",)),
-        Table("coalitions", m.Coalition, ("area",)),
-        Table("items", m.Item, ("code",)),
-        Table("item_classes", m.ItemClass, ("code",)),
-        Table("requirements", m.Requirement, ("id",)),
-        Table("offers", m.Offer, ("id",)),
-        Table("funds", m.Fund, ("code",)),
-        Table("contributions", m.Contribution, ("id",)),
-        Table("allocations", m.Allocation, ("id",)),
-        Table("consents", m.Consent, ("id",)),
-        Table("deliveries", m.Delivery, ("id",)),
-        Table("tracked_aid", m.TrackedAid, ("key",)),
-        Table("rates", m.Rate, ("currency", "on")),
-        Table("settings", m.Setting, ("name",)),
-        Table("member_keys", m.MemberKey, ("key",)),
-        Table("proposals", m.Proposal, ("id",)),
-        Table("approvals", m.Approval, ("key",)),
-        Table("transit_times", m.TransitTime, ("origin", "destination")),
-        Table("witnesses", m.Witness, ("name",)),
-        Table("quorum_rules", m.QuorumRule, ("decision",)),
-        Table("places", m.Place, ("code",)),
-        Table("tracked_donors", m.TrackedDonor, ("code",)),
-        Table("iati_organisations", m.IatiOrganisation, ("member",)),
+        Table("members", Member, ("code",)),
+        Table("gdp", Gdp, ("member", "year")),
+        Table("authorities", Authority, ("name", "since")),
+        Table("users", User, ("name",)),
+        Table("coalitions", Coalition, ("area",)),
+        Table("items", Item, ("code",)),
+        Table("item_classes", ItemClass, ("code",)),
+        Table("requirements", Requirement, ("id",)),
+        Table("offers", Offer, ("id",)),
+        Table("funds", Fund, ("code",)),
+        Table("contributions", Contribution, ("id",)),
+        Table("allocations", Allocation, ("id",)),
+        Table("consents", Consent, ("id",)),
+        Table("deliveries", Delivery, ("id",)),
+        Table("tracked_aid", TrackedAid, ("key",)),
+        Table("rates", Rate, ("currency", "on")),
+        Table("settings", Setting, ("name",)),
+        Table("member_keys", MemberKey, ("key",)),
+        Table("proposals", Proposal, ("id",)),
+        Table("approvals", Approval, ("key",)),
+        Table("transit_times", TransitTime, ("origin", "destination")),
+        Table("witnesses", Witness, ("name",)),
+        Table("quorum_rules", QuorumRule, ("decision",)),
+        Table("places", Place, ("code",)),
+        Table("tracked_donors", TrackedDonor, ("code",)),
+        Table("iati_organisations", IatiOrganisation, ("member",)),
     )
 }
 TABLE_OF: Mapping[type[Any], Table] = {t.entity: t for t in TABLES.values()}
@@ -179,10 +208,10 @@ class State:
             index = self._indexes[(table, field)] = {value: frozenset(ks) for value, ks in keys.items()}
         return [self.tables[table][k] for k in sorted(index.get(value, ()))]
 
-    def allocations_of_offer(self, offer_id: str) -> list[m.Allocation]:
+    def allocations_of_offer(self, offer_id: str) -> list[Allocation]:
         return self.where("allocations", "offer", offer_id)
 
-    def allocations_of_requirement(self, req_id: str) -> list[m.Allocation]:
+    def allocations_of_requirement(self, req_id: str) -> list[Allocation]:
         return self.where("allocations", "requirement", req_id)
 
     def changed(self) -> Iterator[tuple[str, Any, Any]]:
@@ -195,99 +224,99 @@ class State:
 
     # Typed views of the tables the core reads most.
     @property
-    def members(self) -> dict[str, m.Member]:
+    def members(self) -> dict[str, Member]:
         return self.tables["members"]
 
     @property
-    def users(self) -> dict[str, m.User]:
+    def users(self) -> dict[str, User]:
         return self.tables["users"]
 
     @property
-    def coalitions(self) -> dict[str, m.Coalition]:
+    def coalitions(self) -> dict[str, Coalition]:
         return self.tables["coalitions"]
 
     @property
-    def items(self) -> dict[str, m.Item]:
+    def items(self) -> dict[str, Item]:
         return self.tables["items"]
 
     @property
-    def item_classes(self) -> dict[str, m.ItemClass]:
+    def item_classes(self) -> dict[str, ItemClass]:
         return self.tables["item_classes"]
 
     @property
-    def requirements(self) -> dict[str, m.Requirement]:
+    def requirements(self) -> dict[str, Requirement]:
         return self.tables["requirements"]
 
     @property
-    def offers(self) -> dict[str, m.Offer]:
+    def offers(self) -> dict[str, Offer]:
         return self.tables["offers"]
 
     @property
-    def funds(self) -> dict[str, m.Fund]:
+    def funds(self) -> dict[str, Fund]:
         return self.tables["funds"]
 
     @property
-    def contributions(self) -> dict[str, m.Contribution]:
+    def contributions(self) -> dict[str, Contribution]:
         return self.tables["contributions"]
 
     @property
-    def allocations(self) -> dict[str, m.Allocation]:
+    def allocations(self) -> dict[str, Allocation]:
         return self.tables["allocations"]
 
     @property
-    def consents(self) -> dict[str, m.Consent]:
+    def consents(self) -> dict[str, Consent]:
         return self.tables["consents"]
 
     @property
-    def deliveries(self) -> dict[str, m.Delivery]:
+    def deliveries(self) -> dict[str, Delivery]:
         return self.tables["deliveries"]
 
     @property
-    def gdp(self) -> dict[tuple[str, int], m.Gdp]:
+    def gdp(self) -> dict[tuple[str, int], Gdp]:
         return self.tables["gdp"]
 
     @property
-    def tracked_aid(self) -> dict[str, m.TrackedAid]:
+    def tracked_aid(self) -> dict[str, TrackedAid]:
         return self.tables["tracked_aid"]
 
     @property
-    def rates(self) -> dict[tuple[str, date], m.Rate]:
+    def rates(self) -> dict[tuple[str, date], Rate]:
         return self.tables["rates"]
 
     @property
-    def member_keys(self) -> dict[str, m.MemberKey]:
+    def member_keys(self) -> dict[str, MemberKey]:
         return self.tables["member_keys"]
 
     @property
-    def proposals(self) -> dict[str, m.Proposal]:
+    def proposals(self) -> dict[str, Proposal]:
         return self.tables["proposals"]
 
     @property
-    def approvals(self) -> dict[str, m.Approval]:
+    def approvals(self) -> dict[str, Approval]:
         return self.tables["approvals"]
 
     @property
-    def transit_times(self) -> dict[tuple[str, str], m.TransitTime]:
+    def transit_times(self) -> dict[tuple[str, str], TransitTime]:
         return self.tables["transit_times"]
 
     @property
-    def witnesses(self) -> dict[str, m.Witness]:
+    def witnesses(self) -> dict[str, Witness]:
         return self.tables["witnesses"]
 
     @property
-    def quorum_rules(self) -> dict[str, m.QuorumRule]:
+    def quorum_rules(self) -> dict[str, QuorumRule]:
         return self.tables["quorum_rules"]
 
     @property
-    def places(self) -> dict[str, m.Place]:
+    def places(self) -> dict[str, Place]:
         return self.tables["places"]
 
     @property
-    def iati_organisations(self) -> dict[str, m.IatiOrganisation]:
+    def iati_organisations(self) -> dict[str, IatiOrganisation]:
         return self.tables["iati_organisations"]
 
     @property
-    def tracked_donors(self) -> dict[str, m.TrackedDonor]:
+    def tracked_donors(self) -> dict[str, TrackedDonor]:
         return self.tables["tracked_donors"]
 
     def setting(self, name: str, default: str = "") -> str:
@@ -299,7 +328,7 @@ class State:
         return self.setting("recipient")
 
     @property
-    def authority(self) -> m.Authority | None:
+    def authority(self) -> Authority | None:
         current = [a for a in self.tables["authorities"].values() if a.until is None]
         return current[0] if current else None
 
@@ -307,13 +336,13 @@ class State:
     def allocated_of_offer(self, offer_id: str) -> int:
         """Units of an offer held by allocations that are not declined (owed units released stay spent)."""
         return sum(a.quantity + a.released for a in self.allocations_of_offer(offer_id)
-                   if a.status is not m.AllocationStatus.DECLINED)
+                   if a.status is not AllocationStatus.DECLINED)
 
     def shipped(self, alloc_id: str) -> Shipped:
         """What became of an allocation's confirmed units: received in good order, in transit, still owed."""
         deliveries = self.where("deliveries", "allocation", alloc_id)
-        good = sum(d.received for d in deliveries if d.status is m.DeliveryStatus.RECEIVED)
-        moving = sum(d.quantity for d in deliveries if d.status is not m.DeliveryStatus.RECEIVED)
+        good = sum(d.received for d in deliveries if d.status is DeliveryStatus.RECEIVED)
+        moving = sum(d.quantity for d in deliveries if d.status is not DeliveryStatus.RECEIVED)
         quantity = self.allocations[alloc_id].quantity
         owed = quantity - good - moving
         # Owed units that were shipped once and arrived short, damaged or as the wrong item (the rest were never
@@ -324,13 +353,13 @@ class State:
     def owed_after_receipt(self, req_id: str) -> int:
         """Units of a requirement's confirmed allocations that arrived short, damaged or wrong and are still owed."""
         return sum(self.shipped(a.id).short_owed for a in self.allocations_of_requirement(req_id)
-                   if a.status is m.AllocationStatus.CONFIRMED)
+                   if a.status is AllocationStatus.CONFIRMED)
 
     def confirmed_of_requirement(self, req_id: str) -> int:
         return sum(a.quantity for a in self.allocations_of_requirement(req_id)
-                   if a.status is m.AllocationStatus.CONFIRMED)
+                   if a.status is AllocationStatus.CONFIRMED)
 
     def pending_of_requirement(self, req_id: str) -> int:
         """Units proposed or accepted for a requirement but not yet confirmed."""
         return sum(a.quantity for a in self.allocations_of_requirement(req_id)
-                   if a.status not in (m.AllocationStatus.CONFIRMED, m.AllocationStatus.DECLINED))
+                   if a.status not in (AllocationStatus.CONFIRMED, AllocationStatus.DECLINED))

@@ -17,9 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from contactgroup.domain import codes
-from contactgroup.domain import model as m
 from contactgroup.domain import text as t
 from contactgroup.domain.errors import Problem, ValidationFailed
+from contactgroup.domain.model import MemberKind, TrackedAid
 from contactgroup.io.spreadsheet import csv_text, csv_unquote, header_problems
 
 DATA_FILE = "data_explorer.csv"
@@ -59,7 +59,7 @@ class KielRow:
 class Donor:
     iso: str
     name: str
-    kind: m.MemberKind
+    kind: MemberKind
     gdp_eur: Decimal | None  # 2021 GDP in EUR; None where the tracker gives 0
 
 
@@ -78,12 +78,12 @@ class KielRelease:
         seen: dict[str, Donor] = {}
         for r in self.rows:
             if r.iso not in seen:
-                kind = m.MemberKind.NATION if ISO3.fullmatch(r.iso) else m.MemberKind.ORGANISATION
+                kind = MemberKind.NATION if ISO3.fullmatch(r.iso) else MemberKind.ORGANISATION
                 name = ORGANISATIONS.get(r.iso, r.country)
                 seen[r.iso] = Donor(r.iso, name, kind, eur(r.gdp) if r.gdp > 0 else None)
         return sorted(seen.values(), key=lambda d: d.iso)
 
-    def tracked_aid(self) -> list[m.TrackedAid]:
+    def tracked_aid(self) -> list[TrackedAid]:
         """Allocations per donor, month and category; commitments per donor and month as `unspecified`.
 
         Zero amounts are not recorded.
@@ -98,8 +98,8 @@ class KielRelease:
                 out.append(self._aid(r, COMMITMENT_CATEGORY, allocated=Decimal(0), committed=eur(r.commitments)))
         return out
 
-    def _aid(self, r: KielRow, category: str, *, allocated: Decimal, committed: Decimal) -> m.TrackedAid:
-        return m.TrackedAid(key=f"{self.source}/{r.iso}/{r.month_label}/{category}", source=self.source,
+    def _aid(self, r: KielRow, category: str, *, allocated: Decimal, committed: Decimal) -> TrackedAid:
+        return TrackedAid(key=f"{self.source}/{r.iso}/{r.month_label}/{category}", source=self.source,
                             member=r.iso, month=r.month_label, category=category, allocated_eur=allocated,
                             committed_eur=committed)
 

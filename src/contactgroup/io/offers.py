@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import Offer, OfferStatus, Source, ValuationBasis, Visibility
 from contactgroup.io.spreadsheet import Parsed, RowCheck, Sheet, header_checked
 
 REQUIRED = ("member", "item", "quantity", "available_from", "depot")
 OPTIONAL = ("ref", "id", "source", "visibility", "value", "currency", "basis", "consent_from", "end_use", "status",
             "committed_on")
-NEW_STATUSES = (m.OfferStatus.DRAFT, m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED)  # a row may enter
+NEW_STATUSES = (OfferStatus.DRAFT, OfferStatus.OFFERED, OfferStatus.COMMITTED)  # a row may enter
 # What `offer list --format csv|xlsx` writes, in this order: a file it wrote imports unchanged.
 EXPORT = ("id", "ref", "member", "item", "quantity", "available_from", "depot", "source", "status", "visibility",
           "value", "currency", "basis", "consent_from", "end_use", "committed_on")
@@ -50,8 +50,8 @@ TEMPLATE = ("ref", *REQUIRED, "source", "visibility", "value", "currency", "basi
 @dataclass(frozen=True, slots=True)
 class OfferRow:
     line: int  # the spreadsheet's row number (header = 1)
-    offer: m.Offer  # id: the `id` cell ("" if none)
-    status: m.OfferStatus
+    offer: Offer  # id: the `id` cell ("" if none)
+    status: OfferStatus
     committed_on: date | None = None
 
 
@@ -67,16 +67,16 @@ def parse_offers(sheet: Sheet, source: str) -> Parsed[OfferRow]:
         value = check.number("value")
         if value is not None and value < 0:
             check.problem("value", f"must not be negative, got {value}")
-        status = check.choice("status", m.OfferStatus) or m.OfferStatus.OFFERED
+        status = check.choice("status", OfferStatus) or OfferStatus.OFFERED
         committed_on = check.day("committed_on")
-        if committed_on is not None and status is not m.OfferStatus.COMMITTED and not check.text("id"):
+        if committed_on is not None and status is not OfferStatus.COMMITTED and not check.text("id"):
             check.problem("committed_on", "a commitment date needs status committed")
-        offer = m.Offer(
+        offer = Offer(
             id=check.text("id"), member=check.text("member"), item=check.text("item"),
             quantity=check.units("quantity"), available_from=check.day("available_from") or date.min,
-            depot=check.text("depot").upper(), source=check.choice("source", m.Source) or m.Source.STOCKS,
-            status=m.OfferStatus.DRAFT, visibility=check.choice("visibility", m.Visibility) or m.Visibility.MEMBER,
-            value=value, currency=check.text("currency").upper() or None, basis=check.choice("basis", m.ValuationBasis),
+            depot=check.text("depot").upper(), source=check.choice("source", Source) or Source.STOCKS,
+            status=OfferStatus.DRAFT, visibility=check.choice("visibility", Visibility) or Visibility.MEMBER,
+            value=value, currency=check.text("currency").upper() or None, basis=check.choice("basis", ValuationBasis),
             consent_from=check.text("consent_from") or None, end_use=check.text("end_use"),
             ref=check.text("ref"),
         )

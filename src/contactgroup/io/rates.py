@@ -11,9 +11,9 @@ from datetime import date
 from pathlib import Path
 
 from contactgroup.domain import codes
-from contactgroup.domain import model as m
 from contactgroup.domain import text as t
 from contactgroup.domain.errors import Problem, ValidationFailed
+from contactgroup.domain.model import Rate
 from contactgroup.io.kiel import decimal_cell, missing_columns, read_csv
 
 COLUMNS = ("currency", "date", "per_eur")
@@ -27,7 +27,7 @@ def _date(text: str) -> date | None:
         return None
 
 
-def read_rates(path: Path) -> list[m.Rate]:
+def read_rates(path: Path) -> list[Rate]:
     """Read and validate a rates file; raises `ValidationFailed` listing every problem (nothing partial)."""
     path = Path(path)
     file = path.name
@@ -39,7 +39,7 @@ def read_rates(path: Path) -> list[m.Rate]:
     problems = missing_columns(file, header, COLUMNS)
     if problems:
         raise ValidationFailed(problems)
-    out: list[m.Rate] = []
+    out: list[Rate] = []
     seen: dict[tuple[str, date], int] = {}
     for n, row in zip(rows.lines, rows, strict=True):
         before = len(problems)
@@ -71,7 +71,7 @@ def read_rates(path: Path) -> list[m.Rate]:
             if first != n:
                 bad("date", f"{currency} {day} is already given in row {first}")
             else:
-                out.append(m.Rate(currency, day, per_eur))
+                out.append(Rate(currency, day, per_eur))
     if not rows:
         problems.append(Problem(f"{file}, row 2", "no rates in the file"))
     if problems:

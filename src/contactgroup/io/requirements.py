@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import Requirement, RequirementStatus
 from contactgroup.io.spreadsheet import Parsed, RowCheck, Sheet, header_checked
 
 REQUIRED = ("item_class", "quantity", "priority", "needed_by", "destination")
 OPTIONAL = ("ref", "id", "area", "note", "status")
-NEW_STATUSES = (m.RequirementStatus.DRAFT, m.RequirementStatus.SUBMITTED)  # a row may enter
+NEW_STATUSES = (RequirementStatus.DRAFT, RequirementStatus.SUBMITTED)  # a row may enter
 # What `requirement list --format csv|xlsx` writes, in this order: a file it wrote imports unchanged.
 EXPORT = ("id", "ref", "item_class", "quantity", "priority", "needed_by", "destination", "area", "note", "status")
 # The fields a row compares with the requirement it names (by id or ref): an amendment if any differs.
@@ -39,8 +39,8 @@ TEMPLATE = ("ref", *REQUIRED, "area", "note", "status")
 @dataclass(frozen=True, slots=True)
 class RequirementRow:
     line: int
-    requirement: m.Requirement  # id: the `id` cell ("" if none); area "" = the item class's
-    status: m.RequirementStatus
+    requirement: Requirement  # id: the `id` cell ("" if none); area "" = the item class's
+    status: RequirementStatus
 
 
 def parse_requirements(sheet: Sheet, source: str) -> Parsed[RequirementRow]:
@@ -52,11 +52,11 @@ def parse_requirements(sheet: Sheet, source: str) -> Parsed[RequirementRow]:
     parsed = []
     for row in sheet.rows:
         check = RowCheck(source, row, REQUIRED, sheet.decimal_comma)
-        status = check.choice("status", m.RequirementStatus) or m.RequirementStatus.DRAFT
-        requirement = m.Requirement(
+        status = check.choice("status", RequirementStatus) or RequirementStatus.DRAFT
+        requirement = Requirement(
             id=check.text("id"), item_class=check.text("item_class"), quantity=check.units("quantity"),
             priority=check.units("priority"), needed_by=check.day("needed_by") or date.min,
-            destination=check.text("destination"), area=check.text("area"), status=m.RequirementStatus.DRAFT,
+            destination=check.text("destination"), area=check.text("area"), status=RequirementStatus.DRAFT,
             note=check.text("note"), ref=check.text("ref"),
         )
         problems.extend(check.found)

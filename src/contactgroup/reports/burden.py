@@ -20,8 +20,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import MissingRate
+from contactgroup.domain.model import AllocationStatus, Contribution, Gdp, MemberKind, OfferStatus
 from contactgroup.domain.state import State
 from contactgroup.reports.facts import COMMITTED_OFFERS, current_tracked_aid, received_by_allocation
 from contactgroup.reports.scope import EVERYTHING, Scope
@@ -53,7 +53,7 @@ def _ratio(part: Decimal, whole: Decimal) -> Decimal:
     return part / whole if part and whole else ZERO
 
 
-def _pledge_eur(valuer: Valuer, c: m.Contribution) -> Decimal:
+def _pledge_eur(valuer: Valuer, c: Contribution) -> Decimal:
     try:
         return valuer.to_eur(c.amount, c.currency, c.pledged_on)
     except MissingRate as exc:
@@ -76,7 +76,7 @@ def fund_shares(state: State, valuer: Valuer) -> dict[str, list[tuple[str, Decim
     return shares
 
 
-def _gdp(state: State, member: str, year: int | None) -> m.Gdp | None:
+def _gdp(state: State, member: str, year: int | None) -> Gdp | None:
     if year is not None:
         return state.gdp.get((member, year))
     years = [y for (code, y) in state.gdp if code == member]
@@ -100,7 +100,7 @@ def gdp_note(state: State, year: int | None) -> str:
     return ""
 
 
-def _donors(state: State) -> dict[str, tuple[str, m.MemberKind, bool]]:
+def _donors(state: State) -> dict[str, tuple[str, MemberKind, bool]]:
     """(name, kind, tracked only) by code: every member, then every tracked donor that is not one."""
     donors = {code: (who.name, who.kind, False) for code, who in state.members.items()}
     for code, donor in state.tracked_donors.items():
@@ -127,7 +127,7 @@ class _Sums:
         """Committed value: offers, money pledged to funds, a tracker's commitments; unvalued offers counted."""
         state, scope = self.state, self.scope
         for offer in state.offers.values():
-            if offer.status in (m.OfferStatus.DRAFT, m.OfferStatus.WITHDRAWN) or not scope.offer(state, offer,
+            if offer.status in (OfferStatus.DRAFT, OfferStatus.WITHDRAWN) or not scope.offer(state, offer,
                                                                                                  by_member=False):
                 continue
             value = self.values[offer.id] = self.valuer.offer_value_eur(offer, state.items)
@@ -149,7 +149,7 @@ class _Sums:
         for a in state.allocations.values():
             offer = state.offers[a.offer]
             value = self.values.get(offer.id)
-            if a.status is not m.AllocationStatus.CONFIRMED or value is None:
+            if a.status is not AllocationStatus.CONFIRMED or value is None:
                 continue
             got = received.get(a.id, 0)
             pledged = scope.within(offer.committed_on)

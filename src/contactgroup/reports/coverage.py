@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Literal
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import AllocationStatus
 from contactgroup.domain.state import State
 from contactgroup.reports.facts import counted_requirements, received_by_allocation
 from contactgroup.reports.scope import EVERYTHING, Scope
@@ -90,13 +90,13 @@ def _per_requirement(state: State, scope: Scope) -> dict[str, _Counts]:
     delivered: dict[str, int] = defaultdict(int)
     for a in state.allocations.values():
         offer = state.offers[a.offer]
-        if a.status is m.AllocationStatus.DECLINED or not scope.offer(state, offer):
+        if a.status is AllocationStatus.DECLINED or not scope.offer(state, offer):
             continue
-        if a.status is m.AllocationStatus.CONFIRMED:
+        if a.status is AllocationStatus.CONFIRMED:
             delivered[a.requirement] += received.get(a.id, 0)
         if not scope.within(offer.committed_on):
             continue
-        if a.status is m.AllocationStatus.CONFIRMED:
+        if a.status is AllocationStatus.CONFIRMED:
             confirmed[a.requirement] += a.quantity
         else:
             pending[a.requirement] += a.quantity

@@ -5,18 +5,18 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import DeliveryStatus, OfferStatus, Requirement, RequirementStatus, TrackedAid
 from contactgroup.domain.state import State
 from contactgroup.reports.scope import EVERYTHING, Scope
 
 # Requirements the coordination has accepted as real needs (drafts, submissions and cancellations are not).
 COUNTED_REQUIREMENTS = frozenset({
-    m.RequirementStatus.VALIDATED, m.RequirementStatus.OPEN, m.RequirementStatus.PARTIALLY_MET,
-    m.RequirementStatus.MET, m.RequirementStatus.CLOSED,
+    RequirementStatus.VALIDATED, RequirementStatus.OPEN, RequirementStatus.PARTIALLY_MET,
+    RequirementStatus.MET, RequirementStatus.CLOSED,
 })
 # Offers a member has formally pledged (committed or further along, not withdrawn).
 COMMITTED_OFFERS = frozenset({
-    m.OfferStatus.COMMITTED, m.OfferStatus.ALLOCATED, m.OfferStatus.IN_DELIVERY, m.OfferStatus.DELIVERED,
+    OfferStatus.COMMITTED, OfferStatus.ALLOCATED, OfferStatus.IN_DELIVERY, OfferStatus.DELIVERED,
 })
 SYNTHETIC_CAPTION = "SYNTHETIC DEMO DATA"
 
@@ -27,7 +27,7 @@ def is_synthetic(state: State) -> bool:
     return state.setting("synthetic") == "yes"
 
 
-def counted_requirements(state: State) -> list[m.Requirement]:
+def counted_requirements(state: State) -> list[Requirement]:
     return [r for r in state.requirements.values() if r.status in COUNTED_REQUIREMENTS]
 
 
@@ -36,12 +36,12 @@ def received_by_allocation(state: State, scope: Scope = EVERYTHING) -> dict[str,
     in the scope's window, if it has one)."""
     out: dict[str, int] = defaultdict(int)
     for d in state.deliveries.values():
-        if d.status is m.DeliveryStatus.RECEIVED and scope.within(d.received_on):
+        if d.status is DeliveryStatus.RECEIVED and scope.within(d.received_on):
             out[d.allocation] += d.received
     return dict(out)
 
 
-def current_tracked_aid(state: State) -> list[m.TrackedAid]:
+def current_tracked_aid(state: State) -> list[TrackedAid]:
     """Tracker entries of the newest release of each tracker (a new release revises, not adds to, the old one).
 
     A source named "<tracker> Release <n>" belongs to the tracker family "<tracker>"; any other source is its

@@ -22,8 +22,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from contactgroup.domain import model as m
 from contactgroup.domain.command import ALLOCATABLE_OFFER, NOT_REQUESTED, consent_standing, declined_pair
+from contactgroup.domain.model import Allocation, AllocationStatus, Offer, RequirementStatus
 from contactgroup.domain.state import State
 from contactgroup.reports.scope import EVERYTHING, Scope
 
@@ -31,7 +31,7 @@ REASONS = ("owed_after_receipt", "needs_consent", "waiting_for_consent", "consen
            "no_compatible_offer", "not_yet_allocated", "declined", "taken_by_higher_priority",
            "insufficient_quantity")
 # A met requirement is still a gap while units confirmed for it are owed after a short receipt.
-OPEN = (m.RequirementStatus.OPEN, m.RequirementStatus.PARTIALLY_MET, m.RequirementStatus.MET)
+OPEN = (RequirementStatus.OPEN, RequirementStatus.PARTIALLY_MET, RequirementStatus.MET)
 DEFAULT_LIMIT = 20
 
 
@@ -115,16 +115,16 @@ def gaps(state: State, limit: int | None = DEFAULT_LIMIT, scope: Scope = EVERYTH
     (then needed-by date, then id). A gap names no donor, so it takes no member filter."""
     held: dict[str, int] = defaultdict(int)  # offer -> units in allocations that are not declined (or released)
     confirmed: dict[str, int] = defaultdict(int)
-    live: dict[str, list[m.Allocation]] = defaultdict(list)  # requirement -> pending allocations
+    live: dict[str, list[Allocation]] = defaultdict(list)  # requirement -> pending allocations
     for a in state.allocations.values():
-        if a.status is m.AllocationStatus.DECLINED:
+        if a.status is AllocationStatus.DECLINED:
             continue
         held[a.offer] += a.quantity + a.released
-        if a.status is m.AllocationStatus.CONFIRMED:
+        if a.status is AllocationStatus.CONFIRMED:
             confirmed[a.requirement] += a.quantity
         else:
             live[a.requirement].append(a)
-    by_item: dict[str, list[m.Offer]] = defaultdict(list)
+    by_item: dict[str, list[Offer]] = defaultdict(list)
     for o in state.offers.values():
         if o.status in ALLOCATABLE_OFFER:
             by_item[o.item].append(o)
@@ -165,7 +165,7 @@ def gaps(state: State, limit: int | None = DEFAULT_LIMIT, scope: Scope = EVERYTH
             ids = {o.id for o in compatible}
             higher = sum(
                 a.quantity for a in state.allocations.values()
-                if a.offer in ids and a.status is not m.AllocationStatus.DECLINED
+                if a.offer in ids and a.status is not AllocationStatus.DECLINED
                 and a.requirement != req.id and state.requirements[a.requirement].priority < req.priority
             )
             count("taken_by_higher_priority", higher)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import DeliveryStatus
 from contactgroup.domain.state import State
 from contactgroup.reports.scope import EVERYTHING, Scope
 
@@ -49,7 +49,7 @@ def lag(state: State, scope: Scope = EVERYTHING) -> list[LagRow]:
     days: dict[tuple[str, str], list[int]] = defaultdict(list)
     units: dict[tuple[str, str], int] = defaultdict(int)
     for d in state.deliveries.values():
-        if d.status is not m.DeliveryStatus.RECEIVED or d.received_on is None or not scope.within(d.received_on):
+        if d.status is not DeliveryStatus.RECEIVED or d.received_on is None or not scope.within(d.received_on):
             continue
         offer = state.offers[state.allocations[d.allocation].offer]
         if offer.committed_on is None or not scope.offer(state, offer):

@@ -19,7 +19,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from contactgroup.domain import model as m
+from contactgroup.domain.model import (
+    AllocationStatus,
+    DeliveryStatus,
+    Gdp,
+    MemberKind,
+    OfferStatus,
+    RequirementStatus,
+    TrackedAid,
+    TrackedDonor,
+    Visibility,
+)
 from contactgroup.domain.state import State
 from contactgroup.reports.burden import BurdenRow, burden, fund_shares
 from contactgroup.reports.facts import COMMITTED_OFFERS, counted_requirements, current_tracked_aid
@@ -93,7 +103,7 @@ class PublicPart:
     offers: tuple[PublicOffer, ...]
     pledges: tuple[Pledge, ...]
     requirements: tuple[RequirementTotal, ...]
-    gdp: tuple[m.Gdp, ...]  # the GDP records behind `Donor.gdp_eur`
+    gdp: tuple[Gdp, ...]  # the GDP records behind `Donor.gdp_eur`
 
 
 def _month(day: date) -> str:
@@ -130,13 +140,13 @@ def _offer_figures(state: State, valuer: Valuer, sums: _Months, values: dict[str
     for a in state.allocations.values():
         offer = state.offers[a.offer]
         value = values.get(offer.id)
-        if a.status is not m.AllocationStatus.CONFIRMED or value is None:
+        if a.status is not AllocationStatus.CONFIRMED or value is None:
             continue
         category = state.items[offer.item].category.value
         for member, share in payers(offer.member):
             sums.add(member, a.proposed_on, category, 1, value * a.quantity / offer.quantity * share)
             for d in state.where("deliveries", "allocation", a.id):
-                if d.status is m.DeliveryStatus.RECEIVED and d.received:
+                if d.status is DeliveryStatus.RECEIVED and d.received:
                     sums.add(member, d.received_on or d.dispatched_on, category, 2,
                              value * d.received / offer.quantity * share)
 
@@ -145,7 +155,7 @@ def public_offers(state: State, valuer: Valuer) -> tuple[PublicOffer, ...]:
     """Offers their member marked public and has made (drafts are nobody's business yet)."""
     out = []
     for o in state.offers.values():
-        if o.visibility is not m.Visibility.PUBLIC or o.status is m.OfferStatus.DRAFT:
+        if o.visibility is not Visibility.PUBLIC or o.status is OfferStatus.DRAFT:
             continue
         item = state.items[o.item]
         out.append(PublicOffer(o.id, o.member, o.item, item.name, item.category.value, item.unit, o.quantity,
@@ -164,13 +174,13 @@ def requirement_totals(state: State) -> tuple[RequirementTotal, ...]:
     for r in counted_requirements(state):
         got = counts[(r.area, r.priority)]
         got[0] += 1
-        got[1] += r.status in (m.RequirementStatus.MET, m.RequirementStatus.CLOSED)
+        got[1] += r.status in (RequirementStatus.MET, RequirementStatus.CLOSED)
     names = {c.area: c.name for c in state.coalitions.values()}
     return tuple(RequirementTotal(area, names.get(area, area), tier, n, met)
                  for (area, tier), (n, met) in sorted(counts.items()))
 
 
-def _donors(state: State, valuer: Valuer) -> tuple[tuple[Donor, ...], tuple[m.Gdp, ...]]:
+def _donors(state: State, valuer: Valuer) -> tuple[tuple[Donor, ...], tuple[Gdp, ...]]:
     people = [(c, w.name, w.kind.value) for c, w in state.members.items()]
     people += [(c, d.name, d.kind.value) for c, d in state.tracked_donors.items() if c not in state.members]
     donors, used = [], []
@@ -199,13 +209,13 @@ def public_part(state: State, valuer: Valuer | None = None) -> PublicPart:
     return PublicPart(donors, sums.figures(), offers, found, requirement_totals(state), gdp)
 
 
-def as_tracked_aid(months: Iterable[MonthFigure]) -> list[m.TrackedAid]:
+def as_tracked_aid(months: Iterable[MonthFigure]) -> list[TrackedAid]:
     """The monthly figures as a tracker's entries (what importing the release's Kiel files records)."""
     out = []
     for f in months:
         for amount, category, allocated in ((f.allocated_eur, f.category, True), (f.committed_eur, COMMITTED, False)):
             if amount:
-                out.append(m.TrackedAid(key=f"{RELEASE_SOURCE}/{f.donor}/{f.month}/{category}",
+                out.append(TrackedAid(key=f"{RELEASE_SOURCE}/{f.donor}/{f.month}/{category}",
                                         source=RELEASE_SOURCE, member=f.donor, month=f.month, category=category,
                                         allocated_eur=amount if allocated else ZERO,
                                         committed_eur=ZERO if allocated else amount))
@@ -218,9 +228,9 @@ def public_burden(part: PublicPart) -> list[BurdenRow]:
     last digit — with `delivered_eur` from the published monthly deliveries (a column Kiel's layout lacks)."""
     state = State()
     for d in part.donors:
-        state.put(m.TrackedDonor(d.code, d.name, m.MemberKind(d.kind), RELEASE_SOURCE))
+        state.put(TrackedDonor(d.code, d.name, MemberKind(d.kind), RELEASE_SOURCE))
         if d.gdp_eur is not None:
-            state.put(m.Gdp(d.code, GDP_YEAR, d.gdp_eur, "EUR", RELEASE_SOURCE))
+            state.put(Gdp(d.code, GDP_YEAR, d.gdp_eur, "EUR", RELEASE_SOURCE))
     for aid in as_tracked_aid(part.months):
         state.put(aid)
     state.in_key_order()

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Problem
+from contactgroup.domain.model import Category, Contribution, Offer, Requirement, TrackedAid
 from contactgroup.domain.state import State
 
 
@@ -22,7 +22,7 @@ class Scope:
     end: date | None = None  # last effective day counted (inclusive)
     area: str | None = None
     member: str | None = None
-    kind: m.Category | None = None
+    kind: Category | None = None
 
     @property
     def dated(self) -> bool:
@@ -52,13 +52,13 @@ class Scope:
             return any(cls.area == self.area and code in cls.items for cls in state.item_classes.values())
         return True
 
-    def offer(self, state: State, offer: m.Offer, *, by_member: bool = True) -> bool:
+    def offer(self, state: State, offer: Offer, *, by_member: bool = True) -> bool:
         """The member, kind and area filters on an offer (not its date: each report says which date it reads)."""
         if by_member and self.member is not None and offer.member != self.member:
             return False
         return self.item(state, offer.item)
 
-    def requirement(self, state: State, req: m.Requirement) -> bool:
+    def requirement(self, state: State, req: Requirement) -> bool:
         """The area and kind filters on a requirement: its area, and an item of its class of that kind."""
         if self.area is not None and req.area != self.area:
             return False
@@ -68,13 +68,13 @@ class Scope:
         return cls is not None and any(
             (item := state.items.get(code)) is not None and item.category is self.kind for code in cls.items)
 
-    def contribution(self, state: State, c: m.Contribution) -> bool:
+    def contribution(self, state: State, c: Contribution) -> bool:
         """Money pledged to a fund has no item, so no kind: it counts only when no --kind is asked for."""
         fund = state.funds.get(c.fund)
         return (self.kind is None and self.within(c.pledged_on)
                 and (self.area is None or (fund is not None and fund.area == self.area)))
 
-    def tracked(self, aid: m.TrackedAid) -> bool:
+    def tracked(self, aid: TrackedAid) -> bool:
         """A tracker's entry: its category and month; it names no area, so none counts under an area."""
         return (self.area is None and (self.kind is None or aid.category == self.kind.value)
                 and self.month_within(aid.month))

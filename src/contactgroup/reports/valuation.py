@@ -22,8 +22,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import MissingRate
+from contactgroup.domain.model import Gdp, Item, Offer, Rate
 from contactgroup.domain.state import State
 
 EUR = "EUR"
@@ -130,9 +130,9 @@ def _shared_ecb() -> EcbRates:
 class Valuer:
     """Converts money to EUR for one state: the ECB's rates, then the coordination's own (`state.rates`)."""
 
-    def __init__(self, rates: Iterable[m.Rate] = (), *, ecb: EcbRates | None = None) -> None:
+    def __init__(self, rates: Iterable[Rate] = (), *, ecb: EcbRates | None = None) -> None:
         self.ecb = ecb if ecb is not None else _shared_ecb()
-        by_currency: dict[str, list[m.Rate]] = {}
+        by_currency: dict[str, list[Rate]] = {}
         for r in rates:
             by_currency.setdefault(r.currency, []).append(r)
         self._user = {c: sorted(rs, key=lambda r: r.on) for c, rs in by_currency.items()}
@@ -145,7 +145,7 @@ class Valuer:
     def of(cls, state: State) -> Valuer:
         return cls(state.rates.values())
 
-    def user_rate(self, currency: str, on: date) -> m.Rate | None:
+    def user_rate(self, currency: str, on: date) -> Rate | None:
         """The latest user-supplied rate on or before `on`."""
         days = self._user_days.get(currency)
         if not days:
@@ -204,14 +204,14 @@ class Valuer:
             self._year[key] = average
         return self._year[key]
 
-    def gdp_eur(self, gdp: m.Gdp) -> Decimal:
+    def gdp_eur(self, gdp: Gdp) -> Decimal:
         """A GDP figure in EUR: converted at the annual average rate of its year."""
         try:
             return gdp.amount if gdp.currency == EUR else gdp.amount / self.year_rate(gdp.currency, gdp.year)
         except MissingRate as exc:
             raise exc.concerning(f"the {gdp.year} GDP of {gdp.member}") from None
 
-    def offer_value_eur(self, offer: m.Offer, items: dict[str, m.Item]) -> Decimal | None:
+    def offer_value_eur(self, offer: Offer, items: dict[str, Item]) -> Decimal | None:
         """The offer's total value in EUR, or None if it declares none and its item has no reference value.
 
         A declared value is converted at the commitment date (`committed_on`, else `available_from`);

@@ -22,7 +22,6 @@ import pyotp
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import (
     CsrfRefused,
     EnrolmentRefused,
@@ -32,6 +31,7 @@ from contactgroup.domain.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
+from contactgroup.domain.model import Role, User
 from contactgroup.domain.state import State
 from contactgroup.services import access, passkeys, tokens
 from contactgroup.services import coordination as svc
@@ -60,7 +60,7 @@ HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_
 _READ_ACTIONS = frozenset({"report:read", "record:verify", "governance:approve"})
 
 
-def needs_second_factor(role: m.Role) -> bool:
+def needs_second_factor(role: Role) -> bool:
     """Whether a role can change the record (then its users give a TOTP code at every sign-in)."""
     return any(role in roles for action, roles in access.POLICY.items() if action not in _READ_ACTIONS)
 
@@ -71,7 +71,7 @@ def _dummy_hash() -> str:
     return HASHER.hash(secrets.token_urlsafe(32))
 
 
-def _log(conn: Connection, user: m.User | None, actor: str, kind: str, source: str, detail: str,
+def _log(conn: Connection, user: User | None, actor: str, kind: str, source: str, detail: str,
          at: datetime) -> None:
     accounts.log_security(conn, SecurityEntry(at, user.name if user else "", user.party if user else "", actor,
                                               kind, source[:64], detail))
@@ -87,7 +87,7 @@ class Enrolment:
     expires_at: datetime
 
 
-def _new_enrolment(conn: Connection, user: m.User, actor: str, at: datetime, kind: str, source: str) -> Enrolment:
+def _new_enrolment(conn: Connection, user: User, actor: str, at: datetime, kind: str, source: str) -> Enrolment:
     code = f"enrol-{secrets.token_urlsafe(18)}"
     expires = at + ENROLMENT_VALID
     accounts.reset_credential(conn, user.name, secret_hash(code), expires, at)
@@ -95,13 +95,13 @@ def _new_enrolment(conn: Connection, user: m.User, actor: str, at: datetime, kin
     return Enrolment(user.name, code, expires)
 
 
-def register_user(uow: UnitOfWork, caller: svc.Caller, user: m.User, *, source: str = "cli") -> Enrolment:
+def register_user(uow: UnitOfWork, caller: svc.Caller, user: User, *, source: str = "cli") -> Enrolment:
     """Register `user` (the `UserRegistered` event) and, in the same transaction, its first enrolment code."""
     svc.register_user(uow, caller, user)
     return _new_enrolment(uow.conn, user, caller.user, caller.clock.now(), "enrolment-issued", source)
 
 
-def _managed(state: State, who: str, name: str) -> m.User:
+def _managed(state: State, who: str, name: str) -> User:
     """`name`, if `who` may manage it: the coordinator, or (under governance, only) its member's desk officers."""
     acting = access.user(state, who)
     target = state.users.get(name)
@@ -112,7 +112,7 @@ def _managed(state: State, who: str, name: str) -> m.User:
     return target
 
 
-def _end_access(conn: Connection, user: m.User, at: datetime) -> tuple[int, int]:
+def _end_access(conn: Connection, user: User, at: datetime) -> tuple[int, int]:
     """End every token and session of `user` at once: (tokens, sessions) that were live."""
     return (accounts.revoke_tokens(conn, at, user_name=user.name),
             accounts.end_sessions(conn, at, user_name=user.name))
@@ -129,7 +129,7 @@ def reset_user(uow: UnitOfWork, caller: svc.Caller, name: str, *, source: str = 
     return _new_enrolment(uow.conn, target, caller.user, now, "enrolment-issued", source)
 
 
-def disable_user(uow: UnitOfWork, caller: svc.Caller, name: str, *, source: str = "cli") -> m.User:
+def disable_user(uow: UnitOfWork, caller: svc.Caller, name: str, *, source: str = "cli") -> User:
     """Disable `name` (the `UserActiveSet` event) and end every token and session of it in the same transaction."""
     user = svc.disable_user(uow, caller, name)
     now = caller.clock.now()
@@ -154,7 +154,7 @@ def _check_password(password: str) -> None:
                                "password")
 
 
-def _enrolling(conn: Connection, state: State, code: str, now: datetime) -> tuple[CredentialRow, m.User]:
+def _enrolling(conn: Connection, state: State, code: str, now: datetime) -> tuple[CredentialRow, User]:
     """The account a live enrolment code opens, or `EnrolmentRefused`."""
     row = accounts.credential_by_enrolment(conn, secret_hash(code)) if len(code) <= 100 else None
     user = state.users.get(row.user_name) if row else None
@@ -248,7 +248,7 @@ def _password_ok(credential: CredentialRow | None, password: str) -> bool:
         return False
 
 
-def _second_factor_ok(conn: Connection, user: m.User, credential: CredentialRow, attempt: Attempt, now: datetime,
+def _second_factor_ok(conn: Connection, user: User, credential: CredentialRow, attempt: Attempt, now: datetime,
                       rp: RelyingParty | None) -> bool:
     if not needs_second_factor(user.role):
         return True
@@ -258,7 +258,7 @@ def _second_factor_ok(conn: Connection, user: m.User, credential: CredentialRow,
     return step is not None and accounts.use_totp_step(conn, user.name, step)
 
 
-def _signed_in(conn: Connection, user: m.User, credential: CredentialRow, attempt: Attempt, key: str,
+def _signed_in(conn: Connection, user: User, credential: CredentialRow, attempt: Attempt, key: str,
                now: datetime) -> None:
     accounts.clear_failures(conn, key)
     if HASHER.check_needs_rehash(credential.password_hash or ""):
@@ -267,7 +267,7 @@ def _signed_in(conn: Connection, user: m.User, credential: CredentialRow, attemp
          now)
 
 
-def _failed(conn: Connection, user: m.User | None, attempt: Attempt, keys: tuple[str, str], now: datetime) -> None:
+def _failed(conn: Connection, user: User | None, attempt: Attempt, keys: tuple[str, str], now: datetime) -> None:
     for key in keys:
         accounts.add_failure(conn, key, now, forget_before=now - FORGET_FAILURES)
     # Never the name typed for an unknown account: it may be a password typed in the wrong field.
@@ -275,7 +275,7 @@ def _failed(conn: Connection, user: m.User | None, attempt: Attempt, keys: tuple
          "sign-in failed" if user else "sign-in failed for a name that is no account", now)
 
 
-def sign_in(db: Database, state: State, attempt: Attempt, *, now: datetime, rp: RelyingParty | None = None) -> m.User:
+def sign_in(db: Database, state: State, attempt: Attempt, *, now: datetime, rp: RelyingParty | None = None) -> User:
     """The user whose name, password and (for a role that can change the record) TOTP code or passkey these are; else
     `SignInFailed`, the same answer, in about the same time, for an unknown name and a wrong password. After
     repeated failures for the account or from the address, `TooManyAttempts` until the back-off has passed."""
@@ -311,7 +311,7 @@ class Session:
     row: SessionRow
 
 
-def start_session(db: Database, user: m.User, *, now: datetime, source: str, replacing: str | None = None) -> Session:
+def start_session(db: Database, user: User, *, now: datetime, source: str, replacing: str | None = None) -> Session:
     """A new browser session (a new id at every sign-in); the session the browser held before, if any, ends."""
     ident = secrets.token_hex(8)
     cookie = f"{ident}_{secrets.token_urlsafe(32)}"
@@ -368,9 +368,9 @@ def security_log(db: Database, state: State, who: str, *, user: str | None = Non
         return []  # no account has such a name
     names = [user] if user is not None else None
     with db.reader() as conn:
-        if acting.role is m.Role.COORDINATOR and authority is not None and acting.party == authority.name:
+        if acting.role is Role.COORDINATOR and authority is not None and acting.party == authority.name:
             return accounts.security_entries(conn, user_names=names, limit=limit)
-        if acting.role is m.Role.DESK_OFFICER:
+        if acting.role is Role.DESK_OFFICER:
             return accounts.security_entries(conn, user_names=names, party=acting.party, limit=limit)
         if user not in (None, acting.name):
             return []

@@ -13,17 +13,17 @@ from dataclasses import dataclass
 
 from contactgroup import allocation as opt
 from contactgroup.domain import command
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, NotFound
+from contactgroup.domain.model import AllocationStatus, ConsentStatus, OfferStatus, RequirementStatus, User
 from contactgroup.domain.state import State
 from contactgroup.services import access
 from contactgroup.services import coordination as svc
 from contactgroup.services.transit import transit_days
 from contactgroup.storage.database import UnitOfWork
 
-OPEN = (m.RequirementStatus.OPEN, m.RequirementStatus.PARTIALLY_MET)
-USABLE = (m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED, m.OfferStatus.ALLOCATED, m.OfferStatus.IN_DELIVERY)
-AGREED = (m.AllocationStatus.CONFIRMED, m.AllocationStatus.ACCEPTED_BY_DONOR, m.AllocationStatus.ACCEPTED_BY_RECIPIENT)
+OPEN = (RequirementStatus.OPEN, RequirementStatus.PARTIALLY_MET)
+USABLE = (OfferStatus.OFFERED, OfferStatus.COMMITTED, OfferStatus.ALLOCATED, OfferStatus.IN_DELIVERY)
+AGREED = (AllocationStatus.CONFIRMED, AllocationStatus.ACCEPTED_BY_DONOR, AllocationStatus.ACCEPTED_BY_RECIPIENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +90,12 @@ def problem_from_state(state: State, area: str | None = None,
     pinned: dict[tuple[str, str], int] = defaultdict(int)
     proposals: dict[tuple[str, str], int] = defaultdict(int)
     for a in state.allocations.values():
-        if a.status is m.AllocationStatus.DECLINED:
+        if a.status is AllocationStatus.DECLINED:
             continue
         held_outside[a.offer] += a.released
         if a.requirement in reqs and (a.status in AGREED or a.offer in hidden):
             pinned[(a.offer, a.requirement)] += a.quantity
-        elif a.requirement in reqs and a.status is m.AllocationStatus.PROPOSED:
+        elif a.requirement in reqs and a.status is AllocationStatus.PROPOSED:
             proposals[(a.offer, a.requirement)] += a.quantity
         elif a.requirement not in reqs:
             held_outside[a.offer] += a.quantity
@@ -124,7 +124,7 @@ def problem_from_state(state: State, area: str | None = None,
         transit_days=transit_days(state),
         pinned=tuple(opt.Pin(offer, req, q) for (offer, req), q in sorted(pinned.items())),
         consents_granted=frozenset(c.offer for c in state.consents.values()
-                                   if c.status is m.ConsentStatus.GRANTED and c.offer in item_of),
+                                   if c.status is ConsentStatus.GRANTED and c.offer in item_of),
         proposed=preferred,
         declined=frozenset((a.offer, a.requirement) for a in state.allocations.values()
                            if a.offer in item_of and a.requirement in reqs
@@ -158,12 +158,12 @@ def propose_optimal(uow: UnitOfWork, caller: svc.Caller, area: str | None = None
     before: dict[int, int] = defaultdict(int)
     priority = {r.id: r.priority for r in problem.requirements}
     for a in state.allocations.values():
-        if a.requirement in reqs and a.status is not m.AllocationStatus.DECLINED:
+        if a.requirement in reqs and a.status is not AllocationStatus.DECLINED:
             before[priority[a.requirement]] += a.quantity
     wanted = {(a.offer, a.requirement): a.quantity - a.pinned for a in plan.allocations if a.quantity > a.pinned}
     kept = declined = 0
     for a in sorted(state.allocations.values(), key=lambda a: a.id):
-        if a.requirement not in reqs or a.status is not m.AllocationStatus.PROPOSED or a.offer in hidden:
+        if a.requirement not in reqs or a.status is not AllocationStatus.PROPOSED or a.offer in hidden:
             continue
         if wanted.get((a.offer, a.requirement)) == a.quantity:
             del wanted[(a.offer, a.requirement)]
@@ -187,7 +187,7 @@ def propose_optimal(uow: UnitOfWork, caller: svc.Caller, area: str | None = None
     return AllocationRun(tiers, proposed, kept, declined, plan, seconds, events, held, requested)
 
 
-def held_back(state: State, problem: opt.AllocationProblem, plan: opt.Plan, who: m.User) -> tuple[HeldBack, ...]:
+def held_back(state: State, problem: opt.AllocationProblem, plan: opt.Plan, who: User) -> tuple[HeldBack, ...]:
     """The offers the plan could not use for a requirement it left short: waiting for a consent, or declined
     for that requirement; grouped by reason, named only where `who` may see the offer."""
     short = {c.id for c in plan.requirements if c.shortfall}
@@ -212,7 +212,7 @@ def held_back(state: State, problem: opt.AllocationProblem, plan: opt.Plan, who:
                  for reason, (named, counts) in sorted(groups.items()))
 
 
-def _count(group: tuple[list[str], list[int]], state: State, who: m.User, offer: str, name: str,
+def _count(group: tuple[list[str], list[int]], state: State, who: User, offer: str, name: str,
            units: int) -> None:
     named, counts = group
     if access.can_see_offer(state, who, state.offers[offer]):
@@ -229,7 +229,7 @@ def supersede(uow: UnitOfWork, caller: svc.Caller, alloc_id: str) -> None:
     and the event says so (`superseded: true`); the allocation is declined like any other.
     """
     alloc = uow.state.allocations[alloc_id]
-    if alloc.status is not m.AllocationStatus.PROPOSED:
+    if alloc.status is not AllocationStatus.PROPOSED:
         raise Conflict(f"allocation {alloc_id} is {alloc.status.value}, not a proposal that a plan can supersede")
     req = uow.state.requirements[alloc.requirement]
     ctx = svc.authorized(uow, caller, "allocation:supersede", area=req.area)

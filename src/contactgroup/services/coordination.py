@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import TypeVar
 
 from contactgroup.domain import command
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import (
     ContactGroupError,
     DatabaseBusy,
@@ -23,6 +22,29 @@ from contactgroup.domain.errors import (
     ValidationFailed,
 )
 from contactgroup.domain.event import Context, Event
+from contactgroup.domain.model import (
+    FIRST_DAY,
+    Allocation,
+    Coalition,
+    Consent,
+    Contribution,
+    Delivery,
+    Fund,
+    Gdp,
+    IatiOrganisation,
+    Item,
+    ItemClass,
+    Member,
+    Offer,
+    OfferStatus,
+    Rate,
+    Requirement,
+    Role,
+    TrackedAid,
+    User,
+    ValuationBasis,
+    Visibility,
+)
 from contactgroup.domain.state import State
 from contactgroup.domain.workflow import (
     ALLOCATION_ACTIONS,
@@ -54,7 +76,7 @@ class Caller:
     clock: Clock
 
 
-def _context(uow: UnitOfWork, who: m.User, clock: Clock) -> Context:
+def _context(uow: UnitOfWork, who: User, clock: Clock) -> Context:
     authority = uow.state.authority
     return Context(who.name, who.party, authority.name if authority else "", clock.now())
 
@@ -83,40 +105,40 @@ def record_events(uow: UnitOfWork, events: Sequence[Event]) -> Sequence[Event]:
 
 def found(
     uow: UnitOfWork, clock: Clock, *, recipient: str, authority: str, origin: str, admin: str
-) -> m.User:
+) -> User:
     """Start a coordination: its recipient, its first coordinating authority, and that authority's first user."""
     ctx = Context(admin, authority, authority, clock.now())
     record_events(uow, command.found(uow.state, ctx, recipient=recipient, authority=authority, origin=origin))
-    admin_user = m.User(admin, authority, m.Role.COORDINATOR)
+    admin_user = User(admin, authority, Role.COORDINATOR)
     record_events(uow, command.register_user(uow.state, ctx, admin_user))
     return admin_user
 
 
-def admit_member(uow: UnitOfWork, caller: Caller, member: m.Member) -> m.Member:
+def admit_member(uow: UnitOfWork, caller: Caller, member: Member) -> Member:
     ctx = authorized(uow, caller, "member:admit")
     access.check_new_member(uow.state, member.code, ctx.at)
     record_events(uow, command.admit_member(uow.state, ctx, member))
     return member
 
 
-def record_gdp(uow: UnitOfWork, caller: Caller, gdp: m.Gdp) -> None:
+def record_gdp(uow: UnitOfWork, caller: Caller, gdp: Gdp) -> None:
     ctx = authorized(uow, caller, "member:gdp")
     record_events(uow, command.record_gdp(uow.state, ctx, gdp))
 
 
-def record_iati_identifier(uow: UnitOfWork, caller: Caller, org: m.IatiOrganisation) -> None:
+def record_iati_identifier(uow: UnitOfWork, caller: Caller, org: IatiOrganisation) -> None:
     ctx = authorized(uow, caller, "member:iati")
     record_events(uow, command.record_iati_identifier(uow.state, ctx, org))
 
 
-def register_user(uow: UnitOfWork, caller: Caller, user: m.User) -> m.User:
+def register_user(uow: UnitOfWork, caller: Caller, user: User) -> User:
     ctx = authorized(uow, caller, "user:register", owner=user.party)
     access.check_new_user(uow.state, access.user(uow.state, caller.user), user, ctx.at)
     record_events(uow, command.register_user(uow.state, ctx, user))
     return user
 
 
-def _managed_user(uow: UnitOfWork, caller: Caller, name: str) -> tuple[Context, m.User]:
+def _managed_user(uow: UnitOfWork, caller: Caller, name: str) -> tuple[Context, User]:
     """The context to change user `name` in: the caller may manage it as it may add such a user."""
     target = uow.state.users.get(name)
     if target is None:
@@ -126,54 +148,54 @@ def _managed_user(uow: UnitOfWork, caller: Caller, name: str) -> tuple[Context, 
     return ctx, target
 
 
-def disable_user(uow: UnitOfWork, caller: Caller, name: str) -> m.User:
+def disable_user(uow: UnitOfWork, caller: Caller, name: str) -> User:
     """From its next command on, the user can do nothing (its events and approvals stay in the record)."""
     ctx, _ = _managed_user(uow, caller, name)
     record_events(uow, command.set_user_active(uow.state, ctx, name, False))
     return uow.state.users[name]
 
 
-def enable_user(uow: UnitOfWork, caller: Caller, name: str) -> m.User:
+def enable_user(uow: UnitOfWork, caller: Caller, name: str) -> User:
     ctx, _ = _managed_user(uow, caller, name)
     record_events(uow, command.set_user_active(uow.state, ctx, name, True))
     return uow.state.users[name]
 
 
-def change_role(uow: UnitOfWork, caller: Caller, name: str, role: m.Role) -> m.User:
+def change_role(uow: UnitOfWork, caller: Caller, name: str, role: Role) -> User:
     ctx, _ = _managed_user(uow, caller, name)
     record_events(uow, command.change_role(uow.state, ctx, name, role))
     return uow.state.users[name]
 
 
-def form_coalition(uow: UnitOfWork, caller: Caller, coalition: m.Coalition) -> None:
+def form_coalition(uow: UnitOfWork, caller: Caller, coalition: Coalition) -> None:
     ctx = authorized(uow, caller, "coalition:form")
     record_events(uow, command.form_coalition(uow.state, ctx, coalition))
 
 
-def catalogue_item(uow: UnitOfWork, caller: Caller, item: m.Item) -> None:
+def catalogue_item(uow: UnitOfWork, caller: Caller, item: Item) -> None:
     ctx = authorized(uow, caller, "catalogue:edit")
     record_events(uow, command.catalogue_item(uow.state, ctx, item))
 
 
-def define_item_class(uow: UnitOfWork, caller: Caller, item_class: m.ItemClass) -> None:
+def define_item_class(uow: UnitOfWork, caller: Caller, item_class: ItemClass) -> None:
     ctx = authorized(uow, caller, "catalogue:edit")
     record_events(uow, command.define_item_class(uow.state, ctx, item_class))
 
 
 def change_item_class(uow: UnitOfWork, caller: Caller, code: str, *, add: Sequence[str] = (),
-                      remove: Sequence[str] = ()) -> m.ItemClass:
+                      remove: Sequence[str] = ()) -> ItemClass:
     ctx = authorized(uow, caller, "catalogue:edit")
     record_events(uow, command.change_item_class(uow.state, ctx, code, add=add, remove=remove))
     return uow.state.item_classes[code]
 
 
-def record_rates(uow: UnitOfWork, caller: Caller, rates: Sequence[m.Rate]) -> None:
+def record_rates(uow: UnitOfWork, caller: Caller, rates: Sequence[Rate]) -> None:
     ctx = authorized(uow, caller, "import:reference")
     for rate in rates:
         record_events(uow, command.record_rate(uow.state, ctx, rate))
 
 
-def track_aid(uow: UnitOfWork, caller: Caller, aid: Sequence[m.TrackedAid]) -> None:
+def track_aid(uow: UnitOfWork, caller: Caller, aid: Sequence[TrackedAid]) -> None:
     ctx = authorized(uow, caller, "import:reference")
     record_events(uow, command.track_aid(uow.state, ctx, aid))
 
@@ -183,7 +205,7 @@ def track_aid(uow: UnitOfWork, caller: Caller, aid: Sequence[m.TrackedAid]) -> N
 def draft_requirement(
     uow: UnitOfWork, caller: Caller, *, item_class: str, quantity: int, priority: int, needed_by: date,
     destination: str, area: str | None = None, note: str = "", on: date | None = None, ref: str = "",
-) -> m.Requirement:
+) -> Requirement:
     """`on`: a historical entry, raised on that day (a needed-by date already past is refused without it)."""
     ctx = authorized(uow, caller, "requirement:draft")
     (event,) = record_events(uow, command.draft_requirement(
@@ -193,7 +215,7 @@ def draft_requirement(
 
 
 def move_requirement(uow: UnitOfWork, caller: Caller, req_id: str, action: RequirementAction,
-                     reason: str = "", *, on: date | None = None) -> m.Requirement:
+                     reason: str = "", *, on: date | None = None) -> Requirement:
     """Every user sees every requirement: a refusal may name the permission without revealing anything. `on`
     dates a move made earlier."""
     action = parse_action(RequirementAction, action)
@@ -203,7 +225,7 @@ def move_requirement(uow: UnitOfWork, caller: Caller, req_id: str, action: Requi
     return uow.state.requirements[req_id]
 
 
-def reprioritise(uow: UnitOfWork, caller: Caller, req_id: str, priority: int) -> m.Requirement:
+def reprioritise(uow: UnitOfWork, caller: Caller, req_id: str, priority: int) -> Requirement:
     ctx = authorized(uow, caller, "requirement:reprioritise")
     record_events(uow, command.reprioritise(uow.state, ctx, req_id, priority))
     return uow.state.requirements[req_id]
@@ -212,7 +234,7 @@ def reprioritise(uow: UnitOfWork, caller: Caller, req_id: str, priority: int) ->
 def amend_requirement(
     uow: UnitOfWork, caller: Caller, req_id: str, *, quantity: int | None = None, needed_by: date | None = None,
     destination: str | None = None, note: str | None = None, on: date | None = None,
-) -> m.Requirement:
+) -> Requirement:
     """Change what a requirement asks for (None: unchanged); `on` dates a change made earlier. Every user sees
     every requirement, so a refusal names the permission without revealing anything."""
     ctx = authorized(uow, caller, "requirement:amend")
@@ -223,7 +245,7 @@ def amend_requirement(
 
 # --- offers and funds --------------------------------------------------------------------------------------------
 
-def hidden(kind: str, ident: str, who: m.User) -> NotFound:
+def hidden(kind: str, ident: str, who: User) -> NotFound:
     """The one answer for an object that does not exist and for one `who` may not see: identical, so that a
     refusal reveals neither its owner nor its content."""
     return NotFound(f"no {kind} {ident!r} that {who.name} may see", code="not-found", kind=kind, id=ident,
@@ -231,17 +253,17 @@ def hidden(kind: str, ident: str, who: m.User) -> NotFound:
 
 
 # The statuses an offer may be entered in, and the verbs that take a new draft there.
-ENTRY_STEPS: Mapping[m.OfferStatus, tuple[OfferAction, ...]] = {
-    m.OfferStatus.DRAFT: (),
-    m.OfferStatus.OFFERED: (OfferAction.MAKE,),
-    m.OfferStatus.COMMITTED: (OfferAction.MAKE, OfferAction.COMMIT),
+ENTRY_STEPS: Mapping[OfferStatus, tuple[OfferAction, ...]] = {
+    OfferStatus.DRAFT: (),
+    OfferStatus.OFFERED: (OfferAction.MAKE,),
+    OfferStatus.COMMITTED: (OfferAction.MAKE, OfferAction.COMMIT),
 }
 
 
 def enter_offer(
-    uow: UnitOfWork, caller: Caller, offer: m.Offer, *, status: m.OfferStatus = m.OfferStatus.OFFERED,
+    uow: UnitOfWork, caller: Caller, offer: Offer, *, status: OfferStatus = OfferStatus.OFFERED,
     committed_on: date | None = None,
-) -> m.Offer:
+) -> Offer:
     """Enter an offer as a draft, or straight on to `offered` or `committed` (the usual case for a desk).
 
     `committed_on` dates a commitment made earlier (a historical pledge is valued at its own date)."""
@@ -253,7 +275,7 @@ def enter_offer(
         # An unknown reference is not found (exit 3), as an unknown --member is, not a bad value (exit 2).
         raise NotFound(f"consent_from: no member {offer.consent_from!r}", code="not-found", kind="member",
                        id=offer.consent_from)
-    if committed_on is not None and status != m.OfferStatus.COMMITTED:
+    if committed_on is not None and status != OfferStatus.COMMITTED:
         raise ValidationFailed("a commitment date needs status committed", where="committed_on")
     (event,) = record_events(uow, command.draft_offer(uow.state, ctx, offer))
     offer_id = event.data["id"]
@@ -264,7 +286,7 @@ def enter_offer(
 
 def move_offer(
     uow: UnitOfWork, caller: Caller, offer_id: str, action: OfferAction, *, on: date | None = None, reason: str = ""
-) -> m.Offer:
+) -> Offer:
     action = parse_action(OfferAction, action)
     offer = visible_offer(uow, caller, offer_id)
     act = OFFER_ACTIONS[action]
@@ -275,8 +297,8 @@ def move_offer(
         commit = action is OfferAction.COMMIT
         if commit and on is not None and on > ctx.today:
             raise ValidationFailed(f"{on} is in the future: a commitment is recorded once made", where="committed_on")
-        if commit and on is not None and on < m.FIRST_DAY:
-            raise ValidationFailed(f"{on} is before {m.FIRST_DAY}", where="committed_on")
+        if commit and on is not None and on < FIRST_DAY:
+            raise ValidationFailed(f"{on} is before {FIRST_DAY}", where="committed_on")
         extra = {"committed_on": (on or ctx.today).isoformat()} if commit else {}
         record_events(uow, command.move(uow.state, ctx, act.event, offer_id, **extra))
     return uow.state.offers[offer_id]
@@ -285,9 +307,9 @@ def move_offer(
 def amend_offer(
     uow: UnitOfWork, caller: Caller, offer_id: str, *, quantity: int | None = None,
     available_from: date | None = None, depot: str | None = None, value: Decimal | None = None,
-    currency: str | None = None, basis: m.ValuationBasis | None = None, visibility: m.Visibility | None = None,
+    currency: str | None = None, basis: ValuationBasis | None = None, visibility: Visibility | None = None,
     end_use: str | None = None, on: date | None = None,
-) -> m.Offer:
+) -> Offer:
     """Amend an offer's terms; an argument left None stays as it is. Changing nothing records nothing (a
     re-imported row that is unchanged), so callers may pass every term they read. An offer the caller may not see
     is refused as one that does not exist; one delivered or withdrawn, or a quantity below what is allocated or
@@ -301,14 +323,14 @@ def amend_offer(
     return uow.state.offers[offer_id]
 
 
-def create_fund(uow: UnitOfWork, caller: Caller, fund: m.Fund) -> None:
+def create_fund(uow: UnitOfWork, caller: Caller, fund: Fund) -> None:
     ctx = authorized(uow, caller, "fund:create")
     record_events(uow, command.create_fund(uow.state, ctx, fund))
 
 
 def contribute(
     uow: UnitOfWork, caller: Caller, *, fund: str, member: str, amount: Decimal, currency: str, pledged_on: date
-) -> m.Contribution:
+) -> Contribution:
     ctx = authorized(uow, caller, "fund:contribute", owner=member)
     (event,) = record_events(uow, command.pledge_contribution(
         uow.state, ctx, fund=fund, member=member, amount=amount, currency=currency, pledged_on=pledged_on))
@@ -319,7 +341,7 @@ def contribute(
 
 
 def _visible(uow: UnitOfWork, caller: Caller, found: T | None, kind: str, ident: str,
-             sees: Callable[[State, m.User, T], bool]) -> T:
+             sees: Callable[[State, User, T], bool]) -> T:
     """`found` if the caller may see it; otherwise the same NotFound as for one that does not exist, so that a
     refusal reveals nothing of a hidden object (not its owner, not its content)."""
     who = access.user(uow.state, caller.user)
@@ -328,26 +350,26 @@ def _visible(uow: UnitOfWork, caller: Caller, found: T | None, kind: str, ident:
     return found
 
 
-def visible_offer(uow: UnitOfWork, caller: Caller, offer_id: str) -> m.Offer:
+def visible_offer(uow: UnitOfWork, caller: Caller, offer_id: str) -> Offer:
     return _visible(uow, caller, uow.state.offers.get(offer_id), "offer", offer_id, access.can_see_offer)
 
 
-def visible_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str) -> m.Allocation:
+def visible_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str) -> Allocation:
     return _visible(uow, caller, uow.state.allocations.get(alloc_id), "allocation", alloc_id,
                     access.can_see_allocation)
 
 
-def visible_consent(uow: UnitOfWork, caller: Caller, consent_id: str) -> m.Consent:
+def visible_consent(uow: UnitOfWork, caller: Caller, consent_id: str) -> Consent:
     return _visible(uow, caller, uow.state.consents.get(consent_id), "consent", consent_id, access.can_see_consent)
 
 
-def visible_delivery(uow: UnitOfWork, caller: Caller, delivery_id: str) -> m.Delivery:
+def visible_delivery(uow: UnitOfWork, caller: Caller, delivery_id: str) -> Delivery:
     return _visible(uow, caller, uow.state.deliveries.get(delivery_id), "delivery", delivery_id,
                     access.can_see_delivery)
 
 
 def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requirement: str, quantity: int,
-                       on: date | None = None) -> m.Allocation:
+                       on: date | None = None) -> Allocation:
     # Whether the caller may propose in the requirement's area depends on nothing hidden: asked first, it says why.
     req = uow.state.requirements.get(requirement)
     ctx = authorized(uow, caller, "allocation:propose", area=req.area if req else None)
@@ -358,7 +380,7 @@ def propose_allocation(uow: UnitOfWork, caller: Caller, *, offer: str, requireme
 
 
 def move_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str, action: AllocationAction,
-                    reason: str = "", *, units: int | None = None) -> m.Allocation:
+                    reason: str = "", *, units: int | None = None) -> Allocation:
     """accept (by the donor's desk or the recipient's liaison, whichever is next), confirm, decline, reopen a
     declined pair (the party that declined, or the coordinator), or release owed `units` (the coordinator)."""
     action = parse_action(AllocationAction, action)
@@ -379,7 +401,7 @@ def move_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str, action: Allo
         # The party that declined acts for itself: its scope is its own decline, checked by the domain.
         ctx = authorized(uow, caller, act.permission, named=act.named)
         record_events(uow, command.reopen_allocation(uow.state, ctx, alloc_id, reason=reason,
-                                                     coordinator=who.role is m.Role.COORDINATOR))
+                                                     coordinator=who.role is Role.COORDINATOR))
     else:
         ctx = authorized(uow, caller, act.permission, owner=owner, named=act.named)
         extra = {"reason": reason} if action is AllocationAction.DECLINE else {}
@@ -387,14 +409,14 @@ def move_allocation(uow: UnitOfWork, caller: Caller, alloc_id: str, action: Allo
     return uow.state.allocations[alloc_id]
 
 
-def allocation_action(who: m.User, action: AllocationAction) -> Action:
+def allocation_action(who: User, action: AllocationAction) -> Action:
     """What `action` means when `who` says it: `accept` by the recipient's liaison is the recipient's acceptance."""
-    if action is AllocationAction.ACCEPT and who.role is m.Role.RECIPIENT_LIAISON:
+    if action is AllocationAction.ACCEPT and who.role is Role.RECIPIENT_LIAISON:
         return RECIPIENT_ACCEPTANCE
     return ALLOCATION_ACTIONS[action]
 
 
-def request_consent(uow: UnitOfWork, caller: Caller, offer_id: str, *, on: date | None = None) -> m.Consent:
+def request_consent(uow: UnitOfWork, caller: Caller, offer_id: str, *, on: date | None = None) -> Consent:
     """`on` dates a request made earlier."""
     ctx = authorized(uow, caller, "consent:request", owner=visible_offer(uow, caller, offer_id).member)
     (event,) = record_events(uow, command.request_consent(uow.state, ctx, offer_id, on))
@@ -402,7 +424,7 @@ def request_consent(uow: UnitOfWork, caller: Caller, offer_id: str, *, on: date 
 
 
 def decide_consent(uow: UnitOfWork, caller: Caller, consent_id: str, action: ConsentAction,
-                   reason: str = "", *, on: date | None = None) -> m.Consent:
+                   reason: str = "", *, on: date | None = None) -> Consent:
     """`on` dates a decision made earlier."""
     action = parse_action(ConsentAction, action, what="decision")
     consent = visible_consent(uow, caller, consent_id)
@@ -412,7 +434,7 @@ def decide_consent(uow: UnitOfWork, caller: Caller, consent_id: str, action: Con
     return uow.state.consents[consent_id]
 
 
-def dispatch(uow: UnitOfWork, caller: Caller, *, allocation: str, quantity: int, dispatched_on: date) -> m.Delivery:
+def dispatch(uow: UnitOfWork, caller: Caller, *, allocation: str, quantity: int, dispatched_on: date) -> Delivery:
     owner = uow.state.offers[visible_allocation(uow, caller, allocation).offer].member
     ctx = authorized(uow, caller, "delivery:ship", owner=owner)
     (event,) = record_events(uow, command.dispatch(
@@ -420,7 +442,7 @@ def dispatch(uow: UnitOfWork, caller: Caller, *, allocation: str, quantity: int,
     return uow.state.deliveries[event.data["id"]]
 
 
-def track_shipment(uow: UnitOfWork, caller: Caller, delivery_id: str, action: ShipmentAction) -> m.Delivery:
+def track_shipment(uow: UnitOfWork, caller: Caller, delivery_id: str, action: ShipmentAction) -> Delivery:
     """hub (reached the hub) or handover (handed over to the recipient)."""
     action = parse_action(ShipmentAction, action, what="step")
     d = visible_delivery(uow, caller, delivery_id)
@@ -434,7 +456,7 @@ def track_shipment(uow: UnitOfWork, caller: Caller, delivery_id: str, action: Sh
 def receive(
     uow: UnitOfWork, caller: Caller, delivery_id: str, *, received_on: date, short: int = 0, damaged: int = 0,
     wrong_item: int = 0,
-) -> m.Delivery:
+) -> Delivery:
     visible_delivery(uow, caller, delivery_id)
     ctx = authorized(uow, caller, "delivery:receive")
     record_events(uow, command.receive(uow.state, ctx, delivery_id, received_on=received_on, short=short,

@@ -14,8 +14,25 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from contactgroup.domain import command
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError
+from contactgroup.domain.model import (
+    Allocation,
+    AllocationStatus,
+    Category,
+    Coalition,
+    DeliveryStatus,
+    Fund,
+    Item,
+    ItemClass,
+    Offer,
+    OfferStatus,
+    RequirementStatus,
+    Role,
+    Source,
+    User,
+    ValuationBasis,
+    Visibility,
+)
 from contactgroup.domain.workflow import AllocationAction, ConsentAction, OfferAction, RequirementAction
 from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
@@ -119,35 +136,35 @@ class _Demo:
     def setup(self) -> None:
         uow, admin, rng = self.uow, self.admin, self.rng
         for area, name, leads in COALITIONS + SYNTHETIC_AREAS:
-            svc.form_coalition(uow, admin, m.Coalition(area, name, leads))
-        svc.register_user(uow, admin, m.User("ukr-liaison", "UKR", m.Role.RECIPIENT_LIAISON))
-        svc.register_user(uow, admin, m.User("idcc-coordinator", "IDCC", m.Role.COORDINATOR))
+            svc.form_coalition(uow, admin, Coalition(area, name, leads))
+        svc.register_user(uow, admin, User("ukr-liaison", "UKR", Role.RECIPIENT_LIAISON))
+        svc.register_user(uow, admin, User("idcc-coordinator", "IDCC", Role.COORDINATOR))
         for code in self.members:
-            svc.register_user(uow, admin, m.User(f"{code.lower()}-desk", code, m.Role.DESK_OFFICER))
+            svc.register_user(uow, admin, User(f"{code.lower()}-desk", code, Role.DESK_OFFICER))
         for code in sorted({lead for _, _, leads in COALITIONS + SYNTHETIC_AREAS for lead in leads}):
-            svc.register_user(uow, admin, m.User(f"{code.lower()}-lead", code, m.Role.COALITION_LEAD))
-        svc.register_user(uow, admin, m.User("est-analyst", "EST", m.Role.ANALYST))
-        svc.register_user(uow, admin, m.User("pol-auditor", "POL", m.Role.AUDITOR))
+            svc.register_user(uow, admin, User(f"{code.lower()}-lead", code, Role.COALITION_LEAD))
+        svc.register_user(uow, admin, User("est-analyst", "EST", Role.ANALYST))
+        svc.register_user(uow, admin, User("pol-auditor", "POL", Role.AUDITOR))
         for code, name, area, category, unit, n, (lo, hi), size in CLASSES:
             items = []
             for i in range(n):
                 item = f"{code}-{chr(ord('a') + i)}"
                 value = Decimal(rng.randrange(lo, hi)).quantize(Decimal(1))
-                svc.catalogue_item(uow, admin, m.Item(item, f"{name}, type {chr(ord('A') + i)}",
-                                                      m.Category(category), unit, _nsn(rng), value))
+                svc.catalogue_item(uow, admin, Item(item, f"{name}, type {chr(ord('A') + i)}",
+                                                      Category(category), unit, _nsn(rng), value))
                 items.append(item)
             # Interchangeability: most types satisfy the class; the last is a separate variant. Some users
             # field only type A or the variant: their narrower class competes for the same offers.
-            svc.define_item_class(uow, admin, m.ItemClass(code, name, area, tuple(items[:-1] if n > 3 else items)))
+            svc.define_item_class(uow, admin, ItemClass(code, name, area, tuple(items[:-1] if n > 3 else items)))
             self.class_items[code] = items
             self.class_size[code] = size
             if n > 3:
                 narrow = f"{code}-a"
-                svc.define_item_class(uow, admin, m.ItemClass(narrow, f"{name}, type A or variant only", area,
+                svc.define_item_class(uow, admin, ItemClass(narrow, f"{name}, type A or variant only", area,
                                                               (items[0], items[-1])))
                 self.class_size[narrow] = size
         for code, name, manager, area, _ in FUNDS:
-            svc.create_fund(uow, admin, m.Fund(code, name, manager, area))
+            svc.create_fund(uow, admin, Fund(code, name, manager, area))
 
     def month(self, day: date, last: bool) -> None:
         rng, uow, state = self.rng, self.uow, self.uow.state
@@ -195,18 +212,18 @@ class _Demo:
         value = (unit_value * quantity * Decimal(str(round(rng.uniform(0.6, 1.4), 2)))).quantize(Decimal(1))
         if declared and currency not in ("EUR", "USD", "GBP", "CAD", "NOK", "SEK", "DKK", "PLN", "CZK", "JPY"):
             currency = "EUR"  # the demo declares values only in ECB currencies; others need a rate table
-        offer = m.Offer(
+        offer = Offer(
             id="", member=member, item=item, quantity=quantity,
             available_from=day + timedelta(days=rng.randrange(0, 120)), depot=member if len(member) == 3 else "POL",
-            source=rng.choice(list(m.Source)), status=m.OfferStatus.DRAFT,
-            visibility=rng.choices(list(m.Visibility), weights=(3, 2, 4, 1))[0],
+            source=rng.choice(list(Source)), status=OfferStatus.DRAFT,
+            visibility=rng.choices(list(Visibility), weights=(3, 2, 4, 1))[0],
             value=value if declared else None, currency=currency,
-            basis=rng.choice(list(m.ValuationBasis)) if declared else None,
+            basis=rng.choice(list(ValuationBasis)) if declared else None,
             consent_from=rng.choice([c for c in ORIGIN_OF_DESIGN if c != member])
             if rng.random() < 0.08 else None,
         )
         status = rng.choices(["offered", "committed"], weights=(1, 3))[0]
-        created = svc.enter_offer(self.uow, self.desk(member), offer, status=m.OfferStatus(status))
+        created = svc.enter_offer(self.uow, self.desk(member), offer, status=OfferStatus(status))
         if rng.random() < 0.03:
             svc.move_offer(self.uow, self.desk(member), created.id, OfferAction.WITHDRAW)
         elif created.consent_from and rng.random() < 0.8:
@@ -219,14 +236,14 @@ class _Demo:
         """Fill open requirements top-down by hand, as a cell with a spreadsheet would (the optimiser does better)."""
         uow, state = self.uow, self.uow.state
         free = {o.id: o.quantity - state.allocated_of_offer(o.id) for o in state.offers.values()
-                if o.status in (m.OfferStatus.OFFERED, m.OfferStatus.COMMITTED, m.OfferStatus.ALLOCATED)
+                if o.status in (OfferStatus.OFFERED, OfferStatus.COMMITTED, OfferStatus.ALLOCATED)
                 and o.available_from <= day + timedelta(days=60)}
         by_item: dict[str, list[str]] = {}
         for oid, q in sorted(free.items()):
             if q > 0:
                 by_item.setdefault(state.offers[oid].item, []).append(oid)
-        reqs = sorted((r for r in state.requirements.values() if r.status in (m.RequirementStatus.OPEN,
-                       m.RequirementStatus.PARTIALLY_MET)), key=lambda r: (r.priority, r.id))
+        reqs = sorted((r for r in state.requirements.values() if r.status in (RequirementStatus.OPEN,
+                       RequirementStatus.PARTIALLY_MET)), key=lambda r: (r.priority, r.id))
         for req in reqs:
             need = req.quantity - state.confirmed_of_requirement(req.id) - state.pending_of_requirement(req.id)
             for item in state.item_classes[req.item_class].items:
@@ -239,7 +256,7 @@ class _Demo:
                     need -= q
                     self.settle(alloc)
 
-    def settle(self, alloc: m.Allocation) -> None:
+    def settle(self, alloc: Allocation) -> None:
         uow, rng = self.uow, self.rng
         offer = uow.state.offers[alloc.offer]
         roll = rng.random()
@@ -258,7 +275,7 @@ class _Demo:
         uow, state, rng = self.uow, self.uow.state, self.rng
         shipped = {d.allocation for d in state.deliveries.values()}
         for alloc in sorted(state.allocations.values(), key=lambda a: a.id):
-            if alloc.status is not m.AllocationStatus.CONFIRMED or alloc.id in shipped:
+            if alloc.status is not AllocationStatus.CONFIRMED or alloc.id in shipped:
                 continue
             offer = state.offers[alloc.offer]
             if offer.available_from > day or rng.random() < 0.3:
@@ -279,10 +296,10 @@ class _Demo:
         """The cell closes a met requirement once everything allocated to it has arrived."""
         state = self.uow.state
         for req in sorted(state.requirements.values(), key=lambda r: r.id):
-            if req.status is not m.RequirementStatus.MET:
+            if req.status is not RequirementStatus.MET:
                 continue
-            allocs = [a for a in state.allocations_of_requirement(req.id) if a.status is m.AllocationStatus.CONFIRMED]
-            arrived = all(d.status is m.DeliveryStatus.RECEIVED
+            allocs = [a for a in state.allocations_of_requirement(req.id) if a.status is AllocationStatus.CONFIRMED]
+            arrived = all(d.status is DeliveryStatus.RECEIVED
                           for a in allocs for d in state.where("deliveries", "allocation", a.id))
             shipped = sum(d.quantity for a in allocs for d in state.where("deliveries", "allocation", a.id))
             if arrived and shipped >= req.quantity:

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from contactgroup.domain import governance as gov
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.domain.event import Event
+from contactgroup.domain.model import Authority, KeyStatus, MemberKey, Proposal, ProposalKind, ProposalStatus
 from contactgroup.domain.state import State
 from contactgroup.ledger import handover, note
 from contactgroup.services import key_files, log_keys
@@ -64,13 +64,13 @@ def sign_proposal(proposal_text: str, key_file: Path) -> str:
     return note.sign_note(proposal_text, [signer])
 
 
-def register_key(uow: UnitOfWork, caller: Caller, member: str, key: str) -> m.MemberKey:
+def register_key(uow: UnitOfWork, caller: Caller, member: str, key: str) -> MemberKey:
     ctx = authorized(uow, caller, "keys:manage", owner=member)
     record_events(uow, gov.register_key(uow.state, ctx, member, key.strip(), key_problems))
     return uow.state.member_keys[key.strip()]
 
 
-def revoke_key(uow: UnitOfWork, caller: Caller, key: str) -> m.MemberKey:
+def revoke_key(uow: UnitOfWork, caller: Caller, key: str) -> MemberKey:
     found = next((k for k in uow.state.member_keys.values() if key.strip() in (k.key, gov.key_label(k.key))),
                  None)
     ctx = authorized(uow, caller, "keys:manage", owner=found.member if found else None)
@@ -78,8 +78,8 @@ def revoke_key(uow: UnitOfWork, caller: Caller, key: str) -> m.MemberKey:
     return uow.state.member_keys[event.data["key"]]
 
 
-def propose(uow: UnitOfWork, caller: Caller, kind: m.ProposalKind, payload: dict[str, Any],
-            days: int = gov.DEFAULT_LIFETIME.days) -> m.Proposal:
+def propose(uow: UnitOfWork, caller: Caller, kind: ProposalKind, payload: dict[str, Any],
+            days: int = gov.DEFAULT_LIFETIME.days) -> Proposal:
     ctx = authorized(uow, caller, "governance:propose")
     if not 1 <= days <= gov.MAX_LIFETIME_DAYS:
         raise ValidationFailed([Problem("days", f"{days}: a proposal stays open 1 to {gov.MAX_LIFETIME_DAYS} days")])
@@ -94,28 +94,28 @@ def approve(uow: UnitOfWork, caller: Caller, pid: str, signed: str) -> gov.Quoru
     ctx = authorized(uow, caller, "governance:approve")
     decision = gov.decide_approval(uow.state, ctx, pid, signed, verify)
     record_events(uow, decision.events)
-    if uow.state.proposals[pid].status is m.ProposalStatus.EFFECTIVE:
+    if uow.state.proposals[pid].status is ProposalStatus.EFFECTIVE:
         while more := gov.settle(uow.state, ctx):
             record_events(uow, more)
     return decision.quorum
 
 
-def withdraw(uow: UnitOfWork, caller: Caller, pid: str) -> m.Proposal:
+def withdraw(uow: UnitOfWork, caller: Caller, pid: str) -> Proposal:
     ctx = authorized(uow, caller, "governance:withdraw")
     record_events(uow, gov.withdraw(uow.state, ctx, pid))
     return uow.state.proposals[pid]
 
 
-def payload_summary(proposal: m.Proposal) -> str:
+def payload_summary(proposal: Proposal) -> str:
     p = json.loads(proposal.payload)
     match proposal.kind:
-        case m.ProposalKind.HANDOVER:
+        case ProposalKind.HANDOVER:
             return f"hand the coordinating authority to {p['to']} (coordinators: {', '.join(p['users'])})"
-        case m.ProposalKind.ADMIT_MEMBER:
+        case ProposalKind.ADMIT_MEMBER:
             return f"admit {p['code']} ({p['name']})"
-        case m.ProposalKind.REMOVE_MEMBER:
+        case ProposalKind.REMOVE_MEMBER:
             return f"remove {p['code']}"
-        case m.ProposalKind.CHANGE_LEAD:
+        case ProposalKind.CHANGE_LEAD:
             if p.get("name"):
                 return f"form capability coalition {p['area']} ({p['name']}) led by {', '.join(p['leads'])}"
             return f"leads of {p['area']} become {', '.join(p['leads'])}"
@@ -123,10 +123,10 @@ def payload_summary(proposal: m.Proposal) -> str:
             return f"quorum for {p['kind']} becomes {p['rule']}"
 
 
-def term_origin(state: State, term: m.Authority) -> str:
+def term_origin(state: State, term: Authority) -> str:
     """What started an authority's term: the handover proposal enacted at its start, or the founding."""
     handovers = [p for p in state.proposals.values()
-                 if p.kind is m.ProposalKind.HANDOVER and p.status is m.ProposalStatus.EFFECTIVE
+                 if p.kind is ProposalKind.HANDOVER and p.status is ProposalStatus.EFFECTIVE
                  and json.loads(p.payload).get("to") == term.name]
     # Enacted with (or right after) its last approval: the latest such handover approved by the term's start.
     last = {p.id: max((a.approved_at for a in state.approvals.values() if a.proposal == p.id), default=None)
@@ -140,13 +140,13 @@ def term_origin(state: State, term: m.Authority) -> str:
 # --- the record's governance, checked by `verify` -----------------------------------------------------------------
 
 
-def _member_keys_at(state: State, proposal: m.Proposal, tainted: set[str]) -> handover.MemberKeys:
+def _member_keys_at(state: State, proposal: Proposal, tainted: set[str]) -> handover.MemberKeys:
     """The keys the log held for the members who decide `proposal` at this point (less those registered against
     the rules), and its quorum as a share."""
     voters, rule, _ = gov.electorate(state, proposal)
     keys: dict[str, list[note.VerifierKey]] = {}
     for k in state.member_keys.values():
-        if k.status is m.KeyStatus.ACTIVE and k.member in voters and k.key not in tainted:
+        if k.status is KeyStatus.ACTIVE and k.member in voters and k.key not in tainted:
             keys.setdefault(k.member, []).append(_verifier(k.key))
     num, _, den = rule.partition("/")
     share = (int(num), int(den)) if num.isdigit() and den.isdigit() else (1, 1)  # all, leads: every one of them
@@ -211,12 +211,12 @@ def _rule_breach(state: State, event: Event, previous: str, tainted: set[str]) -
 def _handover_finding(state: State, event: dict[str, Any], used: set[str], tainted: set[str]) -> str:
     data = event.get("data") or {}
     proposal = state.proposals.get(str(data.get("proposal", "")))
-    if proposal is None or proposal.kind is not m.ProposalKind.HANDOVER:
+    if proposal is None or proposal.kind is not ProposalKind.HANDOVER:
         return f"it names {data.get('proposal')!r}, which is no handover proposal in the log"
     if proposal.id in used:
         return f"proposal {proposal.id} already made an earlier handover"
     used.add(proposal.id)
-    if proposal.status is m.ProposalStatus.WITHDRAWN:
+    if proposal.status is ProposalStatus.WITHDRAWN:
         return f"its proposal {proposal.id} was withdrawn"
     if "proposal_text" not in data:  # written before handover events carried it: the log holds the text
         event = {**event, "data": {**data, "proposal_text": proposal.text}}

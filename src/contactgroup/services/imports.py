@@ -12,8 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from contactgroup.domain import command
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict
+from contactgroup.domain.model import Gdp, TrackedDonor
 from contactgroup.io import kiel
 from contactgroup.io.rates import read_rates
 from contactgroup.services import coordination as svc
@@ -72,11 +72,11 @@ def import_kiel(
     for donor in donors:
         if donor.iso not in state.members and donor.iso not in state.tracked_donors:
             ctx = svc.authorized(uow, caller, "import:reference")
-            svc.record_events(uow, command.track_donor(state, ctx, m.TrackedDonor(donor.iso, donor.name, donor.kind,
+            svc.record_events(uow, command.track_donor(state, ctx, TrackedDonor(donor.iso, donor.name, donor.kind,
                                                                                   release.source)))
             tracked.append(donor.iso)
         if donor.gdp_eur is not None:
-            svc.record_gdp(uow, caller, m.Gdp(donor.iso, kiel.GDP_YEAR, donor.gdp_eur, "EUR", release.source))
+            svc.record_gdp(uow, caller, Gdp(donor.iso, kiel.GDP_YEAR, donor.gdp_eur, "EUR", release.source))
             gdp_recorded += 1
     for start in range(0, total, BATCH):
         svc.track_aid(uow, caller, aid[start:start + BATCH])

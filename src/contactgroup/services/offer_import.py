@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
+from contactgroup.domain.model import Offer, OfferStatus, User
 from contactgroup.domain.state import State
 from contactgroup.io.offers import COMPARED, NEW_STATUSES, REQUIRED, OfferRow, parse_offers
 from contactgroup.io.spreadsheet import read_rows
@@ -178,7 +178,7 @@ class _OfferRows:
         self.items = {k.lower(): i.code for i in state.items.values() for k in (i.code, i.name)}
         self.by_ref = {(o.member, o.ref): o for o in state.offers.values() if o.ref}
         # An offer entered without a ref is told apart from another only by its values.
-        self.by_values = {_values(o): o for o in state.offers.values() if o.status is not m.OfferStatus.WITHDRAWN}
+        self.by_values = {_values(o): o for o in state.offers.values() if o.status is not OfferStatus.WITHDRAWN}
         self.first_use: dict[tuple[str, str], int] = {}
         self.allowed: dict[str, str] = {}  # member -> "" if the caller may enter its offers, else why not
         self.changes: list[Change] = []
@@ -206,7 +206,7 @@ class _OfferRows:
                                    "it, give each a ref; to leave it as it is, give the row its id or remove the row")]
         return self._enter(row, offer, where)
 
-    def _checked(self, row: OfferRow, where: str, found: list[Problem]) -> m.Offer | None:
+    def _checked(self, row: OfferRow, where: str, found: list[Problem]) -> Offer | None:
         """The row's offer with its item resolved, if the item is known, the caller may enter offers for the
         member and the ref is new in this file."""
         item, message = resolved(row.offer.item, self.items, "item")
@@ -232,7 +232,7 @@ class _OfferRows:
             self.first_use[key] = row.line
         return offer
 
-    def _enter(self, row: OfferRow, offer: m.Offer, where: str) -> list[Problem]:
+    def _enter(self, row: OfferRow, offer: Offer, where: str) -> list[Problem]:
         if row.status not in NEW_STATUSES:
             return [Problem(f"{where}, column status", f"a new offer is draft, offered or committed, not "
                                                        f"{row.status.value!r}: only a row naming a recorded offer "
@@ -247,12 +247,12 @@ class _OfferRows:
         return []
 
 
-def _values(o: m.Offer) -> tuple[Any, ...]:
+def _values(o: Offer) -> tuple[Any, ...]:
     return (o.member, *(getattr(o, f) for f in COMPARED))
 
 
-def _recorded(state: State, who: m.User, offer: m.Offer, by_ref: Mapping[tuple[str, str], m.Offer], where: str,
-              found: list[Problem]) -> m.Offer | None:
+def _recorded(state: State, who: User, offer: Offer, by_ref: Mapping[tuple[str, str], Offer], where: str,
+              found: list[Problem]) -> Offer | None:
     """The recorded offer a row names by its id or ref (None: a new offer); a problem if they disagree."""
     named = by_ref.get((offer.member, offer.ref)) if offer.ref else None
     if offer.id:

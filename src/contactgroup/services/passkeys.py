@@ -26,8 +26,8 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import PasskeyRefused, PasskeysUnavailable, ValidationFailed
+from contactgroup.domain.model import User
 from contactgroup.domain.state import State
 from contactgroup.services import access
 from contactgroup.storage import accounts
@@ -143,7 +143,7 @@ def passkeys(db: Database, state: State, who: str) -> list[PasskeyRow]:
         return accounts.passkeys_of(conn, user.name)
 
 
-def verify_sign_in(conn: Connection, user: m.User, credential: Mapping[str, Any], rp: RelyingParty | None,
+def verify_sign_in(conn: Connection, user: User, credential: Mapping[str, Any], rp: RelyingParty | None,
                    now: datetime) -> bool:
     """Whether `credential` is a fresh answer, by one of `user`'s passkeys, to a sign-in challenge this server
     handed out (spent now, whatever the outcome). False on a server with no origin: a refusal that differs from a

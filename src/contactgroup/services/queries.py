@@ -15,10 +15,32 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from contactgroup.domain import governance as gov
-from contactgroup.domain import model as m
 from contactgroup.domain import workflow as wf
 from contactgroup.domain.errors import ContactGroupError, NotFound
 from contactgroup.domain.event import Event
+from contactgroup.domain.model import (
+    Allocation,
+    AllocationStatus,
+    Authority,
+    Coalition,
+    Consent,
+    ConsentStatus,
+    Delivery,
+    DeliveryStatus,
+    Fund,
+    Item,
+    ItemClass,
+    Member,
+    MemberKey,
+    Offer,
+    OfferStatus,
+    Proposal,
+    ProposalStatus,
+    Requirement,
+    RequirementStatus,
+    User,
+    Visibility,
+)
 from contactgroup.domain.state import State
 from contactgroup.services import access
 from contactgroup.services.coordination import allocation_action, hidden
@@ -28,7 +50,7 @@ T = TypeVar("T")
 CENT = Decimal("0.01")
 
 
-def reader(state: State, name: str | None) -> m.User | None:
+def reader(state: State, name: str | None) -> User | None:
     """Who reads a list open to everyone: nobody needs to say, but a name given must be a registered user."""
     return access.user(state, name) if name else None
 
@@ -40,40 +62,40 @@ def _in_key_order(table: dict[str, T]) -> list[T]:
 # --- open to every user ------------------------------------------------------------------------------------------
 
 
-def members(state: State) -> list[m.Member]:
+def members(state: State) -> list[Member]:
     return _in_key_order(state.members)
 
 
-def users(state: State) -> list[m.User]:
+def users(state: State) -> list[User]:
     return _in_key_order(state.users)
 
 
-def items(state: State) -> list[m.Item]:
+def items(state: State) -> list[Item]:
     return _in_key_order(state.items)
 
 
-def item_classes(state: State) -> list[m.ItemClass]:
+def item_classes(state: State) -> list[ItemClass]:
     return _in_key_order(state.item_classes)
 
 
-def coalitions(state: State) -> list[m.Coalition]:
+def coalitions(state: State) -> list[Coalition]:
     return _in_key_order(state.coalitions)
 
 
-def requirements(state: State, *, status: m.RequirementStatus | None = None,
-                 area: str | None = None, item: str | None = None) -> list[m.Requirement]:
+def requirements(state: State, *, status: RequirementStatus | None = None,
+                 area: str | None = None, item: str | None = None) -> list[Requirement]:
     """By priority, then id; `item`: the requirement's class is that code or the item satisfies it."""
     return [r for r in sorted(state.requirements.values(), key=lambda r: (r.priority, r.id))
             if (status is None or r.status is status) and (area is None or r.area == area)
             and (item is None or _asks_for(state, r, item))]
 
 
-def _asks_for(state: State, req: m.Requirement, item: str) -> bool:
+def _asks_for(state: State, req: Requirement, item: str) -> bool:
     cls = state.item_classes.get(req.item_class)
     return req.item_class == item or (cls is not None and item in cls.items)
 
 
-def requirement(state: State, req_id: str) -> m.Requirement:
+def requirement(state: State, req_id: str) -> Requirement:
     req = state.requirements.get(req_id)
     if req is None:
         raise NotFound(f"no requirement {req_id!r}", code="not-found", kind="requirement", id=req_id)
@@ -83,8 +105,8 @@ def requirement(state: State, req_id: str) -> m.Requirement:
 # --- offers, allocations, consents, deliveries: what the reader may see ------------------------------------------
 
 
-def offers(state: State, who: m.User, *, member: str | None = None,
-           status: m.OfferStatus | None = None, item: str | None = None, area: str | None = None) -> list[m.Offer]:
+def offers(state: State, who: User, *, member: str | None = None,
+           status: OfferStatus | None = None, item: str | None = None, area: str | None = None) -> list[Offer]:
     """The offers `who` may see, in the order they were entered (`area`: its item satisfies a class of the area)."""
     return [o for o in state.offers.values()
             if access.can_see_offer(state, who, o) and (member is None or o.member == member)
@@ -92,7 +114,7 @@ def offers(state: State, who: m.User, *, member: str | None = None,
             and (area is None or area in access.offer_areas(state, o))]
 
 
-def offer(state: State, who: m.User, offer_id: str) -> m.Offer:
+def offer(state: State, who: User, offer_id: str) -> Offer:
     o = state.offers.get(offer_id)
     if o is None or not access.can_see_offer(state, who, o):
         raise hidden("offer", offer_id, who)
@@ -103,7 +125,7 @@ def offer(state: State, who: m.User, offer_id: str) -> m.Offer:
 class AllocationView:
     """An allocation with its offer's member and item and its shipments."""
 
-    allocation: m.Allocation
+    allocation: Allocation
     member: str
     item: str
     shipments: tuple[str, ...]
@@ -124,22 +146,22 @@ class Listed:
     area: str | None
 
 
-def _listed_offer(state: State, who: m.User, offer_id: str, area: str | None) -> Listed:
+def _listed_offer(state: State, who: User, offer_id: str, area: str | None) -> Listed:
     o = state.offers[offer_id]
     return Listed(o.member if access.can_see_offer(state, who, o) else None, o.item, area)
 
 
-def listed_allocation(state: State, who: m.User, a: m.Allocation) -> Listed:
+def listed_allocation(state: State, who: User, a: Allocation) -> Listed:
     req = state.requirements.get(a.requirement)
     return _listed_offer(state, who, a.offer, req.area if req else None)
 
 
-def listed_consent(state: State, who: m.User, c: m.Consent) -> Listed:
+def listed_consent(state: State, who: User, c: Consent) -> Listed:
     areas = sorted(access.offer_areas(state, state.offers[c.offer]))
     return _listed_offer(state, who, c.offer, ", ".join(areas) or None)
 
 
-def listed_delivery(state: State, who: m.User, d: m.Delivery) -> Listed:
+def listed_delivery(state: State, who: User, d: Delivery) -> Listed:
     return listed_allocation(state, who, state.allocations[d.allocation])
 
 
@@ -149,29 +171,29 @@ def _matches(row: Listed, member: str | None, item: str | None, area: str | None
             and (area is None or area in (row.area or "").split(", ")))
 
 
-def allocations(state: State, who: m.User, *, status: m.AllocationStatus | None = None, member: str | None = None,
-                item: str | None = None, area: str | None = None) -> list[m.Allocation]:
+def allocations(state: State, who: User, *, status: AllocationStatus | None = None, member: str | None = None,
+                item: str | None = None, area: str | None = None) -> list[Allocation]:
     """Allocations of offers `who` may see, and (recipient liaison) those proposed to the recipient."""
     return [a for a in state.allocations.values()
             if access.can_see_allocation(state, who, a) and (status is None or a.status is status)
             and _matches(listed_allocation(state, who, a), member, item, area)]
 
 
-def allocation(state: State, who: m.User, alloc_id: str) -> AllocationView:
+def allocation(state: State, who: User, alloc_id: str) -> AllocationView:
     a = state.allocations.get(alloc_id)
     if a is None or not access.can_see_allocation(state, who, a):
         raise hidden("allocation", alloc_id, who)
     o = state.offers[a.offer]
     shipped = state.where("deliveries", "allocation", alloc_id)
     books = state.shipped(alloc_id)
-    confirmed = a.status is m.AllocationStatus.CONFIRMED
+    confirmed = a.status is AllocationStatus.CONFIRMED
     return AllocationView(a, o.member, o.item, tuple(d.id for d in shipped), sum(d.quantity for d in shipped),
                           sum(d.received for d in shipped), books.owed if confirmed else 0,
                           books.short_owed if confirmed else 0)
 
 
-def consents(state: State, who: m.User, *, status: m.ConsentStatus | None = None, member: str | None = None,
-             item: str | None = None, area: str | None = None) -> list[m.Consent]:
+def consents(state: State, who: User, *, status: ConsentStatus | None = None, member: str | None = None,
+             item: str | None = None, area: str | None = None) -> list[Consent]:
     """Consents of offers `who` may see, or asked of the member it acts for; by id. `member` is the offer's."""
     return [c for c in sorted(state.consents.values(), key=lambda c: c.id) if access.can_see_consent(state, who, c)
             and (status is None or c.status is status) and _matches(listed_consent(state, who, c), member, item, area)]
@@ -183,7 +205,7 @@ class ConsentView:
     member are named only to a reader who may see the offer (None otherwise): the origin member asked for its
     consent learns what would be re-exported, not who offers it."""
 
-    consent: m.Consent
+    consent: Consent
     item: str
     item_name: str
     quantity: int
@@ -193,17 +215,17 @@ class ConsentView:
     member: str | None
 
 
-def consent_views(state: State, who: m.User) -> list[ConsentView]:
+def consent_views(state: State, who: User) -> list[ConsentView]:
     """The consents `who` may see (of offers it may see, or asked of its member), by id, with what they are for."""
     return [_consent_view(state, who, c) for c in consents(state, who)]
 
 
-def _consent_view(state: State, who: m.User, c: m.Consent) -> ConsentView:
+def _consent_view(state: State, who: User, c: Consent) -> ConsentView:
     o = state.offers[c.offer]
     item = state.items.get(o.item)
     # Where the units would go: the destinations of the requirements the offer is allocated to, else the recipient.
     places = sorted({state.requirements[a.requirement].destination for a in state.allocations_of_offer(o.id)
-                     if a.status is not m.AllocationStatus.DECLINED})
+                     if a.status is not AllocationStatus.DECLINED})
     seen = access.can_see_offer(state, who, o)
     return ConsentView(c, o.item, item.name if item else "", o.quantity, o.end_use,
                        ", ".join(places) or state.recipient, o.id if seen else None, o.member if seen else None)
@@ -213,20 +235,20 @@ def _consent_view(state: State, who: m.User, c: m.Consent) -> ConsentView:
 class DeliveryView:
     """A shipment with its allocation's offer, member, item and requirement."""
 
-    delivery: m.Delivery
+    delivery: Delivery
     offer: str
     member: str
     item: str
     requirement: str
 
 
-def deliveries(state: State, who: m.User, *, status: m.DeliveryStatus | None = None, member: str | None = None,
-               item: str | None = None, area: str | None = None) -> list[m.Delivery]:
+def deliveries(state: State, who: User, *, status: DeliveryStatus | None = None, member: str | None = None,
+               item: str | None = None, area: str | None = None) -> list[Delivery]:
     return [d for d in state.deliveries.values() if access.can_see_delivery(state, who, d)
             and (status is None or d.status is status) and _matches(listed_delivery(state, who, d), member, item, area)]
 
 
-def delivery(state: State, who: m.User, delivery_id: str) -> DeliveryView:
+def delivery(state: State, who: User, delivery_id: str) -> DeliveryView:
     d = state.deliveries.get(delivery_id)
     if d is None or not access.can_see_delivery(state, who, d):
         raise hidden("delivery", delivery_id, who)
@@ -240,7 +262,7 @@ def delivery(state: State, who: m.User, delivery_id: str) -> DeliveryView:
 
 @dataclass(frozen=True, slots=True)
 class FundRow:
-    fund: m.Fund
+    fund: Fund
     contributors: int
     pledges: int
 
@@ -265,7 +287,7 @@ class Purchase:
     offer: str
     item: str
     quantity: int
-    status: m.OfferStatus
+    status: OfferStatus
     value_eur: Decimal | None
 
 
@@ -273,7 +295,7 @@ class Purchase:
 class FundView:
     """A fund, who pledged what, and the offers it made that the reader may see; the others only as a total."""
 
-    fund: m.Fund
+    fund: Fund
     pledges: tuple[Pledge, ...]
     bought: tuple[Purchase, ...]
     not_shown: int
@@ -293,7 +315,7 @@ def _cents(value: Decimal | None) -> Decimal | None:
     return None if value is None else value.quantize(CENT)
 
 
-def fund(state: State, code: str, who: m.User | None) -> FundView:
+def fund(state: State, code: str, who: User | None) -> FundView:
     """The fund `code` as `who` sees it (None: a reader who named no user sees the public offers by name)."""
     from contactgroup.reports.burden import fund_shares
     from contactgroup.reports.valuation import Valuer
@@ -321,9 +343,9 @@ def fund(state: State, code: str, who: m.User | None) -> FundView:
     return FundView(f, pledges, tuple(bought), not_shown, not_shown_eur, tuple(valuer.notes()))
 
 
-def _sees(state: State, who: m.User | None, o: m.Offer) -> bool:
+def _sees(state: State, who: User | None, o: Offer) -> bool:
     if who is None:
-        return o.visibility is m.Visibility.PUBLIC
+        return o.visibility is Visibility.PUBLIC
     return access.can_see_offer(state, who, o)
 
 
@@ -334,7 +356,7 @@ def _sees(state: State, who: m.User | None, o: m.Offer) -> bool:
 class ProposalView:
     """A proposal with its status as of `now` (`expired`: open but past its date), what it does, its quorum."""
 
-    proposal: m.Proposal
+    proposal: Proposal
     status: str
     what: str
     quorum: gov.Quorum
@@ -347,14 +369,14 @@ class ProposalView:
         return f"{q.rule} ({q.fallback})" if q.fallback else q.rule
 
 
-def proposal_status(p: m.Proposal, now: datetime) -> str:
+def proposal_status(p: Proposal, now: datetime) -> str:
     """open, effective, withdrawn — or expired: open but past its date, so it can no longer take effect."""
-    if p.status is m.ProposalStatus.OPEN and now > p.expires_at:
+    if p.status is ProposalStatus.OPEN and now > p.expires_at:
         return "expired"
     return p.status.value
 
 
-def _view(state: State, p: m.Proposal, now: datetime, *, approvals: bool = False) -> ProposalView:
+def _view(state: State, p: Proposal, now: datetime, *, approvals: bool = False) -> ProposalView:
     from contactgroup.services.governance import payload_summary
 
     when: tuple[tuple[str, datetime], ...] = ()
@@ -374,13 +396,13 @@ def proposal(state: State, pid: str, now: datetime) -> ProposalView:
     return _view(state, p, now, approvals=True)
 
 
-def member_keys(state: State, *, member: str | None = None) -> list[m.MemberKey]:
+def member_keys(state: State, *, member: str | None = None) -> list[MemberKey]:
     """Registered member keys (every user sees them: they check approvals), by member and registration."""
     return [k for k in sorted(state.member_keys.values(), key=lambda k: (k.member, k.registered_at))
             if member is None or k.member == member]
 
 
-def authorities(state: State) -> list[m.Authority]:
+def authorities(state: State) -> list[Authority]:
     """Every coordinating authority's term, the first first."""
     return sorted(state.tables["authorities"].values(), key=lambda a: a.since)
 
@@ -388,17 +410,17 @@ def authorities(state: State) -> list[m.Authority]:
 def took_effect_with(before: Sequence[str], state: State, pid: str) -> list[str]:
     """The proposals, open in `before`, other than `pid`, that are now effective: an enactment that changes who
     decides can settle others in the same transaction."""
-    return sorted(i for i in before if i != pid and state.proposals[i].status is m.ProposalStatus.EFFECTIVE)
+    return sorted(i for i in before if i != pid and state.proposals[i].status is ProposalStatus.EFFECTIVE)
 
 
 def open_proposals(state: State) -> list[str]:
-    return [p.id for p in state.proposals.values() if p.status is m.ProposalStatus.OPEN]
+    return [p.id for p in state.proposals.values() if p.status is ProposalStatus.OPEN]
 
 
 # --- what a user may do next, and what awaits it -----------------------------------------------------------------
 
 
-def _may(state: State, who: m.User, permission: str, owner: str | None = None) -> bool:
+def _may(state: State, who: User, permission: str, owner: str | None = None) -> bool:
     try:
         access.authorize(state, who, permission, owner=owner)
     except ContactGroupError:
@@ -406,7 +428,7 @@ def _may(state: State, who: m.User, permission: str, owner: str | None = None) -
     return True
 
 
-def _allowed(state: State, who: m.User, table: Mapping[Any, frozenset[Any]], current: enum.Enum,
+def _allowed(state: State, who: User, table: Mapping[Any, frozenset[Any]], current: enum.Enum,
              actions: Mapping[Any, wf.Action], owner: str | None) -> tuple[str, ...]:
     return tuple(str(verb) for verb, act in actions.items()
                  if act.applies(table, current) and _may(state, who, act.permission, owner))
@@ -416,28 +438,28 @@ def _offer_owner(state: State, offer_id: str) -> str:
     return state.offers[offer_id].member
 
 
-def _requirement_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
+def _requirement_verbs(state: State, who: User, ident: str) -> tuple[str, ...]:
     r = state.requirements[ident]
     return _allowed(state, who, wf.REQUIREMENT, r.status, wf.REQUIREMENT_ACTIONS, None)
 
 
-def _offer_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
+def _offer_verbs(state: State, who: User, ident: str) -> tuple[str, ...]:
     o = state.offers[ident]
     return _allowed(state, who, wf.OFFER, o.status, wf.OFFER_ACTIONS, o.member)
 
 
-def _allocation_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
+def _allocation_verbs(state: State, who: User, ident: str) -> tuple[str, ...]:
     a = state.allocations[ident]
     actions = {verb: allocation_action(who, verb) for verb in wf.AllocationAction}
     return _allowed(state, who, wf.ALLOCATION, a.status, actions, _offer_owner(state, a.offer))
 
 
-def _consent_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
+def _consent_verbs(state: State, who: User, ident: str) -> tuple[str, ...]:
     c = state.consents[ident]
     return _allowed(state, who, wf.CONSENT, c.status, wf.CONSENT_ACTIONS, c.origin)
 
 
-def _delivery_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
+def _delivery_verbs(state: State, who: User, ident: str) -> tuple[str, ...]:
     """The tracking steps `who` may take, and `receive` if `who` may now confirm its receipt."""
     d = state.deliveries[ident]
     owner = _offer_owner(state, state.allocations[d.allocation].offer)
@@ -448,13 +470,13 @@ def _delivery_verbs(state: State, who: m.User, ident: str) -> tuple[str, ...]:
 RECEIVE = "receive"  # a receipt is a command of its own (it carries the discrepancies), not a tracking step
 
 
-def _receivable(state: State, who: m.User, d: m.Delivery) -> bool:
-    return (m.DeliveryStatus.RECEIVED in wf.DELIVERY[d.status] and access.can_see_delivery(state, who, d)
+def _receivable(state: State, who: User, d: Delivery) -> bool:
+    return (DeliveryStatus.RECEIVED in wf.DELIVERY[d.status] and access.can_see_delivery(state, who, d)
             and _may(state, who, "delivery:receive"))
 
 
 # kind -> (its table in the state, who may see one, the verbs of its lifecycle `who` may say to it now)
-_MOVABLE: Mapping[str, tuple[str, Callable[[State, m.User, str], bool], Callable[[State, m.User, str],
+_MOVABLE: Mapping[str, tuple[str, Callable[[State, User, str], bool], Callable[[State, User, str],
                                                                                    tuple[str, ...]]]] = {
     "requirement": ("requirements", lambda s, w, i: True, _requirement_verbs),
     "offer": ("offers", lambda s, w, i: access.can_see_offer(s, w, s.offers[i]), _offer_verbs),
@@ -465,7 +487,7 @@ _MOVABLE: Mapping[str, tuple[str, Callable[[State, m.User, str], bool], Callable
 }
 
 
-def _member_of(state: State, who: m.User, kind: str, ident: str) -> str | None:
+def _member_of(state: State, who: User, kind: str, ident: str) -> str | None:
     """The member an object answers to, as `who` may see it (None: hidden, or a requirement)."""
     if kind == "offer":
         return state.offers[ident].member
@@ -478,7 +500,7 @@ def _member_of(state: State, who: m.User, kind: str, ident: str) -> str | None:
     return None
 
 
-def movable(state: State, who: m.User, kind: str, verb: str, *, member: str | None = None) -> list[str]:
+def movable(state: State, who: User, kind: str, verb: str, *, member: str | None = None) -> list[str]:
     """The ids of the `kind` objects `who` may see and may now move with `verb` (its lifecycle table allows the
     move from their status and the policy lets `who` take it), of `member` if given; in id order."""
     table, sees, verbs = _MOVABLE[kind]
@@ -534,7 +556,7 @@ def _awaits(kind: InboxKind, verbs: tuple[str, ...]) -> bool:
     return bool(AWAITING[kind] & set(verbs))
 
 
-def _inbox_requirements(state: State, who: m.User) -> list[InboxEntry]:
+def _inbox_requirements(state: State, who: User) -> list[InboxEntry]:
     out = []
     for r in state.requirements.values():
         if _awaits(InboxKind.REQUIREMENT, verbs := _requirement_verbs(state, who, r.id)):
@@ -543,7 +565,7 @@ def _inbox_requirements(state: State, who: m.User) -> list[InboxEntry]:
     return out
 
 
-def _inbox_allocations(state: State, who: m.User) -> list[InboxEntry]:
+def _inbox_allocations(state: State, who: User) -> list[InboxEntry]:
     out = []
     for a in state.allocations.values():
         if not access.can_see_allocation(state, who, a):
@@ -558,17 +580,17 @@ def _inbox_allocations(state: State, who: m.User) -> list[InboxEntry]:
     return out
 
 
-def _left_to_ship(state: State, who: m.User, a: m.Allocation) -> int:
+def _left_to_ship(state: State, who: User, a: Allocation) -> int:
     """Units of a confirmed allocation not yet shipped, when shipping them is `who`'s own member's job (the
     coordinator may ship too, but a shipment awaits the donor)."""
     owner = _offer_owner(state, a.offer)
-    if (a.status is not m.AllocationStatus.CONFIRMED or access.owner_party(state, owner) != who.party
+    if (a.status is not AllocationStatus.CONFIRMED or access.owner_party(state, owner) != who.party
             or not _may(state, who, "delivery:ship", owner)):
         return 0
     return a.quantity - int(sum(d.quantity for d in state.where("deliveries", "allocation", a.id)))
 
 
-def _inbox_consents(state: State, who: m.User) -> list[InboxEntry]:
+def _inbox_consents(state: State, who: User) -> list[InboxEntry]:
     out = []
     for c in state.consents.values():
         if not access.can_see_consent(state, who, c):
@@ -582,7 +604,7 @@ def _inbox_consents(state: State, who: m.User) -> list[InboxEntry]:
     return out
 
 
-def _inbox_deliveries(state: State, who: m.User) -> list[InboxEntry]:
+def _inbox_deliveries(state: State, who: User) -> list[InboxEntry]:
     out = []
     for d in state.deliveries.values():
         if _receivable(state, who, d):
@@ -592,7 +614,7 @@ def _inbox_deliveries(state: State, who: m.User) -> list[InboxEntry]:
     return out
 
 
-def _inbox_proposals(state: State, who: m.User, now: datetime) -> list[InboxEntry]:
+def _inbox_proposals(state: State, who: User, now: datetime) -> list[InboxEntry]:
     if not _may(state, who, "governance:approve"):
         return []
     out = []
@@ -607,7 +629,7 @@ def _inbox_proposals(state: State, who: m.User, now: datetime) -> list[InboxEntr
     return out
 
 
-def inbox(state: State, who: m.User, now: datetime, *, kind: InboxKind | None = None, member: str | None = None,
+def inbox(state: State, who: User, now: datetime, *, kind: InboxKind | None = None, member: str | None = None,
           limit: int | None = None) -> Inbox:
     """What awaits `who`: allocations to accept or confirm, consents to decide, allocations to ship, shipments to
     receive, requirements to validate, open proposals its member has not approved. Oldest first (what the record
@@ -677,7 +699,7 @@ def _belongs(state: State, kind: HistoryKind, ident: str, event: Event) -> bool:
     return event.type.startswith(prefix) and data.get("id") == ident
 
 
-def history(state: State, who: m.User, kind: HistoryKind, ident: str,
+def history(state: State, who: User, kind: HistoryKind, ident: str,
             log: Iterable[tuple[int, Event]]) -> list[HistoryEntry]:
     """The events of requirement, offer or allocation `ident`, in log order, if `who` may see it: a history of a
     hidden object is the NotFound of one that does not exist. An allocation's history includes its shipments."""

@@ -20,8 +20,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, IntegrityError, Problem, ValidationFailed
+from contactgroup.domain.model import Category
 from contactgroup.domain.state import State
 from contactgroup.domain.text import day
 from contactgroup.encoding.canonical import plain
@@ -390,10 +390,10 @@ def _request(document: dict[str, Any]) -> ReportRequest:
     if not isinstance(params, dict):
         raise ValidationFailed("must be an object", where="stamp.parameters")
     kind = _text(params, "kind")
-    if kind is not None and kind not in {c.value for c in m.Category}:
+    if kind is not None and kind not in {c.value for c in Category}:
         raise ValidationFailed(f"{kind!r} is not a kind of aid", where="stamp.parameters.kind")
     scope = Scope(start=_day(params, "from"), end=_day(params, "to"), area=_text(params, "area"),
-                  member=_text(params, "member"), kind=m.Category(kind) if kind else None)
+                  member=_text(params, "member"), kind=Category(kind) if kind else None)
     request = ReportRequest(str(name), scope, _day(params, "as_of"))
     if name == "coverage":
         by = params.get("by")

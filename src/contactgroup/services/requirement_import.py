@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
+from contactgroup.domain.model import Requirement, RequirementStatus
 from contactgroup.domain.workflow import RequirementAction
 from contactgroup.io.requirements import COMPARED, NEW_STATUSES, REQUIRED, RequirementRow, parse_requirements
 from contactgroup.io.spreadsheet import read_rows
@@ -69,7 +69,7 @@ class _RequirementRows:
             self.summary.unchanged.append(recorded.id)
         return []
 
-    def _checked(self, row: RequirementRow, where: str) -> m.Requirement | Problem:
+    def _checked(self, row: RequirementRow, where: str) -> Requirement | Problem:
         code, message = resolved(row.requirement.item_class, self.classes, "item class")
         if code is None:
             return Problem(f"{where}, column item_class", message)
@@ -81,7 +81,7 @@ class _RequirementRows:
             self.first_use[req.ref] = row.line
         return req
 
-    def _recorded(self, req: m.Requirement, where: str) -> m.Requirement | Problem | None:
+    def _recorded(self, req: Requirement, where: str) -> Requirement | Problem | None:
         named = self.by_ref.get(req.ref) if req.ref else None
         if not req.id:
             return named
@@ -93,7 +93,7 @@ class _RequirementRows:
                                                    f"{req.id}")
         return by_id
 
-    def _enter(self, row: RequirementRow, req: m.Requirement, where: str) -> list[Problem]:
+    def _enter(self, row: RequirementRow, req: Requirement, where: str) -> list[Problem]:
         if row.status not in NEW_STATUSES:
             return [Problem(f"{where}, column status", f"a new requirement is draft or submitted, not "
                                                        f"{row.status.value!r}")]
@@ -101,7 +101,7 @@ class _RequirementRows:
             entered = svc.draft_requirement(
                 self.uow, self.caller, item_class=req.item_class, quantity=req.quantity, priority=req.priority,
                 needed_by=req.needed_by, destination=req.destination, area=req.area, note=req.note, ref=req.ref)
-            if row.status is m.RequirementStatus.SUBMITTED:
+            if row.status is RequirementStatus.SUBMITTED:
                 svc.move_requirement(self.uow, self.caller, entered.id, RequirementAction.SUBMIT)
         except ValidationFailed as exc:
             return [Problem(f"{where}, column {p.where}", p.message) for p in exc.problems]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from contactgroup.domain import model as m
 from contactgroup.domain.errors import Conflict, NotFound, ValidationFailed
+from contactgroup.domain.model import WITNESSES, Witness
 from contactgroup.domain.state import State
 from contactgroup.ledger.cosignature import CosignerKey, parse_cosigner_key
 from contactgroup.ledger.note import VerifierKey, parse_verifier_key
@@ -65,7 +65,7 @@ def remove_witness(uow: UnitOfWork, caller: svc.Caller, name: str) -> CosignerKe
 def set_quorum(uow: UnitOfWork, caller: svc.Caller, quorum: int) -> WitnessPolicy:
     ctx = svc.authorized(uow, caller, WITNESS_ACTION)
     policy = WitnessPolicy(tuple(active_witnesses(uow.state).values()), quorum)
-    svc.record_events(uow, [ctx.event("QuorumRuleSet", {"decision": m.WITNESSES, "rule": str(quorum)})])
+    svc.record_events(uow, [ctx.event("QuorumRuleSet", {"decision": WITNESSES, "rule": str(quorum)})])
     return policy
 
 
@@ -106,7 +106,7 @@ class LogInfo:
         return self.key
 
 
-def _log_info(settings: dict[str, str], witnesses: Sequence[m.Witness], quorum_rule: str) -> LogInfo:
+def _log_info(settings: dict[str, str], witnesses: Sequence[Witness], quorum_rule: str) -> LogInfo:
     key_text = settings.get(LOG_KEY_SETTING)
     active = tuple((w.name, parse_cosigner_key(w.key)) for w in sorted(witnesses, key=lambda w: w.name) if w.active)
     quorum = int(quorum_rule) if quorum_rule.isdigit() else 1  # unset: one witness's cosignature suffices
@@ -114,11 +114,11 @@ def _log_info(settings: dict[str, str], witnesses: Sequence[m.Witness], quorum_r
 
 
 def log_info_of_state(state: State) -> LogInfo:
-    rule = state.quorum_rules.get(m.WITNESSES)
+    rule = state.quorum_rules.get(WITNESSES)
     return _log_info({n: s.value for n, s in state.tables["settings"].items()}, list(state.witnesses.values()),
                      rule.rule if rule else "")
 
 
 def log_info(conn: Connection) -> LogInfo:
-    rule = next((r.rule for r in log_tables.entities(conn, "quorum_rules") if r.decision == m.WITNESSES), "")
+    rule = next((r.rule for r in log_tables.entities(conn, "quorum_rules") if r.decision == WITNESSES), "")
     return _log_info(log_tables.settings(conn), log_tables.entities(conn, "witnesses"), rule)
