@@ -17,9 +17,12 @@ from contactgroup.api.caller import Reader, Writer
 from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import (
     TAGGED,
+    Code,
     IfMatch,
     Page,
     Pages,
+    Text,
+    Units,
     act,
     changed,
     etag,
@@ -39,11 +42,8 @@ from contactgroup.storage.database import UnitOfWork
 
 router = APIRouter(prefix="/api/v1")
 
-Code = Annotated[str, Field(min_length=1, max_length=64)]
 Ident = Annotated[str, Path(min_length=1, max_length=64)]
-Units = Annotated[int, Field(ge=1, le=10**12)]
 Count = Annotated[int, Field(ge=0, le=10**12)]
-Text = Annotated[str, Field(max_length=4000)]
 Filter = Annotated[str | None, Query(max_length=64)]
 WRITES = problem_responses(400, 401, 403, 404, 409)
 MAX_IDS = 1000

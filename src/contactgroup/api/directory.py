@@ -15,6 +15,7 @@ from contactgroup.api.caller import Reader, Writer, source
 from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import (
     TAGGED,
+    Code,
     IfMatch,
     Page,
     Pages,
@@ -48,7 +49,6 @@ from contactgroup.storage.database import UnitOfWork
 
 router = APIRouter(prefix="/api/v1")
 
-Code = Annotated[str, Field(min_length=1, max_length=64)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 PathCode = Annotated[str, Path(min_length=1, max_length=64)]
 WRITES = problem_responses(400, 401, 403, 404, 409)

@@ -16,9 +16,12 @@ from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import (
     CREATED,
     TAGGED,
+    Code,
     IfMatch,
     Page,
     Pages,
+    Text,
+    Units,
     act,
     changed,
     list_responses,
@@ -35,12 +38,9 @@ from contactgroup.storage.database import UnitOfWork
 
 router = APIRouter(prefix="/api/v1")
 
-Code = Annotated[str, Field(min_length=1, max_length=64)]
 Currency = Annotated[str, Field(pattern="^[A-Z]{3}$")]
 OfferId = Annotated[str, Path(min_length=1, max_length=64, description="an offer id, e.g. O-00001")]
-Units = Annotated[int, Field(ge=1, le=10**12)]
 Money = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=2)]
-Text = Annotated[str, Field(max_length=4000)]
 WRITES = problem_responses(400, 401, 403, 404, 409)
 MAX_IDS = 1000
 CHANGES = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412, 428)}

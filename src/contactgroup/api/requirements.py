@@ -13,9 +13,12 @@ from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import (
     CREATED,
     TAGGED,
+    Code,
     IfMatch,
     Page,
     Pages,
+    Text,
+    Units,
     act,
     changed,
     list_responses,
@@ -32,10 +35,7 @@ from contactgroup.storage.database import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["requirements"])
 
-Code = Annotated[str, Field(min_length=1, max_length=64)]
 ReqId = Annotated[str, Path(min_length=1, max_length=64, description="a requirement id, e.g. R-00001")]
-Text = Annotated[str, Field(max_length=4000)]
-Units = Annotated[int, Field(ge=1, le=10**12)]
 WRITES = problem_responses(400, 401, 403, 404, 409)
 MAX_IDS = 1000
 CHANGES = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412, 428)}

@@ -106,6 +106,12 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
 
 
+# Body fields every area takes, bounded as the record's entry limits are (domain/text.py): refused at the door,
+# each naming its field.
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+Units = Annotated[int, Field(ge=1, le=10**12)]
+Text = Annotated[str, Field(max_length=4000)]
+
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"rows per page (1 to {MAX_LIMIT})")]
 Cursor = Annotated[str | None, Query(max_length=2000, description="the `next_cursor` of the page before")]
 Format = Annotated[Export | None, Query(alias="format", description="the whole filtered list as a file, not a page")]
