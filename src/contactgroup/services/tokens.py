@@ -51,11 +51,6 @@ def secret_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def security(db: Database, entry: SecurityEntry) -> None:
-    with db.writer() as conn:
-        accounts.log_security(conn, entry)
-
-
 def issue(db: Database, state: State, name: str, *, now: datetime, scope: Scope = Scope.READ,
           days: int = DEFAULT_DAYS, label: str = "", source: str = "cli") -> Issued:
     """A new token for the enabled user `name`, valid for `days` days."""
