@@ -13,7 +13,7 @@ import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -142,7 +142,9 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
                                    swagger_favicon_url=f"{root}/docs-assets/favicon.png")
 
     @app.exception_handler(ContactGroupError)
-    async def platform_error(request: Request, exc: ContactGroupError) -> JSONResponse:
+    async def platform_error(request: Request, exc: ContactGroupError) -> Response:
+        if pages.is_page(request):
+            return pages.error_page(request, pages.status_of(exc), detail(exc))
         extra: dict[str, Any] = {}
         status = exc.status
         if isinstance(exc, ValidationFailed):
@@ -151,19 +153,23 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
         return problem(status, detail(exc), instance=request.url.path, headers=_headers(exc), **extra)
 
     @app.exception_handler(DatabaseError)
-    async def database_failed(request: Request, exc: DatabaseError) -> JSONResponse:
+    async def database_failed(request: Request, exc: DatabaseError) -> Response:
         # A read that met a busy or unusable database: the domain's error for it, never a bare 500.
         return await platform_error(request, database_error(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"where": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))}
                   for e in exc.errors()]
-        detail = "; ".join(f"{e['where']}: {e['message']}" for e in errors)
-        return problem(400, detail, instance=request.url.path, errors=errors)
+        said = "; ".join(f"{e['where']}: {e['message']}" for e in errors)
+        if pages.is_page(request):
+            return pages.error_page(request, 400, said)
+        return problem(400, said, instance=request.url.path, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if pages.is_page(request):
+            return pages.error_page(request, exc.status_code, str(exc.detail))
         return problem(exc.status_code, str(exc.detail), instance=request.url.path, headers=exc.headers)
 
     return app

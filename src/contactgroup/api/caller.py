@@ -14,8 +14,8 @@ from contactgroup.domain.errors import NotSignedIn
 from contactgroup.services import accounts, tokens
 from contactgroup.services.tokens import SignedIn
 
-SESSION_COOKIE = "cg_session"
-CSRF_COOKIE = "cg_csrf"  # readable by the page's own script, which echoes it in the header
+SESSION_COOKIE = accounts.SESSION_COOKIE
+CSRF_COOKIE = accounts.CSRF_COOKIE
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -62,5 +62,5 @@ page = APIRouter()
 
 @page.get("/passkeys", include_in_schema=False)
 def passkeys_page() -> HTMLResponse:
-    return HTMLResponse(_PAGE, headers={"Content-Security-Policy": "default-src 'self'; script-src 'self' "
-                                                                   "'unsafe-inline'; frame-ancestors 'none'"})
+    return HTMLResponse(_PAGE, headers={"Content-Security-Policy": "default-src 'self'; script-src 'self'; "
+                                                                   "frame-ancestors 'none'"})

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from contactgroup.domain.errors import ContactGroupError
+from contactgroup.services.wording import detail as detail  # re-exported: how the API words an error
 
 PROBLEM = "application/problem+json"
 
@@ -41,22 +41,6 @@ def problem(status: int, detail: str, *, title: str | None = None, instance: str
         body["instance"] = instance
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
-
-
-# How the API words the errors whose hint differs by front door (the CLI names its options; the API never does).
-HINTS: Mapping[str, Callable[[ContactGroupError], str]] = {
-    "unknown-user": lambda e: f"{e} is registered: the server acts only as a registered user",
-    "disabled-user": lambda e: f"{e}: the server acts only as an enabled user",
-    "missing-rate": lambda e: f"{e}; the coordinating authority records one (exchange rates are reference data)",
-    "governed": lambda e: f"{e} (a governance proposal)",
-    "received-requirement": lambda e: str(e),
-}
-
-
-def detail(exc: ContactGroupError) -> str:
-    """A platform error as the API says it: never a CLI option or command."""
-    hint = HINTS.get(exc.code)
-    return hint(exc) if hint else str(exc)
 
 
 _REF = "#/components/schemas/{model}"

@@ -42,6 +42,8 @@ from contactgroup.storage.accounts import CredentialRow, SecurityEntry, SessionR
 from contactgroup.storage.database import Connection, Database, UnitOfWork
 
 ENROLMENT_VALID = timedelta(hours=72)
+SESSION_COOKIE = "cg_session"  # HttpOnly: the session's secret, never readable by a script
+CSRF_COOKIE = "cg_csrf"  # readable by the page's own script, which echoes it with every change
 SESSION_IDLE = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(hours=12)
 _SEEN_EVERY = timedelta(minutes=1)  # a session's last use is written at most this often: reads stay reads
