@@ -4,12 +4,16 @@ decline needs its reason; all of them or none), and one allocation's page with i
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page
 
 from contactgroup.services import coordination as svc
 from tests.factories import World, enter_offer, open_requirement
-from tests.web.conftest import sign_in
+from tests.web.conftest import axe_violations, session_cookies, sign_in
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -101,3 +105,69 @@ def test_an_allocation_page_shows_its_pair_and_each_party_moves_it_on(web_app: T
                         data={"csrf": csrf, "version": _version(page.text)}).status_code == 303
     assert _status(web_world, a) == "confirmed"
     assert "AllocationConfirmed" in web_app.get(f"/allocations/{a}").text
+
+
+# --- in Chromium: every page of the desk's work, once each, on one server ------------------------------------------
+
+def _tab_to(page: Page, name: str, limit: int = 40) -> None:
+    """Press Tab until the focused control is the button named `name` (it is reachable by keyboard alone)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == name:
+            return
+    raise AssertionError(f"{name!r} is not reachable with Tab")
+
+
+@pytest.mark.xdist_group("browser")
+def test_the_desk_pages_in_chromium(browser: Browser, web_world: World, web_site: str, tmp_path: Path) -> None:
+    """axe-core finds no serious or critical violation on any page of the desk's; none scrolls sideways at 800 px;
+    none fetches from another origin; and a decline of the chosen allocations is done by keyboard alone."""
+    _, (a, b) = _proposed(web_world)
+    offer = enter_offer(web_world, end_use=SCRIPT, consent_from="FRA")
+    consent = web_world.do(svc.request_consent, "deu", offer).id
+    requested: list[str] = []
+
+    def context_for(user: str) -> Page:
+        context = browser.new_context(viewport={"width": 800, "height": 900}, base_url=web_site, bypass_csp=True)
+        context.add_cookies(session_cookies(web_world, user, web_site))
+        context.on("request", lambda request: requested.append(request.url))
+        return context.new_page()
+
+    def checked(page: Page, path: str) -> None:
+        answer = page.goto(path)
+        assert answer is not None and answer.status == 200, path
+        assert axe_violations(page) == [], path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800, path
+        assert page.locator("script", has_text="alert(1)").count() == 0
+
+    desk = context_for("deu")
+    for path in ("/offers", "/offers/new", f"/offers/{offer}", f"/offers/{offer}/amend", "/offers/upload",
+                 "/allocations", f"/allocations/{a}"):
+        checked(desk, path)
+    bad = tmp_path / "offers.csv"
+    bad.write_text("member,item,quantity,available_from,depot\nDEU,155-a,many,2024-08-01,DEU\n", encoding="utf-8")
+    desk.goto("/offers/upload")
+    desk.set_input_files("#f-file", str(bad))
+    desk.get_by_role("button", name="Check and import").click()
+    assert desk.locator("#problems tbody th").first.inner_text() == "2"
+    assert axe_violations(desk) == [] and desk.evaluate("document.documentElement.scrollWidth") <= 800
+
+    desk.goto("/allocations?awaiting=yes")  # by keyboard alone: choose both, give the reason, decline
+    desk.get_by_label(f"Choose allocation {a}").focus()
+    desk.keyboard.press("Space")
+    desk.keyboard.press("Tab")
+    desk.keyboard.press("Tab")  # past the first row's link, to the next row's box
+    assert desk.evaluate("document.activeElement.getAttribute('aria-label')") == f"Choose allocation {b}"
+    desk.keyboard.press("Space")
+    desk.get_by_label("Reason (needed to decline)").focus()
+    desk.keyboard.type("needed at home")
+    _tab_to(desk, "Decline the chosen")
+    desk.keyboard.press("Enter")
+    desk.wait_for_url("**/allocations?done=decline&count=2")
+    assert "2 allocations declined" in desk.locator("main").inner_text()
+    assert _status(web_world, a) == _status(web_world, b) == "declined"
+
+    origin = context_for("fra")
+    for path in ("/consents", f"/consents/{consent}"):
+        checked(origin, path)
+    assert {urlsplit(url).netloc for url in requested} == {urlsplit(web_site).netloc}
