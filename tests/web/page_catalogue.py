@@ -17,4 +17,15 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("/reports/burden", "analyst", "Burden sharing in EUR and as % of GDP"),
     ("/reports/lag", "analyst", "Pledge-to-delivery lag"),
     ("/reports/gaps", "analyst", "Gaps at the top of the list, and why"),
+    # the desk's work (the coordinator sees every object, so the first of each kind shows whatever the demo holds)
+    ("/offers", "deu", "A desk's offers: search, filters by status, member and item class"),
+    ("/offers/new", "deu", "Entering an offer"),
+    ("/offers/{offer}", "admin", "An offer: its terms, its allocations, its history, and what may be done to it"),
+    ("/offers/{offer}/amend", "admin", "Amending an offer's terms (a form read from an older version is refused)"),
+    ("/offers/upload", "deu", "Uploading a spreadsheet of offers: every bad row shown, nothing written until clean"),
+    ("/allocations", "deu", "Allocations, with those awaiting the desk chosen by checkbox and moved together"),
+    ("/allocations/{allocation}", "admin", "An allocation: the requirement and the offer it pairs, its value and "
+                                           "why it stands as it does"),
+    ("/consents", "fra", "Re-export consents asked of the desk's member"),
+    ("/consents/{consent}", "admin", "A consent: what it consents to (item, quantity, end use, destination)"),
 ]
