@@ -6,6 +6,7 @@ where it is, its shipments and its history."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ router = page_router()
 
 # What the list's checkboxes may do to many allocations at once: the steps that move a pair on, and declining.
 BULK = (AllocationAction.ACCEPT, AllocationAction.DECLINE, AllocationAction.CONFIRM)
+BULK_VERBS = frozenset(v.value for v in BULK)
 AWAITED = frozenset({AllocationAction.ACCEPT.value, AllocationAction.CONFIRM.value})
 DONE = {"accept": "accepted", "decline": "declined", "confirm": "confirmed", "reopen": "reopened"}
 
@@ -50,14 +52,11 @@ def needs_reason() -> ValidationFailed:
                             where="reason", code="reason-required")
 
 
-def _verbs(st: State, who: User) -> dict[str, list[str]]:
-    """For each allocation `who` may now move, the verbs of `BULK` it may say to it (as the lifecycle table and
-    the policy allow)."""
-    found: dict[str, list[str]] = {}
-    for verb in BULK:
-        for ident in queries.movable(st, who, "allocation", verb):
-            found.setdefault(ident, []).append(verb.value)
-    return found
+def _verbs(st: State, who: User, now: datetime) -> dict[str, list[str]]:
+    """The allocations awaiting `who` (as its home page lists them) and the verbs of `BULK` it may say to each."""
+    box = queries.inbox(st, who, now, kind=queries.InboxKind.ALLOCATION)
+    chosen = {(e.id, tuple(v for v in e.verbs if v in BULK_VERBS)) for e in box.entries}
+    return {ident: list(verbs) for ident, verbs in chosen if verbs}
 
 
 def _row(st: State, who: User, a: Allocation, verbs: Sequence[str]) -> dict[str, Any]:
@@ -73,7 +72,7 @@ def _list_page(request: Request, caller: Viewer | Changer, *, message: str = "",
                chosen: Sequence[str] = (), reason: str = "") -> HTMLResponse:
     st = state(request)
     who = caller.user
-    verbs = _verbs(st, who)
+    verbs = _verbs(st, who, request.app.state.clock.now())
     rows = [_row(st, who, a, verbs.get(a.id, ())) for a in queries.allocations(st, who)]
     filters = (
         Filter("awaiting", "Awaiting me", [("yes", "awaiting me"), ("no", "not awaiting me")]),

@@ -62,7 +62,7 @@ def consents_list(request: Request, caller: Viewer) -> HTMLResponse:
     )
     shown = listing(request, rows, COLUMNS, search=("id", "origin", "item", "destination", "end_use", "member"),
                     filters=filters)
-    awaiting = sum(1 for v in queries.consent_views(st, who) if _verbs(st, who, v.consent.id))
+    awaiting = len(queries.inbox(st, who, request.app.state.clock.now(), kind=queries.InboxKind.CONSENT).entries)
     return render(request, "consents_list.html", title="Consents", listing=shown, awaiting=awaiting)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -60,11 +61,15 @@ def unit_value(valuer: Valuer, st: State, offer: Offer) -> Decimal | None:
     return None if total is None else total / offer.quantity
 
 
-def _row(valuer: Valuer, st: State, o: Offer) -> dict[str, Any]:
-    return {"id": o.id, "member": o.member, "item": o.item, "quantity": o.quantity,
-            "unit_value": unit_value(valuer, st, o), "visibility": o.visibility.value, "status": o.status.value,
-            "available_from": o.available_from.isoformat(), "depot": o.depot, "ref": o.ref, "end_use": o.end_use,
-            "classes": {c.code for c in st.item_classes.values() if o.item in c.items}}
+def _row(o: Offer, classes: dict[str, set[str]]) -> dict[str, Any]:
+    return {"id": o.id, "member": o.member, "item": o.item, "quantity": o.quantity, "unit_value": None,
+            "visibility": o.visibility.value, "status": o.status.value, "available_from": o.available_from,
+            "depot": o.depot, "ref": o.ref, "end_use": o.end_use, "classes": classes.get(o.item, set()), "offer": o}
+
+
+def _valued(valuer: Valuer, st: State, rows: Sequence[Any]) -> None:
+    for row in rows:
+        row["unit_value"] = unit_value(valuer, st, row["offer"])
 
 
 def _in_class(rows: list[dict[str, Any]], chosen: str) -> list[dict[str, Any]]:
@@ -76,8 +81,11 @@ def _in_class(rows: list[dict[str, Any]], chosen: str) -> list[dict[str, Any]]:
 @router.get("/offers", response_class=HTMLResponse)
 def offers_list(request: Request, caller: Viewer) -> HTMLResponse:
     st = state(request)
-    valuer = Valuer.of(st)
-    rows = [_row(valuer, st, o) for o in queries.offers(st, caller.user)]
+    classes: dict[str, set[str]] = {}
+    for c in st.item_classes.values():
+        for item in c.items:
+            classes.setdefault(item, set()).add(c.code)
+    rows = [_row(o, classes) for o in queries.offers(st, caller.user)]
     chosen = request.query_params.get("item_class", "")
     if chosen in st.item_classes:
         rows = _in_class(rows, chosen)
@@ -86,8 +94,14 @@ def offers_list(request: Request, caller: Viewer) -> HTMLResponse:
         Filter("member", "Member", [(m, m) for m in sorted({row["member"] for row in rows})]),
         Filter("item_class", "Item class", [(c.code, f"{c.code}: {c.name}") for c in queries.item_classes(st)]),
     )
+    # A unit value may take a currency conversion: worked out for the rows shown, unless the list is sorted by it.
+    by_value = request.query_params.get("sort") == "unit_value"
+    if by_value:
+        _valued(Valuer.of(st), st, rows)
     shown = listing(request, rows, COLUMNS, search=("id", "member", "item", "depot", "ref", "end_use"),
                     filters=filters)
+    if not by_value:
+        _valued(Valuer.of(st), st, shown.rows)
     return render(request, "offers_list.html", title="Offers", listing=shown,
                   may_enter=bool(_members_for(st, caller.user)))
 
