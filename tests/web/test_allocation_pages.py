@@ -64,6 +64,7 @@ def test_a_decline_needs_its_reason_and_moves_all_or_none(web_app: TestClient, w
     assert f'value="{a}" form="bulk" aria-label="Choose allocation {a}" checked' in bare.text  # still chosen
     none = web_app.post("/allocations/actions", data={"csrf": csrf, "action": "accept"})
     assert none.status_code == 400 and "choose at least one allocation" in none.text
+    assert 'action="/allocations"' in none.text and "/allocations/actions?" not in none.text  # the list's own links
     web_world.do(svc.move_allocation, "deu", b, "accept")
     before = web_world.event_count()
     mixed = web_app.post("/allocations/actions", data={"csrf": csrf, "action": "accept", "ids": [a, b]})

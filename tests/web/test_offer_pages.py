@@ -55,7 +55,7 @@ def test_a_desk_enters_an_offer_and_a_bad_form_is_refused_keeping_what_was_typed
     assert bad.status_code == 400
     assert "quantity: must be a whole number" in bad.text and "available_from: must be a date" in bad.text
     assert 'value="ten"' in bad.text and "&lt;script&gt;" in bad.text  # what was typed, escaped
-    other = web_app.post("/offers/new", data={**FORM, "csrf": csrf, "member": "FRA"})
+    other = web_app.post("/offers/new", data={**FORM, "csrf": csrf, "member": "FRA"})  # not its member's
     assert other.status_code == 403 and "may not offer:enter for FRA" in other.text
     assert web_world.event_count() == before
     done = web_app.post("/offers/new", data={**FORM, "csrf": csrf})
@@ -138,6 +138,9 @@ def test_an_upload_takes_xlsx_and_refuses_a_file_over_the_limit(web_app: TestCli
     done = web_app.post("/offers/upload", data={"csrf": csrf}, files={"file": ("offers.xlsx", book.read_bytes())})
     assert done.status_code == 201 and "1 offer added" in done.text
     before = web_world.event_count()
+    broken = web_app.post("/offers/upload", data={"csrf": csrf}, files={"file": ("offers.xlsx", b"not a workbook")})
+    assert broken.status_code == 400 and "offers.xlsx: cannot be read as an XLSX workbook" in broken.text
+    assert "contactgroup-upload" not in broken.text
     huge = b"member,item,quantity,available_from,depot\n" + b"x" * MAX_IMPORT_BYTES
     refused = web_app.post("/offers/upload", data={"csrf": csrf}, files={"file": ("big.csv", huge)})
     assert refused.status_code == 413 and "larger than 5,000,000 bytes" in refused.text

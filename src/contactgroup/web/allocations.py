@@ -6,6 +6,7 @@ where it is, its shipments and its history."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -82,6 +83,7 @@ def _list_page(request: Request, caller: Viewer | Changer, *, message: str = "",
     )
     shown = listing(request, rows, COLUMNS, search=("id", "requirement", "offer", "member", "item"),
                     filters=filters)
+    shown = replace(shown, path=request.scope.get("root_path", "") + "/allocations")  # also after a bulk move
     may = [verb.value for verb in BULK if any(verb.value in v for v in verbs.values())]
     awaiting = sum(1 for r in rows if r["awaiting"] == "yes")
     done = request.query_params.get("done", "")
