@@ -106,6 +106,8 @@ def test_an_allocation_page_shows_its_pair_and_each_party_moves_it_on(web_app: T
                         data={"csrf": csrf, "version": _version(page.text)}).status_code == 303
     assert _status(web_world, a) == "confirmed"
     assert "AllocationConfirmed" in web_app.get(f"/allocations/{a}").text
+    sign_in(web_app, web_world, "deu")  # the donor's desk is sent on to ship it
+    assert f'href="/shipments/dispatch?allocation={a}"' in web_app.get(f"/allocations/{a}").text
 
 
 # --- in Chromium: every page of the desk's work, once each, on one server ------------------------------------------

@@ -82,7 +82,7 @@ def _list_page(request: Request, caller: Viewer | Changer, *, message: str = "",
         Filter("area", "Area", [(c.area, c.name) for c in queries.coalitions(st)]),
     )
     shown = listing(request, rows, COLUMNS, search=("id", "requirement", "offer", "member", "item"),
-                    filters=filters)
+                    filters=filters, default_sort="verbs")  # what awaits the reader first
     shown = replace(shown, path=request.scope.get("root_path", "") + "/allocations")  # also after a bulk move
     may = [verb.value for verb in BULK if any(verb.value in v for v in verbs.values())]
     awaiting = sum(1 for r in rows if r["awaiting"] == "yes")
@@ -179,11 +179,13 @@ def _allocation_page(request: Request, caller: Viewer | Changer, alloc_id: str, 
     verbs = [v.value for v in AllocationAction if alloc_id in queries.movable(st, who, "allocation", v)
              and v in (*BULK, AllocationAction.REOPEN)]
     history = queries.history_of(request.app.state.store.db, who.name, queries.HistoryKind.ALLOCATION, alloc_id)
+    box = queries.inbox(st, who, request.app.state.clock.now(), kind=queries.InboxKind.ALLOCATION)
+    to_ship = next((e.quantity for e in box.entries if e.id == alloc_id and "dispatch" in e.verbs), None)
     return render(request, "allocations_detail.html", status, title=f"Allocation {a.id}", view=view, a=a,
                   requirement=st.requirements.get(a.requirement), offer=o if seen else None,
                   item=st.items.get(view.item), value=value, basis=basis, reasons=_reasons(st, who, a),
                   verbs=verbs, version=version(a), history=history, message=message, reason=reason,
-                  deliveries=[st.deliveries[d] for d in view.shipments])
+                  deliveries=[st.deliveries[d] for d in view.shipments], to_ship=to_ship)
 
 
 @router.get("/allocations/{alloc_id}", response_class=HTMLResponse)
