@@ -84,20 +84,30 @@ def test_an_amendment_from_a_stale_form_is_refused_and_shows_the_current_state(w
     assert refused.status_code == 400 and "quantity" in refused.text and 'value="0"' in refused.text
 
 
-def test_a_desk_withdraws_its_offer_with_a_reason(web_app: TestClient, web_world: World) -> None:
-    offer = enter_offer(web_world)
+def test_a_desk_moves_its_draft_on_and_withdraws_it_with_a_reason(web_app: TestClient, web_world: World) -> None:
+    offer = enter_offer(web_world, status="draft")
     csrf = sign_in(web_app, web_world, "deu")
-    page = web_app.get(f"/offers/{offer}")
-    assert f'action="/offers/{offer}/actions/withdraw"' in page.text
-    done = web_app.post(f"/offers/{offer}/actions/withdraw",
-                        data={"csrf": csrf, "version": _version(page.text), "reason": "needed at home"})
-    assert done.status_code == 303
+
+    def move(verb: str, **data: str) -> int:
+        page = web_app.get(f"/offers/{offer}")
+        assert f'action="/offers/{offer}/actions/{verb}"' in page.text
+        return web_app.post(f"/offers/{offer}/actions/{verb}",
+                            data={"csrf": csrf, "version": _version(page.text), **data}).status_code
+
+    assert move("make") == 303 and "offered" in web_app.get(f"/offers/{offer}").text
+    assert move("commit", on="2099-01-01") == 400  # a commitment is recorded once made
+    assert move("commit", on="2024-06-30") == 303
+    assert "committed on 2024-06-30" in web_app.get(f"/offers/{offer}").text
+    read = _version(web_app.get(f"/offers/{offer}").text)
+    assert move("withdraw", reason="needed at home") == 303
     after = web_app.get(f"/offers/{offer}")
     assert "withdrawn" in after.text and "reason needed at home" in after.text
     assert "actions/withdraw" not in after.text  # nothing more to do with it
-    again = web_app.post(f"/offers/{offer}/actions/withdraw",
-                         data={"csrf": csrf, "version": _version(page.text), "reason": "again"})
+    again = web_app.post(f"/offers/{offer}/actions/withdraw", data={"csrf": csrf, "version": read, "reason": "x"})
     assert again.status_code == 412
+    csrf = sign_in(web_app, web_world, "fra")  # another member's desk: as if there were no such offer
+    hidden = web_app.post(f"/offers/{offer}/actions/withdraw", data={"csrf": csrf, "version": read})
+    assert hidden.status_code == 404 and "no offer" in hidden.text
 
 
 def _csv(path: Path, *rows: str) -> Path:
