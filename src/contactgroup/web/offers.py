@@ -111,14 +111,16 @@ def offers_list(request: Request, caller: Viewer) -> HTMLResponse:
 def _members_for(st: State, who: User) -> list[str]:
     """The members (and funds) `who` may enter offers for."""
     codes = [m.code for m in queries.members(st) if m.active] + sorted(st.funds)
-    allowed = []
-    for code in codes:
-        try:
-            access.authorize(st, who, "offer:enter", owner=code)
-        except ContactGroupError:
-            continue
-        allowed.append(code)
-    return allowed
+    return [code for code in codes if _may_enter(st, who, code)]
+
+
+def _may_enter(st: State, who: User, member: str) -> bool:
+    """Whether the policy lets `who` enter (and amend) offers of `member`."""
+    try:
+        access.authorize(st, who, "offer:enter", owner=member)
+    except ContactGroupError:
+        return False
+    return True
 
 
 def _choices(st: State) -> dict[str, Any]:
@@ -179,21 +181,13 @@ def _offer_page(request: Request, caller: Viewer | Changer, offer_id: str, *, me
     st = state(request)
     offer = queries.offer(st, caller.user, offer_id)
     history = queries.history_of(request.app.state.store.db, caller.user.name, queries.HistoryKind.OFFER, offer_id)
-    allocations = [a for a in queries.allocations(st, caller.user) if a.offer == offer_id]
+    allocations = [a for a in st.allocations_of_offer(offer_id) if access.can_see_allocation(st, caller.user, a)]
     item = st.items.get(offer.item)
     may_amend = offer.status in AMENDABLE_OFFER and _may_enter(st, caller.user, offer.member)
     return render(request, "offers_detail.html", status, title=f"Offer {offer.id}", offer=offer,
                   item=item, unit_value=unit_value(Valuer.of(st), st, offer), history=history,
                   allocations=allocations, verbs=_verbs(st, caller.user, offer_id), may_amend=may_amend,
                   version=version(offer), message=message, today=request.app.state.clock.now().date())
-
-
-def _may_enter(st: State, who: User, member: str) -> bool:
-    try:
-        access.authorize(st, who, "offer:enter", owner=member)
-    except ContactGroupError:
-        return False
-    return True
 
 
 def _ident(offer_id: str) -> str:
