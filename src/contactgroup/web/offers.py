@@ -61,9 +61,14 @@ def unit_value(valuer: Valuer, st: State, offer: Offer) -> Decimal | None:
     return None if total is None else total / offer.quantity
 
 
+def _word(status: OfferStatus) -> str:
+    """A status as a word to read (and to filter by): `in delivery`."""
+    return status.value.replace("_", " ")
+
+
 def _row(o: Offer, classes: dict[str, set[str]]) -> dict[str, Any]:
     return {"id": o.id, "member": o.member, "item": o.item, "quantity": o.quantity, "unit_value": None,
-            "visibility": o.visibility.value, "status": o.status.value, "available_from": o.available_from,
+            "visibility": o.visibility.value, "status": _word(o.status), "available_from": o.available_from,
             "depot": o.depot, "ref": o.ref, "end_use": o.end_use, "classes": classes.get(o.item, set()), "offer": o}
 
 
@@ -90,7 +95,7 @@ def offers_list(request: Request, caller: Viewer) -> HTMLResponse:
     if chosen in st.item_classes:
         rows = _in_class(rows, chosen)
     filters = (
-        Filter("status", "Status", [(s.value, s.value.replace("_", " ")) for s in OfferStatus]),
+        Filter("status", "Status", [(_word(s), _word(s)) for s in OfferStatus]),
         Filter("member", "Member", [(m, m) for m in sorted({row["member"] for row in rows})]),
         Filter("item_class", "Item class", [(c.code, f"{c.code}: {c.name}") for c in queries.item_classes(st)]),
     )
