@@ -8,6 +8,7 @@ Lists open to every user (members, users, catalogue, coalitions, requirements, f
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -720,8 +721,12 @@ def history(state: State, who: User, kind: HistoryKind, ident: str,
 
 
 def history_of(db: Database, user: str, kind: HistoryKind, ident: str) -> list[HistoryEntry]:
-    """`history` read from one snapshot of the database: its state and its log."""
+    """`history` read from one snapshot of the database: its state and its log. An event of the object names its
+    id (or, for an allocation, one of its shipments' ids) in its bytes, so only those events are decoded."""
     with db.reader() as conn:
         state, _ = load_state(conn)
         who = access.user(state, user)
-        return history(state, who, kind, ident, ((seq, decode(body)) for seq, body, _ in read_events(conn)))
+        shipments = state.where("deliveries", "allocation", ident) if kind is HistoryKind.ALLOCATION else []
+        names = [json.dumps(i).encode() for i in (ident, *(d.id for d in shipments))]
+        return history(state, who, kind, ident, ((seq, decode(body)) for seq, body, _ in read_events(conn)
+                                                 if any(name in body for name in names)))
