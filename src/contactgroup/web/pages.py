@@ -161,7 +161,7 @@ def mount(app: FastAPI) -> None:
     """Add the pages and their assets (`/static`) to `app`; a page that needs a signed-in user sends the browser
     to sign in first."""
     # the pages' modules, each a router of its own
-    from contactgroup.web import account, allocation_run, directory, governance, record
+    from contactgroup.web import account, allocation_run, directory, governance, record, reports
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInNeeded)
@@ -169,6 +169,6 @@ def mount(app: FastAPI) -> None:
 
     app.add_exception_handler(SignInNeeded, sign_in_first)
     app.include_router(router)
-    for module in (account, allocation_run, directory, governance, record):
+    for module in (account, allocation_run, directory, governance, record, reports):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
