@@ -11,7 +11,7 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from contactgroup.domain.errors import ContactGroupError, Forbidden, NotFound, ValidationFailed
-from contactgroup.domain.model import Role, User
+from contactgroup.domain.model import Gdp, Role, User
 from contactgroup.domain.state import State
 from contactgroup.services import access, accounts, queries
 from contactgroup.services import coordination as svc
@@ -165,7 +165,7 @@ MEMBER_COLUMNS = (Column("code", "Member"), Column("name", "Name"), Column("kind
 @router.get("/members", response_class=HTMLResponse)
 def members(request: Request, caller: Viewer) -> HTMLResponse:
     state = request.app.state.store.snapshot()
-    latest = {}
+    latest: dict[str, Gdp] = {}
     for gdp in state.gdp.values():
         if gdp.member not in latest or gdp.year > latest[gdp.member].year:
             latest[gdp.member] = gdp
