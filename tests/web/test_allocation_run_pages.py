@@ -3,13 +3,18 @@ record changed since the preview."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Page
 
 from contactgroup.domain.model import AllocationStatus, Visibility
 from contactgroup.services import coordination as svc
+from contactgroup.services import governance as gov
 from contactgroup.web.allocation_run import STALE
 from tests.factories import World, enter_offer, open_requirement
-from tests.web.conftest import sign_in
+from tests.web.conftest import axe_violations, session_cookies, sign_in
 
 
 def _previewed(client: TestClient, csrf: str, area: str = "artillery") -> tuple[str, str]:
@@ -99,3 +104,42 @@ def test_a_decline_reason_shows_as_text(web_app: TestClient, web_world: World) -
     _, review = _previewed(web_app, csrf, area="")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in review and "<script>alert(1)" not in review
     assert "Offers held back" in review
+
+
+@pytest.mark.xdist_group("browser")
+def test_the_lead_s_and_coordinator_s_pages_in_chromium(checked_page: Page, web_world: World, web_site: str) -> None:
+    """Every page of this area: nothing fetched from elsewhere, no serious accessibility violation, no sideways
+    scrolling at 800 px; and the allocation run, then verify, done by keyboard alone."""
+    open_requirement(web_world, quantity=1000)
+    enter_offer(web_world, quantity=600)
+    pid = web_world.do(gov.propose, "admin", gov.ProposalKind.REMOVE_MEMBER, {"code": "USA"}).id
+    page = checked_page
+    page.context.add_cookies(session_cookies(web_world, "admin", web_site))
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    for width in (1280, 800):
+        page.set_viewport_size({"width": width, "height": 900})
+        for path in ("/allocation-run", "/record", "/governance", f"/governance/{pid}",
+                     "/governance/propose/admit-member", "/users", "/users/deu", "/members"):
+            answer = page.goto(web_site + path)
+            assert answer is not None and answer.status == 200, path
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (path, width)
+            if width == 1280:
+                assert axe_violations(page) == [], path
+    page.goto(web_site + "/allocation-run")  # by keyboard: the area, the consent box, the button
+    page.locator("#f-area").focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    record = page.get_by_role("button", name="Record this allocation")
+    record.wait_for(timeout=60_000)  # htmx polls the running preview until its plan is shown
+    assert "preview" in page.locator("h1").inner_text() and axe_violations(page) == []
+    record.focus()
+    page.keyboard.press("Enter")
+    page.get_by_text("Recorded:").wait_for()
+    page.goto(web_site + "/record")
+    page.get_by_role("button", name="Run verify now").focus()
+    page.keyboard.press("Enter")
+    page.get_by_text("Passed").wait_for(timeout=120_000)
+    assert axe_violations(page) == []
+    assert {urlsplit(url).netloc for url in fetched} == {urlsplit(web_site).netloc}

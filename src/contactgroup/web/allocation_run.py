@@ -175,8 +175,8 @@ def start_preview(request: Request, caller: Changer, area: Annotated[str, Form(m
         return _form(request, caller.user, area=area, consent=wants_consent, message=detail(exc),
                      status=status_of(exc))
     who = Caller(caller.user.name, request.app.state.clock)
-    job = jobs(request.app.state).start(KIND, caller.user.name,
-                                        lambda _: preview(store, who, chosen, wants_consent))
+    job = jobs(request.app.state).start(KIND, caller.user.name, lambda _: preview(store, who, chosen, wants_consent),
+                                        area=chosen or "every area")
     return redirect(request, f"/allocation-run/{job.id}")
 
 
@@ -190,11 +190,12 @@ def _job(request: Request, user: User, job_id: str) -> Job:
 
 def _show(request: Request, job: Job, *, message: str = "", status: int = 200) -> HTMLResponse:
     now = request.app.state.clock.now()
-    if job.error is not None and not message:
+    running = job.running  # first: a job that finishes while the page is made is shown running, never half done
+    if not running and job.error is not None and not message:
         message, status = detail(job.error), status_of(job.error)
-    review: Review | None = job.result
+    review: Review | None = None if running else job.result
     return render(request, "allocation_run_review.html", status, title="Allocation run", job=job, review=review,
-                  message=message, failed=job.failed, reasons=REASONS,
+                  running=running, message=message, failed=job.failed, reasons=REASONS,
                   elapsed=int((now - job.started).total_seconds()))
 
 

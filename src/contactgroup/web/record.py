@@ -23,8 +23,9 @@ SHOWN_FINDINGS = 50  # a broken record may have thousands: the first ones say wh
 def _page(request: Request, status: int = 200) -> HTMLResponse:
     state = checkpoints.record_state(request.app.state.db)
     job = jobs(request.app.state).latest(KIND)
-    report: VerifyReport | None = job.result if job is not None else None
-    return render(request, "record.html", status, title="The record", record=state,
+    running = job is not None and job.running  # first: a check that ends meanwhile is shown running, not half done
+    report: VerifyReport | None = job.result if job is not None and not running else None
+    return render(request, "record.html", status, title="The record", record=state, running=running,
                   root_b64=b64encode(state.checkpoint.root) if state.checkpoint else "", job=job, report=report,
                   findings=report.findings[:SHOWN_FINDINGS] if report else [],
                   now=request.app.state.clock.now())
