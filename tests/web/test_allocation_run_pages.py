@@ -3,6 +3,7 @@ record changed since the preview."""
 
 from __future__ import annotations
 
+import threading
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,7 +13,8 @@ from playwright.sync_api import Page
 from contactgroup.domain.model import AllocationStatus, Visibility
 from contactgroup.services import coordination as svc
 from contactgroup.services import governance as gov
-from contactgroup.web.allocation_run import STALE
+from contactgroup.web.allocation_run import KIND, STALE
+from contactgroup.web.background import jobs
 from tests.factories import World, enter_offer, open_requirement
 from tests.web.conftest import axe_violations, session_cookies, sign_in
 
@@ -93,6 +95,19 @@ def test_a_run_is_its_runner_s_own(web_app: TestClient, web_world: World) -> Non
     sign_in(web_app, web_world, "fra-lead")
     assert web_app.get(where).status_code == 404
     assert web_app.get("/allocation-run/nonsense").status_code == 404
+
+
+def test_a_run_under_way_shows_as_running_and_is_not_started_twice(web_app: TestClient, web_world: World) -> None:
+    csrf = sign_in(web_app, web_world, "admin")
+    gate = threading.Event()
+    under_way = jobs(web_app.app.state).start(KIND, "admin", lambda _: gate.wait(60) and None)
+    page = web_app.get(f"/allocation-run/{under_way.id}")
+    assert page.status_code == 200 and "Running the optimiser" in page.text and 'hx-trigger="every 1s"' in page.text
+    again = web_app.post("/allocation-run", data={"csrf": csrf, "area": ""})
+    assert again.status_code == 303 and again.headers["location"] == f"/allocation-run/{under_way.id}"
+    gate.set()
+    under_way.wait(60)
+    assert "hx-trigger" not in web_app.get(f"/allocation-run/{under_way.id}").text.split('<main id="main">')[1]
 
 
 def test_a_decline_reason_shows_as_text(web_app: TestClient, web_world: World) -> None:

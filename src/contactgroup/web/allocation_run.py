@@ -174,6 +174,9 @@ def start_preview(request: Request, caller: Changer, area: Annotated[str, Form(m
     except ContactGroupError as exc:
         return _form(request, caller.user, area=area, consent=wants_consent, message=detail(exc),
                      status=status_of(exc))
+    running = jobs(request.app.state).latest(KIND, caller.user.name)
+    if running is not None and running.running:  # one solve at a time per user: show the one under way
+        return redirect(request, f"/allocation-run/{running.id}")
     who = Caller(caller.user.name, request.app.state.clock)
     job = jobs(request.app.state).start(KIND, caller.user.name, lambda _: preview(store, who, chosen, wants_consent),
                                         area=chosen or "every area")

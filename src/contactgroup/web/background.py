@@ -93,9 +93,11 @@ class Jobs:
             job = self._jobs.get(job_id[:32])
         return job if job is not None and (owner is None or job.owner == owner) else None
 
-    def latest(self, kind: str) -> Job | None:
+    def latest(self, kind: str, owner: str | None = None) -> Job | None:
+        """The newest job of `kind` (of `owner`, when given), or None."""
         with self._lock:
-            return next((j for j in reversed(self._jobs.values()) if j.kind == kind), None)
+            return next((j for j in reversed(self._jobs.values())
+                         if j.kind == kind and (owner is None or j.owner == owner)), None)
 
 
 _MADE = threading.Lock()
