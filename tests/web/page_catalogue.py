@@ -28,4 +28,14 @@ PAGES: list[tuple[str, str | None, str]] = [
                                            "why it stands as it does"),
     ("/consents", "fra", "Re-export consents asked of the desk's member"),
     ("/consents/{consent}", "admin", "A consent: what it consents to (item, quantity, end use, destination)"),
+    # the lead's and the coordinator's
+    ("/allocation-run", "fra-lead", "The allocation run for a coalition's area: a preview first"),
+    ("/record", "analyst", "The record: latest checkpoint, each witness's last cosigned size, verify on request"),
+    ("/governance", "admin", "Governance proposals, open and decided; proposing"),
+    ("/governance/{proposal}", "admin", "A proposal: approvals refreshed as they arrive, the text to sign, a signed "
+                                        "note handed in"),
+    ("/governance/propose/admit-member", "deu", "Proposing to admit a member"),
+    ("/users", "admin", "Users: add one (its enrolment code shown once); the security log"),
+    ("/users", "deu", "A desk officer's users: its own member's"),
+    ("/members", "admin", "Members with their latest GDP year and IATI identifier"),
 ]
