@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from contactgroup.services import coordination as svc
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
@@ -191,10 +191,10 @@ def test_the_liaison_pages_are_accessible_narrow_local_and_ranked_by_keyboard(
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("document.activeElement.id") == f"down-{high}"
     page.keyboard.press("Enter")
-    page.wait_for_function(f"document.querySelector('#rank-{high} td.num').textContent.trim() === '2'")
+    expect(page.locator(f"#rank-{high} td.num").first).to_have_text("2")
     assert page.evaluate("document.activeElement.id") == f"down-{high}"
     page.keyboard.press("Enter")  # again: now below the other
-    page.wait_for_function(f"document.querySelector('#rank-{high} td.num').textContent.trim() === '3'")
+    expect(page.locator(f"#rank-{high} td.num").first).to_have_text("3")
     rows = page.locator("#ranking tbody tr").evaluate_all("rows => rows.map(r => r.id)")
     assert rows == [f"rank-{low}", f"rank-{high}"]
     assert web_world.db.state().requirements[high].priority == 3
@@ -205,8 +205,7 @@ def test_the_liaison_pages_are_accessible_narrow_local_and_ranked_by_keyboard(
     page.keyboard.press("Control+A")
     page.keyboard.type("5")
     page.keyboard.press("Enter")
-    page.wait_for_url(web_site + f"/shipments/{shipment}")
-    assert "55 of 60 in good order" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("55 of 60 in good order")
 
     staff = {"admin": [f"/requirements/{low}", "/shipments"],
              "deu": ["/shipments", f"/shipments/dispatch?allocation={alloc}"]}
