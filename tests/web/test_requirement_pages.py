@@ -44,7 +44,11 @@ def test_the_liaison_enters_a_draft_then_submits_it(web_app: TestClient, web_wor
     assert done.status_code == 303
     page = web_app.get("/requirements/R-00001")
     assert "<dd>submitted</dd>" in page.text and "RequirementSubmitted" in page.text
-    assert "Submit for validation" not in page.text
+    assert "Submit for validation" not in page.text and '<label for="reason-cancel">Why it is withdrawn' in page.text
+    assert web_app.post("/requirements/R-00001/actions/cancel", data={
+        "csrf": csrf, "version": version(page.text), "reason": "<b>entered twice</b>"}).status_code == 303
+    page = web_app.get("/requirements/R-00001")
+    assert "<dd>cancelled</dd>" in page.text and "reason &lt;b&gt;entered twice&lt;/b&gt;" in page.text
 
 
 def test_save_and_submit_at_once_and_the_coordinator_validates_and_opens(web_app: TestClient,
@@ -212,8 +216,11 @@ def test_the_liaison_pages_are_accessible_narrow_local_and_ranked_by_keyboard(
     checked = [(web_site + path, "ukr") for path in paths]
     checked += [(web_site + path, user) for user, more in staff.items() for path in more]
     context = checked_page.context
+    checked_page.set_viewport_size({"width": 800, "height": 700})
     for url, user in checked:
         context.clear_cookies()
         context.add_cookies(session_cookies(web_world, user, web_site))
-        checked_page.goto(url)
+        answer = checked_page.goto(url)
+        assert answer is not None and answer.status == 200, url
+        assert checked_page.evaluate("document.documentElement.scrollWidth") <= 800, url
         assert axe_violations(checked_page) == [], url

@@ -39,7 +39,9 @@ VERB_LABELS: dict[str, str] = {
     RequirementAction.CLOSE: "Close",
     RequirementAction.CANCEL: "Cancel (withdraw)",
 }
-_REASONED = frozenset({RequirementAction.RETURN, RequirementAction.CANCEL})  # a reason goes with these
+# The verbs a reason goes with, and what its field asks.
+REASONS: dict[str, str] = {RequirementAction.RETURN: "What to change before it is submitted again",
+                           RequirementAction.CANCEL: "Why it is withdrawn"}
 _RANKED = frozenset(AMENDABLE_REQUIREMENT)  # statuses whose priority may still change
 
 
@@ -186,7 +188,7 @@ def _requirement_page(request: Request, me: SignedIn, req_id: str, message: str 
     return render(request, "requirements_show.html", status, title=f"Requirement {req.id}", req=req,
                   item_name=cls.name if cls else req.item_class, history=history, allocations=allocations,
                   confirmed=confirmed, delivered=delivered, message=message, version=version_of(req),
-                  verbs=[(v, VERB_LABELS[v], v in _REASONED) for v in verbs],
+                  verbs=[(v, VERB_LABELS[v], REASONS.get(v, "")) for v in verbs],
                   may_amend=req.status in AMENDABLE_REQUIREMENT and queries.may(state, who, "requirement:amend"),
                   may_rank=req.status in _RANKED and queries.may(state, who, "requirement:reprioritise"))
 
