@@ -18,9 +18,11 @@ from typing import Any
 
 import hxl
 import pytest
+from fastapi.testclient import TestClient
 from lxml import etree
 from typer.testing import CliRunner
 
+from contactgroup.api.app import create_app
 from contactgroup.cli.main import app
 from contactgroup.domain.errors import NotFound, ValidationFailed
 from contactgroup.domain.model import (
@@ -146,6 +148,17 @@ class TestZeroLeaks:
         leaks = [f"{what} ({marker}) in {name}" for name, text in texts.items()
                  for what, marker in SECRETS.items() if marker.lower() in text.lower()]
         assert not leaks
+
+    def test_the_servers_public_page_shows_the_release_and_nothing_more(self, release: Release) -> None:
+        app = create_app(release.db.url)
+        page = TestClient(app).get("/public")  # nobody signed in
+        app.state.db.engine.dispose()
+        assert page.status_code == 200
+        assert not [what for what, marker in SECRETS.items() if marker.lower() in page.text.lower()]
+        for name in ("index.html", "monthly.html", "offers.html", "pledges.html", "requirements.html"):
+            cells = re.findall(r"<td[^>]*>([^<]*)</td>", (release.directory / name).read_text(encoding="utf-8"))
+            assert cells and all(f">{cell}</t" in page.text for cell in cells), name
+        assert page.text.count("<svg") == 2  # the release's two charts
 
     def test_no_non_public_offer_is_named(self, release: Release) -> None:
         state = release.db.state()
@@ -372,7 +385,9 @@ class TestPages:
             page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
             page.goto((release.directory / "index.html").as_uri())
             assert page.locator("h1").inner_text() == "Burden sharing"
-            assert page.locator("#charts").count() == 1
+            charts = page.locator("#charts figure svg")
+            assert charts.count() == 2  # committed, allocated, delivered in EUR; and as % of GDP
+            assert burden[0][0] in (charts.first.text_content() or "")  # the first donor's bar, labelled as text
             assert page.locator("table").evaluate("t => getComputedStyle(t).borderCollapse") == "collapse"
             first = page.locator("tbody tr").first.locator("td")
             assert first.nth(0).inner_text() == burden[0][0]

@@ -1,19 +1,30 @@
-"""Every page, the user to view it as and the data it needs: what the screenshot command visits (docs/pages/).
-Each area adds its own pages."""
+"""Every page, who to view it as, and what it shows: the screenshots in docs/pages/ are taken of these
+(`python -m tests.web.screenshots`), on the demo. A user is named as in the tests' web world (`admin`, `ukr`,
+`deu`, `fra`, `usa`, `fra-lead`, `analyst`, or None: nobody signed in); `{offer}`, `{requirement}`, `{allocation}`,
+`{consent}`, `{shipment}`, `{proposal}` in a path stand for an object of that kind the user may see."""
 
 from __future__ import annotations
 
-# (path, user, what the page needs to show something)
-PAGES: list[tuple[str, str, str]] = [
-    ("/requirements", "ukr", "requirements in several statuses, one open with a confirmed allocation (coverage)"),
-    ("/requirements/new", "ukr", "the catalogue's item classes"),
-    ("/requirements/R-00001", "ukr", "an open requirement with an allocation and a history"),
-    ("/requirements/R-00001", "admin", "a submitted requirement: the coordinator's validate / return buttons"),
-    ("/requirements/R-00001/amend", "ukr", "an open requirement"),
-    ("/requirements/ranking", "ukr", "several open requirements of different priorities"),
-    ("/shipments", "deu", "a confirmed allocation of DEU's still owing units (to dispatch), and shipments"),
-    ("/shipments", "ukr", "a dispatched shipment (to receive)"),
-    ("/shipments/dispatch?allocation=A-00001", "deu", "a confirmed allocation of DEU's owing units"),
-    ("/shipments/D-00001", "ukr", "a dispatched shipment: the receipt form"),
-    ("/shipments/D-00001", "deu", "a shipment of DEU's: the tracking buttons"),
+PAGES: list[tuple[str, str | None, str]] = [
+    ("/", None, "The start page, before signing in"),
+    ("/sign-in", None, "Sign in: password and the authenticator's code (or a passkey)"),
+    ("/enrol", None, "Enrolment with the one-time code"),
+    ("/public", None, "The public figures: what the transparency release shows"),
+    ("/", "deu", "A desk officer's home: what awaits its action"),
+    ("/account", "deu", "My account: tokens, passkeys, security log"),
+    ("/reports", "analyst", "The reports"),
+    ("/reports/coverage", "analyst", "Coverage by priority tier, as a chart and a table"),
+    ("/reports/burden", "analyst", "Burden sharing in EUR and as % of GDP"),
+    ("/reports/lag", "analyst", "Pledge-to-delivery lag"),
+    ("/reports/gaps", "analyst", "Gaps at the top of the list, and why"),
+    ("/requirements", "ukr", "The requirements, by priority, with what covers each"),
+    ("/requirements/new", "ukr", "Entering a requirement (saved as a draft, or submitted)"),
+    ("/requirements/{requirement}", "ukr", "A requirement: its allocations, history and what the liaison may do"),
+    ("/requirements/{requirement}", "admin", "A requirement as the coordinator sees it (validate, open, close)"),
+    ("/requirements/{requirement}/amend", "ukr", "Amending a requirement (a stale form is refused)"),
+    ("/requirements/ranking", "ukr", "Re-ranking: move up / move down, by keyboard"),
+    ("/shipments", "deu", "Shipments: what the desk has to dispatch, and every shipment of its member"),
+    ("/shipments", "ukr", "Shipments: what the liaison has to receive"),
+    ("/shipments/dispatch", "deu", "Dispatching units of a confirmed allocation"),
+    ("/shipments/{shipment}", "ukr", "A shipment: its receipt with units short, damaged or of the wrong item"),
 ]

@@ -20,7 +20,7 @@ def test_a_page_that_needs_a_user_sends_the_browser_to_sign_in_and_back(web_app:
     assert answer.status_code == 303 and answer.headers["location"] == "/sign-in?then=%2Faccount"
     form = web_app.get(answer.headers["location"])
     assert form.status_code == 200 and 'name="then" value="/account"' in form.text
-    code = pyotp.TOTP(totp_secret(web_world, "deu")).at(web_world.clock.now())
+    code = pyotp.TOTP(str(totp_secret(web_world, "deu"))).at(web_world.clock.now())
     signed = web_app.post("/sign-in", data={"name": "deu", "password": PASSWORD, "totp": code, "then": "/account"})
     assert signed.status_code == 303 and signed.headers["location"] == "/account"
     cookie = signed.headers.get_list("set-cookie")
@@ -35,7 +35,7 @@ def test_sign_in_refuses_with_one_answer_and_never_leaves_the_site(web_app: Test
     assert wrong.status_code == unknown.status_code == 401
     said = re.compile(r'<div class="refusal".*?</div>', re.S)
     assert said.search(wrong.text).group(0) == said.search(unknown.text).group(0)  # type: ignore[union-attr]
-    code = pyotp.TOTP(totp_secret(web_world, "deu")).at(web_world.clock.now())
+    code = pyotp.TOTP(str(totp_secret(web_world, "deu"))).at(web_world.clock.now())
     away = web_app.post("/sign-in", data={"name": "deu", "password": PASSWORD, "totp": code,
                                           "then": "//evil.example/x"})
     assert away.status_code == 303 and away.headers["location"] == "/"

@@ -71,9 +71,13 @@ def test_a_bad_value_shows_the_form_again_with_what_was_typed_and_writes_nothing
     csrf = sign_in(web_app, web_world, "ukr")
     before = web_world.event_count()
     bad = web_app.post("/requirements/new", data={**NEW, "quantity": "12 boxes", "csrf": csrf})
-    assert bad.status_code == 400 and "quantity: &#39;12 boxes&#39; is not a whole number" in refusal(bad.text)
+    assert bad.status_code == 400
+    assert "quantity: must be a whole number of units, at least 1 (not &#39;12boxes&#39;)" in refusal(bad.text)
     assert 'value="12 boxes"' in bad.text and 'value="UKR-East"' in bad.text
     assert '<option value="155mm" selected>' in bad.text and "for the eastern front</textarea>" in bad.text
+    both = web_app.post("/requirements/new", data={**NEW, "priority": "first", "needed_by": "soon", "csrf": csrf})
+    assert both.status_code == 400 and "priority: must be a whole number" in refusal(both.text)
+    assert "needed_by: must be a date, YYYY-MM-DD (not &#39;soon&#39;)" in refusal(both.text)  # every problem at once
     past = web_app.post("/requirements/new", data={**NEW, "needed_by": "2024-01-01", "csrf": csrf})
     assert past.status_code == 400 and "already past" in refusal(past.text)
     unknown = web_app.post("/requirements/new", data={**NEW, "item_class": "nonsense", "csrf": csrf})
@@ -131,7 +135,7 @@ def test_a_stale_amendment_is_refused_with_the_current_version_to_amend_again(we
         "csrf": csrf, "version": version(opened.text), "quantity": "800", "needed_by": "2024-09-01",
         "destination": "UKR-West", "note": ""})
     assert stale.status_code == 412
-    assert "changed since you opened it; here is the current one" in refusal(stale.text)
+    assert "requirement R-00001 changed since this form was read: its current state is shown" in refusal(stale.text)
     assert 'value="1500"' in stale.text and web_world.event_count() == before
     again = web_app.post(f"/requirements/{req}/amend", data={
         "csrf": csrf, "version": version(stale.text), "quantity": "800", "needed_by": "2024-09-01",

@@ -12,9 +12,7 @@ from importlib import resources
 
 STYLE_SHEET = "assets/release.css"
 CSP = "default-src 'none'; style-src 'self' file:; img-src 'self' file: data:"
-# Where the report charts (reports/charts.py: Vega-Lite specs rendered to SVG) go once they exist: the index page
-# keeps a section with this id for them, and until then says the figures are in the tables.
-CHARTS_SECTION = "charts"
+CHARTS_SECTION = "charts"  # the index page's section of charts (reports/charts.py, drawn as SVG)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,18 +51,19 @@ def _nav(pages: Sequence[Page], current: Page) -> str:
     return f"<nav><ul>{links}</ul></nav>"
 
 
-def _charts() -> str:
-    return (f"<section id=\"{CHARTS_SECTION}\" class=\"charts-placeholder\" data-charts=\"reports/charts.py\">"
-            "<h2>Charts</h2><p>The report charts go here. The figures are in the tables of each page.</p>"
-            "</section>")
+def _charts(charts: Sequence[tuple[str, str]]) -> str:
+    """The charts, each an SVG drawing (our own renderer's: escaped labels, no script) inline in the page."""
+    figures = "\n".join(f"<figure>{svg}<figcaption>{escape(title)}: the figures are in the table below."
+                        f"</figcaption></figure>" for title, svg in charts)
+    return f"<section id=\"{CHARTS_SECTION}\"><h2>Charts</h2>\n{figures}\n</section>"
 
 
-def render(site: str, pages: Sequence[Page], note: str) -> dict[str, str]:
-    """File name -> HTML text, for every page; the first page is the index and holds the charts' section."""
+def render(site: str, pages: Sequence[Page], note: str, charts: Sequence[tuple[str, str]] = ()) -> dict[str, str]:
+    """File name -> HTML text, for every page; the first page is the index and holds the `charts` (title, SVG)."""
     out = {}
     for n, page in enumerate(pages):
         tables = "\n".join(_table(t) for t in page.tables)
-        charts = _charts() if n == 0 else ""
+        charts_html = _charts(charts) if n == 0 and charts else ""
         out[page.file] = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -80,7 +79,7 @@ def render(site: str, pages: Sequence[Page], note: str) -> dict[str, str]:
 <main>
 <h1>{escape(page.title)}</h1>
 <p>{escape(page.intro)}</p>
-{charts}
+{charts_html}
 {tables}
 </main>
 <footer><p class="note">{escape(note)}</p></footer>

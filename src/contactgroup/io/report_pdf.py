@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
 from typing import Any
 
 from contactgroup.domain import text
-from contactgroup.reports.charts import vega_lite
+from contactgroup.io.chart_svg import chart_svg
 from contactgroup.reports.document import ROUNDING_NOTE, Kind, Report, shown
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -24,13 +23,6 @@ NUMERIC = frozenset({Kind.NUMBER, Kind.UNITS, Kind.MONEY, Kind.SHARE, Kind.PERCE
 def printable(value: str) -> str:
     """Text as the page can set it: control characters written out, characters outside the font as "?"."""
     return text.visible(value, multiline=False).translate(_PLAIN).encode(ENCODING, "replace").decode(ENCODING)
-
-
-def chart_svg(spec: Mapping[str, Any]) -> str:
-    """The Vega-Lite spec drawn as SVG (vl-convert embeds its own Vega; no browser, no network)."""
-    import vl_convert
-
-    return str(vl_convert.vegalite_to_svg(dict(spec)))
 
 
 def svg_size(svg: bytes) -> tuple[float, float]:
@@ -88,7 +80,7 @@ def report_pdf(report: Report) -> bytes:
     pdf.multi_cell(0, 4, printable(caption), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     if report.chart is not None and report.chart.shown_rows(report.rows):
-        drawing = for_fpdf(chart_svg(vega_lite(report.chart, report.rows)))
+        drawing = for_fpdf(chart_svg(report.chart, report.rows))
         width, height = svg_size(drawing)
         room = pdf.h - pdf.b_margin - pdf.get_y()  # the chart is scaled into what is left of the first page
         w = min(pdf.epw * 0.85, room * width / height)

@@ -73,3 +73,5 @@ LAG = Chart("Pledge-to-delivery lag", ("member", "category"),
             (("median_days", "median"), ("p90_days", "90th percentile")), "days")
 GAPS = Chart("Gaps: missing units per requirement", ("requirement",),
              (("confirmed", "confirmed"), ("missing", "missing")), "units of the requirement's item class")
+BURDEN_GDP = Chart("Burden sharing as % of GDP", ("member",),
+                   (("committed_pct_gdp", "committed"), ("allocated_pct_gdp", "allocated")), "% of GDP")

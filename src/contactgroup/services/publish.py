@@ -9,6 +9,7 @@ The directory is written whole or not at all.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import shutil
@@ -26,8 +27,10 @@ from contactgroup.domain.errors import IntegrityError, NotFound, Problem, Valida
 from contactgroup.domain.state import State
 from contactgroup.encoding.canonical import plain
 from contactgroup.io import hxl, iati, kiel, pages
+from contactgroup.io.chart_svg import chart_svg
 from contactgroup.io.hxl import Column
 from contactgroup.ledger import merkle
+from contactgroup.reports import charts
 from contactgroup.reports.burden import BurdenRow
 from contactgroup.reports.facts import SYNTHETIC_CAPTION, current_tracked_aid, is_synthetic
 from contactgroup.reports.public import COMMITTED, PublicPart, public_burden, public_part
@@ -274,7 +277,19 @@ PAGES = (  # file, title, intro, the table it shows
 )
 
 
-def _pages(rows: Mapping[str, list[tuple[Any, ...]]], release: _Release) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class PublicView:
+    """What the release's pages show (the static page set, and the server's public page): each subject's table,
+    the charts of the index page (title, SVG), the heading and the note on rounding and evidence."""
+
+    site: str
+    pages: tuple[pages.Page, ...]
+    charts: tuple[tuple[str, str], ...]
+    note: str
+    size: int
+
+
+def _view(rows: Mapping[str, list[tuple[Any, ...]]], burden: Sequence[BurdenRow], release: _Release) -> PublicView:
     made = []
     for file, title, intro, source in PAGES:
         columns = HXL_FILES[source]
@@ -287,7 +302,17 @@ def _pages(rows: Mapping[str, list[tuple[Any, ...]]], release: _Release) -> dict
             f"(events, inclusion proofs, the signed checkpoint) is in {EVIDENCE_FILE}: `contactgroup ledger "
             f"check-release` checks it.")
     synthetic = f"{SYNTHETIC_CAPTION}: " if is_synthetic(release.state) else ""
-    return pages.render(f"{synthetic}Public release: {release.origin}", made, note)
+    records = [dataclasses.asdict(r) for r in burden]
+    drawn = tuple((chart.heading, chart_svg(chart, records)) for chart in (charts.BURDEN, charts.BURDEN_GDP)
+                  if chart.shown_rows(records))
+    return PublicView(f"{synthetic}Public release: {release.origin}", tuple(made), drawn, note, release.size)
+
+
+def public_view(db: Database) -> PublicView:
+    """The public release's pages as of the newest witnessed (or signed) checkpoint, without writing a file."""
+    release, part = _at_checkpoint(db)
+    burden = public_burden(part)
+    return _view(_table_rows(part, burden), burden, release)
 
 
 def _record(kind: str, entity: Any, release: _Release, derived: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -371,7 +396,9 @@ def publish(db: Database, outdir: Path, clock: Clock, number: int = 1) -> Publis
         files[IATI_FILE] = iati_file
     left_out = {"iati": not_in_iati, "kiel": not_in_kiel}
     files[EVIDENCE_FILE] = _evidence_json(part, release, now, left_out).encode()
-    files |= {name: text.encode() for name, text in _pages(rows, release).items()}
+    view = _view(rows, burden, release)
+    files |= {name: text.encode() for name, text in pages.render(view.site, view.pages, view.note,
+                                                                 view.charts).items()}
     files[pages.STYLE_SHEET] = pages.style_sheet()
     _write(outdir, files)
     return Published(Path(outdir), release.size, tuple(sorted(files)), len(release.evidence), tuple(not_in_iati),

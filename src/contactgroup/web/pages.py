@@ -7,31 +7,23 @@ module of their own, with a router that `mount` adds; they read through the same
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import jinja2
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from contactgroup.domain.errors import ContactGroupError, PreconditionFailed
+from contactgroup.domain.errors import ContactGroupError
 from contactgroup.domain.model import Role
-from contactgroup.domain.state import as_data
 from contactgroup.services import queries
-from contactgroup.services.coordination import Caller
-from contactgroup.services.tokens import SignedIn
-from contactgroup.storage.database import UnitOfWork
 from contactgroup.web import session
 from contactgroup.web.session import SignInNeeded
 
-R = TypeVar("R")
 HERE = Path(__file__).parent
 HTMX = "vendor/htmx-2.0.11/htmx.min.js"
 
@@ -151,30 +143,6 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     return render(request, "error.html", status, title="Not done", status_code=status, message=message)
 
 
-def act(request: Request, caller: SignedIn, work: Callable[[UnitOfWork, Caller], R]) -> R:
-    """`work` as the signed-in user, in one transaction of the state store (as the API's `act`)."""
-    who = Caller(caller.user.name, request.app.state.clock)
-    result: R = request.app.state.store.run(lambda uow: work(uow, who))
-    return result
-
-
-def version(obj: Any) -> str:
-    """An object's version, for a form's hidden `version` field: a hash of its data as the record keeps it (the
-    API's ETag, without the quotes)."""
-    data = json.dumps(as_data(obj), sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(data).hexdigest()[:32]
-
-
-STALE = "changed since you opened it; here is the current one"
-
-
-def unchanged(obj: Any, seen: str) -> None:
-    """Refuse a form made on another version of `obj` than the current one (call it inside the write, on the
-    object as the transaction sees it), so that a change is never written over one its sender did not see."""
-    if version(obj) != seen:
-        raise PreconditionFailed(STALE, code="stale")
-
-
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
     me = session.viewer(request)
@@ -193,13 +161,14 @@ def home(request: Request) -> HTMLResponse:
 def mount(app: FastAPI) -> None:
     """Add the pages and their assets (`/static`) to `app`; a page that needs a signed-in user sends the browser
     to sign in first."""
-    from contactgroup.web import account, requirements, shipments  # the pages' modules, each a router of its own
+    # the pages' modules, each a router of its own
+    from contactgroup.web import account, reports, requirements, shipments
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInNeeded)
         return RedirectResponse(exc.then, status_code=303, headers={"Cache-Control": "no-store"})
 
     app.add_exception_handler(SignInNeeded, sign_in_first)
-    for module_router in (router, account.router, requirements.router, shipments.router):
+    for module_router in (router, account.router, reports.router, requirements.router, shipments.router):
         app.include_router(module_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
