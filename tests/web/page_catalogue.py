@@ -26,5 +26,5 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("/shipments", "deu", "Shipments: what the desk has to dispatch, and every shipment of its member"),
     ("/shipments", "ukr", "Shipments: what the liaison has to receive"),
     ("/shipments/dispatch", "deu", "Dispatching units of a confirmed allocation"),
-    ("/shipments/{shipment}", "ukr", "A shipment: its receipt with units short, damaged or of the wrong item"),
+    ("/shipments/{shipment}", "ukr", "A shipment as the liaison sees it: received, with units short, damaged or wrong"),
 ]

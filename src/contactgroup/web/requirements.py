@@ -56,6 +56,10 @@ COLUMNS = (
 )
 
 
+def _said(status: RequirementStatus) -> str:
+    return status.value.replace("_", " ")
+
+
 def _covered(request: Request) -> dict[str, tuple[int | None, int | None]]:
     """Per requirement the coordination counts (validated or later): units confirmed and received."""
     return {row.key: (row.confirmed, row.delivered) for row in coverage(state(request), "requirement")}
@@ -67,7 +71,7 @@ def _row(req: Requirement, names: dict[str, str], covered: dict[str, tuple[int |
     return {"id": req.id, "priority": req.priority, "item": f"{names.get(req.item_class, req.item_class)} "
             f"({req.item_class})", "item_class": req.item_class, "quantity": req.quantity,
             "needed_by": req.needed_by.isoformat(), "destination": req.destination, "area": req.area,
-            "status": req.status.value, "confirmed": confirmed, "delivered": delivered, "note": req.note,
+            "status": _said(req.status), "confirmed": confirmed, "delivered": delivered, "note": req.note,
             "ref": req.ref}
 
 
@@ -79,7 +83,7 @@ def requirement_list(request: Request, me: Viewer) -> HTMLResponse:
     covered = _covered(request)
     rows = [_row(r, names, covered) for r in found]
     filters = (
-        Filter("status", "Status", [(s.value, s.value.replace("_", " ")) for s in RequirementStatus]),
+        Filter("status", "Status", [(_said(s), _said(s)) for s in RequirementStatus]),
         Filter("area", "Capability area", [(c.area, c.name) for c in queries.coalitions(st)]),
         Filter("priority", "Priority tier", [(str(p), f"priority {p}") for p in sorted({r.priority for r in found})]),
     )
