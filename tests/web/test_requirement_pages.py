@@ -206,6 +206,11 @@ def test_the_liaison_pages_are_accessible_narrow_local_and_ranked_by_keyboard(
     rows = page.locator("#ranking tbody tr").evaluate_all("rows => rows.map(r => r.id)")
     assert rows == [f"rank-{low}", f"rank-{high}"]
     assert web_world.db.state().requirements[high].priority == 3
+    web_world.do(svc.move_requirement, "ukr", low, "cancel")  # meanwhile, in another window
+    page.locator(f"#down-{low}").focus()
+    page.keyboard.press("Enter")  # refused: the refusal is swapped in with the list as it is now
+    expect(page.locator("#refusal")).to_contain_text(f"requirement {low} is cancelled")
+    assert page.url == web_site + "/requirements/ranking" and page.locator(f"#rank-{low}").count() == 0
 
     # Receive the shipment by keyboard, with a shortfall.
     page.goto(web_site + f"/shipments/{shipment}")
