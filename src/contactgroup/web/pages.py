@@ -172,6 +172,8 @@ def mount(app: FastAPI) -> None:
         offers,
         record,
         reports,
+        requirements,
+        shipments,
     )
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:
@@ -181,6 +183,6 @@ def mount(app: FastAPI) -> None:
     app.add_exception_handler(SignInNeeded, sign_in_first)
     app.include_router(router)
     for module in (account, allocation_run, allocations, consents, directory, governance, offers, record,
-                   reports):
+                   reports, requirements, shipments):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
