@@ -28,4 +28,25 @@ PAGES: list[tuple[str, str | None, str]] = [
                                            "why it stands as it does"),
     ("/consents", "fra", "Re-export consents asked of the desk's member"),
     ("/consents/{consent}", "admin", "A consent: what it consents to (item, quantity, end use, destination)"),
+    # the lead's and the coordinator's
+    ("/allocation-run", "fra-lead", "The allocation run for a coalition's area: a preview first"),
+    ("/record", "analyst", "The record: latest checkpoint, each witness's last cosigned size, verify on request"),
+    ("/governance", "admin", "Governance proposals, open and decided; proposing"),
+    ("/governance/{proposal}", "admin", "A proposal: approvals refreshed as they arrive, the text to sign, a signed "
+                                        "note handed in"),
+    ("/governance/propose/admit-member", "deu", "Proposing to admit a member"),
+    ("/users", "admin", "Users: add one (its enrolment code shown once); the security log"),
+    ("/users", "deu", "A desk officer's users: its own member's"),
+    ("/members", "admin", "Members with their latest GDP year and IATI identifier"),
+    # the liaison's
+    ("/requirements", "ukr", "The requirements, by priority, with what covers each"),
+    ("/requirements/new", "ukr", "Entering a requirement (saved as a draft, or submitted)"),
+    ("/requirements/{requirement}", "ukr", "A requirement: its allocations, history and what the liaison may do"),
+    ("/requirements/{requirement}", "admin", "A requirement as the coordinator sees it (validate, open, close)"),
+    ("/requirements/{requirement}/amend", "ukr", "Amending a requirement (a stale form is refused)"),
+    ("/requirements/ranking", "ukr", "Re-ranking: move up / move down, by keyboard"),
+    ("/shipments", "deu", "Shipments: what the desk has to dispatch, and every shipment of its member"),
+    ("/shipments", "ukr", "Shipments: what the liaison has to receive"),
+    ("/shipments/dispatch", "deu", "Dispatching units of a confirmed allocation"),
+    ("/shipments/{shipment}", "ukr", "A shipment as the liaison sees it: received, with units short, damaged or wrong"),
 ]
