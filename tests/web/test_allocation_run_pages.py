@@ -51,7 +51,7 @@ def test_a_lead_previews_its_area_reviews_it_and_records_it(web_app: TestClient,
     recorded = web_app.post(f"{where}/record", data={"csrf": csrf, "seq": _seq(review), "area": "artillery"})
     assert recorded.status_code == 303
     shown = web_app.get(recorded.headers["location"])
-    assert shown.status_code == 200 and "Recorded: 1 allocations proposed" in shown.text
+    assert shown.status_code == 200 and "Recorded: 1 allocation proposed" in shown.text
     state = web_world.db.state()
     (alloc,) = [a for a in state.allocations.values() if a.requirement == req]
     assert alloc.status is AllocationStatus.PROPOSED and alloc.quantity == 600
@@ -132,15 +132,15 @@ def test_the_lead_s_and_coordinator_s_pages_in_chromium(checked_page: Page, web_
     page.context.add_cookies(session_cookies(web_world, "admin", web_site))
     fetched: list[str] = []
     page.on("request", lambda request: fetched.append(request.url))
-    for width in (1280, 800):
-        page.set_viewport_size({"width": width, "height": 900})
-        for path in ("/allocation-run", "/record", "/governance", f"/governance/{pid}",
-                     "/governance/propose/admit-member", "/users", "/users/deu", "/members"):
-            answer = page.goto(web_site + path)
-            assert answer is not None and answer.status == 200, path
-            assert page.evaluate("document.documentElement.scrollWidth") <= width, (path, width)
-            if width == 1280:
-                assert axe_violations(page) == [], path
+    for path in ("/allocation-run", "/record", "/governance", f"/governance/{pid}", "/governance/propose/admit-member",
+                 "/users", "/users/deu", "/members"):
+        page.set_viewport_size({"width": 1280, "height": 900})
+        answer = page.goto(web_site + path)
+        assert answer is not None and answer.status == 200, path
+        assert axe_violations(page) == [], path
+        page.set_viewport_size({"width": 800, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800, path
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(web_site + "/allocation-run")  # by keyboard: the area, the consent box, the button
     page.locator("#f-area").focus()
     page.keyboard.press("Tab")
@@ -149,6 +149,8 @@ def test_the_lead_s_and_coordinator_s_pages_in_chromium(checked_page: Page, web_
     record = page.get_by_role("button", name="Record this allocation")
     record.wait_for(timeout=60_000)  # htmx polls the running preview until its plan is shown
     assert "preview" in page.locator("h1").inner_text() and axe_violations(page) == []
+    page.set_viewport_size({"width": 800, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800
     record.focus()
     page.keyboard.press("Enter")
     page.get_by_text("Recorded:").wait_for()
