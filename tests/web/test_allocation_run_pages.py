@@ -70,8 +70,10 @@ def test_recording_is_refused_when_the_record_changed_since_the_preview(web_app:
     refused = web_app.post(f"{where}/record", data={"csrf": csrf, "seq": _seq(review)})
     assert refused.status_code == 409 and STALE in refused.text
     assert web_world.event_count() == count, "nothing written"
-    _, again = _previewed(web_app, csrf, area="")
-    assert web_app.post(f"{where}/record", data={"csrf": csrf, "seq": _seq(again)}).status_code == 303
+    fresh, again = _previewed(web_app, csrf, area="")
+    mixed = web_app.post(f"{where}/record", data={"csrf": csrf, "seq": _seq(again)})  # the old plan, the new size
+    assert mixed.status_code == 409 and web_world.event_count() == count
+    assert web_app.post(f"{fresh}/record", data={"csrf": csrf, "seq": _seq(again)}).status_code == 303
 
 
 def test_who_may_not_run_it_is_told_and_nothing_runs(web_app: TestClient, web_world: World) -> None:

@@ -119,13 +119,18 @@ def preview(store: StateStore, who: Caller, area: str | None, consent: bool) -> 
     raise AssertionError("a preview always ends in _Preview")  # pragma: no cover
 
 
-def record(store: StateStore, who: Caller, area: str | None, consent: bool, seq: int) -> Review:
-    """The run recorded, if the record is still the one the preview (of `seq` events) saw."""
+def record(store: StateStore, who: Caller, area: str | None, consent: bool, seq: int,
+           previewed: Review | None = None) -> Review:
+    """The run recorded, if the record is still the one the preview (of `seq` events) saw — and, as a last guard,
+    only if its plan is the one previewed (the optimum is exact, so on the same record it is)."""
 
     def solve(uow: UnitOfWork) -> Review:
         if uow.next_seq != seq:
             raise Conflict(STALE, code="stale-preview", seen=seq, now=uow.next_seq)
-        return _review(uow, who, area, consent, recorded=True)
+        done = _review(uow, who, area, consent, recorded=True)
+        if previewed is not None and (done.pairs, done.superseded) != (previewed.pairs, previewed.superseded):
+            raise Conflict(STALE, code="stale-preview", seen=seq, now=uow.next_seq)  # rolled back: nothing written
+        return done
 
     return store.run(solve)
 
@@ -215,7 +220,8 @@ def record_run(request: Request, caller: Changer, job_id: str, seq: Annotated[in
     store: StateStore = request.app.state.store
     who = Caller(caller.user.name, request.app.state.clock)
     try:
-        done = record(store, who, area or None, consent == "yes", seq)
+        previewed = job.result if isinstance(job.result, Review) and not job.result.recorded else None
+        done = record(store, who, area or None, consent == "yes", seq, previewed)
     except ContactGroupError as exc:
         return _show(request, job, message=detail(exc), status=status_of(exc))
     recorded = jobs(request.app.state).keep(KIND, caller.user.name, done)
