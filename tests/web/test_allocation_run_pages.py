@@ -76,6 +76,24 @@ def test_recording_is_refused_when_the_record_changed_since_the_preview(web_app:
     assert web_app.post(f"{fresh}/record", data={"csrf": csrf, "seq": _seq(again)}).status_code == 303
 
 
+def test_the_coordinator_may_also_request_the_consents_it_waits_for(web_app: TestClient, web_world: World) -> None:
+    req = open_requirement(web_world, quantity=1000)
+    offer = enter_offer(web_world, quantity=600, consent_from="USA")
+    csrf = sign_in(web_app, web_world, "admin")
+    started = web_app.post("/allocation-run", data={"csrf": csrf, "area": "artillery", "consent": "yes"})
+    where = started.headers["location"]
+    web_app.app.state.page_jobs.get(where.rsplit("/", 1)[1]).wait(60)  # type: ignore[attr-defined]
+    review = web_app.get(where).text
+    assert f"{offer}" in review.split("Offers held back")[1] and "Consents it would request: 1" in review
+    assert web_world.db.state().consents == {}, "a preview requests nothing"
+    done = web_app.post(f"{where}/record", data={"csrf": csrf, "seq": _seq(review), "area": "artillery",
+                                                 "consent": "yes"})
+    assert done.status_code == 303 and "Consents requested: 1" in web_app.get(done.headers["location"]).text
+    (consent,) = web_world.db.state().consents.values()
+    assert consent.offer == offer and not [a for a in web_world.db.state().allocations.values()
+                                           if a.requirement == req]
+
+
 def test_who_may_not_run_it_is_told_and_nothing_runs(web_app: TestClient, web_world: World) -> None:
     csrf = sign_in(web_app, web_world, "fra-lead")
     refused = web_app.post("/allocation-run", data={"csrf": csrf, "area": "drones"})
