@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from contactgroup.domain.errors import NotFound
-from contactgroup.domain.model import RequirementStatus, Visibility
+from contactgroup.domain.model import AllocationStatus, RequirementStatus, Visibility
 from contactgroup.domain.state import State
 from contactgroup.reports.valuation import Valuer
 from contactgroup.services import access, queries
@@ -85,3 +85,20 @@ def test_an_open_list_needs_no_reader_but_refuses_an_unknown_one(demo_state: Sta
     with pytest.raises(NotFound) as refused:
         queries.reader(demo_state, "ghost")
     assert refused.value.code == "unknown-user"
+
+
+@pytest.mark.parametrize("user", READERS)
+def test_what_awaits_dispatch_is_what_the_reader_may_ship_and_is_still_owed(demo_state: State, user: str) -> None:
+    state = demo_state
+    who = state.users[user]
+    owing = {a.id for a in state.allocations.values()
+             if a.status is AllocationStatus.CONFIRMED and state.shipped(a.id).owed > 0}
+    rows = queries.to_dispatch(state, who)
+    assert all(row.owed == state.shipped(row.allocation.id).owed for row in rows)
+    if user == "admin":  # the coordinator may ship any
+        assert {row.allocation.id for row in rows} == owing
+    elif user == "deu-desk":
+        assert {row.allocation.id for row in rows} == {
+            i for i in owing if access.owner_party(state, state.offers[state.allocations[i].offer].member) == "DEU"}
+    else:
+        assert rows == []  # nobody else ships

@@ -487,6 +487,43 @@ _MOVABLE: Mapping[str, tuple[str, Callable[[State, User, str], bool], Callable[[
 }
 
 
+def verbs(state: State, who: User, kind: str, ident: str) -> tuple[str, ...]:
+    """The verbs of its lifecycle `who` may say now to the `kind` object `ident` it may see (a page shows a button
+    for each); a delivery's include `receive` when `who` may confirm its receipt."""
+    return _MOVABLE[kind][2](state, who, ident)
+
+
+def may(state: State, who: User, permission: str, owner: str | None = None) -> bool:
+    """Whether the policy lets `who` take `permission` (for `owner`'s object) now: whether a page offers it."""
+    return _may(state, who, permission, owner)
+
+
+@dataclass(frozen=True, slots=True)
+class ToDispatch:
+    """A confirmed allocation with units owed that `who` may ship: never shipped, or replacements for units that
+    arrived short, damaged or wrong."""
+
+    allocation: Allocation
+    member: str
+    item: str
+    requirement: str
+    owed: int
+
+
+def to_dispatch(state: State, who: User) -> list[ToDispatch]:
+    """The confirmed allocations `who` may see and ship that still owe units, in id order."""
+    out = []
+    for ident in sorted(state.allocations):
+        a = state.allocations[ident]
+        if a.status is not AllocationStatus.CONFIRMED or not access.can_see_allocation(state, who, a):
+            continue
+        owner = _offer_owner(state, a.offer)
+        owed = state.shipped(ident).owed
+        if owed > 0 and _may(state, who, "delivery:ship", owner):
+            out.append(ToDispatch(a, owner, state.offers[a.offer].item, a.requirement, owed))
+    return out
+
+
 def _member_of(state: State, who: User, kind: str, ident: str) -> str | None:
     """The member an object answers to, as `who` may see it (None: hidden, or a requirement)."""
     if kind == "offer":

@@ -31,8 +31,7 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                                "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
-    # Not "no-referrer": with it Chromium sends `Origin: null` on the pages' own form posts, which the CSRF check
-    # (session._same_origin) must then refuse. "same-origin" still tells another site nothing.
+    # Not `no-referrer`: under it Chromium sends `Origin: null` with a form's POST, which the CSRF check refuses.
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
@@ -163,7 +162,19 @@ def mount(app: FastAPI) -> None:
     """Add the pages and their assets (`/static`) to `app`; a page that needs a signed-in user sends the browser
     to sign in first."""
     # the pages' modules, each a router of its own
-    from contactgroup.web import account, allocation_run, directory, governance, record, reports
+    from contactgroup.web import (
+        account,
+        allocation_run,
+        allocations,
+        consents,
+        directory,
+        governance,
+        offers,
+        record,
+        reports,
+        requirements,
+        shipments,
+    )
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInNeeded)
@@ -171,6 +182,7 @@ def mount(app: FastAPI) -> None:
 
     app.add_exception_handler(SignInNeeded, sign_in_first)
     app.include_router(router)
-    for module in (account, allocation_run, directory, governance, record, reports):
+    for module in (account, allocation_run, allocations, consents, directory, governance, offers, record,
+                   reports, requirements, shipments):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
