@@ -144,21 +144,24 @@ def _areas(state: State, user: User) -> list[str]:
     return runs.areas(state)
 
 
-def _may_run(state: State, user: User, area: str | None) -> None:
-    """Refuse at once (before any solve) whom the run itself would refuse."""
-    runs.check_area(state, area)
+def _runner(user: User) -> None:
+    """Refuse a user whose role never runs the allocation."""
     if user.role not in access.POLICY["allocation:propose"]:
         raise Forbidden(f"{user.name} ({user.role.value}) may not run the allocation: the coordinator runs it, "
                         "and a coalition lead for its area")
+
+
+def _may_run(state: State, user: User, area: str | None) -> None:
+    """Refuse at once (before any solve) whom the run itself would refuse."""
+    runs.check_area(state, area)
+    _runner(user)
     access.authorize(state, user, "allocation:propose", area=area)
 
 
 def _form(request: Request, user: User, *, area: str = "", consent: bool = False, message: str = "",
           status: int = 200) -> HTMLResponse:
     state = request.app.state.store.snapshot()
-    if user.role not in access.POLICY["allocation:propose"]:
-        raise Forbidden(f"{user.name} ({user.role.value}) may not run the allocation: the coordinator runs it, "
-                        "and a coalition lead for its area")
+    _runner(user)
     return render(request, "allocation_run.html", status, title="Allocation run", areas=_areas(state, user),
                   area=area, consent=consent, message=message, coordinator=user.role is Role.COORDINATOR)
 
