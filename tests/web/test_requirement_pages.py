@@ -162,6 +162,11 @@ def test_moving_up_and_down_changes_the_priority_one_step(web_app: TestClient, w
     assert web_app.post(f"/requirements/{first}/move", data={"csrf": csrf, "direction": "down"}).status_code == 303
     ranked = web_app.get("/requirements/ranking").text
     assert ranked.index(f'id="rank-{second}"') < ranked.index(f'id="rank-{first}"')
+    drones = open_requirement(web_world, item_class="fpv")
+    artillery = web_app.get("/requirements/ranking", params={"area": "artillery"}).text
+    assert f'id="rank-{first}"' in artillery and f'id="rank-{drones}"' not in artillery
+    kept = web_app.post(f"/requirements/{first}/move", data={"csrf": csrf, "direction": "up", "area": "artillery"})
+    assert kept.headers["location"] == f"/requirements/ranking?area=artillery#rank-{first}"
     top = web_app.post(f"/requirements/{second}/move", data={"csrf": csrf, "direction": "up"})
     assert top.status_code == 400 and "already has priority 1" in refusal(top.text)
     set_page = web_app.get(f"/requirements/{first}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -39,6 +40,7 @@ VERB_LABELS: dict[str, str] = {
 REASONS: dict[str, str] = {RequirementAction.RETURN: "What to change before it is submitted again",
                            RequirementAction.CANCEL: "Why it is withdrawn"}
 _RANKED = frozenset(AMENDABLE_REQUIREMENT)  # statuses whose priority may still change
+_TO_MEET = _RANKED - {RequirementStatus.MET}  # what the ranking page lists
 
 
 # --- the list ----------------------------------------------------------------------------------------------------
@@ -145,17 +147,23 @@ def new_requirement(request: Request, me: Changer, form: Posted) -> Response:
 
 # --- ranking -----------------------------------------------------------------------------------------------------
 
-def _ranking_page(request: Request, me: SignedIn, message: str = "", status: int = 200) -> HTMLResponse:
+def _ranking_page(request: Request, me: SignedIn, area: str = "", message: str = "",
+                  status: int = 200) -> HTMLResponse:
+    """The requirements still to be met, by priority; of one capability area if `area` names one (the allocation
+    is run per area, so that is the order that counts there)."""
     st = state(request)
-    ranked = [r for r in queries.requirements(st) if r.status in _RANKED]
+    areas = queries.coalitions(st)
+    area = area if area in {c.area for c in areas} else ""
+    ranked = [r for r in queries.requirements(st, area=area or None) if r.status in _TO_MEET]
     names = {c.code: c.name for c in queries.item_classes(st)}
     return render(request, "requirements_ranking.html", status, title="Ranking", ranked=ranked, names=names,
-                  message=message, may_rank=queries.may(st, me.user, "requirement:reprioritise"))
+                  areas=areas, area=area, message=message,
+                  may_rank=queries.may(st, me.user, "requirement:reprioritise"))
 
 
 @router.get("/requirements/ranking", response_class=HTMLResponse)
-def ranking(request: Request, me: Viewer) -> HTMLResponse:
-    return _ranking_page(request, me)
+def ranking(request: Request, me: Viewer, area: str = "") -> HTMLResponse:
+    return _ranking_page(request, me, area[:64])
 
 
 def _ident(req_id: str) -> str:
@@ -165,8 +173,8 @@ def _ident(req_id: str) -> str:
 @router.post("/requirements/{req_id}/move", response_model=None)
 def move_in_ranking(request: Request, req_id: str, me: Changer, form: Posted) -> Response:
     """One step up (priority one more important) or down, from the priority the requirement has now: a second
-    press moves it again, as the person pressing meant."""
-    direction = form.get("direction", "")
+    press moves it again, as the person pressing meant. Back to the ranking as it was shown (`area`)."""
+    direction, area = form.get("direction", ""), form.get("area", "")[:64]
     step = {"up": -1, "down": 1}.get(direction)
 
     def move(uow: UnitOfWork, who: svc.Caller) -> Requirement:
@@ -180,8 +188,9 @@ def move_in_ranking(request: Request, req_id: str, me: Changer, form: Posted) ->
     try:
         req = act(request, me, move)
     except ContactGroupError as exc:
-        return _ranking_page(request, me, said(exc), status_of(exc))
-    return redirect(request, f"/requirements/ranking#rank-{req.id}")
+        return _ranking_page(request, me, area, said(exc), status_of(exc))
+    shown = f"?{urlencode({'area': area})}" if area else ""
+    return redirect(request, f"/requirements/ranking{shown}#rank-{req.id}")
 
 
 # --- one requirement ---------------------------------------------------------------------------------------------
