@@ -17,6 +17,28 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("/reports/burden", "analyst", "Burden sharing in EUR and as % of GDP"),
     ("/reports/lag", "analyst", "Pledge-to-delivery lag"),
     ("/reports/gaps", "analyst", "Gaps at the top of the list, and why"),
+    # the desk's work (the coordinator sees every object, so the first of each kind shows whatever the demo holds)
+    ("/offers", "deu", "A desk's offers: search, filters by status, member and item class"),
+    ("/offers/new", "deu", "Entering an offer"),
+    ("/offers/{offer}", "admin", "An offer: its terms, its allocations, its history, and what may be done to it"),
+    ("/offers/{offer}/amend", "admin", "Amending an offer's terms (a form read from an older version is refused)"),
+    ("/offers/upload", "deu", "Uploading a spreadsheet of offers: every bad row shown, nothing written until clean"),
+    ("/allocations", "deu", "Allocations, with those awaiting the desk chosen by checkbox and moved together"),
+    ("/allocations/{allocation}", "admin", "An allocation: the requirement and the offer it pairs, its value and "
+                                           "why it stands as it does"),
+    ("/consents", "fra", "Re-export consents asked of the desk's member"),
+    ("/consents/{consent}", "admin", "A consent: what it consents to (item, quantity, end use, destination)"),
+    # the lead's and the coordinator's
+    ("/allocation-run", "fra-lead", "The allocation run for a coalition's area: a preview first"),
+    ("/record", "analyst", "The record: latest checkpoint, each witness's last cosigned size, verify on request"),
+    ("/governance", "admin", "Governance proposals, open and decided; proposing"),
+    ("/governance/{proposal}", "admin", "A proposal: approvals refreshed as they arrive, the text to sign, a signed "
+                                        "note handed in"),
+    ("/governance/propose/admit-member", "deu", "Proposing to admit a member"),
+    ("/users", "admin", "Users: add one (its enrolment code shown once); the security log"),
+    ("/users", "deu", "A desk officer's users: its own member's"),
+    ("/members", "admin", "Members with their latest GDP year and IATI identifier"),
+    # the liaison's
     ("/requirements", "ukr", "The requirements, by priority, with what covers each"),
     ("/requirements/new", "ukr", "Entering a requirement (saved as a draft, or submitted)"),
     ("/requirements/{requirement}", "ukr", "A requirement: its allocations, history and what the liaison may do"),

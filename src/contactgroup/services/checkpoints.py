@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from contactgroup.domain.errors import Forbidden, NotFound, ValidationFailed
 from contactgroup.ledger import merkle
@@ -111,6 +112,45 @@ def add_cosignature(db: Database, line: str, size: int | None, clock: Clock) -> 
     signed = policy.witnessed_by(checkpoint, lines) if policy else frozenset()
     return CosignatureReceived(size, name, stored, bool(policy and len(signed) >= policy.quorum),
                                tuple(sorted(k.name for k in signed)), policy.quorum if policy else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessState:
+    """A witness the log names now, and the largest checkpoint it cosigned (None: none yet), received when."""
+
+    name: str
+    key: str
+    cosigned: int | None
+    received_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordState:
+    """The record as a reader checks it: its size, the latest signed checkpoint (None: none yet) and each witness."""
+
+    origin: str
+    log_key: str | None
+    events: int
+    checkpoint: Checkpoint | None
+    signed_at: datetime | None
+    witnesses: tuple[WitnessState, ...]
+    quorum: int
+    witnessed: int | None  # the largest checkpoint the witness policy counts as witnessed
+
+
+def record_state(db: Database) -> RecordState:
+    """The record's state: what `/checkpoint` and `/policy` publish, with what each witness last cosigned."""
+    with db.reader() as conn:
+        info = log_info(conn)
+        latest = latest_checkpoint(conn)
+        checkpoint = parse_checkpoint(parse_note(latest[1]).text) if latest else None
+        signed_at = log_tables.checkpoint_signed_at(conn, latest[0]) if latest else None
+        last = log_tables.last_cosigned(conn)
+        witnessed = latest_witnessed(conn, info)
+        events = tree_size(conn)
+    witnesses = tuple(WitnessState(name, key.text, *last.get(name, (None, None))) for name, key in info.witnesses)
+    return RecordState(info.origin, info.key.text if info.key else None, events, checkpoint, signed_at, witnesses,
+                       info.effective_quorum, witnessed[0] if witnessed else None)
 
 
 def latest_witnessed(conn: Connection, info: LogInfo, covering: int = 0) -> tuple[int, str] | None:

@@ -168,6 +168,13 @@ def checkpoints_after(conn: Connection, size: int) -> Iterator[tuple[int, str]]:
         yield int(found), str(note)
 
 
+def checkpoint_signed_at(conn: Connection, size: int) -> datetime | None:
+    """When the stored checkpoint of `size` was signed, or None."""
+    t = schema.checkpoints
+    at: datetime | None = conn.execute(sa.select(t.c.signed_at).where(t.c.size == size)).scalar()
+    return at
+
+
 def insert_checkpoint(conn: Connection, size: int, note: str, signed_at: datetime) -> None:
     """Store the signed note of the checkpoint of `size`."""
     conn.execute(schema.checkpoints.insert().values(size=size, note=note, signed_at=signed_at))
@@ -188,6 +195,15 @@ def cosignatures(conn: Connection) -> list[tuple[int, str, str, datetime]]:
     t = schema.cosignatures
     q = sa.select(t.c.size, t.c.witness, t.c.line, t.c.received_at).order_by(t.c.size, t.c.witness)
     return [(int(size), str(witness), str(line), at) for size, witness, line, at in conn.execute(q)]
+
+
+def last_cosigned(conn: Connection) -> dict[str, tuple[int, datetime]]:
+    """Each witness's largest cosigned checkpoint size and when that cosignature was received."""
+    t = schema.cosignatures
+    largest = sa.select(t.c.witness, sa.func.max(t.c.size).label("size")).group_by(t.c.witness).subquery()
+    q = sa.select(t.c.witness, t.c.size, t.c.received_at).join(
+        largest, sa.and_(t.c.witness == largest.c.witness, t.c.size == largest.c.size))
+    return {str(w): (int(size), at) for w, size, at in conn.execute(q)}
 
 
 def has_cosignature(conn: Connection, size: int, witness: str) -> bool:

@@ -162,13 +162,27 @@ def mount(app: FastAPI) -> None:
     """Add the pages and their assets (`/static`) to `app`; a page that needs a signed-in user sends the browser
     to sign in first."""
     # the pages' modules, each a router of its own
-    from contactgroup.web import account, reports, requirements, shipments
+    from contactgroup.web import (
+        account,
+        allocation_run,
+        allocations,
+        consents,
+        directory,
+        governance,
+        offers,
+        record,
+        reports,
+        requirements,
+        shipments,
+    )
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInNeeded)
         return RedirectResponse(exc.then, status_code=303, headers={"Cache-Control": "no-store"})
 
     app.add_exception_handler(SignInNeeded, sign_in_first)
-    for module_router in (router, account.router, reports.router, requirements.router, shipments.router):
-        app.include_router(module_router)
+    app.include_router(router)
+    for module in (account, allocation_run, allocations, consents, directory, governance, offers, record,
+                   reports, requirements, shipments):
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
