@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from contactgroup.domain.command import AMENDABLE_REQUIREMENT
 from contactgroup.domain.errors import ContactGroupError, NotFound, Problem, ValidationFailed
 from contactgroup.domain.model import Requirement, RequirementStatus
+from contactgroup.domain.state import State
 from contactgroup.domain.workflow import RequirementAction, parse_action
 from contactgroup.reports.coverage import coverage
 from contactgroup.services import coordination as svc
@@ -41,6 +42,7 @@ REASONS: dict[str, str] = {RequirementAction.RETURN: "What to change before it i
                            RequirementAction.CANCEL: "Why it is withdrawn"}
 _RANKED = frozenset(AMENDABLE_REQUIREMENT)  # statuses whose priority may still change
 _TO_MEET = _RANKED - {RequirementStatus.MET}  # what the ranking page lists
+MAX_PRIORITY = 10**6
 
 
 # --- the list ----------------------------------------------------------------------------------------------------
@@ -62,9 +64,9 @@ def _said(status: RequirementStatus) -> str:
     return status.value.replace("_", " ")
 
 
-def _covered(request: Request) -> dict[str, tuple[int | None, int | None]]:
+def _covered(st: State) -> dict[str, tuple[int | None, int | None]]:
     """Per requirement the coordination counts (validated or later): units confirmed and received."""
-    return {row.key: (row.confirmed, row.delivered) for row in coverage(state(request), "requirement")}
+    return {row.key: (row.confirmed, row.delivered) for row in coverage(st, "requirement")}
 
 
 def _row(req: Requirement, names: dict[str, str], covered: dict[str, tuple[int | None, int | None]]
@@ -82,7 +84,7 @@ def requirement_list(request: Request, me: Viewer) -> HTMLResponse:
     st = state(request)
     found = queries.requirements(st)
     names = {c.code: c.name for c in queries.item_classes(st)}
-    covered = _covered(request)
+    covered = _covered(st)
     rows = [_row(r, names, covered) for r in found]
     filters = (
         Filter("status", "Status", [(_said(s), _said(s)) for s in RequirementStatus]),
@@ -99,10 +101,11 @@ def requirement_list(request: Request, me: Viewer) -> HTMLResponse:
 # --- entry -------------------------------------------------------------------------------------------------------
 
 def _priority(fields: Fields, name: str = "priority") -> int | None:
-    """A priority: a whole number, 1 the most important."""
+    """A priority: a whole number, 1 the most important (bounded as the API bounds it)."""
     raw = fields.text(name)
-    if not raw.isdigit() or len(raw) > 7 or int(raw) < 1:
-        fields.problems.append(Problem(name, f"must be a whole number, 1 the most important (not {raw[:20]!r})"))
+    if not raw.isdigit() or len(raw) > 7 or not 1 <= int(raw) <= MAX_PRIORITY:
+        fields.problems.append(Problem(name, f"must be a whole number from 1 (the most important) to "
+                                             f"{MAX_PRIORITY:,} (not {raw[:20]!r})"))
         return None
     return int(raw)
 
@@ -203,7 +206,7 @@ def _requirement_page(request: Request, me: SignedIn, req_id: str, message: str 
     cls = st.item_classes.get(req.item_class)
     allocations = [(a, queries.listed_allocation(st, who, a)) for a in queries.allocations(st, who)
                    if a.requirement == req.id]
-    confirmed, delivered = _covered(request).get(req.id, (None, None))
+    confirmed, delivered = _covered(st).get(req.id, (None, None))
     verbs = queries.verbs(st, who, "requirement", req.id)
     return render(request, "requirements_show.html", status, title=f"Requirement {req.id}", req=req,
                   item_name=cls.name if cls else req.item_class, allocations=allocations,
