@@ -233,11 +233,12 @@ def _consent_view(state: State, who: User, c: Consent) -> ConsentView:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryView:
-    """A shipment with its allocation's offer, member, item and requirement."""
+    """A shipment with its allocation's offer, member, item and requirement; the offer and its member only for a
+    reader who may see the offer (the recipient's liaison receives goods without learning whose they are)."""
 
     delivery: Delivery
-    offer: str
-    member: str
+    offer: str | None
+    member: str | None
     item: str
     requirement: str
 
@@ -254,7 +255,8 @@ def delivery(state: State, who: User, delivery_id: str) -> DeliveryView:
         raise hidden("delivery", delivery_id, who)
     a = state.allocations[d.allocation]
     o = state.offers[a.offer]
-    return DeliveryView(d, o.id, o.member, o.item, a.requirement)
+    seen = access.can_see_offer(state, who, o)
+    return DeliveryView(d, o.id if seen else None, o.member if seen else None, o.item, a.requirement)
 
 
 # --- funds -------------------------------------------------------------------------------------------------------
