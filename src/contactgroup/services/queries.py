@@ -763,4 +763,10 @@ def history_of(db: Database, user: str, kind: HistoryKind, ident: str) -> list[H
     with db.reader() as conn:
         state, _ = load_state(conn)
         who = access.user(state, user)
-        return history(state, who, kind, ident, ((seq, decode(body)) for seq, body, _ in read_events(conn)))
+        # Only the events that name the object (or, for an allocation, one of its shipments) are decoded: a
+        # history reads the whole log, and decoding every event of it is what would take the time.
+        named = [ident, *(d.id for d in state.where("deliveries", "allocation", ident))] \
+            if kind is HistoryKind.ALLOCATION else [ident]
+        wanted = [n.encode() for n in named]
+        return history(state, who, kind, ident, ((seq, decode(body)) for seq, body, _ in read_events(conn)
+                                                  if any(w in body for w in wanted)))
