@@ -8,7 +8,6 @@ Lists open to every user (members, users, catalogue, coalitions, requirements, f
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -234,11 +233,12 @@ def _consent_view(state: State, who: User, c: Consent) -> ConsentView:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryView:
-    """A shipment with its allocation's offer, member, item and requirement."""
+    """A shipment with its allocation's offer, member, item and requirement; the offer and its member only for a
+    reader who may see the offer (the recipient's liaison receives goods without learning whose they are)."""
 
     delivery: Delivery
-    offer: str
-    member: str
+    offer: str | None
+    member: str | None
     item: str
     requirement: str
 
@@ -255,7 +255,8 @@ def delivery(state: State, who: User, delivery_id: str) -> DeliveryView:
         raise hidden("delivery", delivery_id, who)
     a = state.allocations[d.allocation]
     o = state.offers[a.offer]
-    return DeliveryView(d, o.id, o.member, o.item, a.requirement)
+    seen = access.can_see_offer(state, who, o)
+    return DeliveryView(d, o.id if seen else None, o.member if seen else None, o.item, a.requirement)
 
 
 # --- funds -------------------------------------------------------------------------------------------------------
@@ -758,12 +759,14 @@ def history(state: State, who: User, kind: HistoryKind, ident: str,
 
 
 def history_of(db: Database, user: str, kind: HistoryKind, ident: str) -> list[HistoryEntry]:
-    """`history` read from one snapshot of the database: its state and its log. An event of the object names its
-    id (or, for an allocation, one of its shipments' ids) in its bytes, so only those events are decoded."""
+    """`history` read from one snapshot of the database: its state and its log."""
     with db.reader() as conn:
         state, _ = load_state(conn)
         who = access.user(state, user)
-        shipments = state.where("deliveries", "allocation", ident) if kind is HistoryKind.ALLOCATION else []
-        names = [json.dumps(i).encode() for i in (ident, *(d.id for d in shipments))]
+        # Only the events that name the object (or, for an allocation, one of its shipments) are decoded: a
+        # history reads the whole log, and decoding every event of it is what would take the time.
+        named = [ident, *(d.id for d in state.where("deliveries", "allocation", ident))] \
+            if kind is HistoryKind.ALLOCATION else [ident]
+        wanted = [n.encode() for n in named]
         return history(state, who, kind, ident, ((seq, decode(body)) for seq, body, _ in read_events(conn)
-                                                 if any(name in body for name in names)))
+                                                  if any(w in body for w in wanted)))
