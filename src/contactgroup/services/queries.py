@@ -123,10 +123,11 @@ def offer(state: State, who: User, offer_id: str) -> Offer:
 
 @dataclass(frozen=True, slots=True)
 class AllocationView:
-    """An allocation with its offer's member and item and its shipments."""
+    """An allocation with its offer's member (None for a reader who may not see the offer: the recipient's liaison
+    accepts what it is offered without learning whose it is) and item and its shipments."""
 
     allocation: Allocation
-    member: str
+    member: str | None
     item: str
     shipments: tuple[str, ...]
     shipped: int
@@ -187,7 +188,8 @@ def allocation(state: State, who: User, alloc_id: str) -> AllocationView:
     shipped = state.where("deliveries", "allocation", alloc_id)
     books = state.shipped(alloc_id)
     confirmed = a.status is AllocationStatus.CONFIRMED
-    return AllocationView(a, o.member, o.item, tuple(d.id for d in shipped), sum(d.quantity for d in shipped),
+    member = o.member if access.can_see_offer(state, who, o) else None
+    return AllocationView(a, member, o.item, tuple(d.id for d in shipped), sum(d.quantity for d in shipped),
                           sum(d.received for d in shipped), books.owed if confirmed else 0,
                           books.short_owed if confirmed else 0)
 
