@@ -203,8 +203,8 @@ def check(url: str, tally: Tally, run: str) -> Checked:
     db = Database(url)
     state = db.state()
     db.engine.dispose()
-    lost = [ident for ident, (member, quantity, end_use) in tally.acknowledged.items()
-            if (o := state.offers.get(ident)) is None or (o.member, o.quantity, o.end_use) != (member, quantity, end_use)]
+    lost = [ident for ident, sent in tally.acknowledged.items()
+            if (o := state.offers.get(ident)) is None or (o.member, o.quantity, o.end_use) != sent]
     ours = Counter(o.end_use for o in state.offers.values() if o.end_use.startswith(f"{run} "))
     acknowledged = {end_use for _, _, end_use in tally.acknowledged.values()}
     verify = subprocess.run([*CONTACTGROUP, "verify", "--db", url], capture_output=True, text=True)
