@@ -108,8 +108,9 @@ def requirement(state: State, req_id: str) -> Requirement:
 def offers(state: State, who: User, *, member: str | None = None,
            status: OfferStatus | None = None, item: str | None = None, area: str | None = None) -> list[Offer]:
     """The offers `who` may see, in the order they were entered (`area`: its item satisfies a class of the area)."""
+    sees = access.offer_sight(state, who)
     return [o for o in state.offers.values()
-            if access.can_see_offer(state, who, o) and (member is None or o.member == member)
+            if sees(o) and (member is None or o.member == member)
             and (status is None or o.status is status) and (item is None or o.item == item)
             and (area is None or area in access.offer_areas(state, o))]
 
