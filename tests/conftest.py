@@ -12,12 +12,14 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 import sqlalchemy as sa
+import typer.testing
 from hypothesis import settings
 from sqlalchemy import event
 
@@ -28,6 +30,11 @@ from contactgroup.storage.database import Database
 # Shared, busy machines: no per-example time limit (speed is measured in bench/, never asserted in tests).
 settings.register_profile("contactgroup", deadline=None)
 settings.load_profile("contactgroup")
+
+# Typer's CliRunner builds the Click command tree from the app's functions (resolving every parameter's annotations)
+# on each invoke: most of the CPU time of a short command under test. A `contactgroup` process builds it once; so
+# does each test process, for each app (apps are compared by identity, so a test's own small app is built anew).
+typer.testing._get_command = cache(typer.testing._get_command)  # type: ignore[attr-defined]
 
 PG_SERVER = os.environ.get("CONTACTGROUP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # The project's shared reference data: ../shared beside the repository, or CONTACTGROUP_SHARED; the Kiel release

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -108,31 +109,48 @@ def as_data(entity: Any) -> dict[str, Any]:
     return {f.name: plain(getattr(entity, f.name)) for f in dataclasses.fields(entity)}
 
 
-def _convert(tp: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(tp)
-    if origin is typing.Union or origin is __import__("types").UnionType:
-        inner = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _convert(inner[0], value)
-    if origin is tuple:
-        (inner_tp, *_) = typing.get_args(tp)
-        return tuple(_convert(inner_tp, v) for v in value)
-    if tp is Decimal:
-        return Decimal(value)
-    if tp is datetime:
-        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    if tp is date:
-        return value if isinstance(value, date) else date.fromisoformat(value)
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp(value)
+Convert = Callable[[Any], Any]
+_CONVERTERS: dict[Any, Convert] = {}
+_ENTITY_CONVERTERS: dict[type[Any], list[tuple[str, Convert]]] = {}
+
+
+def _same(value: Any) -> Any:
     return value
+
+
+def _converter(tp: Any) -> Convert:
+    """How a plain value becomes a value of type `tp` (None stays None), worked out once per type: replaying a log
+    converts every field of every event, and resolving the type each time was most of a replay's time."""
+    found = _CONVERTERS.get(tp)
+    if found is None:
+        found = _CONVERTERS[tp] = _make_converter(tp)
+    return found
+
+
+def _make_converter(tp: Any) -> Convert:
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        return _converter(next(a for a in typing.get_args(tp) if a is not type(None)))
+    if origin is tuple:
+        inner = _converter(typing.get_args(tp)[0])
+        return lambda value: None if value is None else tuple(inner(v) for v in value)
+    if tp is Decimal:
+        return lambda value: None if value is None else Decimal(value)
+    if tp is datetime:
+        return lambda value: value if value is None or isinstance(value, datetime) else datetime.fromisoformat(value)
+    if tp is date:
+        return lambda value: value if value is None or isinstance(value, date) else date.fromisoformat(value)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return lambda value: None if value is None else tp(value)
+    return _same
 
 
 def from_data(cls: type[Any], data: Mapping[Any, Any]) -> Any:
     """Rebuild an entity from plain values (an event's data or a database row)."""
-    types = field_types(cls)
-    return cls(**{name: _convert(types[name], data[name]) for name in types if name in data})
+    fields = _ENTITY_CONVERTERS.get(cls)
+    if fields is None:
+        fields = _ENTITY_CONVERTERS[cls] = [(name, _converter(tp)) for name, tp in field_types(cls).items()]
+    return cls(**{name: convert(data[name]) for name, convert in fields if name in data})
 
 
 @dataclass(frozen=True, slots=True)
