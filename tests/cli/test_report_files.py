@@ -58,7 +58,7 @@ class Outputs:
     fields: tuple[Field, ...]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not module: tests reordered by their parameters would build it twice
 def demo(tmp_path_factory: pytest.TempPathFactory, database_copies: DatabaseCopies) -> str:
     directory = tmp_path_factory.mktemp("demo")
     db = database_copies.copy(f"sqlite:///{directory / 'demo.db'}", directory, "cli-demo", build_demo_through_cli)
@@ -66,7 +66,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, database_copies: DatabaseCopi
     return str(directory / "demo.db")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def outputs(demo: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outputs]:
     """Every report as JSON, XLSX and PDF, from one demo database."""
     directory = tmp_path_factory.mktemp("reports")
