@@ -27,6 +27,7 @@ from contactgroup.domain.model import AllocationStatus, ConsentStatus, Requireme
 from contactgroup.domain.state import State
 from contactgroup.services import tokens
 from tests.factories import World
+from tests.web.conftest import axe_violations, session_cookies
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -110,7 +111,8 @@ def _charts_loaded(page: Page) -> list[bool]:
     return images.evaluate_all("images => images.map(i => i.complete && i.naturalWidth > 0)")
 
 
-def test_the_loop_by_keyboard_alone(web_world: World, web_site: str, signed_in_page: Pages, tmp_path: Path) -> None:
+def test_the_loop_by_keyboard_alone(web_world: World, web_site: str, signed_in_page: Pages, checked_page: Page,
+                                    tmp_path: Path) -> None:
     liaison, deu, usa, lead, admin = (signed_in_page(web_world, user, web_site)
                                       for user in ("ukr", "deu", "usa", "fra-lead", "admin"))
     today = datetime.now(UTC).date()  # the server's clock is the system's
@@ -186,6 +188,9 @@ def test_the_loop_by_keyboard_alone(web_world: World, web_site: str, signed_in_p
     assert len(imported[deu]) == 2
 
     # 5. (before the run) USA's desk asks DEU for the consent from its offer's page; DEU's desk grants it.
+    checked_page.context.add_cookies(session_cookies(web_world, "usa", web_site))
+    checked_page.goto(f"{web_site}/offers/{usa_offer}")  # the page with its consent to ask for, as axe-core reads it
+    assert axe_violations(checked_page) == []
     usa.goto(f"/offers/{usa_offer}")
     press_button(usa, "Ask DEU for its consent")
     usa.wait_for_url("**/consents/K-*")
