@@ -139,6 +139,19 @@ def test_lists_hold_only_what_the_caller_may_see(api: Api, world: World) -> None
     assert mine not in exported and public in exported
 
 
+def test_a_list_read_again_after_a_write_shows_it_wherever_the_write_was_made(api: Api, world: World) -> None:
+    # The list in its order is kept for the state it came from (SharedLists): a write through this server, or
+    # straight to the database as another process would make it, must show in the next read of the same list.
+    first = enter_offer(world, visibility=Visibility.PUBLIC)
+    assert [o["id"] for o in ok(api.get("fra", "/api/v1/offers"))["items"]] == [first]
+    second = enter_offer(world, visibility=Visibility.PUBLIC)  # another connection: the server catches up
+    assert [o["id"] for o in ok(api.get("fra", "/api/v1/offers"))["items"]] == [first, second]
+    body = {"member": "DEU", "item": "155-a", "quantity": 5, "available_from": "2024-07-01", "depot": "DEU",
+            "visibility": "public"}
+    third = ok(api.post("deu", "/api/v1/offers", body), 201)["id"]
+    assert [o["id"] for o in ok(api.get("fra", "/api/v1/offers"))["items"]] == [first, second, third]
+
+
 def test_pages_follow_the_cursor_through_the_whole_sorted_list(api: Api, world: World) -> None:
     ids = [open_requirement(world, quantity=100 + i, priority=1 + i % 3) for i in range(7)]
     for sort in ("priority", "-quantity", "id", "-needed_by"):

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contactgroup.api.resource import etag, matches, page
+from contactgroup.api.resource import Ordered, SharedLists, etag, in_order, matches, page
 from contactgroup.domain.errors import PreconditionFailed, PreconditionRequired, ValidationFailed
+from contactgroup.domain.state import State
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +77,29 @@ def test_an_etag_changes_with_the_object_and_if_match_checks_it() -> None:
         matches(etag(row), changed, required=True)
     with pytest.raises(PreconditionRequired):
         matches(None, row, required=True)
+
+
+class TestSharedLists:
+    """A list kept for a published state is made once per state and key; a new state makes it again, and the
+    lists of older states are dropped (a list must never outlive the state it shows)."""
+
+    def test_the_same_list_on_the_same_state_is_made_once(self) -> None:
+        lists, state, made = SharedLists(), State(), []
+
+        def make() -> Ordered:
+            made.append(1)
+            return in_order([Row("a", 1, None, "x")], "id")
+
+        first = lists.get(state, ("offers", "DEU"), make)
+        assert lists.get(state, ("offers", "DEU"), make) is first and len(made) == 1
+        lists.get(state, ("offers", "FRA"), make)  # another key: another list
+        assert len(made) == 2
+
+    def test_a_new_state_makes_the_list_again_and_drops_the_old_states_lists(self) -> None:
+        lists, old, new = SharedLists(), State(), State()
+        lists.get(old, "drafts", lambda: in_order([Row("a", 1, None, "x")], "id"))
+        lists.get(old, "all", lambda: in_order([Row("a", 1, None, "x")], "id"))
+        fresh = lists.get(new, "all", lambda: in_order([Row("b", 2, None, "y")], "id"))
+        assert fresh[1] == [Row("b", 2, None, "y")]
+        remade = lists.get(new, "drafts", lambda: in_order([], "id"))  # the old state's list was not kept
+        assert remade == ([], [])

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from contactgroup.domain.errors import NotFound
-from contactgroup.domain.model import AllocationStatus, RequirementStatus, Visibility
+from contactgroup.domain.model import AllocationStatus, RequirementStatus, Role, Visibility
 from contactgroup.domain.state import State
 from contactgroup.reports.valuation import Valuer
 from contactgroup.services import access, queries
@@ -102,3 +102,17 @@ def test_what_awaits_dispatch_is_what_the_reader_may_ship_and_is_still_owed(demo
             i for i in owing if access.owner_party(state, state.offers[state.allocations[i].offer].member) == "DEU"}
     else:
         assert rows == []  # nobody else ships
+
+
+def test_a_shipment_names_its_offer_and_member_only_to_a_reader_who_may_see_the_offer(demo_state: State) -> None:
+    state = demo_state
+    liaison = state.users["ukr-liaison"]
+    hidden = [d for d in state.deliveries.values()
+              if not access.can_see_offer(state, liaison, state.offers[state.allocations[d.allocation].offer])]
+    assert hidden  # the demo ships member-only offers
+    view = queries.delivery(state, liaison, hidden[0].id)
+    assert view.offer is None and view.member is None and view.item
+    offer = state.offers[state.allocations[hidden[0].allocation].offer]
+    desk = next(u for u in state.users.values() if u.party == offer.member and u.role is Role.DESK_OFFICER)
+    shown = queries.delivery(state, desk, hidden[0].id)
+    assert shown.offer == offer.id and shown.member == offer.member

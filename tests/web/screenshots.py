@@ -59,7 +59,7 @@ def main() -> None:
         db_path = args.db or Path(folder) / "demo.db"
         if args.db is None:
             print("building the demo ...", file=sys.stderr)
-            subprocess.run([sys.executable, "-m", "contactgroup.cli.main", "demo", "--db", str(db_path)],
+            subprocess.run([str(Path(sys.executable).with_name("contactgroup")), "demo", "--db", str(db_path)],
                            check=True, capture_output=True)
         db = Database(f"sqlite:///{db_path}")
         state = db.state()

@@ -51,7 +51,7 @@ def test_a_lead_previews_its_area_reviews_it_and_records_it(web_app: TestClient,
     recorded = web_app.post(f"{where}/record", data={"csrf": csrf, "seq": _seq(review), "area": "artillery"})
     assert recorded.status_code == 303
     shown = web_app.get(recorded.headers["location"])
-    assert shown.status_code == 200 and "Recorded: 1 allocations proposed" in shown.text
+    assert shown.status_code == 200 and "Recorded: 1 allocation proposed" in shown.text
     state = web_world.db.state()
     (alloc,) = [a for a in state.allocations.values() if a.requirement == req]
     assert alloc.status is AllocationStatus.PROPOSED and alloc.quantity == 600
@@ -70,8 +70,28 @@ def test_recording_is_refused_when_the_record_changed_since_the_preview(web_app:
     refused = web_app.post(f"{where}/record", data={"csrf": csrf, "seq": _seq(review)})
     assert refused.status_code == 409 and STALE in refused.text
     assert web_world.event_count() == count, "nothing written"
-    _, again = _previewed(web_app, csrf, area="")
-    assert web_app.post(f"{where}/record", data={"csrf": csrf, "seq": _seq(again)}).status_code == 303
+    fresh, again = _previewed(web_app, csrf, area="")
+    mixed = web_app.post(f"{where}/record", data={"csrf": csrf, "seq": _seq(again)})  # the old plan, the new size
+    assert mixed.status_code == 409 and web_world.event_count() == count
+    assert web_app.post(f"{fresh}/record", data={"csrf": csrf, "seq": _seq(again)}).status_code == 303
+
+
+def test_the_coordinator_may_also_request_the_consents_it_waits_for(web_app: TestClient, web_world: World) -> None:
+    req = open_requirement(web_world, quantity=1000)
+    offer = enter_offer(web_world, quantity=600, consent_from="USA")
+    csrf = sign_in(web_app, web_world, "admin")
+    started = web_app.post("/allocation-run", data={"csrf": csrf, "area": "artillery", "consent": "yes"})
+    where = started.headers["location"]
+    web_app.app.state.page_jobs.get(where.rsplit("/", 1)[1]).wait(60)  # type: ignore[attr-defined]
+    review = web_app.get(where).text
+    assert f"{offer}" in review.split("Offers held back")[1] and "Consents it would request: 1" in review
+    assert web_world.db.state().consents == {}, "a preview requests nothing"
+    done = web_app.post(f"{where}/record", data={"csrf": csrf, "seq": _seq(review), "area": "artillery",
+                                                 "consent": "yes"})
+    assert done.status_code == 303 and "Consents requested: 1" in web_app.get(done.headers["location"]).text
+    (consent,) = web_world.db.state().consents.values()
+    assert consent.offer == offer and not [a for a in web_world.db.state().allocations.values()
+                                           if a.requirement == req]
 
 
 def test_who_may_not_run_it_is_told_and_nothing_runs(web_app: TestClient, web_world: World) -> None:
@@ -132,15 +152,15 @@ def test_the_lead_s_and_coordinator_s_pages_in_chromium(checked_page: Page, web_
     page.context.add_cookies(session_cookies(web_world, "admin", web_site))
     fetched: list[str] = []
     page.on("request", lambda request: fetched.append(request.url))
-    for width in (1280, 800):
-        page.set_viewport_size({"width": width, "height": 900})
-        for path in ("/allocation-run", "/record", "/governance", f"/governance/{pid}",
-                     "/governance/propose/admit-member", "/users", "/users/deu", "/members"):
-            answer = page.goto(web_site + path)
-            assert answer is not None and answer.status == 200, path
-            assert page.evaluate("document.documentElement.scrollWidth") <= width, (path, width)
-            if width == 1280:
-                assert axe_violations(page) == [], path
+    for path in ("/allocation-run", "/record", "/governance", f"/governance/{pid}", "/governance/propose/admit-member",
+                 "/users", "/users/deu", "/members"):
+        page.set_viewport_size({"width": 1280, "height": 900})
+        answer = page.goto(web_site + path)
+        assert answer is not None and answer.status == 200, path
+        assert axe_violations(page) == [], path
+        page.set_viewport_size({"width": 800, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 800, path
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(web_site + "/allocation-run")  # by keyboard: the area, the consent box, the button
     page.locator("#f-area").focus()
     page.keyboard.press("Tab")
@@ -149,6 +169,8 @@ def test_the_lead_s_and_coordinator_s_pages_in_chromium(checked_page: Page, web_
     record = page.get_by_role("button", name="Record this allocation")
     record.wait_for(timeout=60_000)  # htmx polls the running preview until its plan is shown
     assert "preview" in page.locator("h1").inner_text() and axe_violations(page) == []
+    page.set_viewport_size({"width": 800, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800
     record.focus()
     page.keyboard.press("Enter")
     page.get_by_text("Recorded:").wait_for()

@@ -91,3 +91,16 @@ def test_who_may_not_propose_is_told_and_a_bad_value_keeps_what_was_typed(web_ap
     days = web_app.post("/governance/propose/remove-member", data={"csrf": csrf, "code": "USA", "days": "many"})
     assert days.status_code == 400 and "days" in days.text
     assert web_world.db.state().proposals == {}
+
+
+def test_a_proposal_is_withdrawn_by_its_proposer_s_party_only(web_app: TestClient, web_world: World) -> None:
+    pid = web_world.do(gov.propose, "admin", gov.ProposalKind.REMOVE_MEMBER, {"code": "USA"}).id
+    csrf = sign_in(web_app, web_world, "deu")
+    refused = web_app.post(f"/governance/{pid}/withdraw", data={"csrf": csrf})
+    assert refused.status_code == 403 and "Not done" in refused.text
+    csrf = sign_in(web_app, web_world, "admin")
+    assert "Withdraw this proposal" in web_app.get(f"/governance/{pid}").text
+    done = web_app.post(f"/governance/{pid}/withdraw", data={"csrf": csrf})
+    assert done.status_code == 303 and done.headers["location"] == f"/governance/{pid}"
+    page = web_app.get(f"/governance/{pid}").text
+    assert "withdrawn" in page and "Hand in" not in page and "every 5s" not in page

@@ -34,6 +34,8 @@ def test_the_list_shows_only_the_offers_the_reader_may_see(web_app: TestClient, 
     assert "3,000" in page.text  # the catalogue's unit value, with its thousands separator
     assert web_app.get(f"/offers/{theirs}").status_code == 404  # as one that does not exist
     assert web_app.get("/offers/O-99999").status_code == 404
+    named = web_app.get("/offers/%3Cscript%3Ealert(1)")  # a hostile address is shown as text
+    assert named.status_code == 404 and "&lt;script&gt;alert(1)" in named.text and "<script>alert" not in named.text
     shown = web_app.get(f"/offers/{mine}")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown.text and SCRIPT not in shown.text
     sign_in(web_app, web_world, "admin")  # the coordinator sees both, and filters them

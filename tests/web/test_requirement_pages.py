@@ -43,12 +43,14 @@ def test_the_liaison_enters_a_draft_then_submits_it(web_app: TestClient, web_wor
     done = web_app.post("/requirements/R-00001/actions/submit", data={"csrf": csrf, "version": version(page.text)})
     assert done.status_code == 303
     page = web_app.get("/requirements/R-00001")
-    assert "<dd>submitted</dd>" in page.text and "RequirementSubmitted" in page.text
+    assert "<dd>submitted</dd>" in page.text and 'hx-get="/requirements/R-00001/history"' in page.text
+    assert "RequirementSubmitted" in web_app.get("/requirements/R-00001/history").text
     assert "Submit for validation" not in page.text and '<label for="reason-cancel">Why it is withdrawn' in page.text
     assert web_app.post("/requirements/R-00001/actions/cancel", data={
         "csrf": csrf, "version": version(page.text), "reason": "<b>entered twice</b>"}).status_code == 303
     page = web_app.get("/requirements/R-00001")
-    assert "<dd>cancelled</dd>" in page.text and "reason &lt;b&gt;entered twice&lt;/b&gt;" in page.text
+    assert "<dd>cancelled</dd>" in page.text
+    assert "reason &lt;b&gt;entered twice&lt;/b&gt;" in web_app.get("/requirements/R-00001/history").text
 
 
 def test_save_and_submit_at_once_and_the_coordinator_validates_and_opens(web_app: TestClient,
@@ -142,7 +144,8 @@ def test_a_stale_amendment_is_refused_with_the_current_version_to_amend_again(we
         "destination": "UKR-West", "note": "<script>alert(1)</script>"})
     assert again.status_code == 303
     page = web_app.get(f"/requirements/{req}")
-    assert "<dd>800 units</dd>" in page.text and "quantity 1500 -&gt; 800" in page.text
+    assert "<dd>800 units</dd>" in page.text
+    assert "quantity 1500 -&gt; 800" in web_app.get(f"/requirements/{req}/history").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text and "<script>alert(1)" not in page.text
 
 
@@ -159,6 +162,11 @@ def test_moving_up_and_down_changes_the_priority_one_step(web_app: TestClient, w
     assert web_app.post(f"/requirements/{first}/move", data={"csrf": csrf, "direction": "down"}).status_code == 303
     ranked = web_app.get("/requirements/ranking").text
     assert ranked.index(f'id="rank-{second}"') < ranked.index(f'id="rank-{first}"')
+    drones = open_requirement(web_world, item_class="fpv")
+    artillery = web_app.get("/requirements/ranking", params={"area": "artillery"}).text
+    assert f'id="rank-{first}"' in artillery and f'id="rank-{drones}"' not in artillery
+    kept = web_app.post(f"/requirements/{first}/move", data={"csrf": csrf, "direction": "up", "area": "artillery"})
+    assert kept.headers["location"] == f"/requirements/ranking?area=artillery#rank-{first}"
     top = web_app.post(f"/requirements/{second}/move", data={"csrf": csrf, "direction": "up"})
     assert top.status_code == 400 and "already has priority 1" in refusal(top.text)
     set_page = web_app.get(f"/requirements/{first}")
@@ -184,12 +192,13 @@ def test_the_liaison_pages_are_accessible_narrow_local_and_ranked_by_keyboard(
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.set_viewport_size({"width": 800, "height": 700})
-    paths = ["/requirements", "/requirements/new", f"/requirements/{high}", f"/requirements/{high}/amend",
-             "/requirements/ranking", "/shipments", f"/shipments/{shipment}"]
+    paths = ["/requirements", "/requirements/new", f"/requirements/{high}/history", f"/requirements/{high}/amend",
+             "/requirements/ranking", "/shipments", f"/shipments/{shipment}", f"/requirements/{high}"]
     for path in paths:
         answer = page.goto(web_site + path)
         assert answer is not None and answer.status == 200, path
         assert page.evaluate("document.documentElement.scrollWidth") <= 800, path
+    expect(page.locator("#history table")).to_contain_text("RequirementOpened")  # loaded after the page
     assert {urlsplit(url).netloc for url in requested} == {urlsplit(web_site).netloc}
 
     # Re-rank by keyboard alone: Tab to "Down" of the first, Enter; htmx swaps the list and keeps the focus there.
@@ -200,9 +209,11 @@ def test_the_liaison_pages_are_accessible_narrow_local_and_ranked_by_keyboard(
     assert page.evaluate("document.activeElement.id") == f"down-{high}"
     page.keyboard.press("Enter")
     expect(page.locator(f"#rank-{high} td.num").first).to_have_text("2")
+    expect(page.locator("#ranking.htmx-added")).to_have_count(0)  # htmx has taken the new list's forms
     assert page.evaluate("document.activeElement.id") == f"down-{high}"
     page.keyboard.press("Enter")  # again: now below the other
     expect(page.locator(f"#rank-{high} td.num").first).to_have_text("3")
+    expect(page.locator("#ranking.htmx-added")).to_have_count(0)  # htmx has taken the new list's forms
     rows = page.locator("#ranking tbody tr").evaluate_all("rows => rows.map(r => r.id)")
     assert rows == [f"rank-{low}", f"rank-{high}"]
     assert web_world.db.state().requirements[high].priority == 3

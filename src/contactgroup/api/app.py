@@ -34,6 +34,7 @@ from contactgroup.api import (
 from contactgroup.api.idempotency import Idempotency, idempotency_parameter
 from contactgroup.api.limits import MAX_BODY, BodyLimit
 from contactgroup.api.problem import detail, problem, problem_components
+from contactgroup.api.resource import SharedLists
 from contactgroup.api.signer import CheckpointSigner
 from contactgroup.domain.errors import (
     ContactGroupError,
@@ -122,6 +123,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app.state.signer = signer
     app.state.clock = clock
     app.state.store = StateStore(database)  # reads take its snapshot; writes go through store.run
+    app.state.lists = SharedLists()  # lists in order, kept for the newest state
     app.state.approvals_as = approvals_as
     app.state.relying_party = RelyingParty.of(origin or os.environ.get("CONTACTGROUP_ORIGIN"))
     app.add_middleware(Idempotency)

@@ -11,8 +11,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from contactgroup.domain.errors import NotSignedIn
+from contactgroup.domain.state import State
 from contactgroup.services import accounts, tokens
 from contactgroup.services.tokens import SignedIn
+from contactgroup.storage.database import Connection
 
 SESSION_COOKIE = accounts.SESSION_COOKIE
 CSRF_COOKIE = accounts.CSRF_COOKIE
@@ -21,16 +23,24 @@ _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def signed_in(request: Request) -> SignedIn:
+    """The caller, and the state it acts on (kept for the request's reads, `resource.state`): a bearer token is read
+    in the same database transaction that checks the log's head, one transaction per request."""
     store = request.app.state.store
     now = request.app.state.clock.now()
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer":
-        return tokens.authenticate(store.db, store.snapshot(), token.strip(), now)
+        def bearer(conn: Connection, state: State) -> SignedIn:
+            request.state.snapshot = state
+            return tokens.bearer(conn, state, token.strip(), now)
+
+        caller: SignedIn = store.read(bearer)
+        return caller
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie is None:
         raise NotSignedIn()
-    return accounts.session_caller(store.db, store.snapshot(), cookie, now=now,
-                                   csrf=request.headers.get(CSRF_HEADER), changes=request.method not in _SAFE)
+    request.state.snapshot = state = store.snapshot()
+    return accounts.session_caller(store.db, state, cookie, now=now, csrf=request.headers.get(CSRF_HEADER),
+                                   changes=request.method not in _SAFE)
 
 
 def may_write(caller: Annotated[SignedIn, Depends(signed_in)]) -> SignedIn:

@@ -68,7 +68,7 @@ class Idempotency:
         store, now = app_state.store, app_state.clock.now()
 
         def claim() -> Answered | None:
-            with store.db.writer() as conn:
+            with store.db.writer(checked=False) as conn:  # the state store checked it once
                 return idempotency.claim(conn, user, key, digest, now, now - KEPT)
 
         earlier = await run_in_threadpool(claim)
@@ -104,7 +104,7 @@ class Idempotency:
             await self.app(scope, replay, capture)
         finally:
             def settle() -> None:
-                with store.db.writer() as conn:
+                with store.db.writer(checked=False) as conn:  # the state store checked it once
                     if status >= 500:
                         idempotency.release(conn, user, key)
                     else:
@@ -132,9 +132,9 @@ def _user(scope: Scope, headers: dict[bytes, bytes]) -> str | None:
     if scheme.lower() != "bearer":
         return None
     app_state = scope["app"].state
+    now = app_state.clock.now()
     try:
-        return tokens.authenticate(app_state.store.db, app_state.store.snapshot(), token.strip(),
-                                   app_state.clock.now()).user.name
+        return str(app_state.store.read(lambda conn, state: tokens.bearer(conn, state, token.strip(), now)).user.name)
     except ContactGroupError:
         return None
 

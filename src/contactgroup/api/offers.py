@@ -26,6 +26,7 @@ from contactgroup.api.resource import (
     changed,
     list_responses,
     listed,
+    listed_shared,
     sorting,
     state,
     tagged,
@@ -93,8 +94,9 @@ def list_offers(
     sort: Annotated[str, sorting("id", "member", "item", "quantity", "available_from", "status")] = "id",
 ) -> Any:
     """The offers the caller may see, filtered by member, status, item or capability area."""
-    rows = queries.offers(state(request), caller.user, member=member, status=status, item=item, area=area)
-    return listed(rows, Offer, "offers", paging, sort)
+    who = caller.user  # which offers a reader may see depends on its role and party only (access.can_see_offer)
+    return listed_shared(request, (who.role, who.party, member, status, item, area), lambda: queries.offers(
+        state(request), who, member=member, status=status, item=item, area=area), Offer, "offers", paging, sort)
 
 
 @router.post("/offers", tags=["offers"], status_code=201, response_model=Offer, responses={**CREATED, **WRITES})

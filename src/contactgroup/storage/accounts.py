@@ -50,8 +50,11 @@ def add_token(conn: Connection, row: TokenRow, secret_hash: bytes) -> None:
     conn.execute(api_tokens.insert().values(secret_hash=secret_hash, **asdict(row)))
 
 
+_TOKEN_BY_HASH = sa.select(*_TOKEN_COLUMNS).where(api_tokens.c.secret_hash == sa.bindparam("hash"))  # every request
+
+
 def token_by_hash(conn: Connection, secret_hash: bytes) -> TokenRow | None:
-    found = conn.execute(sa.select(*_TOKEN_COLUMNS).where(api_tokens.c.secret_hash == secret_hash)).first()
+    found = conn.execute(_TOKEN_BY_HASH, {"hash": secret_hash}).first()
     return None if found is None else TokenRow(*found)
 
 

@@ -197,10 +197,13 @@ def load_state(conn: Connection) -> tuple[State, Persisted]:
     return state, Persisted(state.tables)
 
 
+# Built once: every API request asks it, and building the statement cost more than running it.
+_LAST_EVENT = sa.select(schema.events.c.seq, schema.events.c.at).order_by(schema.events.c.seq.desc()).limit(1)
+
+
 def last_event(conn: Connection) -> tuple[int, datetime | None]:
     """(next seq, time of the last event): where the log ends, in one query on its primary key."""
-    e = schema.events
-    row = conn.execute(sa.select(e.c.seq, e.c.at).order_by(e.c.seq.desc()).limit(1)).first()
+    row = conn.execute(_LAST_EVENT).first()
     return (0, None) if row is None else (int(row[0]) + 1, row[1])
 
 
@@ -277,9 +280,11 @@ class Database:
                 yield conn
 
     @contextmanager
-    def writer(self) -> Iterator[Connection]:
-        """A writer's connection with no unit of work, for the record's own tables (checkpoints, cosignatures)."""
-        self.require_initialised()
+    def writer(self, *, checked: bool = True) -> Iterator[Connection]:
+        """A writer's connection with no unit of work, for the record's own tables (checkpoints, cosignatures).
+        `checked`: first check that the database is initialised at the expected schema (as `reader`)."""
+        if checked:
+            self.require_initialised()
         with self._writer_connection() as conn, conn.begin():
             yield conn
 

@@ -51,14 +51,19 @@ class StateStore:
     def snapshot(self) -> State:
         """The newest state: the published one, caught up first if another process has appended since. Never waits
         for a writer of this process; the state returned must not be changed."""
+        return self.read(lambda _, state: state)
+
+    def read(self, work: Callable[[Connection, State], R]) -> R:
+        """`work` on the newest state (as `snapshot`) and the read transaction that found it, so that a request
+        reads what else it needs (its caller's token) in the same transaction: one per request, not one each."""
         published = self._published
         with self.db.reader(checked=published is None) as conn:
             head, last_at = last_event(conn)
             if published is not None and published.index == head:
-                return published.state
+                return work(conn, published.state)
             fresh = self._caught_up(conn, published, head, last_at)
-        self._offer(fresh)
-        return fresh.state
+            self._offer(fresh)
+            return work(conn, fresh.state)
 
     def run(self, work: Callable[[UnitOfWork], R]) -> R:
         """`work` in one writer transaction on a fork of the caught-up state; once committed, the fork is published.

@@ -119,13 +119,18 @@ def preview(store: StateStore, who: Caller, area: str | None, consent: bool) -> 
     raise AssertionError("a preview always ends in _Preview")  # pragma: no cover
 
 
-def record(store: StateStore, who: Caller, area: str | None, consent: bool, seq: int) -> Review:
-    """The run recorded, if the record is still the one the preview (of `seq` events) saw."""
+def record(store: StateStore, who: Caller, area: str | None, consent: bool, seq: int,
+           previewed: Review | None = None) -> Review:
+    """The run recorded, if the record is still the one the preview (of `seq` events) saw — and, as a last guard,
+    only if its plan is the one previewed (the optimum is exact, so on the same record it is)."""
 
     def solve(uow: UnitOfWork) -> Review:
         if uow.next_seq != seq:
             raise Conflict(STALE, code="stale-preview", seen=seq, now=uow.next_seq)
-        return _review(uow, who, area, consent, recorded=True)
+        done = _review(uow, who, area, consent, recorded=True)
+        if previewed is not None and (done.pairs, done.superseded) != (previewed.pairs, previewed.superseded):
+            raise Conflict(STALE, code="stale-preview", seen=seq, now=uow.next_seq)  # rolled back: nothing written
+        return done
 
     return store.run(solve)
 
@@ -139,21 +144,24 @@ def _areas(state: State, user: User) -> list[str]:
     return runs.areas(state)
 
 
-def _may_run(state: State, user: User, area: str | None) -> None:
-    """Refuse at once (before any solve) whom the run itself would refuse."""
-    runs.check_area(state, area)
+def _runner(user: User) -> None:
+    """Refuse a user whose role never runs the allocation."""
     if user.role not in access.POLICY["allocation:propose"]:
         raise Forbidden(f"{user.name} ({user.role.value}) may not run the allocation: the coordinator runs it, "
                         "and a coalition lead for its area")
+
+
+def _may_run(state: State, user: User, area: str | None) -> None:
+    """Refuse at once (before any solve) whom the run itself would refuse."""
+    runs.check_area(state, area)
+    _runner(user)
     access.authorize(state, user, "allocation:propose", area=area)
 
 
 def _form(request: Request, user: User, *, area: str = "", consent: bool = False, message: str = "",
           status: int = 200) -> HTMLResponse:
     state = request.app.state.store.snapshot()
-    if user.role not in access.POLICY["allocation:propose"]:
-        raise Forbidden(f"{user.name} ({user.role.value}) may not run the allocation: the coordinator runs it, "
-                        "and a coalition lead for its area")
+    _runner(user)
     return render(request, "allocation_run.html", status, title="Allocation run", areas=_areas(state, user),
                   area=area, consent=consent, message=message, coordinator=user.role is Role.COORDINATOR)
 
@@ -215,7 +223,8 @@ def record_run(request: Request, caller: Changer, job_id: str, seq: Annotated[in
     store: StateStore = request.app.state.store
     who = Caller(caller.user.name, request.app.state.clock)
     try:
-        done = record(store, who, area or None, consent == "yes", seq)
+        previewed = job.result if isinstance(job.result, Review) and not job.result.recorded else None
+        done = record(store, who, area or None, consent == "yes", seq, previewed)
     except ContactGroupError as exc:
         return _show(request, job, message=detail(exc), status=status_of(exc))
     recorded = jobs(request.app.state).keep(KIND, caller.user.name, done)

@@ -17,7 +17,7 @@ from typing import Any
 from contactgroup.domain.errors import ContactGroupError
 from contactgroup.services.clock import Clock
 
-KEEP = 100
+KEEP = 50
 
 
 @dataclass

@@ -62,7 +62,7 @@ def consents_list(request: Request, caller: Viewer) -> HTMLResponse:
     )
     shown = listing(request, rows, COLUMNS, search=("id", "origin", "item", "destination", "end_use", "member"),
                     filters=filters)
-    awaiting = len(queries.inbox(st, who, request.app.state.clock.now(), kind=queries.InboxKind.CONSENT).entries)
+    awaiting = len(queries.movable(st, who, "consent", ConsentAction.GRANT))  # a consent asked is granted or refused
     return render(request, "consents_list.html", title="Consents", listing=shown, awaiting=awaiting)
 
 

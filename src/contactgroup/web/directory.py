@@ -67,7 +67,8 @@ def _users_page(request: Request, caller: SignedIn, *, values: dict[str, str] | 
                              Filter("state", "State", [("active", "active"), ("disabled", "disabled")])))
     log = accounts.security_log(store.db, state, me.name, limit=LOG_SHOWN)
     return render(request, "directory_users.html", status, title="Users", listing=found, log=log,
-                  values=values or {"party": "" if me.role is Role.COORDINATOR else me.party},
+                  values=values or {"party": "" if me.role is Role.COORDINATOR else me.party,
+                                    "role": Role.DESK_OFFICER.value},
                   message=message, enrolment=enrolment, roles=list(Role), own_party=me.party,
                   coordinator=me.role is Role.COORDINATOR)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -61,37 +61,63 @@ def unit_value(valuer: Valuer, st: State, offer: Offer) -> Decimal | None:
     return None if total is None else total / offer.quantity
 
 
-def _row(o: Offer, classes: dict[str, set[str]]) -> dict[str, Any]:
-    return {"id": o.id, "member": o.member, "item": o.item, "quantity": o.quantity, "unit_value": None,
-            "visibility": o.visibility.value, "status": o.status.value, "available_from": o.available_from,
-            "depot": o.depot, "ref": o.ref, "end_use": o.end_use, "classes": classes.get(o.item, set()), "offer": o}
+def _word(status: OfferStatus) -> str:
+    """A status as a word to read (and to filter by): `in delivery`."""
+    return status.value.replace("_", " ")
+
+
+class OfferRow(Mapping[str, Any]):
+    """A row of the offers list over one offer, each cell read when the list asks for it: of thousands of offers
+    the list sorts and filters on one or two cells and shows fifty rows, so no row is built whole in advance."""
+
+    KEYS = ("id", "member", "item", "quantity", "unit_value", "visibility", "status", "available_from", "depot",
+            "ref", "end_use")
+    __slots__ = ("cells", "offer")
+
+    def __init__(self, offer: Offer) -> None:
+        self.offer = offer
+        self.cells: dict[str, Any] = {"unit_value": None}  # worked out later (a conversion); `item_class` if chosen
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.cells:
+            return self.cells[key]
+        if key not in self.KEYS:
+            raise KeyError(key)
+        value = getattr(self.offer, key)
+        return _word(value) if isinstance(value, OfferStatus) else getattr(value, "value", value)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.KEYS)
+
+    def __len__(self) -> int:
+        return len(self.KEYS)
 
 
 def _valued(valuer: Valuer, st: State, rows: Sequence[Any]) -> None:
     for row in rows:
-        row["unit_value"] = unit_value(valuer, st, row["offer"])
+        row.cells["unit_value"] = unit_value(valuer, st, row.offer)
 
 
-def _in_class(rows: list[dict[str, Any]], chosen: str) -> list[dict[str, Any]]:
+def _in_class(st: State, rows: list[OfferRow], chosen: str) -> list[OfferRow]:
     """The rows whose item is in class `chosen` (an item may be in several), marked so the list's filter keeps
     them."""
-    return [{**row, "item_class": chosen} for row in rows if chosen in row["classes"]]
+    items = set(st.item_classes[chosen].items)
+    kept = [row for row in rows if row.offer.item in items]
+    for row in kept:
+        row.cells["item_class"] = chosen
+    return kept
 
 
 @router.get("/offers", response_class=HTMLResponse)
 def offers_list(request: Request, caller: Viewer) -> HTMLResponse:
     st = state(request)
-    classes: dict[str, set[str]] = {}
-    for c in st.item_classes.values():
-        for item in c.items:
-            classes.setdefault(item, set()).add(c.code)
-    rows = [_row(o, classes) for o in queries.offers(st, caller.user)]
+    rows = [OfferRow(o) for o in queries.offers(st, caller.user)]
     chosen = request.query_params.get("item_class", "")
     if chosen in st.item_classes:
-        rows = _in_class(rows, chosen)
+        rows = _in_class(st, rows, chosen)
     filters = (
-        Filter("status", "Status", [(s.value, s.value.replace("_", " ")) for s in OfferStatus]),
-        Filter("member", "Member", [(m, m) for m in sorted({row["member"] for row in rows})]),
+        Filter("status", "Status", [(_word(s), _word(s)) for s in OfferStatus]),
+        Filter("member", "Member", [(m, m) for m in sorted({row.offer.member for row in rows})]),
         Filter("item_class", "Item class", [(c.code, f"{c.code}: {c.name}") for c in queries.item_classes(st)]),
     )
     # A unit value may take a currency conversion: worked out for the rows shown, unless the list is sorted by it.
