@@ -72,3 +72,27 @@ def test_a_refusal_needs_its_reason_and_only_the_origin_decides(web_app: TestCli
     shown = web_app.get(f"/consents/{consent}").text
     assert "refused on 2024-07-01" in shown and "end use unclear &lt;script&gt;" in shown
     assert f'href="/consents/{consent}"' not in web_app.get("/").text  # no longer awaits FRA
+
+
+def test_the_offering_desk_asks_for_the_consent_from_its_offer_s_page(web_app: TestClient, web_world: World) -> None:
+    offer = enter_offer(web_world, consent_from="FRA")
+    plain = enter_offer(web_world)
+    csrf = sign_in(web_app, web_world, "usa")
+    assert web_app.get(f"/offers/{offer}").status_code == 404  # another member's offer: not found, not askable
+    before = web_world.event_count()
+    assert web_app.post(f"/offers/{offer}/consent", data={"csrf": csrf}).status_code == 404
+    assert "Ask FRA" not in web_app.get(f"/offers/{plain}").text
+    csrf = sign_in(web_app, web_world, "deu")
+    assert "for its consent" not in web_app.get(f"/offers/{plain}").text  # it needs none
+    page = web_app.get(f"/offers/{offer}")
+    assert "The allocation holds this offer back until FRA consents" in page.text
+    asked = web_app.post(f"/offers/{offer}/consent", data={"csrf": csrf})
+    assert asked.status_code == 303 and asked.headers["location"] == "/consents/K-00001"
+    (consent,) = web_world.db.state().consents.values()
+    assert consent.offer == offer and consent.origin == "FRA" and consent.status.value == "requested"
+    assert "Ask FRA for its consent" not in web_app.get(f"/offers/{offer}").text  # asked once
+    again = web_app.post(f"/offers/{offer}/consent", data={"csrf": csrf})
+    assert again.status_code == 409 and f"offer {offer} already has consent K-00001" in again.text
+    refused = web_app.post(f"/offers/{plain}/consent", data={"csrf": csrf})
+    assert refused.status_code == 409 and "needs no re-export consent" in refused.text
+    assert web_world.event_count() == before + 1

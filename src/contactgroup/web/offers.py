@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from contactgroup.domain.command import AMENDABLE_OFFER
 from contactgroup.domain.errors import ContactGroupError, MissingRate, NotFound, ValidationFailed
-from contactgroup.domain.model import Offer, OfferStatus, Source, User, ValuationBasis, Visibility
+from contactgroup.domain.model import ConsentStatus, Offer, OfferStatus, Source, User, ValuationBasis, Visibility
 from contactgroup.domain.state import State
 from contactgroup.domain.text import MAX_IMPORT_BYTES
 from contactgroup.domain.workflow import OfferAction, parse_action
@@ -202,6 +202,19 @@ def _verbs(st: State, who: User, offer_id: str) -> list[str]:
     return [verb.value for verb in OfferAction if offer_id in queries.movable(st, who, "offer", verb)]
 
 
+def _may_ask_consent(st: State, who: User, offer: Offer) -> bool:
+    """Whether `who` may ask for the offer's re-export consent now: it needs one, none is asked or granted (a refused
+    one may be asked again), and `who` enters the offer's member's offers or coordinates."""
+    if offer.consent_from is None or any(c.offer == offer.id and c.status is not ConsentStatus.REFUSED
+                                         for c in st.consents.values()):
+        return False
+    try:
+        access.authorize(st, who, "consent:request", owner=offer.member)
+    except ContactGroupError:
+        return False
+    return True
+
+
 def _offer_page(request: Request, caller: Viewer | Changer, offer_id: str, *, message: str = "",
                 status: int = 200) -> HTMLResponse:
     st = state(request)
@@ -213,6 +226,7 @@ def _offer_page(request: Request, caller: Viewer | Changer, offer_id: str, *, me
     return render(request, "offers_detail.html", status, title=f"Offer {offer.id}", offer=offer,
                   item=item, unit_value=unit_value(Valuer.of(st), st, offer), history=history,
                   allocations=allocations, verbs=_verbs(st, caller.user, offer_id), may_amend=may_amend,
+                  may_ask_consent=_may_ask_consent(st, caller.user, offer),
                   version=version(offer), message=message, today=request.app.state.clock.now().date())
 
 
@@ -251,6 +265,20 @@ def move_offer(request: Request, caller: Changer, offer_id: str, verb: str, form
     except ContactGroupError as exc:
         return _offer_page(request, caller, ident, message=said(exc), status=status_of(exc))
     return redirect(request, f"/offers/{ident}")
+
+
+@router.post("/offers/{offer_id}/consent", response_model=None)
+def ask_consent(request: Request, caller: Changer, offer_id: str, form: Posted) -> Response:
+    """Ask the member the offer names for its re-export consent (the allocation holds the offer back until it is
+    granted); then the consent's page."""
+    ident = _ident(offer_id)
+    try:
+        asked = act(request, caller, lambda uow, who: svc.request_consent(uow, who, ident))
+    except NotFound:
+        raise
+    except ContactGroupError as exc:
+        return _offer_page(request, caller, ident, message=said(exc), status=status_of(exc))
+    return redirect(request, f"/consents/{asked.id}")
 
 
 # --- amending ------------------------------------------------------------------------------------------------------
