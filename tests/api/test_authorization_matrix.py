@@ -41,7 +41,7 @@ OBJECT_PARAMS: dict[str, Callable[[Scenario, str], str]] = {
 # The verb each lifecycle route is called with, and the other path parameters.
 PARAMS = {"action": {"requirements": "validate", "offers": "commit", "allocations": "accept"},
           "decision": {"consents": "grant"}, "step": {"deliveries": "hub"}}
-NAMED = {"/api/v1/members/{code}/gdp": "DEU", "/api/v1/item-classes/{code}": "155mm", "/api/v1/funds/{code}": "F1",
+NAMED = {"/api/v1/members/{code}/gdp": "DEU", "/api/v1/members/{code}/iati": "DEU", "/api/v1/item-classes/{code}": "155mm", "/api/v1/funds/{code}": "F1",
          "/api/v1/funds/{code}/pledges": "F1"}
 DAY = "2024-07-01"
 BODIES: dict[str, Callable[[Scenario, str], Any]] = {
@@ -49,6 +49,7 @@ BODIES: dict[str, Callable[[Scenario, str], Any]] = {
     "POST /api/v1/members": lambda s, o: {"code": "OSCE", "name": "OSCE", "kind": "organisation",
                                           "currency": "EUR"},
     "POST /api/v1/members/{code}/gdp": lambda s, o: {"year": 2023, "amount": "1000000", "currency": "EUR"},
+    "POST /api/v1/members/{code}/iati": lambda s, o: {"identifier": "XM-DAC-5-7"},
     "POST /api/v1/users": lambda s, o: {"name": "deu-2", "party": "DEU", "role": "desk_officer"},
     "POST /api/v1/users/{name}/role": lambda s, o: {"role": "desk_officer"},
     "POST /api/v1/coalitions": lambda s, o: {"area": "naval", "name": "Naval", "leads": ["NOR"]},
@@ -192,6 +193,7 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/members":                                   "o     o     o     o     o     o     o     o",
     "POST /api/v1/members":                                  "o     f     f     f     f     f     f     f",
     "POST /api/v1/members/{code}/gdp":                       "o     f     f     f     f     f     f     f",
+    "POST /api/v1/members/{code}/iati":                      "o     f     f     f     f     f     f     f",
     "GET /api/v1/users":                                     "o     o     o     o     o     o     o     o",
     "POST /api/v1/users":                                    "o     o     f     f     f     f     f     f",
     "GET /api/v1/users/{name}":                              "o     o     o     o     o     o     o     o",

@@ -9,8 +9,9 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from contactgroup.cli import seam
 from contactgroup.cli.common import AsOption, DbOption, caller, err, handles_errors, out, writer
-from contactgroup.services.imports import import_kiel, import_rates
+from contactgroup.services.imports import RatesSummary, import_kiel, import_rates
 
 app = typer.Typer(help="Import from files, all rows or none: a desk's offers or the recipient's requirements "
                        "spreadsheet, the Kiel Ukraine Support Tracker, exchange rates.",
@@ -59,8 +60,7 @@ def rates_cmd(
     as_: AsOption = None,
 ) -> None:
     """Record exchange rates for currencies the ECB does not publish. Needs a coordinator; all rows or none."""
-    who = caller(as_)
-    with writer(db) as uow:
-        summary = import_rates(uow, who, file)
+    summary = seam.change(db, as_, lambda uow, who: import_rates(uow, who, file),
+                          seam.upload("rates", file, seam.typed(RatesSummary)))
     out.print(f"Recorded {summary.rates} rates from {escape(summary.file)} for {', '.join(summary.currencies)} "
               f"({summary.first} to {summary.last}).", highlight=False)
