@@ -41,7 +41,8 @@ OBJECT_PARAMS: dict[str, Callable[[Scenario, str], str]] = {
 # The verb each lifecycle route is called with, and the other path parameters.
 PARAMS = {"action": {"requirements": "validate", "offers": "commit", "allocations": "accept"},
           "decision": {"consents": "grant"}, "step": {"deliveries": "hub"}}
-NAMED = {"/api/v1/members/{code}/gdp": "DEU", "/api/v1/members/{code}/iati": "DEU", "/api/v1/item-classes/{code}": "155mm", "/api/v1/funds/{code}": "F1",
+NAMED = {"/api/v1/members/{code}/gdp": "DEU", "/api/v1/members/{code}/iati": "DEU",
+         "/api/v1/item-classes/{code}": "155mm", "/api/v1/funds/{code}": "F1",
          "/api/v1/funds/{code}/pledges": "F1"}
 DAY = "2024-07-01"
 BODIES: dict[str, Callable[[Scenario, str], Any]] = {
@@ -106,6 +107,7 @@ PUBLIC = frozenset({"GET /checkpoint", "GET /proof/inclusion", "GET /handovers",
 # factor), and routes that act only on the caller's own account (its passkeys, its tokens by id): their refusals
 # are tested in test_accounts.py, test_tokens.py, test_sign_in_security.py and test_passkeys.py.
 OWN_ACCOUNT = frozenset({"POST /api/v1/enrol", "POST /api/v1/enrol/confirm", "POST /api/v1/sign-in",
+                         "POST /api/v1/cli-logins/token",
                          "POST /api/v1/sign-in/passkey-options", "POST /api/v1/passkeys/options",
                          "GET /api/v1/passkeys", "POST /api/v1/passkeys", "DELETE /api/v1/tokens/{token_id}"})
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from contactgroup.cli import remote
 from contactgroup.services import tokens
@@ -81,7 +82,7 @@ def _desk(run_: Run, tmp: Path) -> dict[str, Any]:
     for args in (["member", "list", "--format", "json"], ["user", "list", "--format", "csv"],
                  ["catalogue", "items"], ["catalogue", "classes", "--format", "json"], ["coalition", "list"],
                  ["fund", "list"], ["fund", "show", "F1", "--format", "json"], ["place", "list"],
-                 ["transit", "list", "--format", "csv"]):
+                 ["transit", "list", "--format", "csv"], ["governance", "list"]):
         seen[" ".join(args)] = run("analyst", args)
     # a member's desk officer manages its own users; the enrolment code differs by nature
     seen["user add"] = run("deu", ["user", "add", "deu-2", "--party", "DEU", "--role", "analyst"]).splitlines()[0]
@@ -122,6 +123,11 @@ def _desk(run_: Run, tmp: Path) -> dict[str, Any]:
     for kind, ident, user in (("requirement", req, "analyst"), ("offer", offer, "deu"), ("allocation", alloc, "ukr")):
         seen[f"{kind} history"] = _without(run(user, [kind, "history", ident, "--format", "json"]), "at")
     seen["hidden history"] = refused("fra", ["offer", "history", offer])
+    for kind in ("offers", "requirements"):  # drop-downs of the codes the record knows
+        book = tmp / f"{kind}-{len(list(tmp.glob('*.xlsx')))}.xlsx"
+        run(None, ["template", kind, str(book)])
+        seen[f"template {kind}"] = [[c.value for row in sheet.iter_rows() for c in row]
+                                    for sheet in load_workbook(book).worksheets]
     return seen
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from contactgroup.cli import seam
 from contactgroup.cli.common import (
     AsOption,
     DbOption,
@@ -306,9 +307,17 @@ def governance_status(pid: str, db: DbOption = None, fmt: FormatOption = Format.
 @handles_errors
 def governance_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List proposals."""
-    rows = [{"id": v.proposal.id, "kind": v.proposal.kind.value, "status": v.status, "what": v.what,
-             "approved": len(v.quorum.approved), "needed": v.quorum.needed, "expires_at": v.proposal.expires_at}
-            for v in queries.proposals(database(db).state(), datetime.now(UTC))]
+    def here() -> list[dict[str, Any]]:
+        return [{"id": v.proposal.id, "kind": v.proposal.kind.value, "status": v.status, "what": v.what,
+                 "approved": len(v.quorum.approved), "needed": v.quorum.needed, "expires_at": v.proposal.expires_at}
+                for v in queries.proposals(database(db).state(), datetime.now(UTC))]
+
+    def served(docs: Any) -> list[dict[str, Any]]:
+        return [{"id": d["id"], "kind": d["kind"], "status": d["status"], "what": d["what"],
+                 "approved": len(d["approved"]), "needed": d["needed"],
+                 "expires_at": datetime.fromisoformat(d["expires_at"])} for d in docs]
+
+    rows = seam.fetch(db, here, seam.Remote("GET", "/proposals", served))
     if not rows and fmt is Format.TABLE:
         out.print("no proposals yet", highlight=False)
         return
