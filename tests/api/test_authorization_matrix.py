@@ -20,6 +20,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contactgroup.api.app import create_app
+from contactgroup.reports.scope import Scope
+from contactgroup.services import reporting
+from contactgroup.services.reporting import ReportRequest
 from tests.api.conftest import bearer
 from tests.api.scenario import OBJECTS, ROLES, Scenario, secret
 from tests.factories import World
@@ -75,6 +78,8 @@ BODIES: dict[str, Callable[[Scenario, str], Any]] = {
     "POST /api/v1/allocations": lambda s, o: {"offer": s.offers[o], "requirement": s.requirement, "quantity": 1},
     "POST /api/v1/allocation-runs": lambda s, o: {},
     "POST /api/v1/consents": lambda s, o: {"offer": s.offers[o]},
+    "POST /api/v1/reports/check": lambda s, o: reporting.computed(s.world.db, ReportRequest("coverage", Scope()),
+                                                                  s.world.clock).as_json(),
     "POST /api/v1/deliveries": lambda s, o: {"allocation": s.allocations[o], "quantity": 1, "dispatched_on": DAY},
     "POST /api/v1/deliveries/{delivery_id}/receive": lambda s, o: {"received_on": DAY},
     # the bulk moves, with one id: the same outcome as the route of that one object
@@ -267,6 +272,7 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/reports/burden":                            "o     o     o     o     o     o     o     o",
     "GET /api/v1/reports/lag":                               "o     o     o     o     o     o     o     o",
     "GET /api/v1/reports/gaps":                              "o     o     o     o     o     o     o     o",
+    "POST /api/v1/reports/check":                            "o     o     o     o     o     o     o     o",
 }
 SEES_OFFER = "GET /api/v1/offers/{offer_id}"
 

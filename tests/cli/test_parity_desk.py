@@ -82,8 +82,9 @@ def _desk(run_: Run, tmp: Path) -> dict[str, Any]:
     for args in (["member", "list", "--format", "json"], ["user", "list", "--format", "csv"],
                  ["catalogue", "items"], ["catalogue", "classes", "--format", "json"], ["coalition", "list"],
                  ["fund", "list"], ["fund", "show", "F1", "--format", "json"], ["place", "list"],
-                 ["transit", "list", "--format", "csv"], ["governance", "list"]):
+                 ["transit", "list", "--format", "csv"]):
         seen[" ".join(args)] = run("analyst", args)
+    seen["governance list"] = run(None, ["governance", "list"])
     # a member's desk officer manages its own users; the enrolment code differs by nature
     seen["user add"] = run("deu", ["user", "add", "deu-2", "--party", "DEU", "--role", "analyst"]).splitlines()[0]
     seen["user role"] = run("deu", ["user", "role", "deu-2", "desk_officer"])
@@ -123,6 +124,12 @@ def _desk(run_: Run, tmp: Path) -> dict[str, Any]:
     for kind, ident, user in (("requirement", req, "analyst"), ("offer", offer, "deu"), ("allocation", alloc, "ukr")):
         seen[f"{kind} history"] = _without(run(user, [kind, "history", ident, "--format", "json"]), "at")
     seen["hidden history"] = refused("fra", ["offer", "history", offer])
+    report = json.loads(run(None, ["report", "coverage", "--format", "json"]))
+    (tmp / "coverage.json").write_text(json.dumps(report), encoding="utf-8")
+    seen["report check"] = run("analyst", ["report", "check", str(tmp / "coverage.json")])
+    report["rows"][0]["delivered"] += 1
+    (tmp / "forged.json").write_text(json.dumps(report), encoding="utf-8")
+    seen["report check forged"] = refused("analyst", ["report", "check", str(tmp / "forged.json")])
     for kind in ("offers", "requirements"):  # drop-downs of the codes the record knows
         book = tmp / f"{kind}-{len(list(tmp.glob('*.xlsx')))}.xlsx"
         run(None, ["template", kind, str(book)])
@@ -146,6 +153,7 @@ def test_the_desks_commands_give_the_same_output_locally_and_against_a_server(
 
     assert {k: (v, here[k]) for k, v in there.items() if v != here[k]} == {}
     assert "2 problems" in here["bad import"][1], "every bad row named"
+    assert here["report check forged"][0] == 6 and "1 figure differs" in here["report check forged"][1]
     assert "no allocation that deu may confirm now: nothing changed" in here["nothing to confirm"]
     assert here["confirm"].startswith("✓ allocation A-00001 is confirmed")
     assert _event_types(served)[-40:] == _event_types(local)[-40:]

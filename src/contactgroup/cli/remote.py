@@ -23,6 +23,7 @@ from contactgroup.domain.errors import (
     Conflict,
     ContactGroupError,
     Forbidden,
+    IntegrityError,
     NotFound,
     NotSignedIn,
     Problem,
@@ -166,8 +167,10 @@ class Client:
 def refusal(answer: httpx.Response) -> ContactGroupError:
     """The error a server's problem document stands for, with its detail as the message."""
     errors: list[Problem] = []
+    document_code = None
     try:
         document = answer.json()
+        document_code = document.get("code")
         detail = str(document.get("detail") or answer.reason_phrase)
         errors = [Problem(str(e["where"]), str(e["message"])) for e in document.get("errors") or ()]
     except (ValueError, AttributeError, TypeError, KeyError):
@@ -177,6 +180,8 @@ def refusal(answer: httpx.Response) -> ContactGroupError:
         return NotSignedIn()
     kinds: dict[int, type[ContactGroupError]] = {403: Forbidden, 404: NotFound, 409: Conflict, 412: Conflict,
                                                  428: Conflict, 429: Conflict}
+    if status == 409 and document_code == "record-differs":  # a report not computed from this record (exit 6)
+        return IntegrityError(detail)
     if status in (400, 413, 422):
         # several problems (an import's bad rows) each on its line, as a local command lists them
         return ValidationFailed(errors if len(errors) > 1 else detail)

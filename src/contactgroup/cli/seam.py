@@ -41,6 +41,7 @@ class Remote(Generic[T]):
     params: Mapping[str, Any] = field(default_factory=dict)
     # an upload (`multipart/form-data`, an import's spreadsheet), read only when the request is sent
     files: Callable[[], Mapping[str, Any]] | None = None
+    content: bytes | None = None  # a body sent as it is (a report file)
 
 
 def typed(cls: type[T]) -> Callable[[Any], T]:
@@ -88,7 +89,8 @@ def ask(db: str | None, as_: str | None, served: Remote[T]) -> T:
     """The request, to the server CONTACTGROUP_SERVER names, as the user signed in to it."""
     client = _signed_in(as_, db)
     files = served.files() if served.files is not None else None
-    answer = client.request(served.method, served.path, json=served.json, params=served.params, files=files)
+    answer = client.request(served.method, served.path, json=served.json, params=served.params, files=files,
+                            content=served.content)
     return _understood(client, lambda: served.parse(answer))
 
 
