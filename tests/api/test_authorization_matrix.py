@@ -78,6 +78,8 @@ BODIES: dict[str, Callable[[Scenario, str], Any]] = {
     "POST /api/v1/allocations": lambda s, o: {"offer": s.offers[o], "requirement": s.requirement, "quantity": 1},
     "POST /api/v1/allocation-runs": lambda s, o: {},
     "POST /api/v1/consents": lambda s, o: {"offer": s.offers[o]},
+    "POST /api/v1/proposals": lambda s, o: {"kind": "admit_member", "payload": {
+        "code": "OSCE", "name": "OSCE", "kind": "organisation", "currency": "EUR"}},
     "POST /api/v1/reports/check": lambda s, o: reporting.computed(s.world.db, ReportRequest("coverage", Scope()),
                                                                   s.world.clock).as_json(),
     "POST /api/v1/deliveries": lambda s, o: {"allocation": s.allocations[o], "quantity": 1, "dispatched_on": DAY},
@@ -137,7 +139,7 @@ def _url(route: str, s: Scenario, obj: str) -> str:
             path = path.replace(f"{{{param}}}", verbs[area])
     template = route.split(" ", 1)[1]
     return (path.replace("{req_id}", s.requirement).replace("{name}", "spare")
-            .replace("{code}", NAMED.get(template, "")))
+            .replace("{code}", NAMED.get(template, "")).replace("{pid}", "P-00001"))
 
 
 def call(client: TestClient, headers: dict[str, str], route: str, s: Scenario, obj: str) -> Any:
@@ -273,6 +275,12 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/reports/lag":                               "o     o     o     o     o     o     o     o",
     "GET /api/v1/reports/gaps":                              "o     o     o     o     o     o     o     o",
     "POST /api/v1/reports/check":                            "o     o     o     o     o     o     o     o",
+    "POST /api/v1/proposals":                                "o     o     o     f     f     f     f     f",
+    # no proposal P-00001 in the scenario: a route of one answers 404 to whoever may read or act at all (a role
+    # that may never withdraw or approve is refused first)
+    "GET /api/v1/proposals/{pid}":                           "h     h     h     h     h     h     h     h",
+    "POST /api/v1/proposals/{pid}/withdraw":                 "h     h     h     f     f     f     f     f",
+    "POST /api/v1/proposals/{pid}/approvals":                "h     h     h     f     f     h     h     h",
 }
 SEES_OFFER = "GET /api/v1/offers/{offer_id}"
 

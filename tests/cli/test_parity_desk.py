@@ -6,15 +6,20 @@ against a real server print the same and record the same events."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from typer.testing import CliRunner
 
 from contactgroup.cli import remote
+from contactgroup.cli.main import app
 from contactgroup.services import tokens
 from contactgroup.services.clock import SystemClock
+from contactgroup.services.coordination import Caller
+from contactgroup.services.governance import register_key
 from contactgroup.storage.database import Database
 from tests.cli.test_parity import USERS, Run, _against, _event_types, _locally, _ok, env, two  # noqa: F401
 from tests.ledger_integration.conftest import serving
@@ -157,3 +162,52 @@ def test_the_desks_commands_give_the_same_output_locally_and_against_a_server(
     assert "no allocation that deu may confirm now: nothing changed" in here["nothing to confirm"]
     assert here["confirm"].startswith("✓ allocation A-00001 is confirmed")
     assert _event_types(served)[-40:] == _event_types(local)[-40:]
+
+
+def _timeless(text: str) -> str:
+    """Output with its times (a proposal's, an approval's) left out: two runs make them seconds apart."""
+    return " ".join(re.sub(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+(Z|\+00:00)?", "…", text).split())
+
+
+def _governance(run_: Run, tmp: Path, key: Path) -> dict[str, Any]:
+    """A member's desk proposes, every member signs offline (`governance sign` is local by nature), one hands in
+    its approval; the status and the list are read; a second proposal is withdrawn."""
+    def run(user: str | None, args: list[str]) -> str:
+        return _timeless(_ok(run_(user, args)))
+
+    seen: dict[str, Any] = {}
+    seen["propose"] = run("deu", ["governance", "propose", "admit-member", "--code", "OSCE", "--name", "OSCE",
+                                  "--currency", "EUR", "--organisation"])
+    text = _ok(run_(None, ["governance", "show", "P-00001", "--text"]))
+    (tmp / "p.txt").write_text(text, encoding="utf-8")
+    note = _ok(CliRunner().invoke(app, ["governance", "sign", str(tmp / "p.txt"), "--key", str(key)]))
+    (tmp / "p.note").write_text(note, encoding="utf-8")
+    seen["approve"] = run("deu", ["governance", "approve", "P-00001", str(tmp / "p.note")])
+    seen["twice"] = " ".join(run_("deu", ["governance", "approve", "P-00001", str(tmp / "p.note")]).output.split())
+    seen["show"] = run(None, ["governance", "show", "P-00001"])
+    seen["status"] = [run(None, ["governance", "status", "P-00001", *fmt]) for fmt in ([], ["--format", "json"])]
+    seen["second"] = run("deu", ["governance", "propose", "remove-member", "--code", "ARG"])
+    seen["withdraw"] = run("deu", ["governance", "withdraw", "P-00002"])
+    seen["not theirs"] = " ".join(run_("usa", ["governance", "withdraw", "P-00001"]).output.split())
+    seen["list"] = run(None, ["governance", "list"])
+    return seen
+
+
+def test_governance_gives_the_same_output_locally_and_against_a_server(
+        two: tuple[Database, Database], env: pytest.MonkeyPatch, tmp_path: Path) -> None:  # noqa: F811
+    local, served = two
+    key = tmp_path / "DEU.key"
+    verifier = _ok(CliRunner().invoke(app, ["keys", "generate", "DEU-1", "--out", str(key)])).strip()
+    for db in (local, served):
+        with db.transaction() as uow:
+            register_key(uow, Caller("deu", SystemClock()), "DEU", verifier)
+    here = _governance(_locally(local), tmp_path, key)
+    with serving(served.url, None) as url:
+        issued = {name: tokens.issue(served, served.state(), name, now=SystemClock().now(), scope=tokens.Scope.WRITE)
+                  for name in USERS}
+        logins = {name: remote.Login(url, name, i.token, i.row.id) for name, i in issued.items()}
+        env.setenv(remote.SERVER_ENV, url)
+        there = _governance(_against(url, logins), tmp_path, key)
+    assert {k: (v, here[k]) for k, v in there.items() if v != here[k]} == {}
+    assert "approval counted: 1 of" in here["approve"] and "P-00002 withdrawn" in here["withdraw"]
+    assert _event_types(served)[-5:] == _event_types(local)[-5:]

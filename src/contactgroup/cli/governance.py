@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.markup import escape
@@ -31,7 +33,9 @@ from contactgroup.domain.model import KeyStatus, ProposalKind, ProposalStatus
 from contactgroup.encoding.canonical import plain
 from contactgroup.services import governance as svc
 from contactgroup.services import queries
+from contactgroup.services.coordination import Caller
 from contactgroup.services.key_files import parse_key_argument
+from contactgroup.storage.database import UnitOfWork
 
 keys_app = typer.Typer(help="Members' Ed25519 keys: generate offline, register, revoke.", no_args_is_help=True)
 
@@ -107,6 +111,15 @@ def keys_export(db: DbOption = None) -> None:
             sys.stdout.write(f"{code} {key}".rstrip() + "\n")
 
 
+@dataclass(frozen=True, slots=True)
+class Approved:
+    """An approval handed in: the quorum as it was counted, the proposal's status, others that took effect too."""
+
+    quorum: gov.Quorum
+    status: ProposalStatus
+    settled: list[str]
+
+
 governance_app = typer.Typer(help="Proposals that take effect when a quorum of members has signed them.",
                              no_args_is_help=True)
 propose_app = typer.Typer(help="Make a governance proposal.", no_args_is_help=True)
@@ -114,9 +127,13 @@ governance_app.add_typer(propose_app, name="propose")
 
 
 def _propose(db: str | None, as_: str | None, kind: ProposalKind, payload: dict[str, Any], days: int) -> None:
-    with writer(db) as uow:
-        p = svc.propose(uow, caller(as_), kind, payload, days)
-        q = gov.quorum(uow.state, p)
+    def here(uow: UnitOfWork, who: Caller) -> queries.ProposalView:
+        made = svc.propose(uow, who, kind, payload, days)
+        return queries.ProposalView(made, made.status.value, "", gov.quorum(uow.state, made))
+
+    view = seam.change(db, as_, here, seam.Remote("POST", "/api/v1/proposals", seam.typed(queries.ProposalView),
+                                                 json={"kind": kind.value, "payload": plain(payload), "days": days}))
+    p, q = view.proposal, view.quorum
     out.print(f"[green]✓[/] proposal {p.id}: {escape(svc.payload_summary(p))}; takes effect with {q.needed} of "
               f"{len(q.eligible)} approvals (rule {_rule(q)}), open until {plain(p.expires_at)}", highlight=False)
     out.print(f"Members sign it offline: contactgroup governance show {p.id} --text > {p.id}.txt && "
@@ -206,7 +223,9 @@ def _rule(q: gov.Quorum) -> str:
 
 
 def _get(pid: str, db: str | None) -> queries.ProposalView:
-    return queries.proposal(database(db).state(), pid, datetime.now(UTC))
+    return seam.fetch(db, lambda: queries.proposal(database(db).state(), pid, datetime.now(UTC)),
+                      seam.Remote("GET", f"/api/v1/proposals/{quote(pid, safe='')}",
+                                  seam.typed(queries.ProposalView)))
 
 
 @governance_app.command("show")
@@ -251,11 +270,14 @@ def governance_approve(
         signed = approval_file.read_text(encoding="utf-8")
     except OSError as exc:
         raise fail(f"{approval_file}: cannot be read: {exc.strerror}", 2) from None
-    with writer(db) as uow:
+    def here(uow: UnitOfWork, who: Caller) -> Approved:
         was_open = queries.open_proposals(uow.state)
-        q = svc.approve(uow, caller(as_), pid, signed)
-        status = uow.state.proposals[pid].status
-        settled = queries.took_effect_with(was_open, uow.state, pid)
+        quorum = svc.approve(uow, who, pid, signed)
+        return Approved(quorum, uow.state.proposals[pid].status, queries.took_effect_with(was_open, uow.state, pid))
+
+    done = seam.change(db, as_, here, seam.Remote("POST", f"/api/v1/proposals/{quote(pid, safe='')}/approvals",
+                                                  seam.typed(Approved), content=signed.encode("utf-8")))
+    q, status, settled = done.quorum, done.status, done.settled
     word = "now EFFECTIVE" if status is ProposalStatus.EFFECTIVE else "still open"
     out.print(f"[green]✓[/] approval counted: {len(q.approved)} of {q.needed} needed; {pid} is {word}",
               highlight=False)
@@ -269,8 +291,9 @@ def governance_approve(
 @handles_errors
 def governance_withdraw(pid: str, db: DbOption = None, as_: AsOption = None) -> None:
     """Withdraw a proposal you made; later approvals count for nothing."""
-    with writer(db) as uow:
-        svc.withdraw(uow, caller(as_), pid)
+    seam.change(db, as_, lambda uow, who: svc.withdraw(uow, who, pid).id,
+                seam.Remote("POST", f"/api/v1/proposals/{quote(pid, safe='')}/withdraw",
+                            lambda view: str(view["proposal"]["id"])))
     out.print(f"[green]✓[/] {pid} withdrawn")
 
 
