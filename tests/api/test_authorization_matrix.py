@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contactgroup.api.app import create_app
+from contactgroup.ledger.note import generate_key
 from contactgroup.reports.scope import Scope
 from contactgroup.services import reporting
 from contactgroup.services.reporting import ReportRequest
@@ -78,6 +79,9 @@ BODIES: dict[str, Callable[[Scenario, str], Any]] = {
     "POST /api/v1/allocations": lambda s, o: {"offer": s.offers[o], "requirement": s.requirement, "quantity": 1},
     "POST /api/v1/allocation-runs": lambda s, o: {},
     "POST /api/v1/consents": lambda s, o: {"offer": s.offers[o]},
+    "POST /api/v1/member-keys": lambda s, o: {"member": "DEU",
+                                              "key": str(generate_key(f"DEU-{uuid.uuid4().hex[:8]}")[1])},
+    "POST /api/v1/member-keys/revoke": lambda s, o: {"key": "DEU-none+00000000"},
     "POST /api/v1/proposals": lambda s, o: {"kind": "admit_member", "payload": {
         "code": "OSCE", "name": "OSCE", "kind": "organisation", "currency": "EUR"}},
     "POST /api/v1/reports/check": lambda s, o: reporting.computed(s.world.db, ReportRequest("coverage", Scope()),
@@ -276,6 +280,11 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/reports/gaps":                              "o     o     o     o     o     o     o     o",
     "POST /api/v1/reports/check":                            "o     o     o     o     o     o     o     o",
     "POST /api/v1/proposals":                                "o     o     o     f     f     f     f     f",
+    "GET /api/v1/member-keys":                               "o     o     o     o     o     o     o     o",
+    # a member's keys are its own desk officers' to manage (no key is registered in the scenario: 404 to them)
+    "POST /api/v1/member-keys":                              "f     o     f     f     f     f     f     f",
+    "POST /api/v1/member-keys/revoke":                       "f     h     h     f     f     f     f     f",
+    "GET /api/v1/authorities":                               "o     o     o     o     o     o     o     o",
     # no proposal P-00001 in the scenario: a route of one answers 404 to whoever may read or act at all (a role
     # that may never withdraw or approve is refused first)
     "GET /api/v1/proposals/{pid}":                           "h     h     h     h     h     h     h     h",

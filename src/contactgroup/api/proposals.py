@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -15,7 +15,7 @@ from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import act, state
 from contactgroup.domain import governance as gov
 from contactgroup.domain.errors import ValidationFailed
-from contactgroup.domain.model import ProposalKind, ProposalStatus
+from contactgroup.domain.model import MemberKey, ProposalKind, ProposalStatus
 from contactgroup.services import governance as svc
 from contactgroup.services import queries
 from contactgroup.services.coordination import Caller
@@ -86,3 +86,39 @@ async def approve(request: Request, caller: Writer, pid: ProposalId) -> Approved
 
     answer: Approved = await run_in_threadpool(request.app.state.store.run, hand_in)
     return answer
+
+
+# --- members' keys and the coordinating authority -----------------------------------------------------------------
+
+class KeyIn(BaseModel):
+    member: Annotated[str, Field(min_length=1, max_length=64)]
+    key: Annotated[str, Field(min_length=1, max_length=500, description="a verifier key <name>+<hex id>+<base64>")]
+
+
+class KeyRevoked(BaseModel):
+    key: Annotated[str, Field(min_length=1, max_length=500, description="the verifier key, or its <name>+<hex id>")]
+
+
+@router.get("/member-keys", response_model=list[MemberKey], responses=problem_responses(400, 401))
+def list_keys(request: Request, caller: Reader,
+              member: Annotated[str | None, Query(max_length=64)] = None) -> list[MemberKey]:
+    """Every member's verifier keys (everyone checks approvals with them), by member and registration."""
+    return queries.member_keys(state(request), member=member)
+
+
+@router.post("/member-keys", status_code=201, response_model=MemberKey, responses=WRITES)
+def register_key(request: Request, caller: Writer, body: KeyIn) -> MemberKey:
+    """Register a verifier key for one's member (its desk officer)."""
+    return act(request, caller, lambda uow, who: svc.register_key(uow, who, body.member, body.key))
+
+
+@router.post("/member-keys/revoke", response_model=MemberKey, responses=WRITES)
+def revoke_key(request: Request, caller: Writer, body: KeyRevoked) -> MemberKey:
+    """Revoke a key (its member's desk officer): approvals signed with it stop counting."""
+    return act(request, caller, lambda uow, who: svc.revoke_key(uow, who, body.key))
+
+
+@router.get("/authorities", response_model=list[svc.Term], responses=problem_responses(401))
+def authorities(request: Request, caller: Reader) -> list[svc.Term]:
+    """Every coordinating authority's term, the first first; the last, without `until`, chairs now."""
+    return svc.terms(state(request))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from dataclasses import dataclass
@@ -19,17 +20,15 @@ from contactgroup.cli.common import (
     DbOption,
     Format,
     FormatOption,
-    caller,
     database,
     emit,
     fail,
     handles_errors,
     out,
     whole_number_in,
-    writer,
 )
 from contactgroup.domain import governance as gov
-from contactgroup.domain.model import KeyStatus, ProposalKind, ProposalStatus
+from contactgroup.domain.model import KeyStatus, Member, MemberKey, ProposalKind, ProposalStatus
 from contactgroup.encoding.canonical import plain
 from contactgroup.services import governance as svc
 from contactgroup.services import queries
@@ -65,8 +64,10 @@ def keys_register(
     as_: AsOption = None,
 ) -> None:
     """Register a verifier key for your member (desk officer of that member)."""
-    with writer(db) as uow:
-        k = svc.register_key(uow, caller(as_), member, parse_key_argument(key))
+    verifier = parse_key_argument(key)
+    k = seam.change(db, as_, lambda uow, who: svc.register_key(uow, who, member, verifier),
+                    seam.Remote("POST", "/api/v1/member-keys", seam.typed(MemberKey),
+                                json={"member": member, "key": verifier}))
     out.print(f"[green]✓[/] key {gov.key_label(k.key)} registered for {member}", highlight=False)
 
 
@@ -78,8 +79,8 @@ def keys_revoke(
     as_: AsOption = None,
 ) -> None:
     """Revoke a key (desk officer of its member): approvals signed with it stop counting."""
-    with writer(db) as uow:
-        k = svc.revoke_key(uow, caller(as_), key)
+    k = seam.change(db, as_, lambda uow, who: svc.revoke_key(uow, who, key),
+                    seam.Remote("POST", "/api/v1/member-keys/revoke", seam.typed(MemberKey), json={"key": key}))
     out.print(f"[green]✓[/] key {gov.key_label(k.key)} of {k.member} revoked", highlight=False)
 
 
@@ -88,8 +89,11 @@ def keys_revoke(
 def keys_list(member: Annotated[str | None, typer.Option()] = None, db: DbOption = None,
               fmt: FormatOption = Format.TABLE) -> None:
     """List registered member keys."""
+    registered = seam.fetch(db, lambda: queries.member_keys(database(db).state(), member=member),
+                            seam.Remote("GET", "/api/v1/member-keys", seam.typed(list[MemberKey]),
+                                        params=seam.given({"member": member})))
     rows = [{"member": k.member, "key": k.key, "status": k.status.value, "registered_at": k.registered_at,
-             "revoked_at": k.revoked_at} for k in queries.member_keys(database(db).state(), member=member)]
+             "revoked_at": k.revoked_at} for k in registered]
     if not rows and fmt is Format.TABLE:
         out.print(f"no member keys registered{f' for {member}' if member else ''}", highlight=False)
         return
@@ -102,11 +106,13 @@ def keys_export(db: DbOption = None) -> None:
     """Print every active member's keys as `MEMBER KEY` lines, and a member without a key as `MEMBER` alone:
     the file a witness needs (`--member-keys`) to follow a handover of the log on the members' signatures alone.
     The witness's quorum is a share of every member listed, keys or not."""
-    state = database(db).state()
+    members = seam.open_listing(db, None, lambda state: list(state.members.values()),
+                                seam.Remote("GET", "/api/v1/members", seam.typed(Member))).rows
+    registered = seam.fetch(db, lambda: queries.member_keys(database(db).state()),
+                            seam.Remote("GET", "/api/v1/member-keys", seam.typed(list[MemberKey])))
     sys.stdout.write("# contactgroup member keys: MEMBER KEY, or MEMBER alone for a member with no key\n")
-    for code in sorted(c for c, member in state.members.items() if member.active):
-        keys = sorted(k.key for k in state.member_keys.values()
-                      if k.member == code and k.status is KeyStatus.ACTIVE)
+    for code in sorted(m.code for m in members if m.active):
+        keys = sorted(k.key for k in registered if k.member == code and k.status is KeyStatus.ACTIVE)
         for key in keys or [""]:
             sys.stdout.write(f"{code} {key}".rstrip() + "\n")
 
@@ -350,9 +356,9 @@ def governance_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> No
 @handles_errors
 def authority(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Who chairs the coordination now and since when, with every earlier authority."""
-    state = database(db).state()
-    terms = queries.authorities(state)
-    if fmt is Format.TABLE and state.authority is not None:
-        out.print(f"{state.authority.name} chairs since {plain(state.authority.since)}", highlight=False)
-    emit([{"authority": a.name, "since": a.since, "until": a.until, "by": svc.term_origin(state, a)}
-          for a in terms], fmt, title="Authorities")
+    terms = seam.fetch(db, lambda: svc.terms(database(db).state()),
+                       seam.Remote("GET", "/api/v1/authorities", seam.typed(list[svc.Term])))
+    now = next((t for t in terms if t.until is None), None)
+    if fmt is Format.TABLE and now is not None:
+        out.print(f"{now.authority} chairs since {plain(now.since)}", highlight=False)
+    emit([dataclasses.asdict(t) for t in terms], fmt, title="Authorities")
