@@ -176,6 +176,14 @@ def _governance(run_: Run, tmp: Path, key: Path, spare: str) -> dict[str, Any]:
         return _timeless(_ok(run_(user, args)))
 
     seen: dict[str, Any] = {}
+    # the record's proofs, over the first events (the same in both databases: copies of one founding)
+    for args in (["ledger", "leaves", "--end", "5"], ["ledger", "prove", "--index", "1", "--size", "5"],
+                 ["ledger", "consistency", "--old", "2", "--new", "5", "--format", "json"], ["ledger", "public-key"]):
+        seen[" ".join(args)] = run(None, args)
+    # no checkpoint yet (no log key here): refused alike; locally with the hint to sign one, which a server does
+    # by itself
+    refused = run_("deu", ["ledger", "receipt", "--index", "1"])
+    seen["receipt"] = (refused.exit_code, refused.output.split(": sign one")[0].strip())
     seen["propose"] = run("deu", ["governance", "propose", "admit-member", "--code", "OSCE", "--name", "OSCE",
                                   "--currency", "EUR", "--organisation"])
     text = _ok(run_(None, ["governance", "show", "P-00001", "--text"]))

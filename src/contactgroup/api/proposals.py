@@ -1,4 +1,5 @@
-"""`/api/v1/proposals`: governance as a signed-in user does it — propose, withdraw, hand in a member's signed
+"""`/api/v1/proposals`, `/member-keys`, `/authorities` and `/receipts`: governance and the record as a signed-in
+user reaches them — propose, withdraw, hand in a member's signed
 approval, and read a proposal with its whole quorum (who approved when, whose approval is void and why). The public
 `/proposals` routes stay for members who check the record without an account."""
 
@@ -17,7 +18,7 @@ from contactgroup.domain import governance as gov
 from contactgroup.domain.errors import ValidationFailed
 from contactgroup.domain.model import MemberKey, ProposalKind, ProposalStatus
 from contactgroup.services import governance as svc
-from contactgroup.services import queries
+from contactgroup.services import queries, receipts
 from contactgroup.services.coordination import Caller
 from contactgroup.storage.database import UnitOfWork
 
@@ -122,3 +123,12 @@ def revoke_key(request: Request, caller: Writer, body: KeyRevoked) -> MemberKey:
 def authorities(request: Request, caller: Reader) -> list[svc.Term]:
     """Every coordinating authority's term, the first first; the last, without `until`, chairs now."""
     return svc.terms(state(request))
+
+
+@router.get("/receipts/{index}", tags=["record"], response_model=dict[str, Any],
+            responses=problem_responses(400, 401, 404, 409, why={409: "no checkpoint covers the event yet"}))
+def receipt(request: Request, caller: Reader, index: Annotated[int, Path(ge=0, le=2**62)]) -> dict[str, Any]:
+    """A receipt for one event the caller may see: its bytes, leaf hash and inclusion proof against the newest
+    witnessed checkpoint (with cosignatures); `contactgroup ledger check-receipt` checks it offline. An event the
+    caller may not see answers 404 like one that does not exist."""
+    return receipts.receipt(request.app.state.store.db, caller.user.name, index)

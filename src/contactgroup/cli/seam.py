@@ -42,6 +42,7 @@ class Remote(Generic[T]):
     # an upload (`multipart/form-data`, an import's spreadsheet), read only when the request is sent
     files: Callable[[], Mapping[str, Any]] | None = None
     content: bytes | None = None  # a body sent as it is (a report file)
+    text: bool = False  # the answer is text (the log's leaves), not JSON
 
 
 def typed(cls: type[T]) -> Callable[[Any], T]:
@@ -89,8 +90,9 @@ def ask(db: str | None, as_: str | None, served: Remote[T]) -> T:
     """The request, to the server CONTACTGROUP_SERVER names, as the user signed in to it."""
     client = _signed_in(as_, db)
     files = served.files() if served.files is not None else None
-    answer = client.request(served.method, served.path, json=served.json, params=served.params, files=files,
-                            content=served.content)
+    exchange = client.exchange(served.method, served.path, json=served.json, params=served.params, files=files,
+                               content=served.content)
+    answer = exchange.text if served.text else (exchange.json() if exchange.content else None)
     return _understood(client, lambda: served.parse(answer))
 
 
