@@ -205,7 +205,7 @@ def test_a_command_not_served_yet_still_says_so(two: tuple[Database, Database], 
     with serving(served.url, None) as url:
         remote.save(remote.Login(url, "admin", issued.token, issued.row.id))
         env.setenv(remote.SERVER_ENV, url)
-        for unserved in (["ledger", "receipt", "--index", "1"], ["import", "kiel", "tracker"]):
+        for unserved in (["ledger", "policy"], ["publish", "release-1"]):
             refused = CliRunner().invoke(app, unserved)
             assert refused.exit_code == 2 and "does not run against a server yet" in refused.output
     assert _event_types(served) == before, "a refused command writes nothing"

@@ -22,6 +22,7 @@ from contactgroup.services.coordination import Caller
 from contactgroup.services.governance import register_key
 from contactgroup.storage.database import Database
 from tests.cli.test_parity import USERS, Run, _against, _event_types, _locally, _ok, env, two  # noqa: F401
+from tests.conftest import KIEL_R29
 from tests.ledger_integration.conftest import serving
 
 
@@ -75,6 +76,9 @@ def _desk(run_: Run, tmp: Path) -> dict[str, Any]:
     seen["transit"] = run("admin", ["transit", "set", "DEU", "UKR", "4"])
     seen["transit import"] = run("admin", ["transit", "import", str(files["transit.csv"])])
     seen["rates"] = run("admin", ["import", "rates", str(files["rates.csv"])])
+    seen["kiel"] = run("admin", ["import", "kiel", str(KIEL_R29)])
+    seen["kiel again"] = refused("admin", ["import", "kiel", str(KIEL_R29)])
+    seen["kiel elsewhere"] = refused("admin", ["import", "kiel", str(tmp)])
     seen["gdp"] = run("admin", ["member", "gdp", "DEU", "--year", "2023", "--amount", "4100000000000",
                                 "--currency", "EUR"])
     seen["iati"] = run("admin", ["member", "iati", "DEU", "--id", "XM-DAC-5-7"])

@@ -54,7 +54,7 @@ def test_login_whoami_logout_against_a_real_server(world: World, config: Path,
         assert as_someone.exit_code == 2 and "you are who you signed in as" in as_someone.output
         with_db = runner.invoke(app, ["user", "list", "--db", world.db.url])
         assert with_db.exit_code == 2 and "the server holds the database" in with_db.output
-        not_yet = runner.invoke(app, ["import", "kiel", "tracker"])
+        not_yet = runner.invoke(app, ["publish", "release-1"])
         assert not_yet.exit_code == 2 and "does not run against a server yet" in not_yet.output
 
         out = runner.invoke(app, ["logout"])
