@@ -4,6 +4,7 @@ with CONTACTGROUP_SERVER set, --as and --db are refused and commands not yet ser
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import stat
 from pathlib import Path
@@ -19,6 +20,7 @@ from contactgroup.cli.main import app
 from contactgroup.domain.errors import Conflict, Forbidden, ValidationFailed
 from contactgroup.services import accounts, cli_login, tokens
 from contactgroup.services.clock import SystemClock
+from contactgroup.services.coordination import Caller
 from contactgroup.storage.database import Database
 from tests.api.conftest import PASSWORD, enrolled
 from tests.factories import World
@@ -56,6 +58,25 @@ def test_login_whoami_logout_against_a_real_server(world: World, config: Path,
         assert with_db.exit_code == 2 and "the server holds the database" in with_db.output
         not_yet = runner.invoke(app, ["publish", "release-1"])
         assert not_yet.exit_code == 2 and "does not run against a server yet" in not_yet.output
+
+        issued = runner.invoke(app, ["token", "issue", "--label", "a script"])
+        assert issued.exit_code == 0 and "for deu (read)" in issued.output, issued.output
+        listed = runner.invoke(app, ["token", "list", "--format", "json"])
+        mine = {t["label"]: t for t in json.loads(listed.stdout)}
+        assert mine["a script"]["state"] == "live" and mine["a script"]["user"] == "deu"
+        revoked = runner.invoke(app, ["token", "revoke", mine["a script"]["id"]])
+        assert revoked.exit_code == 0, revoked.output
+        assert json.loads(runner.invoke(app, ["token", "list", "--format", "json"]).stdout)[-1]["state"] == "revoked"
+        other = runner.invoke(app, ["token", "list", "--of", "fra"])
+        assert other.exit_code == 2 and "acts on your own tokens" in other.output
+
+        with world.db.transaction() as uow:  # the server checks the code's expiry on its own clock
+            code = accounts.reset_user(uow, Caller("admin", SystemClock()), "analyst").code
+        enrolled_there = runner.invoke(app, ["user", "enrol"], input=f"{code}\n{PASSWORD}\n{PASSWORD}\n")
+        assert enrolled_there.exit_code == 0, enrolled_there.output
+        assert "analyst enrolled: this role signs in with its password alone" in enrolled_there.output
+        spent = runner.invoke(app, ["user", "enrol"], input=f"{code}\n{PASSWORD}\n{PASSWORD}\n")
+        assert spent.exit_code == 2, spent.output
 
         out = runner.invoke(app, ["logout"])
         assert out.exit_code == 0, out.output
