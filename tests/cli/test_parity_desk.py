@@ -182,7 +182,7 @@ def _governance(run_: Run, tmp: Path, keys: dict[str, str]) -> dict[str, Any]:
     seen["list"] = run(None, ["governance", "list"])
     spare = keys["DEU-2"]
     seen["register"] = run("deu", ["keys", "register", spare, "--member", "DEU"])
-    seen["revoke"] = run("deu", ["keys", "revoke", spare.rsplit("+", 1)[0]])
+    seen["revoke"] = run("deu", ["keys", "revoke", "+".join(spare.split("+")[:2])])  # its name+id
     seen["not its member's"] = " ".join(run_("usa", ["keys", "register", spare, "--member", "DEU"]).output.split())
     seen["keys"] = [run(None, ["keys", "list", *fmt]) for fmt in ([], ["--format", "json"])]
     seen["export"] = run(None, ["keys", "export"])
