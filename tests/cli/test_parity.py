@@ -205,10 +205,7 @@ def test_a_command_not_served_yet_still_says_so(two: tuple[Database, Database], 
     with serving(served.url, None) as url:
         remote.save(remote.Login(url, "admin", issued.token, issued.row.id))
         env.setenv(remote.SERVER_ENV, url)
-        refused = CliRunner().invoke(app, ["fund", "list"])
-        assert refused.exit_code == 2 and "does not run against a server yet" in refused.output
-        filtered = CliRunner().invoke(app, ["allocation", "move", "confirm", "--awaiting-me"])
-        assert filtered.exit_code == 2 and "--awaiting-me and --member do not run against a server" in filtered.output
-        unserved_move = CliRunner().invoke(app, ["offer", "amend", "O-00001", "--quantity", "5"])
-        assert unserved_move.exit_code == 2 and "does not run against a server yet" in unserved_move.output
+        for unserved in (["ledger", "policy"], ["publish", "release-1"]):
+            refused = CliRunner().invoke(app, unserved)
+            assert refused.exit_code == 2 and "does not run against a server yet" in refused.output
     assert _event_types(served) == before, "a refused command writes nothing"

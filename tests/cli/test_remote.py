@@ -3,18 +3,24 @@ with CONTACTGROUP_SERVER set, --as and --db are refused and commands not yet ser
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 import stat
 from pathlib import Path
 
+import httpx
 import pyotp
 import pytest
 from typer.testing import CliRunner
 
+from contactgroup.cli import login as login_cli
 from contactgroup.cli import remote
 from contactgroup.cli.main import app
-from contactgroup.domain.errors import ValidationFailed
-from contactgroup.services import tokens
+from contactgroup.domain.errors import Conflict, Forbidden, ValidationFailed
+from contactgroup.services import accounts, cli_login, tokens
 from contactgroup.services.clock import SystemClock
+from contactgroup.services.coordination import Caller
 from contactgroup.storage.database import Database
 from tests.api.conftest import PASSWORD, enrolled
 from tests.factories import World
@@ -50,8 +56,27 @@ def test_login_whoami_logout_against_a_real_server(world: World, config: Path,
         assert as_someone.exit_code == 2 and "you are who you signed in as" in as_someone.output
         with_db = runner.invoke(app, ["user", "list", "--db", world.db.url])
         assert with_db.exit_code == 2 and "the server holds the database" in with_db.output
-        not_yet = runner.invoke(app, ["fund", "list"])
+        not_yet = runner.invoke(app, ["publish", "release-1"])
         assert not_yet.exit_code == 2 and "does not run against a server yet" in not_yet.output
+
+        issued = runner.invoke(app, ["token", "issue", "--label", "a script"])
+        assert issued.exit_code == 0 and "for deu (read)" in issued.output, issued.output
+        listed = runner.invoke(app, ["token", "list", "--format", "json"])
+        mine = {t["label"]: t for t in json.loads(listed.stdout)}
+        assert mine["a script"]["state"] == "live" and mine["a script"]["user"] == "deu"
+        revoked = runner.invoke(app, ["token", "revoke", mine["a script"]["id"]])
+        assert revoked.exit_code == 0, revoked.output
+        assert json.loads(runner.invoke(app, ["token", "list", "--format", "json"]).stdout)[-1]["state"] == "revoked"
+        other = runner.invoke(app, ["token", "list", "--of", "fra"])
+        assert other.exit_code == 2 and "acts on your own tokens" in other.output
+
+        with world.db.transaction() as uow:  # the server checks the code's expiry on its own clock
+            code = accounts.reset_user(uow, Caller("admin", SystemClock()), "analyst").code
+        enrolled_there = runner.invoke(app, ["user", "enrol"], input=f"{code}\n{PASSWORD}\n{PASSWORD}\n")
+        assert enrolled_there.exit_code == 0, enrolled_there.output
+        assert "analyst enrolled: this role signs in with its password alone" in enrolled_there.output
+        spent = runner.invoke(app, ["user", "enrol"], input=f"{code}\n{PASSWORD}\n{PASSWORD}\n")
+        assert spent.exit_code == 2, spent.output
 
         out = runner.invoke(app, ["logout"])
         assert out.exit_code == 0, out.output
@@ -91,6 +116,7 @@ def test_local_commands_stay_local_with_a_server_named(founded_db: Database, con
     monkeypatch.setenv(remote.SERVER_ENV, "https://cell.example.org")
     checked = CliRunner().invoke(app, ["verify", "--db", founded_db.url])
     assert checked.exit_code == 0, checked.output
+    assert "works on a local database by nature, not on https://cell.example.org" in checked.output
 
 
 def test_login_with_password_and_one_time_code(world: World, config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -107,3 +133,66 @@ def test_login_with_password_and_one_time_code(world: World, config: Path, monke
         assert PASSWORD not in (config / "credentials.json").read_text()
         monkeypatch.setenv(remote.SERVER_ENV, url)
         assert runner.invoke(app, ["whoami"]).stdout.startswith("deu (desk_officer for DEU)")
+
+
+def test_a_passkey_user_signs_the_command_line_in_through_a_browser(world: World, config: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """`login --browser`: the terminal shows a code, the user confirms it on the server's page in a browser signed
+    in there (here a session of the API, as a browser holds it), and the command line receives its token."""
+    secret = enrolled(world, "deu")
+    assert secret is not None
+    shown: list[str] = []
+    real = cli_login.code_of
+    monkeypatch.setattr(cli_login, "code_of", lambda s: shown.append(real(s)) or shown[-1])
+    with serving(world.db.url, None) as url, httpx.Client(base_url=url) as browser:
+        signed = browser.post("/api/v1/sign-in", json={"name": "deu", "password": PASSWORD,
+                                                       "totp": pyotp.TOTP(secret).now()})
+        assert signed.status_code == 200, signed.text
+        confirmed: list[str] = []
+
+        def confirm_in_the_browser(_: float) -> None:  # the command line waits: the user confirms meanwhile
+            page = browser.get("/cli-login", params={"code": shown[0]})
+            assert page.status_code == 200 and "deu" in page.text and shown[0] in page.text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+            assert csrf is not None
+            forged = browser.post("/cli-login", data={"code": shown[0], "csrf": "not-the-token"})
+            assert forged.status_code == 403 and "Not confirmed" in forged.text
+            done = browser.post("/cli-login", data={"code": shown[0], "csrf": csrf.group(1)})
+            assert done.status_code == 200 and "Confirmed" in done.text
+            confirmed.append(shown[0])
+
+        monkeypatch.setattr(login_cli, "_pause", confirm_in_the_browser)
+        result = CliRunner().invoke(app, ["login", "--server", url, "--browser", "--scope", "read"])
+        assert result.exit_code == 0, result.output
+        assert confirmed and f"/cli-login?code={shown[0]}" in result.output
+        assert "as deu (desk_officer for DEU, read token" in result.stdout
+        assert remote.saved()[url].user == "deu"
+
+        again = httpx.post(f"{url}/api/v1/cli-logins/token", json={"secret": "x" * 43})
+        assert again.status_code == 409, "a code nobody confirmed gives nothing"
+        anonymous = httpx.get(f"{url}/cli-login", params={"code": shown[0]})
+        assert anonymous.status_code == 401 and "Sign in first" in anonymous.text
+    kinds = [e.kind for e in accounts.security_log(world.db, world.db.state(), "deu", user="deu")]
+    assert "cli-login-confirmed" in kinds and "token-issued" in kinds
+
+
+def test_only_a_browser_session_confirms_a_command_lines_code(world: World) -> None:
+    now = world.clock.now()
+    token = tokens.authenticate(world.db, world.db.state(), tokens.issue(
+        world.db, world.db.state(), "deu", now=now, scope=tokens.Scope.WRITE).token, now)
+    with pytest.raises(Forbidden, match="signed-in browser"):
+        cli_login.confirm(world.db, world.db.state(), token, cli_login.code_of("s" * 43), now=now, source="test")
+    session = dataclasses.replace(token, session=True)
+    with pytest.raises(ValidationFailed, match="not a sign-in code"):
+        cli_login.confirm(world.db, world.db.state(), session, "<script>", now=now, source="test")
+    cli_login.confirm(world.db, world.db.state(), session, cli_login.code_of("s" * 43), now=now, source="test")
+    issued = cli_login.redeem(world.db, world.db.state(), "s" * 43, now=now, scope=tokens.Scope.READ, label="",
+                              source="test")
+    assert issued.row.user_name == "deu"
+    with pytest.raises(Conflict, match="not confirmed"):  # spent once
+        cli_login.redeem(world.db, world.db.state(), "s" * 43, now=now, scope=tokens.Scope.READ, label="",
+                         source="test")
+    cli_login.confirm(world.db, world.db.state(), session, cli_login.code_of("t" * 43), now=now, source="test")
+    with pytest.raises(Conflict):  # ten minutes on, the confirmation is gone
+        cli_login.redeem(world.db, world.db.state(), "t" * 43, now=now + cli_login.CONFIRM_VALID,
+                         scope=tokens.Scope.READ, label="", source="test")

@@ -21,6 +21,7 @@ from contactgroup.api.resource import (
     IfMatch,
     Page,
     Pages,
+    SelectedOfMember,
     Text,
     Units,
     act,
@@ -46,7 +47,6 @@ Ident = Annotated[str, Path(min_length=1, max_length=64)]
 Count = Annotated[int, Field(ge=0, le=10**12)]
 Filter = Annotated[str | None, Query(max_length=64)]
 WRITES = problem_responses(400, 401, 403, 404, 409)
-MAX_IDS = 1000
 ACTIONS = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412)}
 SHOWN = {**TAGGED, **problem_responses(400, 401, 404)}
 
@@ -111,8 +111,8 @@ class AllocationMove(BaseModel):
     units: Units | None = Field(default=None, description="release-owed only: the owed units never to come")
 
 
-class AllocationMoves(AllocationMove):
-    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the allocations to move")]
+class AllocationMoves(AllocationMove, SelectedOfMember):
+    pass
 
 
 class RunIn(BaseModel):
@@ -183,9 +183,11 @@ def move_allocation(request: Request, response: Response, caller: Writer, alloc_
              responses=WRITES)
 def move_allocations(request: Request, caller: Writer, action: AllocationAction,
                      body: AllocationMoves) -> list[Allocation]:
-    """Move several allocations at once: all of them, or none (the problem names every refusal)."""
-    return act(request, caller, lambda uow, who: svc.move_each("allocation", body.ids, lambda ident: (
-        svc.move_allocation(uow, who, ident, action, body.reason, units=body.units))))
+    """Move several allocations at once, named or selected: all of them, or none (the problem names every
+    refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each(
+        "allocation", body.chosen(uow.state, who, "allocation", action), lambda ident: (
+            svc.move_allocation(uow, who, ident, action, body.reason, units=body.units))))
 
 
 @router.get("/allocations/{alloc_id}/history", tags=["allocations"], response_model=list[queries.HistoryEntry],
@@ -289,16 +291,17 @@ def show_consent(request: Request, response: Response, caller: Reader, consent_i
     return _consent(found)
 
 
-class Decisions(Decision):
-    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the consents decided")]
+class Decisions(Decision, SelectedOfMember):
     on: date | None = Field(default=None, description="a historical decision: the day it was really made")
 
 
 @router.post("/consents/actions/{decision}", tags=["consents"], response_model=list[Consent], responses=WRITES)
 def decide_consents(request: Request, caller: Writer, decision: ConsentAction, body: Decisions) -> list[Consent]:
-    """Grant or refuse several consents at once: all of them, or none (the problem names every refusal)."""
-    return act(request, caller, lambda uow, who: svc.move_each("consent", body.ids, lambda ident: (
-        svc.decide_consent(uow, who, ident, decision, body.reason, on=body.on))))
+    """Grant or refuse several consents at once, named or selected: all of them, or none (the problem names every
+    refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each(
+        "consent", body.chosen(uow.state, who, "consent", decision), lambda ident: (
+            svc.decide_consent(uow, who, ident, decision, body.reason, on=body.on))))
 
 
 @router.post("/consents/{consent_id}/actions/{decision}", tags=["consents"], response_model=Consent,
@@ -329,20 +332,21 @@ class ReceiptIn(BaseModel):
     wrong_item: Count = 0
 
 
-class Receipts(ReceiptIn):
-    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the shipments received")]
+class Receipts(ReceiptIn, SelectedOfMember):
+    pass
 
 
 @router.post("/deliveries/receive", tags=["deliveries"], response_model=list[Delivery], responses=WRITES)
 def receive_many(request: Request, caller: Writer, body: Receipts) -> list[Delivery]:
     """Record the receipt of several shipments at once: all of them, or none (the problem names every refusal).
     Units short, damaged or of the wrong item are stated per shipment: with them, name one."""
-    if (body.short or body.damaged or body.wrong_item) and len(body.ids) != 1:
+    if (body.short or body.damaged or body.wrong_item) and len(body.ids or ()) != 1:
         raise ValidationFailed("discrepancies are stated per shipment: name exactly one shipment with short, "
                                "damaged or wrong_item", where="ids")
-    return act(request, caller, lambda uow, who: svc.move_each("delivery", body.ids, lambda ident: svc.receive(
-        uow, who, ident, received_on=body.received_on, short=body.short, damaged=body.damaged,
-        wrong_item=body.wrong_item)))
+    return act(request, caller, lambda uow, who: svc.move_each(
+        "delivery", body.chosen(uow.state, who, "delivery", queries.RECEIVE), lambda ident: svc.receive(
+            uow, who, ident, received_on=body.received_on, short=body.short, damaged=body.damaged,
+            wrong_item=body.wrong_item)))
 
 
 @router.get("/deliveries", tags=["deliveries"], response_model=Page[DeliveryListed],
@@ -386,15 +390,17 @@ def receive(request: Request, response: Response, caller: Writer, delivery_id: I
     return with_etag(response, act(request, caller, take))
 
 
-class Shipments(BaseModel):
-    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the shipments tracked")]
+class Shipments(SelectedOfMember):
+    pass
 
 
 @router.post("/deliveries/actions/{step}", tags=["deliveries"], response_model=list[Delivery], responses=WRITES)
 def track_many(request: Request, caller: Writer, step: ShipmentAction, body: Shipments) -> list[Delivery]:
-    """Track several shipments at once: all of them, or none (the problem names every refusal)."""
-    return act(request, caller, lambda uow, who: svc.move_each("delivery", body.ids, lambda ident: (
-        svc.track_shipment(uow, who, ident, step))))
+    """Track several shipments at once, named or selected: all of them, or none (the problem names every
+    refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each(
+        "delivery", body.chosen(uow.state, who, "delivery", step), lambda ident: (
+            svc.track_shipment(uow, who, ident, step))))
 
 
 @router.post("/deliveries/{delivery_id}/actions/{step}", tags=["deliveries"], response_model=Delivery,

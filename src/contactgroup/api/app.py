@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from contactgroup.api import (
     accounts,
     allocations,
+    cli_login,
     directory,
     governance,
     imports,
@@ -28,6 +29,7 @@ from contactgroup.api import (
     me,
     offers,
     passkeys,
+    proposals,
     reports,
     requirements,
 )
@@ -128,10 +130,11 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app.state.relying_party = RelyingParty.of(origin or os.environ.get("CONTACTGROUP_ORIGIN"))
     app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit, max_body=max_body)  # outermost: a body too large is refused before it is read
-    for module in (ledger, governance, me, accounts, passkeys, inbox, directory, requirements, offers, allocations,
-                   imports, reports):
+    for module in (ledger, governance, me, accounts, passkeys, cli_login, inbox, directory, requirements, offers,
+                   allocations, imports, reports, proposals):
         app.include_router(module.router)
     app.include_router(passkeys.page)
+    app.include_router(cli_login.page)
     app.mount("/docs-assets", StaticFiles(directory=_DOCS_ASSETS), name="docs-assets")
     pages.mount(app)
 

@@ -32,6 +32,7 @@ from contactgroup.domain.model import (
     Category,
     Coalition,
     Gdp,
+    IatiOrganisation,
     Item,
     ItemClass,
     Member,
@@ -97,6 +98,19 @@ def record_gdp(request: Request, caller: Writer, code: PathCode, body: GdpIn) ->
     gdp = Gdp(code, body.year, body.amount, body.currency, body.source)
     act(request, caller, lambda uow, who: svc.record_gdp(uow, who, gdp))
     return gdp
+
+
+class IatiIn(BaseModel):
+    identifier: Annotated[str, Field(min_length=1, max_length=200, description="e.g. XM-DAC-5-7")]
+
+
+@router.post("/members/{code}/iati", tags=["members"], status_code=201, response_model=IatiOrganisation,
+             responses=WRITES)
+def record_iati_identifier(request: Request, caller: Writer, code: PathCode, body: IatiIn) -> IatiOrganisation:
+    """Record the IATI organisation identifier a member's aid is published under."""
+    org = IatiOrganisation(code, body.identifier)
+    act(request, caller, lambda uow, who: svc.record_iati_identifier(uow, who, org))
+    return org
 
 
 class UserIn(BaseModel):

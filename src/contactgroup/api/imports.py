@@ -17,6 +17,7 @@ from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import act
 from contactgroup.domain.errors import ValidationFailed
 from contactgroup.domain.text import MAX_IMPORT_BYTES
+from contactgroup.io import kiel
 from contactgroup.services import imports, offer_import, requirement_import, transit
 from contactgroup.services.coordination import Caller
 from contactgroup.services.offer_import import ImportSummary
@@ -78,3 +79,19 @@ def _transit(uow: UnitOfWork, who: Caller, path: Path) -> list[transit.Transit]:
 def import_rates(request: Request, caller: Writer, file: Upload) -> imports.RatesSummary:
     """Record every exchange rate of a `currency,date,per_eur` file."""
     return _imported(request, caller, file, imports.import_rates)
+
+
+@router.post("/kiel", response_model=imports.KielSummary, responses=IMPORTS)
+def import_kiel(request: Request, caller: Writer,
+                data_explorer: Annotated[UploadFile, File(description=f"the release's {kiel.DATA_FILE}")],
+                release_info: Annotated[UploadFile, File(description=f"the release's {kiel.INFO_FILE}")],
+                ) -> imports.KielSummary:
+    """Import a Kiel Ukraine Support Tracker release (its two files): donors' 2021 GDP, monthly allocations and
+    commitments; every cell is checked first, and a release already imported is refused (409)."""
+    with tempfile.TemporaryDirectory(prefix="contactgroup-kiel-") as tmp:
+        for upload, name in ((data_explorer, kiel.DATA_FILE), (release_info, kiel.INFO_FILE)):
+            data = upload.file.read(MAX_IMPORT_BYTES + 1)
+            if len(data) > MAX_IMPORT_BYTES:
+                raise ValidationFailed(f"{name} is larger than {MAX_IMPORT_BYTES:,} bytes", where=name)
+            (Path(tmp) / name).write_bytes(data)
+        return act(request, caller, lambda uow, who: imports.import_kiel(uow, who, Path(tmp)))

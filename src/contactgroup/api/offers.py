@@ -20,6 +20,7 @@ from contactgroup.api.resource import (
     IfMatch,
     Page,
     Pages,
+    SelectedOfMember,
     Text,
     Units,
     act,
@@ -43,7 +44,6 @@ Currency = Annotated[str, Field(pattern="^[A-Z]{3}$")]
 OfferId = Annotated[str, Path(min_length=1, max_length=64, description="an offer id, e.g. O-00001")]
 Money = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=2)]
 WRITES = problem_responses(400, 401, 403, 404, 409)
-MAX_IDS = 1000
 CHANGES = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412, 428)}
 ACTIONS = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412)}
 
@@ -144,15 +144,16 @@ def move_offer(request: Request, response: Response, caller: Writer, offer_id: O
     return tagged(response, act(request, caller, move))
 
 
-class OfferMoves(OfferMove):
-    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the offers to move")]
+class OfferMoves(OfferMove, SelectedOfMember):
+    pass
 
 
 @router.post("/offers/actions/{action}", tags=["offers"], response_model=list[Offer], responses=WRITES)
 def move_offers(request: Request, caller: Writer, action: OfferAction, body: OfferMoves) -> list[Offer]:
-    """Move several offers at once: all of them, or none (the problem names every refusal)."""
-    return act(request, caller, lambda uow, who: svc.move_each("offer", body.ids, lambda ident: svc.move_offer(
-        uow, who, ident, action, on=body.on, reason=body.reason)))
+    """Move several offers at once, named or selected: all of them, or none (the problem names every refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each(
+        "offer", body.chosen(uow.state, who, "offer", action), lambda ident: svc.move_offer(
+            uow, who, ident, action, on=body.on, reason=body.reason)))
 
 
 @router.get("/offers/{offer_id}/history", tags=["offers"], response_model=list[queries.HistoryEntry],

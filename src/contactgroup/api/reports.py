@@ -4,15 +4,18 @@ for the rows as a file."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import Reader
+from contactgroup.api.problem import problem, problem_responses
 from contactgroup.api.resource import Format, export, list_responses
-from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.errors import IntegrityError, ValidationFailed
 from contactgroup.domain.model import Category
 from contactgroup.domain.text import day
 from contactgroup.reports.burden import BurdenRow
@@ -122,3 +125,37 @@ def gaps_report(request: Request, caller: Reader, fmt: Format = None,
     """The highest-priority open requirements not yet fully met: what is missing and why."""
     asked = ReportRequest("gaps", _scope(start, to, area, None, kind), _day(as_of, "as_of"), limit=limit)
     return _report(request, asked, fmt, "gaps")
+
+
+class CheckDoc(BaseModel):
+    """What `contactgroup report check` finds: the report computed again at its log size, figure by figure."""
+
+    report: str
+    log_size: int
+    current_size: int = Field(description="the record's size now; more than log_size: it has grown since")
+    matched: int = Field(description="figures equal in the file and the record")
+    mismatches: list[dict[str, Any]] = Field(description="each figure that differs: row, name, column, in_file, "
+                                                         "in_record")
+    cannot_check: list[dict[str, Any]] = Field(description="values of the file no report of the record computes")
+    checkpoint: str = Field(description="what the check of the report's signed checkpoint found")
+
+
+_REPORT_FILE = {"required": True, "description": "a report file as `contactgroup report ... --format json` wrote "
+                "it (the stamped envelope)", "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+@router.post("/check", response_model=CheckDoc, openapi_extra={"requestBody": _REPORT_FILE},
+             responses=problem_responses(400, 401, 409, 413, why={
+                 409: "the record does not give the report's root at its log size, or its checkpoint does not "
+                      "verify: the report was not computed from this record (`code`: `record-differs`)"}))
+async def check_report(request: Request, caller: Reader) -> Any:
+    """Compute a report file again from the record at its log size: does every figure match, has the record
+    grown."""
+    data = await request.body()
+    try:
+        result = await run_in_threadpool(reporting.check_report, request.app.state.store.db, data)
+    except IntegrityError as exc:
+        return problem(409, str(exc), instance=request.url.path, code="record-differs")
+    return CheckDoc(report=result.report, log_size=result.log_size, current_size=result.current_size,
+                    matched=result.matched, mismatches=[dataclasses.asdict(f) for f in result.mismatches],
+                    cannot_check=[dataclasses.asdict(f) for f in result.cannot_check], checkpoint=result.checkpoint)

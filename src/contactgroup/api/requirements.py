@@ -17,6 +17,7 @@ from contactgroup.api.resource import (
     IfMatch,
     Page,
     Pages,
+    Selected,
     Text,
     Units,
     act,
@@ -37,7 +38,6 @@ router = APIRouter(prefix="/api/v1", tags=["requirements"])
 
 ReqId = Annotated[str, Path(min_length=1, max_length=64, description="a requirement id, e.g. R-00001")]
 WRITES = problem_responses(400, 401, 403, 404, 409)
-MAX_IDS = 1000
 CHANGES = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412, 428)}
 ACTIONS = {**TAGGED, **problem_responses(400, 401, 403, 404, 409, 412)}
 
@@ -74,8 +74,8 @@ class RequirementMove(Reason):
                                                       "the requirement was raised)")
 
 
-class RequirementMoves(RequirementMove):
-    ids: Annotated[list[Code], Field(min_length=1, max_length=MAX_IDS, description="the requirements to move")]
+class RequirementMoves(RequirementMove, Selected):
+    pass
 
 
 class PriorityIn(BaseModel):
@@ -147,9 +147,11 @@ def move_requirement(request: Request, response: Response, caller: Writer, req_i
 @router.post("/requirements/actions/{action}", response_model=list[Requirement], responses=WRITES)
 def move_requirements(request: Request, caller: Writer, action: RequirementAction,
                       body: RequirementMoves) -> list[Requirement]:
-    """Move several requirements at once: all of them, or none (the problem names every refusal)."""
-    return act(request, caller, lambda uow, who: svc.move_each("requirement", body.ids, lambda ident: (
-        svc.move_requirement(uow, who, ident, action, body.reason, on=body.on))))
+    """Move several requirements at once, named or every one awaiting the caller: all of them, or none (the
+    problem names every refusal)."""
+    return act(request, caller, lambda uow, who: svc.move_each(
+        "requirement", body.chosen(uow.state, who, "requirement", action), lambda ident: (
+            svc.move_requirement(uow, who, ident, action, body.reason, on=body.on))))
 
 
 @router.post("/requirements/{req_id}/priority", response_model=Requirement, responses=ACTIONS)

@@ -30,6 +30,7 @@ from contactgroup.api.problem import problem_responses
 from contactgroup.domain.errors import PreconditionFailed, PreconditionRequired, ValidationFailed
 from contactgroup.domain.state import State, as_data
 from contactgroup.io.spreadsheet import Cell, csv_text, write_xlsx
+from contactgroup.services import access, queries
 from contactgroup.services.coordination import Caller
 from contactgroup.services.tokens import SignedIn
 from contactgroup.storage.database import UnitOfWork
@@ -117,6 +118,35 @@ class Page(BaseModel, Generic[T]):
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 Units = Annotated[int, Field(ge=1, le=10**12)]
 Text = Annotated[str, Field(max_length=4000)]
+
+# --- bulk moves: the objects named, or those a filter selects --------------------------------------------------
+
+MAX_IDS = 1000
+
+
+class Selected(BaseModel):
+    """Which objects a bulk move takes: the `ids` named, or (`awaiting_me`) every one the caller may move so now,
+    chosen in the same transaction that moves them (as `contactgroup inbox` lists them). Nothing selected moves
+    nothing and answers an empty list."""
+
+    ids: Annotated[list[Code] | None, Field(min_length=1, max_length=MAX_IDS, description="the objects to move")] = (
+        None)
+    awaiting_me: bool = Field(default=False, description="instead of ids: every one the caller may move so now")
+
+    def chosen(self, state: State, who: Caller, kind: str, verb: str) -> list[str]:
+        member = getattr(self, "member", None)
+        if (self.ids is not None) == (self.awaiting_me or member is not None):
+            raise ValidationFailed("name the ids, or select them with awaiting_me or member, not both",
+                                   where="ids")
+        if self.ids is not None:
+            return self.ids
+        return queries.movable(state, access.user(state, who.user), kind, verb, member=member)
+
+
+class SelectedOfMember(Selected):
+    member: Code | None = Field(default=None, description="instead of ids: those of this member's offers the caller "
+                                                          "may move so now")
+
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"rows per page (1 to {MAX_LIMIT})")]
 Cursor = Annotated[str | None, Query(max_length=2000, description="the `next_cursor` of the page before")]

@@ -184,6 +184,8 @@ def database(db: str | None, *, local: bool = False) -> Database:
     opens one: the others refuse rather than quietly act on a local database."""
     if not local:
         _not_beside_a_server(db)
+    elif (where := remote.server()) is not None:
+        err.print(f"note: this command works on a local database by nature, not on {where}", highlight=False)
     url = resolve_url(db)
     scheme = url.split("://", 1)[0].lower()
     if scheme not in SUPPORTED_DATABASES:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -14,7 +14,7 @@ from urllib.parse import quote
 import typer
 from rich.markup import escape
 
-from contactgroup.cli import seam
+from contactgroup.cli import remote, seam
 from contactgroup.cli.common import (
     AsOption,
     DbOption,
@@ -26,7 +26,6 @@ from contactgroup.cli.common import (
     err,
     fail,
     handles_errors,
-    open_to_all,
     out,
     whole_number,
     worded,
@@ -40,6 +39,7 @@ from contactgroup.domain.model import (
     Coalition,
     Consent,
     ConsentStatus,
+    Contribution,
     Delivery,
     DeliveryStatus,
     Fund,
@@ -72,7 +72,6 @@ from contactgroup.domain.workflow import (
 from contactgroup.encoding.canonical import plain
 from contactgroup.io.offers import EXPORT as OFFER_COLUMNS
 from contactgroup.io.requirements import EXPORT as REQUIREMENT_COLUMNS
-from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import access, accounts, queries
 from contactgroup.services import coordination as svc
 from contactgroup.services.clock import SystemClock
@@ -99,16 +98,26 @@ def _fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
-def _visible(db: str | None, as_: str | None) -> tuple[State, User]:
-    """The state and the user whose view of it a list or show gives."""
-    who = caller(as_).user
-    state = database(db).state()
-    return state, access.user(state, who)
+def _list(db: str | None, as_: str | None, local: Callable[[State], list[Any]], path: str, cls: type, title: str,
+          fmt: Format) -> None:
+    """A list open to every user: of the local state, or every page of the server's `path`."""
+    found = seam.open_listing(db, as_, local, seam.Remote("GET", path, seam.typed(cls)))
+    emit([as_data(x) for x in found.rows], fmt, title=title, synthetic=found.synthetic, columns=_fields(cls))
 
 
-def _list(state: Any, rows: list[Any], cls: type, title: str, fmt: Format) -> None:
-    """Rows of a list open to every user."""
-    emit([as_data(x) for x in rows], fmt, title=title, synthetic=is_synthetic(state), columns=_fields(cls))
+def _recorded(work: Callable[[Any, svc.Caller], object], obj: T) -> Callable[[Any, svc.Caller], T]:
+    """A local change whose service returns nothing, answering the object it recorded (as the server does)."""
+
+    def run(uow: Any, who: svc.Caller) -> T:
+        work(uow, who)
+        return obj
+
+    return run
+
+
+def _at(*parts: str) -> str:
+    """An API path with each id escaped (`/api/v1/users/a%2Fb`)."""
+    return "/api/v1/" + "/".join(quote(p, safe="") for p in parts)
 
 
 def _columns(fmt: Format, sheet: tuple[str, ...], table: tuple[str, ...]) -> tuple[str, ...]:
@@ -149,38 +158,36 @@ def _ids_and_verb(words: list[str]) -> tuple[list[str], str]:
 
 def _move_many(db: str | None, as_: str | None, kind: str, ids: list[str], verb: str, awaiting_me: bool,
                member: str | None, move: Callable[[Any, svc.Caller, str], T],
-               served: Callable[[list[str]], seam.Remote[list[T]]]) -> list[T]:
+               served: Callable[[seam.Selection], seam.Remote[list[T]]]) -> list[T]:
     """Move the ids given, or those the filter selects, in one transaction: all, or none with every refusal named
     (the exit code of the refusals' kind). A filter that selects nothing says so and changes nothing.
 
-    Against a server, `served` is the one request that moves them all (all or none there too)."""
+    Against a server, `served` is the one request that selects and moves them all (all or none there too)."""
     if ids and (awaiting_me or member):
         raise fail(f"name the {kind} ids or select them with --awaiting-me/--member, not both", 2)
     if not ids and not (awaiting_me or member):
         raise fail(f"name the {kind} ids before '{verb}', or select them with --awaiting-me or --member", 2)
     if seam.against_server():
-        return _move_served(db, as_, kind, ids, awaiting_me or bool(member), served)
+        selection = {"ids": ids} if ids else {"member": member} if member else {"awaiting_me": True}
+        done = seam.ask(db, as_, served(selection))
+        if not done:
+            _nothing_to_move(kind, member, seam.user_name(as_), verb)
+        return done
     who = caller(as_)
     try:
         with writer(db) as uow:
             chosen = ids or queries.movable(uow.state, access.user(uow.state, who.user), kind, verb, member=member)
             if not chosen:
-                of = f" of {member}" if member else ""
-                out.print(f"no {kind}{of} that {who.user} may {verb} now: nothing changed", highlight=False)
+                _nothing_to_move(kind, member, who.user, verb)
                 return []
             return svc.move_each(kind, chosen, lambda ident: move(uow, who, ident))
     except svc.Refused as exc:
         raise fail(exc.said(worded), exc.exit_code) from None
 
 
-def _move_served(db: str | None, as_: str | None, kind: str, ids: list[str], filtered: bool,
-                 served: Callable[[list[str]], seam.Remote[list[T]]]) -> list[T]:
-    """The ids moved by the server in one request (all or none there too), or a refusal of what it does not take
-    yet."""
-    if filtered:
-        raise fail(f"--awaiting-me and --member do not run against a server yet: name the {kind} ids, or unset "
-                   "CONTACTGROUP_SERVER to work on a local database", 2)
-    return seam.ask(db, as_, served(ids))
+def _nothing_to_move(kind: str, member: str | None, user: str, verb: str) -> None:
+    of = f" of {member}" if member else ""
+    out.print(f"no {kind}{of} that {user} may {verb} now: nothing changed", highlight=False)
 
 
 def _amended(kind: str, ident: str, before: Any, after: Any) -> None:
@@ -193,10 +200,13 @@ def _amended(kind: str, ident: str, before: Any, after: Any) -> None:
 def _history(db: str | None, as_: str | None, kind: queries.HistoryKind, ident: str, fmt: Format) -> None:
     """Every event of one object with its log index (`contactgroup ledger receipt --index INDEX` proves exactly
     that event)."""
-    database_ = database(db)
-    rows = [dataclasses.asdict(e) for e in queries.history_of(database_, caller(as_).user, kind, ident)]
-    emit(rows, fmt, title=f"History of {kind.value} {ident}", synthetic=is_synthetic(database_.state()),
-         columns=_fields(queries.HistoryEntry), drop=("party", "effective", "at"))
+    path = {queries.HistoryKind.REQUIREMENT: "requirements", queries.HistoryKind.OFFER: "offers",
+            queries.HistoryKind.ALLOCATION: "allocations"}[kind]
+    found = seam.shown(db, as_, lambda _, who: queries.history_of(database(db), _user(who).name, kind, ident),
+                       seam.Remote("GET", f"/api/v1/{path}/{quote(ident, safe='')}/history",
+                                   seam.typed(list[queries.HistoryEntry])))
+    emit([dataclasses.asdict(e) for e in found.rows[0]], fmt, title=f"History of {kind.value} {ident}",
+         synthetic=found.synthetic, columns=_fields(queries.HistoryEntry), drop=("party", "effective", "at"))
 
 
 OnOption = Annotated[str | None, typer.Option(
@@ -213,8 +223,7 @@ member_app = typer.Typer(help="Members of the coordination: nations and organisa
 @handles_errors
 def member_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List members with their currency and NATO/EU flags."""
-    state = open_to_all(db, as_)
-    _list(state, queries.members(state), Member, "Members", fmt)
+    _list(db, as_, queries.members, "/api/v1/members", Member, "Members", fmt)
 
 
 @member_app.command("add")
@@ -230,9 +239,10 @@ def member_add(
     as_: AsOption = None,
 ) -> None:
     """Admit a member (coordinator; once member keys exist, only by an admit-member proposal)."""
-    kind = MemberKind.ORGANISATION if organisation else MemberKind.NATION
-    with writer(db) as uow:
-        svc.admit_member(uow, caller(as_), Member(code, name, kind, currency, nato, eu))
+    member = Member(code, name, MemberKind.ORGANISATION if organisation else MemberKind.NATION, currency, nato, eu)
+    body = {k: v for k, v in plain(as_data(member)).items() if k != "active"}
+    seam.change(db, as_, lambda uow, who: svc.admit_member(uow, who, member),
+                seam.Remote("POST", "/api/v1/members", seam.typed(Member), json=body))
     _done(f"member {code} admitted")
 
 
@@ -248,8 +258,10 @@ def member_gdp(
     as_: AsOption = None,
 ) -> None:
     """Record a member's GDP for a year."""
-    with writer(db) as uow:
-        svc.record_gdp(uow, caller(as_), Gdp(code, year, _decimal(amount, "--amount"), currency, source))
+    gdp = Gdp(code, year, _decimal(amount, "--amount"), currency, source)
+    seam.change(db, as_, _recorded(lambda uow, who: svc.record_gdp(uow, who, gdp), gdp),
+                seam.Remote("POST", _at("members", code, "gdp"), seam.typed(Gdp), json=plain(
+                    {"year": year, "amount": gdp.amount, "currency": currency, "source": source})))
     _done(f"GDP {year} of {code} recorded")
 
 
@@ -262,8 +274,10 @@ def member_iati(
     as_: AsOption = None,
 ) -> None:
     """Record the IATI organisation identifier a member's aid is published under (`contactgroup publish`)."""
-    with writer(db) as uow:
-        svc.record_iati_identifier(uow, caller(as_), IatiOrganisation(code, identifier))
+    org = IatiOrganisation(code, identifier)
+    seam.change(db, as_, _recorded(lambda uow, who: svc.record_iati_identifier(uow, who, org), org),
+                seam.Remote("POST", _at("members", code, "iati"), seam.typed(IatiOrganisation),
+                            json={"identifier": identifier}))
     _done(f"IATI identifier of {code} recorded: {identifier}")
 
 
@@ -274,8 +288,7 @@ user_app = typer.Typer(help="Users: who acts, for which party, in which role.", 
 @handles_errors
 def user_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List registered users (every user sees them all; --as is accepted like everywhere)."""
-    state = open_to_all(db, as_)
-    _list(state, queries.users(state), User, "Users", fmt)
+    _list(db, as_, queries.users, "/api/v1/users", User, "Users", fmt)
 
 
 @user_app.command("add")
@@ -289,10 +302,17 @@ def user_add(
 ) -> None:
     """Register a user (coordinator; once member keys exist, a member's users are added by its own desk
     officers, the coordinator adding only the first user of a member that has none)."""
-    with writer(db) as uow:
-        enrolment = accounts.register_user(uow, caller(as_), User(name, party, role))
+    enrolment = seam.change(db, as_, lambda uow, who: accounts.register_user(uow, who, User(name, party, role)),
+                            seam.Remote("POST", "/api/v1/users", _enrolling,
+                                        json={"name": name, "party": party, "role": role.value}))
     _done(f"user {name} registered ({role.value} for {party})")
     _enrolment(enrolment)
+
+
+def _enrolling(answer: Any) -> accounts.Enrolment:
+    """The server's enrolment answer (`Enrolling`) as the local call returns it."""
+    return seam.typed(accounts.Enrolment)({"user": answer["user"], "code": answer["enrolment_code"],
+                                           "expires_at": answer["expires_at"]})
 
 
 def _enrolment(enrolment: accounts.Enrolment) -> None:
@@ -307,8 +327,8 @@ def _enrolment(enrolment: accounts.Enrolment) -> None:
 def user_reset(name: str, db: DbOption = None, as_: AsOption = None) -> None:
     """Reset a user's sign-in: its password and second factor stop working, its tokens and sessions end, and a new
     enrolment code is printed (whoever may add that user; under governance a member's own desk officers)."""
-    with writer(db) as uow:
-        enrolment = accounts.reset_user(uow, caller(as_), name)
+    enrolment = seam.change(db, as_, lambda uow, who: accounts.reset_user(uow, who, name),
+                            seam.Remote("POST", _at("users", name, "reset"), _enrolling))
     _done(f"user {name}'s password and second factor reset")
     _enrolment(enrolment)
 
@@ -316,19 +336,33 @@ def user_reset(name: str, db: DbOption = None, as_: AsOption = None) -> None:
 @user_app.command("enrol")
 @handles_errors
 def user_enrol(db: DbOption = None) -> None:
-    """Enrol with your one-time code on the server's machine: set your own password and, for a role that can change
-    the record, your TOTP second factor. Everything is asked for, nothing is echoed or on the command line."""
-    db_ = database(db)
+    """Enrol with your one-time code: set your own password and, for a role that can change the record, your TOTP
+    second factor; on the server CONTACTGROUP_SERVER names (before any `contactgroup login`), or on the server's
+    machine. Everything is asked for, nothing is echoed or on the command line."""
+    where = remote.server()
+    remote.refuse_local_identity(None, db)
+    db_ = database(db) if where is None else None
     code = typer.prompt("Enrolment code", hide_input=True)
     password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-    factor = accounts.enrol(db_, db_.state(), code, password, now=SystemClock().now())
-    if factor.secret is None:
-        _done(f"{factor.user} enrolled: this role signs in with its password alone")
+    if db_ is not None:
+        factor = accounts.enrol(db_, db_.state(), code, password, now=SystemClock().now())
+        name, secret, uri = factor.user, factor.secret, factor.uri
+
+        def confirm(totp: str) -> None:
+            accounts.confirm_enrolment(db_, db_.state(), code, totp, now=SystemClock().now())
+    else:
+        client = remote.Client(str(where))  # no token: the enrolment code is the credential
+        answer = client.request("POST", "/api/v1/enrol", json={"code": code, "password": password})
+        name, secret, uri = str(answer["user"]), answer.get("totp_secret"), str(answer.get("otpauth_uri"))
+
+        def confirm(totp: str) -> None:
+            client.request("POST", "/api/v1/enrol/confirm", json={"code": code, "totp": totp})
+    if secret is None:
+        _done(f"{name} enrolled: this role signs in with its password alone")
         return
-    typer.echo(f"Add this account to your authenticator app (secret {factor.secret}):\n{factor.uri}")
-    totp = typer.prompt("The app's code")
-    accounts.confirm_enrolment(db_, db_.state(), code, totp, now=SystemClock().now())
-    _done(f"{factor.user} enrolled: sign in with your password and the app's code")
+    typer.echo(f"Add this account to your authenticator app (secret {secret}):\n{uri}")
+    confirm(typer.prompt("The app's code"))
+    _done(f"{name} enrolled: sign in with your password and the app's code")
 
 
 @user_app.command("security-log")
@@ -342,12 +376,18 @@ def user_security_log(
 ) -> None:
     """Sign-ins, tokens, enrolments, resets and disabled users: the coordinator reads every entry, a desk officer
     its member's accounts', anyone else its own."""
-    who = caller(as_)
-    db_ = database(db)
-    rows = [{"at": e.at.isoformat(timespec="seconds"), "user": e.user_name, "party": e.party, "actor": e.actor,
-             "kind": e.kind, "source": e.source, "detail": e.detail}
-            for e in accounts.security_log(db_, db_.state(), who.user, user=user, limit=limit)]
-    emit(rows, fmt, title="Security log")
+    def here() -> list[dict[str, Any]]:
+        db_ = database(db)
+        return [{"at": e.at, "user": e.user_name, "party": e.party, "actor": e.actor, "kind": e.kind,
+                 "source": e.source, "detail": e.detail}
+                for e in accounts.security_log(db_, db_.state(), caller(as_).user, user=user, limit=limit)]
+
+    def served(rows: Any) -> list[dict[str, Any]]:
+        return [{**row, "at": datetime.fromisoformat(row["at"])} for row in rows]
+
+    entries = seam.either(db, as_, here, seam.Remote("GET", "/api/v1/security-log", served,
+                                                   params={"limit": limit, **seam.given({"user": user})}))
+    emit([{**e, "at": e["at"].isoformat(timespec="seconds")} for e in entries], fmt, title="Security log")
 
 
 @user_app.command("disable")
@@ -355,8 +395,8 @@ def user_security_log(
 def user_disable(name: str, db: DbOption = None, as_: AsOption = None) -> None:
     """Disable a user: from its next command on it can do nothing, and every token and session of it ends at once
     (whoever may add that user; under governance a member's users are its own desk officers' to manage)."""
-    with writer(db) as uow:
-        accounts.disable_user(uow, caller(as_), name)
+    seam.change(db, as_, lambda uow, who: accounts.disable_user(uow, who, name),
+                seam.Remote("POST", _at("users", name, "disable"), seam.typed(User)))
     _done(f"user {name} disabled; its tokens and sessions ended")
 
 
@@ -364,8 +404,8 @@ def user_disable(name: str, db: DbOption = None, as_: AsOption = None) -> None:
 @handles_errors
 def user_enable(name: str, db: DbOption = None, as_: AsOption = None) -> None:
     """Enable a disabled user again (whoever may add that user)."""
-    with writer(db) as uow:
-        svc.enable_user(uow, caller(as_), name)
+    seam.change(db, as_, lambda uow, who: svc.enable_user(uow, who, name),
+                seam.Remote("POST", _at("users", name, "enable"), seam.typed(User)))
     _done(f"user {name} enabled")
 
 
@@ -378,9 +418,11 @@ def user_role(
     as_: AsOption = None,
 ) -> None:
     """Change a user's role (whoever may add that user; the role must suit its party)."""
-    with writer(db) as uow:
-        before = uow.state.users.get(name)
-        user = svc.change_role(uow, caller(as_), name, role)
+    before, user = seam.amend(db, as_, lambda uow, who: (uow.state.users.get(name),
+                                                        svc.change_role(uow, who, name, role)),
+                              seam.Remote("GET", _at("users", name), seam.typed(User)),
+                              seam.Remote("POST", _at("users", name, "role"), seam.typed(User),
+                                          json={"role": role.value}))
     _done(f"user {name} is now {user.role.value} for {user.party}"
           + (f" (was {before.role.value})" if before else ""))
 
@@ -395,16 +437,14 @@ catalogue_app = typer.Typer(help="The catalogue: items, and the item classes req
 @handles_errors
 def catalogue_items(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List catalogue items."""
-    state = open_to_all(db, as_)
-    _list(state, queries.items(state), Item, "Items", fmt)
+    _list(db, as_, queries.items, "/api/v1/items", Item, "Items", fmt)
 
 
 @catalogue_app.command("classes")
 @handles_errors
 def catalogue_classes(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List item classes and the items that satisfy each."""
-    state = open_to_all(db, as_)
-    _list(state, queries.item_classes(state), ItemClass, "Item classes", fmt)
+    _list(db, as_, queries.item_classes, "/api/v1/item-classes", ItemClass, "Item classes", fmt)
 
 
 @catalogue_app.command("add-item")
@@ -421,8 +461,9 @@ def catalogue_add_item(
 ) -> None:
     """Add an item to the catalogue."""
     value = _decimal(unit_value_eur, "--unit-value-eur") if unit_value_eur is not None else None
-    with writer(db) as uow:
-        svc.catalogue_item(uow, caller(as_), Item(code, name, category, unit, nsn, value))
+    item = Item(code, name, category, unit, nsn, value)
+    seam.change(db, as_, _recorded(lambda uow, who: svc.catalogue_item(uow, who, item), item),
+                seam.Remote("POST", "/api/v1/items", seam.typed(Item), json=plain(as_data(item))))
     _done(f"item {code} catalogued")
 
 
@@ -437,8 +478,10 @@ def catalogue_add_class(
     as_: AsOption = None,
 ) -> None:
     """Define an item class and the interchangeable items that satisfy it."""
-    with writer(db) as uow:
-        svc.define_item_class(uow, caller(as_), ItemClass(code, name, area, tuple(items)))
+    item_class = ItemClass(code, name, area, tuple(items))
+    seam.change(db, as_, _recorded(lambda uow, who: svc.define_item_class(uow, who, item_class), item_class),
+                seam.Remote("POST", "/api/v1/item-classes", seam.typed(ItemClass),
+                            json={"code": code, "name": name, "area": area, "items": items}))
     _done(f"item class {code} defined")
 
 
@@ -455,9 +498,12 @@ def catalogue_class_items(
 ) -> None:
     """Add items to an item class or remove them (coordinator); an item held by a pending allocation to one of
     the class's requirements cannot leave it."""
-    with writer(db) as uow:
-        before = uow.state.item_classes.get(code)
-        after = svc.change_item_class(uow, caller(as_), code, add=add or (), remove=remove or ())
+    before, after = seam.amend(
+        db, as_, lambda uow, who: (uow.state.item_classes.get(code),
+                                   svc.change_item_class(uow, who, code, add=add or (), remove=remove or ())),
+        seam.Remote("GET", _at("item-classes", code), seam.typed(ItemClass)),
+        seam.Remote("PATCH", _at("item-classes", code), seam.typed(ItemClass),
+                    json={"add": add or [], "remove": remove or []}))
     _done(f"item class {code}: {', '.join(before.items if before else ())} → {', '.join(after.items)}")
 
 
@@ -468,8 +514,7 @@ coalition_app = typer.Typer(help="Capability coalitions and their lead members."
 @handles_errors
 def coalition_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List capability coalitions."""
-    state = open_to_all(db, as_)
-    _list(state, queries.coalitions(state), Coalition, "Capability coalitions", fmt)
+    _list(db, as_, queries.coalitions, "/api/v1/coalitions", Coalition, "Capability coalitions", fmt)
 
 
 @coalition_app.command("add")
@@ -482,8 +527,10 @@ def coalition_add(
     as_: AsOption = None,
 ) -> None:
     """Form a capability coalition (coordinator; once member keys exist, only by a change-lead proposal)."""
-    with writer(db) as uow:
-        svc.form_coalition(uow, caller(as_), Coalition(area, name, tuple(leads)))
+    coalition = Coalition(area, name, tuple(leads))
+    seam.change(db, as_, _recorded(lambda uow, who: svc.form_coalition(uow, who, coalition), coalition),
+                seam.Remote("POST", "/api/v1/coalitions", seam.typed(Coalition),
+                            json={"area": area, "name": name, "leads": leads}))
     _done(f"capability coalition {area} formed")
 
 
@@ -589,8 +636,9 @@ def requirement_move(
 def requirement_prioritise(req_id: str, priority: Annotated[int, typer.Argument(parser=whole_number)],
                            db: DbOption = None, as_: AsOption = None) -> None:
     """Change a requirement's priority (recipient liaison)."""
-    with writer(db) as uow:
-        svc.reprioritise(uow, caller(as_), req_id, priority)
+    seam.change(db, as_, lambda uow, who: svc.reprioritise(uow, who, req_id, priority),
+                seam.Remote("POST", _at("requirements", req_id, "priority"), seam.typed(Requirement),
+                            json={"priority": priority}))
     _done(f"requirement {req_id} now has priority {priority}")
 
 
@@ -611,10 +659,12 @@ def requirement_amend(
     the old and new values."""
     when = _date(needed_by, "--needed-by") if needed_by is not None else None
     entered = _date(on, "--on") if on else None
-    with writer(db) as uow:
-        before = uow.state.requirements.get(req_id)
-        after = svc.amend_requirement(uow, caller(as_), req_id, quantity=quantity, needed_by=when,
-                                      destination=destination, note=note, on=entered)
+    before, after = seam.amend(
+        db, as_, lambda uow, who: (uow.state.requirements.get(req_id), svc.amend_requirement(
+            uow, who, req_id, quantity=quantity, needed_by=when, destination=destination, note=note, on=entered)),
+        seam.Remote("GET", _at("requirements", req_id), seam.typed(Requirement)),
+        seam.Remote("PATCH", _at("requirements", req_id), seam.typed(Requirement), json=plain(seam.given(
+            {"quantity": quantity, "needed_by": when, "destination": destination, "note": note, "on": entered}))))
     _amended("requirement", req_id, before, after)
 
 
@@ -747,13 +797,15 @@ def offer_amend(
 ) -> None:
     """Amend an offer that is not delivered or withdrawn (desk officer of the member, or coordinator); the record
     keeps the old and new values."""
-    with writer(db) as uow:
-        before = uow.state.offers.get(offer_id)
-        after = svc.amend_offer(
-            uow, caller(as_), offer_id, quantity=quantity,
-            available_from=_date(available_from, "--available-from") if available_from is not None else None,
-            depot=depot, value=_decimal(value, "--value") if value is not None else None, currency=currency,
-            basis=basis, visibility=visibility, end_use=end_use, on=_date(on, "--on") if on else None)
+    change: dict[str, Any] = {"quantity": quantity, "depot": depot, "currency": currency, "basis": basis,
+              "visibility": visibility,
+              "end_use": end_use, "on": _date(on, "--on") if on else None,
+              "available_from": _date(available_from, "--available-from") if available_from is not None else None,
+              "value": _decimal(value, "--value") if value is not None else None}
+    before, after = seam.amend(
+        db, as_, lambda uow, who: (uow.state.offers.get(offer_id), svc.amend_offer(uow, who, offer_id, **change)),
+        seam.Remote("GET", _at("offers", offer_id), seam.typed(Offer)),
+        seam.Remote("PATCH", _at("offers", offer_id), seam.typed(Offer), json=plain(seam.given(change))))
     _amended("offer", offer_id, before, after)
 
 
@@ -772,9 +824,15 @@ fund_app = typer.Typer(help="Funds: pooled money that buys items and offers them
 @handles_errors
 def fund_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List funds and their contributions (every user sees them all; --as is accepted like everywhere)."""
-    state = open_to_all(db, as_)
-    rows = [{**as_data(r.fund), "contributors": r.contributors, "pledges": r.pledges} for r in queries.funds(state)]
-    emit(rows, fmt, title="Funds", synthetic=is_synthetic(state),
+    def rows(state: State) -> list[dict[str, Any]]:
+        return [{**as_data(r.fund), "contributors": r.contributors, "pledges": r.pledges} for r in queries.funds(state)]
+
+    def served(row: Any) -> dict[str, Any]:
+        fund = seam.typed(Fund)({k: row[k] for k in _fields(Fund)})
+        return {**as_data(fund), "contributors": row["contributors"], "pledges": row["pledges"]}
+
+    found = seam.open_listing(db, as_, rows, seam.Remote("GET", "/api/v1/funds", served))
+    emit(found.rows, fmt, title="Funds", synthetic=found.synthetic,
          columns=(*_fields(Fund), "contributors", "pledges"))
 
 
@@ -785,13 +843,14 @@ def fund_show(code: str, db: DbOption = None, as_: AsOption = None, fmt: FormatO
 
     The share is what reports attribute to each contributor of what the fund's offers allocate and deliver. Its
     offers are listed as you may see them (without --as: the public ones); the others count only in a total."""
-    state = open_to_all(db, as_)
-    view = queries.fund(state, code, queries.reader(state, as_))
+    found = seam.shown(db, as_, lambda state, who: queries.fund(state, code, who),
+                       seam.Remote("GET", _at("funds", code), seam.typed(queries.FundView)), open_to_all=True)
+    view, synthetic = found.rows[0], found.synthetic
     pledges = [dataclasses.asdict(p) for p in view.pledges]
     bought = [dataclasses.asdict(b) for b in view.bought]
     hidden = (f"{view.not_shown} offer(s) you may not see, EUR {view.not_shown_eur:,.2f} in all"
-              + ("" if as_ else " (without --as, only public offers are listed)") if view.not_shown else "")
-    synthetic = is_synthetic(state)
+              + ("" if as_ or seam.against_server() else " (without --as, only public offers are listed)")
+              if view.not_shown else "")
     rates = "; ".join(view.rate_notes)
     if fmt is not Format.TABLE:
         for note in view.rate_notes:
@@ -824,8 +883,9 @@ def fund_add(
     as_: AsOption = None,
 ) -> None:
     """Create a fund (coordinator)."""
-    with writer(db) as uow:
-        svc.create_fund(uow, caller(as_), Fund(code, name, manager, area))
+    fund = Fund(code, name, manager, area)
+    seam.change(db, as_, _recorded(lambda uow, who: svc.create_fund(uow, who, fund), fund),
+                seam.Remote("POST", "/api/v1/funds", seam.typed(Fund), json=as_data(fund)))
     _done(f"fund {code} created")
 
 
@@ -841,9 +901,11 @@ def fund_pledge(
     as_: AsOption = None,
 ) -> None:
     """Pledge money to a fund."""
-    with writer(db) as uow:
-        c = svc.contribute(uow, caller(as_), fund=fund, member=member, amount=_decimal(amount, "--amount"),
-                           currency=currency, pledged_on=_date(on, "--on"))
+    money, when = _decimal(amount, "--amount"), _date(on, "--on")
+    c = seam.change(db, as_, lambda uow, who: svc.contribute(uow, who, fund=fund, member=member, amount=money,
+                                                             currency=currency, pledged_on=when),
+                    seam.Remote("POST", _at("funds", fund, "pledges"), seam.typed(Contribution), json=plain(
+                        {"member": member, "amount": money, "currency": currency, "pledged_on": when})))
     _done(f"contribution {c.id}: {member} pledged {amount} {currency} to {fund}")
 
 
@@ -863,9 +925,11 @@ def allocation_propose(
     as_: AsOption = None,
 ) -> None:
     """Propose an allocation by hand (coordinator or coalition lead); --on enters one made in the past."""
-    with writer(db) as uow:
-        a = svc.propose_allocation(uow, caller(as_), offer=offer, requirement=requirement, quantity=quantity,
-                                   on=_date(on, "--on") if on else None)
+    when = _date(on, "--on") if on else None
+    a = seam.change(db, as_, lambda uow, who: svc.propose_allocation(uow, who, offer=offer, requirement=requirement,
+                                                                     quantity=quantity, on=when),
+                    seam.Remote("POST", "/api/v1/allocations", seam.typed(Allocation), json=plain(
+                        {"offer": offer, "requirement": requirement, "quantity": quantity, "on": when})))
     _done(f"allocation {a.id} proposed: {quantity} of {offer} to {requirement}")
     out.print(a.id)
 
@@ -1120,7 +1184,7 @@ def delivery_receive(
                       lambda uow, who, ident: svc.receive(uow, who, ident, received_on=when, short=short,
                                                           damaged=damaged, wrong_item=wrong_item),
                       lambda chosen: seam.Remote("POST", "/api/v1/deliveries/receive", seam.typed(list[Delivery]),
-                                                 json={**said, "ids": chosen}))
+                                                 json={**said, **chosen}))
     if len(done) == 1:
         d = done[0]
         _done(f"shipment {d.id} received: {d.received} of {d.quantity} in good order")

@@ -2,35 +2,39 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.markup import escape
 
+from contactgroup.cli import seam
 from contactgroup.cli.common import (
     AsOption,
     DbOption,
     Format,
     FormatOption,
-    caller,
     database,
     emit,
     fail,
     handles_errors,
     out,
     whole_number_in,
-    writer,
 )
 from contactgroup.domain import governance as gov
-from contactgroup.domain.model import KeyStatus, ProposalKind, ProposalStatus
+from contactgroup.domain.model import KeyStatus, Member, MemberKey, ProposalKind, ProposalStatus
 from contactgroup.encoding.canonical import plain
 from contactgroup.services import governance as svc
 from contactgroup.services import queries
+from contactgroup.services.coordination import Caller
 from contactgroup.services.key_files import parse_key_argument
+from contactgroup.storage.database import UnitOfWork
 
 keys_app = typer.Typer(help="Members' Ed25519 keys: generate offline, register, revoke.", no_args_is_help=True)
 
@@ -60,8 +64,10 @@ def keys_register(
     as_: AsOption = None,
 ) -> None:
     """Register a verifier key for your member (desk officer of that member)."""
-    with writer(db) as uow:
-        k = svc.register_key(uow, caller(as_), member, parse_key_argument(key))
+    verifier = parse_key_argument(key)
+    k = seam.change(db, as_, lambda uow, who: svc.register_key(uow, who, member, verifier),
+                    seam.Remote("POST", "/api/v1/member-keys", seam.typed(MemberKey),
+                                json={"member": member, "key": verifier}))
     out.print(f"[green]✓[/] key {gov.key_label(k.key)} registered for {member}", highlight=False)
 
 
@@ -73,8 +79,8 @@ def keys_revoke(
     as_: AsOption = None,
 ) -> None:
     """Revoke a key (desk officer of its member): approvals signed with it stop counting."""
-    with writer(db) as uow:
-        k = svc.revoke_key(uow, caller(as_), key)
+    k = seam.change(db, as_, lambda uow, who: svc.revoke_key(uow, who, key),
+                    seam.Remote("POST", "/api/v1/member-keys/revoke", seam.typed(MemberKey), json={"key": key}))
     out.print(f"[green]✓[/] key {gov.key_label(k.key)} of {k.member} revoked", highlight=False)
 
 
@@ -83,8 +89,11 @@ def keys_revoke(
 def keys_list(member: Annotated[str | None, typer.Option()] = None, db: DbOption = None,
               fmt: FormatOption = Format.TABLE) -> None:
     """List registered member keys."""
+    registered = seam.fetch(db, lambda: queries.member_keys(database(db).state(), member=member),
+                            seam.Remote("GET", "/api/v1/member-keys", seam.typed(list[MemberKey]),
+                                        params=seam.given({"member": member})))
     rows = [{"member": k.member, "key": k.key, "status": k.status.value, "registered_at": k.registered_at,
-             "revoked_at": k.revoked_at} for k in queries.member_keys(database(db).state(), member=member)]
+             "revoked_at": k.revoked_at} for k in registered]
     if not rows and fmt is Format.TABLE:
         out.print(f"no member keys registered{f' for {member}' if member else ''}", highlight=False)
         return
@@ -97,13 +106,24 @@ def keys_export(db: DbOption = None) -> None:
     """Print every active member's keys as `MEMBER KEY` lines, and a member without a key as `MEMBER` alone:
     the file a witness needs (`--member-keys`) to follow a handover of the log on the members' signatures alone.
     The witness's quorum is a share of every member listed, keys or not."""
-    state = database(db).state()
+    members = seam.open_listing(db, None, lambda state: list(state.members.values()),
+                                seam.Remote("GET", "/api/v1/members", seam.typed(Member))).rows
+    registered = seam.fetch(db, lambda: queries.member_keys(database(db).state()),
+                            seam.Remote("GET", "/api/v1/member-keys", seam.typed(list[MemberKey])))
     sys.stdout.write("# contactgroup member keys: MEMBER KEY, or MEMBER alone for a member with no key\n")
-    for code in sorted(c for c, member in state.members.items() if member.active):
-        keys = sorted(k.key for k in state.member_keys.values()
-                      if k.member == code and k.status is KeyStatus.ACTIVE)
+    for code in sorted(m.code for m in members if m.active):
+        keys = sorted(k.key for k in registered if k.member == code and k.status is KeyStatus.ACTIVE)
         for key in keys or [""]:
             sys.stdout.write(f"{code} {key}".rstrip() + "\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Approved:
+    """An approval handed in: the quorum as it was counted, the proposal's status, others that took effect too."""
+
+    quorum: gov.Quorum
+    status: ProposalStatus
+    settled: list[str]
 
 
 governance_app = typer.Typer(help="Proposals that take effect when a quorum of members has signed them.",
@@ -113,9 +133,13 @@ governance_app.add_typer(propose_app, name="propose")
 
 
 def _propose(db: str | None, as_: str | None, kind: ProposalKind, payload: dict[str, Any], days: int) -> None:
-    with writer(db) as uow:
-        p = svc.propose(uow, caller(as_), kind, payload, days)
-        q = gov.quorum(uow.state, p)
+    def here(uow: UnitOfWork, who: Caller) -> queries.ProposalView:
+        made = svc.propose(uow, who, kind, payload, days)
+        return queries.ProposalView(made, made.status.value, "", gov.quorum(uow.state, made))
+
+    view = seam.change(db, as_, here, seam.Remote("POST", "/api/v1/proposals", seam.typed(queries.ProposalView),
+                                                 json={"kind": kind.value, "payload": plain(payload), "days": days}))
+    p, q = view.proposal, view.quorum
     out.print(f"[green]✓[/] proposal {p.id}: {escape(svc.payload_summary(p))}; takes effect with {q.needed} of "
               f"{len(q.eligible)} approvals (rule {_rule(q)}), open until {plain(p.expires_at)}", highlight=False)
     out.print(f"Members sign it offline: contactgroup governance show {p.id} --text > {p.id}.txt && "
@@ -205,7 +229,9 @@ def _rule(q: gov.Quorum) -> str:
 
 
 def _get(pid: str, db: str | None) -> queries.ProposalView:
-    return queries.proposal(database(db).state(), pid, datetime.now(UTC))
+    return seam.fetch(db, lambda: queries.proposal(database(db).state(), pid, datetime.now(UTC)),
+                      seam.Remote("GET", f"/api/v1/proposals/{quote(pid, safe='')}",
+                                  seam.typed(queries.ProposalView)))
 
 
 @governance_app.command("show")
@@ -250,11 +276,14 @@ def governance_approve(
         signed = approval_file.read_text(encoding="utf-8")
     except OSError as exc:
         raise fail(f"{approval_file}: cannot be read: {exc.strerror}", 2) from None
-    with writer(db) as uow:
+    def here(uow: UnitOfWork, who: Caller) -> Approved:
         was_open = queries.open_proposals(uow.state)
-        q = svc.approve(uow, caller(as_), pid, signed)
-        status = uow.state.proposals[pid].status
-        settled = queries.took_effect_with(was_open, uow.state, pid)
+        quorum = svc.approve(uow, who, pid, signed)
+        return Approved(quorum, uow.state.proposals[pid].status, queries.took_effect_with(was_open, uow.state, pid))
+
+    done = seam.change(db, as_, here, seam.Remote("POST", f"/api/v1/proposals/{quote(pid, safe='')}/approvals",
+                                                  seam.typed(Approved), content=signed.encode("utf-8")))
+    q, status, settled = done.quorum, done.status, done.settled
     word = "now EFFECTIVE" if status is ProposalStatus.EFFECTIVE else "still open"
     out.print(f"[green]✓[/] approval counted: {len(q.approved)} of {q.needed} needed; {pid} is {word}",
               highlight=False)
@@ -268,8 +297,9 @@ def governance_approve(
 @handles_errors
 def governance_withdraw(pid: str, db: DbOption = None, as_: AsOption = None) -> None:
     """Withdraw a proposal you made; later approvals count for nothing."""
-    with writer(db) as uow:
-        svc.withdraw(uow, caller(as_), pid)
+    seam.change(db, as_, lambda uow, who: svc.withdraw(uow, who, pid).id,
+                seam.Remote("POST", f"/api/v1/proposals/{quote(pid, safe='')}/withdraw",
+                            lambda view: str(view["proposal"]["id"])))
     out.print(f"[green]✓[/] {pid} withdrawn")
 
 
@@ -306,9 +336,17 @@ def governance_status(pid: str, db: DbOption = None, fmt: FormatOption = Format.
 @handles_errors
 def governance_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List proposals."""
-    rows = [{"id": v.proposal.id, "kind": v.proposal.kind.value, "status": v.status, "what": v.what,
-             "approved": len(v.quorum.approved), "needed": v.quorum.needed, "expires_at": v.proposal.expires_at}
-            for v in queries.proposals(database(db).state(), datetime.now(UTC))]
+    def here() -> list[dict[str, Any]]:
+        return [{"id": v.proposal.id, "kind": v.proposal.kind.value, "status": v.status, "what": v.what,
+                 "approved": len(v.quorum.approved), "needed": v.quorum.needed, "expires_at": v.proposal.expires_at}
+                for v in queries.proposals(database(db).state(), datetime.now(UTC))]
+
+    def served(docs: Any) -> list[dict[str, Any]]:
+        return [{"id": d["id"], "kind": d["kind"], "status": d["status"], "what": d["what"],
+                 "approved": len(d["approved"]), "needed": d["needed"],
+                 "expires_at": datetime.fromisoformat(d["expires_at"])} for d in docs]
+
+    rows = seam.fetch(db, here, seam.Remote("GET", "/proposals", served))
     if not rows and fmt is Format.TABLE:
         out.print("no proposals yet", highlight=False)
         return
@@ -318,9 +356,9 @@ def governance_list(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> No
 @handles_errors
 def authority(db: DbOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Who chairs the coordination now and since when, with every earlier authority."""
-    state = database(db).state()
-    terms = queries.authorities(state)
-    if fmt is Format.TABLE and state.authority is not None:
-        out.print(f"{state.authority.name} chairs since {plain(state.authority.since)}", highlight=False)
-    emit([{"authority": a.name, "since": a.since, "until": a.until, "by": svc.term_origin(state, a)}
-          for a in terms], fmt, title="Authorities")
+    terms = seam.fetch(db, lambda: svc.terms(database(db).state()),
+                       seam.Remote("GET", "/api/v1/authorities", seam.typed(list[svc.Term])))
+    now = next((t for t in terms if t.until is None), None)
+    if fmt is Format.TABLE and now is not None:
+        out.print(f"{now.authority} chairs since {plain(now.since)}", highlight=False)
+    emit([dataclasses.asdict(t) for t in terms], fmt, title="Authorities")

@@ -9,8 +9,12 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from contactgroup.cli.common import AsOption, DbOption, caller, err, handles_errors, out, writer
-from contactgroup.services.imports import import_kiel, import_rates
+from contactgroup.cli import seam
+from contactgroup.cli.common import AsOption, DbOption, err, handles_errors, out
+from contactgroup.domain.errors import Problem, ValidationFailed
+from contactgroup.io import kiel
+from contactgroup.io.spreadsheet import check_size
+from contactgroup.services.imports import KielSummary, RatesSummary, import_kiel, import_rates
 
 app = typer.Typer(help="Import from files, all rows or none: a desk's offers or the recipient's requirements "
                        "spreadsheet, the Kiel Ukraine Support Tracker, exchange rates.",
@@ -33,7 +37,6 @@ def kiel_cmd(
     Needs a coordinator. Every cell is checked first; nothing is recorded unless all rows are valid.
     A release already imported is refused.
     """
-    who = caller(as_)
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("recording tracker entries", total=None)
@@ -41,14 +44,28 @@ def kiel_cmd(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        with writer(db) as uow:
-            summary = import_kiel(uow, who, directory, progress)
+        summary = seam.change(db, as_, lambda uow, who: import_kiel(uow, who, directory, progress),
+                              seam.Remote("POST", "/api/v1/imports/kiel", seam.typed(KielSummary),
+                                          files=lambda: _release_files(directory)))
     created = (f"; tracked donors (not members, not admitted): {', '.join(summary.donors_tracked)}"
                if summary.donors_tracked else "")
     out.print(f"Imported {escape(summary.label)} as [bold]{summary.source}[/]: {summary.rows} rows, "
               f"{summary.donors} donors, "
               f"{summary.entries} entries, {summary.gdp_recorded} GDP figures (2021, EUR){created}.\n"
               f"Allocated €{summary.allocated_eur:,.0f}, committed €{summary.committed_eur:,.0f}.", highlight=False)
+
+
+def _release_files(directory: Path) -> dict[str, tuple[str, bytes]]:
+    """A release's two files, to upload; each one missing named as the local import names it."""
+    if not directory.is_dir():
+        raise ValidationFailed([Problem(str(directory), "not a directory")])
+    missing = [Problem(name, f"no such file (looked in {directory.resolve()})")
+               for name in (kiel.INFO_FILE, kiel.DATA_FILE) if not (directory / name).is_file()]
+    if missing:
+        raise ValidationFailed(missing)
+    check_size(directory / kiel.DATA_FILE)
+    return {field: (name, (directory / name).read_bytes())
+            for field, name in (("data_explorer", kiel.DATA_FILE), ("release_info", kiel.INFO_FILE))}
 
 
 @app.command("rates")
@@ -59,8 +76,7 @@ def rates_cmd(
     as_: AsOption = None,
 ) -> None:
     """Record exchange rates for currencies the ECB does not publish. Needs a coordinator; all rows or none."""
-    who = caller(as_)
-    with writer(db) as uow:
-        summary = import_rates(uow, who, file)
+    summary = seam.change(db, as_, lambda uow, who: import_rates(uow, who, file),
+                          seam.upload("rates", file, seam.typed(RatesSummary)))
     out.print(f"Recorded {summary.rates} rates from {escape(summary.file)} for {', '.join(summary.currencies)} "
               f"({summary.first} to {summary.last}).", highlight=False)

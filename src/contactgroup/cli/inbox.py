@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from contactgroup.cli.common import AsOption, DbOption, Format, FormatOption, caller, database, emit, handles_errors
-from contactgroup.reports.facts import is_synthetic
-from contactgroup.services import access, queries
+from contactgroup.cli import seam
+from contactgroup.cli.common import AsOption, DbOption, Format, FormatOption, emit, handles_errors
+from contactgroup.services import queries
+from contactgroup.services.clock import SystemClock
 
 COLUMNS = ("kind", "id", "verbs", "since", "member", "item", "quantity", "detail")
 
@@ -29,14 +30,19 @@ def inbox(
     `verbs` are what you may do to each now (`allocation move ID VERB`, `consent decide`, `delivery dispatch`,
     `delivery receive`, `requirement move`, `governance approve`); an offer's member is shown only if you may see
     the offer."""
-    who = caller(as_)
-    state = database(db).state()
-    box = queries.inbox(state, access.user(state, who.user), who.clock.now(), kind=kind, member=member,
-                        limit=limit)
+    def served(answer: Any) -> queries.Inbox:
+        return queries.Inbox(tuple(seam.typed(list[queries.InboxEntry])(answer["entries"])),
+                             tuple((queries.InboxKind(k), int(n)) for k, n in answer["counts"].items()))
+
+    found = seam.shown(db, as_, lambda state, who: queries.inbox(state, seam.someone(who), SystemClock().now(),
+                                                                 kind=kind, member=member, limit=limit),
+                       seam.Remote("GET", "/api/v1/inbox", served,
+                                   params=seam.given({"kind": kind, "member": member, "limit": limit})))
+    box, user = found.rows[0], seam.user_name(as_)
     rows = [{"kind": e.kind.value, "id": e.id, "verbs": " ".join(e.verbs), "since": e.since, "member": e.member,
              "item": e.item, "quantity": e.quantity, "detail": e.detail} for e in box.entries]
     counts = ", ".join(f"{n:,} {k.value}" for k, n in box.counts)
     shown = (f"; the oldest {len(box.entries):,} of {box.total:,} shown" if len(box.entries) < box.total else "")
-    caption = f"{box.total:,} awaiting {who.user}: {counts}{shown}" if box.total else ""
-    emit(rows, fmt, title=f"Inbox of {who.user}", columns=COLUMNS, caption=caption, synthetic=is_synthetic(state),
+    caption = f"{box.total:,} awaiting {user}: {counts}{shown}" if box.total else ""
+    emit(rows, fmt, title=f"Inbox of {user}", columns=COLUMNS, caption=caption, synthetic=found.synthetic,
          drop=("detail", "since", "member"))

@@ -6,15 +6,17 @@ import enum
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
+from contactgroup.cli import seam
 from contactgroup.cli.common import (
     AsOption,
     DbOption,
     caller,
+    database,
     err,
     fail,
     handles_errors,
@@ -22,7 +24,7 @@ from contactgroup.cli.common import (
     whole_number,
     whole_number_in,
 )
-from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.errors import ContactGroupError, ValidationFailed
 from contactgroup.ledger.cosignature import CosignerKey, parse_cosigner_key
 from contactgroup.ledger.note import Verifier, VerifierKey, open_note, parse_verifier_key
 from contactgroup.ledger.policy import Policy, parse_policy, published_policy
@@ -58,10 +60,12 @@ class LeafFormat(enum.StrEnum):
     HEX = "hex"
 
 
-def _db(db: str | None) -> Database:
-    database = Database(db)
-    database.require_initialised()
-    return database
+def _db(db: str | None, *, local: bool = False) -> Database:
+    """The local database; beside a server only for what is `local` by nature (the log key's own work), the other
+    commands refusing rather than quietly reading a local copy."""
+    found = database(db, local=local)
+    found.require_initialised()
+    return found
 
 
 def _signer_path(database: Database, log_key: str | None) -> Path:
@@ -87,7 +91,7 @@ def _note_key(text: str) -> Verifier:
 @handles_errors
 def checkpoint(log_key: LogKeyOption = None, db: DbOption = None) -> None:
     """Sign the log's current tree as a C2SP checkpoint note with the authority's key, store it, print it."""
-    database = _db(db)
+    database = _db(db, local=True)
     signer = key_files.read_signer_key(_signer_path(database, log_key))
     cp, note, fresh = checkpoints.sign_checkpoint(database, signer, SystemClock())
     sys.stdout.write(note)
@@ -98,7 +102,7 @@ def checkpoint(log_key: LogKeyOption = None, db: DbOption = None) -> None:
 @handles_errors
 def init_key(log_key: LogKeyOption = None, as_: AsOption = None, db: DbOption = None) -> None:
     """Create the log signing key of a log founded without one (e.g. on PostgreSQL) and publish its verifier."""
-    database = _db(db)
+    database = _db(db, local=True)
     path = _signer_path(database, log_key)
     signer, created = log_keys.create_log_key(database, caller(as_), path)
     out.print(f"log signing key {'created' if created else 'reused'} in {path} (mode 0600); verifier key "
@@ -109,9 +113,16 @@ def init_key(log_key: LogKeyOption = None, as_: AsOption = None, db: DbOption = 
 @handles_errors
 def public_key(db: DbOption = None) -> None:
     """Print the log's verifier key, as the log itself records it."""
-    with _db(db).reader() as conn:
-        key = witness_policy.log_info(conn).require_key()
-    sys.stdout.write(key.text + "\n")
+    def here() -> str:
+        with _db(db).reader() as conn:
+            return witness_policy.log_info(conn).require_key().text
+
+    def served(policy: Any) -> str:
+        if policy["log_key"] is None:
+            raise ContactGroupError("the log records no verifier key yet", code="no-log-key")
+        return str(policy["log_key"])
+
+    sys.stdout.write(seam.fetch(db, here, seam.Remote("GET", "/policy", served)) + "\n")
 
 
 @app.command("leaves")
@@ -124,9 +135,12 @@ def leaves(
     db: DbOption = None,
 ) -> None:
     """Print the leaf hashes, one per line in log order (hashes only: they reveal nothing of the events)."""
-    with _db(db).reader() as conn:
-        hashes = proofs.leaves(conn, start, end)
-    sys.stdout.write("".join(h.hex() + "\n" for h in hashes))
+    def here() -> str:
+        with _db(db).reader() as conn:
+            return "".join(h.hex() + "\n" for h in proofs.leaves(conn, start, end))
+
+    sys.stdout.write(seam.fetch(db, here, seam.Remote("GET", "/leaves", str, params=seam.given(
+        {"start": start, "end": end}), text=True)))
 
 
 @app.command()
@@ -139,15 +153,18 @@ def prove(
     db: DbOption = None,
 ) -> None:
     """The inclusion proof (RFC 9162 audit path) of one event."""
-    with _db(db).reader() as conn:
-        proof = proofs.prove_inclusion(conn, index, size)
+    def here() -> dict[str, Any]:
+        with _db(db).reader() as conn:
+            return proofs.prove_inclusion(conn, index, size).as_json()
+
+    doc = seam.fetch(db, here, seam.Remote("GET", "/proof/inclusion", dict,
+                                           params=seam.given({"index": index, "size": size})))
     if fmt is ProofFormat.JSON:
-        sys.stdout.write(json.dumps(proof.as_json(), indent=2) + "\n")
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
-    doc = proof.as_json()
-    lines = [f"inclusion proof: event {proof.index} in the tree of size {proof.size}",
+    lines = [f"inclusion proof: event {doc['index']} in the tree of size {doc['tree_size']}",
              f"leaf hash   {doc['leaf_hash']}", f"root        {doc['root']}",
-             f"audit path  {len(proof.proof)} hashes, leaf side first:"]
+             f"audit path  {len(doc['proof'])} hashes, leaf side first:"]
     lines += [f"  {p}" for p in doc["proof"]]
     sys.stdout.write("\n".join(lines) + "\n")
 
@@ -162,14 +179,17 @@ def consistency(
     db: DbOption = None,
 ) -> None:
     """The consistency proof (RFC 9162) that the tree of size OLD is a prefix of the tree of size NEW."""
-    with _db(db).reader() as conn:
-        proof = proofs.prove_consistency(conn, old, new)
-    doc = proof.as_json()
+    def here() -> dict[str, Any]:
+        with _db(db).reader() as conn:
+            return proofs.prove_consistency(conn, old, new).as_json()
+
+    doc = seam.fetch(db, here, seam.Remote("GET", "/proof/consistency", dict,
+                                           params=seam.given({"old": old, "new": new})))
     if fmt is ProofFormat.JSON:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
-    lines = [f"consistency proof: size {proof.old} -> {proof.new}", f"old root    {doc['old_root']}",
-             f"new root    {doc['new_root']}", f"proof       {len(proof.proof)} hashes:"]
+    lines = [f"consistency proof: size {doc['old_size']} -> {doc['new_size']}", f"old root    {doc['old_root']}",
+             f"new root    {doc['new_root']}", f"proof       {len(doc['proof'])} hashes:"]
     lines += [f"  {p}" for p in doc["proof"]]
     sys.stdout.write("\n".join(lines) + "\n")
 
@@ -202,8 +222,8 @@ def receipt(
 ) -> None:
     """A receipt for one event you may see: its bytes, leaf hash and inclusion proof against the newest
     witnessed checkpoint (with cosignatures). Check it offline with `ledger check-receipt`."""
-    who = caller(as_)
-    doc = receipts.receipt(_db(db), who.user, index)
+    doc = seam.either(db, as_, lambda: receipts.receipt(_db(db), caller(as_).user, index),
+                      seam.Remote("GET", f"/api/v1/receipts/{index}", dict))
     text = json.dumps(doc, indent=2) + "\n"
     if out_file is None:
         sys.stdout.write(text)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +13,8 @@ import typer
 
 from contactgroup.cli import remote
 from contactgroup.cli.common import fail, handles_errors
-from contactgroup.domain.errors import ContactGroupError
+from contactgroup.domain.errors import Conflict, ContactGroupError
+from contactgroup.services import cli_login
 from contactgroup.services.tokens import Scope
 
 ServerOption = Annotated[str | None, typer.Option(
@@ -34,14 +37,22 @@ def login(
     token_stdin: Annotated[bool, typer.Option(
         "--token-stdin", help="Read a token issued for you (`token issue`, or the web pages) from standard input "
                               "instead of signing in with a password.")] = False,
+    browser: Annotated[bool, typer.Option(
+        "--browser", help="Confirm the sign-in in a browser signed in to the server (with a passkey, which a "
+                          "terminal cannot use): a code and a page's address are shown, and the command waits.")]
+    = False,
     scope: Annotated[Scope, typer.Option(help="read: this machine may only read; write: and change.")] = Scope.WRITE,
 ) -> None:
     """Sign in to a cell's server; the token is kept in your config directory, readable by you only. Then set
     CONTACTGROUP_SERVER to that address and commands run against the server as you."""
     base = _named(server)
     cert = str(ca_cert.resolve()) if ca_cert else None
+    if token_stdin and browser:
+        raise fail("--token-stdin or --browser: one way of signing in, not both", 2)
     if token_stdin:
         token = sys.stdin.readline().strip()
+    elif browser:
+        token = _through_browser(remote.Client(base, ca_cert=cert), scope)
     else:
         name = typer.prompt("user")
         password = typer.prompt("password", hide_input=True)
@@ -49,12 +60,40 @@ def login(
                             default="", show_default=False)
         answer = remote.Client(base, ca_cert=cert).request("POST", "/api/v1/sign-in", json={
             "name": name, "password": password, "totp": code,
-            "token": {"scope": scope.value, "label": f"cli on {socket.gethostname()}"[:200]}})
+            "token": {"scope": scope.value, "label": _label()}})
         token = str(answer["token"])
     me = remote.Client(base, token, cert).request("GET", "/api/v1/me")
     remote.save(remote.Login(base, me["name"], token, me["token"], cert))
     typer.echo(f"signed in to {base} as {me['name']} ({me['role']} for {me['party']}, {me['scope']} token "
                f"{me['token']}); now: export {remote.SERVER_ENV}={base}")
+
+
+POLL_SECONDS = 2.0
+_pause = time.sleep  # between two asks of the server whether the code is confirmed
+
+
+def _through_browser(client: remote.Client, scope: Scope) -> str:
+    """Show a code and the page where a signed-in user confirms it, then ask the server every few seconds for the
+    token it then issues. The secret the code comes from never leaves this process until it is traded."""
+    secret = secrets.token_urlsafe(32)
+    code = cli_login.code_of(secret)
+    typer.echo(f"open {client.base}{cli_login.PAGE}?code={code}\nin a browser signed in to that server, check that it "
+               f"shows {code}, and confirm; waiting (at most ten minutes, Ctrl-C to give up)...", err=True)
+    deadline = time.monotonic() + cli_login.CONFIRM_VALID.total_seconds()
+    while True:
+        try:
+            answer = client.request("POST", "/api/v1/cli-logins/token", json={
+                "secret": secret, "scope": scope.value, "label": _label()})
+            return str(answer["token"])
+        except Conflict:
+            if time.monotonic() > deadline:
+                raise fail("the code was not confirmed within ten minutes: run `contactgroup login --browser` "
+                           "again", 4) from None
+            _pause(POLL_SECONDS)
+
+
+def _label() -> str:
+    return f"cli on {socket.gethostname()}"[:200]
 
 
 @handles_errors

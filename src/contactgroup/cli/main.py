@@ -10,8 +10,8 @@ app = typer.Typer(
     name="contactgroup",
     help="Coordinate a coalition's assistance to a recipient: requirements, offers, allocations, "
     "deliveries, reports, and a record every member can verify.\n\nWith CONTACTGROUP_SERVER set (after "
-    "`contactgroup login`), the commands of the coordination loop run against that server as you, with the same "
-    "arguments and output (docs/deployment.md says which).",
+    "`contactgroup login`), every command that reads or changes the coordination runs against that server as you, "
+    "with the same arguments and output; commands local by nature say so (docs/deployment.md).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )

@@ -11,7 +11,8 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from contactgroup.cli.common import AsOption, DbOption, caller, err, handles_errors, out, writer
+from contactgroup.cli import seam
+from contactgroup.cli.common import AsOption, DbOption, err, handles_errors, out
 from contactgroup.services.coordination import Caller
 from contactgroup.services.offer_import import ImportSummary, import_offers
 from contactgroup.services.requirement_import import import_requirements
@@ -32,7 +33,7 @@ def offers_cmd(
     column) and nothing is recorded. A row naming an offer already recorded (its id, or the desk's own ref) with
     the same values changes nothing: a file imported twice, or exported with `offer list --format xlsx` and
     imported back, records nothing new. Offers absent from the file are left alone."""
-    _imported("offer", import_offers, file, db, as_)
+    _imported("offer", "offers", import_offers, file, db, as_)
 
 
 @handles_errors
@@ -47,20 +48,20 @@ def requirements_cmd(
     Every row is checked as a single requirement would be; if any row is refused, every problem is listed (row and
     column) and nothing is recorded. Status `submitted` submits the row's requirement too. A row naming a
     requirement already recorded (its id, or your own ref) with the same values changes nothing."""
-    _imported("requirement", import_requirements, file, db, as_)
+    _imported("requirement", "requirements", import_requirements, file, db, as_)
 
 
 Importer = Callable[[UnitOfWork, Caller, Path, Callable[[int, int], None]], ImportSummary]
 
 
-def _imported(noun: str, run: Importer, file: Path, db: str | None, as_: str | None) -> None:
-    """Run an import in one transaction with a progress bar of its rows, then say what it did."""
-    who = caller(as_)
+def _imported(noun: str, kind: str, run: Importer, file: Path, db: str | None, as_: str | None) -> None:
+    """Run an import in one transaction with a progress bar of its rows (or upload it to the server's import of
+    `kind`, which checks it the same way), then say what it did."""
     with Progress(TextColumn(f"[bold]{noun}s[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("rows", total=None)
-        with writer(db) as uow:
-            summary = run(uow, who, file, lambda done, total: bar.update(task, completed=done, total=total))
+        summary = seam.change(db, as_, lambda uow, who: run(uow, who, file, lambda done, total: bar.update(
+            task, completed=done, total=total)), seam.upload(kind, file, seam.typed(ImportSummary)))
     report_import(summary, noun, file.name)
 
 

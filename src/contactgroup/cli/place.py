@@ -6,20 +6,11 @@ from typing import Annotated
 
 import typer
 
-from contactgroup.cli.common import (
-    AsOption,
-    DbOption,
-    Format,
-    FormatOption,
-    caller,
-    emit,
-    handles_errors,
-    open_to_all,
-    out,
-    writer,
-)
+from contactgroup.cli import seam
+from contactgroup.cli.common import AsOption, DbOption, Format, FormatOption, emit, handles_errors, out
 from contactgroup.domain.model import Place, PlaceKind
-from contactgroup.reports.facts import is_synthetic
+from contactgroup.domain.state import as_data
+from contactgroup.encoding.canonical import plain
 from contactgroup.services import place as svc
 
 app = typer.Typer(
@@ -55,8 +46,9 @@ def place_add(
     as_: AsOption = None,
 ) -> None:
     """Define a place requirements may be delivered to (coordinator)."""
-    with writer(db) as uow:
-        p = svc.define_place(uow, caller(as_), Place(code, name, country, kind, region))
+    new = Place(code, name, country, kind, region)
+    p = seam.change(db, as_, lambda uow, who: svc.define_place(uow, who, new),
+                    seam.Remote("POST", "/api/v1/places", seam.typed(Place), json=plain(as_data(new))))
     where = f"{p.country}-{p.region}" if p.region else p.country
     out.print(f"place {p.code} defined ({p.kind.value} in {where})", highlight=False)
 
@@ -65,7 +57,7 @@ def place_add(
 @handles_errors
 def place_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the defined places (every user sees them all)."""
-    state = open_to_all(db, as_)
+    found = seam.open_listing(db, as_, svc.listed, seam.Remote("GET", "/api/v1/places", seam.typed(Place)))
     rows = [{"code": p.code, "name": p.name, "kind": p.kind.value, "country": p.country, "region": p.region}
-            for p in svc.listed(state)]
-    emit(rows, fmt, title="Places", columns=COLUMNS, synthetic=is_synthetic(state))
+            for p in found.rows]
+    emit(rows, fmt, title="Places", columns=COLUMNS, synthetic=found.synthetic)

@@ -23,8 +23,10 @@ from contactgroup.domain.errors import (
     Conflict,
     ContactGroupError,
     Forbidden,
+    IntegrityError,
     NotFound,
     NotSignedIn,
+    Problem,
     ValidationFailed,
 )
 
@@ -130,10 +132,11 @@ class Client:
     """Requests to one server, signed in with its kept token; a refusal becomes the platform's error, so a command
     exits and words it as it would locally."""
 
-    def __init__(self, base: str, token: str | None = None, ca_cert: str | None = None) -> None:
+    def __init__(self, base: str, token: str | None = None, ca_cert: str | None = None, user: str = "") -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         verify: Any = ca_cert if ca_cert else True
         self.base = base
+        self.user = user  # who signed in (a command's messages name the user it acts as)
         self.http = httpx.Client(base_url=base, headers=headers, verify=verify, timeout=TIMEOUT)
 
     @classmethod
@@ -141,9 +144,14 @@ class Client:
         login = saved().get(base)
         if login is None:
             raise NotSignedIn()
-        return cls(base, login.token, login.ca_cert)
+        return cls(base, login.token, login.ca_cert, login.user)
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        answer = self.exchange(method, path, **kwargs)
+        return answer.json() if answer.content else None
+
+    def exchange(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The server's whole answer (its headers too: an ETag), or the platform's error its refusal stands for."""
         try:
             answer = self.http.request(method, path, **kwargs)
         except httpx.ConnectError as exc:
@@ -152,21 +160,29 @@ class Client:
         except httpx.HTTPError as exc:
             raise ContactGroupError(f"{self.base} did not answer: {exc}", code="unreachable") from None
         if answer.is_success:
-            return answer.json() if answer.content else None
+            return answer
         raise refusal(answer)
 
 
 def refusal(answer: httpx.Response) -> ContactGroupError:
     """The error a server's problem document stands for, with its detail as the message."""
+    errors: list[Problem] = []
+    document_code = None
     try:
-        detail = str(answer.json().get("detail") or answer.reason_phrase)
-    except ValueError:
+        document = answer.json()
+        document_code = document.get("code")
+        detail = str(document.get("detail") or answer.reason_phrase)
+        errors = [Problem(str(e["where"]), str(e["message"])) for e in document.get("errors") or ()]
+    except (ValueError, AttributeError, TypeError, KeyError):
         detail = f"{answer.status_code} {answer.reason_phrase}"
     status = answer.status_code
     if status == 401:
         return NotSignedIn()
     kinds: dict[int, type[ContactGroupError]] = {403: Forbidden, 404: NotFound, 409: Conflict, 412: Conflict,
                                                  428: Conflict, 429: Conflict}
+    if status == 409 and document_code == "record-differs":  # a report not computed from this record (exit 6)
+        return IntegrityError(detail)
     if status in (400, 413, 422):
-        return ValidationFailed(detail)
+        # several problems (an import's bad rows) each on its line, as a local command lists them
+        return ValidationFailed(errors if len(errors) > 1 else detail)
     return kinds.get(status, ContactGroupError)(detail, code="server")

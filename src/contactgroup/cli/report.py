@@ -344,6 +344,13 @@ def gaps_cmd(
           where, records=records if fmt is ReportFormat.JSON else flat)
 
 
+def _checked(doc: Any) -> reporting.ReportCheck:
+    """The server's check of a report file, as the local check returns it."""
+    figures = seam.typed(tuple[reporting.Figure, ...])
+    return reporting.ReportCheck(doc["report"], doc["log_size"], doc["current_size"], doc["matched"],
+                                 figures(doc["mismatches"]), figures(doc["cannot_check"]), doc["checkpoint"])
+
+
 @app.command("check")
 @handles_errors
 def check_cmd(
@@ -357,7 +364,8 @@ def check_cmd(
     report's, or when its checkpoint does not verify with the log key the record publishes."""
     with report_file.open("rb") as f:  # no more than the checker reads: a larger file is refused, not loaded
         data = f.read(reporting.MAX_REPORT_BYTES + 1)
-    result = reporting.check_report(database(db), data)
+    result = seam.fetch(db, lambda: reporting.check_report(database(db), data),
+                        seam.Remote("POST", "/api/v1/reports/check", _checked, content=data))
     for figure in result.mismatches:
         err.print(f"[bold red]differs:[/] {escape(str(figure))}", highlight=False)
     for figure in result.cannot_check:

@@ -10,15 +10,17 @@ import enum
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from contactgroup.cli import remote
 from contactgroup.cli.common import caller, database, writer
-from contactgroup.domain.errors import ContactGroupError
+from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.domain.model import User
 from contactgroup.domain.state import State
+from contactgroup.io.spreadsheet import check_size
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import access, queries
 from contactgroup.services.coordination import Caller
@@ -37,6 +39,10 @@ class Remote(Generic[T]):
     parse: Callable[[Any], T]
     json: Any = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    # an upload (`multipart/form-data`, an import's spreadsheet), read only when the request is sent
+    files: Callable[[], Mapping[str, Any]] | None = None
+    content: bytes | None = None  # a body sent as it is (a report file)
+    text: bool = False  # the answer is text (the log's leaves), not JSON
 
 
 def typed(cls: type[T]) -> Callable[[Any], T]:
@@ -45,13 +51,16 @@ def typed(cls: type[T]) -> Callable[[Any], T]:
     return adapter.validate_python
 
 
+Selection = Mapping[str, Any]  # the objects a bulk move takes: {"ids": [...]}, {"awaiting_me": true} or {"member": M}
+
+
 def moves(collection: str, verb: enum.Enum, cls: type[T], body: Mapping[str, Any]) -> Callable[
-        [list[str]], Remote[list[T]]]:
-    """The one request that moves objects of `collection` by id, all or none
-    (`POST /api/v1/allocations/actions/accept {"ids": [...]}`)."""
+        [Selection], Remote[list[T]]]:
+    """The one request that moves objects of `collection` by id, or those a filter selects on the server, all or
+    none (`POST /api/v1/allocations/actions/accept {"ids": [...]}`)."""
     parse: Callable[[Any], list[T]] = typed(list[cls])  # type: ignore[valid-type]
-    return lambda ids: Remote("POST", f"/api/v1/{collection}/actions/{verb.value}", parse,
-                              json={**body, "ids": ids})
+    return lambda chosen: Remote("POST", f"/api/v1/{collection}/actions/{verb.value}", parse,
+                                 json={**body, **chosen})
 
 
 def given(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -80,8 +89,51 @@ def change(db: str | None, as_: str | None, local: Callable[[UnitOfWork, Caller]
 def ask(db: str | None, as_: str | None, served: Remote[T]) -> T:
     """The request, to the server CONTACTGROUP_SERVER names, as the user signed in to it."""
     client = _signed_in(as_, db)
-    answer = client.request(served.method, served.path, json=served.json, params=served.params)
+    files = served.files() if served.files is not None else None
+    exchange = client.exchange(served.method, served.path, json=served.json, params=served.params, files=files,
+                               content=served.content)
+    answer = exchange.text if served.text else (exchange.json() if exchange.content else None)
     return _understood(client, lambda: served.parse(answer))
+
+
+def upload(kind: str, path: Path, parse: Callable[[Any], T]) -> Remote[T]:
+    """A spreadsheet sent to the server's import of `kind` (`POST /api/v1/imports/offers`), under its own name:
+    the server checks every row as the local import does, and names each bad one. A file that is missing or over
+    the size limit is refused here, as locally, before anything is sent."""
+    def read() -> Mapping[str, Any]:
+        if path.is_dir():
+            raise ValidationFailed([Problem(str(path), "is a directory, not a CSV or XLSX file")])
+        if not path.is_file():
+            raise ValidationFailed([Problem(str(path), "no such file")])
+        check_size(path)
+        return {"file": (path.name, path.read_bytes())}
+
+    return Remote("POST", f"/api/v1/imports/{kind}", parse, files=read)
+
+
+def amend(db: str | None, as_: str | None, local: Callable[[UnitOfWork, Caller], tuple[T | None, T]],
+          read: Remote[T], write: Remote[T]) -> tuple[T | None, T]:
+    """An amendment and the version it changed: locally both in one transaction; against the server, the object
+    read (its ETag), then changed with `If-Match`, so that a change someone made in between is refused (412), not
+    overwritten."""
+    if not against_server():
+        who = caller(as_)
+        with writer(db) as uow:
+            return local(uow, who)
+    client = _signed_in(as_, db)
+    answer = client.exchange(read.method, read.path, params=read.params)
+    before = _understood(client, lambda: read.parse(answer.json()))
+    version = {"If-Match": answer.headers["ETag"]} if "ETag" in answer.headers else {}
+    after = client.request(write.method, write.path, json=write.json, params=write.params, headers=version)
+    return before, _understood(client, lambda: write.parse(after))
+
+
+def user_name(as_: str | None) -> str:
+    """Who a command acts as: `--as` locally, the signed-in user against a server."""
+    where = remote.server()
+    if where is None:
+        return caller(as_).user
+    return _signed_in(as_, None).user
 
 
 def _understood(client: remote.Client, read: Callable[[], T]) -> T:
@@ -133,6 +185,13 @@ def shown(db: str | None, as_: str | None, local: Callable[[State, User | None],
     return Listing([local(state, who)], is_synthetic(state))
 
 
+def someone(who: User | None) -> User:
+    """The user a show that is not open to all is given (`shown` always names one for it)."""
+    if who is None:
+        raise ContactGroupError("say who you are: pass --as NAME or set CONTACTGROUP_USER", code="no-user")
+    return who
+
+
 def _as_user(db: str | None, as_: str | None) -> tuple[State, User]:
     name = caller(as_).user
     state = database(db).state()
@@ -167,6 +226,12 @@ def _page(served: Remote[T], page: Any) -> tuple[list[T], str | None]:
     """A page's rows, and the cursor of the next page (None: the last)."""
     cursor = page.get("next_cursor")
     return [served.parse(item) for item in page["items"]], str(cursor) if cursor else None
+
+
+def either(db: str | None, as_: str | None, local: Callable[[], T], served: Remote[T]) -> T:
+    """Work on the caller's own account rather than the record (its tokens, its security log): done here as `--as`,
+    or by the server as the signed-in user."""
+    return ask(db, as_, served) if against_server() else local()
 
 
 def fetch(db: str | None, local: Callable[[], T], served: Remote[T]) -> T:

@@ -7,21 +7,18 @@ from typing import Annotated
 
 import typer
 
+from contactgroup.cli import seam
 from contactgroup.cli.common import (
     AsOption,
     DbOption,
     Format,
     FormatOption,
-    caller,
     emit,
     fail,
     handles_errors,
-    open_to_all,
     out,
     whole_number,
-    writer,
 )
-from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import transit as svc
 
 app = typer.Typer(
@@ -41,8 +38,9 @@ def transit_set(
     as_: AsOption = None,
 ) -> None:
     """Record the transit days of one route (coordinator)."""
-    with writer(db) as uow:
-        t = svc.set_transit(uow, caller(as_), origin, destination, days)
+    t = seam.change(db, as_, lambda uow, who: svc.set_transit(uow, who, origin, destination, days),
+                    seam.Remote("POST", "/api/v1/transit", seam.typed(svc.Transit),
+                                json={"origin": origin, "destination": destination, "days": days}))
     out.print(f"transit {t.origin} -> {t.destination}: {t.days} days", highlight=False)
 
 
@@ -50,9 +48,9 @@ def transit_set(
 @handles_errors
 def transit_list(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the recorded routes and their transit days (every user sees them all)."""
-    state = open_to_all(db, as_)
-    rows = [{"origin": t.origin, "destination": t.destination, "days": t.days} for t in svc.listed(state)]
-    emit(rows, fmt, title="Transit days", columns=svc.COLUMNS, synthetic=is_synthetic(state))
+    found = seam.open_listing(db, as_, svc.listed, seam.Remote("GET", "/api/v1/transit", seam.typed(svc.Transit)))
+    rows = [{"origin": t.origin, "destination": t.destination, "days": t.days} for t in found.rows]
+    emit(rows, fmt, title="Transit days", columns=svc.COLUMNS, synthetic=found.synthetic)
 
 
 @app.command("import")
@@ -67,6 +65,6 @@ def transit_import(
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"{file}: cannot read it ({exc})", 2) from None
-    with writer(db) as uow:
-        rows = svc.import_transit(uow, caller(as_), text, source=str(file))
+    rows = seam.change(db, as_, lambda uow, who: svc.import_transit(uow, who, text, source=str(file)),
+                       seam.upload("transit", file, seam.typed(list[svc.Transit])))
     out.print(f"{len(rows):,} routes recorded from {file}", highlight=False)

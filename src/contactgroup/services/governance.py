@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from contactgroup.domain.event import Event
 from contactgroup.domain.model import Authority, KeyStatus, MemberKey, Proposal, ProposalKind, ProposalStatus
 from contactgroup.domain.state import State
 from contactgroup.ledger import handover, note
-from contactgroup.services import key_files, log_keys
+from contactgroup.services import key_files, log_keys, queries
 from contactgroup.services.coordination import Caller, authorized, record_events
 from contactgroup.storage.database import UnitOfWork
 
@@ -121,6 +122,21 @@ def payload_summary(proposal: Proposal) -> str:
             return f"leads of {p['area']} become {', '.join(p['leads'])}"
         case _:
             return f"quorum for {p['kind']} becomes {p['rule']}"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A coordinating authority's term and what started it (the founding, or a handover proposal)."""
+
+    authority: str
+    since: datetime
+    until: datetime | None
+    by: str
+
+
+def terms(state: State) -> list[Term]:
+    """Every coordinating authority's term, the first first; the last, without `until`, chairs now."""
+    return [Term(a.name, a.since, a.until, term_origin(state, a)) for a in queries.authorities(state)]
 
 
 def term_origin(state: State, term: Authority) -> str:

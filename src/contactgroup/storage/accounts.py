@@ -229,9 +229,20 @@ def delete_passkeys(conn: Connection, user_name: str) -> int:
 def add_challenge(conn: Connection, challenge_hash: bytes, purpose: str, user_name: str, expires: datetime,
                   now: datetime) -> None:
     """Keep a challenge until it is answered or expires (expired ones are dropped here, so the table stays small)."""
-    conn.execute(webauthn_challenges.delete().where(webauthn_challenges.c.expires_at <= now))
+    t = webauthn_challenges  # a challenge given again (a code confirmed twice) replaces the one before
+    conn.execute(t.delete().where((t.c.expires_at <= now) | (t.c.challenge_hash == challenge_hash)))
     conn.execute(webauthn_challenges.insert().values(challenge_hash=challenge_hash, purpose=purpose,
                                                      user_name=user_name, expires_at=expires))
+
+
+def take_confirmed(conn: Connection, challenge_hash: bytes, purpose: str, now: datetime) -> str | None:
+    """Spend a live challenge that a user confirmed (a command line's sign-in): the user's name, or None."""
+    t = webauthn_challenges
+    found = conn.execute(sa.select(t.c.user_name).where(t.c.challenge_hash == challenge_hash, t.c.purpose == purpose,
+                                                        t.c.expires_at > now)).scalar_one_or_none()
+    if found is None or conn.execute(t.delete().where(t.c.challenge_hash == challenge_hash)).rowcount != 1:
+        return None
+    return str(found)
 
 
 def take_challenge(conn: Connection, challenge_hash: bytes, purpose: str, user_name: str, now: datetime) -> bool:

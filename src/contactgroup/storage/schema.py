@@ -168,7 +168,7 @@ webauthn_challenges = sa.Table(
     "webauthn_challenges",
     metadata,
     sa.Column("challenge_hash", sa.LargeBinary(32), primary_key=True),
-    sa.Column("purpose", sa.String(16), nullable=False),  # "register" or "sign-in"
+    sa.Column("purpose", sa.String(16), nullable=False),  # "register", "sign-in" or "cli-login"
     sa.Column("user_name", sa.String(200), nullable=False),  # who registers; "" for a sign-in
     sa.Column("expires_at", UTCDateTime, nullable=False),
 )
