@@ -21,6 +21,9 @@ from playwright.sync_api import sync_playwright
 
 from contactgroup.domain.state import State
 from contactgroup.services import accounts
+from contactgroup.services import governance as gov
+from contactgroup.services.clock import SystemClock
+from contactgroup.services.coordination import Caller
 from contactgroup.storage.database import Database
 from tests.ledger_integration.conftest import serving
 from tests.web.conftest import CHROMIUM
@@ -62,6 +65,9 @@ def main() -> None:
             subprocess.run([str(Path(sys.executable).with_name("contactgroup")), "demo", "--db", str(db_path)],
                            check=True, capture_output=True)
         db = Database(f"sqlite:///{db_path}")
+        if not db.state().proposals:  # the demo decides none: one open proposal, to show its page
+            with db.transaction() as uow:
+                gov.propose(uow, Caller("admin", SystemClock()), gov.ProposalKind.REMOVE_MEMBER, {"code": "USA"})
         state = db.state()
         ids = placeholders(state)
         key = Path(f"{db_path}.logkey")

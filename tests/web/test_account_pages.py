@@ -8,6 +8,7 @@ from datetime import timedelta
 import pyotp
 from fastapi.testclient import TestClient
 
+from contactgroup.api.app import create_app
 from contactgroup.services import accounts
 from tests.api.conftest import PASSWORD
 from tests.factories import World
@@ -97,3 +98,21 @@ def test_the_home_page_lists_what_awaits_the_signed_in_user(web_app: TestClient,
     assert 'href="/members"' in page.text  # the coordinator's links
     sign_in(web_app, web_world, "ukr")
     assert 'href="/members"' not in web_app.get("/").text
+
+
+def test_a_browser_left_signed_in_elsewhere_is_signed_out_from_the_account_page(web_world: World) -> None:
+    apps = [create_app(web_world.db.url, clock=web_world.clock) for _ in range(2)]
+    here, there = (TestClient(app, follow_redirects=False) for app in apps)
+    csrf = sign_in(here, web_world, "deu")
+    sign_in(there, web_world, "deu")
+    page = here.get("/account")
+    browsers = page.text.split("<h2>Signed-in browsers</h2>")[1].split("<h2>API tokens")[0]
+    listed = re.findall(r"<code>([0-9a-f]{16})</code>", browsers)
+    assert len(listed) == 2 and "(this browser)" in page.text
+    other = next(s for s in listed if there.cookies[accounts.SESSION_COOKIE].startswith(f"{s}_") is not False)
+    assert here.post(f"/account/sessions/{other}/end", data={"csrf": csrf}).status_code == 303
+    assert there.get("/account").status_code == 303  # sent to sign in again
+    assert here.get("/account").status_code == 200
+    assert here.post("/account/sessions/0000000000000000/end", data={"csrf": csrf}).status_code == 404
+    for app in apps:
+        app.state.db.engine.dispose()

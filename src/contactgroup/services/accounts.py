@@ -347,6 +347,25 @@ def session_caller(db: Database, state: State, cookie: str, *, now: datetime, cs
     return SignedIn(user, Scope.WRITE, row.id, session=True)
 
 
+def sessions(db: Database, name: str, *, now: datetime) -> list[SessionRow]:
+    """`name`'s live browser sessions (within their idle and absolute limits), oldest first."""
+    with db.reader(checked=False) as conn:
+        rows = accounts.live_sessions_of(conn, name)
+    return [r for r in rows if now - r.seen_at <= SESSION_IDLE and now - r.created_at <= SESSION_LIFETIME]
+
+
+def end_session(db: Database, caller: SignedIn, session_id: str, *, now: datetime, source: str) -> None:
+    """End one of the caller's own sessions (signing out a browser left elsewhere); another user's session, or
+    one that is over, is not found."""
+    with db.writer() as conn:
+        own = {r.id for r in accounts.live_sessions_of(conn, caller.user.name)}
+        if session_id not in own:
+            raise NotFound(f"no live session {session_id[:32]!r} of yours")
+        accounts.end_sessions(conn, now, session_id=session_id)
+        _log(conn, caller.user, caller.user.name, "signed-out", source, f"session {session_id} ended from "
+                                                                        f"session {caller.token_id}", now)
+
+
 def sign_out(db: Database, state: State, caller: SignedIn, *, now: datetime, source: str) -> None:
     """End the session, or revoke the token, the request came with."""
     if not caller.session:

@@ -156,6 +156,13 @@ def session_by_hash(conn: Connection, secret_hash: bytes) -> SessionRow | None:
     return None if found is None else SessionRow(*found)
 
 
+def live_sessions_of(conn: Connection, user_name: str) -> list[SessionRow]:
+    """The user's sessions not ended, oldest first (some may have passed their idle or absolute limit)."""
+    return [SessionRow(*r) for r in conn.execute(
+        sa.select(*_SESSION_COLUMNS).where(sessions.c.user_name == user_name, sessions.c.ended_at.is_(None))
+        .order_by(sessions.c.created_at, sessions.c.id))]
+
+
 def touch_session(conn: Connection, session_id: str, at: datetime) -> None:
     conn.execute(sessions.update().where(sessions.c.id == session_id).values(seen_at=at))
 

@@ -138,6 +138,8 @@ def _account_page(request: Request, caller: Viewer, *, issued: tokens.Issued | N
     return render(request, "account.html", status, title="My account", user=caller.user,
                   tokens=tokens.tokens(store.db, state, name), issued=issued,
                   passkeys=passkeys.passkeys(store.db, state, name) if request.app.state.relying_party else None,
+                  sessions=accounts.sessions(store.db, name, now=request.app.state.clock.now()),
+                  this_session=caller.token_id,
                   log=accounts.security_log(store.db, state, name, user=name, limit=50), message=message,
                   default_days=DEFAULT_DAYS, max_days=MAX_DAYS, now=request.app.state.clock.now())
 
@@ -165,4 +167,12 @@ def revoke_token(request: Request, token_id: str, caller: Changer) -> Response:
     store = request.app.state.store
     tokens.revoke(store.db, store.snapshot(), caller.user.name, token_id[:32], now=request.app.state.clock.now(),
                   source=source(request))
+    return redirect(request, "/account")
+
+
+@router.post("/account/sessions/{session_id}/end", response_model=None)
+def end_session(request: Request, session_id: str, caller: Changer) -> Response:
+    """Sign out a browser left signed in elsewhere."""
+    accounts.end_session(request.app.state.store.db, caller, session_id[:32], now=request.app.state.clock.now(),
+                         source=source(request))
     return redirect(request, "/account")
