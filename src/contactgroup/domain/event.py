@@ -20,6 +20,7 @@ from contactgroup.domain.model import (
     AllocationStatus,
     Approval,
     Authority,
+    BorderRule,
     Coalition,
     Consent,
     ConsentStatus,
@@ -32,6 +33,7 @@ from contactgroup.domain.model import (
     Item,
     ItemClass,
     KeyStatus,
+    Leg,
     Member,
     MemberKey,
     Offer,
@@ -49,6 +51,7 @@ from contactgroup.domain.model import (
     TransitTime,
     User,
     Witness,
+    Zone,
 )
 from contactgroup.domain.state import State, as_data, from_data
 
@@ -121,6 +124,9 @@ CREATES: Mapping[str, type[Any]] = {
     "WitnessAdded": Witness,
     "QuorumRuleSet": QuorumRule,
     "PlaceDefined": Place,
+    "LegSet": Leg,
+    "BorderRuleSet": BorderRule,
+    "ZoneDeclared": Zone,
     "DonorTracked": TrackedDonor,
     "IatiIdentifierRecorded": IatiOrganisation,
 }

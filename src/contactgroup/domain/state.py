@@ -16,6 +16,7 @@ from contactgroup.domain.model import (
     AllocationStatus,
     Approval,
     Authority,
+    BorderRule,
     Coalition,
     Consent,
     Contribution,
@@ -26,8 +27,10 @@ from contactgroup.domain.model import (
     IatiOrganisation,
     Item,
     ItemClass,
+    Leg,
     Member,
     MemberKey,
+    Mode,
     Offer,
     Place,
     Proposal,
@@ -40,6 +43,7 @@ from contactgroup.domain.model import (
     TransitTime,
     User,
     Witness,
+    Zone,
 )
 from contactgroup.encoding.canonical import plain
 
@@ -80,6 +84,9 @@ TABLES: Mapping[str, Table] = {
         Table("witnesses", Witness, ("name",)),
         Table("quorum_rules", QuorumRule, ("decision",)),
         Table("places", Place, ("code",)),
+        Table("legs", Leg, ("origin", "to", "mode")),
+        Table("border_rules", BorderRule, ("country", "mode", "since")),
+        Table("zones", Zone, ("code",)),
         Table("tracked_donors", TrackedDonor, ("code",)),
         Table("iati_organisations", IatiOrganisation, ("member",)),
     )
@@ -310,6 +317,18 @@ class State:
     @property
     def places(self) -> dict[str, Place]:
         return self.tables["places"]
+
+    @property
+    def legs(self) -> dict[tuple[str, str, Mode], Leg]:
+        return self.tables["legs"]
+
+    @property
+    def border_rules(self) -> dict[tuple[str, Mode, date], BorderRule]:
+        return self.tables["border_rules"]
+
+    @property
+    def zones(self) -> dict[str, Zone]:
+        return self.tables["zones"]
 
     @property
     def iati_organisations(self) -> dict[str, IatiOrganisation]:

@@ -51,6 +51,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "import:reference": frozenset({C}),
     "transit:set": frozenset({C}),  # transit days between countries, read by `allocate`
     "place:define": frozenset({C}),  # handover points requirements may name as their destination
+    "network:define": frozenset({C}),  # legs, border rules and mobility zones of the transport network
     "keys:manage": frozenset({D}),
     "governance:propose": frozenset({C, D}),
     "governance:withdraw": frozenset({C, D}),  # and only the proposer's party (see `domain.governance`)

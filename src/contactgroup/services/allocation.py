@@ -75,6 +75,12 @@ def check_area(state: State, area: str | None) -> None:
         raise NotFound(f"area: no capability area {area!r}; known areas: {known}")
 
 
+def _origin(state: State, depot: str) -> str:
+    """The country transit days count from: a depot that is a place of the network ships from its country."""
+    place = state.places.get(depot)
+    return place.country if place is not None else depot
+
+
 def problem_from_state(state: State, area: str | None = None,
                        hidden: frozenset[str] = frozenset()) -> opt.AllocationProblem:
     """The optimiser's view of the record: open requirements (of one area, if given) and usable offers.
@@ -106,7 +112,7 @@ def problem_from_state(state: State, area: str | None = None,
     available = {o.id: o.quantity - held_outside[o.id] if o.status in USABLE and o.id not in hidden
                  else pins_of[o.id] for o in state.offers.values()}
     offers = tuple(
-        opt.Offer(o.id, o.member, o.item, available[o.id], o.available_from, o.depot, o.consent_from)
+        opt.Offer(o.id, o.member, o.item, available[o.id], o.available_from, _origin(state, o.depot), o.consent_from)
         for o in sorted(state.offers.values(), key=lambda o: o.id) if available[o.id] > 0
     )
     classes = {c.code: frozenset(c.items) for c in state.item_classes.values()}
