@@ -24,6 +24,7 @@ RZE = Place("RZE-HUB", "Rzeszów logistics hub", "POL", PlaceKind.LOGISTICS_HUB,
 LEG = Leg("RTM-PORT", "RZE-HUB", Mode.RAIL, 4, capacity=10, source="DB Cargo timetable")
 OLD = BorderRule("POL", Mode.RAIL, date(2020, 1, 1), lead_days=10, dangerous_extra_days=5)
 NEW = BorderRule("POL", Mode.RAIL, date(2024, 6, 1), lead_days=3, preauthorised=("DEU",))
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # rules, not storage: one engine is enough
 CORRIDOR = Zone("NL-DE-PL", "NL–DE–PL military corridor", ("NLD", "DEU", "POL"), date(2024, 1, 31))
 
 
@@ -39,6 +40,8 @@ def network(world: World) -> World:
 
 
 class TestRecord:
+    """On both engines: the tables hold decimals, dates and JSON lists of enums."""
+
     def test_the_network_reads_back_from_the_tables_as_recorded_and_verifies(self, network: World) -> None:
         state = network.db.state()
         assert place.listed(state) == [RTM, RZE]
@@ -46,6 +49,9 @@ class TestRecord:
         assert isinstance(svc.zones(state)[0].modes[0], Mode)  # a tuple of enums comes back as enums
         assert verify(network.db).ok
 
+
+@SQLITE
+class TestRules:
     def test_a_later_leg_for_the_same_ends_and_mode_replaces_it(self, network: World) -> None:
         network.do(svc.set_leg, "admin", dataclasses.replace(LEG, transit_days=6))
         assert [leg.transit_days for leg in svc.legs(network.db.state())] == [6]
@@ -81,6 +87,7 @@ class TestRecord:
         assert {p.where for p in caught.value.problems} == {"lon", "lat"}
 
 
+@SQLITE
 class TestNetworkOf:
     def test_the_rule_in_force_on_the_day_is_the_latest_before_it(self, network: World) -> None:
         state = network.db.state()

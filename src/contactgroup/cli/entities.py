@@ -416,13 +416,18 @@ def catalogue_add_item(
     unit: Annotated[str, typer.Option(help="Unit of issue: round, each, kit, ...")],
     nsn: Annotated[str | None, typer.Option(help="NATO Stock Number NNNN-NN-NNN-NNNN.")] = None,
     unit_value_eur: Annotated[str | None, typer.Option(help="Reference value of one unit in EUR.")] = None,
+    mass_kg: Annotated[str | None, typer.Option(help="Mass of one unit as shipped, in kg (for capacities in "
+                                                     "tonnes).")] = None,
+    hazard_class: Annotated[str, typer.Option(help="UN dangerous goods class or division (1.1 for ammunition); "
+                                                   "class 1 adds border lead time.")] = "",
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Add an item to the catalogue."""
     value = _decimal(unit_value_eur, "--unit-value-eur") if unit_value_eur is not None else None
+    mass = _decimal(mass_kg, "--mass-kg") if mass_kg is not None else None
     with writer(db) as uow:
-        svc.catalogue_item(uow, caller(as_), Item(code, name, category, unit, nsn, value))
+        svc.catalogue_item(uow, caller(as_), Item(code, name, category, unit, nsn, value, mass, hazard_class))
     _done(f"item {code} catalogued")
 
 

@@ -98,3 +98,8 @@ def define_place(state: State, ctx: Context, place: Place) -> list[Event]:
     if place.code in state.places:
         raise Conflict(f"place {place.code} already exists", code="exists", kind="place", id=place.code)
     return [ctx.event("PlaceDefined", as_data(place))]
+
+
+def sorted_places(state: State) -> list[Place]:
+    """Every defined place, by code."""
+    return sorted(state.places.values(), key=lambda p: p.code)

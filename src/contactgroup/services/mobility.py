@@ -3,16 +3,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from contactgroup import mobility
 from contactgroup.domain import network as rules
+from contactgroup.domain import place as places
+from contactgroup.domain.errors import Problem, ValidationFailed
 from contactgroup.domain.model import BorderRule, CapacityUnit, Leg, Place, Zone
 from contactgroup.domain.state import State
+from contactgroup.io import network as files
 from contactgroup.services import coordination as svc
 from contactgroup.storage.database import UnitOfWork
 
 ACTION = "network:define"
+PLACE_ACTION = "place:define"  # an import defines places as `place add` does
 
 
 def _capacity(amount: int | None, unit: CapacityUnit) -> mobility.Capacity | None:
@@ -74,3 +82,86 @@ def declare_zone(uow: UnitOfWork, caller: svc.Caller, zone: Zone) -> Zone:
     ctx = svc.authorized(uow, caller, ACTION)
     svc.record_events(uow, rules.declare_zone(uow.state, ctx, zone))
     return zone
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """What an import recorded per table, and how many of its rows the record already held as they are."""
+
+    recorded: dict[str, int]
+    unchanged: int
+    ignored: tuple[str, ...]
+
+
+def _checked(found: list[Problem], rows: Sequence[tuple[str, Any]], key: Callable[[Any], Hashable],
+             check: Callable[[str, Any], list[Problem]]) -> list[Any]:
+    """The rows without findings; the findings of the others into `found`, a row repeating another's key too."""
+    first: dict[Hashable, str] = {}
+    good = []
+    for where, value in rows:
+        bad = check(where, value)
+        if not bad and key(value) in first:
+            bad = [Problem(f"{where}, column (row)", f"repeats {first[key(value)]} ({key(value)})")]
+        first.setdefault(key(value), where)
+        found += bad
+        if not bad:
+            good.append(value)
+    return good
+
+
+def _place_check(state: State, where: str, place: Place) -> list[Problem]:
+    found = places.place_problems(state, place, where)
+    held = state.places.get(place.code)
+    if not found and held is not None and held != place:
+        found.append(Problem(rules.at(where, "code"), f"place {place.code} is already defined with other facts; a "
+                                                      "place is defined once"))
+    return found
+
+
+def import_network(uow: UnitOfWork, caller: svc.Caller, paths: Iterable[Path]) -> Imported:
+    """Record the places, legs, border rules and zones of CSV files or XLSX workbooks, or nothing if any row is bad
+    (every bad cell is reported by file, row and column). Rows the record already holds as they are are skipped."""
+    svc.authorized(uow, caller, PLACE_ACTION)  # refuse before reading: a refusal costs nothing
+    svc.authorized(uow, caller, ACTION)
+    read = files.read(paths)
+    state = uow.state
+    found = list(read.problems)
+    new_places = _checked(found, read.places, lambda p: p.code, lambda w, p: _place_check(state, w, p))
+    known = {p.code: p for p in new_places}
+    new_legs = _checked(found, read.legs, lambda g: (g.origin, g.to, g.mode.value),
+                        lambda w, g: rules.leg_problems(state, g, w, known))
+    new_rules = _checked(found, read.rules, lambda r: (r.country, r.mode.value, r.since),
+                         lambda w, r: rules.rule_problems(r, w))
+    new_zones = _checked(found, read.zones, lambda z: z.code, lambda w, z: rules.zone_problems(z, w))
+    if found:
+        raise ValidationFailed(found, code="invalid-network")
+    held: list[tuple[dict[Any, Any], list[Any], Callable[[Any], Any]]] = [
+        (state.places, new_places, lambda p: p.code),
+        (state.legs, new_legs, lambda g: (g.origin, g.to, g.mode)),
+        (state.border_rules, new_rules, lambda r: (r.country, r.mode, r.since)),
+        (state.zones, new_zones, lambda z: z.code),
+    ]
+    changed = [[v for v in values if table.get(key(v)) != v] for table, values, key in held]
+    unchanged = sum(len(values) for _, values, _ in held) - sum(len(c) for c in changed)
+    ctx = svc.authorized(uow, caller, PLACE_ACTION)
+    for place in changed[0]:
+        svc.record_events(uow, places.define_place(uow.state, ctx, place))
+    ctx = svc.authorized(uow, caller, ACTION)
+    for leg in changed[1]:
+        svc.record_events(uow, rules.set_leg(uow.state, ctx, leg))
+    for rule in changed[2]:
+        svc.record_events(uow, rules.set_border_rule(uow.state, ctx, rule))
+    for zone in changed[3]:
+        svc.record_events(uow, rules.declare_zone(uow.state, ctx, zone))
+    recorded = dict(zip(("places", "legs", "rules", "zones"), (len(c) for c in changed), strict=True))
+    return Imported(recorded, unchanged, tuple(read.ignored))
+
+
+def export_network(state: State, path: Path, fmt: str) -> list[Path]:
+    """Write the network as `read` reads it back: `csv`, four files in the directory `path`; `xlsx`, one workbook
+    of four sheets."""
+    tables = files.tables(places.sorted_places(state), legs(state), border_rules(state), zones(state))
+    if fmt == "csv":
+        return files.write_csv(path, tables)
+    files.write_xlsx(path, tables)
+    return [path]
