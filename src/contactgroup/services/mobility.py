@@ -165,3 +165,9 @@ def export_network(state: State, path: Path, fmt: str) -> list[Path]:
         return files.write_csv(path, tables)
     files.write_xlsx(path, tables)
     return [path]
+
+
+def load_reference(uow: UnitOfWork, caller: svc.Caller) -> Imported:
+    """Record the reference network shipped with the package (real places, legs, border rules and the NL-DE-PL
+    corridor, each row citing its source), as `network import` would."""
+    return import_network(uow, caller, files.reference_paths())
