@@ -16,7 +16,6 @@ from contactgroup.services import mobility as svc
 from tests.factories import World
 
 
-
 def rows(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(files.reference_paths()[files.REFERENCE.index(name)].open(encoding="utf-8")))
 
