@@ -11,11 +11,12 @@ import pytest
 
 from contactgroup import mobility
 from contactgroup.domain.errors import Forbidden, ValidationFailed
-from contactgroup.domain.model import BorderRule, CapacityUnit, Leg, Mode, Place, PlaceKind, Zone
+from contactgroup.domain.model import BorderRule, CapacityUnit, Category, Item, Leg, Mode, Place, PlaceKind, Zone
+from contactgroup.services import coordination, place, transit
 from contactgroup.services import mobility as svc
-from contactgroup.services import place
+from contactgroup.services.allocation import problem_from_state
 from contactgroup.services.verify import verify
-from tests.factories import World
+from tests.factories import World, enter_offer
 
 RTM = Place("RTM-PORT", "Port of Rotterdam", "NLD", PlaceKind.PORT, lat=Decimal("51.95"), lon=Decimal("4.14"),
             capacity=40, capacity_unit=CapacityUnit.SHIPMENTS, source="https://www.portofrotterdam.com")
@@ -109,3 +110,43 @@ class TestNetworkOf:
         network.do(place.define_place, "admin", Place("LVIV-HP", "Lviv", "UKR", PlaceKind.HANDOVER_POINT))
         assert [p.code for p in svc.network_of(network.db.state(), date(2024, 3, 1)).places] == ["RTM-PORT",
                                                                                                    "RZE-HUB"]
+
+
+@SQLITE
+class TestItemsAndOffers:
+    def test_an_offer_may_ship_from_a_place_and_allocation_counts_transit_from_its_country(
+            self, network: World) -> None:
+        network.do(transit.set_transit, "admin", "NLD", "UKR", 6)
+        offer = enter_offer(network, depot="RTM-PORT")
+        assert network.db.state().offers[offer].depot == "RTM-PORT"
+        problem = problem_from_state(network.db.state())
+        assert [o.origin for o in problem.offers if o.id == offer] == ["NLD"]
+
+    def test_an_offer_depot_that_is_neither_country_nor_place_is_refused(self, network: World) -> None:
+        with pytest.raises(ValidationFailed, match="'NOWHERE' is neither an ISO 3166 alpha-3 country code nor"):
+            enter_offer(network, depot="NOWHERE")
+
+    def test_an_item_carries_its_mass_and_un_class_and_class_1_is_explosive(self, world: World) -> None:
+        shell = Item("155-he", "155 mm HE round", Category.MILITARY, "round", mass_kg=Decimal("46.5"),
+                     hazard_class="1.1")
+        world.do(coordination.catalogue_item, "admin", shell)
+        assert world.db.state().items["155-he"] == shell and shell.explosive
+        assert not dataclasses.replace(shell, hazard_class="2.1").explosive
+
+    @pytest.mark.parametrize(("changes", "words"), [
+        ({"hazard_class": "1.9"}, "hazard_class: '1.9' is not a UN dangerous goods class"),
+        ({"mass_kg": Decimal(0)}, "mass_kg: must be a positive mass in kg"),
+    ])
+    def test_a_bad_mass_or_hazard_class_is_refused(self, world: World, changes: dict[str, object],
+                                                   words: str) -> None:
+        with pytest.raises(ValidationFailed, match=words):
+            world.do(coordination.catalogue_item, "admin",
+                     dataclasses.replace(Item("x-1", "X", Category.MILITARY, "each"), **changes))
+
+
+def test_the_records_bounds_are_the_cores() -> None:
+    from contactgroup.domain import network as record
+    from contactgroup.mobility import network as core
+
+    assert (record.MAX_TRANSIT_DAYS, record.MAX_LEAD_DAYS, record.MAX_CAPACITY) == (
+        core.MAX_TRANSIT_DAYS, core.MAX_LEAD_DAYS, core.MAX_CAPACITY)
