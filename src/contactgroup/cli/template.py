@@ -43,7 +43,8 @@ def offers_cmd(file: FileArgument, db: DbOption = None) -> None:
     write_template(path, "offers", offers.TEMPLATE, offers.REQUIRED, offers.HELP, {
         "member": sorted([*state.members, *state.funds]),
         "item": sorted(state.items),
-        "depot": sorted(state.members),
+        # a country (members' codes are ISO alpha-3) or a place of the transport network (one with coordinates)
+        "depot": sorted(state.members) + sorted(c for c, p in state.places.items() if p.lat is not None),
         "currency": _currencies(state),
         "visibility": [v.value for v in Visibility],
         "source": [s.value for s in Source],
