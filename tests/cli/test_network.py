@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from contactgroup.io.spreadsheet import write_workbook
 from tests.cli.conftest import Cli
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the record's engines: test_mobility
@@ -85,6 +86,18 @@ class TestImport:
         before = cli.events()
         result = cli("network", "import", *write(tmp_path, **tables), user="admin")
         assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+        assert cli.events() == before
+
+    def test_a_workbooks_bad_cell_is_named_by_sheet_row_and_column(self, cli: Cli, tmp_path: Path) -> None:
+        book = tmp_path / "network.xlsx"
+        sheets = [(name, body.splitlines()[0].split(","), [line.split(",") for line in body.splitlines()[1:]])
+                  for name, body in (("places", PLACES), ("legs", LEGS + "RZE-HUB,RZE-HUB,road,1,,,\n"))]
+        write_workbook(book, sheets)
+        before = cli.events()
+        result = cli("network", "import", str(book), user="admin")
+        assert result.exit_code == 2
+        assert "network.xlsx [legs]: row 4, column to: a leg cannot lead from 'RZE-HUB' to itself" in \
+            " ".join(result.output.split())
         assert cli.events() == before
 
     def test_a_file_that_is_no_network_table_is_named(self, cli: Cli, tmp_path: Path) -> None:
