@@ -77,7 +77,8 @@ class TestImport:
         ("zones", "EAST,Eastern flank,POL XYZ,2025-01-01,2,", "zones.csv: row 3, column countries: 'XYZ' is not "
                                                               "an ISO 3166 alpha-3 country code"),
         ("rules", "POL,air,2024-01-01,maybe,3,,,", "rules.csv: row 4, column permission: 'maybe' is not yes or no"),
-        ("legs", "RTM-PORT,RZE-HUB,rail,5,,,", "legs.csv: row 4, column (row): repeats legs.csv: row 2"),
+        ("legs", "RTM-PORT,RZE-HUB,rail,5,,,", "legs.csv: row 4, column (row): repeats legs.csv: row 2 (RTM-PORT > "
+                                               "RZE-HUB by rail)"),
     ])
     def test_a_bad_row_is_named_by_row_and_column_and_nothing_is_written(
             self, cli: Cli, tmp_path: Path, table: str, row: str, message: str) -> None:
@@ -125,3 +126,8 @@ class TestExport:
         assert again.exit_code == 0, again.output
         assert "recorded 0 places, 0 legs, 0 rules, 0 zones (7 rows already held" in again.stdout
         assert cli.events() == before
+
+    def test_a_path_it_cannot_write_is_one_clear_line(self, cli: Cli, tmp_path: Path) -> None:
+        (tmp_path / "taken").write_text("a file, not a directory")
+        result = cli("network", "export", str(tmp_path / "taken"), "--format", "csv", user="analyst")
+        assert result.exit_code == 1 and "cannot write" in result.output and "Traceback" not in result.output

@@ -17,6 +17,7 @@ from contactgroup.cli.common import (
     FormatOption,
     caller,
     emit,
+    fail,
     handles_errors,
     open_to_all,
     out,
@@ -119,8 +120,14 @@ def network_export(
 ) -> None:
     """Write the network as `network import` reads it back (every user may)."""
     state = open_to_all(db, as_)
-    for written in svc.export_network(state, path, fmt.value):
-        out.print(f"wrote {escape(str(written))}", highlight=False)
+    if fmt is ExportFormat.XLSX and not path.parent.is_dir():  # before openpyxl starts: it fails noisily midway
+        raise fail(f"cannot write {path}: no directory {path.parent}", 1)
+    try:
+        written = svc.export_network(state, path, fmt.value)
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc.strerror or exc}", 1) from None
+    for each in written:
+        out.print(f"wrote {escape(str(each))}", highlight=False)
 
 
 LEG_COLUMNS = ("origin", "to", "mode", "transit_days", "capacity", "source")

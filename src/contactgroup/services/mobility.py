@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -93,10 +93,10 @@ class Imported:
     ignored: tuple[str, ...]
 
 
-def _checked(found: list[Problem], rows: Sequence[tuple[str, Any]], key: Callable[[Any], Hashable],
+def _checked(found: list[Problem], rows: Sequence[tuple[str, Any]], key: Callable[[Any], str],
              check: Callable[[str, Any], list[Problem]]) -> list[Any]:
     """The rows without findings; the findings of the others into `found`, a row repeating another's key too."""
-    first: dict[Hashable, str] = {}
+    first: dict[str, str] = {}
     good = []
     for where, value in rows:
         bad = check(where, value)
@@ -128,9 +128,9 @@ def import_network(uow: UnitOfWork, caller: svc.Caller, paths: Iterable[Path]) -
     found = list(read.problems)
     new_places = _checked(found, read.places, lambda p: p.code, lambda w, p: _place_check(state, w, p))
     known = {p.code: p for p in new_places}
-    new_legs = _checked(found, read.legs, lambda g: (g.origin, g.to, g.mode.value),
+    new_legs = _checked(found, read.legs, lambda g: f"{g.origin} > {g.to} by {g.mode.value}",
                         lambda w, g: rules.leg_problems(state, g, w, known))
-    new_rules = _checked(found, read.rules, lambda r: (r.country, r.mode.value, r.since),
+    new_rules = _checked(found, read.rules, lambda r: f"{r.country} by {r.mode.value} from {r.since}",
                          lambda w, r: rules.rule_problems(r, w))
     new_zones = _checked(found, read.zones, lambda z: z.code, lambda w, z: rules.zone_problems(z, w))
     if found:
