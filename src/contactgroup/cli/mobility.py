@@ -1,0 +1,140 @@
+"""`contactgroup mobility ...`: what a mobility zone would save the open shipments, and a map of the network."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from contactgroup.cli.common import (
+    AsOption,
+    DbOption,
+    Format,
+    FormatOption,
+    emit,
+    fail,
+    handles_errors,
+    open_to_all,
+    out,
+)
+from contactgroup.domain.text import day
+from contactgroup.mobility import Saving, Tally
+from contactgroup.reports.charts import Chart, vega_lite
+from contactgroup.reports.facts import is_synthetic
+from contactgroup.services import movement, queries
+from contactgroup.services.clock import SystemClock
+
+app = typer.Typer(help="Military mobility: what a mobility zone saves, and a map of the transport network.",
+                  no_args_is_help=True)
+
+SHIPMENT_COLUMNS = ("shipment", "member", "priority", "units", "needed_by", "eta_without", "eta_with", "days_saved",
+                    "late_without", "late_with", "note")
+TALLY_COLUMNS = ("shipments", "compared", "days_saved", "late_days_without", "late_days_with", "late_days_change",
+                 "units_on_time_without", "units_on_time_with", "units_on_time_change")
+COLUMNS = ("level", "key", *SHIPMENT_COLUMNS[1:], *TALLY_COLUMNS)
+HEADINGS = {"eta_without": "ETA w/o", "eta_with": "ETA with", "days_saved": "saved", "late_without": "late w/o",
+            "late_with": "late with", "late_days_without": "late w/o", "late_days_with": "late with",
+            "late_days_change": "Δ late", "units_on_time_without": "on time w/o",
+            "units_on_time_with": "on time with", "units_on_time_change": "Δ on time", "priority": "prio",
+            "needed_by": "needed by"}
+CHART = Chart("Days late without and with the zone, per member", ("key",),
+              (("late_days_without", "without the zone"), ("late_days_with", "with the zone")), "days late")
+
+
+def _shipment_row(s: Saving) -> dict[str, Any]:
+    return {"level": "shipment", "key": s.id, "shipment": s.id, "member": s.member, "priority": s.priority,
+            "units": s.units, "needed_by": s.needed_by, "eta_without": s.eta_without, "eta_with": s.eta_with,
+            "days_saved": s.days_saved, "late_without": s.late(s.eta_without), "late_with": s.late(s.eta_with),
+            "note": "" if s.days_saved is not None else
+            "no route " + ("either way" if s.eta_with is None and s.eta_without is None else
+                           "without the zone" if s.eta_without is None else "with the zone")}
+
+
+def _tally_row(level: str, key: object, t: Tally) -> dict[str, Any]:
+    return {"level": level, "key": str(key), "shipments": t.consignments, "compared": t.compared,
+            "days_saved": t.days_saved, "late_days_without": t.late_days_without, "late_days_with": t.late_days_with,
+            "late_days_change": t.late_days_change, "units_on_time_without": t.units_on_time_without,
+            "units_on_time_with": t.units_on_time_with, "units_on_time_change": t.units_on_time_change}
+
+
+def rows(found: movement.ZoneComparison) -> list[dict[str, Any]]:
+    """The comparison as flat rows, one `level` each: shipment (those the reader may see), tier, member, total."""
+    c = found.comparison
+    listed = [_shipment_row(s) for s in c.savings if s.id in found.seen]
+    listed += [{"level": "shipment", "key": u.shipment.id, "shipment": u.shipment.id, "member": u.shipment.member,
+                "priority": u.shipment.priority, "units": u.shipment.units, "needed_by": u.shipment.needed_by,
+                "note": u.reason} for u in found.unplaced if u.shipment.id in found.seen]
+    listed += [_tally_row("tier", p, t) for p, t in c.tiers.items()]
+    listed += [_tally_row("member", m, t) for m, t in c.members.items()]
+    listed.append(_tally_row("total", "all", c.total))
+    return listed
+
+
+def _table(title: str, records: Sequence[Mapping[str, Any]], columns: Sequence[str], caption: str = "") -> None:
+    shown = [{HEADINGS.get(k, k): r.get(k) for k in columns} for r in records]
+    emit(shown, Format.TABLE, title=title, columns=[HEADINGS.get(k, k) for k in columns], caption=caption)
+
+
+def _chart(records: Sequence[Mapping[str, Any]], path: Path) -> None:
+    from contactgroup.io.report_pdf import chart_svg  # vl-convert loads only when a chart is asked for
+
+    members = [r for r in records if r["level"] == "member"]
+    svg = chart_svg(vega_lite(CHART, members))
+    try:
+        path.write_text(svg, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"--chart: cannot write {path} ({exc.strerror})", 2) from None
+
+
+@app.command("compare")
+@handles_errors
+def compare_cmd(
+    zone: Annotated[str, typer.Option("--zone", metavar="CODES",
+                                      help="The zone's countries, ISO 3166 alpha-3, comma-separated: NLD,DEU,POL. "
+                                           "The network's own zone of exactly these countries if it has one, "
+                                           "else a zone that waives every permission among them.")],
+    from_: Annotated[date | None, typer.Option(
+        "--from", parser=day, metavar="DATE",
+        help="The day the zone takes effect (default: the network's zone's own start, else today).")] = None,
+    chart: Annotated[Path | None, typer.Option(
+        "--chart", dir_okay=False, metavar="FILE.svg",
+        help="Also draw the days late per member, without and with the zone, as an SVG chart.")] = None,
+    db: DbOption = None,
+    as_: AsOption = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Re-plan every open shipment (confirmed and not dispatched, or under way) without and with a mobility zone:
+    days saved per shipment, priority tier and member, the change in days late and in units arriving by their
+    needed-by date.
+
+    Shipments are routed to their earliest arrival (capacity is not counted), every permission requested today.
+    A shipment whose depot or destination is not a place of the network is listed with the reason, not routed."""
+    countries = movement.zone_countries(zone)
+    state = open_to_all(db, as_)
+    who = queries.reader(state, as_)
+    if who is None:
+        raise fail("say who you are: pass --as NAME or set CONTACTGROUP_USER (see `contactgroup user list`)", 2)
+    today = SystemClock().now().date()
+    network = movement.network_of(state, today)
+    found = movement.compare_zone(state, network, who, countries, today, starts=from_)
+    records = rows(found)
+    if chart is not None:
+        _chart(records, chart)
+    z = found.comparison.zone
+    if fmt is not Format.TABLE:
+        emit(records, fmt, columns=COLUMNS, synthetic=is_synthetic(state))
+        return
+    lead = "no per-movement permission" if z.lead_days is None else f"permissions within {z.lead_days} working days"
+    title = f"Zone {', '.join(sorted(z.countries))} ({lead}, from {z.starts}), planned on {today}"
+    hidden = f"; {found.hidden:,} shipments you may not see are counted in the totals" if found.hidden else ""
+    _table(f"{title}: per shipment", [r for r in records if r["level"] == "shipment"], SHIPMENT_COLUMNS,
+           caption=f"days late and saved are calendar days; ETAs are earliest arrivals, capacity not counted{hidden}")
+    for level, name in (("tier", "priority tier"), ("member", "member"), ("total", "all shipments")):
+        _table(f"per {name}" if level != "total" else "in total",
+               [{**r, "shipments": r["shipments"], level: r["key"]} for r in records if r["level"] == level],
+               (level, *TALLY_COLUMNS))
+    if chart is not None:
+        out.print(f"chart written to {chart}", highlight=False, markup=False)

@@ -1,0 +1,176 @@
+"""Open shipments as the mobility core routes them, and what a mobility zone would save them.
+
+An open shipment is a confirmed allocation's units not yet dispatched (they leave from the offer's depot on the
+planning day, or when the offer is available if later) or a delivery under way (re-planned from its depot and its
+dispatch day: the record does not yet say where it is). Its ends are the offer's depot and the requirement's
+destination, each a place of the transport network by its code; a shipment whose end is only a country or a region
+is listed with the reason and not routed (the network cannot guess which port or depot is meant).
+
+The network itself comes from the record (`services.mobility.network_of`); every function here takes it as a
+plain `mobility.Network`, so the rules are tested on a `State` and a network built in the test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from contactgroup.domain import codes
+from contactgroup.domain.errors import Problem, ValidationFailed
+from contactgroup.domain.model import AllocationStatus, DeliveryStatus, Item, Offer, User
+from contactgroup.domain.state import State
+from contactgroup.mobility import Comparison, Consignment, Network, Shipment, Zone, compare
+from contactgroup.mobility.workday import WorkingDays
+from contactgroup.services import access
+
+UNDER_WAY = frozenset({DeliveryStatus.DISPATCHED, DeliveryStatus.AT_HUB})
+MAX_ZONE_COUNTRIES = 60  # more than the coalition has members: a longer list is a mistake, not a zone
+
+
+@dataclass(frozen=True, slots=True)
+class OpenShipment:
+    """A shipment still to arrive: `id` is the allocation's (not yet dispatched) or the delivery's (under way)."""
+
+    id: str
+    allocation: str
+    member: str  # the donor: the offer's member, or the fund's
+    nationality: str  # who moves it: the member, or the managing member of a fund
+    origin: str  # the offer's depot as recorded: a place code, or a country
+    destination: str  # the requirement's destination as recorded
+    leaves: date
+    units: int
+    priority: int
+    needed_by: date
+    dangerous: bool
+    dispatched: bool
+
+    def shipment(self, planned: date) -> Shipment:
+        """As the router takes it; permissions are requested on `planned` (the day it left, if it has)."""
+        return Shipment(self.id, self.origin, self.destination, self.leaves, self.nationality, self.dangerous,
+                        min(planned, self.leaves))
+
+
+@dataclass(frozen=True, slots=True)
+class Unplaced:
+    """An open shipment the network cannot route, and why."""
+
+    shipment: OpenShipment
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneComparison:
+    comparison: Comparison
+    shipments: tuple[OpenShipment, ...]  # routed, in the comparison's order
+    unplaced: tuple[Unplaced, ...]
+    on: date
+    seen: frozenset[str]  # the shipments whose allocation the reader may see: the only ones listed by id
+
+    @property
+    def hidden(self) -> int:
+        """Shipments counted in the tallies but not listed, because the reader may not see their offer."""
+        ids = [s.id for s in self.shipments] + [u.shipment.id for u in self.unplaced]
+        return sum(1 for i in ids if i not in self.seen)
+
+
+def explosive(item: Item | None) -> bool:
+    """UN class 1 by the catalogue's hazard class (the record's items gain it with the transport network)."""
+    return bool(getattr(item, "explosive", False))
+
+
+def _nationality(state: State, offer: Offer) -> str:
+    fund = state.funds.get(offer.member)
+    return fund.manager if fund is not None else offer.member
+
+
+def open_shipments(state: State, on: date) -> list[OpenShipment]:
+    """Every confirmed allocation's undispatched units and every delivery under way, by id."""
+    found: list[OpenShipment] = []
+    for a in state.allocations.values():
+        if a.status is not AllocationStatus.CONFIRMED:
+            continue
+        offer, req = state.offers[a.offer], state.requirements[a.requirement]
+        base = OpenShipment(a.id, a.id, offer.member, _nationality(state, offer), offer.depot, req.destination,
+                            max(on, offer.available_from), 0, req.priority, req.needed_by,
+                            explosive(state.items.get(offer.item)), False)
+        deliveries = state.where("deliveries", "allocation", a.id)
+        unsent = a.quantity - sum(d.quantity for d in deliveries)
+        if unsent > 0:
+            found.append(replace(base, units=unsent))
+        found += [replace(base, id=d.id, leaves=d.dispatched_on, units=d.quantity, dispatched=True)
+                  for d in deliveries if d.status in UNDER_WAY]
+    return sorted(found, key=lambda s: (s.priority, s.needed_by, s.id))
+
+
+def placed(network: Network, shipments: Iterable[OpenShipment]) -> tuple[list[OpenShipment], list[Unplaced]]:
+    """The shipments whose two ends are places of `network`, and the others with the reason."""
+    known = {p.code for p in network.places}
+    routable: list[OpenShipment] = []
+    unplaced: list[Unplaced] = []
+    for s in shipments:
+        missing = [f"{what} {code!r}" for what, code in (("depot", s.origin), ("destination", s.destination))
+                   if code not in known]
+        if missing:
+            verb = "is not a place" if len(missing) == 1 else "are not places"
+            unplaced.append(Unplaced(s, f"{' and '.join(missing)} {verb} of the network"))
+        elif s.origin == s.destination:
+            unplaced.append(Unplaced(s, "already at its destination"))
+        else:
+            routable.append(s)
+    return routable, unplaced
+
+
+def zone_countries(text: str) -> tuple[str, ...]:
+    """Countries as a comma-separated list of ISO 3166 alpha-3 codes (NLD,DEU,POL): every bad one named at once."""
+    listed = [c.strip().upper() for c in text.split(",") if c.strip()]
+    if len(listed) > MAX_ZONE_COUNTRIES:
+        raise ValidationFailed(f"at most {MAX_ZONE_COUNTRIES} countries, got {len(listed)}", "zone",
+                               code="invalid-zone")
+    bad = [Problem("zone", f"{c[:40]!r} is not an ISO 3166 alpha-3 country code")
+           for c in listed if not (re.fullmatch(r"[A-Z]{3}", c) and codes.is_country(c))]
+    if bad:
+        raise ValidationFailed(bad, code="invalid-zone")
+    countries = tuple(dict.fromkeys(listed))
+    if len(countries) < 2:
+        raise ValidationFailed("a zone joins at least two countries, e.g. NLD,DEU,POL", "zone", code="invalid-zone")
+    return countries
+
+
+def zone_of(network: Network, countries: Sequence[str], starts: date | None, on: date) -> Zone:
+    """The zone to compare: the network's own zone of exactly these countries (from `starts`, if given), or a new
+    one that waives every per-movement permission among them from `starts` (default: `on`)."""
+    members = frozenset(countries)
+    own = next((z for z in network.zones if z.countries == members), None)
+    if own is not None:
+        return own if starts is None else replace(own, starts=starts)
+    return Zone("-".join(countries), f"zone of {', '.join(countries)}", members, starts or on)
+
+
+def network_of(state: State, on: date) -> Network:
+    """The transport network the record holds on `on`, from `services.mobility.network_of` — the record's side of
+    the network, which lands apart from this module (until then a record has no network, and this says so)."""
+    try:
+        record = importlib.import_module("contactgroup.services.mobility")
+    except ModuleNotFoundError:
+        raise ValidationFailed("the record holds no transport network yet", code="no-network") from None
+    found = record.network_of(state, on)
+    assert isinstance(found, Network)
+    return found
+
+
+def compare_zone(state: State, network: Network, who: User, countries: Sequence[str], on: date, *,
+                 starts: date | None = None, calendar: WorkingDays | None = None) -> ZoneComparison:
+    """Re-plan every open shipment as of `on` without and with the zone of `countries` (see `mobility.compare`).
+    The tallies count every shipment (they are aggregates, as reports are); `who` sees by id only its own."""
+    zone = zone_of(network, countries, starts, on)
+    # "Without" is without any zone of the same countries, whatever its code.
+    network = replace(network, zones=tuple(z for z in network.zones if z.countries != zone.countries))
+    routable, unplaced = placed(network, open_shipments(state, on))
+    consignments = [Consignment(s.shipment(on), s.member, s.priority, s.units, s.needed_by) for s in routable]
+    found = compare(network, consignments, zone, calendar=calendar)
+    seen = frozenset(s.id for s in (*routable, *(u.shipment for u in unplaced))
+                     if access.can_see_allocation(state, who, state.allocations[s.allocation]))
+    return ZoneComparison(found, tuple(routable), tuple(unplaced), on, seen)

@@ -1,0 +1,57 @@
+"""`contactgroup mobility compare`: the comparison as a table, JSON, CSV and an SVG chart, and a bad zone refused.
+
+The figures themselves are proved in tests/services/test_movement.py on a plain State. The record's network
+(`services.mobility.network_of`) lands with the network's own branch; here the corridor of
+tests/mobility/test_route.py stands in for it, so that the command is tried whole."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from contactgroup.services import movement
+from tests.cli.conftest import Cli
+from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
+from tests.mobility.test_route import CORRIDOR
+
+
+@pytest.fixture
+def corridor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(movement, "network_of", lambda state, on: CORRIDOR)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+class TestCompare:
+    def test_every_level_in_json_and_csv_and_a_chart(self, world: World, cli: Cli, corridor: None,
+                                                     tmp_path: Path) -> None:
+        allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+        chart = tmp_path / "zone.svg"
+        result = cli("mobility", "compare", "--zone", "NLD,DEU,POL", "--format", "json", "--chart", str(chart),
+                     user="deu")
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.stdout)
+        # The world's offers ship from a country (DEU) to a region (UKR-West): listed, with the reason, not routed.
+        assert rows[0] == {**rows[0], "level": "shipment", "key": allocated, "units": 60,
+                           "note": "depot 'DEU' and destination 'UKR-West' are not places of the network"}
+        # Tiers and members tally the routed shipments: none here, so the total alone.
+        assert [(r["level"], r["key"], r["shipments"], r["days_saved"]) for r in rows[1:]] == [("total", "all", 0, 0)]
+        ET.fromstring(chart.read_bytes())  # a whole SVG document
+        table = cli("mobility", "compare", "--zone", "NLD,DEU,POL", "--format", "csv", user="fra")
+        listed = list(csv.DictReader(io.StringIO(table.stdout)))
+        assert [r["level"] for r in listed] == ["total"]  # France may not see Germany's shipment: counted only
+
+    def test_the_table_names_the_zone_and_its_start(self, world: World, cli: Cli, corridor: None) -> None:
+        result = cli("mobility", "compare", "--zone", "nld, deu ,POL", "--from", "2027-01-04", user="deu")
+        assert result.exit_code == 0, result.output
+        assert "Zone DEU, NLD, POL (no per-movement permission, from 2027-01-04)" in result.stdout
+        assert "per priority tier" in result.stdout and "in total" in result.stdout
+
+    def test_a_zone_with_an_unknown_country_is_refused(self, world: World, cli: Cli, corridor: None) -> None:
+        result = cli("mobility", "compare", "--zone", "NLD,XYZ,POL", user="deu")
+        assert result.exit_code == 2
+        assert "zone: 'XYZ' is not an ISO 3166 alpha-3 country code" in result.output

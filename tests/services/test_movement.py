@@ -1,0 +1,132 @@
+"""Open shipments from the record, routed on the network, and what a zone saves them: on a plain `State` and the
+Rotterdam–Rzeszów corridor of tests/mobility/test_route.py (every figure is worked out there and in
+tests/mobility/test_compare.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.model import (
+    Allocation,
+    AllocationStatus,
+    Category,
+    Delivery,
+    DeliveryStatus,
+    Fund,
+    Item,
+    Offer,
+    OfferStatus,
+    Requirement,
+    RequirementStatus,
+    Role,
+    Source,
+    User,
+    Visibility,
+)
+from contactgroup.domain.state import State
+from contactgroup.services import movement
+from tests.mobility.test_route import CALENDAR, CORRIDOR, MONDAY
+
+NLD_DESK = User("nld", "NLD", Role.DESK_OFFICER)
+
+
+def offer(ident: str, member: str, depot: str, quantity: int = 100) -> Offer:
+    return Offer(ident, member, "fuel", quantity, MONDAY, depot, Source.STOCKS, OfferStatus.ALLOCATED,
+                 Visibility.MEMBER)
+
+
+def requirement(ident: str, priority: int, needed_by: date, destination: str = "RZE-HUB") -> Requirement:
+    return Requirement(ident, "fuel", 1000, priority, needed_by, destination, "logistics", RequirementStatus.OPEN)
+
+
+def allocation(ident: str, offer_id: str, req: str, quantity: int,
+               status: AllocationStatus = AllocationStatus.CONFIRMED) -> Allocation:
+    return Allocation(ident, offer_id, req, quantity, status, MONDAY)
+
+
+@pytest.fixture
+def state() -> State:
+    s = State()
+    s.put(Item("fuel", "Diesel", Category.MILITARY, "m3"))
+    s.put(Fund("FUEL", "Fuel initiative", "DEU", "logistics"))
+    for r in (requirement("R1", 2, date(2026, 3, 12)), requirement("R2", 2, date(2026, 3, 5)),
+              requirement("R3", 1, date(2026, 3, 20), destination="UKR-West")):
+        s.put(r)
+    s.put(offer("O1", "NLD", "RTM"))
+    s.put(offer("O2", "FUEL", "DUI"))  # a fund's offer, moved by its managing member: Germany
+    s.put(offer("O3", "FRA", "FRA"))  # a depot that is only a country
+    s.put(allocation("A1", "O1", "R1", 40))
+    s.put(allocation("A2", "O2", "R2", 30))
+    s.put(allocation("A3", "O3", "R3", 5))
+    s.put(allocation("A4", "O1", "R2", 60, AllocationStatus.PROPOSED))  # not confirmed: not a shipment yet
+    # Of A2's 30 units, 10 left Duisburg on Monday and are under way; 20 have not left.
+    s.put(Delivery("D1", "A2", 10, DeliveryStatus.DISPATCHED, MONDAY))
+    return s
+
+
+def test_open_shipments_are_undispatched_units_and_deliveries_under_way(state: State) -> None:
+    found = movement.open_shipments(state, MONDAY)
+    assert [(s.id, s.units, s.dispatched, s.nationality, s.member) for s in found] == [
+        ("A3", 5, False, "FRA", "FRA"), ("A2", 20, False, "DEU", "FUEL"), ("D1", 10, True, "DEU", "FUEL"),
+        ("A1", 40, False, "NLD", "NLD")]
+
+
+def test_a_received_delivery_is_no_longer_open(state: State) -> None:
+    state.put(Delivery("D1", "A2", 10, DeliveryStatus.RECEIVED, MONDAY, MONDAY, 10))
+    assert "D1" not in [s.id for s in movement.open_shipments(state, MONDAY)]
+
+
+def test_the_zone_saves_days_for_the_shipments_on_the_network(state: State) -> None:
+    found = movement.compare_zone(state, CORRIDOR, NLD_DESK, ["NLD", "DEU", "POL"], MONDAY,
+                                  starts=date(2026, 3, 4), calendar=CALENDAR)
+    # A1 (NL fuel from Rotterdam): 12 March without the zone, 9 March with it (test_compare's NL-FUEL).
+    # A2 and D1 (German, from Duisburg, leaving Monday): 10 March by road round Czechia without, 6 March by rail
+    # through Świecko with it (test_compare's DE-SPARES). A3's depot is a country: not routed.
+    assert [(s.id, s.eta_without, s.eta_with, s.days_saved) for s in found.comparison.savings] == [
+        ("A2", date(2026, 3, 10), date(2026, 3, 6), 4), ("D1", date(2026, 3, 10), date(2026, 3, 6), 4),
+        ("A1", date(2026, 3, 12), date(2026, 3, 9), 3)]
+    assert [(u.shipment.id, u.reason) for u in found.unplaced] == [
+        ("A3", "depot 'FRA' and destination 'UKR-West' are not places of the network")]
+    # Priority 2, needed by 5 March (A2, D1): 5 days late each without, 1 with; A1 on time both ways (12 March).
+    tier = found.comparison.tiers[2]
+    assert (tier.days_saved, tier.late_days_without, tier.late_days_with) == (11, 10, 2)
+    assert found.comparison.members["FUEL"].days_saved == 8
+    # The Dutch desk sees its own shipment by id; the fund's and France's are counted, not listed.
+    assert found.seen == {"A1"} and found.hidden == 3
+
+
+def test_the_networks_own_zone_is_compared_and_left_out_without(state: State) -> None:
+    from dataclasses import replace
+
+    from contactgroup.mobility import Zone
+
+    own = Zone("CORRIDOR", "NL–DE–PL corridor", frozenset({"NLD", "DEU", "POL"}), date(2026, 3, 4))
+    found = movement.compare_zone(state, replace(CORRIDOR, zones=(own,)), NLD_DESK, ["POL", "DEU", "NLD"], MONDAY,
+                                  calendar=CALENDAR)
+    assert found.comparison.zone == own
+    assert found.comparison.total.days_saved == 11
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("NLD,XYZ,POL", "zone: 'XYZ' is not an ISO 3166 alpha-3 country code"),
+    ("NLD,Germany", "zone: 'GERMANY' is not an ISO 3166 alpha-3 country code"),
+    ("NLD,nld", "zone: a zone joins at least two countries"),
+    ("", "zone: a zone joins at least two countries"),
+])
+def test_a_zone_with_an_unknown_country_is_refused(text: str, message: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        movement.zone_countries(text)
+    assert message in str(caught.value) and caught.value.code == "invalid-zone"
+
+
+def test_a_record_without_a_network_says_so() -> None:
+    try:
+        import contactgroup.services.mobility  # noqa: F401
+    except ModuleNotFoundError:
+        with pytest.raises(ValidationFailed, match="no transport network"):
+            movement.network_of(State(), MONDAY)
+    else:  # the record's network has landed: an empty record has an empty network
+        assert movement.network_of(State(), MONDAY).places == ()
