@@ -55,3 +55,28 @@ class TestCompare:
         result = cli("mobility", "compare", "--zone", "NLD,XYZ,POL", user="deu")
         assert result.exit_code == 2
         assert "zone: 'XYZ' is not an ISO 3166 alpha-3 country code" in result.output
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+class TestMap:
+    def test_the_network_and_a_shipment_s_route_as_svg(self, world: World, cli: Cli, corridor: None,
+                                                       tmp_path: Path) -> None:
+        allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+        whole = cli("mobility", "map", user="analyst")
+        assert whole.exit_code == 0, whole.output
+        root = ET.fromstring(whole.stdout.encode())
+        assert root.get("aria-label") == "Transport network"
+        drawn = tmp_path / "route.svg"
+        result = cli("mobility", "map", "--shipment", allocated, "-o", str(drawn), user="deu")
+        assert result.exit_code == 0 and result.stdout == f"map written to {drawn}\n", result.output
+        texts = ["".join(t.itertext()) for t in ET.fromstring(drawn.read_bytes()).iter(
+            "{http://www.w3.org/2000/svg}text")]
+        assert ("No route: depot 'DEU' and destination 'UKR-West' are not places of the network") in texts
+
+    def test_a_shipment_the_reader_may_not_see_is_not_found_like_an_unknown_one(
+            self, world: World, cli: Cli, corridor: None) -> None:
+        allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+        hidden = cli("mobility", "map", "--shipment", allocated, user="fra")
+        unknown = cli("mobility", "map", "--shipment", "A-999", user="fra")
+        assert hidden.exit_code == unknown.exit_code == 3
+        assert hidden.output.replace(allocated, "X") == unknown.output.replace("A-999", "X")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -20,8 +21,10 @@ from contactgroup.cli.common import (
     open_to_all,
     out,
 )
+from contactgroup.domain.model import User
+from contactgroup.domain.state import State
 from contactgroup.domain.text import day
-from contactgroup.mobility import Saving, Tally
+from contactgroup.mobility import Saving, Tally, drawing
 from contactgroup.reports.charts import Chart, vega_lite
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import movement, queries
@@ -78,15 +81,29 @@ def _table(title: str, records: Sequence[Mapping[str, Any]], columns: Sequence[s
     emit(shown, Format.TABLE, title=title, columns=[HEADINGS.get(k, k) for k in columns], caption=caption)
 
 
+def _reader(state: State, as_: str | None) -> User:
+    who = queries.reader(state, as_)
+    if who is None:
+        raise fail("say who you are: pass --as NAME or set CONTACTGROUP_USER (see `contactgroup user list`)", 2)
+    return who
+
+
+def _write_svg(svg: str, path: Path | None, option: str) -> None:
+    """All or nothing: the file is written once the drawing is whole; standard output without a path."""
+    if path is None:
+        sys.stdout.write(svg)
+        return
+    try:
+        path.write_text(svg, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"{option}: cannot write {path} ({exc.strerror})", 2) from None
+
+
 def _chart(records: Sequence[Mapping[str, Any]], path: Path) -> None:
     from contactgroup.io.report_pdf import chart_svg  # vl-convert loads only when a chart is asked for
 
     members = [r for r in records if r["level"] == "member"]
-    svg = chart_svg(vega_lite(CHART, members))
-    try:
-        path.write_text(svg, encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"--chart: cannot write {path} ({exc.strerror})", 2) from None
+    _write_svg(chart_svg(vega_lite(CHART, members)), path, "--chart")
 
 
 @app.command("compare")
@@ -114,9 +131,7 @@ def compare_cmd(
     A shipment whose depot or destination is not a place of the network is listed with the reason, not routed."""
     countries = movement.zone_countries(zone)
     state = open_to_all(db, as_)
-    who = queries.reader(state, as_)
-    if who is None:
-        raise fail("say who you are: pass --as NAME or set CONTACTGROUP_USER (see `contactgroup user list`)", 2)
+    who = _reader(state, as_)
     today = SystemClock().now().date()
     network = movement.network_of(state, today)
     found = movement.compare_zone(state, network, who, countries, today, starts=from_)
@@ -138,3 +153,28 @@ def compare_cmd(
                (level, *TALLY_COLUMNS))
     if chart is not None:
         out.print(f"chart written to {chart}", highlight=False, markup=False)
+
+
+@app.command("map")
+@handles_errors
+def map_cmd(
+    shipment: Annotated[str | None, typer.Option(
+        "--shipment", metavar="ID",
+        help="Draw this open shipment's earliest-arrival route over the network: an allocation's id (not yet "
+             "dispatched) or a delivery's (under way).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", dir_okay=False, metavar="FILE.svg",
+        help="Write the SVG to this file (default: standard output).")] = None,
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Draw the transport network as an SVG map from its places' coordinates (no map tiles, works offline): legs
+    by mode, places by kind; with --shipment, its route, its days and the permissions it needs."""
+    state = open_to_all(db, as_)
+    who = _reader(state, as_)
+    today = SystemClock().now().date()
+    network = movement.network_of(state, today)
+    route = None if shipment is None else movement.route_of(state, network, who, shipment, today)
+    _write_svg(drawing.draw(network, route), output, "--output")
+    if output is not None:
+        out.print(f"map written to {output}", highlight=False, markup=False)

@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from contactgroup.domain import codes
-from contactgroup.domain.errors import Problem, ValidationFailed
+from contactgroup.domain.errors import NotFound, Problem, ValidationFailed
 from contactgroup.domain.model import AllocationStatus, DeliveryStatus, Item, Offer, User
 from contactgroup.domain.state import State
-from contactgroup.mobility import Comparison, Consignment, Network, Shipment, Zone, compare
+from contactgroup.mobility import Comparison, Consignment, Network, NoRoute, Route, Router, Shipment, Zone, compare
 from contactgroup.mobility.workday import WorkingDays
 from contactgroup.services import access
 
@@ -174,3 +174,22 @@ def compare_zone(state: State, network: Network, who: User, countries: Sequence[
     seen = frozenset(s.id for s in (*routable, *(u.shipment for u in unplaced))
                      if access.can_see_allocation(state, who, state.allocations[s.allocation]))
     return ZoneComparison(found, tuple(routable), tuple(unplaced), on, seen)
+
+
+def open_shipment(state: State, who: User, ident: str, on: date) -> OpenShipment:
+    """One open shipment by its id (an allocation's or a delivery's) that `who` may see; one refusal whether it
+    does not exist, is not open or is hidden, so that the answer tells nothing of what `who` may not see."""
+    for s in open_shipments(state, on):
+        if s.id == ident and access.can_see_allocation(state, who, state.allocations[s.allocation]):
+            return s
+    raise NotFound(f"no open shipment {ident[:80]!r} you may see", code="not-found", kind="shipment", id=ident[:80])
+
+
+def route_of(state: State, network: Network, who: User, ident: str, on: date, *,
+             calendar: WorkingDays | None = None) -> Route | NoRoute:
+    """The earliest-arrival route of one open shipment, planned on `on`."""
+    found = open_shipment(state, who, ident, on)
+    routable, unplaced = placed(network, [found])
+    if unplaced:
+        return NoRoute(found.shipment(on), unplaced[0].reason)
+    return Router(network, calendar).route(routable[0].shipment(on))
