@@ -130,3 +130,15 @@ def test_a_record_without_a_network_says_so() -> None:
             movement.network_of(State(), MONDAY)
     else:  # the record's network has landed: an empty record has an empty network
         assert movement.network_of(State(), MONDAY).places == ()
+
+
+def test_the_allocation_problem_takes_arrival_days_from_the_routes(state: State) -> None:
+    from contactgroup.services.allocation import problem_from_state
+
+    state.put(requirement("R4", 3, date(2026, 4, 1)))  # open, so that the problem holds RZE-HUB and UKR-West
+    plain = problem_from_state(state)
+    routed = problem_from_state(state, network=CORRIDOR)
+    assert plain.route_days == {} and routed.transit_days == plain.transit_days
+    # From Monday 2 March: Rotterdam → Rzeszów hub 10 days (12 March), Duisburg → 8 days (by road round Czechia,
+    # 10 March, moved by Germany: no German permission). France's depot is a country: the flat table answers.
+    assert routed.route_days == {("O1", "RZE-HUB"): 10, ("O2", "RZE-HUB"): 8}

@@ -161,6 +161,40 @@ def network_of(state: State, on: date) -> Network:
     return found
 
 
+def known_network(state: State, on: date) -> Network | None:
+    """The record's network, or None where the record holds none: then the flat transit table answers alone."""
+    try:
+        return network_of(state, on)
+    except ValidationFailed as exc:
+        if exc.code == "no-network":
+            return None
+        raise
+
+
+def route_days(state: State, network: Network, offers: Iterable[str], destinations: Iterable[str],
+               *, calendar: WorkingDays | None = None) -> dict[tuple[str, str], int]:
+    """Days from each offer's `available_from` to its earliest arrival at each destination, leaving its depot that
+    day with every permission requested then, by (offer id, destination): the pairs whose depot and destination
+    are both places of the network and between which a route exists (the others keep the flat transit table)."""
+    known = {p.code for p in network.places}
+    places = sorted({d for d in destinations if d in known})
+    router = Router(network, calendar) if places else None
+    found: dict[tuple[str, str], int] = {}
+    for ident in offers:
+        offer = state.offers[ident]
+        if router is None or offer.depot not in known:
+            continue
+        for destination in places:
+            if destination == offer.depot:
+                found[(ident, destination)] = 0
+                continue
+            route = router.route(Shipment(ident, offer.depot, destination, offer.available_from,
+                                          _nationality(state, offer), explosive(state.items.get(offer.item))))
+            if isinstance(route, Route):
+                found[(ident, destination)] = (route.eta - offer.available_from).days
+    return found
+
+
 def compare_zone(state: State, network: Network, who: User, countries: Sequence[str], on: date, *,
                  starts: date | None = None, calendar: WorkingDays | None = None) -> ZoneComparison:
     """Re-plan every open shipment as of `on` without and with the zone of `countries` (see `mobility.compare`).
