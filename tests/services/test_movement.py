@@ -4,6 +4,7 @@ tests/mobility/test_compare.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -23,11 +24,15 @@ from contactgroup.domain.model import (
     RequirementStatus,
     Role,
     Source,
+    TransitTime,
     User,
     Visibility,
 )
 from contactgroup.domain.state import State
-from contactgroup.services import movement
+from contactgroup.reports.gaps import gaps
+from contactgroup.services import movement, queries
+from contactgroup.services.transit import set_transit
+from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 from tests.mobility.test_route import CALENDAR, CORRIDOR, MONDAY
 
 NLD_DESK = User("nld", "NLD", Role.DESK_OFFICER)
@@ -99,8 +104,6 @@ def test_the_zone_saves_days_for_the_shipments_on_the_network(state: State) -> N
 
 
 def test_the_networks_own_zone_is_compared_and_left_out_without(state: State) -> None:
-    from dataclasses import replace
-
     from contactgroup.mobility import Zone
 
     own = Zone("CORRIDOR", "NL–DE–PL corridor", frozenset({"NLD", "DEU", "POL"}), date(2026, 3, 4))
@@ -142,3 +145,39 @@ def test_the_allocation_problem_takes_arrival_days_from_the_routes(state: State)
     # From Monday 2 March: Rotterdam → Rzeszów hub 10 days (12 March), Duisburg → 8 days (by road round Czechia,
     # 10 March, moved by Germany: no German permission). France's depot is a country: the flat table answers.
     assert routed.route_days == {("O1", "RZE-HUB"): 10, ("O2", "RZE-HUB"): 8}
+
+
+def test_late_shipments_by_route_and_by_the_flat_table(state: State) -> None:
+    # On the corridor: A2 and D1 arrive on 10 March, 5 days after R2's 5 March; A1 arrives on its day (12 March).
+    # A3 (France, no route) leaves Monday 2 March with 0 recorded transit days: on time for 20 March.
+    late = movement.late_shipments(state, CORRIDOR, MONDAY)
+    assert [(x.shipment.id, x.eta, x.days, x.routed) for x in late] == [
+        ("A2", date(2026, 3, 10), 5, True), ("D1", date(2026, 3, 10), 5, True)]
+    assert movement.late_by_requirement(state, CORRIDOR, MONDAY) == {"R2": (30, date(2026, 3, 10))}
+    # Without a network every shipment takes the flat table; 40 transit days from France make A3 late.
+    state.put(TransitTime("FRA", "UKR-West", 40))
+    assert [(x.shipment.id, x.eta, x.routed) for x in movement.late_shipments(state, None, MONDAY)] == [
+        ("A3", date(2026, 4, 11), False)]
+
+
+def test_gaps_flag_confirmed_units_arriving_late(state: State) -> None:
+    state.put(requirement("R5", 3, date(2026, 3, 5)))
+    state.put(replace(state.requirements["R5"], quantity=10))
+    state.put(allocation("A5", "O1", "R5", 10))  # R5 is fully confirmed, but arrives on 12 March
+    rows = {r.requirement: r for r in gaps(state, None, late=movement.late_by_requirement(state, CORRIDOR, MONDAY))}
+    assert (rows["R2"].missing, rows["R2"].late, rows["R2"].eta) == (970, 30, date(2026, 3, 10))
+    assert "30 confirmed units expected after the needed-by date (latest 2026-03-10)" in rows["R2"].detail
+    assert (rows["R5"].missing, rows["R5"].late, rows["R5"].reason) == (0, 10, "arriving_late")
+    assert "R5" not in {r.requirement for r in gaps(state, None)}  # without ETAs it is not a gap
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_inbox_flags_a_shipment_that_will_arrive_late(world: World) -> None:
+    allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+    who = world.db.state().users["deu"]
+    # Available 1 August, needed by 1 September: on time with no transit days recorded ...
+    [entry] = [e for e in queries.inbox(world.db.state(), who, world.clock.at).entries if e.id == allocated]
+    assert "LATE" not in entry.detail
+    world.do(set_transit, "admin", "DEU", "UKR-West", 45)  # ... and 14 days late with 45
+    [entry] = [e for e in queries.inbox(world.db.state(), who, world.clock.at).entries if e.id == allocated]
+    assert entry.detail.endswith("; LATE: expected 2024-09-15, 14 days after its needed-by date 2024-09-01")

@@ -16,7 +16,7 @@ import importlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
 from contactgroup.domain import codes
 from contactgroup.domain.errors import NotFound, Problem, ValidationFailed
@@ -25,6 +25,7 @@ from contactgroup.domain.state import State
 from contactgroup.mobility import Comparison, Consignment, Network, NoRoute, Route, Router, Shipment, Zone, compare
 from contactgroup.mobility.workday import WorkingDays
 from contactgroup.services import access
+from contactgroup.services.transit import transit_days
 
 UNDER_WAY = frozenset({DeliveryStatus.DISPATCHED, DeliveryStatus.AT_HUB})
 MAX_ZONE_COUNTRIES = 60  # more than the coalition has members: a longer list is a mistake, not a zone
@@ -158,6 +159,53 @@ def network_of(state: State, on: date) -> Network:
         raise ValidationFailed("the record holds no transport network yet", code="no-network") from None
     found = record.network_of(state, on)
     assert isinstance(found, Network)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Late:
+    """An open shipment whose ETA misses its requirement's needed-by date: by its route on the network, or by
+    the flat transit table where it has none (`routed` False)."""
+
+    shipment: OpenShipment
+    eta: date
+    routed: bool
+
+    @property
+    def days(self) -> int:
+        return (self.eta - self.shipment.needed_by).days
+
+
+def late_shipments(state: State, network: Network | None, on: date, *,
+                   calendar: WorkingDays | None = None) -> list[Late]:
+    """The open shipments, planned on `on`, that arrive after their needed-by date (the allocation's own model:
+    the earliest route where the network has one, else the recorded transit days, 0 where none is recorded)."""
+    shipments = open_shipments(state, on)
+    routable, unplaced = placed(network, shipments) if network is not None else ([], [Unplaced(s, "")
+                                                                                      for s in shipments])
+    router = Router(network, calendar) if network is not None and routable else None
+    flat = transit_days(state)
+    found: list[Late] = []
+    for s in routable:
+        route = router.route(s.shipment(on)) if router is not None else None
+        eta = route.eta if isinstance(route, Route) else s.leaves + timedelta(flat.get((s.origin, s.destination), 0))
+        if eta > s.needed_by:
+            found.append(Late(s, eta, isinstance(route, Route)))
+    for u in unplaced:
+        s = u.shipment
+        eta = s.leaves + timedelta(flat.get((s.origin, s.destination), 0))
+        if eta > s.needed_by:
+            found.append(Late(s, eta, False))
+    return sorted(found, key=lambda late: (late.shipment.priority, late.shipment.needed_by, late.shipment.id))
+
+
+def late_by_requirement(state: State, network: Network | None, on: date) -> dict[str, tuple[int, date]]:
+    """Units arriving late and the latest ETA, by requirement (what `report gaps` flags)."""
+    found: dict[str, tuple[int, date]] = {}
+    for late in late_shipments(state, network, on):
+        req = state.allocations[late.shipment.allocation].requirement
+        units, eta = found.get(req, (0, late.eta))
+        found[req] = (units + late.shipment.units, max(eta, late.eta))
     return found
 
 
