@@ -14,9 +14,11 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from contactgroup.mobility import BorderRule, Mode, Network, PlaceKind
 from contactgroup.services import movement
 from tests.cli.conftest import Cli
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
+from tests.mobility.network_factory import leg, place
 from tests.mobility.test_route import CORRIDOR
 
 
@@ -80,3 +82,34 @@ class TestMap:
         unknown = cli("mobility", "map", "--shipment", "A-999", user="fra")
         assert hidden.exit_code == unknown.exit_code == 3
         assert hidden.output.replace(allocated, "X") == unknown.output.replace("A-999", "X")
+
+
+# The world's offers ship from DEU to UKR-West: a network whose places bear those codes routes them.
+HANDOVER = Network(
+    (place("DEU", "DEU"), place("PL-HUB", "POL", PlaceKind.LOGISTICS_HUB), place("UKR-West", "UKR")),
+    (leg("DEU", "PL-HUB", 2), leg("PL-HUB", "UKR-West", 1)),
+    (BorderRule("POL", Mode.ROAD, lead_days=3), BorderRule("UKR", Mode.ROAD, permission=False)))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+class TestDeliveryPlan:
+    def test_legs_permissions_and_eta(self, world: World, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(movement, "network_of", lambda state, on: HANDOVER)
+        allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+        result = cli("delivery", "plan", allocated, "--format", "json", user="deu")
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.stdout)
+        # Into Poland by road needs a permission of 3 Polish working days; into Ukraine none.
+        assert [(r["leg"], r["mode"], r["permission"]) for r in rows] == [
+            ("DEU → PL-HUB", "road", "POL 3 working days"), ("PL-HUB → UKR-West", "road", "")]
+        first, second = rows
+        assert first["departs"] >= first["ready"] and second["reached"] == first["arrives"]
+        assert rows[0]["eta"] == second["arrives"]
+        table = cli("delivery", "plan", allocated, user="deu")
+        assert f"{allocated}: 60 units DEU → UKR-West" in table.stdout and "needed by 2024-09-01" in table.stdout
+
+    def test_no_route_says_why(self, world: World, cli: Cli, corridor: None) -> None:
+        allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+        result = cli("delivery", "plan", allocated, user="deu")
+        assert result.exit_code == 1
+        assert "no route on the network: depot 'DEU' and destination 'UKR-West' are not places" in result.output

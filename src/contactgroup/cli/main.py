@@ -75,6 +75,7 @@ app.add_typer(place_cli.app, name="place")
 from contactgroup.cli import mobility as mobility_cli  # noqa: E402
 
 app.add_typer(mobility_cli.app, name="mobility")
+entities.delivery_app.command("plan")(mobility_cli.plan_cmd)
 app.command("serve")(ledger_cli.serve)
 imports_app.command("offers")(offer_import.offers_cmd)
 imports_app.command("requirements")(offer_import.requirements_cmd)

@@ -24,7 +24,7 @@ from contactgroup.cli.common import (
 from contactgroup.domain.model import User
 from contactgroup.domain.state import State
 from contactgroup.domain.text import day
-from contactgroup.mobility import Saving, Tally, drawing
+from contactgroup.mobility import NoRoute, Saving, Tally, drawing
 from contactgroup.reports.charts import Chart, vega_lite
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import movement, queries
@@ -178,3 +178,48 @@ def map_cmd(
     _write_svg(drawing.draw(network, route), output, "--output")
     if output is not None:
         out.print(f"map written to {output}", highlight=False, markup=False)
+
+
+PLAN_COLUMNS = ("leg", "mode", "reached", "departs", "arrives", "waited", "permission", "ready")
+
+
+@handles_errors
+def plan_cmd(
+    shipment: Annotated[str, typer.Argument(
+        metavar="ID", help="A confirmed allocation's id (its units not yet dispatched) or a delivery's (under way).")],
+    db: DbOption = None,
+    as_: AsOption = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """The plan of one open shipment: its earliest-arrival route on the transport network, leg by leg, the
+    permission each border needs (requested today, ready after the granting country's working days) and the ETA.
+
+    A shipment under way is planned from its depot and the day it left (the record does not yet say where it is)."""
+    state = open_to_all(db, as_)
+    who = _reader(state, as_)
+    today = SystemClock().now().date()
+    network = movement.network_of(state, today)
+    found = movement.open_shipment(state, who, shipment, today)
+    route = movement.route_of(state, network, who, shipment, today)
+    if isinstance(route, NoRoute):
+        raise fail(f"{found.id}: no route on the network: {route.reason}", 1)
+    permits = {p.leg: p for p in route.permissions}
+    rows = []
+    for step in route.steps:
+        permit = permits.get(step.leg.key)
+        zone = f" (zone {permit.zone})" if permit and permit.zone else ""
+        needed = (f"{permit.country} {permit.lead_days} working days{zone}" if permit
+                  else f"none: zone {step.zone}" if step.zone else "")
+        rows.append({"leg": f"{step.leg.origin} → {step.leg.to}", "mode": step.leg.mode.value,
+                     "reached": step.reached, "departs": step.departs, "arrives": step.arrives,
+                     "waited": step.waited, "permission": needed, "ready": permit.ready if permit else None})
+    late = (route.eta - found.needed_by).days
+    verdict = f"{late:,} days late" if late > 0 else "on time"
+    if fmt is not Format.TABLE:
+        emit([{"shipment": found.id, "eta": route.eta, "needed_by": found.needed_by, **r} for r in rows], fmt,
+             columns=("shipment", *PLAN_COLUMNS, "eta", "needed_by"), synthetic=is_synthetic(state))
+        return
+    _table(f"{found.id}: {found.units:,} units {found.origin} → {found.destination}, leaving {found.leaves}; "
+           f"ETA {route.eta}, needed by {found.needed_by}: {verdict}", rows, PLAN_COLUMNS,
+           caption=f"permissions requested on {route.shipment.requested}; days waited are for a permission or a "
+                   "zone's start; capacity not counted")
