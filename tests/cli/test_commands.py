@@ -86,7 +86,8 @@ class TestInit:
             for table in ("api_tokens", "security_log",  # 0009_tokens
                           "credentials", "sessions", "sign_in_failures", "passkeys", "webauthn_challenges",  # 0011
                           "iati_organisations",  # 0010_publish
-                          "idempotency_keys"):  # 0012_api
+                          "idempotency_keys",  # 0012_api
+                          "movement_permissions", "shipment_positions"):  # 0014_mob_plan
                 conn.execute(sa.text(f"DROP TABLE {table}"))
             conn.execute(sa.text("ALTER TABLE users DROP COLUMN active"))  # added by 0006_amend
             conn.execute(sa.text("ALTER TABLE requirements DROP COLUMN entered_on"))

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from contactgroup.domain.errors import ValidationFailed
+from contactgroup.domain.errors import Forbidden, InvalidTransition, ValidationFailed
 from contactgroup.domain.model import (
     Allocation,
     AllocationStatus,
@@ -20,6 +20,7 @@ from contactgroup.domain.model import (
     Item,
     Offer,
     OfferStatus,
+    PermissionStatus,
     Requirement,
     RequirementStatus,
     Role,
@@ -29,10 +30,14 @@ from contactgroup.domain.model import (
     Visibility,
 )
 from contactgroup.domain.state import State
+from contactgroup.mobility import BorderRule, Mode, Network, PlaceKind, Route
 from contactgroup.reports.gaps import gaps
+from contactgroup.services import coordination as svc
 from contactgroup.services import movement, queries
 from contactgroup.services.transit import set_transit
+from contactgroup.services.verify import verify
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
+from tests.mobility.network_factory import leg, place
 from tests.mobility.test_route import CALENDAR, CORRIDOR, MONDAY
 
 NLD_DESK = User("nld", "NLD", Role.DESK_OFFICER)
@@ -181,3 +186,60 @@ def test_the_inbox_flags_a_shipment_that_will_arrive_late(world: World) -> None:
     world.do(set_transit, "admin", "DEU", "UKR-West", 45)  # ... and 14 days late with 45
     [entry] = [e for e in queries.inbox(world.db.state(), who, world.clock.at).entries if e.id == allocated]
     assert entry.detail.endswith("; LATE: expected 2024-09-15, 14 days after its needed-by date 2024-09-01")
+
+
+# The world's offers ship from DEU to UKR-West: a network whose places bear those codes routes them. Through
+# Poland (a Polish road permission, 3 working days) it takes 3 days; round through Slovakia, 7.
+DETOUR = Network(
+    (place("DEU", "DEU"), place("PL-HUB", "POL", PlaceKind.LOGISTICS_HUB), place("SK-HUB", "SVK"),
+     place("UKR-West", "UKR")),
+    (leg("DEU", "PL-HUB", 2), leg("PL-HUB", "UKR-West", 1), leg("DEU", "SK-HUB", 4), leg("SK-HUB", "UKR-West", 3)),
+    (BorderRule("POL", Mode.ROAD, lead_days=3), BorderRule("SVK", Mode.ROAD, lead_days=1),
+     BorderRule("UKR", Mode.ROAD, permission=False)))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_permissions_requested_refused_and_the_plan_goes_round(world: World) -> None:
+    world.do(svc.register_user, "admin", User("pol", "POL", Role.DESK_OFFICER))
+    allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+    # Requested on Monday 1 July 2024 (the clock), ready Thursday 4 July; it leaves when available, 1 August.
+    [asked] = world.do(movement.request_permissions, "deu", allocated, DETOUR)
+    assert (asked.key, asked.status, asked.requested_on, asked.ready) == (
+        f"{allocated}/POL/road", PermissionStatus.REQUESTED, date(2024, 7, 1), date(2024, 7, 4))
+    assert world.do(movement.request_permissions, "deu", allocated, DETOUR) == []  # asked once only
+    with pytest.raises(Forbidden):  # only Poland's desk decides on entering Poland
+        world.do(movement.decide_permission, "deu", asked.key, True)
+    refused = world.do(movement.decide_permission, "pol", asked.key, False, "convoy rules")
+    assert (refused.status, refused.decided_on, refused.reason) == (PermissionStatus.REFUSED, date(2024, 7, 1),
+                                                                    "convoy rules")
+    with pytest.raises(InvalidTransition):
+        world.do(movement.decide_permission, "pol", asked.key, True)
+    state, deu = world.db.state(), world.db.state().users["deu"]
+    route = movement.route_of(state, DETOUR, deu, allocated, date(2024, 7, 1))
+    assert isinstance(route, Route)
+    assert [s.leg.to for s in route.steps] == ["SK-HUB", "UKR-West"] and route.eta == date(2024, 8, 8)
+    [again] = world.do(movement.request_permissions, "deu", allocated, DETOUR)
+    assert again.key == f"{allocated}/SVK/road"
+    assert verify(world.db).ok  # the new tables are what the log says
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_shipment_under_way_is_planned_from_the_last_place_it_reached(world: World) -> None:
+    allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+    world.clock.at = world.clock.at.replace(month=8, day=10)
+    d = world.do(svc.dispatch, "deu", allocation=allocated, quantity=60, dispatched_on=date(2024, 8, 1))
+    before = world.event_count()
+    with pytest.raises(ValidationFailed) as caught:
+        world.do(movement.record_position, "deu", d.id, "ODESSA", date(2024, 7, 30), DETOUR)
+    assert [str(p) for p in caught.value.problems] == [
+        "place: unknown place 'ODESSA': not a place of the network",
+        "on: 2024-07-30 is before 2024-08-01, when it left its last place"]
+    with pytest.raises(ValidationFailed, match="on: 2024-08-11 is in the future"):
+        world.do(movement.record_position, "deu", d.id, "SK-HUB", date(2024, 8, 11), DETOUR)
+    assert world.event_count() == before  # nothing written
+    world.do(movement.record_position, "deu", d.id, "SK-HUB", date(2024, 8, 6), DETOUR)
+    state = world.db.state()
+    [under_way] = [s for s in movement.open_shipments(state, date(2024, 8, 6)) if s.id == d.id]
+    assert (under_way.origin, under_way.leaves) == ("SK-HUB", date(2024, 8, 6))
+    route = movement.route_of(state, DETOUR, state.users["deu"], d.id, date(2024, 8, 6))
+    assert isinstance(route, Route) and route.eta == date(2024, 8, 9)  # SK-HUB → UKR-West, 3 days

@@ -15,16 +15,18 @@ from contactgroup.cli.common import (
     DbOption,
     Format,
     FormatOption,
+    caller,
     emit,
     fail,
     handles_errors,
     open_to_all,
     out,
+    writer,
 )
-from contactgroup.domain.model import User
+from contactgroup.domain.model import MovementPermission, User
 from contactgroup.domain.state import State
 from contactgroup.domain.text import day
-from contactgroup.mobility import NoRoute, Saving, Tally, drawing
+from contactgroup.mobility import NoRoute, Permission, Saving, Tally, drawing
 from contactgroup.reports.charts import Chart, vega_lite
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import movement, queries
@@ -180,7 +182,15 @@ def map_cmd(
         out.print(f"map written to {output}", highlight=False, markup=False)
 
 
-PLAN_COLUMNS = ("leg", "mode", "reached", "departs", "arrives", "waited", "permission", "ready")
+PLAN_COLUMNS = ("leg", "mode", "reached", "departs", "arrives", "waited", "permission", "ready", "status")
+
+
+def _standing(permit: Permission | None, recorded: Mapping[tuple[str, str], MovementPermission]) -> str:
+    """Where a needed permission stands in the record: to request, requested, granted (refused ones are avoided)."""
+    if permit is None:
+        return ""
+    found = recorded.get((permit.country, permit.mode.value))
+    return found.status.value if found is not None else "to request"
 
 
 @handles_errors
@@ -194,7 +204,8 @@ def plan_cmd(
     """The plan of one open shipment: its earliest-arrival route on the transport network, leg by leg, the
     permission each border needs (requested today, ready after the granting country's working days) and the ETA.
 
-    A shipment under way is planned from its depot and the day it left (the record does not yet say where it is)."""
+    A shipment under way is planned from the last place it reached (`delivery reached`), else from its depot and
+    the day it left; a refused permission's crossing is avoided where another way exists."""
     state = open_to_all(db, as_)
     who = _reader(state, as_)
     today = SystemClock().now().date()
@@ -204,6 +215,7 @@ def plan_cmd(
     if isinstance(route, NoRoute):
         raise fail(f"{found.id}: no route on the network: {route.reason}", 1)
     permits = {p.leg: p for p in route.permissions}
+    recorded = {(p.country, p.mode): p for p in movement.permissions_of(state, found.id)}
     rows = []
     for step in route.steps:
         permit = permits.get(step.leg.key)
@@ -212,7 +224,8 @@ def plan_cmd(
                   else f"none: zone {step.zone}" if step.zone else "")
         rows.append({"leg": f"{step.leg.origin} → {step.leg.to}", "mode": step.leg.mode.value,
                      "reached": step.reached, "departs": step.departs, "arrives": step.arrives,
-                     "waited": step.waited, "permission": needed, "ready": permit.ready if permit else None})
+                     "waited": step.waited, "permission": needed, "ready": permit.ready if permit else None,
+                     "status": _standing(permit, recorded)})
     late = (route.eta - found.needed_by).days
     verdict = f"{late:,} days late" if late > 0 else "on time"
     if fmt is not Format.TABLE:
@@ -223,3 +236,97 @@ def plan_cmd(
            f"ETA {route.eta}, needed by {found.needed_by}: {verdict}", rows, PLAN_COLUMNS,
            caption=f"permissions requested on {route.shipment.requested}; days waited are for a permission or a "
                    "zone's start; capacity not counted")
+
+
+permission_app = typer.Typer(help="Movement permissions a shipment's route needs at each border: requested by the "
+                                  "donor's desk, granted or refused by the granting member's desk.",
+                             no_args_is_help=True)
+
+
+def _permission_row(p: Any) -> dict[str, Any]:
+    return {"key": p.key, "shipment": p.shipment, "country": p.country, "mode": p.mode, "status": p.status.value,
+            "requested_on": p.requested_on, "ready": p.ready, "decided_on": p.decided_on, "reason": p.reason}
+
+
+PERMISSION_COLUMNS = ("key", "shipment", "country", "mode", "status", "requested_on", "ready", "decided_on", "reason")
+
+
+@permission_app.command("request")
+@handles_errors
+def permission_request(
+    shipment: Annotated[str, typer.Argument(metavar="ID", help="An open shipment: allocation or delivery id.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Request every permission the shipment's plan needs and has not got (the donor's desk)."""
+    who = caller(as_)
+    with writer(db) as uow:
+        network = movement.network_of(uow.state, who.clock.now().date())
+        asked = movement.request_permissions(uow, who, shipment, network)
+    if not asked:
+        out.print(f"{shipment}: no permission to request", highlight=False, markup=False)
+    for p in asked:
+        out.print(f"requested {p.key}: expected ready {p.ready}", highlight=False, markup=False)
+
+
+def _decide(key: str, grant: bool, reason: str, db: str | None, as_: str | None) -> None:
+    who = caller(as_)
+    with writer(db) as uow:
+        p = movement.decide_permission(uow, who, key, grant, reason)
+    out.print(f"permission {p.key} {p.status.value}", highlight=False, markup=False)
+
+
+@permission_app.command("grant")
+@handles_errors
+def permission_grant(
+    key: Annotated[str, typer.Argument(metavar="KEY", help="SHIPMENT/COUNTRY/MODE, as `permission list` shows.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Grant a requested permission (the desk of the member whose country the shipment enters)."""
+    _decide(key, True, "", db, as_)
+
+
+@permission_app.command("refuse")
+@handles_errors
+def permission_refuse(
+    key: Annotated[str, typer.Argument(metavar="KEY", help="SHIPMENT/COUNTRY/MODE, as `permission list` shows.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the donor's desk (at most 500 characters).")] = "",
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Refuse a requested permission (the granting member's desk): the shipment's plan then goes round that
+    crossing where another way exists, else it waits."""
+    _decide(key, False, reason, db, as_)
+
+
+@permission_app.command("list")
+@handles_errors
+def permission_list(
+    shipment: Annotated[str | None, typer.Option("--shipment", metavar="ID", help="Only this shipment's.")] = None,
+    db: DbOption = None,
+    as_: AsOption = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Movement permissions of the shipments you may see, or that enter your member's country."""
+    state = open_to_all(db, as_)
+    who = _reader(state, as_)
+    rows = [_permission_row(p) for p in movement.visible_permissions(state, who)
+            if shipment is None or p.shipment == shipment]
+    emit(rows, fmt, title="Movement permissions", columns=PERMISSION_COLUMNS, synthetic=is_synthetic(state))
+
+
+@handles_errors
+def reached_cmd(
+    shipment: Annotated[str, typer.Argument(metavar="ID", help="A delivery under way.")],
+    place: Annotated[str, typer.Argument(metavar="PLACE", help="The code of the place of the network it reached.")],
+    on: Annotated[date, typer.Option("--on", parser=day, metavar="DATE", help="The day it reached it.")],
+    db: DbOption = None,
+    as_: AsOption = None,
+) -> None:
+    """Record that a shipment under way reached a place (the donor's desk): its plan continues from there."""
+    who = caller(as_)
+    with writer(db) as uow:
+        network = movement.network_of(uow.state, on)
+        at = movement.record_position(uow, who, shipment, place, on, network)
+    out.print(f"{at.shipment} reached {at.place} on {at.on}", highlight=False, markup=False)

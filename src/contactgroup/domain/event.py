@@ -34,6 +34,7 @@ from contactgroup.domain.model import (
     KeyStatus,
     Member,
     MemberKey,
+    MovementPermission,
     Offer,
     OfferStatus,
     Place,
@@ -44,6 +45,7 @@ from contactgroup.domain.model import (
     Requirement,
     RequirementStatus,
     Setting,
+    ShipmentPosition,
     TrackedAid,
     TrackedDonor,
     TransitTime,
@@ -123,6 +125,11 @@ CREATES: Mapping[str, type[Any]] = {
     "PlaceDefined": Place,
     "DonorTracked": TrackedDonor,
     "IatiIdentifierRecorded": IatiOrganisation,
+    # A permission's three events each carry it whole, with its new status (`services/movement.py` checks the move).
+    "MovementPermissionRequested": MovementPermission,
+    "MovementPermissionGranted": MovementPermission,
+    "MovementPermissionRefused": MovementPermission,
+    "ShipmentReachedPlace": ShipmentPosition,  # a later one for the same shipment replaces it
 }
 
 # Status events: (table, new status); data is {"id": ..., plus fields that change with the status}.

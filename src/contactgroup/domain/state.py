@@ -28,6 +28,7 @@ from contactgroup.domain.model import (
     ItemClass,
     Member,
     MemberKey,
+    MovementPermission,
     Offer,
     Place,
     Proposal,
@@ -35,6 +36,7 @@ from contactgroup.domain.model import (
     Rate,
     Requirement,
     Setting,
+    ShipmentPosition,
     TrackedAid,
     TrackedDonor,
     TransitTime,
@@ -81,6 +83,8 @@ TABLES: Mapping[str, Table] = {
         Table("quorum_rules", QuorumRule, ("decision",)),
         Table("places", Place, ("code",)),
         Table("tracked_donors", TrackedDonor, ("code",)),
+        Table("movement_permissions", MovementPermission, ("key",)),
+        Table("shipment_positions", ShipmentPosition, ("shipment",)),
         Table("iati_organisations", IatiOrganisation, ("member",)),
     )
 }
@@ -310,6 +314,14 @@ class State:
     @property
     def places(self) -> dict[str, Place]:
         return self.tables["places"]
+
+    @property
+    def movement_permissions(self) -> dict[str, MovementPermission]:
+        return self.tables["movement_permissions"]
+
+    @property
+    def shipment_positions(self) -> dict[str, ShipmentPosition]:
+        return self.tables["shipment_positions"]
 
     @property
     def iati_organisations(self) -> dict[str, IatiOrganisation]:

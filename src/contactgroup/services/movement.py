@@ -19,13 +19,35 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from contactgroup.domain import codes
-from contactgroup.domain.errors import NotFound, Problem, ValidationFailed
-from contactgroup.domain.model import AllocationStatus, DeliveryStatus, Item, Offer, User
-from contactgroup.domain.state import State
-from contactgroup.mobility import Comparison, Consignment, Network, NoRoute, Route, Router, Shipment, Zone, compare
+from contactgroup.domain.errors import InvalidTransition, NotFound, Problem, ValidationFailed
+from contactgroup.domain.model import (
+    AllocationStatus,
+    DeliveryStatus,
+    Item,
+    MovementPermission,
+    Offer,
+    PermissionStatus,
+    ShipmentPosition,
+    User,
+)
+from contactgroup.domain.state import State, as_data
+from contactgroup.mobility import (
+    Comparison,
+    Consignment,
+    Mode,
+    Network,
+    NoRoute,
+    Route,
+    Router,
+    Shipment,
+    Zone,
+    compare,
+)
 from contactgroup.mobility.workday import WorkingDays
 from contactgroup.services import access
+from contactgroup.services import coordination as svc
 from contactgroup.services.transit import transit_days
+from contactgroup.storage.database import UnitOfWork
 
 UNDER_WAY = frozenset({DeliveryStatus.DISPATCHED, DeliveryStatus.AT_HUB})
 MAX_ZONE_COUNTRIES = 60  # more than the coalition has members: a longer list is a mistake, not a zone
@@ -101,8 +123,12 @@ def open_shipments(state: State, on: date) -> list[OpenShipment]:
         unsent = a.quantity - sum(d.quantity for d in deliveries)
         if unsent > 0:
             found.append(replace(base, units=unsent))
-        found += [replace(base, id=d.id, leaves=d.dispatched_on, units=d.quantity, dispatched=True)
-                  for d in deliveries if d.status in UNDER_WAY]
+        for d in deliveries:
+            if d.status in UNDER_WAY:
+                at = state.shipment_positions.get(d.id)
+                # Under way: planned on from the last place it reached, else from its depot on the day it left.
+                found.append(replace(base, id=d.id, units=d.quantity, dispatched=True,
+                                     origin=at.place if at else base.origin, leaves=at.on if at else d.dispatched_on))
     return sorted(found, key=lambda s: (s.priority, s.needed_by, s.id))
 
 
@@ -187,7 +213,7 @@ def late_shipments(state: State, network: Network | None, on: date, *,
     flat = transit_days(state)
     found: list[Late] = []
     for s in routable:
-        route = router.route(s.shipment(on)) if router is not None else None
+        route = router.route(s.shipment(on), refusals(state, s.id)) if router is not None else None
         eta = route.eta if isinstance(route, Route) else s.leaves + timedelta(flat.get((s.origin, s.destination), 0))
         if eta > s.needed_by:
             found.append(Late(s, eta, isinstance(route, Route)))
@@ -274,4 +300,110 @@ def route_of(state: State, network: Network, who: User, ident: str, on: date, *,
     routable, unplaced = placed(network, [found])
     if unplaced:
         return NoRoute(found.shipment(on), unplaced[0].reason)
-    return Router(network, calendar).route(routable[0].shipment(on))
+    return Router(network, calendar).route(routable[0].shipment(on), refusals(state, ident))
+
+
+def refusals(state: State, shipment: str) -> frozenset[tuple[str, Mode]]:
+    """The (country, mode) crossings whose permission was refused for `shipment`: its plan goes round them."""
+    return frozenset((p.country, Mode(p.mode)) for p in state.movement_permissions.values()
+                     if p.shipment == shipment and p.status is PermissionStatus.REFUSED)
+
+
+def visible_permissions(state: State, who: User) -> list[MovementPermission]:
+    """The permissions of shipments `who` may see, and those asked of `who`'s member (its country is entered)."""
+    found = []
+    for p in state.movement_permissions.values():
+        allocation = state.allocations.get(p.shipment) or state.allocations.get(
+            state.deliveries[p.shipment].allocation if p.shipment in state.deliveries else "")
+        if p.country == who.party or (allocation is not None and access.can_see_allocation(state, who, allocation)):
+            found.append(p)
+    return found
+
+
+def permissions_of(state: State, shipment: str) -> list[MovementPermission]:
+    return [p for p in state.movement_permissions.values() if p.shipment == shipment]
+
+
+# A permission's lifecycle: requested, then granted or refused by the granting member's desk; a refused one may be
+# requested again (a new request after talking to the granting country), a granted one stays granted.
+PERMISSION_MOVES: dict[PermissionStatus, frozenset[PermissionStatus]] = {
+    PermissionStatus.REQUESTED: frozenset({PermissionStatus.GRANTED, PermissionStatus.REFUSED}),
+    PermissionStatus.REFUSED: frozenset({PermissionStatus.REQUESTED}),
+    PermissionStatus.GRANTED: frozenset(),
+}
+PERMISSION_EVENTS = {PermissionStatus.REQUESTED: "MovementPermissionRequested",
+                     PermissionStatus.GRANTED: "MovementPermissionGranted",
+                     PermissionStatus.REFUSED: "MovementPermissionRefused"}
+MAX_REASON = 500
+
+
+def _owner(state: State, s: OpenShipment) -> str:
+    return state.offers[state.allocations[s.allocation].offer].member
+
+
+def request_permissions(uow: UnitOfWork, caller: svc.Caller, ident: str, network: Network, *,
+                        calendar: WorkingDays | None = None) -> list[MovementPermission]:
+    """Request every permission the shipment's current plan needs and has not got or asked for (the donor's
+    desk); each is expected ready when the route says. Nothing is requested when there is no route."""
+    state = uow.state
+    today = caller.clock.now().date()
+    who = access.user(state, caller.user)
+    found = open_shipment(state, who, ident, today)
+    ctx = svc.authorized(uow, caller, "permission:request", owner=_owner(state, found))
+    route = route_of(state, network, who, ident, today, calendar=calendar)
+    if isinstance(route, NoRoute):
+        raise ValidationFailed(f"{ident}: no route on the network: {route.reason}", code="no-route", id=ident)
+    asked = []
+    for p in route.permissions:
+        key = f"{ident}/{p.country}/{p.mode.value}"
+        current = state.movement_permissions.get(key)
+        if current is not None and current.status is not PermissionStatus.REFUSED:
+            continue  # already asked for, or granted
+        asked.append(MovementPermission(key, ident, p.country, p.mode.value, PermissionStatus.REQUESTED,
+                                        p.requested, p.ready))
+    svc.record_events(uow, [ctx.event(PERMISSION_EVENTS[p.status], as_data(p)) for p in asked])
+    return asked
+
+
+def decide_permission(uow: UnitOfWork, caller: svc.Caller, key: str, grant: bool, reason: str = "",
+                      ) -> MovementPermission:
+    """Grant or refuse a requested permission (the desk of the member whose country it enters). A refusal makes the
+    shipment's plan go round that crossing where another way exists, else wait (`route_of`)."""
+    state = uow.state
+    current = state.movement_permissions.get(key)
+    if current is None:
+        raise NotFound(f"no movement permission {key[:120]!r}", code="not-found", kind="permission", id=key[:120])
+    ctx = svc.authorized(uow, caller, "permission:decide", owner=current.country)
+    to = PermissionStatus.GRANTED if grant else PermissionStatus.REFUSED
+    if to not in PERMISSION_MOVES[current.status]:
+        raise InvalidTransition("permission", key, current.status.value, to.value)
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed(f"at most {MAX_REASON} characters, got {len(reason)}", "reason")
+    decided = replace(current, status=to, decided_on=ctx.at.date(), reason=reason)
+    svc.record_events(uow, [ctx.event(PERMISSION_EVENTS[to], as_data(decided))])
+    return decided
+
+
+def record_position(uow: UnitOfWork, caller: svc.Caller, ident: str, place: str, on: date,
+                    network: Network) -> ShipmentPosition:
+    """A shipment under way reached `place` on `on` (the donor's desk, as it ships): its plan continues from
+    there."""
+    state = uow.state
+    who = access.user(state, caller.user)
+    found = open_shipment(state, who, ident, on)
+    ctx = svc.authorized(uow, caller, "delivery:ship", owner=_owner(state, found))
+    problems = []
+    if not found.dispatched:
+        problems.append(Problem("shipment", f"{ident} has not been dispatched: only a shipment under way moves"))
+    if place not in {p.code for p in network.places}:
+        problems.append(Problem("place", f"unknown place {place[:80]!r}: not a place of the network"))
+    if on < found.leaves:
+        problems.append(Problem("on", f"{on} is before {found.leaves}, when it left its last place"))
+    if on > ctx.at.date():
+        problems.append(Problem("on", f"{on} is in the future (today is {ctx.at.date()}): record a place once "
+                                      "reached"))
+    if problems:
+        raise ValidationFailed(problems)
+    position = ShipmentPosition(ident, place, on)
+    svc.record_events(uow, [ctx.event("ShipmentReachedPlace", as_data(position))])
+    return position
