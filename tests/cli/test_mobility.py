@@ -14,12 +14,15 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from contactgroup.domain.model import Role, User
 from contactgroup.mobility import BorderRule, Mode, Network, PlaceKind
+from contactgroup.services import coordination as svc
 from contactgroup.services import movement
 from tests.cli.conftest import Cli
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 from tests.mobility.network_factory import leg, place
 from tests.mobility.test_route import CORRIDOR
+from tests.services.test_movement import DETOUR
 
 
 @pytest.fixture
@@ -113,3 +116,27 @@ class TestDeliveryPlan:
         result = cli("delivery", "plan", allocated, user="deu")
         assert result.exit_code == 1
         assert "no route on the network: depot 'DEU' and destination 'UKR-West' are not places" in result.output
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+class TestPermissions:
+    def test_request_refuse_and_the_plan_shows_where_each_stands(self, world: World, cli: Cli,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(movement, "network_of", lambda state, on: DETOUR)
+        world.do(svc.register_user, "admin", User("pol", "POL", Role.DESK_OFFICER))
+        allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+        plan = json.loads(cli("delivery", "plan", allocated, "--format", "json", user="deu").stdout)
+        assert [(r["leg"], r["status"]) for r in plan] == [("DEU → PL-HUB", "to request"), ("PL-HUB → UKR-West", "")]
+        asked = cli("delivery", "permission", "request", allocated, user="deu")
+        assert asked.exit_code == 0 and f"requested {allocated}/POL/road" in asked.stdout, asked.output
+        assert cli("delivery", "permission", "refuse", f"{allocated}/POL/road", user="deu").exit_code == 4
+        before = cli.events()
+        long = cli("delivery", "permission", "refuse", f"{allocated}/POL/road", "--reason", "x" * 501, user="pol")
+        assert long.exit_code == 2 and "reason: at most 500 characters" in long.output and cli.events() == before
+        refused = cli("delivery", "permission", "refuse", f"{allocated}/POL/road", "--reason", "convoy", user="pol")
+        assert refused.exit_code == 0 and refused.stdout == f"permission {allocated}/POL/road refused\n"
+        listed = json.loads(cli("delivery", "permission", "list", "--format", "json", user="pol").stdout)
+        assert [(p["country"], p["status"], p["reason"]) for p in listed] == [("POL", "refused", "convoy")]
+        plan = json.loads(cli("delivery", "plan", allocated, "--format", "json", user="deu").stdout)
+        assert [(r["leg"], r["status"]) for r in plan] == [("DEU → SK-HUB", "to request"), ("SK-HUB → UKR-West", "")]
+        assert cli("delivery", "permission", "list", user="fra").stdout.startswith("Movement permissions: none")
