@@ -87,7 +87,8 @@ class TestInit:
                           "credentials", "sessions", "sign_in_failures", "passkeys", "webauthn_challenges",  # 0011
                           "iati_organisations",  # 0010_publish
                           "idempotency_keys",  # 0012_api
-                          "legs", "border_rules", "zones"):  # 0014_network
+                          "legs", "border_rules", "zones",  # 0014_network
+                          "movement_permissions", "shipment_positions"):  # 0015_mob_plan
                 conn.execute(sa.text(f"DROP TABLE {table}"))
             for column in ("mass_kg", "hazard_class"):  # 0014_network (places went with 0008)
                 conn.execute(sa.text(f"ALTER TABLE items DROP COLUMN {column}"))

@@ -36,6 +36,7 @@ from contactgroup.domain.model import (
     Leg,
     Member,
     MemberKey,
+    MovementPermission,
     Offer,
     OfferStatus,
     Place,
@@ -46,6 +47,7 @@ from contactgroup.domain.model import (
     Requirement,
     RequirementStatus,
     Setting,
+    ShipmentPosition,
     TrackedAid,
     TrackedDonor,
     TransitTime,
@@ -129,6 +131,11 @@ CREATES: Mapping[str, type[Any]] = {
     "ZoneDeclared": Zone,
     "DonorTracked": TrackedDonor,
     "IatiIdentifierRecorded": IatiOrganisation,
+    # A permission's three events each carry it whole, with its new status (`services/movement.py` checks the move).
+    "MovementPermissionRequested": MovementPermission,
+    "MovementPermissionGranted": MovementPermission,
+    "MovementPermissionRefused": MovementPermission,
+    "ShipmentReachedPlace": ShipmentPosition,  # a later one for the same shipment replaces it
 }
 
 # Status events: (table, new status); data is {"id": ..., plus fields that change with the status}.

@@ -416,6 +416,39 @@ class Zone:
     source: str = ""
 
 
+class PermissionStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class MovementPermission:
+    """A movement permission (or diplomatic clearance) one shipment needs to enter `country` by `mode` (a mode of
+    the transport network): requested by the donor's desk on `requested_on`, expected `ready` by the route's plan,
+    granted or refused by the desk of the granting member (the country) on `decided_on`."""
+
+    key: str  # shipment/country/mode
+    shipment: str  # an allocation's id (not yet dispatched) or a delivery's (under way)
+    country: str
+    mode: str
+    status: PermissionStatus
+    requested_on: date
+    ready: date
+    decided_on: date | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentPosition:
+    """Where a shipment under way was last reported: it reached place `place` on `on`; its plan continues from
+    there."""
+
+    shipment: str  # a delivery's id
+    place: str
+    on: date
+
+
 @dataclass(frozen=True, slots=True)
 class TrackedDonor:
     """A donor an external tracker names that is not a member (Kiel's China, Taiwan, the EU): its tracked aid and GDP

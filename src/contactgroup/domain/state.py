@@ -31,6 +31,7 @@ from contactgroup.domain.model import (
     Member,
     MemberKey,
     Mode,
+    MovementPermission,
     Offer,
     Place,
     Proposal,
@@ -38,6 +39,7 @@ from contactgroup.domain.model import (
     Rate,
     Requirement,
     Setting,
+    ShipmentPosition,
     TrackedAid,
     TrackedDonor,
     TransitTime,
@@ -88,6 +90,8 @@ TABLES: Mapping[str, Table] = {
         Table("border_rules", BorderRule, ("country", "mode", "since")),
         Table("zones", Zone, ("code",)),
         Table("tracked_donors", TrackedDonor, ("code",)),
+        Table("movement_permissions", MovementPermission, ("key",)),
+        Table("shipment_positions", ShipmentPosition, ("shipment",)),
         Table("iati_organisations", IatiOrganisation, ("member",)),
     )
 }
@@ -329,6 +333,14 @@ class State:
     @property
     def zones(self) -> dict[str, Zone]:
         return self.tables["zones"]
+
+    @property
+    def movement_permissions(self) -> dict[str, MovementPermission]:
+        return self.tables["movement_permissions"]
+
+    @property
+    def shipment_positions(self) -> dict[str, ShipmentPosition]:
+        return self.tables["shipment_positions"]
 
     @property
     def iati_organisations(self) -> dict[str, IatiOrganisation]:

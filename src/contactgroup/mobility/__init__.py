@@ -1,6 +1,7 @@
 """Military mobility, the pure core: the transport network, border permissions counted on working days,
 earliest-arrival routes, departure days under capacity, and what a mobility zone saves (docs/mobility.md)."""
 
+from contactgroup.mobility import drawing
 from contactgroup.mobility.capacity import solve
 from contactgroup.mobility.compare import Comparison, Consignment, Saving, Tally, compare
 from contactgroup.mobility.network import (
@@ -61,6 +62,7 @@ __all__ = [
     "capacities",
     "check",
     "compare",
+    "drawing",
     "movement",
     "solve",
     "validate",
