@@ -26,7 +26,7 @@ from contactgroup.cli.common import (
 from contactgroup.domain.model import MovementPermission, User
 from contactgroup.domain.state import State
 from contactgroup.domain.text import day
-from contactgroup.mobility import NoRoute, Permission, Saving, Tally, drawing
+from contactgroup.mobility import NoRoute, Permission, Saving, Tally, Wait, drawing
 from contactgroup.reports.charts import Chart, vega_lite
 from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import movement, queries
@@ -37,7 +37,7 @@ app = typer.Typer(help="Military mobility: what a mobility zone saves, and a map
                   no_args_is_help=True)
 
 SHIPMENT_COLUMNS = ("shipment", "member", "priority", "units", "needed_by", "eta_without", "eta_with", "days_saved",
-                    "late_without", "late_with", "note")
+                    "late_without", "late_with", "waited_without", "waited_with", "note")
 TALLY_COLUMNS = ("shipments", "compared", "days_saved", "late_days_without", "late_days_with", "late_days_change",
                  "units_on_time_without", "units_on_time_with", "units_on_time_change")
 COLUMNS = ("level", "key", *SHIPMENT_COLUMNS[1:], *TALLY_COLUMNS)
@@ -45,18 +45,22 @@ HEADINGS = {"eta_without": "ETA w/o", "eta_with": "ETA with", "days_saved": "sav
             "late_with": "late with", "late_days_without": "late w/o", "late_days_with": "late with",
             "late_days_change": "Δ late", "units_on_time_without": "on time w/o",
             "units_on_time_with": "on time with", "units_on_time_change": "Δ on time", "priority": "prio",
-            "needed_by": "needed by"}
+            "needed_by": "needed by", "waited_without": "waited w/o", "waited_with": "waited with"}
 CHART = Chart("Days late without and with the zone, per member", ("key",),
               (("late_days_without", "without the zone"), ("late_days_with", "with the zone")), "days late")
 
 
-def _shipment_row(s: Saving) -> dict[str, Any]:
+def _shipment_row(s: Saving, names: Mapping[str, str]) -> dict[str, Any]:
+    def waited(waits: Sequence[Wait]) -> str:
+        return "; ".join(w.describe(names.get(w.resource, w.resource)) for w in waits)
+
     return {"level": "shipment", "key": s.id, "shipment": s.id, "member": s.member, "priority": s.priority,
             "units": s.units, "needed_by": s.needed_by, "eta_without": s.eta_without, "eta_with": s.eta_with,
             "days_saved": s.days_saved, "late_without": s.late(s.eta_without), "late_with": s.late(s.eta_with),
-            "note": "" if s.days_saved is not None else
-            "no route " + ("either way" if s.eta_with is None and s.eta_without is None else
-                           "without the zone" if s.eta_without is None else "with the zone")}
+            "waited_without": waited(s.waits_without), "waited_with": waited(s.waits_with),
+            "note": s.held or ("" if s.days_saved is not None else
+                               "no route " + ("either way" if s.eta_with is None and s.eta_without is None else
+                                              "without the zone" if s.eta_without is None else "with the zone"))}
 
 
 def _tally_row(level: str, key: object, t: Tally) -> dict[str, Any]:
@@ -69,7 +73,7 @@ def _tally_row(level: str, key: object, t: Tally) -> dict[str, Any]:
 def rows(found: movement.ZoneComparison) -> list[dict[str, Any]]:
     """The comparison as flat rows, one `level` each: shipment (those the reader may see), tier, member, total."""
     c = found.comparison
-    listed = [_shipment_row(s) for s in c.savings if s.id in found.seen]
+    listed = [_shipment_row(s, found.names) for s in c.savings if s.id in found.seen]
     listed += [{"level": "shipment", "key": u.shipment.id, "shipment": u.shipment.id, "member": u.shipment.member,
                 "priority": u.shipment.priority, "units": u.shipment.units, "needed_by": u.shipment.needed_by,
                 "note": u.reason} for u in found.unplaced if u.shipment.id in found.seen]
@@ -130,8 +134,10 @@ def compare_cmd(
     days saved per shipment, priority tier and member, the change in days late and in units arriving by their
     needed-by date.
 
-    Shipments are routed to their earliest arrival (capacity is not counted), every permission requested today.
-    A shipment whose depot or destination is not a place of the network is listed with the reason, not routed."""
+    Shipments are routed to their earliest arrival, every permission requested today, round the crossings refused
+    to them; then, each way, their departure days are scheduled under the daily capacities of places and legs
+    (priorities first, then least lateness), and a shipment that waits for room says where and when. A shipment
+    whose depot or destination is not a place of the network is listed with the reason, not routed."""
     countries = movement.zone_countries(zone)
     state = open_to_all(db, as_)
     who = _reader(state, as_)
@@ -149,7 +155,7 @@ def compare_cmd(
     title = f"Zone {', '.join(sorted(z.countries))} ({lead}, from {z.starts}), planned on {today}"
     hidden = f"; {found.hidden:,} shipments you may not see are counted in the totals" if found.hidden else ""
     _table(f"{title}: per shipment", [r for r in records if r["level"] == "shipment"], SHIPMENT_COLUMNS,
-           caption=f"days late and saved are calendar days; ETAs are earliest arrivals, capacity not counted{hidden}")
+           caption=f"days late and saved are calendar days; ETAs after waiting for room where it is full{hidden}")
     for level, name in (("tier", "priority tier"), ("member", "member"), ("total", "all shipments")):
         _table(f"per {name}" if level != "total" else "in total",
                [{**r, "shipments": r["shipments"], level: r["key"]} for r in records if r["level"] == level],

@@ -12,8 +12,9 @@ plain `mobility.Network`, so that the rules can be tested on a `State` and a net
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -91,6 +92,7 @@ class ZoneComparison:
     unplaced: tuple[Unplaced, ...]
     on: date
     seen: frozenset[str]  # the shipments whose allocation the reader may see: the only ones listed by id
+    names: Mapping[str, str]  # each place's name by its code, for the waits (a leg goes by its key)
 
     @property
     def hidden(self) -> int:
@@ -102,6 +104,13 @@ class ZoneComparison:
 def explosive(item: Item | None) -> bool:
     """UN class 1 by the catalogue's hazard class: border rules add lead time for it."""
     return item is not None and item.explosive
+
+
+def tonnes(state: State, s: OpenShipment) -> int:
+    """The shipment's mass in whole tonnes, rounded up, from its item's mass per unit (0 when not catalogued)."""
+    item = state.items.get(state.offers[state.allocations[s.allocation].offer].item)
+    mass = item.mass_kg if item is not None else None
+    return 0 if mass is None else math.ceil(mass * s.units / 1000)
 
 
 def _nationality(state: State, offer: Offer) -> str:
@@ -258,18 +267,21 @@ def route_days(state: State, network: Network, offers: Iterable[str], destinatio
 
 
 def compare_zone(state: State, network: Network, who: User, countries: Sequence[str], on: date, *,
-                 starts: date | None = None, calendar: WorkingDays | None = None) -> ZoneComparison:
-    """Re-plan every open shipment as of `on` without and with the zone of `countries` (see `mobility.compare`).
+                 starts: date | None = None, calendar: WorkingDays | None = None,
+                 time_limit: float = 10.0) -> ZoneComparison:
+    """Re-plan every open shipment as of `on` without and with the zone of `countries` (see `mobility.compare`):
+    each goes round the crossings refused to it, and waits where a place or leg on its route is full that day.
     The tallies count every shipment (they are aggregates, as reports are); `who` sees by id only its own."""
     zone = zone_of(network, countries, starts, on)
     # "Without" is without any zone of the same countries, whatever its code.
     network = replace(network, zones=tuple(z for z in network.zones if z.countries != zone.countries))
     routable, unplaced = placed(network, open_shipments(state, on))
-    consignments = [Consignment(s.shipment(on), s.member, s.priority, s.units, s.needed_by) for s in routable]
-    found = compare(network, consignments, zone, calendar=calendar)
+    consignments = [Consignment(s.shipment(on), s.member, s.priority, s.units, s.needed_by, tonnes(state, s),
+                                refusals(state, s.id)) for s in routable]
+    found = compare(network, consignments, zone, calendar=calendar, capacity=True, time_limit=time_limit)
     seen = frozenset(s.id for s in (*routable, *(u.shipment for u in unplaced))
                      if access.can_see_allocation(state, who, state.allocations[s.allocation]))
-    return ZoneComparison(found, tuple(routable), tuple(unplaced), on, seen)
+    return ZoneComparison(found, tuple(routable), tuple(unplaced), on, seen, {p.code: p.name for p in network.places})
 
 
 def open_shipment(state: State, who: User, ident: str, on: date) -> OpenShipment:
