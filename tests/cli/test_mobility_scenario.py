@@ -117,3 +117,13 @@ def test_a_hub_with_room_lets_the_zone_save_the_shells_a_day() -> None:
     # The reference's 12 shipments a day: both arrive Tuesday 17 March, the shells on time too.
     ammunition = compared(hub_capacity=12)[("shipment", "A1")]
     assert (ammunition["eta_with"], ammunition["days_saved"], ammunition["waited_with"]) == (MARCH_17, 1, "")
+
+
+def test_the_shells_plan_waits_a_day_for_room_at_the_hub() -> None:
+    # `delivery plan`'s ETA: every open shipment scheduled on the network as recorded (the corridor in force since
+    # 2024), so the shells' route is the zone's above, and the fuel, priority 1, has the hub on 17 March.
+    state = scenario(hub_capacity=1)
+    network = network_of(state, MONDAY)
+    [shells] = [s for s in movement.open_shipments(state, MONDAY) if s.id == "A1"]
+    timed = movement.scheduled_arrival(state, network, shells, MONDAY)
+    assert timed.eta == date(2026, 3, 18) and [str(w) for w in timed.waits] == ["RZE-HUB full 17 March: 1 day"]

@@ -212,7 +212,9 @@ def plan_cmd(
     permission each border needs (requested today, ready after the granting country's working days) and the ETA.
 
     A shipment under way is planned from the last place it reached (`delivery reached`), else from its depot and
-    the day it left; a refused permission's crossing is avoided where another way exists."""
+    the day it left; a refused permission's crossing is avoided where another way exists. The ETA is after every
+    open shipment is scheduled under the daily capacities of places and legs: where this one must wait for room,
+    the caption says where and when ("Rzeszów logistics hub full 17 March: 1 day")."""
     state = open_to_all(db, as_)
     who = _reader(state, as_)
     today = SystemClock().now().date()
@@ -233,16 +235,22 @@ def plan_cmd(
                      "reached": step.reached, "departs": step.departs, "arrives": step.arrives,
                      "waited": step.waited, "permission": needed, "ready": permit.ready if permit else None,
                      "status": _standing(permit, recorded)})
-    late = (route.eta - found.needed_by).days
+    timed = movement.scheduled_arrival(state, network, found, today)
+    eta = timed.eta or route.eta
+    names = {p.code: p.name for p in network.places}
+    room = "; ".join(w.describe(names.get(w.resource, w.resource)) for w in timed.waits) or timed.held
+    late = (eta - found.needed_by).days
     verdict = f"{late:,} days late" if late > 0 else "on time"
     if fmt is not Format.TABLE:
-        emit([{"shipment": found.id, "eta": route.eta, "needed_by": found.needed_by, **r} for r in rows], fmt,
-             columns=("shipment", *PLAN_COLUMNS, "eta", "needed_by"), synthetic=is_synthetic(state))
+        emit([{"shipment": found.id, "eta": eta, "needed_by": found.needed_by, "waited_for_room": room, **r}
+              for r in rows], fmt, columns=("shipment", *PLAN_COLUMNS, "eta", "needed_by", "waited_for_room"),
+             synthetic=is_synthetic(state))
         return
     _table(f"{found.id}: {found.units:,} units {found.origin} → {found.destination}, leaving {found.leaves}; "
-           f"ETA {route.eta}, needed by {found.needed_by}: {verdict}", rows, PLAN_COLUMNS,
+           f"ETA {eta}, needed by {found.needed_by}: {verdict}", rows, PLAN_COLUMNS,
            caption=f"permissions requested on {route.shipment.requested}; days waited are for a permission or a "
-                   "zone's start; capacity not counted")
+                   "zone's start" + (f"; then it waits for room: {room}" if room else
+                                     "; no place or leg on the way is full"))
 
 
 permission_app = typer.Typer(help="Movement permissions a shipment's route needs at each border: requested by the "

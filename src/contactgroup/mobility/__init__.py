@@ -3,7 +3,7 @@ earliest-arrival routes, departure days under capacity, and what a mobility zone
 
 from contactgroup.mobility import drawing
 from contactgroup.mobility.capacity import solve
-from contactgroup.mobility.compare import Comparison, Consignment, Saving, Tally, compare
+from contactgroup.mobility.compare import Arrival, Comparison, Consignment, Saving, Tally, arrivals, compare
 from contactgroup.mobility.network import (
     BorderRule,
     Capacity,
@@ -32,6 +32,7 @@ from contactgroup.mobility.schedule import (
 from contactgroup.mobility.workday import WorkingDays
 
 __all__ = [
+    "Arrival",
     "BorderRule",
     "Capacity",
     "Comparison",
@@ -59,6 +60,7 @@ __all__ = [
     "Wait",
     "WorkingDays",
     "Zone",
+    "arrivals",
     "capacities",
     "check",
     "compare",

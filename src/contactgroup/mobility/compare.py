@@ -101,17 +101,20 @@ def tally(savings: Iterable[Saving]) -> Tally:
 
 
 @dataclass(frozen=True, slots=True)
-class _Arrival:
+class Arrival:
+    """When a consignment arrives (None: no route, or held), where it waited for room, and why it is held."""
+
     eta: date | None
     waits: tuple[Wait, ...] = ()
     held: str = ""
 
 
-def _arrivals(router: Router, network: Network, consignments: list[Consignment], refused: frozenset[tuple[str, Mode]],
-              capacity: bool, time_limit: float) -> list[_Arrival]:
+def arrivals(router: Router, network: Network, consignments: list[Consignment],
+             refused: frozenset[tuple[str, Mode]] = frozenset(), *, capacity: bool = True,
+             time_limit: float = 10.0) -> list[Arrival]:
     """Each consignment's earliest arrival on `router`'s network; with `capacity`, after scheduling them all."""
     routes = [router.route(c.shipment, refused | c.refused) for c in consignments]
-    found = [_Arrival(r.eta if isinstance(r, Route) else None) for r in routes]
+    found = [Arrival(r.eta if isinstance(r, Route) else None) for r in routes]
     routed = [(i, r) for i, r in enumerate(routes) if isinstance(r, Route)]
     limits = capacities(network)
     if not capacity or not routed or not limits:
@@ -123,7 +126,7 @@ def _arrivals(router: Router, network: Network, consignments: list[Consignment],
     days = min(MAX_HORIZON, max((m.earliest - start).days for m in moves) + 90)
     schedule = scheduler.solve(ScheduleProblem(moves, limits, start, days), time_limit=time_limit)
     for (i, _), d in zip(routed, schedule.departures, strict=True):
-        found[i] = _Arrival(d.arrives, d.waits, d.note)
+        found[i] = Arrival(d.arrives, d.waits, d.note)
     return found
 
 
@@ -137,7 +140,8 @@ def compare(network: Network, consignments: Iterable[Consignment], zone: Zone, *
     sides = [replace(network, zones=others), replace(network, zones=(*others, zone))]
     listed = list(consignments)
     refusals = frozenset(refused)
-    without, with_zone = (_arrivals(Router(n, calendar), n, listed, refusals, capacity, time_limit) for n in sides)
+    without, with_zone = (arrivals(Router(n, calendar), n, listed, refusals, capacity=capacity, time_limit=time_limit)
+                          for n in sides)
     savings = tuple(Saving(c.shipment.id, c.member, c.priority, c.units, a.eta, b.eta, c.needed_by, a.waits,
                            b.waits, "; ".join(dict.fromkeys(h for h in (a.held, b.held) if h)))
                     for c, a, b in zip(listed, without, with_zone, strict=True))

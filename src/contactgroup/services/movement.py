@@ -32,6 +32,7 @@ from contactgroup.domain.model import (
 )
 from contactgroup.domain.state import State, as_data
 from contactgroup.mobility import (
+    Arrival,
     Comparison,
     Consignment,
     Mode,
@@ -41,6 +42,7 @@ from contactgroup.mobility import (
     Router,
     Shipment,
     Zone,
+    arrivals,
     compare,
 )
 from contactgroup.mobility.workday import WorkingDays
@@ -301,6 +303,18 @@ def route_of(state: State, network: Network, who: User, ident: str, on: date, *,
     if unplaced:
         return NoRoute(found.shipment(on), unplaced[0].reason)
     return Router(network, calendar).route(routable[0].shipment(on), refusals(state, ident))
+
+
+def scheduled_arrival(state: State, network: Network, shipment: OpenShipment, on: date, *,
+                      calendar: WorkingDays | None = None, time_limit: float = 10.0) -> Arrival:
+    """When `shipment` arrives once every open shipment, planned on `on`, is scheduled under the network's daily
+    capacities (priorities first, then least lateness), and where it waits for room. The waits name places and
+    legs, never another shipment, so scheduling what the reader may not see reveals nothing of it."""
+    routable, _ = placed(network, open_shipments(state, on))
+    consignments = [Consignment(s.shipment(on), s.member, s.priority, s.units, s.needed_by, tonnes(state, s),
+                                refusals(state, s.id)) for s in routable]
+    found = arrivals(Router(network, calendar), network, consignments, time_limit=time_limit)
+    return next((a for s, a in zip(routable, found, strict=True) if s.id == shipment.id), Arrival(None))
 
 
 def refusals(state: State, shipment: str) -> frozenset[tuple[str, Mode]]:
