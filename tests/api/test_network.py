@@ -34,3 +34,16 @@ def test_a_network_place_is_defined_and_the_network_is_read(world: World, client
     csv = client.get("/api/v1/zones", params={"format": "csv"}, headers=reader)
     assert csv.status_code == 200 and "NL-DE-PL" in csv.text
 
+
+
+def test_a_network_file_is_imported_all_rows_or_none(world: World, client: TestClient) -> None:
+    admin = bearer(world, "admin")
+    bad = "code,name,countries,starts\nEAST,Eastern flank,POL XYZ,2025-01-01\n"
+    refused = client.post("/api/v1/imports/network", files={"file": ("zones.csv", bad)}, headers=admin)
+    assert refused.status_code == 400
+    assert "zones.csv: row 2, column countries: 'XYZ' is not an ISO 3166 alpha-3 country code" in refused.text
+    good = "code,name,countries,starts,lead_days\nEAST,Eastern flank,POL LTU,2025-01-01,2\n"
+    done = client.post("/api/v1/imports/network", files={"file": ("zones.csv", good)}, headers=admin)
+    assert done.status_code == 200, done.text
+    assert done.json() == {"recorded": {"places": 0, "legs": 0, "rules": 0, "zones": 1}, "unchanged": 0,
+                           "ignored": []}

