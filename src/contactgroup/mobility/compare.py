@@ -3,7 +3,7 @@ tier and donor member (days saved, days late, units arriving by their needed-by 
 
 With `capacity`, each side's routes are then scheduled under the daily capacities of places and legs
 (`capacity.solve`, priorities first, then least lateness), so that a shipment's ETA is when it arrives after
-waiting for room, and the waits say where ("RZE-HUB full 12–15 March: 3 days"). The zone moves crossings earlier,
+waiting for room, and the waits say where ("RZE-HUB full 17 March: 1 day"). The zone moves crossings earlier,
 which may make shipments meet at a hub on the same day: a zone can cost a shipment days, and this shows it.
 """
 
