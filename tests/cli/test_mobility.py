@@ -9,11 +9,13 @@ import csv
 import io
 import itertools
 import json
+from datetime import date, timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
+from contactgroup.domain.model import Leg, Mode
 from contactgroup.services import mobility
 from tests.cli.conftest import Cli
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
@@ -106,6 +108,18 @@ class TestDeliveryPlan:
         assert rows[0]["eta"] == rows[-1]["arrives"]
         table = cli("delivery", "plan", allocated, user="deu")
         assert f"{allocated}: 60 units DUI-RAIL → LVIV-HP" in table.stdout and "needed by 2024-09-01" in table.stdout
+
+    def test_the_eta_waits_where_a_leg_is_full(self, world: World, cli: Cli, corridor: None) -> None:
+        # The last leg into Lviv takes one shipment a day: of two shipments on the same route, one waits a day.
+        world.do(mobility.set_leg, "admin", Leg("HREBENNE-XING", "LVIV-HP", Mode.ROAD, 1, capacity=1))
+        first, second = placed(world), placed(world)
+        plans = [json.loads(cli("delivery", "plan", a, "--format", "json", user="deu").stdout)[0]
+                 for a in (first, second)]
+        waits = sorted(p["waited_for_room"] for p in plans)
+        assert waits[0] == "" and waits[1].startswith("HREBENNE-XING>LVIV-HP/road full ")
+        assert waits[1].endswith(": 1 day")
+        on_time, waited = sorted(plans, key=lambda p: p["waited_for_room"])
+        assert date.fromisoformat(waited["eta"]) == date.fromisoformat(on_time["eta"]) + timedelta(days=1)
 
     def test_no_route_says_why(self, world: World, cli: Cli, corridor: None) -> None:
         allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
