@@ -69,10 +69,11 @@ def build_world(db: Database, clock: FixedClock) -> World:
     return w
 
 
-def open_requirement(w: World, quantity: int = 1000, priority: int = 1, item_class: str = "155mm") -> str:
+def open_requirement(w: World, quantity: int = 1000, priority: int = 1, item_class: str = "155mm",
+                     destination: str = "UKR-West") -> str:
     with w.db.transaction() as uow:
         req = svc.draft_requirement(uow, w.caller("ukr"), item_class=item_class, quantity=quantity,
-                                    priority=priority, needed_by=date(2024, 9, 1), destination="UKR-West")
+                                    priority=priority, needed_by=date(2024, 9, 1), destination=destination)
         svc.move_requirement(uow, w.caller("ukr"), req.id, "submit")
         svc.move_requirement(uow, w.caller("admin"), req.id, "validate")
         svc.move_requirement(uow, w.caller("admin"), req.id, "open")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,13 @@ class TestDocumentedExample:
     def test_round_trips_through_the_dict_form(self) -> None:
         problem = problem_from_dict(example())
         assert problem_from_dict(problem_to_dict(problem)) == problem
+
+    def test_route_days_round_trip_and_a_file_without_them_is_written_as_before(self) -> None:
+        problem = problem_from_dict(example())
+        assert "route_days" not in problem_to_dict(problem)
+        routed = replace(problem, route_days={(problem.offers[0].id, "UKR"): 9})
+        assert problem_to_dict(routed)["route_days"] == {problem.offers[0].id: {"UKR": 9}}
+        assert problem_from_dict(problem_to_dict(routed)) == routed
 
     def test_medium_problems_round_trip_too(self) -> None:
         problem = medium_problem(3)
@@ -88,6 +96,8 @@ class TestBadInput:
             ("pinned.0.requirement", "R-001", "pinned[0].offer: offer 'O-POL-1' (item 'GEN-100') is not compatible"),
             ("consents_granted.0", "O-XXX", "consents_granted: unknown offer 'O-XXX'"),
             ("transit_days.DEU.UKR", -1, "transit_days.DEU.UKR: must be a non-negative integer, got -1"),
+            ("route_days", {"O-XXX": {"UKR": 3}}, "route_days.O-XXX.UKR: unknown offer 'O-XXX'"),
+            ("route_days", {"O-DEU-1": {"UKR": -3}}, "route_days.O-DEU-1.UKR: must be a non-negative integer"),
             ("item_classes.demining-kit", "MDK-1", "item_classes.demining-kit: must be a list"),
             ("offers", {}, "offers: must be a list, got an object"),
             ("requirements", DELETE, "requirements: missing"),

@@ -76,6 +76,20 @@ class TestLateness:
         assert (allocation.arrives - problem.requirements[0].needed_by).days == -3
         assert allocation.late_days == 0
 
+    def test_a_route_s_days_take_the_place_of_the_flat_transit_table(self) -> None:
+        # The flat table says 2 days from Poland for both; B's route waits at a border and takes 12 days, A's 3.
+        problem = scenario(
+            [req("R1", due=10)],
+            [offer("A", ready=5, origin="POL"), offer("B", "m107", ready=0, origin="POL")],
+            transit={("POL", "UKR"): 2},
+        )
+        assert units(solve(problem)) == {("B", "R1"): 10}  # by the table B arrives on day 2, A on day 7
+        routed = replace(problem, route_days={("B", "UKR"): 12, ("A", "UKR"): 3})
+        plan = solve(routed)
+        assert units(plan) == {("A", "R1"): 10}  # A arrives on day 8, B would on day 12: 2 days late
+        [allocation] = plan.allocations
+        assert (allocation.arrives - problem.requirements[0].needed_by).days == -2 and plan.total_lateness == 0
+
     def test_never_trades_coverage_for_punctuality(self) -> None:
         problem = scenario([req("R1", due=0)], [offer("A", ready=30)])
         plan = solve(problem)

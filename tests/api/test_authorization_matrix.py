@@ -109,6 +109,7 @@ FILES = {
                                                          "155mm,5,4,2024-09-01,UKR-West\n"),
     "/api/v1/imports/transit": ("transit.csv", "origin,destination,days\nPOL,UKR,2\n"),
     "/api/v1/imports/rates": ("rates.csv", "currency,date,per_eur\nUSD,2024-06-27,1.07\n"),
+    "/api/v1/imports/network": ("zones.csv", "code,name,countries,starts\nNL-DE-PL,Corridor,NLD DEU POL,2024-01-30\n"),
 }
 # Routes outside `/api/v1`: the C2SP log and the governance texts, public by design (members verify the log from
 # them without an account), and so not in the matrix of signed-in callers.
@@ -230,6 +231,9 @@ MATRIX: dict[str, str] = {
     "PATCH /api/v1/item-classes/{code}":                     "o     f     f     f     f     f     f     f",
     "GET /api/v1/places":                                    "o     o     o     o     o     o     o     o",
     "POST /api/v1/places":                                   "o     f     f     f     f     f     f     f",
+    "GET /api/v1/legs":                                      "o     o     o     o     o     o     o     o",
+    "GET /api/v1/border-rules":                              "o     o     o     o     o     o     o     o",
+    "GET /api/v1/zones":                                     "o     o     o     o     o     o     o     o",
     "GET /api/v1/transit":                                   "o     o     o     o     o     o     o     o",
     "POST /api/v1/transit":                                  "o     f     f     f     f     f     f     f",
     "GET /api/v1/rates":                                     "o     o     o     o     o     o     o     o",
@@ -279,6 +283,7 @@ MATRIX: dict[str, str] = {
     "POST /api/v1/imports/offers":                           "o     o     b     b     b     b     b     b",
     "POST /api/v1/imports/requirements":                     "o     b     b     b     b     o     b     b",
     "POST /api/v1/imports/transit":                          "o     f     f     f     f     f     f     f",
+    "POST /api/v1/imports/network":                          "o     f     f     f     f     f     f     f",
     "POST /api/v1/imports/rates":                            "o     f     f     f     f     f     f     f",
     "POST /api/v1/imports/kiel":                             "o     f     f     f     f     f     f     f",
     "GET /api/v1/reports/coverage":                          "o     o     o     o     o     o     o     o",

@@ -86,8 +86,12 @@ class TestInit:
             for table in ("api_tokens", "security_log",  # 0009_tokens
                           "credentials", "sessions", "sign_in_failures", "passkeys", "webauthn_challenges",  # 0011
                           "iati_organisations",  # 0010_publish
-                          "idempotency_keys"):  # 0012_api
+                          "idempotency_keys",  # 0012_api
+                          "legs", "border_rules", "zones",  # 0014_network
+                          "movement_permissions", "shipment_positions"):  # 0015_mob_plan
                 conn.execute(sa.text(f"DROP TABLE {table}"))
+            for column in ("mass_kg", "hazard_class"):  # 0014_network (places went with 0008)
+                conn.execute(sa.text(f"ALTER TABLE items DROP COLUMN {column}"))
             conn.execute(sa.text("ALTER TABLE users DROP COLUMN active"))  # added by 0006_amend
             conn.execute(sa.text("ALTER TABLE requirements DROP COLUMN entered_on"))
             for column in ("released", "declined_on", "declined_by", "reason", "superseded", "reopened"):  # 0005

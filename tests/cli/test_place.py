@@ -23,9 +23,9 @@ class TestPlace:
         listed = json.loads(cli("place", "list", "--format", "json", user="analyst").stdout)
         assert listed == [
             {"code": "LVIV-HP", "name": "Lviv [/] point", "kind": "handover_point", "country": "UKR",
-             "region": "West"},
+             "region": "West", "lat": "", "lon": "", "capacity": ""},
             {"code": "RZESZOW-HP", "name": "Rzeszów handover point", "kind": "handover_point", "country": "POL",
-             "region": ""}]
+             "region": "", "lat": "", "lon": "", "capacity": ""}]
         table = cli("place", "list")
         assert table.exit_code == 0 and "Lviv [/] point" in table.stdout  # a name's markup shows as text
 
@@ -38,8 +38,16 @@ class TestPlace:
         assert cli.events() == before
 
     def test_an_unknown_kind_names_the_choices(self, world: World, cli: Cli) -> None:
-        result = cli("place", "add", "HUB-1", "--name", "Hub", "--country", "POL", "--kind", "port", user="admin")
-        assert result.exit_code == 2 and "'port' is not a kind of place; choose handover_point" in result.output
+        result = cli("place", "add", "HUB-1", "--name", "Hub", "--country", "POL", "--kind", "harbour", user="admin")
+        assert result.exit_code == 2 and "'harbour' is not a kind of place; choose depot, port" in result.output
+
+    def test_a_network_place_has_coordinates_and_a_daily_capacity(self, world: World, cli: Cli) -> None:
+        result = cli("place", "add", "RZE-HUB", "--name", "Rzeszów hub", "--country", "POL", "--kind",
+                     "logistics-hub", "--lat", "50.11", "--lon", "22.02", "--capacity", "500", "--capacity-unit", "t",
+                     user="admin")
+        assert result.exit_code == 0, result.output
+        listed = cli("place", "list", "--format", "csv", user="deu")
+        assert "RZE-HUB,Rzeszów hub,logistics_hub,POL,,50.11,22.02,500 t/day" in listed.stdout
 
     def test_only_a_coordinator_defines_places(self, world: World, cli: Cli) -> None:
         result = cli("place", "add", "HUB-1", "--name", "Hub", "--country", "POL", user="deu")

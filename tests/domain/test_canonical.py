@@ -57,7 +57,9 @@ def test_every_entity_round_trips_through_event_data(table: str) -> None:
         optional = typing.get_origin(tp) in (typing.Union, types.UnionType)
         base = next(a for a in typing.get_args(tp) if a is not type(None)) if optional else tp
         if typing.get_origin(base) is tuple:
-            values[name] = ("a", "b")
+            inner = typing.get_args(base)[0]
+            enumerated = isinstance(inner, type) and issubclass(inner, enum.Enum)
+            values[name] = tuple(inner)[:2] if enumerated else ("a", "b")  # a zone's modes
         elif isinstance(base, type) and issubclass(base, enum.Enum):
             values[name] = next(iter(base))
         else:

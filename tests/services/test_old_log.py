@@ -78,7 +78,9 @@ def test_the_old_log_holds_every_event_type_and_each_prefixed_setting(tmp_path: 
 NEW_TYPES = frozenset({"TransitTimeSet", "WitnessAdded", "WitnessRemoved", "QuorumRuleSet", "PlaceDefined",
                        "DonorTracked", "RequirementAmended", "OfferAmended", "ItemClassChanged", "UserRoleChanged",
                        "UserDisabled", "UserEnabled", "AllocationReopened", "AllocationOwedReleased",
-                       "IatiIdentifierRecorded"})
+                       "IatiIdentifierRecorded", "LegSet", "BorderRuleSet", "ZoneDeclared",  # 0014_network
+                       "MovementPermissionRequested", "MovementPermissionGranted", "MovementPermissionRefused",
+                       "ShipmentReachedPlace"})  # 0015_mob_plan
 
 
 def test_the_old_log_in_postgresql_migrates_and_verifies(tmp_path: Path) -> None:

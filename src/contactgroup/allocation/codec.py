@@ -16,7 +16,7 @@ T = TypeVar("T")
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TOP = ("requirements", "offers", "item_classes", "transit_days", "pinned", "consents_granted", "proposed",
-        "declined")
+        "declined", "route_days")
 _REQUIRED_TOP = ("requirements", "offers", "item_classes")
 
 
@@ -156,6 +156,7 @@ def problem_from_dict(d: object) -> AllocationProblem:
     offers = read.items(top["offers"], "offers", offer) if "offers" in top else None
     classes = _item_classes(read, top["item_classes"]) if "item_classes" in top else None
     transit = _transit(read, top.get("transit_days", {}))
+    routes = _transit(read, top.get("route_days", {}), "route_days", "offer")
     pinned = read.items(top.get("pinned", []), "pinned", pin)
     granted = read.items(top.get("consents_granted", []), "consents_granted", name)
     proposed = read.items(top.get("proposed", []), "proposed", proposal)
@@ -164,7 +165,7 @@ def problem_from_dict(d: object) -> AllocationProblem:
         raise ValidationFailed(found)
     assert requirements is not None and offers is not None and classes is not None
     assert transit is not None and pinned is not None and granted is not None and proposed is not None
-    assert declined is not None
+    assert declined is not None and routes is not None
     problem = AllocationProblem(
         requirements=tuple(requirements),
         offers=tuple(offers),
@@ -174,6 +175,7 @@ def problem_from_dict(d: object) -> AllocationProblem:
         consents_granted=frozenset(granted),
         proposed=tuple(proposed),
         declined=frozenset(declined),
+        route_days=routes,
     )
     found = validate(problem)
     if found:
@@ -203,19 +205,20 @@ def _item_classes(read: _Reader, raw: object) -> dict[str, frozenset[str]] | Non
     return out
 
 
-def _transit(read: _Reader, raw: object) -> dict[tuple[str, str], int] | None:
+def _transit(read: _Reader, raw: object, key: str = "transit_days", origin_is: str = "origin"
+             ) -> dict[tuple[str, str], int] | None:
     if not isinstance(raw, dict):
         read.found.append(
-            Problem("transit_days", f"must be an object (origin -> destination -> days), got {_shown(raw)}")
+            Problem(key, f"must be an object ({origin_is} -> destination -> days), got {_shown(raw)}")
         )
         return None
     out: dict[tuple[str, str], int] = {}
     for origin, row in raw.items():
         if not isinstance(row, dict):
-            read.found.append(Problem(f"transit_days.{origin}", f"must be an object, got {_shown(row)}"))
+            read.found.append(Problem(f"{key}.{origin}", f"must be an object, got {_shown(row)}"))
             continue
         for destination, days in row.items():
-            value = read.count(days, f"transit_days.{origin}.{destination}")
+            value = read.count(days, f"{key}.{origin}.{destination}")
             if value is not None:
                 out[(origin, destination)] = value
     return out
@@ -255,6 +258,11 @@ def problem_to_dict(problem: AllocationProblem) -> dict[str, Any]:
         "pinned": [{"offer": p.offer, "requirement": p.requirement, "quantity": p.quantity} for p in problem.pinned],
         "consents_granted": sorted(problem.consents_granted),
     }
+    if problem.route_days:  # only when routed: a problem without routes is written as before
+        routes: dict[str, dict[str, int]] = {}
+        for (offer, destination), days in sorted(problem.route_days.items()):
+            routes.setdefault(offer, {})[destination] = days
+        out["route_days"] = routes
     if problem.proposed:
         out["proposed"] = [
             {"offer": p.offer, "requirement": p.requirement, "quantity": p.quantity} for p in problem.proposed

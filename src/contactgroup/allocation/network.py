@@ -189,5 +189,12 @@ def _lateness(
     destination = np.fromiter((code[r.destination] for r in reqs), np.int64, len(reqs))
     due = np.fromiter((r.needed_by.toordinal() for r in reqs), np.int64, len(reqs))
     arrives = ready[pair_offer] + transit[origin[pair_offer], destination[pair_req]]
+    if problem.route_days:  # a routed pair arrives when its route says; the flat table answers for the others
+        offer_ids = [o.id for o in offers]
+        places = [r.destination for r in reqs]
+        routed = np.fromiter((problem.route_days.get((offer_ids[o], places[r]), -1)
+                              for o, r in zip(pair_offer.tolist(), pair_req.tolist(), strict=True)),
+                             np.int64, len(pair_offer))
+        arrives = np.where(routed >= 0, ready[pair_offer] + routed, arrives)
     late = np.maximum(arrives - due[pair_req], 0)
     return late, arrives, destination, due

@@ -67,7 +67,10 @@ class AllocationProblem:
     `item_classes` maps a class to the items that satisfy it; `transit_days` maps (origin, destination) to
     days, 0 where absent; `consents_granted` holds the ids of offers whose needed consent was given;
     `proposed` lists earlier proposals to prefer in ties; `declined` holds the (offer, requirement) pairs a party
-    declined, along which nothing new is planned (their pins stay). The mappings are treated as read-only.
+    declined, along which nothing new is planned (their pins stay). `route_days` maps (offer id, destination) to
+    the days from the offer's `available_from` to its earliest arrival along the transport network (border
+    permissions counted); it takes the place of `transit_days` for that pair, which stays the answer where no
+    route is known. The mappings are treated as read-only.
     """
 
     requirements: tuple[Requirement, ...]
@@ -78,6 +81,7 @@ class AllocationProblem:
     consents_granted: frozenset[str] = frozenset()
     proposed: tuple[Proposal, ...] = ()
     declined: frozenset[tuple[str, str]] = frozenset()
+    route_days: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     def transit(self, origin: str, destination: str) -> int:
         return self.transit_days.get((origin, destination), 0)

@@ -71,6 +71,12 @@ def validate(problem: AllocationProblem) -> list[Problem]:
                     f"must be an integer from 0 to {MAX_TRANSIT_DAYS} (days), got {days!r}",
                 )
             )
+    for (offer, destination), days in problem.route_days.items():
+        where = f"route_days.{offer}.{destination}"
+        if offer not in offer_at:
+            found.append(Problem(where, f"unknown offer {offer!r}"))
+        if not (_is_count(days) and days <= MAX_TRANSIT_DAYS):
+            found.append(Problem(where, f"must be an integer from 0 to {MAX_TRANSIT_DAYS} (days), got {days!r}"))
     found.extend(_check_references(problem, req_at, offer_at))
     found.extend(_check_pins(problem, req_at, offer_at))
     found.extend(_check_proposed(problem, req_at, offer_at))

@@ -29,12 +29,15 @@ from contactgroup.api.resource import (
 )
 from contactgroup.domain.errors import NotFound
 from contactgroup.domain.model import (
+    BorderRule,
+    CapacityUnit,
     Category,
     Coalition,
     Gdp,
     IatiOrganisation,
     Item,
     ItemClass,
+    Leg,
     Member,
     MemberKind,
     Place,
@@ -42,8 +45,9 @@ from contactgroup.domain.model import (
     Rate,
     Role,
     User,
+    Zone,
 )
-from contactgroup.services import accounts, place, queries, transit
+from contactgroup.services import accounts, mobility, place, queries, transit
 from contactgroup.services import coordination as svc
 from contactgroup.services.tokens import SignedIn
 from contactgroup.storage.database import UnitOfWork
@@ -239,6 +243,8 @@ class ItemIn(BaseModel):
     unit: Code
     nsn: Annotated[str | None, Field(pattern="^[0-9]{4}-[0-9]{2}-[0-9]{3}-[0-9]{4}$")] = None
     unit_value_eur: Annotated[Decimal | None, Field(ge=0, max_digits=20, decimal_places=2)] = None
+    mass_kg: Annotated[Decimal | None, Field(gt=0, max_digits=14, decimal_places=3)] = None
+    hazard_class: Annotated[str, Field(max_length=3, description="UN dangerous goods class or division: 1.1")] = ""
 
 
 class ItemClassIn(BaseModel):
@@ -262,7 +268,8 @@ def list_items(request: Request, caller: Reader, paging: Pages,
 
 @router.post("/items", tags=["catalogue"], status_code=201, response_model=Item, responses=WRITES)
 def catalogue_item(request: Request, caller: Writer, body: ItemIn) -> Item:
-    item = Item(body.code, body.name, body.category, body.unit, body.nsn, body.unit_value_eur)
+    item = Item(body.code, body.name, body.category, body.unit, body.nsn, body.unit_value_eur, body.mass_kg,
+                body.hazard_class)
     act(request, caller, lambda uow, who: svc.catalogue_item(uow, who, item))
     return item
 
@@ -314,6 +321,11 @@ class PlaceIn(BaseModel):
     country: Annotated[str, Field(pattern="^[A-Z]{3}$")]
     kind: PlaceKind
     region: Annotated[str, Field(max_length=64)] = ""
+    lat: Annotated[Decimal | None, Field(ge=-90, le=90, max_digits=12, decimal_places=8)] = None
+    lon: Annotated[Decimal | None, Field(ge=-180, le=180, max_digits=12, decimal_places=8)] = None
+    capacity: Annotated[int | None, Field(ge=0, le=10**9)] = None
+    capacity_unit: CapacityUnit = CapacityUnit.SHIPMENTS
+    source: Annotated[str, Field(max_length=500)] = ""
 
 
 class TransitIn(BaseModel):
@@ -337,8 +349,41 @@ def list_places(request: Request, caller: Reader, paging: Pages,
 
 @router.post("/places", tags=["places"], status_code=201, response_model=Place, responses=WRITES)
 def define_place(request: Request, caller: Writer, body: PlaceIn) -> Place:
-    new = Place(body.code, body.name, body.country, body.kind, body.region)
+    new = Place(body.code, body.name, body.country, body.kind, body.region, body.lat, body.lon, body.capacity,
+                body.capacity_unit, body.source)
     return act(request, caller, lambda uow, who: place.define_place(uow, who, new))
+
+
+# --- the transport network (places above): legs, border rules, mobility zones --------------------------------------
+
+def _leg(row: Any) -> str:
+    return f"{row.origin}/{row.to}/{row.mode}"
+
+
+def _rule(row: Any) -> str:
+    return f"{row.country}/{row.mode}/{row.since}"
+
+
+@router.get("/legs", tags=["network"], response_model=Page[Leg], responses=list_responses())
+def list_legs(request: Request, caller: Reader, paging: Pages,
+              sort: Annotated[str, sorting("origin", "to", "mode", "transit_days")] = "origin") -> Any:
+    """The directed legs of the transport network: mode, transit days, daily capacity."""
+    return listed(mobility.legs(state(request)), Leg, "legs", paging, sort, _leg)
+
+
+@router.get("/border-rules", tags=["network"], response_model=Page[BorderRule], responses=list_responses())
+def list_border_rules(request: Request, caller: Reader, paging: Pages,
+                      sort: Annotated[str, sorting("country", "mode", "since", "lead_days")] = "country") -> Any:
+    """What entering a country by a mode takes, each rule in force from its date until the next for the pair."""
+    return listed(mobility.border_rules(state(request)), BorderRule, "border-rules", paging, sort, _rule)
+
+
+@router.get("/zones", tags=["network"], response_model=Page[Zone], responses=list_responses())
+def list_zones(request: Request, caller: Reader, paging: Pages,
+               sort: Annotated[str, sorting("code", "name", "starts")] = "code") -> Any:
+    """Mobility zones: countries whose crossings among themselves need no per-movement permission, or a shorter
+    one, from their start day on."""
+    return listed(mobility.zones(state(request)), Zone, "zones", paging, sort, _key("code"))
 
 
 def _route(row: Any) -> str:

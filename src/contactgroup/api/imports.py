@@ -18,7 +18,7 @@ from contactgroup.api.resource import act
 from contactgroup.domain.errors import ValidationFailed
 from contactgroup.domain.text import MAX_IMPORT_BYTES
 from contactgroup.io import kiel
-from contactgroup.services import imports, offer_import, requirement_import, transit
+from contactgroup.services import imports, mobility, offer_import, requirement_import, transit
 from contactgroup.services.coordination import Caller
 from contactgroup.services.offer_import import ImportSummary
 from contactgroup.storage.database import UnitOfWork
@@ -73,6 +73,13 @@ def _transit(uow: UnitOfWork, who: Caller, path: Path) -> list[transit.Transit]:
     except UnicodeDecodeError:
         raise ValidationFailed(f"{path.name}: cannot read it (not UTF-8 text)", where="file") from None
     return transit.import_transit(uow, who, text, source=path.name)
+
+
+@router.post("/network", response_model=mobility.Imported, responses=IMPORTS)
+def import_network(request: Request, caller: Writer, file: Upload) -> mobility.Imported:
+    """Record the places, legs, border rules and zones of a CSV file (one table, told apart by its header) or an
+    XLSX workbook (one table per sheet); rows the record holds as they are are skipped."""
+    return _imported(request, caller, file, lambda uow, who, path: mobility.import_network(uow, who, [path]))
 
 
 @router.post("/rates", response_model=imports.RatesSummary, responses=IMPORTS)

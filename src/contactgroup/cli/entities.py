@@ -456,12 +456,17 @@ def catalogue_add_item(
     unit: Annotated[str, typer.Option(help="Unit of issue: round, each, kit, ...")],
     nsn: Annotated[str | None, typer.Option(help="NATO Stock Number NNNN-NN-NNN-NNNN.")] = None,
     unit_value_eur: Annotated[str | None, typer.Option(help="Reference value of one unit in EUR.")] = None,
+    mass_kg: Annotated[str | None, typer.Option(help="Mass of one unit as shipped, in kg (for capacities in "
+                                                     "tonnes).")] = None,
+    hazard_class: Annotated[str, typer.Option(help="UN dangerous goods class or division (1.1 for ammunition); "
+                                                   "class 1 adds border lead time.")] = "",
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
     """Add an item to the catalogue."""
     value = _decimal(unit_value_eur, "--unit-value-eur") if unit_value_eur is not None else None
-    item = Item(code, name, category, unit, nsn, value)
+    mass = _decimal(mass_kg, "--mass-kg") if mass_kg is not None else None
+    item = Item(code, name, category, unit, nsn, value, mass, hazard_class)
     seam.change(db, as_, _recorded(lambda uow, who: svc.catalogue_item(uow, who, item), item),
                 seam.Remote("POST", "/api/v1/items", seam.typed(Item), json=plain(as_data(item))))
     _done(f"item {code} catalogued")

@@ -72,6 +72,15 @@ app.add_typer(transit_cli.app, name="transit")
 from contactgroup.cli import place as place_cli  # noqa: E402
 
 app.add_typer(place_cli.app, name="place")
+from contactgroup.cli import network as network_cli  # noqa: E402
+
+app.add_typer(network_cli.app, name="network")
+from contactgroup.cli import mobility as mobility_cli  # noqa: E402
+
+app.add_typer(mobility_cli.app, name="mobility")
+entities.delivery_app.command("plan")(mobility_cli.plan_cmd)
+entities.delivery_app.command("reached")(mobility_cli.reached_cmd)
+entities.delivery_app.add_typer(mobility_cli.permission_app, name="permission")
 app.command("serve")(ledger_cli.serve)
 imports_app.command("offers")(offer_import.offers_cmd)
 imports_app.command("requirements")(offer_import.requirements_cmd)

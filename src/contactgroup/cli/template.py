@@ -40,6 +40,7 @@ class Known:
     classes: list[str]
     areas: list[str]
     currencies: list[str]
+    places: list[str]  # of the transport network (those with coordinates)
 
 
 def _known(db: str | None) -> Known:
@@ -48,7 +49,8 @@ def _known(db: str | None) -> Known:
         state = database(db).state()
         return Known(sorted(state.members), sorted(state.funds), sorted(state.items), sorted(state.item_classes),
                      sorted(state.coalitions), _currencies([mb.currency for mb in state.members.values()],
-                                                           [r.currency for r in state.rates.values()]))
+                                                           [r.currency for r in state.rates.values()]),
+                     sorted(c for c, p in state.places.items() if p.lat is not None))
 
     def rows(path: str) -> list[dict[str, Any]]:
         return seam.open_listing(db, None, lambda _: [], seam.Remote("GET", f"/api/v1/{path}", dict)).rows
@@ -57,7 +59,8 @@ def _known(db: str | None) -> Known:
     return Known(sorted(m["code"] for m in members), sorted(f["code"] for f in rows("funds")),
                  sorted(i["code"] for i in rows("items")), sorted(c["code"] for c in rows("item-classes")),
                  sorted(c["area"] for c in rows("coalitions")),
-                 _currencies([m["currency"] for m in members], [r["currency"] for r in rows("rates")]))
+                 _currencies([m["currency"] for m in members], [r["currency"] for r in rows("rates")]),
+                 sorted(p["code"] for p in rows("places") if p.get("lat") is not None))
 
 
 def _currencies(of_members: list[str], of_rates: list[str]) -> list[str]:
@@ -74,7 +77,8 @@ def offers_cmd(file: FileArgument, db: DbOption = None) -> None:
     write_template(path, "offers", offers.TEMPLATE, offers.REQUIRED, offers.HELP, {
         "member": sorted([*known.members, *known.funds]),
         "item": known.items,
-        "depot": known.members,
+        # a country (members' codes are ISO alpha-3) or a place of the transport network (one with coordinates)
+        "depot": known.members + known.places,
         "currency": known.currencies,
         "visibility": [v.value for v in Visibility],
         "source": [s.value for s in Source],

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from contactgroup.domain import codes, place, text
+from contactgroup.domain import codes, network, place, text
 from contactgroup.domain.errors import Conflict, NotFound, Problem, ValidationFailed
 from contactgroup.domain.event import MOVES, TABLE_WORKFLOW, Context, Event
 from contactgroup.domain.model import (
@@ -302,6 +302,14 @@ def catalogue_item(state: State, ctx: Context, item: Item) -> list[Event]:
         problems.extend(amount_problems("unit_value_eur", item.unit_value_eur))
         if item.unit_value_eur < 0:
             problems.append(Problem("unit_value_eur", f"must not be negative, got {item.unit_value_eur}"))
+    if item.mass_kg is not None and not (item.mass_kg.is_finite() and 0 < item.mass_kg <= network.MAX_MASS_KG
+                                         and network.decimals(item.mass_kg) <= network.MAX_MASS_DECIMALS):
+        problems.append(Problem("mass_kg", f"must be a positive mass in kg up to {network.MAX_MASS_KG:,}, with at "
+                                           f"most {network.MAX_MASS_DECIMALS} decimals, got {item.mass_kg}"))
+    if item.hazard_class and not network.HAZARD_CLASS.fullmatch(item.hazard_class):
+        problems.append(Problem("hazard_class", f"{item.hazard_class!r} is not a UN dangerous goods class or "
+                                                "division (1, 1.1 to 1.6, 2.1 to 2.3, 3, 4.1 to 4.3, 5.1, 5.2, "
+                                                "6.1, 6.2, 7, 8, 9)"))
     if problems:
         raise ValidationFailed(problems)
     if item.code in state.items:
@@ -511,7 +519,7 @@ def draft_offer(state: State, ctx: Context, offer: Offer) -> list[Event]:
     _get(state.items, "item", offer.item)
     _positive("quantity", offer.quantity)
     _dated("available_from", offer.available_from)
-    problems = _offer_terms(offer)
+    problems = _offer_terms(state, offer)
     if offer.consent_from is not None and offer.consent_from not in state.members:
         problems.append(Problem("consent_from", f"no member {offer.consent_from!r}"))
     if problems:
@@ -521,11 +529,13 @@ def draft_offer(state: State, ctx: Context, offer: Offer) -> list[Event]:
     return [ctx.event("OfferDrafted", as_data(new))]
 
 
-def _offer_terms(offer: Offer) -> list[Problem]:
-    """What is wrong with an offer's depot and declared value, as entered or as amended."""
+def _offer_terms(state: State, offer: Offer) -> list[Problem]:
+    """What is wrong with an offer's depot (a country, or a place of the record) and declared value, as entered or
+    as amended."""
     problems = []
-    if not (ISO3.fullmatch(offer.depot) and codes.is_country(offer.depot)):
-        problems.append(Problem("depot", f"{offer.depot!r} is not an ISO 3166 alpha-3 country code"))
+    if not (ISO3.fullmatch(offer.depot) and codes.is_country(offer.depot)) and offer.depot not in state.places:
+        problems.append(Problem("depot", f"{offer.depot!r} is neither an ISO 3166 alpha-3 country code nor the code "
+                                         "of a place the record knows"))
     if offer.value is not None:
         problems.extend(amount_problems("value", offer.value))
         if offer.value < 0:
@@ -577,7 +587,7 @@ def amend_offer(state: State, ctx: Context, offer_id: str, changes: dict[str, An
     if "available_from" in changes:
         _dated("available_from", after.available_from)
     _checked_words(texts={"end_use": after.end_use})
-    problems = _offer_terms(after)
+    problems = _offer_terms(state, after)
     if problems:
         raise ValidationFailed(problems)
     return _amended(ctx, "OfferAmended", "id", offer_id, offer, dict(changes), on)

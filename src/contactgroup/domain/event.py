@@ -20,6 +20,7 @@ from contactgroup.domain.model import (
     AllocationStatus,
     Approval,
     Authority,
+    BorderRule,
     Coalition,
     Consent,
     ConsentStatus,
@@ -32,8 +33,10 @@ from contactgroup.domain.model import (
     Item,
     ItemClass,
     KeyStatus,
+    Leg,
     Member,
     MemberKey,
+    MovementPermission,
     Offer,
     OfferStatus,
     Place,
@@ -44,11 +47,13 @@ from contactgroup.domain.model import (
     Requirement,
     RequirementStatus,
     Setting,
+    ShipmentPosition,
     TrackedAid,
     TrackedDonor,
     TransitTime,
     User,
     Witness,
+    Zone,
 )
 from contactgroup.domain.state import State, as_data, from_data
 
@@ -121,8 +126,16 @@ CREATES: Mapping[str, type[Any]] = {
     "WitnessAdded": Witness,
     "QuorumRuleSet": QuorumRule,
     "PlaceDefined": Place,
+    "LegSet": Leg,
+    "BorderRuleSet": BorderRule,
+    "ZoneDeclared": Zone,
     "DonorTracked": TrackedDonor,
     "IatiIdentifierRecorded": IatiOrganisation,
+    # A permission's three events each carry it whole, with its new status (`services/movement.py` checks the move).
+    "MovementPermissionRequested": MovementPermission,
+    "MovementPermissionGranted": MovementPermission,
+    "MovementPermissionRefused": MovementPermission,
+    "ShipmentReachedPlace": ShipmentPosition,  # a later one for the same shipment replaces it
 }
 
 # Status events: (table, new status); data is {"id": ..., plus fields that change with the status}.

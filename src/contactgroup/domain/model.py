@@ -170,6 +170,13 @@ class Item:
     unit: str
     nsn: str | None = None  # NATO Stock Number NNNN-NN-NNN-NNNN
     unit_value_eur: Decimal | None = None
+    mass_kg: Decimal | None = None  # mass of one unit as shipped, for capacities counted in tonnes
+    hazard_class: str = ""  # UN dangerous goods class or division (1.1, 2.3, 8); "" = not dangerous goods
+
+    @property
+    def explosive(self) -> bool:
+        """UN class 1 (ammunition, explosives): border rules add lead time for it."""
+        return self.hazard_class.split(".")[0] == "1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +211,7 @@ class Offer:
     item: str
     quantity: int
     available_from: date
-    depot: str  # country the offer ships from
+    depot: str  # country the offer ships from (ISO alpha-3), or the code of a place of the network
     source: Source
     status: OfferStatus
     visibility: Visibility
@@ -318,20 +325,128 @@ class TransitTime:
 
 
 class PlaceKind(enum.StrEnum):
+    """What a place is: a handover point where requirements are delivered, or a place of the transport network."""
+
+    DEPOT = "depot"
+    PORT = "port"
+    RAIL_TERMINAL = "rail_terminal"
+    AIRFIELD = "airfield"
+    LOGISTICS_HUB = "logistics_hub"
+    BORDER_CROSSING = "border_crossing"
     HANDOVER_POINT = "handover_point"
+
+
+class Mode(enum.StrEnum):
+    ROAD = "road"
+    RAIL = "rail"
+    SEA = "sea"
+    INLAND_WATERWAY = "inland_waterway"
+    AIR = "air"
+
+
+class CapacityUnit(enum.StrEnum):
+    """What a daily capacity counts: tonnes of cargo, or shipments whatever their mass."""
+
+    TONNES = "t"
+    SHIPMENTS = "shipments"
 
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """A place the record knows by its code, where requirements may be delivered: a handover point the coordinator
-    defines (in `country`, ISO 3166 alpha-3, optionally in one of its `region`s as destinations write them,
-    `UKR-West`). Transit times to it are those recorded for its code, else for its region, else for its country."""
+    """A place the record knows by its code: a handover point where requirements may be delivered, or a depot,
+    port, rail terminal, airfield, hub or border crossing of the transport network (in `country`, ISO 3166
+    alpha-3, optionally in one of its `region`s as destinations write them, `UKR-West`). Transit times to it are
+    those recorded for its code, else for its region, else for its country. Coordinates are decimal degrees
+    (WGS 84); `capacity` is what may pass it per day, in `capacity_unit`; `source` cites where the facts are from."""
 
     code: str
     name: str
     country: str
     kind: PlaceKind
     region: str = ""
+    lat: Decimal | None = None
+    lon: Decimal | None = None
+    capacity: int | None = None
+    capacity_unit: CapacityUnit = CapacityUnit.SHIPMENTS
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """A directed leg of the transport network: leaving `origin` on day d by `mode`, a shipment reaches `to` on day
+    d + `transit_days`; at most `capacity` (in `capacity_unit`) may leave along it per day."""
+
+    origin: str
+    to: str
+    mode: Mode
+    transit_days: int
+    capacity: int | None = None
+    capacity_unit: CapacityUnit = CapacityUnit.SHIPMENTS
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BorderRule:
+    """What entering `country` by `mode` takes from `since` on (until a later rule for the same pair): a
+    permission or diplomatic clearance granted `lead_days` working days of that country after the request,
+    `dangerous_extra_days` more for UN class 1; none for movements by the nationals of `preauthorised`."""
+
+    country: str
+    mode: Mode
+    since: date
+    permission: bool = True
+    lead_days: int = 0
+    dangerous_extra_days: int = 0
+    preauthorised: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A mobility zone (a corridor, an arrangement, a "military Schengen"): crossings among its `countries` by one
+    of its `modes`, from `starts` on, need no per-movement permission (`lead_days` None) or one granted within
+    `lead_days` working days."""
+
+    code: str
+    name: str
+    countries: tuple[str, ...]
+    starts: date
+    lead_days: int | None = None
+    modes: tuple[Mode, ...] = tuple(Mode)
+    source: str = ""
+
+
+class PermissionStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class MovementPermission:
+    """A movement permission (or diplomatic clearance) one shipment needs to enter `country` by `mode` (a mode of
+    the transport network): requested by the donor's desk on `requested_on`, expected `ready` by the route's plan,
+    granted or refused by the desk of the granting member (the country) on `decided_on`."""
+
+    key: str  # shipment/country/mode
+    shipment: str  # an allocation's id (not yet dispatched) or a delivery's (under way)
+    country: str
+    mode: str
+    status: PermissionStatus
+    requested_on: date
+    ready: date
+    decided_on: date | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentPosition:
+    """Where a shipment under way was last reported: it reached place `place` on `on`; its plan continues from
+    there."""
+
+    shipment: str  # a delivery's id
+    place: str
+    on: date
 
 
 @dataclass(frozen=True, slots=True)

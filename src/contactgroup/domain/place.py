@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from contactgroup.domain import codes, text
+from contactgroup.domain import codes, network, text
 from contactgroup.domain.errors import Conflict, Problem, ValidationFailed
 from contactgroup.domain.event import Context, Event
 from contactgroup.domain.model import Place
@@ -68,22 +68,27 @@ def transit_keys(state: State, destination: str) -> list[str]:
     return keys
 
 
-def place_problems(state: State, place: Place) -> list[Problem]:
-    """Everything wrong with a place to be defined."""
-    found = text.name_problems("name", place.name)
+def place_problems(state: State, place: Place, where: str = "") -> list[Problem]:
+    """Everything wrong with a place to be defined (`where`: a file's row, named with each column)."""
+
+    def at(field: str) -> str:
+        return network.at(where, field)
+
+    found = text.name_problems(at("name"), place.name)
     if not PLACE_CODE.fullmatch(place.code):
-        found.append(Problem("code", f"{place.code!r} is not a valid code: use letters, digits, '.', '_' or '-'"))
+        found.append(Problem(at("code"), f"{place.code!r} is not a valid code: use letters, digits, '.', '_' or '-'"))
     elif _country_form(place.code):
-        found.append(Problem("code", f"{place.code!r} reads as a destination in the country {place.code[:3]}; choose "
-                                     f"a code that does not start with a country code and '-' (e.g. RZESZOW-HP)"))
+        found.append(Problem(at("code"), f"{place.code!r} reads as a destination in the country {place.code[:3]}; "
+                                         f"choose a code that does not start with a country code and '-' "
+                                         f"(e.g. RZESZOW-HP)"))
     if not place.name.strip():
-        found.append(Problem("name", "must not be empty"))
+        found.append(Problem(at("name"), "must not be empty"))
     if not (re.fullmatch(r"[A-Z]{3}", place.country) and codes.is_country(place.country)):
-        found.append(Problem("country", f"{place.country!r} is not an ISO 3166 alpha-3 country code"))
+        found.append(Problem(at("country"), f"{place.country!r} is not an ISO 3166 alpha-3 country code"))
     if place.region and not REGION.fullmatch(place.region):
-        found.append(Problem("region", f"{place.region!r}: a region is letters and digits, words joined by '-' "
-                                       f"(West, Ivano-Frankivsk)"))
-    return found
+        found.append(Problem(at("region"), f"{place.region!r}: a region is letters and digits, words joined by '-' "
+                                           f"(West, Ivano-Frankivsk)"))
+    return found + network.place_facts(place, where)
 
 
 def define_place(state: State, ctx: Context, place: Place) -> list[Event]:
@@ -93,3 +98,8 @@ def define_place(state: State, ctx: Context, place: Place) -> list[Event]:
     if place.code in state.places:
         raise Conflict(f"place {place.code} already exists", code="exists", kind="place", id=place.code)
     return [ctx.event("PlaceDefined", as_data(place))]
+
+
+def sorted_places(state: State) -> list[Place]:
+    """Every defined place, by code."""
+    return sorted(state.places.values(), key=lambda p: p.code)

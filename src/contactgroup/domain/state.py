@@ -17,6 +17,7 @@ from contactgroup.domain.model import (
     AllocationStatus,
     Approval,
     Authority,
+    BorderRule,
     Coalition,
     Consent,
     Contribution,
@@ -27,8 +28,11 @@ from contactgroup.domain.model import (
     IatiOrganisation,
     Item,
     ItemClass,
+    Leg,
     Member,
     MemberKey,
+    Mode,
+    MovementPermission,
     Offer,
     Place,
     Proposal,
@@ -36,11 +40,13 @@ from contactgroup.domain.model import (
     Rate,
     Requirement,
     Setting,
+    ShipmentPosition,
     TrackedAid,
     TrackedDonor,
     TransitTime,
     User,
     Witness,
+    Zone,
 )
 from contactgroup.encoding.canonical import plain
 
@@ -81,7 +87,12 @@ TABLES: Mapping[str, Table] = {
         Table("witnesses", Witness, ("name",)),
         Table("quorum_rules", QuorumRule, ("decision",)),
         Table("places", Place, ("code",)),
+        Table("legs", Leg, ("origin", "to", "mode")),
+        Table("border_rules", BorderRule, ("country", "mode", "since")),
+        Table("zones", Zone, ("code",)),
         Table("tracked_donors", TrackedDonor, ("code",)),
+        Table("movement_permissions", MovementPermission, ("key",)),
+        Table("shipment_positions", ShipmentPosition, ("shipment",)),
         Table("iati_organisations", IatiOrganisation, ("member",)),
     )
 }
@@ -328,6 +339,26 @@ class State:
     @property
     def places(self) -> dict[str, Place]:
         return self.tables["places"]
+
+    @property
+    def legs(self) -> dict[tuple[str, str, Mode], Leg]:
+        return self.tables["legs"]
+
+    @property
+    def border_rules(self) -> dict[tuple[str, Mode, date], BorderRule]:
+        return self.tables["border_rules"]
+
+    @property
+    def zones(self) -> dict[str, Zone]:
+        return self.tables["zones"]
+
+    @property
+    def movement_permissions(self) -> dict[str, MovementPermission]:
+        return self.tables["movement_permissions"]
+
+    @property
+    def shipment_positions(self) -> dict[str, ShipmentPosition]:
+        return self.tables["shipment_positions"]
 
     @property
     def iati_organisations(self) -> dict[str, IatiOrganisation]:

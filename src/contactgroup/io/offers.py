@@ -31,7 +31,7 @@ HELP = {
     "item": "catalogue item code or name, in any case",
     "quantity": "whole number of units, at least 1",
     "available_from": "date: YYYY-MM-DD, DD.MM.YYYY or a date cell",
-    "depot": "country the offer ships from (ISO3)",
+    "depot": "country the offer ships from (ISO3), or the code of a place of the network",
     "source": "stocks (default) or procurement",
     "visibility": "member (default), coalition, recipient or public",
     "value": "declared total value (optional); needs currency and basis",

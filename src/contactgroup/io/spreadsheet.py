@@ -121,24 +121,31 @@ Cell = str | int | Decimal | date | bool | None
 def write_xlsx(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
     """A one-sheet workbook of typed cells: numbers as numbers, dates as dates, and text always as a string cell,
     never a formula (openpyxl would otherwise store a text starting with '=' as one)."""
+    write_workbook(path, [("", columns, rows)])
+
+
+def write_workbook(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Cell]]]]) -> None:
+    """A workbook of one sheet per (title, columns, rows), typed as `write_xlsx` types them ("": the default
+    title)."""
     from openpyxl import Workbook  # imported here: only spreadsheet users pay for it
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet()
+    for title, columns, rows in sheets:
+        sheet = book.create_sheet(title or None)
 
-    def cell(value: Cell) -> WriteOnlyCell:
-        if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
-            value = text.visible(value, multiline=False)  # XML cannot hold them: shown escaped, as on screen
-        c = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"
-        return c
+        def cell(value: Cell) -> WriteOnlyCell:
+            if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+                value = text.visible(value, multiline=False)  # XML cannot hold them: shown escaped, as on screen
+            c = WriteOnlyCell(sheet, value=value)  # noqa: B023 -- used at once, inside this iteration
+            if isinstance(value, str):
+                c.data_type = "s"
+            return c
 
-    sheet.append([cell(c) for c in columns])
-    for row in rows:
-        sheet.append([cell(v) for v in row])
+        sheet.append([cell(c) for c in columns])
+        for row in rows:
+            sheet.append([cell(v) for v in row])
     book.save(path)
 
 
@@ -263,12 +270,39 @@ def _check_package(path: Path) -> None:
                     tail = chunk[-16:]
 
 
+def read_sheets(path: Path) -> list[tuple[str, Sheet]]:
+    """Every sheet of a workbook by its title, each read as `read_rows` reads the first (within the same limits,
+    counted per sheet); a CSV file is one sheet, named after the file."""
+    if path.suffix.lower() != ".xlsx":
+        return [(path.name, read_rows(path))]
+    read_rows(path)  # the checks of a path, and of the package, before any sheet is parsed
+    try:
+        return _xlsx_sheets(path)
+    except (ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ValidationFailed([Problem(str(path), f"cannot be read as an XLSX workbook: {exc}")]) from None
+
+
+def _xlsx_sheets(path: Path) -> list[tuple[str, Sheet]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+        return [(str(ws.title), _sheet_rows(path, ws, ())) for ws in book.worksheets]
+    except ValidationFailed:
+        raise
+    except Exception as exc:  # as in `_xlsx`: whatever a damaged workbook raises means it cannot be read
+        raise ValueError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
+
+
 def _xlsx(path: Path, required: Sequence[str]) -> Sheet:
     from openpyxl import load_workbook  # imported here: only spreadsheet users pay for it
 
     try:
         _check_package(path)
-        return _sheet_rows(path, load_workbook(path, read_only=True, data_only=True), required)
+        worksheets = load_workbook(path, read_only=True, data_only=True).worksheets
+        if not worksheets:
+            raise ValueError("the workbook has no sheet")
+        return _sheet_rows(path, worksheets[0], required)
     except ValidationFailed:
         raise
     # openpyxl parses the workbook as it goes, and a damaged one (truncated XML, a shared-string index past the
@@ -277,11 +311,7 @@ def _xlsx(path: Path, required: Sequence[str]) -> Sheet:
         raise ValueError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
 
 
-def _sheet_rows(path: Path, book: object, required: Sequence[str]) -> Sheet:
-    worksheets = getattr(book, "worksheets", [])
-    if not worksheets:
-        raise ValueError("the workbook has no sheet")
-    sheet = worksheets[0]
+def _sheet_rows(path: Path, sheet: Any, required: Sequence[str]) -> Sheet:
     sheet.reset_dimensions()  # iterate the cells there are, not the size the file claims (A1:XFD1048576)
     rows: list[tuple[int, Sequence[object]]] = []
     for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):

@@ -1,8 +1,9 @@
 """Military mobility, the pure core: the transport network, border permissions counted on working days,
 earliest-arrival routes, departure days under capacity, and what a mobility zone saves (docs/mobility.md)."""
 
+from contactgroup.mobility import drawing
 from contactgroup.mobility.capacity import solve
-from contactgroup.mobility.compare import Comparison, Consignment, Saving, Tally, compare
+from contactgroup.mobility.compare import Arrival, Comparison, Consignment, Saving, Tally, arrivals, compare
 from contactgroup.mobility.network import (
     BorderRule,
     Capacity,
@@ -31,6 +32,7 @@ from contactgroup.mobility.schedule import (
 from contactgroup.mobility.workday import WorkingDays
 
 __all__ = [
+    "Arrival",
     "BorderRule",
     "Capacity",
     "Comparison",
@@ -58,9 +60,11 @@ __all__ = [
     "Wait",
     "WorkingDays",
     "Zone",
+    "arrivals",
     "capacities",
     "check",
     "compare",
+    "drawing",
     "movement",
     "solve",
     "validate",

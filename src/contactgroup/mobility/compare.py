@@ -1,5 +1,11 @@
 """What a mobility zone saves: the same shipments routed without and with it, compared per shipment, priority
-tier and donor member (days saved, days late, units arriving by their needed-by date)."""
+tier and donor member (days saved, days late, units arriving by their needed-by date).
+
+With `capacity`, each side's routes are then scheduled under the daily capacities of places and legs
+(`capacity.solve`, priorities first, then least lateness), so that a shipment's ETA is when it arrives after
+waiting for room, and the waits say where ("RZE-HUB full 17 March: 1 day"). The zone moves crossings earlier,
+which may make shipments meet at a hub on the same day: a zone can cost a shipment days, and this shows it.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
+from contactgroup.mobility import capacity as scheduler
 from contactgroup.mobility.network import Mode, Network, Zone
 from contactgroup.mobility.route import Route, Router, Shipment
+from contactgroup.mobility.schedule import MAX_HORIZON, ScheduleProblem, Wait, capacities, movement
 from contactgroup.mobility.workday import WorkingDays
 
 
@@ -23,6 +31,8 @@ class Consignment:
     priority: int
     units: int
     needed_by: date
+    tonnes: int = 0  # what capacities in tonnes count
+    refused: frozenset[tuple[str, Mode]] = frozenset()  # crossings refused to this shipment: its route goes round
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +46,9 @@ class Saving:
     eta_without: date | None
     eta_with: date | None
     needed_by: date
+    waits_without: tuple[Wait, ...] = ()  # with capacity: where it waited for room, each way
+    waits_with: tuple[Wait, ...] = ()
+    held: str = ""  # with capacity: why it cannot leave within the horizon (one way or both)
 
     @property
     def days_saved(self) -> int | None:
@@ -87,21 +100,51 @@ def tally(savings: Iterable[Saving]) -> Tally:
                  sum(s.units_on_time(s.eta_without) for s in found), sum(s.units_on_time(s.eta_with) for s in found))
 
 
-def _eta(router: Router, shipment: Shipment, refused: frozenset[tuple[str, Mode]]) -> date | None:
-    found = router.route(shipment, refused)
-    return found.eta if isinstance(found, Route) else None
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """When a consignment arrives (None: no route, or held), where it waited for room, and why it is held."""
+
+    eta: date | None
+    waits: tuple[Wait, ...] = ()
+    held: str = ""
+
+
+def arrivals(router: Router, network: Network, consignments: list[Consignment],
+             refused: frozenset[tuple[str, Mode]] = frozenset(), *, capacity: bool = True,
+             time_limit: float = 10.0) -> list[Arrival]:
+    """Each consignment's earliest arrival on `router`'s network; with `capacity`, after scheduling them all."""
+    routes = [router.route(c.shipment, refused | c.refused) for c in consignments]
+    found = [Arrival(r.eta if isinstance(r, Route) else None) for r in routes]
+    routed = [(i, r) for i, r in enumerate(routes) if isinstance(r, Route)]
+    limits = capacities(network)
+    if not capacity or not routed or not limits:
+        return found
+    moves = tuple(movement(r, tonnes=consignments[i].tonnes, priority=consignments[i].priority,
+                           needed_by=consignments[i].needed_by, member=consignments[i].member) for i, r in routed)
+    start = min(m.earliest for m in moves)
+    # Room for every shipment to wait up to 90 days beyond the latest one's earliest day.
+    days = min(MAX_HORIZON, max((m.earliest - start).days for m in moves) + 90)
+    schedule = scheduler.solve(ScheduleProblem(moves, limits, start, days), time_limit=time_limit)
+    for (i, _), d in zip(routed, schedule.departures, strict=True):
+        found[i] = Arrival(d.arrives, d.waits, d.note)
+    return found
 
 
 def compare(network: Network, consignments: Iterable[Consignment], zone: Zone, *,
-            refused: Iterable[tuple[str, Mode]] = (), calendar: WorkingDays | None = None) -> Comparison:
-    """Route every consignment on `network` without `zone` (and without any zone of the same code) and with it."""
+            refused: Iterable[tuple[str, Mode]] = (), calendar: WorkingDays | None = None, capacity: bool = False,
+            time_limit: float = 10.0) -> Comparison:
+    """Route every consignment on `network` without `zone` (and without any zone of the same code) and with it;
+    with `capacity`, schedule each side's routes under the network's daily capacities (see the module)."""
     calendar = calendar or WorkingDays()
     others = tuple(z for z in network.zones if z.code != zone.code)
-    without = Router(replace(network, zones=others), calendar)
-    with_zone = Router(replace(network, zones=(*others, zone)), calendar)
+    sides = [replace(network, zones=others), replace(network, zones=(*others, zone))]
+    listed = list(consignments)
     refusals = frozenset(refused)
-    savings = tuple(Saving(c.shipment.id, c.member, c.priority, c.units, _eta(without, c.shipment, refusals),
-                           _eta(with_zone, c.shipment, refusals), c.needed_by) for c in consignments)
+    without, with_zone = (arrivals(Router(n, calendar), n, listed, refusals, capacity=capacity, time_limit=time_limit)
+                          for n in sides)
+    savings = tuple(Saving(c.shipment.id, c.member, c.priority, c.units, a.eta, b.eta, c.needed_by, a.waits,
+                           b.waits, "; ".join(dict.fromkeys(h for h in (a.held, b.held) if h)))
+                    for c, a, b in zip(listed, without, with_zone, strict=True))
     tiers: dict[int, list[Saving]] = defaultdict(list)
     members: dict[str, list[Saving]] = defaultdict(list)
     for s in savings:

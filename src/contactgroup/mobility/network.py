@@ -3,7 +3,6 @@ that refuse a network naming the row and field at fault (`validate` returns find
 
 from __future__ import annotations
 
-import enum
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -12,39 +11,19 @@ from datetime import date
 
 from contactgroup.domain import codes, text
 from contactgroup.domain.errors import Problem, ValidationFailed
+from contactgroup.domain.model import CapacityUnit as Unit
+from contactgroup.domain.model import Mode, PlaceKind
+
+# One enum each for the record and the core (a place's kind, a leg's mode, a capacity's unit), imported from
+# `domain.model` and re-exported here.
+__all__ = ["BorderRule", "Capacity", "Leg", "Mode", "Network", "Place", "PlaceKind", "Unit", "Zone", "check",
+           "validate"]
 
 # Bounds that keep every day count and every sum the scheduler forms small integers.
 MAX_TRANSIT_DAYS = 365
 MAX_LEAD_DAYS = 250  # working days: about a year
 MAX_CAPACITY = 10**9
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-
-
-class PlaceKind(enum.StrEnum):
-    """What a place of the network is; `handover_point` is the value `domain.model.PlaceKind` already has."""
-
-    DEPOT = "depot"
-    PORT = "port"
-    RAIL_TERMINAL = "rail_terminal"
-    AIRFIELD = "airfield"
-    LOGISTICS_HUB = "logistics_hub"
-    BORDER_CROSSING = "border_crossing"
-    HANDOVER_POINT = "handover_point"
-
-
-class Mode(enum.StrEnum):
-    ROAD = "road"
-    RAIL = "rail"
-    SEA = "sea"
-    INLAND_WATERWAY = "inland_waterway"
-    AIR = "air"
-
-
-class Unit(enum.StrEnum):
-    """What a daily capacity counts: tonnes of cargo, or shipments whatever their mass."""
-
-    TONNES = "t"
-    SHIPMENTS = "shipments"
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,10 +71,14 @@ class Wait:
     days: int
 
     def __str__(self) -> str:
+        return self.describe(self.resource)
+
+    def describe(self, name: str) -> str:
+        """As `str`, naming the resource `name` ("Rzeszów logistics hub full 12–15 March: 3 days")."""
         span = f"{self.first.day} {self.first:%B}" if self.first == self.last else (
             f"{self.first.day}–{self.last.day} {self.last:%B}" if (self.first.year, self.first.month) ==
             (self.last.year, self.last.month) else f"{self.first.day} {self.first:%B}–{self.last.day} {self.last:%B}")
-        return f"{self.resource} full {span}: {self.days} day{'s' if self.days != 1 else ''}"
+        return f"{name} full {span}: {self.days} day{'s' if self.days != 1 else ''}"
 
 
 @dataclass(frozen=True, slots=True)

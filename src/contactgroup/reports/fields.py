@@ -45,7 +45,7 @@ GAPS_FIELDS = (
     Field("priority", "prio", Kind.NUMBER), Field("needed_by", "needed by", Kind.DATE),
     Field("needed", "needed", Kind.UNITS), Field("pending", "pending", Kind.UNITS),
     Field("confirmed", "confirmed", Kind.UNITS), Field("missing", "missing", Kind.UNITS),
-    Field("reason", "reason"), Field("detail", "why"),
+    Field("late", "late", Kind.UNITS), Field("reason", "reason"), Field("detail", "why"),
 )
 
 

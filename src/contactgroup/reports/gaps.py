@@ -14,11 +14,16 @@ wrong item and are still owed. Each missing unit gets one reason, in this order:
 - `insufficient_quantity`: compatible offers simply do not add up to the need.
 A row's `reason` is the one covering the most units. No offer id or donor is ever named: offers may be
 confidential, so a reader gets counts and reasons only.
+
+A requirement is a gap, too, while units confirmed for it are expected after its needed-by date (`late`, with the
+latest ETA; the service that computes the report works the ETAs out from the transport network): a requirement
+whose units are all confirmed but late has the reason `arriving_late`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -54,6 +59,8 @@ class GapRow:
     reason: str
     breakdown: tuple[tuple[str, int], ...]  # (reason, units), in the order of REASONS
     detail: str
+    late: int = 0  # confirmed units expected after the needed-by date (not counted in `missing`)
+    eta: date | None = None  # the latest ETA of those units
 
     @property
     def reasons(self) -> str:
@@ -110,9 +117,15 @@ class _Tally:
                 self.consents[why] += n
 
 
-def gaps(state: State, limit: int | None = DEFAULT_LIMIT, scope: Scope = EVERYTHING) -> list[GapRow]:
+ARRIVING_LATE = "arriving_late"  # a row's reason when nothing is missing but confirmed units arrive late
+
+
+def gaps(state: State, limit: int | None = DEFAULT_LIMIT, scope: Scope = EVERYTHING,
+         late: Mapping[str, tuple[int, date]] | None = None) -> list[GapRow]:
     """The first `limit` unmet open requirements in scope (area, kind, needed by a day in the window) by priority
-    (then needed-by date, then id). A gap names no donor, so it takes no member filter."""
+    (then needed-by date, then id), and those whose confirmed units arrive after their needed-by date (`late`:
+    units and latest ETA by requirement). A gap names no donor, so it takes no member filter."""
+    late = late or {}
     held: dict[str, int] = defaultdict(int)  # offer -> units in allocations that are not declined (or released)
     confirmed: dict[str, int] = defaultdict(int)
     live: dict[str, list[Allocation]] = defaultdict(list)  # requirement -> pending allocations
@@ -132,7 +145,8 @@ def gaps(state: State, limit: int | None = DEFAULT_LIMIT, scope: Scope = EVERYTH
 
     owed = {r.id: state.owed_after_receipt(r.id) for r in state.requirements.values() if r.status in OPEN}
     candidates = sorted(
-        (r for r in state.requirements.values() if r.status in OPEN and r.quantity - confirmed[r.id] + owed[r.id] > 0
+        (r for r in state.requirements.values() if r.status in OPEN
+         and (r.quantity - confirmed[r.id] + owed[r.id] > 0 or r.id in late)
          and scope.requirement(state, r) and scope.within(r.needed_by)),
         key=lambda r: (r.priority, r.needed_by, r.id),
     )
@@ -172,18 +186,23 @@ def gaps(state: State, limit: int | None = DEFAULT_LIMIT, scope: Scope = EVERYTH
         count("insufficient_quantity", tally.left)
         units, consents = tally.units, tally.consents
         breakdown = tuple((r, units[r]) for r in REASONS if units[r])
-        main = max(breakdown, key=lambda ru: (ru[1], -REASONS.index(ru[0])))[0]
+        main = max(breakdown, key=lambda ru: (ru[1], -REASONS.index(ru[0])))[0] if breakdown else ARRIVING_LATE
         words = []
         for r, n in breakdown:
             if r in ("needs_consent", "waiting_for_consent", "consent_refused"):
                 words += [consent_detail(k, why) for why, k in sorted(consents.items()) if consent_reason(why) == r]
             else:
                 words.append(detail(r, n))
+        late_units, eta = late.get(req.id, (0, None))
+        if late_units:
+            words.append(f"{late_units:,} confirmed unit{'' if late_units == 1 else 's'} expected after the "
+                         f"needed-by date (latest {eta})")
         rows.append(GapRow(
             rank=rank, requirement=req.id, item_class=req.item_class, item_class_name=cls.name if cls else "",
             area=req.area, priority=req.priority, needed_by=req.needed_by, status=req.status.value,
             needed=req.quantity, committed=confirmed[req.id], confirmed=confirmed[req.id],
             pending=sum(a.quantity for a in live[req.id]),
             owed=owed[req.id], missing=missing, reason=main, breakdown=breakdown, detail="; ".join(words),
+            late=late_units, eta=eta,
         ))
     return rows

@@ -79,7 +79,12 @@ GLOSSARY: Mapping[str, str] = {
     "item_class_name": "the item class's name",
     "needed_by": "the date the recipient needs it by",
     "owed": "confirmed units owed after a short receipt (counted in missing)",
-    "reason": "the reason covering the most missing units",
+    "reason": "the reason covering the most missing units (arriving_late when none is missing but confirmed units "
+              "are expected after the needed-by date)",
+    "late": "confirmed units expected after the needed-by date, by the earliest route of each open shipment on the "
+            "transport network (else the recorded transit days), leaving when its offer is available or when it "
+            "was dispatched; not counted in missing",
+    "eta": "the latest expected arrival of the late units",
     "breakdown": "every reason with its missing units (JSON)",
     "reasons": "every reason with its missing units, as text",
     "detail": "the reasons in words",

@@ -48,9 +48,12 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "consent:decide": frozenset({D}),
     "delivery:ship": frozenset({D, C}),
     "delivery:receive": frozenset({R}),
+    "permission:request": frozenset({D}),  # the donor's desk, for its own member's shipments
+    "permission:decide": frozenset({D}),  # the granting member's desk: the country entered is its member
     "import:reference": frozenset({C}),
     "transit:set": frozenset({C}),  # transit days between countries, read by `allocate`
     "place:define": frozenset({C}),  # handover points requirements may name as their destination
+    "network:define": frozenset({C}),  # legs, border rules and mobility zones of the transport network
     "keys:manage": frozenset({D}),
     "governance:propose": frozenset({C, D}),
     "governance:withdraw": frozenset({C, D}),  # and only the proposer's party (see `domain.governance`)

@@ -16,9 +16,10 @@ from contactgroup.domain import command
 from contactgroup.domain.errors import Conflict, NotFound
 from contactgroup.domain.model import AllocationStatus, ConsentStatus, OfferStatus, RequirementStatus, User
 from contactgroup.domain.state import State
-from contactgroup.services import access
+from contactgroup.mobility import Network
+from contactgroup.services import access, movement
 from contactgroup.services import coordination as svc
-from contactgroup.services.transit import transit_days
+from contactgroup.services.transit import origin_country, transit_days
 from contactgroup.storage.database import UnitOfWork
 
 OPEN = (RequirementStatus.OPEN, RequirementStatus.PARTIALLY_MET)
@@ -75,15 +76,17 @@ def check_area(state: State, area: str | None) -> None:
         raise NotFound(f"area: no capability area {area!r}; known areas: {known}")
 
 
-def problem_from_state(state: State, area: str | None = None,
-                       hidden: frozenset[str] = frozenset()) -> opt.AllocationProblem:
+def problem_from_state(state: State, area: str | None = None, hidden: frozenset[str] = frozenset(),
+                       network: Network | None = None) -> opt.AllocationProblem:
     """The optimiser's view of the record: open requirements (of one area, if given) and usable offers.
 
     Agreed allocations become pins, plain proposals `proposed` (preferred in ties), and the recorded
     transit days apply from an offer's depot to a requirement's destination. `hidden` offers (ones the caller
     may not see) bring nothing new: what they already hold, proposals included, stays pinned as it is. Units an
     allocation owed and that were released stay spent from their offer. Pairs a party declined and nobody
-    reopened are `declined`.
+    reopened are `declined`. With the transport `network`, an offer whose depot is a place of it arrives at a
+    destination that is a place when its earliest route says (`movement.route_days`): permissions and waiting at
+    borders count; the flat table stays the answer for the other pairs.
     """
     reqs = {r.id: r for r in state.requirements.values() if r.status in OPEN and (area is None or r.area == area)}
     held_outside: dict[str, int] = defaultdict(int)
@@ -106,7 +109,8 @@ def problem_from_state(state: State, area: str | None = None,
     available = {o.id: o.quantity - held_outside[o.id] if o.status in USABLE and o.id not in hidden
                  else pins_of[o.id] for o in state.offers.values()}
     offers = tuple(
-        opt.Offer(o.id, o.member, o.item, available[o.id], o.available_from, o.depot, o.consent_from)
+        opt.Offer(o.id, o.member, o.item, available[o.id], o.available_from, origin_country(state, o.depot),
+                  o.consent_from)
         for o in sorted(state.offers.values(), key=lambda o: o.id) if available[o.id] > 0
     )
     classes = {c.code: frozenset(c.items) for c in state.item_classes.values()}
@@ -122,6 +126,8 @@ def problem_from_state(state: State, area: str | None = None,
         offers=offers,
         item_classes=classes,
         transit_days=transit_days(state),
+        route_days={} if network is None else movement.route_days(state, network, (o.id for o in offers),
+                                                                   {r.destination for r in reqs.values()}),
         pinned=tuple(opt.Pin(offer, req, q) for (offer, req), q in sorted(pinned.items())),
         consents_granted=frozenset(c.offer for c in state.consents.values()
                                    if c.status is ConsentStatus.GRANTED and c.offer in item_of),
@@ -150,7 +156,7 @@ def propose_optimal(uow: UnitOfWork, caller: svc.Caller, area: str | None = None
     user = state.users[caller.user]
     sees = access.offer_sight(state, user)
     hidden = frozenset(o.id for o in state.offers.values() if not sees(o))
-    problem = problem_from_state(state, area, hidden)
+    problem = problem_from_state(state, area, hidden, movement.known_network(state, caller.clock.now().date()))
     started = time.perf_counter()
     plan = opt.solve(problem)
     seconds = time.perf_counter() - started

@@ -35,6 +35,7 @@ from contactgroup.domain.model import (
 )
 from contactgroup.domain.workflow import AllocationAction, ConsentAction, OfferAction, RequirementAction
 from contactgroup.services import coordination as svc
+from contactgroup.services import mobility
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.setup import init_coordination
 from contactgroup.storage.database import Database, UnitOfWork
@@ -79,6 +80,12 @@ CLASSES = (
     ("generator", "Power generator", "energy", "humanitarian", "each", 4, (5_000, 400_000), 300),
     ("winter-gear", "Winter clothing set", "winter", "humanitarian", "set", 4, (80, 300), 40000),
 )
+# How some classes ship: UN hazard class (ammunition and missiles are class 1) and a typical mass per unit in kg
+# (rounded public figures: a 155 mm round with its packing about 50 kg, a tank about 60 t).
+SHIPPING = {
+    "art-155": ("1.1", 50), "art-152": ("1.1", 50), "sam-msl": ("1.1", 400), "mbt": ("", 60_000),
+    "ifv": ("", 30_000), "gun-155": ("", 20_000), "demine": ("", 25), "med-kit": ("", 1), "generator": ("", 500),
+}
 FUNDS = (
     ("PURL-1", "Prioritised Ukraine Requirements List package (synthetic)", "NLD", "air_missile_defence",
      ("NLD", "DEU", "NOR", "SWE", "DNK", "CAN")),
@@ -150,8 +157,10 @@ class _Demo:
             for i in range(n):
                 item = f"{code}-{chr(ord('a') + i)}"
                 value = Decimal(rng.randrange(lo, hi)).quantize(Decimal(1))
+                hazard, mass = SHIPPING.get(code, ("", None))
                 svc.catalogue_item(uow, admin, Item(item, f"{name}, type {chr(ord('A') + i)}",
-                                                      Category(category), unit, _nsn(rng), value))
+                                                      Category(category), unit, _nsn(rng), value,
+                                                      None if mass is None else Decimal(mass), hazard))
                 items.append(item)
             # Interchangeability: most types satisfy the class; the last is a separate variant. Some users
             # field only type A or the variant: their narrower class competes for the same offers.
@@ -165,6 +174,7 @@ class _Demo:
                 self.class_size[narrow] = size
         for code, name, manager, area, _ in FUNDS:
             svc.create_fund(uow, admin, Fund(code, name, manager, area))
+        mobility.load_reference(uow, admin)
 
     def month(self, day: date, last: bool) -> None:
         rng, uow, state = self.rng, self.uow, self.uow.state

@@ -42,7 +42,7 @@ from contactgroup.domain.model import (
     Visibility,
 )
 from contactgroup.domain.state import State
-from contactgroup.services import access
+from contactgroup.services import access, movement
 from contactgroup.services.coordination import allocation_action, hidden
 from contactgroup.storage.database import Database, decode, load_state, read_events
 
@@ -607,7 +607,16 @@ def _inbox_requirements(state: State, who: User) -> list[InboxEntry]:
     return out
 
 
-def _inbox_allocations(state: State, who: User) -> list[InboxEntry]:
+def _late(late: Mapping[str, movement.Late], ident: str) -> str:
+    """A shipment's flag when its ETA misses its requirement's needed-by date."""
+    found = late.get(ident)
+    if found is None:
+        return ""
+    return (f"; LATE: expected {found.eta}, {found.days:,} day{'' if found.days == 1 else 's'} after its needed-by "
+            f"date {found.shipment.needed_by}")
+
+
+def _inbox_allocations(state: State, who: User, late: Mapping[str, movement.Late]) -> list[InboxEntry]:
     out = []
     for a in state.allocations.values():
         if not access.can_see_allocation(state, who, a):
@@ -618,7 +627,8 @@ def _inbox_allocations(state: State, who: User) -> list[InboxEntry]:
                                   a.quantity, f"{a.status.value}, for {a.requirement}"))
         elif (left := _left_to_ship(state, who, a)) > 0:
             out.append(InboxEntry(InboxKind.ALLOCATION, a.id, ("dispatch",), a.proposed_on, seen.member,
-                                  seen.item, left, f"{left:,} units left to ship, for {a.requirement}"))
+                                  seen.item, left, f"{left:,} units left to ship, for {a.requirement}"
+                                                   f"{_late(late, a.id)}"))
     return out
 
 
@@ -646,13 +656,14 @@ def _inbox_consents(state: State, who: User) -> list[InboxEntry]:
     return out
 
 
-def _inbox_deliveries(state: State, who: User) -> list[InboxEntry]:
+def _inbox_deliveries(state: State, who: User, late: Mapping[str, movement.Late]) -> list[InboxEntry]:
     out = []
     for d in state.deliveries.values():
         if _receivable(state, who, d):
             seen = listed_delivery(state, who, d)
             out.append(InboxEntry(InboxKind.DELIVERY, d.id, (RECEIVE,), d.dispatched_on, seen.member, seen.item,
-                                  d.quantity, f"{d.status.value}, for {state.allocations[d.allocation].requirement}"))
+                                  d.quantity, f"{d.status.value}, for {state.allocations[d.allocation].requirement}"
+                                              f"{_late(late, d.id)}"))
     return out
 
 
@@ -675,9 +686,13 @@ def inbox(state: State, who: User, now: datetime, *, kind: InboxKind | None = No
           limit: int | None = None) -> Inbox:
     """What awaits `who`: allocations to accept or confirm, consents to decide, allocations to ship, shipments to
     receive, requirements to validate, open proposals its member has not approved. Oldest first (what the record
-    keeps no date for, a requirement, first of all); `member` never matches an entry whose member is hidden."""
-    found = [*_inbox_requirements(state, who), *_inbox_allocations(state, who), *_inbox_consents(state, who),
-             *_inbox_deliveries(state, who), *_inbox_proposals(state, who, now)]
+    keeps no date for, a requirement, first of all); `member` never matches an entry whose member is hidden. A
+    shipment to make or to receive whose ETA misses its requirement's needed-by date says so (`movement.late`)."""
+    today = now.date()
+    late = {found.shipment.id: found
+            for found in movement.late_shipments(state, movement.known_network(state, today), today)}
+    found = [*_inbox_requirements(state, who), *_inbox_allocations(state, who, late), *_inbox_consents(state, who),
+             *_inbox_deliveries(state, who, late), *_inbox_proposals(state, who, now)]
     chosen = sorted((e for e in found if (kind is None or e.kind is kind) and (member is None or e.member == member)),
                     key=lambda e: (e.since or date.min, list(InboxKind).index(e.kind), e.id))
     counts = tuple((k, n) for k in InboxKind if (n := sum(1 for e in chosen if e.kind is k)))

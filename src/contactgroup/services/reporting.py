@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from contactgroup.domain.errors import ContactGroupError, IntegrityError, Problem, ValidationFailed
-from contactgroup.domain.model import Category
+from contactgroup.domain.model import FIRST_DAY, LAST_DAY, Category
 from contactgroup.domain.state import State
 from contactgroup.domain.text import day
 from contactgroup.encoding.canonical import plain
@@ -36,6 +36,7 @@ from contactgroup.reports.lag import lag
 from contactgroup.reports.public import public_burden, public_part
 from contactgroup.reports.scope import EVERYTHING, Scope, scope_problems
 from contactgroup.reports.valuation import Valuer
+from contactgroup.services import movement
 from contactgroup.services.checkpoints import with_cosignatures
 from contactgroup.services.clock import Clock
 from contactgroup.services.log_keys import log_keys
@@ -88,7 +89,11 @@ def compute(state: State, request: ReportRequest, *, valuer: Valuer | None = Non
         return burden(state, request.gdp_year, valuer=valuer, scope=scope)
     if request.report == "lag":
         return lag(state, scope)
-    return gaps(state, request.limit, scope)
+    # ETAs as early as they can be: each shipment leaves when its offer is available (or left when it was
+    # dispatched), so that the figures follow from the record alone and `report check` finds them again.
+    on = request.as_of or FIRST_DAY
+    return gaps(state, request.limit, scope, movement.late_by_requirement(
+        state, movement.known_network(state, request.as_of or LAST_DAY), on))
 
 
 def records(state: State, rows: Sequence[Any], request: ReportRequest) -> tuple[list[dict[str, Any]], int]:

@@ -28,6 +28,12 @@ class Transit:
     days: int
 
 
+def origin_country(state: State, depot: str) -> str:
+    """The country transit days count from: a depot that is a place of the network ships from its country."""
+    found = state.places.get(depot)
+    return found.country if found is not None else depot
+
+
 def recorded_days(state: State) -> dict[tuple[str, str], int]:
     """Recorded transit days by (origin, destination)."""
     return {key: t.days for key, t in state.transit_times.items()}

@@ -229,6 +229,9 @@ def _value_reader(tp: Any) -> Any:
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         tp = next(a for a in typing.get_args(tp) if a is not type(None))
     if typing.get_origin(tp) is tuple:
+        inner = typing.get_args(tp)[0]
+        if isinstance(inner, type) and issubclass(inner, enum.Enum):
+            return lambda values: tuple(inner(v) for v in values)
         return tuple
     if tp is Decimal:
         return Decimal

@@ -1,0 +1,153 @@
+"""`contactgroup mobility compare`: the comparison as a table, JSON, CSV and an SVG chart, and a bad zone refused.
+
+The figures themselves are proved in tests/services/test_movement.py on a plain State; here the commands run on the
+reference network recorded as the demo records it (real places), so that each is tried whole."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from datetime import date, timedelta
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from contactgroup.domain.model import Leg, Mode
+from contactgroup.services import mobility
+from tests.cli.conftest import Cli
+from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
+
+
+@pytest.fixture
+def corridor(world: World) -> None:
+    world.do(mobility.load_reference, "admin")
+
+
+def placed(world: World) -> str:
+    """60 units from Duisburg's rail terminal to the Lviv handover point, confirmed: both ends places."""
+    return confirmed_allocation(world, enter_offer(world, "deu", depot="DUI-RAIL"),
+                                open_requirement(world, 100, destination="LVIV-HP"), 60)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+class TestCompare:
+    def test_every_level_in_json_and_csv_and_a_chart(self, world: World, cli: Cli, corridor: None,
+                                                     tmp_path: Path) -> None:
+        allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+        chart = tmp_path / "zone.svg"
+        result = cli("mobility", "compare", "--zone", "NLD,DEU,POL", "--format", "json", "--chart", str(chart),
+                     user="deu")
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.stdout)
+        # The world's offers ship from a country (DEU) to a region (UKR-West): listed, with the reason, not routed.
+        assert rows[0] == {**rows[0], "level": "shipment", "key": allocated, "units": 60,
+                           "note": "depot 'DEU' and destination 'UKR-West' are not places of the network"}
+        # Tiers and members tally the routed shipments: none here, so the total alone.
+        assert [(r["level"], r["key"], r["shipments"], r["days_saved"]) for r in rows[1:]] == [("total", "all", 0, 0)]
+        ET.fromstring(chart.read_bytes())  # a whole SVG document
+        table = cli("mobility", "compare", "--zone", "NLD,DEU,POL", "--format", "csv", user="fra")
+        listed = list(csv.DictReader(io.StringIO(table.stdout)))
+        assert [r["level"] for r in listed] == ["total"]  # France may not see Germany's shipment: counted only
+
+    def test_the_table_names_the_zone_and_its_start(self, world: World, cli: Cli, corridor: None) -> None:
+        result = cli("mobility", "compare", "--zone", "nld, deu ,POL", "--from", "2027-01-04", user="deu")
+        assert result.exit_code == 0, result.output
+        assert "Zone DEU, NLD, POL (no per-movement permission, from 2027-01-04)" in result.stdout
+        assert "per priority tier" in result.stdout and "in total" in result.stdout
+
+    def test_a_zone_with_an_unknown_country_is_refused(self, world: World, cli: Cli, corridor: None) -> None:
+        result = cli("mobility", "compare", "--zone", "NLD,XYZ,POL", user="deu")
+        assert result.exit_code == 2
+        assert "zone: 'XYZ' is not an ISO 3166 alpha-3 country code" in result.output
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+class TestMap:
+    def test_the_network_and_a_shipment_s_route_as_svg(self, world: World, cli: Cli, corridor: None,
+                                                       tmp_path: Path) -> None:
+        allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+        whole = cli("mobility", "map", user="analyst")
+        assert whole.exit_code == 0, whole.output
+        root = ET.fromstring(whole.stdout.encode())
+        assert root.get("aria-label") == "Transport network"
+        drawn = tmp_path / "route.svg"
+        result = cli("mobility", "map", "--shipment", allocated, "-o", str(drawn), user="deu")
+        assert result.exit_code == 0 and result.stdout == f"map written to {drawn}\n", result.output
+        texts = ["".join(t.itertext()) for t in ET.fromstring(drawn.read_bytes()).iter(
+            "{http://www.w3.org/2000/svg}text")]
+        assert ("No route: depot 'DEU' and destination 'UKR-West' are not places of the network") in texts
+
+    def test_a_shipment_the_reader_may_not_see_is_not_found_like_an_unknown_one(
+            self, world: World, cli: Cli, corridor: None) -> None:
+        allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+        hidden = cli("mobility", "map", "--shipment", allocated, user="fra")
+        unknown = cli("mobility", "map", "--shipment", "A-999", user="fra")
+        assert hidden.exit_code == unknown.exit_code == 3
+        assert hidden.output.replace(allocated, "X") == unknown.output.replace("A-999", "X")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+class TestDeliveryPlan:
+    def test_legs_permissions_and_eta(self, world: World, cli: Cli, corridor: None) -> None:
+        allocated = placed(world)
+        result = cli("delivery", "plan", allocated, "--format", "json", user="deu")
+        assert result.exit_code == 0, result.output
+        rows = json.loads(result.stdout)
+        # By rail across Germany into Poland, where the NL-DE-PL zone waives the permission, then by road into
+        # Ukraine at Hrebenne, which needs Ukraine's clearance of 2 working days.
+        assert [(r["leg"], r["mode"], r["permission"]) for r in rows] == [
+            ("DUI-RAIL → HAJ-RAIL", "road", ""), ("HAJ-RAIL → MAG-RAIL", "rail", ""),
+            ("MAG-RAIL → FFO-RAIL", "rail", ""), ("FFO-RAIL → POZ-HUB", "rail", "none: zone NL-DE-PL"),
+            ("POZ-HUB → LUB-HUB", "rail", ""), ("LUB-HUB → HREBENNE-XING", "road", ""),
+            ("HREBENNE-XING → LVIV-HP", "road", "UKR 2 working days")]
+        assert all(r["departs"] >= r["ready"] for r in rows if r["ready"])
+        assert all(b["reached"] == a["arrives"] for a, b in itertools.pairwise(rows))
+        assert rows[0]["eta"] == rows[-1]["arrives"]
+        table = cli("delivery", "plan", allocated, user="deu")
+        assert f"{allocated}: 60 units DUI-RAIL → LVIV-HP" in table.stdout and "needed by 2024-09-01" in table.stdout
+
+    def test_the_eta_waits_where_a_leg_is_full(self, world: World, cli: Cli, corridor: None) -> None:
+        # The last leg into Lviv takes one shipment a day: of two shipments on the same route, one waits a day.
+        world.do(mobility.set_leg, "admin", Leg("HREBENNE-XING", "LVIV-HP", Mode.ROAD, 1, capacity=1))
+        first, second = placed(world), placed(world)
+        plans = [json.loads(cli("delivery", "plan", a, "--format", "json", user="deu").stdout)[0]
+                 for a in (first, second)]
+        waits = sorted(p["waited_for_room"] for p in plans)
+        assert waits[0] == "" and waits[1].startswith("HREBENNE-XING>LVIV-HP/road full ")
+        assert waits[1].endswith(": 1 day")
+        on_time, waited = sorted(plans, key=lambda p: p["waited_for_room"])
+        assert date.fromisoformat(waited["eta"]) == date.fromisoformat(on_time["eta"]) + timedelta(days=1)
+
+    def test_no_route_says_why(self, world: World, cli: Cli, corridor: None) -> None:
+        allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+        result = cli("delivery", "plan", allocated, user="deu")
+        assert result.exit_code == 1
+        assert "no route on the network: depot 'DEU' and destination 'UKR-West' are not places" in result.output
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+class TestPermissions:
+    def test_request_refuse_and_the_plan_shows_where_each_stands(self, world: World, cli: Cli,
+                                                                 corridor: None) -> None:
+        # France ships from Antwerp: entering Germany by rail needs Germany's permission (France is no national).
+        allocated = confirmed_allocation(world, enter_offer(world, "fra", member="FRA", depot="ANR-PORT"),
+                                         open_requirement(world, 100, destination="LVIV-HP"), 60, donor="fra")
+        plan = json.loads(cli("delivery", "plan", allocated, "--format", "json", user="fra").stdout)
+        assert (plan[0]["leg"], plan[0]["mode"], plan[0]["status"]) == ("ANR-PORT → DUI-RAIL", "rail", "to request")
+        asked = cli("delivery", "permission", "request", allocated, user="fra")
+        assert asked.exit_code == 0 and f"requested {allocated}/DEU/rail" in asked.stdout, asked.output
+        assert cli("delivery", "permission", "refuse", f"{allocated}/DEU/rail", user="fra").exit_code == 4
+        before = cli.events()
+        long = cli("delivery", "permission", "refuse", f"{allocated}/DEU/rail", "--reason", "x" * 501, user="deu")
+        assert long.exit_code == 2 and "reason: at most 500 characters" in long.output and cli.events() == before
+        refused = cli("delivery", "permission", "refuse", f"{allocated}/DEU/rail", "--reason", "convoy", user="deu")
+        assert refused.exit_code == 0 and refused.stdout == f"permission {allocated}/DEU/rail refused\n"
+        listed = json.loads(cli("delivery", "permission", "list", "--format", "json", user="deu").stdout)
+        assert [(p["country"], p["status"], p["reason"]) for p in listed] == [("DEU", "refused", "convoy")]
+        # The plan goes round the refused crossing: into Germany by road, whose permission is still to request.
+        plan = json.loads(cli("delivery", "plan", allocated, "--format", "json", user="fra").stdout)
+        assert (plan[0]["leg"], plan[0]["mode"], plan[0]["status"]) == ("ANR-PORT → DUI-RAIL", "road", "to request")
+        assert cli("delivery", "permission", "list", user="usa").stdout.startswith("Movement permissions: none")
