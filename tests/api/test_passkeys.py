@@ -136,3 +136,28 @@ def test_a_malformed_passkey_answer_is_refused_like_a_wrong_password(world: Worl
     client.post("/api/v1/sign-in", json={"name": "deu", "password": PASSWORD, "totp": totp_code(world, secret)})
     added = client.post("/api/v1/passkeys", json=answer, headers={"X-CSRF-Token": client.cookies["cg_csrf"]})
     assert added.status_code == 400 and "could not be verified" in added.json()["detail"]
+
+
+def test_the_pages_add_a_passkey_and_sign_in_with_it(world: World, origin: str, page: Page) -> None:
+    """The account page's button adds a passkey; the sign-in page's signs in with it instead of the code."""
+    secret = enrolled(world, "deu")
+    assert secret is not None
+    page.goto(f"{origin}/sign-in")
+    page.fill("#f-name", "deu")
+    page.fill("#f-password", PASSWORD)
+    page.fill("#f-totp", totp_code(world, secret))
+    page.press("#f-totp", "Enter")
+    page.wait_for_url(f"{origin}/")
+    page.goto(f"{origin}/account")
+    page.locator("#add-passkey").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # the page reloads once the passkey is added
+    assert "Passkey added" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Sign out").press("Enter")
+    page.wait_for_url(f"{origin}/sign-in")
+    page.fill("#f-name", "deu")
+    page.fill("#f-password", PASSWORD)
+    page.locator("#use-passkey").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == f"{origin}/" and page.locator("h1").inner_text() == "Awaiting my action"
