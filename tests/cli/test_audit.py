@@ -136,7 +136,7 @@ class TestMalformedValues:
         [
             (("--value", "100", "--currency", "XYZ", "--basis", "book"), "currency: 'XYZ' is not an ISO 4217"),
             (("--currency", "EUR"), "currency: a currency needs a declared value"),
-            (("--depot", "ZZZ"), "depot: 'ZZZ' is not an ISO 3166 alpha-3 country code"),
+            (("--depot", "ZZZ"), "depot: 'ZZZ' is neither an ISO 3166 alpha-3 country code nor the code of a place"),
         ],
     )
     def test_offer_add_refuses(self, db: str, extra: tuple[str, ...], message: str) -> None:

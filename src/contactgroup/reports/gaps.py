@@ -23,7 +23,7 @@ whose units are all confirmed but late has the reason `arriving_late`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -120,6 +120,21 @@ class _Tally:
 ARRIVING_LATE = "arriving_late"  # a row's reason when nothing is missing but confirmed units arrive late
 
 
+def _words(breakdown: Sequence[tuple[str, int]], consents: Mapping[str, int], late_units: int,
+           eta: date | None) -> list[str]:
+    """A gap's reasons in words, in the breakdown's order, then its late units."""
+    words = []
+    for r, n in breakdown:
+        if r in ("needs_consent", "waiting_for_consent", "consent_refused"):
+            words += [consent_detail(k, why) for why, k in sorted(consents.items()) if consent_reason(why) == r]
+        else:
+            words.append(detail(r, n))
+    if late_units:
+        words.append(f"{late_units:,} confirmed unit{'' if late_units == 1 else 's'} expected after the "
+                     f"needed-by date (latest {eta})")
+    return words
+
+
 def gaps(state: State, limit: int | None = DEFAULT_LIMIT, scope: Scope = EVERYTHING,
          late: Mapping[str, tuple[int, date]] | None = None) -> list[GapRow]:
     """The first `limit` unmet open requirements in scope (area, kind, needed by a day in the window) by priority
@@ -187,16 +202,8 @@ def gaps(state: State, limit: int | None = DEFAULT_LIMIT, scope: Scope = EVERYTH
         units, consents = tally.units, tally.consents
         breakdown = tuple((r, units[r]) for r in REASONS if units[r])
         main = max(breakdown, key=lambda ru: (ru[1], -REASONS.index(ru[0])))[0] if breakdown else ARRIVING_LATE
-        words = []
-        for r, n in breakdown:
-            if r in ("needs_consent", "waiting_for_consent", "consent_refused"):
-                words += [consent_detail(k, why) for why, k in sorted(consents.items()) if consent_reason(why) == r]
-            else:
-                words.append(detail(r, n))
         late_units, eta = late.get(req.id, (0, None))
-        if late_units:
-            words.append(f"{late_units:,} confirmed unit{'' if late_units == 1 else 's'} expected after the "
-                         f"needed-by date (latest {eta})")
+        words = _words(breakdown, consents, late_units, eta)
         rows.append(GapRow(
             rank=rank, requirement=req.id, item_class=req.item_class, item_class_name=cls.name if cls else "",
             area=req.area, priority=req.priority, needed_by=req.needed_by, status=req.status.value,
