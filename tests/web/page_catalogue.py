@@ -17,6 +17,7 @@ PAGES: list[tuple[str, str | None, str]] = [
     ("/reports/burden", "analyst", "Burden sharing in EUR and as % of GDP"),
     ("/reports/lag", "analyst", "Pledge-to-delivery lag"),
     ("/reports/gaps", "analyst", "Gaps at the top of the list, and why"),
+    ("/network", "analyst", "The transport network drawn from its coordinates; a shipment's route over it"),
     # the desk's work (the coordinator sees every object, so the first of each kind shows whatever the demo holds)
     ("/offers", "deu", "A desk's offers: search, filters by status, member and item class"),
     ("/offers/new", "deu", "Entering an offer"),

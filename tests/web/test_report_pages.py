@@ -94,6 +94,6 @@ def test_the_report_pages_in_chromium(page: Page, loop: World, web_site: str) ->
 def test_the_report_pages_have_no_serious_accessibility_violation(checked_page: Page, loop: World,
                                                                   web_site: str) -> None:
     checked_page.context.add_cookies(session_cookies(loop, "analyst", web_site))
-    for path in ("/reports", "/reports/coverage", "/reports/burden?as_of=nonsense", "/public"):
+    for path in ("/reports", "/reports/coverage", "/reports/burden?as_of=nonsense", "/public", "/network"):
         checked_page.goto(web_site + path)
         assert axe_violations(checked_page) == [], path

@@ -84,6 +84,7 @@ NAV: list[Link] = [
     Link("Consents", "/consents", frozenset({Role.COORDINATOR, Role.DESK_OFFICER})),
     Link("Shipments", "/shipments", frozenset({Role.COORDINATOR, Role.DESK_OFFICER, Role.RECIPIENT_LIAISON})),
     Link("Reports", "/reports", _ALL),
+    Link("Network", "/network", _ALL),
     Link("Record", "/record", frozenset({Role.COORDINATOR, Role.ANALYST, Role.AUDITOR})),
     Link("Governance", "/governance", frozenset({Role.COORDINATOR, Role.DESK_OFFICER})),
     Link("Users", "/users", frozenset({Role.COORDINATOR, Role.DESK_OFFICER})),
@@ -169,6 +170,7 @@ def mount(app: FastAPI) -> None:
         consents,
         directory,
         governance,
+        network,
         offers,
         record,
         reports,
@@ -182,7 +184,7 @@ def mount(app: FastAPI) -> None:
 
     app.add_exception_handler(SignInNeeded, sign_in_first)
     app.include_router(router)
-    for module in (account, allocation_run, allocations, consents, directory, governance, offers, record,
-                   reports, requirements, shipments):
+    for module in (account, allocation_run, allocations, consents, directory, governance, network, offers,
+                   record, reports, requirements, shipments):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
