@@ -693,7 +693,7 @@ def offer_add(
     item: Annotated[str, typer.Option()],
     quantity: Annotated[int, typer.Option(parser=whole_number)],
     available_from: Annotated[str, typer.Option(help="YYYY-MM-DD")],
-    depot: Annotated[str, typer.Option(help="Country the offer ships from (ISO3).")],
+    depot: Annotated[str, typer.Option(help="Where the offer ships from: a country (ISO3) or a place of the transport network.")],
     source: Annotated[Source, typer.Option()] = Source.STOCKS,
     visibility: Annotated[Visibility, typer.Option(help="Who besides the member and authority may see it.")]
     = Visibility.MEMBER,
@@ -790,7 +790,7 @@ def offer_amend(
     quantity: Annotated[int | None, typer.Option(parser=whole_number, help="Units offered (not below what is "
                                                  "allocated or shipped).")] = None,
     available_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
-    depot: Annotated[str | None, typer.Option(help="Country the offer ships from (ISO3).")] = None,
+    depot: Annotated[str | None, typer.Option(help="Where the offer ships from: a country (ISO3) or a place of the transport network.")] = None,
     value: Annotated[str | None, typer.Option(help="Declared total value (with --currency and --basis).")] = None,
     currency: Annotated[str | None, typer.Option()] = None,
     basis: Annotated[ValuationBasis | None, typer.Option()] = None,
