@@ -686,6 +686,9 @@ def requirement_history(req_id: str, db: DbOption = None, as_: AsOption = None,
 offer_app = typer.Typer(help="Members' offers in kind.", no_args_is_help=True)
 
 
+DEPOT_HELP = "Where the offer ships from: a country (ISO3) or a place of the transport network."
+
+
 @offer_app.command("add")
 @handles_errors
 def offer_add(
@@ -693,7 +696,7 @@ def offer_add(
     item: Annotated[str, typer.Option()],
     quantity: Annotated[int, typer.Option(parser=whole_number)],
     available_from: Annotated[str, typer.Option(help="YYYY-MM-DD")],
-    depot: Annotated[str, typer.Option(help="Where the offer ships from: a country (ISO3) or a place of the transport network.")],
+    depot: Annotated[str, typer.Option(help=DEPOT_HELP)],
     source: Annotated[Source, typer.Option()] = Source.STOCKS,
     visibility: Annotated[Visibility, typer.Option(help="Who besides the member and authority may see it.")]
     = Visibility.MEMBER,
@@ -790,7 +793,7 @@ def offer_amend(
     quantity: Annotated[int | None, typer.Option(parser=whole_number, help="Units offered (not below what is "
                                                  "allocated or shipped).")] = None,
     available_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
-    depot: Annotated[str | None, typer.Option(help="Where the offer ships from: a country (ISO3) or a place of the transport network.")] = None,
+    depot: Annotated[str | None, typer.Option(help=DEPOT_HELP)] = None,
     value: Annotated[str | None, typer.Option(help="Declared total value (with --currency and --basis).")] = None,
     currency: Annotated[str | None, typer.Option()] = None,
     basis: Annotated[ValuationBasis | None, typer.Option()] = None,
