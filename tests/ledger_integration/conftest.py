@@ -119,3 +119,4 @@ def serving(db_url: str, log_key: Path | None, checkpoint_interval: float = 0.0,
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        app.state.db.engine.dispose()  # its pooled connections close now, not when the app is collected
