@@ -237,3 +237,26 @@ def test_a_shipment_under_way_is_planned_from_the_last_place_it_reached(world: W
     assert (under_way.origin, under_way.leaves) == ("SK-HUB", date(2024, 8, 6))
     route = movement.route_of(state, DETOUR, state.users["deu"], d.id, date(2024, 8, 6))
     assert isinstance(route, Route) and route.eta == date(2024, 8, 9)  # SK-HUB → UKR-West, 3 days
+
+
+# Entering the recipient needs its clearance: the recipient is no member and has no desk, so its liaison decides.
+INTO_UKRAINE = Network(
+    (place("DEU", "DEU"), place("UKR-West", "UKR")), (leg("DEU", "UKR-West", 2),),
+    (BorderRule("UKR", Mode.ROAD, lead_days=2),))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_recipients_liaison_decides_on_entering_the_recipient_and_nowhere_else(world: World) -> None:
+    world.do(svc.register_user, "admin", User("pol", "POL", Role.DESK_OFFICER))
+    allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
+    [into] = world.do(movement.request_permissions, "deu", allocated, INTO_UKRAINE)
+    assert into.key == f"{allocated}/UKR/road"
+    state = world.db.state()
+    assert into.key in {p.key for p in movement.visible_permissions(state, state.users["ukr"])}  # asked of it
+    with pytest.raises(Forbidden):  # no member's desk decides for the recipient
+        world.do(movement.decide_permission, "pol", into.key, True)
+    assert world.do(movement.decide_permission, "ukr", into.key, True).status is PermissionStatus.GRANTED
+    [through] = world.do(movement.request_permissions, "deu", confirmed_allocation(
+        world, enter_offer(world, "deu"), open_requirement(world, 100), 60), DETOUR)
+    with pytest.raises(Forbidden, match="decides only on entering UKR"):  # Poland's own crossing is Poland's
+        world.do(movement.decide_permission, "ukr", through.key, True)

@@ -298,7 +298,8 @@ def permission_grant(
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Grant a requested permission (the desk of the member whose country the shipment enters)."""
+    """Grant a requested permission (the desk of the member whose country the shipment enters; for the recipient
+    itself, its liaison)."""
     _decide(key, True, "", db, as_)
 
 
@@ -310,8 +311,8 @@ def permission_refuse(
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
-    """Refuse a requested permission (the granting member's desk): the shipment's plan then goes round that
-    crossing where another way exists, else it waits."""
+    """Refuse a requested permission (the granting member's desk, or the recipient's liaison for the recipient): the
+    shipment's plan then goes round that crossing where another way exists, else it waits."""
     _decide(key, False, reason, db, as_)
 
 

@@ -49,7 +49,8 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "delivery:ship": frozenset({D, C}),
     "delivery:receive": frozenset({R}),
     "permission:request": frozenset({D}),  # the donor's desk, for its own member's shipments
-    "permission:decide": frozenset({D}),  # the granting member's desk: the country entered is its member
+    # the granting member's desk (the country entered is its member), or the recipient's liaison for the recipient
+    "permission:decide": frozenset({D, R}),
     "import:reference": frozenset({C}),
     "transit:set": frozenset({C}),  # transit days between countries, read by `allocate`
     "place:define": frozenset({C}),  # handover points requirements may name as their destination

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from contactgroup.domain import codes
-from contactgroup.domain.errors import InvalidTransition, NotFound, Problem, ValidationFailed
+from contactgroup.domain.errors import Forbidden, InvalidTransition, NotFound, Problem, ValidationFailed
 from contactgroup.domain.model import (
     AllocationStatus,
     DeliveryStatus,
@@ -27,6 +27,7 @@ from contactgroup.domain.model import (
     MovementPermission,
     Offer,
     PermissionStatus,
+    Role,
     ShipmentPosition,
     User,
 )
@@ -381,13 +382,19 @@ def request_permissions(uow: UnitOfWork, caller: svc.Caller, ident: str, network
 
 def decide_permission(uow: UnitOfWork, caller: svc.Caller, key: str, grant: bool, reason: str = "",
                       ) -> MovementPermission:
-    """Grant or refuse a requested permission (the desk of the member whose country it enters). A refusal makes the
+    """Grant or refuse a requested permission: the desk of the member whose country it enters, or, for the
+    recipient's own country (which is no member and has no desk), the recipient's liaison. A refusal makes the
     shipment's plan go round that crossing where another way exists, else wait (`route_of`)."""
     state = uow.state
     current = state.movement_permissions.get(key)
     if current is None:
         raise NotFound(f"no movement permission {key[:120]!r}", code="not-found", kind="permission", id=key[:120])
     ctx = svc.authorized(uow, caller, "permission:decide", owner=current.country)
+    who = access.user(state, caller.user)
+    if who.role is Role.RECIPIENT_LIAISON and current.country != state.recipient:
+        raise Forbidden(f"{who.name} is the recipient's liaison and decides only on entering {state.recipient}, "
+                        f"not {current.country}", code="other-member", user=who.name, action="permission:decide",
+                        owner=current.country)
     to = PermissionStatus.GRANTED if grant else PermissionStatus.REFUSED
     if to not in PERMISSION_MOVES[current.status]:
         raise InvalidTransition("permission", key, current.status.value, to.value)
