@@ -9,7 +9,7 @@ import csv
 import io
 import itertools
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -17,6 +17,7 @@ import pytest
 
 from contactgroup.domain.model import Leg, Mode
 from contactgroup.services import mobility
+from contactgroup.services.clock import FixedClock
 from tests.cli.conftest import Cli
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 
@@ -87,6 +88,14 @@ class TestMap:
         unknown = cli("mobility", "map", "--shipment", "A-999", user="fra")
         assert hidden.exit_code == unknown.exit_code == 3
         assert hidden.output.replace(allocated, "X") == unknown.output.replace("A-999", "X")
+
+
+@pytest.fixture(autouse=True)
+def planned_on_a_fixed_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands plan from today: the tests' figures are of Saturday 5 December 2026 (working days and the
+    network's dated rules), whatever day the tests run on."""
+    day = FixedClock(datetime(2026, 12, 5, 12, 0, tzinfo=UTC))
+    monkeypatch.setattr("contactgroup.cli.mobility.SystemClock", lambda: day)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
