@@ -114,6 +114,14 @@ class NoRoute:
 
 
 Refusals = frozenset[tuple[str, Mode, date]]  # (country, mode) whose permission was refused, and the day
+Refused = Mapping[tuple[str, Mode], date] | Iterable[tuple[str, Mode] | tuple[str, Mode, date]]
+
+
+def refusal_days(refused: Refused, planned: date) -> Refusals:
+    """Refusals as (country, mode, day refused), a refusal given without its day dated `planned`."""
+    if isinstance(refused, Mapping):
+        return frozenset((country, mode, day) for (country, mode), day in refused.items())
+    return frozenset((r[0], r[1], r[2] if len(r) == 3 else planned) for r in refused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,18 +160,16 @@ class Router:
         self.rules = {(r.country, r.mode): r for r in network.rules}
         self._crossings: dict[tuple[Crossing, _Context], _Option | None] = {}
 
-    def route(self, shipment: Shipment,
-              refused: Mapping[tuple[str, Mode], date] | Iterable[tuple[str, Mode]] = ()) -> Route | NoRoute:
+    def route(self, shipment: Shipment, refused: Refused = ()) -> Route | NoRoute:
         """The earliest-arrival route for `shipment`, avoiding crossings whose permission was `refused` (a zone
         or a pre-authorisation that needs none still passes). Where every route crosses a refused border, the
-        earliest one with the refused permissions requested anew on the day each was refused (the mapping's
-        value; the planning day when only (country, mode) pairs are given), which the shipment waits for. NoRoute
-        with the reason when no legs lead there."""
+        earliest one with the refused permissions requested anew on the day each was refused, which the shipment
+        waits for. NoRoute with the reason when no legs lead there. A refusal is (country, mode, day refused), or
+        (country, mode) when the planning day stands for the day; a mapping (country, mode) -> day is one too."""
         problems = self.shipment_problems(shipment)
         if problems:
             raise ValidationFailed(problems, code="invalid-shipment")
-        days = dict(refused) if isinstance(refused, Mapping) else dict.fromkeys(refused, shipment.requested)
-        refusals = frozenset((country, mode, day) for (country, mode), day in days.items())
+        refusals = refusal_days(refused, shipment.requested)
         found = _Search(self, shipment, refusals, renew=False).run()
         if found is None and refusals:
             found = _Search(self, shipment, refusals, renew=True).run()

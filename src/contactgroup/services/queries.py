@@ -613,7 +613,7 @@ def _late(late: Mapping[str, movement.Late], ident: str) -> str:
     if found is None:
         return ""
     return (f"; LATE: expected {found.eta}, {found.days:,} day{'' if found.days == 1 else 's'} after its needed-by "
-            f"date {found.shipment.needed_by}")
+            f"date {found.shipment.needed_by}" + (f" ({found.reason})" if found.reason else ""))
 
 
 def _inbox_allocations(state: State, who: User, late: Mapping[str, movement.Late]) -> list[InboxEntry]:
