@@ -9,14 +9,16 @@ import csv
 import io
 import itertools
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
 from contactgroup.domain.model import Leg, Mode
-from contactgroup.services import mobility
+from contactgroup.services import coordination as svc
+from contactgroup.services import mobility, movement, queries
+from contactgroup.services.mobility import network_of
 from tests.cli.conftest import Cli
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 
@@ -163,6 +165,42 @@ class TestDeliveryPlan:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 class TestPermissions:
+    def test_a_shipment_under_way_refused_at_the_border_waits_there(self, world: World, cli: Cli,
+                                                                     corridor: None) -> None:
+        allocated = confirmed_allocation(world, enter_offer(world, "fra", member="FRA", depot="ANR-PORT"),
+                                         open_requirement(world, 100, destination="LVIV-HP"), 60, donor="fra")
+        world.clock.at = datetime(2026, 12, 16, 9, 0, tzinfo=UTC)  # Wednesday
+        d = world.do(svc.dispatch, "fra", allocation=allocated, quantity=60, dispatched_on=date(2026, 12, 7))
+        network = network_of(world.db.state(), date(2026, 12, 16))
+        world.do(movement.record_position, "fra", d.id, "KORCZOWA-XING", date(2026, 12, 16), network)
+        [into] = world.do(movement.request_permissions, "fra", d.id, network)
+        assert into.key == f"{d.id}/UKR/road"
+        world.do(movement.decide_permission, "ukr", into.key, False, "crossing closed")
+        # The plan goes round: back to the Rzeszów hub, to Medyka and by rail into Ukraine. Refused too.
+        [by_rail] = world.do(movement.request_permissions, "fra", d.id, network)
+        assert by_rail.key == f"{d.id}/UKR/rail"
+        world.do(movement.decide_permission, "ukr", by_rail.key, False, "no wagons")
+        # Planned as of a past day, it is planned from where it is: at the crossing since Wednesday 16 December.
+        # Every way into Ukraine is refused, so it waits for Ukraine's clearance asked again on the day it was
+        # refused: 2 working days → Friday 18 December; then a day's road to Lviv, Saturday 19 (by rail from
+        # Medyka it would arrive the same day: of equal routes, the one found first is kept).
+        plan = cli("delivery", "plan", d.id, "--from", "2026-12-07", user="fra")
+        assert plan.exit_code == 0, plan.output
+        said = " ".join(plan.stdout.split())
+        assert f"{d.id}: 60 units KORCZOWA-XING → LVIV-HP, leaving 2026-12-16; ETA 2026-12-19" in said
+        assert ("it waits at Korczowa–Krakovets crossing, A4 for a new UKR permission: refused 16 December, new "
+                "request ready 18 December") in said
+        [step] = json.loads(cli("delivery", "plan", d.id, "--from", "2026-12-07", "--format", "json",
+                                user="fra").stdout)
+        assert (step["waited"], step["permission"], step["status"]) == (
+            2, "UKR 2 working days, asked again: refused 2026-12-16", "refused")
+        assert step["waits_for_permission"].startswith("waits at Korczowa")
+        # The recipient's inbox lists it to receive, late (it was needed long ago), and says why.
+        state = world.db.state()
+        [entry] = [e for e in queries.inbox(state, state.users["ukr"], world.clock.at).entries if e.id == d.id]
+        assert entry.detail.endswith("(waits at Korczowa–Krakovets crossing, A4 for a new UKR permission: refused "
+                                     "16 December, new request ready 18 December)")
+
     def test_request_refuse_and_the_plan_shows_where_each_stands(self, world: World, cli: Cli,
                                                                  corridor: None) -> None:
         # France ships from Antwerp: entering Germany by rail needs Germany's permission (France is no national).

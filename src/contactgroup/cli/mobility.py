@@ -157,8 +157,9 @@ def compare_cmd(
     days saved per shipment, priority tier and member, the change in days late and in units arriving by their
     needed-by date.
 
-    Shipments are routed to their earliest arrival, every permission requested on the planning day, round the crossings refused
-    to them; then, each way, their departure days are scheduled under the daily capacities of places and legs
+    Shipments are routed to their earliest arrival, every permission requested on the planning day, round the
+    crossings refused to them (or, where no way goes round, waiting for the permission asked again on the day it
+    was refused); then, each way, their departure days are scheduled under the daily capacities of places and legs
     (priorities first, then least lateness), and a shipment that waits for room says where and when. A shipment
     whose depot or destination is not a place of the network is listed with the reason, not routed."""
     countries = movement.zone_countries(zone)
@@ -234,12 +235,15 @@ def plan_cmd(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """The plan of one open shipment: its earliest-arrival route on the transport network, leg by leg, the
-    permission each border needs (requested on the planning day, ready after the granting country's working days) and the ETA.
+    permission each border needs (requested on the planning day, ready after the granting country's working
+    days) and the ETA.
 
     A shipment under way is planned from the last place it reached (`delivery reached`), else from its depot and
-    the day it left; a refused permission's crossing is avoided where another way exists. The ETA is after every
-    open shipment is scheduled under the daily capacities of places and legs: where this one must wait for room,
-    the caption says where and when ("Rzeszów logistics hub full 17 March: 1 day")."""
+    the day it left. A refused permission's crossing is avoided where another way exists; else the shipment waits
+    at the last place before that border for the permission asked again on the day it was refused, and the caption
+    says so ("waits at Medyka for a new POL permission: refused 12 March, new request ready 19 March"). The ETA is
+    after every open shipment is scheduled under the daily capacities of places and legs: where this one must wait
+    for room, the caption says where and when ("Rzeszów logistics hub full 17 March: 1 day")."""
     state = open_to_all(db, as_)
     who = _reader(state, as_)
     on = _planned_on(from_)
@@ -254,7 +258,8 @@ def plan_cmd(
     for step in route.steps:
         permit = permits.get(step.leg.key)
         zone = f" (zone {permit.zone})" if permit and permit.zone else ""
-        needed = (f"{permit.country} {permit.lead_days} working days{zone}" if permit
+        again = f", asked again: refused {permit.refused_on}" if permit and permit.refused_on else ""
+        needed = (f"{permit.country} {permit.lead_days} working days{zone}{again}" if permit
                   else f"none: zone {step.zone}" if step.zone else "")
         rows.append({"leg": f"{step.leg.origin} → {step.leg.to}", "mode": step.leg.mode.value,
                      "reached": step.reached, "departs": step.departs, "arrives": step.arrives,
@@ -264,18 +269,20 @@ def plan_cmd(
     eta = timed.eta or route.eta
     names = {p.code: p.name for p in network.places}
     room = "; ".join(w.describe(names.get(w.resource, w.resource)) for w in timed.waits) or timed.held
+    renewed = "; ".join(movement.renewal_waits(route, names))
     late = (eta - found.needed_by).days
     verdict = f"{late:,} days late" if late > 0 else "on time"
     if fmt is not Format.TABLE:
-        emit([{"shipment": found.id, "eta": eta, "needed_by": found.needed_by, "waited_for_room": room, **r}
-              for r in rows], fmt, columns=("shipment", *PLAN_COLUMNS, "eta", "needed_by", "waited_for_room"),
+        emit([{"shipment": found.id, "eta": eta, "needed_by": found.needed_by, "waited_for_room": room,
+               "waits_for_permission": renewed, **r} for r in rows], fmt,
+             columns=("shipment", *PLAN_COLUMNS, "eta", "needed_by", "waited_for_room", "waits_for_permission"),
              synthetic=is_synthetic(state))
         return
     _table(f"{found.id}: {found.units:,} units {found.origin} → {found.destination}, leaving {found.leaves}; "
            f"ETA {eta}, needed by {found.needed_by}: {verdict}", rows, PLAN_COLUMNS,
            caption=f"permissions requested on {route.shipment.requested}; days waited are for a permission or a "
-                   "zone's start" + (f"; then it waits for room: {room}" if room else
-                                     "; no place or leg on the way is full"))
+                   "zone's start" + (f"; it {renewed}" if renewed else "") +
+                   (f"; then it waits for room: {room}" if room else "; no place or leg on the way is full"))
 
 
 permission_app = typer.Typer(help="Movement permissions a shipment's route needs at each border: requested by the "

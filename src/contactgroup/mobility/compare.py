@@ -143,7 +143,8 @@ def arrivals(router: Router, network: Network, consignments: list[Consignment],
 
 
 def compare(network: Network, consignments: Iterable[Consignment], zone: Zone, *,
-            refused: Iterable[tuple[str, Mode] | tuple[str, Mode, date]] = (), calendar: WorkingDays | None = None, capacity: bool = False,
+            refused: Iterable[tuple[str, Mode] | tuple[str, Mode, date]] = (), calendar: WorkingDays | None = None,
+            capacity: bool = False,
             time_limit: float = 10.0) -> Comparison:
     """Route every consignment on `network` without `zone` (and without any zone of the same code) and with it;
     with `capacity`, schedule each side's routes under the network's daily capacities (see the module)."""

@@ -99,8 +99,8 @@ class Route:
     eta: date
 
     def renewals(self) -> tuple[tuple[Step, Permission], ...]:
-        """Each border where the shipment waits for a permission requested anew after a refusal, with the step
-        that crosses it: it waits at that step's origin, from `reached` to `departs`."""
+        """Each border crossed with a permission requested anew after a refusal, with the step that crosses it:
+        where the step waited, it waited at its origin, from `reached` to `departs`, for that permission."""
         steps = {step.leg.key: step for step in self.steps}
         return tuple((steps[p.leg], p) for p in self.permissions if p.refused_on is not None)
 
@@ -246,12 +246,14 @@ class _Search:
 
     def run(self) -> Route | None:
         start, goal = self.router.index[self.shipment.origin], self.router.index[self.shipment.destination]
-        best = {start: self.shipment.leaves.toordinal()}
-        heap = [(best[start], start)]
+        # Labels are (arrival day, permissions asked again): among routes arriving the same day, one that waits
+        # for fewer refused permissions is kept (a tie-break only: the arrival day alone is what is exact).
+        best = {start: (self.shipment.leaves.toordinal(), 0)}
+        heap = [(*best[start], start)]
         done: set[int] = set()
         crossings = self.crossings
         while heap:
-            day, place = heapq.heappop(heap)
+            day, renewed, place = heapq.heappop(heap)
             if place == goal:
                 return self._route(goal)
             if place in done:
@@ -264,10 +266,12 @@ class _Search:
                 if head in done or (crossing is not None and option is None):
                     continue
                 departs = day if option is None or option.ready <= day else option.ready
-                if departs + transit < best.get(head, departs + transit + 1):
-                    best[head] = departs + transit
+                label = (departs + transit, renewed + (option is not None and option.permission is not None
+                                                       and option.permission.refused_on is not None))
+                if label < best.get(head, (label[0] + 1, 0)):
+                    best[head] = label
                     self.came[head] = (edge, day, departs, option)
-                    heapq.heappush(heap, (departs + transit, head))
+                    heapq.heappush(heap, (*label, head))
         return None
 
     def _crossing(self, crossing: Crossing) -> _Option | None:

@@ -214,13 +214,17 @@ def delays(arrival: Arrival, names: Mapping[str, str]) -> list[str]:
     countries, never another shipment: each border where it waits for a permission asked again after a refusal
     ("waits at Medyka for a new POL permission: refused 12 March, new request ready 19 March"), each place or leg
     full when it would pass ("Rzeszów logistics hub full 12–15 March: 3 days"), and why it is held."""
-    words = []
-    if isinstance(arrival.route, Route):
-        words += [f"waits at {names.get(step.leg.origin, step.leg.origin)} for a new {p.country} permission: "
-                  f"refused {_day(p.refused_on or p.requested)}, new request ready {_day(p.ready)}"
-                  for step, p in arrival.route.renewals()]
+    words = renewal_waits(arrival.route, names) if isinstance(arrival.route, Route) else []
     words += [w.describe(names.get(w.resource, w.resource)) for w in arrival.waits]
     return [*words, arrival.held] if arrival.held else words
+
+
+def renewal_waits(route: Route, names: Mapping[str, str]) -> list[str]:
+    """Where the route waits for a permission asked again after a refusal, and until when (a new permission
+    ready before the shipment reaches the border keeps nobody waiting, and is not named)."""
+    return [f"waits at {names.get(step.leg.origin, step.leg.origin)} for a new {p.country} permission: "
+            f"refused {_day(p.refused_on or p.requested)}, new request ready {_day(p.ready)}"
+            for step, p in route.renewals() if step.waited]
 
 
 def late_shipments(state: State, network: Network | None, on: date, *,
