@@ -125,9 +125,12 @@ def arrivals(router: Router, network: Network, consignments: list[Consignment],
     routes = [router.route(c.shipment, refused | c.refused) for c in consignments]
     found = [Arrival(r.eta, route=r, late_days=max(0, (r.eta - c.needed_by).days)) if isinstance(r, Route)
              else Arrival(None, route=r) for r, c in zip(routes, consignments, strict=True)]
-    routed = [(i, r) for i, r in enumerate(routes) if isinstance(r, Route)]
     limits = capacities(network)
-    if not capacity or not routed or not limits:
+    if not capacity or not limits:
+        return found
+    # Only the routes that pass a capacity take part: the others cannot be held up, nor hold anyone up.
+    routed = [(i, r) for i, r in enumerate(routes) if isinstance(r, Route) and _passes(r, limits)]
+    if not routed:
         return found
     moves = tuple(movement(r, tonnes=consignments[i].tonnes, priority=consignments[i].priority,
                            needed_by=consignments[i].needed_by, member=consignments[i].member) for i, r in routed)
@@ -140,6 +143,10 @@ def arrivals(router: Router, network: Network, consignments: list[Consignment],
     for (i, r), d in zip(routed, schedule.departures, strict=True):
         found[i] = Arrival(d.arrives, d.waits, d.note, r, d.late_days)
     return found
+
+
+def _passes(route: Route, limits: Mapping[str, object]) -> bool:
+    return route.shipment.origin in limits or any(s.leg.key in limits or s.leg.to in limits for s in route.steps)
 
 
 def compare(network: Network, consignments: Iterable[Consignment], zone: Zone, *,

@@ -348,7 +348,7 @@ def scheduled_arrival(state: State, network: Network, shipment: OpenShipment, on
     return planned_arrivals(state, network, on, calendar=calendar).get(shipment.id, Arrival(None))
 
 
-SCHEDULE_SECONDS = 10.0  # CP-SAT's deterministic time for the whole schedule (about seconds of one core)
+SCHEDULE_SECONDS = 5.0  # CP-SAT's deterministic time for the whole schedule (roughly seconds of one core)
 
 
 def planned_arrivals(state: State, network: Network, on: date, *,
