@@ -182,6 +182,10 @@ def test_a_refusal_with_no_way_round_waits_and_the_gaps_say_where(state: State) 
     assert (late.eta, late.days, late.routed, late.reason) == (date(2026, 3, 16), 4, True, why)
     rows = {r.requirement: r for r in gaps(state, None, late=movement.late_by_requirement(state, CORRIDOR, MONDAY))}
     assert f"40 confirmed units expected after the needed-by date (latest 2026-03-16: {why})" in rows["R1"].detail
+    # Needed a week later, it is on time, and still waits at Venlo: its desk is told (the inbox's "WAITS: ...").
+    state.put(replace(state.requirements["R1"], needed_by=date(2026, 3, 19)))
+    assert "A1" not in {x.shipment.id for x in movement.late_shipments(state, CORRIDOR, MONDAY)}
+    assert movement.waiting_for_permission(state, CORRIDOR, MONDAY) == {"A1": why}
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

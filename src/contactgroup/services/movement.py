@@ -260,6 +260,17 @@ def late_shipments(state: State, network: Network | None, on: date, *,
     return sorted(found, key=lambda late: (late.shipment.priority, late.shipment.needed_by, late.shipment.id))
 
 
+def waiting_for_permission(state: State, network: Network | None, on: date) -> dict[str, str]:
+    """The open shipments, planned on `on`, that wait at a border for a permission asked again after a refusal,
+    with where and until when, by id: late or not, their desks should know (the inbox says so)."""
+    if network is None:
+        return {}
+    names = {p.code: p.name for p in network.places}
+    planned = planned_arrivals(state, network, on)
+    return {ident: "; ".join(words) for ident, a in planned.items()
+            if isinstance(a.route, Route) and (words := renewal_waits(a.route, names))}
+
+
 def late_by_requirement(state: State, network: Network | None, on: date) -> dict[str, tuple[int, date, str]]:
     """Units arriving late, the latest ETA and why that shipment waits (if it does), by requirement (what
     `report gaps` flags)."""
