@@ -107,7 +107,7 @@ class Route:
 
 @dataclass(frozen=True, slots=True)
 class NoRoute:
-    """No route exists, and why (no leg leads there, or every way crosses a refused border)."""
+    """No route exists, and why (no legs lead there: a refused border alone never leaves none, see `Router.route`)."""
 
     shipment: Shipment
     reason: str
