@@ -26,7 +26,8 @@ from contactgroup.domain.state import State
 from contactgroup.domain.text import day
 from contactgroup.encoding.canonical import plain
 from contactgroup.ledger import merkle
-from contactgroup.ledger.checkpoint import open_checkpoint
+from contactgroup.ledger.checkpoint import Checkpoint, open_checkpoint
+from contactgroup.ledger.note import Verifier
 from contactgroup.reports.burden import burden, gdp_note
 from contactgroup.reports.coverage import GROUPINGS, Grouping, coverage
 from contactgroup.reports.facts import is_synthetic
@@ -284,10 +285,11 @@ class Figure:
     column: str
     in_file: Any
     in_record: Any
+    source: str = "record"  # what gives `in_record`: the record, or a public release
 
     def __str__(self) -> str:
         return (f"row {self.row} ({self.name}), {self.column}: the file says {_shown(self.in_file)}, "
-                f"the record gives {_shown(self.in_record)}")
+                f"the {self.source} gives {_shown(self.in_record)}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,9 +318,9 @@ def check_report(db: Database, data: bytes) -> ReportCheck:
     A root that differs from the record's at that size, or a checkpoint whose signature or consistency proof does
     not verify with the log key the record publishes, is an `IntegrityError`; a malformed file a
     `ValidationFailed`. Differing figures are the result's `mismatches` (the caller decides the exit)."""
-    document = _document(data)
-    request, stamp, rows = _request(document), document["stamp"], document["rows"]
-    size = _whole(stamp, "log_size")
+    document = report_document(data)
+    request, stamp, rows = report_request(document), document["stamp"], document["rows"]
+    size = whole_field(stamp, "log_size")
     with db.reader() as conn:
         current = log_tables.tree_size(conn)
         if size > current:
@@ -339,11 +341,11 @@ def check_report(db: Database, data: bytes) -> ReportCheck:
     if problems:
         raise ValidationFailed([Problem(f"stamp.parameters.{p.where}", p.message) for p in problems])
     expected = [plain(r) for r in records(state, compute(state, request), request)[0]]
-    matched, mismatches, unseen = _compare(request.report, rows, expected)
+    matched, mismatches, unseen = compare_rows(request.report, rows, expected)
     return ReportCheck(request.report, size, current, matched, tuple(mismatches), tuple(unseen), verdict)
 
 
-def _document(data: bytes) -> dict[str, Any]:
+def report_document(data: bytes) -> dict[str, Any]:
     if len(data) > MAX_REPORT_BYTES:
         raise ValidationFailed(f"larger than {MAX_REPORT_BYTES:,} bytes", where="report file")
     try:
@@ -364,7 +366,7 @@ def _document(data: bytes) -> dict[str, Any]:
     return document
 
 
-def _whole(values: dict[str, Any], key: str, where: str = "stamp") -> int:
+def whole_field(values: dict[str, Any], key: str, where: str = "stamp") -> int:
     value = values.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValidationFailed(f"{value!r} is not a whole number of 0 or more", where=f"{where}.{key}")
@@ -386,7 +388,7 @@ def _day(values: dict[str, Any], key: str) -> date | None:
         raise ValidationFailed(str(exc), where=f"stamp.parameters.{key}") from None
 
 
-def _request(document: dict[str, Any]) -> ReportRequest:
+def report_request(document: dict[str, Any]) -> ReportRequest:
     """The request a report file was computed for, read strictly from its report name and stamp's parameters."""
     name = document.get("report")
     if name not in REPORTS:
@@ -406,11 +408,11 @@ def _request(document: dict[str, Any]) -> ReportRequest:
             raise ValidationFailed(f"{by!r} is not one of {', '.join(GROUPINGS)}", where="stamp.parameters.by")
         request = dataclasses.replace(request, by=by, keep_all=_flag(params, "keep_all"))
     elif name == "burden":
-        year = None if params.get("gdp_year") is None else _whole(params, "gdp_year", "stamp.parameters")
+        year = None if params.get("gdp_year") is None else whole_field(params, "gdp_year", "stamp.parameters")
         request = dataclasses.replace(request, gdp_year=year, public=_flag(params, "public"),
                                       keep_all=_flag(params, "keep_all"))
     elif name == "gaps":
-        limit = _whole(params, "limit", "stamp.parameters")
+        limit = whole_field(params, "limit", "stamp.parameters")
         if limit < 1:
             raise ValidationFailed(f"{limit} must be 1 or more", where="stamp.parameters.limit")
         request = dataclasses.replace(request, limit=limit)
@@ -427,19 +429,25 @@ def _flag(params: Mapping[str, Any], name: str) -> bool:
 def _check_checkpoint(conn: Connection, size: int, root: bytes, claimed: Any) -> str:
     """Verify the report's checkpoint (or, if it carries none, the record's first at or after its size): its
     signature with a log key the record publishes, and the consistency of the report's tree with it."""
-    found = covering_checkpoint(conn, size)
+    keys = log_keys(conn)
     if claimed is None:
+        found = covering_checkpoint(conn, size)
         if found is None:
             return "none: no checkpoint has been signed at or after this size yet"
-        _verify_checkpoint(conn, size, root, found.note, found.proof, where="the record's checkpoint")
+        verify_covering(keys, size, root, found.note, found.proof, where="the record's checkpoint")
         return (f"the report carries none; the record's checkpoint of size {found.size:,} covers it "
                 f"(signature and consistency proof verified)")
+    note, proof = claimed_checkpoint(claimed)
+    signed = verify_covering(keys, size, root, note, proof, where="the report's checkpoint")
+    return f"checkpoint of size {signed.size:,}: signature and consistency proof verified"
+
+
+def claimed_checkpoint(claimed: Any) -> tuple[str, tuple[bytes, ...]]:
+    """The signed note and consistency proof a stamp's `checkpoint` carries, read strictly."""
     if not isinstance(claimed, dict) or not isinstance(claimed.get("note"), str) or not isinstance(
             claimed.get("consistency_proof"), list):
         raise ValidationFailed("must be an object with note and consistency_proof", where="stamp.checkpoint")
-    proof = tuple(_bytes(p) for p in claimed["consistency_proof"])
-    signed = _verify_checkpoint(conn, size, root, claimed["note"], proof, where="the report's checkpoint")
-    return f"checkpoint of size {signed:,}: signature and consistency proof verified"
+    return claimed["note"], tuple(_bytes(p) for p in claimed["consistency_proof"])
 
 
 def _bytes(text: Any) -> bytes:
@@ -449,20 +457,21 @@ def _bytes(text: Any) -> bytes:
         raise ValidationFailed(f"{text!r} is not base64", where="stamp.checkpoint.consistency_proof") from None
 
 
-def _verify_checkpoint(conn: Connection, size: int, root: bytes, note: str, proof: Sequence[bytes],
-                       *, where: str) -> int:
+def verify_covering(keys: Sequence[Verifier], size: int, root: bytes, note: str, proof: Sequence[bytes],
+                    *, where: str, keys_from: str = "the log key the record publishes") -> Checkpoint:
+    """The checkpoint of `note`, once its signature verifies with one of `keys` and `proof` shows the tree of
+    `size` leaves and `root` to be its prefix; an `IntegrityError` naming `where` otherwise."""
     try:
-        checkpoint = open_checkpoint(note, log_keys(conn)).checkpoint
+        checkpoint = open_checkpoint(note, keys).checkpoint
     except ContactGroupError as exc:
-        raise IntegrityError(f"{where} does not verify with the log key the record publishes: {exc}",
-                             code="report-checkpoint") from None
+        raise IntegrityError(f"{where} does not verify with {keys_from}: {exc}", code="report-checkpoint") from None
     if checkpoint.size < size or not merkle.verify_consistency(size, checkpoint.size, root, checkpoint.root, proof):
         raise IntegrityError(f"{where} (size {checkpoint.size:,}) is not consistent with the report's tree of size "
                              f"{size:,}: the consistency proof does not verify", code="report-checkpoint")
-    return checkpoint.size
+    return checkpoint
 
 
-def _row_name(report: str, row: dict[str, Any]) -> str:
+def row_name(report: str, row: dict[str, Any]) -> str:
     return "/".join(str(row.get(k)) for k in _ROW_NAMES[report])
 
 
@@ -476,23 +485,23 @@ def _same(in_file: Any, in_record: Any) -> bool:
     return False
 
 
-def _compare(report: str, rows: Sequence[dict[str, Any]],
-             expected: Sequence[dict[str, Any]]) -> tuple[int, list[Figure], list[Figure]]:
+def compare_rows(report: str, rows: Sequence[dict[str, Any]], expected: Sequence[dict[str, Any]],
+                 source: str = "record") -> tuple[int, list[Figure], list[Figure]]:
     """(figures that match, figures that differ, figures the checker cannot compute), row by row in order."""
     matched, differ, unseen = 0, [], []
     for i in range(max(len(rows), len(expected))):
         mine = rows[i] if i < len(rows) else {}
         theirs = expected[i] if i < len(expected) else {}
-        name = _row_name(report, theirs or mine)
+        name = row_name(report, theirs or mine)
         if not mine or not theirs:
             differ.append(Figure(i + 1, name, "(whole row)", "a row" if mine else None,
-                                 "a row" if theirs else None))
+                                 "a row" if theirs else None, source))
             continue
         for column in sorted(mine.keys() | theirs.keys()):
             if column not in theirs:
-                unseen.append(Figure(i + 1, name, column, mine[column], None))
+                unseen.append(Figure(i + 1, name, column, mine[column], None, source))
             elif column not in mine or not _same(mine[column], theirs[column]):
-                differ.append(Figure(i + 1, name, column, mine.get(column), theirs[column]))
+                differ.append(Figure(i + 1, name, column, mine.get(column), theirs[column], source))
             else:
                 matched += 1
     return matched, differ, unseen
