@@ -146,6 +146,7 @@ def _show(result: Computed, report: Report, where: Destination,
                                      caption=f"{SYNTHETIC_CAPTION}. {caption}")
     else:
         report = dataclasses.replace(report, caption=caption)
+    report = dataclasses.replace(report, stamp=tuple(reporting.header_lines(request, stamp)))
     fmt = where.fmt
     if fmt is ReportFormat.TABLE:
         _table(dataclasses.replace(_typed(report), caption=f"{report.caption}. {ROUNDING_NOTE}"))
@@ -164,7 +165,7 @@ def _show(result: Computed, report: Report, where: Destination,
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
             emit(rows, Format.CSV, columns=fields)
-        text = "".join(f"# {label}: {value}\n" for label, value in stamp.lines()) + buffer.getvalue()
+        text = "".join(f"# {label}: {value}\n" for label, value in report.stamp) + buffer.getvalue()
     if where.output is None:
         sys.stdout.write(text)
     else:

@@ -69,10 +69,11 @@ def reproducible(request: ReportRequest) -> bool:
 
 
 def check_report_against_release(directory: Path, log_key: VerifierKey, data: bytes) -> ReleaseReportCheck:
-    """Check the release in `directory` (signed by `log_key`), then compare the report file `data` with what the
-    release publishes. A malformed file is a `ValidationFailed`; a release that does not check, or a report of
+    """Check the release in `directory` (signed by `log_key`), then compare the report file `data` (JSON, CSV or
+    XLSX) with what the release publishes. A malformed file is a `ValidationFailed`; a release that does not check, or a report of
     another tree, an `IntegrityError` (or, for a release, its problems in `evidence` with nothing compared)."""
-    document = reporting.report_document(data)
+    file = reporting.read_report_file(data)
+    document = file.document
     request, stamp, rows = reporting.report_request(document), document["stamp"], document["rows"]
     size = reporting.whole_field(stamp, "log_size")
     evidence = check_release(directory, log_key)
@@ -86,8 +87,8 @@ def check_report_against_release(directory: Path, log_key: VerifierKey, data: by
                   for i, row in enumerate(rows, start=1) for column, value in sorted(row.items())]
         return ReleaseReportCheck(request.report, size, checkpoint.size, 0, (), tuple(unseen), False, evidence,
                                   tree)
-    expected = _public_burden(directory, request, release.get("synthetic") is True)
-    matched, differ, unseen = reporting.compare_rows(request.report, rows, expected, SOURCE)
+    expected = file.held(_public_burden(directory, request, release.get("synthetic") is True))
+    matched, differ, unseen = reporting.compare_rows(request.report, rows, expected, SOURCE, file.same)
     return ReleaseReportCheck(request.report, size, checkpoint.size, matched, tuple(differ), tuple(unseen), True,
                               evidence, tree)
 
