@@ -70,8 +70,8 @@ def reproducible(request: ReportRequest) -> bool:
 
 def check_report_against_release(directory: Path, log_key: VerifierKey, data: bytes) -> ReleaseReportCheck:
     """Check the release in `directory` (signed by `log_key`), then compare the report file `data` (JSON, CSV or
-    XLSX) with what the release publishes. A malformed file is a `ValidationFailed`; a release that does not check, or a report of
-    another tree, an `IntegrityError` (or, for a release, its problems in `evidence` with nothing compared)."""
+    XLSX) with what the release publishes. A malformed file is a `ValidationFailed`; a report of another tree an
+    `IntegrityError`; a release that does not check is the result's `evidence` problems, with nothing compared."""
     file = reporting.read_report_file(data)
     document = file.document
     request, stamp, rows = reporting.report_request(document), document["stamp"], document["rows"]
