@@ -452,11 +452,15 @@ def _csv_file(data: bytes) -> tuple[dict[str, str], list[str], list[dict[str, An
 
 def _from_block(block: Mapping[str, str], rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The envelope a header block (`header_lines`) and rows stand for."""
+    if "format" not in block:
+        raise ValidationFailed("its header block names no format: not a stamped report (`report ... --format "
+                               "csv` or `xlsx` writes one)", where="report file")
     size = block.get("log_size", "")
     stamp: dict[str, Any] = {k: block.get(k) for k in ("format", "origin", "as_of", "root", "last_event_at",
                                                        "generated_at")}
-    stamp |= {"log_size": int(size) if size.isdigit() else size,
-              "parameters": _parameters(block.get("parameters", "none")), "checkpoint": _checkpoint_block(block)}
+    parameters = _parameters(block.get("parameters", "none"))
+    stamp |= {"as_of_date": parameters.get("as_of"), "log_size": int(size) if size.isdigit() else size,
+              "parameters": parameters, "checkpoint": _checkpoint_block(block)}
     return {"report": block.get("report"), "stamp": stamp, "rows": rows}
 
 
