@@ -477,6 +477,18 @@ class TestReportCheckAgainstTheRelease:
         assert "the release's checkpoint is at the report's log size" in shown and "same root" in shown
         assert "signed by the log key" in shown
 
+    @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+    def test_a_csv_or_xlsx_report_is_checked_on_the_fields_it_holds(self, release: Release, tmp_path: Path,
+                                                                     fmt: str) -> None:
+        path = tmp_path / f"burden.{fmt}"
+        made = runner.invoke(app, ["report", "burden", "--public", "--format", fmt, "--db", str(release.db.url),
+                                   "--output", str(path)])
+        assert made.exit_code == 0, made.output
+        result = _check(release, path)
+        assert result.exit_code == 0, result.output
+        shown = " ".join(result.stdout.split())
+        assert " 0 differ" in shown and ("cannot check: kind" in shown) == (fmt == "csv")  # a sheet shows no kind
+
     def test_a_changed_number_fails_naming_the_figure(self, release: Release, tmp_path: Path) -> None:
         report = _report(release, tmp_path, "burden", "--public")
         rows = json.loads(report.read_text())["rows"]
