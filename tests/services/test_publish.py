@@ -461,7 +461,7 @@ def _edited(path: Path, change: Any) -> Path:
 
 
 class TestReportCheckAgainstTheRelease:
-    """`report check REPORT.json --release OUTDIR`: what someone outside the cell, holding only the release and the
+    """`report check REPORT --release OUTDIR`: what someone outside the cell, holding only the release and the
     log's verifier key, can check of a report."""
 
     def test_the_public_burden_made_from_the_record_matches_the_release(self, release: Release,

@@ -1,5 +1,5 @@
 """`contactgroup report ...`: coverage, burden sharing, pledge-to-delivery lag and gaps, as a table, CSV, JSON, XLSX
-or PDF; and `report check`, which computes a report file again from the record.
+or PDF; and `report check`, which computes a report file again from the record (or from a public release).
 
 Reports are aggregates and visible to every role. Tables and PDF pages round money to the euro and shares to two
 decimals, and say so; CSV, JSON and XLSX keep every value exact (a workbook shows it rounded by number format).
@@ -357,8 +357,9 @@ def _checked(doc: Any) -> reporting.ReportCheck:
 @app.command("check")
 @handles_errors
 def check_cmd(
-    report_file: Annotated[Path, typer.Argument(metavar="REPORT.json", exists=True, dir_okay=False,
-                                                help="A report written by `report ... --format json`.")],
+    report_file: Annotated[Path, typer.Argument(metavar="REPORT", exists=True, dir_okay=False,
+                                                help="A report written by `report ... --format json`, `csv` or "
+                                                     "`xlsx`.")],
     release: Annotated[Path | None, typer.Option(
         "--release", metavar="OUTDIR", exists=True, file_okay=False,
         help="Check against this public release (`contactgroup publish OUTDIR`) instead of the record: offline, "
