@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -326,3 +327,10 @@ class TestFiles:
         path.write_text(text)
         result = cli("report", "check", str(path))
         assert result.exit_code == 2 and says in " ".join(result.stderr.split()), result.output
+
+    def test_a_workbook_with_a_dtd_is_refused_before_any_xml_is_parsed(self, cli: Cli, tmp_path: Path) -> None:
+        path = tmp_path / "report.xlsx"
+        with zipfile.ZipFile(path, "w") as package:
+            package.writestr("xl/workbook.xml", '<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
+        result = cli("report", "check", str(path))
+        assert result.exit_code == 2 and "declares a DTD or entities" in result.stderr

@@ -542,6 +542,9 @@ class TestReportCheckAgainstTheRelease:
         result = _check(release, report)
         shown = " ".join(result.stdout.split())
         assert "the record has grown since: the release's checkpoint is" in shown, result.output
+        assert "a figure that differs may have changed in between" in shown
+        # The planted offers and GDP came after that day: their figures differ, each named, and the check fails.
+        assert result.exit_code == 6 and "(DEU), gdp_eur: the file says nothing" in " ".join(result.stderr.split())
 
     @pytest.mark.parametrize(("where", "code", "says"), [
         ("missing", 2, "Invalid value for '--release'"),
@@ -564,6 +567,23 @@ class TestReportCheckAgainstTheRelease:
                                      release.log_key])
         assert result.exit_code == code and says in " ".join(result.stderr.split()), result.output
         assert "Traceback" not in result.output
+
+    def test_monthly_totals_changed_in_the_csv_file_alone_are_refused(self, release: Release,
+                                                                      tmp_path: Path) -> None:
+        report = _report(release, tmp_path, "burden", "--public")
+        copy = tmp_path / "altered"
+        shutil.copytree(release.directory, copy)
+        path = copy / "hxl" / "monthly.csv"
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        rows[2][4] = str(Decimal(rows[2][4]) + 1)  # the first total's allocated EUR
+        with path.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+        result = runner.invoke(app, ["report", "check", str(report), "--release", str(copy), "--key",
+                                     release.log_key])
+        assert result.exit_code == 6, result.output
+        assert (f"hxl/monthly.csv says otherwise than its {EVIDENCE_FILE} of month/{rows[2][0]}/{rows[2][1]}/"
+                f"{rows[2][2]}") in " ".join(result.stderr.split())
 
     def test_a_report_file_that_is_not_json_is_refused(self, release: Release, tmp_path: Path) -> None:
         path = tmp_path / "report.json"

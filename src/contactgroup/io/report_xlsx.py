@@ -12,6 +12,7 @@ from typing import Any
 
 from contactgroup.domain import text
 from contactgroup.domain.errors import ValidationFailed
+from contactgroup.io.spreadsheet import check_package
 from contactgroup.reports.charts import Chart
 from contactgroup.reports.document import ROUNDING_NOTE, Kind, Report
 
@@ -177,6 +178,7 @@ def read_report_xlsx(data: bytes) -> tuple[dict[str, str], list[str], list[dict[
     from openpyxl import load_workbook
 
     try:
+        check_package(io.BytesIO(data), "report file")  # its size unpacked and no DTD, before any XML is parsed
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as exc:
         raise ValidationFailed(f"not a readable XLSX workbook ({exc})", where="report file") from None

@@ -87,7 +87,7 @@ def check_report_against_release(directory: Path, log_key: VerifierKey, data: by
                   for i, row in enumerate(rows, start=1) for column, value in sorted(row.items())]
         return ReleaseReportCheck(request.report, size, checkpoint.size, 0, (), tuple(unseen), False, evidence,
                                   tree)
-    expected = file.held(_public_burden(directory, request, release.get("synthetic") is True))
+    expected = file.held(_public_burden(directory, request, release))
     matched, differ, unseen = reporting.compare_rows(request.report, rows, expected, SOURCE, file.same)
     return ReleaseReportCheck(request.report, size, checkpoint.size, matched, tuple(differ), tuple(unseen), True,
                               evidence, tree)
@@ -141,11 +141,13 @@ def _tree(stamp: Mapping[str, Any], size: int, checkpoint: Checkpoint, log_key: 
             f"have changed in between ({tie})")
 
 
-def _public_burden(directory: Path, request: ReportRequest, synthetic: bool) -> list[dict[str, Any]]:
+def _public_burden(directory: Path, request: ReportRequest, release: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The public burden's records as the release gives them (its donors' kind left out: not published)."""
-    part = PublicPart(_donors(directory), _months(directory), (), (), (), ())
+    months = _months(directory)
+    _same_totals(months, release)
+    part = PublicPart(_donors(directory), months, (), (), (), ())
     rows, _ = reporting.records(State(), public_burden(part), request)
-    flag = {"synthetic": True} if synthetic else {}
+    flag = {"synthetic": True} if release.get("synthetic") is True else {}
     return [{k: v for k, v in plain(r).items() if k not in UNPUBLISHED} | flag for r in rows]
 
 
@@ -175,6 +177,29 @@ def _months(directory: Path) -> tuple[MonthFigure, ...]:
     if problems:
         raise ValidationFailed(problems)
     return tuple(out)
+
+
+def _same_totals(months: tuple[MonthFigure, ...], release: Mapping[str, Any]) -> None:
+    """The monthly totals of `hxl/monthly.csv` are those the evidence file lists (`aggregates`): a release whose
+    two say otherwise is refused, naming the first total that differs."""
+    aggregates = release.get("aggregates")
+    listed = aggregates.get("records") if isinstance(aggregates, dict) else None
+    if not isinstance(listed, list):
+        return  # an evidence file without totals: the CSV file is all there is
+    in_json = {str(r.get("id")): r.get("figures") for r in listed if isinstance(r, dict)
+               and str(r.get("id")).startswith("month/")}
+    in_csv = {f"month/{f.donor}/{f.month}/{f.category}": {"committed_eur": plain(f.committed_eur),
+                                                          "allocated_eur": plain(f.allocated_eur),
+                                                          "delivered_eur": plain(f.delivered_eur)} for f in months}
+    unpaired = sorted(in_json.keys() ^ in_csv.keys())
+    if unpaired:
+        raise IntegrityError(f"the release's {MONTHS_FILE} and {EVIDENCE_FILE} do not list the same monthly totals: "
+                             f"{unpaired[0]} is in only one of them", code="release-differs")
+    for total, figures in sorted(in_csv.items()):
+        theirs = in_json[total]
+        if not isinstance(theirs, dict) or any(not reporting.same_value(theirs.get(k), v) for k, v in figures.items()):
+            raise IntegrityError(f"the release's {MONTHS_FILE} says otherwise than its {EVIDENCE_FILE} of {total}",
+                                 code="release-differs")
 
 
 def _donors(directory: Path) -> tuple[Donor, ...]:

@@ -410,7 +410,7 @@ class ReportFile:
         return [{k: r[k] for k in kept_columns if k in r} for r in records]
 
     def same(self, in_file: Any, in_record: Any) -> bool:
-        return _same_cell(in_file, in_record) if self.form == "xlsx" else _same(in_file, in_record)
+        return _same_cell(in_file, in_record) if self.form == "xlsx" else same_value(in_file, in_record)
 
 
 def read_report_file(data: bytes) -> ReportFile:
@@ -627,7 +627,7 @@ def row_name(report: str, row: dict[str, Any]) -> str:
     return "/".join(str(row.get(k)) for k in _ROW_NAMES[report])
 
 
-def _same(in_file: Any, in_record: Any) -> bool:
+def same_value(in_file: Any, in_record: Any) -> bool:
     """Equal values; exact decimals (written as strings) by their value, so "1890000" is "1890000.0"."""
     if in_file == in_record:
         return True
@@ -653,7 +653,7 @@ def compare_rows(report: str, rows: Sequence[dict[str, Any]], expected: Sequence
         for column in sorted(mine.keys() | theirs.keys()):
             if column not in theirs:
                 unseen.append(Figure(i + 1, name, column, mine[column], None, source))
-            elif column not in mine or not (same or _same)(mine[column], theirs[column]):
+            elif column not in mine or not (same or same_value)(mine[column], theirs[column]):
                 differ.append(Figure(i + 1, name, column, mine.get(column), theirs[column], source))
             else:
                 matched += 1
