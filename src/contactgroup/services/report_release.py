@@ -57,11 +57,6 @@ class ReleaseReportCheck:
     evidence: ReleaseCheck  # the release's own check (its problems: the release is refused)
     tree: str  # how the report's tree stands to the release's, in words
 
-    @property
-    def later(self) -> int:
-        """Events the release's checkpoint holds beyond the report's size (negative: the report is the later)."""
-        return self.release_size - self.log_size
-
 
 def reproducible(request: ReportRequest) -> bool:
     """Whether a release publishes what the report is computed from: the public burden, as `publish` writes it."""
