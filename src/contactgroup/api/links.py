@@ -32,8 +32,8 @@ KEYS: dict[str, str] = {
     "proposals": "/proposal/id",
     "tokens": "/id",
 }
-# A create's body field that names an object of a collection above: the field, and that collection.
-NAMED_IN_BODIES: dict[str, str] = {"offer": "offers", "requirement": "requirements", "allocation": "allocations"}
+# A collection above whose objects other creates name in their body, and the field that names one.
+NAMED_IN_BODIES: dict[str, str] = {"offers": "offer", "requirements": "requirement", "allocations": "allocation"}
 
 
 def add_links(schema: dict[str, Any]) -> None:
@@ -49,11 +49,10 @@ def add_links(schema: dict[str, Any]) -> None:
             if answered is not None and _has_etag(answered):
                 for _, target in object_operations(paths, collection):
                     _link(answered, target, {f"path.{param}": f"$request.path.{param}"})
-        for field, named in NAMED_IN_BODIES.items():
-            if named == collection:
-                for url, path in paths.items():
-                    if url.startswith(API) and field in _body_fields(schema, path.get("post", {})):
-                        _link(created, path["post"], {}, body={field: f"$response.body#{pointer}"})
+        field = NAMED_IN_BODIES.get(collection)
+        for url, path in paths.items():
+            if field is not None and url.startswith(API) and field in _body_fields(schema, path.get("post", {})):
+                _link(created, path["post"], {}, body={field: f"$response.body#{pointer}"})
 
 
 def object_operations(paths: dict[str, dict[str, Any]], collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -94,7 +93,9 @@ def _link(source: dict[str, Any], target: dict[str, Any], parameters: dict[str, 
     """Link `source` (a response) to `target` (an operation), carrying the ETag as If-Match where both have one."""
     if _has_etag(source) and _takes_if_match(target):
         parameters = {**parameters, f"header.{IF_MATCH}": "$response.header.ETag"}
-    link: dict[str, Any] = {"operationId": target["operationId"], "parameters": parameters}
+    link: dict[str, Any] = {"operationId": target["operationId"]}
+    if parameters:
+        link["parameters"] = parameters
     if body is not None:
         link["requestBody"] = body
     source.setdefault("links", {})[target["operationId"]] = link
