@@ -35,6 +35,7 @@ from contactgroup.api import (
 )
 from contactgroup.api.idempotency import Idempotency, idempotency_parameter
 from contactgroup.api.limits import MAX_BODY, BodyLimit
+from contactgroup.api.links import add_links
 from contactgroup.api.problem import detail, problem, problem_components
 from contactgroup.api.resource import SharedLists
 from contactgroup.api.signer import CheckpointSigner
@@ -75,6 +76,7 @@ class ContactGroupAPI(FastAPI):
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.pop(unused, None)
             components.update(problem_components())
+            add_links(schema)
         return schema
 
 
