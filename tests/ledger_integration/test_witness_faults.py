@@ -36,8 +36,8 @@ class FakeLog:
     signer: SignerKey
     size: int = 1
     proof: str = "valid"  # valid | empty-object | not-json | bad-hash | flipped | 400 | 404
-    proof_delay: float = 0.0
     proof_requested: threading.Event = field(default_factory=threading.Event)
+    proof_held: threading.Event = field(default_factory=threading.Event)  # while set, the proof is not answered
     posted: list[str] = field(default_factory=list)
     leaves: list[bytes] = field(default_factory=lambda: list(LEAVES))
 
@@ -82,7 +82,8 @@ def fake() -> Iterator[tuple[FakeLog, str]]:
                 self._send(200, log.note().encode())
             elif url.path == "/proof/consistency":
                 log.proof_requested.set()
-                time.sleep(log.proof_delay)
+                while log.proof_held.is_set():
+                    time.sleep(0.05)
                 self._send(*log.proof_body(query["old"], query["new"]))
             else:
                 self._send(404, b"")
@@ -228,8 +229,9 @@ class TestOneRunPerStateDirectory:
         log, url = fake
         state = tmp_path / "state"
         _cosigned_at(1, fake, witness_key, state)
-        log.size, log.proof_delay = 5, 3.0
+        log.size = 5
         log.proof_requested.clear()
+        log.proof_held.set()  # the first run waits on its proof until the second has been turned away
         env = {**os.environ, "COLUMNS": "300"}
         first = subprocess.Popen([sys.executable, "-m", "contactgroup",
                                   *_args(url, witness_key, state, log, "--once")],
@@ -238,9 +240,10 @@ class TestOneRunPerStateDirectory:
             assert log.proof_requested.wait(20), "the first run never asked for the proof"
             second = subprocess.run([sys.executable, "-m", "contactgroup",
                                      *_args(url, witness_key, state, log, "--once", "--lock-wait", "0.2")],
-                                    capture_output=True, text=True, env=env, timeout=30)
+                                    capture_output=True, text=True, env=env, timeout=60)
         finally:
-            out, errors = first.communicate(timeout=30)
+            log.proof_held.clear()
+            out, errors = first.communicate(timeout=60)
         assert second.returncode == 5, second.stdout + second.stderr
         assert "another witness run is using the state directory" in second.stderr
         assert str(state) in second.stderr and "Traceback" not in second.stderr
