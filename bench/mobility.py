@@ -3,6 +3,7 @@ capacity, on a synthetic network.
 
 Usage: .venv/bin/python bench/mobility.py [--places 500] [--shipments 10000] [--days 90] [--time-limit 10]
                                         [--max-wait 21] [--seed 2024] [--workers 2]
+       .venv/bin/python bench/mobility.py --compare 1000,5000 [--spread 30] [--time-limit 10] [--places 500]
 
 Routing is timed in CPU seconds of this process (the machine is shared; wall time would count the others' work)
 against a plain Dijkstra per shipment (constant transit days, no permissions, no calendar) on
@@ -10,6 +11,11 @@ the same network in the same run, so the ratio is what the rules cost. Schedulin
 shipment with its route fixed and chooses its departure day among the `--days` days of the horizon (at most
 `--max-wait` days after its earliest) under the places' and legs' daily capacities (CP-SAT, `--time-limit`
 seconds in all; the optimality gap is reported per objective). The defaults run in under a minute.
+
+With `--compare N,M`, it times instead what `contactgroup mobility compare` runs, `mobility.compare` with
+capacity, on N, then M shipments leaving over `--spread` days: each side (without the zone, with it) routed, then
+scheduled by CP-SAT with `--time-limit` seconds, as the command's 10 s; per side the scheduling time and its
+optimality gap, which `compare` does not return, so the bench records each call of `capacity.solve`.
 """
 
 from __future__ import annotations
@@ -19,11 +25,13 @@ import heapq
 import math
 import random
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 
 from contactgroup.mobility import (
     BorderRule,
     Capacity,
+    Consignment,
     Leg,
     Mode,
     Movement,
@@ -32,15 +40,18 @@ from contactgroup.mobility import (
     PlaceKind,
     Route,
     Router,
+    Schedule,
     ScheduleProblem,
     Shipment,
     Unit,
     WorkingDays,
     Zone,
     capacities,
+    compare,
     movement,
     solve,
 )
+from contactgroup.mobility import capacity as scheduler
 
 START = date(2026, 3, 2)
 # Countries west to east, with a rough longitude band each, so that legs cross real borders in order.
@@ -130,6 +141,49 @@ def movements(routes: list[Route], rng: random.Random) -> list[Movement]:
             for r in routes]
 
 
+def consignments(todo: list[Shipment], rng: random.Random) -> list[Consignment]:
+    """The shipments as `compare` takes them: needed two to eight weeks after they may leave."""
+    return [Consignment(s, s.nationality, rng.choice([1, 2, 2, 3, 3, 3]), rng.randint(1, 500),
+                        s.leaves + timedelta(days=rng.randint(14, 56)), rng.randint(5, 40)) for s in todo]
+
+
+def bench_compare(net: Network, sizes: list[int], spread: int, time_limit: float, seed: int) -> None:
+    """`compare` with capacity on each size: wall time in all, and per side the scheduling time and gap."""
+    solves: list[tuple[float, Schedule]] = []
+    plain_solve = scheduler.solve
+
+    def recorded(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 2) -> Schedule:
+        began = time.perf_counter()
+        found = plain_solve(problem, time_limit=time_limit, workers=workers)
+        solves.append((time.perf_counter() - began, found))
+        return found
+
+    scheduler.solve = recorded  # type: ignore[assignment]  # compare calls it once per side, without then with
+    zone = replace(net.zones[0], starts=START)  # from the planning day, as `mobility compare --from` it
+    print(f"`compare` with capacity, zone {zone.code} from {zone.starts}, CP-SAT time limit {time_limit:g} s a "
+          f"side, shipments leaving over {spread} days (seed {seed})\n")
+    print("| shipments | compare, wall (CPU) | side | routed | schedule, wall | delayed / held | gap per stage "
+          "| optimal |\n|---|---|---|---|---|---|---|---|")
+    for size in sizes:
+        rng = random.Random(seed)
+        listed = consignments(shipments(net, size, spread, rng), rng)
+        solves.clear()
+        began, cpu = time.perf_counter(), time.process_time()
+        found = compare(net, listed, zone, capacity=True, time_limit=time_limit)
+        took, cpu = time.perf_counter() - began, time.process_time() - cpu
+        routed = (sum(1 for s in found.savings if s.eta_without is not None),
+                  sum(1 for s in found.savings if s.eta_with is not None))
+        for side, (spent, schedule), count in zip(("without", "with"), solves, routed, strict=True):
+            delayed = sum(1 for d in schedule.departures if d.waits)
+            held = sum(1 for d in schedule.departures if d.departs is None)
+            gaps = ", ".join(f"{stage.gap:.2%}" for stage in schedule.stages) or "no stage needed a solve"
+            print(f"| {size:,} | {took:.1f} s ({cpu:.1f} s) | {side} | {count:,} | {spent:.1f} s | {delayed:,} / "
+                  f"{held:,} | {gaps} | {schedule.optimal} |")
+        print(f"|  |  | days saved | {found.total.days_saved:,} over {found.total.compared:,} | | | "
+              f"late days {found.total.late_days_without:,} → {found.total.late_days_with:,} | |")
+    scheduler.solve = plain_solve  # type: ignore[assignment]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--places", type=int, default=500)
@@ -139,9 +193,14 @@ def main() -> None:
     parser.add_argument("--max-wait", type=int, default=21)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--compare", default="", help="time `compare` instead, on these sizes: 1000,5000")
+    parser.add_argument("--spread", type=int, default=30, help="with --compare: days the shipments leave over")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     net = network(args.places, rng)
+    if args.compare:
+        bench_compare(net, [int(n) for n in args.compare.split(",")], args.spread, args.time_limit, args.seed)
+        return
     todo = shipments(net, args.shipments, args.days, rng)
     routes, plain, ruled, unrouted = bench_routing(net, todo)
     waited = sum(1 for r in routes if any(s.waited for s in r.steps))

@@ -11,8 +11,10 @@ from decimal import Decimal
 import pytest
 
 from contactgroup import mobility
+from contactgroup.domain.state import State
 from contactgroup.io import network as files
 from contactgroup.services import mobility as svc
+from contactgroup.services import movement
 from tests.factories import World
 
 
@@ -33,8 +35,8 @@ def test_every_place_has_the_gazetteers_coordinates_and_every_row_a_source() -> 
 def test_the_reference_loads_and_routes_ammunition_from_rotterdam_to_the_polish_ukrainian_border(
         world: World) -> None:
     done = world.do(svc.load_reference, "admin")
-    assert done.recorded == {"places": 39, "legs": 115, "rules": 24, "zones": 1} and not done.ignored
-    assert world.do(svc.load_reference, "admin").unchanged == 179  # loading twice records nothing
+    assert done.recorded == {"places": 94, "legs": 215, "rules": 24, "zones": 1} and not done.ignored
+    assert world.do(svc.load_reference, "admin").unchanged == 334  # loading twice records nothing
     net = svc.network_of(world.db.state(), date(2024, 3, 1))
     assert mobility.validate(net) == []
     ammunition = mobility.Shipment("S1", "RTM-PORT", "RZE-HUB", date(2024, 3, 1), "NLD", dangerous=True)
@@ -43,3 +45,17 @@ def test_the_reference_loads_and_routes_ammunition_from_rotterdam_to_the_polish_
     assert isinstance(with_zone, mobility.Route) and isinstance(without, mobility.Route)
     assert with_zone.eta <= without.eta
     assert any(step.zone == "NL-DE-PL" for step in with_zone.steps)
+
+
+def test_every_demo_shipment_is_routed_on_the_reference_network_and_the_corridor_saves_days(
+        demo_state: State) -> None:
+    # The demo's offers leave national depots (DEPOT-NLD) for handover points (LVIV-HP): none is left unrouted.
+    on = date(2026, 12, 7)
+    net = svc.network_of(demo_state, on)
+    routable, unplaced = movement.placed(net, movement.open_shipments(demo_state, on))
+    assert len(routable) > 100 and unplaced == []
+    corridor = next(z for z in net.zones if z.code == "NL-DE-PL")
+    found = mobility.compare(net, [mobility.Consignment(s.shipment(on), s.member, s.priority, s.units, s.needed_by)
+                                   for s in routable], corridor)
+    assert found.total.compared == len(routable) and found.total.days_saved > 0
+    assert all(saving.days_saved is not None and saving.days_saved >= 0 for saving in found.savings)

@@ -95,7 +95,10 @@ FUNDS = (
 )
 # After this month the cell stops filling by hand: what came since waits for `contactgroup allocate`.
 HAND_ALLOCATION_ENDS = date(2025, 10, 1)
-DESTINATIONS = ("UKR-West", "UKR-North", "UKR-East", "UKR-South")
+# Where requirements are delivered: the handover point of each region (West, North, East, South) on the reference
+# network, so that every demo shipment can be routed; in the order the regions were always drawn, so that a seed
+# draws the same coordination.
+DESTINATIONS = ("LVIV-HP", "KYIV-HP", "DNIPRO-HP", "ODESA-HP")
 ORIGIN_OF_DESIGN = ("USA", "DEU", "FRA", "GBR", "SWE")  # members whose re-export consent is often needed
 
 
@@ -136,6 +139,13 @@ class _Demo:
     def desk(self, member: str) -> svc.Caller:
         fund = self.uow.state.funds.get(member)
         return svc.Caller(f"{(fund.manager if fund else member).lower()}-desk", self.clock)
+
+    def depot(self, member: str) -> str:
+        """The member's national depot on the reference network (`DEPOT-NLD`, at its capital); a fund buys and
+        ships from Poland's. A country without a depot there ships from the country, as offers may."""
+        country = member if member in self.uow.state.members else "POL"
+        code = f"DEPOT-{country}"
+        return code if code in self.uow.state.places else country
 
     def at(self, day: date) -> None:
         self.clock.at = datetime(day.year, day.month, day.day, 9, self.rng.randrange(60), tzinfo=UTC)
@@ -224,7 +234,7 @@ class _Demo:
             currency = "EUR"  # the demo declares values only in ECB currencies; others need a rate table
         offer = Offer(
             id="", member=member, item=item, quantity=quantity,
-            available_from=day + timedelta(days=rng.randrange(0, 120)), depot=member if len(member) == 3 else "POL",
+            available_from=day + timedelta(days=rng.randrange(0, 120)), depot=self.depot(member),
             source=rng.choice(list(Source)), status=OfferStatus.DRAFT,
             visibility=rng.choices(list(Visibility), weights=(3, 2, 4, 1))[0],
             value=value if declared else None, currency=currency,
