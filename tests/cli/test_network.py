@@ -7,9 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from contactgroup.cli import remote
+from contactgroup.cli.main import app
 from contactgroup.io.spreadsheet import write_workbook
+from contactgroup.services import tokens
+from contactgroup.services.clock import SystemClock
 from tests.cli.conftest import Cli
+from tests.ledger_integration.conftest import serving
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the record's engines: test_mobility
 
@@ -57,6 +63,19 @@ class TestImport:
         assert [r["preauthorised"] for r in rules] == ["", "DEU LTU"] and rules[0]["permission"] == "no"
         zones = cli("network", "zones", "--format", "csv", user="deu").stdout
         assert "NL-DE-PL,NL–DE–PL corridor,NLD DEU POL,2024-01-31,none,road rail," in zones
+
+    def test_the_lists_read_the_same_against_a_server(self, cli: Cli, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+        imported(cli, tmp_path)
+        lists = [["network", kind, *fmt] for kind in ("legs", "rules", "zones") for fmt in ([], ["--format", "json"])]
+        here = [cli(*args, user="deu").stdout for args in lists]
+        monkeypatch.setenv(remote.CONFIG_ENV, str(tmp_path / "config"))
+        issued = tokens.issue(cli.db, cli.db.state(), "deu", now=SystemClock().now())
+        with serving(cli.db.url, None) as url:
+            remote.save(remote.Login(url, "deu", issued.token, issued.row.id))
+            there = [CliRunner().invoke(app, args, env={remote.SERVER_ENV: url, "COLUMNS": "200"}).stdout
+                     for args in lists]
+        assert there == here
 
     def test_importing_the_same_files_again_records_nothing(self, cli: Cli, tmp_path: Path) -> None:
         imported(cli, tmp_path)

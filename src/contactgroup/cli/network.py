@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from contactgroup.cli import seam
 from contactgroup.cli.common import (
     AsOption,
     DbOption,
@@ -24,7 +25,6 @@ from contactgroup.cli.common import (
     writer,
 )
 from contactgroup.domain.model import BorderRule, Leg, Zone
-from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import mobility as svc
 
 app = typer.Typer(
@@ -61,27 +61,29 @@ def _zone(zone: Zone) -> dict[str, object]:
 @handles_errors
 def network_legs(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the legs (every user sees them all)."""
-    state = open_to_all(db, as_)
-    emit([_leg(leg) for leg in svc.legs(state)], fmt, title="Legs", columns=LEG_COLUMNS,
-         synthetic=is_synthetic(state))
+    found = seam.open_listing(db, as_, svc.legs, seam.Remote("GET", "/api/v1/legs", seam.typed(Leg)))
+    # in the record's order (origin, end, mode) either way: the server's pages are sorted by text
+    rows = sorted(found.rows, key=lambda leg: (leg.origin, leg.to, leg.mode))
+    emit([_leg(leg) for leg in rows], fmt, title="Legs", columns=LEG_COLUMNS, synthetic=found.synthetic)
 
 
 @app.command("rules")
 @handles_errors
 def network_rules(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the border rules, each in force from its date until the next for the same country and mode."""
-    state = open_to_all(db, as_)
-    emit([_rule(r) for r in svc.border_rules(state)], fmt, title="Border rules", columns=RULE_COLUMNS,
-         synthetic=is_synthetic(state))
+    found = seam.open_listing(db, as_, svc.border_rules,
+                              seam.Remote("GET", "/api/v1/border-rules", seam.typed(BorderRule)))
+    rows = sorted(found.rows, key=lambda rule: (rule.country, rule.mode, rule.since))
+    emit([_rule(r) for r in rows], fmt, title="Border rules", columns=RULE_COLUMNS, synthetic=found.synthetic)
 
 
 @app.command("zones")
 @handles_errors
 def network_zones(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the mobility zones (lead_days none: no per-movement permission inside the zone)."""
-    state = open_to_all(db, as_)
-    emit([_zone(z) for z in svc.zones(state)], fmt, title="Mobility zones", columns=ZONE_COLUMNS,
-         synthetic=is_synthetic(state))
+    found = seam.open_listing(db, as_, svc.zones, seam.Remote("GET", "/api/v1/zones", seam.typed(Zone)))
+    emit([_zone(z) for z in found.rows], fmt, title="Mobility zones", columns=ZONE_COLUMNS,
+         synthetic=found.synthetic)
 
 
 @app.command("import")
