@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from contactgroup.cli import remote
@@ -64,18 +65,27 @@ class TestImport:
         zones = cli("network", "zones", "--format", "csv", user="deu").stdout
         assert "NL-DE-PL,NL–DE–PL corridor,NLD DEU POL,2024-01-31,none,road rail," in zones
 
-    def test_the_lists_read_the_same_against_a_server(self, cli: Cli, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_the_lists_and_an_import_read_the_same_against_a_server(self, cli: Cli, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
         imported(cli, tmp_path)
         lists = [["network", kind, *fmt] for kind in ("legs", "rules", "zones") for fmt in ([], ["--format", "json"])]
         here = [cli(*args, user="deu").stdout for args in lists]
+        legs = write(tmp_path / "again", legs=LEGS)
+        here.append(cli("network", "import", *legs, user="admin").stdout)  # held already: nothing recorded
         monkeypatch.setenv(remote.CONFIG_ENV, str(tmp_path / "config"))
-        issued = tokens.issue(cli.db, cli.db.state(), "deu", now=SystemClock().now())
+        issued = {user: tokens.issue(cli.db, cli.db.state(), user, now=SystemClock().now(), scope=tokens.Scope.WRITE)
+                  for user in ("deu", "admin")}
         with serving(cli.db.url, None) as url:
-            remote.save(remote.Login(url, "deu", issued.token, issued.row.id))
-            there = [CliRunner().invoke(app, args, env={remote.SERVER_ENV: url, "COLUMNS": "200"}).stdout
-                     for args in lists]
-        assert there == here
+            def there(user: str, *args: str) -> Result:
+                remote.save(remote.Login(url, user, issued[user].token, issued[user].row.id))
+                return CliRunner().invoke(app, list(args), env={remote.SERVER_ENV: url, "COLUMNS": "200"})
+
+            served = [there("deu", *args).stdout for args in lists]
+            served.append(there("admin", "network", "import", *legs).stdout)
+            several = there("admin", "network", "import", *write(tmp_path / "two", legs=LEGS, zones=ZONES))
+        assert served == here
+        assert here[-1].startswith("recorded 0 places, 0 legs") and "2 rows already held" in here[-1]
+        assert several.exit_code == 2 and "takes one file" in several.output
 
     def test_importing_the_same_files_again_records_nothing(self, cli: Cli, tmp_path: Path) -> None:
         imported(cli, tmp_path)

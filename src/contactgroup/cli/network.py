@@ -16,13 +16,11 @@ from contactgroup.cli.common import (
     DbOption,
     Format,
     FormatOption,
-    caller,
     emit,
     fail,
     handles_errors,
     open_to_all,
     out,
-    writer,
 )
 from contactgroup.domain.model import BorderRule, Leg, Zone
 from contactgroup.services import mobility as svc
@@ -98,8 +96,11 @@ def network_import(
 ) -> None:
     """Record the places, legs, border rules and zones of the files, or nothing if any row is bad (coordinator).
     Rows the record already holds as they are are skipped, so a file may be imported again."""
-    with writer(db) as uow:
-        done = svc.import_network(uow, caller(as_), files)
+    if seam.against_server() and len(files) != 1:
+        raise fail("against a server, `network import` takes one file, uploaded whole (an XLSX workbook holds every "
+                   "table, a sheet each): all of its rows are recorded, or none", 2)
+    done = seam.change(db, as_, lambda uow, who: svc.import_network(uow, who, files),
+                       seam.upload("network", files[0], seam.typed(svc.Imported)))
     counts = ", ".join(f"{n:,} {table}" for table, n in done.recorded.items())
     out.print(f"recorded {counts} ({done.unchanged:,} rows already held as they are)", highlight=False)
     for column in done.ignored:
