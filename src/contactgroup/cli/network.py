@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.markup import escape
@@ -22,8 +22,11 @@ from contactgroup.cli.common import (
     open_to_all,
     out,
 )
-from contactgroup.domain.model import BorderRule, Leg, Zone
+from contactgroup.domain import place
+from contactgroup.domain.model import BorderRule, Leg, Place, Zone
 from contactgroup.services import mobility as svc
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="The transport network: places (see `place`), directed legs between them by mode, border rules (what "
@@ -122,11 +125,19 @@ def network_export(
     as_: AsOption = None,
 ) -> None:
     """Write the network as `network import` reads it back (every user may)."""
-    state = open_to_all(db, as_)
+    if seam.against_server():  # the server's four lists, written as a local export writes them
+        def every(route: str, cls: type[T]) -> list[T]:
+            return seam.open_listing(db, as_, lambda _: (), seam.Remote("GET", route, seam.typed(cls))).rows
+
+        network = (every("/api/v1/places", Place), every("/api/v1/legs", Leg), every("/api/v1/border-rules",
+                   BorderRule), every("/api/v1/zones", Zone))
+    else:
+        state = open_to_all(db, as_)
+        network = (place.sorted_places(state), svc.legs(state), svc.border_rules(state), svc.zones(state))
     if fmt is ExportFormat.XLSX and not path.parent.is_dir():  # before openpyxl starts: it fails noisily midway
         raise fail(f"cannot write {path}: no directory {path.parent}", 1)
     try:
-        written = svc.export_network(state, path, fmt.value)
+        written = svc.write_network(path, fmt.value, *network)
     except OSError as exc:
         raise fail(f"cannot write {path}: {exc.strerror or exc}", 1) from None
     for each in written:
