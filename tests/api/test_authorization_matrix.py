@@ -83,6 +83,8 @@ BODIES: dict[str, Callable[[Scenario, str], Any]] = {
     "POST /api/v1/member-keys": lambda s, o: {"member": "DEU",
                                               "key": str(generate_key(f"DEU-{uuid.uuid4().hex[:8]}")[1])},
     "POST /api/v1/member-keys/revoke": lambda s, o: {"key": "DEU-none+00000000"},
+    "POST /api/v1/witnesses": lambda s, o: _witness(f"w-{uuid.uuid4().hex[:8]}"),
+    "POST /api/v1/witness-policy/quorum": lambda s, o: {"quorum": 1},
     "POST /api/v1/proposals": lambda s, o: {"kind": "admit_member", "payload": {
         "code": "OSCE", "name": "OSCE", "kind": "organisation", "currency": "EUR"}},
     "POST /api/v1/reports/check": lambda s, o: reporting.computed(s.world.db, ReportRequest("coverage", Scope()),
@@ -97,6 +99,10 @@ BODIES: dict[str, Callable[[Scenario, str], Any]] = {
     "POST /api/v1/consents/actions/{decision}": lambda s, o: {"ids": [s.consents[o]]},
     "POST /api/v1/deliveries/actions/{step}": lambda s, o: {"ids": [s.deliveries[o]]},
 }
+def _witness(name: str) -> dict[str, str]:
+    return {"name": name, "key": str(generate_key(name)[1])}
+
+
 OBJECT_BODIES = frozenset({"POST /api/v1/allocations", "POST /api/v1/consents", "POST /api/v1/deliveries",
                            "POST /api/v1/allocations/actions/{action}", "POST /api/v1/deliveries/receive",
                            "POST /api/v1/offers/actions/{action}", "POST /api/v1/consents/actions/{decision}",
@@ -122,7 +128,8 @@ PUBLIC = frozenset({"GET /checkpoint", "GET /proof/inclusion", "GET /handovers",
 OWN_ACCOUNT = frozenset({"POST /api/v1/enrol", "POST /api/v1/enrol/confirm", "POST /api/v1/sign-in",
                          "POST /api/v1/cli-logins/token",
                          "POST /api/v1/sign-in/passkey-options", "POST /api/v1/passkeys/options",
-                         "GET /api/v1/passkeys", "POST /api/v1/passkeys", "DELETE /api/v1/tokens/{token_id}"})
+                         "GET /api/v1/passkeys", "POST /api/v1/passkeys", "DELETE /api/v1/tokens/{token_id}",
+                         "DELETE /api/v1/tokens"})
 
 
 def routes() -> list[str]:
@@ -299,6 +306,14 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/authorities":                               "o     o     o     o     o     o     o     o",
     # event 1 (the founding's) is everyone's to see; no checkpoint covers it in the scenario (409, after the check)
     "GET /api/v1/receipts/{index}":                          "o     o     o     o     o     o     o     o",
+    # the witness policy is the coordinating authority's; the scenario names no witness, so k cannot be set (400)
+    # and there is no witness "spare" to remove (404), both after the caller was found to be the coordinator
+    "GET /api/v1/witness-policy":                            "o     o     o     o     o     o     o     o",
+    "POST /api/v1/witness-policy/quorum":                    "b     f     f     f     f     f     f     f",
+    "POST /api/v1/witnesses":                                "o     f     f     f     f     f     f     f",
+    "DELETE /api/v1/witnesses/{name}":                       "h     f     f     f     f     f     f     f",
+    # the public release is anyone's; the scenario has no signed checkpoint to publish at (404)
+    "GET /api/v1/release":                                   "h     h     h     h     h     h     h     h",
     # no proposal P-00001 in the scenario: a route of one answers 404 to whoever may read or act at all (a role
     # that may never withdraw or approve is refused first)
     "GET /api/v1/proposals/{pid}":                           "h     h     h     h     h     h     h     h",

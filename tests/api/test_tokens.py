@@ -107,3 +107,32 @@ def test_the_cli_issues_lists_and_revokes(world: World, monkeypatch: pytest.Monk
     assert both.exit_code == 2
     unknown = runner.invoke(app, ["token", "revoke", "abc", "--as", "deu"])
     assert unknown.exit_code == 3 and "no live token abc" in unknown.output
+
+
+def test_revoking_every_token_over_http_is_one_transaction_that_ends_the_one_in_use(world: World,
+                                                                                     client: TestClient) -> None:
+    state = world.db.state()
+    used = tokens.issue(world.db, state, "deu", now=world.clock.now(), scope=tokens.Scope.WRITE)
+    spare = tokens.issue(world.db, state, "deu", now=world.clock.now(), label="laptop")
+    gone = tokens.issue(world.db, state, "deu", now=world.clock.now())
+    tokens.revoke(world.db, state, "deu", gone.row.id, now=world.clock.now())
+    theirs = tokens.issue(world.db, state, "fra", now=world.clock.now())
+    reader = tokens.issue(world.db, state, "deu", now=world.clock.now(), scope=tokens.Scope.READ)
+    signed = {"Authorization": f"Bearer {used.token}"}
+
+    refused = client.delete("/api/v1/tokens", headers={"Authorization": f"Bearer {reader.token}"},
+                            params={"all": "true"})
+    assert refused.status_code == 403 and refused.json()["code"] == "read-only-token"
+    not_meant = client.delete("/api/v1/tokens", headers=signed, params={"all": "false"})
+    assert not_meant.status_code == 400 and not_meant.json()["errors"][0]["where"] == "all"
+    assert [t.revoked_at for t in tokens.tokens(world.db, state, "deu")].count(None) == 3, "nothing revoked yet"
+
+    answer = client.delete("/api/v1/tokens", headers=signed, params={"all": "true"})
+    assert answer.status_code == 200 and answer.json() == {"revoked": 3}  # used, spare, reader; not the ended one
+    assert [t.revoked_at is not None for t in tokens.tokens(world.db, state, "deu")] == [True] * 4
+    assert client.get("/api/v1/me", headers=signed).status_code == 401, "the token in use ended with the others"
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {spare.token}"}).status_code == 401
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {theirs.token}"}).status_code == 200
+    with world.db.engine.connect() as conn:
+        logged = [r.detail for r in conn.execute(sa.select(schema.security_log)) if r.kind == "token-revoked"]
+    assert logged == [f"token {gone.row.id} revoked", "3 tokens revoked"]

@@ -7,9 +7,16 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
+from contactgroup.cli import remote
+from contactgroup.cli.main import app
 from contactgroup.io.spreadsheet import write_workbook
+from contactgroup.services import tokens
+from contactgroup.services.clock import SystemClock
 from tests.cli.conftest import Cli
+from tests.ledger_integration.conftest import serving
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the record's engines: test_mobility
 
@@ -57,6 +64,34 @@ class TestImport:
         assert [r["preauthorised"] for r in rules] == ["", "DEU LTU"] and rules[0]["permission"] == "no"
         zones = cli("network", "zones", "--format", "csv", user="deu").stdout
         assert "NL-DE-PL,NL–DE–PL corridor,NLD DEU POL,2024-01-31,none,road rail," in zones
+
+    def test_lists_an_import_and_an_export_read_the_same_against_a_server(self, cli: Cli, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+        imported(cli, tmp_path)
+        lists = [["network", kind, *fmt] for kind in ("legs", "rules", "zones") for fmt in ([], ["--format", "json"])]
+        here = [cli(*args, user="deu").stdout for args in lists]
+        legs = write(tmp_path / "again", legs=LEGS)
+        here.append(cli("network", "import", *legs, user="admin").stdout)  # held already: nothing recorded
+        assert cli("network", "export", str(tmp_path / "here"), user="deu").exit_code == 0
+        monkeypatch.setenv(remote.CONFIG_ENV, str(tmp_path / "config"))
+        issued = {user: tokens.issue(cli.db, cli.db.state(), user, now=SystemClock().now(), scope=tokens.Scope.WRITE)
+                  for user in ("deu", "admin")}
+        with serving(cli.db.url, None) as url:
+            def there(user: str, *args: str) -> Result:
+                remote.save(remote.Login(url, user, issued[user].token, issued[user].row.id))
+                return CliRunner().invoke(app, list(args), env={remote.SERVER_ENV: url, "COLUMNS": "200"})
+
+            served = [there("deu", *args).stdout for args in lists]
+            served.append(there("admin", "network", "import", *legs).stdout)
+            assert there("deu", "network", "export", str(tmp_path / "there")).exit_code == 0
+            several = there("admin", "network", "import", *write(tmp_path / "two", legs=LEGS, zones=ZONES))
+        assert served == here
+        assert here[-1].startswith("recorded 0 places, 0 legs") and "2 rows already held" in here[-1]
+        assert several.exit_code == 2 and "takes one file" in several.output
+        exported = sorted(p.name for p in (tmp_path / "here").iterdir())
+        assert exported == ["legs.csv", "places.csv", "rules.csv", "zones.csv"]
+        assert [(tmp_path / "there" / name).read_bytes() for name in exported] == [
+            (tmp_path / "here" / name).read_bytes() for name in exported]
 
     def test_importing_the_same_files_again_records_nothing(self, cli: Cli, tmp_path: Path) -> None:
         imported(cli, tmp_path)

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from contactgroup.cli import remote
 from contactgroup.cli.main import app
+from contactgroup.domain.errors import NotSignedIn
 from contactgroup.services import tokens
 from contactgroup.services.clock import FixedClock, SystemClock
 from contactgroup.services.setup import init_coordination
@@ -198,14 +199,102 @@ def test_the_loop_gives_the_same_output_locally_and_against_a_server(two: tuple[
                            "ShipmentDispatched", "ShipmentReceived"]
 
 
-def test_a_command_not_served_yet_still_says_so(two: tuple[Database, Database], env: pytest.MonkeyPatch) -> None:
-    _, served = two
-    issued = tokens.issue(served, served.state(), "admin", now=SystemClock().now(), scope=tokens.Scope.WRITE)
-    before = _event_types(served)
-    with serving(served.url, None) as url:
-        remote.save(remote.Login(url, "admin", issued.token, issued.row.id))
+def _unstamped(name: str, data: bytes) -> Any:
+    """A release file without the moment it was written (`generated`, the day in kiel/release_info.csv): two runs
+    of one release a second apart differ there and only there."""
+    if name == "release.json":
+        return {k: v for k, v in json.loads(data).items() if k != "generated"}
+    if name == "iati-activities.xml":
+        return re.sub(rb'generated-datetime="[^"]*"', b"", data)
+    if name == "kiel/release_info.csv":
+        return [row.split(",")[0] + row.split(",", 3)[3] for row in data.decode().splitlines()]
+    return data
+
+
+def _release(directory: Path) -> dict[str, Any]:
+    return {p.relative_to(directory).as_posix(): _unstamped(p.relative_to(directory).as_posix(), p.read_bytes())
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def _record(run_: Run, keys: dict[str, str]) -> dict[str, Any]:
+    """The coordinator's witness policy, and refusals whose hint names a command or an option: what each printed,
+    the refusals' exit codes with their whole output."""
+    def run(user: str | None, args: list[str]) -> str:
+        return _ok(run_(user, args))
+
+    def refused(user: str | None, args: list[str]) -> tuple[int, str]:
+        result = run_(user, args)
+        assert result.exit_code != 0, result.output
+        return result.exit_code, " ".join(result.output.split())
+
+    seen: dict[str, Any] = {"policy": run(None, ["ledger", "policy"])}
+    seen["add"] = run("admin", ["ledger", "witness-add", "w1", keys["w1"]])
+    seen["again"] = run("admin", ["ledger", "witness-add", "w1", keys["w1"]])
+    seen["key change"] = refused("admin", ["ledger", "witness-add", "w1", keys["w1 again"]])
+    seen["second"] = run("admin", ["ledger", "witness-add", "w2", keys["w2"]])
+    seen["quorum"] = run("admin", ["ledger", "policy", "--quorum", "2"])
+    seen["tlog"] = run(None, ["ledger", "policy", "--format", "tlog-policy"])
+    seen["quorum too high"] = refused("admin", ["ledger", "policy", "--quorum", "3"])
+    seen["not the coordinator"] = refused("deu", ["ledger", "witness-add", "w3", keys["w3"]])
+    seen["removed"] = run("admin", ["ledger", "witness-remove", "w2"])
+    seen["no such witness"] = refused("admin", ["ledger", "witness-remove", "w2"])
+    seen["no member"] = refused("admin", ["member", "gdp", "XYZ", "--year", "2023", "--amount", "1", "--currency",
+                                          "EUR"])
+    seen["past"] = refused("ukr", ["requirement", "add", "--class", "155mm", "--quantity", "1", "--priority", "1",
+                                   "--needed-by", "2001-01-01", "--destination", "UKR"])
+    return seen
+
+
+def test_the_records_commands_and_refusals_read_the_same_locally_and_against_a_server(
+        two: tuple[Database, Database], env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The witness policy changed and shown, and refusals with their hints, alike both ways; `ledger init-key` runs
+    on the server's machine even with a server named; `publish` against the server writes the files a local
+    `publish` of the same record writes; `token revoke --all` ends every token of the caller, its own included."""
+    local, served = two
+    keys = {name: _ok(_invoke(["witness", "keygen", name.split()[0], "--out", str(tmp_path / f"{name}.key")])).strip()
+            for name in ("w1", "w1 again", "w2", "w3")}
+    env.setenv(remote.SERVER_ENV, "https://cell.example.org")
+    log_key = tmp_path / "served" / "contactgroup.db.logkey" if served.is_sqlite else tmp_path / "log.key"
+    for db in (served, local):  # local by nature: the key is made beside the database, whatever server is named
+        made = _invoke(["ledger", "init-key", "--log-key", str(log_key), "--db", db.url, "--as", "admin"])
+        assert "works on a local database by nature, not on https://cell.example.org" in made.output
+        if db.is_sqlite:  # founded with its key beside the file
+            assert made.exit_code == 5 and "already has a verifier key" in made.output, made.output
+        else:
+            assert made.exit_code == 0 and str(log_key) in made.stdout, made.output
+    env.delenv(remote.SERVER_ENV)
+    here = _record(_locally(local), keys)
+
+    now = SystemClock().now()
+    with serving(served.url, log_key) as url:
+        issued = {name: tokens.issue(served, served.state(), name, now=now, scope=tokens.Scope.WRITE)
+                  for name in USERS}
+        logins = {name: remote.Login(url, name, i.token, i.row.id) for name, i in issued.items()}
+        published = _invoke(["publish", str(tmp_path / "published"), "--release", "2", "--db", served.url])
         env.setenv(remote.SERVER_ENV, url)
-        for unserved in (["ledger", "policy"], ["publish", "release-1"]):
-            refused = CliRunner().invoke(app, unserved)
-            assert refused.exit_code == 2 and "does not run against a server yet" in refused.output
-    assert _event_types(served) == before, "a refused command writes nothing"
+        remote.save(logins["analyst"])
+        fetched = _invoke(["publish", str(tmp_path / "fetched"), "--release", "2"])
+        there = _record(_against(url, logins), keys)
+        extra = tokens.issue(served, served.state(), "admin", now=now, scope=tokens.Scope.READ)
+        remote.save(logins["admin"])
+        revoked = _invoke(["token", "revoke", "--all"])
+        after = _invoke(["ledger", "policy"])
+        assert tokens.authenticate(served, served.state(), issued["deu"].token, now).user.name == "deu"
+
+    assert {k: (v, here[k]) for k, v in there.items() if v != here[k]} == {}
+    assert "pass --replace to change its key to" in here["key change"][1]
+    assert here["no member"][0] == 3 and "(see `contactgroup member list`)" in here["no member"][1]
+    assert here["past"][0] == 2 and "(--on DATE)" in here["past"][1]
+    assert _event_types(served)[-4:] == _event_types(local)[-4:] == [
+        "WitnessAdded", "WitnessAdded", "QuorumRuleSet", "WitnessRemoved"]
+
+    assert published.exit_code == fetched.exit_code == 0, published.output + fetched.output
+    assert fetched.output == published.output.replace(str(tmp_path / "published"), str(tmp_path / "fetched"))
+    assert _release(tmp_path / "fetched") == _release(tmp_path / "published")
+    assert "release.json" in _release(tmp_path / "fetched")
+
+    assert revoked.exit_code == 0 and revoked.stdout == "2 tokens revoked\n", revoked.output  # the one in use too
+    assert url not in remote.saved() and after.exit_code == 4 and "contactgroup login" in after.output
+    for token in (issued["admin"].token, extra.token):
+        with pytest.raises(NotSignedIn):
+            tokens.authenticate(served, served.state(), token, now)

@@ -166,6 +166,10 @@ def _governance(run_: Run, tmp: Path, keys: dict[str, str]) -> dict[str, Any]:
     refused = run_("deu", ["ledger", "receipt", "--index", "1"])
     seen["receipt"] = (refused.exit_code, refused.output.split(": sign one")[0].strip())
     seen["first key"] = run("deu", ["keys", "register", keys["DEU-1"], "--member", "DEU"])
+    # governance is in force: the coordinator's refusal names the proposal to make instead (the server says
+    # "a governance proposal"; the command line, either way, the command)
+    governed = run_("admin", ["coalition", "add", "air", "--name", "Air", "--lead", "NOR"])
+    seen["governed"] = (governed.exit_code, " ".join(governed.output.split()))
     seen["proposal"] = run("deu", ["governance", "propose", "admit-member", "--code", "OSCE", "--name", "OSCE",
                                   "--currency", "EUR", "--organisation"])
     text = _ok(run_(None, ["governance", "show", "P-00001", "--text"]))
@@ -212,5 +216,6 @@ def test_the_desks_commands_give_the_same_output_locally_and_against_a_server(
     assert here["report check forged"][0] == 6 and "1 figure differs" in here["report check forged"][1]
     assert "no allocation that deu may confirm now: nothing changed" in here["nothing to confirm"]
     assert here["confirm"].startswith("✓ allocation A-00001 is confirmed")
+    assert here["governed"][0] == 4 and "(`contactgroup governance propose change-lead" in here["governed"][1]
     assert "approval counted: 1 of" in here["approve"] and "P-00002 withdrawn" in here["withdraw"]
     assert _event_types(served)[-60:] == _event_types(local)[-60:]

@@ -1,5 +1,5 @@
 """The command line signed in to a server: login keeps a token (0600), whoami asks the server, logout revokes it;
-with CONTACTGROUP_SERVER set, --as and --db are refused and commands not yet served say so."""
+with CONTACTGROUP_SERVER set, --as and --db are refused and commands local by nature say so."""
 
 from __future__ import annotations
 
@@ -56,8 +56,11 @@ def test_login_whoami_logout_against_a_real_server(world: World, config: Path,
         assert as_someone.exit_code == 2 and "you are who you signed in as" in as_someone.output
         with_db = runner.invoke(app, ["user", "list", "--db", world.db.url])
         assert with_db.exit_code == 2 and "the server holds the database" in with_db.output
-        not_yet = runner.invoke(app, ["publish", "release-1"])
-        assert not_yet.exit_code == 2 and "does not run against a server yet" in not_yet.output
+        # the server has signed no checkpoint (no log key): refused as locally, without the local hint to sign
+        # one, which is the server operator's to act on
+        unsigned = runner.invoke(app, ["publish", "release-1"])
+        assert unsigned.exit_code == 3 and "no signed checkpoint yet" in unsigned.output, unsigned.output
+        assert "ledger checkpoint" not in unsigned.output
 
         issued = runner.invoke(app, ["token", "issue", "--label", "a script"])
         assert issued.exit_code == 0 and "for deu (read)" in issued.output, issued.output

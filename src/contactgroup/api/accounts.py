@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import CSRF_COOKIE, SESSION_COOKIE, Reader, Writer, source
 from contactgroup.api.problem import problem_responses
-from contactgroup.domain.errors import PasskeysUnavailable
+from contactgroup.domain.errors import PasskeysUnavailable, ValidationFailed
 from contactgroup.services import accounts, tokens
 from contactgroup.services.tokens import DEFAULT_DAYS, MAX_DAYS, Scope
 from contactgroup.storage.accounts import TokenRow
@@ -181,6 +181,22 @@ def revoke_token(token_id: Annotated[str, Path(max_length=32)], caller: Writer, 
                  src: Source) -> Response:
     tokens.revoke(store.db, store.snapshot(), caller.user.name, token_id, now=now, source=src)
     return Response(status_code=204)
+
+
+class Revoked(BaseModel):
+    revoked: int = Field(ge=0, description="how many of one's tokens were still live, the one in use included")
+
+
+@router.delete("/tokens", response_model=Revoked, summary="Revoke every one of one's tokens, all or none",
+               description="Every token of the signed-in user ends in one transaction, the one this request came "
+                           "with included (as `contactgroup token revoke --all` does locally): the next request "
+                           "needs a new sign-in. `all=true` says it is meant.",
+               responses=problem_responses(400, 401, 403))
+def revoke_all_tokens(caller: Writer, store: Store, now: Now, src: Source,
+                      all_: Annotated[bool, Query(alias="all", description="must be true")]) -> Revoked:
+    if not all_:
+        raise ValidationFailed("must be true: it says that every token of yours is to be revoked", "all")
+    return Revoked(revoked=tokens.revoke(store.db, store.snapshot(), caller.user.name, None, now=now, source=src))
 
 
 class SecurityEntryOut(BaseModel):

@@ -36,7 +36,7 @@ from contactgroup.api import (
 from contactgroup.api.idempotency import Idempotency, idempotency_parameter
 from contactgroup.api.limits import MAX_BODY, BodyLimit
 from contactgroup.api.links import add_links
-from contactgroup.api.problem import detail, problem, problem_components
+from contactgroup.api.problem import detail, problem, problem_components, refusal
 from contactgroup.api.resource import SharedLists
 from contactgroup.api.signer import CheckpointSigner
 from contactgroup.domain.errors import (
@@ -152,7 +152,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     async def platform_error(request: Request, exc: ContactGroupError) -> Response:
         if pages.is_page(request):
             return pages.error_page(request, pages.status_of(exc), detail(exc))
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = refusal(exc)
         status = exc.status
         if isinstance(exc, ValidationFailed):
             status = 400  # bad parameters of a request are the client's to fix

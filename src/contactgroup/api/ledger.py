@@ -1,21 +1,32 @@
 """The record over HTTP: the signed checkpoint with cosignatures, proofs, leaf hashes, the witness policy,
-and the pull form of C2SP tlog-witness (witnesses fetch, verify and POST their cosignature back).
+and the pull form of C2SP tlog-witness (witnesses fetch, verify and POST their cosignature back); under `/api/v1`,
+the witness policy changed by the coordinator and the public release, as signed-in users reach them.
 See docs/formats/ledger.md, "Over HTTP"."""
 
 from __future__ import annotations
 
 import base64
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as FastPath
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from contactgroup.api.caller import Reader, Writer
 from contactgroup.api.problem import problem_responses
+from contactgroup.api.resource import act
 from contactgroup.domain.errors import NotFound, ValidationFailed
-from contactgroup.services import checkpoints, proofs, witness_policy
-from contactgroup.storage.database import Database
+from contactgroup.ledger.cosignature import CosignerKey
+from contactgroup.ledger.note import VerifierKey
+from contactgroup.services import checkpoints, log_keys, proofs, witness_policy
+from contactgroup.services.coordination import Caller
+from contactgroup.services.publish import MAX_RELEASE_NUMBER, publish
+from contactgroup.storage.database import Database, UnitOfWork
 
 router = APIRouter(tags=["record"])
 TEXT = "text/plain; charset=utf-8"
@@ -184,3 +195,122 @@ async def post_cosignature(request: Request, size: OptionalSize = None) -> dict[
     last = results[-1]
     return {"size": last.size, "accepted": [r.witness for r in results], "witnessed": last.witnessed,
             "cosigned_by": list(last.cosigned_by), "quorum": last.quorum}
+
+
+# --- the witness policy and the public release, as a signed-in user reaches them (`contactgroup ledger ...`,
+# `contactgroup publish`) ----------------------------------------------------------------------------------------
+
+_WRITES = problem_responses(400, 401, 403, 404, 409)
+_NAME = Field(min_length=1, max_length=200, description="the witness's name (its key's name)")
+_VKEY = Field(min_length=1, max_length=500, description="its verifier key, cosigner (0x04) or note (0x01) form")
+
+
+class WitnessPolicyDoc(BaseModel):
+    origin: str
+    log_key: str | None = Field(description="the log's verifier key; null before one is recorded")
+    earlier_log_keys: list[str] = Field(description="the keys of earlier authorities, which signed the checkpoints "
+                                                    "before each handover, oldest first")
+    witnesses: list[WitnessDoc]
+    quorum: int = Field(ge=1, description="the rule: cosignatures a checkpoint needs (k)")
+    witnessed_when: int = Field(ge=0, description="k capped at the witnesses there are: what counts now")
+
+
+class WitnessIn(BaseModel):
+    name: str = _NAME
+    key: str = _VKEY
+    replace: bool = Field(default=False, description="change the key of a witness already named")
+
+
+class WitnessAdded(BaseModel):
+    name: str
+    key: str
+    previous: str | None = Field(description="its key before (the same key: nothing was recorded), or null")
+
+
+class WitnessRemoved(BaseModel):
+    name: str
+    key: str = Field(description="the key it had")
+    witnesses: int = Field(ge=0, description="witnesses left")
+    witnessed_when: int = Field(ge=0, description="cosignatures a checkpoint now needs (0: none, signed only)")
+
+
+class QuorumIn(BaseModel):
+    quorum: int = Field(ge=1, le=1000, description="k: cosignatures a checkpoint needs, at most the witnesses")
+
+
+def witness_policy_doc(info: witness_policy.LogInfo, earlier: Sequence[VerifierKey]) -> WitnessPolicyDoc:
+    return WitnessPolicyDoc(origin=info.origin, log_key=info.key.text if info.key else None,
+                            earlier_log_keys=[k.text for k in earlier],
+                            witnesses=[WitnessDoc(name=n, key=k.text) for n, k in info.witnesses],
+                            quorum=info.quorum, witnessed_when=info.effective_quorum)
+
+
+def _policy_now(request: Request) -> WitnessPolicyDoc:
+    with _db(request).reader() as conn:
+        return witness_policy_doc(witness_policy.log_info(conn), log_keys.log_keys(conn)[:-1])
+
+
+@router.get("/api/v1/witness-policy", tags=["record"], response_model=WitnessPolicyDoc,
+            responses=problem_responses(401))
+def get_witness_policy(request: Request, caller: Reader) -> WitnessPolicyDoc:
+    """The coordination's published witness policy (k of n), with the log's keys, present and earlier."""
+    return _policy_now(request)
+
+
+@router.post("/api/v1/witness-policy/quorum", tags=["record"], response_model=WitnessPolicyDoc, responses=_WRITES)
+def set_quorum(request: Request, caller: Writer, body: QuorumIn) -> WitnessPolicyDoc:
+    """Set k, the cosignatures a checkpoint needs (recorded in the log; the coordinating authority)."""
+    act(request, caller, lambda uow, who: witness_policy.set_quorum(uow, who, body.quorum))
+    return _policy_now(request)
+
+
+@router.post("/api/v1/witnesses", tags=["record"], response_model=WitnessAdded, responses=_WRITES)
+def add_witness(request: Request, caller: Writer, body: WitnessIn) -> WitnessAdded:
+    """Name a witness in the published policy (recorded in the log; the coordinating authority). Changing the key
+    of a witness already named needs `replace`; the same key again records nothing."""
+    key, previous = act(request, caller, lambda uow, who: witness_policy.add_witness(
+        uow, who, body.name, body.key, replace=body.replace))
+    return WitnessAdded(name=body.name, key=key.text, previous=previous.text if previous else None)
+
+
+@router.delete("/api/v1/witnesses/{name}", tags=["record"], response_model=WitnessRemoved, responses=_WRITES)
+def remove_witness(request: Request, caller: Writer,
+                   name: Annotated[str, FastPath(min_length=1, max_length=200)]) -> WitnessRemoved:
+    """Take a witness out of the published policy (recorded in the log; the coordinating authority); its past
+    cosignatures stay valid."""
+    def remove(uow: UnitOfWork, who: Caller) -> tuple[CosignerKey, witness_policy.LogInfo]:
+        return witness_policy.remove_witness(uow, who, name), witness_policy.log_info_of_state(uow.state)
+
+    key, info = act(request, caller, remove)
+    return WitnessRemoved(name=name, key=key.text, witnesses=len(info.witnesses),
+                          witnessed_when=info.effective_quorum)
+
+
+class ReleaseFile(BaseModel):
+    path: str = Field(description="where the file goes in the release's directory (`kiel/data_explorer.csv`)")
+    content: str = Field(description="its bytes, base64")
+
+
+class ReleaseDoc(BaseModel):
+    tree_size: int = Field(ge=0, description="the witnessed (or signed) checkpoint the release shows")
+    records: int = Field(ge=0, description="published records with their events and proofs")
+    not_in_iati: list[str] = Field(description="members with humanitarian or financial figures and no IATI "
+                                               "organisation identifier")
+    not_in_kiel: list[str] = Field(description="donors whose code the Kiel tracker's layout cannot carry")
+    actors: list[str] = Field(description="the accounts the evidence's events name as their actor")
+    files: list[ReleaseFile]
+
+
+@router.get("/api/v1/release", tags=["record"], response_model=ReleaseDoc, responses=problem_responses(
+    400, 401, 404, why={404: "no signed checkpoint yet: a release shows the record at one"}))
+def get_release(request: Request, caller: Reader,
+                release: Annotated[int, Query(ge=1, le=MAX_RELEASE_NUMBER, description=(
+                    "the release's number in the Kiel tracker's layout"))] = 1) -> ReleaseDoc:
+    """The public transparency release at the newest witnessed checkpoint, every file of it, exactly as
+    `contactgroup publish` writes them (it is public: any signed-in user may have it)."""
+    with tempfile.TemporaryDirectory(prefix="release-") as scratch:
+        done = publish(_db(request), Path(scratch) / "release", request.app.state.clock, release)
+        files = [ReleaseFile(path=name, content=base64.b64encode((done.directory / name).read_bytes()).decode())
+                 for name in done.files]
+    return ReleaseDoc(tree_size=done.tree_size, records=done.records, not_in_iati=list(done.not_in_iati),
+                      not_in_kiel=list(done.not_in_kiel), actors=list(done.actors), files=files)

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from contactgroup.domain.errors import ContactGroupError
+from contactgroup.encoding.canonical import plain
 from contactgroup.services.wording import detail as detail  # re-exported: how the API words an error
 
 PROBLEM = "application/problem+json"
@@ -30,6 +32,11 @@ class ProblemDocument(BaseModel):
     detail: str = Field(min_length=1, description="what went wrong, for a person")
     instance: str | None = Field(default=None, description="the request's path")
     errors: list[ProblemItem] | None = Field(default=None, description="each bad parameter (400 only)")
+    code: str | None = Field(default=None, description=(
+        "what kind of refusal this is, for a program (`not-found`, `governed`, ...; `invalid` for bad input); absent "
+        "from HTTP's own refusals (an unknown path, a malformed body)"))
+    params: dict[str, Any] | None = Field(default=None, description="what the refusal names, as data "
+                                                                    "(`{\"kind\": \"member\", \"id\": \"XYZ\"}`)")
 
 
 def problem(status: int, detail: str, *, title: str | None = None, instance: str = "",
@@ -41,6 +48,22 @@ def problem(status: int, detail: str, *, title: str | None = None, instance: str
         body["instance"] = instance
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def refusal(exc: ContactGroupError) -> dict[str, Any]:
+    """The problem document's extension members for a platform error: its `code` and `params`, from which a client
+    words its own hint, as the command line does with the same code locally (`contactgroup member list` after a
+    member not found). Each parameter is one the message names already."""
+    if not exc.code:
+        return {}
+    return {"code": exc.code, "params": {name: _plain(value) for name, value in exc.params.items()}}
+
+
+def _plain(value: Any) -> Any:
+    try:
+        return plain(value)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 _REF = "#/components/schemas/{model}"

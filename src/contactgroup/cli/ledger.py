@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.markup import escape
@@ -39,7 +41,8 @@ from contactgroup.services import (
 )
 from contactgroup.services.access import user as registered_user
 from contactgroup.services.clock import SystemClock
-from contactgroup.storage.database import Database
+from contactgroup.services.coordination import Caller
+from contactgroup.storage.database import Database, UnitOfWork
 
 app = typer.Typer(help="The verifiable record: signed checkpoints, proofs, receipts, witnesses.",
                   no_args_is_help=True)
@@ -66,6 +69,14 @@ def _db(db: str | None, *, local: bool = False) -> Database:
     found = database(db, local=local)
     found.require_initialised()
     return found
+
+
+def _initialised(db: str | None) -> str | None:
+    """`--db` as given, once the local database it names is found to hold a coordination (against a server, the
+    server's is)."""
+    if not seam.against_server():
+        _db(db)
+    return db
 
 
 def _signer_path(database: Database, log_key: str | None) -> Path:
@@ -101,10 +112,14 @@ def checkpoint(log_key: LogKeyOption = None, db: DbOption = None) -> None:
 @app.command("init-key")
 @handles_errors
 def init_key(log_key: LogKeyOption = None, as_: AsOption = None, db: DbOption = None) -> None:
-    """Create the log signing key of a log founded without one (e.g. on PostgreSQL) and publish its verifier."""
+    """Create the log signing key of a log founded without one (e.g. on PostgreSQL) and publish its verifier.
+    Local by nature: the key is the server's, made on the server's machine beside its database (--db, --as a
+    coordinator of it), even where CONTACTGROUP_SERVER names a server."""
     database = _db(db, local=True)
     path = _signer_path(database, log_key)
-    signer, created = log_keys.create_log_key(database, caller(as_), path)
+    if not as_:
+        raise fail("say who you are: pass --as NAME or set CONTACTGROUP_USER (see `contactgroup user list`)", 2)
+    signer, created = log_keys.create_log_key(database, Caller(as_, SystemClock()), path)
     out.print(f"log signing key {'created' if created else 'reused'} in {path} (mode 0600); verifier key "
               f"recorded in the log: {signer.verifier.text}", highlight=False)
 
@@ -335,15 +350,28 @@ def witness_add(
 ) -> None:
     """Add a witness to the log's published policy (recorded in the log; coordinator only). Changing the key of
     a witness already named needs --replace; its past cosignatures stay checked against its old key."""
-    with _db(db).transaction() as uow:
-        key, previous = witness_policy.add_witness(uow, caller(as_), name, key_files.parse_key_argument(vkey),
-                                                   replace=replace)
+    text = key_files.parse_key_argument(vkey)
+
+    def added(answer: Any) -> tuple[CosignerKey, CosignerKey | None]:
+        previous = answer["previous"]
+        return parse_cosigner_key(answer["key"]), parse_cosigner_key(previous) if previous else None
+
+    key, previous = seam.change(
+        _initialised(db), as_, lambda uow, who: witness_policy.add_witness(uow, who, name, text, replace=replace),
+        seam.Remote("POST", "/api/v1/witnesses", added, json={"name": name, "key": text, "replace": replace}))
     if previous is not None and previous.text == key.text:
         out.print(f"witness {name} already has this key; nothing recorded", highlight=False)
     elif previous is not None:
         out.print(f"[green]✓[/] witness {name}: key replaced, {previous.text} -> {key.text}", highlight=False)
     else:
         out.print(f"[green]✓[/] witness {name} added: {key.text}", highlight=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    key: CosignerKey  # the key the witness had
+    left: int  # witnesses left
+    quorum: int  # cosignatures a checkpoint now needs (0: none left)
 
 
 @app.command("witness-remove")
@@ -355,20 +383,42 @@ def witness_remove(
 ) -> None:
     """Take a witness out of the log's published policy (recorded in the log; coordinator only). Its past
     cosignatures stay valid."""
-    with _db(db).transaction() as uow:
-        key = witness_policy.remove_witness(uow, caller(as_), name)
+    def here(uow: UnitOfWork, who: Caller) -> Removed:
+        key = witness_policy.remove_witness(uow, who, name)
         info = witness_policy.log_info_of_state(uow.state)
-    out.print(f"[green]✓[/] witness {name} removed (was {key.text})", highlight=False)
-    if info.policy is None:
+        return Removed(key, len(info.witnesses), info.effective_quorum)
+
+    removed = seam.change(_initialised(db), as_, here, seam.Remote(
+        "DELETE", f"/api/v1/witnesses/{quote(name, safe='')}",
+        lambda a: Removed(parse_cosigner_key(a["key"]), int(a["witnesses"]), int(a["witnessed_when"]))))
+    out.print(f"[green]✓[/] witness {name} removed (was {removed.key.text})", highlight=False)
+    if removed.left == 0:
         out.print("[yellow]no witnesses left[/]: checkpoints are now only signed by the log", highlight=False)
     else:
-        out.print(f"the published policy is now: witnessed when {info.policy.quorum} of {len(info.witnesses)} "
+        out.print(f"the published policy is now: witnessed when {removed.quorum} of {removed.left} "
                   "witnesses cosign", highlight=False)
 
 
 class PolicyFormat(enum.StrEnum):
     TEXT = "text"
     TLOG = "tlog-policy"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyShown:
+    """The published witness policy and the log's keys before the current one (they signed before handovers)."""
+
+    info: witness_policy.LogInfo
+    earlier: list[VerifierKey]
+
+
+def _policy_of(answer: Any) -> PolicyShown:
+    """The server's answer (`GET /api/v1/witness-policy`) read into what the local database gives."""
+    key = answer["log_key"]
+    info = witness_policy.LogInfo(str(answer["origin"]), parse_verifier_key(key) if key else None,
+                                  tuple((str(w["name"]), parse_cosigner_key(w["key"])) for w in answer["witnesses"]),
+                                  int(answer["quorum"]))
+    return PolicyShown(info, [parse_verifier_key(k) for k in answer["earlier_log_keys"]])
 
 
 @app.command()
@@ -385,19 +435,22 @@ def policy(
 ) -> None:
     """Show the coordination's published witness policy (k of n); with --quorum, change k. The published policy
     is a convenience: what counts for a member is its own policy (`check-receipt --policy`, `verify --policy`)."""
-    database = _db(db)
+    def here() -> PolicyShown:
+        with _db(db).reader() as conn:
+            return PolicyShown(witness_policy.log_info(conn), log_keys.log_keys(conn)[:-1])
+
     if quorum is not None:
-        with database.transaction() as uow:
-            witness_policy.set_quorum(uow, caller(as_), quorum)
-    with database.reader() as conn:
-        info = witness_policy.log_info(conn)
-        earlier = log_keys.log_keys(conn)[:-1]
+        seam.change(_initialised(db), as_, lambda uow, who: witness_policy.set_quorum(uow, who, quorum).quorum,
+                    seam.Remote("POST", "/api/v1/witness-policy/quorum", lambda a: int(a["quorum"]),
+                                json={"quorum": quorum}))
+    shown = seam.either(db, as_, here, seam.Remote("GET", "/api/v1/witness-policy", _policy_of))
+    info = shown.info
     if fmt is PolicyFormat.TLOG:
         sys.stdout.write(f"# The witness policy published by the coordination {info.origin}. A convenience: check\n"
                          "# the keys out of band and keep your own copy; your own policy is what counts.\n"
                          + ("# The log lines include the keys of earlier authorities: they signed the checkpoints\n"
-                            "# (and receipts) from before each handover.\n" if earlier else "")
-                         + published_policy(info.key, info.witnesses, info.quorum, earlier).format())
+                            "# (and receipts) from before each handover.\n" if shown.earlier else "")
+                         + published_policy(info.key, info.witnesses, info.quorum, shown.earlier).format())
         return
     out.print(f"log {info.origin}  key {info.key.text if info.key else '(none)'}", highlight=False)
     if not info.witnesses:
@@ -458,7 +511,7 @@ def serve(
     listening = Listening(host, port, tls_cert, tls_key, trusted_proxies(forwarded_allow_ips), max_connections,
                           keep_alive)
     check_tls(tls_cert, tls_key)  # before the database is opened: a typo in a path is the first thing to say
-    database = _db(db)
+    database = _db(db, local=True)  # the server's own database, on its machine
     path = log_keys.resolve_log_key_path(database, log_key)
     signing = path if path is not None and path.exists() else None
     if signing is None:

@@ -5,27 +5,28 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.markup import escape
 
+from contactgroup.cli import seam
 from contactgroup.cli.common import (
     AsOption,
     DbOption,
     Format,
     FormatOption,
-    caller,
     emit,
     fail,
     handles_errors,
     open_to_all,
     out,
-    writer,
 )
-from contactgroup.domain.model import BorderRule, Leg, Zone
-from contactgroup.reports.facts import is_synthetic
+from contactgroup.domain import place
+from contactgroup.domain.model import BorderRule, Leg, Place, Zone
 from contactgroup.services import mobility as svc
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="The transport network: places (see `place`), directed legs between them by mode, border rules (what "
@@ -61,27 +62,29 @@ def _zone(zone: Zone) -> dict[str, object]:
 @handles_errors
 def network_legs(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the legs (every user sees them all)."""
-    state = open_to_all(db, as_)
-    emit([_leg(leg) for leg in svc.legs(state)], fmt, title="Legs", columns=LEG_COLUMNS,
-         synthetic=is_synthetic(state))
+    found = seam.open_listing(db, as_, svc.legs, seam.Remote("GET", "/api/v1/legs", seam.typed(Leg)))
+    # in the record's order (origin, end, mode) either way: the server's pages are sorted by text
+    rows = sorted(found.rows, key=lambda leg: (leg.origin, leg.to, leg.mode))
+    emit([_leg(leg) for leg in rows], fmt, title="Legs", columns=LEG_COLUMNS, synthetic=found.synthetic)
 
 
 @app.command("rules")
 @handles_errors
 def network_rules(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the border rules, each in force from its date until the next for the same country and mode."""
-    state = open_to_all(db, as_)
-    emit([_rule(r) for r in svc.border_rules(state)], fmt, title="Border rules", columns=RULE_COLUMNS,
-         synthetic=is_synthetic(state))
+    found = seam.open_listing(db, as_, svc.border_rules,
+                              seam.Remote("GET", "/api/v1/border-rules", seam.typed(BorderRule)))
+    rows = sorted(found.rows, key=lambda rule: (rule.country, rule.mode, rule.since))
+    emit([_rule(r) for r in rows], fmt, title="Border rules", columns=RULE_COLUMNS, synthetic=found.synthetic)
 
 
 @app.command("zones")
 @handles_errors
 def network_zones(db: DbOption = None, as_: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the mobility zones (lead_days none: no per-movement permission inside the zone)."""
-    state = open_to_all(db, as_)
-    emit([_zone(z) for z in svc.zones(state)], fmt, title="Mobility zones", columns=ZONE_COLUMNS,
-         synthetic=is_synthetic(state))
+    found = seam.open_listing(db, as_, svc.zones, seam.Remote("GET", "/api/v1/zones", seam.typed(Zone)))
+    emit([_zone(z) for z in found.rows], fmt, title="Mobility zones", columns=ZONE_COLUMNS,
+         synthetic=found.synthetic)
 
 
 @app.command("import")
@@ -96,8 +99,11 @@ def network_import(
 ) -> None:
     """Record the places, legs, border rules and zones of the files, or nothing if any row is bad (coordinator).
     Rows the record already holds as they are are skipped, so a file may be imported again."""
-    with writer(db) as uow:
-        done = svc.import_network(uow, caller(as_), files)
+    if seam.against_server() and len(files) != 1:
+        raise fail("against a server, `network import` takes one file, uploaded whole (an XLSX workbook holds every "
+                   "table, a sheet each): all of its rows are recorded, or none", 2)
+    done = seam.change(db, as_, lambda uow, who: svc.import_network(uow, who, files),
+                       seam.upload("network", files[0], seam.typed(svc.Imported)))
     counts = ", ".join(f"{n:,} {table}" for table, n in done.recorded.items())
     out.print(f"recorded {counts} ({done.unchanged:,} rows already held as they are)", highlight=False)
     for column in done.ignored:
@@ -119,11 +125,19 @@ def network_export(
     as_: AsOption = None,
 ) -> None:
     """Write the network as `network import` reads it back (every user may)."""
-    state = open_to_all(db, as_)
+    if seam.against_server():  # the server's four lists, written as a local export writes them
+        def every(route: str, cls: type[T]) -> list[T]:
+            return seam.open_listing(db, as_, lambda _: (), seam.Remote("GET", route, seam.typed(cls))).rows
+
+        network = (every("/api/v1/places", Place), every("/api/v1/legs", Leg), every("/api/v1/border-rules",
+                   BorderRule), every("/api/v1/zones", Zone))
+    else:
+        state = open_to_all(db, as_)
+        network = (place.sorted_places(state), svc.legs(state), svc.border_rules(state), svc.zones(state))
     if fmt is ExportFormat.XLSX and not path.parent.is_dir():  # before openpyxl starts: it fails noisily midway
         raise fail(f"cannot write {path}: no directory {path.parent}", 1)
     try:
-        written = svc.export_network(state, path, fmt.value)
+        written = svc.write_network(path, fmt.value, *network)
     except OSError as exc:
         raise fail(f"cannot write {path}: {exc.strerror or exc}", 1) from None
     for each in written:

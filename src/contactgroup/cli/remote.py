@@ -29,6 +29,7 @@ from contactgroup.domain.errors import (
     Problem,
     ValidationFailed,
 )
+from contactgroup.services import wording
 
 SERVER_ENV = "CONTACTGROUP_SERVER"
 CONFIG_ENV = "CONTACTGROUP_CONFIG_DIR"
@@ -164,25 +165,38 @@ class Client:
         raise refusal(answer)
 
 
+# Codes whose command-line hint is for whoever holds the database (sign a checkpoint, migrate, verify it) or names
+# `--as`: against a server they are the server operator's to act on, and the server's own wording stands.
+SERVER_SIDE = frozenset({"unknown-user", "no-checkpoint", "no-covering-checkpoint", "no-log-key", "tree-mismatch",
+                         "schema-behind", "no-database"})
+_NOT_PARAMS = frozenset({"message", "problems", "where", "code"})  # the error's own arguments, not parameters
+
+
 def refusal(answer: httpx.Response) -> ContactGroupError:
-    """The error a server's problem document stands for, with its detail as the message."""
+    """The error a server's problem document stands for: its message, `code` and `params` (RFC 9457 extension
+    members), so that the command words it, hint and all, as it words the same refusal locally."""
     errors: list[Problem] = []
-    document_code = None
+    code, params = "", {}
     try:
         document = answer.json()
-        document_code = document.get("code")
         detail = str(document.get("detail") or answer.reason_phrase)
         errors = [Problem(str(e["where"]), str(e["message"])) for e in document.get("errors") or ()]
+        code = str(document.get("code") or "")
+        params = {str(k): v for k, v in dict(document.get("params") or {}).items() if k not in _NOT_PARAMS}
     except (ValueError, AttributeError, TypeError, KeyError):
         detail = f"{answer.status_code} {answer.reason_phrase}"
     status = answer.status_code
     if status == 401:
         return NotSignedIn()
-    kinds: dict[int, type[ContactGroupError]] = {403: Forbidden, 404: NotFound, 409: Conflict, 412: Conflict,
-                                                 428: Conflict, 429: Conflict}
-    if status == 409 and document_code == "record-differs":  # a report not computed from this record (exit 6)
+    if status == 409 and code == "record-differs":  # a report not computed from this record (exit 6)
         return IntegrityError(detail)
+    if not code or code in SERVER_SIDE:
+        message, code, params = detail, "", {}
+    else:  # the message as the service raised it, without what the server added after it (services/wording.py)
+        message = detail.removesuffix(wording.added(ContactGroupError("", code=code, **params)))
     if status in (400, 413, 422):
         # several problems (an import's bad rows) each on its line, as a local command lists them
-        return ValidationFailed(errors if len(errors) > 1 else detail)
-    return kinds.get(status, ContactGroupError)(detail, code="server")
+        return ValidationFailed(errors or message, code=code or "invalid", **params)
+    kinds: dict[int, type[ContactGroupError]] = {403: Forbidden, 404: NotFound, 409: Conflict, 412: Conflict,
+                                                 428: Conflict, 429: Conflict}
+    return kinds.get(status, ContactGroupError)(message, code=code or "server", **params)

@@ -109,15 +109,10 @@ def revoke(
         db_ = database(db)
         return tokens.revoke(db_, db_.state(), caller(as_).user, token_id, of=of, now=SystemClock().now())
 
-    if token_id is not None or not seam.against_server():
-        count = seam.either(db, as_, here, seam.Remote("DELETE", f"/api/v1/tokens/{quote(token_id or '', safe='')}",
-                                                       lambda _: 1))
-    else:  # --all against a server: each live token of one's own, this command line's last
-        mine = seam.ask(db, as_, seam.Remote("GET", "/api/v1/tokens", lambda rows: [
-            t["id"] for t in rows if t["revoked_at"] is None
-            and datetime.fromisoformat(t["expires_at"]) > SystemClock().now()]))
-        current = remote.saved()[str(remote.server())].token_id
-        for ident in sorted(mine, key=lambda i: i == current):
-            seam.ask(db, as_, seam.Remote("DELETE", f"/api/v1/tokens/{quote(ident, safe='')}", lambda _: None))
-        count = len(mine)
+    one = seam.Remote("DELETE", f"/api/v1/tokens/{quote(token_id or '', safe='')}", lambda _: 1)
+    every = seam.Remote("DELETE", "/api/v1/tokens", lambda answer: int(answer["revoked"]), params={"all": "true"})
+    count = seam.either(db, as_, here, one if token_id is not None else every)
     typer.echo(f"token {token_id} revoked" if token_id else f"{count} tokens revoked")
+    if token_id is None and (where := remote.server()) is not None:  # the token this command line used ended too
+        remote.forget(where)
+        typer.echo(f"signed out of {where}: sign in again with `contactgroup login`", err=True)

@@ -160,7 +160,16 @@ def import_network(uow: UnitOfWork, caller: svc.Caller, paths: Iterable[Path]) -
 def export_network(state: State, path: Path, fmt: str) -> list[Path]:
     """Write the network as `read` reads it back: `csv`, four files in the directory `path`; `xlsx`, one workbook
     of four sheets."""
-    tables = files.tables(places.sorted_places(state), legs(state), border_rules(state), zones(state))
+    return write_network(path, fmt, places.sorted_places(state), legs(state), border_rules(state), zones(state))
+
+
+def write_network(path: Path, fmt: str, places_: Iterable[Place], legs_: Iterable[Leg],
+                  rules_: Iterable[BorderRule], zones_: Iterable[Zone]) -> list[Path]:
+    """`export_network` of the four tables however they were read (a server's lists): each in the record's order."""
+    tables = files.tables(sorted(places_, key=lambda p: p.code),
+                          sorted(legs_, key=lambda leg: (leg.origin, leg.to, leg.mode)),
+                          sorted(rules_, key=lambda rule: (rule.country, rule.mode, rule.since)),
+                          sorted(zones_, key=lambda zone: zone.code))
     if fmt == "csv":
         return files.write_csv(path, tables)
     files.write_xlsx(path, tables)

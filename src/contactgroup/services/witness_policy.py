@@ -36,6 +36,7 @@ def add_witness(uow: UnitOfWork, caller: svc.Caller, name: str, key_text: str,
     A witness's key changes only when asked explicitly (`replace`): a key silently replaced would discount every
     cosignature the witness gives with the key its operator still uses. Past cosignatures stay checked against
     the key registered when they were received."""
+    ctx = svc.authorized(uow, caller, WITNESS_ACTION)  # first: whoever may not name witnesses learns nothing more
     key = parse_witness_key(key_text)
     if key.name != name:
         raise ValidationFailed(f"the key is named {key.name!r}, not {name!r}", where="witness")
@@ -47,7 +48,6 @@ def add_witness(uow: UnitOfWork, caller: svc.Caller, name: str, key_text: str,
         raise Conflict(f"{name} is already a witness with the key {previous.text}", code="witness-key-change",
                        key=key.text)
     WitnessPolicy(tuple({**current, name: key}.values()), 1)  # refuses two names for one public key
-    ctx = svc.authorized(uow, caller, WITNESS_ACTION)
     svc.record_events(uow, [ctx.event("WitnessAdded", {"name": name, "key": key.text})])
     return key, previous
 

@@ -7,17 +7,23 @@ from collections.abc import Callable, Mapping
 
 from contactgroup.domain.errors import ContactGroupError
 
-# The errors whose hint differs by front door (the CLI names its options; the server never does).
-HINTS: Mapping[str, Callable[[ContactGroupError], str]] = {
-    "unknown-user": lambda e: f"{e} is registered: the server acts only as a registered user",
-    "disabled-user": lambda e: f"{e}: the server acts only as an enabled user",
-    "missing-rate": lambda e: f"{e}; the coordinating authority records one (exchange rates are reference data)",
-    "governed": lambda e: f"{e} (a governance proposal)",
-    "received-requirement": lambda e: str(e),
+# What the server adds after the message of an error whose hint differs by front door (the CLI names its options;
+# the server never does). Only ever added after the message, so that a client that has the code and the
+# parameters (the command line against a server) can take it off and word its own hint instead.
+ADDED: Mapping[str, Callable[[ContactGroupError], str]] = {
+    "unknown-user": lambda e: " is registered: the server acts only as a registered user",
+    "disabled-user": lambda e: ": the server acts only as an enabled user",
+    "missing-rate": lambda e: "; the coordinating authority records one (exchange rates are reference data)",
+    "governed": lambda e: " (a governance proposal)",
 }
+
+
+def added(exc: ContactGroupError) -> str:
+    """What the server says after the error's own message, if anything."""
+    hint = ADDED.get(exc.code)
+    return hint(exc) if hint else ""
 
 
 def detail(exc: ContactGroupError) -> str:
     """A platform error as the server says it: never a CLI option or command."""
-    hint = HINTS.get(exc.code)
-    return hint(exc) if hint else str(exc)
+    return f"{exc}{added(exc)}"
