@@ -16,8 +16,9 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from contactgroup.domain.model import Leg, Mode
-from contactgroup.services import mobility
-from contactgroup.services.clock import FixedClock
+from contactgroup.services import coordination as svc
+from contactgroup.services import mobility, movement, queries
+from contactgroup.services.mobility import network_of
 from tests.cli.conftest import Cli
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 
@@ -25,6 +26,11 @@ from tests.factories import World, confirmed_allocation, enter_offer, open_requi
 @pytest.fixture
 def corridor(world: World) -> None:
     world.do(mobility.load_reference, "admin")
+
+
+# The figures are of Saturday 5 December 2026 (working days and the network's dated rules), whatever day the tests
+# run on.
+FROM = ("--from", "2026-12-05")
 
 
 def placed(world: World) -> str:
@@ -39,7 +45,7 @@ class TestCompare:
                                                      tmp_path: Path) -> None:
         allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
         chart = tmp_path / "zone.svg"
-        result = cli("mobility", "compare", "--zone", "NLD,DEU,POL", "--format", "json", "--chart", str(chart),
+        result = cli("mobility", "compare", "--zone", "NLD,DEU,POL", *FROM, "--format", "json", "--chart", str(chart),
                      user="deu")
         assert result.exit_code == 0, result.output
         rows = json.loads(result.stdout)
@@ -49,15 +55,43 @@ class TestCompare:
         # Tiers and members tally the routed shipments: none here, so the total alone.
         assert [(r["level"], r["key"], r["shipments"], r["days_saved"]) for r in rows[1:]] == [("total", "all", 0, 0)]
         ET.fromstring(chart.read_bytes())  # a whole SVG document
-        table = cli("mobility", "compare", "--zone", "NLD,DEU,POL", "--format", "csv", user="fra")
+        table = cli("mobility", "compare", "--zone", "NLD,DEU,POL", *FROM, "--format", "csv", user="fra")
         listed = list(csv.DictReader(io.StringIO(table.stdout)))
         assert [r["level"] for r in listed] == ["total"]  # France may not see Germany's shipment: counted only
 
     def test_the_table_names_the_zone_and_its_start(self, world: World, cli: Cli, corridor: None) -> None:
-        result = cli("mobility", "compare", "--zone", "nld, deu ,POL", "--from", "2027-01-04", user="deu")
+        result = cli("mobility", "compare", "--zone", "nld, deu ,POL", *FROM, "--zone-starts", "2027-01-04",
+                     user="deu")
         assert result.exit_code == 0, result.output
-        assert "Zone DEU, NLD, POL (no per-movement permission, from 2027-01-04)" in result.stdout
+        # The network's own NL-DE-PL zone, moved to start later.
+        assert "Zone DEU, NLD, POL (no per-movement permission, from 2027-01-04), planned on 2026-12-05" in (
+            result.stdout)
         assert "per priority tier" in result.stdout and "in total" in result.stdout
+
+    def test_the_planning_day_moves_every_shipment_and_the_zone_s_start(self, world: World, cli: Cli,
+                                                                         corridor: None) -> None:
+        allocated = placed(world)
+        later = json.loads(cli("mobility", "compare", "--zone", "NLD,DEU,POL", "--from", "2026-12-12", "--format",
+                               "json", user="deu").stdout)
+        earlier = json.loads(cli("mobility", "compare", "--zone", "NLD,DEU,POL", *FROM, "--format", "json",
+                                 user="deu").stdout)
+        # Planned a week later, it leaves a week later (no holiday between): its ETA is a week later too.
+        eta = {run: next(r["eta_with"] for r in rows if r["key"] == allocated)
+               for run, rows in (("later", later), ("earlier", earlier))}
+        assert date.fromisoformat(eta["later"]) - date.fromisoformat(eta["earlier"]) == timedelta(days=7)
+        # A zone the network does not have starts on the planning day.
+        zoned = cli("mobility", "compare", "--zone", "NLD,DEU", "--from", "2026-12-12", user="deu")
+        assert "Zone DEU, NLD (no per-movement permission, from 2026-12-12), planned on 2026-12-12" in zoned.stdout
+
+    @pytest.mark.parametrize(("command", "given", "said"), [
+        (("mobility", "compare", "--zone", "NLD,DEU"), "2026-02-30", "'2026-02-30' is not a date (YYYY-MM-DD)"),
+        (("mobility", "map"), "5 Dec", "'5 Dec' is not a date"),
+        (("delivery", "plan", "A-1"), "3100-01-01", "3100-01-01 is outside 1900-01-01..2999-12-31")])
+    def test_a_bad_planning_day_is_refused_naming_the_option(self, world: World, cli: Cli, command: tuple[str, ...],
+                                                             given: str, said: str) -> None:
+        result = cli(*command, "--from", given, user="deu")
+        assert result.exit_code == 2
+        assert "--from" in result.output and said in " ".join(result.output.replace("│", " ").split())
 
     def test_a_zone_with_an_unknown_country_is_refused(self, world: World, cli: Cli, corridor: None) -> None:
         result = cli("mobility", "compare", "--zone", "NLD,XYZ,POL", user="deu")
@@ -75,7 +109,7 @@ class TestMap:
         root = ET.fromstring(whole.stdout.encode())
         assert root.get("aria-label") == "Transport network"
         drawn = tmp_path / "route.svg"
-        result = cli("mobility", "map", "--shipment", allocated, "-o", str(drawn), user="deu")
+        result = cli("mobility", "map", "--shipment", allocated, *FROM, "-o", str(drawn), user="deu")
         assert result.exit_code == 0 and result.stdout == f"map written to {drawn}\n", result.output
         texts = ["".join(t.itertext()) for t in ET.fromstring(drawn.read_bytes()).iter(
             "{http://www.w3.org/2000/svg}text")]
@@ -90,19 +124,11 @@ class TestMap:
         assert hidden.output.replace(allocated, "X") == unknown.output.replace("A-999", "X")
 
 
-@pytest.fixture(autouse=True)
-def planned_on_a_fixed_day(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The commands plan from today: the tests' figures are of Saturday 5 December 2026 (working days and the
-    network's dated rules), whatever day the tests run on."""
-    day = FixedClock(datetime(2026, 12, 5, 12, 0, tzinfo=UTC))
-    monkeypatch.setattr("contactgroup.cli.mobility.SystemClock", lambda: day)
-
-
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 class TestDeliveryPlan:
     def test_legs_permissions_and_eta(self, world: World, cli: Cli, corridor: None) -> None:
         allocated = placed(world)
-        result = cli("delivery", "plan", allocated, "--format", "json", user="deu")
+        result = cli("delivery", "plan", allocated, *FROM, "--format", "json", user="deu")
         assert result.exit_code == 0, result.output
         rows = json.loads(result.stdout)
         # By rail across Germany into Poland, where the NL-DE-PL zone waives the permission, then by road into
@@ -115,14 +141,14 @@ class TestDeliveryPlan:
         assert all(r["departs"] >= r["ready"] for r in rows if r["ready"])
         assert all(b["reached"] == a["arrives"] for a, b in itertools.pairwise(rows))
         assert rows[0]["eta"] == rows[-1]["arrives"]
-        table = cli("delivery", "plan", allocated, user="deu")
+        table = cli("delivery", "plan", allocated, *FROM, user="deu")
         assert f"{allocated}: 60 units DUI-RAIL → LVIV-HP" in table.stdout and "needed by 2024-09-01" in table.stdout
 
     def test_the_eta_waits_where_a_leg_is_full(self, world: World, cli: Cli, corridor: None) -> None:
         # The last leg into Lviv takes one shipment a day: of two shipments on the same route, one waits a day.
         world.do(mobility.set_leg, "admin", Leg("HREBENNE-XING", "LVIV-HP", Mode.ROAD, 1, capacity=1))
         first, second = placed(world), placed(world)
-        plans = [json.loads(cli("delivery", "plan", a, "--format", "json", user="deu").stdout)[0]
+        plans = [json.loads(cli("delivery", "plan", a, *FROM, "--format", "json", user="deu").stdout)[0]
                  for a in (first, second)]
         waits = sorted(p["waited_for_room"] for p in plans)
         assert waits[0] == "" and waits[1].startswith("HREBENNE-XING>LVIV-HP/road full ")
@@ -132,19 +158,55 @@ class TestDeliveryPlan:
 
     def test_no_route_says_why(self, world: World, cli: Cli, corridor: None) -> None:
         allocated = confirmed_allocation(world, enter_offer(world, "deu"), open_requirement(world, 100), 60)
-        result = cli("delivery", "plan", allocated, user="deu")
+        result = cli("delivery", "plan", allocated, *FROM, user="deu")
         assert result.exit_code == 1
         assert "no route on the network: depot 'DEU' and destination 'UKR-West' are not places" in result.output
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 class TestPermissions:
+    def test_a_shipment_under_way_refused_at_the_border_waits_there(self, world: World, cli: Cli,
+                                                                     corridor: None) -> None:
+        allocated = confirmed_allocation(world, enter_offer(world, "fra", member="FRA", depot="ANR-PORT"),
+                                         open_requirement(world, 100, destination="LVIV-HP"), 60, donor="fra")
+        world.clock.at = datetime(2026, 12, 16, 9, 0, tzinfo=UTC)  # Wednesday
+        d = world.do(svc.dispatch, "fra", allocation=allocated, quantity=60, dispatched_on=date(2026, 12, 7))
+        network = network_of(world.db.state(), date(2026, 12, 16))
+        world.do(movement.record_position, "fra", d.id, "KORCZOWA-XING", date(2026, 12, 16), network)
+        [into] = world.do(movement.request_permissions, "fra", d.id, network)
+        assert into.key == f"{d.id}/UKR/road"
+        world.do(movement.decide_permission, "ukr", into.key, False, "crossing closed")
+        # The plan goes round: back to the Rzeszów hub, to Medyka and by rail into Ukraine. Refused too.
+        [by_rail] = world.do(movement.request_permissions, "fra", d.id, network)
+        assert by_rail.key == f"{d.id}/UKR/rail"
+        world.do(movement.decide_permission, "ukr", by_rail.key, False, "no wagons")
+        # Planned as of a past day, it is planned from where it is: at the crossing since Wednesday 16 December.
+        # Every way into Ukraine is refused, so it waits for Ukraine's clearance asked again on the day it was
+        # refused: 2 working days → Friday 18 December; then a day's road to Lviv, Saturday 19 (by rail from
+        # Medyka it would arrive the same day: of equal routes, the one found first is kept).
+        plan = cli("delivery", "plan", d.id, "--from", "2026-12-07", user="fra")
+        assert plan.exit_code == 0, plan.output
+        said = " ".join(plan.stdout.split())
+        assert f"{d.id}: 60 units KORCZOWA-XING → LVIV-HP, leaving 2026-12-16; ETA 2026-12-19" in said
+        assert ("it waits at Korczowa–Krakovets crossing, A4 for a new UKR permission: refused 16 December, new "
+                "request ready 18 December") in said
+        [step] = json.loads(cli("delivery", "plan", d.id, "--from", "2026-12-07", "--format", "json",
+                                user="fra").stdout)
+        assert (step["waited"], step["permission"], step["status"]) == (
+            2, "UKR 2 working days, asked again: refused 2026-12-16", "refused")
+        assert step["waits_for_permission"].startswith("waits at Korczowa")
+        # The recipient's inbox lists it to receive, late (it was needed long ago), and says why.
+        state = world.db.state()
+        [entry] = [e for e in queries.inbox(state, state.users["ukr"], world.clock.at).entries if e.id == d.id]
+        assert entry.detail.endswith("(waits at Korczowa–Krakovets crossing, A4 for a new UKR permission: refused "
+                                     "16 December, new request ready 18 December)")
+
     def test_request_refuse_and_the_plan_shows_where_each_stands(self, world: World, cli: Cli,
                                                                  corridor: None) -> None:
         # France ships from Antwerp: entering Germany by rail needs Germany's permission (France is no national).
         allocated = confirmed_allocation(world, enter_offer(world, "fra", member="FRA", depot="ANR-PORT"),
                                          open_requirement(world, 100, destination="LVIV-HP"), 60, donor="fra")
-        plan = json.loads(cli("delivery", "plan", allocated, "--format", "json", user="fra").stdout)
+        plan = json.loads(cli("delivery", "plan", allocated, *FROM, "--format", "json", user="fra").stdout)
         assert (plan[0]["leg"], plan[0]["mode"], plan[0]["status"]) == ("ANR-PORT → DUI-RAIL", "rail", "to request")
         asked = cli("delivery", "permission", "request", allocated, user="fra")
         assert asked.exit_code == 0 and f"requested {allocated}/DEU/rail" in asked.stdout, asked.output
@@ -157,6 +219,6 @@ class TestPermissions:
         listed = json.loads(cli("delivery", "permission", "list", "--format", "json", user="deu").stdout)
         assert [(p["country"], p["status"], p["reason"]) for p in listed] == [("DEU", "refused", "convoy")]
         # The plan goes round the refused crossing: into Germany by road, whose permission is still to request.
-        plan = json.loads(cli("delivery", "plan", allocated, "--format", "json", user="fra").stdout)
+        plan = json.loads(cli("delivery", "plan", allocated, *FROM, "--format", "json", user="fra").stdout)
         assert (plan[0]["leg"], plan[0]["mode"], plan[0]["status"]) == ("ANR-PORT → DUI-RAIL", "road", "to request")
         assert cli("delivery", "permission", "list", user="usa").stdout.startswith("Movement permissions: none")

@@ -12,7 +12,7 @@ call needs none; a Polish air clearance takes three. No public holiday of NLD, D
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from contactgroup.cli.mobility import rows
@@ -34,7 +34,9 @@ from contactgroup.domain.model import (
 )
 from contactgroup.domain.state import State
 from contactgroup.io import network as files
-from contactgroup.services import movement
+from contactgroup.mobility import Route
+from contactgroup.reports.gaps import gaps
+from contactgroup.services import movement, queries
 from contactgroup.services.mobility import network_of
 
 MONDAY = date(2026, 3, 9)  # the planning day: every permission is requested on it
@@ -127,3 +129,18 @@ def test_the_shells_plan_waits_a_day_for_room_at_the_hub() -> None:
     [shells] = [s for s in movement.open_shipments(state, MONDAY) if s.id == "A1"]
     timed = movement.scheduled_arrival(state, network, shells, MONDAY)
     assert timed.eta == date(2026, 3, 18) and [str(w) for w in timed.waits] == ["RZE-HUB full 17 March: 1 day"]
+    # Routed alone the shells would arrive on the day needed; the full hub makes them a day late, and the gaps and
+    # the inbox say so, and why.
+    assert isinstance(timed.route, Route) and timed.route.eta == MARCH_17
+    [late] = movement.late_shipments(state, network, MONDAY)
+    assert (late.shipment.id, late.eta, late.days, late.reason) == (
+        "A1", date(2026, 3, 18), 1, "Rzeszów logistics hub full 17 March: 1 day")
+    [row] = [r for r in gaps(state, None, late=movement.late_by_requirement(state, network, MONDAY))
+             if r.requirement == "R1"]
+    assert (row.late, row.eta) == (500, date(2026, 3, 18))
+    assert "(latest 2026-03-18: Rzeszów logistics hub full 17 March: 1 day)" in row.detail
+    state.put(User("nld", "NLD", Role.DESK_OFFICER))
+    entries = queries.inbox(state, state.users["nld"], datetime(2026, 3, 9, 9, 0, tzinfo=UTC)).entries
+    [entry] = [e for e in entries if e.id == "A1"]
+    assert entry.detail.endswith("; LATE: expected 2026-03-18, 1 day after its needed-by date 2026-03-17 (Rzeszów "
+                                 "logistics hub full 17 March: 1 day)")

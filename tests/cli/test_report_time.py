@@ -6,15 +6,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import Result
+from openpyxl import load_workbook
 
+from contactgroup.io.report_xlsx import HEADER_ROW
 from contactgroup.ledger import merkle
 from contactgroup.ledger.leaf import event_leaf_hash
+from contactgroup.services import reporting
 from contactgroup.storage.database import read_events
 from tests.cli.conftest import Cli
 from tests.cli.test_report import mark_synthetic, rows_of, without_stamp
@@ -250,3 +254,84 @@ class TestCheckpoint:
 
         result = cli("report", "check", str(edited(later, unsigned)))
         assert result.exit_code == 6 and "does not verify with the log key the record publishes" in result.stderr
+
+
+def signed(cli: Cli, tmp_path: Path) -> None:
+    """A checkpoint of the record as it is (on PostgreSQL the coordination was founded without a log key)."""
+    key: tuple[str, ...] = ()
+    if not cli.db.is_sqlite:
+        key = ("--log-key", str(tmp_path / "log.key"))
+        assert cli("ledger", "init-key", *key, user="admin").exit_code == 0
+    assert cli("ledger", "checkpoint", *key).exit_code == 0
+
+
+def saved(tmp_path: Path, cli: Cli, name: str, *args: str) -> Path:
+    path = tmp_path / name
+    result = cli(*args, "--output", str(path))
+    assert result.exit_code == 0, result.output
+    return path
+
+
+class TestFiles:
+    """The stamp as a header block — `# key: value` lines in CSV, a "Stamp" sheet in a workbook — and `report check`
+    reading a CSV or XLSX report back like the JSON envelope."""
+
+    def test_the_workbooks_stamp_block_is_the_json_envelopes_stamp(self, scenario: Scenario, cli: Cli,
+                                                                   tmp_path: Path) -> None:
+        report = ("report", "gaps", "--as-of", "2024-07-01")
+        signed(cli, tmp_path)
+        stamp = json.loads(cli(*report, "-f", "json").stdout)["stamp"]
+        book = load_workbook(saved(tmp_path, cli, "gaps.xlsx", *report, "-f", "xlsx"))
+        assert book.sheetnames[:2] == ["Report", "Stamp"]
+        block = [tuple(c.value for c in row) for row in book["Stamp"].iter_rows(min_row=2)]
+        assert ("Log size: events the report was computed on", stamp["log_size"], "log_size") in block
+        assert ("Root of the log's Merkle tree at that size", stamp["root"], "root") in block
+        read = reporting.read_report_file((tmp_path / "gaps.xlsx").read_bytes()).document["stamp"]
+        assert read["checkpoint"] and read["checkpoint"]["consistency_proof"]
+        given = {k: v for k, v in stamp["parameters"].items() if v is not None}  # the block names what is set
+        assert {**read, "generated_at": None} == {**stamp, "generated_at": None, "parameters": given}  # computed
+        # twice, a moment apart
+
+    @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+    @pytest.mark.parametrize("report", [("burden",), ("coverage", "--by", "requirement"), ("lag",), ("gaps",)])
+    def test_a_csv_or_xlsx_report_is_checked_like_json(self, scenario: Scenario, cli: Cli, tmp_path: Path,
+                                                        fmt: str, report: tuple[str, ...]) -> None:
+        path = saved(tmp_path, cli, f"report.{fmt}", "report", *report, "-f", fmt)
+        result = cli("report", "check", str(path))
+        assert result.exit_code == 0, result.output
+        assert " 0 differ, 0 cannot be checked" in result.stdout and "has not grown since" in result.stdout
+
+    def test_a_changed_cell_fails_naming_the_figure(self, scenario: Scenario, cli: Cli, tmp_path: Path) -> None:
+        path = saved(tmp_path, cli, "burden.xlsx", "report", "burden", "-f", "xlsx")
+        book = load_workbook(path)
+        sheet = book["Report"]
+        header = [c.value for c in sheet[HEADER_ROW]]
+        row = next(r for r in range(HEADER_ROW + 1, sheet.max_row + 1) if sheet.cell(r, 1).value == "DEU")
+        sheet.cell(row, header.index("allocated_eur") + 1).value = 1890001
+        book.save(path)
+        result = cli("report", "check", str(path))
+        assert result.exit_code == 6, result.output
+        assert (f'row {row - HEADER_ROW} (DEU), allocated_eur: the file says 1890001, the record gives "1890000.0"'
+                in " ".join(result.stderr.split()))
+        csv_path = saved(tmp_path, cli, "burden.csv", "report", "burden", "-f", "csv")
+        csv_path.write_text(csv_path.read_text().replace(",1890000.0,", ",1890001,", 1))
+        result = cli("report", "check", str(csv_path))
+        assert result.exit_code == 6 and "(DEU), allocated_eur: the file says \"1890001\"" in result.stderr
+
+    @pytest.mark.parametrize(("text", "says"), [
+        ("# report: burden\n# log_size\nmember\nDEU\n", "line 2 is not `# key: value`"),
+        ("# report: burden\nmember\nDEU\n", "not a stamped report"),
+        ("PK\x03\x04 not a zip", "not a readable XLSX workbook"),
+    ])
+    def test_a_malformed_csv_or_xlsx_file_is_refused(self, cli: Cli, tmp_path: Path, text: str, says: str) -> None:
+        path = tmp_path / "report.csv"
+        path.write_text(text)
+        result = cli("report", "check", str(path))
+        assert result.exit_code == 2 and says in " ".join(result.stderr.split()), result.output
+
+    def test_a_workbook_with_a_dtd_is_refused_before_any_xml_is_parsed(self, cli: Cli, tmp_path: Path) -> None:
+        path = tmp_path / "report.xlsx"
+        with zipfile.ZipFile(path, "w") as package:
+            package.writestr("xl/workbook.xml", '<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
+        result = cli("report", "check", str(path))
+        assert result.exit_code == 2 and "declares a DTD or entities" in result.stderr

@@ -47,7 +47,8 @@ def ship(leaves: date = MONDAY, nationality: str = "NLD", dangerous: bool = Fals
     return Shipment("S-1", origin, "RZE-HUB", leaves, nationality, dangerous, planned)
 
 
-def routed(network: Network, shipment: Shipment, refused: tuple[tuple[str, Mode], ...] = ()) -> Route:
+def routed(network: Network, shipment: Shipment,
+           refused: tuple[tuple[str, Mode], ...] | dict[tuple[str, Mode], date] = ()) -> Route:
     found = Router(network, CALENDAR).route(shipment, refused)
     assert isinstance(found, Route), found
     return found
@@ -112,12 +113,35 @@ def test_a_refused_permission_re_routes() -> None:
     assert rerouted.eta == date(2026, 3, 18)  # POL rail ready Mon 16 March, then 2 days
 
 
+def test_a_refusal_with_no_other_route_waits_for_a_new_permission() -> None:
+    # Every way from Rotterdam enters Germany by road. Refused on Wednesday 4 March, the permission is requested
+    # again that day: 3 working days → Monday 9 March. The shipment waits at Venlo, the last place before the
+    # border, from Tuesday 3 March; then as before (CZE and POL road permissions were ready long since).
+    found = routed(CORRIDOR, ship(), refused={("DEU", Mode.ROAD): date(2026, 3, 4)})
+    assert [(s.leg.to, s.departs, s.arrives) for s in found.steps] == [
+        ("VENLO", MONDAY, date(2026, 3, 3)), ("DUI", date(2026, 3, 9), date(2026, 3, 10)),
+        ("CZ-HUB", date(2026, 3, 10), date(2026, 3, 13)), ("RZE-HUB", date(2026, 3, 13), date(2026, 3, 16))]
+    [(step, renewed)] = found.renewals()
+    assert (step.leg.origin, step.reached, step.departs, step.waited) == ("VENLO", date(2026, 3, 3),
+                                                                          date(2026, 3, 9), 6)
+    assert (renewed.country, renewed.mode, renewed.refused_on, renewed.requested, renewed.ready) == (
+        "DEU", Mode.ROAD, date(2026, 3, 4), date(2026, 3, 4), date(2026, 3, 9))
+    assert [p.refused_on for p in found.permissions[1:]] == [None, None]
+    # Given as pairs alone, a refusal is taken as made on the planning day (Monday 2 March: ready Thursday 5).
+    assert routed(CORRIDOR, ship(), refused=(("DEU", Mode.ROAD),)).steps[1].departs == date(2026, 3, 5)
+
+
+def test_a_refusal_re_routes_rather_than_waits_where_another_route_exists() -> None:
+    # Refused by rail into Poland, and by road into Czechia: the way round through Czechia is barred too, so it
+    # waits; refused only by road into Czechia, it goes by rail (test above), never waiting for Czechia.
+    rerouted = routed(CORRIDOR, ship(), refused={("CZE", Mode.ROAD): MONDAY})
+    assert rerouted.renewals() == ()
+    both = routed(CORRIDOR, ship(), refused={("CZE", Mode.ROAD): MONDAY, ("POL", Mode.RAIL): MONDAY})
+    assert [p.country for _, p in both.renewals()] == ["CZE"]  # CZE's 2 days beat POL rail's 10
+
+
 def test_no_route_says_why() -> None:
-    router = Router(CORRIDOR, CALENDAR)
-    stopped = router.route(ship(), refused=(("DEU", Mode.ROAD),))
-    assert isinstance(stopped, NoRoute)
-    assert stopped.reason == "every route from RTM to RZE-HUB crosses a refused border (DEU by road)"
-    backwards = router.route(Shipment("S-2", "RZE-HUB", "RTM", MONDAY, "NLD"))
+    backwards = Router(CORRIDOR, CALENDAR).route(Shipment("S-2", "RZE-HUB", "RTM", MONDAY, "NLD"))
     assert isinstance(backwards, NoRoute) and backwards.reason == "no legs lead from RZE-HUB to RTM"
 
 
@@ -162,24 +186,35 @@ def _ready(country: str, requested: date, lead: int) -> date:
     return day
 
 
-def _may_cross(network: Network, leg: Leg, day: date, shipment: Shipment, refused: set[tuple[str, Mode]]) -> bool:
-    """Whether a shipment may leave along `leg` on `day`, by the rules as docs/mobility.md states them."""
+Refused = dict[tuple[str, Mode], date]
+
+
+def _may_cross(network: Network, leg: Leg, day: date, shipment: Shipment, refused: Refused, renew: bool) -> bool:
+    """Whether a shipment may leave along `leg` on `day`, by the rules as docs/mobility.md states them: a refused
+    permission bars the crossing, or with `renew` is asked for again on the day it was refused."""
     country = {p.code: p.country for p in network.places}
     a, b = country[leg.origin], country[leg.to]
     rule = next((r for r in network.rules if (r.country, r.mode) == (b, leg.mode)), None)
     if a == b or rule is None or not rule.permission or shipment.nationality in (*rule.preauthorised, b):
         return True
-    requested = shipment.planned or shipment.leaves
+    requested = refused.get((b, leg.mode), shipment.planned or shipment.leaves)
+    barred = (b, leg.mode) in refused and not renew
     lead = rule.lead_days + rule.dangerous_extra_days * shipment.dangerous
-    allowed = (b, leg.mode) not in refused and day >= _ready(b, requested, lead)
+    allowed = not barred and day >= _ready(b, requested, lead)
     for zone in network.zones:
         if {a, b} <= zone.countries and leg.mode in zone.modes and day >= zone.starts:
-            allowed |= zone.lead_days is None or (
-                (b, leg.mode) not in refused and day >= _ready(b, requested, zone.lead_days))
+            allowed |= zone.lead_days is None or (not barred and day >= _ready(b, requested, zone.lead_days))
     return allowed
 
 
-def _earliest(network: Network, shipment: Shipment, refused: set[tuple[str, Mode]]) -> date | None:
+def _earliest(network: Network, shipment: Shipment, refused: Refused) -> tuple[date | None, bool]:
+    """The earliest arrival avoiding refused crossings, else with the refused permissions asked for again (and
+    whether it was that), each in the time-expanded graph."""
+    found = _expanded(network, shipment, refused, False)
+    return (found, False) if found is not None or not refused else (_expanded(network, shipment, refused, True), True)
+
+
+def _expanded(network: Network, shipment: Shipment, refused: Refused, renew: bool) -> date | None:
     """The earliest arrival in the time-expanded graph: a node per place and day, a waiting arc to the next day,
     and an arc per leg from each day a shipment may leave on it."""
     days = [shipment.leaves + timedelta(days=k) for k in range(HORIZON)]
@@ -188,27 +223,28 @@ def _earliest(network: Network, shipment: Shipment, refused: set[tuple[str, Mode
         graph.add_edges_from(((p.code, d), (p.code, d + timedelta(days=1))) for d in days[:-1])
     for leg_ in network.legs:
         graph.add_edges_from(((leg_.origin, d), (leg_.to, d + timedelta(days=leg_.transit_days)))
-                             for d in days if _may_cross(network, leg_, d, shipment, refused))
+                             for d in days if _may_cross(network, leg_, d, shipment, refused, renew))
     reached = nx.descendants(graph, (shipment.origin, shipment.leaves)) | {(shipment.origin, shipment.leaves)}
     return min((d for code, d in reached if code == shipment.destination), default=None)
 
 
-def _check_route(network: Network, found: Route, refused: set[tuple[str, Mode]]) -> None:
+def _check_route(network: Network, found: Route, refused: Refused, renew: bool) -> None:
     """The route is one the rules allow: legs join up, none leaves early or crosses where it may not."""
     at, day = found.shipment.origin, found.shipment.leaves
     for step in found.steps:
         assert step.leg.origin == at and step.reached == day and step.departs >= day
         assert step.arrives == step.departs + timedelta(days=step.leg.transit_days)
-        assert _may_cross(network, step.leg, step.departs, found.shipment, refused)
+        assert _may_cross(network, step.leg, step.departs, found.shipment, refused, renew)
         at, day = step.leg.to, step.arrives
     assert at == found.shipment.destination and found.eta == day
     for permission in found.permissions:
         assert permission.ready == _ready(permission.country, permission.requested, permission.lead_days)
-        assert (permission.country, permission.mode) not in refused
+        assert permission.refused_on == refused.get((permission.country, permission.mode))
+        assert permission.refused_on is None or permission.requested == permission.refused_on
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> tuple[Network, Shipment, set[tuple[str, Mode]]]:
+def cases(draw: st.DrawFn) -> tuple[Network, Shipment, Refused]:
     n = draw(st.integers(2, 7))
     # Drawn so that Hypothesis's simplest examples are its hardest: neighbours in different countries, long leads.
     places = tuple(place(f"P{i}", COUNTRIES[(i + draw(st.integers(0, 4))) % 5]) for i in range(n))
@@ -228,24 +264,30 @@ def cases(draw: st.DrawFn) -> tuple[Network, Shipment, set[tuple[str, Mode]]]:
     shipment = Shipment("S", "P0", f"P{draw(st.integers(1, n - 1))}", leaves,
                         draw(st.sampled_from(["USA", *COUNTRIES])), draw(st.booleans()),
                         leaves - timedelta(days=draw(st.integers(0, 4))))
-    refused = set(draw(st.lists(st.tuples(st.sampled_from(COUNTRIES), st.sampled_from(MODES)), max_size=2)))
+    # Refusals of the crossings the legs make, up to a week either side of the planning day (a refusal after it:
+    # planned before it was known), so that a refusal often bars a route.
+    entered = sorted({(places[b].country, mode) for a, b, mode in pairs if places[a].country != places[b].country})
+    refused = draw(st.dictionaries(st.sampled_from(entered or [("POL", Mode.ROAD)]),
+                                   st.integers(-7, 7).map(lambda k: leaves + timedelta(days=k)), max_size=2))
     return Network(places, legs, rules, zones), shipment, refused
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_the_eta_is_the_earliest_arrival_of_an_independent_time_expanded_search(
-        case: tuple[Network, Shipment, set[tuple[str, Mode]]]) -> None:
+        case: tuple[Network, Shipment, Refused]) -> None:
     network, shipment, refused = case
     found = Router(network, CALENDAR).route(shipment, refused)
-    expected = _earliest(network, shipment, refused)
+    expected, renew = _earliest(network, shipment, refused)
     if expected is None:
         assert isinstance(found, NoRoute)
     else:
         assert isinstance(found, Route), found
         assert found.eta == expected
-        _check_route(network, found, refused)
-        event(f"waited at a border: {any(s.waited for s in found.steps)}")
+        _check_route(network, found, refused, renew)
+        assert bool(found.renewals()) <= renew  # a refusal waits only where no other route exists
+        event(f"waited at a border: {any(s.waited for s in found.steps)}; waited for a renewal: "
+              f"{bool(found.renewals())}")
         zoned = any(s.zone for s in found.steps) or any(p.zone for p in found.permissions)
         event(f"permissions: {min(len(found.permissions), 2)}; zones used: {zoned}")
     event(f"routed: {expected is not None}")

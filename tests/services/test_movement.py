@@ -18,6 +18,7 @@ from contactgroup.domain.model import (
     DeliveryStatus,
     Fund,
     Item,
+    MovementPermission,
     Offer,
     OfferStatus,
     PermissionStatus,
@@ -152,7 +153,7 @@ def test_late_shipments_by_route_and_by_the_flat_table(state: State) -> None:
     late = movement.late_shipments(state, CORRIDOR, MONDAY)
     assert [(x.shipment.id, x.eta, x.days, x.routed) for x in late] == [
         ("A2", date(2026, 3, 10), 5, True), ("D1", date(2026, 3, 10), 5, True)]
-    assert movement.late_by_requirement(state, CORRIDOR, MONDAY) == {"R2": (30, date(2026, 3, 10))}
+    assert movement.late_by_requirement(state, CORRIDOR, MONDAY) == {"R2": (30, date(2026, 3, 10), "")}
     # Without a network every shipment takes the flat table; 40 transit days from France make A3 late.
     state.put(TransitTime("FRA", "UKR-West", 40))
     assert [(x.shipment.id, x.eta, x.routed) for x in movement.late_shipments(state, None, MONDAY)] == [
@@ -168,6 +169,23 @@ def test_gaps_flag_confirmed_units_arriving_late(state: State) -> None:
     assert "30 confirmed units expected after the needed-by date (latest 2026-03-10)" in rows["R2"].detail
     assert (rows["R5"].missing, rows["R5"].late, rows["R5"].reason) == (0, 10, "arriving_late")
     assert "R5" not in {r.requirement for r in gaps(state, None)}  # without ETAs it is not a gap
+
+
+def test_a_refusal_with_no_way_round_waits_and_the_gaps_say_where(state: State) -> None:
+    # Every way from Rotterdam enters Germany by road. Germany refused A1's permission on Wednesday 4 March: it is
+    # asked again that day, 3 working days → Monday 9 March; A1 waits at Venlo from Tuesday 3 March, then via
+    # Czechia (tests/mobility/test_route.py): Rzeszów Monday 16 March, 4 days after R1's 12 March (on time before).
+    state.put(MovementPermission("A1/DEU/road", "A1", "DEU", "road", PermissionStatus.REFUSED, MONDAY,
+                                 date(2026, 3, 5), date(2026, 3, 4), "convoy rules"))
+    [late] = [x for x in movement.late_shipments(state, CORRIDOR, MONDAY) if x.shipment.id == "A1"]
+    why = "waits at Venlo for a new DEU permission: refused 4 March, new request ready 9 March"
+    assert (late.eta, late.days, late.routed, late.reason) == (date(2026, 3, 16), 4, True, why)
+    rows = {r.requirement: r for r in gaps(state, None, late=movement.late_by_requirement(state, CORRIDOR, MONDAY))}
+    assert f"40 confirmed units expected after the needed-by date (latest 2026-03-16: {why})" in rows["R1"].detail
+    # Needed a week later, it is on time, and still waits at Venlo: its desk is told (the inbox's "WAITS: ...").
+    state.put(replace(state.requirements["R1"], needed_by=date(2026, 3, 19)))
+    assert "A1" not in {x.shipment.id for x in movement.late_shipments(state, CORRIDOR, MONDAY)}
+    assert movement.waiting_for_permission(state, CORRIDOR, MONDAY) == {"A1": why}
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

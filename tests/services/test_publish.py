@@ -10,6 +10,7 @@ import csv
 import json
 import re
 import shutil
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -486,3 +487,162 @@ class TestRefusals:
         from contactgroup.domain.errors import Forbidden
         with world.db.transaction() as uow, pytest.raises(Forbidden):
             svc.record_iati_identifier(uow, world.caller("deu"), IatiOrganisation("DEU", "XM-DAC-5-7"))
+
+
+def _report(release: Release, directory: Path, *options: str, db: str | None = None) -> Path:
+    """A report of the record written to a file, as a ministry would hand it on."""
+    path = directory / f"report-{len(list(directory.glob('report-*')))}.json"
+    result = runner.invoke(app, ["report", *options, "--format", "json", "--db", db or str(release.db.url),
+                                 "--output", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def _check(release: Release, report: Path, *options: str) -> Any:
+    return runner.invoke(app, ["report", "check", str(report), "--release", str(release.directory),
+                               "--key", release.log_key, *options])
+
+
+def _edited(path: Path, change: Any) -> Path:
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+    return path
+
+
+class TestReportCheckAgainstTheRelease:
+    """`report check REPORT --release OUTDIR`: what someone outside the cell, holding only the release and the
+    log's verifier key, can check of a report."""
+
+    def test_the_public_burden_made_from_the_record_matches_the_release(self, release: Release,
+                                                                         tmp_path: Path) -> None:
+        report = _report(release, tmp_path, "burden", "--public")
+        rows = json.loads(report.read_text())["rows"]
+        result = _check(release, report)
+        assert result.exit_code == 0, result.output
+        shown = " ".join(result.stdout.split())
+        assert f"cannot check: kind in {len(rows)} rows: the release does not publish it" in shown
+        figures = sum(len(r) for r in rows)
+        assert f"{figures - len(rows):,} figures match the release, 0 differ, {len(rows)} cannot be checked" in shown
+        assert "the release's checkpoint is at the report's log size" in shown and "same root" in shown
+        assert "signed by the log key" in shown
+
+    @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+    def test_a_csv_or_xlsx_report_is_checked_on_the_fields_it_holds(self, release: Release, tmp_path: Path,
+                                                                     fmt: str) -> None:
+        path = tmp_path / f"burden.{fmt}"
+        made = runner.invoke(app, ["report", "burden", "--public", "--format", fmt, "--db", str(release.db.url),
+                                   "--output", str(path)])
+        assert made.exit_code == 0, made.output
+        result = _check(release, path)
+        assert result.exit_code == 0, result.output
+        shown = " ".join(result.stdout.split())
+        assert " 0 differ" in shown and ("cannot check: kind" in shown) == (fmt == "csv")  # a sheet shows no kind
+
+    def test_a_changed_number_fails_naming_the_figure(self, release: Release, tmp_path: Path) -> None:
+        report = _report(release, tmp_path, "burden", "--public")
+        rows = json.loads(report.read_text())["rows"]
+        row = next(i for i, r in enumerate(rows) if r["member"] == "DEU")
+        was = rows[row]["allocated_eur"]
+
+        def change(document: dict[str, Any]) -> None:
+            document["rows"][row]["allocated_eur"] = str(Decimal(was) + 1)
+
+        result = _check(release, _edited(report, change))
+        assert result.exit_code == 6, result.output
+        assert (f'row {row + 1} (DEU), allocated_eur: the file says "{Decimal(was) + 1}", the release gives '
+                f'"{was}"') in " ".join(result.stderr.split())
+        assert "1 figure differs from the release" in result.stderr
+
+    def test_a_report_the_release_cannot_reproduce_is_all_cannot_check(self, release: Release,
+                                                                        tmp_path: Path) -> None:
+        report = _report(release, tmp_path, "coverage", "--by", "area")
+        rows = json.loads(report.read_text())["rows"]
+        result = _check(release, report)
+        assert result.exit_code == 0, result.output
+        shown = " ".join(result.stdout.split())
+        assert f"0 figures match the release, 0 differ, {sum(len(r) for r in rows):,} cannot be checked" in shown
+        assert "not the figures of this report (coverage)" in shown
+
+    def test_a_report_of_another_tree_is_refused(self, release: Release, tmp_path: Path) -> None:
+        report = _report(release, tmp_path, "burden", "--public")
+        result = _check(release, _edited(report, lambda d: d["stamp"].update(root=base64.b64encode(bytes(32))
+                                                                               .decode())))
+        assert result.exit_code == 6
+        assert "it was not computed from the record this release was published from" in " ".join(
+            result.stderr.split())
+
+    def test_a_report_made_after_the_release_says_so(self, release: Release, tmp_path: Path) -> None:
+        with sqlite3.connect(release.tmp / "demo.db") as source, sqlite3.connect(tmp_path / "later.db") as copy:
+            source.backup(copy)  # with what the write-ahead log holds
+        shutil.copy(release.tmp / "demo.db.logkey", tmp_path / "later.db.logkey")
+        later = Database(f"sqlite:///{tmp_path / 'later.db'}")
+        with later.transaction() as uow:  # one event the public part does not show
+            svc.record_gdp(uow, svc.Caller("admin", CLOCK), Gdp("FRA", 2019, Decimal("2400000000000"), "EUR", "t"))
+        later.engine.dispose()
+        result = _check(release, _report(release, tmp_path, "burden", "--public", db=str(tmp_path / "later.db")))
+        assert result.exit_code == 0, result.output
+        shown = " ".join(result.stdout.split())
+        assert "the report was made at a larger log size than the release: the release's checkpoint is 1 events " \
+               "before it" in shown and " 0 differ" in shown
+
+    def test_a_report_made_before_the_release_says_the_record_has_grown(self, release: Release,
+                                                                         tmp_path: Path) -> None:
+        report = _report(release, tmp_path, "burden", "--public", "--as-of", "2026-04-19")
+        result = _check(release, report)
+        shown = " ".join(result.stdout.split())
+        assert "the record has grown since: the release's checkpoint is" in shown, result.output
+        assert "a figure that differs may have changed in between" in shown
+        # The planted offers and GDP came after that day: their figures differ, each named, and the check fails.
+        assert result.exit_code == 6 and "(DEU), gdp_eur: the file says nothing" in " ".join(result.stderr.split())
+
+    @pytest.mark.parametrize(("where", "code", "says"), [
+        ("missing", 2, "Invalid value for '--release'"),
+        ("empty", 2, f"no {EVIDENCE_FILE} here: not a release directory"),
+        ("tampered", 6, "release refused"),
+    ])
+    def test_a_bad_release_is_refused_in_one_line(self, release: Release, tmp_path: Path, where: str, code: int,
+                                                  says: str) -> None:
+        report = _report(release, tmp_path, "burden", "--public")
+        directory = tmp_path / where
+        if where == "empty":
+            directory.mkdir()
+        elif where == "tampered":
+            shutil.copytree(release.directory, directory)
+            doc = json.loads((directory / EVIDENCE_FILE).read_text())
+            record = next(r for r in doc["records"] if r["id"].startswith("pledge/"))
+            record["figures"]["amount"] = str(Decimal(record["figures"]["amount"]) + 1)
+            (directory / EVIDENCE_FILE).write_text(json.dumps(doc))
+        result = runner.invoke(app, ["report", "check", str(report), "--release", str(directory), "--key",
+                                     release.log_key])
+        assert result.exit_code == code and says in " ".join(result.stderr.split()), result.output
+        assert "Traceback" not in result.output
+
+    def test_monthly_totals_changed_in_the_csv_file_alone_are_refused(self, release: Release,
+                                                                      tmp_path: Path) -> None:
+        report = _report(release, tmp_path, "burden", "--public")
+        copy = tmp_path / "altered"
+        shutil.copytree(release.directory, copy)
+        path = copy / "hxl" / "monthly.csv"
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        rows[2][4] = str(Decimal(rows[2][4]) + 1)  # the first total's allocated EUR
+        with path.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+        result = runner.invoke(app, ["report", "check", str(report), "--release", str(copy), "--key",
+                                     release.log_key])
+        assert result.exit_code == 6, result.output
+        assert (f"hxl/monthly.csv says otherwise than its {EVIDENCE_FILE} of month/{rows[2][0]}/{rows[2][1]}/"
+                f"{rows[2][2]}") in " ".join(result.stderr.split())
+
+    def test_a_report_file_that_is_not_json_is_refused(self, release: Release, tmp_path: Path) -> None:
+        path = tmp_path / "report.json"
+        path.write_text("member,committed_eur\nDEU,1\n")
+        result = _check(release, path)
+        assert result.exit_code == 2 and "report file: not JSON" in result.stderr
+
+    def test_the_key_goes_with_a_release(self, release: Release, tmp_path: Path) -> None:
+        report = _report(release, tmp_path, "burden", "--public")
+        result = runner.invoke(app, ["report", "check", str(report), "--key", release.log_key, "--db",
+                                     str(release.db.url)])
+        assert result.exit_code == 2 and "--key goes with --release" in result.stderr

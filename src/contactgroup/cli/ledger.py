@@ -282,6 +282,20 @@ def check_receipt(
               f"{result.tree_size}, signed by the log key{by}{under}", highlight=False)
 
 
+def release_key(key: str | None, db: str | None) -> VerifierKey:
+    """The log's verifier key a release is checked with: --key, or the one the record in --db sets (a release
+    never vouches for its own key)."""
+    if key is not None:
+        return parse_verifier_key(key_files.parse_key_argument(key))
+    database = Database(db)
+    if not database.is_initialised():
+        raise fail("pass --key: the log's verifier key (a release cannot vouch for its own key)", 2)
+    with database.reader() as conn:
+        log_key = witness_policy.log_info(conn).require_key()
+    err.print(f"using the log key recorded in {database.url}: {log_key.text}", highlight=False)
+    return log_key
+
+
 @app.command("check-release")
 @handles_errors
 def check_release(
@@ -292,16 +306,7 @@ def check_release(
 ) -> None:
     """Check a public release offline: every published record's events are in the log at the release's checkpoint,
     signed by the log key, and make the figures it shows."""
-    if key is not None:
-        log_key = parse_verifier_key(key_files.parse_key_argument(key))
-    else:
-        database = Database(db)
-        if not database.is_initialised():
-            raise fail("pass --key: the log's verifier key (a release cannot vouch for its own key)", 2)
-        with database.reader() as conn:
-            log_key = witness_policy.log_info(conn).require_key()
-        err.print(f"using the log key recorded in {database.url}: {log_key.text}", highlight=False)
-    result = release_check.check_release(directory, log_key)
+    result = release_check.check_release(directory, release_key(key, db))
     if not result.ok:
         for problem in result.problems:
             err.print(f"[red]✗[/] {escape(problem)}", highlight=False)

@@ -23,7 +23,7 @@ from contactgroup.cli.common import (
     out,
     writer,
 )
-from contactgroup.domain.model import MovementPermission, User
+from contactgroup.domain.model import FIRST_DAY, LAST_DAY, MovementPermission, User
 from contactgroup.domain.state import State
 from contactgroup.domain.text import day
 from contactgroup.mobility import NoRoute, Permission, Saving, Tally, Wait, drawing
@@ -46,6 +46,27 @@ HEADINGS = {"eta_without": "ETA w/o", "eta_with": "ETA with", "days_saved": "sav
             "late_days_change": "Δ late", "units_on_time_without": "on time w/o",
             "units_on_time_with": "on time with", "units_on_time_change": "Δ on time", "priority": "prio",
             "needed_by": "needed by", "waited_without": "waited w/o", "waited_with": "waited with"}
+
+
+def planning_day(text: str) -> date:
+    """A planning day as `--from` takes it: a date (as every date option reads one) within the record's range."""
+    found = day(text)
+    if not FIRST_DAY <= found <= LAST_DAY:
+        raise ValueError(f"{found} is outside {FIRST_DAY}..{LAST_DAY}")
+    return found
+
+
+PlanningOption = Annotated[date | None, typer.Option(
+    "--from", parser=planning_day, metavar="DATE",
+    help="Plan as of DATE (default: today): shipments not yet dispatched leave no earlier, every permission is "
+         "requested on it and the border rules are those in force on it; a shipment under way is planned from "
+         "where it is.")]
+
+
+def _planned_on(from_: date | None) -> date:
+    return from_ or SystemClock().now().date()
+
+
 CHART = Chart("Days late without and with the zone, per member", ("key",),
               (("late_days_without", "without the zone"), ("late_days_with", "with the zone")), "days late")
 
@@ -120,9 +141,11 @@ def compare_cmd(
                                       help="The zone's countries, ISO 3166 alpha-3, comma-separated: NLD,DEU,POL. "
                                            "The network's own zone of exactly these countries if it has one, "
                                            "else a zone that waives every permission among them.")],
-    from_: Annotated[date | None, typer.Option(
-        "--from", parser=day, metavar="DATE",
-        help="The day the zone takes effect (default: the network's zone's own start, else today).")] = None,
+    from_: PlanningOption = None,
+    starts: Annotated[date | None, typer.Option(
+        "--zone-starts", parser=planning_day, metavar="DATE",
+        help="The day the zone takes effect (default: the network's zone's own start, else the planning day).")
+    ] = None,
     chart: Annotated[Path | None, typer.Option(
         "--chart", dir_okay=False, metavar="FILE.svg",
         help="Also draw the days late per member, without and with the zone, as an SVG chart.")] = None,
@@ -134,16 +157,17 @@ def compare_cmd(
     days saved per shipment, priority tier and member, the change in days late and in units arriving by their
     needed-by date.
 
-    Shipments are routed to their earliest arrival, every permission requested today, round the crossings refused
-    to them; then, each way, their departure days are scheduled under the daily capacities of places and legs
+    Shipments are routed to their earliest arrival, every permission requested on the planning day, round the
+    crossings refused to them (or, where no way goes round, waiting for the permission asked again on the day it
+    was refused); then, each way, their departure days are scheduled under the daily capacities of places and legs
     (priorities first, then least lateness), and a shipment that waits for room says where and when. A shipment
     whose depot or destination is not a place of the network is listed with the reason, not routed."""
     countries = movement.zone_countries(zone)
     state = open_to_all(db, as_)
     who = _reader(state, as_)
-    today = SystemClock().now().date()
-    network = network_of(state, today)
-    found = movement.compare_zone(state, network, who, countries, today, starts=from_)
+    on = _planned_on(from_)
+    network = network_of(state, on)
+    found = movement.compare_zone(state, network, who, countries, on, starts=starts)
     records = rows(found)
     if chart is not None:
         _chart(records, chart)
@@ -152,7 +176,7 @@ def compare_cmd(
         emit(records, fmt, columns=COLUMNS, synthetic=is_synthetic(state))
         return
     lead = "no per-movement permission" if z.lead_days is None else f"permissions within {z.lead_days} working days"
-    title = f"Zone {', '.join(sorted(z.countries))} ({lead}, from {z.starts}), planned on {today}"
+    title = f"Zone {', '.join(sorted(z.countries))} ({lead}, from {z.starts}), planned on {on}"
     hidden = f"; {found.hidden:,} shipments you may not see are counted in the totals" if found.hidden else ""
     _table(f"{title}: per shipment", [r for r in records if r["level"] == "shipment"], SHIPMENT_COLUMNS,
            caption=f"days late and saved are calendar days; ETAs after waiting for room where it is full{hidden}")
@@ -174,6 +198,7 @@ def map_cmd(
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", dir_okay=False, metavar="FILE.svg",
         help="Write the SVG to this file (default: standard output).")] = None,
+    from_: PlanningOption = None,
     db: DbOption = None,
     as_: AsOption = None,
 ) -> None:
@@ -181,9 +206,9 @@ def map_cmd(
     by mode, places by kind; with --shipment, its route, its days and the permissions it needs."""
     state = open_to_all(db, as_)
     who = _reader(state, as_)
-    today = SystemClock().now().date()
-    network = network_of(state, today)
-    route = None if shipment is None else movement.route_of(state, network, who, shipment, today)
+    on = _planned_on(from_)
+    network = network_of(state, on)
+    route = None if shipment is None else movement.route_of(state, network, who, shipment, on)
     _write_svg(drawing.draw(network, route), output, "--output")
     if output is not None:
         out.print(f"map written to {output}", highlight=False, markup=False)
@@ -204,23 +229,27 @@ def _standing(permit: Permission | None, recorded: Mapping[tuple[str, str], Move
 def plan_cmd(
     shipment: Annotated[str, typer.Argument(
         metavar="ID", help="A confirmed allocation's id (its units not yet dispatched) or a delivery's (under way).")],
+    from_: PlanningOption = None,
     db: DbOption = None,
     as_: AsOption = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """The plan of one open shipment: its earliest-arrival route on the transport network, leg by leg, the
-    permission each border needs (requested today, ready after the granting country's working days) and the ETA.
+    permission each border needs (requested on the planning day, ready after the granting country's working
+    days) and the ETA.
 
     A shipment under way is planned from the last place it reached (`delivery reached`), else from its depot and
-    the day it left; a refused permission's crossing is avoided where another way exists. The ETA is after every
-    open shipment is scheduled under the daily capacities of places and legs: where this one must wait for room,
-    the caption says where and when ("Rzeszów logistics hub full 17 March: 1 day")."""
+    the day it left. A refused permission's crossing is avoided where another way exists; else the shipment waits
+    at the last place before that border for the permission asked again on the day it was refused, and the caption
+    says so ("waits at Medyka for a new POL permission: refused 12 March, new request ready 19 March"). The ETA is
+    after every open shipment is scheduled under the daily capacities of places and legs: where this one must wait
+    for room, the caption says where and when ("Rzeszów logistics hub full 17 March: 1 day")."""
     state = open_to_all(db, as_)
     who = _reader(state, as_)
-    today = SystemClock().now().date()
-    network = network_of(state, today)
-    found = movement.open_shipment(state, who, shipment, today)
-    route = movement.route_of(state, network, who, shipment, today)
+    on = _planned_on(from_)
+    network = network_of(state, on)
+    found = movement.open_shipment(state, who, shipment, on)
+    route = movement.route_of(state, network, who, shipment, on)
     if isinstance(route, NoRoute):
         raise fail(f"{found.id}: no route on the network: {route.reason}", 1)
     permits = {p.leg: p for p in route.permissions}
@@ -229,28 +258,31 @@ def plan_cmd(
     for step in route.steps:
         permit = permits.get(step.leg.key)
         zone = f" (zone {permit.zone})" if permit and permit.zone else ""
-        needed = (f"{permit.country} {permit.lead_days} working days{zone}" if permit
+        again = f", asked again: refused {permit.refused_on}" if permit and permit.refused_on else ""
+        needed = (f"{permit.country} {permit.lead_days} working days{zone}{again}" if permit
                   else f"none: zone {step.zone}" if step.zone else "")
         rows.append({"leg": f"{step.leg.origin} → {step.leg.to}", "mode": step.leg.mode.value,
                      "reached": step.reached, "departs": step.departs, "arrives": step.arrives,
                      "waited": step.waited, "permission": needed, "ready": permit.ready if permit else None,
                      "status": _standing(permit, recorded)})
-    timed = movement.scheduled_arrival(state, network, found, today)
+    timed = movement.scheduled_arrival(state, network, found, on)
     eta = timed.eta or route.eta
     names = {p.code: p.name for p in network.places}
     room = "; ".join(w.describe(names.get(w.resource, w.resource)) for w in timed.waits) or timed.held
+    renewed = "; ".join(movement.renewal_waits(route, names))
     late = (eta - found.needed_by).days
     verdict = f"{late:,} days late" if late > 0 else "on time"
     if fmt is not Format.TABLE:
-        emit([{"shipment": found.id, "eta": eta, "needed_by": found.needed_by, "waited_for_room": room, **r}
-              for r in rows], fmt, columns=("shipment", *PLAN_COLUMNS, "eta", "needed_by", "waited_for_room"),
+        emit([{"shipment": found.id, "eta": eta, "needed_by": found.needed_by, "waited_for_room": room,
+               "waits_for_permission": renewed, **r} for r in rows], fmt,
+             columns=("shipment", *PLAN_COLUMNS, "eta", "needed_by", "waited_for_room", "waits_for_permission"),
              synthetic=is_synthetic(state))
         return
     _table(f"{found.id}: {found.units:,} units {found.origin} → {found.destination}, leaving {found.leaves}; "
            f"ETA {eta}, needed by {found.needed_by}: {verdict}", rows, PLAN_COLUMNS,
            caption=f"permissions requested on {route.shipment.requested}; days waited are for a permission or a "
-                   "zone's start" + (f"; then it waits for room: {room}" if room else
-                                     "; no place or leg on the way is full"))
+                   "zone's start" + (f"; it {renewed}" if renewed else "") +
+                   (f"; then it waits for room: {room}" if room else "; no place or leg on the way is full"))
 
 
 permission_app = typer.Typer(help="Movement permissions a shipment's route needs at each border: requested by the "

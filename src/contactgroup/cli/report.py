@@ -1,5 +1,5 @@
 """`contactgroup report ...`: coverage, burden sharing, pledge-to-delivery lag and gaps, as a table, CSV, JSON, XLSX
-or PDF; and `report check`, which computes a report file again from the record.
+or PDF; and `report check`, which computes a report file again from the record (or from a public release).
 
 Reports are aggregates and visible to every role. Tables and PDF pages round money to the euro and shares to two
 decimals, and say so; CSV, JSON and XLSX keep every value exact (a workbook shows it rounded by number format).
@@ -38,10 +38,12 @@ from contactgroup.cli.common import (
     whole_number,
     whole_number_in,
 )
+from contactgroup.cli.ledger import release_key
 from contactgroup.domain.model import Category
 from contactgroup.domain.text import day
 from contactgroup.io.report_pdf import report_pdf
 from contactgroup.io.report_xlsx import report_xlsx
+from contactgroup.ledger.note import VerifierKey
 from contactgroup.reports import charts
 from contactgroup.reports.document import ROUNDING_NOTE, Kind, Report, shown
 from contactgroup.reports.facts import SYNTHETIC_CAPTION
@@ -49,7 +51,7 @@ from contactgroup.reports.fields import BURDEN_FIELDS, GAPS_FIELDS, LAG_FIELDS, 
 from contactgroup.reports.gaps import DEFAULT_LIMIT, REASONS
 from contactgroup.reports.public import GDP_YEAR as PUBLIC_GDP_YEAR
 from contactgroup.reports.scope import Scope
-from contactgroup.services import reporting
+from contactgroup.services import report_release, reporting
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.proofs import b64
 from contactgroup.services.reporting import Computed, ReportRequest
@@ -144,6 +146,7 @@ def _show(result: Computed, report: Report, where: Destination,
                                      caption=f"{SYNTHETIC_CAPTION}. {caption}")
     else:
         report = dataclasses.replace(report, caption=caption)
+    report = dataclasses.replace(report, stamp=tuple(reporting.header_lines(request, stamp)))
     fmt = where.fmt
     if fmt is ReportFormat.TABLE:
         _table(dataclasses.replace(_typed(report), caption=f"{report.caption}. {ROUNDING_NOTE}"))
@@ -162,7 +165,7 @@ def _show(result: Computed, report: Report, where: Destination,
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
             emit(rows, Format.CSV, columns=fields)
-        text = "".join(f"# {label}: {value}\n" for label, value in stamp.lines()) + buffer.getvalue()
+        text = "".join(f"# {label}: {value}\n" for label, value in report.stamp) + buffer.getvalue()
     if where.output is None:
         sys.stdout.write(text)
     else:
@@ -354,23 +357,34 @@ def _checked(doc: Any) -> reporting.ReportCheck:
 @app.command("check")
 @handles_errors
 def check_cmd(
-    report_file: Annotated[Path, typer.Argument(metavar="REPORT.json", exists=True, dir_okay=False,
-                                                help="A report written by `report ... --format json`.")],
+    report_file: Annotated[Path, typer.Argument(metavar="REPORT", exists=True, dir_okay=False,
+                                                help="A report written by `report ... --format json`, `csv` or "
+                                                     "`xlsx`.")],
+    release: Annotated[Path | None, typer.Option(
+        "--release", metavar="OUTDIR", exists=True, file_okay=False,
+        help="Check against this public release (`contactgroup publish OUTDIR`) instead of the record: offline, "
+             "with the log's verifier key.")] = None,
+    key: Annotated[str | None, typer.Option(
+        "--key", help="With --release: the log's verifier key text or @FILE (default: the key recorded in --db, "
+                      "if one is there).")] = None,
     db: DbOption = None,
 ) -> None:
-    """Compute a report file again from the record at its log size: does every figure match, has the record grown.
+    """Compute a report file again from the record at its log size (or from a public release): does every figure
+    match, has the record grown.
 
-    Exit 6 when a figure differs (each is named: row and column), when the record's root at that size is not the
-    report's, or when its checkpoint does not verify with the log key the record publishes."""
+    Exit 6 when a figure differs (each is named: row and column), when the record's (or the release's) root at that
+    size is not the report's, when its checkpoint does not verify with the log key the record publishes, or when
+    the release does not check (`ledger check-release`)."""
+    if key is not None and release is None:
+        raise fail("--key goes with --release: a check against the record takes the key the record publishes", 2)
     with report_file.open("rb") as f:  # no more than the checker reads: a larger file is refused, not loaded
         data = f.read(reporting.MAX_REPORT_BYTES + 1)
+    if release is not None:
+        _check_against_release(data, release, release_key(key, db))
+        return
     result = seam.fetch(db, lambda: reporting.check_report(database(db), data),
                         seam.Remote("POST", "/api/v1/reports/check", _checked, content=data))
-    for figure in result.mismatches:
-        err.print(f"[bold red]differs:[/] {escape(str(figure))}", highlight=False)
-    for figure in result.cannot_check:
-        out.print(f"cannot check: row {figure.row} ({figure.name}), {figure.column}: not a figure this record "
-                  f"computes", highlight=False, markup=False)
+    _print_figures(result.mismatches, result.cannot_check, "not a figure this record computes")
     out.print(f"report {result.report} at log size {result.log_size:,}: {result.matched:,} figures match, "
               f"{len(result.mismatches):,} differ, {len(result.cannot_check):,} cannot be checked",
               highlight=False, markup=False)
@@ -378,6 +392,55 @@ def check_cmd(
     grown = (f"the record has grown since: {result.grown:,} events recorded after it ({result.current_size:,} now)"
              if result.grown else "the record has not grown since")
     out.print(grown, highlight=False, markup=False)
-    if result.mismatches:
-        n = len(result.mismatches)
-        raise fail(f"{n:,} {'figure differs' if n == 1 else 'figures differ'} from the record", 6)
+    _fail_on(result.mismatches, "the record")
+
+
+def _print_figures(mismatches: Sequence[reporting.Figure], cannot_check: Sequence[reporting.Figure],
+                   why: str) -> None:
+    for figure in mismatches:
+        err.print(f"[bold red]differs:[/] {escape(str(figure))}", highlight=False)
+    for figure in cannot_check:
+        out.print(f"cannot check: row {figure.row} ({figure.name}), {figure.column}: {why}", highlight=False,
+                  markup=False)
+
+
+def _fail_on(mismatches: Sequence[reporting.Figure], source: str) -> None:
+    if mismatches:
+        n = len(mismatches)
+        raise fail(f"{n:,} {'figure differs' if n == 1 else 'figures differ'} from {source}", 6)
+
+
+def _check_against_release(data: bytes, directory: Path, log_key: VerifierKey) -> None:
+    """`report check --release`: the release's evidence first, then the report against what it publishes."""
+    result = report_release.check_report_against_release(directory, log_key, data)
+    evidence = result.evidence
+    if not evidence.ok:
+        for problem in evidence.problems:
+            err.print(f"[red]✗[/] {escape(problem)}", highlight=False)
+        raise fail(f"release refused: {directory} does not check (`contactgroup ledger check-release`), so no "
+                   f"figure is compared with it", 6)
+    out.print(f"release {evidence.origin} at tree size {evidence.tree_size:,}: {evidence.checked:,} records "
+              f"({evidence.events:,} events) check against its checkpoint, signed by the log key", highlight=False,
+              markup=False)
+    if result.reproducible:
+        _print_figures(result.mismatches, [], "")
+        for column, rows in _by_column(result.cannot_check).items():
+            out.print(f"cannot check: {column} in {rows:,} row{'s' if rows != 1 else ''}: the release does not "
+                      f"publish it", highlight=False, markup=False)
+    elif result.cannot_check:
+        out.print(f"cannot check: a release publishes what `report burden --public` is made of, not the figures "
+                  f"of this report ({result.report}{'' if result.report != 'burden' else ' from the whole record'})",
+                  highlight=False, markup=False)
+    out.print(f"report {result.report} at log size {result.log_size:,}: {result.matched:,} figures match the "
+              f"release, {len(result.mismatches):,} differ, {len(result.cannot_check):,} cannot be checked",
+              highlight=False, markup=False)
+    out.print(result.tree, highlight=False, markup=False)
+    _fail_on(result.mismatches, "the release")
+
+
+def _by_column(figures: Sequence[reporting.Figure]) -> dict[str, int]:
+    """How many rows each column's unchecked figures are in (one line per column, not per row)."""
+    counts: dict[str, int] = {}
+    for figure in figures:
+        counts[figure.column] = counts.get(figure.column, 0) + 1
+    return counts

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import enum
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from contactgroup.domain import text
+from contactgroup.domain.errors import ValidationFailed
+from contactgroup.io.spreadsheet import check_package
 from contactgroup.reports.charts import Chart
 from contactgroup.reports.document import ROUNDING_NOTE, Kind, Report
 
@@ -25,6 +27,25 @@ NUMBER_FORMATS: Mapping[Kind, str] = {
     Kind.DATE: "yyyy-mm-dd",
 }
 HEADER_ROW = 4  # title, caption and a blank line above it
+STAMP_SHEET = "Stamp"
+# The stamp block's rows as an analyst reads them (column A), beside the value (B) and the key a program reads (C),
+# which is the label of the CSV header block's `# key: value` line.
+STAMP_LABELS: Mapping[str, str] = {
+    "report": "Report",
+    "format": "Stamp format",
+    "origin": "Log (the coordination's origin)",
+    "as_of": "Record time (UTC): the record as it stood then",
+    "log_size": "Log size: events the report was computed on",
+    "root": "Root of the log's Merkle tree at that size",
+    "last_event_at": "Time of the last of those events",
+    "generated_at": "Computed at",
+    "parameters": "Filters and options",
+    "checkpoint": "Checkpoint",
+    "checkpoint_size": "Checkpoint: the first signed at or after the log size",
+    "checkpoint_note_base64": "Checkpoint's signed note (base64)",
+    "consistency_proof": "Consistency proof from the log size to the checkpoint",
+}
+STAMP_HEADER = ("stamp", "value", "key")
 
 
 def _value(v: Any) -> Any:
@@ -87,9 +108,30 @@ def _chart(book: Any, sheet: Any, report: Report, chart: Chart) -> None:
     place.add_chart(bar, "C1")
 
 
+def _stamp(sheet: Any, lines: Sequence[tuple[str, str]]) -> None:
+    """The stamp as a block of rows: what it is, its value, its key (a log size and a checkpoint size as numbers;
+    everything else as text, exactly as the CSV header block writes it)."""
+    from openpyxl.styles import Font
+
+    for col, heading in enumerate(STAMP_HEADER, start=1):
+        _put(sheet, 1, col, heading)
+        sheet.cell(row=1, column=col).font = Font(bold=True)
+    for row, (key, value) in enumerate(lines, start=2):
+        _put(sheet, row, 1, STAMP_LABELS.get(key, key))
+        _put(sheet, row, 2, int(value) if key in STAMP_NUMBERS and value.isdigit() else value)
+        _put(sheet, row, 3, key)
+    sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 48, 64
+    sheet.column_dimensions["C"].width = 24
+    sheet.freeze_panes = "A2"
+
+
+STAMP_NUMBERS = frozenset({"log_size", "checkpoint_size"})
+
+
 def report_xlsx(report: Report) -> bytes:
-    """The workbook's bytes: sheet "Report" (title, caption, header frozen, exact typed values), "Definitions"
-    (every shown field's meaning, from the glossary), and "Chart" when the report has one."""
+    """The workbook's bytes: sheet "Report" (title, caption, header frozen, exact typed values), "Stamp" (the record
+    it was computed on, a block of label / value / key rows), "Definitions" (every shown field's meaning, from the
+    glossary), and "Chart" when the report has one."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -119,8 +161,40 @@ def report_xlsx(report: Report) -> bytes:
          f"Cells hold exact values; number formats show them rounded. {ROUNDING_NOTE}.")
     terms.column_dimensions["A"].width, terms.column_dimensions["B"].width = 26, 120
     terms.freeze_panes = "A2"
+    if report.stamp:
+        _stamp(book.create_sheet(STAMP_SHEET, 1), report.stamp)
     if report.chart is not None:
         _chart(book, sheet, report, report.chart)
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
+
+
+def read_report_xlsx(data: bytes) -> tuple[dict[str, str], list[str], list[dict[str, Any]]]:
+    """A workbook `report_xlsx` wrote, read back: its stamp block ({key: value as text}), the fields it shows and the
+    report's rows ({field: cell value}, as the cells hold them). A `ValidationFailed` when it is not one."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        check_package(io.BytesIO(data), "report file")  # its size unpacked and no DTD, before any XML is parsed
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as exc:
+        raise ValidationFailed(f"not a readable XLSX workbook ({exc})", where="report file") from None
+    try:
+        for name in ("Report", STAMP_SHEET):
+            if name not in book.sheetnames:
+                raise ValidationFailed(f"no sheet {name!r}: not a stamped report (`report ... --format xlsx` "
+                                       f"writes one)", where="report file")
+        stamp: dict[str, str] = {}
+        for row in book[STAMP_SHEET].iter_rows(min_row=1, max_col=3, values_only=True):
+            if row[:1] == (STAMP_HEADER[0],) or len(row) < 3 or row[2] is None:
+                continue
+            stamp[str(row[2])] = "" if row[1] is None else str(row[1])
+        lines = book["Report"].iter_rows(min_row=HEADER_ROW, values_only=True)
+        header = [str(c) if c is not None else "" for c in next(lines, ())]
+        rows = [dict(zip(header, cells, strict=False)) for cells in lines if any(c is not None for c in cells)]
+    finally:
+        book.close()
+    return stamp, header, rows

@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, BinaryIO, Generic, TypeVar
 
 from contactgroup.domain import text
 from contactgroup.domain.errors import Problem, ValidationFailed
@@ -248,15 +248,16 @@ def _csv(path: Path, required: Sequence[str]) -> Sheet:
     return Sheet(tuple(h for h in header if h), out, delimiter == ";")
 
 
-def _check_package(path: Path) -> None:
+def check_package(path: Path | BinaryIO, where: str | None = None) -> None:
     """An XLSX is a zip of XML parts: refuse one that unpacks past `MAX_XLSX_UNPACKED` (a small file can hold a
     huge cell) or whose XML declares a DTD (entity expansion, the "billion laughs"; a workbook never needs one),
-    before any XML parser sees it."""
+    before any XML parser sees it. `where` names it in a problem (default: the path)."""
+    where = where or str(path)
     with zipfile.ZipFile(path) as package:
         parts = package.infolist()
         unpacked = sum(p.file_size for p in parts)
         if unpacked > text.MAX_XLSX_UNPACKED:
-            raise ValidationFailed([Problem(str(path), f"unpacks to {unpacked:,} bytes; an imported workbook may "
+            raise ValidationFailed([Problem(where, f"unpacks to {unpacked:,} bytes; an imported workbook may "
                                                        f"unpack to at most {text.MAX_XLSX_UNPACKED:,}")])
         for part in parts:
             if not part.filename.endswith((".xml", ".rels")):
@@ -265,7 +266,7 @@ def _check_package(path: Path) -> None:
                 tail = b""
                 while chunk := f.read(1 << 16):
                     if b"<!DOCTYPE" in tail + chunk or b"<!ENTITY" in tail + chunk:
-                        raise ValidationFailed([Problem(str(path), f"{part.filename} declares a DTD or entities, "
+                        raise ValidationFailed([Problem(where, f"{part.filename} declares a DTD or entities, "
                                                                    "which a workbook never needs: refused")])
                     tail = chunk[-16:]
 
@@ -298,7 +299,7 @@ def _xlsx(path: Path, required: Sequence[str]) -> Sheet:
     from openpyxl import load_workbook  # imported here: only spreadsheet users pay for it
 
     try:
-        _check_package(path)
+        check_package(path)
         worksheets = load_workbook(path, read_only=True, data_only=True).worksheets
         if not worksheets:
             raise ValueError("the workbook has no sheet")

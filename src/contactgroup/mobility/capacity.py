@@ -30,9 +30,12 @@ from contactgroup.mobility.schedule import (
 )
 
 
-def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 2) -> Schedule:
+def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 2,
+          deterministic: bool = False) -> Schedule:
     """The schedule that is optimal in the lexicographic order of `schedule.py`, or the best found within
-    `time_limit` seconds in all (each stage's value, bound and gap in `Schedule.stages`)."""
+    `time_limit` seconds in all (each stage's value, bound and gap in `Schedule.stages`). `deterministic`: the
+    same problem always gets the same schedule, whatever the machine's load (one worker, and each stage's limit
+    in CP-SAT's deterministic time, an equal share of `time_limit`), as a report computed again must."""
     instance = check(problem)
     model = _Model(instance)
     days = greedy(instance)
@@ -42,8 +45,10 @@ def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 
     for n, (name, coefs, obvious, maximise) in enumerate(objectives):
         value, bound, expr = model.value(coefs, days), obvious, model.linear(coefs)
         if value != obvious:
-            left = max(0.1, (deadline - time.monotonic()) / (len(objectives) - n))
-            found, proven = model.optimise(expr, maximise, days, left, workers)
+            left = time_limit / len(objectives) if deterministic else max(
+                0.1, (deadline - time.monotonic()) / (len(objectives) - n))
+            found, proven = model.optimise(expr, maximise, days, left, 1 if deterministic else workers,
+                                           deterministic)
             bound = min(proven, obvious) if maximise else max(proven, obvious)
             shifted = left_shift(instance, found) if found is not None else days
             better = model.value(coefs, shifted)
@@ -107,7 +112,7 @@ class _Model:
         self.model.add(constraint)
 
     def optimise(self, expr: cp_model.LinearExpr, maximise: bool, hint: list[int], seconds: float,
-                 workers: int) -> tuple[list[int] | None, int]:
+                 workers: int, deterministic: bool = False) -> tuple[list[int] | None, int]:
         """(days, proven bound) of this stage, starting from `hint`; no days if the solver found none in time
         (its bound then is no bound: the caller keeps the obvious one)."""
         (self.model.maximize if maximise else self.model.minimize)(expr)
@@ -116,7 +121,10 @@ class _Model:
         given.vars.extend(x.index for chosen in self.choice for x in chosen.values())
         given.values.extend(int(d == hint[i]) for i, chosen in enumerate(self.choice) for d in chosen)
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = seconds
+        if deterministic:
+            solver.parameters.max_deterministic_time = seconds
+        else:
+            solver.parameters.max_time_in_seconds = seconds
         solver.parameters.num_workers = workers
         status = solver.solve(self.model)
         worst = -(2**62) if not maximise else 2**62

@@ -16,7 +16,7 @@ from datetime import date
 
 from contactgroup.mobility import capacity as scheduler
 from contactgroup.mobility.network import Mode, Network, Zone
-from contactgroup.mobility.route import Route, Router, Shipment
+from contactgroup.mobility.route import NoRoute, Route, Router, Shipment
 from contactgroup.mobility.schedule import MAX_HORIZON, ScheduleProblem, Wait, capacities, movement
 from contactgroup.mobility.workday import WorkingDays
 
@@ -32,7 +32,8 @@ class Consignment:
     units: int
     needed_by: date
     tonnes: int = 0  # what capacities in tonnes count
-    refused: frozenset[tuple[str, Mode]] = frozenset()  # crossings refused to this shipment: its route goes round
+    # Crossings refused to this shipment, (country, mode) or with the day refused: its route goes round, or waits.
+    refused: frozenset[tuple[str, Mode] | tuple[str, Mode, date]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,38 +101,57 @@ def tally(savings: Iterable[Saving]) -> Tally:
                  sum(s.units_on_time(s.eta_without) for s in found), sum(s.units_on_time(s.eta_with) for s in found))
 
 
+MAX_WAIT = 90  # days a shipment may wait for room beyond its earliest departure: beyond, it is held
+
+
 @dataclass(frozen=True, slots=True)
 class Arrival:
-    """When a consignment arrives (None: no route, or held), where it waited for room, and why it is held."""
+    """When a consignment arrives (None: no route, or held), where it waited for room, and why it is held; its
+    route (with capacity, the legs' days are before any wait for room) or why it has none. `late_days` is what
+    the schedule counts: for a held one, a lower bound."""
 
     eta: date | None
     waits: tuple[Wait, ...] = ()
     held: str = ""
+    route: Route | NoRoute | None = None
+    late_days: int = 0
 
 
 def arrivals(router: Router, network: Network, consignments: list[Consignment],
-             refused: frozenset[tuple[str, Mode]] = frozenset(), *, capacity: bool = True,
-             time_limit: float = 10.0) -> list[Arrival]:
-    """Each consignment's earliest arrival on `router`'s network; with `capacity`, after scheduling them all."""
+             refused: frozenset[tuple[str, Mode] | tuple[str, Mode, date]] = frozenset(), *, capacity: bool = True,
+             time_limit: float = 10.0, deterministic: bool = False) -> list[Arrival]:
+    """Each consignment's earliest arrival on `router`'s network; with `capacity`, after scheduling them all (each
+    may wait up to `MAX_WAIT` days for room; `deterministic` as `capacity.solve`)."""
     routes = [router.route(c.shipment, refused | c.refused) for c in consignments]
-    found = [Arrival(r.eta if isinstance(r, Route) else None) for r in routes]
-    routed = [(i, r) for i, r in enumerate(routes) if isinstance(r, Route)]
+    found = [Arrival(r.eta, route=r, late_days=max(0, (r.eta - c.needed_by).days)) if isinstance(r, Route)
+             else Arrival(None, route=r) for r, c in zip(routes, consignments, strict=True)]
     limits = capacities(network)
-    if not capacity or not routed or not limits:
+    if not capacity or not limits:
+        return found
+    # Only the routes that pass a capacity take part: the others cannot be held up, nor hold anyone up.
+    routed = [(i, r) for i, r in enumerate(routes) if isinstance(r, Route) and _passes(r, limits)]
+    if not routed:
         return found
     moves = tuple(movement(r, tonnes=consignments[i].tonnes, priority=consignments[i].priority,
                            needed_by=consignments[i].needed_by, member=consignments[i].member) for i, r in routed)
     start = min(m.earliest for m in moves)
-    # Room for every shipment to wait up to 90 days beyond the latest one's earliest day.
-    days = min(MAX_HORIZON, max((m.earliest - start).days for m in moves) + 90)
-    schedule = scheduler.solve(ScheduleProblem(moves, limits, start, days), time_limit=time_limit)
-    for (i, _), d in zip(routed, schedule.departures, strict=True):
-        found[i] = Arrival(d.arrives, d.waits, d.note)
+    # Every shipment may wait up to MAX_WAIT days beyond its own earliest day: one window of days each, however
+    # far apart their earliest days lie (the model has a variable per shipment and day of its window).
+    days = min(MAX_HORIZON, max((m.earliest - start).days for m in moves) + MAX_WAIT + 1)
+    schedule = scheduler.solve(ScheduleProblem(moves, limits, start, days, MAX_WAIT), time_limit=time_limit,
+                               deterministic=deterministic)
+    for (i, r), d in zip(routed, schedule.departures, strict=True):
+        found[i] = Arrival(d.arrives, d.waits, d.note, r, d.late_days)
     return found
 
 
+def _passes(route: Route, limits: Mapping[str, object]) -> bool:
+    return route.shipment.origin in limits or any(s.leg.key in limits or s.leg.to in limits for s in route.steps)
+
+
 def compare(network: Network, consignments: Iterable[Consignment], zone: Zone, *,
-            refused: Iterable[tuple[str, Mode]] = (), calendar: WorkingDays | None = None, capacity: bool = False,
+            refused: Iterable[tuple[str, Mode] | tuple[str, Mode, date]] = (), calendar: WorkingDays | None = None,
+            capacity: bool = False,
             time_limit: float = 10.0) -> Comparison:
     """Route every consignment on `network` without `zone` (and without any zone of the same code) and with it;
     with `capacity`, schedule each side's routes under the network's daily capacities (see the module)."""

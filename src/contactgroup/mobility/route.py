@@ -16,12 +16,18 @@ as with constant lengths (Dreyfus 1969; Kaufman and Smith 1993): only the "lengt
 day its start is reached. The earliest `ready_o` of a crossing depends on the shipment's nationality, goods,
 planning day and refusals, never on the route, so it is worked out once per crossing and kept for the next
 shipment alike.
+
+A refusal re-routes where another route exists, else waits: the search first treats a refused crossing as closed
+(unless a zone or a pre-authorisation needs no permission there); only if that finds no route does it search
+again with the refused permission requested anew on the day it was refused, ready after the same lead time. That
+is one more way across, usable from its ready day on, so the argument above holds for the second search too; a
+shipment that takes it waits at the last place before the border (`Route.renewals`).
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -56,7 +62,8 @@ class Shipment:
 @dataclass(frozen=True, slots=True)
 class Permission:
     """A movement permission the route needs: into `country` by `mode` on `leg`, granted `lead_days` working
-    days after the request (`zone` names the zone whose shorter lead time applied)."""
+    days after the request (`zone` names the zone whose shorter lead time applied). `refused_on`: an earlier
+    request was refused that day, and this is the new one, made the same day (no other route existed)."""
 
     country: str
     mode: Mode
@@ -65,6 +72,7 @@ class Permission:
     requested: date
     ready: date
     zone: str | None = None
+    refused_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,30 +98,48 @@ class Route:
     permissions: tuple[Permission, ...]
     eta: date
 
+    def renewals(self) -> tuple[tuple[Step, Permission], ...]:
+        """Each border crossed with a permission requested anew after a refusal, with the step that crosses it:
+        where the step waited, it waited at its origin, from `reached` to `departs`, for that permission."""
+        steps = {step.leg.key: step for step in self.steps}
+        return tuple((steps[p.leg], p) for p in self.permissions if p.refused_on is not None)
+
 
 @dataclass(frozen=True, slots=True)
 class NoRoute:
-    """No route exists, and why (no leg leads there, or every way crosses a refused border)."""
+    """No route exists, and why (no legs lead there: a refused border alone never leaves none, see `Router.route`)."""
 
     shipment: Shipment
     reason: str
 
 
-Refusals = frozenset[tuple[str, Mode]]  # (country, mode) whose permission was refused
+Refusals = frozenset[tuple[str, Mode, date]]  # (country, mode) whose permission was refused, and the day
+Refused = Mapping[tuple[str, Mode], date] | Iterable[tuple[str, Mode] | tuple[str, Mode, date]]
+
+
+def refusal_days(refused: Refused, planned: date) -> Refusals:
+    """Refusals as (country, mode, day refused), a refusal given without its day dated `planned`."""
+    if isinstance(refused, Mapping):
+        return frozenset((country, mode, day) for (country, mode), day in refused.items())
+    return frozenset((r[0], r[1], r[2] if len(r) == 3 else planned) for r in refused)
 
 
 @dataclass(frozen=True, slots=True)
 class _Option:
-    """One way across a border: leave no earlier than `ready` (an ordinal day), needing `permission`."""
+    """One way across a border: leave no earlier than `ready` (an ordinal day), needing `permission`; `opens` is
+    the day it exists from (a zone's start), whatever the permission."""
 
     ready: int
     permission: Permission | None
     zone: str | None
+    opens: int = FREE
 
 
 Crossing = tuple[str, str, Mode]  # (from country, into country, mode)
 _Edge = tuple[int, int, "Crossing | None", Leg]  # (head place, transit days, crossing, leg)
-_Context = tuple[str, bool, date, Refusals]  # what a crossing's options depend on: nationality, goods, day, refusals
+# What a crossing's options depend on: nationality, goods, planning day, refusals, and whether refused permissions
+# are requested anew.
+_Context = tuple[str, bool, date, Refusals, bool]
 
 
 class Router:
@@ -134,16 +160,21 @@ class Router:
         self.rules = {(r.country, r.mode): r for r in network.rules}
         self._crossings: dict[tuple[Crossing, _Context], _Option | None] = {}
 
-    def route(self, shipment: Shipment, refused: Iterable[tuple[str, Mode]] = ()) -> Route | NoRoute:
+    def route(self, shipment: Shipment, refused: Refused = ()) -> Route | NoRoute:
         """The earliest-arrival route for `shipment`, avoiding crossings whose permission was `refused` (a zone
-        or a pre-authorisation that needs none still passes); NoRoute with the reason when there is none."""
+        or a pre-authorisation that needs none still passes). Where every route crosses a refused border, the
+        earliest one with the refused permissions requested anew on the day each was refused, which the shipment
+        waits for. NoRoute with the reason when no legs lead there. A refusal is (country, mode, day refused), or
+        (country, mode) when the planning day stands for the day; a mapping (country, mode) -> day is one too."""
         problems = self.shipment_problems(shipment)
         if problems:
             raise ValidationFailed(problems, code="invalid-shipment")
-        search = _Search(self, shipment, frozenset(refused))
-        found = search.run()
+        refusals = refusal_days(refused, shipment.requested)
+        found = _Search(self, shipment, refusals, renew=False).run()
+        if found is None and refusals:
+            found = _Search(self, shipment, refusals, renew=True).run()
         if found is None:
-            return NoRoute(shipment, self._why_not(shipment, search.refused))
+            return NoRoute(shipment, f"no legs lead from {shipment.origin} to {shipment.destination}")
         return found
 
     def shipment_problems(self, shipment: Shipment) -> list[Problem]:
@@ -158,16 +189,28 @@ class Router:
                 found.append(Problem(f"shipment.{field}", f"must be between {FIRST_DAY} and {LAST_DAY}, got {day}"))
         return found
 
-    def crossing(self, crossing: Crossing, shipment: Shipment, refused: Refusals) -> _Option | None:
+    def crossing(self, crossing: Crossing, shipment: Shipment, refused: Refusals, renew: bool = False,
+                 ) -> _Option | None:
         """The usable way across `crossing` that opens first (no permission before a permission on the same day),
-        or None when every way needs a refused permission. Its permission names no leg yet (`_Search._route`
-        fills it in): it is the same for every leg of the crossing."""
-        key = (crossing, (shipment.nationality, shipment.dangerous, shipment.requested, refused))
+        or None when every way needs a refused permission; with `renew`, a refused permission is a way too,
+        requested anew on the day it was refused. Its permission names no leg yet (`_Search._route` fills it
+        in): it is the same for every leg of the crossing."""
+        key = (crossing, (shipment.nationality, shipment.dangerous, shipment.requested, refused, renew))
         if key not in self._crossings:
-            usable = [o for o in self.options(crossing, shipment)
-                      if o.permission is None or (crossing[1], crossing[2]) not in refused]
+            refused_on = next((day for country, mode, day in refused if (country, mode) == crossing[1:]), None)
+            usable = [o if o.permission is None or refused_on is None else self._renewed(o, refused_on)
+                      for o in self.options(crossing, shipment)
+                      if o.permission is None or refused_on is None or renew]
             self._crossings[key] = min(usable, key=lambda o: (o.ready, o.permission is not None), default=None)
         return self._crossings[key]
+
+    def _renewed(self, option: _Option, refused_on: date) -> _Option:
+        """`option`'s permission requested anew on `refused_on`, the day the earlier request was refused."""
+        assert option.permission is not None
+        permit = option.permission
+        ready = self.calendar.ready(permit.country, refused_on, permit.lead_days)
+        return replace(option, ready=max(option.opens, ready.toordinal()),
+                       permission=replace(permit, requested=refused_on, ready=ready, refused_on=refused_on))
 
     def options(self, crossing: Crossing, shipment: Shipment) -> list[_Option]:
         """Every way across `crossing` for `shipment`, refused ones included."""
@@ -181,46 +224,36 @@ class Router:
             if {origin, country} <= zone.countries and mode in zone.modes:
                 starts = zone.starts.toordinal()
                 if zone.lead_days is None:
-                    found.append(_Option(starts, None, zone.code))
+                    found.append(_Option(starts, None, zone.code, starts))
                 elif zone.lead_days < lead:
                     shorter = self._permission(country, mode, shipment, zone.lead_days, zone.code)
-                    found.append(_Option(max(starts, shorter.ready), shorter.permission, zone.code))
+                    found.append(_Option(max(starts, shorter.ready), shorter.permission, zone.code, starts))
         return found
 
     def _permission(self, country: str, mode: Mode, shipment: Shipment, lead: int, zone: str | None) -> _Option:
         ready = self.calendar.ready(country, shipment.requested, lead)
         return _Option(ready.toordinal(), Permission(country, mode, "", lead, shipment.requested, ready, zone), zone)
 
-    def _why_not(self, shipment: Shipment, refused: Refusals) -> str:
-        reach, todo = {self.index[shipment.origin]}, [self.index[shipment.origin]]
-        while todo:
-            for head, *_ in self.adjacent[todo.pop()]:
-                if head not in reach:
-                    reach.add(head)
-                    todo.append(head)
-        if self.index[shipment.destination] not in reach:
-            return f"no legs lead from {shipment.origin} to {shipment.destination}"
-        named = ", ".join(f"{c} by {m.value}" for c, m in sorted(refused))
-        return f"every route from {shipment.origin} to {shipment.destination} crosses a refused border ({named})"
-
 
 class _Search:
     """One time-dependent Dijkstra (see the module's docstring for why it is exact)."""
 
-    def __init__(self, router: Router, shipment: Shipment, refused: Refusals) -> None:
-        self.router, self.shipment, self.refused = router, shipment, refused
+    def __init__(self, router: Router, shipment: Shipment, refused: Refusals, *, renew: bool) -> None:
+        self.router, self.shipment, self.refused, self.renew = router, shipment, refused, renew
         self.crossings: dict[Crossing, _Option | None] = {}
         # place -> (the edge that reached it, the day its start was reached, departure day, crossing option used)
         self.came: dict[int, tuple[_Edge, int, int, _Option | None]] = {}
 
     def run(self) -> Route | None:
         start, goal = self.router.index[self.shipment.origin], self.router.index[self.shipment.destination]
-        best = {start: self.shipment.leaves.toordinal()}
-        heap = [(best[start], start)]
+        # Labels are (arrival day, permissions asked again): among routes arriving the same day, one that waits
+        # for fewer refused permissions is kept (a tie-break only: the arrival day alone is what is exact).
+        best = {start: (self.shipment.leaves.toordinal(), 0)}
+        heap = [(*best[start], start)]
         done: set[int] = set()
         crossings = self.crossings
         while heap:
-            day, place = heapq.heappop(heap)
+            day, renewed, place = heapq.heappop(heap)
             if place == goal:
                 return self._route(goal)
             if place in done:
@@ -233,15 +266,17 @@ class _Search:
                 if head in done or (crossing is not None and option is None):
                     continue
                 departs = day if option is None or option.ready <= day else option.ready
-                if departs + transit < best.get(head, departs + transit + 1):
-                    best[head] = departs + transit
+                label = (departs + transit, renewed + (option is not None and option.permission is not None
+                                                       and option.permission.refused_on is not None))
+                if label < best.get(head, (label[0] + 1, 0)):
+                    best[head] = label
                     self.came[head] = (edge, day, departs, option)
-                    heapq.heappush(heap, (departs + transit, head))
+                    heapq.heappush(heap, (*label, head))
         return None
 
     def _crossing(self, crossing: Crossing) -> _Option | None:
         if crossing not in self.crossings:
-            self.crossings[crossing] = self.router.crossing(crossing, self.shipment, self.refused)
+            self.crossings[crossing] = self.router.crossing(crossing, self.shipment, self.refused, self.renew)
         return self.crossings[crossing]
 
     def _route(self, goal: int) -> Route:

@@ -40,7 +40,8 @@ class Field:
 @dataclass(frozen=True, slots=True)
 class Report:
     """`rows` are the exact records (JSON and CSV print them whole); `fields` are what a table, a sheet and a page
-    show, in order; `drop` the fields a narrow table leaves out first."""
+    show, in order; `drop` the fields a narrow table leaves out first; `stamp` the record it was computed on, as
+    the header block of a CSV file or a workbook (services/reporting.py `header_lines`)."""
 
     name: str
     title: str
@@ -50,6 +51,7 @@ class Report:
     chart: Chart | None = None
     drop: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    stamp: tuple[tuple[str, str], ...] = ()  # the stamp's (key, value) lines: a workbook's "Stamp" sheet
 
     def definitions(self) -> list[tuple[str, str]]:
         """(field, meaning) from the glossary for every field this report shows."""

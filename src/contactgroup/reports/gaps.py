@@ -121,8 +121,8 @@ ARRIVING_LATE = "arriving_late"  # a row's reason when nothing is missing but co
 
 
 def _words(breakdown: Sequence[tuple[str, int]], consents: Mapping[str, int], late_units: int,
-           eta: date | None) -> list[str]:
-    """A gap's reasons in words, in the breakdown's order, then its late units."""
+           eta: date | None, why: str = "") -> list[str]:
+    """A gap's reasons in words, in the breakdown's order, then its late units (and why the latest waits)."""
     words = []
     for r, n in breakdown:
         if r in ("needs_consent", "waiting_for_consent", "consent_refused"):
@@ -131,15 +131,16 @@ def _words(breakdown: Sequence[tuple[str, int]], consents: Mapping[str, int], la
             words.append(detail(r, n))
     if late_units:
         words.append(f"{late_units:,} confirmed unit{'' if late_units == 1 else 's'} expected after the "
-                     f"needed-by date (latest {eta})")
+                     f"needed-by date (latest {eta}{': ' + why if why else ''})")
     return words
 
 
 def gaps(state: State, limit: int | None = DEFAULT_LIMIT, scope: Scope = EVERYTHING,
-         late: Mapping[str, tuple[int, date]] | None = None) -> list[GapRow]:
+         late: Mapping[str, tuple[int, date, str]] | None = None) -> list[GapRow]:
     """The first `limit` unmet open requirements in scope (area, kind, needed by a day in the window) by priority
     (then needed-by date, then id), and those whose confirmed units arrive after their needed-by date (`late`:
-    units and latest ETA by requirement). A gap names no donor, so it takes no member filter."""
+    units, latest ETA and why that shipment waits, by requirement). A gap names no donor, so it takes no member
+    filter; the reason names places and countries only."""
     late = late or {}
     held: dict[str, int] = defaultdict(int)  # offer -> units in allocations that are not declined (or released)
     confirmed: dict[str, int] = defaultdict(int)
@@ -202,8 +203,8 @@ def gaps(state: State, limit: int | None = DEFAULT_LIMIT, scope: Scope = EVERYTH
         units, consents = tally.units, tally.consents
         breakdown = tuple((r, units[r]) for r in REASONS if units[r])
         main = max(breakdown, key=lambda ru: (ru[1], -REASONS.index(ru[0])))[0] if breakdown else ARRIVING_LATE
-        late_units, eta = late.get(req.id, (0, None))
-        words = _words(breakdown, consents, late_units, eta)
+        late_units, eta, why = late.get(req.id, (0, None, ""))
+        words = _words(breakdown, consents, late_units, eta, why)
         rows.append(GapRow(
             rank=rank, requirement=req.id, item_class=req.item_class, item_class_name=cls.name if cls else "",
             area=req.area, priority=req.priority, needed_by=req.needed_by, status=req.status.value,

@@ -12,6 +12,7 @@ plain `mobility.Network`, so that the rules can be tested on a `State` and a net
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -190,26 +191,53 @@ def zone_of(network: Network, countries: Sequence[str], starts: date | None, on:
 
 @dataclass(frozen=True, slots=True)
 class Late:
-    """An open shipment whose ETA misses its requirement's needed-by date: by its route on the network, or by
-    the flat transit table where it has none (`routed` False)."""
+    """An open shipment whose ETA misses its requirement's needed-by date: by its route on the network, after
+    waiting for room where a place or leg is full, or by the flat transit table where it has none (`routed`
+    False). `reason` says where it waits, when it does (for a new permission after a refusal, for room)."""
 
     shipment: OpenShipment
     eta: date
     routed: bool
+    reason: str = ""
 
     @property
     def days(self) -> int:
         return (self.eta - self.shipment.needed_by).days
 
 
+def _day(when: date) -> str:
+    return f"{when.day} {when:%B}"
+
+
+def delays(arrival: Arrival, names: Mapping[str, str]) -> list[str]:
+    """Why a planned shipment arrives later than its legs alone would take, in words that name places and
+    countries, never another shipment: each border where it waits for a permission asked again after a refusal
+    ("waits at Medyka for a new POL permission: refused 12 March, new request ready 19 March"), each place or leg
+    full when it would pass ("Rzeszów logistics hub full 12–15 March: 3 days"), and why it is held."""
+    words = renewal_waits(arrival.route, names) if isinstance(arrival.route, Route) else []
+    words += [w.describe(names.get(w.resource, w.resource)) for w in arrival.waits]
+    return [*words, arrival.held] if arrival.held else words
+
+
+def renewal_waits(route: Route, names: Mapping[str, str]) -> list[str]:
+    """Where the route waits for a permission asked again after a refusal, and until when (a new permission
+    ready before the shipment reaches the border keeps nobody waiting, and is not named)."""
+    return [f"waits at {names.get(step.leg.origin, step.leg.origin)} for a new {p.country} permission: "
+            f"refused {_day(p.refused_on or p.requested)}, new request ready {_day(p.ready)}"
+            for step, p in route.renewals() if step.waited]
+
+
 def late_shipments(state: State, network: Network | None, on: date, *,
                    calendar: WorkingDays | None = None) -> list[Late]:
-    """The open shipments, planned on `on`, that arrive after their needed-by date (the allocation's own model:
-    the earliest route where the network has one, else the recorded transit days, 0 where none is recorded)."""
+    """The open shipments, planned on `on`, that arrive after their needed-by date: where the network routes
+    them, when they arrive once every open shipment is scheduled under the daily capacities (as `delivery plan`
+    shows it: `planned_arrivals`), else by the recorded transit days (0 where none is recorded) — the
+    allocation's own model. A shipment held beyond its window counts its lower bound."""
     shipments = open_shipments(state, on)
     routable, unplaced = placed(network, shipments) if network is not None else ([], [Unplaced(s, "")
                                                                                       for s in shipments])
-    router = Router(network, calendar) if network is not None and routable else None
+    planned = planned_arrivals(state, network, on, calendar=calendar) if network is not None and routable else {}
+    names = {p.code: p.name for p in network.places} if network is not None else {}
     flat = transit_days(state)
 
     def by_table(s: OpenShipment) -> date:
@@ -217,10 +245,13 @@ def late_shipments(state: State, network: Network | None, on: date, *,
 
     found: list[Late] = []
     for s in routable:
-        route = router.route(s.shipment(on), refusals(state, s.id)) if router is not None else None
-        eta = route.eta if isinstance(route, Route) else by_table(s)
+        arrival = planned.get(s.id, Arrival(None))
+        if not isinstance(arrival.route, Route):
+            eta, routed = by_table(s), False
+        else:
+            eta, routed = arrival.eta or s.needed_by + timedelta(arrival.late_days), True
         if eta > s.needed_by:
-            found.append(Late(s, eta, isinstance(route, Route)))
+            found.append(Late(s, eta, routed, "; ".join(delays(arrival, names)) if routed else ""))
     for u in unplaced:
         s = u.shipment
         eta = by_table(s)
@@ -229,13 +260,27 @@ def late_shipments(state: State, network: Network | None, on: date, *,
     return sorted(found, key=lambda late: (late.shipment.priority, late.shipment.needed_by, late.shipment.id))
 
 
-def late_by_requirement(state: State, network: Network | None, on: date) -> dict[str, tuple[int, date]]:
-    """Units arriving late and the latest ETA, by requirement (what `report gaps` flags)."""
-    found: dict[str, tuple[int, date]] = {}
+def waiting_for_permission(state: State, network: Network | None, on: date) -> dict[str, str]:
+    """The open shipments, planned on `on`, that wait at a border for a permission asked again after a refusal,
+    with where and until when, by id: late or not, their desks should know (the inbox says so)."""
+    if network is None:
+        return {}
+    names = {p.code: p.name for p in network.places}
+    planned = planned_arrivals(state, network, on)
+    return {ident: "; ".join(words) for ident, a in planned.items()
+            if isinstance(a.route, Route) and (words := renewal_waits(a.route, names))}
+
+
+def late_by_requirement(state: State, network: Network | None, on: date) -> dict[str, tuple[int, date, str]]:
+    """Units arriving late, the latest ETA and why that shipment waits (if it does), by requirement (what
+    `report gaps` flags)."""
+    found: dict[str, tuple[int, date, str]] = {}
     for late in late_shipments(state, network, on):
         req = state.allocations[late.shipment.allocation].requirement
-        units, eta = found.get(req, (0, late.eta))
-        found[req] = (units + late.shipment.units, max(eta, late.eta))
+        units, eta, why = found.get(req, (0, late.eta, late.reason))
+        if (late.eta, bool(late.reason)) > (eta, bool(why)):
+            eta, why = late.eta, late.reason
+        found[req] = (units + late.shipment.units, eta, why)
     return found
 
 
@@ -307,20 +352,41 @@ def route_of(state: State, network: Network, who: User, ident: str, on: date, *,
 
 
 def scheduled_arrival(state: State, network: Network, shipment: OpenShipment, on: date, *,
-                      calendar: WorkingDays | None = None, time_limit: float = 10.0) -> Arrival:
+                      calendar: WorkingDays | None = None) -> Arrival:
     """When `shipment` arrives once every open shipment, planned on `on`, is scheduled under the network's daily
     capacities (priorities first, then least lateness), and where it waits for room. The waits name places and
     legs, never another shipment, so scheduling what the reader may not see reveals nothing of it."""
+    return planned_arrivals(state, network, on, calendar=calendar).get(shipment.id, Arrival(None))
+
+
+SCHEDULE_SECONDS = 5.0  # CP-SAT's deterministic time for the whole schedule (roughly seconds of one core)
+
+
+def planned_arrivals(state: State, network: Network, on: date, *,
+                     calendar: WorkingDays | None = None) -> dict[str, Arrival]:
+    """Every open shipment the network routes, planned on `on` and scheduled under its daily capacities, by id:
+    the one schedule that `delivery plan`, `report gaps` and the inbox show. Deterministic (the same record gives
+    the same schedule, as a report computed again must), and kept for the same network and shipments, so that the
+    inbox and the gaps on one state pay for it once."""
     routable, _ = placed(network, open_shipments(state, on))
-    consignments = [Consignment(s.shipment(on), s.member, s.priority, s.units, s.needed_by, tonnes(state, s),
-                                refusals(state, s.id)) for s in routable]
-    found = arrivals(Router(network, calendar), network, consignments, time_limit=time_limit)
-    return next((a for s, a in zip(routable, found, strict=True) if s.id == shipment.id), Arrival(None))
+    consignments = tuple(Consignment(s.shipment(on), s.member, s.priority, s.units, s.needed_by, tonnes(state, s),
+                                     refusals(state, s.id)) for s in routable)
+    return dict(zip((s.id for s in routable), _scheduled(network, consignments, calendar), strict=True))
 
 
-def refusals(state: State, shipment: str) -> frozenset[tuple[str, Mode]]:
-    """The (country, mode) crossings whose permission was refused for `shipment`: its plan goes round them."""
-    return frozenset((p.country, Mode(p.mode)) for p in state.movement_permissions.values()
+@functools.lru_cache(maxsize=8)
+def _scheduled(network: Network, consignments: tuple[Consignment, ...],
+               calendar: WorkingDays | None) -> tuple[Arrival, ...]:
+    """Kept by value: the network and the consignments are frozen values, so a changed record is a new key."""
+    return tuple(arrivals(Router(network, calendar), network, list(consignments), time_limit=SCHEDULE_SECONDS,
+                          deterministic=True))
+
+
+def refusals(state: State, shipment: str) -> frozenset[tuple[str, Mode, date]]:
+    """The (country, mode) crossings whose permission was refused for `shipment`, with the day it was refused:
+    its plan goes round them, or, where no way goes round, waits for the permission asked again that day."""
+    return frozenset((p.country, Mode(p.mode), p.decided_on or p.requested_on)
+                     for p in state.movement_permissions.values()
                      if p.shipment == shipment and p.status is PermissionStatus.REFUSED)
 
 
@@ -384,7 +450,8 @@ def decide_permission(uow: UnitOfWork, caller: svc.Caller, key: str, grant: bool
                       ) -> MovementPermission:
     """Grant or refuse a requested permission: the desk of the member whose country it enters, or, for the
     recipient's own country (which is no member and has no desk), the recipient's liaison. A refusal makes the
-    shipment's plan go round that crossing where another way exists, else wait (`route_of`)."""
+    shipment's plan go round that crossing where another way exists, else wait for the permission asked again on
+    the day of the refusal (`route_of`)."""
     state = uow.state
     current = state.movement_permissions.get(key)
     if current is None:

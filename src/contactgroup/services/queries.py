@@ -607,16 +607,19 @@ def _inbox_requirements(state: State, who: User) -> list[InboxEntry]:
     return out
 
 
-def _late(late: Mapping[str, movement.Late], ident: str) -> str:
-    """A shipment's flag when its ETA misses its requirement's needed-by date."""
+def _late(late: Mapping[str, movement.Late | str], ident: str) -> str:
+    """A shipment's flag when its ETA misses its requirement's needed-by date, with why; or, on time, when it waits
+    at a border for a permission asked again after a refusal."""
     found = late.get(ident)
     if found is None:
         return ""
+    if isinstance(found, str):
+        return f"; WAITS: {found}"
     return (f"; LATE: expected {found.eta}, {found.days:,} day{'' if found.days == 1 else 's'} after its needed-by "
-            f"date {found.shipment.needed_by}")
+            f"date {found.shipment.needed_by}" + (f" ({found.reason})" if found.reason else ""))
 
 
-def _inbox_allocations(state: State, who: User, late: Mapping[str, movement.Late]) -> list[InboxEntry]:
+def _inbox_allocations(state: State, who: User, late: Mapping[str, movement.Late | str]) -> list[InboxEntry]:
     out = []
     for a in state.allocations.values():
         if not access.can_see_allocation(state, who, a):
@@ -656,7 +659,7 @@ def _inbox_consents(state: State, who: User) -> list[InboxEntry]:
     return out
 
 
-def _inbox_deliveries(state: State, who: User, late: Mapping[str, movement.Late]) -> list[InboxEntry]:
+def _inbox_deliveries(state: State, who: User, late: Mapping[str, movement.Late | str]) -> list[InboxEntry]:
     out = []
     for d in state.deliveries.values():
         if _receivable(state, who, d):
@@ -689,8 +692,9 @@ def inbox(state: State, who: User, now: datetime, *, kind: InboxKind | None = No
     keeps no date for, a requirement, first of all); `member` never matches an entry whose member is hidden. A
     shipment to make or to receive whose ETA misses its requirement's needed-by date says so (`movement.late`)."""
     today = now.date()
-    late = {found.shipment.id: found
-            for found in movement.late_shipments(state, movement.known_network(state, today), today)}
+    network = movement.known_network(state, today)
+    late: dict[str, movement.Late | str] = {**movement.waiting_for_permission(state, network, today)}
+    late.update({found.shipment.id: found for found in movement.late_shipments(state, network, today)})
     found = [*_inbox_requirements(state, who), *_inbox_allocations(state, who, late), *_inbox_consents(state, who),
              *_inbox_deliveries(state, who, late), *_inbox_proposals(state, who, now)]
     chosen = sorted((e for e in found if (kind is None or e.kind is kind) and (member is None or e.member == member)),

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import csv
 import dataclasses
+import io
 import json
+import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -25,8 +28,11 @@ from contactgroup.domain.model import FIRST_DAY, LAST_DAY, Category
 from contactgroup.domain.state import State
 from contactgroup.domain.text import day
 from contactgroup.encoding.canonical import plain
+from contactgroup.io.report_xlsx import read_report_xlsx
+from contactgroup.io.spreadsheet import csv_unquote
 from contactgroup.ledger import merkle
-from contactgroup.ledger.checkpoint import open_checkpoint
+from contactgroup.ledger.checkpoint import Checkpoint, open_checkpoint
+from contactgroup.ledger.note import Verifier
 from contactgroup.reports.burden import burden, gdp_note
 from contactgroup.reports.coverage import GROUPINGS, Grouping, coverage
 from contactgroup.reports.facts import is_synthetic
@@ -45,7 +51,7 @@ from contactgroup.storage import log_tables
 from contactgroup.storage.database import Connection, Database, TreeNodes, load_state, read_events, replay_log
 
 REPORT_FORMAT = "contactgroup-report/1"
-_NUMBER = re.compile(r"-?[0-9]{1,40}(\.[0-9]{1,60})?")
+_NUMBER = re.compile(r"-?[0-9]{1,40}(\.[0-9]{1,60})?(E[+-]?[0-9]{1,4})?")
 REPORTS = ("coverage", "burden", "lag", "gaps")
 MAX_REPORT_BYTES = 32 * 1024 * 1024  # a report file `report check` reads: far above any coordination's report
 # The options a report takes besides the scope's, and those of the scope it does not (a gap names no donor).
@@ -210,6 +216,12 @@ def covering_checkpoint(conn: Connection, size: int) -> CoveringCheckpoint | Non
                               tuple(proof))
 
 
+def header_lines(request: ReportRequest, stamp: Stamp) -> list[tuple[str, str]]:
+    """The header block of a CSV file (`# key: value`) and of a workbook's "Stamp" sheet: which report, and its
+    stamp; `report check` reads it back (`stamp_from_lines`)."""
+    return [("report", request.report), *stamp.lines()]
+
+
 def envelope(request: ReportRequest, stamp: Stamp, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The JSON a report is handed on as: which report, its stamp, its rows (each as before stamps existed)."""
     return {"report": request.report, "stamp": stamp.as_json(), "rows": [plain(dict(r)) for r in rows]}
@@ -284,10 +296,11 @@ class Figure:
     column: str
     in_file: Any
     in_record: Any
+    source: str = "record"  # what gives `in_record`: the record, or a public release
 
     def __str__(self) -> str:
         return (f"row {self.row} ({self.name}), {self.column}: the file says {_shown(self.in_file)}, "
-                f"the record gives {_shown(self.in_record)}")
+                f"the {self.source} gives {_shown(self.in_record)}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +320,7 @@ class ReportCheck:
 
 
 def _shown(value: Any) -> str:
-    return "nothing" if value is None else json.dumps(value, ensure_ascii=False)
+    return "nothing" if value is None else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def check_report(db: Database, data: bytes) -> ReportCheck:
@@ -316,9 +329,10 @@ def check_report(db: Database, data: bytes) -> ReportCheck:
     A root that differs from the record's at that size, or a checkpoint whose signature or consistency proof does
     not verify with the log key the record publishes, is an `IntegrityError`; a malformed file a
     `ValidationFailed`. Differing figures are the result's `mismatches` (the caller decides the exit)."""
-    document = _document(data)
-    request, stamp, rows = _request(document), document["stamp"], document["rows"]
-    size = _whole(stamp, "log_size")
+    file = read_report_file(data)
+    document = file.document
+    request, stamp, rows = report_request(document), document["stamp"], document["rows"]
+    size = whole_field(stamp, "log_size")
     with db.reader() as conn:
         current = log_tables.tree_size(conn)
         if size > current:
@@ -338,12 +352,13 @@ def check_report(db: Database, data: bytes) -> ReportCheck:
     problems = scope_problems(state, request.scope)
     if problems:
         raise ValidationFailed([Problem(f"stamp.parameters.{p.where}", p.message) for p in problems])
-    expected = [plain(r) for r in records(state, compute(state, request), request)[0]]
-    matched, mismatches, unseen = _compare(request.report, rows, expected)
+    expected = file.held([plain(r) for r in records(state, compute(state, request), request)[0]])
+    matched, mismatches, unseen = compare_rows(request.report, rows, expected, same=file.same)
     return ReportCheck(request.report, size, current, matched, tuple(mismatches), tuple(unseen), verdict)
 
 
-def _document(data: bytes) -> dict[str, Any]:
+def report_document(data: bytes) -> dict[str, Any]:
+    """A JSON report file's envelope (report, stamp, rows), checked for its shape."""
     if len(data) > MAX_REPORT_BYTES:
         raise ValidationFailed(f"larger than {MAX_REPORT_BYTES:,} bytes", where="report file")
     try:
@@ -352,6 +367,10 @@ def _document(data: bytes) -> dict[str, Any]:
         raise ValidationFailed(f"not JSON ({exc})", where="report file") from None
     except RecursionError:  # nested deeper than the parser goes: no report is
         raise ValidationFailed("not JSON (nested too deeply)", where="report file") from None
+    return _shaped(document)
+
+
+def _shaped(document: Any) -> dict[str, Any]:
     if not isinstance(document, dict) or not isinstance(document.get("stamp"), dict):
         raise ValidationFailed("not a stamped report (an object with report, stamp and rows: "
                                "`report ... --format json` writes one)", where="report file")
@@ -364,7 +383,142 @@ def _document(data: bytes) -> dict[str, Any]:
     return document
 
 
-def _whole(values: dict[str, Any], key: str, where: str = "stamp") -> int:
+# --- a report file in any of its checkable forms ----------------------------------------------------------------
+
+XLSX_MAGIC = b"PK\x03\x04"  # a workbook is a zip archive
+_TYPED_PARAMETERS = {"gdp_year": int, "limit": int, "public": bool, "keep_all": bool}
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFile:
+    """A report file read back: its document (report, stamp, rows as the file holds them) and its form — the JSON
+    envelope, CSV with its `# key: value` header block, or a workbook with its "Stamp" sheet. CSV and a workbook
+    are compared on the fields they hold (a workbook shows only some); CSV as the text of its cells, a workbook's
+    numbers to the precision a spreadsheet cell holds (a double: 15 significant digits and more)."""
+
+    document: dict[str, Any]
+    form: str = "json"
+    columns: tuple[str, ...] = ()
+
+    def held(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """The records (JSON values) as this form holds them."""
+        if self.form == "json":
+            return [dict(r) for r in records]
+        kept_columns = [c for c in self.columns if c]
+        if self.form == "csv":
+            return [{k: _csv_form(r[k]) for k in kept_columns if k in r} for r in records]
+        return [{k: r[k] for k in kept_columns if k in r} for r in records]
+
+    def same(self, in_file: Any, in_record: Any) -> bool:
+        return _same_cell(in_file, in_record) if self.form == "xlsx" else same_value(in_file, in_record)
+
+
+def read_report_file(data: bytes) -> ReportFile:
+    """A report file as `report ... --format json|csv|xlsx` wrote it, told apart by its first bytes."""
+    if len(data) > MAX_REPORT_BYTES:
+        raise ValidationFailed(f"larger than {MAX_REPORT_BYTES:,} bytes", where="report file")
+    if data.startswith(XLSX_MAGIC):
+        block, header, rows = read_report_xlsx(data)
+        return ReportFile(_shaped(_from_block(block, rows)), "xlsx", tuple(header))
+    if data.startswith(b"# "):
+        block, header, text_rows = _csv_file(data)
+        return ReportFile(_shaped(_from_block(block, text_rows)), "csv", tuple(header))
+    return ReportFile(report_document(data))
+
+
+def _csv_file(data: bytes) -> tuple[dict[str, str], list[str], list[dict[str, Any]]]:
+    """A CSV report's header block ({key: value}), its columns and its rows (each cell's text)."""
+    try:
+        lines = data.decode("utf-8").splitlines(keepends=True)
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(f"not UTF-8 text ({exc})", where="report file") from None
+    start = next((i for i, line in enumerate(lines) if not line.startswith("# ")), len(lines))
+    block: dict[str, str] = {}
+    for n, line in enumerate(lines[:start], start=1):
+        key, sep, value = line[2:].rstrip("\r\n").partition(": ")
+        if not sep:
+            raise ValidationFailed(f"line {n} is not `# key: value`", where="report file")
+        block[key] = value
+    reader = csv.DictReader(io.StringIO("".join(lines[start:])))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ValidationFailed(f"not readable CSV ({exc})", where="report file") from None
+    for n, row in enumerate(rows, start=1):
+        if None in row or None in row.values():
+            raise ValidationFailed(f"row {n} has not one cell per column", where="report file")
+    return block, list(reader.fieldnames or []), [{k: csv_unquote(v) for k, v in r.items()} for r in rows]
+
+
+def _from_block(block: Mapping[str, str], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The envelope a header block (`header_lines`) and rows stand for."""
+    if "format" not in block:
+        raise ValidationFailed("its header block names no format: not a stamped report (`report ... --format "
+                               "csv` or `xlsx` writes one)", where="report file")
+    size = block.get("log_size", "")
+    stamp: dict[str, Any] = {k: block.get(k) for k in ("format", "origin", "as_of", "root", "last_event_at",
+                                                       "generated_at")}
+    parameters = _parameters(block.get("parameters", "none"))
+    stamp |= {"as_of_date": parameters.get("as_of"), "log_size": int(size) if size.isdigit() else size,
+              "parameters": parameters, "checkpoint": _checkpoint_block(block)}
+    return {"report": block.get("report"), "stamp": stamp, "rows": rows}
+
+
+def _parameters(text: str) -> dict[str, Any]:
+    """`Stamp.lines`' parameters (`k=v, k=v`, or `none`) typed again: whole numbers and flags as such."""
+    params: dict[str, Any] = {}
+    for item in ([] if text == "none" else text.split(", ")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValidationFailed(f"{item!r} is not key=value", where="stamp.parameters")
+        kind = _TYPED_PARAMETERS.get(key)
+        params[key] = (value == "True" if kind is bool and value in ("True", "False")
+                       else int(value) if kind is int and value.isdigit() else value)
+    return params
+
+
+def _checkpoint_block(block: Mapping[str, str]) -> dict[str, Any] | None:
+    if "checkpoint_size" not in block:
+        return None
+    try:
+        note = base64.b64decode(block.get("checkpoint_note_base64", ""), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise ValidationFailed("not base64 text", where="stamp.checkpoint_note_base64") from None
+    proof = block.get("consistency_proof", "")
+    size = block["checkpoint_size"]
+    return {"size": int(size) if size.isdigit() else size, "note": note,
+            "consistency_proof": [] if proof.startswith("none") else proof.split()}
+
+
+def _csv_form(value: Any) -> Any:
+    """A JSON value as a CSV cell of a report writes it (`cli.common.emit`)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _same_cell(cell: Any, value: Any) -> bool:
+    """A workbook's cell holds the JSON value: text, whole numbers, flags and dates exactly; a decimal to the
+    precision of the double a cell holds (every digit, when it has 15 significant digits or fewer)."""
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    if value is None or isinstance(value, bool) or isinstance(cell, bool):
+        return bool(cell is value or (cell == value and type(cell) is type(value)))
+    if isinstance(cell, datetime):
+        return bool(cell.date().isoformat() == value)
+    if isinstance(cell, int | float) and isinstance(value, int | str) and _NUMBER.fullmatch(str(value)):
+        exact = Decimal(str(value))
+        if isinstance(cell, int) or len(exact.normalize().as_tuple().digits) <= 15:
+            return Decimal(repr(cell)) == exact
+        return math.isclose(cell, float(exact), rel_tol=1e-15)
+    return bool(cell == value)
+
+
+def whole_field(values: dict[str, Any], key: str, where: str = "stamp") -> int:
     value = values.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValidationFailed(f"{value!r} is not a whole number of 0 or more", where=f"{where}.{key}")
@@ -386,7 +540,7 @@ def _day(values: dict[str, Any], key: str) -> date | None:
         raise ValidationFailed(str(exc), where=f"stamp.parameters.{key}") from None
 
 
-def _request(document: dict[str, Any]) -> ReportRequest:
+def report_request(document: dict[str, Any]) -> ReportRequest:
     """The request a report file was computed for, read strictly from its report name and stamp's parameters."""
     name = document.get("report")
     if name not in REPORTS:
@@ -406,11 +560,11 @@ def _request(document: dict[str, Any]) -> ReportRequest:
             raise ValidationFailed(f"{by!r} is not one of {', '.join(GROUPINGS)}", where="stamp.parameters.by")
         request = dataclasses.replace(request, by=by, keep_all=_flag(params, "keep_all"))
     elif name == "burden":
-        year = None if params.get("gdp_year") is None else _whole(params, "gdp_year", "stamp.parameters")
+        year = None if params.get("gdp_year") is None else whole_field(params, "gdp_year", "stamp.parameters")
         request = dataclasses.replace(request, gdp_year=year, public=_flag(params, "public"),
                                       keep_all=_flag(params, "keep_all"))
     elif name == "gaps":
-        limit = _whole(params, "limit", "stamp.parameters")
+        limit = whole_field(params, "limit", "stamp.parameters")
         if limit < 1:
             raise ValidationFailed(f"{limit} must be 1 or more", where="stamp.parameters.limit")
         request = dataclasses.replace(request, limit=limit)
@@ -427,19 +581,25 @@ def _flag(params: Mapping[str, Any], name: str) -> bool:
 def _check_checkpoint(conn: Connection, size: int, root: bytes, claimed: Any) -> str:
     """Verify the report's checkpoint (or, if it carries none, the record's first at or after its size): its
     signature with a log key the record publishes, and the consistency of the report's tree with it."""
-    found = covering_checkpoint(conn, size)
+    keys = log_keys(conn)
     if claimed is None:
+        found = covering_checkpoint(conn, size)
         if found is None:
             return "none: no checkpoint has been signed at or after this size yet"
-        _verify_checkpoint(conn, size, root, found.note, found.proof, where="the record's checkpoint")
+        verify_covering(keys, size, root, found.note, found.proof, where="the record's checkpoint")
         return (f"the report carries none; the record's checkpoint of size {found.size:,} covers it "
                 f"(signature and consistency proof verified)")
+    note, proof = claimed_checkpoint(claimed)
+    signed = verify_covering(keys, size, root, note, proof, where="the report's checkpoint")
+    return f"checkpoint of size {signed.size:,}: signature and consistency proof verified"
+
+
+def claimed_checkpoint(claimed: Any) -> tuple[str, tuple[bytes, ...]]:
+    """The signed note and consistency proof a stamp's `checkpoint` carries, read strictly."""
     if not isinstance(claimed, dict) or not isinstance(claimed.get("note"), str) or not isinstance(
             claimed.get("consistency_proof"), list):
         raise ValidationFailed("must be an object with note and consistency_proof", where="stamp.checkpoint")
-    proof = tuple(_bytes(p) for p in claimed["consistency_proof"])
-    signed = _verify_checkpoint(conn, size, root, claimed["note"], proof, where="the report's checkpoint")
-    return f"checkpoint of size {signed:,}: signature and consistency proof verified"
+    return claimed["note"], tuple(_bytes(p) for p in claimed["consistency_proof"])
 
 
 def _bytes(text: Any) -> bytes:
@@ -449,24 +609,25 @@ def _bytes(text: Any) -> bytes:
         raise ValidationFailed(f"{text!r} is not base64", where="stamp.checkpoint.consistency_proof") from None
 
 
-def _verify_checkpoint(conn: Connection, size: int, root: bytes, note: str, proof: Sequence[bytes],
-                       *, where: str) -> int:
+def verify_covering(keys: Sequence[Verifier], size: int, root: bytes, note: str, proof: Sequence[bytes],
+                    *, where: str, keys_from: str = "the log key the record publishes") -> Checkpoint:
+    """The checkpoint of `note`, once its signature verifies with one of `keys` and `proof` shows the tree of
+    `size` leaves and `root` to be its prefix; an `IntegrityError` naming `where` otherwise."""
     try:
-        checkpoint = open_checkpoint(note, log_keys(conn)).checkpoint
+        checkpoint = open_checkpoint(note, keys).checkpoint
     except ContactGroupError as exc:
-        raise IntegrityError(f"{where} does not verify with the log key the record publishes: {exc}",
-                             code="report-checkpoint") from None
+        raise IntegrityError(f"{where} does not verify with {keys_from}: {exc}", code="report-checkpoint") from None
     if checkpoint.size < size or not merkle.verify_consistency(size, checkpoint.size, root, checkpoint.root, proof):
         raise IntegrityError(f"{where} (size {checkpoint.size:,}) is not consistent with the report's tree of size "
                              f"{size:,}: the consistency proof does not verify", code="report-checkpoint")
-    return checkpoint.size
+    return checkpoint
 
 
-def _row_name(report: str, row: dict[str, Any]) -> str:
+def row_name(report: str, row: dict[str, Any]) -> str:
     return "/".join(str(row.get(k)) for k in _ROW_NAMES[report])
 
 
-def _same(in_file: Any, in_record: Any) -> bool:
+def same_value(in_file: Any, in_record: Any) -> bool:
     """Equal values; exact decimals (written as strings) by their value, so "1890000" is "1890000.0"."""
     if in_file == in_record:
         return True
@@ -476,23 +637,24 @@ def _same(in_file: Any, in_record: Any) -> bool:
     return False
 
 
-def _compare(report: str, rows: Sequence[dict[str, Any]],
-             expected: Sequence[dict[str, Any]]) -> tuple[int, list[Figure], list[Figure]]:
+def compare_rows(report: str, rows: Sequence[dict[str, Any]], expected: Sequence[dict[str, Any]],
+                 source: str = "record", same: Callable[[Any, Any], bool] | None = None,
+                 ) -> tuple[int, list[Figure], list[Figure]]:
     """(figures that match, figures that differ, figures the checker cannot compute), row by row in order."""
     matched, differ, unseen = 0, [], []
     for i in range(max(len(rows), len(expected))):
         mine = rows[i] if i < len(rows) else {}
         theirs = expected[i] if i < len(expected) else {}
-        name = _row_name(report, theirs or mine)
+        name = row_name(report, theirs or mine)
         if not mine or not theirs:
             differ.append(Figure(i + 1, name, "(whole row)", "a row" if mine else None,
-                                 "a row" if theirs else None))
+                                 "a row" if theirs else None, source))
             continue
         for column in sorted(mine.keys() | theirs.keys()):
             if column not in theirs:
-                unseen.append(Figure(i + 1, name, column, mine[column], None))
-            elif column not in mine or not _same(mine[column], theirs[column]):
-                differ.append(Figure(i + 1, name, column, mine.get(column), theirs[column]))
+                unseen.append(Figure(i + 1, name, column, mine[column], None, source))
+            elif column not in mine or not (same or same_value)(mine[column], theirs[column]):
+                differ.append(Figure(i + 1, name, column, mine.get(column), theirs[column], source))
             else:
                 matched += 1
     return matched, differ, unseen
