@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 from contactgroup.io.report_xlsx import HEADER_ROW
 from contactgroup.ledger import merkle
+from contactgroup.ledger.leaf import event_leaf_hash
 from contactgroup.services import reporting
 from contactgroup.storage.database import read_events
 from tests.cli.conftest import Cli
@@ -104,7 +105,7 @@ class TestStamp:
         document = json.loads(cli("report", "coverage", "--by", "tier", "--kind", "military", "-f", "json").stdout)
         stamp = document["stamp"]
         with cli.db.reader() as conn:
-            leaves = [merkle.leaf_hash(body) for _, body, _ in read_events(conn)]
+            leaves = [event_leaf_hash(body) for _, body, _ in read_events(conn)]
         assert document["report"] == "coverage" and stamp["log_size"] == len(leaves) == cli.events()
         assert stamp["root"] == merkle_b64(merkle.root_hash(leaves))
         assert stamp["parameters"] == {"as_of": None, "from": None, "to": None, "area": None, "member": None,

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from contactgroup.ledger import merkle
 from contactgroup.ledger.checkpoint import parse_checkpoint
 from contactgroup.ledger.cosignature import Cosigner, generate_cosigner
+from contactgroup.ledger.leaf import event_leaf_hash
 from contactgroup.ledger.note import generate_key, parse_note
 from contactgroup.ledger.policy import parse_policy
 from contactgroup.services import checkpoints
@@ -124,7 +125,7 @@ class TestAMembersOwnPolicy:
 
 
 def _rebuild_tree(conn: sa.Connection) -> None:
-    leaves = [merkle.leaf_hash(bytes(b)) for (b,) in conn.execute(sa.text("SELECT body FROM events ORDER BY seq"))]
+    leaves = [event_leaf_hash(bytes(b)) for (b,) in conn.execute(sa.text("SELECT body FROM events ORDER BY seq"))]
     store = merkle.MemoryNodeStore()
     for leaf in leaves:
         store.append(leaf)
@@ -148,7 +149,7 @@ class TestAKeptCheckpoint:
             body = bytes(_row(conn, 5)["body"])  # type: ignore[arg-type]
             forged = body.replace(b'"actor":"admin"', b'"actor":"nobody"')
             conn.execute(sa.text("UPDATE events SET body = :b, leaf_hash = :h, actor = 'nobody' WHERE seq = 5"),
-                         {"b": forged, "h": merkle.leaf_hash(forged)})
+                         {"b": forged, "h": event_leaf_hash(forged)})
             _rebuild_tree(conn)
             conn.execute(sa.text("DELETE FROM cosignatures"))
             conn.execute(sa.text("DELETE FROM checkpoints"))

@@ -58,7 +58,7 @@ class TestReceipt:
         log, witness = witnessed
         doc = json.loads(log.stdout("ledger", "receipt", "--index", "9", user="deu"))
         if tamper == "event":
-            body = base64.b64decode(doc["event"]).replace(b'"actor":"admin"', b'"actor":"nobody"')
+            body = base64.b64decode(doc["event"]).replace(b'"salt":"', b'"salt":"0')
             doc["event"] = base64.b64encode(body).decode()
         elif tamper == "proof":
             doc["proof"][0] = base64.b64encode(bytes(32)).decode()
@@ -73,6 +73,28 @@ class TestReceipt:
         code, output = log.cli("ledger", "check-receipt", str(tmp_path / "bad.json"), "--key", vkey,
                                "--witness", witness)
         assert code == 6 and "receipt refused" in output
+
+    def test_a_receipt_names_the_account_only_to_the_account_itself(self, witnessed: tuple[Log, str],
+                                                                     tmp_path: Path) -> None:
+        log, witness = witnessed
+        vkey = log.stdout("ledger", "public-key").strip()
+        own = json.loads(log.stdout("ledger", "receipt", "--index", "9", user="admin"))
+        other = json.loads(log.stdout("ledger", "receipt", "--index", "9", user="deu"))
+        assert json.loads(base64.b64decode(own["event"]))["actor"] == "admin"
+        shown = json.loads(base64.b64decode(other["event"]))
+        assert "actor" not in shown and "actor_nonce" not in shown and len(shown["actor_commitment"]) == 64
+        assert own["leaf_hash"] == other["leaf_hash"]
+        for name, doc in (("own", own), ("other", other)):
+            (tmp_path / f"{name}.json").write_text(json.dumps(doc))
+            code, output = log.cli("ledger", "check-receipt", str(tmp_path / f"{name}.json"), "--key", vkey,
+                                   "--witness", witness)
+            assert code == 0, output
+        own["event"] = base64.b64encode(base64.b64decode(own["event"]).replace(b'"actor":"admin"',
+                                                                               b'"actor":"nobody"')).decode()
+        (tmp_path / "forged.json").write_text(json.dumps(own))
+        code, output = log.cli("ledger", "check-receipt", str(tmp_path / "forged.json"), "--key", vkey,
+                               "--witness", witness)
+        assert code == 6 and "do not hash to the receipt's leaf hash" in output
 
     def test_too_few_cosignatures_are_refused(self, witnessed: tuple[Log, str], tmp_path: Path) -> None:
         log, witness = witnessed

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from contactgroup.ledger import merkle
 from contactgroup.ledger.checkpoint import parse_checkpoint
 from contactgroup.ledger.cosignature import Cosigner
+from contactgroup.ledger.leaf import event_leaf_hash
 from contactgroup.ledger.note import generate_key, parse_note
 from contactgroup.services.verify import verify
 from contactgroup.storage import schema
-from contactgroup.storage.database import decode, encode
+from contactgroup.storage.database import body_version, decode, encode
 from tests.ledger_integration.conftest import Log
 
 
@@ -49,8 +50,20 @@ class TestTamperingIsPinpointed:
             forged = body.replace(b'"actor":"admin"', b'"actor":"nobody"')
             assert forged != body
             conn.execute(sa.text("UPDATE events SET body = :b, leaf_hash = :h, actor = 'nobody' WHERE seq = 5"),
-                         {"b": forged, "h": merkle.leaf_hash(forged)})
+                         {"b": forged, "h": event_leaf_hash(forged)})
         assert "events[5]: bytes differ from the tree's leaf at this index (edited?)" in _findings(log)
+
+    def test_a_rewritten_actor_no_longer_matches_its_commitment(self, log: Log) -> None:
+        with log.db.engine.begin() as conn:
+            _unprotect(conn, "events")
+            body = bytes(_row(conn, 5)["body"])  # type: ignore[arg-type]
+            forged = body.replace(b'"actor":"admin"', b'"actor":"nobody"')
+            assert forged != body and body_version(forged) == 3
+            conn.execute(sa.text("UPDATE events SET body = :b, actor = 'nobody' WHERE seq = 5"), {"b": forged})
+        findings = _findings(log)
+        assert ("events[5]: stored leaf hash does not match the event's bytes or the commitment to its actor "
+                "(edited?)") in findings
+        assert {f.split(":", 1)[0] for f in findings if f.startswith("events")} == {"events[5]"}
 
     def test_deleted_event_with_the_rest_renumbered(self, log: Log) -> None:
         n = log.world.event_count()
@@ -71,7 +84,7 @@ class TestTamperingIsPinpointed:
             forged = encode(decode(bytes(template["body"])))  # type: ignore[arg-type]  # a new salt: new bytes
             conn.execute(sa.text("INSERT INTO events (seq, type, actor, party, authority, at, body, leaf_hash) "
                                  "SELECT 8, type, actor, party, authority, at, :b, :h FROM events WHERE seq = 3"),
-                         {"b": forged, "h": merkle.leaf_hash(forged)})
+                         {"b": forged, "h": event_leaf_hash(forged)})
         findings = _findings(log)
         assert any(f.startswith("events[8]: 1 event(s) at 8..8 are not in the tree (inserted?)") for f in findings)
         assert not any("(edited?)" in f for f in findings)
@@ -107,7 +120,7 @@ class TestTamperingIsPinpointed:
             forged = encode(decode(bytes(_row(conn, 3)["body"])))  # type: ignore[arg-type]
             conn.execute(sa.text("INSERT INTO events (seq, type, actor, party, authority, at, body, leaf_hash) "
                                  "SELECT :n, type, actor, party, authority, at, :b, :h FROM events WHERE seq = 3"),
-                         {"n": n, "b": forged, "h": merkle.leaf_hash(forged)})
+                         {"n": n, "b": forged, "h": event_leaf_hash(forged)})
         assert f"events[{n}]: not in the tree (appended outside the application?)" in _findings(log)
 
 
@@ -119,10 +132,10 @@ class TestRewrittenTreeIsCaughtByTheCheckpoint:
             body = bytes(_row(conn, 5)["body"])  # type: ignore[arg-type]
             forged = body.replace(b'"actor":"admin"', b'"actor":"nobody"')
             conn.execute(sa.text("UPDATE events SET body = :b, leaf_hash = :h, actor = 'nobody' WHERE seq = 5"),
-                         {"b": forged, "h": merkle.leaf_hash(forged)})
+                         {"b": forged, "h": event_leaf_hash(forged)})
             # The attacker rebuilds every tree node so the tree agrees with the forged log.
             bodies = conn.execute(sa.text("SELECT body FROM events ORDER BY seq"))
-            leaves = [merkle.leaf_hash(bytes(b)) for (b,) in bodies]
+            leaves = [event_leaf_hash(bytes(b)) for (b,) in bodies]
             store = merkle.MemoryNodeStore()
             for leaf in leaves:
                 store.append(leaf)

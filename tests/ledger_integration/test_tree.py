@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from contactgroup.ledger import merkle
+from contactgroup.ledger.leaf import event_leaf_hash
 from contactgroup.services import coordination as svc
 from contactgroup.services import key_files, proofs
 from contactgroup.services.setup import init_coordination
@@ -16,7 +17,7 @@ from tests.ledger_integration.conftest import Log
 
 def _leaves(db: Database) -> list[bytes]:
     with db.reader() as conn:
-        return [merkle.leaf_hash(body) for _, body, _ in read_events(conn)]
+        return [event_leaf_hash(body) for _, body, _ in read_events(conn)]
 
 
 class TestTreeNodes:

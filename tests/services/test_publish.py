@@ -38,19 +38,22 @@ from contactgroup.domain.model import (
     Visibility,
 )
 from contactgroup.domain.workflow import ConsentAction
+from contactgroup.encoding.canonical import canonical_bytes
 from contactgroup.io import kiel
+from contactgroup.ledger.leaf import actor_commitment
 from contactgroup.ledger.note import parse_verifier_key
 from contactgroup.services import checkpoints, key_files, log_keys
 from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
 from contactgroup.services.demo import build_demo
 from contactgroup.services.imports import import_kiel
-from contactgroup.services.publish import EVIDENCE_FILE, IATI_FILE, publish
+from contactgroup.services.publish import EVIDENCE_FILE, IATI_FILE, Published, publish
 from contactgroup.services.release_check import check_release
 from contactgroup.services.setup import init_coordination
+from contactgroup.storage import database
 from contactgroup.storage.database import Database
 from tests.conftest import KIEL_R29, SHARED
-from tests.factories import World
+from tests.factories import World, enter_offer
 
 pytestmark = pytest.mark.xdist_group("publish")
 runner = CliRunner()
@@ -77,6 +80,7 @@ class Release:
     directory: Path
     tmp: Path
     log_key: str  # verifier key text
+    published: Published
 
 
 def _offer(member: str, item: str, visibility: Visibility, value: str, end_use: str, ref: str = "",
@@ -104,7 +108,7 @@ def _plant(db: Database) -> None:
         consent = svc.request_consent(uow, person, hidden.id)
         svc.decide_consent(uow, svc.Caller("usa-desk", CLOCK), consent.id, ConsentAction.REFUSE,
                            SECRETS["consent's reason"])
-        svc.enter_offer(uow, svc.Caller("deu-desk", CLOCK), _offer(
+        svc.enter_offer(uow, person, _offer(  # a public offer a person recorded: the release must not name them
             "DEU", item, Visibility.PUBLIC, PUBLIC["public offer's value"], PUBLIC["public offer's end use"]),
             status=OfferStatus.COMMITTED)
         for member, identifier in IATI_IDS.items():
@@ -128,8 +132,8 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
     build_demo(db)
     _plant(db)
     key = _sign(db)
-    publish(db, tmp / "release", CLOCK)
-    return Release(db, tmp / "release", tmp, key)
+    published = publish(db, tmp / "release", CLOCK)
+    return Release(db, tmp / "release", tmp, key, published)
 
 
 def _readable_text(path: Path) -> str:
@@ -149,6 +153,14 @@ class TestZeroLeaks:
         leaks = [f"{what} ({marker}) in {name}" for name, text in texts.items()
                  for what, marker in SECRETS.items() if marker.lower() in text.lower()]
         assert not leaks
+
+    def test_no_user_name_is_in_any_file(self, release: Release) -> None:
+        users = set(release.db.state().users)  # the demo's desks, leads, coordinator, and the planted person
+        assert SECRETS["a user's personal name"] in users and "deu-desk" in users and len(users) > 50
+        texts = {p.relative_to(release.directory): _readable_text(p).lower()
+                 for p in release.directory.rglob("*") if p.is_file()}
+        assert not [f"{user} in {name}" for name, text in texts.items() for user in users if user.lower() in text]
+        assert release.published.actors == ()  # every event is of body version 3: publish names no account
 
     def test_the_servers_public_page_shows_the_release_and_nothing_more(self, release: Release) -> None:
         app = create_app(release.db.url)
@@ -294,7 +306,7 @@ class TestIati:
         assert "left out of the IATI file" in result.stderr
         named = result.stderr.split("(`member iati`):", 1)[1]
         assert named.strip() and not set(IATI_IDS) & {n.strip(",") for n in named.splitlines()[0].split()}
-        assert "name the accounts that recorded them: " in result.stderr  # the evidence's actors, see publish.md
+        assert "name the accounts" not in result.stderr  # no event of body version 1 or 2 is behind a record
 
 
 class TestEvidence:
@@ -325,6 +337,26 @@ class TestEvidence:
         (copy / EVIDENCE_FILE).write_text(json.dumps(doc))
         check = check_release(copy, _verifier(release))
         assert not check.ok and any(p.startswith(record["id"] + ":") for p in check.problems)
+
+    def test_the_events_are_shown_in_their_leaf_form_naming_no_account(self, release: Release) -> None:
+        doc = json.loads((release.directory / EVIDENCE_FILE).read_text())
+        shown = [json.loads(base64.b64decode(e["event"])) for r in doc["records"] for e in r["events"]]
+        assert shown and all(set(e) == {"actor_commitment", "at", "authority", "data", "party", "salt", "type", "v"}
+                             for e in shown)
+
+    def test_a_leaf_form_committing_to_another_actor_is_refused_naming_its_record(self, release: Release,
+                                                                                 tmp_path: Path) -> None:
+        copy = tmp_path / "altered"
+        shutil.copytree(release.directory, copy)
+        doc = json.loads((copy / EVIDENCE_FILE).read_text())
+        record = next(r for r in doc["records"] if r["id"].startswith("pledge/"))
+        event = json.loads(base64.b64decode(record["events"][0]["event"]))
+        event["actor_commitment"] = actor_commitment(bytes(16), "deu-desk")
+        record["events"][0]["event"] = base64.b64encode(canonical_bytes(event)).decode()
+        (copy / EVIDENCE_FILE).write_text(json.dumps(doc))
+        check = check_release(copy, _verifier(release))
+        assert check.problems == [f"{record['id']}: event {record['events'][0]['index']} is not in the log at the "
+                                  f"checkpoint (altered event or proof)"]
 
     def test_a_figure_altered_in_a_csv_file_is_refused_naming_its_record(self, release: Release,
                                                                          tmp_path: Path) -> None:
@@ -409,6 +441,24 @@ def _world_signer(world: World, tmp_path: Path) -> Any:
         return key_files.read_signer_key(path)
     signer, _ = log_keys.create_log_key(world.db, world.caller("admin"), tmp_path / "log.key")
     return signer
+
+
+class TestAccountNames:
+    def test_older_events_behind_a_record_name_their_account_and_publish_says_so(
+            self, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(database, "BODY_VERSION", 2)  # as a log written before body version 3
+        older = enter_offer(world, "deu", visibility=Visibility.PUBLIC)
+        monkeypatch.undo()
+        newer = enter_offer(world, "fra", member="FRA", depot="FRA", visibility=Visibility.PUBLIC)
+        signer = _world_signer(world, tmp_path)
+        checkpoints.sign_checkpoint(world.db, signer, CLOCK)
+        done = publish(world.db, tmp_path / "out", CLOCK)
+        assert done.actors == ("deu",)
+        doc = json.loads((tmp_path / "out" / EVIDENCE_FILE).read_text())
+        shown = {r["id"]: [json.loads(base64.b64decode(e["event"])) for e in r["events"]] for r in doc["records"]}
+        assert shown[f"offer/{older}"] and all(e["actor"] == "deu" for e in shown[f"offer/{older}"])
+        assert shown[f"offer/{newer}"] and not any("actor" in e for e in shown[f"offer/{newer}"])
+        assert check_release(tmp_path / "out", signer.verifier).ok
 
 
 class TestRefusals:

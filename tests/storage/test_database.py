@@ -74,7 +74,8 @@ class TestVerify:
             forged = bytes(body).replace(b'"actor":"admin"', b'"actor":"nobody"')
             conn.execute(sa.text("UPDATE events SET body = :b WHERE seq = 5"), {"b": forged})
         findings = [str(f) for f in verify(world.db).findings]
-        assert "events[5]: stored leaf hash does not match the event's bytes (edited?)" in findings
+        assert ("events[5]: stored leaf hash does not match the event's bytes or the commitment to its actor "
+                "(edited?)") in findings
 
     def test_finds_a_deleted_event_by_index(self, world: World) -> None:
         last = world.event_count() - 1

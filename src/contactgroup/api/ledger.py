@@ -58,7 +58,7 @@ class ConsistencyProofDoc(BaseModel):
 
 class HandoverDoc(BaseModel):
     index: int = Field(ge=0)
-    body: str = Field(description="the event's canonical bytes, base64")
+    body: str = Field(description="the event's leaf form (its canonical bytes, naming no account), base64")
     tree_size: int = Field(ge=1)
     proof: list[str] = Field(description="its inclusion proof in the tree of `tree_size` leaves, base64 hashes")
 
@@ -131,7 +131,7 @@ def get_inclusion(request: Request, index: NonNegative, size: OptionalSize = Non
 
 @router.get("/handovers", response_model=list[HandoverDoc], responses=problem_responses(400))
 def get_handovers(request: Request, size: OptionalSize = None) -> list[dict[str, Any]]:
-    """Each handover of the coordinating authority in the tree of `size` leaves: the event's canonical bytes
+    """Each handover of the coordinating authority in the tree of `size` leaves: the event's leaf form
     (base64, carrying the members' signed approvals of the new log key) and its inclusion proof."""
     with _db(request).reader() as conn:
         return proofs.handovers(conn, size)

@@ -52,8 +52,8 @@ def publish(
         err.print(f"[bold yellow]note[/]: left out of kiel/, their codes being none the Kiel tracker's layout takes: "
                   f"{escape(', '.join(done.not_in_kiel))}", highlight=False)
     if done.actors:
-        err.print(f"[bold yellow]note[/]: the events in {EVIDENCE_FILE} name the accounts that recorded them: "
-                  f"{escape(', '.join(done.actors))}", highlight=False)
+        err.print(f"[bold yellow]note[/]: older events in {EVIDENCE_FILE} (body version 1 or 2) name the accounts "
+                  f"that recorded them: {escape(', '.join(done.actors))}", highlight=False)
     out.print(f"[green]✓[/] public release at tree size {done.tree_size:,} written to {escape(str(outdir))}: "
               f"{len(done.files)} files, {done.records:,} records with their events and proofs", highlight=False)
 

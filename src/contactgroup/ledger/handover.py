@@ -17,7 +17,8 @@ from datetime import datetime
 
 from contactgroup.domain.errors import ContactGroupError, Problem, ValidationFailed
 from contactgroup.ledger.checkpoint import Checkpoint
-from contactgroup.ledger.merkle import leaf_hash, verify_inclusion
+from contactgroup.ledger.leaf import event_leaf_hash
+from contactgroup.ledger.merkle import verify_inclusion
 from contactgroup.ledger.note import VerifierKey, parse_note, parse_verifier_key, verify_note
 
 PROPOSAL_HEADER = "contactgroup governance proposal"
@@ -25,7 +26,8 @@ PROPOSAL_HEADER = "contactgroup governance proposal"
 
 @dataclass(frozen=True, slots=True)
 class HandoverEvidence:
-    """An `AuthorityHandedOver` event's canonical bytes, its index, and its inclusion proof in a checkpoint's tree."""
+    """An `AuthorityHandedOver` event's leaf form (or stored body), its index, and its inclusion proof in a
+    checkpoint's tree."""
 
     index: int
     body: bytes
@@ -163,8 +165,11 @@ def approvers(event: Mapping[str, object], origin: str, new_key: VerifierKey,
 def handover_problems(checkpoint: Checkpoint, new_key: VerifierKey, evidence: HandoverEvidence,
                       members: MemberKeys) -> list[str]:
     """Why `evidence` does not show a quorum handing `checkpoint.origin` over to `new_key`; empty if it does."""
-    if not verify_inclusion(leaf_hash(evidence.body), evidence.index, checkpoint.size, list(evidence.proof),
-                            checkpoint.root):
+    try:
+        leaf = event_leaf_hash(evidence.body)
+    except ValueError:
+        return [f"event {evidence.index} is not a readable event"]
+    if not verify_inclusion(leaf, evidence.index, checkpoint.size, list(evidence.proof), checkpoint.root):
         return [f"event {evidence.index} is not in the tree of size {checkpoint.size}"]
     try:
         event = json.loads(evidence.body)

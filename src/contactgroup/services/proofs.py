@@ -9,6 +9,7 @@ from typing import Any
 
 from contactgroup.domain.errors import ValidationFailed
 from contactgroup.ledger import merkle
+from contactgroup.ledger.leaf import leaf_data
 from contactgroup.storage import log_tables
 from contactgroup.storage.database import Connection, TreeNodes
 
@@ -81,10 +82,11 @@ def prove_consistency(conn: Connection, old: int, new: int | None = None) -> Con
 
 
 def handovers(conn: Connection, size: int | None = None) -> list[dict[str, Any]]:
-    """Every `AuthorityHandedOver` event in the tree of `size` leaves, with its bytes and inclusion proof: what a
-    witness needs to move to a new log key on the members' signatures alone (see ledger/handover.py)."""
+    """Every `AuthorityHandedOver` event in the tree of `size` leaves, in its leaf form (which names no account),
+    with its inclusion proof: what a witness needs to move to a new log key on the members' signatures alone (see
+    ledger/handover.py)."""
     n = size_or_current(conn, size)
-    return [{"index": seq, "body": b64(body), "tree_size": n,
+    return [{"index": seq, "body": b64(leaf_data(body)), "tree_size": n,
              "proof": [b64(p) for p in prove_inclusion(conn, seq, n).proof]}
             for seq, body in log_tables.events_of_type(conn, "AuthorityHandedOver", before=n)]
 

@@ -2,7 +2,8 @@
 
 The release is computed from the log replayed up to that checkpoint, so every figure it shows is of one signed tree;
 what it shows is `reports.public` (the public part), written as the Kiel tracker's layout, HXL-tagged CSV, IATI
-activity XML, a JSON file of evidence (events, inclusion proofs, the signed checkpoint) and static HTML pages.
+activity XML, a JSON file of evidence (each event in its leaf form, which names no account; inclusion proofs; the
+signed checkpoint) and static HTML pages.
 The directory is written whole or not at all.
 """
 
@@ -30,6 +31,7 @@ from contactgroup.io import hxl, iati, kiel, pages
 from contactgroup.io.chart_svg import chart_svg
 from contactgroup.io.hxl import Column
 from contactgroup.ledger import merkle
+from contactgroup.ledger.leaf import ACTOR_COMMITTED, body_version, event_leaf_hash, leaf_data
 from contactgroup.reports import charts
 from contactgroup.reports.burden import BurdenRow
 from contactgroup.reports.facts import SYNTHETIC_CAPTION, current_tracked_aid, is_synthetic
@@ -69,7 +71,7 @@ class Published:
     records: int
     not_in_iati: tuple[str, ...]  # members with humanitarian or financial figures and no IATI identifier
     not_in_kiel: tuple[str, ...]  # donors whose code the tracker's layout cannot carry
-    actors: tuple[str, ...]  # the accounts the evidence's events name as their actor (see docs/publish.md)
+    actors: tuple[str, ...]  # the accounts the evidence's older events (body version < 3) name (docs/publish.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,13 @@ def _evidence(bodies: Sequence[bytes], wanted: set[str]) -> dict[str, tuple[int,
     return {k: tuple(v) for k, v in found.items()}
 
 
+def _matches(body: bytes, leaf: bytes) -> bool:
+    try:
+        return event_leaf_hash(body) == leaf
+    except ValueError:
+        return False
+
+
 def _at_checkpoint(db: Database) -> tuple[_Release, PublicPart]:
     with db.reader() as conn:
         info = log_info(conn)
@@ -134,7 +143,7 @@ def _at_checkpoint(db: Database) -> tuple[_Release, PublicPart]:
         size, note = found
         rows = list(read_events(conn, 0, size))
         bodies = tuple(body for _, body, _ in rows)
-        altered = next((seq for seq, body, leaf in rows if merkle.leaf_hash(body) != leaf), None)
+        altered = next((seq for seq, body, leaf in rows if not _matches(body, leaf)), None)
         if altered is not None:
             raise IntegrityError(f"event {altered} does not match its leaf hash", code="tree-mismatch")
         state = replay_log(bodies)
@@ -321,7 +330,7 @@ def _record(kind: str, entity: Any, release: _Release, derived: Mapping[str, Any
     doc: dict[str, Any] = {"id": rid, "figures": {f: plain(getattr(entity, f)) for f in fields}}
     if derived:
         doc["derived"] = {k: plain(v) for k, v in derived.items()}
-    doc["events"] = [{"index": i, "event": _b64(release.bodies[i]),
+    doc["events"] = [{"index": i, "event": _b64(leaf_data(release.bodies[i])),
                       "proof": [_b64(p) for p in release.proofs[i]]} for i in release.evidence.get(rid, ())]
     return doc
 
@@ -406,7 +415,7 @@ def publish(db: Database, outdir: Path, clock: Clock, number: int = 1) -> Publis
 
 
 def _actors(release: _Release) -> tuple[str, ...]:
-    """Every event's bytes begin with its actor, and a leaf hash is of the whole bytes: the evidence cannot show an
-    event without the account that recorded it. The publisher is told which accounts those are."""
-    return tuple(sorted({decode(release.bodies[i]).actor for indices in release.evidence.values()
-                         for i in indices}))
+    """The evidence shows each event's leaf form: from body version 3 on it commits to the actor without naming it,
+    but an older event's leaf is its whole body, actor included. The publisher is told which accounts those name."""
+    return tuple(sorted({decode(body).actor for indices in release.evidence.values() for i in indices
+                         if body_version(body := release.bodies[i]) < ACTOR_COMMITTED}))

@@ -16,13 +16,14 @@ from contactgroup.domain.state import State
 from contactgroup.ledger import merkle
 from contactgroup.ledger.checkpoint import open_checkpoint
 from contactgroup.ledger.cosignature import CosignerKey
+from contactgroup.ledger.leaf import event_leaf_hash, leaf_data
 from contactgroup.ledger.note import VerifierKey
 from contactgroup.ledger.policy import Policy, WitnessPolicy
 from contactgroup.services import access
 from contactgroup.services.checkpoints import latest_witnessed
 from contactgroup.services.proofs import b64, prove_inclusion
 from contactgroup.services.witness_policy import log_info
-from contactgroup.storage.database import Database, decode, load_state, read_events
+from contactgroup.storage.database import Database, decode, decode_leaf, load_state, read_events
 
 RECEIPT_FORMAT = "contactgroup-receipt/1"
 
@@ -83,7 +84,8 @@ def may_see_event(state: State, user_name: str, type_: str, data: dict[str, Any]
 
 def receipt(db: Database, user_name: str, index: int) -> dict[str, Any]:
     """A receipt for event `index`: its bytes, leaf hash, inclusion proof, and the newest witnessed checkpoint
-    (with its cosignatures) that covers it. Refused when `user_name` may not see the event."""
+    (with its cosignatures) that covers it. Refused when `user_name` may not see the event. The bytes are the whole
+    body for the account that recorded the event, else its leaf form, which names no account (version 3 on)."""
     with db.reader() as conn:
         events = list(read_events(conn, index, index + 1))
         if not events:
@@ -101,13 +103,13 @@ def receipt(db: Database, user_name: str, index: int) -> dict[str, Any]:
                            witnessed=info.policy is not None)
         size, note = found
         proof = prove_inclusion(conn, index, size)
-    if proof.leaf_hash != merkle.leaf_hash(body):
+    if proof.leaf_hash != event_leaf_hash(body):
         raise ContactGroupError(f"event {index} does not match the tree", code="tree-mismatch")
     return {
         "format": RECEIPT_FORMAT,
         "origin": info.origin,
         "index": index,
-        "event": b64(body),
+        "event": b64(body if event.actor == user_name else leaf_data(body)),  # names no one else's account
         "leaf_hash": proof.leaf_hash.hex(),
         "tree_size": size,
         "proof": [b64(p) for p in proof.proof],
@@ -131,9 +133,10 @@ class ReceiptCheck:
 
 def check_receipt(data: bytes | str, log_key: VerifierKey | None, witnesses: Sequence[CosignerKey] = (),
                   quorum: int | None = None, policy: Policy | None = None) -> ReceiptCheck:
-    """Check a receipt offline: the event's bytes hash to the leaf, the leaf is in the signed checkpoint's tree,
-    the checkpoint is signed by `log_key` — or, with a member's own tlog-`policy`, by one of the policy's logs
-    and witnessed as that policy requires; else (with witnesses) cosigned by `quorum` of them (default: all)."""
+    """Check a receipt offline: the event's bytes (its whole body, or its leaf form) hash to the leaf, the leaf is in
+    the signed checkpoint's tree, the checkpoint is signed by `log_key` — or, with a member's own tlog-`policy`, by
+    one of the policy's logs and witnessed as that policy requires; else (with witnesses) cosigned by `quorum` of
+    them (default: all)."""
     result = ReceiptCheck()
     try:
         doc = json.loads(data)
@@ -161,10 +164,12 @@ def check_receipt(data: bytes | str, log_key: VerifierKey | None, witnesses: Seq
         return result
     result.index, result.tree_size = index, size
     try:
-        result.event_type = decode(body).type
+        result.event_type = decode_leaf(body).type
+        computed = event_leaf_hash(body)  # the event's own body (naming its actor) or its leaf form
     except (ValueError, KeyError, TypeError) as exc:
         result.problems.append(f"event bytes are not an event: {exc}")
-    if merkle.leaf_hash(body) != leaf:
+        computed = merkle.leaf_hash(body)
+    if computed != leaf:
         result.problems.append("the event's bytes do not hash to the receipt's leaf hash (altered event)")
     keys = [log_key] if log_key is not None else []
     try:
@@ -186,7 +191,7 @@ def check_receipt(data: bytes | str, log_key: VerifierKey | None, witnesses: Seq
         result.problems.append(f"the receipt says origin {origin!r}, its checkpoint is for {checkpoint.origin!r}")
     if checkpoint.size != size:
         result.problems.append(f"receipt says tree size {size}, the checkpoint says {checkpoint.size}")
-    if not merkle.verify_inclusion(merkle.leaf_hash(body), index, checkpoint.size, proof, checkpoint.root):
+    if not merkle.verify_inclusion(computed, index, checkpoint.size, proof, checkpoint.root):
         result.problems.append(f"the inclusion proof does not lead from event {index} to the checkpoint's root")
     if policy is not None:
         names = policy.witnessed_by(checkpoint, note)

@@ -1,8 +1,9 @@
 """`contactgroup ledger check-release`: anyone holding the log's verifier key checks a public release offline.
 
-For every published record: each event's bytes hash to a leaf, the leaf's inclusion proof leads to the root of the
-checkpoint the release carries, that checkpoint is signed by the log key, and the record's figures are what its
-events, replayed in order, make of it. Totals whose single events are not public are counted as "cannot check".
+For every published record: each event's leaf form (which names no account) hashes to a leaf, the leaf's inclusion
+proof leads to the root of the checkpoint the release carries, that checkpoint is signed by the log key, and the
+record's figures are what its events, replayed in order, make of it. Totals whose single events are not public are
+counted as "cannot check".
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from contactgroup.domain.state import State
 from contactgroup.encoding.canonical import plain
 from contactgroup.ledger import merkle
 from contactgroup.ledger.checkpoint import Checkpoint, open_checkpoint
+from contactgroup.ledger.leaf import event_leaf_hash
 from contactgroup.ledger.note import VerifierKey
 from contactgroup.services.publish import EVIDENCE_FILE, RECORD_FIELDS, RELEASE_FORMAT, record_key
-from contactgroup.storage.database import decode
+from contactgroup.storage.database import decode_leaf
 
 MAX_RELEASE_BYTES = 256 * 1024 * 1024  # a release's evidence file: far above any coordination's
 
@@ -58,13 +60,14 @@ def _read(directory: Path) -> dict[str, Any]:
 
 
 def _events(record: dict[str, Any], checkpoint: Checkpoint, result: ReleaseCheck) -> list[bytes] | None:
-    """The record's event bytes, each proven to be in the checkpoint's tree; None (with a problem) if one is not."""
+    """The record's events' leaf forms, each proven to be in the checkpoint's tree; None (with a problem) if one is
+    not. A whole body (an older event's, or a newer one naming its actor) is checked through its leaf form too."""
     bodies = []
     for event in record["events"]:
         index = event["index"]
         body = base64.b64decode(event["event"], validate=True)
         proof = [base64.b64decode(p, validate=True) for p in event["proof"]]
-        if not isinstance(index, int) or not merkle.verify_inclusion(merkle.leaf_hash(body), index, checkpoint.size,
+        if not isinstance(index, int) or not merkle.verify_inclusion(event_leaf_hash(body), index, checkpoint.size,
                                                                      proof, checkpoint.root):
             result.problems.append(f"{record['id']}: event {index} is not in the log at the checkpoint (altered "
                                    f"event or proof)")
@@ -92,7 +95,7 @@ def _check_record(record: dict[str, Any], checkpoint: Checkpoint, result: Releas
     state = State()
     try:
         for body in bodies:
-            evolve(state, decode(body))
+            evolve(state, decode_leaf(body))
     except (ContactGroupError, KeyError, ValueError, TypeError, AttributeError) as exc:
         result.problems.append(f"{rid}: its events do not replay: {exc}")
         return

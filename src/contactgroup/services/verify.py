@@ -24,6 +24,7 @@ from contactgroup.domain.state import TABLES, State
 from contactgroup.ledger import merkle
 from contactgroup.ledger.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
 from contactgroup.ledger.cosignature import parse_cosigner_key, verify_cosignature
+from contactgroup.ledger.leaf import ACTOR_COMMITTED, event_leaf_hash
 from contactgroup.ledger.merkle import leaf_hash
 from contactgroup.ledger.note import VerifierKey, b64encode, parse_note, parse_verifier_key
 from contactgroup.ledger.policy import Policy
@@ -106,9 +107,13 @@ def _check_log(conn: Connection, report: VerifyReport, progress: Callable[[int],
             kind = "missing (deleted?)" if seq > expected_seq else "duplicated"
             report.findings.append(Finding(f"events[{expected_seq}]", f"event {kind}: the next stored seq is {seq}"))
             expected_seq = seq
-        leaf = leaf_hash(body)
+        try:
+            leaf = event_leaf_hash(body)
+        except ValueError as exc:
+            report.findings.append(Finding(where, f"its bytes have no leaf form: {exc}"))
+            leaf = leaf_hash(body)  # a leaf all the same, so that the tree check names this index too
         if leaf != stored_leaf:
-            report.findings.append(Finding(where, "stored leaf hash does not match the event's bytes (edited?)"))
+            report.findings.append(Finding(where, _leaf_mismatch(body)))
         report.leaf_hashes.append(leaf)
         try:
             event = decode(body)
@@ -129,6 +134,14 @@ def _check_log(conn: Connection, report: VerifyReport, progress: Callable[[int],
     report.findings.extend(Finding(f"events[{seq}]", message) for seq, message in governance.findings)
     _check_columns(conn, report, seqs)
     return state
+
+
+def _leaf_mismatch(body: bytes) -> str:
+    """Why an event's stored leaf hash may differ from its bytes: from version 3 on, the leaf commits to the actor
+    with the body's nonce, so a rewritten actor (or nonce) is an edit like any other."""
+    if body_version(body) >= ACTOR_COMMITTED:
+        return "stored leaf hash does not match the event's bytes or the commitment to its actor (edited?)"
+    return "stored leaf hash does not match the event's bytes (edited?)"
 
 
 def _check_columns(conn: Connection, report: VerifyReport, seqs: list[int]) -> None:

@@ -29,6 +29,8 @@ from contactgroup.domain.errors import ContactGroupError, DatabaseBusy, Database
 from contactgroup.domain.event import Event, evolve
 from contactgroup.domain.state import TABLES, State
 from contactgroup.encoding.canonical import canonical_bytes
+from contactgroup.ledger.leaf import ACTOR_COMMITTED, ACTOR_NONCE_BYTES, event_leaf_hash
+from contactgroup.ledger.leaf import body_version as body_version  # re-exported: callers read versions here
 from contactgroup.ledger.merkle import append_nodes
 from contactgroup.ledger.merkle import leaf_hash as leaf_hash  # re-exported: older callers import it here
 from contactgroup.storage import schema
@@ -38,7 +40,9 @@ WRITER_LOCK = 0x636F6E74  # the PostgreSQL advisory lock writers queue on ("cont
 MIGRATIONS = Path(__file__).parent / "migrations"
 # 2: the writer stamps event times that never go backwards (`UnitOfWork.record`); `verify` holds every event of
 # version 2 or later to it. Version 1 logs may step back in time (a clock that was set back, the old demo).
-BODY_VERSION = 2
+# 3: the body carries a random `actor_nonce` and its leaf data commits to the actor instead of naming it
+# (`ledger.leaf.leaf_data`): a public release shows the events without the accounts that recorded them.
+BODY_VERSION = 3
 LOCK_TIMEOUT = 30.0  # seconds a writer waits for the writer lock (SQLite's busy timeout, PostgreSQL's lock_timeout)
 STATEMENT_TIMEOUT = 120.0  # seconds one PostgreSQL statement may run
 R = TypeVar("R")
@@ -56,25 +60,29 @@ def resolve_url(db: str | None) -> str:
     return url if "://" in url else f"sqlite:///{url}"
 
 
-def encode(event: Event, salt: bytes | None = None) -> bytes:
-    """The canonical bytes of an event: the Merkle leaf's data. The salt hides confidential content."""
+def encode(event: Event, salt: bytes | None = None, actor_nonce: bytes | None = None) -> bytes:
+    """The canonical bytes of an event as the log stores them; the leaf hashes `leaf_data` of them. The salt hides
+    confidential content from a leaf hash; the actor nonce hides the actor behind its commitment in the leaf."""
     body = event.envelope()
     body["salt"] = (salt if salt is not None else secrets.token_bytes(16)).hex()
+    if BODY_VERSION >= ACTOR_COMMITTED:
+        body["actor_nonce"] = (actor_nonce if actor_nonce is not None else secrets.token_bytes(ACTOR_NONCE_BYTES)).hex()
     body["v"] = BODY_VERSION
     return canonical_bytes(body)
 
 
 def decode(body: bytes) -> Event:
+    """The event of a stored body (which names its actor)."""
     d = json.loads(body)
     return Event(d["type"], d["data"], d["actor"], d["party"], d["authority"], datetime.fromisoformat(d["at"]))
 
 
-def body_version(body: bytes) -> int:
-    """The `v` of an event's canonical bytes: keys are sorted, so it is the last one."""
-    try:
-        return int(body[body.rindex(b'"v":') + 4:-1])
-    except ValueError:
-        return 0
+def decode_leaf(data: bytes) -> Event:
+    """The event of a leaf form, as a public release shows it: its actor is not known (""); a whole body decodes
+    with its actor, as `decode` gives it."""
+    d = json.loads(data)
+    return Event(d["type"], d["data"], d.get("actor", ""), d["party"], d["authority"],
+                 datetime.fromisoformat(d["at"]))
 
 
 class TreeNodes:
@@ -149,7 +157,7 @@ class UnitOfWork:
             store = TreeNodes(self.conn)
             for event in self.pending:
                 body = encode(event)
-                leaf = leaf_hash(body)
+                leaf = event_leaf_hash(body)
                 rows.append({"seq": self.next_seq, "type": event.type, "actor": event.actor, "party": event.party,
                              "authority": event.authority, "at": event.at, "body": body, "leaf_hash": leaf})
                 # Event seq n is leaf n: the tree grows in the same transaction as the log.
