@@ -16,8 +16,7 @@ from contactgroup.cli import seam
 from contactgroup.cli.common import DbOption, database, err, handles_errors, out, whole_number_in
 from contactgroup.domain.errors import ContactGroupError
 from contactgroup.services.clock import SystemClock
-from contactgroup.services.publish import EVIDENCE_FILE, MAX_RELEASE_NUMBER, Published
-from contactgroup.services.publish import _write as write_release
+from contactgroup.services.publish import EVIDENCE_FILE, MAX_RELEASE_NUMBER, Published, write_files
 from contactgroup.services.publish import publish as publish_release
 
 # A server's release is taken only as files of a release: relative paths of plain names, so many, so large.
@@ -64,7 +63,7 @@ def _written(outdir: Path, answer: Any) -> Published:
     if len(files) != len(answer["files"]) or len(files) > MAX_FILES or sum(map(len, files.values())) > MAX_BYTES:
         raise ContactGroupError(f"the server's release is not one this command writes ({len(files)} files)",
                                 code="server")
-    write_release(outdir, files)
+    write_files(outdir, files)
     return Published(outdir, int(answer["tree_size"]), tuple(sorted(files)), int(answer["records"]),
                      tuple(answer["not_in_iati"]), tuple(answer["not_in_kiel"]), tuple(answer["actors"]))
 

@@ -363,7 +363,7 @@ def _evidence_json(part: PublicPart, release: _Release, generated: datetime, lef
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
-def _write(outdir: Path, files: Mapping[str, bytes]) -> None:
+def write_files(outdir: Path, files: Mapping[str, bytes]) -> None:
     """Write every file into a new directory beside `outdir`, then move it into place: all or nothing."""
     outdir = Path(outdir)
     if outdir.exists() and (not outdir.is_dir() or any(outdir.iterdir())):
@@ -409,7 +409,7 @@ def publish(db: Database, outdir: Path, clock: Clock, number: int = 1) -> Publis
     files |= {name: text.encode() for name, text in pages.render(view.site, view.pages, view.note,
                                                                  view.charts).items()}
     files[pages.STYLE_SHEET] = pages.style_sheet()
-    _write(outdir, files)
+    write_files(outdir, files)
     return Published(Path(outdir), release.size, tuple(sorted(files)), len(release.evidence), tuple(not_in_iati),
                      tuple(not_in_kiel), _actors(release))
 
