@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import Reader, Writer
+from contactgroup.api.idempotency import keyed
 from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import act, state
 from contactgroup.domain import governance as gov
@@ -85,7 +86,7 @@ async def approve(request: Request, caller: Writer, pid: ProposalId) -> Approved
         return Approved(quorum=quorum, status=uow.state.proposals[pid].status,
                         settled=queries.took_effect_with(was_open, uow.state, pid))
 
-    answer: Approved = await run_in_threadpool(request.app.state.store.run, hand_in)
+    answer: Approved = await run_in_threadpool(request.app.state.store.run, hand_in, keyed(request))
     return answer
 
 

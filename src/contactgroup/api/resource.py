@@ -26,6 +26,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field, TypeAdapter
 
+from contactgroup.api.idempotency import keyed
 from contactgroup.api.problem import problem_responses
 from contactgroup.domain.errors import PreconditionFailed, PreconditionRequired, ValidationFailed
 from contactgroup.domain.state import State, as_data
@@ -53,9 +54,10 @@ def state(request: Request) -> State:
 
 
 def act(request: Request, caller: SignedIn, work: Callable[[UnitOfWork, Caller], R]) -> R:
-    """`work` as the signed-in caller, in one transaction of the state store, which publishes it once committed."""
+    """`work` as the signed-in caller, in one transaction of the state store, which publishes it once committed
+    (with an Idempotency-Key, once the answer is known and kept with it: `api.idempotency`)."""
     who = Caller(caller.user.name, request.app.state.clock)
-    result: R = request.app.state.store.run(lambda uow: work(uow, who))
+    result: R = request.app.state.store.run(lambda uow: work(uow, who), keyed(request))
     return result
 
 
