@@ -7,17 +7,18 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from contactgroup.api.problem import problem_responses
+from contactgroup.api.routing import Router
 from contactgroup.domain.errors import NotFound, ValidationFailed
 from contactgroup.services import checkpoints, proofs, witness_policy
 from contactgroup.storage.database import Database
 
-router = APIRouter(tags=["record"])
+router = Router(tags=["record"])
 TEXT = "text/plain; charset=utf-8"
 
 # Sizes and indices are stored as 64-bit integers: anything larger names no tree, index or checkpoint.

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import Reader, Writer
@@ -32,13 +32,14 @@ from contactgroup.api.resource import (
     state,
     tagged,
 )
+from contactgroup.api.routing import Router
 from contactgroup.domain.model import Contribution, Fund, Offer, OfferStatus, Source, ValuationBasis, Visibility
 from contactgroup.domain.workflow import OfferAction
 from contactgroup.services import coordination as svc
 from contactgroup.services import queries
 from contactgroup.storage.database import UnitOfWork
 
-router = APIRouter(prefix="/api/v1")
+router = Router(prefix="/api/v1")
 
 Currency = Annotated[str, Field(pattern="^[A-Z]{3}$")]
 OfferId = Annotated[str, Path(min_length=1, max_length=64, description="an offer id, e.g. O-00001")]
