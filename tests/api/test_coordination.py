@@ -242,6 +242,13 @@ def _keyed_offers(world: World) -> int:
     return sum(o.end_use == "keyed" for o in world.db.state().offers.values())
 
 
+def test_the_answer_to_entering_an_offer_is_the_offer_as_it_reads(api: Api, world: World) -> None:
+    entered = api.post("deu", "/api/v1/offers", OFFER)
+    assert entered.status_code == 201 and entered.headers["content-type"] == "application/json"
+    shown = api.get("deu", f"/api/v1/offers/{entered.json()['id']}")
+    assert (entered.content, entered.headers["etag"]) == (shown.content, shown.headers["etag"])
+
+
 def test_a_route_that_fails_after_writing_leaves_its_key_free(api: Api, world: World,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     key, events = {"Idempotency-Key": "dies-once"}, world.event_count()

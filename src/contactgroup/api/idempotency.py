@@ -29,11 +29,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contactgroup.api.caller import checked
 from contactgroup.api.problem import PROBLEM, detail, problem_responses
 from contactgroup.domain.errors import ContactGroupError
+from contactgroup.domain.state import State
 from contactgroup.services import tokens
 from contactgroup.storage import idempotency
-from contactgroup.storage.database import DatabaseError, database_error
+from contactgroup.storage.database import Connection, DatabaseError, database_error
 from contactgroup.storage.idempotency import Answer, Answered, KeyAnswered, Keyed
 
 HEADER = "idempotency-key"
@@ -218,8 +220,10 @@ def _caller(scope: Scope, headers: dict[bytes, bytes], key: str, since: datetime
     app_state = scope["app"].state
     now = app_state.clock.now()
 
-    def read(conn: Any, state: Any) -> tuple[str, Answered | None]:
-        user = str(tokens.bearer(conn, state, token.strip(), now).user.name)
+    def read(conn: Connection, state: State) -> tuple[str, Answered | None]:
+        caller = tokens.bearer(conn, state, token.strip(), now)
+        checked(scope, caller, state)  # the route's own look for the caller would find the same
+        user = str(caller.user.name)
         return user, idempotency.find(conn, user, key, since)
 
     try:

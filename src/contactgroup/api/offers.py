@@ -24,6 +24,7 @@ from contactgroup.api.resource import (
     Text,
     Units,
     act,
+    as_json,
     changed,
     list_responses,
     listed,
@@ -101,15 +102,15 @@ def list_offers(
 
 
 @router.post("/offers", tags=["offers"], status_code=201, response_model=Offer, responses={**CREATED, **WRITES})
-def enter_offer(request: Request, response: Response, caller: Writer, body: OfferIn) -> Offer:
+def enter_offer(request: Request, caller: Writer, body: OfferIn) -> Any:
     """Enter an offer as a draft, or straight on to offered or committed (a member's desk officer, or the
     coordinator)."""
     offer = Offer(id="", member=body.member, item=body.item, quantity=body.quantity,
                     available_from=body.available_from, depot=body.depot, source=body.source,
                     status=OfferStatus.DRAFT, visibility=body.visibility, value=body.value, currency=body.currency,
                     basis=body.basis, consent_from=body.consent_from, end_use=body.end_use)
-    return tagged(response, act(request, caller, lambda uow, who: svc.enter_offer(
-        uow, who, offer, status=body.status, committed_on=body.committed_on)))
+    return as_json(act(request, caller, lambda uow, who: svc.enter_offer(
+        uow, who, offer, status=body.status, committed_on=body.committed_on)), status=201)
 
 
 @router.get("/offers/{offer_id}", tags=["offers"], response_model=Offer,
