@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
 from contactgroup.domain.errors import NotSignedIn
@@ -32,13 +33,19 @@ def checked(scope: Scope, caller: SignedIn, state: State) -> None:
     scope[_CHECKED] = (caller, state)
 
 
-def signed_in(request: Request) -> SignedIn:
+async def signed_in(request: Request) -> SignedIn:
     """The caller, and the state it acts on (kept for the request's reads, `resource.state`): a bearer token is read
-    in the same database transaction that checks the log's head, one transaction per request."""
+    in the same database transaction that checks the log's head, one transaction per request; or taken as
+    `checked` found it. A coroutine, so that a caller already found costs no worker thread."""
     found: tuple[SignedIn, State] | None = request.scope.get(_CHECKED)
     if found is not None:
         caller, request.state.snapshot = found
         return caller
+    signed: SignedIn = await run_in_threadpool(_look_up, request)
+    return signed
+
+
+def _look_up(request: Request) -> SignedIn:
     store = request.app.state.store
     now = request.app.state.clock.now()
     scheme, _, token = request.headers.get("authorization", "").partition(" ")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -67,37 +67,50 @@ class Keyed:
     held: Held | None = None
 
 
-_FIND = sa.select(keys.c.request_hash, keys.c.status, keys.c.headers, keys.c.body)
+# Built once: a keyed request runs each of them, and building a statement cost more than running it.
+_FIND = sa.select(keys.c.request_hash, keys.c.status, keys.c.headers, keys.c.body, keys.c.created_at).where(
+    keys.c.user_name == sa.bindparam("user"), keys.c.key == sa.bindparam("key"))
+_FORGET = keys.delete().where(keys.c.user_name == sa.bindparam("user"), keys.c.key == sa.bindparam("key"))
+_FORGET_BEFORE = keys.delete().where(keys.c.created_at < sa.bindparam("since"))
+_KEEP = keys.insert()
 
 
 def find(conn: Connection, user: str, key: str, since: datetime) -> Answered | None:
     """The key's earlier request and answer, unless it was kept from before `since`."""
-    found = conn.execute(_FIND.where(keys.c.user_name == user, keys.c.key == key,
-                                     keys.c.created_at >= since)).first()
-    return None if found is None else Answered(bytes(found[0]), found[1], found[2], bytes(found[3]))
+    found = conn.execute(_FIND, {"user": user, "key": key}).first()
+    return None if found is None or found[4] < since else _answered(found)
 
 
-def claim(conn: Connection, keyed: Keyed) -> None:
-    """Make sure the key is free in this writer's transaction, or raise `KeyAnswered` with its earlier answer. Keys
-    older than `since`, anyone's, are forgotten first (an index on the time keeps that cheap)."""
-    conn.execute(keys.delete().where(keys.c.created_at < keyed.since))
-    earlier = find(conn, keyed.user, keyed.key, keyed.since)
-    if earlier is not None:
-        raise KeyAnswered(earlier)
+def claim(conn: Connection, keyed: Keyed, *, forget_old: bool = False) -> None:
+    """Make sure the key is free in this writer's transaction, or raise `KeyAnswered` with its earlier answer. A
+    row of the key kept from before `since` is forgotten; with `forget_old`, every such row (anyone's) is: an index
+    on the time keeps that cheap, and doing it now and then is enough, since an old row never counts."""
+    if forget_old:
+        conn.execute(_FORGET_BEFORE, {"since": keyed.since})
+    found = conn.execute(_FIND, {"user": keyed.user, "key": keyed.key}).first()
+    if found is None:
+        return
+    if found[4] >= keyed.since:
+        raise KeyAnswered(_answered(found))
+    conn.execute(_FORGET, {"user": keyed.user, "key": keyed.key})
+
+
+def _answered(row: Any) -> Answered:
+    return Answered(bytes(row[0]), row[1], row[2], bytes(row[3]))
 
 
 def keep(conn: Connection, keyed: Keyed, answer: Answer) -> None:
     """Keep the answer to a key `claim`ed in this transaction."""
-    conn.execute(keys.insert().values(user_name=keyed.user, key=keyed.key, request_hash=keyed.request_hash,
-                                      created_at=keyed.now, status=answer.status, headers=answer.headers,
-                                      body=answer.body))
+    conn.execute(_KEEP, {"user_name": keyed.user, "key": keyed.key, "request_hash": keyed.request_hash,
+                         "created_at": keyed.now, "status": answer.status, "headers": answer.headers,
+                         "body": answer.body})
 
 
 def keep_first(conn: Connection, keyed: Keyed, answer: Answer) -> Answered | None:
     """Keep the answer to a request that wrote nothing to the record, unless the key was answered meanwhile: then
     that earlier answer, which is the key's."""
     try:
-        claim(conn, keyed)
+        claim(conn, keyed, forget_old=True)
     except KeyAnswered as answered:
         return answered.earlier
     keep(conn, keyed, answer)

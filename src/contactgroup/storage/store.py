@@ -15,7 +15,7 @@ import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from contactgroup.domain.event import evolve
@@ -34,6 +34,7 @@ from contactgroup.storage.database import (
 from contactgroup.storage.idempotency import Answer, Keyed, claim, keep
 
 R = TypeVar("R")
+FORGET_KEYS_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class StateStore:
         self._writer = threading.Lock()  # one writer at a time in this process (others wait on the database's lock)
         self._publish = threading.Lock()  # held only to swap the snapshot, never while reading the database
         self._published: Snapshot | None = None
+        self._keys_forgotten_at: datetime | None = None
 
     def snapshot(self) -> State:
         """The newest state: the published one, caught up first if another process has appended since. Never waits
@@ -90,7 +92,7 @@ class StateStore:
             transaction.enter_context(self._writer)
             conn = transaction.enter_context(self.db.writer_transaction())
             if keyed is not None:
-                claim(conn, keyed)
+                claim(conn, keyed, forget_old=self._forget_old_keys(keyed.now))
             uow = self._unit_of_work(conn)
             result = work(uow)
             uow.flush()
@@ -100,6 +102,13 @@ class StateStore:
         # Committed: from here on the fork is a state no one changes.
         self._published_after(uow)
         return result
+
+    def _forget_old_keys(self, now: datetime) -> bool:
+        """Whether a keyed write should forget everyone's expired idempotency keys: now and then, not each time."""
+        if self._keys_forgotten_at is not None and now - self._keys_forgotten_at < FORGET_KEYS_EVERY:
+            return False
+        self._keys_forgotten_at = now
+        return True
 
     def _unit_of_work(self, conn: Connection) -> UnitOfWork:
         """A unit of work on a fork of the state at the log's head (caught up first if another process appended)."""
