@@ -14,7 +14,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from contactgroup.api import offers as offers_api
 from contactgroup.cli.main import app
+from contactgroup.domain.errors import Conflict
 from contactgroup.domain.model import FIRST_DAY, Visibility
 from contactgroup.services import coordination as svc
 from tests.api.conftest import bearer
@@ -266,6 +268,20 @@ def test_a_route_that_fails_after_writing_leaves_its_key_free(api: Api, world: W
     retried = api.post("deu", "/api/v1/offers", OFFER, headers=key)
     assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers, "the key was free"
     assert _keyed_offers(world) == 1
+
+
+def test_an_error_answered_after_the_write_rolls_it_back(api: Api, world: World,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    key, events = {"Idempotency-Key": "late-error"}, world.event_count()
+
+    def refuses(*args: Any, **kwargs: Any) -> Any:
+        raise Conflict("refused once written", code="test")
+
+    monkeypatch.setattr(offers_api, "as_json", refuses)
+    first = api.post("deu", "/api/v1/offers", OFFER, headers=key)
+    assert first.status_code == 409 and world.event_count() == events, "an error answer never comes with a change"
+    again = api.post("deu", "/api/v1/offers", OFFER, headers=key)
+    assert (again.status_code, again.headers["idempotent-replayed"]) == (409, "true"), "kept like any refusal"
 
 
 def test_copies_sent_at_once_to_two_servers_write_once(api: Api, apps: Any, world: World) -> None:
