@@ -1,15 +1,17 @@
 """The HTTP API against bare FastAPI routes on the same server set-up, measured in one run (issue 11's targets).
 
 1. Single writes, one after another from one client: `POST /api/v1/offers` (a draft offer, as DEU's desk officer,
-   signed in with a write token) against a bare `POST` route that inserts one row and commits, in an SQLite file in
-   WAL mode with synchronous=FULL (as contactgroup's own).
+   signed in with a write token), without and with an `Idempotency-Key` (a new one each), against a bare `POST`
+   route that inserts one row and commits, in an SQLite file in WAL mode with synchronous=FULL (as contactgroup's
+   own). The three take turns, in rounds, so that a change in the disk's speed meets all three. Beside the rate,
+   the CPU time each server process spent per write (from /proc/PID/stat): what the disk's sync does not decide.
 2. Reads: `GET /api/v1/offers?limit=50` on the demo against a bare route that returns the same bytes, with 8 and
    with 50 concurrent clients: requests per second and p99 latency.
 
 Both servers are uvicorn processes on 127.0.0.1 with one worker; the client is this process (httpx, asyncio).
 Prints Markdown tables for docs/performance.md.
 
-Usage: .venv/bin/python bench/api.py [--seconds 10] [--writes 200]
+Usage: .venv/bin/python bench/api.py [--seconds 10] [--writes 200] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import sqlite3
 import statistics
@@ -25,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,7 +75,8 @@ def bare_server(port: int, db: str, body_file: str) -> None:
 
 
 @contextmanager
-def running(command: list[str], probe: str) -> Iterator[None]:
+def running(command: list[str], probe: str) -> Iterator[int]:
+    """A server started with `command`, once `probe` answers; its process id."""
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(300):
@@ -80,19 +85,42 @@ def running(command: list[str], probe: str) -> Iterator[None]:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        yield
+        yield server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def writes(url: str, headers: dict[str, str], count: int, body: dict[str, object] | None) -> float:
-    """Writes per second, one after another."""
-    with httpx.Client(headers=headers, timeout=60) as client:
-        started = time.perf_counter()
-        for _ in range(count):
-            client.post(url, json=body).raise_for_status()
-        return count / (time.perf_counter() - started)
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a process has spent so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Writes:
+    """One route's single writes, one after another, over several turns: their time and the server's CPU time."""
+
+    def __init__(self, name: str, url: str, headers: dict[str, str], body: dict[str, object] | None, pid: int,
+                 keyed: bool = False) -> None:
+        self.name, self.url, self.headers, self.body, self.pid, self.keyed = name, url, headers, body, pid, keyed
+        self.count, self.seconds, self.cpu = 0, 0.0, 0.0
+
+    def turn(self, count: int) -> None:
+        with httpx.Client(headers=self.headers, timeout=60) as client:
+            client.post(self.url, json=self.body, headers=self._key()).raise_for_status()  # the connection opened
+            cpu, started = cpu_seconds(self.pid), time.perf_counter()
+            for _ in range(count):
+                client.post(self.url, json=self.body, headers=self._key()).raise_for_status()
+            self.seconds += time.perf_counter() - started
+            self.cpu += cpu_seconds(self.pid) - cpu
+        self.count += count
+
+    def _key(self) -> dict[str, str]:
+        return {"Idempotency-Key": str(uuid.uuid4())} if self.keyed else {}
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
 
 
 async def _reads(url: str, headers: dict[str, str], clients: int, seconds: float) -> tuple[float, float]:
@@ -117,7 +145,8 @@ async def _reads(url: str, headers: dict[str, str], clients: int, seconds: float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each read run")
-    parser.add_argument("--writes", type=int, default=200, help="writes in each write run")
+    parser.add_argument("--writes", type=int, default=200, help="writes of each route, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each write route takes")
     parser.add_argument("--bare", nargs=3, metavar=("PORT", "DB", "BODY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
@@ -136,19 +165,26 @@ def main() -> None:
         api, bare = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{bare_port}"
         signed = {"Authorization": f"Bearer {token}"}
         with running([*contactgroup, "serve", "--db", str(demo), "--port", str(api_port), "--max-connections",
-                      "200"], f"{api}/checkpoint"):
+                      "200"], f"{api}/checkpoint") as api_pid:
             body.write_bytes(httpx.get(f"{api}/api/v1/offers?limit=50", headers=signed).content)
             with running([sys.executable, __file__, "--bare", str(bare_port), str(bare_db), str(body)],
-                         f"{bare}/same"):
+                         f"{bare}/same") as bare_pid:
                 item = json.loads(body.read_bytes())["items"][0]["item"]  # an item of the catalogue
                 offer = {"member": "DEU", "item": item, "quantity": 1, "available_from": "2024-07-01",
                          "depot": "DEU", "status": "draft"}
-                api_writes = writes(f"{api}/api/v1/offers", signed, args.writes, offer)
-                bare_writes = writes(f"{bare}/row", {}, args.writes, None)
-                print(f"Single writes, {args.writes} one after another (requests/s):\n")
-                print("| route | writes/s | ratio to bare |\n|---|---|---|")
-                print(f"| bare POST, one row + COMMIT | {bare_writes:,.0f} | 1.00 |")
-                print(f"| POST /api/v1/offers | {api_writes:,.0f} | {api_writes / bare_writes:.2f} |")
+                routes = [Writes("bare POST, one row + COMMIT", f"{bare}/row", {}, None, bare_pid),
+                          Writes("POST /api/v1/offers", f"{api}/api/v1/offers", signed, offer, api_pid),
+                          Writes("POST /api/v1/offers, Idempotency-Key", f"{api}/api/v1/offers", signed, offer,
+                                 api_pid, keyed=True)]
+                for turn in range(args.rounds):
+                    for route in routes:
+                        route.turn(args.writes // args.rounds + (turn < args.writes % args.rounds))
+                bare_rate = routes[0].rate
+                print(f"Single writes, {args.writes} of each route one after another, in {args.rounds} rounds:\n")
+                print("| route | writes/s | ratio to bare | server CPU per write |\n|---|---|---|---|")
+                for route in routes:
+                    print(f"| {route.name} | {route.rate:,.0f} | {route.rate / bare_rate:.2f} "
+                          f"| {route.cpu / route.count * 1000:.2f} ms |")
                 print(f"\nReads of the same {len(body.read_bytes()):,} bytes, {args.seconds:g} s each:\n")
                 print("| clients | bare req/s | API req/s | ratio | bare p99 | API p99 | p99 ratio |")
                 print("|---|---|---|---|---|---|---|")

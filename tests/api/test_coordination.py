@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from contactgroup.api import offers as offers_api
 from contactgroup.cli.main import app
+from contactgroup.domain.errors import Conflict
 from contactgroup.domain.model import FIRST_DAY, Visibility
 from contactgroup.services import coordination as svc
 from tests.api.conftest import bearer
@@ -231,6 +234,74 @@ def test_a_refusal_is_kept_for_its_key_too(api: Api, world: World) -> None:
     assert first.status_code == 403
     again = api.post("analyst", "/api/v1/requirements", REQUIREMENT, headers=key)
     assert (again.status_code, again.json()) == (403, first.json())
+
+
+OFFER = {"member": "DEU", "item": "155-a", "quantity": 5, "available_from": "2024-08-01", "depot": "DEU",
+         "status": "draft", "end_use": "keyed"}
+
+
+def _keyed_offers(world: World) -> int:
+    return sum(o.end_use == "keyed" for o in world.db.state().offers.values())
+
+
+def test_the_answer_to_entering_an_offer_is_the_offer_as_it_reads(api: Api, world: World) -> None:
+    entered = api.post("deu", "/api/v1/offers", OFFER)
+    assert entered.status_code == 201 and entered.headers["content-type"] == "application/json"
+    shown = api.get("deu", f"/api/v1/offers/{entered.json()['id']}")
+    assert (entered.content, entered.headers["etag"]) == (shown.content, shown.headers["etag"])
+
+
+def test_a_route_that_fails_after_writing_leaves_its_key_free(api: Api, world: World,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    key, events = {"Idempotency-Key": "dies-once"}, world.event_count()
+    entered = svc.enter_offer
+
+    def dies_once_written(*args: Any, **kwargs: Any) -> Any:
+        entered(*args, **kwargs)
+        raise RuntimeError("the server stopped before it answered")
+
+    monkeypatch.setattr(svc, "enter_offer", dies_once_written)
+    failing = TestClient(api.client.app, raise_server_exceptions=False)
+    assert failing.post("/api/v1/offers", json=OFFER, headers=api.headers("deu", **key)).status_code == 500
+    assert world.event_count() == events, "nothing of the write was committed"
+    monkeypatch.setattr(svc, "enter_offer", entered)
+    retried = api.post("deu", "/api/v1/offers", OFFER, headers=key)
+    assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers, "the key was free"
+    assert _keyed_offers(world) == 1
+
+
+def test_an_error_answered_after_the_write_rolls_it_back(api: Api, world: World,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    key, events = {"Idempotency-Key": "late-error"}, world.event_count()
+
+    def refuses(*args: Any, **kwargs: Any) -> Any:
+        raise Conflict("refused once written", code="test")
+
+    monkeypatch.setattr(offers_api, "as_json", refuses)
+    first = api.post("deu", "/api/v1/offers", OFFER, headers=key)
+    assert first.status_code == 409 and world.event_count() == events, "an error answer never comes with a change"
+    again = api.post("deu", "/api/v1/offers", OFFER, headers=key)
+    assert (again.status_code, again.headers["idempotent-replayed"]) == (409, "true"), "kept like any refusal"
+
+
+def test_copies_sent_at_once_to_two_servers_write_once(api: Api, apps: Any, world: World) -> None:
+    servers = [apps(), apps()]  # two apps on one database, as two server processes are
+    headers = api.headers("deu", **{"Idempotency-Key": "at-once"})
+    start, answers = threading.Barrier(8), []
+
+    def send(client: TestClient) -> None:
+        start.wait(timeout=60)
+        answers.append(client.post("/api/v1/offers", json=OFFER, headers=headers))
+
+    threads = [threading.Thread(target=send, args=(servers[i % 2],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers]
+    assert len({a.text for a in answers}) == 1, "every copy got the first answer"
+    assert sum("idempotent-replayed" not in a.headers for a in answers) == 1
+    assert _keyed_offers(world) == 1
 
 
 @pytest.mark.parametrize("key", [b"", b"x" * 256, "é".encode(), b"a\tb"])

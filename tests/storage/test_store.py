@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -14,7 +14,9 @@ from contactgroup.domain.errors import Forbidden
 from contactgroup.domain.model import Offer, OfferStatus, Source, Visibility
 from contactgroup.services import coordination as svc
 from contactgroup.services.verify import verify
+from contactgroup.storage import idempotency
 from contactgroup.storage.database import UnitOfWork
+from contactgroup.storage.idempotency import Answer, Answered, KeyAnswered, Keyed
 from contactgroup.storage.store import StateStore
 from tests.factories import World
 
@@ -101,3 +103,64 @@ class TestWrites:
             store.run(lambda uow: svc.enter_offer(uow, world.caller("fra"), _offer(404)))  # FRA may not offer DEU's
         assert store.snapshot() is before
         assert len(world.db.state().offers) == len(before.offers)
+
+
+def _keyed(world: World, key: str = "k-1") -> Keyed:
+    now = world.clock.now()
+    return Keyed("deu", key, b"h" * 32, now, now - timedelta(hours=24))
+
+
+def _kept(world: World, keyed: Keyed) -> Answered | None:
+    with world.db.reader() as conn:
+        return idempotency.find(conn, keyed.user, keyed.key, keyed.since)
+
+
+class TestKeyedWrites:
+    """A write sent with an idempotency key commits once, with the key's answer, or not at all."""
+
+    def test_the_write_and_the_answer_are_committed_together(self, world: World) -> None:
+        store, keyed = StateStore(world.db), _keyed(world)
+        before = store.snapshot()
+        offer = store.run(lambda uow: svc.enter_offer(uow, world.caller("deu"), _offer(606)), keyed)
+        assert keyed.held is not None
+        assert offer.id not in world.db.state().offers and _kept(world, keyed) is None, "held, not committed"
+        assert store.snapshot() is before, "nothing published before the commit"
+        keyed.held.commit(Answer(201, "{}", b"first"))
+        assert offer.id in world.db.state().offers and offer.id in store.snapshot().offers
+        kept = _kept(world, keyed)
+        assert kept is not None and (kept.status, kept.body) == (201, b"first")
+
+    def test_a_write_that_fails_after_claiming_its_key_leaves_the_key_free(self, world: World) -> None:
+        store, keyed = StateStore(world.db), _keyed(world)
+        events, offers = world.event_count(), len(world.db.state().offers)
+
+        def dies_once_written(uow: UnitOfWork) -> Offer:
+            svc.enter_offer(uow, world.caller("deu"), _offer(707))
+            raise RuntimeError("the server stopped")
+
+        with pytest.raises(RuntimeError):
+            store.run(dies_once_written, keyed)
+        assert keyed.held is None and _kept(world, keyed) is None and world.event_count() == events
+        store.run(lambda uow: svc.enter_offer(uow, world.caller("deu"), _offer(707)), keyed)  # the retry runs
+        assert keyed.held is not None
+        keyed.held.commit(Answer(201, "{}", b"retried"))
+        assert len(world.db.state().offers) == offers + 1
+
+    def test_a_write_rolled_back_for_its_answer_leaves_nothing(self, world: World) -> None:
+        store, keyed = StateStore(world.db), _keyed(world)
+        before, events = store.snapshot(), world.event_count()
+        store.run(lambda uow: svc.enter_offer(uow, world.caller("deu"), _offer(808)), keyed)
+        assert keyed.held is not None
+        keyed.held.roll_back()
+        assert world.event_count() == events and _kept(world, keyed) is None and store.snapshot() is before
+        store.run(lambda uow: svc.enter_offer(uow, world.caller("deu"), _offer(809)))  # the writer lock is free
+
+    def test_a_key_answered_before_writes_nothing(self, world: World) -> None:
+        store, keyed = StateStore(world.db), _keyed(world)
+        store.run(lambda uow: svc.enter_offer(uow, world.caller("deu"), _offer(909)), keyed)
+        assert keyed.held is not None
+        keyed.held.commit(Answer(201, "{}", b"first"))
+        events, again = world.event_count(), _keyed(world)
+        with pytest.raises(KeyAnswered) as answered:
+            store.run(lambda uow: svc.enter_offer(uow, world.caller("deu"), _offer(909)), again)
+        assert answered.value.earlier.body == b"first" and world.event_count() == events and again.held is None

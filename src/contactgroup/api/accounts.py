@@ -6,18 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import CSRF_COOKIE, SESSION_COOKIE, Reader, Writer, source
 from contactgroup.api.problem import problem_responses
+from contactgroup.api.routing import Router
 from contactgroup.domain.errors import PasskeysUnavailable, ValidationFailed
 from contactgroup.services import accounts, tokens
 from contactgroup.services.tokens import DEFAULT_DAYS, MAX_DAYS, Scope
 from contactgroup.storage.accounts import TokenRow
 from contactgroup.storage.store import StateStore
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = Router(prefix="/api/v1", tags=["accounts"])
 
 _NAME = Field(min_length=1, max_length=200)
 _PASSWORD = Field(min_length=1, max_length=accounts.PASSWORD_MAX)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from contactgroup.allocation import plan_to_dict
@@ -33,6 +33,7 @@ from contactgroup.api.resource import (
     state,
 )
 from contactgroup.api.resource import tagged as with_etag
+from contactgroup.api.routing import Router
 from contactgroup.domain.errors import ValidationFailed
 from contactgroup.domain.model import Allocation, AllocationStatus, Consent, ConsentStatus, Delivery, DeliveryStatus
 from contactgroup.domain.workflow import AllocationAction, ConsentAction, ShipmentAction
@@ -41,7 +42,7 @@ from contactgroup.services import coordination as svc
 from contactgroup.services import queries
 from contactgroup.storage.database import UnitOfWork
 
-router = APIRouter(prefix="/api/v1")
+router = Router(prefix="/api/v1")
 
 Ident = Annotated[str, Path(min_length=1, max_length=64)]
 Count = Annotated[int, Field(ge=0, le=10**12)]

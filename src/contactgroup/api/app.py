@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,6 +39,7 @@ from contactgroup.api.limits import MAX_BODY, BodyLimit
 from contactgroup.api.links import add_links
 from contactgroup.api.problem import detail, problem, problem_components, refusal
 from contactgroup.api.resource import SharedLists
+from contactgroup.api.server import Listening
 from contactgroup.api.signer import CheckpointSigner
 from contactgroup.domain.errors import (
     ContactGroupError,
@@ -96,6 +98,14 @@ def _headers(exc: ContactGroupError) -> dict[str, str] | None:
     return None
 
 
+def _a_thread_for_each(requests: int) -> None:
+    """Let the worker-thread pool run a thread for each request served at once. A write sent with an
+    Idempotency-Key holds the writer lock until its answer is made, and making it may take a worker thread, while
+    other writers hold theirs waiting for that lock: with fewer threads than requests they could all be waiting."""
+    threads = anyio.to_thread.current_default_thread_limiter()
+    threads.total_tokens = max(threads.total_tokens, requests + 1)
+
+
 def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, clock: Clock | None = None,
                checkpoint_interval: float = DEFAULT_CHECKPOINT_INTERVAL,
                approvals_as: str | None = None, max_body: int = MAX_BODY,
@@ -112,6 +122,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        _a_thread_for_each(app.state.max_requests)
         if signer is not None:
             signer.start()
         try:
@@ -130,6 +141,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app.state.lists = SharedLists()  # lists in order, kept for the newest state
     app.state.approvals_as = approvals_as
     app.state.relying_party = RelyingParty.of(origin or os.environ.get("CONTACTGROUP_ORIGIN"))
+    app.state.max_requests = Listening().max_connections  # requests served at once (`server.uvicorn_config` says)
     app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit, max_body=max_body)  # outermost: a body too large is refused before it is read
     for module in (ledger, governance, me, accounts, passkeys, cli_login, inbox, directory, requirements, offers,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from contactgroup.domain.errors import NotSignedIn
 from contactgroup.domain.state import State
@@ -22,9 +24,28 @@ CSRF_HEADER = "X-CSRF-Token"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def signed_in(request: Request) -> SignedIn:
+_CHECKED = "contactgroup.caller"  # a bearer token already checked for this request, with the state it was found on
+
+
+def checked(scope: Scope, caller: SignedIn, state: State) -> None:
+    """Note in a request's scope the caller that its bearer token was found to be, on `state`, for `signed_in`:
+    middleware that must know the caller first (`api.idempotency`) saves the request a second look."""
+    scope[_CHECKED] = (caller, state)
+
+
+async def signed_in(request: Request) -> SignedIn:
     """The caller, and the state it acts on (kept for the request's reads, `resource.state`): a bearer token is read
-    in the same database transaction that checks the log's head, one transaction per request."""
+    in the same database transaction that checks the log's head, one transaction per request; or taken as
+    `checked` found it. A coroutine, so that a caller already found costs no worker thread."""
+    found: tuple[SignedIn, State] | None = request.scope.get(_CHECKED)
+    if found is not None:
+        caller, request.state.snapshot = found
+        return caller
+    signed: SignedIn = await run_in_threadpool(_look_up, request)
+    return signed
+
+
+def _look_up(request: Request) -> SignedIn:
     store = request.app.state.store
     now = request.app.state.clock.now()
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -33,8 +54,8 @@ def signed_in(request: Request) -> SignedIn:
             request.state.snapshot = state
             return tokens.bearer(conn, state, token.strip(), now)
 
-        caller: SignedIn = store.read(bearer)
-        return caller
+        signed: SignedIn = store.read(bearer)
+        return signed
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie is None:
         raise NotSignedIn()
@@ -43,7 +64,9 @@ def signed_in(request: Request) -> SignedIn:
                                    changes=request.method not in _SAFE)
 
 
-def may_write(caller: Annotated[SignedIn, Depends(signed_in)]) -> SignedIn:
+async def may_write(caller: Annotated[SignedIn, Depends(signed_in)]) -> SignedIn:
+    # A coroutine although it waits for nothing: FastAPI runs a plain function dependency in a worker thread, a
+    # hop that cost more than the function.
     tokens.require_write(caller)
     return caller
 

@@ -9,19 +9,20 @@ import html
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from contactgroup.api.accounts import Now, Source, Store
 from contactgroup.api.caller import CSRF_COOKIE, SESSION_COOKIE
 from contactgroup.api.problem import problem_responses
+from contactgroup.api.routing import Router
 from contactgroup.domain.errors import ContactGroupError
 from contactgroup.services import accounts, cli_login
 from contactgroup.services.tokens import Scope
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
-page = APIRouter(include_in_schema=False)
+router = Router(prefix="/api/v1", tags=["accounts"])
+page = Router(include_in_schema=False)
 
 _HEADERS = {"Content-Security-Policy": "default-src 'none'; form-action 'self'; base-uri 'none'; "
                                        "frame-ancestors 'none'",

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import Path, Request, Response
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import Reader, Writer, source
@@ -27,6 +27,7 @@ from contactgroup.api.resource import (
     state,
     tagged,
 )
+from contactgroup.api.routing import Router
 from contactgroup.domain.errors import NotFound
 from contactgroup.domain.model import (
     BorderRule,
@@ -52,7 +53,7 @@ from contactgroup.services import coordination as svc
 from contactgroup.services.tokens import SignedIn
 from contactgroup.storage.database import UnitOfWork
 
-router = APIRouter(prefix="/api/v1")
+router = Router(prefix="/api/v1")
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 PathCode = Annotated[str, Path(min_length=1, max_length=64)]

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from contactgroup.api.problem import problem_responses
+from contactgroup.api.routing import Router
 from contactgroup.domain import governance as gov
 from contactgroup.domain.errors import Forbidden, NotFound, ValidationFailed
 from contactgroup.domain.model import Proposal
@@ -25,7 +26,7 @@ from contactgroup.services.coordination import Caller
 from contactgroup.storage.database import UnitOfWork
 from contactgroup.storage.store import StateStore
 
-router = APIRouter(tags=["governance"])
+router = Router(tags=["governance"])
 
 ProposalId = Annotated[str, Path(pattern=r"^P-[0-9]{1,12}$", description="a proposal id, e.g. P-00001")]
 

@@ -1,39 +1,66 @@
 """`Idempotency-Key` on every POST of `/api/v1`: a retry with the same key and request gets the first answer
 (status, headers that matter, body) and changes nothing; the same key with another request is refused (422).
 
-Keys are per user (the bearer token's) and kept a day. The key is claimed before the request runs, so that two
-copies sent at once cannot both write: the second is told the first is still being answered (409). A server error
-releases the key, so that a retry runs again; an answer lost between the commit and the key's update leaves the
-key claimed, and its retries refused, until it expires — never written twice.
+Keys are per user (the bearer token's) and kept a day. A key is kept with its answer in the write's own
+transaction: the request's write (`StateStore.run`) is held open once done until the request's answer is known,
+then the answer is kept and both are committed at once, before the answer is sent. So a key is answered exactly
+when its write is committed: a server that stops before the commit leaves the key free and nothing written, and a
+retry runs again. A copy of a request sent while the first is being answered waits for it (in this process; a
+copy sent to another process of the same database waits at the writer lock), then gets its answer. A request
+that wrote nothing to the record (a refusal, a preview, a token) keeps its answer in a transaction of its own; a
+server error (5xx) keeps nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
+import anyio.lowlevel
+import anyio.to_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contactgroup.api.problem import PROBLEM, problem_responses
+from contactgroup.api.caller import checked
+from contactgroup.api.problem import PROBLEM, detail, problem_responses
 from contactgroup.domain.errors import ContactGroupError
+from contactgroup.domain.state import State
 from contactgroup.services import tokens
 from contactgroup.storage import idempotency
-from contactgroup.storage.idempotency import Answered
+from contactgroup.storage.database import Connection, DatabaseError, database_error
+from contactgroup.storage.idempotency import Answer, Answered, KeyAnswered, Keyed
 
 HEADER = "idempotency-key"
 KEPT = timedelta(hours=24)
 MAX_KEY = 255
 _REPLAYED = ("content-type", "etag", "location")
+_SCOPE = "contactgroup.idempotency"  # where the middleware leaves a keyed request's `Keyed` for its write
+_COPY_POLL = 0.01  # seconds between looks while a copy waits for the first request with its key
+Reply = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, raw headers, body
+
+# A held write commits or rolls back on a thread of its own pool: the default pool's threads may all be taken by
+# writers waiting for the writer lock that the held write holds. Per event loop, as anyio's own default pool is.
+_HELD_THREADS: anyio.lowlevel.RunVar[anyio.CapacityLimiter] = anyio.lowlevel.RunVar("contactgroup_held_writes")
 
 
-def _problem(status: int, title: str, detail: str, path: str) -> tuple[int, dict[str, str], bytes]:
+def keyed(request: Request) -> Keyed | None:
+    """The request's idempotency key, for its write (`StateStore.run(work, keyed)`); None without one."""
+    found: Keyed | None = request.scope.get(_SCOPE)
+    return found
+
+
+def _problem(status: int, title: str, detail: str, path: str) -> Reply:
     body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail,
                        "instance": path}).encode()
-    return status, {"content-type": PROBLEM}, body
+    return status, [(b"content-type", PROBLEM.encode())], body
 
 
 class Idempotency:
@@ -41,6 +68,8 @@ class Idempotency:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._answering: set[tuple[str, str]] = set()  # (user, key) being answered in this process
+        self._lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", ())) if scope["type"] == "http" else {}
@@ -51,36 +80,54 @@ class Idempotency:
         path = scope["path"]
         key = key_bytes.decode("latin-1")
         if not 1 <= len(key) <= MAX_KEY or not key.isprintable() or not key.isascii():
-            await _send(send, *_problem(400, "Bad Request", f"Idempotency-Key must be 1 to {MAX_KEY} printable "
-                                                            "ASCII characters", path))
+            await _send(send, _problem(400, "Bad Request", f"Idempotency-Key must be 1 to {MAX_KEY} printable "
+                                                           "ASCII characters", path))
             return
-        user = await run_in_threadpool(_user, scope, headers)
-        if user is None:  # not signed in: the route answers 401 itself, and nothing is kept
+        app_state = scope["app"].state
+        store, now = app_state.store, app_state.clock.now()
+        found = await run_in_threadpool(_caller, scope, headers, key, now - KEPT)
+        if found is None:  # not signed in: the route answers 401 itself, and nothing is kept
             await self.app(scope, receive, send)
             return
+        user, earlier = found
         try:
             body = await _body(receive)
         except HTTPException as exc:  # too large: BodyLimit's refusal, said here since no handler is further out
-            await _send(send, *_problem(exc.status_code, "Content Too Large", str(exc.detail), path))
+            await _send(send, _problem(exc.status_code, "Content Too Large", str(exc.detail), path))
             return
-        digest = _request_hash(scope, headers.get(b"content-type", b""), body)
-        app_state = scope["app"].state
-        store, now = app_state.store, app_state.clock.now()
+        request = Keyed(user, key, _request_hash(scope, headers.get(b"content-type", b""), body), now, now - KEPT)
+        async with self._alone(request) as waited:
+            if waited:  # the first request with the key was answered meanwhile (or failed): look again
+                earlier = await run_in_threadpool(_earlier, store, request)
+            if earlier is not None:
+                reply = _replay(earlier, request, path)
+            else:
+                reply = await self._answer(scope, body, receive, store, request)
+        await _send(send, reply)
 
-        def claim() -> Answered | None:
-            with store.db.writer(checked=False) as conn:  # the state store checked it once
-                return idempotency.claim(conn, user, key, digest, now, now - KEPT)
+    @asynccontextmanager
+    async def _alone(self, request: Keyed) -> AsyncIterator[bool]:
+        """Wait while this process answers another request with the same key (a copy sent at once); say whether
+        it waited. A copy is rare: it looks again every few milliseconds rather than wait on a primitive of one
+        event loop."""
+        name, waited = (request.user, request.key), False
+        while True:
+            with self._lock:
+                if name not in self._answering:
+                    self._answering.add(name)
+                    break
+            waited = True
+            await anyio.sleep(_COPY_POLL)
+        try:
+            yield waited
+        finally:
+            with self._lock:
+                self._answering.discard(name)
 
-        earlier = await run_in_threadpool(claim)
-        if earlier is not None:
-            await _send(send, *_earlier(earlier, digest, key, path))
-            return
-        await self._answer(scope, body, receive, send, store, user, key)
-
-    async def _answer(self, scope: Scope, body: bytes, receive: Receive, send: Send, store: Any, user: str,
-                      key: str) -> None:
-        """Run the request with its body replayed; keep the answer unless it is a server error."""
-        status, kept, chunks = 500, {}, []
+    async def _answer(self, scope: Scope, body: bytes, receive: Receive, store: Any, request: Keyed) -> Reply:
+        """Run the request with its body replayed and its answer held back; the answer to send once kept."""
+        start: Message = {}
+        chunks: list[bytes] = []
         delivered = False
 
         async def replay() -> Message:
@@ -91,26 +138,65 @@ class Idempotency:
             return await receive()
 
         async def capture(message: Message) -> None:
-            nonlocal status, kept
+            nonlocal start
             if message["type"] == "http.response.start":
-                status = message["status"]
-                kept = {k.decode("latin-1"): v.decode("latin-1") for k, v in message.get("headers", ())
-                        if k.decode("latin-1").lower() in _REPLAYED}
+                start = message
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-            await send(message)
 
+        scope[_SCOPE] = request
         try:
             await self.app(scope, replay, capture)
-        finally:
-            def settle() -> None:
-                with store.db.writer(checked=False) as conn:  # the state store checked it once
-                    if status >= 500:
-                        idempotency.release(conn, user, key)
-                    else:
-                        idempotency.settle(conn, user, key, status, json.dumps(kept), b"".join(chunks))
+        except KeyAnswered as answered:  # a copy sent to another process was answered first
+            return _replay(answered.earlier, request, scope["path"])
+        except BaseException:
+            if request.held is not None:
+                await _on_held_thread(request.held.roll_back)
+            raise
+        raw = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
+        reply: Reply = (start.get("status", 500), raw, b"".join(chunks))
+        kept = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw if k.decode("latin-1").lower() in _REPLAYED}
+        answer = Answer(reply[0], json.dumps(kept), reply[2])
+        return await self._keep(store, request, answer, reply, scope["path"])
 
-            await run_in_threadpool(settle)
+    async def _keep(self, store: Any, request: Keyed, answer: Answer, reply: Reply, path: str) -> Reply:
+        """Keep the answer with the request's write, or alone; the reply to send (the key's earlier answer if
+        another was kept meanwhile)."""
+        held = request.held
+        if held is not None:
+            if answer.status < 400:
+                try:
+                    await _on_held_thread(lambda: held.commit(answer))
+                except DatabaseError as exc:  # the commit failed: nothing was written, nothing kept
+                    error = database_error(exc)
+                    return _problem(error.status, "Service Unavailable", detail(error), path)
+                return reply
+            # An error after the write (the route failed once it had written): nothing of it is kept.
+            await _on_held_thread(held.roll_back)
+        if answer.status >= 500:
+            return reply
+
+        def keep_first() -> Answered | None:
+            with store.db.writer(checked=False) as conn:  # the state store checked it once
+                return idempotency.keep_first(conn, request, answer)
+
+        try:
+            earlier = await run_in_threadpool(keep_first)
+        except DatabaseError:  # not kept: a retry runs again, and this request wrote nothing to the record
+            return reply
+        return reply if earlier is None else _replay(earlier, request, path)
+
+
+async def _on_held_thread(work: Callable[[], None]) -> None:
+    """Commit or roll back a held write on a thread of its own pool, and finish it even if the request is
+    cancelled meanwhile: until it ends, no other write can start."""
+    try:
+        threads = _HELD_THREADS.get()
+    except LookupError:
+        threads = anyio.CapacityLimiter(2)  # one write is held at a time in a process
+        _HELD_THREADS.set(threads)
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(work, limiter=threads)
 
 
 def idempotency_parameter(operation: dict[str, Any]) -> None:
@@ -122,21 +208,34 @@ def idempotency_parameter(operation: dict[str, Any]) -> None:
                                                      "pattern": "^[\\x20-\\x7e]+$"}})
     operation["responses"].update(problem_responses(400, 409, 422, why={
         400: "bad parameters or body, or a malformed Idempotency-Key (`errors` names each)",
-        409: "a conflict with the record's state, or the first request with this Idempotency-Key is still being "
-             "answered",
+        409: "a conflict with the record's state",
         422: "this Idempotency-Key was sent before with another request"}))
 
 
-def _user(scope: Scope, headers: dict[bytes, bytes]) -> str | None:
+def _caller(scope: Scope, headers: dict[bytes, bytes], key: str, since: datetime) -> tuple[str, Answered | None] | None:
+    """The bearer token's user and the answer kept for its key, in one read transaction; None if not signed in."""
     scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
     if scheme.lower() != "bearer":
         return None
     app_state = scope["app"].state
     now = app_state.clock.now()
+
+    def read(conn: Connection, state: State) -> tuple[str, Answered | None]:
+        caller = tokens.bearer(conn, state, token.strip(), now)
+        checked(scope, caller, state)  # the route's own look for the caller would find the same
+        user = str(caller.user.name)
+        return user, idempotency.find(conn, user, key, since)
+
     try:
-        return str(app_state.store.read(lambda conn, state: tokens.bearer(conn, state, token.strip(), now)).user.name)
+        found: tuple[str, Answered | None] = app_state.store.read(read)
     except ContactGroupError:
         return None
+    return found
+
+
+def _earlier(store: Any, request: Keyed) -> Answered | None:
+    with store.db.reader(checked=False) as conn:
+        return idempotency.find(conn, request.user, request.key, request.since)
 
 
 def _request_hash(scope: Scope, content_type: bytes, body: bytes) -> bytes:
@@ -162,18 +261,21 @@ async def _body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _earlier(earlier: Answered, digest: bytes, key: str, path: str) -> tuple[int, dict[str, str], bytes]:
-    if earlier.request_hash != digest:
-        return _problem(422, "Unprocessable Content", f"Idempotency-Key {key!r} was sent before with another "
-                                                      "request: a key names one request (use a new key)", path)
-    if earlier.status is None:
-        return _problem(409, "Conflict", f"the request with Idempotency-Key {key!r} is still being answered: "
-                                         "retry in a moment", path)
-    return earlier.status, {**json.loads(earlier.headers), "idempotent-replayed": "true"}, earlier.body
+def _replay(earlier: Answered, request: Keyed, path: str) -> Reply:
+    if earlier.request_hash != request.request_hash:
+        return _problem(422, "Unprocessable Content", f"Idempotency-Key {request.key!r} was sent before with "
+                                                      "another request: a key names one request (use a new key)",
+                        path)
+    if earlier.status is None:  # claimed by an older version whose server stopped before it answered
+        return _problem(409, "Conflict", f"the request with Idempotency-Key {request.key!r} was never answered "
+                                         "(its server stopped): whether it changed anything is unknown, so look "
+                                         "before sending it again with a new key", path)
+    headers = {**json.loads(earlier.headers), "idempotent-replayed": "true"}
+    return earlier.status, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()], earlier.body
 
 
-async def _send(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:
-    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    raw.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": raw})
+async def _send(send: Send, reply: Reply) -> None:
+    status, headers, body = reply
+    await send({"type": "http.response.start", "status": status,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

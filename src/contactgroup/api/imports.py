@@ -10,11 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import File, Request, UploadFile
 
 from contactgroup.api.caller import Writer
 from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import act
+from contactgroup.api.routing import Router
 from contactgroup.domain.errors import ValidationFailed
 from contactgroup.domain.text import MAX_IMPORT_BYTES
 from contactgroup.io import kiel
@@ -23,7 +24,7 @@ from contactgroup.services.coordination import Caller
 from contactgroup.services.offer_import import ImportSummary
 from contactgroup.storage.database import UnitOfWork
 
-router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
+router = Router(prefix="/api/v1/imports", tags=["imports"])
 R = TypeVar("R")
 Upload = Annotated[UploadFile, File(description=f"a CSV or XLSX file of at most {MAX_IMPORT_BYTES:,} bytes")]
 IMPORTS = problem_responses(400, 401, 403, 404, 409, 413, why={

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import Reader
 from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import state
+from contactgroup.api.routing import Router
 from contactgroup.services import queries
 
-router = APIRouter(prefix="/api/v1", tags=["inbox"])
+router = Router(prefix="/api/v1", tags=["inbox"])
 
 
 class InboxDoc(BaseModel):

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
 from fastapi import Path as FastPath
+from fastapi import Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from contactgroup.api.caller import Reader, Writer
 from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import act
+from contactgroup.api.routing import Router
 from contactgroup.domain.errors import NotFound, ValidationFailed
 from contactgroup.ledger.cosignature import CosignerKey
 from contactgroup.ledger.note import VerifierKey
@@ -28,7 +29,7 @@ from contactgroup.services.coordination import Caller
 from contactgroup.services.publish import MAX_RELEASE_NUMBER, publish
 from contactgroup.storage.database import Database, UnitOfWork
 
-router = APIRouter(tags=["record"])
+router = Router(tags=["record"])
 TEXT = "text/plain; charset=utf-8"
 
 # Sizes and indices are stored as 64-bit integers: anything larger names no tree, index or checkpoint.

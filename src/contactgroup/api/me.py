@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import Reader
 from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import state
+from contactgroup.api.routing import Router
 from contactgroup.reports.facts import is_synthetic
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = Router(prefix="/api/v1", tags=["accounts"])
 
 
 class Me(BaseModel):

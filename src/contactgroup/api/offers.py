@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import Reader, Writer
@@ -24,6 +24,7 @@ from contactgroup.api.resource import (
     Text,
     Units,
     act,
+    as_json,
     changed,
     list_responses,
     listed,
@@ -32,13 +33,14 @@ from contactgroup.api.resource import (
     state,
     tagged,
 )
+from contactgroup.api.routing import Router
 from contactgroup.domain.model import Contribution, Fund, Offer, OfferStatus, Source, ValuationBasis, Visibility
 from contactgroup.domain.workflow import OfferAction
 from contactgroup.services import coordination as svc
 from contactgroup.services import queries
 from contactgroup.storage.database import UnitOfWork
 
-router = APIRouter(prefix="/api/v1")
+router = Router(prefix="/api/v1")
 
 Currency = Annotated[str, Field(pattern="^[A-Z]{3}$")]
 OfferId = Annotated[str, Path(min_length=1, max_length=64, description="an offer id, e.g. O-00001")]
@@ -100,15 +102,15 @@ def list_offers(
 
 
 @router.post("/offers", tags=["offers"], status_code=201, response_model=Offer, responses={**CREATED, **WRITES})
-def enter_offer(request: Request, response: Response, caller: Writer, body: OfferIn) -> Offer:
+def enter_offer(request: Request, caller: Writer, body: OfferIn) -> Any:
     """Enter an offer as a draft, or straight on to offered or committed (a member's desk officer, or the
     coordinator)."""
     offer = Offer(id="", member=body.member, item=body.item, quantity=body.quantity,
                     available_from=body.available_from, depot=body.depot, source=body.source,
                     status=OfferStatus.DRAFT, visibility=body.visibility, value=body.value, currency=body.currency,
                     basis=body.basis, consent_from=body.consent_from, end_use=body.end_use)
-    return tagged(response, act(request, caller, lambda uow, who: svc.enter_offer(
-        uow, who, offer, status=body.status, committed_on=body.committed_on)))
+    return as_json(act(request, caller, lambda uow, who: svc.enter_offer(
+        uow, who, offer, status=body.status, committed_on=body.committed_on)), status=201)
 
 
 @router.get("/offers/{offer_id}", tags=["offers"], response_model=Offer,

@@ -8,16 +8,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from contactgroup.api.accounts import Now, Source, Store
 from contactgroup.api.caller import Reader, Writer
 from contactgroup.api.problem import problem_responses
+from contactgroup.api.routing import Router
 from contactgroup.services import passkeys
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = Router(prefix="/api/v1", tags=["accounts"])
 _PAGE = (Path(__file__).parent / "passkeys.html").read_text(encoding="utf-8")
 _UNAVAILABLE = {409: "the server's public origin is not configured: no passkeys"}
 
@@ -57,7 +58,7 @@ def sign_in_options(request: Request, store: Store, now: Now) -> dict[str, Any]:
     return passkeys.sign_in_options(store.db, request.app.state.relying_party, now=now)
 
 
-page = APIRouter()
+page = Router()
 
 
 @page.get("/passkeys", include_in_schema=False)

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import Reader, Writer
+from contactgroup.api.idempotency import keyed
 from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import act, state
+from contactgroup.api.routing import Router
 from contactgroup.domain import governance as gov
 from contactgroup.domain.errors import ValidationFailed
 from contactgroup.domain.model import MemberKey, ProposalKind, ProposalStatus
@@ -22,7 +24,7 @@ from contactgroup.services import queries, receipts
 from contactgroup.services.coordination import Caller
 from contactgroup.storage.database import UnitOfWork
 
-router = APIRouter(prefix="/api/v1", tags=["governance"])
+router = Router(prefix="/api/v1", tags=["governance"])
 
 ProposalId = Annotated[str, Path(pattern=r"^P-[0-9]{1,12}$", description="a proposal id, e.g. P-00001")]
 WRITES = problem_responses(400, 401, 403, 404, 409)
@@ -85,7 +87,7 @@ async def approve(request: Request, caller: Writer, pid: ProposalId) -> Approved
         return Approved(quorum=quorum, status=uow.state.proposals[pid].status,
                         settled=queries.took_effect_with(was_open, uow.state, pid))
 
-    answer: Approved = await run_in_threadpool(request.app.state.store.run, hand_in)
+    answer: Approved = await run_in_threadpool(request.app.state.store.run, hand_in, keyed(request))
     return answer
 
 

@@ -8,13 +8,14 @@ import dataclasses
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import Reader
 from contactgroup.api.problem import problem, problem_responses
 from contactgroup.api.resource import Format, export, list_responses
+from contactgroup.api.routing import Router
 from contactgroup.domain.errors import IntegrityError, ValidationFailed
 from contactgroup.domain.model import Category
 from contactgroup.domain.text import day
@@ -27,7 +28,7 @@ from contactgroup.reports.scope import Scope
 from contactgroup.services import reporting
 from contactgroup.services.reporting import ReportRequest
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = Router(prefix="/api/v1/reports", tags=["reports"])
 
 
 class StampedReport(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import Reader, Writer
@@ -28,13 +28,14 @@ from contactgroup.api.resource import (
     state,
     tagged,
 )
+from contactgroup.api.routing import Router
 from contactgroup.domain.model import Requirement, RequirementStatus
 from contactgroup.domain.workflow import RequirementAction
 from contactgroup.services import coordination as svc
 from contactgroup.services import queries
 from contactgroup.storage.database import UnitOfWork
 
-router = APIRouter(prefix="/api/v1", tags=["requirements"])
+router = Router(prefix="/api/v1", tags=["requirements"])
 
 ReqId = Annotated[str, Path(min_length=1, max_length=64, description="a requirement id, e.g. R-00001")]
 WRITES = problem_responses(400, 401, 403, 404, 409)

@@ -26,6 +26,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field, TypeAdapter
 
+from contactgroup.api.idempotency import keyed
 from contactgroup.api.problem import problem_responses
 from contactgroup.domain.errors import PreconditionFailed, PreconditionRequired, ValidationFailed
 from contactgroup.domain.state import State, as_data
@@ -53,9 +54,10 @@ def state(request: Request) -> State:
 
 
 def act(request: Request, caller: SignedIn, work: Callable[[UnitOfWork, Caller], R]) -> R:
-    """`work` as the signed-in caller, in one transaction of the state store, which publishes it once committed."""
+    """`work` as the signed-in caller, in one transaction of the state store, which publishes it once committed
+    (with an Idempotency-Key, once the answer is known and kept with it: `api.idempotency`)."""
     who = Caller(caller.user.name, request.app.state.clock)
-    result: R = request.app.state.store.run(lambda uow: work(uow, who))
+    result: R = request.app.state.store.run(lambda uow: work(uow, who), keyed(request))
     return result
 
 
@@ -70,6 +72,21 @@ def etag(obj: Any) -> str:
 def tagged(response: Response, obj: T) -> T:
     response.headers["ETag"] = etag(obj)
     return obj
+
+
+@functools.cache
+def _adapter(cls: type) -> TypeAdapter[Any]:
+    return TypeAdapter(cls)
+
+
+def as_json(obj: Any, status: int = 200) -> Response:
+    """A typed record (a dataclass of the domain) as the answer, with its ETag, encoded to JSON here in the
+    handler's worker thread. Returned as an object, FastAPI would check it again against the route's
+    `response_model` in a second worker thread, then encode it: a hop and a check that cost more than the encoding
+    (the record's type already holds it to its schema; the route still declares the model, for OpenAPI)."""
+    cls: type = type(obj)
+    return Response(_adapter(cls).dump_json(obj, by_alias=True), status_code=status,
+                    media_type="application/json", headers={"ETag": etag(obj)})
 
 
 def matches(if_match: str | None, current: Any, *, required: bool) -> None:

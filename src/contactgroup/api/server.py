@@ -62,7 +62,8 @@ def check_tls(cert: Path | None, key: Path | None) -> None:
 
 def uvicorn_config(app: FastAPI, listening: Listening, log_level: str = "info") -> uvicorn.Config:
     """The server's configuration (its TLS files checked by `check_tls` beforehand, when the operator can still be
-    told which file is wrong)."""
+    told which file is wrong). The app learns how many requests it may serve at once (`max_requests`)."""
+    app.state.max_requests = listening.max_connections
     trusted = ",".join(listening.forwarded_allow_ips)
     return uvicorn.Config(
         app, host=listening.host, port=listening.port, log_level=log_level,

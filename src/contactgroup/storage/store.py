@@ -3,14 +3,19 @@ take without waiting, and one writer that decides on a fork of it, commits, then
 
 The log is the change feed: before deciding, the writer applies (`evolve`) the events another process appended
 since its snapshot; a read does the same when the log's head has grown (one query on the log's primary key).
+
+A write for a request sent with an idempotency key is held open once done, still holding the writer lock, until the
+request's answer is known: it then commits with the key's answer (`storage.idempotency`), one commit for both, or
+rolls back. So a key is never answered without its write, nor a write kept without its key's answer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from contactgroup.domain.event import evolve
@@ -26,8 +31,10 @@ from contactgroup.storage.database import (
     read_events,
     retrying,
 )
+from contactgroup.storage.idempotency import Answer, Keyed, claim, keep
 
 R = TypeVar("R")
+FORGET_KEYS_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +54,7 @@ class StateStore:
         self._writer = threading.Lock()  # one writer at a time in this process (others wait on the database's lock)
         self._publish = threading.Lock()  # held only to swap the snapshot, never while reading the database
         self._published: Snapshot | None = None
+        self._keys_forgotten_at: datetime | None = None
 
     def snapshot(self) -> State:
         """The newest state: the published one, caught up first if another process has appended since. Never waits
@@ -65,25 +73,53 @@ class StateStore:
             self._offer(fresh)
             return work(conn, fresh.state)
 
-    def run(self, work: Callable[[UnitOfWork], R]) -> R:
+    def run(self, work: Callable[[UnitOfWork], R], keyed: Keyed | None = None) -> R:
         """`work` in one writer transaction on a fork of the caught-up state; once committed, the fork is published.
-        Run again from the start while the database is busy (`retrying`)."""
-        return retrying(lambda: self._write(work), self.db.lock_timeout)
+        Run again from the start while the database is busy (`retrying`).
 
-    def _write(self, work: Callable[[UnitOfWork], R]) -> R:
+        With `keyed` (a request's idempotency key) the key is claimed in the transaction first (`KeyAnswered` if it
+        was answered before: nothing is written), and the transaction is left open once `work` is done, holding
+        the writer lock, as `keyed.held`: its `commit(answer)` keeps the answer and commits both, `roll_back()`
+        ends it. One of the two must follow, soon: every other writer waits for it."""
+        return retrying(lambda: self._write(work, keyed), self.db.lock_timeout)
+
+    def _write(self, work: Callable[[UnitOfWork], R], keyed: Keyed | None) -> R:
         if self._published is None:
             self.db.require_initialised()
-        with self._writer, self.db.writer_transaction() as conn:
-            base = self._published
-            head, last_at = last_event(conn)
-            if base is None or base.index != head:
-                base = self._caught_up(conn, base, head, last_at)
-            uow = UnitOfWork(conn, base.state.fork(), head, Persisted(base.state.tables), last_at)
+        if keyed is not None and keyed.held is not None:
+            raise RuntimeError("a keyed request writes once: its first write is still held for its answer")
+        with contextlib.ExitStack() as transaction:
+            transaction.enter_context(self._writer)
+            conn = transaction.enter_context(self.db.writer_transaction())
+            if keyed is not None:
+                claim(conn, keyed, forget_old=self._forget_old_keys(keyed.now))
+            uow = self._unit_of_work(conn)
             result = work(uow)
             uow.flush()
+            if keyed is not None:
+                keyed.held = _HeldWrite(self, transaction.pop_all(), uow, keyed)
+                return result
         # Committed: from here on the fork is a state no one changes.
-        self._offer(Snapshot(uow.state, uow.next_seq, uow.last_at))
+        self._published_after(uow)
         return result
+
+    def _forget_old_keys(self, now: datetime) -> bool:
+        """Whether a keyed write should forget everyone's expired idempotency keys: now and then, not each time."""
+        if self._keys_forgotten_at is not None and now - self._keys_forgotten_at < FORGET_KEYS_EVERY:
+            return False
+        self._keys_forgotten_at = now
+        return True
+
+    def _unit_of_work(self, conn: Connection) -> UnitOfWork:
+        """A unit of work on a fork of the state at the log's head (caught up first if another process appended)."""
+        base = self._published
+        head, last_at = last_event(conn)
+        if base is None or base.index != head:
+            base = self._caught_up(conn, base, head, last_at)
+        return UnitOfWork(conn, base.state.fork(), head, Persisted(base.state.tables), last_at)
+
+    def _published_after(self, uow: UnitOfWork) -> None:
+        self._offer(Snapshot(uow.state, uow.next_seq, uow.last_at))
 
     def _caught_up(self, conn: Connection, base: Snapshot | None, head: int, last_at: datetime | None) -> Snapshot:
         """The state at `head`: `base` with the events after it applied, or loaded from the tables."""
@@ -102,3 +138,26 @@ class StateStore:
         with self._publish:
             if self._published is None or fresh.index >= self._published.index:
                 self._published = fresh
+
+
+class _Abandoned(Exception):
+    """Leaves a held transaction by the exception path, which rolls it back."""
+
+
+class _HeldWrite:
+    """A keyed request's write, done and held open (the writer lock and the transaction, in `transaction`) until
+    the request's answer is known."""
+
+    def __init__(self, store: StateStore, transaction: contextlib.ExitStack, uow: UnitOfWork, keyed: Keyed) -> None:
+        self._store, self._transaction, self._uow, self._keyed = store, transaction, uow, keyed
+
+    def commit(self, answer: Answer) -> None:
+        """Keep `answer` for the key and commit it with the write, then publish the state written (the answer is
+        sent after this returns, so a read that follows it finds the write). A commit that fails wrote nothing."""
+        with self._transaction:
+            keep(self._uow.conn, self._keyed, answer)
+        self._store._published_after(self._uow)
+
+    def roll_back(self) -> None:
+        with contextlib.suppress(_Abandoned), self._transaction:
+            raise _Abandoned
