@@ -3,6 +3,7 @@ to, and that the document stays valid with them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -68,3 +69,13 @@ def test_every_collection_whose_objects_have_paths_says_where_a_created_one_hold
                 if url.startswith(API) and url.count("/") == 3 and "201" in path.get("post", {}).get("responses", {})}
     with_objects = {c for c in creating if any(True for _ in object_operations(served["paths"], c))}
     assert with_objects - set(KEYS) == set()
+
+
+def test_no_operation_names_a_status_twice() -> None:
+    """JSON allows a key written twice, and most readers keep only the last: every status is answered once."""
+    def once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        assert len(keys) == len(set(keys)), f"written twice: {sorted(k for k in keys if keys.count(k) > 1)}"
+        return dict(pairs)
+
+    json.loads(TestClient(create_app("sqlite://")).get("/openapi.json").text, object_pairs_hook=once)

@@ -206,10 +206,11 @@ def idempotency_parameter(operation: dict[str, Any]) -> None:
         "description": "a key of yours for this request, kept a day: a retry with it gets the first answer and "
                        "changes nothing", "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY,
                                                      "pattern": "^[\\x20-\\x7e]+$"}})
-    operation["responses"].update(problem_responses(400, 409, 422, why={
+    refusals = problem_responses(400, 409, 422, why={
         400: "bad parameters or body, or a malformed Idempotency-Key (`errors` names each)",
         409: "a conflict with the record's state",
-        422: "this Idempotency-Key was sent before with another request"}))
+        422: "this Idempotency-Key was sent before with another request"})
+    operation["responses"].update({str(status): answer for status, answer in refusals.items()})  # the keys' type
 
 
 def _caller(scope: Scope, headers: dict[bytes, bytes], key: str, since: datetime) -> tuple[str, Answered | None] | None:
