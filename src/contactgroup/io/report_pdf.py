@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from contactgroup.domain import text
@@ -12,17 +14,28 @@ from contactgroup.io.chart_svg import chart_svg
 from contactgroup.reports.document import ROUNDING_NOTE, Kind, Report, shown
 
 SVG = "{http://www.w3.org/2000/svg}"
-# The PDF's core fonts (Helvetica) hold Windows-1252, which has the euro sign; any other character is shown as "?",
-# so a name in another script is marked rather than dropped or failing the whole report.
-ENCODING = "windows-1252"
-# Typographic signs our own captions use that Windows-1252 lacks, written the way a typewriter would.
-_PLAIN = str.maketrans({"−": "-", "→": "->", "≤": "<=", "≥": ">=", "×": "x"})
+# DejaVu Sans Condensed (as wide as Helvetica), a subset holding Latin, Greek and Cyrillic (assets/fonts/README.md),
+# embedded in every PDF: a name in the members' or the recipient's scripts prints as written. A character outside it
+# is shown as "?", marked rather than dropped or failing the whole report.
+FONT = "dejavu"
+FONTS = Path(__file__).parent / "assets" / "fonts"
+FONT_FILES = {"": FONTS / "DejaVuSansCondensed.ttf", "B": FONTS / "DejaVuSansCondensed-Bold.ttf"}
 NUMERIC = frozenset({Kind.NUMBER, Kind.UNITS, Kind.MONEY, Kind.SHARE, Kind.PERCENT, Kind.DAYS})
+
+
+@cache
+def _glyphs() -> frozenset[int]:
+    """The code points both faces of the font can set."""
+    from fontTools.ttLib import TTFont
+
+    faces = [set(TTFont(path).getBestCmap()) for path in FONT_FILES.values()]
+    return frozenset(set.intersection(*faces))
 
 
 def printable(value: str) -> str:
     """Text as the page can set it: control characters written out, characters outside the font as "?"."""
-    return text.visible(value, multiline=False).translate(_PLAIN).encode(ENCODING, "replace").decode(ENCODING)
+    glyphs = _glyphs()
+    return "".join(c if ord(c) in glyphs else "?" for c in text.visible(value, multiline=False))
 
 
 def svg_size(svg: bytes) -> tuple[float, float]:
@@ -33,7 +46,7 @@ def svg_size(svg: bytes) -> tuple[float, float]:
 
 def for_fpdf(svg: str) -> bytes:
     """The SVG as fpdf2's converter reads it: empty paths (Vega's hidden hit areas) dropped, a line's omitted
-    coordinates written as their SVG default 0, text set in the page's font encoding."""
+    coordinates written as their SVG default 0, text set in the page's font."""
     ET.register_namespace("", SVG[1:-1])
     root = ET.fromstring(svg)  # our own renderer's output, not a file from outside
     for parent in root.iter():
@@ -43,8 +56,9 @@ def for_fpdf(svg: str) -> bytes:
         if parent.tag == f"{SVG}line":
             for coordinate in ("x1", "y1", "x2", "y2"):
                 parent.attrib.setdefault(coordinate, "0")
-        if parent.text and parent.tag == f"{SVG}text":
-            parent.text = printable(parent.text)
+        if parent.tag == f"{SVG}text":
+            parent.set("font-family", FONT)
+            parent.text = printable(parent.text or "")
     return bytes(ET.tostring(root, encoding="utf-8"))
 
 
@@ -69,13 +83,14 @@ def report_pdf(report: Report) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF(orientation="landscape", format="A4")
-    pdf.core_fonts_encoding = ENCODING
+    for style, path in FONT_FILES.items():
+        pdf.add_font(FONT, style, path)
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.set_title(printable(report.title))
     pdf.add_page()
-    pdf.set_font("helvetica", "B", 14)
+    pdf.set_font(FONT, "B", 14)
     pdf.multi_cell(0, 7, printable(report.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "", 8)
+    pdf.set_font(FONT, "", 8)
     caption = "; ".join(p for p in (report.caption, *report.notes, ROUNDING_NOTE) if p)
     pdf.multi_cell(0, 4, printable(caption), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
@@ -87,15 +102,15 @@ def report_pdf(report: Report) -> bytes:
         pdf.image(io.BytesIO(drawing), x=pdf.l_margin, w=w, h=w * height / width)
         pdf.set_y(pdf.h - pdf.b_margin)
         pdf.ln(2)
-    pdf.set_font("helvetica", "", 7)
+    pdf.set_font(FONT, "", 7)
     if report.rows:
         _table(pdf, report)
     else:
         pdf.cell(0, 5, "(nothing to report)", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    pdf.set_font("helvetica", "B", 9)
+    pdf.set_font(FONT, "B", 9)
     pdf.cell(0, 5, "Definitions", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "", 7)
+    pdf.set_font(FONT, "", 7)
     for field, meaning in report.definitions():
         pdf.multi_cell(0, 3.6, printable(f"{field}: {meaning}"), new_x="LMARGIN", new_y="NEXT")
     data: bytes = bytes(pdf.output())
