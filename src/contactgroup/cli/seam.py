@@ -128,6 +128,14 @@ def amend(db: str | None, as_: str | None, local: Callable[[UnitOfWork, Caller],
     return before, _understood(client, lambda: write.parse(after))
 
 
+def read_as(db: str | None, as_: str | None, local: Callable[[State, User], T], served: Remote[T]) -> T:
+    """A read as the caller: on the local state as `--as`, or asked of the server as the signed-in user."""
+    if against_server():
+        return ask(db, as_, served)
+    state, who = _as_user(db, as_)
+    return local(state, who)
+
+
 def user_name(as_: str | None) -> str:
     """Who a command acts as: `--as` locally, the signed-in user against a server."""
     where = remote.server()
