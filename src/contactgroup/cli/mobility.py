@@ -1,4 +1,6 @@
-"""`contactgroup mobility ...`: what a mobility zone would save the open shipments, and a map of the network."""
+"""`contactgroup mobility ...`: what a mobility zone would save the open shipments, and a map of the network; and
+`delivery plan|reached|permission`. Each runs on the local state as `--as`, or against the server (`cli/seam.py`),
+formatting the same records (`services/movement_view.py`) either way."""
 
 from __future__ import annotations
 
@@ -57,6 +59,10 @@ PlanningOption = Annotated[date | None, typer.Option(
 def _planned_on(from_: date | None) -> date:
     return from_ or SystemClock().now().date()
 
+
+# Scheduling thousands of open shipments under capacity takes minutes (docs/performance.md), for a comparison and
+# for one shipment's plan alike: the server is given that long to answer.
+SCHEDULING_SECONDS = 900.0
 
 CHART = Chart("Days late without and with the zone, per member", ("key",),
               (("late_days_without", "without the zone"), ("late_days_with", "with the zone")), "days late")
@@ -127,7 +133,7 @@ def compare_cmd(
         state, who, countries, _planned_on(from_), starts=starts, synthetic=is_synthetic(state)), seam.Remote(
         "GET", "/api/v1/mobility/compare", seam.typed(movement_view.ZoneView), params={
             "zone": ",".join(countries), **_planned_on_server(from_),
-            **({"zone_starts": starts.isoformat()} if starts is not None else {})}))
+            **({"zone_starts": starts.isoformat()} if starts is not None else {})}, timeout=SCHEDULING_SECONDS))
     records = view.rows
     if chart is not None:
         _chart(records, chart)
@@ -197,7 +203,7 @@ def plan_cmd(
     plan = seam.read_as(db, as_, lambda state, who: movement_view.shipment_plan(
         state, who, shipment, _planned_on(from_), synthetic=is_synthetic(state)), seam.Remote(
         "GET", _path("shipments", shipment, "plan"), seam.typed(movement_view.ShipmentPlan),
-        params=_planned_on_server(from_)))
+        params=_planned_on_server(from_), timeout=SCHEDULING_SECONDS))
     found = plan.shipment
     if plan.no_route or plan.eta is None:
         raise fail(f"{found.id}: no route on the network: {plan.no_route}", 1)
