@@ -94,3 +94,19 @@ def test_the_map_is_an_svg_document(world: World, client: TestClient, shipment: 
     drawn = client.get("/api/v1/mobility/map", params={"shipment": shipment, **ON}, headers=bearer(world, "fra"))
     assert drawn.status_code == 200 and drawn.headers["content-type"].startswith("image/svg+xml")
     assert ET.fromstring(drawn.content).tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_a_shipment_under_way_reaches_a_place_and_is_planned_on_from_there(world: World, client: TestClient,
+                                                                          shipment: str) -> None:
+    today = world.clock.now().date().isoformat()
+    sent = client.post("/api/v1/deliveries", json={"allocation": shipment, "quantity": 60, "dispatched_on": today},
+                       headers=bearer(world, "fra")).json()["id"]
+    reached = client.post(f"/api/v1/shipments/{sent}/positions", json={"place": "DUI-RAIL", "on": today},
+                          headers=bearer(world, "fra"))
+    assert reached.status_code == 201, reached.text
+    assert reached.json() == {"shipment": sent, "place": "DUI-RAIL", "on": today}
+    plan = client.get(f"/api/v1/shipments/{sent}/plan", headers=bearer(world, "fra")).json()
+    assert (plan["shipment"]["origin"], plan["steps"][0]["leg"].split(" → ")[0]) == ("DUI-RAIL", "DUI-RAIL")
+    nowhere = client.post(f"/api/v1/shipments/{sent}/positions", json={"place": "NOWHERE", "on": "5 Dec"},
+                          headers=bearer(world, "fra"))
+    assert nowhere.status_code == 400 and nowhere.json()["errors"][0]["where"] == "on"
