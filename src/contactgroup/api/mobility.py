@@ -21,10 +21,8 @@ from contactgroup.domain.errors import ValidationFailed
 from contactgroup.domain.model import MovementPermission, ShipmentPosition
 from contactgroup.domain.text import day
 from contactgroup.reports.facts import is_synthetic
-from contactgroup.services import coordination as svc
 from contactgroup.services import movement, movement_view
 from contactgroup.services.mobility import network_of
-from contactgroup.storage.database import UnitOfWork
 
 router = APIRouter(prefix="/api/v1")
 
@@ -78,19 +76,13 @@ def record_position(request: Request, caller: Writer, shipment_id: Ident, body: 
         uow, who, shipment_id, body.place, on, network_of(uow.state, on)))
 
 
-def _request_permissions(shipment_id: str) -> Any:
-    def ask(uow: UnitOfWork, who: svc.Caller) -> list[MovementPermission]:
-        return movement.request_permissions(uow, who, shipment_id, network_of(uow.state, who.clock.now().date()))
-
-    return ask
-
-
 @router.post("/shipments/{shipment_id}/permissions", tags=["mobility"], response_model=list[MovementPermission],
              responses=WRITES)
 def request_permissions(request: Request, caller: Writer, shipment_id: Ident) -> list[MovementPermission]:
     """Request every permission the shipment's plan (as of today) needs and has not got (the donor's desk): the
     ones requested now, none when every one is asked for or granted."""
-    return act(request, caller, _request_permissions(shipment_id))
+    return act(request, caller, lambda uow, who: movement.request_permissions(
+        uow, who, shipment_id, network_of(uow.state, who.clock.now().date())))
 
 
 # --- movement permissions ----------------------------------------------------------------------------------------
