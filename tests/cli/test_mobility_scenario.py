@@ -15,7 +15,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from contactgroup.cli.mobility import rows
 from contactgroup.domain.model import (
     Allocation,
     AllocationStatus,
@@ -38,6 +37,7 @@ from contactgroup.mobility import Route
 from contactgroup.reports.gaps import gaps
 from contactgroup.services import movement, queries
 from contactgroup.services.mobility import network_of
+from contactgroup.services.movement_view import rows
 
 MONDAY = date(2026, 3, 9)  # the planning day: every permission is requested on it
 MARCH_17 = date(2026, 3, 17)

@@ -34,10 +34,13 @@ def db_url(tmp_path: Path) -> str:
 def _files(tmp: Path) -> dict[str, Path]:
     files = {
         "requirements.csv": "item_class,quantity,priority,needed_by,destination,ref\n"
-                            "155mm,400,3,2031-05-01,UKR,UA-1\nfpv,20,4,2031-04-01,UKR-West,UA-2\n",
+                            "155mm,400,3,2031-05-01,LVIV-HP,UA-1\nfpv,20,4,2031-04-01,UKR-West,UA-2\n",
         "bad-requirements.csv": "item_class,quantity,priority,needed_by,destination\n"
                                 "nope,1,1,2031-05-01,UKR\n155mm,-3,1,2031-05-01,UKR\n",
-        "offers.csv": "member,item,quantity,available_from,depot,ref\nDEU,155-b,250,2031-02-01,DEU,DE-1\n",
+        "offers.csv": "member,item,quantity,available_from,depot,ref\nDEU,155-b,250,2031-02-01,RZE-HUB,DE-1\n",
+        # a network of two places: a hub in Poland, a day's road from the Lviv hand-over point (Ukraine clears it)
+        "legs.csv": "origin,to,mode,transit_days\nRZE-HUB,LVIV-HP,road,1\n",
+        "rules.csv": "country,mode,since,permission,lead_days\nUKR,road,2022-01-01,yes,2\n",
         "transit.csv": "origin,destination,days\nPOL,UKR,2\nDEU,UKR-West,5\n",
         "rates.csv": "currency,date,per_eur\nUAH,2024-06-03,43.5\n",
     }
@@ -70,7 +73,11 @@ def _desk(run_: Run, tmp: Path) -> dict[str, Any]:
     seen["class-items"] = run("admin", ["catalogue", "class-items", "155mm", "--add", "fuze"])
     seen["coalition"] = run("admin", ["coalition", "add", "naval", "--name", "Naval", "--lead", "NOR"])
     seen["place"] = run("admin", ["place", "add", "LVIV-HP", "--name", "Lviv hand-over", "--country", "UKR",
-                                  "--region", "West"])
+                                  "--region", "West", "--lat", "49.84", "--lon", "24.03"])
+    seen["hub"] = run("admin", ["place", "add", "RZE-HUB", "--name", "Rzeszów hub", "--country", "POL", "--kind",
+                                "logistics-hub", "--lat", "50.04", "--lon", "22.00"])
+    for table in ("legs", "rules"):
+        seen[f"network {table}"] = run("admin", ["network", "import", str(files[f"{table}.csv"])])
     seen["transit"] = run("admin", ["transit", "set", "DEU", "UKR", "4"])
     seen["transit import"] = run("admin", ["transit", "import", str(files["transit.csv"])])
     seen["rates"] = run("admin", ["import", "rates", str(files["rates.csv"])])
@@ -128,6 +135,7 @@ def _desk(run_: Run, tmp: Path) -> dict[str, Any]:
     seen["accept by recipient"] = run("ukr", ["allocation", "move", "accept", "--awaiting-me"])
     seen["nothing to confirm"] = run("deu", ["allocation", "move", "confirm", "--awaiting-me"])
     seen["confirm"] = run("admin", ["allocation", "move", "confirm", "--awaiting-me"])
+    seen.update(_mobility(run_, tmp, alloc))
     for kind, ident, user in (("requirement", req, "analyst"), ("offer", offer, "deu"), ("allocation", alloc, "ukr")):
         seen[f"{kind} history"] = _without(run(user, [kind, "history", ident, "--format", "json"]), "at")
     seen["hidden history"] = refused("fra", ["offer", "history", offer])
@@ -142,6 +150,36 @@ def _desk(run_: Run, tmp: Path) -> dict[str, Any]:
         run(None, ["template", kind, str(book)])
         seen[f"template {kind}"] = [[c.value for row in sheet.iter_rows() for c in row]
                                     for sheet in load_workbook(book).worksheets]
+    return seen
+
+
+def _mobility(run_: Run, tmp: Path, alloc: str) -> dict[str, Any]:
+    """A confirmed allocation's plan, its permission requested and granted, what a zone would save, the map; each
+    planned as of a given day (`--from`), so that nothing depends on today but the day a permission is asked."""
+    def run(user: str | None, args: list[str]) -> str:
+        return _ok(run_(user, args))
+
+    def refused(user: str | None, args: list[str]) -> tuple[int, str]:
+        result = run_(user, args)
+        assert result.exit_code != 0, result.output
+        return result.exit_code, " ".join(result.output.split())
+
+    on = ("--from", "2031-01-06")
+    seen: dict[str, Any] = {"plan": run("deu", ["delivery", "plan", alloc, *on, "--format", "json"])}
+    seen["plan hidden"] = refused("fra", ["delivery", "plan", alloc, *on])
+    seen["permission request"] = run("deu", ["delivery", "permission", "request", alloc])
+    seen["permission grant"] = run("ukr", ["delivery", "permission", "grant", f"{alloc}/UKR/road"])
+    seen["permission list"] = run("deu", ["delivery", "permission", "list", "--format", "json"])
+    seen["planned"] = [run("deu", ["delivery", "plan", alloc, *on, *fmt]) for fmt in ([], ["--format", "csv"])]
+    seen["not under way"] = refused("deu", ["delivery", "reached", alloc, "NOWHERE", "--on", "2031-01-06"])
+    chart = tmp / "zone.svg"
+    seen["compare"] = [run("deu", ["mobility", "compare", "--zone", "POL,UKR", *on, *fmt])
+                       for fmt in ([], ["--format", "csv", "--chart", str(chart)])]
+    seen["chart"] = chart.read_text(encoding="utf-8")
+    seen["bad zone"] = refused("deu", ["mobility", "compare", "--zone", "POL,XYZ,1", *on])
+    drawn = tmp / "route.svg"
+    seen["map"] = (run("deu", ["mobility", "map", "--shipment", alloc, *on, "-o", str(drawn)]),
+                   drawn.read_text(encoding="utf-8"), run("analyst", ["mobility", "map", *on]))
     return seen
 
 
@@ -215,6 +253,9 @@ def test_the_desks_commands_give_the_same_output_locally_and_against_a_server(
     assert "2 problems" in here["bad import"][1], "every bad row named"
     assert here["report check forged"][0] == 6 and "1 figure differs" in here["report check forged"][1]
     assert "no allocation that deu may confirm now: nothing changed" in here["nothing to confirm"]
+    assert here["bad zone"][0] == 2 and "2 problems" in here["bad zone"][1], "a bad zone: each code named"
+    assert "RZE-HUB → LVIV-HP" in here["plan"] and "UKR 2 working days" in here["plan"]
+    assert ",granted," in here["planned"][1].splitlines()[1], "the permission granted, shown either way"
     assert here["confirm"].startswith("✓ allocation A-00001 is confirmed")
     assert here["governed"][0] == 4 and "(`contactgroup governance propose change-lead" in here["governed"][1]
     assert "approval counted: 1 of" in here["approve"] and "P-00002 withdrawn" in here["withdraw"]

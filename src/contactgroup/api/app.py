@@ -28,6 +28,7 @@ from contactgroup.api import (
     inbox,
     ledger,
     me,
+    mobility,
     offers,
     passkeys,
     proposals,
@@ -145,7 +146,7 @@ def create_app(db_url: str, *, log_key: str | os.PathLike[str] | None = None, cl
     app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit, max_body=max_body)  # outermost: a body too large is refused before it is read
     for module in (ledger, governance, me, accounts, passkeys, cli_login, inbox, directory, requirements, offers,
-                   allocations, imports, reports, proposals):
+                   allocations, imports, reports, proposals, mobility):
         app.include_router(module.router)
     app.include_router(passkeys.page)
     app.include_router(cli_login.page)

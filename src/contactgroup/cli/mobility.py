@@ -1,37 +1,38 @@
-"""`contactgroup mobility ...`: what a mobility zone would save the open shipments, and a map of the network."""
+"""`contactgroup mobility ...`: what a mobility zone would save the open shipments, and a map of the network; and
+`delivery plan|reached|permission`. Each runs on the local state as `--as`, or against the server (`cli/seam.py`),
+formatting the same records (`services/movement_view.py`) either way."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 
+from contactgroup.cli import seam
 from contactgroup.cli.common import (
     AsOption,
     DbOption,
     Format,
     FormatOption,
-    caller,
     emit,
     fail,
     handles_errors,
-    open_to_all,
     out,
-    writer,
 )
-from contactgroup.domain.model import FIRST_DAY, LAST_DAY, MovementPermission, User
-from contactgroup.domain.state import State
+from contactgroup.domain.model import MovementPermission, ShipmentPosition
 from contactgroup.domain.text import day
-from contactgroup.mobility import NoRoute, Permission, Saving, Tally, Wait, drawing
 from contactgroup.reports.charts import Chart
 from contactgroup.reports.facts import is_synthetic
-from contactgroup.services import movement, queries
+from contactgroup.services import movement, movement_view
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.mobility import network_of
+from contactgroup.services.movement_view import planning_day
 
 app = typer.Typer(help="Military mobility: what a mobility zone saves, and a map of the transport network.",
                   no_args_is_help=True)
@@ -48,14 +49,6 @@ HEADINGS = {"eta_without": "ETA w/o", "eta_with": "ETA with", "days_saved": "sav
             "needed_by": "needed by", "waited_without": "waited w/o", "waited_with": "waited with"}
 
 
-def planning_day(text: str) -> date:
-    """A planning day as `--from` takes it: a date (as every date option reads one) within the record's range."""
-    found = day(text)
-    if not FIRST_DAY <= found <= LAST_DAY:
-        raise ValueError(f"{found} is outside {FIRST_DAY}..{LAST_DAY}")
-    return found
-
-
 PlanningOption = Annotated[date | None, typer.Option(
     "--from", parser=planning_day, metavar="DATE",
     help="Plan as of DATE (default: today): shipments not yet dispatched leave no earlier, every permission is "
@@ -67,41 +60,12 @@ def _planned_on(from_: date | None) -> date:
     return from_ or SystemClock().now().date()
 
 
+# Scheduling thousands of open shipments under capacity takes minutes (docs/performance.md), for a comparison and
+# for one shipment's plan alike: the server is given that long to answer.
+SCHEDULING_SECONDS = 900.0
+
 CHART = Chart("Days late without and with the zone, per member", ("key",),
               (("late_days_without", "without the zone"), ("late_days_with", "with the zone")), "days late")
-
-
-def _shipment_row(s: Saving, names: Mapping[str, str]) -> dict[str, Any]:
-    def waited(waits: Sequence[Wait]) -> str:
-        return "; ".join(w.describe(names.get(w.resource, w.resource)) for w in waits)
-
-    return {"level": "shipment", "key": s.id, "shipment": s.id, "member": s.member, "priority": s.priority,
-            "units": s.units, "needed_by": s.needed_by, "eta_without": s.eta_without, "eta_with": s.eta_with,
-            "days_saved": s.days_saved, "late_without": s.late(s.eta_without), "late_with": s.late(s.eta_with),
-            "waited_without": waited(s.waits_without), "waited_with": waited(s.waits_with),
-            "note": s.held or ("" if s.days_saved is not None else
-                               "no route " + ("either way" if s.eta_with is None and s.eta_without is None else
-                                              "without the zone" if s.eta_without is None else "with the zone"))}
-
-
-def _tally_row(level: str, key: object, t: Tally) -> dict[str, Any]:
-    return {"level": level, "key": str(key), "shipments": t.consignments, "compared": t.compared,
-            "days_saved": t.days_saved, "late_days_without": t.late_days_without, "late_days_with": t.late_days_with,
-            "late_days_change": t.late_days_change, "units_on_time_without": t.units_on_time_without,
-            "units_on_time_with": t.units_on_time_with, "units_on_time_change": t.units_on_time_change}
-
-
-def rows(found: movement.ZoneComparison) -> list[dict[str, Any]]:
-    """The comparison as flat rows, one `level` each: shipment (those the reader may see), tier, member, total."""
-    c = found.comparison
-    listed = [_shipment_row(s, found.names) for s in c.savings if s.id in found.seen]
-    listed += [{"level": "shipment", "key": u.shipment.id, "shipment": u.shipment.id, "member": u.shipment.member,
-                "priority": u.shipment.priority, "units": u.shipment.units, "needed_by": u.shipment.needed_by,
-                "note": u.reason} for u in found.unplaced if u.shipment.id in found.seen]
-    listed += [_tally_row("tier", p, t) for p, t in c.tiers.items()]
-    listed += [_tally_row("member", m, t) for m, t in c.members.items()]
-    listed.append(_tally_row("total", "all", c.total))
-    return listed
 
 
 def _table(title: str, records: Sequence[Mapping[str, Any]], columns: Sequence[str], caption: str = "") -> None:
@@ -109,11 +73,13 @@ def _table(title: str, records: Sequence[Mapping[str, Any]], columns: Sequence[s
     emit(shown, Format.TABLE, title=title, columns=[HEADINGS.get(k, k) for k in columns], caption=caption)
 
 
-def _reader(state: State, as_: str | None) -> User:
-    who = queries.reader(state, as_)
-    if who is None:
-        raise fail("say who you are: pass --as NAME or set CONTACTGROUP_USER (see `contactgroup user list`)", 2)
-    return who
+def _planned_on_server(from_: date | None) -> dict[str, str]:
+    """The planning day as the server takes it; without --from, the server plans as of its own today."""
+    return {"from": from_.isoformat()} if from_ is not None else {}
+
+
+def _path(*parts: str) -> str:
+    return "/api/v1/" + "/".join(quote(p, safe="") for p in parts)
 
 
 def _write_svg(svg: str, path: Path | None, option: str) -> None:
@@ -163,21 +129,21 @@ def compare_cmd(
     (priorities first, then least lateness), and a shipment that waits for room says where and when. A shipment
     whose depot or destination is not a place of the network is listed with the reason, not routed."""
     countries = movement.zone_countries(zone)
-    state = open_to_all(db, as_)
-    who = _reader(state, as_)
-    on = _planned_on(from_)
-    network = network_of(state, on)
-    found = movement.compare_zone(state, network, who, countries, on, starts=starts)
-    records = rows(found)
+    view = seam.read_as(db, as_, lambda state, who: movement_view.zone_view(
+        state, who, countries, _planned_on(from_), starts=starts, synthetic=is_synthetic(state)), seam.Remote(
+        "GET", "/api/v1/mobility/compare", seam.typed(movement_view.ZoneView), params={
+            "zone": ",".join(countries), **_planned_on_server(from_),
+            **({"zone_starts": starts.isoformat()} if starts is not None else {})}, timeout=SCHEDULING_SECONDS))
+    records = view.rows
     if chart is not None:
         _chart(records, chart)
-    z = found.comparison.zone
     if fmt is not Format.TABLE:
-        emit(records, fmt, columns=COLUMNS, synthetic=is_synthetic(state))
+        emit(records, fmt, columns=COLUMNS, synthetic=view.synthetic)
         return
-    lead = "no per-movement permission" if z.lead_days is None else f"permissions within {z.lead_days} working days"
-    title = f"Zone {', '.join(sorted(z.countries))} ({lead}, from {z.starts}), planned on {on}"
-    hidden = f"; {found.hidden:,} shipments you may not see are counted in the totals" if found.hidden else ""
+    lead = ("no per-movement permission" if view.lead_days is None
+            else f"permissions within {view.lead_days} working days")
+    title = f"Zone {', '.join(view.countries)} ({lead}, from {view.starts}), planned on {view.on}"
+    hidden = f"; {view.hidden:,} shipments you may not see are counted in the totals" if view.hidden else ""
     _table(f"{title}: per shipment", [r for r in records if r["level"] == "shipment"], SHIPMENT_COLUMNS,
            caption=f"days late and saved are calendar days; ETAs after waiting for room where it is full{hidden}")
     for level, name in (("tier", "priority tier"), ("member", "member"), ("total", "all shipments")):
@@ -204,25 +170,15 @@ def map_cmd(
 ) -> None:
     """Draw the transport network as an SVG map from its places' coordinates (no map tiles, works offline): legs
     by mode, places by kind; with --shipment, its route, its days and the permissions it needs."""
-    state = open_to_all(db, as_)
-    who = _reader(state, as_)
-    on = _planned_on(from_)
-    network = network_of(state, on)
-    route = None if shipment is None else movement.route_of(state, network, who, shipment, on)
-    _write_svg(drawing.draw(network, route), output, "--output")
+    svg = seam.read_as(db, as_, lambda state, who: movement_view.map_svg(state, who, shipment, _planned_on(from_)),
+                       seam.Remote("GET", "/api/v1/mobility/map", str, text=True, params={
+                           **_planned_on_server(from_), **({"shipment": shipment} if shipment is not None else {})}))
+    _write_svg(svg, output, "--output")
     if output is not None:
         out.print(f"map written to {output}", highlight=False, markup=False)
 
 
 PLAN_COLUMNS = ("leg", "mode", "reached", "departs", "arrives", "waited", "permission", "ready", "status")
-
-
-def _standing(permit: Permission | None, recorded: Mapping[tuple[str, str], MovementPermission]) -> str:
-    """Where a needed permission stands in the record: to request, requested, granted (refused ones are avoided)."""
-    if permit is None:
-        return ""
-    found = recorded.get((permit.country, permit.mode.value))
-    return found.status.value if found is not None else "to request"
 
 
 @handles_errors
@@ -244,43 +200,26 @@ def plan_cmd(
     says so ("waits at Medyka for a new POL permission: refused 12 March, new request ready 19 March"). The ETA is
     after every open shipment is scheduled under the daily capacities of places and legs: where this one must wait
     for room, the caption says where and when ("Rzeszów logistics hub full 17 March: 1 day")."""
-    state = open_to_all(db, as_)
-    who = _reader(state, as_)
-    on = _planned_on(from_)
-    network = network_of(state, on)
-    found = movement.open_shipment(state, who, shipment, on)
-    route = movement.route_of(state, network, who, shipment, on)
-    if isinstance(route, NoRoute):
-        raise fail(f"{found.id}: no route on the network: {route.reason}", 1)
-    permits = {p.leg: p for p in route.permissions}
-    recorded = {(p.country, p.mode): p for p in movement.permissions_of(state, found.id)}
-    rows = []
-    for step in route.steps:
-        permit = permits.get(step.leg.key)
-        zone = f" (zone {permit.zone})" if permit and permit.zone else ""
-        again = f", asked again: refused {permit.refused_on}" if permit and permit.refused_on else ""
-        needed = (f"{permit.country} {permit.lead_days} working days{zone}{again}" if permit
-                  else f"none: zone {step.zone}" if step.zone else "")
-        rows.append({"leg": f"{step.leg.origin} → {step.leg.to}", "mode": step.leg.mode.value,
-                     "reached": step.reached, "departs": step.departs, "arrives": step.arrives,
-                     "waited": step.waited, "permission": needed, "ready": permit.ready if permit else None,
-                     "status": _standing(permit, recorded)})
-    timed = movement.scheduled_arrival(state, network, found, on)
-    eta = timed.eta or route.eta
-    names = {p.code: p.name for p in network.places}
-    room = "; ".join(w.describe(names.get(w.resource, w.resource)) for w in timed.waits) or timed.held
-    renewed = "; ".join(movement.renewal_waits(route, names))
+    plan = seam.read_as(db, as_, lambda state, who: movement_view.shipment_plan(
+        state, who, shipment, _planned_on(from_), synthetic=is_synthetic(state)), seam.Remote(
+        "GET", _path("shipments", shipment, "plan"), seam.typed(movement_view.ShipmentPlan),
+        params=_planned_on_server(from_), timeout=SCHEDULING_SECONDS))
+    found = plan.shipment
+    if plan.no_route or plan.eta is None:
+        raise fail(f"{found.id}: no route on the network: {plan.no_route}", 1)
+    rows = [dataclasses.asdict(step) for step in plan.steps]
+    eta, room, renewed = plan.eta, plan.waited_for_room, plan.waits_for_permission
     late = (eta - found.needed_by).days
     verdict = f"{late:,} days late" if late > 0 else "on time"
     if fmt is not Format.TABLE:
         emit([{"shipment": found.id, "eta": eta, "needed_by": found.needed_by, "waited_for_room": room,
                "waits_for_permission": renewed, **r} for r in rows], fmt,
              columns=("shipment", *PLAN_COLUMNS, "eta", "needed_by", "waited_for_room", "waits_for_permission"),
-             synthetic=is_synthetic(state))
+             synthetic=plan.synthetic)
         return
     _table(f"{found.id}: {found.units:,} units {found.origin} → {found.destination}, leaving {found.leaves}; "
            f"ETA {eta}, needed by {found.needed_by}: {verdict}", rows, PLAN_COLUMNS,
-           caption=f"permissions requested on {route.shipment.requested}; days waited are for a permission or a "
+           caption=f"permissions requested on {plan.requested}; days waited are for a permission or a "
                    "zone's start" + (f"; it {renewed}" if renewed else "") +
                    (f"; then it waits for room: {room}" if room else "; no place or leg on the way is full"))
 
@@ -290,7 +229,7 @@ permission_app = typer.Typer(help="Movement permissions a shipment's route needs
                              no_args_is_help=True)
 
 
-def _permission_row(p: Any) -> dict[str, Any]:
+def _permission_row(p: MovementPermission) -> dict[str, Any]:
     return {"key": p.key, "shipment": p.shipment, "country": p.country, "mode": p.mode, "status": p.status.value,
             "requested_on": p.requested_on, "ready": p.ready, "decided_on": p.decided_on, "reason": p.reason}
 
@@ -306,10 +245,9 @@ def permission_request(
     as_: AsOption = None,
 ) -> None:
     """Request every permission the shipment's plan needs and has not got (the donor's desk)."""
-    who = caller(as_)
-    with writer(db) as uow:
-        network = network_of(uow.state, who.clock.now().date())
-        asked = movement.request_permissions(uow, who, shipment, network)
+    asked = seam.change(db, as_, lambda uow, who: movement.request_permissions(
+        uow, who, shipment, network_of(uow.state, who.clock.now().date())), seam.Remote(
+        "POST", _path("shipments", shipment, "permissions"), seam.typed(list[MovementPermission])))
     if not asked:
         out.print(f"{shipment}: no permission to request", highlight=False, markup=False)
     for p in asked:
@@ -317,9 +255,9 @@ def permission_request(
 
 
 def _decide(key: str, grant: bool, reason: str, db: str | None, as_: str | None) -> None:
-    who = caller(as_)
-    with writer(db) as uow:
-        p = movement.decide_permission(uow, who, key, grant, reason)
+    p = seam.change(db, as_, lambda uow, who: movement.decide_permission(uow, who, key, grant, reason), seam.Remote(
+        "POST", f"/api/v1/movement-permissions/actions/{'grant' if grant else 'refuse'}",
+        seam.typed(MovementPermission), json={"key": key, "reason": reason}))
     out.print(f"permission {p.key} {p.status.value}", highlight=False, markup=False)
 
 
@@ -357,11 +295,12 @@ def permission_list(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """Movement permissions of the shipments you may see, or that enter your member's country."""
-    state = open_to_all(db, as_)
-    who = _reader(state, as_)
-    rows = [_permission_row(p) for p in movement.visible_permissions(state, who)
-            if shipment is None or p.shipment == shipment]
-    emit(rows, fmt, title="Movement permissions", columns=PERMISSION_COLUMNS, synthetic=is_synthetic(state))
+    found = seam.listing(db, as_, lambda state, who: [p for p in movement.visible_permissions(state, who)
+                                                     if shipment is None or p.shipment == shipment],
+                         seam.Remote("GET", "/api/v1/movement-permissions", seam.typed(MovementPermission),
+                                     params={"shipment": shipment} if shipment is not None else {}))
+    rows = [_permission_row(p) for p in sorted(found.rows, key=lambda p: p.key)]  # by key, as the server lists them
+    emit(rows, fmt, title="Movement permissions", columns=PERMISSION_COLUMNS, synthetic=found.synthetic)
 
 
 @handles_errors
@@ -373,8 +312,8 @@ def reached_cmd(
     as_: AsOption = None,
 ) -> None:
     """Record that a shipment under way reached a place (the donor's desk): its plan continues from there."""
-    who = caller(as_)
-    with writer(db) as uow:
-        network = network_of(uow.state, on)
-        at = movement.record_position(uow, who, shipment, place, on, network)
+    at = seam.change(db, as_, lambda uow, who: movement.record_position(
+        uow, who, shipment, place, on, network_of(uow.state, on)), seam.Remote(
+        "POST", _path("shipments", shipment, "positions"), seam.typed(ShipmentPosition),
+        json={"place": place, "on": on.isoformat()}))
     out.print(f"{at.shipment} reached {at.place} on {at.on}", highlight=False, markup=False)

@@ -43,6 +43,7 @@ class Remote(Generic[T]):
     files: Callable[[], Mapping[str, Any]] | None = None
     content: bytes | None = None  # a body sent as it is (a report file)
     text: bool = False  # the answer is text (the log's leaves), not JSON
+    timeout: float | None = None  # seconds to wait for the answer, where a command may take longer than most
 
 
 def typed(cls: type[T]) -> Callable[[Any], T]:
@@ -90,8 +91,9 @@ def ask(db: str | None, as_: str | None, served: Remote[T]) -> T:
     """The request, to the server CONTACTGROUP_SERVER names, as the user signed in to it."""
     client = _signed_in(as_, db)
     files = served.files() if served.files is not None else None
+    waits = {"timeout": served.timeout} if served.timeout is not None else {}
     exchange = client.exchange(served.method, served.path, json=served.json, params=served.params, files=files,
-                               content=served.content)
+                               content=served.content, **waits)
     answer = exchange.text if served.text else (exchange.json() if exchange.content else None)
     return _understood(client, lambda: served.parse(answer))
 
@@ -126,6 +128,14 @@ def amend(db: str | None, as_: str | None, local: Callable[[UnitOfWork, Caller],
     version = {"If-Match": answer.headers["ETag"]} if "ETag" in answer.headers else {}
     after = client.request(write.method, write.path, json=write.json, params=write.params, headers=version)
     return before, _understood(client, lambda: write.parse(after))
+
+
+def read_as(db: str | None, as_: str | None, local: Callable[[State, User], T], served: Remote[T]) -> T:
+    """A read as the caller: on the local state as `--as`, or asked of the server as the signed-in user."""
+    if against_server():
+        return ask(db, as_, served)
+    state, who = _as_user(db, as_)
+    return local(state, who)
 
 
 def user_name(as_: str | None) -> str:
