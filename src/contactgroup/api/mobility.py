@@ -10,13 +10,14 @@ import enum
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from contactgroup.api.caller import Reader, Writer
 from contactgroup.api.problem import problem_responses
 from contactgroup.api.resource import Page, Pages, act, list_responses, listed, sorting, state
+from contactgroup.api.routing import Router
 from contactgroup.domain.errors import ValidationFailed
 from contactgroup.domain.model import MovementPermission, ShipmentPosition
 from contactgroup.domain.text import day
@@ -24,7 +25,7 @@ from contactgroup.reports.facts import is_synthetic
 from contactgroup.services import movement, movement_view
 from contactgroup.services.mobility import network_of
 
-router = APIRouter(prefix="/api/v1")
+router = Router(prefix="/api/v1")
 
 # Longer than any id: an unknown one is refused by the service as the command line refuses it (not found)
 Ident = Annotated[str, Path(min_length=1, max_length=200)]
