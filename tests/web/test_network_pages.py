@@ -23,7 +23,7 @@ def test_the_network_page_draws_the_record_s_places_and_refuses_a_shipment_it_ma
     assert page.status_code == 200 and 'src="/network/map.svg"' in page.text
     drawn = web_app.get("/network/map.svg")
     assert drawn.status_code == 200 and drawn.headers["content-type"].startswith("image/svg+xml")
-    labels = " ".join(t.text or "" for t in ET.fromstring(drawn.text).iter(f"{SVG}text"))
-    assert "RTM-PORT" in labels and not list(ET.fromstring(drawn.text).iter(f"{SVG}script"))
+    tips = " ".join(t.text or "" for t in ET.fromstring(drawn.text).iter(f"{SVG}title"))  # too many to label all
+    assert "RTM-PORT — Port of Rotterdam" in tips and not list(ET.fromstring(drawn.text).iter(f"{SVG}script"))
     missing = web_app.get("/network?shipment=A-99999")
     assert missing.status_code == 404 and "no open shipment" in missing.text
