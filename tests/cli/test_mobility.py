@@ -59,6 +59,29 @@ class TestCompare:
         listed = list(csv.DictReader(io.StringIO(table.stdout)))
         assert [r["level"] for r in listed] == ["total"]  # France may not see Germany's shipment: counted only
 
+    def test_each_side_s_schedule_and_gaps_shown_and_the_same_every_run(self, world: World, cli: Cli,
+                                                                       corridor: None) -> None:
+        # The last leg into Lviv takes one shipment a day, so both sides have a schedule to make.
+        world.do(mobility.set_leg, "admin", Leg("HREBENNE-XING", "LVIV-HP", Mode.ROAD, 1, capacity=1))
+        shipments = [placed(world), placed(world)]
+        # A zone the record lacks: "without" is the record's network, scheduled as `delivery plan` schedules.
+        runs = [cli("mobility", "compare", "--zone", "CZE,SVK", *FROM, "--format", "json", user="deu")
+                for _ in range(2)]
+        assert runs[0].exit_code == 0, runs[0].output
+        assert runs[0].stdout == runs[1].stdout  # deterministic: one worker, CP-SAT's deterministic time
+        rows = json.loads(runs[0].stdout)
+        stages = [r for r in rows if r["level"] == "stage"]
+        # A small instance: every stage of each side proved optimal, gap 0.
+        assert [(r["key"], r["objective"]) for r in stages] == [
+            (side, objective) for side in ("without", "with") for objective in ("on time, priority 1", "days late")]
+        assert all(r["status"] == "optimal" and r["value"] == r["bound"] and r["gap_percent"] == "0.00"
+                   for r in stages)
+        plans = {a: json.loads(cli("delivery", "plan", a, *FROM, "--format", "json", user="deu").stdout)[0]["eta"]
+                 for a in shipments}
+        assert {r["key"]: r["eta_without"] for r in rows if r["level"] == "shipment"} == plans
+        table = cli("mobility", "compare", "--zone", "CZE,SVK", *FROM, user="deu")
+        assert "schedule without the zone: optimal; with: optimal" in " ".join(table.stdout.split())
+
     def test_the_table_names_the_zone_and_its_start(self, world: World, cli: Cli, corridor: None) -> None:
         result = cli("mobility", "compare", "--zone", "nld, deu ,POL", *FROM, "--zone-starts", "2027-01-04",
                      user="deu")

@@ -20,12 +20,14 @@ from contactgroup.mobility import (
     Router,
     ScheduleProblem,
     Shipment,
+    Stage,
     Unit,
     Use,
     Wait,
     capacities,
     movement,
     solve,
+    summary,
 )
 from tests.mobility.network_factory import leg, place
 
@@ -66,6 +68,29 @@ def test_a_shipment_too_heavy_for_a_capacity_is_held_with_the_reason() -> None:
     (held,) = schedule.departures
     assert held.departs is None and not held.on_time
     assert held.note == "needs 50 of RZE-HUB's 40 t/day: it can never pass"
+
+
+def test_a_shipment_without_room_within_its_late_tail_is_held_with_its_lateness_as_a_lower_bound() -> None:
+    # The hub takes one shipment a day. B, priority 2, could leave on days 0–2 and be on time (needed by day 5, 3
+    # days on the way); with a tail of 2 days its window ends on day 4. A1–A5, priority 1, fill days 0–4 at the hub.
+    movements = (*(move(f"A{i}", 1, needed=3 + i) for i in range(5)), move("B", 2, needed=5))
+    schedule = solve(ScheduleProblem(movements, {"RZE-HUB": Capacity(1)}, START, days=30, late_tail=2))
+    held = schedule.departures[-1]
+    assert (held.movement, held.departs, held.note) == ("B", None, "no day of its window has room")
+    # Counted as leaving on day 5, the first after its window: 3 days late at least.
+    assert held.late_days == 3 and schedule.optimal
+    assert [str(w) for w in held.waits] == ["RZE-HUB full 12–16 March: 5 days"]
+    # Without the tail it leaves on day 5, 3 days late.
+    free = solve(ScheduleProblem(movements, {"RZE-HUB": Capacity(1)}, START, days=30)).departures[-1]
+    assert (free.departs, free.late_days) == (START + timedelta(5), 3)
+
+
+def test_a_schedule_s_gaps_in_words() -> None:
+    optimal = Stage("on time, priority 1", 4, 4, True)
+    assert summary([optimal, Stage("days late", 10, 10, True)]) == "optimal"
+    assert summary([optimal, Stage("days late", 104, 100, False)]) == "priority stages optimal, days late within 3.8%"
+    assert summary([optimal, Stage("on time, priority 2", 90, 100, False), Stage("days late", 5, 5, True)]) == (
+        "on time, priority 2 within 11.1%")
 
 
 def test_a_wait_across_months_names_both() -> None:
@@ -115,7 +140,7 @@ def problems(draw: st.DrawFn) -> ScheduleProblem:
         movements.append(Movement(f"M{i}", uses, duration, draw(st.integers(1, 3)), draw(st.integers(1, 3)),
                                   earliest, needed))
     return ScheduleProblem(tuple(movements), caps, START, 6 - draw(st.integers(1, 5)),
-                           draw(st.none() | st.integers(0, 2)))
+                           draw(st.none() | st.integers(0, 2)), draw(st.none() | st.integers(0, 2)))
 
 
 def _loads_fit(problem: ScheduleProblem, days: tuple[int | None, ...]) -> bool:
@@ -134,6 +159,9 @@ def _loads_fit(problem: ScheduleProblem, days: tuple[int | None, ...]) -> bool:
 def _window(problem: ScheduleProblem, m: Movement) -> tuple[list[int | None], int]:
     first = max(0, (m.earliest - problem.start).days)
     last = problem.days - 1 if problem.max_wait is None else min(problem.days - 1, first + problem.max_wait)
+    if problem.late_tail is not None:  # the last day it leaves on time (or its first), then the tail
+        on_time = [d for d in range(first, problem.days) if d + m.duration <= (m.needed_by - problem.start).days]
+        last = min(last, (on_time[-1] if on_time else first) + problem.late_tail)
     return [*range(first, last + 1), None], max(first, last + 1)
 
 

@@ -3,7 +3,8 @@ that no place or leg takes more than its daily capacity — priorities first, th
 
 The objective, exactly: maximise the shipments of priority 1 that arrive by their needed-by date, then those of
 priority 2, and so on, then minimise the total days late. A shipment that cannot leave within the horizon (or
-within `max_wait` days of its earliest day) is held; its lateness is counted as if it left on the first day
+within `max_wait` days of its earliest day, or `late_tail` days after the last day it could leave and be on time)
+is held; its lateness is counted as if it left on the first day
 beyond its window, a lower bound on what it will be. Delaying a whole route keeps its permissions valid (each was
 ready by the day of its crossing, and every crossing only moves later), which is why the offsets are fixed.
 
@@ -16,7 +17,7 @@ place or leg on its route is full, and `Wait` names it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -52,13 +53,16 @@ class Movement:
 @dataclass(frozen=True, slots=True)
 class ScheduleProblem:
     """Movements and the daily capacities of places and legs (by place code or leg key); departures are planned on
-    the `days` days from `start`; with `max_wait`, at most that many days after a movement's earliest."""
+    the `days` days from `start`; with `max_wait`, at most that many days after a movement's earliest; with
+    `late_tail`, at most that many days after the last day it can leave and still arrive by its needed-by date (its
+    earliest, when it cannot): a later day only adds days late, and each costs the model a variable per movement."""
 
     movements: tuple[Movement, ...]
     capacities: Mapping[str, Capacity]
     start: date
     days: int = 90
     max_wait: int | None = None
+    late_tail: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +113,28 @@ class Stage:
     def gap(self) -> float:
         return abs(self.bound - self.value) / max(1, abs(self.value))
 
+    @property
+    def status(self) -> str:
+        """"optimal" (proved), else "feasible" (the best found when the time limit ran out)."""
+        return "optimal" if self.optimal else "feasible"
+
+
+def summary(stages: Sequence[Stage]) -> str:
+    """How far a schedule is from proved optimal, in a few words: "optimal", or e.g. "priority stages optimal, days
+    late within 3.9%" — each stage not proved optimal with its gap, the priority stages together when all are."""
+    if all(s.optimal for s in stages):
+        return "optimal"
+    priority = [s for s in stages if s.objective.startswith("on time")]
+    words = ["priority stages optimal"] if priority and all(s.optimal for s in priority) else []
+    words += [f"{s.objective} within {s.gap:.1%}" for s in stages if not s.optimal]
+    return ", ".join(words)
+
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
     departures: tuple[Departure, ...]
     stages: tuple[Stage, ...]
+    time_limit: float = 0.0  # what it was solved within, in seconds (CP-SAT's deterministic ones, if so)
 
     @property
     def optimal(self) -> bool:
@@ -167,6 +188,8 @@ class Instance:
         for i, m in enumerate(problem.movements):
             first = max(0, (m.earliest - problem.start).days)
             last = problem.days - 1 if problem.max_wait is None else min(problem.days - 1, first + problem.max_wait)
+            if problem.late_tail is not None:
+                last = min(last, max(first, (m.needed_by - problem.start).days - m.duration) + problem.late_tail)
             window = range(first, last + 1) if self.oversize(i) is None else range(first, first)
             self.windows.append(window)
             self.held.append(max(last + 1, first))
@@ -231,8 +254,9 @@ def validate(problem: ScheduleProblem) -> list[Problem]:
     found = []
     if not 1 <= problem.days <= MAX_HORIZON:
         found.append(Problem("days", f"must be between 1 and {MAX_HORIZON}, got {problem.days}"))
-    if problem.max_wait is not None and problem.max_wait < 0:
-        found.append(Problem("max_wait", f"must be a non-negative number of days, got {problem.max_wait}"))
+    for field in ("max_wait", "late_tail"):
+        if (value := getattr(problem, field)) is not None and value < 0:
+            found.append(Problem(field, f"must be a non-negative number of days, got {value}"))
     found += [p for i, m in enumerate(problem.movements) for p in _movement_problems(f"movements[{i}]", m)]
     seen: dict[str, int] = {}
     for i, m in enumerate(problem.movements):
