@@ -25,6 +25,7 @@ from contactgroup.mobility.schedule import (
     Stage,
     check,
     departures,
+    extend,
     greedy,
     left_shift,
 )
@@ -58,7 +59,7 @@ def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 
                 days, value = shifted, better
         stages.append(Stage(name, value, bound, value == bound))
         model.add(expr >= value if maximise else expr <= value)
-    return Schedule(departures(instance, left_shift(instance, days)), tuple(stages), time_limit)
+    return Schedule(departures(instance, *extend(instance, left_shift(instance, days))), tuple(stages), time_limit)
 
 
 class _Model:
