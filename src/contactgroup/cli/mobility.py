@@ -172,7 +172,9 @@ def compare_cmd(
     crossings refused to them (or, where no way goes round, waiting for the permission asked again on the day it
     was refused); then, each way, their departure days are scheduled under the daily capacities of places and legs
     (priorities first, then least lateness), and a shipment that waits for room says where and when. A shipment
-    whose depot or destination is not a place of the network is listed with the reason, not routed."""
+    whose depot or destination is not a place of the network is listed with the reason, not routed. Scheduling is
+    `delivery plan`'s (deterministic: the same record prints the same); how far each side's schedule is from
+    proved optimal is in the last table's caption, and in rows of level "stage" in CSV and JSON."""
     countries = movement.zone_countries(zone)
     state = open_to_all(db, as_)
     who = _reader(state, as_)
