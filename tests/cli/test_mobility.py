@@ -245,3 +245,18 @@ class TestPermissions:
         plan = json.loads(cli("delivery", "plan", allocated, *FROM, "--format", "json", user="fra").stdout)
         assert (plan[0]["leg"], plan[0]["mode"], plan[0]["status"]) == ("ANR-PORT → DUI-RAIL", "road", "to request")
         assert cli("delivery", "permission", "list", user="usa").stdout.startswith("Movement permissions: none")
+
+
+def test_the_caption_gives_each_side_s_gaps_and_the_time_limit_from_the_rows_as_served() -> None:
+    from contactgroup.cli.mobility import schedule_caption
+
+    # As JSON carries them (a server's answer): numbers of a stage's gap and limit as text.
+    stage = {"level": "stage", "key": "without", "time_limit": "5"}
+    records = [{**stage, "objective": "on time, priority 1", "status": "optimal", "value": 3, "bound": 3,
+                "gap_percent": "0.00"},
+               {**stage, "objective": "days late", "status": "feasible", "value": 104, "bound": 100,
+                "gap_percent": "3.85"},
+               {"level": "total", "key": "all"}]
+    assert schedule_caption(records) == (
+        "schedule without the zone: priority stages optimal, days late within 3.8%; with: nothing to schedule "
+        "(time limit 5 s of CP-SAT's deterministic time)")

@@ -6,8 +6,9 @@ priority 2, and so on, then minimise the total days late. A shipment that cannot
 within `max_wait` days of its earliest day, or `late_tail` days after the last day it could leave and be on time)
 is held; its lateness is counted as if it left on the first day beyond its window, a lower bound on what it will
 be. One held only by `late_tail` then gets the first later day with room (`extend`): a date to plan with, chosen
-by no objective — `late_tail` bounds the model (a variable per movement and day), not how late a shipment may be. Delaying a whole route keeps its permissions valid (each was
-ready by the day of its crossing, and every crossing only moves later), which is why the offsets are fixed.
+by no objective — `late_tail` bounds the model (a variable per movement and day), not how late a shipment may be.
+Delaying a whole route keeps its permissions valid (each was ready by the day of its crossing, and every crossing
+only moves later), which is why the offsets are fixed.
 
 The integer program (`capacity.py`) is solved one objective at a time, each later stage keeping the earlier
 optima; `Stage` reports each one's value, bound and optimality gap. Afterwards every shipment is moved to its
@@ -88,8 +89,9 @@ class Wait:
 
 @dataclass(frozen=True, slots=True)
 class Departure:
-    """When one movement leaves and arrives; None when it is held (cannot leave in its window). `late_days` is a
-    lower bound for a held one. `waits` say why it leaves after its earliest day; `note` why it is held."""
+    """When one movement leaves and arrives; None when it is held (no room in its window, nor after it as `extend`
+    looks). `late_days` is a lower bound for a held one. `waits` say why it leaves after its earliest day; `note`
+    why it is held."""
 
     movement: str
     priority: int
