@@ -59,6 +59,29 @@ class TestCompare:
         listed = list(csv.DictReader(io.StringIO(table.stdout)))
         assert [r["level"] for r in listed] == ["total"]  # France may not see Germany's shipment: counted only
 
+    def test_each_side_s_schedule_and_gaps_shown_and_the_same_every_run(self, world: World, cli: Cli,
+                                                                       corridor: None) -> None:
+        # The last leg into Lviv takes one shipment a day, so both sides have a schedule to make.
+        world.do(mobility.set_leg, "admin", Leg("HREBENNE-XING", "LVIV-HP", Mode.ROAD, 1, capacity=1))
+        shipments = [placed(world), placed(world)]
+        # A zone the record lacks: "without" is the record's network, scheduled as `delivery plan` schedules.
+        runs = [cli("mobility", "compare", "--zone", "CZE,SVK", *FROM, "--format", "json", user="deu")
+                for _ in range(2)]
+        assert runs[0].exit_code == 0, runs[0].output
+        assert runs[0].stdout == runs[1].stdout  # deterministic: one worker, CP-SAT's deterministic time
+        rows = json.loads(runs[0].stdout)
+        stages = [r for r in rows if r["level"] == "stage"]
+        # A small instance: every stage of each side proved optimal, gap 0.
+        assert [(r["key"], r["objective"]) for r in stages] == [
+            (side, objective) for side in ("without", "with") for objective in ("on time, priority 1", "days late")]
+        assert all(r["status"] == "optimal" and r["value"] == r["bound"] and r["gap_percent"] == "0.00"
+                   for r in stages)
+        plans = {a: json.loads(cli("delivery", "plan", a, *FROM, "--format", "json", user="deu").stdout)[0]["eta"]
+                 for a in shipments}
+        assert {r["key"]: r["eta_without"] for r in rows if r["level"] == "shipment"} == plans
+        table = cli("mobility", "compare", "--zone", "CZE,SVK", *FROM, user="deu")
+        assert "schedule without the zone: optimal; with: optimal" in " ".join(table.stdout.split())
+
     def test_the_table_names_the_zone_and_its_start(self, world: World, cli: Cli, corridor: None) -> None:
         result = cli("mobility", "compare", "--zone", "nld, deu ,POL", *FROM, "--zone-starts", "2027-01-04",
                      user="deu")
@@ -222,3 +245,18 @@ class TestPermissions:
         plan = json.loads(cli("delivery", "plan", allocated, *FROM, "--format", "json", user="fra").stdout)
         assert (plan[0]["leg"], plan[0]["mode"], plan[0]["status"]) == ("ANR-PORT → DUI-RAIL", "road", "to request")
         assert cli("delivery", "permission", "list", user="usa").stdout.startswith("Movement permissions: none")
+
+
+def test_the_caption_gives_each_side_s_gaps_and_the_time_limit_from_the_rows_as_served() -> None:
+    from contactgroup.cli.mobility import schedule_caption
+
+    # As JSON carries them (a server's answer): numbers of a stage's gap and limit as text.
+    stage = {"level": "stage", "key": "without", "time_limit": "5"}
+    records = [{**stage, "objective": "on time, priority 1", "status": "optimal", "value": 3, "bound": 3,
+                "gap_percent": "0.00"},
+               {**stage, "objective": "days late", "status": "feasible", "value": 104, "bound": 100,
+                "gap_percent": "3.85"},
+               {"level": "total", "key": "all"}]
+    assert schedule_caption(records) == (
+        "schedule without the zone: priority stages optimal, days late within 3.8%; with: nothing to schedule "
+        "(time limit 5 s of CP-SAT's deterministic time)")

@@ -3,7 +3,16 @@ earliest-arrival routes, departure days under capacity, and what a mobility zone
 
 from contactgroup.mobility import drawing
 from contactgroup.mobility.capacity import solve
-from contactgroup.mobility.compare import Arrival, Comparison, Consignment, Saving, Tally, arrivals, compare
+from contactgroup.mobility.compare import (
+    Arrival,
+    Comparison,
+    Consignment,
+    Saving,
+    Scheduling,
+    Tally,
+    arrivals,
+    compare,
+)
 from contactgroup.mobility.network import (
     BorderRule,
     Capacity,
@@ -28,6 +37,7 @@ from contactgroup.mobility.schedule import (
     Wait,
     capacities,
     movement,
+    summary,
 )
 from contactgroup.mobility.workday import WorkingDays
 
@@ -51,6 +61,7 @@ __all__ = [
     "Saving",
     "Schedule",
     "ScheduleProblem",
+    "Scheduling",
     "Shipment",
     "Stage",
     "Step",
@@ -67,5 +78,6 @@ __all__ = [
     "drawing",
     "movement",
     "solve",
+    "summary",
     "validate",
 ]

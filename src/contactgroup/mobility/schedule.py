@@ -3,9 +3,12 @@ that no place or leg takes more than its daily capacity — priorities first, th
 
 The objective, exactly: maximise the shipments of priority 1 that arrive by their needed-by date, then those of
 priority 2, and so on, then minimise the total days late. A shipment that cannot leave within the horizon (or
-within `max_wait` days of its earliest day) is held; its lateness is counted as if it left on the first day
-beyond its window, a lower bound on what it will be. Delaying a whole route keeps its permissions valid (each was
-ready by the day of its crossing, and every crossing only moves later), which is why the offsets are fixed.
+within `max_wait` days of its earliest day, or `late_tail` days after the last day it could leave and be on time)
+is held; its lateness is counted as if it left on the first day beyond its window, a lower bound on what it will
+be. One held only by `late_tail` then gets the first later day with room (`extend`): a date to plan with, chosen
+by no objective — `late_tail` bounds the model (a variable per movement and day), not how late a shipment may be.
+Delaying a whole route keeps its permissions valid (each was ready by the day of its crossing, and every crossing
+only moves later), which is why the offsets are fixed.
 
 The integer program (`capacity.py`) is solved one objective at a time, each later stage keeping the earlier
 optima; `Stage` reports each one's value, bound and optimality gap. Afterwards every shipment is moved to its
@@ -16,7 +19,7 @@ place or leg on its route is full, and `Wait` names it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -52,13 +55,16 @@ class Movement:
 @dataclass(frozen=True, slots=True)
 class ScheduleProblem:
     """Movements and the daily capacities of places and legs (by place code or leg key); departures are planned on
-    the `days` days from `start`; with `max_wait`, at most that many days after a movement's earliest."""
+    the `days` days from `start`; with `max_wait`, at most that many days after a movement's earliest; with
+    `late_tail`, at most that many days after the last day it can leave and still arrive by its needed-by date (its
+    earliest, when it cannot): a later day only adds days late, and each costs the model a variable per movement."""
 
     movements: tuple[Movement, ...]
     capacities: Mapping[str, Capacity]
     start: date
     days: int = 90
     max_wait: int | None = None
+    late_tail: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +89,9 @@ class Wait:
 
 @dataclass(frozen=True, slots=True)
 class Departure:
-    """When one movement leaves and arrives; None when it is held (cannot leave in its window). `late_days` is a
-    lower bound for a held one. `waits` say why it leaves after its earliest day; `note` why it is held."""
+    """When one movement leaves and arrives; None when it is held (no room in its window, nor after it as `extend`
+    looks). `late_days` is a lower bound for a held one. `waits` say why it leaves after its earliest day; `note`
+    why it is held."""
 
     movement: str
     priority: int
@@ -109,11 +116,28 @@ class Stage:
     def gap(self) -> float:
         return abs(self.bound - self.value) / max(1, abs(self.value))
 
+    @property
+    def status(self) -> str:
+        """"optimal" (proved), else "feasible" (the best found when the time limit ran out)."""
+        return "optimal" if self.optimal else "feasible"
+
+
+def summary(stages: Sequence[Stage]) -> str:
+    """How far a schedule is from proved optimal, in a few words: "optimal", or e.g. "priority stages optimal, days
+    late within 3.9%" — each stage not proved optimal with its gap, the priority stages together when all are."""
+    if all(s.optimal for s in stages):
+        return "optimal"
+    priority = [s for s in stages if s.objective.startswith("on time")]
+    words = ["priority stages optimal"] if priority and all(s.optimal for s in priority) else []
+    words += [f"{s.objective} within {s.gap:.1%}" for s in stages if not s.optimal]
+    return ", ".join(words)
+
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
     departures: tuple[Departure, ...]
     stages: tuple[Stage, ...]
+    time_limit: float = 0.0  # what it was solved within, in seconds (CP-SAT's deterministic ones, if so)
 
     @property
     def optimal(self) -> bool:
@@ -163,13 +187,17 @@ class Instance:
         self.cap = {r: c.amount for r, c in problem.capacities.items()}
         self.uses = [self._uses(m) for m in problem.movements]
         self.windows: list[range] = []
+        self.beyond: list[range] = []  # days after the window cut by `late_tail`: a date there is not optimised
         self.held: list[int] = []
         for i, m in enumerate(problem.movements):
             first = max(0, (m.earliest - problem.start).days)
             last = problem.days - 1 if problem.max_wait is None else min(problem.days - 1, first + problem.max_wait)
-            window = range(first, last + 1) if self.oversize(i) is None else range(first, first)
-            self.windows.append(window)
-            self.held.append(max(last + 1, first))
+            tail = last if problem.late_tail is None else min(last, max(
+                first, (m.needed_by - problem.start).days - m.duration) + problem.late_tail)
+            fits = self.oversize(i) is None
+            self.windows.append(range(first, tail + 1) if fits else range(first, first))
+            self.beyond.append(range(tail + 1, last + 1) if fits else range(0))
+            self.held.append(max(tail + 1, first))
 
     def _uses(self, m: Movement) -> list[tuple[str, int, int]]:
         amounts: dict[tuple[str, int], int] = defaultdict(int)
@@ -208,15 +236,20 @@ class Instance:
                 return r, day + off
         return None
 
-    def add(self, loads: dict[tuple[str, int], int], i: int, day: int, sign: int = 1) -> None:
-        if day in self.windows[i]:
+    def leaves(self, i: int, day: int, beyond: bool = False) -> bool:
+        """Whether movement i leaves on `day`, not held: in its window, or (`beyond`, as `extend` placed it) after.
+        The held day itself lies beyond a window cut by `late_tail`, hence the flag."""
+        return day in self.windows[i] or (beyond and day in self.beyond[i])
+
+    def add(self, loads: dict[tuple[str, int], int], i: int, day: int, sign: int = 1, beyond: bool = False) -> None:
+        if self.leaves(i, day, beyond):
             for r, off, amount in self.uses[i]:
                 loads[(r, day + off)] = loads.get((r, day + off), 0) + sign * amount
 
-    def loads(self, days: list[int]) -> dict[tuple[str, int], int]:
+    def loads(self, days: list[int], beyond: Collection[int] = ()) -> dict[tuple[str, int], int]:
         found: dict[tuple[str, int], int] = {}
         for i, day in enumerate(days):
-            self.add(found, i, day)
+            self.add(found, i, day, beyond=i in beyond)
         return found
 
     def order(self) -> list[int]:
@@ -231,8 +264,9 @@ def validate(problem: ScheduleProblem) -> list[Problem]:
     found = []
     if not 1 <= problem.days <= MAX_HORIZON:
         found.append(Problem("days", f"must be between 1 and {MAX_HORIZON}, got {problem.days}"))
-    if problem.max_wait is not None and problem.max_wait < 0:
-        found.append(Problem("max_wait", f"must be a non-negative number of days, got {problem.max_wait}"))
+    for field in ("max_wait", "late_tail"):
+        if (value := getattr(problem, field)) is not None and value < 0:
+            found.append(Problem(field, f"must be a non-negative number of days, got {value}"))
     found += [p for i, m in enumerate(problem.movements) for p in _movement_problems(f"movements[{i}]", m)]
     seen: dict[str, int] = {}
     for i, m in enumerate(problem.movements):
@@ -287,17 +321,33 @@ def left_shift(instance: Instance, days: list[int]) -> list[int]:
     return days
 
 
-def departures(instance: Instance, days: list[int]) -> tuple[Departure, ...]:
-    loads = instance.loads(days)
-    return tuple(_departure(instance, i, day, loads) for i, day in enumerate(days))
+def extend(instance: Instance, days: list[int]) -> tuple[list[int], frozenset[int]]:
+    """Each movement held only because `late_tail` cut its window, in priority order, on the first later day that
+    fits (up to `max_wait` and the horizon): a date to plan with rather than none, though no objective chose it.
+    The days, and the movements so placed."""
+    days, loads, placed = list(days), instance.loads(days), set()
+    for i in instance.order():
+        if not instance.leaves(i, days[i]):
+            found = next((d for d in instance.beyond[i] if instance.fits(i, d, loads)), None)
+            if found is not None:
+                days[i] = found
+                placed.add(i)
+                instance.add(loads, i, found, beyond=True)
+    return days, frozenset(placed)
 
 
-def _departure(instance: Instance, i: int, day: int, loads: dict[tuple[str, int], int]) -> Departure:
+def departures(instance: Instance, days: list[int], beyond: Collection[int] = ()) -> tuple[Departure, ...]:
+    """Each movement's departure; those in `beyond` leave after their window (`extend`)."""
+    loads = instance.loads(days, beyond)
+    return tuple(_departure(instance, i, day, loads, i in beyond) for i, day in enumerate(days))
+
+
+def _departure(instance: Instance, i: int, day: int, loads: dict[tuple[str, int], int], beyond: bool) -> Departure:
     m, start = instance.movements[i], instance.problem.start
-    held = day not in instance.windows[i]
-    instance.add(loads, i, day, -1)
-    blocked = [instance.blocking(i, d, loads) for d in instance.windows[i] if d < day]
-    instance.add(loads, i, day)
+    held = not instance.leaves(i, day, beyond)
+    instance.add(loads, i, day, -1, beyond)
+    blocked = [instance.blocking(i, d, loads) for d in (*instance.windows[i], *instance.beyond[i]) if d < day]
+    instance.add(loads, i, day, 1, beyond)
     note = instance.oversize(i) or ("" if not held else
                                     "cannot leave within the horizon" if not instance.windows[i] else
                                     "no day of its window has room")

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from decimal import Decimal
 
 from contactgroup.domain import codes
 from contactgroup.domain.errors import Forbidden, InvalidTransition, NotFound, Problem, ValidationFailed
@@ -42,7 +43,9 @@ from contactgroup.mobility import (
     NoRoute,
     Route,
     Router,
+    Scheduling,
     Shipment,
+    Stage,
     Zone,
     arrivals,
     compare,
@@ -315,18 +318,19 @@ def route_days(state: State, network: Network, offers: Iterable[str], destinatio
 
 
 def compare_zone(state: State, network: Network, who: User, countries: Sequence[str], on: date, *,
-                 starts: date | None = None, calendar: WorkingDays | None = None,
-                 time_limit: float = 10.0) -> ZoneComparison:
+                 starts: date | None = None, calendar: WorkingDays | None = None) -> ZoneComparison:
     """Re-plan every open shipment as of `on` without and with the zone of `countries` (see `mobility.compare`):
-    each goes round the crossings refused to it, and waits where a place or leg on its route is full that day.
-    The tallies count every shipment (they are aggregates, as reports are); `who` sees by id only its own."""
+    each goes round the crossings refused to it, and waits where a place or leg on its route is full that day,
+    scheduled as `planned_arrivals` schedules (`SCHEDULING`): without a zone the record lacks, the same ETAs as
+    `delivery plan` and `report gaps` show. The tallies count every shipment (they are aggregates, as reports
+    are); `who` sees by id only its own."""
     zone = zone_of(network, countries, starts, on)
     # "Without" is without any zone of the same countries, whatever its code.
     network = replace(network, zones=tuple(z for z in network.zones if z.countries != zone.countries))
     routable, unplaced = placed(network, open_shipments(state, on))
     consignments = [Consignment(s.shipment(on), s.member, s.priority, s.units, s.needed_by, tonnes(state, s),
                                 refusals(state, s.id)) for s in routable]
-    found = compare(network, consignments, zone, calendar=calendar, capacity=True, time_limit=time_limit)
+    found = compare(network, consignments, zone, calendar=calendar, capacity=True, scheduling=SCHEDULING)
     seen = frozenset(s.id for s in (*routable, *(u.shipment for u in unplaced))
                      if access.can_see_allocation(state, who, state.allocations[s.allocation]))
     return ZoneComparison(found, tuple(routable), tuple(unplaced), on, seen, {p.code: p.name for p in network.places})
@@ -359,7 +363,29 @@ def scheduled_arrival(state: State, network: Network, shipment: OpenShipment, on
     return planned_arrivals(state, network, on, calendar=calendar).get(shipment.id, Arrival(None))
 
 
-SCHEDULE_SECONDS = 5.0  # CP-SAT's deterministic time for the whole schedule (roughly seconds of one core)
+# How every schedule the services show is made: 5 s of CP-SAT's deterministic time for the whole schedule (roughly
+# seconds of one core), one worker, so that the same record always gives the same ETAs, whichever command asks.
+SCHEDULING = Scheduling(seconds=5.0, deterministic=True)
+
+
+def stage_rows(found: Comparison) -> list[dict[str, object]]:
+    """Each side's schedule, one row per stage (level "stage", key "without" or "with"): its objective, whether it
+    was proved optimal, the value found, the bound proved and the gap in percent, and the time limit in seconds."""
+    sides = (("without", found.schedule_without), ("with", found.schedule_with))
+    return [{"level": "stage", "key": side, "objective": s.objective, "status": s.status, "value": s.value,
+             "bound": s.bound, "gap_percent": Decimal(f"{s.gap * 100:.2f}"),
+             "time_limit": Decimal(f"{schedule.time_limit:g}")}
+            for side, schedule in sides if schedule is not None for s in schedule.stages]
+
+
+def stages_of(rows: Iterable[Mapping[str, object]]) -> dict[str, list[Stage]]:
+    """The stages of each side back from `stage_rows` (or their JSON), by side."""
+    found: dict[str, list[Stage]] = {"without": [], "with": []}
+    for r in rows:
+        if r.get("level") == "stage":
+            value, bound = int(str(r["value"])), int(str(r["bound"]))
+            found[str(r["key"])].append(Stage(str(r["objective"]), value, bound, r["status"] == "optimal"))
+    return found
 
 
 def planned_arrivals(state: State, network: Network, on: date, *,
@@ -378,8 +404,8 @@ def planned_arrivals(state: State, network: Network, on: date, *,
 def _scheduled(network: Network, consignments: tuple[Consignment, ...],
                calendar: WorkingDays | None) -> tuple[Arrival, ...]:
     """Kept by value: the network and the consignments are frozen values, so a changed record is a new key."""
-    return tuple(arrivals(Router(network, calendar), network, list(consignments), time_limit=SCHEDULE_SECONDS,
-                          deterministic=True))
+    found, _ = arrivals(Router(network, calendar), network, list(consignments), scheduling=SCHEDULING)
+    return tuple(found)
 
 
 def refusals(state: State, shipment: str) -> frozenset[tuple[str, Mode, date]]:

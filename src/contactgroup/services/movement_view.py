@@ -61,7 +61,8 @@ def _tally_row(level: str, key: object, t: Tally) -> dict[str, Any]:
 
 
 def rows(found: movement.ZoneComparison) -> list[dict[str, Any]]:
-    """The comparison as flat rows, one `level` each: shipment (those the reader may see), tier, member, total."""
+    """The comparison as flat rows, one `level` each: shipment (those the reader may see), tier, member, total, and
+    each side's schedule stages (stage)."""
     c = found.comparison
     listed = [_shipment_row(s, found.names) for s in c.savings if s.id in found.seen]
     listed += [{"level": "shipment", "key": u.shipment.id, "shipment": u.shipment.id, "member": u.shipment.member,
@@ -70,7 +71,7 @@ def rows(found: movement.ZoneComparison) -> list[dict[str, Any]]:
     listed += [_tally_row("tier", p, t) for p, t in c.tiers.items()]
     listed += [_tally_row("member", m, t) for m, t in c.members.items()]
     listed.append(_tally_row("total", "all", c.total))
-    return listed
+    return listed + movement.stage_rows(c)
 
 
 @dataclass(frozen=True, slots=True)
