@@ -292,6 +292,7 @@ class TestFiles:
         assert {**read, "generated_at": None} == {**stamp, "generated_at": None, "parameters": given}  # computed
         # twice, a moment apart
 
+    @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # files, not engines: JSON is checked on both
     @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
     @pytest.mark.parametrize("report", [("burden",), ("coverage", "--by", "requirement"), ("lag",), ("gaps",)])
     def test_a_csv_or_xlsx_report_is_checked_like_json(self, scenario: Scenario, cli: Cli, tmp_path: Path,
