@@ -29,7 +29,7 @@ from tests.ledger_integration.test_api_schema import CHECKS, SEED
 STATEFUL_CHECKS = [*CHECKS, ensure_resource_availability, use_after_free]
 
 # per operation and user, all phases together; bench/api_schema.py asks for a longer run
-EXAMPLES = int(os.environ.get("CONTACTGROUP_SCHEMA_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("CONTACTGROUP_SCHEMA_EXAMPLES", "5"))
 
 schema = schemathesis.openapi.from_asgi(
     "/openapi.json", create_app("sqlite://"),

@@ -36,7 +36,7 @@ from contactgroup.services import governance as gov
 from tests.ledger_integration.conftest import Log
 
 SEED = 20240701
-EXAMPLES = 50  # per operation, all phases together, on either engine (the suite must stay under ten minutes)
+EXAMPLES = 30  # per operation, all phases together, on either engine (the suite must stay under ten minutes)
 
 
 @schemathesis.check
