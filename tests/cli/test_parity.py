@@ -76,6 +76,12 @@ def _ok(result: Result) -> str:
     return result.stdout
 
 
+def _refused(result: Result) -> tuple[int, str]:
+    """A refusal's exit code and its whole output, its lines joined (the terminal's width folds them)."""
+    assert result.exit_code != 0, result.output
+    return result.exit_code, " ".join(result.output.split())
+
+
 # Refusals the loop meets on the way: each must exit and read the same locally and against the server.
 REFUSED = [
     ("ukr", ["requirement", "add", "--class", "nope", "--quantity", "1", "--priority", "1", "--needed-by",
@@ -223,9 +229,7 @@ def _record(run_: Run, keys: dict[str, str]) -> dict[str, Any]:
         return _ok(run_(user, args))
 
     def refused(user: str | None, args: list[str]) -> tuple[int, str]:
-        result = run_(user, args)
-        assert result.exit_code != 0, result.output
-        return result.exit_code, " ".join(result.output.split())
+        return _refused(run_(user, args))
 
     seen: dict[str, Any] = {"policy": run(None, ["ledger", "policy"])}
     seen["add"] = run("admin", ["ledger", "witness-add", "w1", keys["w1"]])

@@ -19,7 +19,7 @@ from contactgroup.cli.main import app
 from contactgroup.services import tokens
 from contactgroup.services.clock import SystemClock
 from contactgroup.storage.database import Database
-from tests.cli.test_parity import USERS, Run, _against, _event_types, _locally, _ok, env, two  # noqa: F401
+from tests.cli.test_parity import USERS, Run, _against, _event_types, _locally, _ok, _refused, env, two  # noqa: F401
 from tests.conftest import KIEL_R29
 from tests.ledger_integration.conftest import serving
 
@@ -59,9 +59,7 @@ def _desk(run_: Run, tmp: Path) -> dict[str, Any]:
         return _ok(run_(user, args))
 
     def refused(user: str | None, args: list[str]) -> tuple[int, str]:
-        result = run_(user, args)
-        assert result.exit_code != 0, result.output
-        return result.exit_code, " ".join(result.output.split())
+        return _refused(run_(user, args))
 
     files = _files(tmp)
     seen: dict[str, Any] = {}
@@ -160,9 +158,7 @@ def _mobility(run_: Run, tmp: Path, alloc: str) -> dict[str, Any]:
         return _ok(run_(user, args))
 
     def refused(user: str | None, args: list[str]) -> tuple[int, str]:
-        result = run_(user, args)
-        assert result.exit_code != 0, result.output
-        return result.exit_code, " ".join(result.output.split())
+        return _refused(run_(user, args))
 
     on = ("--from", "2031-01-06")
     seen: dict[str, Any] = {"plan": run("deu", ["delivery", "plan", alloc, *on, "--format", "json"])}
