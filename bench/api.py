@@ -35,6 +35,7 @@ from pathlib import Path
 
 import httpx
 
+MAX_CONNECTIONS = 200  # each server's cap, above the most clients the reads run with
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -43,9 +44,12 @@ def _free_port() -> int:
 
 
 def bare_server(port: int, db: str, body_file: str) -> None:
-    """The reference: FastAPI with two plain routes, served as `contactgroup serve` serves the API."""
+    """The reference: FastAPI with two plain routes, served as `contactgroup serve` serves the API (the same uvicorn
+    configuration, its access log included)."""
     import uvicorn
     from fastapi import FastAPI, Response
+
+    from contactgroup.api.server import Listening, uvicorn_config
 
     body = Path(body_file).read_bytes()
     local = threading.local()
@@ -71,7 +75,7 @@ def bare_server(port: int, db: str, body_file: str) -> None:
         conn.execute("COMMIT")
         return {"id": int(cursor.lastrowid or 0)}
 
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.Server(uvicorn_config(app, Listening(port=port, max_connections=MAX_CONNECTIONS))).run()
 
 
 @contextmanager
@@ -165,7 +169,7 @@ def main() -> None:
         api, bare = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{bare_port}"
         signed = {"Authorization": f"Bearer {token}"}
         with running([*contactgroup, "serve", "--db", str(demo), "--port", str(api_port), "--max-connections",
-                      "200"], f"{api}/checkpoint") as api_pid:
+                      str(MAX_CONNECTIONS)], f"{api}/checkpoint") as api_pid:
             body.write_bytes(httpx.get(f"{api}/api/v1/offers?limit=50", headers=signed).content)
             with running([sys.executable, __file__, "--bare", str(bare_port), str(bare_db), str(body)],
                          f"{bare}/same") as bare_pid:

@@ -36,16 +36,21 @@ def checked(scope: Scope, caller: SignedIn, state: State) -> None:
 async def signed_in(request: Request) -> SignedIn:
     """The caller, and the state it acts on (kept for the request's reads, `resource.state`): a bearer token is read
     in the same database transaction that checks the log's head, one transaction per request; or taken as
-    `checked` found it. A coroutine, so that a caller already found costs no worker thread."""
+    `checked` found it. A coroutine, so that a caller found without waiting (`StateStore.read_at_once`) or already
+    found costs no worker thread."""
     found: tuple[SignedIn, State] | None = request.scope.get(_CHECKED)
     if found is not None:
         caller, request.state.snapshot = found
         return caller
-    signed: SignedIn = await run_in_threadpool(_look_up, request)
+    signed = _look_up(request, at_once=True)
+    if signed is None:
+        signed = await run_in_threadpool(_look_up, request)
+    assert signed is not None  # looked up on a worker thread, a caller is found or refused
     return signed
 
 
-def _look_up(request: Request) -> SignedIn:
+def _look_up(request: Request, at_once: bool = False) -> SignedIn | None:
+    """The caller; `at_once`: on this thread without waiting (`StateStore.read_at_once`), or None."""
     store = request.app.state.store
     now = request.app.state.clock.now()
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -54,8 +59,10 @@ def _look_up(request: Request) -> SignedIn:
             request.state.snapshot = state
             return tokens.bearer(conn, state, token.strip(), now)
 
-        signed: SignedIn = store.read(bearer)
+        signed: SignedIn | None = store.read_at_once(bearer) if at_once else store.read(bearer)
         return signed
+    if at_once:  # a session is looked up on a worker thread
+        return None
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie is None:
         raise NotSignedIn()

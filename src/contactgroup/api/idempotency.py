@@ -85,7 +85,10 @@ class Idempotency:
             return
         app_state = scope["app"].state
         store, now = app_state.store, app_state.clock.now()
-        found = await run_in_threadpool(_caller, scope, headers, key, now - KEPT)
+        try:
+            found = _caller(scope, headers, key, now - KEPT, at_once=True)
+        except _NotAtOnce:
+            found = await run_in_threadpool(_caller, scope, headers, key, now - KEPT)
         if found is None:  # not signed in: the route answers 401 itself, and nothing is kept
             await self.app(scope, receive, send)
             return
@@ -213,8 +216,14 @@ def idempotency_parameter(operation: dict[str, Any]) -> None:
     operation["responses"].update({str(status): answer for status, answer in refusals.items()})  # the keys' type
 
 
-def _caller(scope: Scope, headers: dict[bytes, bytes], key: str, since: datetime) -> tuple[str, Answered | None] | None:
-    """The bearer token's user and the answer kept for its key, in one read transaction; None if not signed in."""
+class _NotAtOnce(Exception):
+    """The caller could not be looked up at once (`StateStore.read_at_once`): look on a worker thread."""
+
+
+def _caller(scope: Scope, headers: dict[bytes, bytes], key: str, since: datetime,
+            at_once: bool = False) -> tuple[str, Answered | None] | None:
+    """The bearer token's user and the answer kept for its key, in one read transaction; None if not signed in.
+    `at_once`: on this thread without waiting, or `_NotAtOnce`."""
     scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
     if scheme.lower() != "bearer":
         return None
@@ -227,10 +236,13 @@ def _caller(scope: Scope, headers: dict[bytes, bytes], key: str, since: datetime
         user = str(caller.user.name)
         return user, idempotency.find(conn, user, key, since)
 
+    store = app_state.store
     try:
-        found: tuple[str, Answered | None] = app_state.store.read(read)
+        found: tuple[str, Answered | None] | None = store.read_at_once(read) if at_once else store.read(read)
     except ContactGroupError:
         return None
+    if found is None:
+        raise _NotAtOnce
     return found
 
 

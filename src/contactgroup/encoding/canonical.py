@@ -41,4 +41,13 @@ def plain(value: Any) -> Any:
 
 def canonical_bytes(value: Any) -> bytes:
     """Encode `value` deterministically: equal values give equal bytes on every machine."""
-    return json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return serialised(plain(value))
+
+
+# Made once: json.dumps with options builds a new encoder per call, which cost more than encoding a small event.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def serialised(value: Any) -> bytes:
+    """The canonical bytes of a value that is already `plain` (JSON's own types, no float)."""
+    return _ENCODER.encode(value).encode("utf-8")

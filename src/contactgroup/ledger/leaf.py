@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 
+from contactgroup.encoding.canonical import serialised
 from contactgroup.ledger.merkle import leaf_hash
 
 ACTOR_COMMITTED = 3  # the first body version whose leaf data commits to the actor instead of naming it
@@ -47,7 +48,7 @@ def leaf_data(body: bytes) -> bytes:
         return body
     try:
         fields = _DECODER.decode(body.decode("utf-8"))
-        if not isinstance(fields, dict) or _serialised(fields) != body:
+        if not isinstance(fields, dict) or serialised(fields) != body:
             raise ValueError("not canonical JSON")
     except (TypeError, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ValueError(f"event bytes of version {body_version(body)} are not canonical JSON ({exc})") from None
@@ -61,22 +62,17 @@ def leaf_data(body: bytes) -> bytes:
             or "actor_commitment" in fields:
         raise ValueError("event bytes must carry an actor with its nonce (32 hex digits), or only a commitment")
     fields["actor_commitment"] = actor_commitment(bytes.fromhex(nonce), actor)
-    return _serialised(fields)
+    return serialised(fields)
 
 
 def _no_number(text: str) -> None:
     raise ValueError(f"{text}: canonical bytes hold no float")
 
 
-# `canonical_bytes` of parsed JSON: it holds only JSON's own types and no float (refused when parsed), so `plain`
-# would return it unchanged and only the serialisation step is left. Made once: json.loads/dumps with options
-# build a new decoder or encoder per call, which cost more than the parsing itself.
+# Parsed JSON holds only JSON's own types and no float (refused when parsed): `plain` would return it unchanged, so
+# its canonical bytes are `serialised`. Made once: json.loads with options builds a new decoder per call, which cost
+# more than the parsing itself.
 _DECODER = json.JSONDecoder(parse_float=_no_number, parse_constant=_no_number)
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _serialised(fields: dict[str, object]) -> bytes:
-    return _ENCODER.encode(fields).encode("utf-8")
 
 
 def event_leaf_hash(body: bytes) -> bytes:

@@ -89,19 +89,19 @@ class TreeNodes:
     """A `merkle.NodeStore` over the `tree_nodes` table of one connection.
 
     Nodes written in this transaction (`put`) and nodes read once are cached, so appending a batch reads
-    each older left sibling at most once (on average less than one read per event).
+    each older left sibling at most once (on average less than one read per event). `known`: committed nodes
+    already at hand (a long-running writer's right edge, `right_edge`), read from there instead of the table.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, known: Mapping[tuple[int, int], bytes] | None = None) -> None:
         self.conn = conn
-        self.cache: dict[tuple[int, int], bytes] = {}
+        self.cache: dict[tuple[int, int], bytes] = dict(known or {})
 
     def get(self, level: int, index: int) -> bytes:
         key = (level, index)
         found = self.cache.get(key)
         if found is None:
-            t = schema.tree_nodes
-            row = self.conn.execute(sa.select(t.c.hash).where(t.c.level == level, t.c.idx == index)).first()
+            row = self.conn.execute(_TREE_NODE, {"level": level, "idx": index}).first()
             if row is None:
                 raise KeyError(f"no tree node at level {level}, index {index}")
             found = self.cache[key] = bytes(row[0])
@@ -109,6 +109,25 @@ class TreeNodes:
 
     def put(self, level: int, index: int, hash_: bytes) -> None:
         self.cache[(level, index)] = hash_
+
+    def right_edge(self, size: int) -> dict[tuple[int, int], bytes]:
+        """The complete subtrees along the right edge of the tree of `size` leaves, one per set bit of `size`: the
+        only nodes the next appends read. Those not at hand are read, in one query."""
+        keys = [(level, (size >> level) - 1) for level in range(size.bit_length()) if size >> level & 1]
+        missing = [key for key in keys if key not in self.cache]
+        if missing:
+            t = schema.tree_nodes
+            for level, index, hash_ in self.conn.execute(
+                    sa.select(t.c.level, t.c.idx, t.c.hash).where(sa.tuple_(t.c.level, t.c.idx).in_(missing))):
+                self.cache[(level, index)] = bytes(hash_)
+        return {key: self.cache[key] for key in keys}
+
+
+# Built once, as `_LAST_EVENT`: building a statement cost more than running it.
+_INSERT_EVENTS, _INSERT_NODES = schema.events.insert(), schema.tree_nodes.insert()
+_INSERTS = {name: table.insert() for name, table in schema.projections.items()}
+_TREE_NODE = sa.select(schema.tree_nodes.c.hash).where(schema.tree_nodes.c.level == sa.bindparam("level"),
+                                                       schema.tree_nodes.c.idx == sa.bindparam("idx"))
 
 
 class Persisted:
@@ -134,12 +153,15 @@ class UnitOfWork:
     effective dates events carry (committed_on, dispatched_on, received_on), never by going back in time."""
 
     def __init__(self, conn: Connection, state: State, next_seq: int, persisted: Persisted,
-                 last_at: datetime | None = None) -> None:
+                 last_at: datetime | None = None, edge: Mapping[tuple[int, int], bytes] | None = None) -> None:
+        """`edge`: the tree's right edge at `next_seq` leaves, if the caller has it (`TreeNodes.right_edge`)."""
         self.conn = conn
         self.state = state
         self.next_seq = next_seq
         self.last_at = last_at
         self.pending: list[Event] = []
+        self.nodes = TreeNodes(conn, edge)
+        self.edge = edge  # the right edge at `next_seq`, once known
         self._persisted = persisted
 
     def record(self, events: Iterable[Event]) -> None:
@@ -154,7 +176,7 @@ class UnitOfWork:
         if self.pending:
             rows = []
             nodes: list[dict[str, Any]] = []
-            store = TreeNodes(self.conn)
+            store = self.nodes
             for event in self.pending:
                 body = encode(event)
                 leaf = event_leaf_hash(body)
@@ -165,9 +187,10 @@ class UnitOfWork:
                     store.put(node.level, node.index, node.hash)
                     nodes.append({"level": node.level, "idx": node.index, "hash": node.hash})
                 self.next_seq += 1
-            self.conn.execute(schema.events.insert(), rows)
-            self.conn.execute(schema.tree_nodes.insert(), nodes)
+            self.conn.execute(_INSERT_EVENTS, rows)
+            self.conn.execute(_INSERT_NODES, nodes)
             self.pending.clear()
+            self.edge = self.nodes.right_edge(self.next_seq)
         write_projections(self.conn, self.state, self._persisted)
         self.state.in_key_order()
 
@@ -184,7 +207,7 @@ def write_projections(conn: Connection, state: State, persisted: Persisted | set
             inserts.setdefault(table, []).append(row)
             persisted.add((table, key))
     for table, rows in inserts.items():
-        conn.execute(schema.projections[table].insert(), rows)
+        conn.execute(_INSERTS[table], rows)
     state.flushed()
 
 
@@ -223,6 +246,7 @@ class Database:
                                                                                     LOCK_TIMEOUT)
         self.engine = create_engine(self.url, self.lock_timeout, _seconds("CONTACTGROUP_STATEMENT_TIMEOUT",
                                                                           STATEMENT_TIMEOUT))
+        self._unwaiting: Engine | None = None  # `unwaiting_reader`'s, made at its first use
 
     @property
     def is_sqlite(self) -> bool:
@@ -333,6 +357,18 @@ class Database:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def unwaiting_reader(self) -> Iterator[Connection]:
+        """A read snapshot of an SQLite database that never waits: each thread's connection of its own with no busy
+        timeout, so a database locked for a moment raises `DatabaseError` at once. For a request read on the event
+        loop's thread (`StateStore.read_at_once`), where waiting would hold up every other request."""
+        if not self.is_sqlite:
+            raise ValueError("only an SQLite database is read without waiting")
+        if self._unwaiting is None:
+            self._unwaiting = create_engine(self.url, lock_timeout=0, poolclass=sa.pool.SingletonThreadPool)
+        with self._unwaiting.connect() as conn, conn.begin():
+            yield conn
 
     def state(self) -> State:
         with self.reader() as conn:
@@ -480,10 +516,11 @@ def _create_private(path: str) -> None:
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def create_engine(url: str, lock_timeout: float = LOCK_TIMEOUT,
-                  statement_timeout: float = STATEMENT_TIMEOUT) -> Engine:
+def create_engine(url: str, lock_timeout: float = LOCK_TIMEOUT, statement_timeout: float = STATEMENT_TIMEOUT,
+                  **options: Any) -> Engine:
+    """An engine for `url`; `options` go to SQLAlchemy's (an SQLite engine's pool class)."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": lock_timeout})
+        engine = sa.create_engine(url, connect_args={"timeout": lock_timeout}, **options)
 
         @sa_event.listens_for(engine, "do_connect")
         def _private(_dialect: Any, _record: Any, cargs: Any, _cparams: Any) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -23,6 +23,7 @@ from contactgroup.domain.state import State
 from contactgroup.storage.database import (
     Connection,
     Database,
+    DatabaseError,
     Persisted,
     UnitOfWork,
     decode,
@@ -39,11 +40,14 @@ FORGET_KEYS_EVERY = timedelta(minutes=10)
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """A state no one changes any more, and how far into the log it is: `index` events applied."""
+    """A state no one changes any more, and how far into the log it is: `index` events applied. `edge`: the Merkle
+    tree's right edge at `index` leaves (`TreeNodes.right_edge`), when this process wrote it: the next write reads
+    its left siblings from here, not from the table."""
 
     state: State
     index: int
     last_at: datetime | None
+    edge: Mapping[tuple[int, int], bytes] | None = None
 
 
 class StateStore:
@@ -72,6 +76,22 @@ class StateStore:
             fresh = self._caught_up(conn, published, head, last_at)
             self._offer(fresh)
             return work(conn, fresh.state)
+
+    def read_at_once(self, work: Callable[[Connection, State], R]) -> R | None:
+        """`work` as `read` does it, if that takes no waiting; None if it would (then `read` it on a worker thread).
+        It would unless the database is SQLite, whose readers take no lock a writer holds (WAL), and the published
+        state is at the log's head (catching up may take long). For the event loop's thread: a read this short
+        costs less than the hop to a worker thread and back."""
+        published = self._published
+        if published is None or not self.db.is_sqlite:
+            return None
+        try:
+            with self.db.unwaiting_reader() as conn:
+                if last_event(conn)[0] != published.index:
+                    return None
+                return work(conn, published.state)
+        except DatabaseError:  # locked for a moment (a checkpoint of the WAL): the worker thread's read waits
+            return None
 
     def run(self, work: Callable[[UnitOfWork], R], keyed: Keyed | None = None) -> R:
         """`work` in one writer transaction on a fork of the caught-up state; once committed, the fork is published.
@@ -116,10 +136,10 @@ class StateStore:
         head, last_at = last_event(conn)
         if base is None or base.index != head:
             base = self._caught_up(conn, base, head, last_at)
-        return UnitOfWork(conn, base.state.fork(), head, Persisted(base.state.tables), last_at)
+        return UnitOfWork(conn, base.state.fork(), head, Persisted(base.state.tables), last_at, base.edge)
 
     def _published_after(self, uow: UnitOfWork) -> None:
-        self._offer(Snapshot(uow.state, uow.next_seq, uow.last_at))
+        self._offer(Snapshot(uow.state, uow.next_seq, uow.last_at, uow.edge))
 
     def _caught_up(self, conn: Connection, base: Snapshot | None, head: int, last_at: datetime | None) -> Snapshot:
         """The state at `head`: `base` with the events after it applied, or loaded from the tables."""
