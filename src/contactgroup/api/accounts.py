@@ -124,12 +124,8 @@ def sign_in(body: SignInRequest, request: Request, response: Response, store: St
                             token=issued.token)
     session = accounts.start_session(store.db, user, now=now, source=src,
                                      replacing=request.cookies.get(SESSION_COOKIE))
-    secure = request.url.scheme == "https"
-    lifetime = int(accounts.SESSION_LIFETIME.total_seconds())
-    response.set_cookie(SESSION_COOKIE, session.cookie, max_age=lifetime, path="/", secure=secure, httponly=True,
-                        samesite="strict")
-    response.set_cookie(CSRF_COOKIE, session.csrf, max_age=lifetime, path="/", secure=secure, httponly=False,
-                        samesite="strict")
+    for cookie in accounts.session_cookies(session, secure=request.url.scheme == "https"):
+        response.set_cookie(**cookie)
     return SignInAnswer(user=user.name, kind="session", id=session.row.id,
                         expires_at=session.row.created_at + accounts.SESSION_LIFETIME, csrf_token=session.csrf)
 

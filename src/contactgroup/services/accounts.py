@@ -313,6 +313,16 @@ class Session:
     row: SessionRow
 
 
+def session_cookies(session: Session, *, secure: bool) -> list[dict[str, Any]]:
+    """The arguments of `set_cookie` for a new session's two cookies, for its whole lifetime: its id (HttpOnly: no
+    script of a page reads it) and its CSRF token (which the page reads and sends back in `X-CSRF-Token`);
+    SameSite=Strict, and Secure under TLS."""
+    lifetime = int(SESSION_LIFETIME.total_seconds())
+    return [{"key": name, "value": value, "max_age": lifetime, "path": "/", "secure": secure, "httponly": httponly,
+             "samesite": "strict"}
+            for name, value, httponly in ((SESSION_COOKIE, session.cookie, True), (CSRF_COOKIE, session.csrf, False))]
+
+
 def start_session(db: Database, user: User, *, now: datetime, source: str, replacing: str | None = None) -> Session:
     """A new browser session (a new id at every sign-in); the session the browser held before, if any, ends."""
     ident = secrets.token_hex(8)

@@ -63,12 +63,8 @@ def sign_in(request: Request, name: Annotated[str, Form(max_length=_SHORT)],
     started = accounts.start_session(store.db, user, now=now, source=source(request),
                                      replacing=request.cookies.get(accounts.SESSION_COOKIE))
     done = redirect(request, safe_then(then))
-    secure = request.url.scheme == "https"
-    lifetime = int(accounts.SESSION_LIFETIME.total_seconds())
-    done.set_cookie(accounts.SESSION_COOKIE, started.cookie, max_age=lifetime, path="/", secure=secure,
-                    httponly=True, samesite="strict")
-    done.set_cookie(accounts.CSRF_COOKIE, started.csrf, max_age=lifetime, path="/", secure=secure, httponly=False,
-                    samesite="strict")
+    for cookie in accounts.session_cookies(started, secure=request.url.scheme == "https"):
+        done.set_cookie(**cookie)
     return done
 
 
