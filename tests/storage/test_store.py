@@ -3,6 +3,7 @@ the log when another process appended; a write changes a fork, never the snapsho
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -75,6 +76,42 @@ class TestReads:
         assert 555 in {o.quantity for o in store.snapshot().offers.values()}
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+class TestReadsAtOnce:
+    """`read_at_once`, the event loop's read: at once or not at all (then the caller reads on a worker thread)."""
+
+    def test_only_a_state_at_the_head_of_the_log_is_read_at_once(self, world: World, db_url: str) -> None:
+        store = StateStore(world.db)
+        assert store.read_at_once(lambda _, state: state) is None  # nothing published yet: loading is no quick read
+        published = store.snapshot()
+        assert store.read_at_once(lambda _, state: state) is published
+        offer_id = _cli_offer_add(db_url, 404)
+        assert store.read_at_once(lambda _, state: state) is None  # behind the head: catching up may take long
+        assert offer_id in store.snapshot().offers
+        caught_up = store.read_at_once(lambda _, state: state)
+        assert caught_up is not None and offer_id in caught_up.offers
+
+    def test_a_locked_database_is_not_waited_for(self, world: World) -> None:
+        store = StateStore(world.db)
+        store.snapshot()
+        world.db.engine.dispose()  # the pool's idle connections would keep the locker below from the whole file
+        locker = sqlite3.connect(str(world.db.engine.url.database), isolation_level=None)
+        try:
+            locker.execute("PRAGMA locking_mode=EXCLUSIVE")
+            locker.execute("SELECT count(*) FROM events").fetchone()  # holds the file, until it closes
+            assert store.read_at_once(lambda _, state: state) is None
+        finally:
+            locker.close()
+        assert store.read_at_once(lambda _, state: state) is not None
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_postgresql_is_never_read_at_once(world: World) -> None:
+    store = StateStore(world.db)
+    store.snapshot()
+    assert store.read_at_once(lambda _, state: state) is None  # across a network: the event loop never waits on it
+
+
 class TestWrites:
     def test_the_writer_catches_up_with_a_cli_append_before_deciding(self, world: World, db_url: str) -> None:
         store = StateStore(world.db)
@@ -84,6 +121,16 @@ class TestWrites:
         assert mine.id != from_cli  # decided on the caught-up state: the next id, not a second one of the same
         state = world.db.state()
         assert state.offers[from_cli].quantity == 101 and state.offers[mine.id].quantity == 202
+        assert verify(world.db).ok
+
+    def test_the_merkle_edge_kept_between_writes_is_never_used_once_another_process_appended(
+            self, world: World, db_url: str) -> None:
+        store = StateStore(world.db)
+        for quantity in range(1, 4):
+            store.run(lambda uow, q=quantity: svc.enter_offer(uow, world.caller("deu"), _offer(q)))
+        _cli_offer_add(db_url, 10)  # the tree grew without this process: its edge of three writes ago is stale
+        for quantity in range(11, 16):  # past a power of two: the new leaves complete subtrees over the CLI's leaf
+            store.run(lambda uow, q=quantity: svc.enter_offer(uow, world.caller("deu"), _offer(q)))
         assert verify(world.db).ok
 
     def test_a_write_changes_a_fork_and_shares_the_tables_it_did_not_touch(self, world: World) -> None:

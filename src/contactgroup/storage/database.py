@@ -360,14 +360,16 @@ class Database:
 
     @contextmanager
     def unwaiting_reader(self) -> Iterator[Connection]:
-        """A read snapshot of an SQLite database that never waits: each thread's connection of its own with no busy
-        timeout, so a database locked for a moment raises `DatabaseError` at once. For a request read on the event
-        loop's thread (`StateStore.read_at_once`), where waiting would hold up every other request."""
+        """Reads of an SQLite database that never wait: each thread's connection of its own with no busy timeout,
+        so a database locked for a moment raises `DatabaseError` at once. Each statement reads a snapshot of its
+        own (no BEGIN and COMMIT around them: short reads that need no common snapshot). For a request's look on
+        the event loop's thread (`StateStore.read_at_once`), where waiting would hold up every other request."""
         if not self.is_sqlite:
             raise ValueError("only an SQLite database is read without waiting")
         if self._unwaiting is None:
-            self._unwaiting = create_engine(self.url, lock_timeout=0, poolclass=sa.pool.SingletonThreadPool)
-        with self._unwaiting.connect() as conn, conn.begin():
+            self._unwaiting = create_engine(self.url, lock_timeout=0, transactions=False,
+                                            poolclass=sa.pool.SingletonThreadPool)
+        with self._unwaiting.connect() as conn:
             yield conn
 
     def state(self) -> State:
@@ -517,8 +519,9 @@ def _create_private(path: str) -> None:
 
 
 def create_engine(url: str, lock_timeout: float = LOCK_TIMEOUT, statement_timeout: float = STATEMENT_TIMEOUT,
-                  **options: Any) -> Engine:
-    """An engine for `url`; `options` go to SQLAlchemy's (an SQLite engine's pool class)."""
+                  *, transactions: bool = True, **options: Any) -> Engine:
+    """An engine for `url`; `options` go to SQLAlchemy's (an SQLite engine's pool class). Without `transactions`,
+    each statement on SQLite is a transaction of its own (its autocommit): no BEGIN and COMMIT around a read."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": lock_timeout}, **options)
 
@@ -537,9 +540,10 @@ def create_engine(url: str, lock_timeout: float = LOCK_TIMEOUT, statement_timeou
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
-        @sa_event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
+        if transactions:
+            @sa_event.listens_for(engine, "begin")
+            def _begin(conn: Connection) -> None:
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
 
         return engine
     # A writer waits for the writer lock at most lock_timeout (then 55P03: nothing was written); no statement runs

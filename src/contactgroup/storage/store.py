@@ -78,10 +78,11 @@ class StateStore:
             return work(conn, fresh.state)
 
     def read_at_once(self, work: Callable[[Connection, State], R]) -> R | None:
-        """`work` as `read` does it, if that takes no waiting; None if it would (then `read` it on a worker thread).
-        It would unless the database is SQLite, whose readers take no lock a writer holds (WAL), and the published
-        state is at the log's head (catching up may take long). For the event loop's thread: a read this short
-        costs less than the hop to a worker thread and back."""
+        """`work` on the newest state, if that takes no waiting; None if it would (then `read` it on a worker
+        thread). It would unless the database is SQLite, whose readers take no lock a writer holds (WAL), and the
+        published state is at the log's head (catching up may take long). For the event loop's thread: a read this
+        short costs less than the hop to a worker thread and back. Unlike `read`, each of `work`'s statements reads
+        a snapshot of its own (`Database.unwaiting_reader`): for reads of rows that no event changes (a token)."""
         published = self._published
         if published is None or not self.db.is_sqlite:
             return None
