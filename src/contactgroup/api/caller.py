@@ -38,28 +38,44 @@ async def signed_in(request: Request) -> SignedIn:
     in the same database transaction that checks the log's head, one transaction per request; or taken as
     `checked` found it. A coroutine, so that a caller found without waiting (`StateStore.read_at_once`) or already
     found costs no worker thread."""
+    return await _signed_in(request, at_head=True)
+
+
+async def may_write(request: Request) -> SignedIn:
+    """The caller, if its token may change the record. A write decides on the state its own transaction catches up
+    to, where each service checks its caller again (`access.user`): so the token is read without a look at the
+    log's head, on the state published (one statement).
+    A coroutine, as `signed_in`, which FastAPI would otherwise run in a worker thread: a hop that costs more."""
+    caller = await _signed_in(request, at_head=False)
+    tokens.require_write(caller)
+    return caller
+
+
+async def _signed_in(request: Request, *, at_head: bool) -> SignedIn:
     found: tuple[SignedIn, State] | None = request.scope.get(_CHECKED)
     if found is not None:
         caller, request.state.snapshot = found
         return caller
-    signed = _look_up(request, at_once=True)
+    signed = _look_up(request, at_once=True, at_head=at_head)
     if signed is None:
         signed = await run_in_threadpool(_look_up, request)
     assert signed is not None  # looked up on a worker thread, a caller is found or refused
     return signed
 
 
-def _look_up(request: Request, at_once: bool = False) -> SignedIn | None:
-    """The caller; `at_once`: on this thread without waiting (`StateStore.read_at_once`), or None."""
+def _look_up(request: Request, at_once: bool = False, at_head: bool = True) -> SignedIn | None:
+    """The caller; `at_once`: on this thread without waiting (`StateStore.read_at_once`, `at_head` or not), or
+    None."""
     store = request.app.state.store
     now = request.app.state.clock.now()
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         def bearer(conn: Connection, state: State) -> SignedIn:
-            request.state.snapshot = state
+            if at_head:  # else the request's reads, if any, find the newest state themselves (`resource.state`)
+                request.state.snapshot = state
             return tokens.bearer(conn, state, token.strip(), now)
 
-        signed: SignedIn | None = store.read_at_once(bearer) if at_once else store.read(bearer)
+        signed: SignedIn | None = store.read_at_once(bearer, at_head=at_head) if at_once else store.read(bearer)
         return signed
     if at_once:  # a session is looked up on a worker thread
         return None
@@ -69,14 +85,6 @@ def _look_up(request: Request, at_once: bool = False) -> SignedIn | None:
     request.state.snapshot = state = store.snapshot()
     return accounts.session_caller(store.db, state, cookie, now=now, csrf=request.headers.get(CSRF_HEADER),
                                    changes=request.method not in _SAFE)
-
-
-async def may_write(request: Request) -> SignedIn:
-    # A coroutine, as `signed_in` (FastAPI runs a plain function dependency in a worker thread, a hop that cost more
-    # than the function), which it calls itself rather than depend on: one dependency fewer to solve per write.
-    caller = await signed_in(request)
-    tokens.require_write(caller)
-    return caller
 
 
 def source(request: Request) -> str:

@@ -77,18 +77,20 @@ class StateStore:
             self._offer(fresh)
             return work(conn, fresh.state)
 
-    def read_at_once(self, work: Callable[[Connection, State], R]) -> R | None:
+    def read_at_once(self, work: Callable[[Connection, State], R], *, at_head: bool = True) -> R | None:
         """`work` on the newest state, if that takes no waiting; None if it would (then `read` it on a worker
         thread). It would unless the database is SQLite, whose readers take no lock a writer holds (WAL), and the
         published state is at the log's head (catching up may take long). For the event loop's thread: a read this
         short costs less than the hop to a worker thread and back. Unlike `read`, each of `work`'s statements reads
-        a snapshot of its own (`Database.unwaiting_reader`): for reads of rows that no event changes (a token)."""
+        a snapshot of its own (`Database.unwaiting_reader`): for reads of rows that no event changes (a token).
+        Without `at_head`, on the state published even if another process appended since (for a caller that reads
+        no state, one statement fewer)."""
         published = self._published
         if published is None or not self.db.is_sqlite:
             return None
         try:
             with self.db.unwaiting_reader() as conn:
-                if last_event(conn)[0] != published.index:
+                if at_head and last_event(conn)[0] != published.index:
                     return None
                 return work(conn, published.state)
         except DatabaseError:  # locked for a moment (a checkpoint of the WAL): the worker thread's read waits
