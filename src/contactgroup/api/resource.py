@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 from contactgroup.api.idempotency import keyed
 from contactgroup.api.problem import problem_responses
 from contactgroup.domain.errors import PreconditionFailed, PreconditionRequired, ValidationFailed
-from contactgroup.domain.state import State, as_data
+from contactgroup.domain.state import State
 from contactgroup.io.spreadsheet import Cell, csv_text, write_xlsx
 from contactgroup.services import access, queries
 from contactgroup.services.coordination import Caller
@@ -64,9 +64,12 @@ def act(request: Request, caller: SignedIn, work: Callable[[UnitOfWork, Caller],
 # --- versions: ETag and If-Match ---------------------------------------------------------------------------------
 
 def etag(obj: Any) -> str:
-    """An object's version: a hash of its JSON (its data as the record keeps it)."""
-    data = json.dumps(as_data(obj), sort_keys=True, separators=(",", ":")).encode()
-    return f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+    """An object's version: a hash of its JSON, as the API answers with it."""
+    return _tag(_json(obj))
+
+
+def _tag(body: bytes) -> str:
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
 def tagged(response: Response, obj: T) -> T:
@@ -79,14 +82,18 @@ def _adapter(cls: type) -> TypeAdapter[Any]:
     return TypeAdapter(cls)
 
 
+def _json(obj: Any) -> bytes:
+    cls: type = type(obj)
+    return _adapter(cls).dump_json(obj, by_alias=True)
+
+
 def as_json(obj: Any, status: int = 200) -> Response:
     """A typed record (a dataclass of the domain) as the answer, with its ETag, encoded to JSON here in the
     handler's worker thread. Returned as an object, FastAPI would check it again against the route's
     `response_model` in a second worker thread, then encode it: a hop and a check that cost more than the encoding
     (the record's type already holds it to its schema; the route still declares the model, for OpenAPI)."""
-    cls: type = type(obj)
-    return Response(_adapter(cls).dump_json(obj, by_alias=True), status_code=status,
-                    media_type="application/json", headers={"ETag": etag(obj)})
+    body = _json(obj)
+    return Response(body, status_code=status, media_type="application/json", headers={"ETag": _tag(body)})
 
 
 def matches(if_match: str | None, current: Any, *, required: bool) -> None:
