@@ -3,15 +3,17 @@
 1. Single writes, one after another from one client: `POST /api/v1/offers` (a draft offer, as DEU's desk officer,
    signed in with a write token), without and with an `Idempotency-Key` (a new one each), against a bare `POST`
    route that inserts one row and commits, in an SQLite file in WAL mode with synchronous=FULL (as contactgroup's
-   own). The three take turns, in rounds, so that a change in the disk's speed meets all three. Beside the rate,
-   the CPU time each server process spent per write (from /proc/PID/stat): what the disk's sync does not decide.
+   own). The three take turns, in many short rounds on connections kept open, so that a change in the disk's
+   speed (a commit's sync took 1 to 4 ms on these shared disks from one second to the next) meets all three.
+   Beside the rate, the CPU time each server process spent per write (from /proc/PID/stat): what the disk's sync
+   does not decide.
 2. Reads: `GET /api/v1/offers?limit=50` on the demo against a bare route that returns the same bytes, with 8 and
    with 50 concurrent clients: requests per second and p99 latency.
 
 Both servers are uvicorn processes on 127.0.0.1 with one worker; the client is this process (httpx, asyncio).
 Prints Markdown tables for docs/performance.md.
 
-Usage: .venv/bin/python bench/api.py [--seconds 10] [--writes 200] [--rounds 3]
+Usage: .venv/bin/python bench/api.py [--seconds 10] [--writes 200] [--rounds 20]
 """
 
 from __future__ import annotations
@@ -102,21 +104,21 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Writes:
-    """One route's single writes, one after another, over several turns: their time and the server's CPU time."""
+    """One route's single writes, one after another, over many turns: their time and the server's CPU time."""
 
     def __init__(self, name: str, url: str, headers: dict[str, str], body: dict[str, object] | None, pid: int,
                  keyed: bool = False) -> None:
-        self.name, self.url, self.headers, self.body, self.pid, self.keyed = name, url, headers, body, pid, keyed
+        self.name, self.url, self.body, self.pid, self.keyed = name, url, body, pid, keyed
+        self.client = httpx.Client(headers=headers, timeout=60)
+        self.client.post(self.url, json=self.body, headers=self._key()).raise_for_status()  # the connection opened
         self.count, self.seconds, self.cpu = 0, 0.0, 0.0
 
     def turn(self, count: int) -> None:
-        with httpx.Client(headers=self.headers, timeout=60) as client:
-            client.post(self.url, json=self.body, headers=self._key()).raise_for_status()  # the connection opened
-            cpu, started = cpu_seconds(self.pid), time.perf_counter()
-            for _ in range(count):
-                client.post(self.url, json=self.body, headers=self._key()).raise_for_status()
-            self.seconds += time.perf_counter() - started
-            self.cpu += cpu_seconds(self.pid) - cpu
+        cpu, started = cpu_seconds(self.pid), time.perf_counter()
+        for _ in range(count):
+            self.client.post(self.url, json=self.body, headers=self._key()).raise_for_status()
+        self.seconds += time.perf_counter() - started
+        self.cpu += cpu_seconds(self.pid) - cpu
         self.count += count
 
     def _key(self) -> dict[str, str]:
@@ -150,7 +152,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each read run")
     parser.add_argument("--writes", type=int, default=200, help="writes of each route, over all rounds")
-    parser.add_argument("--rounds", type=int, default=3, help="turns each write route takes")
+    parser.add_argument("--rounds", type=int, default=20, help="turns each write route takes")
     parser.add_argument("--bare", nargs=3, metavar=("PORT", "DB", "BODY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
@@ -183,6 +185,8 @@ def main() -> None:
                 for turn in range(args.rounds):
                     for route in routes:
                         route.turn(args.writes // args.rounds + (turn < args.writes % args.rounds))
+                for route in routes:
+                    route.client.close()
                 bare_rate = routes[0].rate
                 print(f"Single writes, {args.writes} of each route one after another, in {args.rounds} rounds:\n")
                 print("| route | writes/s | ratio to bare | server CPU per write |\n|---|---|---|---|")
