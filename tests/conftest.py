@@ -20,6 +20,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 import typer.testing
+from _pytest.nodeid import NodeId
 from hypothesis import settings
 from sqlalchemy import event
 
@@ -35,6 +36,23 @@ settings.load_profile("contactgroup")
 # on each invoke: most of the CPU time of a short command under test. A `contactgroup` process builds it once; so
 # does each test process, for each app (apps are compared by identity, so a test's own small app is built anew).
 typer.testing._get_command = cache(typer.testing._get_command)  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(trylast=True)  # after xdist's own hook
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give each test of an `xdist_group` the group's name as the suffix of its id, as `--dist loadgroup` expects.
+
+    pytest-xdist 3.8 does it by setting `item._nodeid`, which pytest 9.2 no longer reads (the id is `item._id`):
+    without this, every group is split across the workers, and each worker builds the group's expensive
+    fixtures again (the demo, the published release, the browser)."""
+    if not getattr(config.option, "loadgroup", False):  # set on the workers by xdist when --dist loadgroup
+        return
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
+
 
 PG_SERVER = os.environ.get("CONTACTGROUP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # The project's shared reference data: ../shared beside the repository, or CONTACTGROUP_SHARED; the Kiel release
