@@ -20,6 +20,8 @@ from contactgroup.services.demo import build_demo
 from contactgroup.services.reporting import ReportRequest, compute, end_of_day, records, snapshot
 from contactgroup.storage.database import Database, decode, read_events
 
+pytestmark = pytest.mark.xdist_group("as-of")  # one worker builds the module's demo, not each
+
 REQUESTS = [
     ReportRequest("coverage", by="tier"),
     ReportRequest("coverage", by="requirement", scope=Scope(kind=Category.MILITARY)),
