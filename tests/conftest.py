@@ -22,6 +22,7 @@ import sqlalchemy as sa
 import typer.testing
 from _pytest.nodeid import NodeId
 from hypothesis import settings
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import event
 
 from contactgroup.services.clock import FixedClock
@@ -59,6 +60,7 @@ PG_SERVER = os.environ.get("CONTACTGROUP_TEST_PG", "postgresql+psycopg://postgre
 # directory alone can be pointed elsewhere with CONTACTGROUP_KIEL_DIR.
 SHARED = Path(os.environ.get("CONTACTGROUP_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")
 KIEL_R29 = Path(os.environ.get("CONTACTGROUP_KIEL_DIR") or SHARED / "data" / "kiel-ust-r29")
+CHROMIUM = Path(os.environ.get("CONTACTGROUP_CHROMIUM", "/usr/bin/chromium"))
 
 
 def _pg_available() -> str | None:
@@ -240,6 +242,21 @@ def _pg_schema(db_url: str) -> str:
 @pytest.fixture(scope="session")
 def database_copies(tmp_path_factory: pytest.TempPathFactory) -> DatabaseCopies:
     return DatabaseCopies(tmp_path_factory.mktemp("templates"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium per test process (launching one takes seconds); each test opens its own context in it. Tests
+    that use it are in the xdist group "browser", so that one worker launches it."""
+    if not CHROMIUM.exists():
+        message = f"Chromium is expected at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()
 
 
 @pytest.fixture
