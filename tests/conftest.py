@@ -20,7 +20,9 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 import typer.testing
+from _pytest.nodeid import NodeId
 from hypothesis import settings
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import event
 
 from contactgroup.services.clock import FixedClock
@@ -36,11 +38,29 @@ settings.load_profile("contactgroup")
 # does each test process, for each app (apps are compared by identity, so a test's own small app is built anew).
 typer.testing._get_command = cache(typer.testing._get_command)  # type: ignore[attr-defined]
 
+
+@pytest.hookimpl(trylast=True)  # after xdist's own hook
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give each test of an `xdist_group` the group's name as the suffix of its id, as `--dist loadgroup` expects.
+
+    pytest-xdist 3.8 does it by setting `item._nodeid`, which pytest 9.2 no longer reads (the id is `item._id`):
+    without this, every group is split across the workers, and each worker builds the group's expensive
+    fixtures again (the demo, the published release, the browser)."""
+    if not getattr(config.option, "loadgroup", False):  # set on the workers by xdist when --dist loadgroup
+        return
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
+
+
 PG_SERVER = os.environ.get("CONTACTGROUP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # The project's shared reference data: ../shared beside the repository, or CONTACTGROUP_SHARED; the Kiel release
 # directory alone can be pointed elsewhere with CONTACTGROUP_KIEL_DIR.
 SHARED = Path(os.environ.get("CONTACTGROUP_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")
 KIEL_R29 = Path(os.environ.get("CONTACTGROUP_KIEL_DIR") or SHARED / "data" / "kiel-ust-r29")
+CHROMIUM = Path(os.environ.get("CONTACTGROUP_CHROMIUM", "/usr/bin/chromium"))
 
 
 def _pg_available() -> str | None:
@@ -222,6 +242,21 @@ def _pg_schema(db_url: str) -> str:
 @pytest.fixture(scope="session")
 def database_copies(tmp_path_factory: pytest.TempPathFactory) -> DatabaseCopies:
     return DatabaseCopies(tmp_path_factory.mktemp("templates"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium per test process (launching one takes seconds); each test opens its own context in it. Tests
+    that use it are in the xdist group "browser", so that one worker launches it."""
+    if not CHROMIUM.exists():
+        message = f"Chromium is expected at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()
 
 
 @pytest.fixture

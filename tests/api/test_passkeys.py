@@ -15,14 +15,12 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from contactgroup.api.app import create_app
 from contactgroup.services.passkeys import RelyingParty
 from tests.api.conftest import PASSWORD, Apps, enrolled, totp_code
 from tests.factories import World
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 def _free_port() -> int:
@@ -52,25 +50,24 @@ def origin(world: World) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(origin: str) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        context = browser.new_context()
-        opened = context.new_page()
-        cdp = context.new_cdp_session(opened)
-        cdp.send("WebAuthn.enable")
-        cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-            "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
-            "isUserVerified": True}})
-        opened.goto(f"{origin}/passkeys")
-        yield opened
-        browser.close()
+def page(browser: Browser, origin: str) -> Iterator[Page]:
+    context = browser.new_context()
+    opened = context.new_page()
+    cdp = context.new_cdp_session(opened)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
+        "isUserVerified": True}})
+    opened.goto(f"{origin}/passkeys")
+    yield opened
+    context.close()
 
 
 def run(page: Page, script: str, *args: Any) -> Any:
     return page.evaluate(f"(args) => {script}(...args)", list(args))
 
 
+@pytest.mark.xdist_group("browser")  # the worker that launched Chromium for the pages' tests
 def test_a_passkey_added_in_the_browser_signs_in_instead_of_totp(world: World, origin: str, page: Page) -> None:
     secret = enrolled(world, "deu")
     assert secret is not None
@@ -85,6 +82,7 @@ def test_a_passkey_added_in_the_browser_signs_in_instead_of_totp(world: World, o
     assert [p["id"] for p in listed] == [added["body"]["id"]] and listed[0]["used_at"] is not None
 
 
+@pytest.mark.xdist_group("browser")  # the worker that launched Chromium for the pages' tests
 def test_a_passkey_answers_once_for_its_own_user_with_the_right_password(world: World, origin: str,
                                                                         page: Page) -> None:
     secret = enrolled(world, "deu")
@@ -138,6 +136,7 @@ def test_a_malformed_passkey_answer_is_refused_like_a_wrong_password(world: Worl
     assert added.status_code == 400 and "could not be verified" in added.json()["detail"]
 
 
+@pytest.mark.xdist_group("browser")  # the worker that launched Chromium for the pages' tests
 def test_the_pages_add_a_passkey_and_sign_in_with_it(world: World, origin: str, page: Page) -> None:
     """The account page's button adds a passkey; the sign-in page's signs in with it instead of the code."""
     secret = enrolled(world, "deu")

@@ -34,9 +34,11 @@ class Cli:
 
 
 def build_demo_through_cli(db: Database, _directory: Path) -> None:
-    """`contactgroup demo` into `db` (a `DatabaseCopies` build: tests copy it instead of running it again)."""
-    result = CliRunner().invoke(app, ["demo", "--db", db.url, "--force"])
+    """`contactgroup demo` into `db`, a new file (a `DatabaseCopies` build: tests copy it instead of running it
+    again); it says what it built."""
+    result = CliRunner().invoke(app, ["demo", "--db", db.url])
     assert result.exit_code == 0, result.output
+    assert "SYNTHETIC demo (seed 2024)" in result.output
 
 
 @pytest.fixture

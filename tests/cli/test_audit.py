@@ -280,6 +280,7 @@ NARROW = [
 ]
 
 
+@pytest.mark.xdist_group("cli-init-chain")  # one worker builds the chain (through the command line), not each
 @pytest.mark.parametrize(("args", "fields"), NARROW)
 def test_at_80_columns_every_id_and_number_is_intact(chained: str, args: tuple[str, ...],
                                                      fields: tuple[str, ...]) -> None:
@@ -299,6 +300,7 @@ def test_at_80_columns_every_id_and_number_is_intact(chained: str, args: tuple[s
             assert shown in words or str(value) in words, (field, shown, table)
 
 
+@pytest.mark.xdist_group("cli-init-chain")  # one worker builds the chain (through the command line), not each
 def test_burden_table_keeps_money_intact_and_names_unvalued_offers(chained: str) -> None:
     db = chained
     assert run(db, "catalogue", "add-item", "tent", "--name", "Tent", "--category", "humanitarian", "--unit", "each",
@@ -363,6 +365,7 @@ class TestLifecycleAndDates:
 
 
 class TestShow:
+    @pytest.mark.xdist_group("cli-init-chain")  # one worker builds the chain (through the command line), not each
     def test_allocation_and_delivery_show_to_who_may_see_them(self, chained: str) -> None:
         db = chained
         shown = json.loads(run(db, "allocation", "show", "A-00001", "--format", "json", user="deu")[1])[0]
@@ -426,6 +429,7 @@ class TestPolish:
         code, output = run(db, "user", "add", "x", "--party", party, "--role", "desk_officer", user="admin")
         assert code == 2 and "desk officers act for a member" in output and message in output
 
+    @pytest.mark.xdist_group("cli-init-chain")  # one worker builds the chain (through the command line), not each
     def test_refusals_name_the_action_tried(self, chained: str) -> None:
         db = chained
         code, output = run(db, "delivery", "track", "D-00001", "hub", user="ukr")

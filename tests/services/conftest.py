@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from contactgroup.domain.state import State
@@ -12,6 +14,11 @@ from tests.factories import World, build_world
 @pytest.fixture
 def world(founded_db: Database, clock: FixedClock) -> World:
     return build_world(founded_db, clock)
+
+
+def build_demo_11(db: Database, _directory: Path) -> None:
+    """The demo of seed 11 (a `DatabaseCopies` build, copied by the governance and the as-of tests)."""
+    build_demo(db, seed=11)
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contactgroup.domain.model import Role, User, Visibility
 from contactgroup.domain.state import State
 from contactgroup.services import access
+
+pytestmark = pytest.mark.xdist_group("demo-state")  # one worker builds the demo state, not each
 
 
 def test_every_demo_reader_sees_the_same_offers_in_a_list_as_one_by_one(demo_state: State) -> None:

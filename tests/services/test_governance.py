@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -32,9 +33,10 @@ from contactgroup.reports.lag import lag
 from contactgroup.services import coordination as svc
 from contactgroup.services import governance as gov
 from contactgroup.services.clock import FixedClock
-from contactgroup.services.demo import build_demo
 from contactgroup.services.verify import verify
 from contactgroup.storage.database import Database
+from tests.conftest import DatabaseCopies
+from tests.services.conftest import build_demo_11
 
 
 def reports(db: Database) -> list[object]:
@@ -44,12 +46,16 @@ def reports(db: Database) -> list[object]:
 
 
 @pytest.fixture
-def demo(db_url: str) -> Database:
+def demo(db_url: str, tmp_path: Path, database_copies: DatabaseCopies) -> Database:
+    if db_url.startswith("sqlite"):  # a copy of the as-of tests' demo
+        return database_copies.copy(db_url, tmp_path, "demo-11", build_demo_11)
+    # Built here: no other test copies it on PostgreSQL, and recording a template costs more than building once.
     db = Database(db_url)
-    build_demo(db, seed=11)
+    build_demo_11(db, tmp_path)
     return db
 
 
+@pytest.mark.xdist_group("demo-11")  # the worker that built the demo for the as-of tests copies it
 def test_handover_from_idcc_to_nsatu(demo: Database) -> None:
     clock = FixedClock(datetime(2026, 5, 1, 9, tzinfo=UTC))
     before = reports(demo)

@@ -19,6 +19,8 @@ from contactgroup.services import governance as gov
 from contactgroup.services.queries import InboxKind
 from tests.factories import World, confirmed_allocation, enter_offer, open_requirement
 
+pytestmark = pytest.mark.xdist_group("demo-state")  # one worker builds the demo state, not each
+
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 READERS = ("admin", "deu-desk", "usa-desk", "fra-lead", "ukr-liaison", "est-analyst", "pol-auditor")
 SEES = {InboxKind.ALLOCATION: lambda s, w, i: access.can_see_allocation(s, w, s.allocations[i]),

@@ -6,12 +6,15 @@ import dataclasses
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contactgroup.domain.model import Consent, ConsentStatus, Offer, OfferStatus, Role, Source, User, Visibility
 from contactgroup.domain.state import State
 from contactgroup.reports.public import public_burden, public_part
+
+pytestmark = pytest.mark.xdist_group("demo-state")  # one worker builds the demo state, not each
 
 HIDDEN = [Visibility.MEMBER, Visibility.COALITION, Visibility.RECIPIENT]
 _VALUES = st.decimals(min_value=1, max_value=Decimal("1e12"), places=2, allow_nan=False, allow_infinity=False)

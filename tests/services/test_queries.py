@@ -13,6 +13,8 @@ from contactgroup.domain.state import State
 from contactgroup.reports.valuation import Valuer
 from contactgroup.services import access, queries
 
+pytestmark = pytest.mark.xdist_group("demo-state")  # one worker builds the demo state, not each
+
 READERS = ("admin", "deu-desk", "fra-lead", "ukr-liaison", "est-analyst", "pol-auditor")
 
 

@@ -17,6 +17,8 @@ from contactgroup.services import mobility as svc
 from contactgroup.services import movement
 from tests.factories import World
 
+pytestmark = pytest.mark.xdist_group("demo-state")  # one worker builds the demo state, not each
+
 
 def rows(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(files.reference_paths()[files.REFERENCE.index(name)].open(encoding="utf-8")))

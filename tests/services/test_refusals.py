@@ -19,6 +19,8 @@ from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
 from contactgroup.storage.database import UnitOfWork
 
+pytestmark = pytest.mark.xdist_group("demo-state")  # one worker builds the demo state, not each
+
 # One user of every role; the coordinator sees everything, so it has nothing hidden to probe.
 USERS = ("admin", "deu-desk", "fra-desk", "fra-lead", "ukr-liaison", "est-analyst", "pol-auditor")
 CLOCK = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))

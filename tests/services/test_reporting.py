@@ -16,9 +16,12 @@ from contactgroup.ledger import merkle
 from contactgroup.ledger.leaf import event_leaf_hash
 from contactgroup.reports.scope import Scope
 from contactgroup.services.clock import FixedClock
-from contactgroup.services.demo import build_demo
 from contactgroup.services.reporting import ReportRequest, compute, end_of_day, records, snapshot
 from contactgroup.storage.database import Database, decode, read_events
+from tests.conftest import DatabaseCopies
+from tests.services.conftest import build_demo_11
+
+pytestmark = pytest.mark.xdist_group("demo-11")  # one worker builds the demo, for these and the governance tests
 
 REQUESTS = [
     ReportRequest("coverage", by="tier"),
@@ -32,9 +35,10 @@ FIRST, LAST = date(2022, 4, 20), date(2026, 4, 10)  # the demo's record runs fro
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, list[bytes]]]:
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('asof') / 'demo.db'}")
-    build_demo(db, seed=11)
+def demo(tmp_path_factory: pytest.TempPathFactory,
+         database_copies: DatabaseCopies) -> Iterator[tuple[Database, list[bytes]]]:
+    directory = tmp_path_factory.mktemp("asof")
+    db = database_copies.copy(f"sqlite:///{directory / 'contactgroup.db'}", directory, "demo-11", build_demo_11)
     with db.reader() as conn:
         bodies = [body for _, body, _ in read_events(conn)]
     yield db, bodies

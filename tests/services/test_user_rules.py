@@ -14,6 +14,8 @@ from contactgroup.services import coordination as svc
 from contactgroup.services.clock import FixedClock
 from contactgroup.storage.database import UnitOfWork
 
+pytestmark = pytest.mark.xdist_group("demo-state")  # one worker builds the demo state, not each
+
 CLOCK = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
 
 

@@ -25,8 +25,8 @@ from contactgroup.services import governance as gov
 from contactgroup.services.clock import SystemClock
 from contactgroup.services.coordination import Caller
 from contactgroup.storage.database import Database
+from tests.conftest import CHROMIUM
 from tests.ledger_integration.conftest import serving
-from tests.web.conftest import CHROMIUM
 from tests.web.page_catalogue import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
