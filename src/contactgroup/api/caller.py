@@ -35,9 +35,9 @@ def checked(scope: Scope, caller: SignedIn, state: State) -> None:
 
 async def signed_in(request: Request) -> SignedIn:
     """The caller, and the state it acts on (kept for the request's reads, `resource.state`): a bearer token is read
-    in the same database transaction that checks the log's head, one transaction per request; or taken as
-    `checked` found it. A coroutine, so that a caller found without waiting (`StateStore.read_at_once`) or already
-    found costs no worker thread."""
+    with the log's head, one read per request (`StateStore.read`, or `read_at_once` on the event loop's thread
+    when that takes no waiting); or taken as `checked` found it. A coroutine, so that a caller found at once or
+    already found costs no worker thread."""
     return await _signed_in(request, at_head=True)
 
 

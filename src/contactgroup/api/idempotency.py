@@ -222,8 +222,8 @@ class _NotAtOnce(Exception):
 
 def _caller(scope: Scope, headers: dict[bytes, bytes], key: str, since: datetime,
             at_once: bool = False) -> tuple[str, Answered | None] | None:
-    """The bearer token's user and the answer kept for its key, in one read transaction; None if not signed in.
-    `at_once`: on this thread without waiting, or `_NotAtOnce`."""
+    """The bearer token's user and the answer kept for its key, in one read; None if not signed in. `at_once`: on
+    this thread without waiting (`StateStore.read_at_once`), or `_NotAtOnce`."""
     scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
     if scheme.lower() != "bearer":
         return None
