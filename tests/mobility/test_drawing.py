@@ -63,3 +63,27 @@ def test_hostile_names_are_shown_as_text() -> None:
     assert root.get("aria-label") == hostile.replace("\x1b", "\ufffd")
     tips = [c.findtext(f"{SVG}title", "") for c in root.iter(f"{SVG}circle")]
     assert any("<script>alert(1)</script>" in t for t in tips)
+
+
+def test_depots_far_from_the_theatre_are_drawn_on_the_rim_in_their_direction() -> None:
+    washington = Place("DEPOT-USA", "Washington depot", "USA", PlaceKind.DEPOT, 38.9, -77.0)
+    canberra = Place("DEPOT-AUS", "Canberra depot", "AUS", PlaceKind.DEPOT, -35.3, 149.1)
+    theatre = tuple(replace(p, kind=PlaceKind.LOGISTICS_HUB) for p in MAPPED.places)
+    network = replace(MAPPED, places=(*theatre, washington, canberra))
+    root = parsed(drawing.draw(network))
+    circles = {c.findtext(f"{SVG}title", "").split(" ")[0]: c for c in root.iter(f"{SVG}circle")
+               if c.find(f"{SVG}title") is not None}
+    at = {code: (float(c.get("cx", 0)), float(c.get("cy", 0))) for code, c in circles.items()}
+    # The theatre spans the map as it did without the far depots: Rotterdam to Rzeszów across most of its width.
+    assert at["RZE-HUB"][0] - at["RTM"][0] > (drawing.WIDTH - drawing.LEGEND - 2 * drawing.MARGIN) / 2
+    # Washington lies west and south of the theatre, Canberra east and far south: each is drawn where the line from
+    # the map's centre towards it leaves the map (here its bottom edge, the theatre being wide and flat).
+    xs, ys = [at[p.code][0] for p in theatre], [at[p.code][1] for p in theatre]
+    centre = (min(xs) + max(xs)) / 2
+    assert at["DEPOT-USA"][0] < centre < at["DEPOT-AUS"][0]
+    assert at["DEPOT-USA"][1] == at["DEPOT-AUS"][1] > max(ys)  # both on the bottom rim, below the theatre
+    for code in ("DEPOT-USA", "DEPOT-AUS"):
+        assert circles[code].get("fill") == "#ffffff" and "beyond the map's edge" in circles[code].findtext(
+            f"{SVG}title", "")
+    assert circles["RTM"].get("fill") != "#ffffff"
+    assert "2 places beyond the map's edge are drawn hollow on it, in their direction" in texts(root)

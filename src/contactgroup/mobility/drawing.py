@@ -16,6 +16,7 @@ from contactgroup.mobility.route import NoRoute, Route
 
 WIDTH, HEIGHT, MARGIN = 960, 720, 48
 LEGEND = 150  # px on the right for the legend
+FOCUS_PAD = 0.25  # around the theatre: the depots of its neighbours are drawn where they are
 LABEL_ALL_UP_TO = 80  # more places than this: only the route's places are labelled, or the map is a smudge
 MODE_STYLE = {  # colour and dash per mode (colour-blind-safe Okabe–Ito colours; air and sea dashed: not on land)
     Mode.ROAD: ("#0072B2", ""), Mode.RAIL: ("#009E73", ""), Mode.INLAND_WATERWAY: ("#56B4E9", "6 3"),
@@ -38,25 +39,49 @@ def _xml(text: str) -> str:
 
 class _Projection:
     """Equirectangular, the longitude scaled by the cosine of the middle latitude: at the scale of a continent's
-    corner that keeps shapes recognisable, and needs no library."""
+    corner that keeps shapes recognisable, and needs no library. The extent is that of `focus`, with `pad` (a
+    fraction of its span) around it; a place beyond it is drawn on the map's rim, in its direction (`beyond`)."""
 
-    def __init__(self, places: Iterable[Place]) -> None:
-        listed = list(places)
+    def __init__(self, focus: Iterable[Place], pad: float = 0.0) -> None:
+        listed = list(focus)
         lats = [p.lat for p in listed] or [0.0]
         lons = [p.lon for p in listed] or [0.0]
-        self.south, north = min(lats), max(lats)
-        self.west, east = min(lons), max(lons)
+        pad_lat, pad_lon = (max(lats) - min(lats)) * pad, (max(lons) - min(lons)) * pad
+        self.south, north = min(lats) - pad_lat, max(lats) + pad_lat
+        self.west, east = min(lons) - pad_lon, max(lons) + pad_lon
         self.squeeze = math.cos(math.radians((self.south + north) / 2))
         span_x = max((east - self.west) * self.squeeze, 1e-6)
         span_y = max(north - self.south, 1e-6)
         self.scale = min((WIDTH - LEGEND - 2 * MARGIN) / span_x, (HEIGHT - 2 * MARGIN) / span_y)
         self.north = north
+        self.right, self.bottom = MARGIN + span_x * self.scale, MARGIN + span_y * self.scale
         # The map's own height: a wide network needs less than the full page; the legend needs 340 px.
         self.height = round(max(span_y * self.scale + 2 * MARGIN + 40, 340))
 
+    def _unclamped(self, place: Place) -> tuple[float, float]:
+        return (MARGIN + (place.lon - self.west) * self.squeeze * self.scale,
+                MARGIN + (self.north - place.lat) * self.scale)
+
+    def beyond(self, place: Place) -> bool:
+        x, y = self._unclamped(place)
+        return not (MARGIN - 0.5 <= x <= self.right + 0.5 and MARGIN - 0.5 <= y <= self.bottom + 0.5)
+
     def __call__(self, place: Place) -> tuple[float, float]:
-        return (round(MARGIN + (place.lon - self.west) * self.squeeze * self.scale, 1),
-                round(MARGIN + (self.north - place.lat) * self.scale, 1))
+        x, y = self._unclamped(place)
+        if self.beyond(place):  # onto the rim, along the line from the map's centre
+            cx, cy = (MARGIN + self.right) / 2, (MARGIN + self.bottom) / 2
+            dx, dy = x - cx, y - cy
+            t = min((self.right - cx) / abs(dx) if dx else math.inf, (self.bottom - cy) / abs(dy) if dy else math.inf)
+            x, y = cx + dx * t, cy + dy * t
+        return round(x, 1), round(y, 1)
+
+
+def _focus(places: list[Place]) -> list[Place]:
+    """The places the map's extent is drawn for: every place but the depots (the theatre's ports, hubs, crossings
+    and handover points), if there are two or more; members' depots from across the world would otherwise shrink
+    the theatre to a smudge. Otherwise every place."""
+    theatre = [p for p in places if p.kind is not PlaceKind.DEPOT]
+    return theatre if len(theatre) >= 2 else places
 
 
 def _text(x: float, y: float, content: str, *, size: int = 11, weight: str = "normal", anchor: str = "start") -> str:
@@ -96,7 +121,8 @@ def _legend(x: float) -> list[str]:
 def draw(network: Network, route: Route | NoRoute | None = None, *, title: str = "") -> str:
     """The network (and `route`, drawn over it) as one standalone SVG document."""
     places = {p.code: p for p in network.places}
-    at = _Projection(network.places)
+    focus = _focus(list(network.places))
+    at = _Projection(focus, pad=0.0 if len(focus) == len(network.places) else FOCUS_PAD)
     on_route = set() if route is None else {route.shipment.origin, route.shipment.destination}
     if isinstance(route, Route):
         on_route |= {s.leg.to for s in route.steps}
@@ -116,12 +142,21 @@ def draw(network: Network, route: Route | NoRoute | None = None, *, title: str =
         capacity = f", at most {place.capacity}" if place.capacity is not None else ""
         tip = f"{place.code} — {place.name} ({place.country}, {place.kind.value.replace('_', ' ')}{capacity})"
         size = 6 if place.code in on_route else 4
-        body.append(f'<circle cx="{x}" cy="{y}" r="{size}" fill="{KIND_COLOUR[place.kind]}" stroke="#ffffff">'
-                    f"<title>{_xml(tip)}</title></circle>")
+        if at.beyond(place):  # hollow, on the rim: the place is further out, that way
+            tip += ", beyond the map's edge"
+            body.append(f'<circle cx="{x}" cy="{y}" r="{size}" fill="#ffffff" stroke="{KIND_COLOUR[place.kind]}" '
+                        f'stroke-width="2"><title>{_xml(tip)}</title></circle>')
+        else:
+            body.append(f'<circle cx="{x}" cy="{y}" r="{size}" fill="{KIND_COLOUR[place.kind]}" stroke="#ffffff">'
+                        f"<title>{_xml(tip)}</title></circle>")
         if label_all or place.code in on_route:
             body.append(_text(x + 7, y - 6, place.code, size=10, weight="bold" if place.code in on_route else "normal"))
     heading = title or (f"Route of {route.shipment.id}" if route is not None else "Transport network")
     body.append(_text(MARGIN, 24, heading, size=15, weight="bold"))
+    far = sum(at.beyond(place) for place in network.places)
+    if far:
+        body.append(_text(MARGIN, 40, f"{far} places beyond the map's edge are drawn hollow on it, in their direction",
+                          size=10))
     if isinstance(route, Route):
         crossings = "; ".join(f"{p.country} by {p.mode.value.replace('_', ' ')} ready {p.ready}"
                               for p in route.permissions) or "none"
