@@ -76,12 +76,12 @@ class _Projection:
         return round(x, 1), round(y, 1)
 
 
-def _focus(places: list[Place]) -> list[Place]:
-    """The places the map's extent is drawn for: every place but the depots (the theatre's ports, hubs, crossings
-    and handover points), if there are two or more; members' depots from across the world would otherwise shrink
-    the theatre to a smudge. Otherwise every place."""
+def _projection(places: list[Place]) -> _Projection:
+    """The map's projection: over the theatre (every place but the depots: its ports, hubs, crossings and handover
+    points), with `FOCUS_PAD` around it, if there are two or more such places; members' depots from across the
+    world would otherwise shrink the theatre to a smudge. Otherwise over every place."""
     theatre = [p for p in places if p.kind is not PlaceKind.DEPOT]
-    return theatre if len(theatre) >= 2 else places
+    return _Projection(theatre, FOCUS_PAD) if len(theatre) >= 2 else _Projection(places)
 
 
 def _text(x: float, y: float, content: str, *, size: int = 11, weight: str = "normal", anchor: str = "start") -> str:
@@ -121,8 +121,7 @@ def _legend(x: float) -> list[str]:
 def draw(network: Network, route: Route | NoRoute | None = None, *, title: str = "") -> str:
     """The network (and `route`, drawn over it) as one standalone SVG document."""
     places = {p.code: p for p in network.places}
-    focus = _focus(list(network.places))
-    at = _Projection(focus, pad=0.0 if len(focus) == len(network.places) else FOCUS_PAD)
+    at = _projection(list(network.places))
     on_route = set() if route is None else {route.shipment.origin, route.shipment.destination}
     if isinstance(route, Route):
         on_route |= {s.leg.to for s in route.steps}
@@ -137,23 +136,22 @@ def draw(network: Network, route: Route | NoRoute | None = None, *, title: str =
             body.append(_line(at(places[step.leg.origin]), at(places[step.leg.to]), ROUTE_COLOUR, 5, "",
                               f"{_leg_title(step.leg)}; leaves {step.departs}, arrives {step.arrives}{wait}"))
     label_all = len(network.places) <= LABEL_ALL_UP_TO
+    far = 0  # places drawn on the rim
     for place in network.places:
         x, y = at(place)
         capacity = f", at most {place.capacity}" if place.capacity is not None else ""
         tip = f"{place.code} — {place.name} ({place.country}, {place.kind.value.replace('_', ' ')}{capacity})"
         size = 6 if place.code in on_route else 4
+        fill, stroke = KIND_COLOUR[place.kind], 'stroke="#ffffff"'
         if at.beyond(place):  # hollow, on the rim: the place is further out, that way
+            far += 1
             tip += ", beyond the map's edge"
-            body.append(f'<circle cx="{x}" cy="{y}" r="{size}" fill="#ffffff" stroke="{KIND_COLOUR[place.kind]}" '
-                        f'stroke-width="2"><title>{_xml(tip)}</title></circle>')
-        else:
-            body.append(f'<circle cx="{x}" cy="{y}" r="{size}" fill="{KIND_COLOUR[place.kind]}" stroke="#ffffff">'
-                        f"<title>{_xml(tip)}</title></circle>")
+            fill, stroke = "#ffffff", f'stroke="{KIND_COLOUR[place.kind]}" stroke-width="2"'
+        body.append(f'<circle cx="{x}" cy="{y}" r="{size}" fill="{fill}" {stroke}><title>{_xml(tip)}</title></circle>')
         if label_all or place.code in on_route:
             body.append(_text(x + 7, y - 6, place.code, size=10, weight="bold" if place.code in on_route else "normal"))
     heading = title or (f"Route of {route.shipment.id}" if route is not None else "Transport network")
     body.append(_text(MARGIN, 24, heading, size=15, weight="bold"))
-    far = sum(at.beyond(place) for place in network.places)
     if far:
         body.append(_text(MARGIN, 40, f"{far} places beyond the map's edge are drawn hollow on it, in their direction",
                           size=10))
