@@ -155,6 +155,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20, help="turns each write route takes")
     parser.add_argument("--bare", nargs=3, metavar=("PORT", "DB", "BODY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not (args.seconds > 0 and 1 <= args.rounds <= args.writes):
+        parser.error("--seconds must be positive, and --rounds from 1 to --writes")
     if args.bare:
         bare_server(int(args.bare[0]), args.bare[1], args.bare[2])
         return
